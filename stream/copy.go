@@ -1,0 +1,163 @@
+package stream
+
+import (
+	"errors"
+	"io"
+	"sync"
+)
+
+// DefaultBufferSize is the read size of Copy. Provider events are a few
+// hundred bytes; 16 KiB takes a burst of them in one read.
+const DefaultBufferSize = 16 << 10
+
+// DefaultMaxEventSize bounds how far the buffer grows to hold one event for
+// the tap. Larger events still reach the client untouched.
+const DefaultMaxEventSize = 1 << 20
+
+// A Tap sees each complete event, including the blank line that ends it. The
+// slice is valid only until the Tap returns.
+type Tap interface {
+	Event(ev []byte)
+}
+
+// Result describes one finished Copy.
+type Result struct {
+	Bytes     int64 // bytes written to the client
+	Events    int   // complete events seen (tapped or not)
+	Oversized int   // events larger than the buffer limit, forwarded untapped
+	// SrcErr is the upstream read error that ended the copy (nil on a clean
+	// io.EOF); DstErr the client write error (the client went away).
+	SrcErr error
+	DstErr error
+}
+
+// Err returns the error that ended the copy, or nil.
+func (r *Result) Err() error {
+	if r.DstErr != nil {
+		return r.DstErr
+	}
+	return r.SrcErr
+}
+
+// ErrEmptyWrite is returned when dst accepts fewer bytes than it was given
+// without an error of its own.
+var ErrEmptyWrite = errors.New("stream: short write to client")
+
+// Copier holds the buffer of one stream. Acquire it with AcquireCopier and
+// return it with ReleaseCopier; a Copier is not safe for concurrent use.
+type Copier struct {
+	// MaxEventSize overrides DefaultMaxEventSize when positive.
+	MaxEventSize int
+
+	buf []byte
+}
+
+var copierPool = sync.Pool{New: func() any {
+	return &Copier{buf: make([]byte, DefaultBufferSize)}
+}}
+
+// AcquireCopier returns a Copier from a pool.
+func AcquireCopier() *Copier { return copierPool.Get().(*Copier) }
+
+// ReleaseCopier returns c to the pool. Buffers grown for oversized events are
+// dropped so the pool keeps small ones.
+func ReleaseCopier(c *Copier) {
+	if cap(c.buf) > DefaultBufferSize {
+		c.buf = make([]byte, DefaultBufferSize)
+	}
+	c.MaxEventSize = 0
+	copierPool.Put(c)
+}
+
+// Copy reads src until io.EOF or an error and writes every read to dst at
+// once, one Write per read. dst is expected to flush each Write (fasthttp's
+// chunked body writer does). tap, when not nil, is called for every complete
+// event in arrival order. Copy never allocates once its buffer is warm.
+func (c *Copier) Copy(dst io.Writer, src io.Reader, tap Tap) Result {
+	var res Result
+	maxEvent := c.MaxEventSize
+	if maxEvent <= 0 {
+		maxEvent = DefaultMaxEventSize
+	}
+	buf := c.buf
+	start, end := 0, 0 // buf[start:end] holds the pending partial event
+	skipping := false  // inside an event that outgrew maxEvent
+	for {
+		if end == len(buf) {
+			switch {
+			case start > 0:
+				end = copy(buf, buf[start:end])
+				start = 0
+			case len(buf) < maxEvent:
+				grown := make([]byte, min(2*len(buf), maxEvent))
+				end = copy(grown, buf[:end])
+				buf = grown
+				c.buf = grown
+			default:
+				// The event is too big to tap: forward it, look for its end.
+				res.Oversized++
+				skipping = true
+				start, end = 0, 0
+			}
+		}
+		n, rerr := src.Read(buf[end:])
+		if n > 0 {
+			w, werr := dst.Write(buf[end : end+n])
+			res.Bytes += int64(w)
+			if werr == nil && w < n {
+				werr = ErrEmptyWrite
+			}
+			if werr != nil {
+				res.DstErr = werr
+				return res
+			}
+			end += n
+			start = c.scan(buf, start, end, tap, &res, &skipping)
+			if start == end {
+				start, end = 0, 0
+			}
+		}
+		if rerr != nil {
+			if rerr != io.EOF {
+				res.SrcErr = rerr
+			}
+			return res
+		}
+	}
+}
+
+// scan taps every complete event in buf[start:end] and returns the offset of
+// the first byte not yet part of a complete event.
+func (c *Copier) scan(buf []byte, start, end int, tap Tap, res *Result, skipping *bool) int {
+	for start < end {
+		n := EventEnd(buf[start:end])
+		if n < 0 {
+			break
+		}
+		ev := buf[start : start+n]
+		start += n
+		if *skipping {
+			// The tail of an oversized event: its start is gone, drop it.
+			*skipping = false
+			res.Events++
+			continue
+		}
+		if isBlank(ev) {
+			continue
+		}
+		res.Events++
+		if tap != nil {
+			tap.Event(ev)
+		}
+	}
+	return start
+}
+
+func isBlank(ev []byte) bool {
+	for _, c := range ev {
+		if c != '\n' && c != '\r' {
+			return false
+		}
+	}
+	return true
+}

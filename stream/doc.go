@@ -1,0 +1,20 @@
+// Package stream passes Server-Sent Events from an upstream to a client
+// without buffering them and lets an observer see every complete event in
+// place.
+//
+// Copy forwards each upstream read to the client as one write, so the
+// client's chunk cadence is the upstream's and no byte waits for an event
+// boundary. While the bytes are still in Copy's buffer it splits them into
+// SSE events (a blank line ends an event; lines end with CRLF, LF or CR as in
+// the WHATWG spec) and hands each complete event to a Tap. The slice a Tap
+// receives aliases the copy buffer: it is valid only during the call and must
+// not be retained. Partial events stay in the buffer until their end arrives;
+// an event larger than MaxEventSize is still forwarded but not tapped, and is
+// counted.
+//
+// Fields lets a tap walk the lines of one event (event, data, id, retry)
+// without allocating.
+//
+// stream never parses JSON and knows nothing of providers: what an event
+// means is the tap's business.
+package stream
