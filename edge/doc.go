@@ -1,0 +1,28 @@
+// Package edge is Perimeter's proxy: a fasthttp server that forwards every
+// request to one upstream LLM provider and passes the answer back unchanged.
+//
+// What it owns: the listener and its admin routes (/health, /metrics,
+// /metrics/prometheus, /config), the upstream connection pools, the header
+// policy (hop-by-hop and x-cylestio-* headers dropped, the configured key
+// injected in the provider's form), error answers, and the per-request
+// metrics. It never blocks on analytics: whatever observes traffic is handed
+// bytes in place and must queue its work elsewhere.
+//
+// Two upstream pools serve the two kinds of answer. Requests that ask for a
+// stream ("stream": true in the body, or Accept: text/event-stream) and
+// requests without a body (GET downloads) use a pool that streams response
+// bodies: an SSE answer is copied to the client read by read with
+// stream.Copier, flushed at once, and any other answer is passed through as a
+// body stream of known or chunked length. All other requests use a pool that
+// buffers the response (bounded by MaxResponseBufferSize) and hands its body
+// to the client by swapping buffers, so a non-streaming exchange makes no
+// heap allocation once the pools are warm. A streamed answer that reaches the
+// buffering pool is still correct, only not incremental.
+//
+// Upstream timeouts are idle timeouts, as in the original's httpx client:
+// every read from an upstream connection must make progress within
+// ResponseHeaderTimeout (before the first response byte) or StreamIdleTimeout
+// (after it), so a stream may run for hours while bytes flow. A client that
+// goes away mid-stream makes the next write fail; the upstream connection is
+// then closed at once instead of being drained.
+package edge

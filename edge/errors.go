@@ -1,0 +1,106 @@
+package edge
+
+import (
+	"encoding/json"
+	"errors"
+	"net"
+
+	"github.com/valyala/fasthttp"
+)
+
+// errClass names why a request failed. The names are the "type" of the JSON
+// error a client receives and the label of the error counters in /metrics.
+type errClass uint8
+
+const (
+	errUnreachable       errClass = iota // could not connect: 502
+	errTimeout                           // upstream silent past its timeout: 504
+	errUpstreamClosed                    // upstream closed or broke the connection: 502
+	errUpstreamTooLarge                  // answer above the buffer limit: 502
+	errNoConns                           // upstream connection limit reached: 503
+	errRequestTooLarge                   // client body above the limit: 413
+	errBadRequest                        // unparseable HTTP from the client: 400
+	errInternal                          // recovered panic: 500
+	errClientGone                        // client went away mid-answer
+	errStreamBroken                      // upstream failed after the answer started
+	numErrClasses
+)
+
+var errClassNames = [numErrClasses]string{
+	"upstream_unreachable",
+	"upstream_timeout",
+	"upstream_connection_closed",
+	"upstream_response_too_large",
+	"upstream_connection_limit",
+	"request_too_large",
+	"bad_request",
+	"internal_error",
+	"client_disconnected",
+	"stream_interrupted",
+}
+
+func (c errClass) String() string { return errClassNames[c] }
+
+func (c errClass) status() int {
+	switch c {
+	case errTimeout:
+		return fasthttp.StatusGatewayTimeout
+	case errNoConns:
+		return fasthttp.StatusServiceUnavailable
+	case errRequestTooLarge:
+		return fasthttp.StatusRequestEntityTooLarge
+	case errBadRequest:
+		return fasthttp.StatusBadRequest
+	case errInternal:
+		return fasthttp.StatusInternalServerError
+	default:
+		return fasthttp.StatusBadGateway
+	}
+}
+
+// classify maps an upstream error to its class.
+func classify(err error) errClass {
+	var de *dialError
+	switch {
+	case errors.As(err, &de):
+		return errUnreachable
+	case errors.Is(err, fasthttp.ErrNoFreeConns):
+		return errNoConns
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		return errUpstreamTooLarge
+	case isTimeout(err):
+		return errTimeout
+	default:
+		return errUpstreamClosed
+	}
+}
+
+func isTimeout(err error) bool {
+	if errors.Is(err, fasthttp.ErrTimeout) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+type errorBody struct {
+	Error struct {
+		Type    string `json:"type"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// writeError answers with the class's status and a JSON body saying what
+// happened and what to do. X-Perimeter-Error tells a client that the proxy,
+// not the provider, produced the answer.
+func writeError(ctx *fasthttp.RequestCtx, c errClass, msg string) {
+	var b errorBody
+	b.Error.Type = c.String()
+	b.Error.Message = msg
+	out, _ := json.Marshal(&b)
+	ctx.Response.Reset()
+	ctx.SetStatusCode(c.status())
+	ctx.SetContentType("application/json")
+	ctx.Response.Header.Set("X-Perimeter-Error", c.String())
+	ctx.SetBody(out)
+}

@@ -1,0 +1,143 @@
+package edge
+
+import (
+	"bytes"
+
+	"github.com/valyala/fasthttp"
+)
+
+// Hop-by-hop headers (RFC 9110 §7.6.1) and the ones fasthttp frames itself.
+// They describe one connection, never the end-to-end message.
+var hopHeaders = []string{
+	"Connection",
+	"Proxy-Connection",
+	"Keep-Alive",
+	"Proxy-Authenticate",
+	"Proxy-Authorization",
+	"Te",
+	"Trailer",
+	"Transfer-Encoding",
+	"Upgrade",
+}
+
+// Credentials a client may send; all are removed when a key is configured.
+var credentialHeaders = []string{"Authorization", "X-Api-Key", "Api-Key"}
+
+var cylestioPrefix = []byte("x-cylestio-")
+
+const defaultAnthropicVersion = "2023-06-01"
+
+// credential is the header that carries the configured key upstream.
+type credential struct {
+	name  string
+	value []byte
+}
+
+func newCredential(p Provider, key string) *credential {
+	if key == "" {
+		return nil
+	}
+	if p == Anthropic {
+		return &credential{name: "X-Api-Key", value: []byte(key)}
+	}
+	return &credential{name: "Authorization", value: []byte("Bearer " + key)}
+}
+
+// prepareRequestHeader turns a copy of the client's header into the upstream
+// header: hop-by-hop, Host, Expect and x-cylestio-* headers are dropped, the
+// configured credential replaces the client's, and Anthropic requests get an
+// anthropic-version when they lack one. scratch is reused to hold header
+// names between the scan and the deletes; the grown slice is returned.
+func prepareRequestHeader(h *fasthttp.RequestHeader, p Provider, cred *credential, scratch [][]byte) [][]byte {
+	scratch = connectionTokens(h.Peek("Connection"), scratch[:0])
+	for k := range h.All() {
+		if hasPrefixFold(k, cylestioPrefix) {
+			scratch = append(scratch, k)
+		}
+	}
+	// The names alias the header's own storage. fasthttp deletes by moving
+	// entries, never by rewriting their bytes, and copies the key it is given
+	// before comparing, so they stay valid through the deletes below.
+	for _, k := range scratch {
+		h.DelBytes(k)
+	}
+	for _, k := range hopHeaders {
+		h.Del(k)
+	}
+	h.ResetConnectionClose()
+	h.Del("Expect")
+	if cred != nil {
+		for _, k := range credentialHeaders {
+			h.Del(k)
+		}
+		h.SetBytesV(cred.name, cred.value)
+	}
+	if p == Anthropic && len(h.Peek("Anthropic-Version")) == 0 {
+		h.Set("Anthropic-Version", defaultAnthropicVersion)
+	}
+	return scratch
+}
+
+// prepareResponseHeader removes what describes the upstream connection from
+// a copy of the upstream response header.
+func prepareResponseHeader(h *fasthttp.ResponseHeader, scratch [][]byte) [][]byte {
+	scratch = connectionTokens(h.Peek("Connection"), scratch[:0])
+	for _, k := range scratch {
+		h.DelBytes(k)
+	}
+	for _, k := range hopHeaders {
+		h.Del(k)
+	}
+	h.ResetConnectionClose()
+	return scratch
+}
+
+// connectionTokens appends the header names listed in a Connection header
+// value ("keep-alive, X-Foo"), which are hop-by-hop too.
+func connectionTokens(v []byte, dst [][]byte) [][]byte {
+	for len(v) > 0 {
+		var tok []byte
+		if i := bytes.IndexByte(v, ','); i >= 0 {
+			tok, v = v[:i], v[i+1:]
+		} else {
+			tok, v = v, nil
+		}
+		tok = bytes.TrimSpace(tok)
+		if len(tok) == 0 || equalFold(tok, "close") || equalFold(tok, "keep-alive") {
+			continue
+		}
+		dst = append(dst, tok)
+	}
+	return dst
+}
+
+func hasPrefixFold(s, prefix []byte) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i, c := range prefix {
+		if lower(s[i]) != c {
+			return false
+		}
+	}
+	return true
+}
+
+func equalFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range b {
+		if lower(b[i]) != lower(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}

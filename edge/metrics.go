@@ -1,0 +1,106 @@
+package edge
+
+import (
+	"math/bits"
+	"sync/atomic"
+	"time"
+)
+
+// counters are the proxy's own numbers, cheap enough for every request: one
+// atomic add each, no locks.
+type counters struct {
+	requests      atomic.Uint64
+	inFlight      atomic.Int64
+	streams       atomic.Uint64
+	streamsActive atomic.Int64
+	bytesStreamed atomic.Uint64
+	status        [6]atomic.Uint64 // by status/100; [0] counts odd codes
+	errors        [numErrClasses]atomic.Uint64
+	latency       histogram // upstream time to response headers
+}
+
+func (c *counters) countStatus(code int) {
+	i := code / 100
+	if i < 1 || i > 5 {
+		i = 0
+	}
+	c.status[i].Add(1)
+}
+
+// histogram records durations in microseconds into log-linear buckets: eight
+// per power of two, so any reported percentile is within 12.5 % of the truth.
+type histogram struct {
+	buckets [histBuckets]atomic.Uint64
+	count   atomic.Uint64
+	sumUs   atomic.Uint64
+	maxUs   atomic.Uint64
+}
+
+const (
+	histSubBits = 3
+	histSub     = 1 << histSubBits
+	histBuckets = 64 * histSub
+)
+
+func histIndex(us uint64) int {
+	if us < histSub {
+		return int(us)
+	}
+	e := bits.Len64(us) - 1 // >= histSubBits
+	m := (us >> (e - histSubBits)) & (histSub - 1)
+	return (e-histSubBits+1)*histSub + int(m)
+}
+
+// histUpper is the largest value that falls into bucket i.
+func histUpper(i int) uint64 {
+	if i < histSub {
+		return uint64(i)
+	}
+	e := i/histSub + histSubBits - 1
+	m := uint64(i % histSub)
+	return ((histSub+m+1)<<(e-histSubBits) - 1)
+}
+
+func (h *histogram) record(d time.Duration) {
+	us := uint64(d / time.Microsecond)
+	h.buckets[histIndex(us)].Add(1)
+	h.count.Add(1)
+	h.sumUs.Add(us)
+	for {
+		m := h.maxUs.Load()
+		if us <= m || h.maxUs.CompareAndSwap(m, us) {
+			break
+		}
+	}
+}
+
+// quantiles returns the upper bound, in microseconds, of the buckets holding
+// each quantile q (0 < q <= 1), in the order asked.
+func (h *histogram) quantiles(qs ...float64) []uint64 {
+	var counts [histBuckets]uint64
+	var total uint64
+	for i := range counts {
+		counts[i] = h.buckets[i].Load()
+		total += counts[i]
+	}
+	out := make([]uint64, len(qs))
+	if total == 0 {
+		return out
+	}
+	maxUs := h.maxUs.Load()
+	for j, q := range qs {
+		rank := uint64(q*float64(total) + 0.5)
+		if rank < 1 {
+			rank = 1
+		}
+		var seen uint64
+		for i, c := range counts {
+			seen += c
+			if seen >= rank {
+				out[j] = min(histUpper(i), maxUs)
+				break
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,73 @@
+package edge
+
+import (
+	"crypto/tls"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Provider names the upstream API family; it decides how the key is sent.
+type Provider string
+
+// Supported providers.
+const (
+	OpenAI    Provider = "openai"
+	Anthropic Provider = "anthropic"
+)
+
+// Options configure a Proxy. Zero values take the defaults noted on each
+// field; cmd/perimeter maps the YAML config onto them.
+type Options struct {
+	BaseURL  string   // upstream base URL, e.g. https://api.openai.com or http://127.0.0.1:8080/v1
+	Provider Provider // openai | anthropic
+	APIKey   string   // when set, replaces whatever credential the client sent
+
+	ConnectTimeout        time.Duration // dial timeout, default 10s
+	ResponseHeaderTimeout time.Duration // max wait for the first response byte, default 30s
+	StreamIdleTimeout     time.Duration // max gap between response bytes, default 30s
+	MaxConns              int           // upstream connections per pool, default 1024
+	MaxIdleConnDuration   time.Duration // keep-alive idle upstream connections, default 90s
+	MaxResponseBufferSize int           // largest buffered (non-streaming) answer, default 64 MiB
+	TLSConfig             *tls.Config   // nil: system roots, certificates verified
+
+	MaxRequestBodySize int           // default 32 MiB; larger bodies get 413
+	ReadTimeout        time.Duration // client request read timeout, default 60s
+	IdleTimeout        time.Duration // client keep-alive idle timeout, default 120s
+	WriteIdleTimeout   time.Duration // max block on one write to a slow client, default 60s
+	MaxConnsPerServer  int           // max concurrent client connections, 0 = fasthttp default
+
+	Logger    zerolog.Logger
+	AccessLog bool   // log every request at info (otherwise at debug)
+	Version   string // reported by /health and /metrics
+
+	// ConfigView returns the effective configuration for GET /config, with
+	// secrets already redacted. Nil serves an empty object.
+	ConfigView func() any
+	// MetricsExtra adds sections (sessions, sinks) to GET /metrics.
+	MetricsExtra func() map[string]any
+}
+
+func (o *Options) setDefaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&o.ConnectTimeout, 10*time.Second)
+	def(&o.ResponseHeaderTimeout, 30*time.Second)
+	def(&o.StreamIdleTimeout, 30*time.Second)
+	def(&o.MaxIdleConnDuration, 90*time.Second)
+	def(&o.ReadTimeout, 60*time.Second)
+	def(&o.IdleTimeout, 120*time.Second)
+	def(&o.WriteIdleTimeout, 60*time.Second)
+	if o.MaxConns <= 0 {
+		o.MaxConns = 1024
+	}
+	if o.MaxResponseBufferSize <= 0 {
+		o.MaxResponseBufferSize = 64 << 20
+	}
+	if o.MaxRequestBodySize <= 0 {
+		o.MaxRequestBodySize = 32 << 20
+	}
+}

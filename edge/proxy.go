@@ -1,0 +1,304 @@
+package edge
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/cylestio/perimeter/stream"
+)
+
+// Proxy forwards requests to one upstream. Its Handler is safe for
+// concurrent use.
+type Proxy struct {
+	opts  Options
+	up    *upstream
+	cred  *credential
+	stats counters
+	start time.Time
+	pool  sync.Pool // *exchange
+}
+
+// NewProxy checks the options and builds the upstream pools. It does not
+// connect: an unreachable upstream shows up as 502 answers, not here.
+func NewProxy(o Options) (*Proxy, error) {
+	o.setDefaults()
+	switch o.Provider {
+	case OpenAI, Anthropic:
+	default:
+		return nil, fmt.Errorf("llm.type %q: must be openai or anthropic", o.Provider)
+	}
+	up, err := parseBaseURL(o.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	up.buffered = up.newClient(&o, false)
+	up.streamed = up.newClient(&o, true)
+	p := &Proxy{opts: o, up: up, cred: newCredential(o.Provider, o.APIKey), start: time.Now()}
+	p.pool.New = func() any { return &exchange{p: p} }
+	return p, nil
+}
+
+// exchange is the state of one proxied request, pooled. For a streamed
+// answer it is also the response body stream, released when fasthttp closes
+// it after the last byte.
+type exchange struct {
+	p       *Proxy
+	req     fasthttp.Request
+	resp    fasthttp.Response
+	url     []byte
+	scratch [][]byte
+	start   time.Time
+	conn    net.Conn // the client's, for write deadlines while streaming
+	sse     bool
+	result  stream.Result
+}
+
+func (p *Proxy) acquire() *exchange { return p.pool.Get().(*exchange) }
+
+func (p *Proxy) release(ex *exchange) {
+	ex.req.Reset()
+	ex.resp.Reset()
+	ex.conn = nil
+	ex.sse = false
+	ex.result = stream.Result{}
+	p.pool.Put(ex)
+}
+
+// forward is the catch-all handler.
+func (p *Proxy) forward(ctx *fasthttp.RequestCtx) {
+	p.stats.requests.Add(1)
+	p.stats.inFlight.Add(1)
+	ex := p.acquire()
+	ex.start = time.Now()
+
+	body := ctx.PostBody()
+	ctx.Request.Header.CopyTo(&ex.req.Header)
+	ex.scratch = prepareRequestHeader(&ex.req.Header, p.opts.Provider, p.cred, ex.scratch)
+	ex.url = p.upstreamURL(ex.url[:0], ctx)
+	ex.req.SetRequestURIBytes(ex.url)
+	ex.req.SetBodyRaw(body)
+
+	streamed := wantsStream(ctx, body)
+	client := p.up.buffered
+	if streamed {
+		client = p.up.streamed
+	}
+	if err := client.Do(&ex.req, &ex.resp); err != nil {
+		p.fail(ctx, ex, err)
+		return
+	}
+	p.stats.latency.record(time.Since(ex.start))
+	p.stats.countStatus(ex.resp.StatusCode())
+
+	ex.resp.Header.CopyTo(&ctx.Response.Header)
+	ex.scratch = prepareResponseHeader(&ctx.Response.Header, ex.scratch)
+
+	if !streamed || !ex.resp.IsBodyStream() {
+		// Hand the upstream's body buffer to the client's response and take
+		// the client's old buffer in exchange: no copy, no allocation.
+		b := ex.resp.SwapBody(nil)
+		ex.resp.SwapBody(ctx.Response.SwapBody(b))
+		p.finish(ctx, ex)
+		return
+	}
+
+	ex.sse = isEventStream(ex.resp.Header.ContentType())
+	ex.conn = ctx.Conn()
+	size := ex.resp.Header.ContentLength()
+	if size < 0 {
+		size = -1
+	}
+	if ex.sse {
+		p.stats.streams.Add(1)
+		p.stats.streamsActive.Add(1)
+		ctx.Response.ImmediateHeaderFlush = true
+	}
+	ctx.Response.SetBodyStream(ex, size)
+}
+
+func (p *Proxy) finish(ctx *fasthttp.RequestCtx, ex *exchange) {
+	p.stats.inFlight.Add(-1)
+	if p.opts.AccessLog || p.opts.Logger.Debug().Enabled() {
+		p.accessLog(ctx, ex, nil)
+	}
+	p.release(ex)
+}
+
+func (p *Proxy) fail(ctx *fasthttp.RequestCtx, ex *exchange, err error) {
+	c := classify(err)
+	p.stats.errors[c].Add(1)
+	writeError(ctx, c, p.explain(c, err))
+	p.opts.Logger.Warn().Str("error_type", c.String()).Err(err).
+		Bytes("method", ctx.Method()).Bytes("path", ctx.Path()).Msg("upstream request failed")
+	p.stats.inFlight.Add(-1)
+	p.release(ex)
+}
+
+func (p *Proxy) explain(c errClass, err error) string {
+	base := p.up.scheme + "://" + p.up.host
+	switch c {
+	case errUnreachable:
+		return fmt.Sprintf("cannot connect to the upstream %s: %v; check llm.base_url and that the provider is reachable from this host", base, err)
+	case errTimeout:
+		return fmt.Sprintf("the upstream %s sent nothing for %s (llm.timeout); retry, or raise llm.timeout for slow models", base, p.opts.ResponseHeaderTimeout)
+	case errNoConns:
+		return fmt.Sprintf("all %d upstream connections are busy (llm.max_conns); retry later or raise llm.max_conns", p.opts.MaxConns)
+	case errUpstreamTooLarge:
+		return fmt.Sprintf("the upstream answer exceeds llm.max_response_buffer_size (%d bytes); raise it or ask for a streamed answer", p.opts.MaxResponseBufferSize)
+	default:
+		return fmt.Sprintf("the upstream %s closed the connection without a complete answer: %v; retry the request", base, err)
+	}
+}
+
+// upstreamURL appends scheme://host + base path + the client's raw request
+// URI (path and query exactly as sent) to dst.
+func (p *Proxy) upstreamURL(dst []byte, ctx *fasthttp.RequestCtx) []byte {
+	dst = append(dst, p.up.prefix...)
+	uri := ctx.Request.Header.RequestURI()
+	if len(uri) > 0 && uri[0] != '/' {
+		// Absolute form ("http://proxy/v1/x"): keep only path and query.
+		u := ctx.URI()
+		dst = append(dst, u.PathOriginal()...)
+		if q := u.QueryString(); len(q) > 0 {
+			dst = append(dst, '?')
+			dst = append(dst, q...)
+		}
+		return dst
+	}
+	return append(dst, uri...)
+}
+
+var (
+	streamKey   = []byte(`"stream"`)
+	eventStream = []byte("text/event-stream")
+)
+
+// wantsStream reports whether the answer may be a stream and so must not be
+// buffered: a top-level-looking "stream": true in the body, an Accept of
+// text/event-stream, or a request without a body (downloads). A nested
+// "stream": true only costs the streaming pool's few allocations.
+func wantsStream(ctx *fasthttp.RequestCtx, body []byte) bool {
+	if len(body) == 0 {
+		return !ctx.IsPost()
+	}
+	if bytes.Contains(ctx.Request.Header.Peek("Accept"), eventStream) {
+		return true
+	}
+	for rest := body; ; {
+		i := bytes.Index(rest, streamKey)
+		if i < 0 {
+			return false
+		}
+		rest = skipSpace(rest[i+len(streamKey):])
+		if len(rest) > 0 && rest[0] == ':' {
+			if bytes.HasPrefix(skipSpace(rest[1:]), []byte("true")) {
+				return true
+			}
+		}
+	}
+}
+
+func skipSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t' || b[0] == '\n' || b[0] == '\r') {
+		b = b[1:]
+	}
+	return b
+}
+
+func isEventStream(ct []byte) bool {
+	return len(ct) >= len(eventStream) && equalFold(ct[:len(eventStream)], string(eventStream))
+}
+
+// Read makes exchange an io.Reader for fasthttp's body stream contract; the
+// server uses WriteTo instead (see SupportsBodyWriteTo).
+func (ex *exchange) Read(b []byte) (int, error) {
+	return ex.resp.BodyStream().Read(b)
+}
+
+// SupportsBodyWriteTo tells fasthttp to call WriteTo, which frames and taps
+// events; Read would bypass that.
+func (ex *exchange) SupportsBodyWriteTo() bool { return true }
+
+// WriteTo copies the upstream body to the client. fasthttp's chunked writer
+// flushes every Write, so each upstream read reaches the client at once.
+func (ex *exchange) WriteTo(w io.Writer) (int64, error) {
+	dw := deadlineWriter{w: w, conn: ex.conn, timeout: ex.p.opts.WriteIdleTimeout}
+	c := stream.AcquireCopier()
+	ex.result = c.Copy(&dw, ex.resp.BodyStream(), nil)
+	stream.ReleaseCopier(c)
+	return ex.result.Bytes, ex.result.Err()
+}
+
+// CloseWithError is called by fasthttp, exactly once, when the body is
+// written or the write failed. (exchange must not also implement io.Closer:
+// fasthttp would call both.) A failed stream closes the upstream connection instead of draining
+// it, so a gone client stops the provider's work at once.
+func (ex *exchange) CloseWithError(err error) error {
+	p := ex.p
+	if err == nil {
+		err = ex.result.Err()
+	}
+	bodyErr := ex.resp.BodyStream()
+	if rc, ok := bodyErr.(fasthttp.ReadCloserWithError); ok {
+		_ = rc.CloseWithError(err)
+	}
+	switch {
+	case ex.result.DstErr != nil:
+		p.stats.errors[errClientGone].Add(1)
+	case ex.result.SrcErr != nil:
+		p.stats.errors[errStreamBroken].Add(1)
+		p.opts.Logger.Warn().Err(ex.result.SrcErr).Bool("timeout", isTimeout(ex.result.SrcErr)).
+			Msg("upstream stream interrupted; the client's answer was cut")
+	}
+	p.stats.bytesStreamed.Add(uint64(ex.result.Bytes))
+	if ex.sse {
+		p.stats.streamsActive.Add(-1)
+	}
+	p.stats.inFlight.Add(-1)
+	if p.opts.AccessLog || p.opts.Logger.Debug().Enabled() {
+		p.accessLog(nil, ex, err)
+	}
+	p.release(ex)
+	return nil
+}
+
+// deadlineWriter bounds each write to a slow client by an idle timeout.
+type deadlineWriter struct {
+	w       io.Writer
+	conn    net.Conn
+	timeout time.Duration
+}
+
+func (d *deadlineWriter) Write(b []byte) (int, error) {
+	if d.conn != nil {
+		if err := d.conn.SetWriteDeadline(time.Now().Add(d.timeout)); err != nil {
+			return 0, err
+		}
+	}
+	return d.w.Write(b)
+}
+
+func (p *Proxy) accessLog(ctx *fasthttp.RequestCtx, ex *exchange, err error) {
+	ev := p.opts.Logger.Debug()
+	if p.opts.AccessLog {
+		ev = p.opts.Logger.Info()
+	}
+	ev = ev.Int("status", ex.resp.StatusCode()).Dur("duration", time.Since(ex.start)).
+		Bytes("upstream", ex.req.URI().Path())
+	if ex.sse {
+		ev = ev.Bool("stream", true).Int64("bytes", ex.result.Bytes).Int("events", ex.result.Events)
+	}
+	if ctx != nil {
+		ev = ev.Bytes("method", ctx.Method())
+	}
+	if err != nil {
+		ev = ev.AnErr("stream_error", err)
+	}
+	ev.Msg("proxied")
+}

@@ -1,0 +1,108 @@
+package edge
+
+import (
+	"bufio"
+	"net"
+	"strings"
+	"testing"
+
+	"github.com/rs/zerolog"
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttputil"
+)
+
+var (
+	benchJSON = []byte(`{"id":"chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT","object":"chat.completion","created":1741569952,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant","content":"` + strings.Repeat("Hello there, how may I assist you today? ", 16) + `","refusal":null,"annotations":[]},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":19,"completion_tokens":10,"total_tokens":29,"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}},"service_tier":"default","system_fingerprint":"fp_06737a9306"}`)
+	benchChunk   = []byte(`data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1741569952,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":"Hello"},"finish_reason":null}]}` + "\n\n")
+	benchRequest = []byte(`{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"Hello!"}]}`)
+	benchStream  = []byte(`{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"Hello!"}]}`)
+)
+
+// benchUpstream answers like a provider: 1 KB JSON, or 20 SSE chunks.
+func benchUpstream(ctx *fasthttp.RequestCtx) {
+	if ctx.IsPost() && strings.Contains(string(ctx.PostBody()), `"stream":true`) {
+		ctx.SetContentType("text/event-stream")
+		ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+			for range 20 {
+				w.Write(benchChunk)
+				w.Flush()
+			}
+			w.WriteString("data: [DONE]\n\n")
+		})
+		return
+	}
+	ctx.SetContentType("application/json")
+	ctx.SetBody(benchJSON)
+}
+
+// benchProxy starts upstream and proxy on in-memory listeners and returns a
+// client bound to the proxy.
+func benchProxy(b *testing.B) *fasthttp.HostClient {
+	upLn := fasthttputil.NewInmemoryListener()
+	go fasthttp.Serve(upLn, benchUpstream)
+	p, err := NewServer(Options{BaseURL: "http://upstream", Provider: OpenAI, APIKey: "sk-bench", Logger: zerolog.Nop()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	dial := func(string) (net.Conn, error) { return upLn.Dial() }
+	p.proxy.up.buffered.Dial = dial
+	p.proxy.up.streamed.Dial = dial
+	ln := fasthttputil.NewInmemoryListener()
+	go p.Serve(ln)
+	b.Cleanup(func() { ln.Close(); upLn.Close() })
+	return &fasthttp.HostClient{Addr: "proxy", Dial: func(string) (net.Conn, error) { return ln.Dial() }, MaxConns: 1024}
+}
+
+func benchRun(b *testing.B, c *fasthttp.HostClient, body []byte, wantLen int) {
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		req := fasthttp.AcquireRequest()
+		resp := fasthttp.AcquireResponse()
+		req.SetRequestURI("http://proxy/v1/chat/completions")
+		req.Header.SetMethod("POST")
+		req.Header.SetContentType("application/json")
+		req.Header.Set("Authorization", "Bearer dummy")
+		req.Header.Set("X-Cylestio-Session-Id", "bench-session")
+		req.SetBody(body)
+		for pb.Next() {
+			if err := c.Do(req, resp); err != nil {
+				b.Error(err)
+				return
+			}
+			if resp.StatusCode() != 200 || len(resp.Body()) != wantLen {
+				b.Errorf("status %d, %d bytes", resp.StatusCode(), len(resp.Body()))
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkProxyJSON is one non-streaming 1 KB completion through the proxy.
+// The client, proxy and upstream share the process, so the allocation count
+// includes the client's and upstream's share; BenchmarkDirectJSON gives that
+// floor.
+func BenchmarkProxyJSON(b *testing.B) {
+	benchRun(b, benchProxy(b), benchRequest, len(benchJSON))
+}
+
+// BenchmarkProxySSE is one 20-event stream through the proxy.
+func BenchmarkProxySSE(b *testing.B) {
+	benchRun(b, benchProxy(b), benchStream, 20*len(benchChunk)+len("data: [DONE]\n\n"))
+}
+
+func benchDirect(b *testing.B) *fasthttp.HostClient {
+	upLn := fasthttputil.NewInmemoryListener()
+	go fasthttp.Serve(upLn, benchUpstream)
+	b.Cleanup(func() { upLn.Close() })
+	return &fasthttp.HostClient{Addr: "upstream", Dial: func(string) (net.Conn, error) { return upLn.Dial() }, MaxConns: 1024}
+}
+
+// BenchmarkDirectJSON is the same exchange without the proxy: the floor.
+func BenchmarkDirectJSON(b *testing.B) {
+	benchRun(b, benchDirect(b), benchRequest, len(benchJSON))
+}
+
+// BenchmarkDirectSSE is the streaming floor.
+func BenchmarkDirectSSE(b *testing.B) {
+	benchRun(b, benchDirect(b), benchStream, 20*len(benchChunk)+len("data: [DONE]\n\n"))
+}

@@ -1,0 +1,216 @@
+package edge
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/fasthttp/router"
+	"github.com/rs/zerolog"
+	"github.com/valyala/fasthttp"
+)
+
+// Server is the proxy's HTTP server: admin routes plus the catch-all proxy.
+type Server struct {
+	proxy *Proxy
+	srv   *fasthttp.Server
+	log   zerolog.Logger
+}
+
+// NewServer builds the proxy and its fasthttp server.
+func NewServer(o Options) (*Server, error) {
+	p, err := NewProxy(o)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{proxy: p, log: p.opts.Logger}
+	r := router.New()
+	r.RedirectTrailingSlash = false
+	r.RedirectFixedPath = false
+	r.HandleMethodNotAllowed = false
+	r.HandleOPTIONS = false
+	r.GET("/health", s.health)
+	r.GET("/metrics", s.metrics)
+	r.GET("/metrics/prometheus", s.prometheus)
+	r.GET("/config", s.config)
+	r.NotFound = p.forward
+	r.PanicHandler = s.panicked
+
+	po := &p.opts
+	s.srv = &fasthttp.Server{
+		Handler:               r.Handler,
+		ErrorHandler:          s.requestError,
+		Name:                  "perimeter",
+		NoDefaultServerHeader: true,
+		NoDefaultDate:         true,
+		NoDefaultContentType:  true,
+		MaxRequestBodySize:    po.MaxRequestBodySize,
+		ReadTimeout:           po.ReadTimeout,
+		WriteTimeout:          po.WriteIdleTimeout,
+		IdleTimeout:           po.IdleTimeout,
+		Concurrency:           po.MaxConnsPerServer,
+		CloseOnShutdown:       true,
+		ReadBufferSize:        16 << 10,
+		Logger:                fasthttpLogger{s.log},
+	}
+	return s, nil
+}
+
+// Proxy returns the server's proxy.
+func (s *Server) Proxy() *Proxy { return s.proxy }
+
+// Serve accepts connections on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error { return s.srv.Serve(ln) }
+
+// Shutdown stops accepting connections and waits for in-flight requests and
+// streams to finish until ctx ends; then it closes what is left.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.srv.ShutdownWithContext(ctx)
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return fmt.Errorf("graceful shutdown: %d requests still in flight at the deadline: %w",
+			s.proxy.stats.inFlight.Load(), err)
+	}
+	return err
+}
+
+// InFlight is the number of requests being proxied now.
+func (s *Server) InFlight() int64 { return s.proxy.stats.inFlight.Load() }
+
+func (s *Server) health(ctx *fasthttp.RequestCtx) {
+	writeJSON(ctx, map[string]any{"status": "healthy", "service": "llm-proxy", "version": s.proxy.opts.Version})
+}
+
+func (s *Server) config(ctx *fasthttp.RequestCtx) {
+	var view any = map[string]any{}
+	if f := s.proxy.opts.ConfigView; f != nil {
+		view = f()
+	}
+	writeJSON(ctx, view)
+}
+
+func (s *Server) metrics(ctx *fasthttp.RequestCtx) {
+	accept := string(ctx.Request.Header.Peek("Accept"))
+	if strings.Contains(accept, "text/plain") || strings.Contains(accept, "openmetrics") {
+		s.prometheus(ctx)
+		return
+	}
+	writeJSON(ctx, s.proxy.Snapshot())
+}
+
+func (s *Server) prometheus(ctx *fasthttp.RequestCtx) {
+	ctx.SetContentType("text/plain; version=0.0.4; charset=utf-8")
+	ctx.SetBody(s.proxy.appendPrometheus(nil))
+}
+
+// panicked answers a handler panic with 500; the process keeps serving.
+func (s *Server) panicked(ctx *fasthttp.RequestCtx, v any) {
+	s.proxy.stats.errors[errInternal].Add(1)
+	s.log.Error().Interface("panic", v).Bytes("path", ctx.Path()).Msg("handler panicked; answered 500")
+	writeError(ctx, errInternal, "the proxy hit an internal error handling this request; it was logged, please report it")
+}
+
+// requestError answers requests fasthttp could not read.
+func (s *Server) requestError(ctx *fasthttp.RequestCtx, err error) {
+	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+		s.proxy.stats.errors[errRequestTooLarge].Add(1)
+		writeError(ctx, errRequestTooLarge, fmt.Sprintf(
+			"the request body exceeds server.max_request_body_size (%d bytes); send less or raise the limit", s.proxy.opts.MaxRequestBodySize))
+		return
+	}
+	s.proxy.stats.errors[errBadRequest].Add(1)
+	writeError(ctx, errBadRequest, "cannot read the HTTP request: "+err.Error())
+}
+
+func writeJSON(ctx *fasthttp.RequestCtx, v any) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		writeError(ctx, errInternal, "cannot encode the answer: "+err.Error())
+		return
+	}
+	ctx.SetContentType("application/json")
+	ctx.SetBody(append(b, '\n'))
+}
+
+// Snapshot returns the numbers GET /metrics serves.
+func (p *Proxy) Snapshot() map[string]any {
+	st := &p.stats
+	q := st.latency.quantiles(0.5, 0.9, 0.99, 0.999)
+	ms := func(us uint64) float64 { return float64(us) / 1000 }
+	errs := map[string]uint64{}
+	for c := errClass(0); c < numErrClasses; c++ {
+		errs[c.String()] = st.errors[c].Load()
+	}
+	status := map[string]uint64{"1xx": st.status[1].Load(), "2xx": st.status[2].Load(), "3xx": st.status[3].Load(),
+		"4xx": st.status[4].Load(), "5xx": st.status[5].Load(), "other": st.status[0].Load()}
+	out := map[string]any{
+		"service":        "llm-proxy",
+		"version":        p.opts.Version,
+		"timestamp":      time.Now().UTC().Format(time.RFC3339Nano),
+		"uptime_seconds": int64(time.Since(p.start).Seconds()),
+		"requests": map[string]any{
+			"total":          st.requests.Load(),
+			"in_flight":      st.inFlight.Load(),
+			"streams_total":  st.streams.Load(),
+			"streams_active": st.streamsActive.Load(),
+			"bytes_streamed": st.bytesStreamed.Load(),
+		},
+		"errors": errs,
+		"upstream": map[string]any{
+			"base_url": p.up.scheme + "://" + p.up.host + p.up.basePath,
+			"status":   status,
+			"latency_ms": map[string]any{
+				"count": st.latency.count.Load(),
+				"p50":   ms(q[0]), "p90": ms(q[1]), "p99": ms(q[2]), "p999": ms(q[3]),
+				"max": ms(st.latency.maxUs.Load()),
+			},
+		},
+	}
+	if f := p.opts.MetricsExtra; f != nil {
+		for k, v := range f() {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func (p *Proxy) appendPrometheus(b []byte) []byte {
+	st := &p.stats
+	line := func(name, labels string, v any) {
+		b = fmt.Appendf(b, "%s%s %v\n", name, labels, v)
+	}
+	b = append(b, "# TYPE perimeter_requests_total counter\n"...)
+	line("perimeter_requests_total", "", st.requests.Load())
+	b = append(b, "# TYPE perimeter_requests_in_flight gauge\n"...)
+	line("perimeter_requests_in_flight", "", st.inFlight.Load())
+	b = append(b, "# TYPE perimeter_streams_total counter\n"...)
+	line("perimeter_streams_total", "", st.streams.Load())
+	b = append(b, "# TYPE perimeter_streams_active gauge\n"...)
+	line("perimeter_streams_active", "", st.streamsActive.Load())
+	b = append(b, "# TYPE perimeter_upstream_responses_total counter\n"...)
+	for i, cl := range []string{"other", "1xx", "2xx", "3xx", "4xx", "5xx"} {
+		line("perimeter_upstream_responses_total", `{class="`+cl+`"}`, st.status[i].Load())
+	}
+	b = append(b, "# TYPE perimeter_errors_total counter\n"...)
+	for c := errClass(0); c < numErrClasses; c++ {
+		line("perimeter_errors_total", `{type="`+c.String()+`"}`, st.errors[c].Load())
+	}
+	b = append(b, "# TYPE perimeter_upstream_latency_seconds summary\n"...)
+	qs := []float64{0.5, 0.9, 0.99, 0.999}
+	for i, v := range st.latency.quantiles(qs...) {
+		line("perimeter_upstream_latency_seconds", fmt.Sprintf(`{quantile="%g"}`, qs[i]), float64(v)/1e6)
+	}
+	line("perimeter_upstream_latency_seconds_sum", "", float64(st.latency.sumUs.Load())/1e6)
+	line("perimeter_upstream_latency_seconds_count", "", st.latency.count.Load())
+	return b
+}
+
+// fasthttpLogger routes fasthttp's own messages to zerolog.
+type fasthttpLogger struct{ log zerolog.Logger }
+
+func (l fasthttpLogger) Printf(format string, args ...any) {
+	l.log.Warn().Str("component", "fasthttp").Msgf(format, args...)
+}

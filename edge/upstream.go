@@ -1,0 +1,153 @@
+package edge
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// upstream is the parsed base URL and its two connection pools.
+type upstream struct {
+	scheme   string // "http" or "https"
+	host     string // host[:port] as written in the base URL, used for Host
+	addr     string // host:port to dial
+	basePath string // path prefix without trailing slash, "" for none
+	prefix   []byte // scheme://host + basePath, the start of every upstream URL
+
+	buffered *fasthttp.HostClient // answers read whole before the handler returns
+	streamed *fasthttp.HostClient // answers streamed to the client
+}
+
+func parseBaseURL(raw string) (*upstream, error) {
+	u, err := url.Parse(strings.TrimRight(raw, "/"))
+	if err != nil {
+		return nil, fmt.Errorf("llm.base_url %q: %w", raw, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("llm.base_url %q: must start with http:// or https://", raw)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("llm.base_url %q: has no host", raw)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("llm.base_url %q: must not carry a query or fragment", raw)
+	}
+	up := &upstream{scheme: u.Scheme, host: u.Host, basePath: strings.TrimRight(u.EscapedPath(), "/")}
+	up.addr = u.Host
+	if u.Port() == "" {
+		port := "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+		up.addr = net.JoinHostPort(u.Hostname(), port)
+	}
+	up.prefix = []byte(up.scheme + "://" + up.host + up.basePath)
+	return up, nil
+}
+
+func (up *upstream) newClient(o *Options, streamBodies bool) *fasthttp.HostClient {
+	tlsConfig := o.TLSConfig
+	if up.scheme == "https" && tlsConfig == nil {
+		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	if tlsConfig != nil && tlsConfig.ServerName == "" {
+		tlsConfig = tlsConfig.Clone()
+		if h, _, err := net.SplitHostPort(up.addr); err == nil {
+			tlsConfig.ServerName = h
+		}
+	}
+	d := &dialer{
+		net:           net.Dialer{Timeout: o.ConnectTimeout, KeepAlive: 30 * time.Second},
+		headerTimeout: o.ResponseHeaderTimeout,
+		idleTimeout:   o.StreamIdleTimeout,
+	}
+	return &fasthttp.HostClient{
+		Addr:                          up.addr,
+		Name:                          "",
+		NoDefaultUserAgentHeader:      true,
+		IsTLS:                         up.scheme == "https",
+		TLSConfig:                     tlsConfig,
+		Dial:                          d.dial,
+		MaxConns:                      o.MaxConns,
+		MaxConnWaitTimeout:            o.ConnectTimeout,
+		MaxIdleConnDuration:           o.MaxIdleConnDuration,
+		MaxResponseBodySize:           o.MaxResponseBufferSize,
+		DisablePathNormalizing:        true,
+		DisableHeaderNamesNormalizing: false,
+		StreamResponseBody:            streamBodies,
+		ReadBufferSize:                16 << 10,
+		// Retrying a POST that reached the provider could bill a completion
+		// twice, so only the one safe case is retried: a pooled keep-alive
+		// connection the upstream had closed, which fails before any byte of
+		// an answer (fasthttp.ErrConnectionClosed).
+		MaxIdemponentCallAttempts: 2,
+		RetryIfErr: func(_ *fasthttp.Request, _ int, err error) (bool, bool) {
+			return false, errors.Is(err, fasthttp.ErrConnectionClosed)
+		},
+	}
+}
+
+// dialer opens upstream connections whose reads and writes carry idle
+// deadlines (see idleConn).
+type dialer struct {
+	net           net.Dialer
+	headerTimeout time.Duration
+	idleTimeout   time.Duration
+}
+
+// dialError marks failures to connect: nothing was sent, so the request may
+// be retried and the client is told the upstream is unreachable.
+type dialError struct{ err error }
+
+func (e *dialError) Error() string { return e.err.Error() }
+func (e *dialError) Unwrap() error { return e.err }
+
+func (d *dialer) dial(addr string) (net.Conn, error) {
+	c, err := d.net.Dial("tcp", addr)
+	if err != nil {
+		return nil, &dialError{err: err}
+	}
+	return &idleConn{Conn: c, headerTimeout: d.headerTimeout, idleTimeout: d.idleTimeout}, nil
+}
+
+// idleConn turns fixed deadlines into idle timeouts: each Read must make
+// progress within headerTimeout while a response is awaited, and within
+// idleTimeout once bytes flow. Each Write re-arms the wait for a response.
+//
+// A pooled connection serves one request at a time, and fasthttp reads and
+// writes it from one goroutine per request, so the fields need no locking.
+type idleConn struct {
+	net.Conn
+	headerTimeout time.Duration
+	idleTimeout   time.Duration
+	awaiting      bool // a request was written and no response byte read yet
+}
+
+func (c *idleConn) Write(p []byte) (int, error) {
+	c.awaiting = true
+	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.idleTimeout)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(p)
+}
+
+func (c *idleConn) Read(p []byte) (int, error) {
+	d := c.idleTimeout
+	if c.awaiting {
+		d = c.headerTimeout
+	}
+	if err := c.Conn.SetReadDeadline(time.Now().Add(d)); err != nil {
+		return 0, err
+	}
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.awaiting = false
+	}
+	return n, err
+}
