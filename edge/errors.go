@@ -13,16 +13,16 @@ import (
 type errClass uint8
 
 const (
-	errUnreachable       errClass = iota // could not connect: 502
-	errTimeout                           // upstream silent past its timeout: 504
-	errUpstreamClosed                    // upstream closed or broke the connection: 502
-	errUpstreamTooLarge                  // answer above the buffer limit: 502
-	errNoConns                           // upstream connection limit reached: 503
-	errRequestTooLarge                   // client body above the limit: 413
-	errBadRequest                        // unparseable HTTP from the client: 400
-	errInternal                          // recovered panic: 500
-	errClientGone                        // client went away mid-answer
-	errStreamBroken                      // upstream failed after the answer started
+	errUnreachable      errClass = iota // could not connect: 502
+	errTimeout                          // upstream silent past its timeout: 504
+	errUpstreamClosed                   // upstream closed or broke the connection: 502
+	errUpstreamTooLarge                 // answer above the buffer limit: 502
+	errNoConns                          // upstream connection limit reached: 503
+	errRequestTooLarge                  // client body above the limit: 413
+	errBadRequest                       // unparseable HTTP from the client: 400
+	errInternal                         // recovered panic: 500
+	errClientGone                       // client went away mid-answer
+	errStreamBroken                     // upstream failed after the answer started
 	numErrClasses
 )
 
