@@ -1,0 +1,445 @@
+package session
+
+import (
+	"bytes"
+	"encoding/binary"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/coocood/freecache"
+)
+
+// Table detects sessions. It is safe for concurrent use; requests of
+// different conversations share no lock but by chance (striped locks, one
+// mutex per session), so Resolve scales with cores.
+type Table struct {
+	cfg     Config
+	ttl     int64 // nanoseconds
+	now     func() int64
+	sec     atomic.Uint32 // coarse clock for freecache, seconds
+	started int64
+	slots   slots
+	idx     index
+	stats   counters
+	systems [normSystemCacheSize]atomic.Pointer[normSystemEntry]
+	agents  agentCache
+}
+
+// New returns a Table configured by cfg (zero sizes take the defaults).
+func New(cfg Config) *Table { return newTable(cfg, nil) }
+
+// minIndexBytes keeps a freecache segment large enough for a full list.
+const minIndexBytes = 2 << 20
+
+func newTable(cfg Config, clock func() int64) *Table {
+	cfg = cfg.withDefaults()
+	if clock == nil {
+		clock = func() int64 { return time.Now().UnixNano() }
+	}
+	t := &Table{cfg: cfg, ttl: int64(cfg.TTL), now: clock}
+	t.slots.s = make([]slot, cfg.MaxSessions)
+	size := cfg.MemoryMB<<20 - cfg.MaxSessions*int(unsafe.Sizeof(slot{}))
+	if size < minIndexBytes {
+		size = minIndexBytes
+	}
+	t.started = t.tick()
+	t.idx.c = freecache.NewCacheCustomTimer(size, tableTimer{&t.sec})
+	t.idx.ttl = int((cfg.TTL + time.Second - 1) / time.Second)
+	return t
+}
+
+// Config returns the configuration in effect, defaults applied.
+func (t *Table) Config() Config { return t.cfg }
+
+func (t *Table) tick() int64 {
+	now := t.now()
+	if sec := uint32(now / int64(time.Second)); t.sec.Load() != sec {
+		t.sec.Store(sec)
+	}
+	return now
+}
+
+// Resolve finds or creates the session of one request. c is only read, and
+// not retained. The Result carries the session id and which messages are
+// new; pass it to Reply once the upstream has answered. The order of
+// evaluation is the original's: the external session header, then (our
+// addition from the Responses API) previous_response_id, then detection.
+func (t *Table) Resolve(c *Conversation) Result {
+	var r Result
+	if t == nil || !t.cfg.Enabled {
+		return r
+	}
+	now := t.tick()
+	switch {
+	case len(c.ExternalSessionID) > 0:
+		t.resolveExternal(c, now, &r)
+	case len(c.PreviousResponseID) > 0 && t.resolveResponse(c, now, &r):
+	default:
+		t.detect(c, now, &r)
+	}
+	return r
+}
+
+// lastLLM is the index of the last model message, -1 if none.
+func lastLLM(msgs []Message) int {
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].isLLM() {
+			return i
+		}
+	}
+	return -1
+}
+
+// isFirst is the original's _is_first_message.
+func isFirst(msgs []Message) bool {
+	if len(msgs) <= 1 {
+		return true
+	}
+	n := 0
+	for i := range msgs {
+		if msgs[i].isClient() && string(msgs[i].Role) != "system" {
+			n++
+		}
+	}
+	return n <= 1
+}
+
+// detect is the original's detect_session, plus the fuzzy rules.
+func (t *Table) detect(c *Conversation, now int64, r *Result) {
+	msgs := c.Messages
+	last := lastLLM(msgs)
+	// The original looks up "the previous state": everything before the
+	// last model message, when that is not empty.
+	hasPrev := len(msgs) > 1 && last > 0
+	sig := uint64(sigSeed)
+	if sh := systemHash(c); sh != 0 {
+		sig = chain(sig, sh)
+	}
+	var prev uint64
+	for i := range msgs {
+		if i == last {
+			prev = sig
+		}
+		m := &msgs[i]
+		sig = chain(sig, partHash(m.Role, m.Content, m.Escaped))
+	}
+	fz := fuzzyState{c: c, sysTab: t}
+	if hasPrev && t.continueExact(c, prev, sig, last, now, &fz, r) {
+		return
+	}
+	if t.cfg.Fuzzy && last >= 0 && t.continueFuzzy(c, sig, last, now, &fz, r) {
+		return
+	}
+	t.create(c, sig, !isFirst(msgs), now, &fz, r)
+}
+
+// continueExact is the original's _find_existing_session and
+// _continue_existing_session. Among sessions known at the previous state it
+// takes the oldest still at that state, else the one that moved on most
+// recently. The claim is re-checked under the session's lock, so two
+// concurrent continuations of identical conversations take one session
+// each, as they would one after the other in the original.
+func (t *Table) continueExact(c *Conversation, prev, full uint64, last int, now int64, fz *fuzzyState, r *Result) bool {
+	var buf listBuf
+	for attempt := 0; attempt < 8; attempt++ {
+		list := t.idx.list(kindSig, prev, &buf)
+		if list == nil {
+			return false
+		}
+		h, atState, tie := t.pickExact(list, prev, last, now, fz)
+		if h == 0 {
+			return false
+		}
+		s := t.lock(h, now)
+		if s == nil {
+			continue
+		}
+		if atState && s.sig.Load() != prev {
+			s.mu.Unlock() // a concurrent request took it first
+			continue
+		}
+		r.Match = MatchExact
+		r.TieBreak = tie
+		t.advance(s, h, c, full, last, atState, fz, now, r)
+		t.stats.hits.Add(1)
+		if tie {
+			t.stats.tieBreaks.Add(1)
+		}
+		return true
+	}
+	return false
+}
+
+// pickExact chooses among the sessions listed under the previous state.
+func (t *Table) pickExact(list []byte, prev uint64, last int, now int64, fz *fuzzyState) (h handle, atState, tie bool) {
+	var first, progressed handle
+	n := 0
+	for i := 0; i+8 <= len(list); i += 8 {
+		e := handle(binary.LittleEndian.Uint64(list[i:]))
+		s := t.usable(e, now)
+		if s == nil {
+			continue
+		}
+		if s.sig.Load() == prev {
+			if n == 0 {
+				first = e
+			}
+			n++
+		} else {
+			progressed = e
+		}
+	}
+	if n > 1 && t.cfg.Fuzzy {
+		// F0: several sessions sit at this very state (identical starts).
+		// The one whose recorded reply this request carries is its own.
+		a := anchorKey(fz.nsys(), fz.at(last))
+		for i := 0; i+8 <= len(list); i += 8 {
+			e := handle(binary.LittleEndian.Uint64(list[i:]))
+			if s := t.usable(e, now); s != nil && s.sig.Load() == prev && s.reply.Load() == a {
+				return e, true, e != first
+			}
+		}
+	}
+	if n > 0 {
+		return first, true, false
+	}
+	return progressed, false, false
+}
+
+// advance moves the locked session s to the request's state, fills r and
+// unlocks s. seq says the session sat exactly at the request's previous
+// state, so its fuzzy ring only needs the new messages.
+func (t *Table) advance(s *slot, h handle, c *Conversation, full uint64, last int, seq bool, fz *fuzzyState, now int64, r *Result) {
+	n := len(c.Messages)
+	s.sig.Store(full)
+	s.access.Store(now)
+	var tail uint64
+	if t.cfg.Fuzzy {
+		if seq && s.count == last && s.ringN > 0 {
+			s.pushRing(fz.suffix(n - last))
+		} else {
+			s.setRing(fz.suffix(ringSize))
+		}
+		s.nsys = fz.nsys()
+		tail = tailKey(s.nsys, s.ring[:s.ringN])
+		s.tail.Store(tail)
+	}
+	s.count = n
+	p := s.processed.Load()
+	r.h = h
+	r.Processed = int(p)
+	switch {
+	case r.Match.Fuzzy():
+		// The history may have been trimmed: what follows the previous
+		// state is new, and the index restarts from this request.
+		r.FirstNew = max(last, 0)
+		s.processed.Store(int64(n))
+	default:
+		r.FirstNew = min(int(p), n)
+		if int64(n) > p {
+			s.processed.Store(int64(n))
+		}
+	}
+	r.setID(s.id[:s.idLen], s.long)
+	s.mu.Unlock()
+	t.add(kindSig, full, h, now)
+	if tail != 0 {
+		t.add(kindTail, tail, h, now)
+	}
+}
+
+// create is the original's _create_new_session.
+func (t *Table) create(c *Conversation, full uint64, fragmented bool, now int64, fz *fuzzyState, r *Result) {
+	n := len(c.Messages)
+	s, h := t.alloc(now)
+	newUUID(&s.id)
+	s.idLen = uuidLen
+	s.sig.Store(full)
+	s.count = n
+	s.processed.Store(int64(n))
+	var tail uint64
+	if t.cfg.Fuzzy {
+		s.setRing(fz.suffix(ringSize))
+		s.nsys = fz.nsys()
+		tail = tailKey(s.nsys, s.ring[:s.ringN])
+		s.tail.Store(tail)
+	}
+	r.h = h
+	r.New = true
+	r.Fragmented = fragmented
+	r.Match = MatchCreated
+	r.setID(s.id[:s.idLen], nil)
+	s.mu.Unlock()
+	t.add(kindSig, full, h, now)
+	if tail != 0 {
+		t.add(kindTail, tail, h, now)
+	}
+	t.stats.created.Add(1)
+	t.stats.misses.Add(1)
+	t.stats.rate.add(now)
+	if fragmented {
+		t.stats.fragmented.Add(1)
+	}
+}
+
+// resolveExternal is the original's create_or_get_session: the header value
+// is the session id; the first request with it starts the session.
+func (t *Table) resolveExternal(c *Conversation, now int64, r *Result) {
+	id := c.ExternalSessionID
+	n := len(c.Messages)
+	fp := xxhash.Sum64(id)
+	mu := &t.idx.stripes[fp&255]
+	mu.Lock()
+	defer mu.Unlock()
+	r.Match = MatchExternal
+	if h, ok := t.one(kindExternal, fp); ok {
+		if s := t.lock(h, now); s != nil {
+			if bytes.Equal(s.idBytes(), id) {
+				s.access.Store(now)
+				p := s.processed.Load()
+				r.h = h
+				r.Processed = int(p)
+				r.FirstNew = min(int(p), n)
+				if int64(n) > p {
+					s.processed.Store(int64(n))
+				}
+				r.setID(s.id[:s.idLen], s.long)
+				s.mu.Unlock()
+				t.stats.hits.Add(1)
+				t.stats.external.Add(1)
+				return
+			}
+			s.mu.Unlock()
+		}
+	}
+	s, h := t.alloc(now)
+	s.external = true
+	if len(id) <= inlineID {
+		s.idLen = uint8(copy(s.id[:], id))
+	} else {
+		s.long = bytes.Clone(id)
+	}
+	s.processed.Store(int64(n))
+	r.h = h
+	r.New = true
+	r.setID(s.id[:s.idLen], s.long)
+	s.mu.Unlock()
+	t.put(kindExternal, fp, h)
+	t.stats.created.Add(1)
+	t.stats.rate.add(now)
+}
+
+// resolveResponse continues the session that produced previous_response_id,
+// treating the whole input as new. It reports false when the id is unknown
+// (never recorded, or its session is gone); detection then runs on the
+// input, as in the original.
+func (t *Table) resolveResponse(c *Conversation, now int64, r *Result) bool {
+	h, ok := t.one(kindResponse, xxhash.Sum64(c.PreviousResponseID))
+	if !ok {
+		return false
+	}
+	s := t.lock(h, now)
+	if s == nil {
+		return false
+	}
+	s.access.Store(now)
+	r.h = h
+	r.Match = MatchResponse
+	r.Processed = int(s.processed.Load())
+	r.FirstNew = 0
+	r.setID(s.id[:s.idLen], s.long)
+	s.mu.Unlock()
+	t.stats.hits.Add(1)
+	t.stats.response.Add(1)
+	return true
+}
+
+// Reply records the upstream's answer to the request that produced r, once
+// the response is complete. responseID is the Responses API response id
+// (empty for other APIs): a later request naming it as
+// previous_response_id continues r's session. reply is the model message
+// that the next request of the conversation will carry as its last model
+// message — Chat and Anthropic: the assistant message (its text, CallID =
+// its first tool call id); Responses: the last output item (a message's
+// text, or a function_call's call_id). It feeds fuzzy rules F0 and F1 and
+// may be nil. Neither argument is retained.
+func (t *Table) Reply(r *Result, reply *Message, responseID []byte) {
+	if t == nil || r.h == 0 {
+		return
+	}
+	now := t.tick()
+	if len(responseID) > 0 {
+		t.put(kindResponse, xxhash.Sum64(responseID), r.h)
+	}
+	if reply == nil || !t.cfg.Fuzzy {
+		return
+	}
+	fp := normHash(reply)
+	s := t.lock(r.h, now)
+	if s == nil {
+		return
+	}
+	a := anchorKey(s.nsys, fp)
+	s.reply.Store(a)
+	s.access.Store(now)
+	s.mu.Unlock()
+	t.add(kindReply, a, r.h, now)
+}
+
+// SetProcessed sets the session's last processed index (the original's
+// update_processed_index); Resolve already advances it to the request's
+// message count, so callers need this only to override that.
+func (t *Table) SetProcessed(r *Result, n int) {
+	if t == nil || r.h == 0 {
+		return
+	}
+	now := t.tick()
+	if s := t.lock(r.h, now); s != nil {
+		s.processed.Store(int64(n))
+		s.access.Store(now)
+		s.mu.Unlock()
+	}
+}
+
+// Processed returns the session's current last processed index.
+func (t *Table) Processed(r *Result) (int, bool) {
+	if t == nil || r.h == 0 {
+		return 0, false
+	}
+	s := t.usable(r.h, t.tick())
+	if s == nil {
+		return 0, false
+	}
+	return int(s.processed.Load()), true
+}
+
+// Span returns the session's last span id (the original's last_span_id,
+// which chains events: see seed-anatomy §4.2); ok is false when none is
+// stored or the session is gone.
+func (t *Table) Span(r *Result) (span uint64, ok bool) {
+	if t == nil || r.h == 0 {
+		return 0, false
+	}
+	s := t.usable(r.h, t.tick())
+	if s == nil {
+		return 0, false
+	}
+	span = s.span.Load()
+	return span, span != 0
+}
+
+// SetSpan stores the session's last span id (the original's update_span_id).
+// 0 clears it.
+func (t *Table) SetSpan(r *Result, span uint64) {
+	if t == nil || r.h == 0 {
+		return
+	}
+	now := t.tick()
+	if s := t.lock(r.h, now); s != nil {
+		s.span.Store(span)
+		s.access.Store(now)
+		s.mu.Unlock()
+	}
+}
