@@ -1,0 +1,282 @@
+package configs
+
+import "time"
+
+// Config is the whole product's configuration. Build one with Default,
+// LoadLayered or Parse; never from a zero value, which lacks the defaults.
+type Config struct {
+	Server       ServerConfig        `yaml:"server"`
+	LLM          LLMConfig           `yaml:"llm"`
+	Session      SessionConfig       `yaml:"session"`
+	Interceptors []InterceptorConfig `yaml:"interceptors"`
+	Logging      LoggingConfig       `yaml:"logging"`
+	// LiveTrace holds the original's top-level live_trace defaults, applied
+	// to the live_trace interceptor where its own config lacks them.
+	LiveTrace LiveTraceGlobal `yaml:"live_trace"`
+	Storage   StorageConfig   `yaml:"storage"`
+	Detect    DetectConfig    `yaml:"detect"`
+
+	// lines maps a YAML path ("interceptors[2].config.server_port") to the
+	// line it was read from, so Validate can point at the file.
+	lines map[string]int
+}
+
+// ServerConfig is the proxy's listening side.
+type ServerConfig struct {
+	Host string `yaml:"host"`
+	Port int    `yaml:"port"`
+	// Workers is accepted for compatibility and ignored: one process uses
+	// every core.
+	Workers            int      `yaml:"workers"`
+	MaxRequestBodySize ByteSize `yaml:"max_request_body_size"`
+	// ReadTimeout bounds reading a client's request (headers and body).
+	ReadTimeout Duration `yaml:"read_timeout"`
+	// IdleTimeout closes keep-alive connections idle this long.
+	IdleTimeout Duration `yaml:"idle_timeout"`
+	// WriteIdleTimeout bounds a single write to a slow client.
+	WriteIdleTimeout Duration `yaml:"write_idle_timeout"`
+	// ShutdownTimeout is how long in-flight requests and streams may run
+	// after SIGINT/SIGTERM.
+	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+	// MaxConns limits concurrent client connections; 0 is unlimited.
+	MaxConns int `yaml:"max_conns"`
+	// AccessLog logs every request at info level.
+	AccessLog bool `yaml:"access_log"`
+}
+
+// LLMConfig is the upstream provider and how to reach it.
+type LLMConfig struct {
+	// BaseURL is http(s)://host[:port][/prefix]; Validate strips trailing "/".
+	BaseURL string `yaml:"base_url"`
+	// Type is "openai" or "anthropic"; Validate lower-cases it.
+	Type string `yaml:"type"`
+	// APIKey, when set, replaces whatever credential the client sent.
+	APIKey string `yaml:"api_key"`
+	// Timeout is the upstream idle read timeout: no byte for this long
+	// answers 504. It is also the default for the two timeouts below.
+	Timeout    Duration `yaml:"timeout"`
+	MaxRetries int      `yaml:"max_retries"`
+	// ConnectTimeout bounds dialing (and the TLS handshake).
+	ConnectTimeout Duration `yaml:"connect_timeout"`
+	// ResponseHeaderTimeout bounds the time from request sent to the first
+	// response byte; 0 means Timeout.
+	ResponseHeaderTimeout Duration `yaml:"response_header_timeout"`
+	// StreamIdleTimeout is the longest gap between SSE bytes; 0 means Timeout.
+	StreamIdleTimeout Duration `yaml:"stream_idle_timeout"`
+	// MaxConns is the upstream connection limit per host; 0 means
+	// fasthttp's default.
+	MaxConns            int      `yaml:"max_conns"`
+	MaxIdleConnDuration Duration `yaml:"max_idle_conn_duration"`
+	// MaxResponseBufferSize: non-SSE responses up to this size are buffered
+	// whole (so they can be analysed); larger ones stream through.
+	MaxResponseBufferSize ByteSize `yaml:"max_response_buffer_size"`
+	// TLSCAFile is an extra PEM CA bundle trusted for the upstream.
+	TLSCAFile          string `yaml:"tls_ca_file"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+}
+
+// HeaderTimeout is the effective response-header timeout.
+func (l LLMConfig) HeaderTimeout() time.Duration {
+	if l.ResponseHeaderTimeout > 0 {
+		return l.ResponseHeaderTimeout.D()
+	}
+	return l.Timeout.D()
+}
+
+// StreamIdle is the effective maximum gap between SSE bytes.
+func (l LLMConfig) StreamIdle() time.Duration {
+	if l.StreamIdleTimeout > 0 {
+		return l.StreamIdleTimeout.D()
+	}
+	return l.Timeout.D()
+}
+
+// SessionConfig controls session detection.
+type SessionConfig struct {
+	Enabled           bool `yaml:"enabled"`
+	MaxSessions       int  `yaml:"max_sessions"`
+	SessionTTLSeconds int  `yaml:"session_ttl_seconds"`
+	// MemoryMB sizes the session table (freecache).
+	MemoryMB int `yaml:"memory_mb"`
+	// Fuzzy lets a conversation continue when its history was slightly
+	// edited (the original's README promise).
+	Fuzzy bool `yaml:"fuzzy"`
+}
+
+// LoggingConfig is the process log.
+type LoggingConfig struct {
+	// Level is DEBUG, INFO, WARNING, ERROR or CRITICAL (also TRACE); any
+	// case on input, WARN means WARNING. Validate upper-cases it.
+	Level string `yaml:"level"`
+	// Format is "text" or "json"; "console" means text.
+	Format      string   `yaml:"format"`
+	File        string   `yaml:"file"`
+	MaxFileSize ByteSize `yaml:"max_file_size"`
+	BackupCount int      `yaml:"backup_count"`
+	AccessLog   bool     `yaml:"access_log"`
+}
+
+// ZerologLevel maps Level to zerolog's level names ("warn", "fatal" for
+// CRITICAL). Unknown levels map to "info".
+func (l LoggingConfig) ZerologLevel() string {
+	switch normaliseLevel(l.Level) {
+	case "TRACE":
+		return "trace"
+	case "DEBUG":
+		return "debug"
+	case "WARNING":
+		return "warn"
+	case "ERROR":
+		return "error"
+	case "CRITICAL":
+		return "fatal"
+	}
+	return "info"
+}
+
+// AccessLogEnabled reports whether per-request access logging is on
+// (server.access_log or logging.access_log).
+func (c *Config) AccessLogEnabled() bool {
+	return c.Server.AccessLog || c.Logging.AccessLog
+}
+
+// LiveTraceGlobal is the original's top-level live_trace section.
+type LiveTraceGlobal struct {
+	SessionCompletionTimeout Duration `yaml:"session_completion_timeout"`
+	CompletionCheckInterval  Duration `yaml:"completion_check_interval"`
+}
+
+// StorageConfig is where events go (issue 4).
+type StorageConfig struct {
+	// Engine is "embedded" (chDB, default), "clickhouse" or "none".
+	Engine     string           `yaml:"engine"`
+	Embedded   EmbeddedStorage  `yaml:"embedded"`
+	ClickHouse ClickHouseConfig `yaml:"clickhouse"`
+	Batch      BatchConfig      `yaml:"batch"`
+	Spill      SpillConfig      `yaml:"spill"`
+	// RetentionDays adds a TTL where the server supports it; 0 keeps forever.
+	RetentionDays int `yaml:"retention_days"`
+}
+
+// Storage engines.
+const (
+	EngineEmbedded   = "embedded"
+	EngineClickHouse = "clickhouse"
+	EngineNone       = "none"
+)
+
+// EmbeddedStorage is the in-process chDB engine.
+type EmbeddedStorage struct {
+	// Path is the data directory.
+	Path string `yaml:"path"`
+	// LibPath is libchdb.so; empty means CHDB_LIB_PATH or the project's
+	// own install location.
+	LibPath string `yaml:"lib_path"`
+}
+
+// ClickHouseConfig is a ClickHouse server or cluster (native protocol).
+type ClickHouseConfig struct {
+	Addresses []string `yaml:"addresses"`
+	// DSN ("clickhouse://user:pass@host:9000/db?…") is an alternative to
+	// the fields below; when set it wins.
+	DSN      string `yaml:"dsn"`
+	Database string `yaml:"database"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	TLS      bool   `yaml:"tls"`
+	// Cluster, when set, creates Replicated tables plus Distributed tables
+	// ON CLUSTER this name.
+	Cluster     string   `yaml:"cluster"`
+	DialTimeout Duration `yaml:"dial_timeout"`
+}
+
+// BatchConfig bounds write batches by size and age.
+type BatchConfig struct {
+	MaxRows    int `yaml:"max_rows"`
+	MaxDelayMS int `yaml:"max_delay_ms"`
+	QueueSize  int `yaml:"queue_size"`
+}
+
+// MaxDelay is MaxDelayMS as a duration.
+func (b BatchConfig) MaxDelay() time.Duration {
+	return time.Duration(b.MaxDelayMS) * time.Millisecond
+}
+
+// SpillConfig is the local disk buffer used while a store is down.
+type SpillConfig struct {
+	Dir string `yaml:"dir"`
+	// MaxBytes is the disk budget; 0 disables spilling (events beyond the
+	// queue are dropped and counted).
+	MaxBytes ByteSize `yaml:"max_bytes"`
+}
+
+// DetectConfig controls security and PII detection (issue 5).
+type DetectConfig struct {
+	// Enabled runs detection in the sink pipeline, off the hot path.
+	Enabled bool `yaml:"enabled"`
+	// Guard is "off" (default), "block" (403 before forwarding) or
+	// "redact" (PII and secrets masked before forwarding).
+	Guard string `yaml:"guard"`
+	// GuardMinSeverity is the lowest severity guard mode acts on:
+	// low, medium, high (default) or critical.
+	GuardMinSeverity string `yaml:"guard_min_severity"`
+}
+
+// Default returns the configuration used when nothing is configured. It is
+// the only place defaults live.
+func Default() *Config {
+	return &Config{
+		Server: ServerConfig{
+			Host:               "127.0.0.1",
+			Port:               4000,
+			Workers:            1,
+			MaxRequestBodySize: 32 * MiB,
+			ReadTimeout:        Seconds(60),
+			IdleTimeout:        Seconds(120),
+			WriteIdleTimeout:   Seconds(60),
+			ShutdownTimeout:    Seconds(30),
+		},
+		LLM: LLMConfig{
+			Timeout:               Seconds(30),
+			MaxRetries:            3,
+			ConnectTimeout:        Seconds(10),
+			MaxConns:              1024,
+			MaxIdleConnDuration:   Seconds(90),
+			MaxResponseBufferSize: 64 * MiB,
+		},
+		Session: SessionConfig{
+			Enabled:           true,
+			MaxSessions:       10000,
+			SessionTTLSeconds: 3600,
+			MemoryMB:          64,
+			Fuzzy:             true,
+		},
+		Logging: LoggingConfig{
+			Level:       "INFO",
+			Format:      "text",
+			MaxFileSize: 10 * MiB,
+			BackupCount: 5,
+		},
+		LiveTrace: LiveTraceGlobal{
+			SessionCompletionTimeout: Seconds(30),
+			CompletionCheckInterval:  Seconds(10),
+		},
+		Storage: StorageConfig{
+			Engine:   EngineEmbedded,
+			Embedded: EmbeddedStorage{Path: "./data/perimeter"},
+			ClickHouse: ClickHouseConfig{
+				Addresses:   []string{"127.0.0.1:9000"},
+				Database:    "perimeter",
+				Username:    "default",
+				DialTimeout: Seconds(10),
+			},
+			Batch: BatchConfig{MaxRows: 1000, MaxDelayMS: 200, QueueSize: 100000},
+			Spill: SpillConfig{Dir: "./data/spill", MaxBytes: GiB},
+		},
+		Detect: DetectConfig{
+			Enabled:          true,
+			Guard:            "off",
+			GuardMinSeverity: "high",
+		},
+	}
+}

@@ -1,0 +1,325 @@
+package configs
+
+import (
+	"net"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Validate checks every value and returns every problem at once, errors
+// and warnings, each with its YAML path (and line when it came from the
+// file). It also normalises: trailing "/" stripped from llm.base_url,
+// llm.type, storage.engine and interceptor types lower-cased,
+// logging.level upper-cased (WARN becomes WARNING), logging.format
+// "console" becomes "text".
+func (c *Config) Validate() []Problem {
+	ps := &problems{lines: c.lines}
+	c.validateServer(ps)
+	c.validateLLM(ps)
+	c.validateSession(ps)
+	c.validateLogging(ps)
+	positive(ps, "live_trace.session_completion_timeout", c.LiveTrace.SessionCompletionTimeout)
+	positive(ps, "live_trace.completion_check_interval", c.LiveTrace.CompletionCheckInterval)
+	c.validateInterceptors(ps)
+	c.validateStorage(ps)
+	c.validateDetect(ps)
+	return ps.list
+}
+
+func (c *Config) validateServer(ps *problems) {
+	s := &c.Server
+	s.Host = strings.TrimSpace(s.Host)
+	if s.Host == "" {
+		ps.errorf("server.host", "must not be empty (use 0.0.0.0 to listen on every interface)")
+	}
+	port(ps, "server.port", s.Port)
+	atLeast(ps, "server.workers", s.Workers, 1)
+	if s.Workers > 1 {
+		ps.warnf("server.workers", "is %d but ignored: one Perimeter process already uses every core", s.Workers)
+	}
+	if s.MaxRequestBodySize <= 0 {
+		ps.errorf("server.max_request_body_size", "must be more than 0")
+	}
+	nonNegative(ps, "server.read_timeout", s.ReadTimeout)
+	nonNegative(ps, "server.idle_timeout", s.IdleTimeout)
+	nonNegative(ps, "server.write_idle_timeout", s.WriteIdleTimeout)
+	nonNegative(ps, "server.shutdown_timeout", s.ShutdownTimeout)
+	atLeast(ps, "server.max_conns", s.MaxConns, 0)
+}
+
+func (c *Config) validateLLM(ps *problems) {
+	l := &c.LLM
+	l.BaseURL = trimTrailingSlash(strings.TrimSpace(l.BaseURL))
+	validateBaseURL(ps, l.BaseURL)
+
+	l.Type = strings.ToLower(strings.TrimSpace(l.Type))
+	switch l.Type {
+	case "openai", "anthropic":
+	case "":
+		ps.errorf("llm.type", "required: openai or anthropic (set it in the file, with --type or with LLM_TYPE)")
+	default:
+		ps.errorf("llm.type", "must be openai or anthropic, got %q", l.Type)
+	}
+
+	l.APIKey = strings.TrimSpace(l.APIKey)
+	if strings.ContainsFunc(l.APIKey, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		ps.errorf("llm.api_key", "contains control characters (a stray newline?); it would break the request headers")
+	}
+	positive(ps, "llm.timeout", l.Timeout)
+	atLeast(ps, "llm.max_retries", l.MaxRetries, 0)
+	nonNegative(ps, "llm.connect_timeout", l.ConnectTimeout)
+	nonNegative(ps, "llm.response_header_timeout", l.ResponseHeaderTimeout)
+	nonNegative(ps, "llm.stream_idle_timeout", l.StreamIdleTimeout)
+	atLeast(ps, "llm.max_conns", l.MaxConns, 0)
+	nonNegative(ps, "llm.max_idle_conn_duration", l.MaxIdleConnDuration)
+	if l.MaxResponseBufferSize < 0 {
+		ps.errorf("llm.max_response_buffer_size", "must not be negative")
+	}
+	if l.InsecureSkipVerify {
+		ps.warnf("llm.insecure_skip_verify", "is true: the upstream's TLS certificate is NOT verified, so anyone on the network path can read prompts and the API key")
+	}
+}
+
+// trimTrailingSlash strips trailing "/" but never into the "://".
+func trimTrailingSlash(u string) string {
+	t := strings.TrimRight(u, "/")
+	if i := strings.Index(u, "://"); i >= 0 && len(t) < i+3 {
+		return u
+	}
+	return t
+}
+
+func validateBaseURL(ps *problems, raw string) {
+	const path = "llm.base_url"
+	if raw == "" {
+		ps.errorf(path, "required (set it in the file, with --base-url or with LLM_BASE_URL)")
+		return
+	}
+	shown := redactString(raw)
+	if strings.Contains(raw, "${") {
+		ps.errorf(path, "contains an unresolved ${VAR}: %q", shown)
+		return
+	}
+	if !strings.Contains(raw, "://") {
+		ps.errorf(path, "must start with http:// or https:// (did you mean %q?)", "https://"+shown)
+		return
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		ps.errorf(path, "must be an http:// or https:// URL, got %q", shown)
+		return
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		ps.errorf(path, "has no host: %q", shown)
+		return
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			ps.errorf(path, "port must be 1..65535, got %q", p)
+		}
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		ps.warnf(path, "query string and fragment are not forwarded; only scheme, host and path prefix are used")
+	}
+}
+
+func (c *Config) validateSession(ps *problems) {
+	s := c.Session
+	if !s.Enabled {
+		return
+	}
+	atLeast(ps, "session.max_sessions", s.MaxSessions, 1)
+	atLeast(ps, "session.session_ttl_seconds", s.SessionTTLSeconds, 1)
+	atLeast(ps, "session.memory_mb", s.MemoryMB, 1)
+}
+
+var logLevels = []string{"TRACE", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
+
+func normaliseLevel(s string) string {
+	l := strings.ToUpper(strings.TrimSpace(s))
+	switch l {
+	case "WARN":
+		return "WARNING"
+	case "FATAL":
+		return "CRITICAL"
+	}
+	return l
+}
+
+func (c *Config) validateLogging(ps *problems) {
+	l := &c.Logging
+	l.Level = normaliseLevel(l.Level)
+	oneOf(ps, "logging.level", l.Level, logLevels...)
+	l.Format = strings.ToLower(strings.TrimSpace(l.Format))
+	if l.Format == "console" {
+		l.Format = "text"
+	}
+	oneOf(ps, "logging.format", l.Format, "text", "json")
+	if l.MaxFileSize <= 0 {
+		ps.errorf("logging.max_file_size", "must be more than 0")
+	}
+	atLeast(ps, "logging.backup_count", l.BackupCount, 0)
+}
+
+func (c *Config) validateInterceptors(ps *problems) {
+	liveTraces := 0
+	for i := range c.Interceptors {
+		ic := &c.Interceptors[i]
+		path := indexPath("interceptors", i)
+		ic.Type = strings.ToLower(strings.TrimSpace(ic.Type))
+		if ic.Type == "" {
+			ps.errorf(keyPath(path, "type"), "required (one of %s)", strings.Join(KnownInterceptorTypes(), ", "))
+			continue
+		}
+		sub := &problems{lines: c.lines}
+		cfgPath := keyPath(path, "config")
+		switch ic.Type {
+		case TypePrinter:
+			decodeTyped(ic.Config, defaultPrinter(), cfgPath, sub, c.lines)
+		case TypeMessageLogger:
+			decodeTyped(ic.Config, defaultMessageLogger(), cfgPath, sub, c.lines)
+		case TypeEventRecorder:
+			decodeTyped(ic.Config, defaultEventRecorder(), cfgPath, sub, c.lines)
+		case TypeHTTPRecorder:
+			decodeTyped(ic.Config, defaultHTTPRecorder(), cfgPath, sub, c.lines)
+		case TypeLiveTrace:
+			decodeTyped(ic.Config, defaultLiveTrace(), cfgPath, sub, c.lines)
+			if ic.Enabled {
+				if liveTraces++; liveTraces > 1 {
+					ps.warnf(path, "a second enabled live_trace interceptor is ignored: only the first one runs the dashboard")
+				}
+			}
+		case "cylestio_trace":
+			ps.warnf(keyPath(path, "type"), "cylestio_trace was removed from the original gateway and is not supported — skipped")
+		default:
+			ps.warnf(keyPath(path, "type"), "unknown interceptor type %q — skipped (known: %s)", ic.Type, strings.Join(KnownInterceptorTypes(), ", "))
+		}
+		for _, p := range sub.list {
+			if !ic.Enabled && !p.Warning {
+				p.Warning = true
+				p.Message += " (interceptor disabled; this becomes an error when it is enabled)"
+			}
+			ps.list = append(ps.list, p)
+		}
+	}
+}
+
+var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+func (c *Config) validateStorage(ps *problems) {
+	s := &c.Storage
+	s.Engine = strings.ToLower(strings.TrimSpace(s.Engine))
+	if s.Engine == "" {
+		s.Engine = EngineEmbedded
+	}
+	switch s.Engine {
+	case EngineNone:
+		return
+	case EngineEmbedded:
+		nonEmpty(ps, "storage.embedded.path", s.Embedded.Path)
+	case EngineClickHouse:
+		validateClickHouse(ps, s.ClickHouse)
+	default:
+		ps.errorf("storage.engine", "must be embedded, clickhouse or none, got %q", s.Engine)
+		return
+	}
+	atLeast(ps, "storage.batch.max_rows", s.Batch.MaxRows, 1)
+	atLeast(ps, "storage.batch.max_delay_ms", s.Batch.MaxDelayMS, 1)
+	if s.Batch.QueueSize < s.Batch.MaxRows {
+		ps.errorf("storage.batch.queue_size", "must be at least batch.max_rows (%d), got %d", s.Batch.MaxRows, s.Batch.QueueSize)
+	}
+	if s.Spill.MaxBytes < 0 {
+		ps.errorf("storage.spill.max_bytes", "must not be negative")
+	} else if s.Spill.MaxBytes > 0 {
+		nonEmpty(ps, "storage.spill.dir", s.Spill.Dir)
+	}
+	atLeast(ps, "storage.retention_days", s.RetentionDays, 0)
+}
+
+func validateClickHouse(ps *problems, ch ClickHouseConfig) {
+	if ch.DSN != "" {
+		u, err := url.Parse(ch.DSN)
+		if err != nil || u.Host == "" || !slices.Contains([]string{"clickhouse", "tcp", "http", "https"}, u.Scheme) {
+			ps.errorf("storage.clickhouse.dsn", "must look like clickhouse://user:password@host:9000/database")
+		}
+	} else if len(ch.Addresses) == 0 {
+		ps.errorf("storage.clickhouse.addresses", "required when storage.engine is clickhouse (host:port of the native protocol, usually 9000)")
+	}
+	for i, addr := range ch.Addresses {
+		path := indexPath("storage.clickhouse.addresses", i)
+		host, p, err := net.SplitHostPort(addr)
+		if err != nil || host == "" {
+			ps.errorf(path, "must be host:port, got %q", addr)
+			continue
+		}
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			ps.errorf(path, "port must be 1..65535, got %q", p)
+		}
+	}
+	if ch.DSN == "" && !identifier.MatchString(ch.Database) {
+		ps.errorf("storage.clickhouse.database", "must be a plain identifier (letters, digits, _), got %q", ch.Database)
+	}
+	if ch.Cluster != "" && !identifier.MatchString(ch.Cluster) {
+		ps.errorf("storage.clickhouse.cluster", "must be a plain identifier (letters, digits, _), got %q", ch.Cluster)
+	}
+	nonNegative(ps, "storage.clickhouse.dial_timeout", ch.DialTimeout)
+}
+
+func (c *Config) validateDetect(ps *problems) {
+	d := &c.Detect
+	d.Guard = strings.ToLower(strings.TrimSpace(d.Guard))
+	if d.Guard == "" {
+		d.Guard = "off"
+	}
+	oneOf(ps, "detect.guard", d.Guard, "off", "block", "redact")
+	d.GuardMinSeverity = strings.ToLower(strings.TrimSpace(d.GuardMinSeverity))
+	oneOf(ps, "detect.guard_min_severity", d.GuardMinSeverity, "low", "medium", "high", "critical")
+	if d.Guard != "off" && !d.Enabled {
+		ps.errorf("detect.guard", "is %s but detect.enabled is false", d.Guard)
+	}
+}
+
+func port(ps *problems, path string, p int) {
+	if p < 1 || p > 65535 {
+		ps.errorf(path, "must be 1..65535, got %d", p)
+	}
+}
+
+func atLeast(ps *problems, path string, v, least int) {
+	if v < least {
+		if least == 0 {
+			ps.errorf(path, "must not be negative, got %d", v)
+			return
+		}
+		ps.errorf(path, "must be at least %d, got %d", least, v)
+	}
+}
+
+func nonNegative(ps *problems, path string, d Duration) {
+	if d < 0 {
+		ps.errorf(path, "must not be negative, got %s", d)
+	}
+}
+
+func positive(ps *problems, path string, d Duration) {
+	if d <= 0 {
+		ps.errorf(path, "must be more than 0, got %s", d)
+	}
+}
+
+func nonEmpty(ps *problems, path, v string) bool {
+	if strings.TrimSpace(v) == "" {
+		ps.errorf(path, "must not be empty")
+		return false
+	}
+	return true
+}
+
+func oneOf(ps *problems, path, v string, allowed ...string) {
+	if !slices.Contains(allowed, v) {
+		ps.errorf(path, "must be one of %s, got %s", strings.Join(allowed, ", "), strconv.Quote(v))
+	}
+}

@@ -1,0 +1,228 @@
+package configs
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestValidateListsEveryProblem(t *testing.T) {
+	data := `server:
+  host: ""
+  port: 70000
+  workers: 0
+  read_timeout: -1
+llm:
+  base_url: ftp://files.example.com
+  type: gemini
+  timeout: 0
+  max_retries: -1
+  insecure_skip_verify: true
+session:
+  max_sessions: 0
+logging:
+  level: loud
+  format: detailed
+  backup_count: -2
+live_trace:
+  completion_check_interval: 0
+interceptors:
+  - type: live_trace
+    config:
+      server_port: 0
+      server_host: 0.0.0.0
+      storage_mode: postgres
+  - type: event_recorder
+    config: {file_format: xml}
+  - type: http_recorder
+    enabled: false
+    config: {max_events_per_file: 0}
+  - config: {}
+storage:
+  engine: clickhouse
+  clickhouse:
+    addresses: ["no-port", "db:99999"]
+    database: "perimeter; DROP"
+  batch: {max_rows: 10, queue_size: 5}
+detect:
+  guard: shout
+`
+	cfg, loadProblems, err := Parse([]byte(data), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(loadProblems) != 0 {
+		t.Errorf("load problems: %q", problemStrings(loadProblems))
+	}
+	want := []string{
+		"server.host: must not be empty (use 0.0.0.0 to listen on every interface) (line 2)",
+		"server.port: must be 1..65535, got 70000 (line 3)",
+		"server.workers: must be at least 1, got 0 (line 4)",
+		"server.read_timeout: must not be negative, got -1s (line 5)",
+		`llm.base_url: must be an http:// or https:// URL, got "ftp://files.example.com" (line 7)`,
+		`llm.type: must be openai or anthropic, got "gemini" (line 8)`,
+		"llm.timeout: must be more than 0, got 0s (line 9)",
+		"llm.max_retries: must not be negative, got -1 (line 10)",
+		"llm.insecure_skip_verify: is true: the upstream's TLS certificate is NOT verified, so anyone on the network path can read prompts and the API key (line 11)",
+		"session.max_sessions: must be at least 1, got 0 (line 13)",
+		`logging.level: must be one of TRACE, DEBUG, INFO, WARNING, ERROR, CRITICAL, got "LOUD" (line 15)`,
+		`logging.format: must be one of text, json, got "detailed" (line 16)`,
+		"logging.backup_count: must not be negative, got -2 (line 17)",
+		"live_trace.completion_check_interval: must be more than 0, got 0s (line 19)",
+		"interceptors[0].config.server_port: must be 1..65535, got 0 (line 23)",
+		"interceptors[0].config.token: required when server_host (0.0.0.0) is not a loopback address: the dashboard and /mcp show every prompt (line 22)",
+		`interceptors[0].config.storage_mode: "postgres" is not memory or sqlite; treated as sqlite (on disk at db_path), like the original (line 25)`,
+		`interceptors[1].config.file_format: must be one of jsonl, json, got "xml" (line 27)`,
+		"interceptors[2].config.max_events_per_file: must be at least 1, got 0 (interceptor disabled; this becomes an error when it is enabled) (line 30)",
+		"interceptors[3].type: required (one of printer, message_logger, event_recorder, http_recorder, live_trace) (line 31)",
+		`storage.clickhouse.addresses[0]: must be host:port, got "no-port" (line 35)`,
+		`storage.clickhouse.addresses[1]: port must be 1..65535, got "99999" (line 35)`,
+		`storage.clickhouse.database: must be a plain identifier (letters, digits, _), got "perimeter; DROP" (line 36)`,
+		"storage.batch.queue_size: must be at least batch.max_rows (10), got 5 (line 37)",
+		`detect.guard: must be one of off, block, redact, got "shout" (line 39)`,
+	}
+	got := problemStrings(cfg.Validate())
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Validate:\n got:")
+		for _, g := range got {
+			t.Errorf("  %s", g)
+		}
+	}
+	warnings := map[string]bool{
+		"llm.insecure_skip_verify":                   true,
+		"interceptors[0].config.storage_mode":        true,
+		"interceptors[2].config.max_events_per_file": true,
+	}
+	for _, p := range cfg.Validate() {
+		if p.Warning != warnings[p.Path] {
+			t.Errorf("%s: warning = %v", p, p.Warning)
+		}
+	}
+}
+
+func TestValidateBaseURL(t *testing.T) {
+	tests := []struct {
+		in, want string // want: normalised value, or the error text
+		ok       bool
+	}{
+		{"https://api.openai.com", "https://api.openai.com", true},
+		{"https://api.openai.com/", "https://api.openai.com", true},
+		{" http://localhost:8000/v1/ ", "http://localhost:8000/v1", true},
+		{"http://[::1]:8080", "http://[::1]:8080", true},
+		{"api.openai.com", `must start with http:// or https:// (did you mean "https://api.openai.com"?)`, false},
+		{"https://", "has no host", false},
+		{"https://:443", "has no host", false},
+		{"http://host:0", "port must be 1..65535", false},
+		{"https://${HOST}", "unresolved ${VAR}", false},
+		{"https://user:hunter2@proxy.example", "https://user:hunter2@proxy.example", true},
+	}
+	for _, tt := range tests {
+		c := Default()
+		c.LLM.BaseURL, c.LLM.Type = tt.in, "openai"
+		ps := c.Validate()
+		if tt.ok {
+			if len(ps) != 0 || c.LLM.BaseURL != tt.want {
+				t.Errorf("%q: problems %q, base_url %q", tt.in, problemStrings(ps), c.LLM.BaseURL)
+			}
+			continue
+		}
+		if !hasProblem(ps, "llm.base_url", tt.want, false) {
+			t.Errorf("%q: problems %q, want %q", tt.in, problemStrings(ps), tt.want)
+		}
+	}
+}
+
+func TestValidateNormalises(t *testing.T) {
+	c := Default()
+	c.LLM.BaseURL, c.LLM.Type, c.LLM.APIKey = "https://x.example/", " Anthropic ", " key\n"
+	c.Logging.Level, c.Logging.Format = "warn", "JSON"
+	c.Storage.Engine = "ClickHouse"
+	c.Interceptors = []InterceptorConfig{{Type: " Printer ", Enabled: true}}
+	if ps := c.Validate(); len(ps) != 0 {
+		t.Fatalf("problems: %q", problemStrings(ps))
+	}
+	got := []string{c.LLM.BaseURL, c.LLM.Type, c.LLM.APIKey, c.Logging.Level, c.Logging.Format, c.Storage.Engine, c.Interceptors[0].Type}
+	want := []string{"https://x.example", "anthropic", "key", "WARNING", "json", "clickhouse", "printer"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	c.LLM.APIKey = "a\r\nX-Evil: 1"
+	if !hasProblem(c.Validate(), "llm.api_key", "control characters", false) {
+		t.Error("header injection through api_key accepted")
+	}
+}
+
+func TestValidateConditionalSections(t *testing.T) {
+	base := func() *Config {
+		c := Default()
+		c.LLM.BaseURL, c.LLM.Type = "https://api.openai.com", "openai"
+		return c
+	}
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+		path   string // "" = no problems
+	}{
+		{"session disabled skips its limits", func(c *Config) { c.Session.Enabled = false; c.Session.MaxSessions = 0 }, ""},
+		{"storage none skips batching", func(c *Config) { c.Storage.Engine = "none"; c.Storage.Batch.MaxRows = 0 }, ""},
+		{"clickhouse with dsn", func(c *Config) {
+			c.Storage.Engine = "clickhouse"
+			c.Storage.ClickHouse.Addresses = nil
+			c.Storage.ClickHouse.DSN = "clickhouse://u:p@ch:9000/db"
+		}, ""},
+		{"clickhouse needs an address", func(c *Config) { c.Storage.Engine = "clickhouse"; c.Storage.ClickHouse.Addresses = nil }, "storage.clickhouse.addresses"},
+		{"bad dsn", func(c *Config) { c.Storage.Engine = "clickhouse"; c.Storage.ClickHouse.DSN = "mysql://x" }, "storage.clickhouse.dsn"},
+		{"spill needs a dir", func(c *Config) { c.Storage.Spill.Dir = "" }, "storage.spill.dir"},
+		{"no spill needs no dir", func(c *Config) { c.Storage.Spill.Dir = ""; c.Storage.Spill.MaxBytes = 0 }, ""},
+		{"unknown engine", func(c *Config) { c.Storage.Engine = "sqlite" }, "storage.engine"},
+		{"embedded needs a path", func(c *Config) { c.Storage.Embedded.Path = " " }, "storage.embedded.path"},
+		{"guard needs detection", func(c *Config) { c.Detect.Enabled = false; c.Detect.Guard = "block" }, "detect.guard"},
+		{"loopback dashboard needs no token", func(c *Config) {
+			c.Interceptors = []InterceptorConfig{{Type: "live_trace", Enabled: true, Config: map[string]any{"server_host": "::1"}}}
+		}, ""},
+		{"public dashboard with token", func(c *Config) {
+			c.Interceptors = []InterceptorConfig{{Type: "live_trace", Enabled: true, Config: map[string]any{"server_host": "0.0.0.0", "token": "t0k"}}}
+		}, ""},
+		{"injected keys tolerated", func(c *Config) {
+			c.Interceptors = []InterceptorConfig{{Type: "printer", Enabled: true, Config: map[string]any{"enabled": true, "provider_name": "openai"}}}
+		}, ""},
+		{"removed cylestio_trace", func(c *Config) {
+			c.Interceptors = []InterceptorConfig{{Type: "cylestio_trace", Enabled: true}}
+		}, "interceptors[0].type"},
+		{"two live traces", func(c *Config) {
+			c.Interceptors = []InterceptorConfig{{Type: "live_trace", Enabled: true}, {Type: "live_trace", Enabled: true}}
+		}, "interceptors[1]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := base()
+			tt.mutate(c)
+			ps := c.Validate()
+			if tt.path == "" && len(ps) != 0 {
+				t.Errorf("problems: %q", problemStrings(ps))
+			}
+			if tt.path != "" && (len(ps) != 1 || ps[0].Path != tt.path) {
+				t.Errorf("problems: %q, want one at %s", problemStrings(ps), tt.path)
+			}
+		})
+	}
+}
+
+func TestProblemString(t *testing.T) {
+	tests := []struct {
+		p    Problem
+		want string
+	}{
+		{Problem{Path: "interceptors[2].config.server_port", Message: "must be 1..65535"}, "interceptors[2].config.server_port: must be 1..65535"},
+		{Problem{Path: "middlewares", Message: "unknown key — ignored", Warning: true, Line: 12}, "middlewares: unknown key — ignored (line 12)"},
+		{Problem{Message: "cannot parse", Line: 3}, "cannot parse (line 3)"},
+	}
+	for _, tt := range tests {
+		if got := tt.p.String(); got != tt.want {
+			t.Errorf("got %q, want %q", got, tt.want)
+		}
+	}
+	ps := []Problem{{Warning: true}, {}}
+	if !HasErrors(ps) || HasErrors(ps[:1]) || len(Errors(ps)) != 1 || len(Warnings(ps)) != 1 {
+		t.Error("HasErrors / Errors / Warnings")
+	}
+}
