@@ -1,0 +1,41 @@
+# Perimeter — make targets. `make help` lists them.
+GO        ?= go
+BIN       := bin/perimeter
+PKGS      := ./...
+LLM_BASE_URL ?= https://api.openai.com
+LLM_TYPE     ?= openai
+PORT         ?= 4000
+BENCHTIME    ?= 1s
+
+.PHONY: help build run mock test test-short vet fmt bench fuzz clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+build: ## build bin/perimeter
+	$(GO) build -trimpath -o $(BIN) ./cmd/perimeter
+
+run: build ## build and run the proxy (LLM_BASE_URL, LLM_TYPE, LLM_API_KEY, PORT)
+	LLM_BASE_URL=$(LLM_BASE_URL) LLM_TYPE=$(LLM_TYPE) ./$(BIN) run --port $(PORT)
+
+mock: ## run the mock OpenAI/Anthropic server on 127.0.0.1:8080
+	$(GO) run ./bench/cmd/mockllm --addr 127.0.0.1:8080
+
+test: vet ## the whole test suite (race detector on)
+	$(GO) test -race -count=1 $(PKGS)
+
+test-short: ## quick tests without the race detector
+	$(GO) test -count=1 $(PKGS)
+
+vet: ## gofmt check and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+bench: ## Go benchmarks of the hot paths with allocations (BENCHTIME=1s)
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./stream/ ./edge/
+
+fuzz: ## run each fuzz target briefly (FUZZTIME=20s)
+	@for t in FuzzEventEnd FuzzCopy; do $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-20s} ./stream/ || exit 1; done
+
+clean: ## remove build outputs
+	rm -rf bin

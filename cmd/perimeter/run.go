@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/rs/zerolog"
+
+	"github.com/cylestio/perimeter/configs"
+	"github.com/cylestio/perimeter/edge"
+)
+
+type runCommand struct {
+	configPath string
+	baseURL    string
+	llmType    string
+	apiKey     string
+	host       string
+	port       int
+	logLevel   string
+	set        map[string]*bool
+}
+
+func newRunCommand(app *kingpin.Application) *runCommand {
+	c := &runCommand{set: map[string]*bool{}}
+	cmd := app.Command("run", "Run the proxy.").Default()
+	flag := func(name, help string) *kingpin.FlagClause {
+		b := new(bool)
+		c.set[name] = b
+		return cmd.Flag(name, help).IsSetByUser(b)
+	}
+	cmd.Flag("config", "YAML config file (see perimeter generate-config).").Short('c').StringVar(&c.configPath)
+	flag("base-url", "Upstream base URL, e.g. https://api.openai.com (env LLM_BASE_URL).").PlaceHolder("URL").StringVar(&c.baseURL)
+	flag("type", "Provider type: openai or anthropic (env LLM_TYPE).").PlaceHolder("openai|anthropic").StringVar(&c.llmType)
+	flag("api-key", "Provider key to inject (prefer env LLM_API_KEY: flags show up in ps).").PlaceHolder("KEY").StringVar(&c.apiKey)
+	flag("host", "Listen address (default 127.0.0.1).").StringVar(&c.host)
+	flag("port", "Listen port (default 4000).").IntVar(&c.port)
+	flag("log-level", "DEBUG, INFO, WARNING or ERROR (env LOG_LEVEL).").PlaceHolder("INFO").StringVar(&c.logLevel)
+	return c
+}
+
+// load builds the effective config: defaults, then env, then the file, then
+// the flags the user gave.
+func (c *runCommand) load() (*configs.Config, []configs.Problem, error) {
+	cfg, problems, err := configs.LoadLayered(c.configPath, os.LookupEnv)
+	if err != nil {
+		return nil, problems, err
+	}
+	if *c.set["base-url"] {
+		cfg.LLM.BaseURL = c.baseURL
+	}
+	if *c.set["type"] {
+		cfg.LLM.Type = c.llmType
+	}
+	if *c.set["api-key"] {
+		cfg.LLM.APIKey = c.apiKey
+	}
+	if *c.set["host"] {
+		cfg.Server.Host = c.host
+	}
+	if *c.set["port"] {
+		cfg.Server.Port = c.port
+	}
+	if *c.set["log-level"] {
+		cfg.Logging.Level = c.logLevel
+	}
+	return cfg, append(problems, cfg.Validate()...), nil
+}
+
+func (c *runCommand) run() int {
+	if *c.set["api-key"] {
+		fmt.Fprintln(os.Stderr, "warning: --api-key is visible to other users of this machine (ps, shell history); prefer LLM_API_KEY or ${VAR} in the config file")
+	}
+	cfg, problems, err := c.load()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "Error loading configuration: %v\n", err)
+		return 1
+	}
+	if cfg.LLM.BaseURL == "" || cfg.LLM.Type == "" {
+		fmt.Fprintln(os.Stderr, "Error: --base-url and --type are required (or provide --config, or set LLM_BASE_URL and LLM_TYPE)")
+		return 1
+	}
+	if configs.HasErrors(problems) {
+		fmt.Fprintln(os.Stderr, "Error: the configuration is invalid:")
+		printProblems(os.Stderr, problems)
+		return 1
+	}
+	log, closeLog, err := newLogger(cfg.Logging)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "Error: %v\n", err)
+		return 1
+	}
+	defer closeLog()
+	for _, p := range problems {
+		log.Warn().Str("path", p.Path).Msg(p.Message)
+	}
+	for _, ic := range cfg.Interceptors {
+		if ic.Enabled {
+			log.Warn().Str("interceptor", ic.Type).
+				Msg("interceptor configured but not part of this build yet; traffic is proxied without it")
+		}
+	}
+
+	opts, err := edgeOptions(cfg, log)
+	if err != nil {
+		log.Error().Err(err).Msg("cannot start")
+		return 1
+	}
+	srv, err := edge.NewServer(opts)
+	if err != nil {
+		log.Error().Err(err).Msg("cannot start")
+		return 1
+	}
+	addr := net.JoinHostPort(cfg.Server.Host, strconv.Itoa(cfg.Server.Port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		log.Error().Err(err).Msgf("cannot listen on %s; is another process using the port? choose one with --port", addr)
+		return 1
+	}
+	log.Info().Str("listen", "http://"+ln.Addr().String()).Str("upstream", cfg.LLM.BaseURL).
+		Str("type", cfg.LLM.Type).Bool("api_key_configured", cfg.LLM.APIKey != "").
+		Str("version", shortVersion()).Msg("perimeter is ready")
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	select {
+	case err := <-served:
+		if err != nil {
+			log.Error().Err(err).Msg("server stopped")
+			return 1
+		}
+		return 0
+	case s := <-sig:
+		timeout := time.Duration(cfg.Server.ShutdownTimeout)
+		log.Info().Str("signal", s.String()).Int64("in_flight", srv.InFlight()).Dur("deadline", timeout).
+			Msg("shutting down: no new connections, waiting for in-flight requests and streams")
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		go func() {
+			// A second signal skips the wait.
+			<-sig
+			log.Warn().Msg("second signal: exiting now")
+			cancel()
+		}()
+		if err := srv.Shutdown(ctx); err != nil {
+			log.Warn().Err(err).Msg("shutdown deadline reached; remaining connections closed")
+			return 0
+		}
+		log.Info().Msg("shutdown complete")
+		return 0
+	}
+}
+
+// edgeOptions maps the config onto the proxy's options.
+func edgeOptions(cfg *configs.Config, log zerolog.Logger) (edge.Options, error) {
+	l := cfg.LLM
+	o := edge.Options{
+		BaseURL:               l.BaseURL,
+		Provider:              edge.Provider(strings.ToLower(l.Type)),
+		APIKey:                l.APIKey,
+		ConnectTimeout:        time.Duration(l.ConnectTimeout),
+		ResponseHeaderTimeout: l.HeaderTimeout(),
+		StreamIdleTimeout:     l.StreamIdle(),
+		MaxConns:              l.MaxConns,
+		MaxIdleConnDuration:   time.Duration(l.MaxIdleConnDuration),
+		MaxResponseBufferSize: int(l.MaxResponseBufferSize),
+		MaxRequestBodySize:    int(cfg.Server.MaxRequestBodySize),
+		ReadTimeout:           time.Duration(cfg.Server.ReadTimeout),
+		IdleTimeout:           time.Duration(cfg.Server.IdleTimeout),
+		WriteIdleTimeout:      time.Duration(cfg.Server.WriteIdleTimeout),
+		MaxConnsPerServer:     cfg.Server.MaxConns,
+		Logger:                log,
+		AccessLog:             cfg.AccessLogEnabled(),
+		Version:               shortVersion(),
+		ConfigView:            func() any { return cfg.Redacted() },
+	}
+	if l.TLSCAFile != "" || l.InsecureSkipVerify {
+		tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: l.InsecureSkipVerify} //nolint:gosec // opt-in, warned by Validate
+		if l.TLSCAFile != "" {
+			pem, err := os.ReadFile(l.TLSCAFile)
+			if err != nil {
+				return o, fmt.Errorf("llm.tls_ca_file: %w", err)
+			}
+			pool, err := x509.SystemCertPool()
+			if err != nil {
+				pool = x509.NewCertPool()
+			}
+			if !pool.AppendCertsFromPEM(pem) {
+				return o, fmt.Errorf("llm.tls_ca_file %s: no PEM certificates found", l.TLSCAFile)
+			}
+			tc.RootCAs = pool
+		}
+		o.TLSConfig = tc
+	}
+	return o, nil
+}
