@@ -7,7 +7,7 @@ LLM_TYPE     ?= openai
 PORT         ?= 4000
 BENCHTIME    ?= 1s
 
-.PHONY: help build run mock test test-short vet fmt bench fuzz clean
+.PHONY: help build run mock test test-short vet bench-go fuzz clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -31,11 +31,13 @@ vet: ## gofmt check and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 
-bench: ## Go benchmarks of the hot paths with allocations (BENCHTIME=1s)
+bench-go: ## Go micro-benchmarks of the hot paths with allocations (BENCHTIME=1s)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./stream/ ./edge/
 
 fuzz: ## run each fuzz target briefly (FUZZTIME=20s)
-	@for t in FuzzEventEnd FuzzCopy; do $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-20s} ./stream/ || exit 1; done
+	@for spec in stream:FuzzEventEnd stream:FuzzCopy configs:FuzzParse bench/mockllm:FuzzParseRequest; do \
+		pkg=$${spec%%:*}; t=$${spec##*:}; echo "== $$pkg $$t"; \
+		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-20s} -fuzzminimizetime 100x ./$$pkg/ || exit 1; done
 
 clean: ## remove build outputs
 	rm -rf bin
