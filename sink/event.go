@@ -1,0 +1,83 @@
+package sink
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"time"
+)
+
+// Event names, as the original cylestio-perimeter emits them, plus
+// security.finding.
+const (
+	SessionStart    = "session.start"
+	LLMCallStart    = "llm.call.start"
+	LLMCallFinish   = "llm.call.finish"
+	LLMCallError    = "llm.call.error"
+	ToolExecution   = "tool.execution"
+	ToolResult      = "tool.result"
+	SecurityFinding = "security.finding"
+)
+
+// Levels.
+const (
+	LevelInfo  = "INFO"
+	LevelError = "ERROR"
+)
+
+// Event is one thing that happened to a conversation. Fields the dashboard
+// aggregates are typed columns; everything else is in Attributes, a JSON
+// object with the original's attribute names (seed-anatomy §4.3).
+//
+// An Event owns all its memory: nothing in it aliases a request or response
+// buffer, so it may outlive the exchange that produced it.
+type Event struct {
+	ID        [16]byte  // random, unique: storage deduplicates retried batches by it
+	Time      time.Time // when it happened (UTC)
+	Name      string
+	Level     string
+	TraceID   string // 32 hex: md5 of the session id
+	SpanID    string // 16 hex
+	SessionID string
+	AgentID   string
+
+	Vendor       string // openai | anthropic
+	Model        string
+	Status       int     // HTTP status of the call (finish/error events)
+	DurationMs   float64 // call duration (finish/error events)
+	InputTokens  int64
+	OutputTokens int64
+	TotalTokens  int64
+	CachedTokens int64 // prompt tokens served from the provider's cache (OpenAI cached_tokens, Anthropic cache_read_input_tokens)
+	CacheWrite   int64 // Anthropic cache_creation_input_tokens
+	ToolName     string
+	FinishReason string
+	ErrorType    string
+	ErrorMessage string
+	RiskScore    float32 // 0..100, filled by detection
+
+	Attributes json.RawMessage // JSON object; may be nil
+}
+
+// NewID returns a random event id.
+func NewID() [16]byte {
+	var id [16]byte
+	_, _ = rand.Read(id[:])
+	return id
+}
+
+// IDString is the id as 32 hex characters.
+func (e *Event) IDString() string { return hex.EncodeToString(e.ID[:]) }
+
+// Publisher accepts events from the proxy. Publish never blocks: when the
+// pipeline behind it is full it drops the event, counts the drop and returns
+// false. The publisher takes ownership of ev.
+type Publisher interface {
+	Publish(ev *Event) bool
+}
+
+// Discard drops every event; it is the publisher when capture is off.
+type Discard struct{}
+
+// Publish drops ev.
+func (Discard) Publish(*Event) bool { return true }
