@@ -9,6 +9,7 @@ import (
 // fuzzyState computes a request's fuzzy fingerprints lazily, once each.
 type fuzzyState struct {
 	c      *Conversation
+	exact  uint64 // exact system fingerprint
 	sysOK  bool
 	sys    uint64
 	k      int              // fingerprints computed for the last k messages
@@ -19,7 +20,7 @@ type fuzzyState struct {
 // nsys is the fuzzy fingerprint of the system prompt.
 func (f *fuzzyState) nsys() uint64 {
 	if !f.sysOK {
-		f.sys = f.sysTab.normSystem(f.c)
+		f.sys = f.sysTab.normSystem(f.c, f.exact)
 		f.sysOK = true
 	}
 	return f.sys
@@ -77,7 +78,7 @@ func (t *Table) continueFuzzy(c *Conversation, full uint64, last int, now int64,
 	a := anchorKey(nsys, fz.at(last))
 	for attempt := 0; attempt < 4; attempt++ {
 		list := t.idx.list(kindReply, a, &buf)
-		h, atState := t.pickField(list, a, now, fieldReply)
+		h, atState := t.pickReply(list, a, now)
 		if h == 0 {
 			break
 		}
@@ -108,36 +109,24 @@ func (t *Table) continueFuzzy(c *Conversation, full uint64, last int, now int64,
 	}
 	pfp := prev[:pk]
 	tk := tailKey(nsys, pfp)
-	list := t.idx.list(kindTail, tk, &buf)
-	if list == nil {
-		return false
-	}
-	// Candidates in the original's order of preference: still at that
-	// state (oldest first), then moved on (most recent first).
-	for pass := 0; pass < 2; pass++ {
-		for j := 0; j+8 <= len(list); j += 8 {
-			i := j
-			if pass == 1 {
-				i = len(list) - 8 - j
-			}
-			h := handle(binary.LittleEndian.Uint64(list[i:]))
-			s := t.usable(h, now)
-			if s == nil || (s.tail.Load() == tk) != (pass == 0) {
-				continue
-			}
-			if s = t.lock(h, now); s == nil {
-				continue
-			}
-			if (s.tail.Load() == tk) != (pass == 0) || !overlaps(s.ring[:s.ringN], pfp) {
-				s.mu.Unlock()
-				continue
-			}
-			r.Match = MatchTail
-			t.advance(s, h, c, full, last, false, fz, now, r)
-			t.stats.hits.Add(1)
-			t.stats.fuzzyTail.Add(1)
-			return true
+	for attempt := 0; attempt < 4; attempt++ {
+		h, ok := t.one(kindTail, tk)
+		if !ok {
+			return false
 		}
+		s := t.lock(h, now)
+		if s == nil {
+			return false
+		}
+		if !overlaps(s.ring[:s.ringN], pfp) {
+			s.mu.Unlock()
+			return false
+		}
+		r.Match = MatchTail
+		t.advance(s, h, c, full, last, false, fz, now, r)
+		t.stats.hits.Add(1)
+		t.stats.fuzzyTail.Add(1)
+		return true
 	}
 	return false
 }
@@ -157,16 +146,10 @@ func overlaps(ring, pfp []uint64) bool {
 	return 2*k > len(pfp)
 }
 
-type field uint8
-
-const (
-	fieldReply field = iota
-	fieldTail
-)
-
-// pickField chooses among listed sessions by the original's rule: the
-// oldest whose current value of the field equals key, else the most recent.
-func (t *Table) pickField(list []byte, key uint64, now int64, f field) (h handle, atState bool) {
+// pickReply chooses among the sessions listed under a reply anchor by the
+// original's rule: the oldest whose latest reply it is, else the most
+// recent.
+func (t *Table) pickReply(list []byte, key uint64, now int64) (h handle, atState bool) {
 	var progressed handle
 	for i := 0; i+8 <= len(list); i += 8 {
 		e := handle(binary.LittleEndian.Uint64(list[i:]))
@@ -174,11 +157,7 @@ func (t *Table) pickField(list []byte, key uint64, now int64, f field) (h handle
 		if s == nil {
 			continue
 		}
-		v := s.reply.Load()
-		if f == fieldTail {
-			v = s.tail.Load()
-		}
-		if v == key {
+		if s.reply.Load() == key {
 			return e, true
 		}
 		progressed = e
@@ -192,18 +171,14 @@ const normSystemCacheSize = 1024
 
 type normSystemEntry struct{ exact, norm uint64 }
 
-// normSystem returns the fuzzy system fingerprint, cached by the exact one:
-// agents send the same prompt with every request.
-func (t *Table) normSystem(c *Conversation) uint64 {
-	sys, escaped := c.systemText()
-	exact := xxhash.Sum64(sys[:min(len(sys), ContentReadLimit)])
-	if escaped {
-		exact = ^exact
-	}
+// normSystem returns the fuzzy system fingerprint, cached by the exact one
+// (agents send the same prompt with every request).
+func (t *Table) normSystem(c *Conversation, exact uint64) uint64 {
 	e := &t.systems[exact%normSystemCacheSize]
 	if p := e.Load(); p != nil && p.exact == exact {
 		return p.norm
 	}
+	sys, escaped := c.systemText()
 	n := normSystemHash(sys, escaped)
 	e.Store(&normSystemEntry{exact, n})
 	return n

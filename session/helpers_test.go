@@ -83,3 +83,5 @@ func forEachMode(t *testing.T, f func(t *testing.T, fuzzy bool)) {
 		t.Run(name, func(t *testing.T) { f(t, fuzzy) })
 	}
 }
+
+var nextSeed atomic.Int64

@@ -64,39 +64,57 @@ func (x *index) list(kind byte, fp uint64, buf *listBuf) []byte {
 	return v
 }
 
-// add appends h to the list under (kind, fp) unless present, dropping
-// entries whose sessions are gone and, when full, the oldest.
-func (t *Table) add(kind byte, fp uint64, h handle, now int64) {
+// add appends h to the list under (kind, fp) unless present. A full list
+// first drops the entries whose sessions are gone, then its oldest.
+//
+// fresh hints that the list is probably absent (a session moving to a state
+// no session was seen in): GetOrSet then writes it in a single lookup, and
+// only when the hint is wrong does freecache copy the existing list to the
+// heap. Without the hint, the list is read into a stack buffer first: two
+// lookups, no allocation.
+func (t *Table) add(kind byte, fp uint64, h handle, now int64, fresh bool) {
 	x := &t.idx
 	k := makeKey(kind, fp)
 	mu := &x.stripes[fp&255]
-	var buf listBuf
 	mu.Lock()
-	v, err := x.c.GetWithBuf(k[:], buf[:])
-	if err != nil {
-		v = buf[:0]
-	}
-	w := 0
-	for r := 0; r+8 <= len(v); r += 8 {
-		e := handle(binary.LittleEndian.Uint64(v[r:]))
-		if e == h {
-			mu.Unlock()
+	defer mu.Unlock()
+	var buf listBuf
+	var v []byte
+	if fresh {
+		var one [8]byte
+		binary.LittleEndian.PutUint64(one[:], uint64(h))
+		old, err := x.c.GetOrSet(k[:], one[:], x.ttl)
+		if old == nil || err != nil {
 			return
 		}
-		if t.usable(e, now) == nil {
-			continue
+		v = buf[:copy(buf[:], old)]
+	} else {
+		var err error
+		if v, err = x.c.GetWithBuf(k[:], buf[:]); err != nil {
+			v = buf[:0]
 		}
-		copy(v[w:w+8], v[r:r+8])
-		w += 8
 	}
-	v = v[:w]
-	if len(v) == len(buf) {
-		copy(v, v[8:])
-		v = v[:len(v)-8]
+	for r := 0; r+8 <= len(v); r += 8 {
+		if handle(binary.LittleEndian.Uint64(v[r:])) == h {
+			return
+		}
+	}
+	if len(v) == len(buf) { // full: prune the gone, then the oldest
+		w := 0
+		for r := 0; r+8 <= len(v); r += 8 {
+			if t.usable(handle(binary.LittleEndian.Uint64(v[r:])), now) != nil {
+				copy(v[w:w+8], v[r:r+8])
+				w += 8
+			}
+		}
+		v = v[:w]
+		if len(v) == len(buf) {
+			copy(v, v[8:])
+			v = v[:len(v)-8]
+		}
 	}
 	v = binary.LittleEndian.AppendUint64(v, uint64(h))
 	x.c.Set(k[:], v, x.ttl) // ErrLargeEntry cannot happen: Table sizes the cache for maxList
-	mu.Unlock()
 }
 
 // put maps (kind, fp) to the single handle h.

@@ -10,8 +10,11 @@ import (
 // keeps (the tail that fuzzy rule F2 compares).
 const ringSize = 16
 
-// evictionSample is how many consecutive slots the clock hand inspects when
-// the table is full; the least recently used of them is evicted.
+// evictionSample is how many consecutive slots, from the clock hand on, are
+// inspected when the table is full; the least recently used of them is
+// evicted. The hand moves one slot per eviction, so it sweeps the table once
+// per MaxSessions creations and a fresh session is not looked at again
+// before that.
 const evictionSample = 16
 
 // handle names one incarnation of a slot: index in the low 32 bits,
@@ -137,7 +140,7 @@ func (t *Table) alloc(now int64) (*slot, handle) {
 			s.mu.Lock()
 			return s, t.renew(s, n, now)
 		}
-		start := t.slots.hand.Add(evictionSample) - evictionSample
+		start := t.slots.hand.Add(1) - 1
 		victim := -1
 		oldest := int64(math.MaxInt64)
 		for k := uint32(0); k < evictionSample; k++ {

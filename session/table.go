@@ -113,19 +113,20 @@ func (t *Table) detect(c *Conversation, now int64, r *Result) {
 	// The original looks up "the previous state": everything before the
 	// last model message, when that is not empty.
 	hasPrev := len(msgs) > 1 && last > 0
-	sig := uint64(sigSeed)
-	if sh := systemHash(c); sh != 0 {
-		sig = chain(sig, sh)
-	}
+	var g signature
+	g.reset()
+	sys, escaped := c.systemText()
+	g.system(sys, escaped)
+	sysKey := g.sum()
 	var prev uint64
 	for i := range msgs {
 		if i == last {
-			prev = sig
+			prev = g.sum()
 		}
-		m := &msgs[i]
-		sig = chain(sig, partHash(m.Role, m.Content, m.Escaped))
+		g.message(&msgs[i])
 	}
-	fz := fuzzyState{c: c, sysTab: t}
+	sig := g.sum()
+	fz := fuzzyState{c: c, exact: sysKey, sysTab: t}
 	if hasPrev && t.continueExact(c, prev, sig, last, now, &fz, r) {
 		return
 	}
@@ -244,9 +245,9 @@ func (t *Table) advance(s *slot, h handle, c *Conversation, full uint64, last in
 	}
 	r.setID(s.id[:s.idLen], s.long)
 	s.mu.Unlock()
-	t.add(kindSig, full, h, now)
+	t.add(kindSig, full, h, now, seq)
 	if tail != 0 {
-		t.add(kindTail, tail, h, now)
+		t.put(kindTail, tail, h)
 	}
 }
 
@@ -272,9 +273,9 @@ func (t *Table) create(c *Conversation, full uint64, fragmented bool, now int64,
 	r.Match = MatchCreated
 	r.setID(s.id[:s.idLen], nil)
 	s.mu.Unlock()
-	t.add(kindSig, full, h, now)
+	t.add(kindSig, full, h, now, false) // identical starts are common
 	if tail != 0 {
-		t.add(kindTail, tail, h, now)
+		t.put(kindTail, tail, h)
 	}
 	t.stats.created.Add(1)
 	t.stats.misses.Add(1)
@@ -385,7 +386,7 @@ func (t *Table) Reply(r *Result, reply *Message, responseID []byte) {
 	s.reply.Store(a)
 	s.access.Store(now)
 	s.mu.Unlock()
-	t.add(kindReply, a, r.h, now)
+	t.add(kindReply, a, r.h, now, true)
 }
 
 // SetProcessed sets the session's last processed index (the original's

@@ -2,6 +2,7 @@ package session
 
 import (
 	"bytes"
+	"encoding/binary"
 	"unicode/utf8"
 )
 
@@ -26,14 +27,8 @@ func textPrefix(buf []byte, src []byte, escaped bool, maxRunes int) []byte {
 	if len(src) > ContentReadLimit {
 		src = src[:ContentReadLimit]
 	}
-	if escaped {
-		w := src
-		if lim := maxRunes * maxEscapedRune; len(w) > lim {
-			w = w[:lim]
-		}
-		if bytes.IndexByte(w, '\\') >= 0 {
-			return unescapePrefix(buf[:0], src, maxRunes)
-		}
+	if escaped && hasEscape(src, maxRunes) {
+		return unescapePrefix(buf[:0], src, maxRunes)
 	}
 	return runePrefix(src, maxRunes)
 }
@@ -58,11 +53,55 @@ func runePrefix(b []byte, n int) []byte {
 	return b[:i]
 }
 
+// plainPrefix returns b[:min(n, len(b))] and true when those bytes are
+// ASCII and, if escaped, hold no backslash: then they are the first
+// code points of the text themselves, the common case that needs no
+// decoding.
+func plainPrefix(b []byte, n int, escaped bool) ([]byte, bool) {
+	if len(b) <= n && !escaped {
+		return b, true // n bytes hold at most n code points, whatever they are
+	}
+	if len(b) > n {
+		b = b[:n]
+	}
+	const hi, ones, bs = 0x8080808080808080, 0x0101010101010101, 0x5c5c5c5c5c5c5c5c
+	w := b
+	var high, slash uint64
+	for len(w) >= 32 {
+		x0 := binary.LittleEndian.Uint64(w[0:8])
+		x1 := binary.LittleEndian.Uint64(w[8:16])
+		x2 := binary.LittleEndian.Uint64(w[16:24])
+		x3 := binary.LittleEndian.Uint64(w[24:32])
+		high |= x0 | x1 | x2 | x3
+		y0, y1, y2, y3 := x0^bs, x1^bs, x2^bs, x3^bs
+		slash |= (y0-ones)&^y0 | (y1-ones)&^y1 | (y2-ones)&^y2 | (y3-ones)&^y3
+		w = w[32:]
+	}
+	for len(w) >= 8 {
+		x := binary.LittleEndian.Uint64(w)
+		high |= x
+		y := x ^ bs
+		slash |= (y - ones) &^ y
+		w = w[8:]
+	}
+	for _, c := range w {
+		high |= uint64(c)
+		if c == '\\' {
+			slash |= hi
+		}
+	}
+	if high&hi != 0 && len(b) == n {
+		return nil, false
+	}
+	if escaped && slash&hi != 0 {
+		return nil, false
+	}
+	return b, true
+}
+
 func isASCII(b []byte) bool {
 	for len(b) >= 8 {
-		w := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
-		if w&0x8080808080808080 != 0 {
+		if binary.LittleEndian.Uint64(b)&0x8080808080808080 != 0 {
 			return false
 		}
 		b = b[8:]
@@ -168,6 +207,9 @@ func hex4(b []byte) (uint32, bool) {
 	return v, true
 }
 
+// asciiSpace marks the ASCII characters isPySpace accepts.
+var asciiSpace = [256]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, 0x1C: true, 0x1D: true, 0x1E: true, 0x1F: true, ' ': true}
+
 // isPySpace reports whether Python's str.isspace holds for r: the
 // characters str.strip() removes.
 func isPySpace(r rune) bool {
@@ -186,9 +228,16 @@ func isPySpace(r rune) bool {
 
 // pyStrip trims what Python's str.strip() trims.
 func pyStrip(b []byte) []byte {
+	if len(b) == 0 || (b[0] > ' ' && b[0] < utf8.RuneSelf && b[len(b)-1] > ' ' && b[len(b)-1] < utf8.RuneSelf) {
+		return b // nothing to trim: the common case, inlined
+	}
+	return pyStripSlow(b)
+}
+
+func pyStripSlow(b []byte) []byte {
 	for len(b) > 0 {
 		if c := b[0]; c < utf8.RuneSelf {
-			if !isPySpace(rune(c)) {
+			if !asciiSpace[c] {
 				break
 			}
 			b = b[1:]
@@ -202,7 +251,7 @@ func pyStrip(b []byte) []byte {
 	}
 	for len(b) > 0 {
 		if c := b[len(b)-1]; c < utf8.RuneSelf {
-			if !isPySpace(rune(c)) {
+			if !asciiSpace[c] {
 				break
 			}
 			b = b[:len(b)-1]
@@ -215,4 +264,10 @@ func pyStrip(b []byte) []byte {
 		b = b[:len(b)-size]
 	}
 	return b
+}
+
+// hasEscape reports whether a backslash lies where the first n code points
+// of a JSON string body could be.
+func hasEscape(b []byte, n int) bool {
+	return bytes.IndexByte(b[:min(len(b), n*maxEscapedRune)], '\\') >= 0
 }

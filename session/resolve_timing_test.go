@@ -1,0 +1,183 @@
+package session
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+)
+
+var (
+	benchSystem = []byte(strings.Repeat("You are a meticulous research assistant. Cite sources. ", 40))
+	benchLong   = strings.Repeat("The quick brown fox jumps over the lazy dog. ", 30)
+	benchTexts  = func() (t struct{ search, result, summary, expand, toolLong, sure, thanks, costs []byte }) {
+		t.search = []byte("Let me search for that.")
+		t.result = []byte(`{"results": [{"title": "Result", "snippet": "` + benchLong + `"}]}`)
+		t.summary = []byte("Here is a summary of what I found. " + benchLong)
+		t.expand = []byte("Can you expand on the second point? " + benchLong)
+		t.toolLong = []byte(benchLong + benchLong)
+		t.sure = []byte("Certainly. " + benchLong)
+		t.thanks = []byte("Thanks. What about costs?")
+		t.costs = []byte("Costs are falling. " + benchLong)
+		return t
+	}()
+)
+
+// benchConversation builds an 18-message history (system message, user
+// turns, tool loops, assistant answers; texts of a few hundred bytes to a
+// few KB) whose first user message and call ids are made unique by seed,
+// followed by an assistant answer and a user follow-up: 20 messages, the
+// shape of a later request of a tool-using agent. Texts other than the
+// first question are shared between conversations, as the bytes of one
+// request body would sit in cache once the adapter has read them.
+func benchConversation(seed int, followUp []byte) *Conversation {
+	bt := &benchTexts
+	c := &Conversation{System: benchSystem, HasSystem: true}
+	add := func(role string, content []byte, callID string) {
+		m := c.Add()
+		m.Role, m.Content = []byte(role), content
+		if callID != "" {
+			m.CallID = []byte(callID)
+		}
+	}
+	add("system", benchSystem, "")
+	add("user", []byte("Research task #"+strconv.Itoa(seed)+": summarise the state of solid-state batteries. "+benchLong), "")
+	for i := 0; i < 5; i++ {
+		id := "call_" + strconv.Itoa(seed) + "_" + strconv.Itoa(i)
+		add("assistant", bt.search, id)
+		add("tool", bt.result, id)
+	}
+	id := "call_x_" + strconv.Itoa(seed)
+	add("assistant", bt.summary, "")
+	add("user", bt.expand, "")
+	add("assistant", nil, id)
+	add("tool", bt.toolLong, id)
+	add("assistant", bt.sure, "")
+	add("user", bt.thanks, "")
+	add("assistant", bt.costs, "")
+	add("user", followUp, "")
+	return c
+}
+
+// BenchmarkResolve20 measures the common request: the next turn of a
+// known conversation, 20 messages, the session sitting at the previous
+// state. Setup (bringing sessions back to that state) runs with the timer
+// stopped, once per batch of 1024.
+func BenchmarkResolve20(b *testing.B) {
+	for _, fuzzy := range []bool{false, true} {
+		name := "exact"
+		if fuzzy {
+			name = "fuzzy"
+		}
+		b.Run(name, func(b *testing.B) {
+			benchResolve20(b, fuzzy)
+		})
+	}
+}
+
+func benchResolve20(b *testing.B, fuzzy bool) {
+	const batch = 4096
+	cfg := DefaultConfig()
+	cfg.Fuzzy = fuzzy
+	tab := New(cfg)
+	// One Conversation, as an adapter reuses a pooled one; conversations
+	// differ by their first question, so that each has its own session.
+	hot := benchConversation(0, nil)
+	msgs := hot.Messages
+	if len(msgs) != 20 {
+		b.Fatalf("conversation has %d messages", len(msgs))
+	}
+	// The first question is written for each request into one buffer, as a
+	// request body sits in cache once read; the writing is timed too.
+	first := make([]byte, 0, 2048)
+	question := func(i int) []byte {
+		first = append(first[:0], "Research task #"...)
+		first = strconv.AppendInt(first, int64(i), 10)
+		first = append(first, ": summarise the state of solid-state batteries. "...)
+		return append(first, benchLong...)
+	}
+	resolve := func(i, n int) Result {
+		hot.Messages = msgs[:n]
+		msgs[1].Content = question(i)
+		return tab.Resolve(hot)
+	}
+	setup := func(i, n int) {
+		hot.Messages = msgs[:n]
+		msgs[1].Content = question(i)
+		tab.Resolve(hot)
+	}
+	for i := 0; i < batch; i++ { // each conversation gets one session, listed at messages[:16]
+		setup(i, 16)
+	}
+	follow := make([]byte, 0, 64)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for done, round := 0, 0; done < b.N; round++ {
+		b.StopTimer()
+		for i := 0; i < batch; i++ { // back to the previous state: 18 messages
+			setup(i, 18)
+		}
+		follow = append(follow[:0], "And the outlook for "...)
+		follow = strconv.AppendInt(follow, int64(round), 10)
+		msgs[19].Content = follow
+		b.StartTimer()
+		for i := 0; i < batch && done < b.N; i++ {
+			if r := resolve(i, 20); r.Match != MatchExact {
+				b.Fatalf("round %d conversation %d: match %v, stats %+v", round, i, r.Match, tab.Stats())
+			}
+			done++
+		}
+	}
+}
+
+// BenchmarkResolveNew measures starting a conversation: [system, user].
+func BenchmarkResolveNew(b *testing.B) {
+	tab := New(DefaultConfig())
+	c := benchConversation(0, nil)
+	c.Messages = c.Messages[:2]
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if r := tab.Resolve(c); !r.New {
+			b.Fatal("not new")
+		}
+	}
+}
+
+// BenchmarkResolve20Parallel runs continuations from all cores on a
+// shared table (each goroutine its own conversations).
+func BenchmarkResolve20Parallel(b *testing.B) {
+	tab := New(DefaultConfig())
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		c := benchConversation(int(nextSeed.Add(1)), nil)
+		p := *c
+		p.Messages = p.Messages[:18]
+		follow := make([]byte, 0, 64)
+		for n := 0; pb.Next(); n++ {
+			tab.Resolve(&p)
+			follow = strconv.AppendInt(follow[:0], int64(n), 10)
+			c.Messages[19].Content = follow
+			tab.Resolve(c)
+		}
+	})
+}
+
+func BenchmarkAgentID(b *testing.B) {
+	tab := New(DefaultConfig())
+	c := benchConversation(0, nil)
+	buf := make([]byte, 0, 64)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(c.System)))
+	for i := 0; i < b.N; i++ {
+		buf = tab.AgentID(buf[:0], c)
+	}
+}
+
+func BenchmarkParseTags(b *testing.B) {
+	v := []byte("user:alice@example.com, env:production, team:platform, debug, workflowId:wf-123")
+	dst := make([]Tag, 0, MaxTags)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		dst = ParseTags(dst[:0], v)
+	}
+}
