@@ -1,0 +1,196 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cylestio/perimeter/bench/mockllm"
+)
+
+// binary is the perimeter executable built once for the tests in this file.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "perimeter-cli")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "perimeter")
+	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "building perimeter: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func runCLI(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), code
+}
+
+func TestGenerateThenValidate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "perimeter.yaml")
+	out, _, code := runCLI(t, nil, "generate-config", path)
+	if code != 0 || !strings.Contains(out, path) {
+		t.Fatalf("generate-config: %d %s", code, out)
+	}
+	if _, errOut, code := runCLI(t, nil, "generate-config", path); code != 1 || !strings.Contains(errOut, "--force") {
+		t.Fatalf("overwrite without --force: %d %s", code, errOut)
+	}
+	out, errOut, code := runCLI(t, nil, "validate-config", path)
+	if code != 0 || !strings.Contains(out, "Configuration is valid") {
+		t.Fatalf("validate-config: %d %s %s", code, out, errOut)
+	}
+}
+
+func TestValidateListsEveryProblem(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(path, []byte("server:\n  port: 0\nllm:\n  base_url: api.openai.com\n  type: gemini\nmiddlewares: []\n"), 0o600)
+	_, errOut, code := runCLI(t, nil, "validate-config", path)
+	if code != 1 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"server.port", "llm.base_url", "llm.type", "middlewares"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("missing %s in:\n%s", want, errOut)
+		}
+	}
+}
+
+func TestRunRequiresUpstream(t *testing.T) {
+	_, errOut, code := runCLI(t, []string{"LLM_BASE_URL=", "LLM_TYPE="}, "run")
+	if code != 1 || !strings.Contains(errOut, "--base-url and --type are required") {
+		t.Fatalf("%d %s", code, errOut)
+	}
+}
+
+func freePort(t *testing.T) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// TestRunProxiesAndShutsDownGracefully drives the real binary: environment
+// for the upstream, a flag for the port, a stream in flight when SIGTERM
+// arrives, and an exit code of 0 after the stream completed.
+func TestRunProxiesAndShutsDownGracefully(t *testing.T) {
+	mock, base, err := mockllm.Start(mockllm.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mock.Close()
+	port := freePort(t)
+	cmd := exec.Command(binary, "run", "--port", fmt.Sprint(port), "--log-level", "debug")
+	cmd.Env = append(os.Environ(), "LLM_BASE_URL="+base, "LLM_TYPE=openai", "LLM_API_KEY=sk-env-key-123456")
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		cmd.Process.Kill()
+		if t.Failed() {
+			t.Logf("perimeter output:\n%s", logs.String())
+		}
+	}()
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(url + "/health")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("proxy never became healthy: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	// The key comes from LLM_API_KEY and never shows in /config or the logs.
+	resp, err := http.Get(url + "/config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if bytes.Contains(cfg, []byte("sk-env-key-123456")) || !bytes.Contains(cfg, []byte(base)) {
+		t.Fatalf("/config = %s", cfg)
+	}
+
+	req, _ := http.NewRequest("POST", url+"/v1/chat/completions", strings.NewReader(`{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}`))
+	req.Header.Set("x-mock-step", "1")
+	req.Header.Set("x-mock-chunks", "3")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	if line, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(line, "data: ") {
+		t.Fatalf("first event: %q %v", line, err)
+	}
+	if auth, _ := mock.LastRequest(); !strings.Contains(fmt.Sprint(auth.Headers), "Bearer sk-env-key-123456") {
+		t.Fatalf("upstream did not get the configured key: %v", auth.Headers)
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	// Let the stream finish: release the mock's remaining events.
+	go func() {
+		for range 10 {
+			select {
+			case mock.Step() <- struct{}{}:
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}()
+	rest, err := io.ReadAll(br)
+	if err != nil || !strings.HasSuffix(string(rest), "data: [DONE]\n\n") {
+		t.Fatalf("stream cut by shutdown: %q %v", rest, err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("exit: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("perimeter did not exit after SIGTERM")
+	}
+	if strings.Contains(logs.String(), "sk-env-key-123456") {
+		t.Fatal("the API key appears in the logs")
+	}
+	if !strings.Contains(logs.String(), "shutdown complete") {
+		t.Fatalf("no shutdown log:\n%s", logs.String())
+	}
+}
