@@ -1,6 +1,7 @@
 package session
 
 import (
+	"encoding/json"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -85,3 +86,13 @@ func forEachMode(t *testing.T, f func(t *testing.T, fuzzy bool)) {
 }
 
 var nextSeed atomic.Int64
+
+// jsonBody is the body of the JSON string encoding s, as a request carries
+// it: between the quotes, escapes in place.
+func jsonBody(s string) string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		panic(err)
+	}
+	return string(b[1 : len(b)-1])
+}

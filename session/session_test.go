@@ -1,7 +1,9 @@
 package session
 
 import (
+	"strconv"
 	"testing"
+	"time"
 )
 
 // The original's tests/providers/test_session_utils.py (seed-anatomy §8.3),
@@ -369,5 +371,123 @@ func TestProcessedIndex(t *testing.T) {
 	tab.SetProcessed(&r, 7)
 	if p, _ := tab.Processed(&r); p != 7 {
 		t.Fatalf("SetProcessed: %d, want 7", p)
+	}
+}
+
+func TestTTLExpiry(t *testing.T) {
+	forEachMode(t, func(t *testing.T, fuzzy bool) {
+		clock := newFakeClock()
+		cfg := DefaultConfig()
+		cfg.Fuzzy = fuzzy
+		cfg.TTL = 10 * time.Minute
+		tab := newTable(cfg, clock.now)
+		first := tab.Resolve(chat(u("Hello")))
+		clock.advance(9 * time.Minute)
+		if r := tab.Resolve(chat(u("Hello"), a("Hi"), u("Still there?"))); r.Match != MatchExact || string(r.ID()) != string(first.ID()) {
+			t.Fatalf("within the TTL: %v", r.Match)
+		}
+		clock.advance(10*time.Minute + time.Second)
+		if st := tab.Stats(); st.ActiveSessions != 0 || st.Expired != 1 {
+			t.Fatalf("after the TTL: active %d expired %d", st.ActiveSessions, st.Expired)
+		}
+		r := tab.Resolve(chat(u("Hello"), a("Hi"), u("Still there?"), a("Yes"), u("Good")))
+		if !r.New || !r.Fragmented || string(r.ID()) == string(first.ID()) {
+			t.Fatalf("after the TTL: new=%v fragmented=%v", r.New, r.Fragmented)
+		}
+		if st := tab.Stats(); st.ActiveSessions != 1 || st.Expired != 1 {
+			t.Fatalf("stats after expiry: %+v", st)
+		}
+	})
+}
+
+func TestMaxSessionsEvictsLeastRecentlyUsed(t *testing.T) {
+	clock := newFakeClock()
+	cfg := DefaultConfig()
+	cfg.MaxSessions = 32
+	tab := newTable(cfg, clock.now)
+	ids := make([]string, 40)
+	for i := 0; i < 32; i++ {
+		clock.advance(time.Second)
+		r := tab.Resolve(chat(u("q" + strconv.Itoa(i))))
+		ids[i] = string(r.ID())
+	}
+	for i := 0; i < 8; i++ { // the oldest eight are used again
+		clock.advance(time.Second)
+		tab.Resolve(chat(u("q"+strconv.Itoa(i)), a("a"), u("more")))
+	}
+	for i := 32; i < 40; i++ {
+		clock.advance(time.Second)
+		r := tab.Resolve(chat(u("q" + strconv.Itoa(i))))
+		ids[i] = string(r.ID())
+	}
+	st := tab.Stats()
+	if st.ActiveSessions != 32 || st.Evicted != 8 || st.Created != 40 {
+		t.Fatalf("stats %+v", st)
+	}
+	for i := 0; i < 8; i++ {
+		clock.advance(time.Second)
+		r := tab.Resolve(chat(u("q"+strconv.Itoa(i)), a("a"), u("more"), a("b"), u("again")))
+		if string(r.ID()) != ids[i] {
+			t.Errorf("session %d, used recently, was evicted", i)
+		}
+	}
+	for i := 8; i < 16; i++ {
+		if r := tab.Resolve(chat(u("q"+strconv.Itoa(i)), a("a"), u("more"))); r.Match != MatchCreated {
+			t.Errorf("session %d, the least recently used, survived", i)
+		}
+	}
+}
+
+func TestIndexMemoryIsBounded(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxSessions = 1000
+	cfg.MemoryMB = 1 // below the floor: the index gets minIndexBytes
+	tab := New(cfg)
+	for i := 0; i < 60000; i++ {
+		q := u("question " + strconv.Itoa(i))
+		tab.Resolve(chat(q))
+		tab.Resolve(chat(q, a("answer"), u("follow-up")))
+	}
+	st := tab.Stats()
+	if st.IndexEvictions == 0 || st.ActiveSessions != 1000 || st.Evicted != 59000 {
+		t.Fatalf("stats %+v", st)
+	}
+	// recent conversations still resolve
+	if r := tab.Resolve(chat(u("question 59999"), a("answer"), u("follow-up"), a("more"), u("ok"))); r.Match != MatchExact {
+		t.Fatalf("latest conversation lost: %v", r.Match)
+	}
+}
+
+func TestStatsCreationRate(t *testing.T) {
+	clock := newFakeClock()
+	tab := newTable(DefaultConfig(), clock.now)
+	for i := 0; i < 120; i++ {
+		tab.Resolve(chat(u("q" + strconv.Itoa(i))))
+		clock.advance(500 * time.Millisecond)
+	}
+	st := tab.Stats()
+	if st.CreationRate < 1.9 || st.CreationRate > 2.1 {
+		t.Fatalf("creation rate %v/s, want 2", st.CreationRate)
+	}
+	if st.CacheMisses != 120 || st.CacheHits != 0 || st.HitRate != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	clock.advance(2 * time.Minute)
+	if r := tab.Stats().CreationRate; r != 0 {
+		t.Fatalf("idle creation rate %v", r)
+	}
+}
+
+func TestDisabled(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Enabled = false
+	tab := New(cfg)
+	r := tab.Resolve(chat(u("q")))
+	if r.Match != MatchDisabled || len(r.ID()) != 0 || r.New {
+		t.Fatalf("disabled table resolved %+v", r)
+	}
+	tab.Reply(&r, ptr(a("x")), []byte("resp"))
+	if got := string(tab.AgentID(nil, chat(u("q")))); got != "prompt-"+md5Hex12(agentPrompt) {
+		t.Fatalf("agent id %q", got)
 	}
 }

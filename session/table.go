@@ -144,7 +144,9 @@ func (t *Table) detect(c *Conversation, now int64, r *Result) {
 // each, as they would one after the other in the original.
 func (t *Table) continueExact(c *Conversation, prev, full uint64, last int, now int64, fz *fuzzyState, r *Result) bool {
 	var buf listBuf
-	for attempt := 0; attempt < 8; attempt++ {
+	// Each failed attempt means a concurrent request claimed a session
+	// first; there are at most maxList of them to lose to.
+	for attempt := 0; attempt <= maxList; attempt++ {
 		list := t.idx.list(kindSig, prev, &buf)
 		if list == nil {
 			return false
