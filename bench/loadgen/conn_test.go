@@ -195,23 +195,24 @@ func TestOpenLoopPacesAndMeasures(t *testing.T) {
 }
 
 func TestOpenLoopCountsQueueingAsLatency(t *testing.T) {
-	// One connection, each answer takes ≥20 ms, 100 req/s due: requests
-	// queue behind each other and their latency must grow with the queue.
+	// One connection, each answer takes ≥20 ms (4 pauses of 5 ms), 100 req/s
+	// due: requests queue behind each other and their latency must grow with
+	// the queue.
 	addr := mockAddr(t)
 	st := OpenLoop{
-		Addr: addr, Requests: Fixed(chatRequest(addr, true, "x-mock-chunks: 2\r\nx-mock-chunk-delay: 10ms\r\n")),
+		Addr: addr, Requests: Fixed(chatRequest(addr, true, "x-mock-chunks: 2\r\nx-mock-chunk-delay: 5ms\r\n")),
 		Rate: 100, Duration: 200 * time.Millisecond, Conns: 1,
 	}.Run(context.Background())
 	if st.OK.Load() != 20 {
 		t.Fatalf("ok %d (%s), want 20", st.OK.Load(), st.FirstErr)
 	}
-	// The last request was due at 190 ms but could only start after
-	// 19 others of ≥30 ms each.
-	if st.Latency.Max() < 300*time.Millisecond {
+	// The last request was due at 190 ms but could only end after 20
+	// answers of ≥20 ms each, at ≥400 ms.
+	if st.Latency.Max() < 200*time.Millisecond {
 		t.Errorf("max latency %v: queueing behind a busy connection was not counted", st.Latency.Max())
 	}
-	if st.Gaps.Count() == 0 || st.Gaps.Quantile(0.5) < 8*time.Millisecond {
-		t.Errorf("gaps: %d, p50 %v; want about 10ms", st.Gaps.Count(), st.Gaps.Quantile(0.5))
+	if st.Gaps.Count() == 0 || st.Gaps.Quantile(0.5) < 4*time.Millisecond {
+		t.Errorf("gaps: %d, p50 %v; want about 5ms", st.Gaps.Count(), st.Gaps.Quantile(0.5))
 	}
 }
 
