@@ -70,15 +70,23 @@ func anchorKey(nsys, fp uint64) uint64 {
 // continueFuzzy applies rules F1 and F2 (doc.go) once the exact algorithm
 // found nothing.
 func (t *Table) continueFuzzy(c *Conversation, full uint64, last int, now int64, fz *fuzzyState, r *Result) bool {
-	var buf listBuf
 	nsys := fz.nsys()
+	// The previous state's last fingerprints, and whether any of them is
+	// more than the system prompt: the evidence both rules weigh.
+	var prev [ringSize]uint64
+	pk := min(last, ringSize)
+	evidence := false
+	for i := 0; i < pk; i++ {
+		prev[i] = fz.at(last - pk + i)
+		evidence = evidence || roleClass(&c.Messages[last-pk+i]) != classSystem
+	}
+	pfp := prev[:pk]
 
-	// F1: the request's last model message is a reply recorded for a
-	// session.
+	// F1: the request's last model message is the latest reply recorded
+	// for a session.
 	a := anchorKey(nsys, fz.at(last))
 	for attempt := 0; attempt < 4; attempt++ {
-		list := t.idx.list(kindReply, a, &buf)
-		h, atState := t.pickReply(list, a, now)
+		h := t.pickReply(a, pfp, evidence, now)
 		if h == 0 {
 			break
 		}
@@ -86,8 +94,8 @@ func (t *Table) continueFuzzy(c *Conversation, full uint64, last int, now int64,
 		if s == nil {
 			continue
 		}
-		if atState && s.reply.Load() != a {
-			s.mu.Unlock()
+		if s.reply.Load() != a {
+			s.mu.Unlock() // it moved on meanwhile
 			continue
 		}
 		r.Match = MatchReply
@@ -97,72 +105,89 @@ func (t *Table) continueFuzzy(c *Conversation, full uint64, last int, now int64,
 		return true
 	}
 
-	// F2: the history before the last model message ends as a session's
-	// state did, in normal form, and mostly agrees with it.
-	if last < 1 {
+	// F2: the previous state ends, in normal form, as the latest state of
+	// the session that last reached that tail.
+	if !evidence {
 		return false
 	}
-	var prev [ringSize]uint64
-	pk := min(last, ringSize)
-	for i := 0; i < pk; i++ {
-		prev[i] = fz.at(last - pk + i)
+	h, ok := t.one(kindTail, tailKey(nsys, pfp))
+	if !ok {
+		return false
 	}
-	pfp := prev[:pk]
-	tk := tailKey(nsys, pfp)
-	for attempt := 0; attempt < 4; attempt++ {
-		h, ok := t.one(kindTail, tk)
-		if !ok {
-			return false
-		}
-		s := t.lock(h, now)
-		if s == nil {
-			return false
-		}
-		if !overlaps(s.ring[:s.ringN], pfp) {
-			s.mu.Unlock()
-			return false
-		}
-		r.Match = MatchTail
-		t.advance(s, h, c, full, last, false, fz, now, r)
-		t.stats.hits.Add(1)
-		t.stats.fuzzyTail.Add(1)
-		return true
+	s := t.lock(h, now)
+	if s == nil {
+		return false
 	}
-	return false
+	if !agrees(s.ring[:s.ringN], pfp) {
+		s.mu.Unlock()
+		return false
+	}
+	r.Match = MatchTail
+	t.advance(s, h, c, full, last, false, fz, now, r)
+	t.stats.hits.Add(1)
+	t.stats.fuzzyTail.Add(1)
+	return true
 }
 
-// overlaps is F2's agreement test: more than half of the request's last
-// fingerprints (up to ringSize) appear among the session's.
-func overlaps(ring, pfp []uint64) bool {
-	k := 0
-	for _, p := range pfp {
-		for _, q := range ring {
-			if p == q {
-				k++
-				break
-			}
-		}
+// agreement returns the length of the longest common suffix of a session's
+// ring and the request's previous-state fingerprints, and the length of
+// the window compared.
+func agreement(ring, pfp []uint64) (same, window int) {
+	window = min(len(ring), len(pfp))
+	for same < window && ring[len(ring)-1-same] == pfp[len(pfp)-1-same] {
+		same++
 	}
-	return 2*k > len(pfp)
+	return same, window
 }
 
-// pickReply chooses among the sessions listed under a reply anchor by the
-// original's rule: the oldest whose latest reply it is, else the most
-// recent.
-func (t *Table) pickReply(list []byte, key uint64, now int64) (h handle, atState bool) {
-	var progressed handle
+// agrees is the fuzzy rules' test of a candidate: aligned at their ends,
+// the request's previous state and the session's latest state agree on
+// more than half of the compared window, counted from the end. Trimming
+// the oldest messages, re-encoding texts and rewriting tool results keep
+// the whole window in agreement; a conversation that only shares a few
+// stock phrases does not.
+func agrees(ring, pfp []uint64) bool {
+	same, window := agreement(ring, pfp)
+	return same > 0 && 2*same > window
+}
+
+// pickReply chooses the session a request continues by its last model
+// message: among the sessions whose latest recorded reply that message is,
+// the one whose latest state agrees best with the request's previous
+// state (the oldest on a tie). Without evidence (a previous state of
+// nothing but the system prompt) the reply must designate one session
+// alone.
+func (t *Table) pickReply(a uint64, pfp []uint64, evidence bool, now int64) handle {
+	var buf listBuf
+	list := t.idx.list(kindReply, a, &buf)
+	var best handle
+	bestSame, n := -1, 0
 	for i := 0; i+8 <= len(list); i += 8 {
 		e := handle(binary.LittleEndian.Uint64(list[i:]))
 		s := t.usable(e, now)
-		if s == nil {
+		if s == nil || s.reply.Load() != a {
 			continue
 		}
-		if s.reply.Load() == key {
-			return e, true
+		n++
+		if !evidence {
+			if n == 1 {
+				best = e
+			}
+			continue
 		}
-		progressed = e
+		if s = t.lock(e, now); s == nil {
+			continue
+		}
+		same, window := agreement(s.ring[:s.ringN], pfp)
+		s.mu.Unlock()
+		if same > 0 && 2*same > window && same > bestSame {
+			best, bestSame = e, same
+		}
 	}
-	return progressed, false
+	if !evidence && n != 1 {
+		return 0
+	}
+	return best
 }
 
 // normSystemCacheSize is the number of system prompts whose fuzzy
