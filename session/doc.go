@@ -52,7 +52,8 @@
 // Sessions live in a fixed array of Config.MaxSessions slots; each slot
 // has its own mutex, and candidate scans read atomics only. The signature
 // lists — and every other index below — live in freecache: keys are a kind
-// byte and a 64-bit fingerprint, values lists of up to 64 slot handles.
+// byte and a 64-bit fingerprint, values lists of up to 64 slot handles
+// (the oldest dropped first) or a single handle.
 // freecache bounds the index to Config.MemoryMB (minus the slots), forgets
 // least recently used entries first when full, and drops entries
 // Config.TTL after their last write. An index entry that outlives its
@@ -81,65 +82,90 @@
 //
 // The exact algorithm runs first and unchanged, so every request it
 // resolves is resolved as the original would; the fuzzy rules only decide
-// among sessions the original considered equally good (F0), or rescue
-// requests the original would have put into a new session although they
-// carry history — at least one model message (F1, F2). Requests without a
-// model message are never matched fuzzily: a new conversation stays new,
-// even when it repeats an earlier one word for word.
+// among sessions the original considers equally good (F0), or rescue a
+// request the original would put into a new session although it carries
+// history — at least one model message (F1, F2). Requests without a model
+// message are never matched fuzzily: a new conversation stays new, even
+// when it repeats an earlier one word for word.
 //
 // Normal form. The fuzzy fingerprint of a text is the xxhash of the first
 // 100 code points of its normal form: the text's first 400 code points
-// (at most ContentReadLimit bytes), NFKC-normalised, with zero-width
-// space, joiners, word joiner, byte order mark and soft hyphen removed,
-// every run of white space replaced by one space and none left at either
-// end. A message's fuzzy fingerprint combines its role class — model
-// (assistant, function_call), tool result (tool, function_call_output, a
-// user message carrying tool results), system (system, developer), user,
-// or the role itself — with its CallID and its normal-form text, except a
-// tool result with a CallID, which is its class and CallID alone: a tool
-// result rewritten by the client is still the answer to the same call.
-// The system prompt's fuzzy fingerprint is that of its text.
+// (within ContentReadLimit bytes), NFKC-normalised, with zero-width space,
+// joiners, word joiner, byte order mark and soft hyphen removed, every run
+// of white space (Python's str.isspace) replaced by one space and none
+// left at either end. A message's fuzzy fingerprint combines its role
+// class — model (assistant, function_call), tool result (tool,
+// function_call_output, a user message carrying tool results), system
+// (system, developer), user, or the role itself — with its CallID and its
+// normal-form text, except a tool result with a CallID, which is its class
+// and CallID alone: a tool result the client rewrote still answers the
+// same call. The system prompt's fuzzy fingerprint is that of the first 64
+// code points of the normal form of its first 100 code points, so that
+// agents are told apart by the same window as in the exact signature.
 //
-// Every request records, for its session: the fuzzy fingerprints of its
-// last 16 messages (the ring), and its tail key — the system fingerprint
-// with those of its last two messages — in the tail index. Table.Reply
-// records the reply's anchor — the system fingerprint with the reply
-// message's fuzzy fingerprint — in the reply index.
+// What is recorded. Each request leaves, in its session: the ring, the
+// fuzzy fingerprints of the request's last 16 messages (its latest
+// state); and, in the tail index, its tail key — system fingerprint and
+// the fingerprints of its last two messages — naming the session that last
+// reached that tail. Table.Reply records the reply's anchor — system
+// fingerprint and the reply message's fingerprint — as the session's
+// latest reply, and lists the session under it in the reply index.
+//
+// Agreement. A request's previous state (its messages before the last
+// model message, as in the exact algorithm) agrees with a session when,
+// aligning the previous state's last fingerprints (up to 16) with the
+// session's ring at their ends, the longest common suffix is non-empty and
+// longer than half of the shorter of the two. Trimmed histories (the
+// oldest messages gone), re-encoded texts and rewritten tool results keep
+// the whole window in agreement; conversations that merely share stock
+// phrases ("continue", "Done.") do not, in order. The previous state is
+// evidence when it holds more than system messages.
 //
 // F0, tie-break. When several sessions sit at the previous state (identical
-// starts, run concurrently), the original takes the oldest. If one of
-// them has, as its latest recorded reply, the anchor of this request's
-// last model message, that one is taken instead: it is the session that
-// actually received that reply. Only the choice among equals changes.
+// starts run concurrently), the original takes the oldest. If one of them
+// has as its latest reply the anchor of this request's last model message,
+// that one is taken instead: it is the session that received that reply.
+// Only the choice among equals changes; Result.TieBreak and
+// Stats.TieBreaks report when the choice differs from the original's.
 //
 // F1, reply anchor. When the exact algorithm finds no session, the anchor
-// of the request's last model message is looked up in the reply index:
-// the oldest session whose latest reply it is wins, else the one listed
-// last. This keeps a conversation together however its client trimmed,
-// re-encoded or rewrote the history before that message.
+// of the request's last model message is looked up in the reply index.
+// Among the sessions whose latest reply it is, the one that agrees with the
+// previous state best (longest common suffix; the oldest on a tie) wins;
+// without evidence, the anchor must designate exactly one session. This
+// keeps a conversation together however its client trimmed, re-encoded or
+// rewrote the history before that message — even when only the reply
+// itself is left.
 //
-// F2, normal-form tail. Else, when the request has a previous state, its
-// tail key — computed over the previous state in normal form — is looked
-// up in the tail index. A listed session qualifies when more than half of
-// the previous state's last (up to 16) fuzzy fingerprints appear in its
-// ring; the oldest qualifying session still at that tail wins, else the
-// most recent one that moved on. This catches re-sent histories whose
-// text differs only by white space or Unicode normalisation, whose old
-// tool results were rewritten, or whose oldest messages were dropped to
-// fit a context window — without any reply having been recorded.
+// F2, normal-form tail. Else, when the previous state is evidence, its tail
+// key (computed over the previous state) names the session that last
+// reached that tail; it wins if it agrees with the previous state. This
+// covers the same client behaviours when no reply was recorded (a
+// streamed answer the edge could not parse, a proxy restart).
 //
-// A fuzzy match continues the session (not new, not fragmented), counts
-// in Stats.FuzzyMatches, and sets Result.FirstNew to the index of the
-// request's last model message, since a trimmed history no longer lines
-// up with the processed index; the index then restarts from the request.
-// The system prompt must agree in normal form: agents never merge.
+// A fuzzy match continues the session (not new, not fragmented), counts in
+// Stats.FuzzyMatches, and sets Result.FirstNew to the index of the
+// request's last model message, since a trimmed history no longer lines up
+// with the processed index; the index then restarts from the request. The
+// system prompt must agree in normal form: agents never merge.
+//
+// Accuracy. accuracy_test.go generates interleaved traffic of eight agents
+// in three request formats — plain chats, long tool loops, groups of
+// identical concurrent starts, trimming clients, re-encoding clients, tool
+// result rewriting, previous_response_id chains, repetitive "continue"
+// loops — and scores session assignment against the ground truth
+// (pairwise precision and recall, fragmentation). BenchmarkAccuracy
+// reports the figures; TestAccuracy holds them to floors.
 //
 // # Cost
 //
-// Resolve hashes at most 100 code points per message (an ASCII fast path
-// slices without copying), reads one index list, locks one session, and
-// appends to one or two index lists; fuzzy fingerprints are computed only
-// for the new messages of a request (a full recomputation happens after
-// fuzzy matches). Nothing is allocated on the request path (see the
-// allocation test and the *_timing_test.go benchmarks).
+// Resolve hashes at most 100 code points per message (plain ASCII is
+// sliced and checked a word at a time, never copied), reads one index
+// list, locks one session, and writes one index list (two index entries
+// with fuzzy matching); fuzzy fingerprints are computed only for the new
+// messages of a request (in full after a fuzzy match). The request path
+// allocates nothing (allocation_test.go), except when a state that other
+// sessions share is reached by a continuation, where freecache copies the
+// shared list once; freecache also grows its own tables now and then as
+// the index fills. See resolve_timing_test.go for the cost per request.
 package session
