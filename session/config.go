@@ -18,9 +18,11 @@ type Config struct {
 	// TTL is how long an idle session stays resumable. 0 means DefaultTTL.
 	TTL time.Duration
 
-	// MemoryMB bounds the fingerprint index (freecache) plus the session
-	// slots, in MiB. When full, the index forgets its least recently used
-	// fingerprints first. 0 means DefaultMemoryMB.
+	// MemoryMB bounds the session table, in MiB: the session slots (about
+	// 330 bytes each), the fuzzy tail index (64 bytes per slot) and, with
+	// the rest but never less than 2 MiB, the fingerprint index (freecache).
+	// When full, the index forgets its least recently used fingerprints
+	// first. 0 means DefaultMemoryMB.
 	MemoryMB int
 
 	// Fuzzy enables the matching rules of doc.go beyond the original

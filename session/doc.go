@@ -107,7 +107,8 @@
 // fuzzy fingerprints of the request's last 16 messages (its latest
 // state); and, in the tail index, its tail key — system fingerprint and
 // the fingerprints of its last two messages — naming the session that last
-// reached that tail. Table.Reply records the reply's anchor — system
+// reached that tail (a direct-mapped table of 4 entries per session slot,
+// newest first, see tails.go). Table.Reply records the reply's anchor — system
 // fingerprint and the reply message's fingerprint — as the session's
 // latest reply, and lists the session under it in the reply index.
 //

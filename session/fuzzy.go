@@ -110,7 +110,7 @@ func (t *Table) continueFuzzy(c *Conversation, full uint64, last int, now int64,
 	if !evidence {
 		return false
 	}
-	h, ok := t.one(kindTail, tailKey(nsys, pfp))
+	h, ok := t.tails.get(tailKey(nsys, pfp))
 	if !ok {
 		return false
 	}

@@ -11,7 +11,6 @@ import (
 // Index kinds: the first byte of every freecache key.
 const (
 	kindSig      = 's' // exact signature → sessions (the original's signature_to_sessions)
-	kindTail     = 't' // fuzzy tail key → sessions (rule F2)
 	kindReply    = 'a' // reply anchor → sessions (rules F0, F1)
 	kindExternal = 'x' // external session id → session
 	kindResponse = 'r' // Responses API response id → session

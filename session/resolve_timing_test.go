@@ -181,3 +181,62 @@ func BenchmarkParseTags(b *testing.B) {
 		dst = ParseTags(dst[:0], v)
 	}
 }
+
+// Components of Resolve, to read BenchmarkResolve20 by.
+
+// BenchmarkSignature20 is the exact signature of the 20-message
+// conversation: 21 parts of up to 100 bytes, hashed and chained.
+func BenchmarkSignature20(b *testing.B) {
+	c := benchConversation(1, []byte("And the outlook?"))
+	b.ReportAllocs()
+	var s uint64
+	for i := 0; i < b.N; i++ {
+		var g signature
+		g.reset()
+		g.system(c.System, false)
+		for j := range c.Messages {
+			g.message(&c.Messages[j])
+		}
+		s += g.sum()
+	}
+	_ = s
+}
+
+// BenchmarkIndexList is one lookup of a signature list in a 64 MB index
+// holding 64k lists.
+func BenchmarkIndexList(b *testing.B) {
+	tab := New(DefaultConfig())
+	r := tab.Resolve(conv(u("x")))
+	now := tab.tick()
+	for i := 0; i < 1<<16; i++ {
+		tab.add(kindSig, uint64(i)*0x9e3779b97f4a7c15, r.h, now, true)
+	}
+	var buf listBuf
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		tab.idx.list(kindSig, uint64(i&(1<<16-1))*0x9e3779b97f4a7c15, &buf)
+	}
+}
+
+// BenchmarkIndexAdd is one append of a session to a new signature list.
+func BenchmarkIndexAdd(b *testing.B) {
+	tab := New(DefaultConfig())
+	r := tab.Resolve(conv(u("x")))
+	now := tab.tick()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		tab.add(kindSig, uint64(i)*0x9e3779b97f4a7c15, r.h, now, true)
+	}
+}
+
+// BenchmarkNormHash is the fuzzy fingerprint of one message (plain ASCII,
+// already in normal form: the common case).
+func BenchmarkNormHash(b *testing.B) {
+	m := a("Costs are falling. " + benchLong)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		normHash(&m)
+	}
+}

@@ -22,6 +22,7 @@ type Table struct {
 	started int64
 	slots   slots
 	idx     index
+	tails   tails
 	stats   counters
 	systems [normSystemCacheSize]atomic.Pointer[normSystemEntry]
 	agents  agentCache
@@ -41,6 +42,10 @@ func newTable(cfg Config, clock func() int64) *Table {
 	t := &Table{cfg: cfg, ttl: int64(cfg.TTL), now: clock}
 	t.slots.s = make([]slot, cfg.MaxSessions)
 	size := cfg.MemoryMB<<20 - cfg.MaxSessions*int(unsafe.Sizeof(slot{}))
+	if cfg.Fuzzy {
+		t.tails.init(cfg.MaxSessions)
+		size -= len(t.tails.e) * int(unsafe.Sizeof(tailEntry{}))
+	}
 	if size < minIndexBytes {
 		size = minIndexBytes
 	}
@@ -249,7 +254,7 @@ func (t *Table) advance(s *slot, h handle, c *Conversation, full uint64, last in
 	s.mu.Unlock()
 	t.add(kindSig, full, h, now, seq)
 	if tail != 0 {
-		t.put(kindTail, tail, h)
+		t.tails.put(tail, h)
 	}
 }
 
@@ -277,7 +282,7 @@ func (t *Table) create(c *Conversation, full uint64, fragmented bool, now int64,
 	s.mu.Unlock()
 	t.add(kindSig, full, h, now, false) // identical starts are common
 	if tail != 0 {
-		t.put(kindTail, tail, h)
+		t.tails.put(tail, h)
 	}
 	t.stats.created.Add(1)
 	t.stats.misses.Add(1)

@@ -1,0 +1,52 @@
+package session
+
+import "sync/atomic"
+
+// tails is the tail index of fuzzy rule F2: tail key → the session that
+// last reached that tail. It is written by every request, so it is not in
+// freecache (a Set costs a few cache misses) but a direct-mapped array of
+// entries, four per session slot, where a newer tail overwrites an older
+// one on collision. An entry is two atomics guarded like a seqlock: the
+// key is cleared before the handle changes and set after, and a reader
+// that sees the key change under it reports a miss. A stale or overwritten
+// entry only costs a candidate, which F2 verifies anyway.
+type tails struct {
+	e    []tailEntry
+	mask uint64
+}
+
+type tailEntry struct {
+	key atomic.Uint64
+	h   atomic.Uint64
+}
+
+// tailsPerSlot sizes the tail index.
+const tailsPerSlot = 4
+
+func (x *tails) init(slots int) {
+	n := uint64(1)
+	for n < uint64(slots*tailsPerSlot) {
+		n <<= 1
+	}
+	x.e = make([]tailEntry, n)
+	x.mask = n - 1
+}
+
+func (x *tails) put(key uint64, h handle) {
+	e := &x.e[key&x.mask]
+	e.key.Store(0)
+	e.h.Store(uint64(h))
+	e.key.Store(key)
+}
+
+func (x *tails) get(key uint64) (handle, bool) {
+	e := &x.e[key&x.mask]
+	if e.key.Load() != key {
+		return 0, false
+	}
+	h := e.h.Load()
+	if e.key.Load() != key {
+		return 0, false
+	}
+	return handle(h), true
+}
