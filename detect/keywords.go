@@ -1,0 +1,134 @@
+package detect
+
+// keywordSet is an Aho–Corasick automaton over ASCII keywords, matched case
+// insensitively. It is compiled once into a dense DFA over byte classes
+// (every byte that occurs in no keyword shares class 0), so a scan is one
+// table load per input byte and most text never reaches a regular
+// expression. Immutable after build: safe for concurrent use.
+type keywordSet struct {
+	class  [256]uint8
+	nclass int
+	delta  []int32 // delta[state+class] = next state (states are pre-multiplied by nclass)
+	out    []int32 // out[state/nclass] = index into outs of this state's first match, -1 if none
+	outs   []kwOut
+	words  []string
+}
+
+type kwOut struct {
+	id   int32 // keyword id
+	next int32 // next match of the same state (dictionary suffix), -1 at end
+}
+
+// kwHit is one keyword occurrence: the keyword id and its end offset.
+type kwHit struct {
+	id  int32
+	end int32
+}
+
+func lowerASCII(b byte) byte {
+	if b >= 'A' && b <= 'Z' {
+		return b + 'a' - 'A'
+	}
+	return b
+}
+
+// buildKeywords compiles words (lower-case ASCII) into a keywordSet; the id
+// of words[i] is i.
+func buildKeywords(words []string) *keywordSet {
+	k := &keywordSet{words: words}
+	// Byte classes.
+	next := 1
+	for _, w := range words {
+		for i := 0; i < len(w); i++ {
+			c := lowerASCII(w[i])
+			if k.class[c] == 0 {
+				k.class[c] = uint8(next)
+				next++
+			}
+		}
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		k.class[c] = k.class[c+'a'-'A']
+	}
+	k.nclass = next
+	if next > 255 {
+		panic("detect: too many keyword byte classes")
+	}
+	// Trie.
+	type node struct {
+		child map[uint8]int
+		fail  int
+		ids   []int32
+	}
+	nodes := []node{{child: map[uint8]int{}}}
+	for id, w := range words {
+		s := 0
+		for i := 0; i < len(w); i++ {
+			c := k.class[lowerASCII(w[i])]
+			n, ok := nodes[s].child[c]
+			if !ok {
+				n = len(nodes)
+				nodes = append(nodes, node{child: map[uint8]int{}})
+				nodes[s].child[c] = n
+			}
+			s = n
+		}
+		nodes[s].ids = append(nodes[s].ids, int32(id))
+	}
+	// BFS for failure links and the dense transition table.
+	nc := k.nclass
+	k.delta = make([]int32, len(nodes)*nc)
+	queue := []int{}
+	for c := 0; c < nc; c++ {
+		if n, ok := nodes[0].child[uint8(c)]; ok {
+			nodes[n].fail = 0
+			k.delta[c] = int32(n * nc)
+			queue = append(queue, n)
+		}
+	}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		f := nodes[s].fail
+		nodes[s].ids = append(nodes[s].ids, nodes[f].ids...)
+		for c := 0; c < nc; c++ {
+			if n, ok := nodes[s].child[uint8(c)]; ok {
+				nodes[n].fail = int(k.delta[f*nc+c]) / nc
+				k.delta[s*nc+c] = int32(n * nc)
+				queue = append(queue, n)
+			} else {
+				k.delta[s*nc+c] = k.delta[f*nc+c]
+			}
+		}
+	}
+	k.out = make([]int32, len(nodes))
+	for i, d := range k.delta {
+		if len(nodes[int(d)/nc].ids) > 0 {
+			k.delta[i] = -d - 1 // negative: the target state has matches
+		}
+	}
+	for s := range nodes {
+		k.out[s] = -1
+		for i := len(nodes[s].ids) - 1; i >= 0; i-- {
+			k.outs = append(k.outs, kwOut{id: nodes[s].ids[i], next: k.out[s]})
+			k.out[s] = int32(len(k.outs) - 1)
+		}
+	}
+	return k
+}
+
+// scan appends every keyword occurrence in s to hits.
+func (k *keywordSet) scan(s string, hits []kwHit) []kwHit {
+	delta, class, out, nc := k.delta, &k.class, k.out, int32(k.nclass)
+	st := int32(0)
+	for i := 0; i < len(s); i++ {
+		st = delta[st+int32(class[s[i]])]
+		if st < 0 {
+			st = -st - 1
+			for o := out[st/nc]; o >= 0; o = k.outs[o].next {
+				hits = append(hits, kwHit{id: k.outs[o].id, end: int32(i + 1)})
+			}
+		}
+	}
+	return hits
+}

@@ -1,0 +1,294 @@
+package detect
+
+import (
+	"encoding/binary"
+	"unicode"
+	"unicode/utf8"
+	"unsafe"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Normalized is the detection view of a text: what the detectors match
+// against. Build it with Normalize; map spans back with Original.
+type Normalized struct {
+	// Text is the normalised text. It is the input itself (no copy) when
+	// the input is ASCII without Unicode tag characters.
+	Text string
+	orig string
+	// m[i] is the offset in the original of the normalisation segment that
+	// produced byte i of Text; m[len(Text)] == len(orig). nil means
+	// identity.
+	m []int32
+	// tags lists the runs of Unicode tag characters (U+E0020–U+E007E) that
+	// were decoded to ASCII, as spans in Text.
+	tags []span
+}
+
+type span struct{ start, end int }
+
+// Normalize returns the detection view of s:
+//
+//  1. Unicode compatibility folding (NFKC: full-width letters, ligatures,
+//     mathematical alphanumerics, non-breaking and typographic spaces);
+//  2. removal of invisible format characters: zero-width space/joiners,
+//     word joiner, BOM, soft hyphen, bidi embeddings/overrides/isolates,
+//     variation selectors, the combining grapheme joiner;
+//  3. Unicode tag characters (U+E0020–U+E007E, "ASCII smuggling") decoded to
+//     the ASCII they shadow;
+//  4. diacritics stripped from Latin, Greek and Cyrillic letters
+//     ("ïgnörè" → "ignore");
+//  5. homoglyph folding: Cyrillic and Greek look-alikes of Latin letters
+//     (and a few Latin variants such as dotless ı) become the Latin letter.
+//
+// Case is kept (checksums such as EIP-55 and base58 depend on it).
+// Normalisation works segment by segment (a starter and its combining
+// marks, norm.NextBoundary), so every normalised byte maps back to the
+// original segment it came from: spans are exact at character granularity
+// for everything but a multi-rune segment, where they widen to the whole
+// segment. Bytes that are not valid UTF-8 are kept as they are.
+func Normalize(s string) Normalized {
+	var n Normalized
+	normalizeInto(&n, s, nil, nil)
+	return n
+}
+
+// Original maps the span [start, end) of n.Text to a span of the original
+// text. It never returns a span outside the original.
+func (n *Normalized) Original(start, end int) (int, int) {
+	if start < 0 {
+		start = 0
+	}
+	if end > len(n.Text) {
+		end = len(n.Text)
+	}
+	if start > end {
+		start = end
+	}
+	if n.m == nil {
+		return start, end
+	}
+	os := int(n.m[start])
+	if end == start {
+		return os, os
+	}
+	// End: the end of the segment that produced byte end-1, i.e. the first
+	// later byte that maps to a later segment.
+	last := n.m[end-1]
+	j := end
+	for j < len(n.Text) && n.m[j] == last {
+		j++
+	}
+	return os, int(n.m[j])
+}
+
+// Identity reports whether Text is the original text unchanged.
+func (n *Normalized) Identity() bool { return n.m == nil }
+
+func isASCIINoTags(s string) bool {
+	b := unsafe.Slice(unsafe.StringData(s), len(s))
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		if binary.LittleEndian.Uint64(b[i:])&0x8080808080808080 != 0 {
+			return false
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// normalizeInto fills n, reusing buf and m for the normalised bytes and the
+// offset map (both may be nil).
+func normalizeInto(n *Normalized, s string, buf []byte, m []int32) ([]byte, []int32) {
+	n.orig = s
+	n.tags = n.tags[:0]
+	if isASCIINoTags(s) {
+		n.Text = s
+		n.m = nil
+		return buf, m
+	}
+	buf = buf[:0]
+	m = m[:0]
+	var seg [64]byte
+	inTag := -1
+	for p := 0; p < len(s); {
+		c := s[p]
+		if c < utf8.RuneSelf && (p+1 == len(s) || s[p+1] < utf8.RuneSelf) {
+			if inTag >= 0 {
+				n.tags = append(n.tags, span{inTag, len(buf)})
+				inTag = -1
+			}
+			buf = append(buf, c)
+			m = append(m, int32(p))
+			p++
+			continue
+		}
+		l := norm.NFKC.NextBoundaryInString(s[p:], true)
+		if l <= 0 {
+			l = 1
+		}
+		segStart := len(buf)
+		isTag := false
+		buf, isTag = appendSegment(buf, s[p:p+l], seg[:0])
+		if isTag {
+			if inTag < 0 {
+				inTag = segStart
+			}
+		} else if inTag >= 0 && len(buf) > segStart {
+			n.tags = append(n.tags, span{inTag, segStart})
+			inTag = -1
+		}
+		for i := segStart; i < len(buf); i++ {
+			m = append(m, int32(p))
+		}
+		p += l
+	}
+	if inTag >= 0 {
+		n.tags = append(n.tags, span{inTag, len(buf)})
+	}
+	m = append(m, int32(len(s)))
+	n.Text = string(buf)
+	n.m = m
+	return buf, m
+}
+
+// appendSegment appends the normalised form of one segment to dst. It
+// reports whether the segment was a decoded tag character.
+func appendSegment(dst []byte, seg string, tmp []byte) ([]byte, bool) {
+	// Pass 1: drop invisibles, decode tags, keep invalid bytes raw.
+	for i := 0; i < len(seg); {
+		r, size := utf8.DecodeRuneInString(seg[i:])
+		if r == utf8.RuneError && size <= 1 {
+			if len(tmp) == 0 && i+1 == len(seg) {
+				return append(dst, seg[i]), false
+			}
+			tmp = append(tmp, seg[i])
+			i++
+			continue
+		}
+		i += size
+		if r >= 0xE0020 && r <= 0xE007E {
+			if len(seg) == size {
+				return append(dst, byte(r-0xE0000)), true
+			}
+			tmp = append(tmp, byte(r-0xE0000))
+			continue
+		}
+		if isInvisible(r) {
+			continue
+		}
+		tmp = utf8.AppendRune(tmp, r)
+	}
+	if len(tmp) == 0 {
+		return dst, false
+	}
+	// Pass 2: compatibility-fold, then strip marks and fold look-alikes.
+	var kbuf [64]byte
+	k := norm.NFKC.Append(kbuf[:0], tmp...)
+	for i := 0; i < len(k); {
+		r, size := utf8.DecodeRune(k[i:])
+		if r == utf8.RuneError && size <= 1 {
+			dst = append(dst, k[i])
+			i++
+			continue
+		}
+		i += size
+		if r < utf8.RuneSelf {
+			dst = append(dst, byte(r))
+			continue
+		}
+		if f, ok := homoglyph(r); ok {
+			dst = append(dst, f)
+			continue
+		}
+		if isInvisible(r) {
+			continue
+		}
+		if r < 0x0530 && !unicode.Is(unicode.Mn, r) {
+			// Latin, Greek, Cyrillic: decompose and drop the marks.
+			var one [4]byte
+			var dbuf [16]byte
+			d := norm.NFD.Append(dbuf[:0], one[:utf8.EncodeRune(one[:], r)]...)
+			for j := 0; j < len(d); {
+				dr, ds := utf8.DecodeRune(d[j:])
+				j += ds
+				if unicode.Is(unicode.Mn, dr) {
+					continue
+				}
+				if f, ok := homoglyph(dr); ok {
+					dst = append(dst, f)
+				} else {
+					dst = utf8.AppendRune(dst, dr)
+				}
+			}
+			continue
+		}
+		if r < 0x0370 && unicode.Is(unicode.Mn, r) {
+			continue // a combining mark left after folding
+		}
+		dst = utf8.AppendRune(dst, r)
+	}
+	return dst, false
+}
+
+// isInvisible reports format characters used to hide or split text.
+func isInvisible(r rune) bool {
+	switch {
+	case r == 0x00AD, r == 0x034F, r == 0x061C, r == 0x115F, r == 0x1160, r == 0x17B4, r == 0x17B5, r == 0x180E:
+		return true
+	case r >= 0x200B && r <= 0x200F: // ZWSP, ZWNJ, ZWJ, LRM, RLM
+		return true
+	case r >= 0x202A && r <= 0x202E: // bidi embeddings and overrides
+		return true
+	case r >= 0x2060 && r <= 0x2064, r >= 0x2066 && r <= 0x206F: // word joiner, invisible operators, isolates
+		return true
+	case r == 0x3164, r == 0xFEFF, r == 0xFFA0:
+		return true
+	case r >= 0xFE00 && r <= 0xFE0F: // variation selectors
+		return true
+	case r == 0xE0001, r == 0xE007F, r >= 0xE0000 && r <= 0xE001F: // tag controls
+		return true
+	case r >= 0xE0100 && r <= 0xE01EF: // variation selectors supplement
+		return true
+	}
+	return false
+}
+
+// homoglyph folds a Cyrillic, Greek or Latin-variant look-alike to the
+// ASCII letter it imitates.
+func homoglyph(r rune) (byte, bool) {
+	if r < 0x0180 || r > 0x1EFF {
+		if r == 0x0131 { // dotless i
+			return 'i', true
+		}
+		if r == 0x017F { // long s
+			return 's', true
+		}
+		return 0, false
+	}
+	b, ok := homoglyphs[r]
+	return b, ok
+}
+
+var homoglyphs = map[rune]byte{
+	// Cyrillic lower case
+	'а': 'a', 'в': 'b', 'е': 'e', 'ё': 'e', 'к': 'k', 'м': 'm', 'н': 'h', 'о': 'o', 'р': 'p', 'с': 'c',
+	'т': 't', 'у': 'y', 'х': 'x', 'ѕ': 's', 'і': 'i', 'ї': 'i', 'ј': 'j', 'ԁ': 'd', 'ԛ': 'q', 'ԝ': 'w',
+	'ү': 'y', 'һ': 'h', 'ӏ': 'l', 'ɡ': 'g', 'ь': 'b', 'п': 'n', 'г': 'r',
+	// Cyrillic upper case
+	'А': 'A', 'В': 'B', 'Е': 'E', 'Ё': 'E', 'К': 'K', 'М': 'M', 'Н': 'H', 'О': 'O', 'Р': 'P', 'С': 'C',
+	'Т': 'T', 'У': 'Y', 'Х': 'X', 'Ѕ': 'S', 'І': 'I', 'Ї': 'I', 'Ј': 'J', 'Ԁ': 'D', 'Ԛ': 'Q', 'Ԝ': 'W',
+	'Ү': 'Y', 'Һ': 'H', 'Ӏ': 'I', 'Ь': 'b',
+	// Greek lower case
+	'α': 'a', 'β': 'b', 'ε': 'e', 'ι': 'i', 'κ': 'k', 'ν': 'v', 'ο': 'o', 'ρ': 'p', 'τ': 't', 'υ': 'u',
+	'χ': 'x', 'γ': 'y', 'ϲ': 'c', 'ϳ': 'j',
+	// Greek upper case
+	'Α': 'A', 'Β': 'B', 'Ε': 'E', 'Ζ': 'Z', 'Η': 'H', 'Ι': 'I', 'Κ': 'K', 'Μ': 'M', 'Ν': 'N', 'Ο': 'O',
+	'Ρ': 'P', 'Τ': 'T', 'Υ': 'Y', 'Χ': 'X', 'Ϲ': 'C',
+	// Armenian and Latin variants
+	'օ': 'o', 'ս': 'u', 'հ': 'h', 'ɑ': 'a', 'ɩ': 'i', 'ʏ': 'y', 'ᴠ': 'v', 'ᴡ': 'w', 'ᴢ': 'z',
+}

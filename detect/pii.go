@@ -1,0 +1,831 @@
+package detect
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// PII rule ids.
+const (
+	ruleEmail  = "pii.email"
+	rulePhone  = "pii.phone"
+	ruleCard   = "pii.credit_card"
+	ruleIBAN   = "pii.iban"
+	ruleSSN    = "pii.us_ssn"
+	ruleIP     = "pii.ip_address"
+	ruleWallet = "pii.crypto_wallet"
+)
+
+func isDigit(b byte) bool { return b >= '0' && b <= '9' }
+func isAlpha(b byte) bool { return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' }
+func isAlnum(b byte) bool { return isDigit(b) || isAlpha(b) }
+func isUpper(b byte) bool { return b >= 'A' && b <= 'Z' }
+
+// pii runs the PII recognisers over c.t.
+func (c *scanCtx) pii() {
+	t := c.t
+	// E-mail: anchored on '@'.
+	for i := strings.IndexByte(t, '@'); i >= 0; {
+		end := c.email(i)
+		if end <= i {
+			end = i + 1
+		}
+		j := strings.IndexByte(t[end:], '@')
+		if j < 0 {
+			break
+		}
+		i = end + j
+	}
+	// Digits: cards, SSNs, phones, IPv4, IBAN, base58 wallets.
+	for i := 0; i < len(t); {
+		if !isDigit(t[i]) {
+			i++
+			continue
+		}
+		i = c.digits(i)
+	}
+	// IPv6: anchored on "::" or hex groups around ':'.
+	c.ipv6()
+	// Bech32 and Ethereum wallets via keywords.
+	rt := rules()
+	for _, h := range c.hits {
+		switch h.id {
+		case rt.bech32KW[0]:
+			c.bech32(int(h.end) - 3)
+		case rt.ethKW[0]:
+			c.eth(int(h.end) - 2)
+		}
+	}
+}
+
+// context reports whether any of words occurs (case-insensitively) within
+// before bytes before s or after bytes after e.
+func (c *scanCtx) context(s, e, before, after int, words []string) bool {
+	t := c.t
+	ws := max(0, s-before)
+	we := min(len(t), e+after)
+	return containsAnyFold(t[ws:s], words) || containsAnyFold(t[e:we], words)
+}
+
+func containsAnyFold(s string, words []string) bool {
+	if s == "" {
+		return false
+	}
+	var buf [256]byte
+	var l []byte
+	if len(s) <= len(buf) {
+		l = buf[:len(s)]
+	} else {
+		l = make([]byte, len(s))
+	}
+	for i := 0; i < len(s); i++ {
+		l[i] = lowerASCII(s[i])
+	}
+	ls := string(l) // small; the compiler keeps it on the stack when it can
+	for _, w := range words {
+		for off := 0; ; {
+			i := strings.Index(ls[off:], w)
+			if i < 0 {
+				break
+			}
+			i += off
+			// A word must start at a word boundary ("ver" is not in "server").
+			if i == 0 || !isAlnum(ls[i-1]) || !isAlnum(w[0]) {
+				return true
+			}
+			off = i + 1
+		}
+	}
+	return false
+}
+
+// ---- e-mail ----
+
+func isLocalByte(b byte) bool {
+	return isAlnum(b) || b == '.' || b == '_' || b == '%' || b == '+' || b == '-'
+}
+
+func isDomainByte(b byte) bool { return isAlnum(b) || b == '.' || b == '-' }
+
+var fileExtTLDs = map[string]bool{"png": true, "jpg": true, "jpeg": true, "gif": true, "svg": true, "webp": true,
+	"js": true, "ts": true, "css": true, "json": true, "html": true, "md": true, "txt": true, "py": true, "go": true,
+	"rs": true, "java": true, "zip": true, "gz": true, "tar": true, "pdf": true, "yaml": true, "yml": true,
+	"xml": true, "lock": true, "sh": true, "tsx": true, "jsx": true, "vue": true, "rb": true, "php": true, "ico": true,
+	"mjs": true, "cjs": true, "map": true, "wasm": true, "bin": true, "exe": true, "dll": true, "so": true}
+
+var exampleDomains = []string{"example.com", "example.org", "example.net", "example.edu", "test.com", "domain.com",
+	"email.com", "company.com", "yourdomain.com", "acme.com", "foo.com", "bar.com", "mail.com"}
+
+var roleLocals = map[string]bool{"noreply": true, "no-reply": true, "support": true, "info": true, "sales": true,
+	"admin": true, "webmaster": true, "postmaster": true, "help": true, "team": true, "hello": true, "contact": true,
+	"security": true, "abuse": true, "billing": true, "privacy": true}
+
+// email checks the address around the '@' at i and returns where it ends.
+func (c *scanCtx) email(at int) int {
+	t := c.t
+	s := at
+	for s > 0 && at-s < 64 && isLocalByte(t[s-1]) {
+		s--
+	}
+	for s < at && (t[s] == '.' || t[s] == '-') {
+		s++
+	}
+	e := at + 1
+	for e < len(t) && e-at < 255 && isDomainByte(t[e]) {
+		e++
+	}
+	for e > at+1 && (t[e-1] == '.' || t[e-1] == '-') {
+		e--
+	}
+	if s == at || e <= at+3 {
+		return e
+	}
+	local, domain := t[s:at], t[at+1:e]
+	if strings.Contains(local, "..") || strings.Contains(domain, "..") || local[len(local)-1] == '.' {
+		return e
+	}
+	if s > 0 && (t[s-1] == ':' || t[s-1] == '/' || t[s-1] == '@') {
+		return e // URL credentials or a path, not an address
+	}
+	dot := strings.LastIndexByte(domain, '.')
+	if dot <= 0 {
+		return e
+	}
+	tld := domain[dot+1:]
+	if len(tld) < 2 || len(tld) > 24 {
+		return e
+	}
+	for i := 0; i < len(tld); i++ {
+		if !isAlpha(tld[i]) {
+			return e
+		}
+	}
+	ltld := lowerString(tld)
+	if fileExtTLDs[ltld] {
+		return e
+	}
+	if local == "git" && e < len(t) && t[e] == ':' {
+		return e
+	}
+	if domain[0] == '-' {
+		return e
+	}
+	conf := float32(0.9)
+	ldom := lowerString(domain)
+	llocal := lowerString(local)
+	switch {
+	case ltld == "test" || ltld == "invalid" || ltld == "example" || ltld == "localhost" || ltld == "local":
+		conf = 0.2
+	case roleLocals[llocal]:
+		conf = 0.75
+	}
+	for _, d := range exampleDomains {
+		if ldom == d || strings.HasSuffix(ldom, "."+d) {
+			conf = 0.2
+		}
+	}
+	if conf > 0.5 && c.context(s, e, 40, 0, []string{"email", "e-mail", "mail", "contact", "reach"}) {
+		conf += 0.05
+	}
+	ev := local[:1] + "***@***" + domain[dot:]
+	c.emit(CategoryPII, ruleEmail, SeverityLow, conf, s, e, ev)
+	return e
+}
+
+// ---- digit runs ----
+
+// group is a run of digits inside a digit cluster and the separator
+// before it.
+type group struct {
+	s, e int    // offsets in c.t
+	sep  string // separator text before the group ("" for the first)
+}
+
+func isClusterSep(b byte) bool {
+	return b == ' ' || b == '-' || b == '.' || b == '(' || b == ')' || b == '/'
+}
+
+// digits handles the digit run starting at i and returns where scanning
+// resumes.
+func (c *scanCtx) digits(i int) int {
+	t := c.t
+	prev := byte(' ')
+	if i > 0 {
+		prev = t[i-1]
+	}
+	// Base58 wallet (starts with 1 or 3) and IBAN (two capitals then
+	// digits) start at token boundaries next to letters.
+	if (t[i] == '1' || t[i] == '3') && !isAlnum(prev) {
+		if e := c.base58(i); e > i {
+			return e
+		}
+	}
+	if i >= 2 && isUpper(t[i-2]) && isUpper(t[i-1]) && (i == 2 || !isAlnum(t[i-3])) {
+		if e := c.iban(i - 2); e > i {
+			return e
+		}
+	}
+	if isAlpha(prev) || prev == '_' || prev == '.' && i >= 2 && isDigit(t[i-2]) {
+		return skipToken(t, i)
+	}
+	if prev == '.' || prev == ',' && i >= 2 && isDigit(t[i-2]) {
+		return skipDigits(t, i)
+	}
+	if e := c.ipv4(i); e > i {
+		return e
+	}
+	// Build the cluster: digit groups separated by at most two separator
+	// bytes.
+	var gs [24]group
+	n := 0
+	start := i
+	if i > 0 && t[i-1] == '+' {
+		start = i - 1
+	} else if i > 0 && t[i-1] == '(' {
+		start = i - 1
+	}
+	p := i
+	sepStart := i
+	for p < len(t) && n < len(gs) {
+		if isDigit(t[p]) {
+			q := p
+			for q < len(t) && isDigit(t[q]) {
+				q++
+			}
+			gs[n] = group{s: p, e: q, sep: t[sepStart:p]}
+			n++
+			p = q
+			sepStart = p
+			k := p
+			for k < len(t) && k-p < 3 && isClusterSep(t[k]) {
+				k++
+			}
+			if k == p || k >= len(t) || !isDigit(t[k]) || k-p > 2 && t[p:k] != ") -" {
+				break
+			}
+			p = k
+			continue
+		}
+		break
+	}
+	end := gs[n-1].e
+	if end < len(t) && (isAlpha(t[end]) || t[end] == '_') {
+		return skipToken(t, end)
+	}
+	if end < len(t) && (t[end] == '.' || t[end] == ',') && end+1 < len(t) && isDigit(t[end+1]) {
+		return skipDigits(t, end+1) // a decimal number
+	}
+	c.classify(gs[:n], start)
+	return end
+}
+
+func skipToken(t string, i int) int {
+	for i < len(t) && (isAlnum(t[i]) || t[i] == '_' || t[i] == '-' || t[i] == '.') {
+		i++
+	}
+	return i
+}
+
+func skipDigits(t string, i int) int {
+	for i < len(t) && (isDigit(t[i]) || t[i] == '.' || t[i] == ',') {
+		i++
+	}
+	return i
+}
+
+// classify looks for a card, an SSN or a phone number in the groups of a
+// cluster, longest match first from each group on.
+func (c *scanCtx) classify(gs []group, clusterStart int) {
+	for a := 0; a < len(gs); {
+		matched := 0
+		for b := len(gs); b > a && matched == 0; b-- {
+			nd := 0
+			for k := a; k < b; k++ {
+				nd += gs[k].e - gs[k].s
+			}
+			if nd > 19 || nd < 7 {
+				continue
+			}
+			cs := gs[a].s
+			if a == 0 {
+				cs = clusterStart
+			}
+			if c.card(gs[a:b], nd) || c.ssn(gs[a:b], nd) || c.phone(gs[a:b], nd, cs) {
+				matched = b - a
+			}
+		}
+		if matched == 0 {
+			a++
+		} else {
+			a += matched
+		}
+	}
+}
+
+func digitsOf(t string, gs []group, buf []byte) []byte {
+	for _, g := range gs {
+		buf = append(buf, t[g.s:g.e]...)
+	}
+	return buf
+}
+
+// uniformSep reports whether all groups after the first are separated by
+// the same single byte from the set seps.
+func uniformSep(gs []group, seps string) bool {
+	if len(gs) == 1 {
+		return true
+	}
+	s := gs[1].sep
+	if len(s) != 1 || !strings.Contains(seps, s) {
+		return false
+	}
+	for _, g := range gs[2:] {
+		if g.sep != s {
+			return false
+		}
+	}
+	return true
+}
+
+var cardWords = []string{"card", "visa", "mastercard", "amex", "american express", "credit", "debit", "cc ", "cc#",
+	"cc:", "payment", "pay with", "cvv", "cvc", "expir", "exp ", "discover", "jcb", "diners", "maestro", "unionpay"}
+var idWords = []string{"order", "tracking", "invoice", "ticket", "id:", "id ", "#", "ref", "serial", "sku",
+	"isbn", "account no", "transaction", "confirmation", "case", "build", "version", "timestamp", "epoch"}
+
+var testCards = map[string]bool{"4111111111111111": true, "4242424242424242": true, "4000056655665556": true,
+	"5555555555554444": true, "5200828282828210": true, "5105105105105100": true, "378282246310005": true,
+	"371449635398431": true, "6011111111111117": true, "6011000990139424": true, "3056930009020004": true,
+	"36227206271667": true, "3566002020360505": true, "6200000000000005": true, "4012888888881881": true,
+	"4222222222222": true, "5500000000000004": true, "340000000000009": true, "30000000000004": true,
+	"6011000000000004": true, "4000000000000002": true, "4000000000009995": true, "4000000000000077": true,
+	"4000002500003155": true, "2223003122003222": true, "4917610000000000": true, "4000000000000010": true,
+	"5454545454545454": true, "4444333322221111": true, "4462030000000000": true, "4917300800000000": true,
+	"6759649826438453": true, "4035501000000008": true, "4000000000000341": true, "4012000033330026": true,
+	"5424000000000015": true, "4007000000027": true, "4012888818888": true, "3530111333300000": true}
+
+func (c *scanCtx) card(gs []group, nd int) bool {
+	if nd < 13 {
+		return false
+	}
+	if !uniformSep(gs, " -") {
+		return false
+	}
+	if len(gs) > 1 {
+		// Groups of four, or Amex/Diners 4-6-5 / 4-6-4.
+		ok := true
+		for k, g := range gs {
+			l := g.e - g.s
+			if k < len(gs)-1 && l != 4 || k == len(gs)-1 && (l < 1 || l > 4) {
+				ok = false
+			}
+		}
+		if !ok && !(len(gs) == 3 && gs[0].e-gs[0].s == 4 && gs[1].e-gs[1].s == 6 && (gs[2].e-gs[2].s == 5 || gs[2].e-gs[2].s == 4)) {
+			return false
+		}
+	}
+	var buf [20]byte
+	d := digitsOf(c.t, gs, buf[:0])
+	brand := cardBrand(d)
+	if brand == "" || !luhn(d) {
+		return false
+	}
+	s, e := gs[0].s, gs[len(gs)-1].e
+	conf := float32(0.8)
+	if len(gs) > 1 {
+		conf += 0.05
+	}
+	hasCard := c.context(s, e, 48, 24, cardWords)
+	if hasCard {
+		conf += 0.1
+	} else if c.context(s, e, 32, 0, idWords) {
+		conf -= 0.35
+	}
+	if testCards[string(d)] {
+		conf = 0.2
+	}
+	c.emit(CategoryPII, ruleCard, SeverityMedium, conf, s, e, brand+" ****"+string(d[len(d)-4:]))
+	return true
+}
+
+func cardBrand(d []byte) string {
+	n := len(d)
+	p2, _ := strconv.Atoi(string(d[:2]))
+	p3, _ := strconv.Atoi(string(d[:3]))
+	p4, _ := strconv.Atoi(string(d[:4]))
+	p6, _ := strconv.Atoi(string(d[:6]))
+	switch {
+	case d[0] == '4' && (n == 13 || n == 16 || n == 19):
+		return "visa"
+	case (p2 >= 51 && p2 <= 55 || p4 >= 2221 && p4 <= 2720) && n == 16:
+		return "mastercard"
+	case (p2 == 34 || p2 == 37) && n == 15:
+		return "amex"
+	case (p4 == 6011 || p3 >= 644 && p3 <= 649 || p2 == 65) && n >= 16 && n <= 19:
+		return "discover"
+	case (p3 >= 300 && p3 <= 305 || p2 == 36 || p2 == 38 || p2 == 39) && n >= 14 && n <= 19:
+		return "diners"
+	case p4 >= 3528 && p4 <= 3589 && n >= 16 && n <= 19:
+		return "jcb"
+	case p2 == 62 && n >= 16 && n <= 19 || p6 >= 622126 && p6 <= 622925:
+		return "unionpay"
+	case (p4 == 5018 || p4 == 5020 || p4 == 5038 || p4 == 5893 || p4 == 6304 || p4 == 6759 || p4 >= 6761 && p4 <= 6763) && n >= 12 && n <= 19:
+		return "maestro"
+	}
+	return ""
+}
+
+func luhn(d []byte) bool {
+	sum := 0
+	dbl := false
+	for i := len(d) - 1; i >= 0; i-- {
+		v := int(d[i] - '0')
+		if dbl {
+			v *= 2
+			if v > 9 {
+				v -= 9
+			}
+		}
+		sum += v
+		dbl = !dbl
+	}
+	return sum%10 == 0
+}
+
+// ---- US SSN ----
+
+var ssnWords = []string{"ssn", "social security", "soc sec", "social sec", "ss#", "ss #", "taxpayer", "itin", "tin:"}
+var fakeSSNs = map[string]bool{"078051120": true, "219099999": true, "123456789": true, "111111111": true,
+	"987654320": true, "987654321": true}
+
+func (c *scanCtx) ssn(gs []group, nd int) bool {
+	if nd != 9 {
+		return false
+	}
+	var buf [9]byte
+	d := digitsOf(c.t, gs, buf[:0])
+	s, e := gs[0].s, gs[len(gs)-1].e
+	ctx := c.context(s, e, 40, 8, ssnWords)
+	conf := float32(0)
+	switch {
+	case len(gs) == 3 && gs[0].e-gs[0].s == 3 && gs[1].e-gs[1].s == 2 && uniformSep(gs, "-"):
+		conf = 0.7
+	case len(gs) == 3 && gs[0].e-gs[0].s == 3 && gs[1].e-gs[1].s == 2 && uniformSep(gs, " ."):
+		conf = 0.45
+	case len(gs) == 1:
+		conf = 0.3
+	default:
+		return false
+	}
+	area, _ := strconv.Atoi(string(d[:3]))
+	grp, _ := strconv.Atoi(string(d[3:5]))
+	serial, _ := strconv.Atoi(string(d[5:]))
+	if area == 0 || area == 666 || area >= 900 || grp == 0 || serial == 0 {
+		return false
+	}
+	if ctx {
+		conf += 0.25
+	} else if c.context(s, e, 32, 0, idWords) || c.context(s, e, 24, 0, phoneWords) {
+		conf -= 0.3
+	}
+	if fakeSSNs[string(d)] {
+		conf = 0.2
+	}
+	if conf <= 0.3 && len(gs) == 1 {
+		return false // leave plain 9-digit numbers to the phone recogniser
+	}
+	c.emit(CategoryPII, ruleSSN, SeverityMedium, conf, s, e, "***-**-"+string(d[5:]))
+	return true
+}
+
+// ---- phone numbers ----
+
+var phoneWords = []string{"phone", "tel", "call", "mobile", "cell", "whatsapp", "sms", "text me", "fax", "contact",
+	"reach me", "number", "ring", "dial", "telefon", "tél", "landline", "hotline"}
+
+// countryCodes are the assigned ITU-T E.164 country calling codes.
+var countryCodes = func() map[string]bool {
+	m := map[string]bool{}
+	for _, c := range strings.Fields(`1 7 20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 55 56 57 58
+60 61 62 63 64 65 66 81 82 84 86 90 91 92 93 94 95 98 211 212 213 216 218 220 221 222 223 224 225 226 227 228 229
+230 231 232 233 234 235 236 237 238 239 240 241 242 243 244 245 246 248 249 250 251 252 253 254 255 256 257 258 260
+261 262 263 264 265 266 267 268 269 290 291 297 298 299 350 351 352 353 354 355 356 357 358 359 370 371 372 373 374
+375 376 377 378 380 381 382 383 385 386 387 389 420 421 423 500 501 502 503 504 505 506 507 508 509 590 591 592 593
+594 595 596 597 598 599 670 672 673 674 675 676 677 678 679 680 681 682 683 685 686 687 688 689 690 691 692 850 852
+853 855 856 880 886 960 961 962 963 964 965 966 967 968 970 971 972 973 974 975 976 977 992 993 994 995 996 998`) {
+		m[c] = true
+	}
+	return m
+}()
+
+func (c *scanCtx) phone(gs []group, nd int, cs int) bool {
+	t := c.t
+	s, e := gs[0].s, gs[len(gs)-1].e
+	plus := cs < s && t[cs] == '+'
+	paren := cs < s && t[cs] == '('
+	var buf [20]byte
+	d := digitsOf(t, gs, buf[:0])
+	ctx := c.context(cs, e, 40, 0, phoneWords)
+	neg := c.context(cs, e, 32, 0, idWords)
+	conf := float32(0)
+	switch {
+	case plus:
+		if nd < 8 || nd > 15 {
+			return false
+		}
+		if !countryCodes[string(d[:1])] && !countryCodes[string(d[:2])] && !countryCodes[string(d[:3])] {
+			return false
+		}
+		if d[0] == '1' && (nd != 11 || d[1] < '2' || d[4] < '2') {
+			return false // NANP: +1 NXX NXX XXXX
+		}
+		conf = 0.85
+		s = cs
+	case isNANP(gs, d, paren):
+		conf = 0.7
+		if paren {
+			s = cs
+		}
+		nanp := d
+		if len(nanp) == 11 {
+			nanp = nanp[1:]
+		}
+		if string(nanp[3:6]) == "555" && nanp[6] == '0' && nanp[7] == '1' {
+			conf = 0.2 // 555-0100…0199 is reserved for fiction
+		}
+	case len(gs) >= 2 && d[0] == '0' && nd >= 9 && nd <= 12 && uniformSep(gs, " -."):
+		// National format with a trunk prefix (UK, DE, FR, …): needs context.
+		conf = 0.35
+		if paren {
+			s = cs
+		}
+	case len(gs) == 1 && (nd == 10 || nd == 11 && d[0] == '1'):
+		conf = 0.3
+	default:
+		return false
+	}
+	if conf >= 0.3 {
+		if ctx {
+			conf += 0.25
+		} else if neg {
+			conf -= 0.3
+		}
+	}
+	if conf < 0.3 && len(gs) == 1 {
+		return false
+	}
+	c.emit(CategoryPII, rulePhone, SeverityLow, conf, s, e, maskDigits(d, 2))
+	return true
+}
+
+func isNANP(gs []group, d []byte, paren bool) bool {
+	if len(d) == 11 {
+		if d[0] != '1' || len(gs) != 4 {
+			return false
+		}
+		gs = gs[1:]
+		d = d[1:]
+	}
+	if len(d) != 10 || d[0] < '2' || d[3] < '2' {
+		return false
+	}
+	if len(gs) == 1 {
+		return false
+	}
+	if len(gs) != 3 || gs[0].e-gs[0].s != 3 || gs[1].e-gs[1].s != 3 || gs[2].e-gs[2].s != 4 {
+		return false
+	}
+	if paren || gs[1].sep == ") " || gs[1].sep == ")" || gs[1].sep == ") -" {
+		return gs[2].sep == "-" || gs[2].sep == " " || gs[2].sep == "."
+	}
+	return gs[1].sep == gs[2].sep && (gs[1].sep == "-" || gs[1].sep == "." || gs[1].sep == " ")
+}
+
+func maskDigits(d []byte, keep int) string {
+	b := make([]byte, len(d))
+	for i := range d {
+		if i >= len(d)-keep {
+			b[i] = d[i]
+		} else {
+			b[i] = '*'
+		}
+	}
+	return string(b)
+}
+
+// ---- IPv4 ----
+
+var versionWords = []string{"version", "ver.", "ver ", "v.", "release", "build", "firmware", "sdk", "python", "node",
+	"go ", "java", "chrome", "firefox", "ios ", "android", "macos", "windows", "kernel", "npm", "pip", "package",
+	"upgrade", "update", "patch", "oid", "section", "chapter", "figure", "table", "step"}
+var ipWords = []string{"ip", "address", "host", "server", "client", "from", "connect", "login", "logged", "source",
+	"remote", "origin", "x-forwarded", "ssh", "ping"}
+
+// ipv4 reports a dotted quad starting at i and returns its end (i if none).
+func (c *scanCtx) ipv4(i int) int {
+	t := c.t
+	p := i
+	var oct [4]int
+	for k := 0; k < 4; k++ {
+		if k > 0 {
+			if p >= len(t) || t[p] != '.' {
+				return i
+			}
+			p++
+		}
+		q := p
+		for q < len(t) && isDigit(t[q]) && q-p < 4 {
+			q++
+		}
+		if q == p || q-p > 3 || t[p] == '0' && q-p > 1 {
+			return i
+		}
+		oct[k], _ = strconv.Atoi(t[p:q])
+		if oct[k] > 255 {
+			return i
+		}
+		p = q
+	}
+	if p < len(t) && (isAlnum(t[p]) || t[p] == '.' && p+1 < len(t) && isDigit(t[p+1]) || t[p] == '-' && p+1 < len(t) && isAlnum(t[p+1])) {
+		return skipToken(t, p)
+	}
+	if i > 0 && (t[i-1] == 'v' || t[i-1] == 'V' || t[i-1] == '-' || t[i-1] == '@') {
+		return p
+	}
+	a, b := oct[0], oct[1]
+	conf := float32(0.75)
+	switch {
+	case a == 10, a == 127, a == 0, a == 172 && b >= 16 && b <= 31, a == 192 && b == 168, a == 169 && b == 254,
+		a == 100 && b >= 64 && b <= 127, a >= 224, oct == [4]int{255, 255, 255, 0}:
+		conf = 0.3 // private, loopback, link-local, CGNAT, multicast, netmask: not a person's address
+	case a == 192 && b == 0 && oct[2] == 2, a == 198 && b == 51 && oct[2] == 100, a == 203 && b == 0 && oct[2] == 113,
+		a == 198 && (b == 18 || b == 19):
+		conf = 0.2 // RFC 5737 documentation and RFC 2544 benchmark ranges
+	}
+	if conf > 0.5 {
+		if c.context(i, p, 32, 0, versionWords) {
+			conf -= 0.4
+		} else if c.context(i, p, 32, 0, ipWords) {
+			conf += 0.1
+		}
+	}
+	c.emit(CategoryPII, ruleIP, SeverityLow, conf, i, p, strconv.Itoa(a)+".*.*.*")
+	return p
+}
+
+// ---- IPv6 ----
+
+func isHex(b byte) bool { return isDigit(b) || b >= 'a' && b <= 'f' || b >= 'A' && b <= 'F' }
+
+func (c *scanCtx) ipv6() {
+	t := c.t
+	for i := strings.IndexByte(t, ':'); i >= 0 && i < len(t); {
+		s := i
+		for s > 0 && (isHex(t[s-1]) || t[s-1] == ':') {
+			s--
+		}
+		e := i
+		for e < len(t) && (isHex(t[e]) || t[e] == ':' || t[e] == '.' && e+1 < len(t) && isDigit(t[e+1])) {
+			e++
+		}
+		next := e + 1
+		if s > 0 && (isAlnum(t[s-1]) || t[s-1] == '_') || e < len(t) && (isAlnum(t[e]) || t[e] == '_') {
+			e = skipToken(t, e)
+			next = e + 1
+		} else if strings.Count(t[s:e], ":") >= 2 {
+			c.ipv6At(s, e)
+		}
+		if next >= len(t) {
+			break
+		}
+		j := strings.IndexByte(t[next:], ':')
+		if j < 0 {
+			break
+		}
+		i = next + j
+	}
+}
+
+func (c *scanCtx) ipv6At(s, e int) {
+	v := c.c6trim(s, e)
+	if v == "" {
+		return
+	}
+	groups, digits := 0, false
+	for _, g := range strings.Split(v, ":") {
+		if g != "" {
+			groups++
+		}
+		if strings.ContainsAny(g, "0123456789") {
+			digits = true
+		}
+	}
+	if groups < 3 || !digits {
+		return
+	}
+	addr, err := netip.ParseAddr(v)
+	if err != nil || !addr.Is6() {
+		return
+	}
+	conf := float32(0.8)
+	doc := netip.MustParsePrefix("2001:db8::/32")
+	switch {
+	case addr.IsLoopback(), addr.IsPrivate(), addr.IsLinkLocalUnicast(), addr.IsMulticast(), addr.IsUnspecified():
+		conf = 0.3
+	case doc.Contains(addr):
+		conf = 0.2
+	}
+	if conf > 0.5 && c.context(s, s+len(v), 32, 0, ipWords) {
+		conf += 0.1
+	}
+	c.emit(CategoryPII, ruleIP, SeverityLow, conf, s, s+len(v), v[:strings.IndexByte(v, ':')]+":****")
+}
+
+func (c *scanCtx) c6trim(s, e int) string {
+	v := c.t[s:e]
+	for len(v) > 0 && v[len(v)-1] == ':' && !strings.HasSuffix(v, "::") {
+		v = v[:len(v)-1]
+	}
+	return v
+}
+
+// ---- IBAN ----
+
+// ibanLengths are the IBAN lengths per country (SWIFT IBAN registry).
+var ibanLengths = map[string]int{"AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22,
+	"BH": 22, "BR": 29, "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20,
+	"EG": 29, "ES": 24, "FI": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28,
+	"HR": 21, "HU": 28, "IE": 22, "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28,
+	"LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "LY": 25, "MC": 27, "MD": 24, "ME": 22, "MK": 19, "MR": 27,
+	"MT": 31, "MU": 30, "NL": 18, "NO": 15, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22,
+	"SA": 24, "SC": 31, "SD": 18, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "ST": 25, "SV": 28, "TL": 23, "TN": 24,
+	"TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20}
+
+var exampleIBANs = map[string]bool{"DE89370400440532013000": true, "GB82WEST12345698765432": true,
+	"GB29NWBK60161331926819": true, "FR1420041010050500013M02606": true, "NL91ABNA0417164300": true,
+	"CH9300762011623852957": true, "ES9121000418450200051332": true, "IT60X0542811101000000123456": true,
+	"BE68539007547034": true, "AT611904300234573201": true, "GB33BUKB20201555555555": true}
+
+// iban checks an IBAN starting at s (two capitals, two digits, BBAN in
+// optional groups of four) and returns its end (s if none).
+func (c *scanCtx) iban(s int) int {
+	t := c.t
+	cc := t[s : s+2]
+	want, ok := ibanLengths[cc]
+	if !ok {
+		return s
+	}
+	var buf [40]byte
+	b := buf[:0]
+	p := s
+	end := s
+	for p < len(t) && len(b) < want {
+		ch := t[p]
+		switch {
+		case isDigit(ch) || isUpper(ch):
+			b = append(b, ch)
+			p++
+			end = p
+		case ch == ' ' && len(b)%4 == 0 && p+1 < len(t) && isAlnum(t[p+1]):
+			p++
+		default:
+			p = len(t)
+		}
+	}
+	if len(b) != want || end < len(t) && isAlnum(t[end]) {
+		return s
+	}
+	for _, ch := range b[2:4] {
+		if !isDigit(ch) {
+			return s
+		}
+	}
+	if !mod97(b) {
+		return s
+	}
+	conf := float32(0.9)
+	if exampleIBANs[string(b)] {
+		conf = 0.2
+	}
+	c.emit(CategoryPII, ruleIBAN, SeverityMedium, conf, s, end, cc+"**…"+string(b[len(b)-4:]))
+	return end
+}
+
+func mod97(b []byte) bool {
+	r := 0
+	add := func(ch byte) {
+		if isDigit(ch) {
+			r = (r*10 + int(ch-'0')) % 97
+		} else {
+			v := int(ch-'A') + 10
+			r = (r*100 + v) % 97
+		}
+	}
+	for _, ch := range b[4:] {
+		add(ch)
+	}
+	for _, ch := range b[:4] {
+		add(ch)
+	}
+	return r == 1
+}

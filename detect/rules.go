@@ -1,0 +1,193 @@
+package detect
+
+import (
+	"regexp"
+	"sync"
+)
+
+// regexRule is a regular expression guarded by keywords: it only runs on a
+// window around a keyword occurrence, so text without any of its keywords
+// never reaches it.
+type regexRule struct {
+	cat    Category
+	id     string
+	re     *regexp.Regexp
+	kws    []string
+	kwIDs  []int32
+	before int // bytes before a keyword's end that the window starts at
+	after  int // bytes after a keyword's end that the window ends at
+	sev    Severity
+	conf   float32
+	// Secrets: the capture group holding the secret (0: whole match) and
+	// the minimum Shannon entropy (bits/char) it must have.
+	group   int
+	entropy float64
+	// check validates a match (offsets into c.t) and returns the
+	// confidence and severity to report; ok false drops it.
+	check func(c *scanCtx, r *regexRule, m []int) (conf float32, sev Severity, ok bool)
+	// evidence renders the redacted evidence; nil uses the default of the
+	// category.
+	evidence func(c *scanCtx, r *regexRule, m []int) string
+}
+
+// ruleTables holds everything compiled once and shared by all scanners.
+type ruleTables struct {
+	kw        *keywordSet
+	words     []string
+	secrets   []*regexRule
+	injection []*regexRule
+	output    []*regexRule
+	agency    []*regexRule
+	// keyword ids of hand-written detectors
+	genericKW   []int32
+	awsSecretKW []int32
+	bech32KW    []int32
+	ethKW       []int32
+	urlCredKW   []int32
+}
+
+var rules = sync.OnceValue(buildRules)
+
+type ruleBuilder struct {
+	words []string
+	ids   map[string]int32
+}
+
+func (b *ruleBuilder) id(w string) int32 {
+	w = lowerString(w)
+	if id, ok := b.ids[w]; ok {
+		return id
+	}
+	id := int32(len(b.words))
+	b.ids[w] = id
+	b.words = append(b.words, w)
+	return id
+}
+
+func (b *ruleBuilder) idsOf(ws ...string) []int32 {
+	out := make([]int32, len(ws))
+	for i, w := range ws {
+		out[i] = b.id(w)
+	}
+	return out
+}
+
+func (b *ruleBuilder) add(list []*regexRule) []*regexRule {
+	for _, r := range list {
+		r.kwIDs = b.idsOf(r.kws...)
+	}
+	return list
+}
+
+func buildRules() *ruleTables {
+	b := &ruleBuilder{ids: map[string]int32{}}
+	t := &ruleTables{}
+	t.secrets = b.add(secretRules())
+	t.injection = b.add(injectionRules())
+	t.output = b.add(outputRules())
+	t.agency = b.add(agencyRules())
+	t.genericKW = b.idsOf(genericKeywords...)
+	t.awsSecretKW = b.idsOf("akia", "asia", "abia", "acca", "a3t", "secret_access_key", "secretaccesskey", "aws_secret", "secret access key")
+	t.bech32KW = b.idsOf("bc1")
+	t.ethKW = b.idsOf("0x")
+	t.urlCredKW = b.idsOf("://")
+	t.words = b.words
+	t.kw = buildKeywords(b.words)
+	return t
+}
+
+func lowerString(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 'A' && s[i] <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				b[j] = lowerASCII(b[j])
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+// isTokenByte reports bytes that can be part of a key, token or blob.
+func isTokenByte(b byte) bool { return tokenByte[b] }
+
+var tokenByte = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+		t[c-'a'+'A'] = true
+	}
+	for _, c := range "_-+/=.~" {
+		t[c] = true
+	}
+	return
+}()
+
+// runRule runs r on merged windows around its keyword hits and calls visit
+// for every match (offsets into c.t).
+func (c *scanCtx) runRule(r *regexRule, visit func(m []int)) {
+	ends := c.hitEnds(c.sc.ends[:0], r.kwIDs)
+	c.sc.ends = ends
+	if len(ends) == 0 {
+		return
+	}
+	t := c.t
+	for i := 0; i < len(ends); {
+		ws, we := int(ends[i])-r.before, int(ends[i])+r.after
+		j := i + 1
+		for j < len(ends) && int(ends[j])-r.before <= we {
+			we = int(ends[j]) + r.after
+			j++
+		}
+		i = j
+		if ws < 0 {
+			ws = 0
+		}
+		if we > len(t) {
+			we = len(t)
+		}
+		for k := 0; ws > 0 && k < 64 && isTokenByte(t[ws-1]) && isTokenByte(t[ws]); k++ {
+			ws--
+		}
+		for k := 0; we < len(t) && k < 256 && isTokenByte(t[we]) && isTokenByte(t[we-1]); k++ {
+			we++
+		}
+		for _, m := range r.re.FindAllStringSubmatchIndex(t[ws:we], -1) {
+			for k := range m {
+				if m[k] >= 0 {
+					m[k] += ws
+				}
+			}
+			visit(m)
+		}
+	}
+}
+
+// runRules runs a list of rules with their default reporting.
+func (c *scanCtx) runRules(list []*regexRule) {
+	for _, r := range list {
+		c.runRule(r, func(m []int) {
+			conf, sev := r.conf, r.sev
+			if r.check != nil {
+				var ok bool
+				if conf, sev, ok = r.check(c, r, m); !ok {
+					return
+				}
+			}
+			s, e := m[0], m[1]
+			if r.group > 0 && m[2*r.group] >= 0 {
+				s, e = m[2*r.group], m[2*r.group+1]
+			}
+			var ev string
+			if r.evidence != nil {
+				ev = r.evidence(c, r, m)
+			} else {
+				ev = quoteEvidence(c.t[s:e])
+			}
+			c.emit(r.cat, r.id, sev, conf, s, e, ev)
+		})
+	}
+}

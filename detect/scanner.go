@@ -1,0 +1,349 @@
+package detect
+
+import (
+	"sort"
+	"sync"
+	"time"
+)
+
+// Options configure a Scanner. The zero value scans every category with the
+// defaults documented on each field.
+type Options struct {
+	// Categories enabled; zero means all.
+	Categories Categories
+	// MinSeverity drops findings below it (default info: keep all).
+	MinSeverity Severity
+	// MinConfidence drops findings below it; 0 means 0.5 (Presidio's
+	// threshold in the original). Known test and documentation values
+	// (test card numbers, 555-01xx phones, example.com, RFC 5737 addresses,
+	// placeholder keys) score 0.2, private-range addresses 0.3, so the
+	// default hides them and a lower value shows them.
+	MinConfidence float32
+	// MaxBytes bounds how much of each field is scanned; 0 means 1 MiB.
+	// The rest is not looked at.
+	MaxBytes int
+	// Decode bounds the decoding of hidden base64/hex/URL-encoded layers.
+	Decode DecodeLimits
+	// Limits are the thresholds of the usage checks (LLM06 storms, LLM10).
+	Limits Limits
+	// LeakMinWords is the verbatim overlap, in words, between a response
+	// and its system prompt that counts as leakage; 0 means 20 (or half
+	// the prompt when it is shorter than 40 words, at least 8).
+	LeakMinWords int
+}
+
+// DecodeLimits bound the hidden-layer decoder. Zero fields take the
+// defaults in brackets.
+type DecodeLimits struct {
+	MaxDepth int // layers decoded inside layers [2]; -1 disables decoding
+	MaxBlob  int // bytes of one encoded blob considered [16384]
+	MaxTotal int // decoded bytes per scanned field [65536]
+	MaxBlobs int // blobs decoded per scanned field [32]
+}
+
+// Limits are usage thresholds. Zero fields take the defaults in brackets.
+type Limits struct {
+	MaxToolCallsPerWindow int           // LLM06 storm: tool calls within Usage.Window [30]
+	StormWindow           time.Duration // only used to word the evidence when Usage.Window is 0 [1m]
+	MaxSessionToolCalls   int           // LLM06: the original's max_tool_calls_per_session [50]
+	MaxSessionTokens      int64         // LLM10: the original's max_tokens_per_session [50000]
+	MaxCallTokens         int64         // LLM10: tokens of one call [100000]
+	SpikeFactor           float64       // LLM10: call tokens ≥ factor × baseline is a spike [5]
+	SpikeMinTokens        int64         // LLM10: spikes below this are ignored [2000]
+	MaxRepeatedToolCalls  int           // LLM10 loop: identical consecutive tool calls [5]
+	MaxSessionCalls       int           // LLM10: LLM calls per session [200]
+}
+
+func (o *Options) fill() {
+	if o.MinConfidence == 0 {
+		o.MinConfidence = 0.5
+	}
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = 1 << 20
+	}
+	d := &o.Decode
+	if d.MaxDepth == 0 {
+		d.MaxDepth = 2
+	}
+	if d.MaxBlob <= 0 {
+		d.MaxBlob = 16 << 10
+	}
+	if d.MaxTotal <= 0 {
+		d.MaxTotal = 64 << 10
+	}
+	if d.MaxBlobs <= 0 {
+		d.MaxBlobs = 32
+	}
+	l := &o.Limits
+	if l.MaxToolCallsPerWindow <= 0 {
+		l.MaxToolCallsPerWindow = 30
+	}
+	if l.StormWindow <= 0 {
+		l.StormWindow = time.Minute
+	}
+	if l.MaxSessionToolCalls <= 0 {
+		l.MaxSessionToolCalls = 50
+	}
+	if l.MaxSessionTokens <= 0 {
+		l.MaxSessionTokens = 50000
+	}
+	if l.MaxCallTokens <= 0 {
+		l.MaxCallTokens = 100000
+	}
+	if l.SpikeFactor <= 0 {
+		l.SpikeFactor = 5
+	}
+	if l.SpikeMinTokens <= 0 {
+		l.SpikeMinTokens = 2000
+	}
+	if l.MaxRepeatedToolCalls <= 0 {
+		l.MaxRepeatedToolCalls = 5
+	}
+	if l.MaxSessionCalls <= 0 {
+		l.MaxSessionCalls = 200
+	}
+	if o.LeakMinWords <= 0 {
+		o.LeakMinWords = 20
+	}
+}
+
+// Scanner runs the detectors with fixed options. It is immutable after
+// NewScanner and safe for concurrent use; per-scan scratch memory is
+// pooled.
+type Scanner struct {
+	opts Options
+	pool sync.Pool
+}
+
+// NewScanner returns a Scanner with opts (see Options for defaults).
+func NewScanner(opts Options) *Scanner {
+	opts.fill()
+	rules() // compile the shared tables now, not on the first scan
+	s := &Scanner{opts: opts}
+	s.pool.New = func() any { return new(scratch) }
+	return s
+}
+
+// Options returns the scanner's options with defaults filled in.
+func (s *Scanner) Options() Options { return s.opts }
+
+var defaultScanner = sync.OnceValue(func() *Scanner { return NewScanner(Options{}) })
+
+// Scan runs a Scanner with default options over in.
+func Scan(in *Input) []Finding { return defaultScanner().Scan(in) }
+
+// Scan returns the findings for in, ordered by source and offset.
+func (s *Scanner) Scan(in *Input) []Finding { return s.AppendScan(nil, in) }
+
+// AppendScan appends the findings for in to dst and returns it.
+func (s *Scanner) AppendScan(dst []Finding, in *Input) []Finding {
+	sc := s.pool.Get().(*scratch)
+	c := scanCtx{s: s, in: in, sc: sc, out: dst, base: len(dst)}
+	if in.Text != "" {
+		c.field(SourceText, in.Text)
+	}
+	if in.ToolArgs != "" || in.ToolName != "" {
+		c.field(SourceToolArgs, in.ToolArgs)
+	}
+	if in.Usage != nil {
+		c.usage()
+	}
+	out := c.out
+	sc.reset()
+	s.pool.Put(sc)
+	found := out[c.base:]
+	if len(found) > 1 {
+		sort.SliceStable(found, func(i, j int) bool {
+			a, b := &found[i], &found[j]
+			if a.Source != b.Source {
+				return a.Source < b.Source
+			}
+			if a.Start != b.Start {
+				return a.Start < b.Start
+			}
+			return a.End < b.End
+		})
+	}
+	return out
+}
+
+// scratch is per-scan memory reused across scans.
+type scratch struct {
+	norm  Normalized
+	buf   []byte
+	m     []int32
+	hits  []kwHit
+	ends  []int32
+	dec   []byte
+	words []wordSpan
+}
+
+func (sc *scratch) reset() {
+	sc.norm = Normalized{tags: sc.norm.tags[:0]}
+	sc.hits = sc.hits[:0]
+	sc.ends = sc.ends[:0]
+	sc.words = sc.words[:0]
+	if cap(sc.buf) > 4<<20 {
+		sc.buf, sc.m = nil, nil
+	}
+}
+
+// scanCtx is the state of one Scan call.
+type scanCtx struct {
+	s    *Scanner
+	in   *Input
+	sc   *scratch
+	out  []Finding
+	base int
+
+	src    Source
+	orig   string      // the field as given (truncated to MaxBytes)
+	n      *Normalized // its detection view
+	t      string      // the text being matched: n.Text, or a decoded layer
+	hits   []kwHit     // keyword hits in t
+	layer  string      // "" or the encoding of the decoded layer t
+	lspan  span        // the encoded blob's span in orig when layer != ""
+	depth  int
+	budget int // decoded bytes left
+	blobs  int // blobs left
+}
+
+func (c *scanCtx) enabled(cat Category) bool { return c.s.opts.Categories.Has(cat) }
+
+func (c *scanCtx) field(src Source, text string) {
+	if len(text) > c.s.opts.MaxBytes {
+		text = text[:c.s.opts.MaxBytes]
+	}
+	c.src, c.orig = src, text
+	sc := c.sc
+	sc.buf, sc.m = normalizeInto(&sc.norm, text, sc.buf, sc.m)
+	c.n = &sc.norm
+	c.layer, c.depth = "", 0
+	c.budget, c.blobs = c.s.opts.Decode.MaxTotal, c.s.opts.Decode.MaxBlobs
+	c.text(c.n.Text)
+	if src == SourceText {
+		c.smuggling()
+		c.leakage()
+	}
+	if src == SourceToolArgs {
+		c.toolName()
+	}
+}
+
+// text runs the text detectors over t (the field or a decoded layer).
+func (c *scanCtx) text(t string) {
+	c.t = t
+	start := len(c.sc.hits)
+	c.sc.hits = rules().kw.scan(t, c.sc.hits)
+	c.hits = c.sc.hits[start:]
+	if c.layer == "" {
+		if c.enabled(CategoryPII) {
+			c.pii()
+		}
+	}
+	if c.enabled(CategorySecret) {
+		c.secrets()
+	}
+	if c.injectionApplies() && c.enabled(CategoryInjection) {
+		c.injection()
+	}
+	if c.in.Direction == Response && c.layer == "" {
+		if c.enabled(CategoryOutput) {
+			c.output()
+		}
+		if c.src == SourceToolArgs && c.enabled(CategoryAgency) {
+			c.agency()
+		}
+	}
+	if c.s.opts.Decode.MaxDepth > 0 && c.depth < c.s.opts.Decode.MaxDepth {
+		c.decodeLayers()
+	}
+	c.sc.hits = c.sc.hits[:start]
+}
+
+// emit records a finding for the span [start, end) of c.t.
+func (c *scanCtx) emit(cat Category, rule string, sev Severity, conf float32, start, end int, evidence string) {
+	o := &c.s.opts
+	if !o.Categories.Has(cat) || conf < o.MinConfidence {
+		return
+	}
+	owasp := ""
+	switch cat {
+	case CategoryPII, CategorySecret:
+		if c.in.Direction == Response {
+			owasp = owaspDisclosure
+			sev = sev.raise()
+		}
+	case CategoryInjection:
+		owasp = owaspInjection
+	case CategoryOutput:
+		owasp = owaspOutput
+	case CategoryAgency:
+		owasp = owaspAgency
+	case CategoryPromptLeak:
+		owasp = owaspPromptLeak
+	case CategoryConsumption:
+		owasp = owaspConsumption
+	}
+	if rule == ruleExtraction {
+		owasp = owaspPromptLeak
+	}
+	if sev < o.MinSeverity {
+		return
+	}
+	if conf > 1 {
+		conf = 1
+	}
+	f := Finding{Category: cat, Rule: rule, Severity: sev, Confidence: conf, Source: c.src,
+		Evidence: evidence, OWASP: owasp, Decoded: c.layer}
+	switch {
+	case c.src == SourceUsage:
+	case c.layer != "":
+		f.Start, f.End = c.lspan.start, c.lspan.end
+	default:
+		f.Start, f.End = c.n.Original(start, end)
+	}
+	// One finding per rule and span: a layer may repeat what the plain
+	// text already showed.
+	for i := c.base; i < len(c.out); i++ {
+		g := &c.out[i]
+		if g.Rule == f.Rule && g.Source == f.Source && g.Start < f.End && f.Start < g.End {
+			if f.Confidence > g.Confidence {
+				g.Confidence = f.Confidence
+			}
+			return
+		}
+	}
+	c.out = append(c.out, f)
+}
+
+// covered reports whether a finding of cat already overlaps [start, end)
+// of c.t (used to let specific rules win over generic ones).
+func (c *scanCtx) covered(cat Category, start, end int) bool {
+	var os, oe int
+	if c.layer != "" {
+		os, oe = c.lspan.start, c.lspan.end
+	} else {
+		os, oe = c.n.Original(start, end)
+	}
+	for i := c.base; i < len(c.out); i++ {
+		g := &c.out[i]
+		if g.Category == cat && g.Source == c.src && g.Start < oe && os < g.End {
+			return true
+		}
+	}
+	return false
+}
+
+// hitEnds appends to dst the end offsets of hits of the keyword ids in ids.
+func (c *scanCtx) hitEnds(dst []int32, ids []int32) []int32 {
+	for _, h := range c.hits {
+		for _, id := range ids {
+			if h.id == id {
+				dst = append(dst, h.end)
+				break
+			}
+		}
+	}
+	return dst
+}
