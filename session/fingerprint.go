@@ -98,7 +98,13 @@ func (g *signature) message(m *Message) {
 //go:noinline
 func decodedHash(role, text []byte, escaped, strip bool) uint64 {
 	var buf [signatureRunes * 4]byte
-	p := textPrefix(buf[:], text, escaped, signatureRunes)
+	text = text[:min(len(text), ContentReadLimit)]
+	var p []byte
+	if escaped {
+		p = unescapePrefix(buf[:0], text, signatureRunes)
+	} else {
+		p = runePrefix(text, signatureRunes)
+	}
 	if strip {
 		p = pyStrip(p)
 	}

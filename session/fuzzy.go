@@ -8,19 +8,19 @@ import (
 
 // fuzzyState computes a request's fuzzy fingerprints lazily, once each.
 type fuzzyState struct {
-	c      *Conversation
-	exact  uint64 // exact system fingerprint
-	sysOK  bool
-	sys    uint64
-	k      int              // fingerprints computed for the last k messages
-	suf    [ringSize]uint64 // suf[ringSize-k:] = fingerprints of Messages[n-k:]
-	sysTab *Table
+	c     *Conversation
+	exact uint64 // exact system fingerprint
+	sysOK bool
+	sys   uint64
+	k     int              // fingerprints computed for the last k messages
+	suf   [ringSize]uint64 // suf[ringSize-k:] = fingerprints of Messages[n-k:]
+	tab   *Table
 }
 
 // nsys is the fuzzy fingerprint of the system prompt.
 func (f *fuzzyState) nsys() uint64 {
 	if !f.sysOK {
-		f.sys = f.sysTab.normSystem(f.c, f.exact)
+		f.sys = f.tab.normSystem(f.c, f.exact)
 		f.sysOK = true
 	}
 	return f.sys

@@ -63,18 +63,39 @@ func benchConversation(seed int, followUp []byte) *Conversation {
 // state. Setup (bringing sessions back to that state) runs with the timer
 // stopped, once per batch of 1024.
 func BenchmarkResolve20(b *testing.B) {
-	for _, fuzzy := range []bool{false, true} {
-		name := "exact"
-		if fuzzy {
-			name = "fuzzy"
+	for _, escaped := range []bool{false, true} {
+		for _, fuzzy := range []bool{false, true} {
+			name := "exact"
+			if fuzzy {
+				name = "fuzzy"
+			}
+			if escaped {
+				name += "/escaped"
+			}
+			b.Run(name, func(b *testing.B) {
+				benchResolve20(b, fuzzy, escaped)
+			})
 		}
-		b.Run(name, func(b *testing.B) {
-			benchResolve20(b, fuzzy)
-		})
 	}
 }
 
-func benchResolve20(b *testing.B, fuzzy bool) {
+// escapeAll turns the conversation's texts into JSON string bodies with
+// an escape early in each (a newline, a quote), as raw request bytes are.
+func escapeAll(c *Conversation) {
+	for i := range c.Messages {
+		m := &c.Messages[i]
+		if len(m.Content) == 0 {
+			continue
+		}
+		s := string(m.Content)
+		if len(s) > 30 {
+			s = s[:20] + "\n\"" + s[20:]
+		}
+		m.Content, m.Escaped = []byte(jsonBody(s)), true
+	}
+}
+
+func benchResolve20(b *testing.B, fuzzy, escaped bool) {
 	const batch = 4096
 	cfg := DefaultConfig()
 	cfg.Fuzzy = fuzzy
@@ -82,6 +103,9 @@ func benchResolve20(b *testing.B, fuzzy bool) {
 	// One Conversation, as an adapter reuses a pooled one; conversations
 	// differ by their first question, so that each has its own session.
 	hot := benchConversation(0, nil)
+	if escaped {
+		escapeAll(hot)
+	}
 	msgs := hot.Messages
 	if len(msgs) != 20 {
 		b.Fatalf("conversation has %d messages", len(msgs))
@@ -93,6 +117,9 @@ func benchResolve20(b *testing.B, fuzzy bool) {
 		first = append(first[:0], "Research task #"...)
 		first = strconv.AppendInt(first, int64(i), 10)
 		first = append(first, ": summarise the state of solid-state batteries. "...)
+		if escaped {
+			first = append(first, `\n\"quoted\" `...)
+		}
 		return append(first, benchLong...)
 	}
 	resolve := func(i, n int) Result {
@@ -118,7 +145,7 @@ func benchResolve20(b *testing.B, fuzzy bool) {
 		}
 		follow = append(follow[:0], "And the outlook for "...)
 		follow = strconv.AppendInt(follow, int64(round), 10)
-		msgs[19].Content = follow
+		msgs[19].Content, msgs[19].Escaped = follow, escaped
 		b.StartTimer()
 		for i := 0; i < batch && done < b.N; i++ {
 			if r := resolve(i, 20); r.Match != MatchExact {
@@ -187,7 +214,15 @@ func BenchmarkParseTags(b *testing.B) {
 // BenchmarkSignature20 is the exact signature of the 20-message
 // conversation: 21 parts of up to 100 bytes, hashed and chained.
 func BenchmarkSignature20(b *testing.B) {
+	b.Run("plain", func(b *testing.B) { benchSignature20(b, false) })
+	b.Run("escaped", func(b *testing.B) { benchSignature20(b, true) })
+}
+
+func benchSignature20(b *testing.B, escaped bool) {
 	c := benchConversation(1, []byte("And the outlook?"))
+	if escaped {
+		escapeAll(c)
+	}
 	b.ReportAllocs()
 	var s uint64
 	for i := 0; i < b.N; i++ {

@@ -131,7 +131,7 @@ func (t *Table) detect(c *Conversation, now int64, r *Result) {
 		g.message(&msgs[i])
 	}
 	sig := g.sum()
-	fz := fuzzyState{c: c, exact: sysKey, sysTab: t}
+	fz := fuzzyState{c: c, exact: sysKey, tab: t}
 	if hasPrev && t.continueExact(c, prev, sig, last, now, &fz, r) {
 		return
 	}

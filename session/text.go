@@ -122,26 +122,38 @@ func unescapePrefix(dst, src []byte, n int) []byte {
 }
 
 // unescape appends to dst the decoded first n code points of the JSON
-// string body src and returns the bytes of src not consumed. Malformed
-// escapes are copied literally, as a lenient decoder would; a request
-// holding them never reached the original's session detector, so no
-// compatibility is at stake.
+// string body src and returns the bytes of src not consumed. Runs without
+// a backslash are copied whole. Malformed escapes are copied literally, as
+// a lenient decoder would; a request holding them never reached the
+// original's session detector, so no compatibility is at stake.
 func unescape(dst, src []byte, n int) ([]byte, []byte) {
-	for r := 0; r < n && len(src) > 0; r++ {
-		c := src[0]
-		if c != '\\' {
+	for r := 0; r < n && len(src) > 0; {
+		if c := src[0]; c != '\\' {
+			// A plain ASCII run is copied whole, up to the next backslash.
+			w := src[:min(len(src), n-r)]
+			if i := bytes.IndexByte(w, '\\'); i >= 0 {
+				w = w[:i]
+			}
+			if isASCII(w) {
+				dst = append(dst, w...)
+				r += len(w)
+				src = src[len(w):]
+				continue
+			}
 			if c < utf8.RuneSelf {
 				dst = append(dst, c)
 				src = src[1:]
-				continue
+			} else {
+				_, size := utf8.DecodeRune(src)
+				dst = append(dst, src[:size]...)
+				src = src[size:]
 			}
-			_, size := utf8.DecodeRune(src)
-			dst = append(dst, src[:size]...)
-			src = src[size:]
+			r++
 			continue
 		}
+		r++
 		if len(src) < 2 {
-			dst = append(dst, c)
+			dst = append(dst, src[0])
 			src = src[1:]
 			continue
 		}
@@ -167,7 +179,7 @@ func unescape(dst, src []byte, n int) ([]byte, []byte) {
 		case 'u':
 			cp, ok := hex4(src[2:])
 			if !ok {
-				dst = append(dst, c)
+				dst = append(dst, src[0])
 				src = src[1:]
 				continue
 			}
@@ -180,7 +192,7 @@ func unescape(dst, src []byte, n int) ([]byte, []byte) {
 			}
 			dst = utf8.AppendRune(dst, rune(cp)) // a lone surrogate becomes U+FFFD
 		default:
-			dst = append(dst, c)
+			dst = append(dst, src[0])
 			src = src[1:]
 		}
 	}
