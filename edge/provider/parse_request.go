@@ -1,0 +1,477 @@
+package provider
+
+// Parse reads a request body of the given kind into r (which it resets
+// first). It returns ErrNotObject for valid JSON that is not an object and
+// a *SyntaxError wrapping ErrInvalidJSON for anything that is not JSON; r's
+// fields are then meaningless. Parse never panics, whatever the bytes.
+//
+// For Kind None only the common members (model, stream, params) are read.
+func (r *Request) Parse(kind Kind, body []byte) error {
+	r.Reset()
+	r.Kind = kind
+	d := &r.d
+	d.reset(body)
+	defer func() { d.b = nil }()
+	if d.peek() != '{' {
+		d.skip()
+		d.end()
+		if d.err != nil {
+			return d.error()
+		}
+		return ErrNotObject
+	}
+	var instr Str
+	var instrRaw []byte
+	if d.enterObj() {
+		for {
+			k := d.key()
+			switch string(k) {
+			case "model":
+				r.Model = d.strOrSkip()
+			case "stream":
+				v, _ := d.boolean()
+				r.Stream = v
+			case "stream_options":
+				start := d.mark()
+				r.IncludeUsage = r.includeUsage()
+				r.params[ParamStreamOptions] = d.since(start)
+			case "max_tokens", "max_completion_tokens", "max_output_tokens":
+				p := paramOf(k)
+				start := d.mark()
+				n, ok := d.int()
+				r.params[p] = d.since(start)
+				if ok {
+					r.setMaxTokens(p, n)
+				}
+			case "temperature":
+				start := d.mark()
+				r.Temperature, r.HasTemperature = d.float()
+				r.params[ParamTemperature] = d.since(start)
+			case "messages":
+				if kind == OpenAIChat || kind == AnthropicMessages {
+					r.messages()
+				} else {
+					d.skip()
+				}
+			case "input":
+				if kind == OpenAIResponses {
+					r.input()
+				} else {
+					d.skip()
+				}
+			case "instructions":
+				start := d.mark()
+				if d.peek() == '"' {
+					instr = d.str()
+				} else {
+					instr = Str{}
+					d.skip()
+				}
+				instrRaw = d.since(start)
+				r.params[ParamInstructions] = instrRaw
+			case "system":
+				start := d.mark()
+				if kind == AnthropicMessages {
+					r.system()
+				} else {
+					d.skip()
+				}
+				r.params[ParamSystem] = d.since(start)
+			case "tools":
+				r.tools()
+			case "previous_response_id":
+				r.PreviousResponseID = d.strOrSkip()
+			default:
+				if p := paramOf(k); p < numParams {
+					r.params[p] = d.raw()
+				} else {
+					d.skip()
+				}
+			}
+			if !d.moreObj() {
+				break
+			}
+		}
+	}
+	d.end()
+	if d.err != nil {
+		return d.error()
+	}
+	r.finish(instr, instrRaw)
+	return nil
+}
+
+// setMaxTokens keeps the most specific limit: max_completion_tokens over
+// max_tokens over max_output_tokens.
+func (r *Request) setMaxTokens(p Param, n int64) {
+	if !r.HasMaxTokens || maxTokensRank(p) >= maxTokensRank(r.maxFrom) {
+		r.MaxTokens, r.HasMaxTokens, r.maxFrom = n, true, p
+	}
+}
+
+func maxTokensRank(p Param) int {
+	switch p {
+	case ParamMaxCompletionTokens:
+		return 3
+	case ParamMaxTokens:
+		return 2
+	}
+	return 1
+}
+
+func (r *Request) includeUsage() bool {
+	d := &r.d
+	v := false
+	if d.enterObj() {
+		for {
+			if string(d.key()) == "include_usage" {
+				v, _ = d.boolean()
+			} else {
+				d.skip()
+			}
+			if !d.moreObj() {
+				break
+			}
+		}
+	}
+	return v
+}
+
+// messages reads a Chat or Anthropic messages list.
+func (r *Request) messages() {
+	d := &r.d
+	r.resetConversation()
+	start := d.mark()
+	if d.enterArr() {
+		for {
+			r.message()
+			if !d.moreArr() {
+				break
+			}
+		}
+	}
+	r.MessagesRaw = d.since(start)
+}
+
+var roleUser = []byte("user")
+
+// emptyText is a present, empty text (Str.Raw non-nil).
+var emptyText = make([]byte, 0)
+
+// input reads the Responses input: a string (one user message) or a list
+// of items.
+func (r *Request) input() {
+	d := &r.d
+	r.resetConversation()
+	start := d.mark()
+	if d.peek() == '"' {
+		s := d.str()
+		r.Messages = append(r.Messages, Message{
+			Role:       Str{Raw: roleUser[:4:4]},
+			Text:       s,
+			Content:    ContentString,
+			ContentRaw: d.since(start),
+		})
+	} else if d.enterArr() {
+		for {
+			r.message()
+			if !d.moreArr() {
+				break
+			}
+		}
+	}
+	r.MessagesRaw = d.since(start)
+}
+
+// resetConversation forgets a list read before: with a duplicated member
+// the last one wins, as in Python.
+func (r *Request) resetConversation() {
+	clear(r.Messages)
+	r.Messages = r.Messages[:0]
+	clear(r.ToolCalls)
+	r.ToolCalls = r.ToolCalls[:0]
+	clear(r.ToolResults)
+	r.ToolResults = r.ToolResults[:0]
+	r.MessagesRaw = nil
+}
+
+// message reads one message or input item.
+func (r *Request) message() {
+	d := &r.d
+	idx := len(r.Messages)
+	r.Messages = append(r.Messages, Message{})
+	firstCall, firstResult := len(r.ToolCalls), len(r.ToolResults)
+	start := d.mark()
+	var m Message
+	var toolCallID, callID, args Str
+	var output content
+	hasArgs := false
+	if d.enterObj() {
+		for {
+			switch string(d.key()) {
+			case "role":
+				m.Role = d.strOrSkip()
+			case "type":
+				m.Type = d.strOrSkip()
+			case "content":
+				c := r.content(idx, &m.Images)
+				m.Text, m.Content, m.ContentRaw = c.text, c.kind, c.raw
+			case "name":
+				m.Name = d.strOrSkip()
+			case "tool_call_id":
+				toolCallID = d.strOrSkip()
+			case "call_id":
+				callID = d.strOrSkip()
+			case "tool_calls":
+				r.chatToolCalls(idx)
+			case "function_call":
+				r.legacyFunctionCall(idx)
+			case "arguments":
+				args, hasArgs = arguments(&r.d), true
+			case "output":
+				output = r.content(idx, &m.Images)
+			default:
+				d.skip()
+			}
+			if !d.moreObj() {
+				break
+			}
+		}
+	}
+	m.Raw = d.since(start)
+
+	switch {
+	case m.Role.Equal("tool") || m.Role.Equal("function"):
+		r.ToolResults = append(r.ToolResults, ToolResult{
+			Message: idx, CallID: toolCallID, Name: m.Name, Call: -1,
+			Text: m.Text, Content: m.Content, ContentRaw: m.ContentRaw,
+		})
+	case m.Type.Equal("function_call"):
+		if !hasArgs {
+			args = Str{}
+		}
+		r.ToolCalls = append(r.ToolCalls, ToolCall{Message: idx, ID: callID, Name: m.Name, Arguments: args})
+	case m.Type.Equal("function_call_output") || m.Type.Equal("custom_tool_call_output"):
+		r.ToolResults = append(r.ToolResults, ToolResult{
+			Message: idx, CallID: callID, Call: -1,
+			Text: output.text, Content: output.kind, ContentRaw: output.raw,
+		})
+	}
+	switch {
+	case toolCallID.Present():
+		m.CallID = toolCallID
+	case callID.Present():
+		m.CallID = callID
+	case len(r.ToolResults) > firstResult:
+		m.CallID = r.ToolResults[firstResult].CallID
+	case len(r.ToolCalls) > firstCall:
+		m.CallID = r.ToolCalls[firstCall].ID
+	}
+	r.Messages[idx] = m
+}
+
+// chatToolCalls reads an assistant message's tool_calls list.
+func (r *Request) chatToolCalls(idx int) {
+	d := &r.d
+	if !d.enterArr() {
+		return
+	}
+	for {
+		var tc ToolCall
+		tc.Message = idx
+		if d.enterObj() {
+			for {
+				switch string(d.key()) {
+				case "id":
+					tc.ID = d.strOrSkip()
+				case "function", "custom":
+					r.function(&tc)
+				default:
+					d.skip()
+				}
+				if !d.moreObj() {
+					break
+				}
+			}
+			r.ToolCalls = append(r.ToolCalls, tc)
+		}
+		if !d.moreArr() {
+			break
+		}
+	}
+}
+
+// function reads {"name": …, "arguments": …} (or a custom tool's "input").
+func (r *Request) function(tc *ToolCall) {
+	d := &r.d
+	if !d.enterObj() {
+		return
+	}
+	for {
+		switch string(d.key()) {
+		case "name":
+			tc.Name = d.strOrSkip()
+		case "arguments", "input":
+			tc.Arguments = arguments(&r.d)
+		default:
+			d.skip()
+		}
+		if !d.moreObj() {
+			break
+		}
+	}
+}
+
+// legacyFunctionCall reads the pre-tools function_call of an assistant
+// message: a call without an id.
+func (r *Request) legacyFunctionCall(idx int) {
+	d := &r.d
+	if d.peek() != '{' {
+		d.skip()
+		return
+	}
+	tc := ToolCall{Message: idx}
+	r.function(&tc)
+	r.ToolCalls = append(r.ToolCalls, tc)
+}
+
+// system reads Anthropic's system member: a string or a list of text
+// blocks.
+func (r *Request) system() {
+	start := r.d.mark()
+	var images int
+	c := r.content(-1, &images)
+	raw := r.d.since(start)
+	if !pyTruthy(raw) {
+		return
+	}
+	r.System, r.SystemRaw, r.SystemSource = c.text, raw, SystemField
+	if !r.System.Present() {
+		r.System = Str{Raw: emptyText}
+	}
+}
+
+// tools reads the tools offered.
+func (r *Request) tools() {
+	d := &r.d
+	clear(r.Tools)
+	r.Tools = r.Tools[:0]
+	start := d.mark()
+	if d.enterArr() {
+		for {
+			r.tool()
+			if !d.moreArr() {
+				break
+			}
+		}
+	}
+	r.ToolsRaw = d.since(start)
+}
+
+func (r *Request) tool() {
+	d := &r.d
+	start := d.mark()
+	var t Tool
+	if d.enterObj() {
+		for {
+			switch string(d.key()) {
+			case "name":
+				t.Name = d.strOrSkip()
+			case "type":
+				t.Type = d.strOrSkip()
+			case "function", "custom":
+				if d.enterObj() {
+					for {
+						if string(d.key()) == "name" {
+							if n := d.strOrSkip(); !t.Name.Present() {
+								t.Name = n
+							}
+						} else {
+							d.skip()
+						}
+						if !d.moreObj() {
+							break
+						}
+					}
+				}
+			default:
+				d.skip()
+			}
+			if !d.moreObj() {
+				break
+			}
+		}
+	}
+	t.Raw = d.since(start)
+	r.Tools = append(r.Tools, t)
+}
+
+// finish derives what needs the whole body: the system prompt and the
+// names of the calls tool results answer.
+func (r *Request) finish(instr Str, instrRaw []byte) {
+	switch r.Kind {
+	case OpenAIChat, OpenAIResponses:
+		r.systemFromMessages()
+		if r.SystemSource == SystemNone && r.Kind == OpenAIResponses && len(instrRaw) > 0 && string(instrRaw) != "null" {
+			r.SystemSource, r.SystemRaw = Instructions, instrRaw
+			if instr.Present() {
+				r.System = instr
+			} else {
+				r.System = r.j.pyStr(instrRaw)
+			}
+		}
+	}
+	r.linkToolResults()
+}
+
+// systemFromMessages takes the first "system" message, else the first
+// "developer" one.
+func (r *Request) systemFromMessages() {
+	dev := -1
+	for i := range r.Messages {
+		m := &r.Messages[i]
+		if m.Role.Equal("system") {
+			r.setSystemMessage(m, SystemMessage)
+			return
+		}
+		if dev < 0 && m.Role.Equal("developer") {
+			dev = i
+		}
+	}
+	if dev >= 0 {
+		r.setSystemMessage(&r.Messages[dev], DeveloperMessage)
+	}
+}
+
+func (r *Request) setSystemMessage(m *Message, src SystemSource) {
+	r.SystemSource, r.System, r.SystemRaw = src, m.Text, m.ContentRaw
+	if !r.System.Present() {
+		r.System = Str{Raw: emptyText}
+	}
+}
+
+// linkToolResults names each tool result after the call it answers: the
+// latest earlier call with its id. Calls almost always sit just before
+// their results, so the backward search is short.
+func (r *Request) linkToolResults() {
+	calls := r.ToolCalls
+	next := 0 // calls[:next] lie in messages before the current result's
+	for i := range r.ToolResults {
+		tr := &r.ToolResults[i]
+		for next < len(calls) && calls[next].Message <= tr.Message {
+			next++
+		}
+		if tr.CallID.IsEmpty() {
+			continue
+		}
+		for j := next - 1; j >= 0; j-- {
+			if calls[j].ID.EqualStr(tr.CallID) {
+				tr.Call = j
+				if !tr.Name.Present() {
+					tr.Name = calls[j].Name
+				}
+				break
+			}
+		}
+	}
+}
