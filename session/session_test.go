@@ -491,3 +491,31 @@ func TestDisabled(t *testing.T) {
 		t.Fatalf("agent id %q", got)
 	}
 }
+
+// A state shared by more sessions than a list holds keeps the newest:
+// identical starts beyond maxList push out the oldest, which the original
+// would have handed the next continuation first.
+func TestFullListDropsOldest(t *testing.T) {
+	clock := newFakeClock()
+	cfg := DefaultConfig()
+	cfg.Fuzzy = false
+	tab := newTable(cfg, clock.now)
+	start := chat(u("Run the nightly report"))
+	ids := make([]string, maxList+6)
+	for i := range ids {
+		r := tab.Resolve(start)
+		ids[i] = string(r.ID())
+		clock.advance(time.Millisecond)
+	}
+	r := tab.Resolve(chat(u("Run the nightly report"), a("Running."), u("Status?")))
+	if r.Match != MatchExact || string(r.ID()) != ids[6] {
+		t.Fatalf("continuation went to %q (%v), want the oldest still listed, %q", r.ID(), r.Match, ids[6])
+	}
+	// Expired sessions are pruned before live ones are dropped.
+	clock.advance(cfg.TTL + time.Second)
+	fresh := tab.Resolve(start)
+	r = tab.Resolve(chat(u("Run the nightly report"), a("Running."), u("Status?")))
+	if string(r.ID()) != string(fresh.ID()) {
+		t.Fatalf("continuation after expiry went to %q, want the only live session %q", r.ID(), fresh.ID())
+	}
+}
