@@ -37,6 +37,9 @@ type Options struct {
 	WriteIdleTimeout   time.Duration // max block on one write to a slow client, default 60s
 	MaxConnsPerServer  int           // max concurrent client connections, 0 = fasthttp default
 
+	// Capture turns calls into events; nil turns capture off.
+	Capture *Capture
+
 	Logger    zerolog.Logger
 	AccessLog bool   // log every request at info (otherwise at debug)
 	Version   string // reported by /health and /metrics

@@ -10,6 +10,8 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/cylestio/perimeter/edge/provider"
+	"github.com/cylestio/perimeter/session"
 	"github.com/cylestio/perimeter/stream"
 )
 
@@ -57,7 +59,20 @@ type exchange struct {
 	conn    net.Conn // the client's, for write deadlines while streaming
 	sse     bool
 	result  stream.Result
+
+	// Capture state; kind is provider.None when capture is off or the
+	// request is not a model call.
+	kind   provider.Kind
+	ctx    *fasthttp.RequestCtx
+	sp     *provider.StreamParser // taps an SSE answer
+	tee    []byte                 // first bytes of a streamed non-SSE answer
+	conv   session.Conversation
+	respCI callInfo
 }
+
+// maxTee bounds how much of a streamed non-SSE answer (an error body on a
+// stream request) is kept for capture.
+const maxTee = 1 << 20
 
 func (p *Proxy) acquire() *exchange { return p.pool.Get().(*exchange) }
 
@@ -67,6 +82,14 @@ func (p *Proxy) release(ex *exchange) {
 	ex.conn = nil
 	ex.sse = false
 	ex.result = stream.Result{}
+	ex.kind = provider.None
+	ex.ctx = nil
+	if ex.sp != nil {
+		provider.ReleaseStreamParser(ex.sp)
+		ex.sp = nil
+	}
+	ex.tee = ex.tee[:0]
+	ex.respCI = callInfo{}
 	p.pool.Put(ex)
 }
 
@@ -83,6 +106,10 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx) {
 	ex.url = p.upstreamURL(ex.url[:0], ctx)
 	ex.req.SetRequestURIBytes(ex.url)
 	ex.req.SetBodyRaw(body)
+
+	if p.opts.Capture != nil {
+		ex.kind = provider.Detect(p.opts.Capture.llmType, ctx.Method(), ctx.Path())
+	}
 
 	streamed := wantsStream(ctx, body)
 	client := p.up.buffered
@@ -104,6 +131,9 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx) {
 		// the client's old buffer in exchange: no copy, no allocation.
 		b := ex.resp.SwapBody(nil)
 		ex.resp.SwapBody(ctx.Response.SwapBody(b))
+		if ex.kind != provider.None {
+			p.captureBuffered(ctx, ex)
+		}
 		p.finish(ctx, ex)
 		return
 	}
@@ -119,6 +149,12 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx) {
 		p.stats.streamsActive.Add(1)
 		ctx.Response.ImmediateHeaderFlush = true
 	}
+	if ex.kind != provider.None {
+		ex.ctx = ctx
+		if ex.sse && !compressed(&ex.resp.Header) {
+			ex.sp = provider.AcquireStreamParser(ex.kind)
+		}
+	}
 	ctx.Response.SetBodyStream(ex, size)
 }
 
@@ -133,6 +169,11 @@ func (p *Proxy) finish(ctx *fasthttp.RequestCtx, ex *exchange) {
 func (p *Proxy) fail(ctx *fasthttp.RequestCtx, ex *exchange, err error) {
 	c := classify(err)
 	p.stats.errors[c].Add(1)
+	if ex.kind != provider.None {
+		ci := p.callInfo(ctx, ex, true)
+		ci.failed, ci.perr, ci.status = true, c, c.status()
+		p.opts.Capture.record(ex.kind, &ex.conv, ci)
+	}
 	writeError(ctx, c, p.explain(c, err))
 	p.opts.Logger.Warn().Str("error_type", c.String()).Err(err).
 		Bytes("method", ctx.Method()).Bytes("path", ctx.Path()).Msg("upstream request failed")
@@ -229,8 +270,15 @@ func (ex *exchange) SupportsBodyWriteTo() bool { return true }
 // flushes every Write, so each upstream read reaches the client at once.
 func (ex *exchange) WriteTo(w io.Writer) (int64, error) {
 	dw := deadlineWriter{w: w, conn: ex.conn, timeout: ex.p.opts.WriteIdleTimeout}
+	if ex.kind != provider.None && !ex.sse {
+		dw.tee = &ex.tee
+	}
+	var tap stream.Tap
+	if ex.sp != nil {
+		tap = ex
+	}
 	c := stream.AcquireCopier()
-	ex.result = c.Copy(&dw, ex.resp.BodyStream(), nil)
+	ex.result = c.Copy(&dw, ex.resp.BodyStream(), tap)
 	stream.ReleaseCopier(c)
 	return ex.result.Bytes, ex.result.Err()
 }
@@ -260,6 +308,9 @@ func (ex *exchange) CloseWithError(err error) error {
 	if ex.sse {
 		p.stats.streamsActive.Add(-1)
 	}
+	if ex.kind != provider.None {
+		p.captureStreamed(ex)
+	}
 	p.stats.inFlight.Add(-1)
 	if p.opts.AccessLog || p.opts.Logger.Debug().Enabled() {
 		p.accessLog(nil, ex, err)
@@ -268,11 +319,16 @@ func (ex *exchange) CloseWithError(err error) error {
 	return nil
 }
 
-// deadlineWriter bounds each write to a slow client by an idle timeout.
+// Event is the stream tap: each complete SSE event of the answer, in place.
+func (ex *exchange) Event(ev []byte) { _ = ex.sp.Event(ev) }
+
+// deadlineWriter bounds each write to a slow client by an idle timeout, and
+// keeps the first maxTee bytes in *tee when set.
 type deadlineWriter struct {
 	w       io.Writer
 	conn    net.Conn
 	timeout time.Duration
+	tee     *[]byte
 }
 
 func (d *deadlineWriter) Write(b []byte) (int, error) {
@@ -280,6 +336,9 @@ func (d *deadlineWriter) Write(b []byte) (int, error) {
 		if err := d.conn.SetWriteDeadline(time.Now().Add(d.timeout)); err != nil {
 			return 0, err
 		}
+	}
+	if d.tee != nil && len(*d.tee) < maxTee {
+		*d.tee = append(*d.tee, b[:min(len(b), maxTee-len(*d.tee))]...)
 	}
 	return d.w.Write(b)
 }

@@ -9,6 +9,9 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttputil"
+
+	"github.com/cylestio/perimeter/session"
+	"github.com/cylestio/perimeter/sink"
 )
 
 var (
@@ -37,10 +40,12 @@ func benchUpstream(ctx *fasthttp.RequestCtx) {
 
 // benchProxy starts upstream and proxy on in-memory listeners and returns a
 // client bound to the proxy.
-func benchProxy(b *testing.B) *fasthttp.HostClient {
+func benchProxy(b *testing.B) *fasthttp.HostClient { return benchProxyWith(b, nil) }
+
+func benchProxyWith(b *testing.B, capture *Capture) *fasthttp.HostClient {
 	upLn := fasthttputil.NewInmemoryListener()
 	go fasthttp.Serve(upLn, benchUpstream)
-	p, err := NewServer(Options{BaseURL: "http://upstream", Provider: OpenAI, APIKey: "sk-bench", Logger: zerolog.Nop()})
+	p, err := NewServer(Options{BaseURL: "http://upstream", Provider: OpenAI, APIKey: "sk-bench", Logger: zerolog.Nop(), Capture: capture})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -88,6 +93,20 @@ func BenchmarkProxyJSON(b *testing.B) {
 // BenchmarkProxySSE is one 20-event stream through the proxy.
 func BenchmarkProxySSE(b *testing.B) {
 	benchRun(b, benchProxy(b), benchStream, 20*len(benchChunk)+len("data: [DONE]\n\n"))
+}
+
+func benchCapture() *Capture {
+	return NewCapture(session.New(session.DefaultConfig()), sink.Discard{}, "openai")
+}
+
+// BenchmarkProxyJSONCapture adds session detection and event capture.
+func BenchmarkProxyJSONCapture(b *testing.B) {
+	benchRun(b, benchProxyWith(b, benchCapture()), benchRequest, len(benchJSON))
+}
+
+// BenchmarkProxySSECapture captures a 20-event stream through the tap.
+func BenchmarkProxySSECapture(b *testing.B) {
+	benchRun(b, benchProxyWith(b, benchCapture()), benchStream, 20*len(benchChunk)+len("data: [DONE]\n\n"))
 }
 
 func benchDirect(b *testing.B) *fasthttp.HostClient {

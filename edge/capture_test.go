@@ -1,0 +1,246 @@
+package edge
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cylestio/perimeter/bench/mockllm"
+	"github.com/cylestio/perimeter/session"
+	"github.com/cylestio/perimeter/sink"
+)
+
+func startCapturing(t *testing.T, typ Provider, o Options) (*harness, *sink.Recorder) {
+	t.Helper()
+	rec := &sink.Recorder{}
+	o.Provider = typ
+	o.Capture = NewCapture(session.New(session.DefaultConfig()), rec, string(typ))
+	return startWithMock(t, mockllm.Config{Chunks: 4}, o), rec
+}
+
+func names(evs []*sink.Event) string {
+	var s []string
+	for _, e := range evs {
+		s = append(s, e.Name)
+	}
+	return strings.Join(s, " ")
+}
+
+func attrsOf(t *testing.T, e *sink.Event) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(e.Attributes, &m); err != nil {
+		t.Fatalf("%s attributes are not JSON: %v\n%s", e.Name, err, e.Attributes)
+	}
+	return m
+}
+
+// waitEvents waits until n events are recorded (streams are captured when
+// the server closes the body, just after the client saw its end).
+func waitEvents(t *testing.T, rec *sink.Recorder, n int) []*sink.Event {
+	t.Helper()
+	waitFor(t, func() bool { return len(rec.Events()) >= n })
+	time.Sleep(20 * time.Millisecond)
+	evs := rec.Events()
+	if len(evs) != n {
+		t.Fatalf("want %d events, got %d: %s", n, len(evs), names(evs))
+	}
+	rec.Reset()
+	return evs
+}
+
+func agentOf(system string) string {
+	sum := md5.Sum([]byte(system))
+	return "prompt-" + hex.EncodeToString(sum[:])[:12]
+}
+
+const weatherTool = `[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"location":{"type":"string"}}}}}]`
+
+func TestCaptureOpenAIToolConversation(t *testing.T) {
+	for _, streaming := range []bool{false, true} {
+		t.Run(fmt.Sprintf("stream=%v", streaming), func(t *testing.T) {
+			h, rec := startCapturing(t, OpenAI, Options{})
+			sys := `{"role":"system","content":"You are a weather bot."}`
+			user := `{"role":"user","content":"Use a tool: weather in SF?"}`
+			extra := ""
+			if streaming {
+				extra = `"stream":true,"stream_options":{"include_usage":true},`
+			}
+			body1 := `{"model":"gpt-4o-mini",` + extra + `"tools":` + weatherTool + `,"messages":[` + sys + `,` + user + `]}`
+			resp := h.post("/v1/chat/completions", body1)
+			raw := readAll(t, resp.Body)
+			evs := waitEvents(t, rec, 4)
+			if got := names(evs); got != "session.start llm.call.start llm.call.finish tool.execution" {
+				t.Fatalf("turn 1 events: %s", got)
+			}
+			sid := evs[0].SessionID
+			for _, e := range evs {
+				if e.SessionID != sid || e.AgentID != agentOf("You are a weather bot.") || e.TraceID != traceID(sid) || e.Model != "gpt-4o-mini" || e.Vendor != "openai" {
+					t.Fatalf("%s: session %q agent %q trace %q model %q", e.Name, e.SessionID, e.AgentID, e.TraceID, e.Model)
+				}
+			}
+			start := attrsOf(t, evs[0])
+			if start["client.type"] != "gateway" || start["prompt"] != "You are a weather bot." || start["tools"] == nil || start["os.type"] == nil {
+				t.Fatalf("session.start attrs %v", start)
+			}
+			call := attrsOf(t, evs[1])
+			data := call["llm.request.data"].(map[string]any)
+			if len(data["messages"].([]any)) != 2 || data["_cylestio_metadata"].(map[string]any)["total_messages"] != 2.0 || call["llm.request.stream"] != streaming {
+				t.Fatalf("llm.call.start attrs %v", call)
+			}
+			fin := evs[2]
+			if fin.Status != 200 || fin.InputTokens <= 0 || fin.OutputTokens <= 0 || fin.TotalTokens != fin.InputTokens+fin.OutputTokens || fin.FinishReason != "tool_calls" {
+				t.Fatalf("finish: status %d tokens %d/%d/%d reason %q", fin.Status, fin.InputTokens, fin.OutputTokens, fin.TotalTokens, fin.FinishReason)
+			}
+			if fin.SpanID != evs[1].SpanID {
+				t.Fatal("llm.call.finish must share llm.call.start's span")
+			}
+			exec := attrsOf(t, evs[3])
+			params, _ := exec["tool.params"].(map[string]any)
+			if evs[3].ToolName != "get_weather" || params["location"] != "San Francisco, CA" {
+				t.Fatalf("tool.execution %s %v", evs[3].ToolName, exec)
+			}
+			callID, _ := exec["tool.call_id"].(string)
+			if callID == "" {
+				t.Fatalf("no call id in %s", raw)
+			}
+
+			// Turn 2: the tool result goes back.
+			asst := `{"role":"assistant","content":null,"tool_calls":[{"id":"` + callID + `","type":"function","function":{"name":"get_weather","arguments":"{\"location\":\"SF\"}"}}]}`
+			tool := `{"role":"tool","tool_call_id":"` + callID + `","content":"18 degrees"}`
+			body2 := `{"model":"gpt-4o-mini",` + extra + `"tools":` + weatherTool + `,"messages":[` + sys + `,` + user + `,` + asst + `,` + tool + `]}`
+			readAll(t, h.post("/v1/chat/completions", body2).Body)
+			evs2 := waitEvents(t, rec, 3)
+			if got := names(evs2); got != "tool.result llm.call.start llm.call.finish" {
+				t.Fatalf("turn 2 events: %s", got)
+			}
+			for _, e := range evs2 {
+				if e.SessionID != sid {
+					t.Fatalf("turn 2 %s in session %s, want %s", e.Name, e.SessionID, sid)
+				}
+			}
+			res := attrsOf(t, evs2[0])
+			if evs2[0].ToolName != "get_weather" || res["tool.result"] != "18 degrees" || res["tool.status"] != "success" {
+				t.Fatalf("tool.result %v", res)
+			}
+			if evs2[0].SpanID != evs[3].SpanID {
+				t.Fatal("tool.result must carry the span of the tool.execution it answers")
+			}
+			data2 := attrsOf(t, evs2[1])["llm.request.data"].(map[string]any)
+			msgs := data2["messages"].([]any)
+			meta := data2["_cylestio_metadata"].(map[string]any)
+			if len(msgs) != 2 || msgs[0].(map[string]any)["role"] != "assistant" || meta["from_index"] != 2.0 || meta["new_messages"] != 2.0 {
+				t.Fatalf("turn 2 request data %v", data2)
+			}
+		})
+	}
+}
+
+func TestCaptureAnthropicStream(t *testing.T) {
+	h, rec := startCapturing(t, Anthropic, Options{APIKey: "k"})
+	body := `{"model":"claude-sonnet-4-5","stream":true,"max_tokens":100,"system":[{"type":"text","text":"Be brief."}],"messages":[{"role":"user","content":"hi"}]}`
+	readAll(t, h.post("/v1/messages", body).Body)
+	evs := waitEvents(t, rec, 3)
+	if got := names(evs); got != "session.start llm.call.start llm.call.finish" {
+		t.Fatalf("events: %s", got)
+	}
+	fin := evs[2]
+	if fin.InputTokens <= 0 || fin.OutputTokens != 4 || fin.FinishReason != "end_turn" || fin.Vendor != "anthropic" {
+		t.Fatalf("finish %+v", fin)
+	}
+	content := attrsOf(t, fin)["llm.response.content"].([]any)
+	if text := content[0].(map[string]any)["text"].(string); text != mockllm.Content(4) {
+		t.Fatalf("streamed text %q, want %q", text, mockllm.Content(4))
+	}
+	// The original's agent id for a block-list system prompt is the md5 of
+	// Python's str() of the list.
+	if want := agentOf("[{'type': 'text', 'text': 'Be brief.'}]"); fin.AgentID != want {
+		t.Fatalf("agent %s, want %s", fin.AgentID, want)
+	}
+}
+
+func TestCaptureErrorsAndExternalSession(t *testing.T) {
+	h, rec := startCapturing(t, OpenAI, Options{ResponseHeaderTimeout: 300 * time.Millisecond})
+	body := `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`
+	resp := h.post("/v1/chat/completions", body, "x-mock-status", "429", "X-Cylestio-Session-Id", "ext-42", "x-cylestio-agent-id", "billing-bot", "x-cylestio-tags", "team:core,beta")
+	readAll(t, resp.Body)
+	evs := waitEvents(t, rec, 3)
+	if got := names(evs); got != "session.start llm.call.start llm.call.error" {
+		t.Fatalf("events: %s", got)
+	}
+	e := evs[2]
+	if e.SessionID != "ext-42" || e.AgentID != "billing-bot" || e.Status != 429 || e.Level != sink.LevelError || e.ErrorType == "" || e.ErrorMessage == "" {
+		t.Fatalf("error event %+v", e)
+	}
+	tags := attrsOf(t, evs[1])["tags"].(map[string]any)
+	if tags["team"] != "core" || tags["beta"] != "true" {
+		t.Fatalf("tags %v", tags)
+	}
+
+	resp = h.post("/v1/chat/completions", body, "x-mock-hang", "3s", "X-Cylestio-Session-Id", "ext-42")
+	readAll(t, resp.Body)
+	evs = waitEvents(t, rec, 2)
+	if got := names(evs); got != "llm.call.start llm.call.error" || evs[1].ErrorType != "upstream_timeout" || evs[1].Status != 504 {
+		t.Fatalf("timeout events: %s %+v", got, evs[len(evs)-1])
+	}
+}
+
+func TestCaptureCutStreamStillFinishes(t *testing.T) {
+	h, rec := startCapturing(t, OpenAI, Options{})
+	body := `{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}`
+	resp := h.post("/v1/chat/completions", body, "x-mock-disconnect-after", "3")
+	_, _ = readAllErr(resp)
+	evs := waitEvents(t, rec, 3)
+	fin := evs[2]
+	if fin.Name != sink.LLMCallFinish || attrsOf(t, fin)["llm.response.incomplete"] != true {
+		t.Fatalf("cut stream: %s %s", names(evs), fin.Attributes)
+	}
+}
+
+func readAllErr(resp *http.Response) ([]byte, error) {
+	var b strings.Builder
+	buf := make([]byte, 4096)
+	for {
+		n, err := resp.Body.Read(buf)
+		b.Write(buf[:n])
+		if err != nil {
+			return []byte(b.String()), err
+		}
+	}
+}
+
+func TestCaptureResponsesPreviousResponseID(t *testing.T) {
+	h, rec := startCapturing(t, OpenAI, Options{})
+	resp := h.post("/v1/responses", `{"model":"gpt-4.1","instructions":"Be kind.","input":"hello"}`)
+	var r struct{ ID string }
+	json.Unmarshal(readAll(t, resp.Body), &r)
+	evs := waitEvents(t, rec, 3)
+	sid := evs[0].SessionID
+	readAll(t, h.post("/v1/responses", `{"model":"gpt-4.1","previous_response_id":"`+r.ID+`","input":"and again"}`).Body)
+	evs = waitEvents(t, rec, 2)
+	if got := names(evs); got != "llm.call.start llm.call.finish" || evs[0].SessionID != sid {
+		t.Fatalf("continuation: %s in %s, want session %s", got, evs[0].SessionID, sid)
+	}
+}
+
+func TestCaptureSkipsNonModelCalls(t *testing.T) {
+	h, rec := startCapturing(t, OpenAI, Options{})
+	resp, err := http.Get(h.url + "/v1/models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readAll(t, resp.Body)
+	readAll(t, h.post("/v1/chat/completions", `not json at all`).Body)
+	time.Sleep(50 * time.Millisecond)
+	if n := len(rec.Events()); n != 0 {
+		t.Fatalf("%d events for non-model calls: %s", n, names(rec.Events()))
+	}
+	if st := h.srv.proxy.opts.Capture.Stats(); st["requests_unparsable"] != uint64(1) {
+		t.Fatalf("stats %v", st)
+	}
+}
