@@ -61,13 +61,13 @@ func NewCapture(sessions *session.Table, pub sink.Publisher, llmType string) *Ca
 // Stats returns capture counters for /metrics.
 func (c *Capture) Stats() map[string]any {
 	return map[string]any{
-		"events_published":       c.published.Load(),
-		"events_dropped":         c.dropped.Load(),
-		"requests_unparsable":    c.unparsable.Load(),
-		"requests_no_session":    c.noSession.Load(),
-		"streams_cut":            c.streamsCut.Load(),
-		"responses_undecodable":  c.undecodable.Load(),
-		"sessions_enabled":       c.sessions != nil && c.sessions.Config().Enabled,
+		"events_published":      c.published.Load(),
+		"events_dropped":        c.dropped.Load(),
+		"requests_unparsable":   c.unparsable.Load(),
+		"requests_no_session":   c.noSession.Load(),
+		"streams_cut":           c.streamsCut.Load(),
+		"responses_undecodable": c.undecodable.Load(),
+		"sessions_enabled":      c.sessions != nil && c.sessions.Config().Enabled,
 	}
 }
 
