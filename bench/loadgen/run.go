@@ -28,11 +28,13 @@ type Stats struct {
 	Latency Histogram // request due/sent → last byte of the answer
 	TTFB    Histogram // request due/sent → first byte of the answer
 	Gaps    Histogram // between consecutive SSE events of one answer
+	SendLag Histogram // open loop: due → written, the load generator's own lateness
 
 	OK     atomic.Uint64 // 2xx answers read completely
 	Errors atomic.Uint64 // other statuses and transport errors
 	Unsent atomic.Uint64 // open loop: due but never sent before the deadline
 	Events atomic.Uint64 // SSE events in OK answers
+	All    atomic.Uint64 // every answer or failure, warm-up included (to compare with events a proxy captured)
 
 	Start, End time.Time // the measured window
 
@@ -155,9 +157,11 @@ func (o OpenLoop) Run(ctx context.Context) *Stats {
 				var gaps *Histogram
 				if measured {
 					gaps = &st.Gaps
+					st.SendLag.Record(time.Since(t.at))
 				}
 				res, err := c.RoundTrip(o.Requests.Request(w, seq), hardStop, gaps)
 				seq++
+				st.All.Add(1)
 				if measured {
 					st.record(res, err, t.at)
 				}
@@ -165,17 +169,16 @@ func (o OpenLoop) Run(ctx context.Context) *Stats {
 		}()
 	}
 
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
+	pc := newPacer()
+	defer pc.close()
 pace:
 	for next := int64(0); next < total; {
 		now := time.Now()
 		due := sched.Due(now, total)
 		if due <= next {
-			timer.Reset(sched.At(next).Sub(now))
-			select {
-			case <-timer.C:
-			case <-ctx.Done():
+			// Pacing waits are short (the schedule's interval), so a
+			// cancelled context is noticed within one of them.
+			if !pc.sleep(ctx, sched.At(next).Sub(now)) {
 				break pace
 			}
 			continue
@@ -201,7 +204,12 @@ pace:
 	}
 	close(ticks)
 	wg.Wait()
-	st.End = time.Now()
+	// The measured window is the schedule's: a server that keeps up
+	// answers Rate requests per second of it.
+	st.End = sched.At(total)
+	if now := time.Now(); ctx.Err() != nil && now.Before(st.End) {
+		st.End = now
+	}
 	return st
 }
 
@@ -258,6 +266,7 @@ func (o ClosedLoop) Run(ctx context.Context) *Stats {
 					gaps = &st.Gaps
 				}
 				res, err := c.RoundTrip(o.Requests.Request(w, seq), hardStop, gaps)
+				st.All.Add(1)
 				if measured {
 					st.record(res, err, sent)
 				}

@@ -51,7 +51,7 @@ func ptr(v float64) *float64 { return &v }
 type Headline struct {
 	Label    string            `json:"label"`
 	Scenario string            `json:"scenario"`
-	Values   map[string]string `json:"values"` // by proxy target name
+	Values   map[string]string `json:"values"`                       // by proxy target name
 	Ratio    string            `json:"perimeter_vs_nginx,omitempty"` // "0.93× nginx" or "+12 µs vs nginx"
 }
 

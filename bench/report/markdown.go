@@ -15,7 +15,7 @@ func Markdown(r *Report) string {
 	w("%s\n\n", runLine(r))
 	w("- **Machine:** %s\n", machineLine(r))
 	w("- **Pinning:** %s (%s)\n", r.Pinning.Note, r.Pinning.Mode)
-	w("- **Method:** every scenario runs each target %d round(s), interleaved (the order rotates each round) so that drift on a shared machine falls on all targets alike; each run has %s of warm-up and %s measured, and the rounds are merged. Fixed-rate latency counts from the moment each request was due (open loop, no coordinated omission); saturation latency from the moment it was sent. Proxy CPU is utime+stime of the proxy's processes (nginx: master and workers) over the measured window; peak RSS is VmHWM, reset before each run.\n\n",
+	w("- **Method:** every scenario runs each target %d round(s), interleaved (the order rotates each round) so that drift on a shared machine falls on all targets alike; each run has %s of warm-up and %s measured. Counts add up over the rounds; rates, percentiles and CPU per request are the median round's, so a round disturbed by other work on the machine does not move them (JSON keeps every round's throughput, p50 and p99). Fixed-rate latency counts from the moment each request was due (open loop, no coordinated omission); saturation latency from the moment it was sent. Proxy CPU is utime+stime of the proxy's processes (nginx: master and workers) over the measured window; peak RSS is VmHWM, reset before each run.\n\n",
 		r.Rounds, dur(r.WarmupS), dur(r.DurationS))
 
 	w("| target | what | version |\n|---|---|---|\n")
@@ -134,7 +134,7 @@ func loadTable(b *strings.Builder, r *Report, s *Scenario) {
 	if s.Stream {
 		w(" first byte p50 | first byte p99 | added first byte p50 | chunk gap p50 | chunk gap p99 |")
 	}
-	w(" proxy CPU-s / 1k req | ×nginx CPU | proxy peak RSS | errors | events captured / dropped |\n|---|---:|")
+	w(" proxy CPU-s / 1k req | ×nginx CPU | proxy peak RSS | errors | events captured / requests / dropped |\n|---|---:|")
 	cols := 11
 	if s.Kind == KindMax {
 		cols += 2
@@ -184,6 +184,17 @@ func loadTable(b *strings.Builder, r *Report, s *Scenario) {
 		w(" %s | %s | %s | %s | %s |\n", cpu, optRatio(res.CPUVsNginx), rss, errs, eventsCell(r, &res))
 	}
 	w("\n")
+	if s.Kind == KindRate {
+		var worst *Percentiles
+		for _, res := range s.Results {
+			if res.SendLag != nil && (worst == nil || res.SendLag.P99 > worst.P99) {
+				worst = res.SendLag
+			}
+		}
+		if worst != nil {
+			w("Load generator lateness (due → written, included in the latencies above), worst target: p50 %s, p99 %s.\n\n", fmtUs(worst.P50), fmtUs(worst.P99))
+		}
+	}
 	for _, res := range s.Results {
 		if res.FirstError != "" {
 			w("%s: first error: `%s`\n\n", res.Target, res.FirstError)
@@ -202,7 +213,11 @@ func eventsCell(r *Report, res *Result) string {
 	if res.EventsDropped != nil {
 		dropped = *res.EventsDropped
 	}
-	return fmtInt(float64(*res.EventsCaptured)) + " / " + fmtInt(float64(dropped))
+	reqs := "—"
+	if res.RequestsAll != nil {
+		reqs = fmtInt(float64(*res.RequestsAll))
+	}
+	return fmtInt(float64(*res.EventsCaptured)) + " / " + reqs + " / " + fmtInt(float64(dropped))
 }
 
 func streamsTable(b *strings.Builder, r *Report, s *Scenario) {

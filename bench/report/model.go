@@ -52,20 +52,26 @@ type Scenario struct {
 	Results      []Result `json:"results"`
 }
 
-// Result is one target under one scenario, summed over the rounds.
+// Result is one target under one scenario: one round, or the rounds
+// combined by Combine.
 type Result struct {
-	Target   string    `json:"target"`
-	OK       uint64    `json:"ok"`
-	Errors   uint64    `json:"errors"`
-	Unsent   uint64    `json:"unsent,omitempty"` // open loop: due but never sent
-	Events   uint64    `json:"sse_events,omitempty"`
-	Seconds  float64   `json:"seconds"`
-	RPS      float64   `json:"rps"`
-	RoundRPS []float64 `json:"round_rps,omitempty"`
+	Target     string    `json:"target"`
+	OK         uint64    `json:"ok"`
+	Errors     uint64    `json:"errors"`
+	Unsent     uint64    `json:"unsent,omitempty"` // open loop: due but never sent
+	Events     uint64    `json:"sse_events,omitempty"`
+	Seconds    float64   `json:"seconds"`
+	RPS        float64   `json:"rps"`
+	RoundRPS   []float64 `json:"round_rps,omitempty"`
+	RoundP50Us []float64 `json:"round_p50_us,omitempty"`
+	RoundP99Us []float64 `json:"round_p99_us,omitempty"`
 
 	Latency *Percentiles `json:"latency_us,omitempty"`
 	TTFB    *Percentiles `json:"ttfb_us,omitempty"`
 	Gap     *Percentiles `json:"sse_gap_us,omitempty"`
+	// SendLag is how late the load generator wrote requests after they
+	// were due (open loop): its own share of the latency.
+	SendLag *Percentiles `json:"load_generator_lag_us,omitempty"`
 
 	CPUSeconds       float64  `json:"proxy_cpu_s,omitempty"`
 	CPUPer1k         *float64 `json:"proxy_cpu_s_per_1k,omitempty"`
@@ -75,7 +81,10 @@ type Result struct {
 
 	EventsCaptured *uint64 `json:"events_captured,omitempty"`
 	EventsDropped  *uint64 `json:"events_dropped,omitempty"`
-	FirstError     string  `json:"first_error,omitempty"`
+	// RequestsAll counts every request of the runs that captured events,
+	// warm-up included, to set against EventsCaptured.
+	RequestsAll *uint64 `json:"requests_all,omitempty"`
+	FirstError  string  `json:"first_error,omitempty"`
 
 	// Derived by Derive.
 	AddedP50Us         *float64 `json:"added_p50_us,omitempty"`

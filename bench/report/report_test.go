@@ -41,7 +41,7 @@ func fixture() *Report {
 		Scenarios: []Scenario{
 			{Name: "json-5k", Title: "JSON at 5,000 req/s", Kind: KindRate, Rate: 5000, Conns: 64, Results: []Result{
 				{Target: "direct", OK: 30000, Seconds: 6, RPS: 5000, Latency: pct(80, 300), TTFB: pct(70, 290)},
-				{Target: "perimeter", OK: 30000, Seconds: 6, RPS: 5000, Latency: pct(120, 500), TTFB: pct(110, 480), CPUSeconds: 3, CPUPer1k: f(0.1), PeakRSSMiB: f(21.5)},
+				{Target: "perimeter", OK: 30000, Seconds: 6, RPS: 5000, SendLag: pct(20, 90), Latency: pct(120, 500), TTFB: pct(110, 480), CPUSeconds: 3, CPUPer1k: f(0.1), PeakRSSMiB: f(21.5)},
 				{Target: "nginx", OK: 29990, Errors: 10, Unsent: 5, Seconds: 6, RPS: 4998, Latency: pct(110, 450), TTFB: pct(100, 440), CPUPer1k: f(0.08), PeakRSSMiB: f(8), FirstError: "HTTP status 502"},
 			}},
 			{Name: "json-max", Title: "JSON at saturation", Kind: KindMax, Conns: 64, Results: []Result{
@@ -140,7 +140,7 @@ func TestMarkdownGolden(t *testing.T) {
 	if got != string(want) {
 		t.Errorf("report differs from %s (go test -update to accept); got:\n%s", golden, got)
 	}
-	for _, must := range []string{"AMD EPYC", "load generator on CPU 0", "**skipped:** ClickHouse not running", "latency-json-5k.svg", "rss-streams.svg", "throughput.svg", "— (no capture)", "(+5 unsent)"} {
+	for _, must := range []string{"AMD EPYC", "load generator on CPU 0", "**skipped:** ClickHouse not running", "latency-json-5k.svg", "rss-streams.svg", "throughput.svg", "— (no capture)", "(+5 unsent)", "worst target: p50 20 µs, p99 90 µs"} {
 		if !strings.Contains(got, must) {
 			t.Errorf("report lacks %q", must)
 		}
@@ -261,5 +261,41 @@ func TestFormat(t *testing.T) {
 		if got != want {
 			t.Errorf("got %q, want %q", got, want)
 		}
+	}
+}
+
+func TestCombine(t *testing.T) {
+	u := func(v uint64) *uint64 { return &v }
+	rounds := []Result{
+		{Target: "p", OK: 100, Errors: 1, Seconds: 2, RPS: 50, Latency: pct(100, 900), CPUPer1k: f(0.02), PeakRSSMiB: f(30), EventsCaptured: u(100), EventsDropped: u(0), RequestsAll: u(110)},
+		{Target: "p", OK: 300, Seconds: 2, RPS: 150, Latency: pct(5000, 90000), CPUPer1k: f(0.5), PeakRSSMiB: f(31), EventsCaptured: u(290), EventsDropped: u(10), RequestsAll: u(320), FirstError: "boom"}, // a disturbed round
+		{Target: "p", OK: 110, Seconds: 2, RPS: 55, Latency: pct(120, 1000), CPUPer1k: f(0.03), PeakRSSMiB: f(29), EventsCaptured: u(110), RequestsAll: u(120)},
+	}
+	c := Combine(rounds)
+	if c.OK != 510 || c.Errors != 1 || c.Seconds != 6 || c.RPS != 55 {
+		t.Errorf("counts/rate: %+v", c)
+	}
+	if c.Latency.P50 != 120 || c.Latency.P99 != 1000 || c.Latency.Max != 270000 || c.Latency.N != 3000 {
+		t.Errorf("latency %+v: want the median round's percentiles and the overall max", c.Latency)
+	}
+	if !near(c.CPUPer1k, 0.03) || !near(c.PeakRSSMiB, 31) {
+		t.Errorf("cpu %v peak %v", *c.CPUPer1k, *c.PeakRSSMiB)
+	}
+	if *c.EventsCaptured != 500 || *c.EventsDropped != 10 || *c.RequestsAll != 550 || c.FirstError != "boom" {
+		t.Errorf("events %d/%d/%d err %q", *c.EventsCaptured, *c.RequestsAll, *c.EventsDropped, c.FirstError)
+	}
+	if len(c.RoundRPS) != 3 || c.RoundP99Us[1] != 90000 {
+		t.Errorf("per-round figures lost: %v %v", c.RoundRPS, c.RoundP99Us)
+	}
+	two := Combine(rounds[:2])
+	if two.RPS != 100 || two.Latency.P50 != 2550 {
+		t.Errorf("two rounds should average: rps %v p50 %v", two.RPS, two.Latency.P50)
+	}
+	one := Combine(rounds[:1])
+	if one.RoundRPS != nil || one.RPS != 50 {
+		t.Errorf("one round: %+v", one)
+	}
+	if Combine(nil).Target != "" {
+		t.Error("empty combine")
 	}
 }

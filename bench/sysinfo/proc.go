@@ -146,6 +146,22 @@ func ResetPeak(pid int) error {
 // its workers.
 type Group struct {
 	Root int
+	// Pids, when set by Resolve, are read instead of walking /proc, so a
+	// snapshot costs a few file reads.
+	Pids []int
+}
+
+// Resolve fixes the group's processes to those alive now.
+func (g Group) Resolve() Group {
+	g.Pids = Tree(g.Root)
+	return g
+}
+
+func (g Group) pids() []int {
+	if len(g.Pids) > 0 {
+		return g.Pids
+	}
+	return Tree(g.Root)
 }
 
 // Snapshot is a Group's figures at one moment.
@@ -159,7 +175,7 @@ type Snapshot struct {
 // the sum of each process's own peak, an upper bound of the group's.
 func (g Group) Read() (Snapshot, error) {
 	var s Snapshot
-	for _, pid := range Tree(g.Root) {
+	for _, pid := range g.pids() {
 		cpu, err := CPUTime(pid)
 		if err != nil {
 			if pid == g.Root {
@@ -182,7 +198,7 @@ func (g Group) Read() (Snapshot, error) {
 // ResetPeak resets the peak of every process of the group.
 func (g Group) ResetPeak() error {
 	var first error
-	for _, pid := range Tree(g.Root) {
+	for _, pid := range g.pids() {
 		if err := ResetPeak(pid); err != nil && first == nil {
 			first = err
 		}

@@ -1,0 +1,346 @@
+// Command perimeter-bench is make bench: it builds Perimeter and the mock
+// provider, starts them and nginx as separate processes on loopback, drives
+// each target through the same scenarios in interleaved rounds, and writes
+// a Markdown report, JSON and SVG charts under bench/results/.
+//
+//	perimeter-bench            # full run, ≤ 10 minutes
+//	perimeter-bench --quick    # shorter runs, fewer scenarios, ≤ 2 minutes
+//
+// Run it from the repository root (make bench does). The load generator
+// pins itself to one CPU and the servers to the others (--pin none to
+// share all CPUs); the report states the machine and the split.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/cylestio/perimeter/bench/report"
+	"github.com/cylestio/perimeter/bench/suite"
+	"github.com/cylestio/perimeter/bench/sysinfo"
+	"github.com/cylestio/perimeter/bench/target"
+)
+
+const pinEnv = "PERIMETER_BENCH_PIN"
+
+type extraTargets []string
+
+func (e *extraTargets) String() string     { return strings.Join(*e, " ") }
+func (e *extraTargets) Set(v string) error { *e = append(*e, v); return nil }
+
+type options struct {
+	quick     bool
+	rounds    int
+	duration  time.Duration
+	warmup    time.Duration
+	scenarios string
+	targets   string
+	extra     extraTargets
+	pin       string
+	out       string
+	noInstall bool
+	repo      string
+}
+
+func main() {
+	var o options
+	flag.BoolVar(&o.quick, "quick", false, "short run: fewer scenarios, 1 round, 2 s per run (≤ 2 minutes)")
+	flag.IntVar(&o.rounds, "rounds", 0, "interleaved rounds per scenario; figures are the median round (default 5, quick 1)")
+	flag.DurationVar(&o.duration, "duration", 0, "measured time per run (default 3s, quick 2s)")
+	flag.DurationVar(&o.warmup, "warmup", 0, "warm-up per run, not measured (default 500ms)")
+	flag.StringVar(&o.scenarios, "scenarios", "", "comma-separated scenario names to run (default all of the mode)")
+	flag.StringVar(&o.targets, "targets", "direct,perimeter,nginx", "built-in targets to compare")
+	flag.Var(&o.extra, "target", "extra Perimeter target NAME=CONFIG.yaml[,events=PATH][,dropped=PATH] (repeatable; PATHs are dot paths in /metrics)")
+	flag.StringVar(&o.pin, "pin", "split", "CPU pinning: split (load generator on one CPU, servers on the rest) or none")
+	flag.StringVar(&o.out, "out", "bench/results", "directory for results (a timestamped folder per run, and latest)")
+	flag.BoolVar(&o.noInstall, "no-install", false, "do not apt-get install nginx when it is missing (skip it instead)")
+	flag.StringVar(&o.repo, "repo", ".", "repository root to build cmd/perimeter and bench/cmd/mockllm from")
+	flag.Parse()
+
+	pin := pinFirst(o.pin)
+	if err := run(o, pin); err != nil {
+		fmt.Fprintln(os.Stderr, "perimeter-bench:", err)
+		os.Exit(1)
+	}
+}
+
+// pinFirst plans the CPU split and, when it pins, re-executes this program
+// under taskset on the load generator's CPU (Go sizes GOMAXPROCS from the
+// affinity it starts with). After the re-exec the plan comes from the
+// environment.
+func pinFirst(mode string) sysinfo.Pinning {
+	if enc := os.Getenv(pinEnv); enc != "" {
+		if p, ok := sysinfo.DecodePinning(enc); ok {
+			return p
+		}
+	}
+	taskset, _ := exec.LookPath("taskset")
+	allowed, err := sysinfo.AllowedCPUs()
+	if err != nil {
+		allowed = make([]int, runtime.NumCPU())
+		for i := range allowed {
+			allowed[i] = i
+		}
+	}
+	p := sysinfo.PlanPinning(mode, allowed, taskset)
+	if p.Mode != "split" {
+		return p
+	}
+	self, err := os.Executable()
+	if err != nil {
+		p = sysinfo.PlanPinning("none", allowed, taskset)
+		p.Note += " (cannot find own executable to re-run pinned: " + err.Error() + ")"
+		return p
+	}
+	argv := p.LoadCommand(append([]string{self}, os.Args[1:]...))
+	env := append(os.Environ(), pinEnv+"="+p.Encode())
+	err = syscall.Exec(argv[0], argv, env)
+	// Only reached when exec failed.
+	p = sysinfo.PlanPinning("none", allowed, taskset)
+	p.Note += " (re-exec under taskset failed: " + err.Error() + ")"
+	return p
+}
+
+func say(format string, a ...any) {
+	fmt.Fprintf(os.Stderr, "bench: %s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, a...)...)
+}
+
+func run(o options, pin sysinfo.Pinning) error {
+	all := suite.Full()
+	mode := "full"
+	if o.quick {
+		all, mode = suite.Quick(), "quick"
+	}
+	scenarios, unknown := suite.Select(all, o.scenarios)
+	if len(unknown) > 0 {
+		var names []string
+		for _, s := range all {
+			names = append(names, s.Name)
+		}
+		return fmt.Errorf("unknown scenario(s) %s for the %s run; choose from %s", strings.Join(unknown, ","), mode, strings.Join(names, ","))
+	}
+	def := func(v *time.Duration, full, quick time.Duration) {
+		if *v <= 0 {
+			*v = full
+			if o.quick {
+				*v = quick
+			}
+		}
+	}
+	def(&o.duration, 3*time.Second, 2*time.Second)
+	def(&o.warmup, 500*time.Millisecond, 500*time.Millisecond)
+	if o.rounds <= 0 {
+		o.rounds = 5
+		if o.quick {
+			o.rounds = 1
+		}
+	}
+	specs, err := chooseTargets(o)
+	if err != nil {
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	debug.SetGCPercent(400) // the load generator allocates little; keep GC out of its way
+
+	started := time.Now()
+	rep := &report.Report{
+		Mode: mode, Started: started, Command: commandLine(o), Machine: sysinfo.Describe(), Pinning: pin,
+		Rounds: o.rounds, WarmupS: o.warmup.Seconds(), DurationS: o.duration.Seconds(),
+	}
+	say("%s run on %d × %s, Linux %s, %s", mode, rep.Machine.CPUs, rep.Machine.Model, rep.Machine.Kernel, rep.Machine.GoVersion)
+	say("pinning: %s", pin.Note)
+
+	maxStreams := 0
+	for _, s := range scenarios {
+		if n := len(s.Steps); n > 0 {
+			maxStreams = max(maxStreams, s.Steps[n-1])
+		}
+	}
+	// Each held stream costs the load generator one descriptor, a proxy two
+	// and the mock one; the children inherit the raised limit.
+	if got, err := sysinfo.RaiseNoFile(uint64(max(65536, 4*maxStreams+4096))); err != nil {
+		say("open-file limit %d: %v", got, err)
+		if int(got) < 3*maxStreams+1024 {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("open-file limit is %d, too low for %d open streams: that scenario may fail", got, maxStreams))
+		}
+	}
+
+	runDir := filepath.Join(o.out, started.Format("20060102-150405")+"-"+mode)
+	logDir := filepath.Join(runDir, "logs")
+	if err := os.MkdirAll(logDir, 0o755); err != nil {
+		return err
+	}
+	binDir, err := os.MkdirTemp("", "perimeter-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(binDir)
+
+	env := &target.Env{Dir: logDir, Pin: pin, MaxStreams: maxStreams}
+	say("building cmd/perimeter and bench/cmd/mockllm ...")
+	if env.PerimeterBin, err = build(ctx, o.repo, "./cmd/perimeter", binDir); err != nil {
+		return err
+	}
+	if env.MockBin, err = build(ctx, o.repo, "./bench/cmd/mockllm", binDir); err != nil {
+		return err
+	}
+	if wantsKind(specs, target.Nginx) {
+		if o.noInstall {
+			env.NginxBin = target.FindNginx()
+		} else if env.NginxBin, err = target.InstallNginx(ctx, say); err != nil {
+			say("nginx will be skipped: %v", err)
+		}
+	}
+
+	mock, upstream, err := target.StartMock(ctx, env)
+	if err != nil {
+		return fmt.Errorf("mock upstream: %w", err)
+	}
+	defer mock.Stop(5 * time.Second)
+	env.Upstream = upstream
+	say("mock upstream on %s (pid %d)", upstream, mock.PID())
+
+	var running []*target.Running
+	defer func() {
+		for _, r := range running {
+			r.Stop()
+		}
+	}()
+	for _, sp := range specs {
+		t := report.Target{Name: sp.Name, Kind: string(sp.Kind), Description: sp.Description}
+		r, err := sp.Start(ctx, env)
+		if err != nil {
+			t.Skipped = err.Error()
+			say("target %s skipped: %v", sp.Name, err)
+		} else {
+			t.Version = r.Version
+			running = append(running, r)
+			pid := "-"
+			if r.Proc != nil {
+				pid = fmt.Sprint(r.Proc.PID())
+			}
+			say("target %-10s on %s (pid %s, %s)", sp.Name, r.Addr, pid, r.Version)
+		}
+		rep.Targets = append(rep.Targets, t)
+	}
+	if len(running) == 0 {
+		return errors.New("no target could be started")
+	}
+
+	rn := &suite.Runner{
+		Targets: running, Mock: sysinfo.Group{Root: mock.PID()}.Resolve(),
+		Rounds: o.rounds, Warmup: o.warmup, Duration: o.duration, Progress: os.Stderr, Report: rep,
+	}
+	say("%d scenario(s) × %d target(s); %d round(s) of %s + %s warm-up each; about %s",
+		len(scenarios), len(running), o.rounds, o.duration, o.warmup, suite.Estimate(scenarios, len(running), o.rounds, o.warmup, o.duration).Round(time.Second))
+	rn.Run(ctx, scenarios)
+	if ctx.Err() != nil {
+		rep.Notes = append(rep.Notes, "interrupted: the figures cover only the runs that finished")
+	}
+	rep.Notes = append(rep.Notes, standingNotes(rep)...)
+	rep.ElapsedS = time.Since(started).Seconds()
+	report.Derive(rep)
+
+	paths, err := report.Write(rep, runDir)
+	if err != nil {
+		return err
+	}
+	latest := filepath.Join(o.out, "latest")
+	os.Remove(latest)
+	if err := os.Symlink(filepath.Base(runDir), latest); err != nil {
+		say("cannot link %s: %v", latest, err)
+	}
+	fmt.Println()
+	fmt.Print(report.Summary(rep))
+	fmt.Printf("\nReport: %s (also %s/); %d files, server logs in %s\n", filepath.Join(runDir, "report.md"), latest, len(paths), logDir)
+	return nil
+}
+
+func chooseTargets(o options) ([]target.Spec, error) {
+	want := map[string]bool{}
+	for _, n := range strings.Split(o.targets, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			want[n] = true
+		}
+	}
+	var specs []target.Spec
+	for _, sp := range target.BuiltinSpecs() {
+		if want[sp.Name] {
+			specs = append(specs, sp)
+			delete(want, sp.Name)
+		}
+	}
+	for n := range want {
+		return nil, fmt.Errorf("unknown built-in target %q (direct, perimeter, nginx; add others with --target NAME=CONFIG.yaml)", n)
+	}
+	for _, e := range o.extra {
+		sp, err := target.ParseExtraSpec(e)
+		if err != nil {
+			return nil, err
+		}
+		specs = append(specs, sp)
+	}
+	if len(specs) == 0 {
+		return nil, errors.New("no targets")
+	}
+	return specs, nil
+}
+
+func wantsKind(specs []target.Spec, k target.Kind) bool {
+	for _, s := range specs {
+		if s.Kind == k {
+			return true
+		}
+	}
+	return false
+}
+
+// build compiles pkg from repo into dir and returns the binary's path.
+func build(ctx context.Context, repo, pkg, dir string) (string, error) {
+	out := filepath.Join(dir, filepath.Base(pkg))
+	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(gobin); err != nil {
+		gobin = "go"
+	}
+	cmd := exec.CommandContext(ctx, gobin, "build", "-trimpath", "-o", out, pkg)
+	cmd.Dir = repo
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build %s: %w\n%s", pkg, err, b)
+	}
+	return out, nil
+}
+
+func commandLine(o options) string {
+	if o.quick && len(os.Args) == 2 {
+		return "make bench-quick"
+	}
+	if len(os.Args) == 1 {
+		return "make bench"
+	}
+	return "perimeter-bench " + strings.Join(os.Args[1:], " ")
+}
+
+// standingNotes say what the comparison does and does not show.
+func standingNotes(r *report.Report) []string {
+	notes := []string{
+		"nginx here is a plain reverse proxy: it forwards bytes. Perimeter also strips x-cylestio-* headers, injects or replaces the provider key, parses each request for its provider adapter, counts per-request metrics and (when sessions and capture are on) builds events — the nginx row is the price of forwarding alone.",
+		"All traffic is HTTP/1.1 over 127.0.0.1 keep-alive connections; there is no TLS (a real provider connection adds TLS on the upstream side for both proxies).",
+	}
+	if r.Pinning.Mode == "split" {
+		notes = append(notes, "With the split pinning the proxy and the mock share one CPU, so at saturation a proxy's throughput is bounded by what the mock leaves it; direct has that CPU to the mock alone.")
+	}
+	return notes
+}

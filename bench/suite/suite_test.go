@@ -1,0 +1,136 @@
+package suite
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/cylestio/perimeter/bench/mockllm"
+	"github.com/cylestio/perimeter/bench/report"
+	"github.com/cylestio/perimeter/bench/sysinfo"
+	"github.com/cylestio/perimeter/bench/target"
+)
+
+func TestChatRequest(t *testing.T) {
+	for _, stream := range []bool{false, true} {
+		raw := ChatRequest("127.0.0.1:9", stream, 20, 5*time.Millisecond)
+		req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(raw)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(req.Body)
+		if int64(len(body)) != req.ContentLength || len(body) < 800 || len(body) > 1300 {
+			t.Errorf("stream=%v: body %d bytes, Content-Length %d; want about 1 KB", stream, len(body), req.ContentLength)
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(body, &doc); err != nil {
+			t.Errorf("stream=%v: body is not JSON: %v", stream, err)
+		}
+		if (doc["stream"] == true) != stream || req.Host != "127.0.0.1:9" || req.URL.Path != "/v1/chat/completions" {
+			t.Errorf("stream=%v: %v %s %s", stream, doc["stream"], req.Host, req.URL.Path)
+		}
+		if stream && (req.Header.Get("x-mock-chunks") != "20" || req.Header.Get("x-mock-chunk-delay") != "5ms") {
+			t.Errorf("stream controls: %v", req.Header)
+		}
+		if !stream && req.Header.Get("x-mock-body-size") != "1024" {
+			t.Errorf("body size control: %v", req.Header)
+		}
+	}
+}
+
+func TestScenarioSets(t *testing.T) {
+	for name, set := range map[string][]Scenario{"full": Full(), "quick": Quick()} {
+		seen := map[string]bool{}
+		kinds := map[string]bool{}
+		for _, s := range set {
+			if seen[s.Name] {
+				t.Errorf("%s: duplicate scenario %s", name, s.Name)
+			}
+			seen[s.Name] = true
+			kinds[s.Kind] = true
+			if s.Kind == report.KindStreams {
+				for i := 1; i < len(s.Steps); i++ {
+					if s.Steps[i] <= s.Steps[i-1] {
+						t.Errorf("%s: steps must increase: %v", s.Name, s.Steps)
+					}
+				}
+				// Streams must outlast the ramp: about 2 s per step.
+				if d := s.ChunkDelay * time.Duration(s.Chunks); d < time.Duration(len(s.Steps))*4*time.Second {
+					t.Errorf("%s: streams last %v, too short to hold through %d steps", s.Name, d, len(s.Steps))
+				}
+			}
+		}
+		for _, k := range []string{report.KindRate, report.KindMax, report.KindStreams} {
+			if !kinds[k] {
+				t.Errorf("%s: no %s scenario", name, k)
+			}
+		}
+	}
+	// The budgets of make bench (10 min) and make bench-quick (2 min), with
+	// room for builds and start-up; three targets.
+	if d := Estimate(Full(), 3, 5, 500*time.Millisecond, 3*time.Second); d > 8*time.Minute {
+		t.Errorf("full run estimated at %v", d)
+	}
+	if d := Estimate(Quick(), 3, 1, 500*time.Millisecond, 2*time.Second); d > 90*time.Second {
+		t.Errorf("quick run estimated at %v", d)
+	}
+}
+
+func TestSelect(t *testing.T) {
+	got, unknown := Select(Full(), "json-max, sse-max,nope")
+	if len(got) != 2 || got[0].Name != "json-max" || got[1].Name != "sse-max" || len(unknown) != 1 || unknown[0] != "nope" {
+		t.Errorf("got %v unknown %v", got, unknown)
+	}
+	if all, _ := Select(Full(), ""); len(all) != len(Full()) {
+		t.Error("empty selection should keep all")
+	}
+}
+
+// TestRunnerEndToEnd drives an in-process mock as the direct target through
+// one tiny scenario of each kind: orchestration, not performance.
+func TestRunnerEndToEnd(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := mockllm.New(mockllm.Config{MaxRecorded: -1})
+	go m.Serve(ln)
+	defer m.Close()
+	direct := &target.Running{Spec: target.BuiltinSpecs()[0], Addr: ln.Addr().String()}
+	rep := &report.Report{Targets: []report.Target{{Name: "direct", Kind: "direct"}}}
+	rn := &Runner{
+		Targets: []*target.Running{direct}, Mock: sysinfo.Group{Root: os.Getpid()},
+		Rounds: 2, Warmup: 20 * time.Millisecond, Duration: 100 * time.Millisecond,
+		Pause: time.Millisecond, StreamSettle: time.Millisecond, StreamRest: time.Millisecond, Report: rep,
+	}
+	rn.Run(context.Background(), []Scenario{
+		{Name: "rate", Kind: report.KindRate, Rate: 200, Conns: 4},
+		{Name: "max", Kind: report.KindMax, Conns: 2, Stream: true, Chunks: 3},
+		{Name: "streams", Kind: report.KindStreams, Stream: true, Chunks: 100, ChunkDelay: 50 * time.Millisecond, Steps: []int{2, 4}},
+	})
+	if len(rep.Scenarios) != 3 || rep.Scenarios[0].Name != "rate" || rep.Scenarios[2].Name != "streams" {
+		t.Fatalf("scenarios %+v", rep.Scenarios)
+	}
+	rate := rep.Scenarios[0].Results[0]
+	if rate.OK != 40 || rate.Errors != 0 || len(rate.RoundRPS) != 2 || rate.Latency == nil || rate.SendLag == nil {
+		t.Errorf("rate result %+v", rate)
+	}
+	if rate.CPUPer1k != nil {
+		t.Error("direct has no proxy CPU")
+	}
+	mx := rep.Scenarios[1].Results[0]
+	if mx.OK == 0 || mx.Gap == nil || mx.TTFB == nil || mx.Events != mx.OK*7 {
+		t.Errorf("max result: ok %d events %d gap %v", mx.OK, mx.Events, mx.Gap)
+	}
+	st := rep.Scenarios[2].Results[0]
+	if st.Memory == nil || st.Memory.Opened != 4 || len(st.Memory.Steps) != 2 || st.Memory.Steps[1].Open != 4 || st.FirstError != "" {
+		t.Errorf("streams result %+v (%+v)", st, st.Memory)
+	}
+}
