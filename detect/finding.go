@@ -7,13 +7,13 @@ import "time"
 type Category uint8
 
 const (
-	CategoryPII          Category = iota + 1 // personal data (LLM02 when disclosed)
-	CategorySecret                           // credentials and keys (LLM02 when disclosed)
-	CategoryInjection                        // LLM01 prompt injection and jailbreaks
-	CategoryOutput                           // LLM05 improper output handling
-	CategoryAgency                           // LLM06 excessive agency
-	CategoryPromptLeak                       // LLM07 system-prompt leakage
-	CategoryConsumption                      // LLM10 unbounded consumption
+	CategoryPII         Category = iota + 1 // personal data (LLM02 when disclosed)
+	CategorySecret                          // credentials and keys (LLM02 when disclosed)
+	CategoryInjection                       // LLM01 prompt injection and jailbreaks
+	CategoryOutput                          // LLM05 improper output handling
+	CategoryAgency                          // LLM06 excessive agency
+	CategoryPromptLeak                      // LLM07 system-prompt leakage
+	CategoryConsumption                     // LLM10 unbounded consumption
 	numCategories
 )
 

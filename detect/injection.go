@@ -41,10 +41,10 @@ func injectionRules() []*regexRule {
 			"ignore", "disregard", "forget", "bypass", "abandon", "neglect", "override", "overrule", "not follow", "t follow", "stop following", "pay no attention"),
 		injRule(ruleOverride, SeverityHigh, 0.8, 60, 120, `\b(?:ignore|disregard|forget) (?:everything|all|anything) (?:(?:you (?:were|have been) )?(?:told|said|written|given)|above|before this|prior to this|(?:you )?know about your)\b`,
 			"ignore", "disregard", "forget"),
-		injRule(ruleOverride, SeverityHigh, 0.8, 60, 140, `\b(?:new|updated|revised|real|actual|true) (?:system )?instructions? ?(?::|are:|follow:)|\byour (?:new|real|true|actual) (?:instructions|task|purpose|goal|objective) (?:is|are)\b`,
+		injRule(ruleOverride, SeverityHigh, 0.8, 60, 140, `\b(?:new|updated|revised|real|actual|true) (?:system )?instructions?\s*(?::|are:|follow:)|\byour (?:new|real|true|actual) (?:instructions|task|purpose|goal|objective) (?:is|are)\b`,
 			"new instruction", "updated instruction", "revised instruction", "real instruction", "actual instruction", "true instruction",
 			"new system instruction", "your new", "your real", "your true", "your actual"),
-		injRule(ruleJailbreak, SeverityHigh, 0.9, 40, 60, `\bdo anything now\b|\bDAN (?:mode|prompt|jailbreak)\b|\b(?:developer|god|jailbreak|jailbroken|dan|unrestricted|evil|chaos|opposite|sudo|admin) mode (?:enabled|activated|on|engaged|unlocked)\b|\b(?:enable|activate|enter|switch to|unlock) (?:the )?(?:developer|god|jailbreak|dan|unrestricted|sudo) mode\b`,
+		injRule(ruleJailbreak, SeverityHigh, 0.9, 40, 60, `\bdo anything now\b|\bDAN (?:mode|prompt|jailbreak)\b|\b(?:developer|god|jailbreak|jailbroken|dan|unrestricted|evil|chaos|opposite|sudo|admin) mode (?:enabled|activated|engaged|unlocked)\b|\b(?:enable|activate|enter|switch to|unlock) (?:the )?(?:developer|god|jailbreak|dan|unrestricted|sudo) mode\b`,
 			"do anything now", "dan mode", "dan prompt", "dan jailbreak", "developer mode", "god mode", "jailbreak mode", "jailbroken mode",
 			"unrestricted mode", "evil mode", "chaos mode", "opposite mode", "sudo mode", "admin mode"),
 		injRule(ruleJailbreak, SeverityHigh, 0.85, 40, 100, `\byou are (?:now |no longer )(?:dan\b|jailbroken|unrestricted|unfiltered|uncensored|unbound|free (?:from|of) (?:all |any )?(?:rules|restrictions|guidelines|limits|filters)|in (?:developer|god|jailbreak|dan|unrestricted) mode|an? (?:unrestricted|unfiltered|uncensored|evil|rogue|amoral|jailbroken) (?:ai|model|assistant|chatbot|llm)|(?:bound|restricted|limited) by|an? ai (?:language )?model|(?:chatgpt|claude|an assistant)\b)`,
@@ -56,7 +56,8 @@ func injectionRules() []*regexRule {
 			"content filter", "content polic", "content restriction", "content guideline", "openai", "anthropic"),
 		injRule(ruleJailbreak, SeverityHigh, 0.8, 60, 80, `\bpretend (?:that )?(?:you (?:are|have) )?(?:no|not bound by|free from|without) (?:any )?(?:rules|restrictions|guidelines|filters|limits|ethics|policies)\b|\bhypothetically,? (?:if )?you (?:had|have) no (?:rules|restrictions|guidelines|filters)\b`,
 			"pretend", "hypothetically"),
-		injRule(ruleExtraction, SeverityMedium, 0.8, 120, 80, `\b(?:reveal|show|print|output|display|repeat|recite|tell me|give me|write out|dump|leak|share|list|what (?:is|are|were)|paste|copy)(?: me| us)? (?:all |the (?:full |entire |complete |exact )?(?:text of )?)?(?:of )?your (?:full |entire |complete |exact |original |initial |hidden |secret |internal |underlying )*(?:system prompt|system message|system instructions|instructions|initial prompt|prompt|rules|guidelines|directives|configuration|pre-?prompt)\b`,
+		injRule(ruleExtraction, SeverityMedium, 0.8, 120, 80, `\b(?:reveal|show|print|output|display|repeat|recite|tell me|give me|write out|dump|leak|share|list|paste|copy)(?: me| us)? (?:all |the (?:full |entire |complete |exact )?(?:text of )?)?(?:of )?(?:your|its) (?:full |entire |complete |exact |original |initial |hidden |secret |internal |underlying )*(?:system prompt|system message|system instructions|instructions|initial prompt|prompt|rules|guidelines|directives|configuration|pre-?prompt)\b|\bwhat (?:is|are|was|were) (?:your|its) (?:full |entire |complete |exact |original |initial |hidden |secret |internal )*(?:system prompt|system message|system instructions|initial prompt|pre-?prompt|original instructions|hidden instructions|initial instructions)\b`,
+			"its system prompt", "its instructions", "its hidden", "its initial", "its prompt", "its rules", "its original",
 			"your system prompt", "your system message", "your system instruction", "your instructions", "your initial", "your prompt",
 			"your rules", "your guidelines", "your directives", "your configuration", "your original", "your hidden", "your full",
 			"your entire", "your complete", "your exact", "your secret", "your internal", "your underlying", "your pre"),
@@ -68,8 +69,8 @@ func injectionRules() []*regexRule {
 			"words above", "text above", "lines above", "line above", "everything above", "content above", "tokens above", "characters above",
 			"word above", "before this", "before my message", "preceding this", "from the start", "from the beginning", "starting with",
 			"ignore the above"),
-		injRule(ruleTemplate, SeverityHigh, 0.8, 20, 40, `<\|(?:im_start|im_end|system|user|assistant|endoftext|begin_of_text|start_header_id|end_header_id|eot_id)\|>|\[/?INST\]|<</?SYS>>|(?m:^\s*#{2,}\s*(?:system|new instructions?|admin override)\s*:)|\bBEGIN (?:SYSTEM PROMPT|ADMIN OVERRIDE|NEW INSTRUCTIONS)\b|(?m:^\s*\[?(?:system|admin) (?:override|message|notice)\]?\s*:)`,
-			"<|", "[inst]", "[/inst]", "<<sys>>", "<</sys>>", "### system", "## system", "### new instruction", "## new instruction", "begin system prompt", "begin admin override", "begin new instructions", "system override", "admin override", "system message", "system notice", "admin message", "admin notice"),
+		injRule(ruleTemplate, SeverityHigh, 0.8, 20, 40, `<\|(?:im_start|im_end|system|user|assistant|endoftext|begin_of_text|start_header_id|end_header_id|eot_id)\|>|\[/?INST\]|<</?SYS>>|(?m:^\s*#{2,}\s*(?:system|new instructions?|admin override)\s*:)|\bBEGIN (?:SYSTEM PROMPT|ADMIN OVERRIDE|NEW INSTRUCTIONS)\b|(?m:^\s*\[?(?:system|admin) (?:override|message|notice)\]?\s*:)|\[(?:system|admin)\]\s*(?:override|message|notice)?\s*:`,
+			"<|", "[inst]", "[/inst]", "<<sys>>", "<</sys>>", "### system", "## system", "### new instruction", "## new instruction", "begin system prompt", "begin admin override", "begin new instructions", "system override", "admin override", "system message", "system notice", "admin message", "admin notice", "[system]", "[admin]"),
 		injRule(ruleIndirect, SeverityHigh, 0.8, 60, 100, `\bif you are (?:an? )?(?:ai|llm|large language model|language model|assistant|chatbot|gpt|claude|agent|bot)\b[^.\n]{0,80}\b(?:must|should|need to|ignore|disregard|instead|do not|don'?t|always|never|now)\b|\b(?:attention|note|message|instructions?|important) (?:to|for) (?:the |any |all )?(?:ai|llm|assistant|agent|language model|chatbot|bots?)s?\s*[:\-,!]|\b(?:ai|assistant|agent|llm|chatbot) (?:reading|processing|summari[sz]ing) this\b`,
 			"if you are an", "if you are a ", "to the ai", "for the ai", "to any ai", "for any ai", "to all ai", "for all ai", "to the assistant",
 			"for the assistant", "to the llm", "for the llm", "to the agent", "for the agent", "to the language model", "for the language model",
@@ -94,7 +95,12 @@ var metaWords = []string{"such as", "e.g.", "for example", "for instance", "phra
 	"prompts like", "example of", "examples of", "known as", "called", "detect", "classif", "filter", "block",
 	"prompt injection", "injection attack", "jailbreak attempt", "attackers", "attacker", "red team", "red-team",
 	"dataset", "benchmark", "how do i", "how can i", "how to", "is it possible", "what does", "what is a", "why does",
-	"paper", "research", "training data", "guardrail", "test case", "unit test", "regex", "pattern"}
+	"paper", "research", "training data", "guardrail", "test case", "unit test", "regex", "pattern", "template",
+	"token", "tokenizer", " tags", "format"}
+
+// afterMetaWords follow a quoted attack that is being discussed.
+var afterMetaWords = []string{"injection attack", "prompt injection", "jailbreak prompt", "is an example", "as an example",
+	"for example", "example of", "is a classic", "is a known"}
 
 func checkInjection(c *scanCtx, r *regexRule, m []int) (float32, Severity, bool) {
 	conf, sev := r.conf, r.sev
@@ -109,7 +115,7 @@ func checkInjection(c *scanCtx, r *regexRule, m []int) (float32, Severity, bool)
 	if i := strings.LastIndexAny(t[ls:s], ".!?\n"); i >= 0 && ls+i+1 < s-1 {
 		ls = ls + i + 1
 	}
-	if containsAnyFold(t[ls:s], metaWords) || containsAnyFold(t[e:min(len(t), e+40)], []string{"attack", "injection", "jailbreak prompt", "example"}) {
+	if containsAnyFold(t[ls:s], metaWords) || containsAnyFold(t[e:min(len(t), e+40)], afterMetaWords) {
 		conf -= 0.4
 	}
 	quoted := s > 0 && strings.ContainsRune(`"'“‘«`+"`", rune(t[s-1])) ||
@@ -143,7 +149,7 @@ func checkInjection(c *scanCtx, r *regexRule, m []int) (float32, Severity, bool)
 	// user may legitimately give.
 	if r.id == ruleIndirect || r.id == ruleExfil {
 		if !indirect && c.layer == "" {
-			conf -= 0.25
+			conf -= 0.3
 		}
 	}
 	return conf, sev, true

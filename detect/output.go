@@ -26,7 +26,7 @@ var toolArgsOnly = map[string]bool{"llm05.sql_injection": true, "llm05.shell_inj
 
 func outputRules() []*regexRule {
 	return []*regexRule{
-		outRule("llm05.script_injection", SeverityMedium, 0.8, 10, 200,
+		outRule("llm05.script_injection", SeverityMedium, 0.8, 230, 200,
 			`(?i)<script\b[^>]*>|<(?:img|svg|body|iframe|video|audio|input|details|a|div|object|embed)\b[^>]{0,200}?\son(?:error|load|click|mouseover|focus|toggle|begin|animationstart)\s*=|<iframe\b[^>]*\bsrc\s*=\s*["']?(?:javascript|data):|<(?:object|embed)\b[^>]*\b(?:data|src)\s*=\s*["']?(?:javascript|data):`,
 			"<script", "onerror", "onload", "onclick", "onmouseover", "onfocus", "ontoggle", "onbegin", "onanimationstart", "<iframe", "<object", "<embed"),
 		outRule("llm05.javascript_url", SeverityMedium, 0.8, 30, 40,
@@ -36,13 +36,13 @@ func outputRules() []*regexRule {
 			`!\[[^\]\n]{0,200}\]\(\s*https?://[^)\s?]+\?[^)\s]*=(?:[^)\s&]{40,}|[^)\s&]*(?:%20|%3A|%2F|\+)[^)\s&]{12,})[^)\s]*\)`,
 			"]("),
 		outRule("llm05.sql_injection", SeverityHigh, 0.8, 40, 120,
-			`(?i)'\s*(?:or|and)\s+'?\w+'?\s*=\s*'?\w+'?\s*(?:--|#|/\*|;|$)|'\s*;\s*(?:drop|delete|update|insert|shutdown|exec)\b|\bunion\s+(?:all\s+)?select\s+(?:null|\d+|@@version|user\(\)|version\(\))\s*[,)\s]|\bxp_cmdshell\b|\binto\s+outfile\b|\bload_file\s*\(|\bwaitfor\s+delay\s+'|\b(?:pg_)?sleep\s*\(\s*\d+\s*\)\s*(?:--|#)|\binformation_schema\.(?:tables|columns)\b[^;]{0,80}\bunion\b`,
+			`(?i)'\s*(?:or|and)\s+'?\w+'?\s*=\s*'?\w+'?\s*(?:--|#|/\*|;|$|"|\))|'\s*;\s*(?:drop|delete|update|insert|shutdown|exec)\b|\bunion\s+(?:all\s+)?select\s+(?:null|\d+|@@version|user\(\)|version\(\))\s*[,)\s]|\bxp_cmdshell\b|\binto\s+outfile\b|\bload_file\s*\(|\bwaitfor\s+delay\s+'|\b(?:pg_)?sleep\s*\(\s*\d+\s*\)\s*(?:--|#)|\binformation_schema\.(?:tables|columns)\b[^;]{0,80}\bunion\b`,
 			"' or", "'or", "' and", "'and", "';", "' ;", "union", "xp_cmdshell", "outfile", "load_file", "waitfor", "sleep(", "sleep (", "information_schema"),
 		outRule("llm05.shell_injection", SeverityHigh, 0.75, 60, 120,
-			"(?i)\\$\\([^)]{0,80}\\b(?:curl|wget|nc|ncat|bash|sh|whoami|id|uname|cat\\s+/etc)\\b|`[^`]{0,80}\\b(?:curl|wget|nc|ncat|bash|whoami|uname)\\b[^`]{0,80}`|(?:;|&&|\\|\\|)\\s*(?:curl|wget)\\s+[^|;&]{1,200}\\|\\s*(?:ba|z|da)?sh\\b|\\b(?:curl|wget)\\s+(?:-[a-zA-Z]+\\s+)*[^\\s|;&]+\\s*\\|\\s*(?:sudo\\s+)?(?:ba|z|da)?sh\\b|\\bnc\\s+(?:-[a-z]*e|-c)\\s|/dev/tcp/|\\bbash\\s+-i\\s+>&|\\bbase64\\s+(?:-d|--decode)\\s*\\|\\s*(?:ba)?sh\\b|\\bpython[23]?\\s+-c\\s+['\"]import\\s+(?:socket|pty|os)",
+			"(?i)\\$\\([^)]{0,80}\\b(?:curl|wget|nc|ncat|bash|sh|whoami|id|uname|cat\\s+/etc)\\b|`[^`]{0,80}\\b(?:curl|wget|nc|ncat|bash|whoami|uname)\\b[^`]{0,80}`|(?:;|&&|\\|\\|)\\s*(?:curl|wget)\\s+[^|;&]{1,200}\\|\\s*(?:ba|z|da)?sh\\b|\\b(?:curl|wget)\\s+(?:-[\\w-]+\\s+)*[^\\s|;&]+\\s*\\|\\s*(?:sudo\\s+)?(?:ba|z|da)?sh\\b|\\bnc\\s+(?:-[a-z]*e|-c)\\s|/dev/tcp/|\\bbash\\s+-i\\s+>&|\\bbase64\\s+(?:-d|--decode)\\s*\\|\\s*(?:ba)?sh\\b|\\bpython[23]?\\s+-c\\s+['\"]import\\s+(?:socket|pty|os)",
 			"$(", "`", "curl", "wget", "nc ", "/dev/tcp/", "bash -i", "base64", "python"),
 		outRule("llm05.path_traversal", SeverityMedium, 0.75, 20, 60,
-			`(?:\.\./){2,}|(?:\.\.\\){2,}|(?:%2e%2e(?:%2f|/)){2,}|/etc/(?:passwd|shadow|sudoers)\b|~?/\.ssh/(?:id_[a-z0-9]+|authorized_keys)\b|\b(?:c:)?\\windows\\system32\\config\\sam\b`,
+			`(?:\.\./){2,}|(?:\.\.\\{1,2}){2,}|(?:%2e%2e(?:%2f|/)){2,}|/etc/(?:passwd|shadow|sudoers)\b|~?/\.ssh/(?:id_[a-z0-9]+|authorized_keys)\b|\b(?:c:)?\\windows\\system32\\config\\sam\b`,
 			"../", "..\\", "%2e%2e", "/etc/passwd", "/etc/shadow", "/etc/sudoers", "/.ssh/", "system32"),
 		outRule("llm05.ssrf_metadata", SeverityHigh, 0.85, 20, 60,
 			`\b169\.254\.169\.254\b|\bmetadata\.google\.internal\b|\b100\.100\.100\.200\b|\bfd00:ec2::254\b|/latest/meta-data/`,
@@ -93,7 +93,7 @@ func agencyRules() []*regexRule {
 			`(?i)\brm\s+(?:-[a-z]*(?:rf|fr)[a-z]*|-r\s+-f|-f\s+-r|--recursive\s+--force)\s+\S+`,
 			"rm "),
 		agencyRule("llm06.destructive_command", SeverityCritical, 0.85, 20, 80,
-			`(?i)\bmkfs(?:\.\w+)?\s+/dev/|\bdd\s+[^|;&]*\bof=/dev/(?:sd|nvme|hd|xvd|vd|mmcblk|disk)|:\(\)\s*\{\s*:\s*\|\s*:\s*&\s*\}\s*;\s*:|\bchmod\s+(?:-R\s+)?(?:777|a\+rwx)\s+/(?:\s|$|["';])|>\s*/dev/(?:sd[a-z]|nvme\d)|\bshred\s+[^|;&]*/dev/|\bwipefs\s+-a\b|\bformat\s+[c-z]:\s*/[qy]`,
+			`(?i)\bmkfs(?:\.\w+)?\s+/dev/|\bdd\s+[^|;&]*\bof=/dev/(?:sd|nvme|hd|xvd|vd|mmcblk|disk)\w*|:\(\)\s*\{\s*:\s*\|\s*:\s*&\s*\}\s*;\s*:|\bchmod\s+(?:-R\s+)?(?:777|a\+rwx)\s+/(?:\s|$|["';])|>\s*/dev/(?:sd[a-z]|nvme\d)|\bshred\s+[^|;&]*/dev/|\bwipefs\s+-a\b|\bformat\s+[c-z]:\s*/[qy]`,
 			"mkfs", "dd ", ":()", "chmod", "/dev/", "shred", "wipefs", "format "),
 		agencyRule("llm06.destructive_sql", SeverityCritical, 0.85, 10, 80,
 			`(?i)\bdrop\s+(?:table|database|schema|keyspace|collection)\s+(?:if\s+exists\s+)?[\w."\x60\[\]]+|\btruncate\s+(?:table\s+)?[\w."\x60\[\]]+\s*(?:;|$)|\bdelete\s+from\s+[\w."\x60\[\]]+\s*(?:;|$)|\balter\s+table\s+[\w."\x60\[\]]+\s+drop\s+(?:column\s+)?\w+|\b(?:db\.\w+\.drop\(\)|dropDatabase\(\))|\bflushall\b|\bflushdb\b`,
@@ -102,7 +102,7 @@ func agencyRules() []*regexRule {
 			`(?i)\bupdate\s+[\w."\x60\[\]]+\s+set\s+[^;]{1,200}?(?:;|$)`,
 			"update"),
 		agencyRule("llm06.destructive_vcs_infra", SeverityHigh, 0.8, 20, 100,
-			`(?i)\bgit\s+push\s+(?:\S+\s+)*(?:--force\b|-f\b|--force-with-lease\b|\+\w)|\bgit\s+reset\s+--hard\b|\bgit\s+clean\s+-[a-z]*f[a-z]*d|\bgit\s+branch\s+-D\s|\bkubectl\s+delete\s+(?:ns|namespace|deployment|pvc|pv|all|--all)\b|\bterraform\s+(?:destroy|apply\s+[^|;&]*-auto-approve)|\bhelm\s+(?:uninstall|delete)\b|\bdocker\s+(?:system\s+prune\s+-a|volume\s+prune|rm\s+-f)|\baws\s+s3\s+(?:rb\s+|rm\s+[^|;&]*--recursive)|\baws\s+(?:ec2\s+terminate-instances|rds\s+delete-db-instance|iam\s+delete-)|\bgcloud\s+\S+\s+(?:\S+\s+)?delete\b|\baz\s+group\s+delete\b|\bgh\s+repo\s+delete\b`,
+			`(?i)\bgit\s+push\s+(?:\S+\s+)*(?:--force\b|-f\b|--force-with-lease\b|\+\w)|\bgit\s+reset\s+--hard\b|\bgit\s+clean\s+-[a-z]*f[a-z]*d[a-z]*|\bgit\s+branch\s+(?-i:-D)\s|\bkubectl\s+delete\s+(?:ns|namespace|deployment|pvc|pv|all|--all)\b|\bterraform\s+(?:destroy|apply\s+[^|;&]*-auto-approve)|\bhelm\s+(?:uninstall|delete)\b|\bdocker\s+(?:system\s+prune\s+-a|volume\s+prune|rm\s+-f)|\baws\s+s3\s+(?:rb\s+|rm\s+[^|;&]*--recursive)|\baws\s+(?:ec2\s+terminate-instances|rds\s+delete-db-instance|iam\s+delete-)|\bgcloud\s+\S+\s+(?:\S+\s+)?delete\b|\baz\s+group\s+delete\b|\bgh\s+repo\s+delete\b`,
 			"git ", "kubectl", "terraform", "helm", "docker", "aws ", "gcloud", "az group", "gh repo"),
 		agencyRule("llm06.privilege_change", SeverityHigh, 0.75, 20, 100,
 			`(?i)\bsudo\s+(?:su\b|-i\b|-s\b|passwd\b|usermod\b|visudo\b)|\busermod\s+-a?G\s+(?:sudo|wheel|admin|root)\b|\bchown\s+-R\s+\S+\s+/(?:\s|$)|\bGRANT\s+ALL\s+PRIVILEGES\b|\bALTER\s+USER\s+\S+\s+(?:WITH\s+)?SUPERUSER\b|\bsetenforce\s+0\b|\bufw\s+disable\b|\biptables\s+-F\b|\bsystemctl\s+(?:stop|disable)\s+(?:firewalld|auditd|apparmor)`,
@@ -113,8 +113,9 @@ func agencyRules() []*regexRule {
 	}
 }
 
-var financialTool = regexp.MustCompile(`(?i)(?:^|[_\-.\s])(?:transfer|payment|pay|payout|send_?money|wire|withdraw|refund|purchase|buy|charge|remit|send_?funds|transaction)(?:[_\-.\s]|$)|^(?:transfer|pay|wire|withdraw|refund|purchase|buy|charge|payout)`)
-var destructiveTool = regexp.MustCompile(`(?i)(?:^|[_\-.\s])(?:delete|remove|drop|destroy|wipe|purge|erase|truncate|terminate|revoke|deactivate|disable)(?:[_\-.\s]|$)|^(?:delete|remove|drop|destroy|wipe|purge|erase|truncate|terminate|revoke)`)
+var financialTool = regexp.MustCompile(`(?i)^(?:\w+\.)?(?:transfer|pay|payout|send_?money|wire|withdraw|refund|purchase|buy|charge|remit|send_?funds|(?:create|make|submit|initiate|execute|process|send)_?(?:payment|transfer|payout|wire))(?:[_\-.]|$)`)
+var destructiveTool = regexp.MustCompile(`(?i)^(?:\w+\.)?(?:delete|remove|drop|destroy|wipe|purge|erase|truncate|terminate|revoke|deactivate)(?:[_\-.](\w+))?`)
+var valuableObject = regexp.MustCompile(`(?i)user|account|repo|database|db|bucket|project|org|cluster|table|index|backup|branch|volume|instance|all|tenant|customer|namespace|collection|domain|key`)
 var amountRe = regexp.MustCompile(`(?i)"?(?:amount|value|sum|total|quantity|price)"?\s*[:=]\s*"?\$?\s*(\d[\d,]*(?:\.\d+)?)`)
 var bulkRe = regexp.MustCompile(`(?i)"?(?:all|recursive|force|cascade|everything)"?\s*[:=]\s*"?(?:true|1|yes)|"\*"|\bwhere\s+1\s*=\s*1\b|"(?:ids?|targets?|users?|accounts?)"\s*:\s*\[[^\]]{200,}\]`)
 
@@ -158,7 +159,12 @@ func (c *scanCtx) toolName() {
 		}
 		c.emit(CategoryAgency, "llm06.financial_action", SeverityHigh, conf, 0, end, ev)
 	case destructiveTool.MatchString(name):
-		sev, conf := SeverityMedium, float32(0.65)
+		// A bare delete (a cart item, a draft) is routine; the object and
+		// bulk arguments make it risky.
+		sev, conf := SeverityLow, float32(0.45)
+		if valuableObject.MatchString(name) {
+			sev, conf = SeverityMedium, 0.7
+		}
 		if bulkRe.MatchString(args) {
 			sev, conf = SeverityHigh, 0.8
 		}

@@ -112,7 +112,9 @@ var fileExtTLDs = map[string]bool{"png": true, "jpg": true, "jpeg": true, "gif":
 	"js": true, "ts": true, "css": true, "json": true, "html": true, "md": true, "txt": true, "py": true, "go": true,
 	"rs": true, "java": true, "zip": true, "gz": true, "tar": true, "pdf": true, "yaml": true, "yml": true,
 	"xml": true, "lock": true, "sh": true, "tsx": true, "jsx": true, "vue": true, "rb": true, "php": true, "ico": true,
-	"mjs": true, "cjs": true, "map": true, "wasm": true, "bin": true, "exe": true, "dll": true, "so": true}
+	"mjs": true, "cjs": true, "map": true, "wasm": true, "bin": true, "exe": true, "dll": true, "so": true,
+	"docx": true, "doc": true, "xlsx": true, "xls": true, "pptx": true, "csv": true, "log": true, "bak": true, "tmp": true,
+	"jar": true, "war": true, "mp4": true, "mp3": true, "mov": true, "avi": true, "heic": true, "tiff": true, "bmp": true}
 
 var exampleDomains = []string{"example.com", "example.org", "example.net", "example.edu", "test.com", "domain.com",
 	"email.com", "company.com", "yourdomain.com", "acme.com", "foo.com", "bar.com", "mail.com"}
@@ -175,7 +177,7 @@ func (c *scanCtx) email(at int) int {
 	ldom := lowerString(domain)
 	llocal := lowerString(local)
 	switch {
-	case ltld == "test" || ltld == "invalid" || ltld == "example" || ltld == "localhost" || ltld == "local":
+	case ltld == "test" || ltld == "tld" || ltld == "invalid" || ltld == "example" || ltld == "localhost" || ltld == "local":
 		conf = 0.2
 	case roleLocals[llocal]:
 		conf = 0.75
@@ -351,7 +353,8 @@ func uniformSep(gs []group, seps string) bool {
 var cardWords = []string{"card", "visa", "mastercard", "amex", "american express", "credit", "debit", "cc ", "cc#",
 	"cc:", "payment", "pay with", "cvv", "cvc", "expir", "exp ", "discover", "jcb", "diners", "maestro", "unionpay"}
 var idWords = []string{"order", "tracking", "invoice", "ticket", "id:", "id ", "#", "ref", "serial", "sku",
-	"isbn", "account no", "transaction", "confirmation", "case", "build", "version", "timestamp", "epoch"}
+	"isbn", "account no", "transaction", "confirmation", "case", "build", "version", "timestamp", "epoch", "room",
+	"coupon", "code", "lot", "part", "pn ", "model", "item", "routing"}
 
 var testCards = map[string]bool{"4111111111111111": true, "4242424242424242": true, "4000056655665556": true,
 	"5555555555554444": true, "5200828282828210": true, "5105105105105100": true, "378282246310005": true,
@@ -465,11 +468,11 @@ func (c *scanCtx) ssn(gs []group, nd int) bool {
 	var buf [9]byte
 	d := digitsOf(c.t, gs, buf[:0])
 	s, e := gs[0].s, gs[len(gs)-1].e
-	ctx := c.context(s, e, 40, 8, ssnWords)
+	ctx := c.context(s, e, 40, 24, ssnWords)
 	conf := float32(0)
 	switch {
 	case len(gs) == 3 && gs[0].e-gs[0].s == 3 && gs[1].e-gs[1].s == 2 && uniformSep(gs, "-"):
-		conf = 0.7
+		conf = 0.65
 	case len(gs) == 3 && gs[0].e-gs[0].s == 3 && gs[1].e-gs[1].s == 2 && uniformSep(gs, " ."):
 		conf = 0.45
 	case len(gs) == 1:
@@ -503,6 +506,10 @@ func (c *scanCtx) ssn(gs []group, nd int) bool {
 var phoneWords = []string{"phone", "tel", "call", "mobile", "cell", "whatsapp", "sms", "text me", "fax", "contact",
 	"reach me", "number", "ring", "dial", "telefon", "tél", "landline", "hotline"}
 
+// strongPhoneWords are enough to call a bare run of digits a phone number.
+var strongPhoneWords = []string{"phone", "tel", "call", "mobile", "cell", "whatsapp", "sms", "text me", "fax",
+	"telefon", "landline", "hotline"}
+
 // countryCodes are the assigned ITU-T E.164 country calling codes.
 var countryCodes = func() map[string]bool {
 	m := map[string]bool{}
@@ -526,6 +533,9 @@ func (c *scanCtx) phone(gs []group, nd int, cs int) bool {
 	var buf [20]byte
 	d := digitsOf(t, gs, buf[:0])
 	ctx := c.context(cs, e, 40, 0, phoneWords)
+	if len(gs) == 1 {
+		ctx = c.context(cs, e, 40, 0, strongPhoneWords) && !sequential(d)
+	}
 	neg := c.context(cs, e, 32, 0, idWords)
 	conf := float32(0)
 	switch {
@@ -663,7 +673,7 @@ func (c *scanCtx) ipv4(i int) int {
 		conf = 0.2 // RFC 5737 documentation and RFC 2544 benchmark ranges
 	}
 	if conf > 0.5 {
-		if c.context(i, p, 32, 0, versionWords) {
+		if c.context(i, p, 32, 24, versionWords) {
 			conf -= 0.4
 		} else if c.context(i, p, 32, 0, ipWords) {
 			conf += 0.1
@@ -828,4 +838,18 @@ func mod97(b []byte) bool {
 		add(ch)
 	}
 	return r == 1
+}
+
+// sequential reports runs such as 1234567890 or 9876543210.
+func sequential(d []byte) bool {
+	up, down := true, true
+	for i := 1; i < len(d); i++ {
+		if (d[i-1]-'0'+1)%10 != d[i]-'0' {
+			up = false
+		}
+		if (d[i]-'0'+1)%10 != d[i-1]-'0' {
+			down = false
+		}
+	}
+	return up || down
 }

@@ -32,7 +32,9 @@ import (
 // very broad regular expression, with its entropy floor of 3.5 and a subset
 // of its stop words).
 
-const glEnd = "(?:[\\x60'\"\\s;]|\\\\[nr]|$)"
+// glEnd is gitleaks' token end, widened with the punctuation that ends a
+// token in prose and JSON (",", ")", "]", "}", "." before a space).
+const glEnd = "(?:[\\x60'\"\\s;,)\\]}<>|&]|\\.(?:\\s|$)|\\\\[nr]|$)"
 
 func secretRule(id string, sev Severity, re string, entropy float64, before, after int, kws ...string) *regexRule {
 	return &regexRule{cat: CategorySecret, id: "secret." + id, re: regexp.MustCompile(re), kws: kws,
@@ -234,12 +236,15 @@ func shannon(s string) float64 {
 	return h
 }
 
-var placeholderWords = []string{"xxxx", "****", "example", "sample", "placeholder", "your_", "your-", "yourkey",
+var placeholderWords = []string{"****", "example", "sample", "placeholder", "your_", "your-", "yourkey",
 	"yourtoken", "redacted", "dummy", "changeme", "replace", "insert", "abcdefghij", "1234567890", "0123456789",
 	"000000", "<", ">", "...", "…", "fake", "lorem", "secret_here", "key_here", "token_here"}
 
 // isPlaceholder reports documentation stand-ins for secrets.
 func isPlaceholder(v string) bool {
+	if strings.Contains(v, "xxxx") || strings.Contains(v, "XXXX") {
+		return true
+	}
 	l := lowerString(v)
 	for _, w := range placeholderWords {
 		if strings.Contains(l, w) {

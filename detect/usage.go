@@ -8,7 +8,8 @@ import (
 // Usage checks: LLM06 tool-call storms and session tool-call bounds, LLM10
 // token and loop spikes. detect keeps no state, so each limit is reported
 // once, by the event that crosses it (the counters include the current
-// event: a count c crosses limit L when c > L and c-1 <= L); the
+// event: a count c crosses limit L when c > L and c-1 <= L, session tokens
+// when they exceed L and did not before this call's tokens); the
 // repeated-call check reports at the limit and at every further multiple of
 // it.
 func (c *scanCtx) usage() {
@@ -33,7 +34,7 @@ func (c *scanCtx) usage() {
 	if !c.enabled(CategoryConsumption) {
 		return
 	}
-	if crosses(u.SessionTokens, l.MaxSessionTokens) {
+	if u.SessionTokens > l.MaxSessionTokens && u.SessionTokens-u.CallTokens <= l.MaxSessionTokens {
 		c.emit(CategoryConsumption, "llm10.session_tokens", SeverityMedium, 0.85, 0, 0,
 			strconv.FormatInt(u.SessionTokens, 10)+" tokens in the session (limit "+strconv.FormatInt(l.MaxSessionTokens, 10)+")")
 	}

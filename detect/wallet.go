@@ -9,6 +9,19 @@ import (
 var walletWords = []string{"wallet", "btc", "bitcoin", "eth", "ether", "usdt", "usdc", "crypto", "send", "address",
 	"pay", "deposit", "withdraw", "erc20", "erc-20", "metamask", "coin"}
 
+// exampleWallets are documentation examples, test vectors and burn
+// addresses (lower-cased for bech32 and Ethereum).
+var exampleWallets = map[string]bool{
+	"1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2": true, "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy": true,
+	"1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa": true, "1111111111111111111114oLvT2": true,
+	"bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq": true, "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4": true,
+	"bc1zw508d6qejxtdg4y5r3zarvaryvaxxpcs": true, "bc1sw50qgdz25j": true,
+	"bc1pw508d6qejxtdg4y5r3zarvary0c5xw7kw508d6qejxtdg4y5r3zarvary0c5xw7kt5nd6y": true,
+	"0x000000000000000000000000000000000000dead":                                 true, "0x0000000000000000000000000000000000000000": true,
+	"0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed": true, "0xfb6916095ca1df60bb79ce92ce3ea74c37c5d359": true,
+	"0xdbf03b407c01e7cd3cbea99509d93f8dddc8c6fb": true, "0xd1220a0cf47c7b9be7a2e6ba89f429762e7b9adb": true,
+}
+
 const b58Alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
 var b58Index = func() (t [256]int8) {
@@ -46,6 +59,9 @@ func (c *scanCtx) base58(s int) int {
 	conf := float32(0.85)
 	if c.context(s, e, 48, 16, walletWords) {
 		conf = 0.95
+	}
+	if exampleWallets[v] {
+		conf = 0.2
 	}
 	c.emit(CategoryPII, ruleWallet, SeverityLow, conf, s, e, "btc "+v[:4]+"…"+v[len(v)-4:])
 	return e
@@ -128,6 +144,9 @@ func (c *scanCtx) bech32(s int) {
 	if c.context(s, e, 48, 16, walletWords) {
 		conf = 0.95
 	}
+	if exampleWallets[lower] {
+		conf = 0.2
+	}
 	c.emit(CategoryPII, ruleWallet, SeverityLow, conf, s, e, "btc "+v[:6]+"…"+v[len(v)-4:])
 }
 
@@ -192,6 +211,9 @@ func (c *scanCtx) eth(s int) {
 	}
 	if ctx {
 		conf += 0.3
+	}
+	if exampleWallets[strings.ToLower(t[s:e])] {
+		conf = 0.2
 	}
 	c.emit(CategoryPII, ruleWallet, SeverityLow, conf, s, e, "eth 0x"+v[:4]+"…"+v[len(v)-4:])
 }
