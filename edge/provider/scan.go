@@ -71,6 +71,13 @@ func (d *dec) error() error {
 }
 
 func (d *dec) ws() {
+	if d.i < len(d.b) && d.b[d.i] > ' ' {
+		return
+	}
+	d.wsSlow()
+}
+
+func (d *dec) wsSlow() {
 	for d.i < len(d.b) {
 		switch d.b[d.i] {
 		case ' ', '\t', '\n', '\r':
@@ -396,6 +403,17 @@ const (
 // character or a malformed escape. Eight bytes are tested at a time: LLM
 // bodies are mostly long strings.
 func scanString(b []byte, i int) (int, bool) {
+	// Member names and short values end within a few bytes: a plain loop
+	// finds their quote before the word-at-a-time loop would have started.
+	for n := min(len(b), i+16); i < n; i++ {
+		c := b[i]
+		if c == '"' {
+			return i, false
+		}
+		if c == '\\' || c < 0x20 {
+			break
+		}
+	}
 	esc := false
 	for {
 		for len(b)-i >= 8 {
