@@ -3,6 +3,7 @@ package detect
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -68,7 +69,11 @@ func (c *scanCtx) decodeLayers() {
 			i++
 			continue
 		}
-		c.decodeToken(s, i, lim)
+		// Nothing shorter than 12 bytes decodes to text (4 %HH escapes);
+		// base64 and hex need 24 and 32.
+		if i-s >= 24 || i-s >= 12 && strings.IndexByte(t[s:i], '%') >= 0 {
+			c.decodeToken(s, i, lim)
+		}
 	}
 }
 
@@ -80,6 +85,9 @@ func (c *scanCtx) decodeToken(s, e int, lim *DecodeLimits) {
 	}
 	tok := t[s:e]
 	pct, hexEsc := 0, 0
+	if strings.IndexByte(tok, '%') < 0 && !strings.Contains(tok, `\x`) {
+		goto runs
+	}
 	for k := 0; k+2 < len(tok); k++ {
 		if tok[k] == '%' && isHex(tok[k+1]) && isHex(tok[k+2]) {
 			pct++
@@ -95,6 +103,7 @@ func (c *scanCtx) decodeToken(s, e int, lim *DecodeLimits) {
 		c.tryLayer(blobHexEsc, s, e, hexEscDecode(tok))
 		return
 	}
+runs:
 	// Base64 / hex runs inside the token (it may be "key=<blob>" or a URL).
 	for i := s; i < e; {
 		if blobClass[t[i]]&clB64 == 0 {

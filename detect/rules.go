@@ -3,6 +3,7 @@ package detect
 import (
 	"regexp"
 	"sync"
+	"unsafe"
 )
 
 // regexRule is a regular expression guarded by keywords: it only runs on a
@@ -22,6 +23,12 @@ type regexRule struct {
 	// the minimum Shannon entropy (bits/char) it must have.
 	group   int
 	entropy float64
+	// lower runs the rule on an ASCII-lower-cased copy of the window.
+	lower bool
+	// anchored rules start their match at the keyword: the expression is
+	// compiled with a leading ^ and run once per keyword from its start,
+	// which costs the length of the match instead of the window.
+	anchored bool
 	// check validates a match (offsets into c.t) and returns the
 	// confidence and severity to report; ok false drops it.
 	check func(c *scanCtx, r *regexRule, m []int) (conf float32, sev Severity, ok bool)
@@ -129,6 +136,10 @@ var tokenByte = func() (t [256]bool) {
 // runRule runs r on merged windows around its keyword hits and calls visit
 // for every match (offsets into c.t).
 func (c *scanCtx) runRule(r *regexRule, visit func(m []int)) {
+	if r.anchored {
+		c.runAnchored(r, visit)
+		return
+	}
 	ends := c.hitEnds(c.sc.ends[:0], r.kwIDs)
 	c.sc.ends = ends
 	if len(ends) == 0 {
@@ -155,7 +166,11 @@ func (c *scanCtx) runRule(r *regexRule, visit func(m []int)) {
 		for k := 0; we < len(t) && k < 256 && isTokenByte(t[we]) && isTokenByte(t[we-1]); k++ {
 			we++
 		}
-		for _, m := range r.re.FindAllStringSubmatchIndex(t[ws:we], -1) {
+		w := t[ws:we]
+		if r.lower {
+			w = c.lowered(w)
+		}
+		for _, m := range r.re.FindAllStringSubmatchIndex(w, -1) {
 			for k := range m {
 				if m[k] >= 0 {
 					m[k] += ws
@@ -189,5 +204,54 @@ func (c *scanCtx) runRules(list []*regexRule) {
 			}
 			c.emit(r.cat, r.id, sev, conf, s, e, ev)
 		})
+	}
+}
+
+// lowered returns an ASCII-lower-cased copy of w in scratch memory, valid
+// until the next call.
+func (c *scanCtx) lowered(w string) string {
+	b := c.sc.low[:0]
+	for i := 0; i < len(w); i++ {
+		b = append(b, lowerASCII(w[i]))
+	}
+	c.sc.low = b
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+func (c *scanCtx) runAnchored(r *regexRule, visit func(m []int)) {
+	t := c.t
+	words := rules().words
+	done := -1
+	for _, h := range c.hits {
+		ok := false
+		for _, id := range r.kwIDs {
+			if h.id == id {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		ws := int(h.end) - len(words[h.id])
+		if ws < done || ws > 0 && isAlnum(t[ws-1]) {
+			continue
+		}
+		we := min(len(t), int(h.end)+r.after)
+		w := t[ws:we]
+		if r.lower {
+			w = c.lowered(w)
+		}
+		m := r.re.FindStringSubmatchIndex(w)
+		if m == nil {
+			continue
+		}
+		for k := range m {
+			if m[k] >= 0 {
+				m[k] += ws
+			}
+		}
+		done = m[1]
+		visit(m)
 	}
 }

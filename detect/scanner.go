@@ -176,6 +176,7 @@ type scratch struct {
 	ends  []int32
 	dec   []byte
 	words []wordSpan
+	low   []byte
 }
 
 func (sc *scratch) reset() {
