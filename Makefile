@@ -6,8 +6,10 @@ LLM_BASE_URL ?= https://api.openai.com
 LLM_TYPE     ?= openai
 PORT         ?= 4000
 BENCHTIME    ?= 1s
+CHDB_PKG     ?= @chdb/lib-linux-x64-gnu@26.7.3-stable.1
+CHDB_DIR     ?= third_party/chdb
 
-.PHONY: help build run mock test test-short vet bench-go fuzz clean
+.PHONY: help build run mock test test-short vet bench-go fuzz clean chdb setup
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -16,6 +18,7 @@ build: ## build bin/perimeter
 	$(GO) build -trimpath -o $(BIN) ./cmd/perimeter
 
 run: build ## build and run the proxy (LLM_BASE_URL, LLM_TYPE, LLM_API_KEY, PORT)
+	@$(MAKE) --no-print-directory chdb || echo "warning: embedded ClickHouse not installed; the proxy runs with analytics off (see make chdb)"
 	LLM_BASE_URL=$(LLM_BASE_URL) LLM_TYPE=$(LLM_TYPE) ./$(BIN) run --port $(PORT)
 
 mock: ## run the mock OpenAI/Anthropic server on 127.0.0.1:8080
@@ -35,9 +38,15 @@ bench-go: ## Go micro-benchmarks of the hot paths with allocations (BENCHTIME=1s
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./stream/ ./edge/
 
 fuzz: ## run each fuzz target briefly (FUZZTIME=20s)
-	@for spec in stream:FuzzEventEnd stream:FuzzCopy configs:FuzzParse bench/mockllm:FuzzParseRequest; do \
+	@for spec in stream:FuzzEventEnd stream:FuzzCopy configs:FuzzParse bench/mockllm:FuzzParseRequest sink/chdb:FuzzReadFrame sink/chdb:FuzzParseResult; do \
 		pkg=$${spec%%:*}; t=$${spec##*:}; echo "== $$pkg $$t"; \
 		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-20s} -fuzzminimizetime 100x ./$$pkg/ || exit 1; done
+
+setup: chdb ## install what run and test need: Go modules and libchdb.so
+	$(GO) mod download
+
+chdb: ## install libchdb.so, the embedded ClickHouse (npm, ~178 MB), into third_party/chdb
+	@sink/chdb/install-libchdb.sh $(CHDB_DIR) $(CHDB_PKG)
 
 clean: ## remove build outputs
 	rm -rf bin
