@@ -24,6 +24,7 @@ func main() {
 	validateCmd := newValidateCommand(app)
 	generateCmd := newGenerateCommand(app)
 	app.Command("version", "Print the version and exit.")
+	chdbWorkerCmd := newCHDBWorkerCommand(app)
 
 	cmd, err := app.Parse(os.Args[1:])
 	if err != nil {
@@ -40,6 +41,8 @@ func main() {
 		code = generateCmd.run(os.Stdout, os.Stderr)
 	case "version":
 		fmt.Println(versionString())
+	case chdbWorkerName:
+		code = chdbWorkerCmd.run()
 	}
 	os.Exit(code)
 }

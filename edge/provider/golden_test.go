@@ -58,8 +58,6 @@ func rawView(b []byte) *string {
 	return &v
 }
 
-var contentKinds = [...]string{"absent", "null", "string", "array", "other"}
-var systemSources = [...]string{"none", "system message", "developer message", "instructions", "system field"}
 
 type messageSummary struct {
 	Role    *string `json:"role,omitempty"`
@@ -122,7 +120,7 @@ func summarizeRequest(r *Request, err error) requestSummary {
 	}
 	s := requestSummary{
 		Kind: r.Kind.String(), Model: text(r.Model), Stream: r.Stream, IncludeUsage: r.IncludeUsage,
-		SystemSource: systemSources[r.SystemSource], System: view(r.System),
+		SystemSource: r.SystemSource.String(), System: view(r.System),
 		SystemPrompt: string(r.AppendSystemPrompt(nil)), PreviousResponseID: text(r.PreviousResponseID),
 	}
 	if r.HasMaxTokens {
@@ -134,7 +132,7 @@ func summarizeRequest(r *Request, err error) requestSummary {
 	for _, m := range r.Messages {
 		s.Messages = append(s.Messages, messageSummary{
 			Role: text(m.Role), Type: text(m.Type), Text: text(m.Text), Escaped: m.Text.Escaped,
-			Content: contentKinds[m.Content], Name: text(m.Name), CallID: text(m.CallID),
+			Content: m.Content.String(), Name: text(m.Name), CallID: text(m.CallID),
 			Images: m.Images, RawLen: len(m.Raw),
 		})
 	}
@@ -147,7 +145,7 @@ func summarizeRequest(r *Request, err error) requestSummary {
 	for _, tr := range r.ToolResults {
 		s.ToolResults = append(s.ToolResults, toolResultSummary{
 			Message: tr.Message, CallID: text(tr.CallID), Name: text(tr.Name), Call: tr.Call,
-			Text: text(tr.Text), Content: contentKinds[tr.Content], Raw: rawView(tr.ContentRaw), IsError: tr.IsError,
+			Text: text(tr.Text), Content: tr.Content.String(), Raw: rawView(tr.ContentRaw), IsError: tr.IsError,
 		})
 	}
 	for p := Param(0); p < numParams; p++ {

@@ -242,3 +242,21 @@ func (r *Request) AppendSystemPrompt(dst []byte) []byte {
 	}
 	return out
 }
+
+var contentKindNames = [...]string{"absent", "null", "string", "array", "other"}
+
+func (k ContentKind) String() string {
+	if int(k) < len(contentKindNames) {
+		return contentKindNames[k]
+	}
+	return "unknown"
+}
+
+var systemSourceNames = [...]string{"none", "system message", "developer message", "instructions", "system field"}
+
+func (s SystemSource) String() string {
+	if int(s) < len(systemSourceNames) {
+		return systemSourceNames[s]
+	}
+	return "unknown"
+}

@@ -1,0 +1,103 @@
+package chdb
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// The worker protocol: both directions carry frames
+//
+//	length uint32 (big endian, bytes after this field) | op byte | id uint32 | payload
+//
+// The parent numbers its requests; the worker answers each id exactly once,
+// in any order (reads and writes run on separate chDB connections).
+const (
+	opExec  byte = 'E' // parent → worker: a statement whose result is not wanted (INSERT, DDL)
+	opQuery byte = 'Q' // parent → worker: a SELECT; answered with opRows
+
+	opHello byte = 'H' // worker → parent, id 0, once: the engine is up; payload is its version
+	opDone  byte = 'D' // worker → parent: opExec succeeded; payload is rows written (uint64)
+	opRows  byte = 'R' // worker → parent: opQuery succeeded; payload is TabSeparatedWithNamesAndTypes
+	opError byte = 'X' // worker → parent: the request failed; payload is the engine's message. With id 0: the worker cannot start
+)
+
+const frameHeader = 4 + 1 + 4
+
+// MaxFrame bounds a frame's length so that a corrupt or hostile length
+// prefix cannot make the reader allocate without limit. Results larger than
+// this are an error; dashboard queries aggregate and return kilobytes.
+const MaxFrame = 256 << 20
+
+var errFrameTooLarge = errors.New("frame larger than MaxFrame")
+
+type frame struct {
+	op      byte
+	id      uint32
+	payload []byte
+}
+
+// writeFrame writes one frame with a single Write of header then payload
+// through w, which the caller serialises.
+func writeFrame(w *bufio.Writer, op byte, id uint32, payload []byte) error {
+	if len(payload) > MaxFrame-5 {
+		return errFrameTooLarge
+	}
+	var h [frameHeader]byte
+	binary.BigEndian.PutUint32(h[0:4], uint32(5+len(payload)))
+	h[4] = op
+	binary.BigEndian.PutUint32(h[5:9], id)
+	if _, err := w.Write(h[:]); err != nil {
+		return err
+	}
+	if _, err := w.Write(payload); err != nil {
+		return err
+	}
+	return w.Flush()
+}
+
+// readFrame reads one frame. The payload is freshly allocated and owned by
+// the caller. It returns io.EOF only at a clean frame boundary.
+func readFrame(r *bufio.Reader) (frame, error) {
+	var h [frameHeader]byte
+	if _, err := io.ReadFull(r, h[:4]); err != nil {
+		return frame{}, err
+	}
+	n := binary.BigEndian.Uint32(h[0:4])
+	if n < 5 {
+		return frame{}, fmt.Errorf("frame length %d shorter than its header", n)
+	}
+	if n > MaxFrame {
+		return frame{}, fmt.Errorf("frame length %d: %w", n, errFrameTooLarge)
+	}
+	if _, err := io.ReadFull(r, h[4:]); err != nil {
+		return frame{}, unexpected(err)
+	}
+	f := frame{op: h[4], id: binary.BigEndian.Uint32(h[5:9])}
+	size := int(n - 5)
+	if size <= 1<<20 {
+		f.payload = make([]byte, size)
+		if _, err := io.ReadFull(r, f.payload); err != nil {
+			return frame{}, unexpected(err)
+		}
+		return f, nil
+	}
+	// Grow with the bytes that actually arrive: a length prefix alone
+	// never costs more memory than the data behind it.
+	var b bytes.Buffer
+	if _, err := io.CopyN(&b, r, int64(size)); err != nil {
+		return frame{}, unexpected(err)
+	}
+	f.payload = b.Bytes()
+	return f, nil
+}
+
+func unexpected(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}

@@ -1,0 +1,93 @@
+package chdb
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+)
+
+func TestFrameRoundTrip(t *testing.T) {
+	var buf bytes.Buffer
+	w := bufio.NewWriter(&buf)
+	frames := []frame{
+		{opExec, 1, []byte("INSERT INTO t VALUES (1)")},
+		{opQuery, 2, []byte("SELECT 1")},
+		{opRows, 2, nil},
+		{opError, 0, []byte("boom")},
+		{opExec, 1 << 31, bytes.Repeat([]byte("x"), 3<<20)}, // above the small-frame fast path
+	}
+	for _, f := range frames {
+		if err := writeFrame(w, f.op, f.id, f.payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := bufio.NewReader(&buf)
+	for _, want := range frames {
+		got, err := readFrame(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.op != want.op || got.id != want.id || !bytes.Equal(got.payload, want.payload) {
+			t.Fatalf("got %q/%d/%d bytes, want %q/%d/%d bytes", got.op, got.id, len(got.payload), want.op, want.id, len(want.payload))
+		}
+	}
+	if _, err := readFrame(r); err != io.EOF {
+		t.Fatalf("after the last frame: %v, want io.EOF", err)
+	}
+}
+
+func TestReadFrameRejects(t *testing.T) {
+	header := func(n uint32) []byte { return binary.BigEndian.AppendUint32(nil, n) }
+	tests := []struct {
+		name string
+		in   []byte
+		want string
+	}{
+		{"length below header", append(header(4), 'E', 0, 0, 0), "shorter than its header"},
+		{"length above MaxFrame", append(header(MaxFrame+1), 'E', 0, 0, 0, 1), "larger than MaxFrame"},
+		{"truncated header", append(header(9), 'E', 0), "unexpected EOF"},
+		{"truncated payload", append(header(9), 'E', 0, 0, 0, 1, 'a'), "unexpected EOF"},
+		{"huge claimed payload, little data", append(header(MaxFrame), 'R', 0, 0, 0, 1, 'a', 'b'), "unexpected EOF"},
+		{"partial length", []byte{0, 0}, "unexpected EOF"},
+	}
+	for _, tt := range tests {
+		_, err := readFrame(bufio.NewReader(bytes.NewReader(tt.in)))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want %q", tt.name, err, tt.want)
+		}
+	}
+	if err := writeFrame(bufio.NewWriter(io.Discard), opExec, 1, make([]byte, MaxFrame)); !errors.Is(err, errFrameTooLarge) {
+		t.Errorf("writing an oversized frame: %v", err)
+	}
+}
+
+// FuzzReadFrame feeds the parent's frame reader what a broken or hostile
+// worker could send: it must return frames or an error, never panic or
+// allocate beyond what arrived.
+func FuzzReadFrame(f *testing.F) {
+	var ok bytes.Buffer
+	w := bufio.NewWriter(&ok)
+	_ = writeFrame(w, opHello, 0, []byte("chDB 26.7.3\n26.7.2.1"))
+	_ = writeFrame(w, opRows, 7, []byte("x\nUInt8\n1\n"))
+	f.Add(ok.Bytes())
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 'R'})
+	f.Add([]byte{0, 0, 0, 5, 'D', 0, 0, 0, 1})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r := bufio.NewReader(bytes.NewReader(b))
+		total := 0
+		for {
+			fr, err := readFrame(r)
+			if err != nil {
+				return
+			}
+			total += frameHeader + len(fr.payload)
+			if total > len(b) {
+				t.Fatalf("read %d bytes of frames from %d bytes of input", total, len(b))
+			}
+		}
+	})
+}

@@ -1,0 +1,144 @@
+package chdb
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The test binary doubles as the worker: the supervisor starts
+// `env CHDB_TEST_WORKER=<mode> <test binary> -- <worker flags>`.
+const testWorkerEnv = "CHDB_TEST_WORKER"
+
+func TestMain(m *testing.M) {
+	if mode, ok := os.LookupEnv(testWorkerEnv); ok {
+		os.Exit(testWorker(mode, workerFlags(os.Args)))
+	}
+	os.Exit(m.Run())
+}
+
+func workerFlags(args []string) []string {
+	for i, a := range args {
+		if a == "--" {
+			return args[i+1:]
+		}
+	}
+	return nil
+}
+
+// workerCommand runs this test binary as a worker in mode. Under -race a
+// process sleeps a second at exit unless told otherwise.
+func workerCommand(mode string) []string {
+	return []string{"/usr/bin/env", testWorkerEnv + "=" + mode, "GORACE=atexit_sleep_ms=0", os.Args[0]}
+}
+
+// testWorker is a worker process. "real" is the production worker; the
+// other modes misbehave on purpose.
+func testWorker(mode string, args []string) int {
+	out := os.NewFile(workerOutFD, "responses")
+	switch mode {
+	case "real":
+		return WorkerMain(args)
+	case "signals":
+		return signalsCheck(args)
+	case "exit": // dies before greeting, with a last word
+		fmt.Fprintln(os.Stderr, "fake worker: cannot open the engine")
+		return 1
+	case "refuse":
+		return refuse(out, fmt.Errorf("fake worker refuses: disk full"))
+	case "silent": // never greets
+		time.Sleep(time.Hour)
+		return 0
+	case "garbage": // greets, then answers nonsense
+		w := bufio.NewWriter(out)
+		_ = writeFrame(w, opHello, 0, []byte("fake\n0.0"))
+		_, _ = w.Write([]byte("this is not a frame at all"))
+		_ = w.Flush()
+		time.Sleep(time.Hour)
+		return 0
+	case "fake":
+		return runWorker(&fakeEngine{}, os.NewFile(workerInFD, "requests"), out)
+	}
+	fmt.Fprintln(os.Stderr, "unknown test worker mode", mode)
+	return 2
+}
+
+// fakeEngine answers from memory. Statements are commands:
+//
+//	CRASH            exit 7 at once
+//	SEGV             die by SIGSEGV
+//	HANG             never answer
+//	SLEEP <dur>      answer after dur
+//	FAIL <msg>       answer with an engine error
+//	GROW <MiB>       allocate and touch MiB of memory, keep it
+//	anything else    Exec: count it; Query: "execs\tpid" as one row
+type fakeEngine struct {
+	execs atomic.Int64
+	keep  [][]byte
+}
+
+func (e *fakeEngine) Version() string { return "fake 1.0 (ClickHouse 26.7.2.1)\n26.7.2.1" }
+
+func (e *fakeEngine) do(q string) error {
+	cmd, arg, _ := strings.Cut(q, " ")
+	switch cmd {
+	case "CRASH":
+		os.Exit(7)
+	case "SEGV":
+		// As a crash in C++ would: no Go handler to turn it into a panic.
+		rtSigaction(int(syscall.SIGSEGV), &sigaction{handler: sigDfl}, nil)
+		_ = syscall.Kill(os.Getpid(), syscall.SIGSEGV)
+		time.Sleep(time.Hour)
+	case "HANG":
+		time.Sleep(time.Hour)
+	case "SLEEP":
+		d, _ := time.ParseDuration(arg)
+		time.Sleep(d)
+	case "FAIL":
+		return fmt.Errorf("Code: 62. DB::Exception: %s", arg)
+	case "GROW":
+		mb, _ := strconv.Atoi(arg)
+		for range mb {
+			b := make([]byte, 1<<20)
+			for i := range b {
+				b[i] = 1
+			}
+			e.keep = append(e.keep, b)
+		}
+	}
+	return nil
+}
+
+func (e *fakeEngine) Exec(q []byte) (uint64, error) {
+	if err := e.do(string(q)); err != nil {
+		return 0, err
+	}
+	return uint64(e.execs.Add(1)), nil
+}
+
+func (e *fakeEngine) Query(q []byte, use func([]byte)) error {
+	if err := e.do(string(q)); err != nil {
+		return err
+	}
+	use(fmt.Appendf(nil, "execs\tpid\nInt64\tInt64\n%d\t%d\n", e.execs.Load(), os.Getpid()))
+	return nil
+}
+
+func (e *fakeEngine) Close() {}
+
+func TestWorkerFlagsRoundTrip(t *testing.T) {
+	in := WorkerConfig{Path: "/d", Lib: "/l/libchdb.so", MaxMemory: 1 << 30, QueryTimeout: 1500 * time.Millisecond}
+	got, err := parseWorkerArgs(in.args())
+	if err != nil || got != in {
+		t.Fatalf("parseWorkerArgs(args()) = %+v, %v; want %+v", got, err, in)
+	}
+	if _, err := parseWorkerArgs([]string{"--path", "/d"}); err == nil {
+		t.Fatal("missing --lib accepted")
+	}
+}

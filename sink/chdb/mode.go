@@ -1,0 +1,36 @@
+package chdb
+
+import (
+	"path/filepath"
+	"strings"
+)
+
+// ApplyLiveTraceMode maps the original live_trace interceptor's
+// storage_mode and db_path onto o, for configs written for
+// cylestio-perimeter, and returns a line for the startup log saying what
+// it did:
+//
+//   - "memory" (the original's default): the engine keeps its data in a
+//     private temporary directory for the life of the proxy; it survives
+//     worker restarts and is removed on Close.
+//   - "sqlite" (its persistent mode), or anything else, as the original
+//     did: the embedded engine on disk, in the directory named by db_path
+//     with its extension replaced by ".chdb" (./trace_data/live_trace.db →
+//     ./trace_data/live_trace.chdb), so that an old SQLite file there is
+//     left alone.
+//
+// The wiring calls it only when a live_trace interceptor is enabled;
+// otherwise storage.embedded.path applies.
+func (o *Options) ApplyLiveTraceMode(storageMode, dbPath string) string {
+	if strings.EqualFold(strings.TrimSpace(storageMode), "memory") {
+		o.Memory = true
+		return `live_trace storage_mode "memory": the embedded ClickHouse keeps its data in a temporary directory removed at exit`
+	}
+	o.Memory = false
+	if dbPath == "" {
+		o.Path = DefaultPath
+	} else {
+		o.Path = strings.TrimSuffix(dbPath, filepath.Ext(dbPath)) + ".chdb"
+	}
+	return `live_trace storage_mode "` + storageMode + `" is served by the embedded ClickHouse on disk at ` + o.Path + ` (the original's SQLite file, if any, is not read)`
+}

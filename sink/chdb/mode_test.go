@@ -1,0 +1,29 @@
+package chdb
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestApplyLiveTraceMode(t *testing.T) {
+	tests := []struct {
+		mode, dbPath string
+		memory       bool
+		path         string
+		log          string
+	}{
+		{"memory", "./trace_data/live_trace.db", true, "/keep", "temporary directory"},
+		{" Memory ", "", true, "/keep", "temporary directory"},
+		{"sqlite", "./trace_data/live_trace.db", false, "trace_data/live_trace.chdb", "on disk at ./trace_data/live_trace.chdb"},
+		{"sqlite", "/var/lib/lt", false, "/var/lib/lt.chdb", "on disk at /var/lib/lt.chdb"},
+		{"sqlite", "", false, DefaultPath, "on disk at " + DefaultPath},
+		{"postgres", "x.db", false, "x.chdb", `"postgres"`},
+	}
+	for _, tt := range tests {
+		o := Options{Path: "/keep", Memory: !tt.memory}
+		log := o.ApplyLiveTraceMode(tt.mode, tt.dbPath)
+		if o.Memory != tt.memory || !strings.HasSuffix(o.Path, tt.path) || !strings.Contains(log, tt.log) {
+			t.Errorf("%q %q: memory %v path %q log %q", tt.mode, tt.dbPath, o.Memory, o.Path, log)
+		}
+	}
+}

@@ -1,0 +1,313 @@
+package chdb
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// WorkerCommand is the hidden perimeter subcommand that runs the worker:
+//
+//	perimeter __chdb-worker -- --path DIR --lib FILE [--max-memory BYTES] [--query-timeout D]
+//
+// Requests arrive on file descriptor 3 and answers leave on 4 (see
+// frame.go); stdout and stderr carry only logs, so nothing the C++ engine
+// prints can corrupt the protocol.
+const WorkerCommand = "__chdb-worker"
+
+// Worker file descriptors, as the parent passes them in ExtraFiles.
+const (
+	workerInFD  = 3
+	workerOutFD = 4
+)
+
+// WorkerConfig is what the parent tells a worker.
+type WorkerConfig struct {
+	Path         string        // data directory (chDB --path)
+	Lib          string        // libchdb.so
+	MaxMemory    int64         // the engine's memory ceiling (max_server_memory_usage) in bytes; a statement gets half; 0 = chDB's defaults
+	QueryTimeout time.Duration // max_execution_time of reads; 0 = none
+}
+
+func (c WorkerConfig) args() []string {
+	a := []string{"--path", c.Path, "--lib", c.Lib}
+	if c.MaxMemory > 0 {
+		a = append(a, "--max-memory", strconv.FormatInt(c.MaxMemory, 10))
+	}
+	if c.QueryTimeout > 0 {
+		a = append(a, "--query-timeout", c.QueryTimeout.String())
+	}
+	return a
+}
+
+func parseWorkerArgs(args []string) (WorkerConfig, error) {
+	var c WorkerConfig
+	fs := flag.NewFlagSet(WorkerCommand, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&c.Path, "path", "", "data directory")
+	fs.StringVar(&c.Lib, "lib", "", "libchdb.so")
+	fs.Int64Var(&c.MaxMemory, "max-memory", 0, "max_memory_usage in bytes")
+	fs.DurationVar(&c.QueryTimeout, "query-timeout", 0, "max_execution_time of reads")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if c.Path == "" || c.Lib == "" {
+		return c, errors.New("--path and --lib are required")
+	}
+	return c, nil
+}
+
+// engine is what the worker serves: chDB, or a fake in tests. Exec and
+// Query are called from one goroutine each, never concurrently with
+// themselves.
+type engine interface {
+	// Version is the greeting: a display version, a newline and the bare
+	// ClickHouse version ("chDB 26.7.3 (ClickHouse 26.7.2.1)\n26.7.2.1").
+	Version() string
+	Exec(q []byte) (rowsWritten uint64, err error)
+	Query(q []byte, use func(out []byte)) error
+	Close()
+}
+
+// WorkerMain is the worker process: it loads libchdb, opens the engine and
+// serves the parent until the parent closes its end or sends SIGTERM. It
+// returns the process exit code. Only the __chdb-worker subcommand calls
+// it.
+func WorkerMain(args []string) int {
+	var st syscall.Stat_t
+	if syscall.Fstat(workerInFD, &st) != nil || syscall.Fstat(workerOutFD, &st) != nil {
+		fmt.Fprintln(os.Stderr, "chdb-worker: started by perimeter only (it needs descriptors 3 and 4)")
+		return 2
+	}
+	in, out := os.NewFile(workerInFD, "requests"), os.NewFile(workerOutFD, "responses")
+	cfg, err := parseWorkerArgs(args)
+	if err != nil {
+		return refuse(out, fmt.Errorf("chdb-worker: %w", err))
+	}
+	e, err := openChdb(cfg)
+	if err != nil {
+		return refuse(out, err)
+	}
+	return runWorker(e, in, out)
+}
+
+// runWorker serves e on in/out with the worker's signal policy: SIGTERM
+// lets the statements running finish, closes the engine and exits 0;
+// SIGINT is ignored, because the parent, not the terminal, decides when the
+// engine stops (it drains its queue into the worker first).
+func runWorker(e engine, in io.Reader, out io.Writer) int {
+	signal.Ignore(syscall.SIGINT)
+	w := &workerServer{e: e}
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM)
+	go func() {
+		<-term
+		fmt.Fprintln(os.Stderr, "chdb-worker: SIGTERM: closing the engine")
+		w.closeEngine()
+		os.Exit(0)
+	}()
+	return w.serve(in, out)
+}
+
+// refuse tells the parent why the worker cannot start.
+func refuse(out io.Writer, err error) int {
+	fmt.Fprintln(os.Stderr, err)
+	_ = writeFrame(bufio.NewWriter(out), opError, 0, []byte(err.Error()))
+	return 1
+}
+
+// workerServer runs requests on two lanes, writes on one and reads on the
+// other, each in order.
+type workerServer struct {
+	e       engine
+	running [2]sync.Mutex // held while a statement runs on the lane
+	closed  sync.Once
+}
+
+func (w *workerServer) closeEngine() {
+	w.closed.Do(func() {
+		w.running[0].Lock()
+		w.running[1].Lock()
+		w.e.Close()
+	})
+}
+
+// serve answers requests from in on out until in ends (the parent is done:
+// 0) or the stream is corrupt (3), then closes the engine.
+func (w *workerServer) serve(in io.Reader, out io.Writer) int {
+	bw := bufio.NewWriterSize(out, 64<<10)
+	var wmu sync.Mutex
+	reply := func(op byte, id uint32, p []byte) {
+		wmu.Lock()
+		defer wmu.Unlock()
+		if err := writeFrame(bw, op, id, p); err != nil {
+			// The parent is gone; its end of the request pipe closes too,
+			// which ends serve.
+			fmt.Fprintln(os.Stderr, "chdb-worker: write to parent:", err)
+		}
+	}
+	reply(opHello, 0, []byte(w.e.Version()))
+
+	lanes := [2]chan frame{make(chan frame, 256), make(chan frame, 256)}
+	var wg sync.WaitGroup
+	for lane := range lanes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range lanes[lane] {
+				w.running[lane].Lock()
+				w.run(f, reply)
+				w.running[lane].Unlock()
+			}
+		}()
+	}
+	br := bufio.NewReaderSize(in, 1<<20)
+	code := 0
+	for code == 0 {
+		f, err := readFrame(br)
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				fmt.Fprintln(os.Stderr, "chdb-worker: read request:", err)
+				code = 3
+			}
+			break
+		}
+		switch f.op {
+		case opExec:
+			lanes[0] <- f
+		case opQuery:
+			lanes[1] <- f
+		default:
+			fmt.Fprintf(os.Stderr, "chdb-worker: unknown request op %q\n", f.op)
+			code = 3
+		}
+	}
+	close(lanes[0])
+	close(lanes[1])
+	wg.Wait()
+	w.closeEngine()
+	return code
+}
+
+func (w *workerServer) run(f frame, reply func(op byte, id uint32, p []byte)) {
+	if f.op == opExec {
+		n, err := w.e.Exec(f.payload)
+		if err != nil {
+			reply(opError, f.id, []byte(err.Error()))
+			return
+		}
+		reply(opDone, f.id, binary.BigEndian.AppendUint64(nil, n))
+		return
+	}
+	answered := false
+	err := w.e.Query(f.payload, func(out []byte) {
+		answered = true
+		reply(opRows, f.id, out)
+	})
+	switch {
+	case err != nil:
+		reply(opError, f.id, []byte(err.Error()))
+	case !answered:
+		reply(opRows, f.id, nil)
+	}
+}
+
+// chdbEngine is the real engine: one chDB connection for writes and one
+// for reads, so that a slow dashboard query never holds up ingestion.
+type chdbEngine struct {
+	lib         *lib
+	write, read *conn
+	version     string
+}
+
+func openChdb(cfg WorkerConfig) (*chdbEngine, error) {
+	before := snapshotSignals()
+	l, err := loadLib(cfg.Lib)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.Path, 0o750); err != nil {
+		return nil, fmt.Errorf("embedded ClickHouse data directory: %w", err)
+	}
+	common := []string{"clickhouse", "--path=" + cfg.Path, "--session_timezone=UTC"}
+	if cfg.MaxMemory > 0 {
+		common = append(common, "--max_memory_usage="+strconv.FormatInt(cfg.MaxMemory/2, 10))
+	}
+	first := common
+	if cfg.MaxMemory > 0 {
+		// The engine's own ceiling over all statements: it refuses work
+		// before the parent's watchdog has to kill it.
+		first = append(common[:len(common):len(common)], "--max_server_memory_usage="+strconv.FormatInt(cfg.MaxMemory, 10))
+	}
+	w, err := l.connectArgs(first)
+	if err != nil {
+		return nil, fmt.Errorf("open embedded ClickHouse at %s: %w", cfg.Path, err)
+	}
+	readArgs := append(common[:len(common):len(common)], "--readonly=2")
+	if cfg.QueryTimeout > 0 {
+		readArgs = append(readArgs, "--max_execution_time="+strconv.FormatFloat(cfg.QueryTimeout.Seconds(), 'f', -1, 64))
+	}
+	r, err := l.connectArgs(readArgs)
+	if err != nil {
+		w.close()
+		return nil, fmt.Errorf("open embedded ClickHouse at %s (read connection): %w", cfg.Path, err)
+	}
+	if fix := guardSignals(before); len(fix.Restored)+len(fix.OnStack) > 0 {
+		fmt.Fprintf(os.Stderr, "chdb-worker: signal handlers: restored Go's for %v, added SA_ONSTACK to chDB's for %v\n", fix.Restored, fix.OnStack)
+	}
+	ch := ""
+	if err := r.query([]byte("SELECT version()"), "TabSeparated", func(out []byte, _ uint64) { ch = trimNL(out) }); err != nil {
+		r.close()
+		w.close()
+		return nil, fmt.Errorf("embedded ClickHouse at %s does not answer: %w", cfg.Path, err)
+	}
+	return &chdbEngine{lib: l, write: w, read: r, version: "chDB " + l.version() + " (ClickHouse " + ch + ")\n" + ch}, nil
+}
+
+func trimNL(b []byte) string {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	return string(b)
+}
+
+func (e *chdbEngine) Version() string { return e.version }
+
+func (e *chdbEngine) Exec(q []byte) (uint64, error) {
+	var n uint64
+	err := e.write.query(q, "TabSeparated", func(_ []byte, w uint64) { n = w })
+	if err != nil {
+		if rerr := e.write.afterError(); rerr != nil {
+			// Without a connection the worker is useless: let the parent
+			// restart it.
+			fmt.Fprintln(os.Stderr, "chdb-worker: write connection lost:", rerr)
+			os.Exit(4)
+		}
+	}
+	return n, err
+}
+
+func (e *chdbEngine) Query(q []byte, use func([]byte)) error {
+	err := e.read.query(q, resultFormat, func(out []byte, _ uint64) { use(out) })
+	if err != nil {
+		if rerr := e.read.afterError(); rerr != nil {
+			fmt.Fprintln(os.Stderr, "chdb-worker: read connection lost:", rerr)
+			os.Exit(4)
+		}
+	}
+	return err
+}
+
+func (e *chdbEngine) Close() {
+	e.read.close()
+	e.write.close()
+}
