@@ -58,7 +58,6 @@ func rawView(b []byte) *string {
 	return &v
 }
 
-
 type messageSummary struct {
 	Role    *string `json:"role,omitempty"`
 	Type    *string `json:"type,omitempty"`
