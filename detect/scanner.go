@@ -24,6 +24,10 @@ type Options struct {
 	MaxBytes int
 	// Decode bounds the decoding of hidden base64/hex/URL-encoded layers.
 	Decode DecodeLimits
+	// MaxFindings bounds the findings of one Scan; 0 means 256. Further
+	// findings are dropped (a text full of addresses is one problem, not
+	// thousands), which also keeps deduplication linear.
+	MaxFindings int
 	// Limits are the thresholds of the usage checks (LLM06 storms, LLM10).
 	Limits Limits
 	// LeakMinWords is the verbatim overlap, in words, between a response
@@ -57,6 +61,9 @@ type Limits struct {
 func (o *Options) fill() {
 	if o.MinConfidence == 0 {
 		o.MinConfidence = 0.5
+	}
+	if o.MaxFindings <= 0 {
+		o.MaxFindings = 256
 	}
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = 1 << 20
@@ -265,7 +272,7 @@ func (c *scanCtx) text(t string) {
 // emit records a finding for the span [start, end) of c.t.
 func (c *scanCtx) emit(cat Category, rule string, sev Severity, conf float32, start, end int, evidence string) {
 	o := &c.s.opts
-	if !o.Categories.Has(cat) || conf < o.MinConfidence {
+	if !o.Categories.Has(cat) || conf < o.MinConfidence || len(c.out)-c.base >= o.MaxFindings {
 		return
 	}
 	owasp := ""
