@@ -27,7 +27,7 @@ const (
 // a stream costs no allocation. A StreamParser is not safe for concurrent
 // use; pool them with AcquireStreamParser and ReleaseStreamParser.
 type StreamParser struct {
-	// MaxText caps the answer text kept, and each tool call's arguments
+	// MaxText caps the answer text kept, the refusal, and each tool call's arguments
 	// (DefaultMaxText when 0). Pieces beyond it are dropped whole and
 	// Truncated reports it.
 	MaxText int
@@ -39,14 +39,16 @@ type StreamParser struct {
 	events   int
 	bad      int
 
-	text    []byte
-	textEsc bool
-	meta    []byte
-	calls   []streamCall
-	usage   Usage
+	text       []byte
+	textEsc    bool
+	refusal    []byte
+	refusalEsc bool
+	meta       []byte
+	calls      []streamCall
+	usage      Usage
 
-	id, model, fingerprint, finish, finishRaw, status, stopSeq, refusal span
-	errType, errCode, errMsg, errParam, errRaw                          span
+	id, model, fingerprint, finish, finishRaw, status, stopSeq span
+	errType, errCode, errMsg, errParam, errRaw                 span
 
 	data []byte // joined multi-line data
 	d    dec
@@ -93,6 +95,7 @@ func (p *StreamParser) Reset(kind Kind) {
 		MaxText: p.MaxText,
 		kind:    kind,
 		text:    p.text[:0],
+		refusal: p.refusal[:0],
 		meta:    p.meta[:0],
 		calls:   calls,
 		data:    p.data[:0],
@@ -119,6 +122,23 @@ func (p *StreamParser) maxText() int {
 		return p.MaxText
 	}
 	return DefaultMaxText
+}
+
+// appendRefusal adds a refusal piece; replace starts over (a .done event
+// carrying the whole refusal).
+func (p *StreamParser) appendRefusal(s Str, replace bool) {
+	if replace {
+		p.refusal, p.refusalEsc = p.refusal[:0], false
+	}
+	if len(s.Raw) == 0 {
+		return
+	}
+	if len(p.refusal)+len(s.Raw) > p.maxText() {
+		p.trunc = true
+		return
+	}
+	p.refusal = append(p.refusal, s.Raw...)
+	p.refusalEsc = p.refusalEsc || s.Escaped
 }
 
 func (p *StreamParser) appendText(s Str) {
@@ -233,7 +253,10 @@ func (p *StreamParser) Result() *Response {
 	r.ID, r.Model = p.str(p.id), p.str(p.model)
 	r.SystemFingerprint = p.str(p.fingerprint)
 	r.FinishReason, r.FinishReasonRaw = p.str(p.finish), p.str(p.finishRaw).Raw
-	r.Status, r.StopSequence, r.Refusal = p.str(p.status), p.str(p.stopSeq), p.str(p.refusal)
+	r.Status, r.StopSequence = p.str(p.status), p.str(p.stopSeq)
+	if len(p.refusal) > 0 {
+		r.Refusal = Str{Raw: p.refusal[:len(p.refusal):len(p.refusal)], Escaped: p.refusalEsc}
+	}
 	if len(p.text) > 0 {
 		r.Text = Str{Raw: p.text[:len(p.text):len(p.text)], Escaped: p.textEsc}
 	}

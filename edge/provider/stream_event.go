@@ -349,9 +349,7 @@ func (p *StreamParser) commitChat() {
 		p.keep(&p.finish, f.finish)
 		p.keepRaw(&p.finishRaw, f.finishRaw)
 	}
-	if f.refusal.Present() && !p.refusal.set {
-		p.keep(&p.refusal, f.refusal)
-	}
+	p.appendRefusal(f.refusal, false)
 	for i := range f.ops {
 		op := &f.ops[i]
 		if c := p.call(op.key, true); c != nil {
@@ -580,9 +578,11 @@ func (p *StreamParser) commitResponses() {
 				}
 			}
 		}
+	case t.Equal("response.refusal.delta"):
+		p.appendRefusal(f.text, false)
 	case t.Equal("response.refusal.done"):
 		if f.refusal.Present() {
-			p.keep(&p.refusal, f.refusal)
+			p.appendRefusal(f.refusal, true)
 		}
 	case t.Equal("response.created"), t.Equal("response.in_progress"):
 		p.keepFirst(&p.id, f.id)
