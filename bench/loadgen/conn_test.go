@@ -253,15 +253,20 @@ func TestHoldStreams(t *testing.T) {
 func TestPacerIsPrecise(t *testing.T) {
 	p := newPacer()
 	defer p.close()
-	var lateness Histogram
-	for range 50 {
-		start := time.Now()
-		p.sleep(context.Background(), 200*time.Microsecond)
-		lateness.Record(time.Since(start) - 200*time.Microsecond)
+	// Runtime timers on an idle process are late by up to 1 ms; the pacer
+	// should mostly not be. Other work on the machine can delay any one
+	// attempt, so one good attempt out of three passes.
+	var p50 time.Duration
+	for range 3 {
+		var lateness Histogram
+		for range 50 {
+			start := time.Now()
+			p.sleep(context.Background(), 200*time.Microsecond)
+			lateness.Record(time.Since(start) - 200*time.Microsecond)
+		}
+		if p50 = lateness.Quantile(0.5); p50 <= 400*time.Microsecond {
+			return
+		}
 	}
-	// Runtime timers on an idle process are late by up to 1 ms; the
-	// pacer should mostly not be (generous bound for a busy machine).
-	if p50 := lateness.Quantile(0.5); p50 > 400*time.Microsecond {
-		t.Errorf("pacer sleeps late by %v at p50", p50)
-	}
+	t.Errorf("pacer sleeps late by %v at p50", p50)
 }

@@ -13,7 +13,7 @@ func Combine(rounds []Result) Result {
 		return Result{}
 	}
 	out := Result{Target: rounds[0].Target}
-	var rps, cpu, up []float64
+	var rps, cpu, up, foreign []float64
 	var lat, ttfb, gap, lag []*Percentiles
 	for _, r := range rounds {
 		out.OK += r.OK
@@ -23,6 +23,8 @@ func Combine(rounds []Result) Result {
 		out.Seconds += r.Seconds
 		out.CPUSeconds += r.CPUSeconds
 		rps = append(rps, r.RPS)
+		foreign = append(foreign, r.ForeignCPU)
+		out.ForeignCPUMax = max(out.ForeignCPUMax, r.ForeignCPU)
 		out.RoundRPS = append(out.RoundRPS, r.RPS)
 		if r.Latency != nil {
 			out.RoundP50Us = append(out.RoundP50Us, r.Latency.P50)
@@ -54,6 +56,7 @@ func Combine(rounds []Result) Result {
 		}
 	}
 	out.RPS = median(rps)
+	out.ForeignCPU = median(foreign)
 	out.Latency, out.TTFB, out.Gap, out.SendLag = medianP(lat), medianP(ttfb), medianP(gap), medianP(lag)
 	if len(cpu) == len(rounds) {
 		out.CPUPer1k = ptr(median(cpu))

@@ -184,6 +184,11 @@ func loadTable(b *strings.Builder, r *Report, s *Scenario) {
 		w(" %s | %s | %s | %s | %s |\n", cpu, optRatio(res.CPUVsNginx), rss, errs, eventsCell(r, &res))
 	}
 	w("\n")
+	noisiest := 0.0
+	for _, res := range s.Results {
+		noisiest = max(noisiest, res.ForeignCPUMax, res.ForeignCPU)
+	}
+	w("Other processes on the machine kept at most %s CPU busy during one of these runs.\n\n", fmtFloat(noisiest, 2))
 	if s.Kind == KindRate {
 		var worst *Percentiles
 		for _, res := range s.Results {

@@ -73,6 +73,12 @@ type Result struct {
 	// were due (open loop): its own share of the latency.
 	SendLag *Percentiles `json:"load_generator_lag_us,omitempty"`
 
+	// ForeignCPU is how many CPUs other processes on the machine kept
+	// busy, on average, during the measured window (the noise); for
+	// combined rounds the median, ForeignCPUMax the worst round.
+	ForeignCPU    float64 `json:"other_processes_cpus"`
+	ForeignCPUMax float64 `json:"other_processes_cpus_max,omitempty"`
+
 	CPUSeconds       float64  `json:"proxy_cpu_s,omitempty"`
 	CPUPer1k         *float64 `json:"proxy_cpu_s_per_1k,omitempty"`
 	UpstreamCPUPer1k *float64 `json:"upstream_cpu_s_per_1k,omitempty"`

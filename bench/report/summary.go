@@ -12,6 +12,11 @@ func Summary(r *Report) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Perimeter benchmark (%s, %s) — %s\n", r.Mode, dur(r.ElapsedS), machineLine(r))
 	fmt.Fprintf(&b, "pinning: %s\n", r.Pinning.Note)
+	for _, n := range r.Notes {
+		if strings.Contains(n, "repeated") || strings.Contains(n, "interrupted") || strings.Contains(n, "failed") {
+			fmt.Fprintf(&b, "note: %s\n", n)
+		}
+	}
 	for _, t := range r.Targets {
 		if t.Skipped != "" {
 			fmt.Fprintf(&b, "skipped %s: %s\n", t.Name, t.Skipped)

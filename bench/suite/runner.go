@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/cylestio/perimeter/bench/loadgen"
@@ -12,10 +13,19 @@ import (
 	"github.com/cylestio/perimeter/bench/target"
 )
 
+// Fleet is what the runner measures: the targets, the mock upstream behind
+// them, and a way to start them all afresh (target.Fleet).
+type Fleet interface {
+	Targets() []*target.Running
+	Upstream() sysinfo.Group // the mock's processes, for its CPU and memory
+	Restart(ctx context.Context) error
+}
+
 // Runner drives targets through scenarios.
 type Runner struct {
-	Targets  []*target.Running
-	Mock     sysinfo.Group // the upstream's processes, for its CPU and memory
+	Fleet    Fleet
+	Targets  []*target.Running // set by Run from Fleet
+	Mock     sysinfo.Group     // set by Run from Fleet
 	Rounds   int
 	Warmup   time.Duration
 	Duration time.Duration
@@ -24,17 +34,26 @@ type Runner struct {
 	// scenario before memory is read (default 1s); StreamRest the pause
 	// after a target's streams are closed (default 3s).
 	StreamSettle, StreamRest time.Duration
-	Progress                 io.Writer
-	Report                   *report.Report
-	startedAt                time.Time
-	done                     int
-	total                    int
+	// MaxForeignCPU: a load run during which other processes on the
+	// machine used more than this many CPUs on average is repeated, at
+	// most RetryBudget times in all (defaults 0.3 and a fifth of the runs).
+	MaxForeignCPU float64
+	RetryBudget   int
+	retries       int
+	Progress      io.Writer
+	Report        *report.Report
+	startedAt     time.Time
+	done          int
+	total         int
 }
 
 // Run executes every scenario and appends the results to r.Report. Open
-// streams scenarios run first, while the proxies are fresh, so their idle
-// memory is a clean baseline; the report keeps the order given.
+// streams scenarios run first, while the processes are fresh, so the idle
+// memory is a clean baseline; then every process is restarted, so that
+// memory the streams left behind (Go keeps its heap) weighs on neither the
+// peak RSS nor the speed of what follows. The report keeps the order given.
 func (rn *Runner) Run(ctx context.Context, scenarios []Scenario) {
+	rn.Targets, rn.Mock = rn.Fleet.Targets(), rn.Fleet.Upstream()
 	if rn.Pause <= 0 {
 		rn.Pause = 200 * time.Millisecond
 	}
@@ -46,13 +65,26 @@ func (rn *Runner) Run(ctx context.Context, scenarios []Scenario) {
 	}
 	rn.startedAt = time.Now()
 	rn.total = 0
+	loadRuns := 0
 	for _, s := range scenarios {
 		if s.Kind == report.KindStreams {
 			rn.total += len(rn.Targets)
 		} else {
 			rn.total += len(rn.Targets) * rn.Rounds
+			loadRuns += len(rn.Targets) * rn.Rounds
 		}
 	}
+	if rn.MaxForeignCPU <= 0 {
+		rn.MaxForeignCPU = 0.3
+	}
+	if rn.RetryBudget == 0 {
+		rn.RetryBudget = max(loadRuns/5, 1)
+	}
+	defer func() {
+		if rn.retries > 0 {
+			rn.Report.Notes = append(rn.Report.Notes, fmt.Sprintf("%d run(s) were repeated because other processes used more than %.2f CPU during them (budget %d).", rn.retries, rn.MaxForeignCPU, rn.RetryBudget))
+		}
+	}()
 	results := make([]report.Scenario, len(scenarios))
 	order := make([]int, 0, len(scenarios))
 	for i, s := range scenarios {
@@ -65,13 +97,25 @@ func (rn *Runner) Run(ctx context.Context, scenarios []Scenario) {
 			order = append(order, i)
 		}
 	}
+	heldStreams := false
 	for _, i := range order {
 		s := &scenarios[i]
 		results[i] = rn.describe(s)
 		if ctx.Err() != nil {
 			continue
 		}
+		if heldStreams && s.Kind != report.KindStreams {
+			heldStreams = false
+			rn.progress("restarting the mock and the proxies after the open-streams scenario")
+			if err := rn.Fleet.Restart(ctx); err != nil {
+				rn.Report.Notes = append(rn.Report.Notes, "restart after the open-streams scenario failed: "+err.Error())
+				rn.progress("restart failed: %v", err)
+				return
+			}
+			rn.Mock = rn.Fleet.Upstream()
+		}
 		if s.Kind == report.KindStreams {
+			heldStreams = true
 			results[i].Results = rn.runStreams(ctx, s)
 		} else {
 			results[i].Results = rn.runLoad(ctx, s)
@@ -109,14 +153,21 @@ func (rn *Runner) runLoad(ctx context.Context, s *Scenario) []report.Result {
 				break
 			}
 			res := rn.loadOnce(ctx, s, t)
+			for res.ForeignCPU > rn.MaxForeignCPU && rn.retries < rn.RetryBudget && ctx.Err() == nil {
+				rn.retries++
+				rn.progress("%-13s %-10s round %d/%d  other processes used %.2f CPU: repeating (%d/%d)",
+					s.Name, t.Spec.Name, round+1, rn.Rounds, res.ForeignCPU, rn.retries, rn.RetryBudget)
+				sleep(ctx, time.Second)
+				res = rn.loadOnce(ctx, s, t)
+			}
 			rounds[ti] = append(rounds[ti], res)
 			rn.done++
 			p50, p99 := 0.0, 0.0
 			if res.Latency != nil {
 				p50, p99 = res.Latency.P50, res.Latency.P99
 			}
-			rn.progress("%-13s %-10s round %d/%d %8.0f req/s  p50 %8.0f µs  p99 %8.0f µs  errors %d",
-				s.Name, t.Spec.Name, round+1, rn.Rounds, res.RPS, p50, p99, res.Errors+res.Unsent)
+			rn.progress("%-13s %-10s round %d/%d %8.0f req/s  p50 %8.0f µs  p99 %8.0f µs  errors %d  other CPU %.2f",
+				s.Name, t.Spec.Name, round+1, rn.Rounds, res.RPS, p50, p99, res.Errors+res.Unsent, res.ForeignCPU)
 			sleep(ctx, rn.Pause)
 		}
 	}
@@ -156,11 +207,14 @@ func (rn *Runner) loadOnce(ctx context.Context, s *Scenario, t *target.Running) 
 
 	var before, mockBefore sysinfo.Snapshot
 	var beforeErr error
+	var busy0, self0 time.Duration
 	snapped := make(chan struct{})
 	onMeasure := func() {
 		// Off the pacing goroutine: reading /proc must not delay requests.
 		go func() {
 			defer close(snapped)
+			busy0, _ = sysinfo.BusyCPU()
+			self0, _ = sysinfo.CPUTime(os.Getpid())
 			if isProxy {
 				before, beforeErr = group.Read()
 			}
@@ -187,16 +241,27 @@ func (rn *Runner) loadOnce(ctx context.Context, s *Scenario, t *target.Running) 
 		res.Gap = report.FromHistogram(&st.Gaps)
 	}
 	k := float64(res.OK) / 1000
+	busy1, _ := sysinfo.BusyCPU()
+	self1, _ := sysinfo.CPUTime(os.Getpid())
+	ours := self1 - self0
 	if isProxy {
 		if after, err := group.Read(); err == nil && beforeErr == nil && k > 0 {
+			ours += after.CPU - before.CPU
 			cpu := (after.CPU - before.CPU).Seconds()
 			res.CPUSeconds = cpu
 			res.CPUPer1k = ptr(cpu / k)
 			res.PeakRSSMiB = ptr(float64(after.Mem.Peak) / 1024)
 		}
 	}
-	if mockAfter, err := rn.Mock.Read(); err == nil && k > 0 {
-		res.UpstreamCPUPer1k = ptr((mockAfter.CPU - mockBefore.CPU).Seconds() / k)
+	if mockAfter, err := rn.Mock.Read(); err == nil {
+		ours += mockAfter.CPU - mockBefore.CPU
+		if k > 0 {
+			res.UpstreamCPUPer1k = ptr((mockAfter.CPU - mockBefore.CPU).Seconds() / k)
+		}
+	}
+	if busy0 > 0 && res.Seconds > 0 {
+		// Everything the machine did that was not this benchmark.
+		res.ForeignCPU = max((busy1-busy0-ours).Seconds(), 0) / res.Seconds
 	}
 	if evOK {
 		if ev1, dr1, ok := settledCounters(ctx, t); ok {

@@ -105,8 +105,9 @@ func TestRunnerEndToEnd(t *testing.T) {
 	defer m.Close()
 	direct := &target.Running{Spec: target.BuiltinSpecs()[0], Addr: ln.Addr().String()}
 	rep := &report.Report{Targets: []report.Target{{Name: "direct", Kind: "direct"}}}
+	fl := &fakeFleet{targets: []*target.Running{direct}}
 	rn := &Runner{
-		Targets: []*target.Running{direct}, Mock: sysinfo.Group{Root: os.Getpid()},
+		Fleet:  fl,
 		Rounds: 2, Warmup: 20 * time.Millisecond, Duration: 100 * time.Millisecond,
 		Pause: time.Millisecond, StreamSettle: time.Millisecond, StreamRest: time.Millisecond, Report: rep,
 	}
@@ -115,6 +116,9 @@ func TestRunnerEndToEnd(t *testing.T) {
 		{Name: "max", Kind: report.KindMax, Conns: 2, Stream: true, Chunks: 3},
 		{Name: "streams", Kind: report.KindStreams, Stream: true, Chunks: 100, ChunkDelay: 50 * time.Millisecond, Steps: []int{2, 4}},
 	})
+	if fl.restarts != 1 {
+		t.Errorf("%d restarts, want 1 (after the open-streams scenario)", fl.restarts)
+	}
 	if len(rep.Scenarios) != 3 || rep.Scenarios[0].Name != "rate" || rep.Scenarios[2].Name != "streams" {
 		t.Fatalf("scenarios %+v", rep.Scenarios)
 	}
@@ -134,3 +138,14 @@ func TestRunnerEndToEnd(t *testing.T) {
 		t.Errorf("streams result %+v (%+v)", st, st.Memory)
 	}
 }
+
+type fakeFleet struct {
+	targets  []*target.Running
+	restarts int
+}
+
+func (f *fakeFleet) Targets() []*target.Running { return f.targets }
+
+func (f *fakeFleet) Upstream() sysinfo.Group { return sysinfo.Group{Root: os.Getpid()} }
+
+func (f *fakeFleet) Restart(context.Context) error { f.restarts++; return nil }

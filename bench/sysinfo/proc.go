@@ -205,3 +205,31 @@ func (g Group) ResetPeak() error {
 	}
 	return first
 }
+
+// BusyCPU is the CPU time the whole machine has spent on anything but
+// idling and waiting for I/O since boot (the cpu line of /proc/stat: user,
+// nice, system, irq, softirq, steal), summed over CPUs.
+func BusyCPU() (time.Duration, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, err
+	}
+	return parseProcStat(b)
+}
+
+func parseProcStat(b []byte) (time.Duration, error) {
+	line, _, _ := bytes.Cut(b, []byte{'\n'})
+	f := bytes.Fields(line)
+	if len(f) < 9 || string(f[0]) != "cpu" {
+		return 0, fmt.Errorf("/proc/stat: unexpected first line %q", line)
+	}
+	var busy uint64
+	for _, i := range []int{1, 2, 3, 6, 7, 8} { // user nice system irq softirq steal
+		v, err := strconv.ParseUint(string(f[i]), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/stat: %w", err)
+		}
+		busy += v
+	}
+	return time.Duration(busy) * clockTick, nil
+}

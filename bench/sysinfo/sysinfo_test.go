@@ -118,3 +118,17 @@ func TestParseCPUInfo(t *testing.T) {
 		t.Errorf("got %d %q", n, model)
 	}
 }
+
+func TestParseProcStat(t *testing.T) {
+	b := []byte("cpu  100 5 50 9999 7 3 2 1 0 0\ncpu0 50 2 25 5000 3 1 1 0 0 0\n")
+	got, err := parseProcStat(b)
+	if err != nil || got != 161*clockTick {
+		t.Errorf("got %v, %v; want 1.61s", got, err)
+	}
+	if _, err := parseProcStat([]byte("intr 1 2 3\n")); err == nil {
+		t.Error("bad /proc/stat accepted")
+	}
+	if live, err := BusyCPU(); err != nil || live <= 0 {
+		t.Errorf("BusyCPU() = %v, %v", live, err)
+	}
+}

@@ -205,43 +205,27 @@ func run(o options, pin sysinfo.Pinning) error {
 		}
 	}
 
-	mock, upstream, err := target.StartMock(ctx, env)
-	if err != nil {
-		return fmt.Errorf("mock upstream: %w", err)
+	fleet := &target.Fleet{Env: env, Specs: specs, Logf: say}
+	defer fleet.Stop()
+	if err := fleet.Start(ctx); err != nil {
+		return err
 	}
-	defer mock.Stop(5 * time.Second)
-	env.Upstream = upstream
-	say("mock upstream on %s (pid %d)", upstream, mock.PID())
-
-	var running []*target.Running
-	defer func() {
-		for _, r := range running {
-			r.Stop()
-		}
-	}()
 	for _, sp := range specs {
-		t := report.Target{Name: sp.Name, Kind: string(sp.Kind), Description: sp.Description}
-		r, err := sp.Start(ctx, env)
-		if err != nil {
-			t.Skipped = err.Error()
-			say("target %s skipped: %v", sp.Name, err)
-		} else {
-			t.Version = r.Version
-			running = append(running, r)
-			pid := "-"
-			if r.Proc != nil {
-				pid = fmt.Sprint(r.Proc.PID())
+		t := report.Target{Name: sp.Name, Kind: string(sp.Kind), Description: sp.Description, Skipped: fleet.Skipped(sp.Name)}
+		for _, r := range fleet.Targets() {
+			if r.Spec.Name == sp.Name {
+				t.Version = r.Version
 			}
-			say("target %-10s on %s (pid %s, %s)", sp.Name, r.Addr, pid, r.Version)
 		}
 		rep.Targets = append(rep.Targets, t)
 	}
+	running := fleet.Targets()
 	if len(running) == 0 {
 		return errors.New("no target could be started")
 	}
 
 	rn := &suite.Runner{
-		Targets: running, Mock: sysinfo.Group{Root: mock.PID()}.Resolve(),
+		Fleet:  fleet,
 		Rounds: o.rounds, Warmup: o.warmup, Duration: o.duration, Progress: os.Stderr, Report: rep,
 	}
 	say("%d scenario(s) × %d target(s); %d round(s) of %s + %s warm-up each; about %s",
