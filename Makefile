@@ -9,7 +9,7 @@ BENCHTIME    ?= 1s
 CHDB_PKG     ?= @chdb/lib-linux-x64-gnu@26.7.3-stable.1
 CHDB_DIR     ?= third_party/chdb
 
-.PHONY: help build run mock test test-short vet bench-go fuzz clean chdb setup
+.PHONY: help build run mock test test-short vet bench-go bench bench-quick fuzz clean chdb setup
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -36,6 +36,14 @@ vet: ## gofmt check and go vet
 
 bench-go: ## Go micro-benchmarks of the hot paths with allocations (BENCHTIME=1s)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./stream/ ./edge/
+
+bench: ## side-by-side benchmark: direct vs Perimeter vs nginx; report, JSON and charts in bench/results/ (≤ 10 min; BENCHFLAGS)
+	$(GO) build -o bin/perimeter-bench ./bench/cmd/perimeter-bench
+	./bin/perimeter-bench $(BENCHFLAGS)
+
+bench-quick: ## the same benchmark, shorter: fewer scenarios, one round (≤ 2 min)
+	$(GO) build -o bin/perimeter-bench ./bench/cmd/perimeter-bench
+	./bin/perimeter-bench --quick $(BENCHFLAGS)
 
 fuzz: ## run each fuzz target briefly (FUZZTIME=20s)
 	@for spec in stream:FuzzEventEnd stream:FuzzCopy configs:FuzzParse bench/mockllm:FuzzParseRequest sink/chdb:FuzzReadFrame sink/chdb:FuzzParseResult; do \
