@@ -39,6 +39,8 @@ func TestAllocsRequest(t *testing.T) {
 				t.Fatal(err)
 			}
 			r.AppendSystemPrompt(make([]byte, 0, 4096)[:0])
+			r.ToolResultsFrom(len(r.Messages) / 2)
+			r.ToolCallsFrom(1)
 		}); n > 1 { // the make above
 			t.Errorf("%v request of %d bytes: %v allocations per Parse", b.kind, len(b.body), n-1)
 		}

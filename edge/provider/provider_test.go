@@ -462,3 +462,21 @@ func TestRequestReuse(t *testing.T) {
 		t.Errorf("reused request differs from a fresh one:\n%s\n%s", a, b)
 	}
 }
+
+func TestValidAndFrom(t *testing.T) {
+	for _, doc := range []string{`{"a":1}`, ` [1, "x"] `, `"s"`, `1e5`, `{"a":1,}`, ``, `nul`, `{} {}`, `"\x"`} {
+		if Valid([]byte(doc)) != json.Valid([]byte(doc)) {
+			t.Errorf("Valid(%q) = %v", doc, Valid([]byte(doc)))
+		}
+	}
+	body, _ := os.ReadFile("testdata/requests/openai_chat_tool_loop.json")
+	var r Request
+	if err := r.Parse(OpenAIChat, body); err != nil {
+		t.Fatal(err)
+	}
+	for from, want := range map[int][2]int{0: {3, 3}, 3: {3, 1}, 4: {2, 1}, 8: {1, 0}, 9: {0, 0}, 50: {0, 0}} {
+		if got := [2]int{len(r.ToolResultsFrom(from)), len(r.ToolCallsFrom(from))}; got != want {
+			t.Errorf("from %d: %d results, %d calls; want %v", from, got[0], got[1], want)
+		}
+	}
+}

@@ -1,6 +1,9 @@
 package provider
 
-import "sync"
+import (
+	"sort"
+	"sync"
+)
 
 // ContentKind says what a content value was in the body.
 type ContentKind uint8
@@ -259,4 +262,18 @@ func (s SystemSource) String() string {
 		return systemSourceNames[s]
 	}
 	return "unknown"
+}
+
+// ToolResultsFrom returns the tool results carried by Messages[i:] — the
+// results new in a request whose first i messages were seen before. The
+// slice aliases r.ToolResults.
+func (r *Request) ToolResultsFrom(i int) []ToolResult {
+	k := sort.Search(len(r.ToolResults), func(j int) bool { return r.ToolResults[j].Message >= i })
+	return r.ToolResults[k:]
+}
+
+// ToolCallsFrom returns the tool calls carried by Messages[i:].
+func (r *Request) ToolCallsFrom(i int) []ToolCall {
+	k := sort.Search(len(r.ToolCalls), func(j int) bool { return r.ToolCalls[j].Message >= i })
+	return r.ToolCalls[k:]
 }

@@ -500,3 +500,15 @@ func (d *dec) since(start int) []byte {
 	}
 	return d.b[start:d.i:d.i]
 }
+
+// Valid reports whether b is one JSON value (white space around it
+// allowed), with encoding/json.Valid's rules, without allocating: for
+// instance to tell whether a tool call's arguments parse, as the original
+// does before falling back to {"raw_arguments": …}.
+func Valid(b []byte) bool {
+	var d dec
+	d.reset(b)
+	d.skip()
+	d.end()
+	return d.err == nil
+}
