@@ -5,7 +5,8 @@ package provider
 // a *SyntaxError wrapping ErrInvalidJSON for anything that is not JSON; r's
 // fields are then meaningless. Parse never panics, whatever the bytes.
 //
-// For Kind None only the common members (model, stream, params) are read.
+// For Kind None the conversation (messages, input, system) is not read;
+// model, stream, tools and params are.
 func (r *Request) Parse(kind Kind, body []byte) error {
 	r.Reset()
 	r.Kind = kind

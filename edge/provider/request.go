@@ -143,8 +143,8 @@ type Request struct {
 	// IncludeUsage is stream_options.include_usage.
 	IncludeUsage bool
 
-	// MaxTokens is max_completion_tokens, max_tokens or max_output_tokens
-	// (the first present, in that order); HasMaxTokens says one was.
+	// MaxTokens is max_completion_tokens, else max_tokens, else
+	// max_output_tokens; HasMaxTokens says one was an integer.
 	MaxTokens    int64
 	HasMaxTokens bool
 
