@@ -54,12 +54,13 @@ func Summary(r *Report) string {
 	if hs := Headlines(r); len(hs) > 0 {
 		b.WriteString("\nHeadline (Perimeter vs direct and nginx, same run):\n")
 		for _, h := range hs {
-			fmt.Fprintf(&b, "  %s:", h.Label)
+			var parts []string
 			for _, t := range proxyTargets(r) {
 				if v, ok := h.Values[t.Name]; ok {
-					fmt.Fprintf(&b, " %s %s;", t.Name, v)
+					parts = append(parts, t.Name+" "+v)
 				}
 			}
+			fmt.Fprintf(&b, "  %s: %s", h.Label, strings.Join(parts, "; "))
 			if h.Ratio != "" {
 				fmt.Fprintf(&b, " → %s", h.Ratio)
 			}

@@ -178,7 +178,11 @@ func run(o options, pin sysinfo.Pinning) error {
 		}
 	}
 
-	runDir := filepath.Join(o.out, started.Format("20060102-150405")+"-"+mode)
+	out, err := filepath.Abs(o.out)
+	if err != nil {
+		return err
+	}
+	runDir := filepath.Join(out, started.Format("20060102-150405")+"-"+mode)
 	logDir := filepath.Join(runDir, "logs")
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
 		return err
@@ -242,7 +246,7 @@ func run(o options, pin sysinfo.Pinning) error {
 	if err != nil {
 		return err
 	}
-	latest := filepath.Join(o.out, "latest")
+	latest := filepath.Join(out, "latest")
 	os.Remove(latest)
 	if err := os.Symlink(filepath.Base(runDir), latest); err != nil {
 		say("cannot link %s: %v", latest, err)
