@@ -10,8 +10,8 @@ import (
 
 func TestKeccak256(t *testing.T) {
 	for in, want := range map[string]string{
-		"":    "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470",
-		"abc": "4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45",
+		"":                       "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470",
+		"abc":                    "4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45",
 		strings.Repeat("a", 200): "", // multi-block: only checks it runs
 	} {
 		h := keccak256([]byte(in))
