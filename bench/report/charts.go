@@ -87,7 +87,9 @@ func chartsFor(r *Report, s *Scenario) []Chart {
 // saturation and proxy CPU per 1,000 requests.
 func overviewCharts(r *Report) []Chart {
 	var out []Chart
-	tp := barChart{Title: "Throughput at saturation", YLabel: "requests per second", Format: fmtInt}
+	// Scenarios differ in scale (a stream is 24 events), so the bars are
+	// relative to direct in the same scenario and labelled with req/s.
+	tp := barChart{Title: "Throughput at saturation, relative to direct (labels: req/s)", YLabel: "× direct", Format: func(v float64) string { return fmtFloat(v, 2) + "×" }}
 	cpu := barChart{Title: "Proxy CPU seconds per 1,000 requests", YLabel: "CPU-s / 1k requests", Format: func(v float64) string { return fmtFloat(v, 3) }}
 	var tpScen, cpuScen []*Scenario
 	for i := range r.Scenarios {
@@ -104,12 +106,15 @@ func overviewCharts(r *Report) []Chart {
 	for _, t := range r.measured() {
 		sr := series{Name: t.Name, Color: r.color(t.Name)}
 		any := false
+		direct := first(r.TargetsOfKind("direct"))
 		for _, s := range tpScen {
-			v := math.NaN()
-			if res := s.Result(t.Name); res != nil && res.RPS > 0 {
-				v, any = res.RPS, true
+			v, label := math.NaN(), ""
+			res, d := s.Result(t.Name), s.Result(direct)
+			if res != nil && d != nil && res.RPS > 0 && d.RPS > 0 {
+				v, label, any = res.RPS/d.RPS, fmtInt(res.RPS), true
 			}
 			sr.Values = append(sr.Values, v)
+			sr.Labels = append(sr.Labels, label)
 		}
 		if any {
 			tp.Series = append(tp.Series, sr)

@@ -19,6 +19,7 @@ type series struct {
 	Name   string
 	Color  string
 	Values []float64 // one per group (bar) or per X (line); NaN = missing
+	Labels []string  // bar charts: text over each bar instead of Format(value)
 	X      []float64 // line charts only
 }
 
@@ -175,9 +176,13 @@ func (c barChart) svg() string {
 			v := s.Values[gi]
 			x := gx + float64(si)*barW
 			y := a.y(math.Max(v, a.lo))
+			label := c.Format(v)
+			if gi < len(s.Labels) && s.Labels[gi] != "" {
+				label = s.Labels[gi]
+			}
 			w.f(`<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s %s: %s</title></rect>`+"\n",
-				x+1, y, barW-2, math.Max(base-y, 0.5), s.Color, esc(s.Name), esc(g), esc(c.Format(v)))
-			w.f(`<text x="%.1f" y="%.1f" text-anchor="middle" font-size="10" fill="#222">%s</text>`+"\n", x+barW/2, y-4, esc(c.Format(v)))
+				x+1, y, barW-2, math.Max(base-y, 0.5), s.Color, esc(s.Name), esc(g), esc(label))
+			w.f(`<text x="%.1f" y="%.1f" text-anchor="middle" font-size="10" fill="#222">%s</text>`+"\n", x+barW/2, y-4, esc(label))
 		}
 		w.f(`<text x="%.1f" y="%d" text-anchor="middle">%s</text>`+"\n", float64(marginL)+(float64(gi)+0.5)*groupW, chartH-marginB+20, esc(g))
 	}

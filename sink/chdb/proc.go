@@ -86,13 +86,7 @@ func startProc(command []string, cfg WorkerConfig, log zerolog.Logger) (*proc, e
 	cmd := exec.Command(command[0], args...)
 	cmd.ExtraFiles = []*os.File{reqR, respW} // fds 3 and 4
 	cmd.Stdout, cmd.Stderr = logW, logW
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		// Not in the terminal's process group: Ctrl-C is for the parent,
-		// which drains its queue into the worker before stopping it.
-		Setpgid: true,
-		// And never outlive the parent.
-		Pdeathsig: syscall.SIGKILL,
-	}
+	cmd.SysProcAttr = workerProcAttr()
 	err = cmd.Start()
 	reqR.Close()
 	respW.Close()

@@ -13,6 +13,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -51,6 +52,7 @@ type options struct {
 	out       string
 	noInstall bool
 	repo      string
+	render    string
 }
 
 func main() {
@@ -66,8 +68,16 @@ func main() {
 	flag.StringVar(&o.out, "out", "bench/results", "directory for results (a timestamped folder per run, and latest)")
 	flag.BoolVar(&o.noInstall, "no-install", false, "do not apt-get install nginx when it is missing (skip it instead)")
 	flag.StringVar(&o.repo, "repo", ".", "repository root to build cmd/perimeter and bench/cmd/mockllm from")
+	flag.StringVar(&o.render, "render", "", "only re-render report.md and the charts of a results directory from its results.json")
 	flag.Parse()
 
+	if o.render != "" {
+		if err := rerender(o.render); err != nil {
+			fmt.Fprintln(os.Stderr, "perimeter-bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	pin := pinFirst(o.pin)
 	if err := run(o, pin); err != nil {
 		fmt.Fprintln(os.Stderr, "perimeter-bench:", err)
@@ -254,6 +264,24 @@ func run(o options, pin sysinfo.Pinning) error {
 	fmt.Println()
 	fmt.Print(report.Summary(rep))
 	fmt.Printf("\nReport: %s (also %s/); %d files, server logs in %s\n", filepath.Join(runDir, "report.md"), latest, len(paths), logDir)
+	return nil
+}
+
+// rerender rewrites a results directory's report and charts from its JSON.
+func rerender(dir string) error {
+	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		return err
+	}
+	var rep report.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return fmt.Errorf("%s/results.json: %w", dir, err)
+	}
+	report.Derive(&rep)
+	if _, err := report.Write(&rep, dir); err != nil {
+		return err
+	}
+	fmt.Print(report.Summary(&rep))
 	return nil
 }
 
