@@ -21,6 +21,9 @@ type NginxParams struct {
 	// WorkerConnections bounds client plus upstream connections per
 	// worker; 0 means 20000 (enough for the open-streams scenario).
 	WorkerConnections int
+	// NoFile is worker_rlimit_nofile; 0 means 2×WorkerConnections+1024.
+	// It cannot exceed the hard limit nginx starts with.
+	NoFile int
 }
 
 // NginxConfig renders nginx as a plain, fast reverse proxy: HTTP/1.1 with a
@@ -38,10 +41,13 @@ func NginxConfig(p NginxParams) string {
 	if p.Workers <= 0 {
 		p.Workers = 1
 	}
+	if p.NoFile <= 0 {
+		p.NoFile = 2*p.WorkerConnections + 1024
+	}
 	r := strings.NewReplacer(
 		"PREFIX", p.Prefix, "LISTEN", p.Listen, "UPSTREAM", p.Upstream,
 		"WORKERS", fmt.Sprint(p.Workers), "KEEPALIVE", fmt.Sprint(p.KeepaliveConns),
-		"WORKERCONNS", fmt.Sprint(p.WorkerConnections), "NOFILE", fmt.Sprint(2*p.WorkerConnections+1024),
+		"WORKERCONNS", fmt.Sprint(p.WorkerConnections), "NOFILE", fmt.Sprint(p.NoFile),
 	)
 	return r.Replace(nginxTemplate)
 }

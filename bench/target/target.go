@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -236,8 +237,15 @@ func startNginx(ctx context.Context, sp Spec, env *Env) (*Running, error) {
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	conf := filepath.Join(prefix, "nginx.conf")
+	conns := max(20000, 3*env.MaxStreams)
+	nofile := 2*conns + 1024
+	var lim syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) == nil && lim.Max < uint64(nofile) {
+		nofile = int(lim.Max) // nginx may not raise past the hard limit
+		conns = min(conns, nofile/2)
+	}
 	text := NginxConfig(NginxParams{Prefix: prefix, Listen: addr, Upstream: env.Upstream, Workers: env.Pin.ServerCPUN,
-		WorkerConnections: max(20000, 3*env.MaxStreams)})
+		WorkerConnections: conns, NoFile: nofile})
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		return nil, err
 	}
