@@ -82,7 +82,7 @@ func Full() []Scenario {
 		{Name: "json-max", Title: "JSON at saturation", Kind: report.KindMax, Conns: 64},
 		{Name: "sse-rate", Title: "SSE at 200 streams/s", Kind: report.KindRate, Rate: 200, Conns: 256, Stream: true, Chunks: 20, ChunkDelay: 5 * time.Millisecond},
 		{Name: "sse-max", Title: "SSE at saturation", Kind: report.KindMax, Conns: 64, Stream: true, Chunks: 20},
-		{Name: "streams-2000", Title: "2,000 open slow streams", Kind: report.KindStreams, Stream: true, Chunks: 600, ChunkDelay: 100 * time.Millisecond,
+		{Name: "streams-2000", Title: "2,000 open slow streams", Kind: report.KindStreams, Stream: true, Chunks: 200, ChunkDelay: 100 * time.Millisecond,
 			Steps: []int{250, 500, 1000, 1500, 2000}},
 	}
 }
@@ -94,7 +94,7 @@ func Quick() []Scenario {
 		{Name: "json-max", Title: "JSON at saturation", Kind: report.KindMax, Conns: 64},
 		{Name: "sse-rate", Title: "SSE at 200 streams/s", Kind: report.KindRate, Rate: 200, Conns: 256, Stream: true, Chunks: 20, ChunkDelay: 5 * time.Millisecond},
 		{Name: "sse-max", Title: "SSE at saturation", Kind: report.KindMax, Conns: 64, Stream: true, Chunks: 20},
-		{Name: "streams-500", Title: "500 open slow streams", Kind: report.KindStreams, Stream: true, Chunks: 600, ChunkDelay: 100 * time.Millisecond,
+		{Name: "streams-500", Title: "500 open slow streams", Kind: report.KindStreams, Stream: true, Chunks: 200, ChunkDelay: 100 * time.Millisecond,
 			Steps: []int{250, 500}},
 	}
 }
