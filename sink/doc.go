@@ -1,9 +1,58 @@
 // Package sink owns what happens to events after the proxy has answered:
-// the Event type, the non-blocking Publisher the proxy hands events to, and
-// (as it grows) the asynchronous pipeline, batching, spill-to-disk, the
-// writers (ClickHouse server, embedded chDB, JSONL files, recorders, the
-// console printer) and the Store query interface the dashboard reads.
+// the Event type, the non-blocking Publisher the proxy hands events to, the
+// asynchronous Pipeline (batching, retries, backpressure, spill-to-disk),
+// the portable ClickHouse schema and its migrations, and the Writer and
+// Store interfaces the engines implement (sink/clickhouse for a server or
+// cluster, sink/chdb for the embedded engine).
 //
-// sink never serves HTTP and never sits on the request path: Publish must
-// return at once whatever the state of the writers behind it.
+// sink never serves HTTP and never sits on the request path: Publish
+// returns at once, without allocating, whatever the state of the writers
+// behind it.
+//
+// # Pipeline
+//
+// Publish puts the event on a bounded channel (storage.batch.queue_size);
+// when it is full the event is dropped and counted (queue_full). One
+// batching goroutine cuts batches at max_rows events or when the oldest
+// event is max_delay_ms old and hands each batch to every writer's lane.
+// Each writer has its own goroutine, a bounded memory queue of batches and,
+// when storage.spill.max_bytes > 0, a spool of segment files under
+// storage.spill.dir/<writer>. A failed write is retried with exponential
+// backoff; after a few attempts, or as soon as the memory queue is full
+// (a slow writer), batches go to the spool and are replayed oldest first
+// once the writer keeps up again, then new batches take the memory path
+// again. Order is kept throughout. Events are dropped only when the disk
+// budget or the disk is exhausted (spill_budget, disk_full), or when
+// spilling is off and a writer's queue is full; every drop is counted in
+// Metrics and logged with its reason at most once a second, never from
+// Publish. Spilled segments survive a crash or restart and are replayed
+// first on the next start. Close drains the queue, the memory queues and
+// the spools into the stores; if its context ends first, what is still in
+// memory is spilled for the next run.
+//
+// # Duplicates
+//
+// Delivery is at least once: a batch whose acknowledgement was lost is
+// retried, and after a crash the oldest spill segment may be replayed
+// again. Every event carries a random 128-bit ID, and the events table
+// deduplicates by it: it is a ReplacingMergeTree whose sorting key ends in
+// the id, (agent_id, session_id, ts_us, id), so copies of an event (same
+// id, hence same agent, session and time, hence same partition) collapse
+// into one row when parts merge. Until a merge has happened, reads
+// deduplicate with FINAL: every aggregate reads FROM EventsSource(o)
+// ("`perimeter`.`events` FINAL"). This works on ClickHouse 18.16 and 26.x
+// alike; ClickHouse's own insert deduplication was not chosen because it
+// needs Replicated tables (or non_replicated_deduplication_window, absent
+// from 18.16) and identical blocks, which a replay that regroups records
+// does not produce. In cluster mode the Distributed table shards by
+// session, so copies of an event always land on the same shard.
+//
+// # Schema
+//
+// schema.go is the single definition both engines use: SchemaStatements
+// (or Migrate, which is idempotent and versioned) for the DDL of a given
+// server version, InsertColumns/InsertPrefix for the explicit column list
+// 18.16 requires, ColumnBatch for native (columnar) inserts and
+// AppendValues/RenderInsert for SQL text inserts. Newer servers get
+// LowCardinality, codecs and the retention TTL; 18.16 gets plain types.
 package sink

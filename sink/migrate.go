@@ -1,0 +1,159 @@
+package sink
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Step is one DDL statement of a migration.
+type Step struct {
+	SQL string
+	// Table and Column name the column an ADD COLUMN step adds. On servers
+	// without ADD COLUMN IF NOT EXISTS, Migrate skips the step when
+	// system.columns already lists the column, which keeps it idempotent.
+	Table, Column string
+}
+
+// Migration is one schema version. Versions only grow; a released
+// migration never changes (add a new one instead).
+type Migration struct {
+	Version int
+	Name    string
+	steps   func(v ServerVersion, o SchemaOptions) []Step
+}
+
+// Steps renders the migration for a server of version v.
+func (m Migration) Steps(v ServerVersion, o SchemaOptions) []Step { return m.steps(v, o) }
+
+// migrations is the schema history, oldest first.
+var migrations = []Migration{
+	{Version: 1, Name: "events table", steps: func(v ServerVersion, o SchemaOptions) []Step {
+		var out []Step
+		for _, s := range createEvents(v, o) {
+			out = append(out, Step{SQL: s})
+		}
+		return out
+	}},
+}
+
+// Migrations returns the schema history, oldest first.
+func Migrations() []Migration { return append([]Migration(nil), migrations...) }
+
+// SchemaVersion is the newest migration's version.
+func SchemaVersion() int { return migrations[len(migrations)-1].Version }
+
+// AddColumnStep renders ALTER TABLE … ADD COLUMN for table (and, in cluster
+// mode, for the local table behind the Distributed one: call it for each).
+// Future migrations use it so that old servers get the system.columns check.
+func AddColumnStep(v ServerVersion, o SchemaOptions, table, name, typ string) Step {
+	ine := ""
+	if v.AddColumnIfNotExists() {
+		ine = "IF NOT EXISTS "
+	}
+	return Step{
+		SQL:   "ALTER TABLE " + o.Table(table) + o.onCluster() + " ADD COLUMN " + ine + Ident(name) + " " + typ,
+		Table: table, Column: name,
+	}
+}
+
+// SchemaExecer is what Migrate needs from an engine: run one statement,
+// answer one query.
+type SchemaExecer interface {
+	Exec(ctx context.Context, sql string) error
+	Query(ctx context.Context, sql string, args ...any) (*Rows, error)
+}
+
+// Migrate brings the schema up to date: it creates the database and the
+// migrations table, reads the newest applied version and runs every newer
+// migration, recording each. Every step is idempotent, so a crash half-way
+// (or two proxies starting together) only repeats harmless statements. In
+// cluster mode the bookkeeping table is per node; the DDL itself is ON
+// CLUSTER. It returns the versions it applied.
+func Migrate(ctx context.Context, ex SchemaExecer, v ServerVersion, o SchemaOptions) ([]int, error) {
+	return migrate(ctx, ex, v, o, migrations)
+}
+
+func migrate(ctx context.Context, ex SchemaExecer, v ServerVersion, o SchemaOptions, ms []Migration) ([]int, error) {
+	for _, s := range []string{createDatabase(o), createMigrations(o)} {
+		if err := ex.Exec(ctx, s); err != nil {
+			return nil, fmt.Errorf("migrate: %s: %w", firstLine(s), err)
+		}
+	}
+	rows, err := ex.Query(ctx, "SELECT max(version) FROM "+o.Table(MigrationsTable))
+	if err != nil {
+		return nil, fmt.Errorf("migrate: read applied version: %w", err)
+	}
+	current, err := scalarInt(rows)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: read applied version: %w", err)
+	}
+	var applied []int
+	for _, m := range ms {
+		if int64(m.Version) <= current {
+			continue
+		}
+		for _, s := range m.steps(v, o) {
+			if s.Column != "" && !v.AddColumnIfNotExists() {
+				exists, err := columnExists(ctx, ex, o, s.Table, s.Column)
+				if err != nil {
+					return applied, fmt.Errorf("migrate %d (%s): %w", m.Version, m.Name, err)
+				}
+				if exists {
+					continue
+				}
+			}
+			if err := ex.Exec(ctx, s.SQL); err != nil {
+				return applied, fmt.Errorf("migrate %d (%s): %s: %w", m.Version, m.Name, firstLine(s.SQL), err)
+			}
+		}
+		rec, err := Bind("INSERT INTO "+o.Table(MigrationsTable)+" (`version`, `name`, `applied_at`) VALUES (?, ?, now())", m.Version, m.Name)
+		if err != nil {
+			return applied, err
+		}
+		if err := ex.Exec(ctx, rec); err != nil {
+			return applied, fmt.Errorf("migrate %d (%s): record version: %w", m.Version, m.Name, err)
+		}
+		applied = append(applied, m.Version)
+	}
+	return applied, nil
+}
+
+func columnExists(ctx context.Context, ex SchemaExecer, o SchemaOptions, table, name string) (bool, error) {
+	rows, err := ex.Query(ctx, "SELECT count() FROM system.columns WHERE database = ? AND table = ? AND name = ?", o.database(), table, name)
+	if err != nil {
+		return false, fmt.Errorf("check column %s.%s: %w", table, name, err)
+	}
+	n, err := scalarInt(rows)
+	return n > 0, err
+}
+
+// scalarInt reads a one-row, one-column numeric result (NULL is 0).
+func scalarInt(r *Rows) (int64, error) {
+	if r == nil || len(r.Data) == 0 || len(r.Data[0]) == 0 {
+		return 0, nil
+	}
+	switch x := r.Data[0][0].(type) {
+	case nil:
+		return 0, nil
+	case int64:
+		return x, nil
+	case uint64:
+		return int64(x), nil
+	case float64:
+		return int64(x), nil
+	case string:
+		var n int64
+		_, err := fmt.Sscan(x, &n)
+		return n, err
+	default:
+		return 0, fmt.Errorf("unexpected %T", x)
+	}
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

@@ -1,0 +1,384 @@
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cylestio/perimeter/configs"
+	"github.com/rs/zerolog"
+)
+
+// Options configure a Pipeline. Zero values take the defaults noted on each
+// field; OptionsFromConfig maps the storage block onto them.
+type Options struct {
+	MaxRows   int           // events per batch, default 1000 (storage.batch.max_rows)
+	MaxDelay  time.Duration // oldest event's wait before a batch is flushed, default 200ms (storage.batch.max_delay_ms)
+	QueueSize int           // events Publish can queue, default 100000 (storage.batch.queue_size)
+	// WriterQueue is how many batches each writer holds in memory before
+	// spilling (or, with spilling off, dropping); default
+	// max(2, QueueSize/MaxRows).
+	WriterQueue int
+
+	SpillDir      string // storage.spill.dir; each writer spills under SpillDir/<writer name>
+	SpillMaxBytes int64  // disk budget shared by all writers; 0 turns spilling off (storage.spill.max_bytes)
+	SegmentBytes  int64  // spill segment size, default 16 MiB
+
+	Attempts     int           // tries of a live batch before it is spilled, default 3
+	BackoffMin   time.Duration // first retry delay, default 100ms; doubles per failure
+	BackoffMax   time.Duration // retry delay cap, default 5s
+	WriteTimeout time.Duration // one WriteBatch call, default 30s
+	ReplayRows   int           // events per write when replaying spill files, default 10*MaxRows
+
+	// Process, when set, runs on each batch before the writers see it
+	// (detection). It runs on the batching goroutine, so it must not block;
+	// it may return a different slice.
+	Process func([]*Event) []*Event
+
+	Logger zerolog.Logger
+}
+
+// OptionsFromConfig maps the storage block (batch and spill) onto Options.
+func OptionsFromConfig(c configs.StorageConfig) Options {
+	return Options{
+		MaxRows:       c.Batch.MaxRows,
+		MaxDelay:      c.Batch.MaxDelay(),
+		QueueSize:     c.Batch.QueueSize,
+		SpillDir:      c.Spill.Dir,
+		SpillMaxBytes: int64(c.Spill.MaxBytes),
+	}
+}
+
+func (o *Options) setDefaults() {
+	if o.MaxRows <= 0 {
+		o.MaxRows = 1000
+	}
+	if o.MaxDelay <= 0 {
+		o.MaxDelay = 200 * time.Millisecond
+	}
+	if o.QueueSize <= 0 {
+		o.QueueSize = 100000
+	}
+	if o.WriterQueue <= 0 {
+		o.WriterQueue = max(2, o.QueueSize/o.MaxRows)
+	}
+	if o.SegmentBytes <= 0 {
+		o.SegmentBytes = 16 << 20
+	}
+	if o.Attempts <= 0 {
+		o.Attempts = 3
+	}
+	if o.BackoffMin <= 0 {
+		o.BackoffMin = 100 * time.Millisecond
+	}
+	if o.BackoffMax < o.BackoffMin {
+		o.BackoffMax = max(5*time.Second, o.BackoffMin)
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = 30 * time.Second
+	}
+	if o.ReplayRows <= 0 {
+		o.ReplayRows = 10 * o.MaxRows
+	}
+}
+
+// Pipeline is the Publisher the proxy uses: a bounded queue, one batching
+// goroutine, and one goroutine per writer with retries, backoff and a spill
+// spool. Close drains it. A Pipeline owns its writers: Close closes them.
+type Pipeline struct {
+	opts Options
+	log  zerolog.Logger
+
+	events   chan *Event
+	closed   atomic.Bool
+	inflight atomic.Int64 // Publish calls between their closed check and their send
+
+	drops    dropCounters // Publish drops
+	reported [numDropReasons]uint64
+	received atomic.Uint64
+	batches  atomic.Uint64
+
+	writers []*writerState
+	budget  *budget
+
+	stop        chan struct{} // closed by Close: the batcher drains and exits
+	batcherDone chan struct{}
+	ctx         context.Context // cancelled when Close's deadline passes
+	cancel      context.CancelFunc
+	wg          sync.WaitGroup // writer goroutines
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ Publisher = (*Pipeline)(nil)
+
+// NewPipeline starts a pipeline feeding writers. Spill segments left by a
+// previous run are adopted and replayed, in order, before anything new.
+// Writer names must be distinct (they name the spill directories).
+func NewPipeline(opts Options, writers ...Writer) (*Pipeline, error) {
+	opts.setDefaults()
+	p := &Pipeline{
+		opts:        opts,
+		log:         opts.Logger,
+		events:      make(chan *Event, opts.QueueSize),
+		stop:        make(chan struct{}),
+		batcherDone: make(chan struct{}),
+	}
+	p.ctx, p.cancel = context.WithCancel(context.Background())
+	if opts.SpillMaxBytes > 0 {
+		if opts.SpillDir == "" {
+			return nil, errors.New("sink: spill budget set without a spill directory (set storage.spill.dir)")
+		}
+		p.budget = &budget{max: opts.SpillMaxBytes}
+	}
+	seen := map[string]bool{}
+	for _, w := range writers {
+		name := w.Name()
+		dir := dirName(name)
+		if seen[dir] {
+			p.closeSpools()
+			return nil, fmt.Errorf("sink: two writers named %q", name)
+		}
+		seen[dir] = true
+		ws := &writerState{
+			p:    p,
+			w:    w,
+			name: name,
+			mem:  make(chan *batch, opts.WriterQueue),
+			wake: make(chan struct{}, 1),
+		}
+		ws.healthy.Store(true)
+		if p.budget != nil {
+			sp, err := openSpool(filepath.Join(opts.SpillDir, dir), p.budget, opts.SegmentBytes)
+			if err != nil {
+				p.closeSpools()
+				return nil, err
+			}
+			ws.sp = sp
+			if n := sp.backlog.Load(); n > 0 {
+				p.log.Info().Str("writer", name).Int64("bytes", n).Str("dir", sp.dir).
+					Msg("sink: replaying events spilled by a previous run")
+			}
+		}
+		p.writers = append(p.writers, ws)
+	}
+	for _, ws := range p.writers {
+		p.wg.Add(1)
+		go ws.run()
+	}
+	go p.runBatcher()
+	return p, nil
+}
+
+func (p *Pipeline) closeSpools() {
+	for _, w := range p.writers {
+		if w.sp != nil {
+			w.sp.close()
+		}
+	}
+}
+
+// dirName makes a writer name safe as one path element.
+func dirName(name string) string {
+	b := []byte(strings.ToLower(name))
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			b[i] = '_'
+		}
+	}
+	if len(b) == 0 {
+		return "_"
+	}
+	return string(b)
+}
+
+// Publish queues ev without blocking or allocating. It returns false, and
+// counts the drop, when the queue is full or the pipeline is closed. The
+// pipeline owns ev from here on; nothing may modify it afterwards.
+func (p *Pipeline) Publish(ev *Event) bool {
+	p.inflight.Add(1)
+	if p.closed.Load() {
+		p.inflight.Add(-1)
+		p.drops[DropClosed].Add(1)
+		return false
+	}
+	select {
+	case p.events <- ev:
+		p.inflight.Add(-1)
+		return true
+	default:
+		p.inflight.Add(-1)
+		p.drops[DropQueueFull].Add(1)
+		return false
+	}
+}
+
+// batch is what the batcher hands every writer; writers only read it.
+type batch struct {
+	events  []*Event
+	created time.Time // when its first event was batched
+
+	encOnce sync.Once
+	enc     []byte
+}
+
+// encoded is the spill payload, built once however many writers spill it.
+func (b *batch) encoded() []byte {
+	b.encOnce.Do(func() { b.enc = encodeBatch(nil, b.created, b.events) })
+	return b.enc
+}
+
+// runBatcher owns the event queue: it cuts batches by size or age and
+// dispatches them. It exits when Close stops it, after draining the queue,
+// and closes every writer's memory queue on the way out.
+func (p *Pipeline) runBatcher() {
+	defer close(p.batcherDone)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	report := time.NewTicker(time.Second)
+	defer report.Stop()
+
+	cur := make([]*Event, 0, p.opts.MaxRows)
+	var created time.Time
+	flush := func() {
+		if len(cur) == 0 {
+			return
+		}
+		timer.Stop()
+		p.dispatch(cur, created)
+		cur = make([]*Event, 0, p.opts.MaxRows)
+	}
+	add := func(ev *Event) {
+		if len(cur) == 0 {
+			created = time.Now()
+			timer.Reset(p.opts.MaxDelay)
+		}
+		cur = append(cur, ev)
+		if len(cur) >= p.opts.MaxRows {
+			flush()
+		}
+	}
+	for {
+		select {
+		case ev := <-p.events:
+			p.received.Add(1)
+			add(ev)
+		case <-timer.C:
+			flush()
+		case <-report.C:
+			p.reportDrops()
+		case <-p.stop:
+			for {
+				select {
+				case ev := <-p.events:
+					p.received.Add(1)
+					add(ev)
+					continue
+				default:
+				}
+				break
+			}
+			flush()
+			for _, w := range p.writers {
+				close(w.mem)
+			}
+			return
+		}
+	}
+}
+
+func (p *Pipeline) dispatch(events []*Event, created time.Time) {
+	if p.opts.Process != nil {
+		events = p.opts.Process(events)
+		if len(events) == 0 {
+			return
+		}
+	}
+	p.batches.Add(1)
+	b := &batch{events: events, created: created}
+	for _, w := range p.writers {
+		w.dispatch(b)
+	}
+}
+
+// reportDrops logs drops counted since the last report, one line per
+// reason and writer: never from Publish, at most once a second.
+func (p *Pipeline) reportDrops() {
+	for r := range p.drops {
+		if n := p.drops[r].Load(); n > p.reported[r] {
+			p.log.Warn().Str("reason", DropReason(r).String()).Uint64("events", n-p.reported[r]).Uint64("total", n).
+				Msg("sink: dropped events (" + dropHint(DropReason(r)) + ")")
+			p.reported[r] = n
+		}
+	}
+	for _, w := range p.writers {
+		w.reportDrops()
+	}
+}
+
+func dropHint(r DropReason) string {
+	switch r {
+	case DropQueueFull:
+		return "publish queue full: raise storage.batch.queue_size or check the writers"
+	case DropClosed:
+		return "published after shutdown began"
+	case DropWriterQueueFull:
+		return "writer queue full and spilling is off: set storage.spill.max_bytes"
+	case DropSpillBudget:
+		return "spill budget exhausted: the store has been down too long; raise storage.spill.max_bytes"
+	case DropDiskFull:
+		return "spill disk full: free space under storage.spill.dir"
+	case DropSpillError:
+		return "spill write failed"
+	case DropShutdown:
+		return "shutdown deadline passed and the batch could not be spilled"
+	}
+	return ""
+}
+
+// Close stops accepting events, drains the queue into batches and every
+// writer's backlog (memory and spill) into its store, then closes the
+// writers. If ctx ends first, writers stop retrying and what they still
+// hold in memory is spilled for the next run (or, with spilling off,
+// dropped and counted); Close then returns an error saying so. Close is
+// idempotent.
+func (p *Pipeline) Close(ctx context.Context) error {
+	p.closeOnce.Do(func() {
+		p.closed.Store(true)
+		for p.inflight.Load() != 0 {
+			runtime.Gosched()
+		}
+		stopAbort := context.AfterFunc(ctx, p.cancel)
+		close(p.stop)
+		<-p.batcherDone
+		p.wg.Wait()
+		aborted := !stopAbort() && p.ctx.Err() != nil
+		p.cancel()
+
+		var errs []error
+		var left int64
+		for _, w := range p.writers {
+			if err := w.w.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("sink: close %s: %w", w.name, err))
+			}
+			if w.sp != nil {
+				left += w.sp.backlog.Load()
+				w.sp.close()
+			}
+		}
+		p.reportDrops()
+		if aborted {
+			errs = append(errs, fmt.Errorf("sink: shutdown deadline passed before the writers caught up; %d bytes stay in %s for the next start: %w",
+				left, p.opts.SpillDir, ctx.Err()))
+		}
+		p.closeErr = errors.Join(errs...)
+	})
+	return p.closeErr
+}

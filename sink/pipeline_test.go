@@ -1,0 +1,634 @@
+package sink
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// fakeWriter stores batches in memory. It fails while down is set, can be
+// slowed down, and can block until a gate opens.
+type fakeWriter struct {
+	name  string
+	down  atomic.Bool
+	delay time.Duration
+	gate  chan struct{} // when non-nil, WriteBatch waits for it to be closed
+	calls atomic.Int64
+	// failFirst makes the first n calls fail.
+	failFirst int64
+	// storeThenFail stores the batch and then reports an error, as a
+	// server that committed an insert whose acknowledgement was lost.
+	storeThenFail atomic.Bool
+
+	mu      sync.Mutex
+	batches [][]*Event
+	closed  bool
+}
+
+func (f *fakeWriter) Name() string { return f.name }
+
+func (f *fakeWriter) WriteBatch(ctx context.Context, b []*Event) error {
+	n := f.calls.Add(1)
+	if f.gate != nil {
+		select {
+		case <-f.gate:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if f.delay > 0 {
+		time.Sleep(f.delay)
+	}
+	if f.down.Load() || n <= f.failFirst {
+		return errors.New("store down")
+	}
+	f.mu.Lock()
+	f.batches = append(f.batches, append([]*Event(nil), b...))
+	f.mu.Unlock()
+	if f.storeThenFail.Load() {
+		return errors.New("ack lost")
+	}
+	return nil
+}
+
+func (f *fakeWriter) Close() error {
+	f.mu.Lock()
+	f.closed = true
+	f.mu.Unlock()
+	return nil
+}
+
+func (f *fakeWriter) stored() []*Event {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []*Event
+	for _, b := range f.batches {
+		out = append(out, b...)
+	}
+	return out
+}
+
+func (f *fakeWriter) batchSizes() []int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []int
+	for _, b := range f.batches {
+		out = append(out, len(b))
+	}
+	return out
+}
+
+// seqEvent is an event whose id carries its publish sequence number.
+func seqEvent(i int) *Event {
+	e := &Event{
+		Time:      time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC),
+		Name:      LLMCallFinish,
+		Level:     LevelInfo,
+		SessionID: "s1",
+		AgentID:   "a1",
+		Model:     "gpt-4o",
+		Status:    200,
+
+		InputTokens: int64(i),
+		Attributes:  []byte(`{"k":"v"}`),
+	}
+	binary.BigEndian.PutUint64(e.ID[8:], uint64(i))
+	return e
+}
+
+func seqOf(e *Event) int { return int(binary.BigEndian.Uint64(e.ID[8:])) }
+
+func testOptions(t *testing.T) Options {
+	return Options{
+		MaxRows:      10,
+		MaxDelay:     10 * time.Millisecond,
+		QueueSize:    100000,
+		BackoffMin:   time.Millisecond,
+		BackoffMax:   5 * time.Millisecond,
+		WriteTimeout: time.Second,
+	}
+}
+
+func withSpill(t *testing.T, o Options, budget int64) Options {
+	o.SpillDir = t.TempDir()
+	o.SpillMaxBytes = budget
+	o.SegmentBytes = 4 << 10
+	return o
+}
+
+func newTestPipeline(t *testing.T, o Options, ws ...Writer) *Pipeline {
+	t.Helper()
+	p, err := NewPipeline(o, ws...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = p.Close(ctx)
+	})
+	return p
+}
+
+func publishN(t *testing.T, p *Pipeline, from, n int) {
+	t.Helper()
+	for i := from; i < from+n; i++ {
+		if !p.Publish(seqEvent(i)) {
+			t.Fatalf("publish %d dropped", i)
+		}
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// checkInOrder asserts that events are exactly 0..n-1 in publish order.
+func checkInOrder(t *testing.T, events []*Event, n int) {
+	t.Helper()
+	if len(events) != n {
+		t.Fatalf("stored %d events, want %d", len(events), n)
+	}
+	for i, e := range events {
+		if seqOf(e) != i {
+			t.Fatalf("event %d has sequence %d: order lost", i, seqOf(e))
+		}
+	}
+}
+
+func TestBatchBySize(t *testing.T) {
+	o := testOptions(t)
+	o.MaxDelay = time.Hour
+	w := &fakeWriter{name: "w"}
+	p := newTestPipeline(t, o, w)
+	publishN(t, p, 0, 25)
+	waitFor(t, "two full batches", func() bool { return len(w.batchSizes()) == 2 })
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.batchSizes(); len(got) != 3 || got[0] != 10 || got[1] != 10 || got[2] != 5 {
+		t.Fatalf("batch sizes %v, want [10 10 5]", got)
+	}
+	checkInOrder(t, w.stored(), 25)
+}
+
+func TestBatchByAge(t *testing.T) {
+	o := testOptions(t)
+	o.MaxRows = 1000
+	o.MaxDelay = 20 * time.Millisecond
+	w := &fakeWriter{name: "w"}
+	p := newTestPipeline(t, o, w)
+	start := time.Now()
+	publishN(t, p, 0, 3)
+	waitFor(t, "a batch by age", func() bool { return len(w.batchSizes()) == 1 })
+	if el := time.Since(start); el < 15*time.Millisecond {
+		t.Fatalf("batch flushed after %v, before its 20ms age", el)
+	}
+	if got := w.batchSizes(); got[0] != 3 {
+		t.Fatalf("batch sizes %v", got)
+	}
+	// A second, later batch starts its own clock.
+	publishN(t, p, 3, 2)
+	waitFor(t, "second batch", func() bool { return len(w.batchSizes()) == 2 })
+	checkInOrder(t, w.stored(), 5)
+}
+
+func TestBackpressureDropsCounted(t *testing.T) {
+	o := testOptions(t)
+	o.QueueSize = 20
+	o.WriterQueue = 1
+	gate := make(chan struct{})
+	w := &fakeWriter{name: "w", gate: gate}
+	p := newTestPipeline(t, o, w)
+	accepted := 0
+	const n = 5000
+	for i := range n {
+		if p.Publish(seqEvent(i)) {
+			accepted++
+		}
+	}
+	if accepted == n {
+		t.Fatal("nothing dropped with a blocked writer and a 20-event queue")
+	}
+	m := p.Metrics()
+	if m.DropReasons["queue_full"]+m.DropReasons["writer_queue_full"] == 0 {
+		t.Fatalf("no drops counted: %+v", m)
+	}
+	close(gate)
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	m = p.Metrics()
+	stored := len(w.stored())
+	if uint64(stored)+m.Dropped != n {
+		t.Fatalf("stored %d + dropped %d != published %d (%+v)", stored, m.Dropped, n, m.DropReasons)
+	}
+	if m.DropReasons["queue_full"] != uint64(n-accepted) {
+		t.Fatalf("queue_full %d, want %d", m.DropReasons["queue_full"], n-accepted)
+	}
+}
+
+func TestRetryWithBackoff(t *testing.T) {
+	o := testOptions(t)
+	w := &fakeWriter{name: "w", failFirst: 2}
+	p := newTestPipeline(t, o, w)
+	publishN(t, p, 0, 10)
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	checkInOrder(t, w.stored(), 10)
+	m := p.Metrics().Writers[0]
+	if m.Retries != 2 || !m.Healthy || m.Batches != 1 {
+		t.Fatalf("metrics %+v, want 2 retries, healthy, 1 batch", m)
+	}
+}
+
+func TestSpillThenReplayInOrder(t *testing.T) {
+	o := withSpill(t, testOptions(t), 1<<20)
+	w := &fakeWriter{name: "store"}
+	w.down.Store(true)
+	p := newTestPipeline(t, o, w)
+	const n = 500
+	for i := range n {
+		if !p.Publish(seqEvent(i)) {
+			t.Fatalf("publish %d dropped", i)
+		}
+		if i%50 == 0 {
+			time.Sleep(time.Millisecond) // let batches form while the store is down
+		}
+	}
+	waitFor(t, "everything spilled", func() bool {
+		m := p.Metrics()
+		return m.Received == n && m.Writers[0].QueueDepth == 0 && m.Writers[0].BacklogBytes > 0 && len(p.events) == 0
+	})
+	m := p.Metrics()
+	if m.Writers[0].Healthy || m.Writers[0].SpilledBytes == 0 || m.SpillBytes == 0 {
+		t.Fatalf("expected an unhealthy writer with spilled bytes: %+v", m)
+	}
+	segs, _ := filepath.Glob(filepath.Join(o.SpillDir, "store", "*.seg"))
+	if len(segs) < 2 {
+		t.Fatalf("want several 4 KiB segments, got %v", segs)
+	}
+	// Events published while the backlog exists go to disk too, behind it.
+	publishN(t, p, n, 20)
+	w.down.Store(false)
+	waitFor(t, "replay", func() bool { return len(w.stored()) == n+20 })
+	checkInOrder(t, w.stored(), n+20)
+	waitFor(t, "backlog cleared", func() bool { return p.Metrics().Writers[0].BacklogBytes == 0 })
+	m = p.Metrics()
+	if m.SpillBytes != 0 || m.Writers[0].ReplayedBytes == 0 || m.Dropped != 0 {
+		t.Fatalf("after replay: %+v", m)
+	}
+	if segs, _ := filepath.Glob(filepath.Join(o.SpillDir, "store", "*.seg")); len(segs) != 0 {
+		t.Fatalf("segments left after replay: %v", segs)
+	}
+	// Back on the memory path.
+	publishN(t, p, n+20, 5)
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	checkInOrder(t, w.stored(), n+25)
+}
+
+func TestSlowWriterSpillsAndKeepsOrder(t *testing.T) {
+	o := withSpill(t, testOptions(t), 1<<20)
+	o.WriterQueue = 1
+	w := &fakeWriter{name: "slow", delay: 3 * time.Millisecond}
+	p := newTestPipeline(t, o, w)
+	const n = 2000
+	publishN(t, p, 0, n)
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	checkInOrder(t, w.stored(), n)
+	m := p.Metrics().Writers[0]
+	if m.SpilledBytes == 0 {
+		t.Fatalf("a slow writer with a one-batch queue should have spilled: %+v", m)
+	}
+}
+
+func TestRestartReplaysLeftoverSegments(t *testing.T) {
+	o := withSpill(t, testOptions(t), 1<<20)
+	down := &fakeWriter{name: "store"}
+	down.down.Store(true)
+	p1, err := NewPipeline(o, down)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 300
+	publishN(t, p1, 0, n)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err = p1.Close(ctx)
+	if err == nil || !strings.Contains(err.Error(), "next start") {
+		t.Fatalf("Close with the store down: %v, want a deadline error", err)
+	}
+	if len(down.stored()) != 0 || p1.Metrics().Dropped != 0 {
+		t.Fatal("nothing should be stored or dropped")
+	}
+
+	up := &fakeWriter{name: "store"}
+	p2 := newTestPipeline(t, o, up)
+	waitFor(t, "leftovers replayed", func() bool { return len(up.stored()) == n })
+	publishN(t, p2, n, 10)
+	if err := p2.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	checkInOrder(t, up.stored(), n+10)
+	if segs, _ := filepath.Glob(filepath.Join(o.SpillDir, "store", "*.seg")); len(segs) != 0 {
+		t.Fatalf("segments left: %v", segs)
+	}
+}
+
+func TestCloseDeadlineSpillsMemoryBatches(t *testing.T) {
+	// A writer stuck mid-write when the deadline passes: its batch and the
+	// memory queue go to disk, not to /dev/null.
+	o := withSpill(t, testOptions(t), 1<<20)
+	gate := make(chan struct{})
+	w := &fakeWriter{name: "store", gate: gate}
+	p1, err := NewPipeline(o, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	publishN(t, p1, 0, 100)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := p1.Close(ctx); err == nil {
+		t.Fatal("want a deadline error")
+	}
+	if d := p1.Metrics().Dropped; d != 0 {
+		t.Fatalf("dropped %d", d)
+	}
+	up := &fakeWriter{name: "store"}
+	p2 := newTestPipeline(t, o, up)
+	if err := p2.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	checkInOrder(t, up.stored(), 100)
+}
+
+func TestCloseDeadlineWithoutSpillCountsDrops(t *testing.T) {
+	o := testOptions(t)
+	w := &fakeWriter{name: "store"}
+	w.down.Store(true)
+	p, err := NewPipeline(o, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	publishN(t, p, 0, 100)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := p.Close(ctx); err == nil {
+		t.Fatal("want a deadline error")
+	}
+	m := p.Metrics()
+	if m.DropReasons["shutdown"] != 100 {
+		t.Fatalf("drops %+v, want 100 shutdown", m.DropReasons)
+	}
+}
+
+func TestSpillBudgetExceededDropsCounted(t *testing.T) {
+	o := withSpill(t, testOptions(t), 8<<10)
+	w := &fakeWriter{name: "store"}
+	w.down.Store(true)
+	p := newTestPipeline(t, o, w)
+	const n = 2000
+	publishN(t, p, 0, n)
+	waitFor(t, "budget exhausted", func() bool {
+		return p.Metrics().DropReasons["spill_budget"] > 0
+	})
+	waitFor(t, "everything handled", func() bool {
+		m := p.Metrics()
+		return m.Received == n && len(p.events) == 0 && m.Writers[0].QueueDepth == 0
+	})
+	if used := p.Metrics().SpillBytes; used > 8<<10 {
+		t.Fatalf("spill uses %d bytes, budget 8192", used)
+	}
+	w.down.Store(false)
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	m := p.Metrics()
+	stored := w.stored()
+	if uint64(len(stored))+m.Dropped != n {
+		t.Fatalf("stored %d + dropped %d != %d", len(stored), m.Dropped, n)
+	}
+	// What was kept is in order.
+	for i := 1; i < len(stored); i++ {
+		if seqOf(stored[i]) <= seqOf(stored[i-1]) {
+			t.Fatalf("order lost at %d", i)
+		}
+	}
+}
+
+func TestRetriedBatchMayRepeatButNeverLoses(t *testing.T) {
+	// The store commits but the acknowledgement is lost: the pipeline must
+	// retry (at-least-once), and ids let the store deduplicate.
+	o := testOptions(t)
+	w := &fakeWriter{name: "store", failFirst: 0}
+	w.storeThenFail.Store(true)
+	p := newTestPipeline(t, o, w)
+	publishN(t, p, 0, 5)
+	waitFor(t, "a retry", func() bool { return w.calls.Load() >= 2 })
+	w.storeThenFail.Store(false)
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]int{}
+	for _, e := range w.stored() {
+		seen[seqOf(e)]++
+	}
+	for i := range 5 {
+		if seen[i] < 2 {
+			t.Fatalf("event %d stored %d times; want the retried copy too", i, seen[i])
+		}
+	}
+}
+
+type panicWriter struct{ fakeWriter }
+
+func (p *panicWriter) WriteBatch(ctx context.Context, b []*Event) error {
+	if p.calls.Add(1) == 1 {
+		panic("engine crashed")
+	}
+	p.mu.Lock()
+	p.batches = append(p.batches, b)
+	p.mu.Unlock()
+	return nil
+}
+
+func TestPanickingWriterIsAnError(t *testing.T) {
+	w := &panicWriter{fakeWriter{name: "boom"}}
+	p := newTestPipeline(t, testOptions(t), w)
+	publishN(t, p, 0, 3)
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(w.stored()); got != 3 {
+		t.Fatalf("stored %d, want 3 after the retry", got)
+	}
+	if m := p.Metrics().Writers[0]; m.Retries != 1 || !strings.Contains(m.LastError, "panicked") {
+		t.Fatalf("metrics %+v", m)
+	}
+}
+
+func TestMultipleWritersIndependent(t *testing.T) {
+	o := withSpill(t, testOptions(t), 1<<20)
+	good := &fakeWriter{name: "jsonl"}
+	bad := &fakeWriter{name: "clickhouse"}
+	bad.down.Store(true)
+	p := newTestPipeline(t, o, good, bad)
+	publishN(t, p, 0, 200)
+	waitFor(t, "good writer stored all", func() bool { return len(good.stored()) == 200 })
+	bad.down.Store(false)
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	checkInOrder(t, good.stored(), 200)
+	checkInOrder(t, bad.stored(), 200)
+	if !good.closed || !bad.closed {
+		t.Fatal("Close must close the writers")
+	}
+}
+
+func TestDuplicateWriterNames(t *testing.T) {
+	if _, err := NewPipeline(testOptions(t), &fakeWriter{name: "a"}, &fakeWriter{name: "A"}); err == nil {
+		t.Fatal("want an error for writers sharing a spill directory")
+	}
+}
+
+func TestPublishAfterClose(t *testing.T) {
+	p := newTestPipeline(t, testOptions(t), &fakeWriter{name: "w"})
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if p.Publish(seqEvent(0)) {
+		t.Fatal("Publish after Close accepted an event")
+	}
+	if p.Metrics().DropReasons["closed"] != 1 {
+		t.Fatal("drop after close not counted")
+	}
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal("second Close:", err)
+	}
+}
+
+func TestConcurrentPublishAndClose(t *testing.T) {
+	// Every event is either stored or counted as dropped, even when Close
+	// races with publishers.
+	w := &fakeWriter{name: "w"}
+	p, err := NewPipeline(testOptions(t), w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accepted atomic.Int64
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 2000 {
+				if p.Publish(seqEvent(g*10000 + i)) {
+					accepted.Add(1)
+				}
+			}
+		}()
+	}
+	time.Sleep(time.Millisecond)
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	m := p.Metrics()
+	if int64(len(w.stored())) != accepted.Load() {
+		t.Fatalf("stored %d, accepted %d", len(w.stored()), accepted.Load())
+	}
+	if uint64(accepted.Load())+m.Dropped != 8000 {
+		t.Fatalf("accepted %d + dropped %d != 8000", accepted.Load(), m.Dropped)
+	}
+}
+
+func TestCorruptSpillTailSkipped(t *testing.T) {
+	o := withSpill(t, testOptions(t), 1<<20)
+	down := &fakeWriter{name: "store"}
+	down.down.Store(true)
+	p1, err := NewPipeline(o, down)
+	if err != nil {
+		t.Fatal(err)
+	}
+	publishN(t, p1, 0, 30)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	_ = p1.Close(ctx)
+	segs, _ := filepath.Glob(filepath.Join(o.SpillDir, "store", "*.seg"))
+	if len(segs) == 0 {
+		t.Fatal("no segments")
+	}
+	// A torn record at the end of the newest segment, as a crash leaves it.
+	f, err := os.OpenFile(segs[len(segs)-1], os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.Write([]byte{200, 0, 0, 0, 1, 2, 3, 4, 5})
+	_ = f.Close()
+
+	up := &fakeWriter{name: "store"}
+	p2 := newTestPipeline(t, o, up)
+	if err := p2.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	checkInOrder(t, up.stored(), 30)
+	if c := p2.Metrics().Writers[0].CorruptBytes; c != 9 {
+		t.Fatalf("corrupt bytes %d, want 9", c)
+	}
+	if segs, _ := filepath.Glob(filepath.Join(o.SpillDir, "store", "*.seg")); len(segs) != 0 {
+		t.Fatalf("segments left: %v", segs)
+	}
+}
+
+func TestMetricsLag(t *testing.T) {
+	gate := make(chan struct{})
+	w := &fakeWriter{name: "w", gate: gate}
+	p := newTestPipeline(t, testOptions(t), w)
+	publishN(t, p, 0, 1)
+	waitFor(t, "a write in progress", func() bool { return w.calls.Load() == 1 })
+	time.Sleep(30 * time.Millisecond)
+	if lag := p.Metrics().Writers[0].LagSeconds; lag < 0.02 {
+		t.Fatalf("lag %v, want >= 20ms while a write hangs", lag)
+	}
+	close(gate)
+	waitFor(t, "stored", func() bool { return len(w.stored()) == 1 })
+	waitFor(t, "idle", func() bool { return p.Metrics().Writers[0].LagSeconds == 0 })
+}
+
+func TestNoGoroutineLeak(t *testing.T) {
+	before := runtime.NumGoroutine()
+	for range 5 {
+		o := withSpill(t, testOptions(t), 1<<20)
+		w := &fakeWriter{name: "w", failFirst: 4}
+		p, err := NewPipeline(o, w, &fakeWriter{name: "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		publishN(t, p, 0, 50)
+		if err := p.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "goroutines to exit", func() bool { return runtime.NumGoroutine() <= before })
+}

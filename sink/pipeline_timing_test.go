@@ -1,0 +1,101 @@
+package sink
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+type nopWriter struct{ name string }
+
+func (w nopWriter) Name() string                             { return w.name }
+func (nopWriter) WriteBatch(context.Context, []*Event) error { return nil }
+func (nopWriter) Close() error                               { return nil }
+
+// BenchmarkPublish is the proxy's cost per accepted event: a non-blocking
+// channel send and counter updates, while the batcher drains the queue.
+// When the queue fills (the benchmark outruns batching) the clock stops
+// until it has drained, so only accepted publishes are timed.
+func BenchmarkPublish(b *testing.B) {
+	p, err := NewPipeline(Options{QueueSize: 1 << 20}, nopWriter{"nop"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close(context.Background())
+	ev := seqEvent(1)
+	b.ReportAllocs()
+	for b.Loop() {
+		for !p.Publish(ev) {
+			b.StopTimer()
+			for len(p.events) > 0 {
+				time.Sleep(time.Millisecond)
+			}
+			b.StartTimer()
+		}
+	}
+}
+
+func BenchmarkPublishParallel(b *testing.B) {
+	p, err := NewPipeline(Options{QueueSize: 1 << 20}, nopWriter{"nop"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close(context.Background())
+	ev := seqEvent(1)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			p.Publish(ev)
+		}
+	})
+	b.StopTimer()
+	if m := p.Metrics(); m.Dropped > 0 {
+		b.ReportMetric(float64(m.Dropped)/float64(b.N), "drops/op")
+	}
+}
+
+// BenchmarkPipelineThroughput is events/s through batching into a writer
+// that does nothing: the pipeline's own ceiling.
+func BenchmarkPipelineThroughput(b *testing.B) {
+	p, err := NewPipeline(Options{QueueSize: 1 << 16, MaxDelay: 50 * time.Millisecond}, nopWriter{"nop"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ev := seqEvent(1)
+	b.ReportAllocs()
+	for b.Loop() {
+		for !p.Publish(ev) {
+		}
+	}
+	_ = p.Close(context.Background())
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+func BenchmarkSpillEncode(b *testing.B) {
+	events := make([]*Event, 1000)
+	for i := range events {
+		events[i] = fullEvent()
+	}
+	var buf []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = encodeBatch(buf[:0], time.Now(), events)
+	}
+	b.SetBytes(int64(len(buf)))
+}
+
+func BenchmarkSpillDecode(b *testing.B) {
+	events := make([]*Event, 1000)
+	for i := range events {
+		events[i] = fullEvent()
+	}
+	buf := encodeBatch(nil, time.Now(), events)
+	b.SetBytes(int64(len(buf)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := decodeBatch(buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

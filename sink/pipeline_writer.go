@@ -1,0 +1,341 @@
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+)
+
+// writerState is one writer's lane: a bounded memory queue of batches fed
+// by the batcher, an optional spool, and the goroutine (run) that stores
+// them.
+//
+// Ordering: while the spool is active (has a backlog) the batcher appends
+// to it instead of the memory queue, so everything in memory is older than
+// everything on disk; run therefore empties memory first, then replays the
+// spool, and the spool goes inactive (under its lock) only once the reader
+// has caught up. Batches reach the store in the order they were formed.
+type writerState struct {
+	p    *Pipeline
+	w    Writer
+	name string
+	mem  chan *batch
+	wake chan struct{} // the batcher appended to the spool
+	sp   *spool        // nil when spilling is off
+
+	drops    dropCounters
+	reported [numDropReasons]uint64 // owned by the batcher (reportDrops)
+
+	batches, events, retries atomic.Uint64
+	spilled, replayed        atomic.Uint64
+	pendingSince             atomic.Int64 // unix ns of the oldest event being stored, 0 when idle
+	healthy                  atomic.Bool
+	lastErr                  atomic.Pointer[string]
+	down                     bool // run's view: an outage is in progress (for logs)
+}
+
+// dispatch is called by the batcher; it never blocks on the writer.
+func (w *writerState) dispatch(b *batch) {
+	if w.sp == nil {
+		select {
+		case w.mem <- b:
+		default:
+			w.drops[DropWriterQueueFull].Add(uint64(len(b.events)))
+		}
+		return
+	}
+	w.sp.mu.Lock()
+	if !w.sp.active {
+		select {
+		case w.mem <- b:
+			w.sp.mu.Unlock()
+			return
+		default:
+		}
+	}
+	w.spillLocked(b)
+	w.sp.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// spillLocked appends b to the spool (its lock held) or counts it dropped.
+func (w *writerState) spillLocked(b *batch) {
+	n, err := w.sp.appendLocked(b.encoded())
+	if err == nil {
+		w.spilled.Add(uint64(n))
+		return
+	}
+	reason := DropSpillError
+	switch {
+	case errors.Is(err, errBudget):
+		reason = DropSpillBudget
+	case errors.Is(err, errDiskFull):
+		reason = DropDiskFull
+	default:
+		w.setErr(err)
+	}
+	w.drops[reason].Add(uint64(len(b.events)))
+}
+
+func (w *writerState) run() {
+	defer w.p.wg.Done()
+	memOpen := true
+	handle := func(b *batch, ok bool) {
+		if !ok {
+			memOpen = false
+			return
+		}
+		if w.writeLive(b) {
+			memOpen = false
+		}
+	}
+	for {
+		if memOpen {
+			select {
+			case b, ok := <-w.mem:
+				handle(b, ok)
+				continue
+			default:
+			}
+		}
+		if w.sp != nil && w.p.ctx.Err() == nil && w.sp.hasBacklog() {
+			w.replay()
+			continue
+		}
+		if !memOpen {
+			return
+		}
+		select {
+		case b, ok := <-w.mem:
+			handle(b, ok)
+		case <-w.wake:
+		}
+	}
+}
+
+// writeLive stores a batch from memory, retrying with backoff. After
+// Attempts failures it spills the batch and the rest of the memory queue
+// (when the spool is empty, so order holds; otherwise it keeps retrying,
+// since newer batches are already on disk). It reports whether it found
+// the memory queue closed while moving it to disk.
+func (w *writerState) writeLive(b *batch) (memClosed bool) {
+	w.pendingSince.Store(b.created.UnixNano())
+	defer w.pendingSince.Store(0)
+	backoff := w.p.opts.BackoffMin
+	for attempt := 1; ; attempt++ {
+		if w.p.ctx.Err() != nil {
+			return w.evacuate(b)
+		}
+		err := w.write(b.events)
+		if err == nil {
+			w.stored(len(b.events))
+			return false
+		}
+		w.failed(err)
+		if w.sp != nil && attempt >= w.p.opts.Attempts {
+			if spilled, closed := w.tryEvacuate(b); spilled {
+				return closed
+			}
+		}
+		w.retries.Add(1)
+		w.sleep(backoff)
+		backoff = min(2*backoff, w.p.opts.BackoffMax)
+	}
+}
+
+// tryEvacuate moves b and the memory queue to an empty spool.
+func (w *writerState) tryEvacuate(b *batch) (spilled, memClosed bool) {
+	w.sp.mu.Lock()
+	defer w.sp.mu.Unlock()
+	if w.sp.active {
+		return false, false
+	}
+	return true, w.evacuateLocked(b)
+}
+
+// evacuate moves b and the memory queue to the spool whatever it holds
+// (shutdown: order across an interrupted drain is not kept, data is), or
+// drops them when spilling is off.
+func (w *writerState) evacuate(b *batch) (memClosed bool) {
+	if w.sp == nil {
+		w.drops[DropShutdown].Add(uint64(len(b.events)))
+		for {
+			select {
+			case x, ok := <-w.mem:
+				if !ok {
+					return true
+				}
+				w.drops[DropShutdown].Add(uint64(len(x.events)))
+			default:
+				return false
+			}
+		}
+	}
+	w.sp.mu.Lock()
+	defer w.sp.mu.Unlock()
+	return w.evacuateLocked(b)
+}
+
+func (w *writerState) evacuateLocked(b *batch) (memClosed bool) {
+	if !w.down {
+		w.down = true
+		w.p.log.Warn().Str("writer", w.name).Str("error", w.lastError()).Str("dir", w.sp.dir).
+			Msg("sink: writer failing; spilling batches to disk until it recovers")
+	}
+	w.spillLocked(b)
+	for {
+		select {
+		case x, ok := <-w.mem:
+			if !ok {
+				return true
+			}
+			w.spillLocked(x)
+		default:
+			return false
+		}
+	}
+}
+
+// replay stores the oldest spilled records (up to ReplayRows events in one
+// write), retrying until it succeeds or Close's deadline passes, then
+// commits them.
+func (w *writerState) replay() {
+	var (
+		events  []*Event
+		created time.Time
+		bytes   int
+	)
+	for len(events) < w.p.opts.ReplayRows {
+		payload, ok := w.sp.readNext()
+		if !ok {
+			break
+		}
+		c, evs, err := decodeBatch(payload)
+		if err != nil {
+			w.sp.corrupt.Add(int64(len(payload) + recordHeaderSize))
+			w.p.log.Error().Err(err).Str("writer", w.name).Msg("sink: skipping an unreadable spill record")
+			continue
+		}
+		if len(events) == 0 {
+			created = c
+		}
+		events = append(events, evs...)
+		bytes += len(payload) + recordHeaderSize
+	}
+	if len(events) > 0 {
+		w.pendingSince.Store(created.UnixNano())
+		defer w.pendingSince.Store(0)
+		backoff := w.p.opts.BackoffMin
+		for {
+			if w.p.ctx.Err() != nil {
+				return // still on disk, uncommitted: the next run replays it
+			}
+			err := w.write(events)
+			if err == nil {
+				break
+			}
+			w.failed(err)
+			w.retries.Add(1)
+			w.sleep(backoff)
+			backoff = min(2*backoff, w.p.opts.BackoffMax)
+		}
+		w.stored(len(events))
+		w.replayed.Add(uint64(bytes))
+	}
+	w.sp.commit()
+	if w.down && !w.sp.hasBacklog() {
+		w.down = false
+		w.p.log.Info().Str("writer", w.name).Uint64("replayed_bytes", w.replayed.Load()).
+			Msg("sink: writer recovered; spilled batches replayed")
+	}
+}
+
+// write is one WriteBatch attempt with a timeout. A panicking writer is
+// an error, not a crash: analytics may stop, traffic must not.
+func (w *writerState) write(events []*Event) (err error) {
+	ctx, cancel := context.WithTimeout(w.p.ctx, w.p.opts.WriteTimeout)
+	defer cancel()
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("writer %s panicked: %v", w.name, r)
+		}
+	}()
+	return w.w.WriteBatch(ctx, events)
+}
+
+func (w *writerState) stored(n int) {
+	w.batches.Add(1)
+	w.events.Add(uint64(n))
+	w.healthy.Store(true)
+}
+
+func (w *writerState) failed(err error) {
+	w.healthy.Store(false)
+	w.setErr(err)
+}
+
+func (w *writerState) setErr(err error) {
+	s := err.Error()
+	w.lastErr.Store(&s)
+}
+
+func (w *writerState) lastError() string {
+	if s := w.lastErr.Load(); s != nil {
+		return *s
+	}
+	return ""
+}
+
+// sleep waits d or until Close's deadline passes.
+func (w *writerState) sleep(d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-w.p.ctx.Done():
+	}
+}
+
+func (w *writerState) reportDrops() {
+	for r := range w.drops {
+		if n := w.drops[r].Load(); n > w.reported[r] {
+			w.p.log.Warn().Str("writer", w.name).Str("reason", DropReason(r).String()).
+				Uint64("events", n-w.reported[r]).Uint64("total", n).
+				Msg("sink: dropped events (" + dropHint(DropReason(r)) + ")")
+			w.reported[r] = n
+		}
+	}
+}
+
+func (w *writerState) metrics(now time.Time) WriterMetrics {
+	m := WriterMetrics{
+		Name:          w.name,
+		Healthy:       w.healthy.Load(),
+		QueueDepth:    len(w.mem),
+		QueueCapacity: cap(w.mem),
+		Batches:       w.batches.Load(),
+		Events:        w.events.Load(),
+		Retries:       w.retries.Load(),
+		SpilledBytes:  w.spilled.Load(),
+		ReplayedBytes: w.replayed.Load(),
+		Dropped:       w.drops.total(),
+		DropReasons:   w.drops.snapshot(),
+		LastError:     w.lastError(),
+	}
+	if len(m.DropReasons) == 0 {
+		m.DropReasons = nil
+	}
+	if ps := w.pendingSince.Load(); ps > 0 {
+		m.LagSeconds = now.Sub(time.Unix(0, ps)).Seconds()
+	}
+	if w.sp != nil {
+		m.BacklogBytes = w.sp.backlog.Load()
+		m.CorruptBytes = w.sp.corrupt.Load()
+	}
+	return m
+}
