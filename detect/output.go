@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"encoding/json"
 	"regexp"
 	"strconv"
 	"strings"
@@ -30,7 +31,7 @@ func outputRules() []*regexRule {
 			`(?i)<script\b[^>]*>|<(?:img|svg|body|iframe|video|audio|input|details|a|div|object|embed)\b[^>]{0,200}?\son(?:error|load|click|mouseover|focus|toggle|begin|animationstart)\s*=|<iframe\b[^>]*\bsrc\s*=\s*["']?(?:javascript|data):|<(?:object|embed)\b[^>]*\b(?:data|src)\s*=\s*["']?(?:javascript|data):`,
 			"<script", "onerror", "onload", "onclick", "onmouseover", "onfocus", "ontoggle", "onbegin", "onanimationstart", "<iframe", "<object", "<embed"),
 		outRule("llm05.javascript_url", SeverityMedium, 0.8, 30, 40,
-			`(?i)\]\(\s*javascript:|\bhref\s*=\s*["']?\s*javascript:|\bsrc\s*=\s*["']?\s*javascript:|\]\(\s*data:text/html|\bhref\s*=\s*["']?\s*data:text/html`,
+			`(?i)\]\(\s*javascript:|\b(?:href|src|action|formaction)\s*=\s*\\?["']?\s*(?:javascript:|data:text/html)|\]\(\s*data:text/html`,
 			"javascript:", "data:text/html"),
 		outRule("llm05.markdown_image_exfiltration", SeverityHigh, 0.8, 210, 600,
 			`!\[[^\]\n]{0,200}\]\(\s*https?://[^)\s?]+\?[^)\s]*=(?:[^)\s&]{40,}|[^)\s&]*(?:%20|%3A|%2F|\+)[^)\s&]{12,})[^)\s]*\)`,
@@ -113,13 +114,37 @@ func agencyRules() []*regexRule {
 	}
 }
 
-var financialTool = regexp.MustCompile(`(?i)^(?:\w+\.)?(?:transfer|pay|payout|send_?money|wire|withdraw|refund|purchase|buy|charge|remit|send_?funds|(?:create|make|submit|initiate|execute|process|send)_?(?:payment|transfer|payout|wire))(?:[_\-.]|$)`)
+var financialTool = regexp.MustCompile(`(?i)^(?:\w+\.)?(?:(?:bank|money|funds|crypto|ach|sepa|swift|payments?|account|wallet|card|instant|international)_)?(?:transfer|pay|payout|send_?money|wire|withdraw|refund|purchase|buy|charge|remit|send_?funds|(?:create|make|submit|initiate|execute|process|send)_?(?:payment|transfer|payout|wire))(?:[_\-.]|$)`)
 var destructiveTool = regexp.MustCompile(`(?i)^(?:\w+\.)?(?:delete|remove|drop|destroy|wipe|purge|erase|truncate|terminate|revoke|deactivate)(?:[_\-.](\w+))?`)
 var valuableObject = regexp.MustCompile(`(?i)user|account|repo|database|db|bucket|project|org|cluster|table|index|backup|branch|volume|instance|all|tenant|customer|namespace|collection|domain|key`)
 var amountRe = regexp.MustCompile(`(?i)"?(?:amount|value|sum|total|quantity|price)"?\s*[:=]\s*"?\$?\s*(\d[\d,]*(?:\.\d+)?)`)
 var bulkRe = regexp.MustCompile(`(?i)"?(?:all|recursive|force|cascade|everything)"?\s*[:=]\s*"?(?:true|1|yes)|"\*"|\bwhere\s+1\s*=\s*1\b|"(?:ids?|targets?|users?|accounts?)"\s*:\s*\[[^\]]{200,}\]`)
 
+// cliTools are tools whose arguments are the command line of one program:
+// the agency rules see "<tool> <args>".
+var cliTools = map[string]bool{"git": true, "kubectl": true, "terraform": true, "helm": true, "docker": true, "aws": true,
+	"gcloud": true, "az": true, "gh": true, "psql": true, "mysql": true, "redis-cli": true, "rm": true, "dd": true}
+
 func (c *scanCtx) agency() {
+	if name := lowerString(c.in.ToolName); cliTools[name] {
+		// Match the command as the program would run it; report on the
+		// whole arguments field.
+		saveT, saveHits := c.t, c.hits
+		c.t = name + " " + jsonStrings(c.t)
+		c.hits = rules().kw.scan(c.t, nil)
+		for _, r := range rules().agency {
+			c.runRule(r, func(m []int) {
+				if !c.covered(CategoryAgency, 0, len(saveT)) {
+					ev := quoteEvidence(c.t[m[0]:m[1]])
+					c.t, c.hits = saveT, saveHits
+					c.emit(CategoryAgency, r.id, r.sev, r.conf, 0, len(saveT), ev)
+					c.t = name + " " + jsonStrings(saveT)
+				}
+			})
+		}
+		c.t, c.hits = saveT, saveHits
+		return
+	}
 	for _, r := range rules().agency {
 		c.runRule(r, func(m []int) {
 			if r.id == "llm06.destructive_sql" && strings.HasPrefix(lowerString(c.t[m[0]:min(m[1], m[0]+6)]), "update") {
@@ -170,4 +195,31 @@ func (c *scanCtx) toolName() {
 		}
 		c.emit(CategoryAgency, "llm06.destructive_tool", sev, conf, 0, end, "tool "+strconv.Quote(name))
 	}
+}
+
+// jsonStrings returns the string values of a JSON object joined by spaces
+// (the arguments of a command-line tool), or s itself when it is not JSON.
+func jsonStrings(s string) string {
+	var v map[string]any
+	if json.Unmarshal([]byte(s), &v) != nil {
+		return s
+	}
+	var parts []string
+	var walk func(x any)
+	walk = func(x any) {
+		switch x := x.(type) {
+		case string:
+			parts = append(parts, x)
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		case map[string]any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	return strings.Join(parts, " ")
 }

@@ -170,8 +170,8 @@ func (c *scanCtx) email(at int) int {
 	if local == "git" && e < len(t) && t[e] == ':' {
 		return e
 	}
-	if domain[0] == '-' {
-		return e
+	if domain[0] == '-' || isScaleSuffix(domain[:strings.IndexByte(domain, '.')]) {
+		return e // "logo@2x.png"-style asset names
 	}
 	conf := float32(0.9)
 	ldom := lowerString(domain)
@@ -186,6 +186,9 @@ func (c *scanCtx) email(at int) int {
 		if ldom == d || strings.HasSuffix(ldom, "."+d) {
 			conf = 0.2
 		}
+	}
+	if strings.HasPrefix(ldom, "your") || strings.HasPrefix(ldom, "my-company") || strings.HasPrefix(ldom, "mycompany") {
+		conf = 0.2 // "you@yourcompany.com" placeholders
 	}
 	if conf > 0.5 && c.context(s, e, 40, 0, []string{"email", "e-mail", "mail", "contact", "reach"}) {
 		conf += 0.05
@@ -313,7 +316,10 @@ func (c *scanCtx) classify(gs []group, clusterStart int) {
 			if a == 0 {
 				cs = clusterStart
 			}
-			if c.card(gs[a:b], nd) || c.ssn(gs[a:b], nd) || c.phone(gs[a:b], nd, cs) {
+			// A phone number is a whole cluster, never carved out of a
+			// longer grouped number ("4532 0150 0000 0000").
+			whole := a == 0 && b == len(gs)
+			if c.card(gs[a:b], nd) || c.ssn(gs[a:b], nd) || whole && c.phone(gs[a:b], nd, cs) {
 				matched = b - a
 			}
 		}
@@ -354,7 +360,8 @@ var cardWords = []string{"card", "visa", "mastercard", "amex", "american express
 	"cc:", "payment", "pay with", "cvv", "cvc", "expir", "exp ", "discover", "jcb", "diners", "maestro", "unionpay"}
 var idWords = []string{"order", "tracking", "invoice", "ticket", "id:", "id ", "#", "ref", "serial", "sku",
 	"isbn", "account no", "transaction", "confirmation", "case", "build", "version", "timestamp", "epoch", "room",
-	"coupon", "code", "lot", "part", "pn ", "model", "item", "routing"}
+	"coupon", "code", "lot", "part", "pn ", "model", "item", "routing", "session", "nonce", "batch", "trace", "request",
+	"rack", "route", "span", "job", "run "}
 
 var testCards = map[string]bool{"4111111111111111": true, "4242424242424242": true, "4000056655665556": true,
 	"5555555555554444": true, "5200828282828210": true, "5105105105105100": true, "378282246310005": true,
@@ -399,9 +406,12 @@ func (c *scanCtx) card(gs []group, nd int) bool {
 		conf += 0.05
 	}
 	hasCard := c.context(s, e, 48, 24, cardWords)
-	if hasCard {
+	switch {
+	case c.context(s, e, 12, 0, idWords) && !c.context(s, e, 12, 0, cardWords):
+		conf -= 0.4 // a label right before the number says what it is
+	case hasCard:
 		conf += 0.1
-	} else if c.context(s, e, 32, 0, idWords) {
+	case c.context(s, e, 32, 0, idWords):
 		conf -= 0.35
 	}
 	if testCards[string(d)] {
@@ -457,7 +467,8 @@ func luhn(d []byte) bool {
 
 // ---- US SSN ----
 
-var ssnWords = []string{"ssn", "social security", "soc sec", "social sec", "ss#", "ss #", "taxpayer", "itin", "tin:"}
+var ssnWords = []string{"ssn", "social security", "soc sec", "social sec", "ss#", "ss #", "taxpayer", "itin", "tin:",
+	"tax form", "w-2", "w2", "1040", "employee record", "payroll", "social"}
 var fakeSSNs = map[string]bool{"078051120": true, "219099999": true, "123456789": true, "111111111": true,
 	"987654320": true, "987654321": true}
 
@@ -468,11 +479,13 @@ func (c *scanCtx) ssn(gs []group, nd int) bool {
 	var buf [9]byte
 	d := digitsOf(c.t, gs, buf[:0])
 	s, e := gs[0].s, gs[len(gs)-1].e
-	ctx := c.context(s, e, 40, 24, ssnWords)
+	ctx := c.context(s, e, 40, 48, ssnWords)
 	conf := float32(0)
 	switch {
 	case len(gs) == 3 && gs[0].e-gs[0].s == 3 && gs[1].e-gs[1].s == 2 && uniformSep(gs, "-"):
-		conf = 0.65
+		// The 3-2-4 shape alone is weak (part numbers, racks, routes use
+		// it): without an SSN word it stays below the default threshold.
+		conf = 0.45
 	case len(gs) == 3 && gs[0].e-gs[0].s == 3 && gs[1].e-gs[1].s == 2 && uniformSep(gs, " ."):
 		conf = 0.45
 	case len(gs) == 1:
@@ -487,7 +500,7 @@ func (c *scanCtx) ssn(gs []group, nd int) bool {
 		return false
 	}
 	if ctx {
-		conf += 0.25
+		conf += 0.4
 	} else if c.context(s, e, 32, 0, idWords) || c.context(s, e, 24, 0, phoneWords) {
 		conf -= 0.3
 	}
@@ -852,4 +865,17 @@ func sequential(d []byte) bool {
 		}
 	}
 	return up || down
+}
+
+// isScaleSuffix reports image scale suffixes such as "2x" or "1.5x".
+func isScaleSuffix(s string) bool {
+	if len(s) < 2 || s[len(s)-1] != 'x' && s[len(s)-1] != 'X' {
+		return false
+	}
+	for i := 0; i < len(s)-1; i++ {
+		if !isDigit(s[i]) && s[i] != '.' {
+			return false
+		}
+	}
+	return true
 }
