@@ -209,9 +209,9 @@
 //	family         positives  hard negatives  precision  recall
 //	email                 44              42      1.000   1.000
 //	phone                 46              42      1.000   1.000
-//	credit_card           45              43      1.000   1.000
+//	credit_card           45              42      1.000   1.000
 //	iban                  44              42      1.000   1.000
-//	us_ssn                44              43      1.000   1.000
+//	us_ssn                44              42      1.000   1.000
 //	ip_address            44              42      0.978   1.000
 //	crypto_wallet         45              42      1.000   1.000
 //	secret                48              43      1.000   1.000
@@ -222,11 +222,32 @@
 //	consumption           50              60      1.000   1.000
 //
 // Read these as an upper bound: the corpus was written by the same hands
-// as the rules and the rules were corrected against it, so it measures that
-// the listed hard cases are handled, not performance on unseen traffic. The
-// floors the test asserts (≥ 0.95 precision for checksum-validated PII and
-// secrets, ≥ 0.90 for phone, IP, injection, output and agency; recall
-// ≥ 0.85–0.95) leave room for that. The two known misses are listed by the
-// test: a version number written as a dotted quad with the word "version"
-// far after it, and "rm -rf" inside an echo'd string.
+// as the rules and the rules were corrected against it, so it shows that
+// the listed hard cases are handled, not how the rules do on unseen text.
+// The two misses left are listed by the test: a dotted-quad version number
+// with the word "version" far after it, and "rm -rf" inside an echo'd
+// string.
+//
+// The floors TestCorpusQuality asserts sit below that, near what unseen
+// text showed: precision ≥ 0.95 for e-mail, cards, IBAN, SSN, wallets,
+// secrets and leakage, ≥ 0.90 for phone, IP, injection, output and agency;
+// recall ≥ 0.85–0.95.
+//
+// A better estimate is testdata/holdout: 208 samples (8 positives and 8
+// hard negatives per family, realistic chat, tool and config snippets)
+// written after the rules were tuned and scanned once before any change.
+// That first measurement, per family (precision/recall): email 0.80/1.00,
+// phone 0.89/1.00, credit_card 0.89/1.00, iban 1.00/1.00, us_ssn 0.80/1.00,
+// ip_address 1.00/1.00, crypto_wallet 1.00/1.00, secret 1.00/1.00,
+// injection 0.89/1.00, output 1.00/0.88, agency 1.00/0.75, leakage
+// 1.00/1.00, consumption 1.00/1.00 — overall 0.935 precision (7 false
+// positives) and 0.971 recall (3 misses). The errors were fixed with
+// general rules, not by listing the samples (an SSN needs an SSN word; a
+// phone number is a whole digit cluster; a label right before a number
+// wins over card words further away; "you@yourcompany.com" and
+// "hero@2x.avif"; JSON-escaped javascript: URLs; the arguments of
+// command-line tools such as "git" read as a command line; "bank_transfer"),
+// so the set now passes and no longer measures unseen text: the next
+// held-out set should be written fresh. TestHoldoutQuality asserts 0.85
+// precision and 0.80 recall over the whole set.
 package detect
