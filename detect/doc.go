@@ -87,17 +87,20 @@
 // on the 2-core development machine (shared, so ±30 %), go test -bench:
 //
 //	benchmark                        ns/op      MB/s   allocs/op
-//	Scan benign prose 1 KiB          ~9,400     ~109        2
-//	Scan benign prose 8 KiB          ~70,000    ~117       15
-//	Scan benign prose 64 KiB         ~500,000   ~130      114
-//	Scan 1 KiB dense with findings   ~400,000   ~2.5       90
-//	Scan 100 KiB agent transcript    ~1.2 ms    ~85       475
-//	Scan 8 KiB response + leak check ~220,000   ~37        24
-//	Keyword automaton alone, 8 KiB   ~19,000    ~440        0
+//	Scan benign prose 1 KiB            8,300     123        2
+//	Scan benign prose 8 KiB           60,500     135       15
+//	Scan benign prose 64 KiB         472,000     139      114
+//	Scan 1 KiB dense with findings   326,000     3.1       89
+//	Scan 100 KiB agent transcript  1,444,000      71      474
+//	Scan 8 KiB response + leak check 185,000      44       24
+//	Scan 1 KiB non-ASCII prose       202,000     5.1      409
+//	Keyword automaton alone, 8 KiB    17,300     474        0
 //
 // Text that hits many phrase keywords costs more (each hit runs a regular
-// expression over a short window); the figures above are the
-// *_timing_test.go benchmarks, re-run them with make bench-go.
+// expression over a short window), and so does text that is not ASCII
+// (segment-wise NFKC with an offset map, about 60 KB of garbage per KiB);
+// the leak check builds a shingle set of the system prompt per call. The
+// figures are the *_timing_test.go benchmarks (go test -bench . ./detect/).
 //
 // # Sources of the rules
 //
