@@ -56,6 +56,11 @@ type Event struct {
 	ErrorMessage string
 	RiskScore    float32 // 0..100, filled by detection
 
+	// Security findings (security.finding events only).
+	Category string // detector family: pii, secret, prompt_injection, …
+	Rule     string // stable rule id, e.g. "pii.credit_card"
+	Severity string // info | low | medium | high | critical
+
 	Attributes json.RawMessage // JSON object; may be nil
 }
 
