@@ -41,7 +41,9 @@ func workerCommand(mode string) []string {
 // testWorker is a worker process. "real" is the production worker; the
 // other modes misbehave on purpose.
 func testWorker(mode string, args []string) int {
-	out := os.NewFile(workerOutFD, "responses")
+	// Only the modes that use it may wrap descriptor 4: an unused *os.File
+	// is closed by its finalizer, under the real worker's feet.
+	out := func() *os.File { return os.NewFile(workerOutFD, "responses") }
 	switch mode {
 	case "real":
 		return WorkerMain(args)
@@ -51,19 +53,19 @@ func testWorker(mode string, args []string) int {
 		fmt.Fprintln(os.Stderr, "fake worker: cannot open the engine")
 		return 1
 	case "refuse":
-		return refuse(out, fmt.Errorf("fake worker refuses: disk full"))
+		return refuse(out(), fmt.Errorf("fake worker refuses: disk full"))
 	case "silent": // never greets
 		time.Sleep(time.Hour)
 		return 0
 	case "garbage": // greets, then answers nonsense
-		w := bufio.NewWriter(out)
+		w := bufio.NewWriter(out())
 		_ = writeFrame(w, opHello, 0, []byte("fake\n0.0"))
 		_, _ = w.Write([]byte("this is not a frame at all"))
 		_ = w.Flush()
 		time.Sleep(time.Hour)
 		return 0
 	case "fake":
-		return runWorker(&fakeEngine{}, os.NewFile(workerInFD, "requests"), out)
+		return runWorker(&fakeEngine{}, os.NewFile(workerInFD, "requests"), out())
 	}
 	fmt.Fprintln(os.Stderr, "unknown test worker mode", mode)
 	return 2

@@ -60,11 +60,15 @@ type Options struct {
 	// LibRecheck is how often a missing libchdb.so is looked for again, so
 	// that "make chdb" turns analytics on without a restart. Default 10s.
 	LibRecheck time.Duration
+	// Schema says where the events tables live (database; Cluster must be
+	// empty for the embedded engine).
+	Schema sink.SchemaOptions
 	// Setup runs after every worker start, before the store reports itself
-	// available: the schema migrations. An error counts as a failed start.
+	// available. An error counts as a failed start. Default: the events
+	// schema's migrations (sink.Migrate).
 	Setup func(ctx context.Context, c Conn) error
 	// Insert renders a batch as one INSERT statement appended to dst.
-	// Default: sink's INSERT … VALUES.
+	// Default: sink's INSERT … VALUES into the events table.
 	Insert func(dst []byte, batch []*sink.Event) []byte
 
 	// hangGrace is how long past its timeout a lane may stay silent before
@@ -119,10 +123,11 @@ func (o *Options) defaults() {
 // implements sink.Store. All methods are safe for concurrent use; writes
 // and reads run on separate engine connections.
 type Store struct {
-	opts    Options
-	log     zerolog.Logger
-	dir     string
-	tempDir bool
+	opts         Options
+	log          zerolog.Logger
+	insertPrefix string
+	dir          string
+	tempDir      bool
 
 	mu       sync.Mutex
 	cur      *proc // nil while no worker is serving
@@ -155,6 +160,14 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		settled: make(chan struct{}),
 		done:    make(chan struct{}),
 		status:  sink.Status{Engine: engineName, Reason: "embedded ClickHouse is starting"},
+	}
+	s.opts.Schema.Cluster = "" // one engine, one node
+	s.insertPrefix = sink.InsertPrefix(s.opts.Schema)
+	if s.opts.Setup == nil {
+		s.opts.Setup = s.migrate
+	}
+	if s.opts.Insert == nil {
+		s.opts.Insert = s.insertValues
 	}
 	if len(s.opts.WorkerCommand) == 0 {
 		exe, err := os.Executable()
@@ -305,9 +318,6 @@ func (s *Store) WriteBatch(ctx context.Context, batch []*sink.Event) error {
 	bp, _ := s.bufs.Get().(*[]byte)
 	if bp == nil {
 		bp = new([]byte)
-	}
-	if s.opts.Insert == nil {
-		return errors.New("embedded ClickHouse: no Insert renderer configured")
 	}
 	q := s.opts.Insert((*bp)[:0], batch)
 	_, err = s.send(ctx, p, opExec, q)

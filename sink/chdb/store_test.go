@@ -40,6 +40,7 @@ func fakeOptions(t *testing.T, mode string) Options {
 		MinBackoff:    20 * time.Millisecond,
 		MaxBackoff:    200 * time.Millisecond,
 		StartTimeout:  20 * time.Second,
+		Setup:         func(context.Context, Conn) error { return nil },
 	}
 }
 
@@ -315,19 +316,26 @@ func TestStoreLibraryMissing(t *testing.T) {
 func TestStoreWriteBatch(t *testing.T) {
 	opts := fakeOptions(t, "fake")
 	s := mustOpen(t, opts)
-	if err := s.WriteBatch(context.Background(), []*sink.Event{{}}); err == nil || !strings.Contains(err.Error(), "no Insert renderer") {
-		t.Fatalf("without a renderer: %v", err)
-	}
+	var sent []string
 	s.opts.Insert = func(dst []byte, batch []*sink.Event) []byte {
-		return append(dst, "INSERT "+strconv.Itoa(len(batch))...)
+		dst = s.insertValues(dst, batch)
+		sent = append(sent, string(dst))
+		return dst
 	}
-	for range 3 {
-		if err := s.WriteBatch(context.Background(), make([]*sink.Event, 10)); err != nil {
+	for i := range 3 {
+		if err := s.WriteBatch(context.Background(), []*sink.Event{{Name: "n" + strconv.Itoa(i)}, {Name: "m"}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if execs, _ := fakeState(t, s); execs != 3 {
-		t.Fatalf("execs %d", execs)
+	if err := s.WriteBatch(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if execs, _ := fakeState(t, s); execs != 3 || len(sent) != 3 {
+		t.Fatalf("execs %d, sent %d", execs, len(sent))
+	}
+	// The pooled buffer is reused without leaking one batch into the next.
+	if !strings.HasPrefix(sent[2], "INSERT INTO `perimeter`.`events` (`id`") || !strings.Contains(sent[2], "'n2'") || strings.Contains(sent[2], "'n1'") {
+		t.Fatalf("insert: %.200s", sent[2])
 	}
 }
 

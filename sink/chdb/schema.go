@@ -1,0 +1,40 @@
+package chdb
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cylestio/perimeter/sink"
+)
+
+// migrate is the default Setup: the events schema (sink.Migrate) for the
+// engine's ClickHouse version, run after every worker start. It is
+// idempotent, so a restart only repeats harmless CREATE … IF NOT EXISTS.
+func (s *Store) migrate(ctx context.Context, c Conn) error {
+	v, err := sink.ParseServerVersion(c.ServerVersion())
+	if err != nil {
+		return err
+	}
+	applied, err := sink.Migrate(ctx, c, v, s.opts.Schema)
+	if len(applied) > 0 {
+		s.log.Info().Ints("versions", applied).Str("database", databaseOf(s.opts.Schema)).Msg("embedded ClickHouse: schema migrated")
+	}
+	if err != nil {
+		return fmt.Errorf("schema: %w", err)
+	}
+	return nil
+}
+
+func databaseOf(o sink.SchemaOptions) string {
+	if o.Database == "" {
+		return sink.DefaultDatabase
+	}
+	return o.Database
+}
+
+// insertValues is the default Insert: sink's INSERT … VALUES text.
+func (s *Store) insertValues(dst []byte, batch []*sink.Event) []byte {
+	dst = append(dst, s.insertPrefix...)
+	dst = append(dst, " VALUES "...)
+	return sink.AppendValues(dst, batch)
+}

@@ -1,0 +1,96 @@
+package chdb
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cylestio/perimeter/sink"
+)
+
+// eventsOptions is realOptions with the production schema and renderer.
+func eventsOptions(tb testing.TB) Options {
+	o := realOptions(tb)
+	o.Setup, o.Insert = nil, nil
+	return o
+}
+
+func eventsBatch(n int, base time.Time) []*sink.Event {
+	b := make([]*sink.Event, n)
+	for i := range b {
+		b[i] = &sink.Event{
+			ID: sink.NewID(), Time: base.Add(time.Duration(i) * time.Millisecond), Name: sink.LLMCallFinish, Level: sink.LevelInfo,
+			TraceID: fmt.Sprintf("%032x", i%50), SpanID: fmt.Sprintf("%016x", i), SessionID: "sess-" + strconv.Itoa(i%50), AgentID: "agent-" + strconv.Itoa(i%5),
+			Vendor: "openai", Model: "gpt-4o-mini", Status: 200, DurationMs: float64(i%300) + 0.25,
+			InputTokens: int64(i % 100), OutputTokens: 7, TotalTokens: int64(i%100) + 7,
+			ToolName: "get_weather", FinishReason: "stop", RiskScore: 1.5,
+			Attributes: json.RawMessage(`{"llm.request.model":"gpt-4o-mini","note":"it's \\"quoted\\"\ttab"}`),
+		}
+	}
+	return b
+}
+
+// TestRealEventsSchema: the default Setup migrates the events schema, the
+// default Insert stores sink events, a batch stored twice (a retry) counts
+// once through sink.EventsSource, and after kill -9 the schema setup runs
+// again harmlessly and every event is still there.
+func TestRealEventsSchema(t *testing.T) {
+	s := mustOpen(t, eventsOptions(t))
+	ctx := context.Background()
+	rows, err := s.Query(ctx, "SELECT max(version) FROM "+sink.SchemaOptions{}.Table(sink.MigrationsTable))
+	if err != nil || fmt.Sprint(rows.Data) != fmt.Sprintf("[[%d]]", sink.SchemaVersion()) {
+		t.Fatalf("migrations: %v, %v", rows, err)
+	}
+	batch := eventsBatch(1000, time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC))
+	for range 2 {
+		if err := s.WriteBatch(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(when string) {
+		t.Helper()
+		rows, err := s.Query(ctx, "SELECT count(), sum(input_tokens), uniqExact(session_id), min(ts), any(attributes) FROM "+sink.EventsSource(sink.SchemaOptions{})+" WHERE agent_id = ?", "agent-3")
+		if err != nil {
+			t.Fatalf("%s: %v", when, err)
+		}
+		var tokens int64
+		for i := 3; i < 1000; i += 5 {
+			tokens += int64(i % 100)
+		}
+		got := rows.Data[0]
+		if got[0] != uint64(200) || got[1] != tokens || got[2] != uint64(10) || !got[3].(time.Time).Equal(batch[3].Time.Truncate(time.Second)) || got[4] != string(batch[0].Attributes) {
+			t.Fatalf("%s: %v (want 200 events, %d tokens, 10 sessions, %s)", when, got, tokens, batch[3].Time)
+		}
+	}
+	check("stored twice")
+	pid := workerPID(s)
+	_ = syscall.Kill(pid, syscall.SIGKILL)
+	waitFor(t, 60*time.Second, "a new worker", func() bool { p := workerPID(s); return p != 0 && p != pid })
+	check("after kill -9")
+}
+
+// BenchmarkRealInsertEvents is BenchmarkRealInsert with the production
+// events schema (25 columns, ReplacingMergeTree) and renderer.
+func BenchmarkRealInsertEvents(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run("batch="+strconv.Itoa(n), func(b *testing.B) {
+			s, err := Open(context.Background(), eventsOptions(b))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { s.Close() })
+			batch := eventsBatch(n, time.Now())
+			ctx := context.Background()
+			for b.Loop() {
+				if err := s.WriteBatch(ctx, batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
