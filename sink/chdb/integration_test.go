@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -428,4 +429,45 @@ func nilPanicRecovers() (ok bool) {
 	defer func() { ok = recover() != nil }()
 	var p *int
 	return *p == 1
+}
+
+// TestRealPerimeterBinaryWorker runs the worker the way production does:
+// the perimeter binary re-executed as `perimeter __chdb-worker -- …`.
+func TestRealPerimeterBinaryWorker(t *testing.T) {
+	opts := eventsOptions(t)
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go tool to build cmd/perimeter with")
+	}
+	bin := filepath.Join(t.TempDir(), "perimeter")
+	build := exec.Command(goTool, "build", "-o", bin, "../../cmd/perimeter")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build cmd/perimeter: %v\n%s", err, out)
+	}
+	opts.WorkerCommand = []string{bin, WorkerCommand}
+	s := mustOpen(t, opts)
+	ctx := context.Background()
+	if err := s.WriteBatch(ctx, eventsBatch(100, time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.Query(ctx, "SELECT count() FROM "+sink.EventsSource(s.Schema()))
+	if err != nil || fmt.Sprint(rows.Data) != "[[100]]" {
+		t.Fatalf("%v, %v", rows, err)
+	}
+	// By hand, without the parent's descriptors, it refuses politely.
+	out, err := exec.Command(bin, WorkerCommand, "--", "--path", t.TempDir(), "--lib", opts.LibPath).CombinedOutput()
+	if code := exitCode(err); code != 2 || !strings.Contains(string(out), "started by perimeter only") {
+		t.Fatalf("by hand: exit %d, %s", code, out)
+	}
+}
+
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
 }

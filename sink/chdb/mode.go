@@ -3,7 +3,20 @@ package chdb
 import (
 	"path/filepath"
 	"strings"
+
+	"github.com/cylestio/perimeter/configs"
+	"github.com/cylestio/perimeter/sink"
 )
+
+// OptionsFromConfig maps storage.embedded and storage.retention_days; the
+// wiring adds the logger and, for live_trace configs, ApplyLiveTraceMode.
+func OptionsFromConfig(c configs.StorageConfig) Options {
+	return Options{
+		Path:    c.Embedded.Path,
+		LibPath: c.Embedded.LibPath,
+		Schema:  sink.SchemaOptions{RetentionDays: c.RetentionDays},
+	}
+}
 
 // ApplyLiveTraceMode maps the original live_trace interceptor's
 // storage_mode and db_path onto o, for configs written for

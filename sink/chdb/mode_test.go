@@ -3,6 +3,8 @@ package chdb
 import (
 	"strings"
 	"testing"
+
+	"github.com/cylestio/perimeter/configs"
 )
 
 func TestApplyLiveTraceMode(t *testing.T) {
@@ -25,5 +27,14 @@ func TestApplyLiveTraceMode(t *testing.T) {
 		if o.Memory != tt.memory || !strings.HasSuffix(o.Path, tt.path) || !strings.Contains(log, tt.log) {
 			t.Errorf("%q %q: memory %v path %q log %q", tt.mode, tt.dbPath, o.Memory, o.Path, log)
 		}
+	}
+}
+
+func TestOptionsFromConfig(t *testing.T) {
+	var c configs.StorageConfig
+	c.Embedded.Path, c.Embedded.LibPath, c.RetentionDays = "/data", "/lib/libchdb.so", 30
+	o := OptionsFromConfig(c)
+	if o.Path != "/data" || o.LibPath != "/lib/libchdb.so" || o.Schema.RetentionDays != 30 || o.Memory {
+		t.Fatalf("%+v", o)
 	}
 }

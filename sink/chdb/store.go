@@ -16,6 +16,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/cylestio/perimeter/configs"
 	"github.com/cylestio/perimeter/sink"
 )
 
@@ -85,7 +86,7 @@ type Conn interface {
 }
 
 // engineName is this store in Status and logs.
-const engineName = "embedded"
+const engineName = configs.EngineEmbedded
 
 const fixTransient = "nothing to do if it comes back; the proxy is unaffected and writes are kept until it does"
 
@@ -272,6 +273,15 @@ func (s *Store) ServerVersion() string {
 	return s.chVer
 }
 
+// Version is ServerVersion parsed, as the server store reports it.
+func (s *Store) Version() sink.ServerVersion {
+	v, _ := sink.ParseServerVersion(s.ServerVersion())
+	return v
+}
+
+// Schema is where the tables live (for readers building SQL).
+func (s *Store) Schema() sink.SchemaOptions { return s.opts.Schema }
+
 // Stats are counters for /metrics.
 type Stats struct {
 	Restarts int64 // worker starts after the first
@@ -329,13 +339,14 @@ func (s *Store) WriteBatch(ctx context.Context, batch []*sink.Event) error {
 }
 
 // Exec runs one statement whose result is not wanted (DDL, INSERT) on the
-// write connection. Arguments are bound by sink.Bind.
-func (s *Store) Exec(ctx context.Context, query string, args ...any) error {
+// write connection (it satisfies sink.SchemaExecer, like the server store).
+// Bind values with sink.Bind.
+func (s *Store) Exec(ctx context.Context, sql string) error {
 	p, err := s.current()
 	if err != nil {
 		return err
 	}
-	return s.execOn(ctx, p, query, args...)
+	return s.execOn(ctx, p, sql)
 }
 
 // Query implements sink.Store on the read connection, which is read-only
@@ -349,14 +360,8 @@ func (s *Store) Query(ctx context.Context, query string, args ...any) (*sink.Row
 	return s.queryOn(ctx, p, query, args...)
 }
 
-func (s *Store) execOn(ctx context.Context, p *proc, query string, args ...any) error {
-	if len(args) > 0 {
-		var err error
-		if query, err = sink.Bind(query, args...); err != nil {
-			return err
-		}
-	}
-	_, err := s.send(ctx, p, opExec, []byte(query))
+func (s *Store) execOn(ctx context.Context, p *proc, sql string) error {
+	_, err := s.send(ctx, p, opExec, []byte(sql))
 	return err
 }
 

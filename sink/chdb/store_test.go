@@ -108,7 +108,7 @@ func TestStoreServesAndRecoversFromCrash(t *testing.T) {
 		t.Fatalf("status %+v, server version %q", st, s.ServerVersion())
 	}
 	ctx := context.Background()
-	if err := s.Exec(ctx, "INSERT ?", "x"); err != nil {
+	if err := s.Exec(ctx, "INSERT x"); err != nil {
 		t.Fatal(err)
 	}
 	execs, pid := fakeState(t, s)

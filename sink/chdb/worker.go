@@ -83,9 +83,8 @@ type engine interface {
 // returns the process exit code. Only the __chdb-worker subcommand calls
 // it.
 func WorkerMain(args []string) int {
-	var st syscall.Stat_t
-	if syscall.Fstat(workerInFD, &st) != nil || syscall.Fstat(workerOutFD, &st) != nil {
-		fmt.Fprintln(os.Stderr, "chdb-worker: started by perimeter only (it needs descriptors 3 and 4)")
+	if !isPipe(workerInFD) || !isPipe(workerOutFD) {
+		fmt.Fprintln(os.Stderr, "chdb-worker: started by perimeter only (it needs pipes on descriptors 3 and 4)")
 		return 2
 	}
 	in, out := os.NewFile(workerInFD, "requests"), os.NewFile(workerOutFD, "responses")
@@ -116,6 +115,13 @@ func runWorker(e engine, in io.Reader, out io.Writer) int {
 		os.Exit(0)
 	}()
 	return w.serve(in, out)
+}
+
+// isPipe tells the parent's pipes from whatever else a process started by
+// hand has on a low descriptor (the Go runtime's epoll instance, say).
+func isPipe(fd int) bool {
+	var st syscall.Stat_t
+	return syscall.Fstat(fd, &st) == nil && st.Mode&syscall.S_IFMT == syscall.S_IFIFO
 }
 
 // refuse tells the parent why the worker cannot start.
