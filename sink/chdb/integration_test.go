@@ -320,11 +320,26 @@ func TestRealWorkerSignals(t *testing.T) {
 	s := mustOpen(t, opts)
 	logged := func(s string) bool { mu.Lock(); defer mu.Unlock(); return strings.Contains(logs.String(), s) }
 
+	// The parent, whose worker has the library loaded, still gets its
+	// signals through signal.Notify.
+	parent := make(chan os.Signal, 1)
+	signal.Notify(parent, syscall.SIGHUP)
+	_ = syscall.Kill(os.Getpid(), syscall.SIGHUP)
+	select {
+	case <-parent:
+		signal.Stop(parent)
+	case <-time.After(5 * time.Second):
+		t.Fatal("SIGHUP to the parent never arrived")
+	}
+
 	pid := workerPID(s)
 	_ = syscall.Kill(pid, syscall.SIGINT)
 	time.Sleep(300 * time.Millisecond)
 	if workerPID(s) != pid || count(t, s) != 0 {
 		t.Fatal("SIGINT stopped the worker")
+	}
+	if st := s.Stats(); st.WorkerPID != pid || st.WorkerRSS < 50<<20 {
+		t.Fatalf("stats %+v", st)
 	}
 
 	_ = syscall.Kill(pid, syscall.SIGTERM)

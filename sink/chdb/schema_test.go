@@ -94,3 +94,29 @@ func BenchmarkRealInsertEvents(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRealQueryEvents: a dashboard's per-agent totals (requests,
+// tokens, errors, p50/p99 latency, last activity) over 100,000 events read
+// through sink.EventsSource (FINAL, deduplicating).
+func BenchmarkRealQueryEvents(b *testing.B) {
+	s, err := Open(context.Background(), eventsOptions(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	ctx := context.Background()
+	for i := range 10 {
+		if err := s.WriteBatch(ctx, eventsBatch(10000, time.Now().Add(time.Duration(i)*time.Minute))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	q := "SELECT agent_id, count() AS requests, sum(total_tokens) AS tokens, countIf(status >= 400) AS errors," +
+		" quantile(0.5)(duration_ms) AS p50, quantile(0.99)(duration_ms) AS p99, max(ts) AS last" +
+		" FROM " + sink.EventsSource(s.Schema()) + " WHERE name = ? GROUP BY agent_id ORDER BY requests DESC"
+	for b.Loop() {
+		rows, err := s.Query(ctx, q, sink.LLMCallFinish)
+		if err != nil || len(rows.Data) != 5 {
+			b.Fatal(rows, err)
+		}
+	}
+}

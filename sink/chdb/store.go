@@ -282,15 +282,26 @@ func (s *Store) Version() sink.ServerVersion {
 // Schema is where the tables live (for readers building SQL).
 func (s *Store) Schema() sink.SchemaOptions { return s.opts.Schema }
 
-// Stats are counters for /metrics.
+// Stats are counters and gauges for /metrics.
 type Stats struct {
-	Restarts int64 // worker starts after the first
-	Crashes  int64 // worker exits the store did not ask for (crash, kill, hang, memory)
+	Restarts  int64 // worker starts after the first
+	Crashes   int64 // worker exits the store did not ask for (crash, kill, hang, memory)
+	WorkerPID int   // 0 while no worker serves
+	WorkerRSS int64 // the worker's resident memory in bytes
 }
 
-// Stats returns the counters so far.
+// Stats returns the counters so far and the worker's current size.
 func (s *Store) Stats() Stats {
-	return Stats{Restarts: s.restarts.Load(), Crashes: s.crashes.Load()}
+	st := Stats{Restarts: s.restarts.Load(), Crashes: s.crashes.Load()}
+	s.mu.Lock()
+	if s.cur != nil && !s.cur.isDead() {
+		st.WorkerPID = s.cur.cmd.Process.Pid
+	}
+	s.mu.Unlock()
+	if st.WorkerPID != 0 {
+		st.WorkerRSS = processRSS(st.WorkerPID)
+	}
+	return st
 }
 
 func (s *Store) settle() { s.settleMu.Do(func() { close(s.settled) }) }
