@@ -19,6 +19,7 @@ type Fleet interface {
 	Targets() []*target.Running
 	Upstream() sysinfo.Group // the mock's processes, for its CPU and memory
 	Restart(ctx context.Context) error
+	Check() error // which processes have died
 }
 
 // Runner drives targets through scenarios.
@@ -40,6 +41,7 @@ type Runner struct {
 	MaxForeignCPU float64
 	RetryBudget   int
 	retries       int
+	revivals      int
 	Progress      io.Writer
 	Report        *report.Report
 	startedAt     time.Time
@@ -152,12 +154,18 @@ func (rn *Runner) runLoad(ctx context.Context, s *Scenario) []report.Result {
 			if ctx.Err() != nil {
 				break
 			}
+			if !rn.alive(ctx) {
+				return rn.combine(rounds)
+			}
 			res := rn.loadOnce(ctx, s, t)
 			for res.ForeignCPU > rn.MaxForeignCPU && rn.retries < rn.RetryBudget && ctx.Err() == nil {
 				rn.retries++
 				rn.progress("%-13s %-10s round %d/%d  other processes used %.2f CPU: repeating (%d/%d)",
 					s.Name, t.Spec.Name, round+1, rn.Rounds, res.ForeignCPU, rn.retries, rn.RetryBudget)
 				sleep(ctx, time.Second)
+				if !rn.alive(ctx) {
+					return rn.combine(rounds)
+				}
 				res = rn.loadOnce(ctx, s, t)
 			}
 			rounds[ti] = append(rounds[ti], res)
@@ -171,6 +179,10 @@ func (rn *Runner) runLoad(ctx context.Context, s *Scenario) []report.Result {
 			sleep(ctx, rn.Pause)
 		}
 	}
+	return rn.combine(rounds)
+}
+
+func (rn *Runner) combine(rounds [][]report.Result) []report.Result {
 	out := make([]report.Result, 0, len(rn.Targets))
 	for i, t := range rn.Targets {
 		if len(rounds[i]) == 0 {
@@ -180,6 +192,29 @@ func (rn *Runner) runLoad(ctx context.Context, s *Scenario) []report.Result {
 		out = append(out, report.Combine(rounds[i]))
 	}
 	return out
+}
+
+// alive checks that every process still runs; when one has died it is
+// noted and the fleet restarted (at most three times in a run). It
+// returns false when the suite cannot go on.
+func (rn *Runner) alive(ctx context.Context) bool {
+	err := rn.Fleet.Check()
+	if err == nil {
+		return true
+	}
+	rn.Report.Notes = append(rn.Report.Notes, "a process died during the run and everything was restarted: "+err.Error())
+	rn.progress("%v: restarting everything", err)
+	if rn.revivals >= 3 || ctx.Err() != nil {
+		rn.Report.Notes = append(rn.Report.Notes, "gave up after three restarts")
+		return false
+	}
+	rn.revivals++
+	if err := rn.Fleet.Restart(ctx); err != nil {
+		rn.Report.Notes = append(rn.Report.Notes, "restart failed: "+err.Error())
+		return false
+	}
+	rn.Mock = rn.Fleet.Upstream()
+	return true
 }
 
 func sleep(ctx context.Context, d time.Duration) {
@@ -245,8 +280,10 @@ func (rn *Runner) loadOnce(ctx context.Context, s *Scenario, t *target.Running) 
 	self1, _ := sysinfo.CPUTime(os.Getpid())
 	ours := self1 - self0
 	if isProxy {
-		if after, err := group.Read(); err == nil && beforeErr == nil && k > 0 {
+		if after, err := group.Read(); err == nil && beforeErr == nil {
 			ours += after.CPU - before.CPU
+		}
+		if after, err := group.Read(); err == nil && beforeErr == nil && k > 0 {
 			cpu := (after.CPU - before.CPU).Seconds()
 			res.CPUSeconds = cpu
 			res.CPUPer1k = ptr(cpu / k)
@@ -301,6 +338,9 @@ func (rn *Runner) runStreams(ctx context.Context, s *Scenario) []report.Result {
 	var out []report.Result
 	for _, t := range rn.Targets {
 		if ctx.Err() != nil {
+			break
+		}
+		if !rn.alive(ctx) {
 			break
 		}
 		group, isProxy := t.Group()

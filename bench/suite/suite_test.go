@@ -149,3 +149,5 @@ func (f *fakeFleet) Targets() []*target.Running { return f.targets }
 func (f *fakeFleet) Upstream() sysinfo.Group { return sysinfo.Group{Root: os.Getpid()} }
 
 func (f *fakeFleet) Restart(context.Context) error { f.restarts++; return nil }
+
+func (f *fakeFleet) Check() error { return nil }

@@ -3,6 +3,7 @@ package target
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/cylestio/perimeter/bench/sysinfo"
@@ -83,6 +84,29 @@ func (f *Fleet) Stop() {
 func (f *Fleet) Restart(ctx context.Context) error {
 	f.Stop()
 	return f.Start(ctx)
+}
+
+// Check returns an error naming every process of the fleet that has
+// exited, and how.
+func (f *Fleet) Check() error {
+	var dead []string
+	if f.mock != nil {
+		if done, err := f.mock.Exited(); done {
+			dead = append(dead, fmt.Sprintf("mockllm (%v)", err))
+		}
+	}
+	for _, r := range f.running {
+		if r.Proc == nil {
+			continue
+		}
+		if done, err := r.Proc.Exited(); done {
+			dead = append(dead, fmt.Sprintf("%s (%v; log %s)", r.Spec.Name, err, r.Proc.LogPath))
+		}
+	}
+	if len(dead) > 0 {
+		return fmt.Errorf("exited: %s", strings.Join(dead, ", "))
+	}
+	return nil
 }
 
 // Targets are the running targets, in Specs order.

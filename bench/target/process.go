@@ -7,6 +7,8 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
+	"sync"
 	"syscall"
 	"time"
 
@@ -31,7 +33,7 @@ func Start(name string, cmd *exec.Cmd, logPath string) (*Process, error) {
 	}
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	if err := spawn(cmd); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
@@ -42,6 +44,34 @@ func Start(name string, cmd *exec.Cmd, logPath string) (*Process, error) {
 		close(p.done)
 	}()
 	return p, nil
+}
+
+// Pdeathsig is delivered when the OS thread that forked the child ends,
+// not the process, and the Go runtime may end threads: children are
+// started from one locked thread that lives as long as the program.
+var (
+	spawnOnce sync.Once
+	spawnReqs chan spawnReq
+)
+
+type spawnReq struct {
+	cmd  *exec.Cmd
+	done chan error
+}
+
+func spawn(cmd *exec.Cmd) error {
+	spawnOnce.Do(func() {
+		spawnReqs = make(chan spawnReq)
+		go func() {
+			runtime.LockOSThread() // never unlocked: the thread must outlive every child
+			for r := range spawnReqs {
+				r.done <- r.cmd.Start()
+			}
+		}()
+	})
+	done := make(chan error, 1)
+	spawnReqs <- spawnReq{cmd: cmd, done: done}
+	return <-done
 }
 
 // PID is the process id. Under taskset it is the server's own pid:
@@ -59,16 +89,15 @@ func (p *Process) Exited() (bool, error) {
 }
 
 // Stop sends SIGTERM to the process group, waits up to timeout, then kills
-// the group.
+// the group. The group is killed even when its leader has already exited,
+// so that children it left behind (nginx workers) go too.
 func (p *Process) Stop(timeout time.Duration) {
-	if done, _ := p.Exited(); done {
-		return
-	}
-	syscall.Kill(-p.PID(), syscall.SIGTERM)
-	select {
-	case <-p.done:
-		return
-	case <-time.After(timeout):
+	if done, _ := p.Exited(); !done {
+		syscall.Kill(-p.PID(), syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(timeout):
+		}
 	}
 	syscall.Kill(-p.PID(), syscall.SIGKILL)
 	<-p.done
