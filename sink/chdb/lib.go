@@ -149,7 +149,7 @@ func (l *lib) connectArgs(args []string) (*conn, error) {
 	p := l.connect(int32(len(args)), &argv[0])
 	runtime.KeepAlive(keep)
 	if p == nil || *(*unsafe.Pointer)(p) == nil {
-		return nil, fmt.Errorf("chdb_connect %v failed (is the data directory writable and used by no other process?)", args)
+		return nil, errors.New("chdb_connect failed (is the data directory writable and used by no other process?)")
 	}
 	return &conn{lib: l, ptr: p, args: args}, nil
 }

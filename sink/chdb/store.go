@@ -458,7 +458,9 @@ func (s *Store) supervise(ctx context.Context) {
 			s.restarts.Add(1)
 		}
 		p, err := s.start(ctx, lib)
+		what := "could not start"
 		if err == nil {
+			what = "stopped"
 			s.settle()
 			up := time.Now()
 			select {
@@ -489,7 +491,7 @@ func (s *Store) supervise(ctx context.Context) {
 		}
 		fails++
 		wait := backoff(s.opts.MinBackoff, s.opts.MaxBackoff, fails)
-		reason := fmt.Sprintf("embedded ClickHouse worker stopped (%v); restarting in %s", err, wait.Round(time.Millisecond))
+		reason := fmt.Sprintf("embedded ClickHouse %s (%v); restarting in %s", what, err, wait.Round(time.Millisecond))
 		fix := fixTransient
 		if fails >= 3 {
 			reason = fmt.Sprintf("embedded ClickHouse keeps failing (%d times in a row; last: %v); next try in %s", fails, err, wait.Round(time.Millisecond))

@@ -256,7 +256,7 @@ func openChdb(cfg WorkerConfig) (*chdbEngine, error) {
 	}
 	w, err := l.connectArgs(first)
 	if err != nil {
-		return nil, fmt.Errorf("open embedded ClickHouse at %s: %w", cfg.Path, err)
+		return nil, fmt.Errorf("chDB at %s: %w", cfg.Path, err)
 	}
 	readArgs := append(common[:len(common):len(common)], "--readonly=2")
 	if cfg.QueryTimeout > 0 {
@@ -265,16 +265,18 @@ func openChdb(cfg WorkerConfig) (*chdbEngine, error) {
 	r, err := l.connectArgs(readArgs)
 	if err != nil {
 		w.close()
-		return nil, fmt.Errorf("open embedded ClickHouse at %s (read connection): %w", cfg.Path, err)
+		return nil, fmt.Errorf("chDB at %s (read connection): %w", cfg.Path, err)
 	}
-	if fix := guardSignals(before); len(fix.Restored)+len(fix.OnStack) > 0 {
-		fmt.Fprintf(os.Stderr, "chdb-worker: signal handlers: restored Go's for %v, added SA_ONSTACK to chDB's for %v\n", fix.Restored, fix.OnStack)
+	// SA_ONSTACK on chDB's real-time signal handler is expected; Go handlers
+	// replaced despite chdb_set_signal_handlers_enabled(0) are news.
+	if fix := guardSignals(before); len(fix.Restored) > 0 {
+		fmt.Fprintf(os.Stderr, "chdb-worker: chDB replaced Go's handlers for %v; restored them\n", fix.Restored)
 	}
 	ch := ""
 	if err := r.query([]byte("SELECT version()"), "TabSeparated", func(out []byte, _ uint64) { ch = trimNL(out) }); err != nil {
 		r.close()
 		w.close()
-		return nil, fmt.Errorf("embedded ClickHouse at %s does not answer: %w", cfg.Path, err)
+		return nil, fmt.Errorf("chDB at %s does not answer: %w", cfg.Path, err)
 	}
 	return &chdbEngine{lib: l, write: w, read: r, version: "chDB " + l.version() + " (ClickHouse " + ch + ")\n" + ch}, nil
 }
