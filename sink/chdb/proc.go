@@ -87,7 +87,7 @@ func startProc(command []string, cfg WorkerConfig, log zerolog.Logger) (*proc, e
 	cmd.ExtraFiles = []*os.File{reqR, respW} // fds 3 and 4
 	cmd.Stdout, cmd.Stderr = logW, logW
 	cmd.SysProcAttr = workerProcAttr()
-	err = cmd.Start()
+	err = startCmd(cmd)
 	reqR.Close()
 	respW.Close()
 	logW.Close()

@@ -1,6 +1,11 @@
 package chdb
 
-import "syscall"
+import (
+	"os/exec"
+	"runtime"
+	"sync"
+	"syscall"
+)
 
 func workerProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{
@@ -10,4 +15,33 @@ func workerProcAttr() *syscall.SysProcAttr {
 		// And never outlive the parent.
 		Pdeathsig: syscall.SIGKILL,
 	}
+}
+
+// Pdeathsig fires when the thread that forked the child exits, not the
+// process, and the Go runtime ends a thread when a goroutine locked to it
+// returns without unlocking. Workers are therefore forked from one thread
+// that is locked for good and never ends.
+var (
+	spawnOnce sync.Once
+	spawns    chan spawnRequest
+)
+
+type spawnRequest struct {
+	cmd  *exec.Cmd
+	done chan error
+}
+
+func startCmd(cmd *exec.Cmd) error {
+	spawnOnce.Do(func() {
+		spawns = make(chan spawnRequest)
+		go func() {
+			runtime.LockOSThread() // never unlocked
+			for r := range spawns {
+				r.done <- r.cmd.Start()
+			}
+		}()
+	})
+	done := make(chan error, 1)
+	spawns <- spawnRequest{cmd, done}
+	return <-done
 }

@@ -476,3 +476,4 @@ func TestFindLib(t *testing.T) {
 		t.Fatalf("install dir: %q, %v", got, err)
 	}
 }
+
