@@ -476,4 +476,3 @@ func TestFindLib(t *testing.T) {
 		t.Fatalf("install dir: %q, %v", got, err)
 	}
 }
-
