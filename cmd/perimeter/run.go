@@ -104,18 +104,26 @@ func (c *runCommand) run() int {
 	for _, p := range problems {
 		log.Warn().Str("path", p.Path).Msg(p.Message)
 	}
-	for _, ic := range cfg.Interceptors {
-		if ic.Enabled {
-			log.Warn().Str("interceptor", ic.Type).
-				Msg("interceptor configured but not part of this build yet; traffic is proxied without it")
-		}
-	}
 
+	an, err := newAnalytics(cfg, log)
+	if err != nil {
+		log.Error().Err(err).Msg("cannot start")
+		return 1
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.Server.ShutdownTimeout))
+		defer cancel()
+		if err := an.close(ctx); err != nil {
+			log.Warn().Err(err).Msg("event pipeline did not drain before the deadline")
+		}
+	}()
 	opts, err := edgeOptions(cfg, log)
 	if err != nil {
 		log.Error().Err(err).Msg("cannot start")
 		return 1
 	}
+	opts.Capture = an.capture
+	opts.MetricsExtra = an.metrics
 	srv, err := edge.NewServer(opts)
 	if err != nil {
 		log.Error().Err(err).Msg("cannot start")
