@@ -273,7 +273,9 @@ func TestSSEEventsArriveBeforeTheNextIsSent(t *testing.T) {
 		if g.err != nil {
 			t.Fatalf("event %d: %v", k, g.err)
 		}
-		if s := sent.Load(); s != int64(k+1) {
+		// OnEvent runs just after the mock's flush, so the counter may still
+		// lag by one; it can never be ahead, since the mock is gated.
+		if s := sent.Load(); s > int64(k+1) {
 			t.Fatalf("client read event %d while the mock had sent %d", k, s)
 		}
 		events = append(events, g.ev)
