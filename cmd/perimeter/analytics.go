@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -13,6 +14,7 @@ import (
 	"github.com/cylestio/perimeter/edge"
 	"github.com/cylestio/perimeter/session"
 	"github.com/cylestio/perimeter/sink"
+	"github.com/cylestio/perimeter/sink/chdb"
 	"github.com/cylestio/perimeter/sink/printer"
 	"github.com/cylestio/perimeter/sink/scan"
 )
@@ -24,7 +26,41 @@ type analytics struct {
 	capture  *edge.Capture
 	pipeline *sink.Pipeline
 	writers  []string
-	status   []sink.Status
+	store    sink.Store // nil with storage.engine none
+	embedded *chdb.Store
+}
+
+// openStore opens the analytics store of storage.engine. A store that cannot
+// run here (no libchdb, ClickHouse down) is still opened: it reports why in
+// its Status, the pipeline spills its events, and it comes back by itself.
+func (a *analytics) openStore(cfg *configs.Config, log zerolog.Logger) error {
+	switch strings.ToLower(cfg.Storage.Engine) {
+	case "none":
+		log.Info().Msg("storage.engine is none: events are not stored; dashboard analytics are off")
+		return nil
+	case "", "embedded":
+		o := chdb.OptionsFromConfig(cfg.Storage)
+		o.Logger = log.With().Str("component", "chdb").Logger()
+		if lt, ok := cfg.Interceptor("live_trace"); ok {
+			if ltc, err := lt.LiveTrace(); err == nil {
+				log.Info().Msg(o.ApplyLiveTraceMode(ltc.StorageMode, ltc.DBPath))
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		st, err := chdb.Open(ctx, o)
+		if err != nil {
+			stat := st.Status()
+			log.Warn().Str("reason", stat.Reason).Str("fix", stat.Fix).
+				Msg("embedded analytics unavailable: the proxy runs, events are kept in the spill directory until it works")
+		} else {
+			log.Info().Str("version", st.Status().Version).Str("path", o.Path).Msg("embedded ClickHouse (chDB) ready")
+		}
+		a.store, a.embedded = st, st
+		return nil
+	default:
+		return fmt.Errorf("storage.engine %q is not available in this build (use embedded or none)", cfg.Storage.Engine)
+	}
 }
 
 // implementedInterceptors are the interceptor types this build runs.
@@ -53,6 +89,12 @@ func newAnalytics(cfg *configs.Config, log zerolog.Logger) (*analytics, error) {
 					Msg("interceptor configured but not part of this build yet; traffic is proxied without it")
 			}
 		}
+	}
+	if err := a.openStore(cfg, log); err != nil {
+		return nil, err
+	}
+	if a.store != nil {
+		writers = append(writers, a.store)
 	}
 	for _, w := range writers {
 		a.writers = append(a.writers, w.Name())
@@ -94,14 +136,35 @@ func (a *analytics) metrics() map[string]any {
 	if a.pipeline != nil {
 		out["sink"] = a.pipeline.Metrics()
 	}
+	if a.store != nil {
+		st := map[string]any{"status": a.store.Status()}
+		if a.embedded != nil {
+			st["embedded"] = a.embedded.Stats()
+		}
+		out["storage"] = st
+	}
 	return out
+}
+
+// storageStatus is the store's health for /config and the startup log.
+func (a *analytics) storageStatus() sink.Status {
+	if a.store == nil {
+		return sink.Status{Engine: "none", Reason: "storage.engine is none", Fix: "set storage.engine to embedded or clickhouse"}
+	}
+	return a.store.Status()
 }
 
 // close drains the pipeline: every queued event reaches its writers (or
 // their spill files) before the process exits.
 func (a *analytics) close(ctx context.Context) error {
-	if a.pipeline == nil {
-		return nil
+	var err error
+	if a.pipeline != nil {
+		err = a.pipeline.Close(ctx)
 	}
-	return a.pipeline.Close(ctx)
+	if a.store != nil {
+		if cerr := a.store.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
 }

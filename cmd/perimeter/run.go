@@ -124,6 +124,11 @@ func (c *runCommand) run() int {
 	}
 	opts.Capture = an.capture
 	opts.MetricsExtra = an.metrics
+	opts.ConfigView = func() any {
+		v := cfg.Redacted()
+		v["analytics"] = map[string]any{"storage": an.storageStatus(), "writers": an.writers, "capture": an.capture != nil}
+		return v
+	}
 	srv, err := edge.NewServer(opts)
 	if err != nil {
 		log.Error().Err(err).Msg("cannot start")
