@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"time"
+	"unsafe"
 )
 
 // maxDateTime is the last second a ClickHouse DateTime (UInt32) can hold.
@@ -40,12 +41,15 @@ func rowFloat(f float64) float64 {
 	return f
 }
 
-// rowAttributes is the attributes JSON, "{}" when absent.
+// rowAttributes is the attributes JSON, "{}" when absent. It aliases the
+// event's bytes instead of copying them (the largest field, copied again
+// by the driver anyway): events are immutable once published, and the
+// string lives only until the ColumnBatch is reset.
 func rowAttributes(a []byte) string {
 	if len(a) == 0 {
 		return "{}"
 	}
-	return string(a)
+	return unsafe.String(unsafe.SliceData(a), len(a))
 }
 
 // ColumnBatch is a batch of events in column-major form, in InsertColumns

@@ -23,6 +23,12 @@ type Migration struct {
 	steps   func(v ServerVersion, o SchemaOptions) []Step
 }
 
+// NewMigration defines a migration; steps renders its statements for a
+// server version (use AddColumnStep for new columns).
+func NewMigration(version int, name string, steps func(v ServerVersion, o SchemaOptions) []Step) Migration {
+	return Migration{Version: version, Name: name, steps: steps}
+}
+
 // Steps renders the migration for a server of version v.
 func (m Migration) Steps(v ServerVersion, o SchemaOptions) []Step { return m.steps(v, o) }
 
@@ -74,6 +80,11 @@ func Migrate(ctx context.Context, ex SchemaExecer, v ServerVersion, o SchemaOpti
 	return migrate(ctx, ex, v, o, migrations)
 }
 
+// MigrateWith is Migrate over a given history (tests, tools).
+func MigrateWith(ctx context.Context, ex SchemaExecer, v ServerVersion, o SchemaOptions, ms []Migration) ([]int, error) {
+	return migrate(ctx, ex, v, o, ms)
+}
+
 func migrate(ctx context.Context, ex SchemaExecer, v ServerVersion, o SchemaOptions, ms []Migration) ([]int, error) {
 	for _, s := range []string{createDatabase(o), createMigrations(o)} {
 		if err := ex.Exec(ctx, s); err != nil {
@@ -107,7 +118,9 @@ func migrate(ctx context.Context, ex SchemaExecer, v ServerVersion, o SchemaOpti
 				return applied, fmt.Errorf("migrate %d (%s): %s: %w", m.Version, m.Name, firstLine(s.SQL), err)
 			}
 		}
-		rec, err := Bind("INSERT INTO "+o.Table(MigrationsTable)+" (`version`, `name`, `applied_at`) VALUES (?, ?, now())", m.Version, m.Name)
+		// INSERT … SELECT, not VALUES: a 18.16 server waits for data blocks
+		// after an INSERT … VALUES sent over the native protocol.
+		rec, err := Bind("INSERT INTO "+o.Table(MigrationsTable)+" (`version`, `name`, `applied_at`) SELECT ?, ?, now()", m.Version, m.Name)
 		if err != nil {
 			return applied, err
 		}

@@ -34,7 +34,10 @@ type Options struct {
 	BackoffMin   time.Duration // first retry delay, default 100ms; doubles per failure
 	BackoffMax   time.Duration // retry delay cap, default 5s
 	WriteTimeout time.Duration // one WriteBatch call, default 30s
-	ReplayRows   int           // events per write when replaying spill files, default 10*MaxRows
+	// MaxWriteRows caps one write when queued batches are coalesced (a
+	// writer that fell behind) or spill records replayed; default
+	// 10*MaxRows, at most 20000 (but never below MaxRows).
+	MaxWriteRows int
 
 	// Process, when set, runs on each batch before the writers see it
 	// (detection). It runs on the batching goroutine, so it must not block;
@@ -83,8 +86,8 @@ func (o *Options) setDefaults() {
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = 30 * time.Second
 	}
-	if o.ReplayRows <= 0 {
-		o.ReplayRows = 10 * o.MaxRows
+	if o.MaxWriteRows < o.MaxRows {
+		o.MaxWriteRows = max(o.MaxRows, min(10*o.MaxRows, 20000))
 	}
 }
 

@@ -174,6 +174,7 @@ func checkInOrder(t *testing.T, events []*Event, n int) {
 func TestBatchBySize(t *testing.T) {
 	o := testOptions(t)
 	o.MaxDelay = time.Hour
+	o.MaxWriteRows = o.MaxRows // no coalescing: the writer sees each batch
 	w := &fakeWriter{name: "w"}
 	p := newTestPipeline(t, o, w)
 	publishN(t, p, 0, 25)
@@ -206,6 +207,29 @@ func TestBatchByAge(t *testing.T) {
 	publishN(t, p, 3, 2)
 	waitFor(t, "second batch", func() bool { return len(w.batchSizes()) == 2 })
 	checkInOrder(t, w.stored(), 5)
+}
+
+func TestBehindWriterCoalescesBatches(t *testing.T) {
+	o := testOptions(t)
+	o.MaxDelay = time.Hour
+	o.MaxWriteRows = 35
+	gate := make(chan struct{})
+	w := &fakeWriter{name: "w", gate: gate}
+	p := newTestPipeline(t, o, w)
+	publishN(t, p, 0, 10)
+	waitFor(t, "the first write to block", func() bool { return w.calls.Load() == 1 })
+	publishN(t, p, 10, 90) // nine more batches of ten
+	waitFor(t, "nine batches queued", func() bool { return p.Metrics().Writers[0].QueueDepth == 9 })
+	close(gate)
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// The first batch alone, then the queue in writes of whole batches,
+	// adding batches while under 35 rows.
+	if got := w.batchSizes(); len(got) != 4 || got[0] != 10 || got[1] != 40 || got[2] != 40 || got[3] != 10 {
+		t.Fatalf("write sizes %v, want [10 40 40 10]", got)
+	}
+	checkInOrder(t, w.stored(), 100)
 }
 
 func TestBackpressureDropsCounted(t *testing.T) {

@@ -118,28 +118,30 @@ func (w *writerState) run() {
 	}
 }
 
-// writeLive stores a batch from memory, retrying with backoff. After
-// Attempts failures it spills the batch and the rest of the memory queue
-// (when the spool is empty, so order holds; otherwise it keeps retrying,
-// since newer batches are already on disk). It reports whether it found
-// the memory queue closed while moving it to disk.
-func (w *writerState) writeLive(b *batch) (memClosed bool) {
-	w.pendingSince.Store(b.created.UnixNano())
+// writeLive stores a batch from memory, together with the batches queued
+// behind it (see gather), retrying with backoff. After Attempts failures
+// it spills them and the rest of the memory queue (when the spool is
+// empty, so order holds; otherwise it keeps retrying, since newer batches
+// are already on disk). It reports whether it found the memory queue
+// closed.
+func (w *writerState) writeLive(first *batch) (memClosed bool) {
+	group, events, memClosed := w.gather(first)
+	w.pendingSince.Store(first.created.UnixNano())
 	defer w.pendingSince.Store(0)
 	backoff := w.p.opts.BackoffMin
 	for attempt := 1; ; attempt++ {
 		if w.p.ctx.Err() != nil {
-			return w.evacuate(b)
+			return w.evacuate(group) || memClosed
 		}
-		err := w.write(b.events)
+		err := w.write(events)
 		if err == nil {
-			w.stored(len(b.events))
-			return false
+			w.stored(len(events))
+			return memClosed
 		}
 		w.failed(err)
 		if w.sp != nil && attempt >= w.p.opts.Attempts {
-			if spilled, closed := w.tryEvacuate(b); spilled {
-				return closed
+			if spilled, closed := w.tryEvacuate(group); spilled {
+				return closed || memClosed
 			}
 		}
 		w.retries.Add(1)
@@ -148,22 +150,55 @@ func (w *writerState) writeLive(b *batch) (memClosed bool) {
 	}
 }
 
-// tryEvacuate moves b and the memory queue to an empty spool.
-func (w *writerState) tryEvacuate(b *batch) (spilled, memClosed bool) {
+// gather coalesces the batches already queued behind first into one write
+// of up to MaxWriteRows events: when the store keeps up each batch goes
+// alone (low latency); when it falls behind, inserts grow, which is what
+// ClickHouse wants (fewer, larger parts).
+func (w *writerState) gather(first *batch) (group []*batch, events []*Event, memClosed bool) {
+	group = []*batch{first}
+	n := len(first.events)
+loop:
+	for n < w.p.opts.MaxWriteRows {
+		select {
+		case b, ok := <-w.mem:
+			if !ok {
+				memClosed = true
+				break loop
+			}
+			group = append(group, b)
+			n += len(b.events)
+		default:
+			break loop
+		}
+	}
+	if len(group) == 1 {
+		return group, first.events, memClosed
+	}
+	events = make([]*Event, 0, n)
+	for _, b := range group {
+		events = append(events, b.events...)
+	}
+	return group, events, memClosed
+}
+
+// tryEvacuate moves group and the memory queue to an empty spool.
+func (w *writerState) tryEvacuate(group []*batch) (spilled, memClosed bool) {
 	w.sp.mu.Lock()
 	defer w.sp.mu.Unlock()
 	if w.sp.active {
 		return false, false
 	}
-	return true, w.evacuateLocked(b)
+	return true, w.evacuateLocked(group)
 }
 
-// evacuate moves b and the memory queue to the spool whatever it holds
-// (shutdown: order across an interrupted drain is not kept, data is), or
-// drops them when spilling is off.
-func (w *writerState) evacuate(b *batch) (memClosed bool) {
+// evacuate moves group and the memory queue to the spool whatever it
+// holds (shutdown: order across an interrupted drain is not kept, data
+// is), or drops them when spilling is off.
+func (w *writerState) evacuate(group []*batch) (memClosed bool) {
 	if w.sp == nil {
-		w.drops[DropShutdown].Add(uint64(len(b.events)))
+		for _, b := range group {
+			w.drops[DropShutdown].Add(uint64(len(b.events)))
+		}
 		for {
 			select {
 			case x, ok := <-w.mem:
@@ -178,16 +213,18 @@ func (w *writerState) evacuate(b *batch) (memClosed bool) {
 	}
 	w.sp.mu.Lock()
 	defer w.sp.mu.Unlock()
-	return w.evacuateLocked(b)
+	return w.evacuateLocked(group)
 }
 
-func (w *writerState) evacuateLocked(b *batch) (memClosed bool) {
+func (w *writerState) evacuateLocked(group []*batch) (memClosed bool) {
 	if !w.down {
 		w.down = true
 		w.p.log.Warn().Str("writer", w.name).Str("error", w.lastError()).Str("dir", w.sp.dir).
 			Msg("sink: writer failing; spilling batches to disk until it recovers")
 	}
-	w.spillLocked(b)
+	for _, b := range group {
+		w.spillLocked(b)
+	}
 	for {
 		select {
 		case x, ok := <-w.mem:
@@ -201,7 +238,7 @@ func (w *writerState) evacuateLocked(b *batch) (memClosed bool) {
 	}
 }
 
-// replay stores the oldest spilled records (up to ReplayRows events in one
+// replay stores the oldest spilled records (up to MaxWriteRows events in one
 // write), retrying until it succeeds or Close's deadline passes, then
 // commits them.
 func (w *writerState) replay() {
@@ -210,7 +247,7 @@ func (w *writerState) replay() {
 		created time.Time
 		bytes   int
 	)
-	for len(events) < w.p.opts.ReplayRows {
+	for len(events) < w.p.opts.MaxWriteRows {
 		payload, ok := w.sp.readNext()
 		if !ok {
 			break
