@@ -97,10 +97,14 @@ func writeError(ctx *fasthttp.RequestCtx, c errClass, msg string) {
 	var b errorBody
 	b.Error.Type = c.String()
 	b.Error.Message = msg
-	out, _ := json.Marshal(&b)
+	writeJSONError(ctx, c.status(), c.String(), &b)
+}
+
+func writeJSONError(ctx *fasthttp.RequestCtx, status int, typ string, b *errorBody) {
+	out, _ := json.Marshal(b)
 	ctx.Response.Reset()
-	ctx.SetStatusCode(c.status())
+	ctx.SetStatusCode(status)
 	ctx.SetContentType("application/json")
-	ctx.Response.Header.Set("X-Perimeter-Error", c.String())
+	ctx.Response.Header.Set("X-Perimeter-Error", typ)
 	ctx.SetBody(out)
 }

@@ -39,6 +39,8 @@ type Options struct {
 
 	// Capture turns calls into events; nil turns capture off.
 	Capture *Capture
+	// Guard scans new client input before forwarding; nil turns it off.
+	Guard *Guard
 
 	Logger    zerolog.Logger
 	AccessLog bool   // log every request at info (otherwise at debug)

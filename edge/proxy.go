@@ -107,8 +107,16 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx) {
 	ex.req.SetRequestURIBytes(ex.url)
 	ex.req.SetBodyRaw(body)
 
-	if p.opts.Capture != nil {
-		ex.kind = provider.Detect(p.opts.Capture.llmType, ctx.Method(), ctx.Path())
+	if p.opts.Capture != nil || p.opts.Guard != nil {
+		ex.kind = provider.Detect(string(p.opts.Provider), ctx.Method(), ctx.Path())
+	}
+	if p.opts.Guard != nil && ex.kind != provider.None && !p.opts.Guard.check(ctx, ex, ex.kind, body) {
+		p.stats.inFlight.Add(-1)
+		p.release(ex)
+		return
+	}
+	if p.opts.Capture == nil {
+		ex.kind = provider.None
 	}
 
 	streamed := wantsStream(ctx, body)

@@ -10,6 +10,7 @@ import (
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttputil"
 
+	"github.com/cylestio/perimeter/detect"
 	"github.com/cylestio/perimeter/session"
 	"github.com/cylestio/perimeter/sink"
 )
@@ -43,9 +44,14 @@ func benchUpstream(ctx *fasthttp.RequestCtx) {
 func benchProxy(b *testing.B) *fasthttp.HostClient { return benchProxyWith(b, nil) }
 
 func benchProxyWith(b *testing.B, capture *Capture) *fasthttp.HostClient {
+	return benchProxyOpts(b, Options{Capture: capture})
+}
+
+func benchProxyOpts(b *testing.B, o Options) *fasthttp.HostClient {
 	upLn := fasthttputil.NewInmemoryListener()
 	go fasthttp.Serve(upLn, benchUpstream)
-	p, err := NewServer(Options{BaseURL: "http://upstream", Provider: OpenAI, APIKey: "sk-bench", Logger: zerolog.Nop(), Capture: capture})
+	o.BaseURL, o.Provider, o.APIKey, o.Logger = "http://upstream", OpenAI, "sk-bench", zerolog.Nop()
+	p, err := NewServer(o)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -107,6 +113,12 @@ func BenchmarkProxyJSONCapture(b *testing.B) {
 // BenchmarkProxySSECapture captures a 20-event stream through the tap.
 func BenchmarkProxySSECapture(b *testing.B) {
 	benchRun(b, benchProxyWith(b, benchCapture()), benchStream, 20*len(benchChunk)+len("data: [DONE]\n\n"))
+}
+
+// BenchmarkProxyJSONGuard adds the inline guard (block mode) to the
+// non-streaming exchange: the cost of scanning new input before forwarding.
+func BenchmarkProxyJSONGuard(b *testing.B) {
+	benchRun(b, benchProxyOpts(b, Options{Guard: NewGuard(GuardBlock, detect.SeverityHigh)}), benchRequest, len(benchJSON))
 }
 
 func benchDirect(b *testing.B) *fasthttp.HostClient {

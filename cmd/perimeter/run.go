@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/cylestio/perimeter/configs"
+	"github.com/cylestio/perimeter/detect"
 	"github.com/cylestio/perimeter/edge"
 )
 
@@ -123,7 +124,14 @@ func (c *runCommand) run() int {
 		return 1
 	}
 	opts.Capture = an.capture
-	opts.MetricsExtra = an.metrics
+	opts.Guard = newGuard(cfg.Detect, log)
+	opts.MetricsExtra = func() map[string]any {
+		m := an.metrics()
+		if opts.Guard != nil {
+			m["guard"] = opts.Guard.Stats()
+		}
+		return m
+	}
 	opts.ConfigView = func() any {
 		v := cfg.Redacted()
 		v["analytics"] = map[string]any{"storage": an.storageStatus(), "writers": an.writers, "capture": an.capture != nil}
@@ -176,6 +184,26 @@ func (c *runCommand) run() int {
 		log.Info().Msg("shutdown complete")
 		return 0
 	}
+}
+
+// newGuard builds the inline guard of detect.guard, or nil when it is off.
+func newGuard(dc configs.DetectConfig, log zerolog.Logger) *edge.Guard {
+	var mode edge.GuardMode
+	switch strings.ToLower(dc.Guard) {
+	case "block":
+		mode = edge.GuardBlock
+	case "redact":
+		mode = edge.GuardRedact
+	default:
+		return nil
+	}
+	sev, ok := detect.ParseSeverity(dc.GuardMinSeverity)
+	if !ok {
+		sev = detect.SeverityHigh
+	}
+	log.Info().Str("mode", dc.Guard).Str("min_severity", sev.String()).
+		Msg("inline guard on: new client input is scanned before it is forwarded")
+	return edge.NewGuard(mode, sev)
 }
 
 // edgeOptions maps the config onto the proxy's options.
