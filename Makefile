@@ -35,7 +35,7 @@ vet: ## gofmt check and go vet
 	$(GO) vet $(PKGS)
 
 bench-go: ## Go micro-benchmarks of the hot paths with allocations (BENCHTIME=1s)
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./stream/ ./edge/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./stream/ ./edge/ ./edge/provider/ ./session/ ./detect/ ./sink/
 
 bench: ## side-by-side benchmark: direct vs Perimeter vs nginx; report, JSON and charts in bench/results/ (≤ 10 min; BENCHFLAGS)
 	$(GO) build -o bin/perimeter-bench ./bench/cmd/perimeter-bench
@@ -46,7 +46,7 @@ bench-quick: ## the same benchmark, shorter: fewer scenarios, one round (≤ 2 m
 	./bin/perimeter-bench --quick $(BENCHFLAGS)
 
 fuzz: ## run each fuzz target briefly (FUZZTIME=20s)
-	@for spec in stream:FuzzEventEnd stream:FuzzCopy configs:FuzzParse bench/mockllm:FuzzParseRequest sink/chdb:FuzzReadFrame sink/chdb:FuzzParseResult; do \
+	@for spec in stream:FuzzEventEnd stream:FuzzCopy configs:FuzzParse bench/mockllm:FuzzParseRequest sink/chdb:FuzzReadFrame sink/chdb:FuzzParseResult sink:FuzzBindStringStaysALiteral detect:FuzzNormalize detect:FuzzScan edge/provider:FuzzRequest edge/provider:FuzzResponse edge/provider:FuzzStreamEvents edge/provider:FuzzPyStr sink:FuzzDecodeBatch sink:FuzzSpillSegment session:FuzzText session:FuzzResolve session:FuzzParseTags session:FuzzHeaders; do \
 		pkg=$${spec%%:*}; t=$${spec##*:}; echo "== $$pkg $$t"; \
 		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-20s} -fuzzminimizetime 100x ./$$pkg/ || exit 1; done
 
