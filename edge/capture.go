@@ -85,6 +85,7 @@ type callInfo struct {
 	headers  *fasthttp.RequestHeader
 	body     []byte
 	streamed bool
+	workflow []byte // agent_workflow.id from the /agent-workflow/{id}/ route
 }
 
 // record builds and publishes the events of one call.
@@ -503,6 +504,7 @@ func (b *builder) responseEvents(ci *callInfo) {
 		o = obj{b: o.b, first: true}
 		o.int("http.status_code", int64(ci.status))
 		o.float("llm.response.duration_ms", durMs)
+		workflowAttr(&o, ci)
 		o.close()
 		ev.Attributes = append([]byte(nil), o.b...)
 		b.publish(ev)
@@ -560,6 +562,7 @@ func (b *builder) responseEvents(ci *callInfo) {
 	if ci.cut {
 		o.bool("llm.response.incomplete", true)
 	}
+	workflowAttr(&o, ci)
 	o.close()
 	ev := b.event(sink.LLMCallFinish, ci.end, b.storedSpan(false), o.b)
 	ev.Status = ci.status
@@ -582,10 +585,19 @@ func (b *builder) responseEvents(ci *callInfo) {
 		o.b = toolParams(o.b, tc.Arguments)
 		o.pstr("tool.call_id", tc.ID)
 		b.common(&o)
+		workflowAttr(&o, ci)
 		o.close()
 		ev := b.event(sink.ToolExecution, ci.end, b.newStoredSpan(), o.b)
 		ev.ToolName = name
 		b.publish(ev)
+	}
+}
+
+// workflowAttr adds agent_workflow.id to response-phase events of calls
+// made through /agent-workflow/{id}/, as the original does.
+func workflowAttr(o *obj, ci *callInfo) {
+	if len(ci.workflow) > 0 {
+		o.bytesStr("agent_workflow.id", ci.workflow)
 	}
 }
 

@@ -12,11 +12,12 @@ import (
 func (p *Proxy) callInfo(ctx *fasthttp.RequestCtx, ex *exchange, ended bool) *callInfo {
 	ci := &ex.respCI
 	*ci = callInfo{
-		start:   ex.start,
-		method:  ctx.Method(),
-		path:    ctx.Path(),
-		headers: &ctx.Request.Header,
-		body:    ctx.PostBody(),
+		start:    ex.start,
+		method:   ctx.Method(),
+		path:     ctx.Path(),
+		headers:  &ctx.Request.Header,
+		body:     ctx.PostBody(),
+		workflow: ex.workflow,
 	}
 	if ended {
 		ci.end = time.Now()

@@ -244,3 +244,37 @@ func TestCaptureSkipsNonModelCalls(t *testing.T) {
 		t.Fatalf("stats %v", st)
 	}
 }
+
+func TestAgentWorkflowRoute(t *testing.T) {
+	h, rec := startCapturing(t, OpenAI, Options{})
+	_, hdr, _ := echoOf(t, h.post("/agent-workflow/wf-7/v1/chat/completions?x=1", `{"model":"m","messages":[{"role":"user","content":"hi"}]}`, "x-mock-echo", "1"))
+	_ = hdr
+	rec.Reset()
+	readAll(t, h.post("/agent-workflow/wf-7/v1/chat/completions", `{"model":"m","messages":[{"role":"user","content":"hi"}]}`).Body)
+	evs := waitEvents(t, rec, 3)
+	fin := attrsOf(t, evs[2])
+	if evs[2].Name != sink.LLMCallFinish || fin["agent_workflow.id"] != "wf-7" {
+		t.Fatalf("finish %s %v", evs[2].Name, fin)
+	}
+	if _, ok := attrsOf(t, evs[1])["agent_workflow.id"]; ok {
+		t.Fatal("request-phase events carry no workflow id in the original")
+	}
+	if got := h.mock.Requests()[0].URI; got != "/v1/chat/completions?x=1" {
+		t.Fatalf("upstream URI %q", got)
+	}
+}
+
+func TestStripWorkflow(t *testing.T) {
+	for _, tt := range []struct{ in, rest, id string }{
+		{"/agent-workflow/a/v1/x?q=1", "/v1/x?q=1", "a"},
+		{"/agent-workflow/a", "", "a"},
+		{"/agent-workflow/a?q", "?q", "a"},
+		{"/agent-workflow//v1", "/agent-workflow//v1", ""},
+		{"/v1/chat", "/v1/chat", ""},
+	} {
+		rest, id := stripWorkflow([]byte(tt.in))
+		if string(rest) != tt.rest || string(id) != tt.id {
+			t.Errorf("%q -> %q %q", tt.in, rest, id)
+		}
+	}
+}

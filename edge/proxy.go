@@ -62,8 +62,9 @@ type exchange struct {
 
 	// Capture state; kind is provider.None when capture is off or the
 	// request is not a model call.
-	kind   provider.Kind
-	ctx    *fasthttp.RequestCtx
+	kind     provider.Kind
+	workflow []byte // /agent-workflow/{id}/ route id; aliases the request URI
+	ctx      *fasthttp.RequestCtx
 	sp     *provider.StreamParser // taps an SSE answer
 	tee    []byte                 // first bytes of a streamed non-SSE answer
 	conv   session.Conversation
@@ -83,6 +84,7 @@ func (p *Proxy) release(ex *exchange) {
 	ex.sse = false
 	ex.result = stream.Result{}
 	ex.kind = provider.None
+	ex.workflow = nil
 	ex.ctx = nil
 	if ex.sp != nil {
 		provider.ReleaseStreamParser(ex.sp)
@@ -103,12 +105,12 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx) {
 	body := ctx.PostBody()
 	ctx.Request.Header.CopyTo(&ex.req.Header)
 	ex.scratch = prepareRequestHeader(&ex.req.Header, p.opts.Provider, p.cred, ex.scratch)
-	ex.url = p.upstreamURL(ex.url[:0], ctx)
+	ex.url, ex.workflow = p.upstreamURL(ex.url[:0], ctx)
 	ex.req.SetRequestURIBytes(ex.url)
 	ex.req.SetBodyRaw(body)
 
 	if p.opts.Capture != nil || p.opts.Guard != nil {
-		ex.kind = provider.Detect(string(p.opts.Provider), ctx.Method(), ctx.Path())
+		ex.kind = provider.Detect(string(p.opts.Provider), ctx.Method(), detectPath(ctx, ex))
 	}
 	if p.opts.Guard != nil && ex.kind != provider.None && !p.opts.Guard.check(ctx, ex, ex.kind, body) {
 		p.stats.inFlight.Add(-1)
@@ -206,8 +208,10 @@ func (p *Proxy) explain(c errClass, err error) string {
 }
 
 // upstreamURL appends scheme://host + base path + the client's raw request
-// URI (path and query exactly as sent) to dst.
-func (p *Proxy) upstreamURL(dst []byte, ctx *fasthttp.RequestCtx) []byte {
+// URI (path and query exactly as sent) to dst. A request under
+// /agent-workflow/{id}/ (the original's workflow route) is forwarded without
+// that prefix; the id is returned for the events.
+func (p *Proxy) upstreamURL(dst []byte, ctx *fasthttp.RequestCtx) ([]byte, []byte) {
 	dst = append(dst, p.up.prefix...)
 	uri := ctx.Request.Header.RequestURI()
 	if len(uri) > 0 && uri[0] != '/' {
@@ -218,9 +222,41 @@ func (p *Proxy) upstreamURL(dst []byte, ctx *fasthttp.RequestCtx) []byte {
 			dst = append(dst, '?')
 			dst = append(dst, q...)
 		}
-		return dst
+		return dst, nil
 	}
-	return append(dst, uri...)
+	rest, workflow := stripWorkflow(uri)
+	if len(rest) == 0 || rest[0] != '/' {
+		dst = append(dst, '/')
+	}
+	return append(dst, rest...), workflow
+}
+
+var workflowPrefix = []byte("/agent-workflow/")
+
+// detectPath is the path the provider format is told from: the upstream
+// path, after the workflow prefix.
+func detectPath(ctx *fasthttp.RequestCtx, ex *exchange) []byte {
+	if ex.workflow == nil {
+		return ctx.Path()
+	}
+	rest, _ := stripWorkflow(ctx.Path())
+	return rest
+}
+
+// stripWorkflow splits "/agent-workflow/{id}/rest?q" into "/rest?q" and id.
+func stripWorkflow(uri []byte) (rest, id []byte) {
+	if !bytes.HasPrefix(uri, workflowPrefix) {
+		return uri, nil
+	}
+	tail := uri[len(workflowPrefix):]
+	end := bytes.IndexAny(tail, "/?")
+	if end < 0 {
+		end = len(tail)
+	}
+	if end == 0 {
+		return uri, nil
+	}
+	return tail[end:], tail[:end]
 }
 
 var (
