@@ -65,10 +65,10 @@ type exchange struct {
 	kind     provider.Kind
 	workflow []byte // /agent-workflow/{id}/ route id; aliases the request URI
 	ctx      *fasthttp.RequestCtx
-	sp     *provider.StreamParser // taps an SSE answer
-	tee    []byte                 // first bytes of a streamed non-SSE answer
-	conv   session.Conversation
-	respCI callInfo
+	sp       *provider.StreamParser // taps an SSE answer
+	tee      []byte                 // first bytes of a streamed non-SSE answer
+	conv     session.Conversation
+	respCI   callInfo
 }
 
 // maxTee bounds how much of a streamed non-SSE answer (an error body on a
