@@ -14,6 +14,9 @@ func Markdown(r *Report) string {
 	w("# Perimeter benchmark\n\n")
 	w("%s\n\n", runLine(r))
 	w("- **Machine:** %s\n", machineLine(r))
+	if bl := buildLine(r.Build); bl != "" {
+		w("- **Built from:** %s\n", bl)
+	}
 	w("- **Pinning:** %s (%s)\n", r.Pinning.Note, r.Pinning.Mode)
 	w("- **Method:** every scenario runs each target %d round(s), interleaved (the order rotates each round) so that drift on a shared machine falls on all targets alike; each run has %s of warm-up and %s measured. Counts add up over the rounds; rates, percentiles and CPU per request are the median round's, so a round disturbed by other work on the machine does not move them (JSON keeps every round's throughput, p50 and p99). Fixed-rate latency counts from the moment each request was due (open loop, no coordinated omission); saturation latency from the moment it was sent. Proxy CPU is utime+stime of the proxy's processes (nginx: master and workers) over the measured window; peak RSS is VmHWM, reset before each run.\n\n",
 		r.Rounds, dur(r.WarmupS), dur(r.DurationS))
@@ -79,6 +82,24 @@ func Markdown(r *Report) string {
 
 func runLine(r *Report) string {
 	return fmt.Sprintf("Run %s (%s, %s): `%s`.", r.Started.UTC().Format("2006-01-02 15:04 UTC"), r.Mode, dur(r.ElapsedS), r.Command)
+}
+
+func buildLine(b Build) string {
+	if b.Commit == "" {
+		return ""
+	}
+	c := b.Commit
+	if len(c) > 12 {
+		c = c[:12]
+	}
+	switch {
+	case b.Ref != "":
+		return fmt.Sprintf("`%s` (%s, exported from git: uncommitted changes excluded)", c, b.Ref)
+	case len(b.Dirty) == 0:
+		return fmt.Sprintf("`%s` (clean working tree)", c)
+	default:
+		return fmt.Sprintf("`%s` plus uncommitted changes to %s", c, strings.Join(b.Dirty, ", "))
+	}
 }
 
 func machineLine(r *Report) string {

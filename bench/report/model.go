@@ -13,6 +13,7 @@ type Report struct {
 	Started   time.Time       `json:"started"`
 	ElapsedS  float64         `json:"elapsed_s"`
 	Command   string          `json:"command"`
+	Build     Build           `json:"build"`
 	Machine   sysinfo.Machine `json:"machine"`
 	Pinning   sysinfo.Pinning `json:"pinning"`
 	Rounds    int             `json:"rounds"`
@@ -21,6 +22,13 @@ type Report struct {
 	Targets   []Target        `json:"targets"`
 	Scenarios []Scenario      `json:"scenarios"`
 	Notes     []string        `json:"notes,omitempty"`
+}
+
+// Build says which source the measured binaries were built from.
+type Build struct {
+	Commit string   `json:"commit,omitempty"` // full hash
+	Ref    string   `json:"ref,omitempty"`    // the --ref given, or "" for the working tree
+	Dirty  []string `json:"uncommitted,omitempty"`
 }
 
 // Target is one system compared.

@@ -31,6 +31,7 @@ func fixture() *Report {
 		Mode: "quick", Started: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC), ElapsedS: 95, Command: "make bench-quick",
 		Machine: sysinfo.Machine{CPUs: 2, Model: "AMD EPYC", Kernel: "6.18.44", GoVersion: "go1.26.8", MemoryMiB: 24 * 1024, LoadAvg: "0.50 0.40 0.30"},
 		Pinning: sysinfo.PlanPinning("split", []int{0, 1}, "/usr/bin/taskset"),
+		Build:   Build{Commit: "0123456789abcdef0123", Dirty: []string{"edge/proxy.go"}},
 		Rounds:  2, WarmupS: 0.5, DurationS: 3,
 		Targets: []Target{
 			{Name: "direct", Kind: "direct", Description: "load generator → mock upstream", Version: "mockllm"},
@@ -140,7 +141,7 @@ func TestMarkdownGolden(t *testing.T) {
 	if got != string(want) {
 		t.Errorf("report differs from %s (go test -update to accept); got:\n%s", golden, got)
 	}
-	for _, must := range []string{"AMD EPYC", "load generator on CPU 0", "**skipped:** ClickHouse not running", "latency-json-5k.svg", "rss-streams.svg", "throughput.svg", "— (no capture)", "(+5 unsent)", "worst target: p50 20 µs, p99 90 µs"} {
+	for _, must := range []string{"AMD EPYC", "load generator on CPU 0", "`0123456789ab` plus uncommitted changes to edge/proxy.go", "**skipped:** ClickHouse not running", "latency-json-5k.svg", "rss-streams.svg", "throughput.svg", "— (no capture)", "(+5 unsent)", "worst target: p50 20 µs, p99 90 µs"} {
 		if !strings.Contains(got, must) {
 			t.Errorf("report lacks %q", must)
 		}

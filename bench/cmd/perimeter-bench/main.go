@@ -52,6 +52,7 @@ type options struct {
 	out       string
 	noInstall bool
 	repo      string
+	ref       string
 	render    string
 }
 
@@ -68,6 +69,7 @@ func main() {
 	flag.StringVar(&o.out, "out", "bench/results", "directory for results (a timestamped folder per run, and latest)")
 	flag.BoolVar(&o.noInstall, "no-install", false, "do not apt-get install nginx when it is missing (skip it instead)")
 	flag.StringVar(&o.repo, "repo", ".", "repository root to build cmd/perimeter and bench/cmd/mockllm from")
+	flag.StringVar(&o.ref, "ref", "", "build Perimeter and the mock from this git commit (e.g. HEAD) instead of the working tree")
 	flag.StringVar(&o.render, "render", "", "only re-render report.md and the charts of a results directory from its results.json")
 	flag.Parse()
 
@@ -205,12 +207,22 @@ func run(o options, pin sysinfo.Pinning) error {
 	defer os.RemoveAll(binDir)
 
 	env := &target.Env{Dir: logDir, Pin: pin, MaxStreams: maxStreams}
-	say("building cmd/perimeter and bench/cmd/mockllm ...")
-	if env.PerimeterBin, err = build(ctx, o.repo, "./cmd/perimeter", binDir); err != nil {
+	src := o.repo
+	rep.Build = provenance(o.repo, o.ref)
+	if o.ref != "" {
+		if src, err = exportRef(ctx, o.repo, o.ref, filepath.Join(binDir, "src")); err != nil {
+			return err
+		}
+	}
+	say("building cmd/perimeter and bench/cmd/mockllm from %s ...", orWorkingTree(o.ref))
+	if env.PerimeterBin, err = build(ctx, src, "./cmd/perimeter", binDir); err != nil {
 		return err
 	}
-	if env.MockBin, err = build(ctx, o.repo, "./bench/cmd/mockllm", binDir); err != nil {
+	if env.MockBin, err = build(ctx, src, "./bench/cmd/mockllm", binDir); err != nil {
 		return err
+	}
+	if len(rep.Build.Dirty) > 0 {
+		say("note: the working tree has uncommitted changes to %s (measured as they are; --ref HEAD measures the last commit)", strings.Join(rep.Build.Dirty, ", "))
 	}
 	if wantsKind(specs, target.Nginx) {
 		if o.noInstall {
@@ -338,6 +350,82 @@ func build(ctx context.Context, repo, pkg, dir string) (string, error) {
 		return "", fmt.Errorf("go build %s: %w\n%s", pkg, err, b)
 	}
 	return out, nil
+}
+
+func orWorkingTree(ref string) string {
+	if ref == "" {
+		return "the working tree"
+	}
+	return ref
+}
+
+// provenance records the commit built and, for a working-tree build, the
+// uncommitted changes that can change a binary (non-test Go files, go.mod,
+// go.sum).
+func provenance(repo, ref string) report.Build {
+	b := report.Build{Ref: ref}
+	rev := ref
+	if rev == "" {
+		rev = "HEAD"
+	}
+	if out, err := gitOutput(repo, "rev-parse", "--verify", rev+"^{commit}"); err == nil {
+		b.Commit = strings.TrimSpace(out)
+	}
+	if ref != "" {
+		return b
+	}
+	out, err := gitOutput(repo, "status", "--porcelain")
+	if err != nil {
+		return b
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if len(l) < 4 {
+			continue
+		}
+		p := strings.TrimSpace(l[3:])
+		if _, after, ok := strings.Cut(p, " -> "); ok {
+			p = after
+		}
+		if p == "go.mod" || p == "go.sum" || (strings.HasSuffix(p, ".go") && !strings.HasSuffix(p, "_test.go")) {
+			b.Dirty = append(b.Dirty, p)
+		}
+	}
+	return b
+}
+
+func gitOutput(repo string, args ...string) (string, error) {
+	cmd := exec.Command("git", args...)
+	cmd.Dir = repo
+	out, err := cmd.Output()
+	return string(out), err
+}
+
+// exportRef writes the tree of ref into dir (git archive) and returns dir.
+func exportRef(ctx context.Context, repo, ref, dir string) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	archive := exec.CommandContext(ctx, "git", "archive", "--format=tar", ref)
+	archive.Dir = repo
+	untar := exec.CommandContext(ctx, "tar", "-x", "-C", dir)
+	pipe, err := archive.StdoutPipe()
+	if err != nil {
+		return "", err
+	}
+	untar.Stdin = pipe
+	var stderr strings.Builder
+	archive.Stderr = &stderr
+	if err := untar.Start(); err != nil {
+		return "", err
+	}
+	if err := archive.Run(); err != nil {
+		untar.Wait()
+		return "", fmt.Errorf("git archive %s: %w: %s", ref, err, stderr.String())
+	}
+	if err := untar.Wait(); err != nil {
+		return "", fmt.Errorf("unpack %s: %w", ref, err)
+	}
+	return dir, nil
 }
 
 func commandLine(o options) string {
