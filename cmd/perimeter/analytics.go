@@ -15,6 +15,7 @@ import (
 	"github.com/cylestio/perimeter/session"
 	"github.com/cylestio/perimeter/sink"
 	"github.com/cylestio/perimeter/sink/chdb"
+	"github.com/cylestio/perimeter/sink/clickhouse"
 	"github.com/cylestio/perimeter/sink/printer"
 	"github.com/cylestio/perimeter/sink/scan"
 )
@@ -58,8 +59,25 @@ func (a *analytics) openStore(cfg *configs.Config, log zerolog.Logger) error {
 		}
 		a.store, a.embedded = st, st
 		return nil
+	case "clickhouse":
+		o := clickhouse.OptionsFromConfig(cfg.Storage)
+		o.Logger = log.With().Str("component", "clickhouse").Logger()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		st, err := clickhouse.Open(ctx, o)
+		if err != nil {
+			return fmt.Errorf("storage.clickhouse: %w", err)
+		}
+		if stat := st.Status(); !stat.Available {
+			log.Warn().Str("reason", stat.Reason).Str("fix", stat.Fix).
+				Msg("ClickHouse unavailable: the proxy runs, events are kept in the spill directory until it is back")
+		} else {
+			log.Info().Str("version", stat.Version).Msg("ClickHouse server ready")
+		}
+		a.store = st
+		return nil
 	default:
-		return fmt.Errorf("storage.engine %q is not available in this build (use embedded or none)", cfg.Storage.Engine)
+		return fmt.Errorf("storage.engine %q: use embedded, clickhouse or none", cfg.Storage.Engine)
 	}
 }
 
