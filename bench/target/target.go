@@ -38,6 +38,10 @@ type Spec struct {
 	// llm.base_url/type and raises llm.max_conns when the file leaves it
 	// at or below the default.
 	ConfigFile string `json:"config_file,omitempty"`
+	// Config, for Perimeter without a ConfigFile, is inline YAML to start
+	// from; "{{data}}" in it becomes a fresh directory for the target's
+	// data (embedded engine, spill files).
+	Config string `json:"config,omitempty"`
 	// EventsPath and DroppedPath are dot paths into GET /metrics JSON that
 	// count events captured and dropped ("sink.events_written"); empty
 	// while the target captures nothing.
@@ -50,10 +54,32 @@ type Spec struct {
 func BuiltinSpecs() []Spec {
 	return []Spec{
 		{Name: "direct", Kind: Direct, Description: "load generator → mock upstream (the floor)"},
-		{Name: "perimeter", Kind: Perimeter, Description: "Perimeter, capture off (no sinks configured)"},
+		{Name: "perimeter", Kind: Perimeter, Config: captureOff, Description: "Perimeter, capture off (storage.engine none, no event writer; sessions tracked)"},
 		{Name: "nginx", Kind: Nginx, Description: "nginx reverse proxy: keep-alive upstream pool, proxy_buffering off"},
 	}
 }
+
+// OptionalSpecs are built-in targets a run includes only when named in
+// --targets.
+func OptionalSpecs() []Spec {
+	return []Spec{
+		{Name: "perimeter-capture", Kind: Perimeter, Config: captureEmbedded,
+			EventsPath: "capture.events_published", DroppedPath: "capture.events_dropped",
+			Description: "Perimeter, full capture into the embedded engine (chDB) with detection on"},
+	}
+}
+
+const (
+	captureOff = `storage: {engine: none}
+detect: {enabled: false}
+`
+	captureEmbedded = `storage:
+  engine: embedded
+  embedded: {path: "{{data}}/chdb"}
+  spill: {dir: "{{data}}/spill"}
+detect: {enabled: true}
+`
+)
 
 // ParseExtraSpec reads NAME=CONFIG.yaml[,events=PATH][,dropped=PATH]: a
 // further Perimeter target started with that config.
@@ -191,6 +217,12 @@ func startPerimeter(ctx context.Context, sp Spec, env *Env) (*Running, error) {
 			return nil, fmt.Errorf("target %s: %w", sp.Name, err)
 		}
 		base = b
+	} else if sp.Config != "" {
+		data, err := os.MkdirTemp(env.Dir, sp.Name+"-data-")
+		if err != nil {
+			return nil, err
+		}
+		base = []byte(strings.ReplaceAll(sp.Config, "{{data}}", data))
 	}
 	port, err := FreePort()
 	if err != nil {

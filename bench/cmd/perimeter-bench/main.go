@@ -63,7 +63,7 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 0, "measured time per run (default 3s, quick 2s)")
 	flag.DurationVar(&o.warmup, "warmup", 0, "warm-up per run, not measured (default 500ms)")
 	flag.StringVar(&o.scenarios, "scenarios", "", "comma-separated scenario names to run (default all of the mode)")
-	flag.StringVar(&o.targets, "targets", "direct,perimeter,nginx", "built-in targets to compare")
+	flag.StringVar(&o.targets, "targets", "direct,perimeter,nginx", "built-in targets to compare (also: perimeter-capture)")
 	flag.Var(&o.extra, "target", "extra Perimeter target NAME=CONFIG.yaml[,events=PATH][,dropped=PATH] (repeatable; PATHs are dot paths in /metrics)")
 	flag.StringVar(&o.pin, "pin", "split", "CPU pinning: split (load generator on one CPU, servers on the rest) or none")
 	flag.StringVar(&o.out, "out", "bench/results", "directory for results (a timestamped folder per run, and latest)")
@@ -306,14 +306,14 @@ func chooseTargets(o options) ([]target.Spec, error) {
 		}
 	}
 	var specs []target.Spec
-	for _, sp := range target.BuiltinSpecs() {
+	for _, sp := range append(target.BuiltinSpecs(), target.OptionalSpecs()...) {
 		if want[sp.Name] {
 			specs = append(specs, sp)
 			delete(want, sp.Name)
 		}
 	}
 	for n := range want {
-		return nil, fmt.Errorf("unknown built-in target %q (direct, perimeter, nginx; add others with --target NAME=CONFIG.yaml)", n)
+		return nil, fmt.Errorf("unknown built-in target %q (direct, perimeter, perimeter-capture, nginx; add others with --target NAME=CONFIG.yaml)", n)
 	}
 	for _, e := range o.extra {
 		sp, err := target.ParseExtraSpec(e)
