@@ -346,6 +346,10 @@ func dropHint(r DropReason) string {
 	return ""
 }
 
+// closeGrace is how long Close waits past its deadline for writers to
+// spill what they hold.
+const closeGrace = 5 * time.Second
+
 // Close stops accepting events, drains the queue into batches and every
 // writer's backlog (memory and spill) into its store, then closes the
 // writers. If ctx ends first, writers stop retrying and what they still
@@ -360,8 +364,25 @@ func (p *Pipeline) Close(ctx context.Context) error {
 		}
 		stopAbort := context.AfterFunc(ctx, p.cancel)
 		close(p.stop)
-		<-p.batcherDone
-		p.wg.Wait()
+		writersDone := make(chan struct{})
+		go func() { // exits when the writers do
+			<-p.batcherDone
+			p.wg.Wait()
+			close(writersDone)
+		}()
+		select {
+		case <-writersDone:
+		case <-p.ctx.Done():
+			// Past the deadline writers stop retrying and spill what they
+			// hold at once; only a writer stuck in a call that ignores its
+			// context (or a Process hook that never returns) keeps us here.
+			select {
+			case <-writersDone:
+			case <-time.After(closeGrace):
+				p.closeErr = fmt.Errorf("sink: shutdown deadline passed and a writer (or the detection hook) is stuck; giving up on it: %w", ctx.Err())
+				return
+			}
+		}
 		aborted := !stopAbort() && p.ctx.Err() != nil
 		p.cancel()
 

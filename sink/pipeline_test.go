@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/cylestio/perimeter/configs"
 )
 
 // fakeWriter stores batches in memory. It fails while down is set, can be
@@ -655,4 +657,48 @@ func TestNoGoroutineLeak(t *testing.T) {
 		}
 	}
 	waitFor(t, "goroutines to exit", func() bool { return runtime.NumGoroutine() <= before })
+}
+
+func TestOptionsFromConfig(t *testing.T) {
+	o := OptionsFromConfig(configs.Default().Storage)
+	if o.MaxRows != 1000 || o.MaxDelay != 200*time.Millisecond || o.QueueSize != 100000 ||
+		o.SpillDir != "./data/spill" || o.SpillMaxBytes != 1<<30 {
+		t.Fatalf("defaults map to %+v", o)
+	}
+	o.setDefaults()
+	if o.WriterQueue != 100 || o.MaxWriteRows != 10000 || o.Attempts != 3 || o.SegmentBytes != 16<<20 {
+		t.Fatalf("derived defaults %+v", o)
+	}
+}
+
+// stuckWriter ignores its context: Close must still return.
+type stuckWriter struct {
+	fakeWriter
+	release chan struct{}
+}
+
+func (s *stuckWriter) WriteBatch(context.Context, []*Event) error {
+	s.calls.Add(1)
+	<-s.release
+	return nil
+}
+
+func TestCloseReturnsDespiteStuckWriter(t *testing.T) {
+	w := &stuckWriter{fakeWriter: fakeWriter{name: "stuck"}, release: make(chan struct{})}
+	defer close(w.release)
+	p, err := NewPipeline(testOptions(t), w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	publishN(t, p, 0, 5)
+	waitFor(t, "the write to hang", func() bool { return w.calls.Load() == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if err := p.Close(ctx); err == nil || !strings.Contains(err.Error(), "stuck") {
+		t.Fatalf("Close: %v", err)
+	}
+	if el := time.Since(start); el > closeGrace+2*time.Second {
+		t.Fatalf("Close took %v", el)
+	}
 }
