@@ -1,0 +1,165 @@
+package files
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cylestio/perimeter/sink"
+)
+
+func fixedNow() time.Time { return time.Date(2026, 1, 2, 11, 30, 0, 0, time.UTC) }
+
+func TestEventRecorderJSONLGolden(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "events")
+	r, err := NewEventRecorder(EventRecorderOptions{OutputDir: dir, IncludeMetadata: true, Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := conversation()
+	odd := &sink.Event{ID: id(9), Time: t0, Name: sink.SessionStart, SessionID: "../a b/c:d", AgentID: "x"}
+	none := &sink.Event{ID: id(10), Time: t0, Name: sink.SecurityFinding, Level: sink.LevelInfo}
+	// Two batches: the metadata line is written once, when the file is new.
+	if err := Except(r, ExchangeEvent).WriteBatch(context.Background(), evs[:3]); err != nil {
+		t.Fatal(err)
+	}
+	if err := Except(r, ExchangeEvent).WriteBatch(context.Background(), append(evs[3:], odd, none)); err != nil {
+		t.Fatal(err)
+	}
+	session := filepath.Join(dir, "session_3f2a9c1e-0000-4000-8000-00000000abcd.jsonl")
+	b, err := os.ReadFile(session)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "event_recorder_session.jsonl", b)
+	for _, name := range []string{"session_abcd.jsonl", "session_unknown.jsonl"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 3 {
+		t.Errorf("%d files, want 3", len(ents))
+	}
+	for _, l := range lines(t, session)[1:] {
+		var env map[string]any
+		if err := json.Unmarshal([]byte(l), &env); err != nil {
+			t.Fatalf("%v: %s", err, l)
+		}
+		if env["name"] == ExchangeEvent {
+			t.Fatal("http.exchange reached the event recorder")
+		}
+	}
+	modes(t, dir)
+}
+
+func TestEventRecorderJSON(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "events")
+	r, err := NewEventRecorder(EventRecorderOptions{OutputDir: dir, FileFormat: "JSON", PrettyPrint: true, IncludeMetadata: true, Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := conversation()[:6]
+	r.WriteBatch(context.Background(), evs[:1])
+	r.WriteBatch(context.Background(), evs[1:3])
+	b, err := os.ReadFile(filepath.Join(dir, "session_3f2a9c1e-0000-4000-8000-00000000abcd.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "event_recorder_session.json", b)
+	modes(t, dir)
+
+	// Without include_metadata the original lost the event (KeyError); we
+	// write the events alone.
+	dir = t.TempDir()
+	r, _ = NewEventRecorder(EventRecorderOptions{OutputDir: dir, FileFormat: "json"})
+	if err := r.WriteBatch(context.Background(), evs); err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]json.RawMessage
+	b, _ = os.ReadFile(filepath.Join(dir, "session_3f2a9c1e-0000-4000-8000-00000000abcd.json"))
+	if err := json.Unmarshal(b, &doc); err != nil || doc["metadata"] != nil || strings.Count(string(doc["events"]), `"schema_version"`) != 6 {
+		t.Fatalf("%v %s", err, b)
+	}
+
+	if _, err := NewEventRecorder(EventRecorderOptions{OutputDir: dir, FileFormat: "csv"}); err == nil {
+		t.Fatal("csv accepted")
+	}
+}
+
+func TestAppendEnvelope(t *testing.T) {
+	ev := &sink.Event{Time: time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC), Name: "llm.call.start", TraceID: "t", SpanID: "s", AgentID: "a"}
+	got := string(AppendEnvelope(nil, ev))
+	want := `{"schema_version":"1.0","timestamp":"2026-01-01T10:00:00+00:00","trace_id":"t","span_id":"s","name":"llm.call.start","level":"INFO","agent_id":"a","session_id":null,"attributes":{}}`
+	if got != want {
+		t.Fatalf("\n got %s\nwant %s", got, want)
+	}
+	if !json.Valid(AppendEnvelope(nil, &sink.Event{Name: "x\"\n\u2028\xff"})) {
+		t.Fatal("not JSON")
+	}
+}
+
+// Except and Only decide what a writer sees; names and Close are the
+// wrapped writer's.
+func TestFilters(t *testing.T) {
+	var got []string
+	w := &spy{fn: func(b []*sink.Event) {
+		for _, e := range b {
+			got = append(got, e.Name)
+		}
+	}}
+	evs := conversation()
+	ctx := context.Background()
+	Except(w, ExchangeEvent).WriteBatch(ctx, evs)
+	if strings.Contains(strings.Join(got, " "), ExchangeEvent) || len(got) != len(evs)-1 {
+		t.Fatalf("Except: %v", got)
+	}
+	got = nil
+	Only(w, ExchangeEvent).WriteBatch(ctx, evs)
+	if strings.Join(got, " ") != ExchangeEvent {
+		t.Fatalf("Only: %v", got)
+	}
+	got = nil
+	w.calls = 0
+	Except(w, ExchangeEvent).WriteBatch(ctx, evs[6:])
+	if w.calls != 0 {
+		t.Fatal("an empty batch was passed on")
+	}
+	if Except(w, "x").Name() != "spy" {
+		t.Fatal("name")
+	}
+
+	// Detection never sees exchanges; they follow what it returns.
+	process := func(b []*sink.Event) []*sink.Event {
+		for _, e := range b {
+			if e.Name == ExchangeEvent {
+				t.Fatal("detection saw an exchange")
+			}
+		}
+		return append(b, &sink.Event{Name: sink.SecurityFinding})
+	}
+	out := SkipProcess(process, ExchangeEvent)(evs)
+	if len(out) != len(evs)+1 || out[len(out)-1].Name != ExchangeEvent || out[len(out)-2].Name != sink.SecurityFinding {
+		t.Fatalf("SkipProcess: %d events", len(out))
+	}
+	if out := SkipProcess(process, ExchangeEvent)(evs[:2]); len(out) != 3 {
+		t.Fatalf("SkipProcess without exchanges: %d", len(out))
+	}
+}
+
+type spy struct {
+	fn    func([]*sink.Event)
+	calls int
+}
+
+func (s *spy) Name() string { return "spy" }
+func (s *spy) Close() error { return nil }
+func (s *spy) WriteBatch(_ context.Context, b []*sink.Event) error {
+	s.calls++
+	s.fn(b)
+	return nil
+}

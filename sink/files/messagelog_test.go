@@ -1,0 +1,157 @@
+package files
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestMessageLoggerGolden(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "logs")
+	m, err := NewMessageLogger(MessageLoggerOptions{Directory: dir, Filename: "log.jsonl", IncludeMetadata: true, BufferSize: 2, RedactCredentials: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.WriteBatch(context.Background(), conversation()); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "log.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "message_log.jsonl", b)
+	noSecrets(t, dir)
+	modes(t, dir)
+}
+
+func TestMessageLoggerWithoutMetadataOrRedaction(t *testing.T) {
+	dir := t.TempDir()
+	m, _ := NewMessageLogger(MessageLoggerOptions{Directory: dir, BufferSize: 1})
+	m.WriteBatch(context.Background(), conversation()[1:3])
+	m.Close()
+	got := lines(t, filepath.Join(dir, "message_log.jsonl"))
+	if len(got) != 2 {
+		t.Fatalf("%d lines", len(got))
+	}
+	for _, l := range got {
+		if strings.Contains(l, "metadata") || !strings.Contains(l, "sk-abcdefghijklmnopqrstuvwxyz0123456789") {
+			t.Errorf("line %s", l)
+		}
+	}
+}
+
+// The buffer is written when full, on the interval, and on Close: the
+// original lost up to buffer_size-1 entries at shutdown.
+func TestMessageLoggerFlushes(t *testing.T) {
+	evs := conversation()
+	t.Run("close", func(t *testing.T) {
+		dir := t.TempDir()
+		m, _ := NewMessageLogger(MessageLoggerOptions{Directory: dir, BufferSize: 10})
+		m.WriteBatch(context.Background(), evs)
+		if _, err := os.Stat(filepath.Join(dir, "message_log.jsonl")); !os.IsNotExist(err) {
+			t.Fatalf("written before the buffer filled: %v", err)
+		}
+		m.Close()
+		if n := len(lines(t, filepath.Join(dir, "message_log.jsonl"))); n != 4 {
+			t.Fatalf("%d lines after Close, want 4", n)
+		}
+		if err := m.WriteBatch(context.Background(), evs); err == nil {
+			t.Fatal("write after Close accepted")
+		}
+	})
+	t.Run("interval", func(t *testing.T) {
+		dir := t.TempDir()
+		m, _ := NewMessageLogger(MessageLoggerOptions{Directory: dir, BufferSize: 10, FlushInterval: 20 * time.Millisecond})
+		defer m.Close()
+		m.WriteBatch(context.Background(), evs[1:2])
+		path := filepath.Join(dir, "message_log.jsonl")
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			if b, err := os.ReadFile(path); err == nil && len(b) > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the interval never flushed the buffer")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		if n := len(lines(t, path)); n != 1 {
+			t.Fatalf("%d lines", n)
+		}
+	})
+	t.Run("full", func(t *testing.T) {
+		dir := t.TempDir()
+		m, _ := NewMessageLogger(MessageLoggerOptions{Directory: dir, BufferSize: 3})
+		defer m.Close()
+		m.WriteBatch(context.Background(), evs[1:3]) // 2 entries
+		path := filepath.Join(dir, "message_log.jsonl")
+		if _, err := os.Stat(path); !os.IsNotExist(err) {
+			t.Fatal("written before full")
+		}
+		m.WriteBatch(context.Background(), evs[4:5]) // 3rd
+		if n := len(lines(t, path)); n != 3 {
+			t.Fatalf("%d lines", n)
+		}
+	})
+}
+
+// A failed write takes the batch's entries back out of the buffer, so the
+// pipeline's retry logs them once.
+func TestMessageLoggerRetryDoesNotDuplicate(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "message_log.jsonl")
+	os.Mkdir(path, 0o700) // the file cannot be opened
+	m, _ := NewMessageLogger(MessageLoggerOptions{Directory: dir, BufferSize: 1})
+	evs := conversation()[1:3]
+	if err := m.WriteBatch(context.Background(), evs); err == nil {
+		t.Fatal("write into a directory succeeded")
+	}
+	os.Remove(path)
+	if err := m.WriteBatch(context.Background(), evs); err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	if n := len(lines(t, path)); n != 2 {
+		t.Fatalf("%d lines, want 2", n)
+	}
+}
+
+func TestRedactCredentials(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"key sk-abcdefghijklmnopqrstuvwxyz", "key [REDACTED_API_KEY]"},
+		{"sk-short", "sk-short"},
+		{`api_key="abcdefghijklmnopqrstuvwxyz"`, "api_key: [REDACTED]"},
+		{"API-KEY: abcdefghijklmnopqrstuvwxyz", "API-KEY: [REDACTED]"},
+		{"Authorization: Bearer abcdefghijklmnopqrstuvwxyz.123", "Authorization: Bearer [REDACTED]"},
+		{"AKIAABCDEFGHIJKLMNOP", "[REDACTED_AWS_KEY]"},
+		{"password: hunter2hunter2", "password: [REDACTED]"},
+		{"token=abc", "token=abc"},
+		{"Secret 'abcdefgh'", "Secret: [REDACTED]"},
+		{"sk-proj-Abcdefghijklmnopqrstuvwxyz_0123", "[REDACTED_API_KEY]"},
+		{"sk-ant-api03-Abcdefghijklmnopqrstuvwxyz-0123", "[REDACTED_API_KEY]"},
+	} {
+		if got := RedactCredentials(tc.in); got != tc.want {
+			t.Errorf("%q: got %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestRedactJSON(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`{"a": "sk-abcdefghijklmnopqrstuvwxyz", "b": 1}`, `{"a": "[REDACTED_API_KEY]", "b": 1}`},
+		{`{"api_key":"short","password" : "x","n":{"secret":7}}`, `{"api_key":"[REDACTED]","password" : "[REDACTED]","n":{"secret":7}}`},
+		{`["sk-abcdefghijklmnopqrstuvwxyz", "plain \"q\""]`, `["[REDACTED_API_KEY]", "plain \"q\""]`},
+		{`{"sk-abcdefghijklmnopqrstuvwxyz": 1}`, `{"sk-abcdefghijklmnopqrstuvwxyz": 1}`}, // names are kept
+		{`{"x":"\u00e9 token: abcdefghij"}`, `{"x":"é token: [REDACTED]"}`},
+	} {
+		if got := string(redactJSON([]byte(tc.in))); got != tc.want {
+			t.Errorf("%s:\n got %s\nwant %s", tc.in, got, tc.want)
+		}
+	}
+}
