@@ -1,0 +1,17 @@
+// Package web is the dashboard's browser UI: static HTML, CSS and vanilla
+// JavaScript (ES modules, no build step, no CDN), embedded in the binary.
+//
+// The dashboard server serves FS at "/". The UI routes with the URL
+// fragment (#/agents, #/session/{id}, …), so the server needs no fallback
+// route: every page is index.html. Everything the UI shows comes from the
+// dashboard's JSON API (dashboard/API.md); charts are SVG drawn by hand.
+//
+// Traffic through the proxy is attacker-controlled: prompts, tool arguments
+// and model answers may carry markup. The UI never parses strings as HTML —
+// it builds DOM nodes and assigns text with textContent (see static/js/dom.js)
+// — and the Content-Security-Policy in CSP forbids inline script.
+//
+// Browser tests (chromedp driving headless Chromium) live in this package's
+// _test files; they skip, loudly, when /usr/bin/chromium is missing unless
+// PERIMETER_REQUIRE_CHROMIUM=1.
+package web

@@ -1,0 +1,56 @@
+// Live updates. The server's event stream (/api/events/stream) says when new
+// events reached the store, and the current page refetches at once; while
+// the stream is down the page polls every POLL_MS instead, so new events
+// show up within two seconds either way. A slow poll keeps relative times
+// ("2m ago") current while nothing happens.
+
+import { streamURL } from './api.js';
+
+export const POLL_MS = 1500;
+const IDLE_MS = 10000;
+
+let lastOK = 0;
+let lastError = null;
+let streamUp = false;
+let lastTick = 0;
+
+export function startLive(onTick) {
+  const tick = () => { lastTick = Date.now(); onTick(); };
+  connect(tick);
+  setInterval(() => {
+    if (document.hidden) return;
+    if (!streamUp || Date.now() - lastTick >= IDLE_MS) tick();
+  }, POLL_MS);
+  document.addEventListener('visibilitychange', () => { if (!document.hidden) tick(); });
+  setInterval(paint, 1000);
+}
+
+function connect(tick) {
+  if (typeof EventSource === 'undefined') return;
+  const es = new EventSource(streamURL());
+  es.addEventListener('hello', () => { streamUp = true; paint(); });
+  es.addEventListener('change', () => { streamUp = true; if (!document.hidden) tick(); });
+  es.addEventListener('storage', () => { if (!document.hidden) tick(); });
+  // EventSource reconnects by itself; polling covers the gap.
+  es.onerror = () => { streamUp = false; paint(); };
+}
+
+export function setLiveState(ok, err) {
+  if (ok) { lastOK = Date.now(); lastError = null; } else { lastError = err || new Error('refresh failed'); }
+  paint();
+}
+
+function paint() {
+  const el = document.getElementById('live');
+  if (!el) return;
+  const text = el.querySelector('.live-text');
+  if (lastError) {
+    el.className = 'live off';
+    text.textContent = lastError.status === 0 ? 'Disconnected, retrying…' : 'Update failed, retrying…';
+    el.title = lastError.message || '';
+  } else if (lastOK) {
+    el.className = 'live on';
+    text.textContent = streamUp ? 'Live' : 'Live (polling)';
+    el.title = streamUp ? 'Updates as events arrive' : 'Refreshes every ' + POLL_MS / 1000 + ' s';
+  }
+}

@@ -1,0 +1,150 @@
+// Agent: totals, per-model tokens and latency, tools, risk, recent sessions.
+
+import { h, route } from '../dom.js';
+import { get } from '../api.js';
+import { timeSeries, bar, palette } from '../charts.js';
+import * as f from '../format.js';
+import { pageHead, panel, kpi, table, storageBanner, empty, changed, riskScore, severityBadge, badge } from '../ui.js';
+import { sessionsTable } from './overview.js';
+import { levelClass } from './agents.js';
+
+export function mount(root, { params }) {
+  const id = params.id;
+  const state = {};
+  return {
+    async refresh() {
+      let data;
+      try {
+        data = await get('/api/agent/' + encodeURIComponent(id));
+      } catch (e) {
+        if (e.status === 404) {
+          if (changed(state, 404)) root.replaceChildren(notFound(id));
+          return;
+        }
+        throw e;
+      }
+      const [ts, sessions] = await Promise.all([
+        get('/api/timeseries', { range: '24h', agent_id: id }),
+        get('/api/sessions/list', { agent_id: id, limit: 10 }),
+      ]);
+      if (!changed(state, data, ts, sessions)) return;
+      root.replaceChildren(...render(id, data, ts, sessions));
+    },
+  };
+}
+
+function notFound(id) {
+  return h('div', {}, pageHead({ title: 'Agent not found', crumbs: [{ text: 'Agents', href: '#/agents' }] }),
+    panel(null, empty('No events for this agent', `Nothing stored for agent ${id}.`, h('a', { href: '#/agents' }, 'See all agents'))));
+}
+
+function render(id, data, ts, sessions) {
+  const a = data.agent || {};
+  const an = data.analytics || {};
+  const risk = data.risk_analysis || {};
+  const pts = ts.points || [];
+  const col = (n) => pts.map((p) => Number(p[n]) || 0);
+  const out = [pageHead({
+    title: id,
+    crumbs: [{ text: 'Agents', href: '#/agents' }],
+    sub: [(a.models || []).join(', ') || 'no model yet', `first seen ${f.dateTime(a.first_seen)}`, `last seen ${a.last_seen_relative || f.relative(a.last_seen)}`].join(' · '),
+    actions: h('a', { href: '#/sessions?agent=' + encodeURIComponent(id) }, 'Sessions of this agent →'),
+  })];
+  const banner = storageBanner(data.storage);
+  if (banner) out.push(banner);
+
+  out.push(h('div', { class: 'kpis' },
+    kpi({ label: 'Sessions', value: f.int(a.total_sessions), note: `${f.int(a.active_sessions)} active · ${f.minutes(a.avg_duration_minutes)} avg` }),
+    kpi({ label: 'Requests', value: f.int(a.total_requests), note: `${f.int(a.avg_messages_per_session)} calls per session`, spark: col('requests') }),
+    kpi({ label: 'Tokens', value: f.compact(a.total_tokens), note: `${f.compact(a.input_tokens)} in · ${f.compact(a.output_tokens)} out`, spark: col('tokens'), color: palette.teal }),
+    kpi({ label: 'Avg latency', value: f.ms(a.avg_response_time_ms), spark: col('p50_ms'), color: palette.violet }),
+    kpi({ label: 'Errors', value: f.int(a.total_errors), note: `${f.pct(a.error_rate)} of requests`, alert: Number(a.error_rate) >= 5 }),
+    kpi({ label: 'Tool calls', value: f.int(a.total_tools), note: `${f.int(a.unique_tools)} tools · ${f.pct(a.tools_utilization_percent)} of declared` }),
+    kpi({ label: 'Findings', value: f.int(risk.findings_count ?? a.findings_count), note: `${f.int(risk.risky_sessions ?? a.risky_sessions)} risky sessions`, alert: Number(risk.summary?.critical_issues) > 0 }),
+    kpi({ label: 'Risk score', value: riskScore(risk.risk_score ?? a.risk_score), note: risk.risk_level || a.risk_level || 'none' }),
+  ));
+
+  out.push(panel('Activity, last 24 h', h('div', { class: 'panel-body' }, timeSeries({
+    x: pts.map((p) => p.t), kind: 'bar', format: f.compact, height: 150, label: 'Requests over time',
+    series: [
+      { name: 'Succeeded', color: palette.blue, values: pts.map((p) => Math.max(0, (Number(p.requests) || 0) - (Number(p.errors) || 0))) },
+      { name: 'Errors', color: palette.red, values: col('errors') },
+    ],
+  }))));
+
+  const models = an.models || [];
+  const maxTok = Math.max(1, ...models.map((m) => Number(m.total_tokens) || 0));
+  out.push(panel('Models', models.length ? table([
+    { label: 'Model', value: (m) => h('span', { class: 'mono' }, m.model) },
+    { label: 'Vendor', value: (m) => m.vendor || '—' },
+    { label: 'Requests', num: true, value: (m) => f.int(m.requests) },
+    { label: 'Errors', num: true, value: (m) => (Number(m.errors) ? badge(f.int(m.errors), 'error') : h('span', { class: 'muted' }, '0')) },
+    { label: 'Input', num: true, value: (m) => f.compact(m.input_tokens) },
+    { label: 'Output', num: true, value: (m) => f.compact(m.output_tokens) },
+    { label: 'Total tokens', num: true, value: (m) => h('span', {}, f.compact(m.total_tokens), ' ', bar(Number(m.total_tokens) || 0, maxTok, palette.teal)) },
+    { label: 'p50', num: true, value: (m) => f.ms(m.p50_response_time_ms) },
+    { label: 'p95', num: true, value: (m) => f.ms(m.p95_response_time_ms) },
+    { label: 'p99', num: true, value: (m) => f.ms(m.p99_response_time_ms) },
+  ], models) : empty('No completed calls yet'), { hint: 'tokens and latency per model', id: 'models' }));
+
+  out.push(h('div', { class: 'grid two' }, toolsPanel(a, an.tools || []), riskPanel(risk)));
+
+  const rows = sessions.sessions || [];
+  out.push(panel('Recent sessions', rows.length ? sessionsTable(rows, { showAgent: false }) : empty('No sessions'), {
+    hint: h('a', { href: '#/sessions?agent=' + encodeURIComponent(id) }, `All ${f.int(sessions.total_count)} →`),
+  }));
+  return out;
+}
+
+function toolsPanel(a, tools) {
+  const declared = a.available_tools || [];
+  const used = new Set(a.used_tools || []);
+  const body = h('div', {});
+  if (tools.length) {
+    body.append(table([
+      { label: 'Tool', value: (t) => h('span', { class: 'mono' }, t.tool) },
+      { label: 'Calls', num: true, value: (t) => f.int(t.executions) },
+      { label: 'Results', num: true, value: (t) => f.int(t.results) },
+      { label: 'Failures', num: true, value: (t) => (Number(t.failures) ? badge(`${f.int(t.failures)} · ${f.pct(t.failure_rate)}`, 'error') : h('span', { class: 'muted' }, '0')) },
+    ], tools));
+  } else {
+    body.append(empty('No tool calls yet'));
+  }
+  if (declared.length) {
+    body.append(h('div', { class: 'panel-body' },
+      h('h3', { class: 'subhead first' }, 'Declared tools (used ones highlighted)'),
+      h('div', { class: 'chips' }, declared.map((t) => h('span', { class: ['chip', used.has(t) && 'used'] }, t)))));
+  }
+  return panel('Tools', body, { id: 'tools' });
+}
+
+function riskPanel(risk) {
+  const body = h('div', { class: 'panel-body' });
+  const status = risk.evaluation_status;
+  if (status !== 'COMPLETE') {
+    body.append(empty(status === 'INSUFFICIENT_DATA' ? 'No sessions to assess yet' : 'No security findings',
+      (risk.summary && risk.summary.message) || 'Detection found nothing risky in this agent\'s traffic.'));
+    return panel('Risk', body, { id: 'risk' });
+  }
+  const sev = risk.by_severity || {};
+  body.append(
+    h('div', { class: 'chips sev-counts' },
+      ['critical', 'high', 'medium', 'low', 'info'].filter((s) => Number(sev[s])).map((s) => h('span', {}, severityBadge(s), ' ', f.int(sev[s])))),
+    h('dl', { class: 'kv' },
+      h('dt', {}, 'Risk score'), h('dd', {}, riskScore(risk.risk_score), ' ', badge(risk.risk_level || 'none', levelClass(risk.risk_level))),
+      h('dt', {}, 'Sessions with findings'), h('dd', {}, `${f.int(risk.sessions_with_findings)} of ${f.int(risk.sessions_analyzed)} (${f.int(risk.risky_sessions)} risky)`),
+      h('dt', {}, 'By category'), h('dd', {}, Object.entries(risk.by_category || {}).map(([c, n]) => `${c.replace(/_/g, ' ')} ${n}`).join(' · ') || '—')));
+  const rules = risk.top_rules || [];
+  if (rules.length) {
+    body.append(h('h3', { class: 'subhead' }, 'Top rules'),
+      h('ul', { class: 'rules' }, rules.slice(0, 5).map((r) => h('li', {}, severityBadge(r.severity), ' ', h('span', { class: 'mono' }, r.rule), h('span', { class: 'muted' }, ` · ${f.plural(r.count, 'hit')} in ${f.plural(r.sessions, 'session')}`)))));
+  }
+  const riskiest = risk.riskiest_sessions || [];
+  if (riskiest.length) {
+    body.append(h('h3', { class: 'subhead' }, 'Riskiest sessions'),
+      h('ul', { class: 'rules' }, riskiest.map((s) => h('li', {},
+        riskScore(s.risk_score), ' ', h('a', { href: route('session', s.session_id), class: 'mono' }, f.short(s.session_id, 20)),
+        h('span', { class: 'muted' }, ` · ${f.plural(s.findings, 'finding')} · ${f.relative(s.last_activity)}`)))));
+  }
+  return panel('Risk', body, { id: 'risk' });
+}

@@ -1,0 +1,53 @@
+// Agents: every agent seen, with volume, latency, errors and risk.
+
+import { h, route } from '../dom.js';
+import { get } from '../api.js';
+import { bar, palette } from '../charts.js';
+import * as f from '../format.js';
+import { pageHead, panel, table, storageBanner, empty, changed, riskScore, badge } from '../ui.js';
+import { errorsCell } from './overview.js';
+
+export function mount(root) {
+  const state = {};
+  return {
+    async refresh() {
+      const data = await get('/api/agents');
+      if (!changed(state, data)) return;
+      root.replaceChildren(...render(data));
+    },
+  };
+}
+
+function render(data) {
+  const agents = data.agents || [];
+  const out = [pageHead({ title: 'Agents', sub: 'An agent is a system prompt and tool set (or an x-cylestio-agent-id header).' })];
+  const banner = storageBanner(data.storage);
+  if (banner) out.push(banner);
+  if (!agents.length) {
+    out.push(panel(null, empty('No agents yet', 'Agents appear as soon as their first call passes the proxy.')));
+    return out;
+  }
+  const maxTok = Math.max(1, ...agents.map((a) => Number(a.total_tokens) || 0));
+  out.push(panel(null, table([
+    { label: 'Agent', value: (a) => a.id, cls: 'id' },
+    { label: 'Sessions', num: true, value: (a) => h('span', {}, f.int(a.total_sessions), Number(a.active_sessions) ? h('span', { class: 'muted' }, ` · ${f.int(a.active_sessions)} active`) : null) },
+    { label: 'Requests', num: true, value: (a) => f.int(a.total_requests) },
+    { label: 'Tokens', num: true, value: (a) => h('span', {}, f.compact(a.total_tokens), ' ', bar(Number(a.total_tokens) || 0, maxTok, palette.teal)) },
+    { label: 'Avg latency', num: true, value: (a) => f.ms(a.avg_response_time_ms) },
+    { label: 'Tools', num: true, value: (a) => h('span', {}, f.int(a.total_tools), h('span', { class: 'muted' }, ` · ${f.int(a.unique_tools)} kinds`)) },
+    { label: 'Errors', num: true, value: (a) => errorsCell(a.total_errors, a.error_rate) },
+    { label: 'Findings', num: true, value: (a) => f.int(a.findings_count) },
+    { label: 'Risk', value: (a) => riskCell(a) },
+    { label: 'Last seen', value: (a) => h('span', { class: 'muted' }, a.last_seen_relative || f.relative(a.last_seen)) },
+  ], agents, { href: (a) => route('agent', a.id), key: (a) => a.id }), { id: 'agents-table' }));
+  return out;
+}
+
+export function riskCell(a) {
+  const lvl = String(a.risk_level || 'none');
+  return h('span', {}, riskScore(a.risk_score), ' ', lvl === 'none' ? null : badge(lvl, levelClass(lvl)));
+}
+
+export function levelClass(lvl) {
+  return { critical: 'critical', high: 'high', medium: 'medium', low: 'low' }[lvl] || 'outline';
+}

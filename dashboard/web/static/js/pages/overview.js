@@ -1,0 +1,158 @@
+// Overview: KPI cards, time-series charts, agents and recent sessions.
+
+import { h, route } from '../dom.js';
+import { get } from '../api.js';
+import { timeSeries, palette } from '../charts.js';
+import * as f from '../format.js';
+import { pageHead, panel, kpi, table, storageBanner, empty, changed, rangePicker, setQuery, riskScore, badge } from '../ui.js';
+
+const RANGES = ['15m', '1h', '6h', '24h', '7d'];
+
+export function mount(root, { query }) {
+  const range = RANGES.includes(query.get('range')) ? query.get('range') : '1h';
+  const state = {};
+  let config = null;
+  return {
+    async refresh() {
+      const [dash, ts] = await Promise.all([get('/api/dashboard'), get('/api/timeseries', { range })]);
+      if (!config) config = await get('/api/config').catch(() => ({}));
+      if (!changed(state, dash, ts)) return;
+      root.replaceChildren(...render(dash, ts, range, config));
+    },
+  };
+}
+
+function render(dash, ts, range, config) {
+  const k = dash.kpis || {};
+  const pts = ts.points || [];
+  const col = (name) => pts.map((p) => Number(p[name]) || 0);
+  const x = pts.map((p) => p.t);
+  // Latency only exists where calls completed: elsewhere it is a gap, not 0.
+  const answered = (name) => pts.map((p) => (Number(p.requests) > Number(p.errors) ? Number(p[name]) || 0 : null));
+  const out = [pageHead({
+    title: 'Overview',
+    sub: `Every call through the proxy, all time; charts over the last ${range}.`,
+    actions: rangePicker(range, RANGES, (r) => setQuery({ range: r })),
+  })];
+
+  const banner = storageBanner(dash.storage);
+  if (banner) out.push(banner);
+
+  out.push(h('div', { class: 'kpis' },
+    kpi({ label: 'Requests', value: big(k.total_requests), note: `${f.compact(k.total_events)} events captured`, spark: col('requests'), testid: 'requests' }),
+    kpi({ label: 'Tokens', value: f.compact(k.total_tokens), note: `${f.compact(k.input_tokens)} in · ${f.compact(k.output_tokens)} out`, spark: col('tokens'), color: palette.teal, testid: 'tokens' }),
+    kpi({ label: 'Latency p50', value: f.ms(k.p50_response_time_ms), note: `p99 ${f.ms(k.p99_response_time_ms)} · avg ${f.ms(k.avg_response_time_ms)}`, spark: col('p50_ms'), color: palette.violet, testid: 'latency' }),
+    kpi({ label: 'Errors', value: big(k.total_errors), note: `${f.pct(k.error_rate)} of requests`, spark: col('errors'), color: palette.red, alert: Number(k.error_rate) >= 5, testid: 'errors' }),
+    kpi({ label: 'Agents', value: f.int(k.total_agents), note: dash.latest_session ? `last active ${dash.latest_session.last_activity}` : 'none yet', testid: 'agents' }),
+    kpi({ label: 'Sessions', value: f.int(k.total_sessions), note: `${f.int(k.active_sessions)} active now`, testid: 'sessions' }),
+    kpi({ label: 'Tool calls', value: big(k.total_tool_calls), note: `${f.compact(k.cached_tokens || 0)} cached prompt tokens`, spark: col('tool_calls'), color: palette.violet, testid: 'tools' }),
+    kpi({ label: 'Findings', value: f.int(k.total_findings), note: `${f.int(k.high_findings)} high or critical · ${f.int(k.risky_sessions)} risky sessions`, spark: col('findings'), color: palette.red, alert: Number(k.high_findings) > 0, testid: 'findings' }),
+  ));
+
+  const noTraffic = !Number(k.total_events) && dash.storage && dash.storage.available !== false;
+  if (noTraffic) {
+    out.push(panel(null, emptyTraffic(config), { cls: 'getting-started' }));
+    return out;
+  }
+
+  const peakRisk = Math.max(0, ...col('risk_max'));
+  out.push(h('div', { class: 'grid two' },
+    panel('Requests and errors', h('div', { class: 'panel-body' }, timeSeries({
+      x, kind: 'bar', format: f.compact, label: 'Requests and errors over time',
+      series: [
+        { name: 'Succeeded', color: palette.blue, values: pts.map((p) => Math.max(0, (Number(p.requests) || 0) - (Number(p.errors) || 0))) },
+        { name: 'Errors', color: palette.red, values: col('errors') },
+      ],
+    })), { hint: `per ${bucketLabel(ts.bucket_seconds)}` }),
+    panel('Tokens', h('div', { class: 'panel-body' }, timeSeries({
+      x, kind: 'bar', format: f.compact, label: 'Tokens over time',
+      series: [
+        { name: 'Input', color: palette.teal, values: col('input_tokens') },
+        { name: 'Output', color: palette.amber, values: col('output_tokens') },
+      ],
+    })), { hint: `per ${bucketLabel(ts.bucket_seconds)}` }),
+    panel('Latency', h('div', { class: 'panel-body' }, timeSeries({
+      x, kind: 'line', format: f.ms, label: 'Latency percentiles over time',
+      series: [
+        { name: 'p50', color: palette.blue, values: answered('p50_ms') },
+        { name: 'p99', color: palette.violet, values: answered('p99_ms') },
+        { name: 'avg', color: palette.slate, values: answered('avg_ms'), dash: '4 3' },
+      ],
+    })), { hint: 'completed calls' }),
+    panel('Security findings', h('div', { class: 'panel-body' }, timeSeries({
+      x, kind: 'bar', format: f.compact, label: 'Findings over time',
+      series: [
+        { name: 'High or critical', color: palette.red, values: col('high_findings') },
+        { name: 'Other', color: palette.amber, values: pts.map((p) => Math.max(0, (Number(p.findings) || 0) - (Number(p.high_findings) || 0))) },
+      ],
+    })), { hint: peakRisk > 0 ? `peak risk score ${Math.round(peakRisk)}` : 'risk score 0' }),
+  ));
+
+  const agents = dash.agents || [];
+  out.push(panel('Agents', agents.length ? table([
+    { label: 'Agent', value: (a) => a.id, cls: 'id' },
+    { label: 'Sessions', num: true, value: (a) => f.int(a.total_sessions) },
+    { label: 'Requests', num: true, value: (a) => f.int(a.total_requests) },
+    { label: 'Tokens', num: true, value: (a) => f.compact(a.total_tokens) },
+    { label: 'Avg latency', num: true, value: (a) => f.ms(a.avg_response_time_ms) },
+    { label: 'Errors', num: true, value: (a) => errorsCell(a.total_errors, a.error_rate) },
+    { label: 'Findings', num: true, value: (a) => f.int(a.findings_count) },
+    { label: 'Risk', num: true, value: (a) => riskScore(a.risk_score) },
+    { label: 'Last seen', value: (a) => h('span', { class: 'muted' }, a.last_seen_relative || f.relative(a.last_seen)) },
+  ], agents, { href: (a) => route('agent', a.id), key: (a) => a.id }) : empty('No agents yet'), { hint: `${agents.length} by last activity`, id: 'agents' }));
+
+  const sessions = dash.recent_sessions || [];
+  out.push(panel('Recent sessions', sessions.length ? sessionsTable(sessions) : empty('No sessions yet'), {
+    hint: h('a', { href: '#/sessions' }, `All ${f.int(dash.sessions_count)} sessions →`), id: 'recent-sessions',
+  }));
+  return out;
+}
+
+export function sessionsTable(sessions, { showAgent = true } = {}) {
+  return table([
+    { label: 'Session', value: (r) => f.short(r.id, 18), cls: 'id' },
+    showAgent ? { label: 'Agent', value: (r) => h('span', { class: 'mono' }, f.short(r.agent_id, 20)) } : null,
+    { label: 'Status', value: (r) => statusBadge(r) },
+    { label: 'Model', value: (r) => h('span', { class: 'mono' }, r.model || '—') },
+    { label: 'Messages', num: true, value: (r) => f.int(r.message_count) },
+    { label: 'Tools', num: true, value: (r) => f.int(r.tool_uses) },
+    { label: 'Tokens', num: true, value: (r) => f.compact(r.total_tokens) },
+    { label: 'Errors', num: true, value: (r) => errorsCell(r.errors) },
+    { label: 'Risk', num: true, value: (r) => (Number(r.findings_count) ? h('span', {}, riskScore(r.risk_score), h('span', { class: 'muted' }, ` · ${f.int(r.findings_count)}`)) : h('span', { class: 'muted' }, '—')) },
+    { label: 'Last activity', value: (r) => h('span', { class: 'muted' }, r.last_activity_relative || f.relative(r.last_activity)) },
+  ].filter(Boolean), sessions, { href: (r) => route('session', r.id), key: (r) => r.id });
+}
+
+export function statusBadge(r) {
+  return r.is_active ? badge('Active', 'active') : badge('Completed', 'outline');
+}
+
+export function errorsCell(n, rate) {
+  const v = Number(n) || 0;
+  if (!v) return h('span', { class: 'muted' }, '0');
+  return h('span', { class: 'badge error' }, f.int(v) + (rate !== undefined ? ` · ${f.pct(rate)}` : ''));
+}
+
+// big keeps KPI numbers short enough for their card.
+function big(n) {
+  return Number(n) >= 100000 ? f.compact(n) : f.int(n);
+}
+
+function bucketLabel(sec) {
+  const v = Number(sec) || 60;
+  if (v < 60) return v + ' s';
+  if (v < 3600) return v / 60 + ' min';
+  if (v < 86400) return v / 3600 + ' h';
+  return v / 86400 + ' d';
+}
+
+function emptyTraffic(config) {
+  const host = (config && config.proxy_host) || '127.0.0.1';
+  const port = (config && config.proxy_port) || 4000;
+  const base = `http://${host}:${port}`;
+  return h('div', { class: 'empty', dataset: { testid: 'no-traffic' } },
+    h('h2', {}, 'No traffic yet'),
+    h('p', {}, 'Send your agent\'s LLM calls through the proxy and they appear here within two seconds.'),
+    h('p', {}, 'OpenAI clients: ', h('code', {}, `OPENAI_BASE_URL=${base}/v1`), '  ·  Anthropic clients: ', h('code', {}, `ANTHROPIC_BASE_URL=${base}`)),
+    h('p', {}, 'No API key at hand? ', h('code', {}, 'perimeter demo'), ' runs a mock provider and a small fleet of agents.'));
+}

@@ -1,0 +1,143 @@
+// Shared page pieces: headers, panels, KPI cards, tables, badges, empty
+// states. All text goes in as text nodes (see dom.js).
+
+import { h, route } from './dom.js';
+import { sparkline } from './charts.js';
+
+export function pageHead({ title, sub, crumbs, actions }) {
+  return h('header', { class: 'page-head' },
+    h('div', { class: 'page-title' },
+      crumbs ? h('div', { class: 'crumbs' }, crumbs.map((c, i) => [i ? ' / ' : '', c.href ? h('a', { href: c.href }, c.text) : c.text])) : null,
+      h('h1', {}, title),
+      sub ? h('div', { class: 'sub' }, sub) : null),
+    actions ? h('div', { class: 'head-actions' }, actions) : null);
+}
+
+export function panel(title, body, { hint, id, cls } = {}) {
+  return h('section', { class: ['panel', cls], id },
+    title ? h('div', { class: 'panel-head' }, h('h2', {}, title), hint ? h('span', { class: 'hint' }, hint) : null) : null,
+    body);
+}
+
+export function kpi({ label, value, note, spark, color, alert, testid }) {
+  return h('div', { class: ['kpi', alert && 'alert'], dataset: testid ? { kpi: testid } : undefined },
+    h('div', { class: 'kpi-label' }, label),
+    h('div', { class: 'kpi-value' }, value),
+    h('div', { class: 'kpi-note' }, note || '\u00a0'),
+    spark ? sparkline(spark, color) : null);
+}
+
+// table renders rows with columns [{label, value(row) → node|string, cls, num}].
+// onRow(row) makes rows links (href(row) gives the fragment).
+export function table(columns, rows, { href, key, fresh } = {}) {
+  const thead = h('thead', {}, h('tr', {}, columns.map((c) => h('th', { class: [c.num && 'num', c.cls], scope: 'col' }, c.label))));
+  const tbody = h('tbody', {}, rows.map((r) => {
+    const link = href ? href(r) : null;
+    const tr = h('tr', { class: [link && 'rowlink', fresh && key && fresh.has(key(r)) && 'fresh'], dataset: key ? { key: key(r) } : undefined },
+      columns.map((c, i) => {
+        const v = c.value(r);
+        // The first cell carries a real link so the row works with the keyboard.
+        const content = i === 0 && link ? h('a', { href: link }, v) : v;
+        return h('td', { class: [c.num && 'num', c.cls] }, content);
+      }));
+    if (link) tr.addEventListener('click', (e) => { if (!e.target.closest('a')) location.hash = link; });
+    return tr;
+  }));
+  return h('div', { class: 'table-wrap' }, h('table', {}, thead, tbody));
+}
+
+const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'];
+
+export function severityClass(sev) {
+  const v = String(sev || '').toLowerCase();
+  return SEVERITIES.includes(v) ? v : 'info';
+}
+
+export function severityBadge(sev) {
+  const c = severityClass(sev);
+  return h('span', { class: ['badge', c], dataset: { severity: c } }, c.charAt(0).toUpperCase() + c.slice(1));
+}
+
+export function badge(text, cls) {
+  return h('span', { class: ['badge', cls] }, text);
+}
+
+// riskLevel maps a 0–100 score to the API's levels (API.md "Risk").
+export function riskLevel(v) {
+  const n = Number(v) || 0;
+  if (n <= 0) return 'none';
+  if (n < 25) return 'low';
+  if (n < 50) return 'medium';
+  if (n < 75) return 'high';
+  return 'critical';
+}
+
+export function riskScore(v) {
+  if (v === null || v === undefined) return h('span', { class: 'muted' }, '—');
+  return h('span', { class: ['score', riskLevel(v)], title: 'risk ' + riskLevel(v) }, String(Math.round(Number(v))));
+}
+
+export function empty(title, ...lines) {
+  return h('div', { class: 'empty' }, h('h2', {}, title), lines.map((l) => h('p', {}, l)));
+}
+
+// storageBanner explains why analytics are empty, with the API's reason
+// and fix, or returns null when the store works.
+export function storageBanner(status) {
+  if (!status || status.available !== false) return null;
+  return h('div', { class: 'banner', role: 'alert', dataset: { testid: 'analytics-off' } },
+    h('div', {},
+      h('strong', {}, 'Analytics are off because ' + lowerFirst(status.reason || 'the analytics store is unavailable')),
+      status.fix ? h('p', {}, 'To fix: ' + status.fix) : null,
+      h('p', { class: 'muted' }, 'The proxy keeps forwarding traffic; events are kept and will appear here once the store works.')));
+}
+
+export function errorBanner(err) {
+  return h('div', { class: 'banner error', role: 'alert' },
+    h('div', {}, h('strong', {}, 'Could not load this page'), h('p', {}, err && err.message ? err.message : String(err))));
+}
+
+function lowerFirst(str) {
+  return str ? str.charAt(0).toLowerCase() + str.slice(1) : str;
+}
+
+export function agentLink(id) {
+  return h('a', { href: route('agent', id), class: 'mono' }, id);
+}
+
+export function sessionLink(id, text) {
+  return h('a', { href: route('session', id), class: 'mono' }, text || id);
+}
+
+// changed reports whether data differs from what the page showed last
+// (ignoring last_updated, which differs on every answer), so live refreshes
+// re-render only when something happened.
+export function changed(state, ...data) {
+  const key = JSON.stringify(data, (k, v) => (k === 'last_updated' ? undefined : v));
+  if (state.key === key) return false;
+  state.key = key;
+  return true;
+}
+
+// rangePicker is a segmented control for the time window, kept in the URL.
+export function rangePicker(current, ranges, onPick) {
+  return h('div', { class: 'seg', role: 'group', attrs: { 'aria-label': 'Time range' } },
+    ranges.map((r) => h('button', {
+      type: 'button', class: r === current ? 'on' : null, attrs: { 'aria-pressed': r === current ? 'true' : 'false' },
+      onclick: () => onPick(r),
+    }, r)));
+}
+
+// setQuery rewrites the current route's query string (filters) without
+// adding history entries for every change.
+export function setQuery(updates) {
+  const raw = location.hash.replace(/^#/, '') || '/';
+  const i = raw.indexOf('?');
+  const path = i < 0 ? raw : raw.slice(0, i);
+  const q = new URLSearchParams(i < 0 ? '' : raw.slice(i + 1));
+  for (const [k, v] of Object.entries(updates)) {
+    if (v === null || v === undefined || v === '') q.delete(k); else q.set(k, v);
+  }
+  const qs = q.toString();
+  location.hash = path + (qs ? '?' + qs : '');
+}
