@@ -375,10 +375,17 @@ func provenance(repo, ref string) report.Build {
 		return b
 	}
 	out, err := gitOutput(repo, "status", "--porcelain")
-	if err != nil {
-		return b
+	if err == nil {
+		b.Dirty = buildRelevant(out)
 	}
-	for _, l := range strings.Split(out, "\n") {
+	return b
+}
+
+// buildRelevant picks, from git status --porcelain output, the changed
+// paths that can change a binary: non-test Go files, go.mod and go.sum.
+func buildRelevant(porcelain string) []string {
+	var out []string
+	for _, l := range strings.Split(porcelain, "\n") {
 		if len(l) < 4 {
 			continue
 		}
@@ -387,10 +394,10 @@ func provenance(repo, ref string) report.Build {
 			p = after
 		}
 		if p == "go.mod" || p == "go.sum" || (strings.HasSuffix(p, ".go") && !strings.HasSuffix(p, "_test.go")) {
-			b.Dirty = append(b.Dirty, p)
+			out = append(out, p)
 		}
 	}
-	return b
+	return out
 }
 
 func gitOutput(repo string, args ...string) (string, error) {
@@ -441,7 +448,7 @@ func commandLine(o options) string {
 // standingNotes say what the comparison does and does not show.
 func standingNotes(r *report.Report) []string {
 	notes := []string{
-		"nginx here is a plain reverse proxy: it forwards bytes. Perimeter also strips x-cylestio-* headers, injects or replaces the provider key, parses each request for its provider adapter, counts per-request metrics and (when sessions and capture are on) builds events — the nginx row is the price of forwarding alone.",
+		"nginx here is a plain reverse proxy: it copies bytes. Perimeter, even with capture off, applies its header policy (hop-by-hop and x-cylestio-* removed, credentials replaced by the configured key), checks each body for \"stream\": true, copies SSE event by event with a flush each, and counts every request in its metrics; with capture on it also parses requests and answers, resolves sessions, builds, scans and stores events.",
 		"All traffic is HTTP/1.1 over 127.0.0.1 keep-alive connections; there is no TLS (a real provider connection adds TLS on the upstream side for both proxies).",
 	}
 	if r.Pinning.Mode == "split" {
