@@ -96,6 +96,24 @@ func (c *runCommand) run() int {
 		printProblems(os.Stderr, problems)
 		return 1
 	}
+	return serve(cfg, problems, serveHooks{})
+}
+
+// serveHooks let other commands (perimeter demo) reuse run's wiring.
+type serveHooks struct {
+	// ready, when set, is called once the proxy listens.
+	ready func(readyInfo)
+}
+
+// readyInfo is where a started instance answers.
+type readyInfo struct {
+	ProxyURL     string // http://host:port of the proxy
+	DashboardURL string // the dashboard's URL, "" when it is off
+}
+
+// serve runs the proxy with everything behind it (analytics, dashboard)
+// until SIGINT or SIGTERM, then shuts down gracefully. cfg is valid.
+func serve(cfg *configs.Config, problems []configs.Problem, hooks serveHooks) int {
 	log, closeLog, err := newLogger(cfg.Logging)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "Error: %v\n", err)
@@ -151,6 +169,9 @@ func (c *runCommand) run() int {
 	log.Info().Str("listen", "http://"+ln.Addr().String()).Str("upstream", cfg.LLM.BaseURL).
 		Str("type", cfg.LLM.Type).Bool("api_key_configured", cfg.LLM.APIKey != "").
 		Str("version", shortVersion()).Msg("perimeter is ready")
+	if hooks.ready != nil {
+		hooks.ready(readyInfo{ProxyURL: "http://" + ln.Addr().String()})
+	}
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
