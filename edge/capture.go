@@ -41,6 +41,8 @@ type Capture struct {
 	noSession   atomic.Uint64
 	streamsCut  atomic.Uint64
 	undecodable atomic.Uint64
+
+	rec httpRec // raw exchanges for the http_recorder (httprecord.go)
 }
 
 // NewCapture returns a Capture resolving sessions in sessions and publishing
@@ -86,10 +88,18 @@ type callInfo struct {
 	body     []byte
 	streamed bool
 	workflow []byte // agent_workflow.id from the /agent-workflow/{id}/ route
+
+	// For the http_recorder (httprecord.go): the answer as the client got
+	// it, and what record learnt about the call.
+	respHeader            *fasthttp.ResponseHeader
+	respBody              []byte
+	stream                bool
+	session, agent, model string
 }
 
 // record builds and publishes the events of one call.
 func (c *Capture) record(kind provider.Kind, conv *session.Conversation, ci *callInfo) {
+	defer c.publishExchange(kind, ci)
 	req := provider.AcquireRequest()
 	defer provider.ReleaseRequest(req)
 	if err := req.Parse(kind, ci.body); err != nil {
@@ -118,6 +128,7 @@ func (c *Capture) record(kind provider.Kind, conv *session.Conversation, ci *cal
 		body:    ci.body,
 	}
 	b.trace = traceID(b.sid)
+	ci.session, ci.agent, ci.model, ci.stream = b.sid, b.agent, b.model, req.Stream
 	if b.model == "" {
 		b.model = "unknown"
 	}

@@ -18,6 +18,8 @@ func (p *Proxy) callInfo(ctx *fasthttp.RequestCtx, ex *exchange, ended bool) *ca
 		headers:  &ctx.Request.Header,
 		body:     ctx.PostBody(),
 		workflow: ex.workflow,
+
+		respHeader: &ctx.Response.Header,
 	}
 	if ended {
 		ci.end = time.Now()
@@ -30,6 +32,7 @@ func (p *Proxy) callInfo(ctx *fasthttp.RequestCtx, ex *exchange, ended bool) *ca
 func (p *Proxy) captureBuffered(ctx *fasthttp.RequestCtx, ex *exchange) {
 	ci := p.callInfo(ctx, ex, true)
 	body := ctx.Response.Body()
+	ci.respBody = body
 	if compressed(&ctx.Response.Header) {
 		b, err := ctx.Response.BodyUncompressedWithLimit(p.opts.MaxResponseBufferSize)
 		if err != nil {
@@ -52,6 +55,8 @@ func (p *Proxy) captureBuffered(ctx *fasthttp.RequestCtx, ex *exchange) {
 func (p *Proxy) captureStreamed(ex *exchange) {
 	ci := p.callInfo(ex.ctx, ex, true)
 	ci.streamed = true
+	ci.respBody = ex.tee
+	defer p.trimTee(ex)
 	if ex.sp != nil {
 		ci.resp = ex.sp.Result()
 		if !ex.sp.Complete() {

@@ -314,8 +314,8 @@ func (ex *exchange) SupportsBodyWriteTo() bool { return true }
 // flushes every Write, so each upstream read reaches the client at once.
 func (ex *exchange) WriteTo(w io.Writer) (int64, error) {
 	dw := deadlineWriter{w: w, conn: ex.conn, timeout: ex.p.opts.WriteIdleTimeout}
-	if ex.kind != provider.None && !ex.sse {
-		dw.tee = &ex.tee
+	if ex.kind != provider.None {
+		dw.tee, dw.limit = &ex.tee, ex.p.opts.Capture.teeLimit(ex.sse)
 	}
 	var tap stream.Tap
 	if ex.sp != nil {
@@ -367,12 +367,13 @@ func (ex *exchange) CloseWithError(err error) error {
 func (ex *exchange) Event(ev []byte) { _ = ex.sp.Event(ev) }
 
 // deadlineWriter bounds each write to a slow client by an idle timeout, and
-// keeps the first maxTee bytes in *tee when set.
+// keeps the first limit bytes in *tee when set.
 type deadlineWriter struct {
 	w       io.Writer
 	conn    net.Conn
 	timeout time.Duration
 	tee     *[]byte
+	limit   int
 }
 
 func (d *deadlineWriter) Write(b []byte) (int, error) {
@@ -381,8 +382,8 @@ func (d *deadlineWriter) Write(b []byte) (int, error) {
 			return 0, err
 		}
 	}
-	if d.tee != nil && len(*d.tee) < maxTee {
-		*d.tee = append(*d.tee, b[:min(len(b), maxTee-len(*d.tee))]...)
+	if d.tee != nil && len(*d.tee) < d.limit {
+		*d.tee = append(*d.tee, b[:min(len(b), d.limit-len(*d.tee))]...)
 	}
 	return d.w.Write(b)
 }
