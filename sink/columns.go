@@ -82,6 +82,9 @@ type ColumnBatch struct {
 	ErrorMessage     []string
 	RiskScore        []float32
 	Attributes       []string
+	Category         []string
+	Rule             []string
+	Severity         []string
 }
 
 // Reset empties the batch, keeping its memory.
@@ -95,6 +98,7 @@ func (c *ColumnBatch) Reset() {
 	c.CachedTokens, c.CacheWriteTokens = c.CachedTokens[:0], c.CacheWriteTokens[:0]
 	c.ToolName, c.FinishReason, c.ErrorType, c.ErrorMessage = c.ToolName[:0], c.FinishReason[:0], c.ErrorType[:0], c.ErrorMessage[:0]
 	c.RiskScore, c.Attributes = c.RiskScore[:0], c.Attributes[:0]
+	c.Category, c.Rule, c.Severity = c.Category[:0], c.Rule[:0], c.Severity[:0]
 }
 
 // Len is the number of rows.
@@ -128,6 +132,9 @@ func (c *ColumnBatch) Append(e *Event) {
 	c.ErrorMessage = append(c.ErrorMessage, e.ErrorMessage)
 	c.RiskScore = append(c.RiskScore, float32(rowFloat(float64(e.RiskScore))))
 	c.Attributes = append(c.Attributes, rowAttributes(e.Attributes))
+	c.Category = append(c.Category, e.Category)
+	c.Rule = append(c.Rule, e.Rule)
+	c.Severity = append(c.Severity, e.Severity)
 }
 
 // Columns returns the column slices in InsertColumns order. The UUID
@@ -139,6 +146,7 @@ func (c *ColumnBatch) Columns() []any {
 		c.Vendor, c.Model, c.Status, c.DurationMs,
 		c.InputTokens, c.OutputTokens, c.TotalTokens, c.CachedTokens, c.CacheWriteTokens,
 		c.ToolName, c.FinishReason, c.ErrorType, c.ErrorMessage, c.RiskScore, c.Attributes,
+		c.Category, c.Rule, c.Severity,
 	}
 }
 
@@ -199,6 +207,10 @@ func AppendValues(dst []byte, batch []*Event) []byte {
 			dst = append(dst, "'{}'"...)
 		} else {
 			dst = appendQuotedBytes(dst, e.Attributes)
+		}
+		for _, s := range [...]string{e.Category, e.Rule, e.Severity} {
+			dst = append(dst, ',')
+			dst = appendQuoted(dst, s)
 		}
 		dst = append(dst, ')')
 	}

@@ -41,6 +41,19 @@ var migrations = []Migration{
 		}
 		return out
 	}},
+	{Version: 2, Name: "finding columns", steps: func(v ServerVersion, o SchemaOptions) []Step {
+		var out []Step
+		tables := []string{EventsTable}
+		if o.Cluster != "" {
+			tables = []string{EventsLocalTable, EventsTable}
+		}
+		for _, t := range tables {
+			for _, c := range eventColumns[len(eventColumns)-3:] {
+				out = append(out, AddColumnStep(v, o, t, c.name, columnType(v, c)))
+			}
+		}
+		return out
+	}},
 }
 
 // Migrations returns the schema history, oldest first.

@@ -146,6 +146,10 @@ var eventColumns = []column{
 	{name: "error_message", typ: "String", zstd: true},
 	{name: "risk_score", typ: "Float32"},
 	{name: "attributes", typ: "String", zstd: true},
+	// Migration 2: the typed fields of security.finding events.
+	{name: "category", typ: "String", lc: true},
+	{name: "rule", typ: "String", lc: true},
+	{name: "severity", typ: "String", lc: true},
 }
 
 // eventsOrderBy is the sorting key. It ends with id so that
@@ -338,6 +342,12 @@ func SchemaStatements(v ServerVersion, o SchemaOptions) []string {
 	out := []string{createDatabase(o), createMigrations(o)}
 	for _, m := range migrations {
 		for _, s := range m.steps(v, o) {
+			// The first migration creates the table with every current
+			// column; later ADD COLUMN steps only matter to tables created
+			// before them, which Migrate handles.
+			if s.Column != "" {
+				continue
+			}
 			out = append(out, s.SQL)
 		}
 	}

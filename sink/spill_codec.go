@@ -19,13 +19,15 @@ import (
 //	  status varint, duration_ms 8 bytes (IEEE 754, little endian),
 //	  input output total cached cache_write tokens varint,
 //	  tool_name finish_reason error_type error_message (uvarint length + bytes),
-//	  risk_score 4 bytes, attributes (uvarint length+1, 0 meaning nil, + bytes)
+//	  risk_score 4 bytes, attributes (uvarint length+1, 0 meaning nil, + bytes),
+//	  version 2 only: category rule severity (uvarint length + bytes)
 //
+// Version 1 records (written before the finding columns) still decode.
 // The decoder treats the payload as untrusted: every length is checked
 // against what is left, so a damaged record is an error, never a panic or
 // an oversized allocation.
 
-const batchCodecVersion = 1
+const batchCodecVersion = 2
 
 // minEncodedEvent is the fewest bytes one event can take, bounding count.
 const minEncodedEvent = 16 + 2 + 8 + 1 + 8 + 5 + 4 + 4 + 1
@@ -57,6 +59,9 @@ func encodeBatch(dst []byte, created time.Time, events []*Event) []byte {
 		} else {
 			dst = binary.AppendUvarint(dst, uint64(len(e.Attributes))+1)
 			dst = append(dst, e.Attributes...)
+		}
+		for _, s := range [...]string{e.Category, e.Rule, e.Severity} {
+			dst = appendString(dst, s)
 		}
 	}
 	return dst
@@ -127,8 +132,9 @@ func decodeBatch(payload []byte) (created time.Time, events []*Event, err error)
 	if len(payload) == 0 {
 		return time.Time{}, nil, errShortRecord
 	}
-	if payload[0] != batchCodecVersion {
-		return time.Time{}, nil, fmt.Errorf("spill record version %d, want %d", payload[0], batchCodecVersion)
+	version := payload[0]
+	if version != 1 && version != batchCodecVersion {
+		return time.Time{}, nil, fmt.Errorf("spill record version %d, want 1..%d", payload[0], batchCodecVersion)
 	}
 	d := decoder{b: payload, str: string(payload)}
 	d.b = d.b[1:]
@@ -167,6 +173,9 @@ func decodeBatch(payload []byte) (created time.Time, events []*Event, err error)
 			if b := d.bytes(a - 1); d.err == nil {
 				e.Attributes = append(make([]byte, 0, len(b)), b...)
 			}
+		}
+		if version >= 2 {
+			e.Category, e.Rule, e.Severity = d.string(), d.string(), d.string()
 		}
 		events = append(events, e)
 	}

@@ -35,7 +35,10 @@ CREATE TABLE IF NOT EXISTS `analytics`.`events_local` ON CLUSTER `prod`
     `error_type` String,
     `error_message` String,
     `risk_score` Float32,
-    `attributes` String
+    `attributes` String,
+    `category` String,
+    `rule` String,
+    `severity` String
 )
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/analytics/events_local', '{replica}')
 PARTITION BY toYYYYMM(date)

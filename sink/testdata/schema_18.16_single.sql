@@ -35,7 +35,10 @@ CREATE TABLE IF NOT EXISTS `perimeter`.`events`
     `error_type` String,
     `error_message` String,
     `risk_score` Float32,
-    `attributes` String
+    `attributes` String,
+    `category` String,
+    `rule` String,
+    `severity` String
 )
 ENGINE = ReplacingMergeTree()
 PARTITION BY toYYYYMM(date)

@@ -35,7 +35,10 @@ CREATE TABLE IF NOT EXISTS `perimeter`.`events_local` ON CLUSTER `prod`
     `error_type` LowCardinality(String),
     `error_message` String CODEC(ZSTD(1)),
     `risk_score` Float32,
-    `attributes` String CODEC(ZSTD(1))
+    `attributes` String CODEC(ZSTD(1)),
+    `category` LowCardinality(String),
+    `rule` LowCardinality(String),
+    `severity` LowCardinality(String)
 )
 ENGINE = ReplicatedReplacingMergeTree('/ch/{cluster}/{shard}/perimeter/events_local', '{replica}')
 PARTITION BY toYYYYMM(date)

@@ -35,7 +35,10 @@ CREATE TABLE IF NOT EXISTS `perimeter`.`events`
     `error_type` LowCardinality(String),
     `error_message` String CODEC(ZSTD(1)),
     `risk_score` Float32,
-    `attributes` String CODEC(ZSTD(1))
+    `attributes` String CODEC(ZSTD(1)),
+    `category` LowCardinality(String),
+    `rule` LowCardinality(String),
+    `severity` LowCardinality(String)
 )
 ENGINE = ReplacingMergeTree()
 PARTITION BY toYYYYMM(date)
