@@ -16,6 +16,7 @@ import (
 	"github.com/cylestio/perimeter/sink"
 	"github.com/cylestio/perimeter/sink/chdb"
 	"github.com/cylestio/perimeter/sink/clickhouse"
+	"github.com/cylestio/perimeter/sink/files"
 	"github.com/cylestio/perimeter/sink/printer"
 	"github.com/cylestio/perimeter/sink/scan"
 )
@@ -82,11 +83,12 @@ func (a *analytics) openStore(cfg *configs.Config, log zerolog.Logger) error {
 }
 
 // implementedInterceptors are the interceptor types this build runs.
-var implementedInterceptors = map[string]bool{"printer": true}
+var implementedInterceptors = map[string]bool{"printer": true, "message_logger": true, "event_recorder": true, "http_recorder": true}
 
 func newAnalytics(cfg *configs.Config, log zerolog.Logger) (*analytics, error) {
 	a := &analytics{}
 	var writers []sink.Writer
+	var recorder *files.HTTPRecorder
 	for _, ic := range cfg.Interceptors {
 		if !ic.Enabled {
 			continue
@@ -101,6 +103,15 @@ func newAnalytics(cfg *configs.Config, log zerolog.Logger) (*analytics, error) {
 				LogRequests: pc.LogRequests, LogResponses: pc.LogResponses, LogBody: pc.LogBody,
 				ShowSessions: pc.ShowSessions, ShowTools: pc.ShowTools,
 			}))
+		case "message_logger", "event_recorder", "http_recorder":
+			w, err := files.New(ic, cfg.LLM.Type, log)
+			if err != nil {
+				return nil, fmt.Errorf("interceptors: %s: %w", ic.Type, err)
+			}
+			if r, ok := w.(*files.HTTPRecorder); ok {
+				recorder = r
+			}
+			writers = append(writers, w)
 		default:
 			if !implementedInterceptors[ic.Type] {
 				log.Warn().Str("interceptor", ic.Type).
@@ -116,6 +127,9 @@ func newAnalytics(cfg *configs.Config, log zerolog.Logger) (*analytics, error) {
 	}
 	for _, w := range writers {
 		a.writers = append(a.writers, w.Name())
+	}
+	if recorder != nil {
+		writers = files.Route(writers) // raw exchanges reach the http_recorder only
 	}
 
 	sc := cfg.Session
@@ -135,6 +149,9 @@ func newAnalytics(cfg *configs.Config, log zerolog.Logger) (*analytics, error) {
 	opts.Logger = log.With().Str("component", "sink").Logger()
 	if cfg.Detect.Enabled {
 		opts.Process = scan.New(detect.Options{}, sc.MaxSessions).Process
+		if recorder != nil {
+			opts.Process = files.SkipProcess(opts.Process, files.ExchangeEvent)
+		}
 	}
 	p, err := sink.NewPipeline(opts, writers...)
 	if err != nil {
@@ -142,6 +159,9 @@ func newAnalytics(cfg *configs.Config, log zerolog.Logger) (*analytics, error) {
 	}
 	a.pipeline = p
 	a.capture = edge.NewCapture(a.sessions, p, cfg.LLM.Type)
+	if recorder != nil {
+		a.capture.RecordHTTP(recorder.MaxBodySize())
+	}
 	return a, nil
 }
 

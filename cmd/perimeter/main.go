@@ -23,6 +23,7 @@ func main() {
 	runCmd := newRunCommand(app)
 	validateCmd := newValidateCommand(app)
 	generateCmd := newGenerateCommand(app)
+	replayCmd := newReplayCommand(app)
 	app.Command("version", "Print the version and exit.")
 	chdbWorkerCmd := newCHDBWorkerCommand(app)
 
@@ -39,6 +40,8 @@ func main() {
 		code = validateCmd.run(os.Stdout, os.Stderr)
 	case "generate-config":
 		code = generateCmd.run(os.Stdout, os.Stderr)
+	case "replay":
+		code = replayCmd.run(os.Stdout, os.Stderr)
 	case "version":
 		fmt.Println(versionString())
 	case chdbWorkerName:
