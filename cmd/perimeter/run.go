@@ -103,6 +103,8 @@ func (c *runCommand) run() int {
 type serveHooks struct {
 	// ready, when set, is called once the proxy listens.
 	ready func(readyInfo)
+	// stop, when closed, shuts down as a signal would.
+	stop <-chan struct{}
 }
 
 // readyInfo is where a started instance answers.
@@ -186,25 +188,34 @@ func serve(cfg *configs.Config, problems []configs.Problem, hooks serveHooks) in
 			return 1
 		}
 		return 0
+	case <-hooks.stop:
+		return shutdown(srv, cfg, log, sig, "stop requested")
 	case s := <-sig:
-		timeout := time.Duration(cfg.Server.ShutdownTimeout)
-		log.Info().Str("signal", s.String()).Int64("in_flight", srv.InFlight()).Dur("deadline", timeout).
-			Msg("shutting down: no new connections, waiting for in-flight requests and streams")
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		defer cancel()
-		go func() {
-			// A second signal skips the wait.
-			<-sig
-			log.Warn().Msg("second signal: exiting now")
-			cancel()
-		}()
-		if err := srv.Shutdown(ctx); err != nil {
-			log.Warn().Err(err).Msg("shutdown deadline reached; remaining connections closed")
-			return 0
-		}
-		log.Info().Msg("shutdown complete")
+		return shutdown(srv, cfg, log, sig, s.String())
+	}
+}
+
+// shutdown stops accepting connections and waits for in-flight requests
+// and streams until server.shutdown_timeout; a further signal on sig skips
+// the wait.
+func shutdown(srv *edge.Server, cfg *configs.Config, log zerolog.Logger, sig <-chan os.Signal, why string) int {
+	timeout := time.Duration(cfg.Server.ShutdownTimeout)
+	log.Info().Str("signal", why).Int64("in_flight", srv.InFlight()).Dur("deadline", timeout).
+		Msg("shutting down: no new connections, waiting for in-flight requests and streams")
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	go func() {
+		// A second signal skips the wait.
+		<-sig
+		log.Warn().Msg("second signal: exiting now")
+		cancel()
+	}()
+	if err := srv.Shutdown(ctx); err != nil {
+		log.Warn().Err(err).Msg("shutdown deadline reached; remaining connections closed")
 		return 0
 	}
+	log.Info().Msg("shutdown complete")
+	return 0
 }
 
 // newGuard builds the inline guard of detect.guard, or nil when it is off.
