@@ -1,6 +1,8 @@
 package main
 
 import (
+	"syscall"
+
 	"github.com/alecthomas/kingpin/v2"
 
 	"github.com/cylestio/perimeter/sink/chdb"
@@ -20,4 +22,13 @@ func newCHDBWorkerCommand(app *kingpin.Application) *chdbWorkerCommand {
 	return c
 }
 
-func (c *chdbWorkerCommand) run() int { return chdb.WorkerMain(c.args) }
+// workerNice is the worker's CPU priority: analytics yield to traffic when
+// the machine is busy (the proxy runs at the default 0).
+const workerNice = 10
+
+func (c *chdbWorkerCommand) run() int {
+	// Best effort: without the right to lower its priority the worker
+	// simply runs at the proxy's.
+	_ = syscall.Setpriority(syscall.PRIO_PROCESS, 0, workerNice)
+	return chdb.WorkerMain(c.args)
+}
