@@ -45,6 +45,7 @@ func newReplayCommand(app *kingpin.Application) *replayCommand {
 type replayResult struct {
 	sent, succeeded, failed int
 	events                  uint64
+	capturing               bool
 	failures                []string
 }
 
@@ -108,6 +109,9 @@ func (c *replayCommand) run(stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "Replay summary: sent %d, succeeded %d, failed %d, events produced %d\n",
 		res.sent, res.succeeded, res.failed, res.events)
+	if !res.capturing {
+		fmt.Fprintln(stdout, "  (no events: no event writer is configured; add an interceptor or a storage engine to the --config)")
+	}
 	for _, f := range res.failures {
 		fmt.Fprintf(stdout, "  failed: %s\n", f)
 	}
@@ -202,6 +206,7 @@ func replay(cfg *configs.Config, pairs []files.Pair, delay time.Duration, progre
 	}
 	<-served
 	if an.capture != nil {
+		res.capturing = true
 		if n, ok := an.capture.Stats()["events_published"].(uint64); ok {
 			res.events = n
 		}

@@ -41,7 +41,7 @@ func TestRecordThenReplay(t *testing.T) {
 	cfgPath := filepath.Join(dir, "record.yaml")
 	os.WriteFile(cfgPath, []byte(fmt.Sprintf(`server: {host: 127.0.0.1, port: %d}
 llm: {base_url: %q, type: openai}
-storage: {engine: none}
+storage: {engine: none, spill: {dir: %q}}
 interceptors:
   - type: http_recorder
     config: {output_dir: %q, max_events_per_file: 3}
@@ -49,9 +49,10 @@ interceptors:
     config: {output_dir: %q}
   - type: message_logger
     config: {directory: %q, buffer_size: 100}
-`, port, base, recDir, filepath.Join(dir, "events"), filepath.Join(dir, "messages"))), 0o600)
+`, port, base, filepath.Join(dir, "spill"), recDir, filepath.Join(dir, "events"), filepath.Join(dir, "messages"))), 0o600)
 
 	cmd := exec.Command(binary, "run", "--config", cfgPath)
+	cmd.Dir = dir
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
@@ -162,13 +163,13 @@ interceptors:
 	defer mock2.Close()
 	replayCfg := filepath.Join(dir, "replay.yaml")
 	os.WriteFile(replayCfg, []byte(fmt.Sprintf(`llm: {base_url: %q, type: openai, api_key: sk-replay-key-0000000000000000000000}
-storage: {engine: none}
+storage: {engine: none, spill: {dir: %q}}
 interceptors:
   - type: http_recorder
     config: {output_dir: %q}
   - type: event_recorder
     config: {output_dir: %q}
-`, base2, filepath.Join(dir, "rerecorded"), filepath.Join(dir, "replayed"))), 0o600)
+`, base2, filepath.Join(dir, "spill2"), filepath.Join(dir, "rerecorded"), filepath.Join(dir, "replayed"))), 0o600)
 	out, errOut, code := runCLI(t, nil, "replay", recDir, "--config", replayCfg, "--delay", "0.01")
 	if code != 0 {
 		t.Fatalf("replay exit %d\n%s\n%s", code, out, errOut)

@@ -387,7 +387,7 @@ func (r *HTTPRecorder) headers(hs [][2]string, decoded bool) json.RawMessage {
 		if i, ok := idx[name]; ok {
 			var prev string
 			_ = json.Unmarshal(o[i].value, &prev)
-			if prev != v || v != Redacted {
+			if prev != Redacted || v != Redacted { // one [REDACTED] says it all
 				o[i].value = appendString(nil, prev+", "+v)
 			}
 			continue

@@ -147,7 +147,7 @@ func TestRedactJSON(t *testing.T) {
 		{`{"a": "sk-abcdefghijklmnopqrstuvwxyz", "b": 1}`, `{"a": "[REDACTED_API_KEY]", "b": 1}`},
 		{`{"api_key":"short","password" : "x","n":{"secret":7}}`, `{"api_key":"[REDACTED]","password" : "[REDACTED]","n":{"secret":7}}`},
 		{`["sk-abcdefghijklmnopqrstuvwxyz", "plain \"q\""]`, `["[REDACTED_API_KEY]", "plain \"q\""]`},
-		{`{"sk-abcdefghijklmnopqrstuvwxyz": 1}`, `{"sk-abcdefghijklmnopqrstuvwxyz": 1}`}, // names are kept
+		{`{"sk-abcdefghijklmnopqrstuvwxyz": 1, "token": 2}`, `{"[REDACTED_API_KEY]": 1, "token": 2}`},
 		{`{"x":"\u00e9 token: abcdefghij"}`, `{"x":"é token: [REDACTED]"}`},
 	} {
 		if got := string(redactJSON([]byte(tc.in))); got != tc.want {

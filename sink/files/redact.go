@@ -43,10 +43,11 @@ func secretMember(name string) bool {
 	return false
 }
 
-// redactJSON returns the JSON value src with every string value passed
-// through RedactCredentials and every string member named like a secret
-// replaced by "[REDACTED]". Member names, numbers and layout are kept
-// byte for byte. src must be valid JSON.
+// redactJSON returns the JSON value src with every string value (and,
+// beyond the original, every member name) passed through
+// RedactCredentials, and every string member named like a secret replaced
+// by "[REDACTED]". Everything else is kept byte for byte. src must be
+// valid JSON.
 func redactJSON(src []byte) []byte {
 	out := make([]byte, 0, len(src)+16)
 	var pendingKey string // member name whose value comes next
@@ -72,7 +73,12 @@ func redactJSON(src []byte) []byte {
 			var name string
 			_ = json.Unmarshal(tok, &name)
 			pendingKey = name
-			out = append(out, tok...)
+			// A key used as a member name is as secret as one in a value.
+			if r := RedactCredentials(name); r != name {
+				out = appendString(out, r)
+			} else {
+				out = append(out, tok...)
+			}
 			i = end
 			continue
 		}
