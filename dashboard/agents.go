@@ -1,0 +1,426 @@
+package dashboard
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/cylestio/perimeter/detect"
+)
+
+// agentAgg are the per-agent aggregates of agent lists. A session is
+// active when any of its events is recent, so active sessions are a
+// distinct count over recent events.
+var agentAgg = `agent_id AS agent,
+  uniqExactIf(session_id, session_id != '') AS sessions,
+  uniqExactIf(session_id, session_id != '' AND ts_us >= ?) AS active,
+  countIf(name = ` + qStart + `) AS messages,
+  countIf(name IN (` + qFinish + `, ` + qError + `)) AS requests,
+  sumIf(total_tokens, name = ` + qFinish + `) AS tokens,
+  sumIf(input_tokens, name = ` + qFinish + `) AS tokens_in,
+  sumIf(output_tokens, name = ` + qFinish + `) AS tokens_out,
+  sumIf(cached_tokens, name = ` + qFinish + `) AS tokens_cached,
+  countIf(name = ` + qToolExe + `) AS tools,
+  uniqExactIf(tool_name, name = ` + qToolExe + ` AND tool_name != '') AS unique_tools,
+  countIf(` + isError + `) AS errors,
+  avgIf(duration_ms, name = ` + qFinish + `) AS avg_ms,
+  min(ts_us) AS first_us, max(ts_us) AS last_us,
+  countIf(name = ` + qFinding + `) AS findings`
+
+// agents lists agents, most recently seen first, with their risk.
+func (q *querier) agents(ctx context.Context, only string) ([]AgentSummary, error) {
+	sql := "SELECT " + agentAgg + "\nFROM " + q.src
+	args := []any{q.active}
+	if only != "" {
+		sql += "\nWHERE agent_id = ?"
+		args = append(args, only)
+	}
+	sql += "\nGROUP BY agent_id ORDER BY last_us DESC, agent"
+	res, err := q.run(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]AgentSummary, 0, res.len())
+	at := map[string]int{}
+	for i := range res.len() {
+		a := q.agentSummary(res.row(i))
+		at[a.ID] = len(out)
+		out = append(out, a)
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	scope := riskScope{}
+	if only != "" {
+		scope.agents = []string{only}
+	}
+	risks, err := q.sessionRisks(ctx, scope)
+	if err != nil {
+		return nil, err
+	}
+	for _, sr := range risks {
+		i, ok := at[sr.AgentID]
+		if !ok {
+			continue
+		}
+		out[i].sessionRisks = append(out[i].sessionRisks, sr.RiskScore)
+		if sr.RiskScore >= riskyScore {
+			out[i].RiskySessions++
+		}
+	}
+	for i := range out {
+		a := &out[i]
+		a.RiskScore, _, _ = agentScore(a.sessionRisks, a.TotalSessions)
+		a.RiskLevel = detect.RiskLevel(a.RiskScore)
+		a.RiskStatus = riskStatus(a.TotalSessions, a.RiskScore)
+	}
+	return out, nil
+}
+
+func (q *querier) agentSummary(r rec) AgentSummary {
+	last := r.time("last_us")
+	a := AgentSummary{
+		ID: r.str("agent"), TotalSessions: r.int("sessions"), ActiveSessions: r.int("active"),
+		TotalMessages: r.int("messages"), TotalRequests: r.int("requests"),
+		TotalTokens: r.int("tokens"), InputTokens: r.int("tokens_in"), OutputTokens: r.int("tokens_out"),
+		TotalTools: r.int("tools"), UniqueTools: r.int("unique_tools"), TotalErrors: r.int("errors"),
+		AvgResponseTimeMs: round(r.float("avg_ms"), 1),
+		FirstSeen:         Time(r.time("first_us")), LastSeen: Time(last),
+		LastSeenRelative: relative(last, q.now), FindingsCount: r.int("findings"),
+		RiskLevel: "none", MinSessionsRequired: 1, lastUs: r.int("last_us"),
+	}
+	a.IDShort = short(a.ID, 8, true)
+	a.CompletedSessions = a.TotalSessions - a.ActiveSessions
+	a.CurrentSessions = a.TotalSessions
+	a.ErrorRate = pct(a.TotalErrors, a.TotalRequests)
+	return a
+}
+
+// AgentDetail is the agent object of /api/agent/{id}.
+type AgentDetail struct {
+	AgentSummary
+	AvgMessagesPerSession   float64          `json:"avg_messages_per_session"`
+	AvgDurationMinutes      float64          `json:"avg_duration_minutes"`
+	ToolUsageDetails        map[string]int64 `json:"tool_usage_details"`
+	AvailableTools          []string         `json:"available_tools"`
+	UsedTools               []string         `json:"used_tools"`
+	ToolsUtilizationPercent float64          `json:"tools_utilization_percent"`
+	Models                  []string         `json:"models"`
+}
+
+// Patterns are the original's session patterns of an agent.
+type Patterns struct {
+	AvgSessionDuration    float64     `json:"avg_session_duration"`
+	MaxSessionDuration    float64     `json:"max_session_duration"`
+	AvgMessagesPerSession float64     `json:"avg_messages_per_session"`
+	MaxMessagesPerSession int64       `json:"max_messages_per_session"`
+	ToolUsageRate         float64     `json:"tool_usage_rate"`
+	AvgToolsPerSession    float64     `json:"avg_tools_per_session"`
+	SessionsWithErrors    int64       `json:"sessions_with_errors"`
+	MostProductiveSession *Productive `json:"most_productive_session"`
+}
+
+// Productive names the session with the most messages.
+type Productive struct {
+	ID           string `json:"id"`
+	MessageCount int64  `json:"message_count"`
+}
+
+// ModelStats are one model's calls.
+type ModelStats struct {
+	Model             string  `json:"model"`
+	Vendor            string  `json:"vendor"`
+	Requests          int64   `json:"requests"`
+	Errors            int64   `json:"errors"`
+	InputTokens       int64   `json:"input_tokens"`
+	OutputTokens      int64   `json:"output_tokens"`
+	TotalTokens       int64   `json:"total_tokens"`
+	AvgResponseTimeMs float64 `json:"avg_response_time_ms"`
+	P50ResponseTimeMs float64 `json:"p50_response_time_ms"`
+	P95ResponseTimeMs float64 `json:"p95_response_time_ms"`
+	P99ResponseTimeMs float64 `json:"p99_response_time_ms"`
+}
+
+// ToolStats are one tool's calls and results.
+type ToolStats struct {
+	Tool        string  `json:"tool"`
+	Executions  int64   `json:"executions"`
+	Results     int64   `json:"results"`
+	Successes   int64   `json:"successes"`
+	Failures    int64   `json:"failures"`
+	FailureRate float64 `json:"failure_rate"`
+}
+
+// DayStats are one day's calls.
+type DayStats struct {
+	Date         string `json:"date"`
+	Requests     int64  `json:"requests"`
+	Tokens       int64  `json:"tokens"`
+	InputTokens  int64  `json:"input_tokens"`
+	OutputTokens int64  `json:"output_tokens"`
+}
+
+// Analytics is the agent page's usage breakdown.
+type Analytics struct {
+	TokenSummary TokenSummary `json:"token_summary"`
+	Models       []ModelStats `json:"models"`
+	Tools        []ToolStats  `json:"tools"`
+	Timeline     []DayStats   `json:"timeline"`
+}
+
+// TokenSummary totals an agent's tokens.
+type TokenSummary struct {
+	TotalTokens  int64 `json:"total_tokens"`
+	InputTokens  int64 `json:"input_tokens"`
+	OutputTokens int64 `json:"output_tokens"`
+	CachedTokens int64 `json:"cached_tokens"`
+	ModelsUsed   int   `json:"models_used"`
+}
+
+// RiskAnalysis is an agent's risk from its stored findings.
+type RiskAnalysis struct {
+	EvaluationStatus     string           `json:"evaluation_status"`
+	AgentID              string           `json:"agent_id"`
+	RiskScore            float64          `json:"risk_score"`
+	RiskLevel            string           `json:"risk_level"`
+	Formula              string           `json:"formula"`
+	SessionsAnalyzed     int64            `json:"sessions_analyzed"`
+	SessionsWithFindings int64            `json:"sessions_with_findings"`
+	RiskySessions        int64            `json:"risky_sessions"`
+	FindingsCount        int64            `json:"findings_count"`
+	BySeverity           map[string]int64 `json:"by_severity"`
+	ByCategory           map[string]int64 `json:"by_category"`
+	TopRules             []RuleCount      `json:"top_rules"`
+	RiskiestSessions     []SessionRisk    `json:"riskiest_sessions"`
+	Summary              RiskSummary      `json:"summary"`
+}
+
+// RiskSummary is the original's risk_analysis.summary.
+type RiskSummary struct {
+	CriticalIssues    int64  `json:"critical_issues"`
+	Warnings          int64  `json:"warnings"`
+	TotalSessions     int64  `json:"total_sessions"`
+	CompletedSessions int64  `json:"completed_sessions"`
+	ActiveSessions    int64  `json:"active_sessions"`
+	Message           string `json:"message"`
+}
+
+// AgentResponse is /api/agent/{id}.
+type AgentResponse struct {
+	Agent        AgentDetail  `json:"agent"`
+	Patterns     Patterns     `json:"patterns"`
+	Analytics    Analytics    `json:"analytics"`
+	RiskAnalysis RiskAnalysis `json:"risk_analysis"`
+	Envelope
+}
+
+func emptyAgentResponse() *AgentResponse {
+	return &AgentResponse{
+		Agent: AgentDetail{AgentSummary: AgentSummary{RiskLevel: "none", MinSessionsRequired: 1},
+			ToolUsageDetails: map[string]int64{}, AvailableTools: []string{}, UsedTools: []string{}, Models: []string{}},
+		Analytics:    Analytics{Models: []ModelStats{}, Tools: []ToolStats{}, Timeline: []DayStats{}},
+		RiskAnalysis: RiskAnalysis{EvaluationStatus: "INSUFFICIENT_DATA", RiskLevel: "none", Formula: riskFormula, BySeverity: severityCounts(), ByCategory: map[string]int64{}, TopRules: []RuleCount{}, RiskiestSessions: []SessionRisk{}},
+	}
+}
+
+// agent answers /api/agent/{id}; ok is false for an agent without events.
+func (q *querier) agent(ctx context.Context, id string) (*AgentResponse, bool, error) {
+	list, err := q.agents(ctx, id)
+	if err != nil || len(list) == 0 {
+		return nil, false, err
+	}
+	out := emptyAgentResponse()
+	out.Agent.AgentSummary = list[0]
+	out.Agent.AgentSummary.sessionRisks = nil
+	a := &out.Agent
+
+	// Session patterns, over per-session aggregates.
+	res, err := q.run(ctx, `SELECT count() AS n, avgIf(d, d > 0) AS avg_d, max(d) AS max_d, max(messages) AS max_m,
+  countIf(tool_uses > 0) AS with_tools, avg(tool_uses) AS avg_tools, countIf(errors > 0) AS with_errors,
+  argMax(sid, messages) AS top_sid
+FROM (SELECT session_id AS sid, (max(ts_us) - min(ts_us)) / 60000000 AS d,
+    countIf(name = `+qStart+`) AS messages, countIf(name = `+qToolExe+`) AS tool_uses, countIf(`+isError+`) AS errors
+  FROM `+q.src+` WHERE agent_id = ? AND session_id != '' GROUP BY session_id)`, id)
+	if err != nil {
+		return nil, true, err
+	}
+	if res.len() > 0 {
+		r := res.row(0)
+		n := r.int("n")
+		p := &out.Patterns
+		p.AvgSessionDuration = round(r.float("avg_d"), 1)
+		p.MaxSessionDuration = round(r.float("max_d"), 1)
+		p.AvgMessagesPerSession = round(ratio(float64(a.TotalMessages), n), 1)
+		p.MaxMessagesPerSession = r.int("max_m")
+		p.ToolUsageRate = pct(r.int("with_tools"), n)
+		p.AvgToolsPerSession = round(r.float("avg_tools"), 1)
+		p.SessionsWithErrors = r.int("with_errors")
+		if p.MaxMessagesPerSession > 0 {
+			p.MostProductiveSession = &Productive{ID: r.str("top_sid"), MessageCount: p.MaxMessagesPerSession}
+		}
+		a.AvgMessagesPerSession = p.AvgMessagesPerSession
+		a.AvgDurationMinutes = round(r.float("avg_d"), 2)
+	}
+
+	// Per model: calls, tokens and latency percentiles of finished calls.
+	res, err = q.run(ctx, `SELECT model AS m, any(vendor) AS v,
+  count() AS requests, countIf(name = `+qError+`) AS errors,
+  sumIf(input_tokens, name = `+qFinish+`) AS tokens_in, sumIf(output_tokens, name = `+qFinish+`) AS tokens_out,
+  sumIf(total_tokens, name = `+qFinish+`) AS tokens, sumIf(cached_tokens, name = `+qFinish+`) AS tokens_cached,
+  avgIf(duration_ms, name = `+qFinish+`) AS avg_ms,
+  quantileIf(0.5)(duration_ms, name = `+qFinish+`) AS p50,
+  quantileIf(0.95)(duration_ms, name = `+qFinish+`) AS p95,
+  quantileIf(0.99)(duration_ms, name = `+qFinish+`) AS p99
+FROM `+q.src+` WHERE agent_id = ? AND name IN (`+qFinish+`, `+qError+`)
+GROUP BY model ORDER BY tokens DESC, m`, id)
+	if err != nil {
+		return nil, true, err
+	}
+	ts := &out.Analytics.TokenSummary
+	for i := range res.len() {
+		r := res.row(i)
+		m := ModelStats{Model: r.str("m"), Vendor: r.str("v"), Requests: r.int("requests"), Errors: r.int("errors"),
+			InputTokens: r.int("tokens_in"), OutputTokens: r.int("tokens_out"), TotalTokens: r.int("tokens"),
+			AvgResponseTimeMs: round(r.float("avg_ms"), 1), P50ResponseTimeMs: round(r.float("p50"), 1),
+			P95ResponseTimeMs: round(r.float("p95"), 1), P99ResponseTimeMs: round(r.float("p99"), 1)}
+		if m.Model == "" {
+			m.Model = "unknown"
+		} else {
+			a.Models = append(a.Models, m.Model)
+		}
+		out.Analytics.Models = append(out.Analytics.Models, m)
+		ts.TotalTokens += m.TotalTokens
+		ts.InputTokens += m.InputTokens
+		ts.OutputTokens += m.OutputTokens
+		ts.CachedTokens += r.int("tokens_cached")
+	}
+	ts.ModelsUsed = len(a.Models)
+
+	// Tools: calls the model made and the results the agent sent back.
+	status := first("attributes", "tool.status")
+	res, err = q.run(ctx, `SELECT tool_name AS tool, countIf(name = `+qToolExe+`) AS executions, countIf(name = `+qToolRes+`) AS results,
+  countIf(name = `+qToolRes+` AND `+status+` = 'success') AS ok, countIf(name = `+qToolRes+` AND `+status+` = 'error') AS failed
+FROM `+q.src+` WHERE agent_id = ? AND name IN (`+qToolExe+`, `+qToolRes+`) AND tool_name != ''
+GROUP BY tool_name ORDER BY executions DESC, results DESC, tool`, id)
+	if err != nil {
+		return nil, true, err
+	}
+	for i := range res.len() {
+		r := res.row(i)
+		t := ToolStats{Tool: r.str("tool"), Executions: r.int("executions"), Results: r.int("results"),
+			Successes: r.int("ok"), Failures: r.int("failed")}
+		t.FailureRate = pct(t.Failures, t.Successes+t.Failures)
+		out.Analytics.Tools = append(out.Analytics.Tools, t)
+		if t.Executions > 0 {
+			a.ToolUsageDetails[t.Tool] = t.Executions
+			a.UsedTools = append(a.UsedTools, t.Tool)
+		}
+	}
+	sort.Strings(a.UsedTools)
+
+	// Per day.
+	res, err = q.run(ctx, `SELECT date AS d, count() AS requests, sumIf(total_tokens, name = `+qFinish+`) AS tokens,
+  sumIf(input_tokens, name = `+qFinish+`) AS tokens_in, sumIf(output_tokens, name = `+qFinish+`) AS tokens_out
+FROM `+q.src+` WHERE agent_id = ? AND name IN (`+qFinish+`, `+qError+`) GROUP BY date ORDER BY date`, id)
+	if err != nil {
+		return nil, true, err
+	}
+	for i := range res.len() {
+		r := res.row(i)
+		d, _ := r.v("d").(time.Time)
+		out.Analytics.Timeline = append(out.Analytics.Timeline, DayStats{Date: dateOf(d, r.str("d")),
+			Requests: r.int("requests"), Tokens: r.int("tokens"), InputTokens: r.int("tokens_in"), OutputTokens: r.int("tokens_out")})
+	}
+
+	// Declared tools, from the tool lists of its latest session starts.
+	res, err = q.run(ctx, "SELECT attributes FROM "+q.src+
+		"\nWHERE agent_id = ? AND name = "+qSession+" AND position(attributes, '\"tools\":') > 0 ORDER BY ts_us DESC LIMIT 200", id)
+	if err != nil {
+		return nil, true, err
+	}
+	avail := map[string]bool{}
+	for i := range res.len() {
+		for _, n := range toolNames(string(parseStart(res.row(i).str("attributes")).Tools)) {
+			avail[n] = true
+		}
+	}
+	for n := range avail {
+		a.AvailableTools = append(a.AvailableTools, n)
+	}
+	sort.Strings(a.AvailableTools)
+	if len(a.AvailableTools) > 0 {
+		used := 0
+		for _, t := range a.UsedTools {
+			if avail[t] {
+				used++
+			}
+		}
+		a.ToolsUtilizationPercent = pct(int64(used), int64(len(a.AvailableTools)))
+	}
+
+	if err := q.riskAnalysis(ctx, out); err != nil {
+		return nil, true, err
+	}
+	return out, true, nil
+}
+
+func dateOf(t time.Time, fallback string) string {
+	if t.IsZero() {
+		return fallback
+	}
+	return t.UTC().Format("2006-01-02")
+}
+
+func (q *querier) riskAnalysis(ctx context.Context, out *AgentResponse) error {
+	a := &out.Agent
+	ra := &out.RiskAnalysis
+	ra.AgentID = a.ID
+	scope := riskScope{agents: []string{a.ID}}
+	risks, err := q.sessionRisks(ctx, scope)
+	if err != nil {
+		return err
+	}
+	rules, err := q.ruleStats(ctx, scope, false)
+	if err != nil {
+		return err
+	}
+	scores := make([]float64, 0, len(risks))
+	for _, r := range risks {
+		scores = append(scores, r.RiskScore)
+		ra.FindingsCount += r.Findings
+		if r.RiskScore >= riskyScore {
+			ra.RiskySessions++
+		}
+		if len(ra.RiskiestSessions) < 5 {
+			ra.RiskiestSessions = append(ra.RiskiestSessions, r)
+		}
+	}
+	ra.SessionsWithFindings = int64(len(risks))
+	ra.SessionsAnalyzed = a.TotalSessions
+	ra.RiskScore, _, _ = agentScore(scores, a.TotalSessions)
+	ra.RiskLevel = detect.RiskLevel(ra.RiskScore)
+	for _, r := range rules {
+		ra.BySeverity[r.sev] += r.n
+		ra.ByCategory[r.cat] += r.n
+		if len(ra.TopRules) < 10 {
+			ra.TopRules = append(ra.TopRules, RuleCount{Rule: r.rule, Category: r.cat, Severity: r.sev, Count: r.n, Sessions: r.sessions})
+		}
+	}
+	s := &ra.Summary
+	s.CriticalIssues = ra.BySeverity["critical"] + ra.BySeverity["high"]
+	s.Warnings = ra.BySeverity["medium"]
+	s.TotalSessions, s.ActiveSessions, s.CompletedSessions = a.TotalSessions, a.ActiveSessions, a.CompletedSessions
+	switch {
+	case a.TotalSessions == 0:
+		ra.EvaluationStatus = "INSUFFICIENT_DATA"
+		s.Message = "No sessions yet."
+	case ra.FindingsCount == 0:
+		ra.EvaluationStatus = "NO_FINDINGS"
+		s.Message = "No security findings in " + itoa(a.TotalSessions) + " session(s)."
+	default:
+		ra.EvaluationStatus = "COMPLETE"
+		s.Message = itoa(ra.FindingsCount) + " finding(s) in " + itoa(ra.SessionsWithFindings) + " of " + itoa(a.TotalSessions) +
+			" session(s); " + itoa(ra.RiskySessions) + " risky."
+	}
+	return nil
+}

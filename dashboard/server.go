@@ -1,0 +1,292 @@
+package dashboard
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/cylestio/perimeter/sink"
+)
+
+// Options configure a Server. Zero values take the defaults noted.
+type Options struct {
+	// Store answers every query; nil means analytics are off
+	// (storage.engine none) and every answer is the empty state.
+	Store sink.Store
+	// Schema says where the events table lives (default database
+	// "perimeter").
+	Schema sink.SchemaOptions
+	// Host and Port to listen on (live_trace server_host, server_port;
+	// defaults 127.0.0.1 and 7100; Port 0 picks a free port).
+	Host string
+	Port int
+	// Token, when set, is required on /api/* and /mcp. New refuses a
+	// non-loopback Host without one.
+	Token string
+	// RefreshInterval is echoed to the UI (default 2s).
+	RefreshInterval time.Duration
+	// SessionTimeout is live_trace session_completion_timeout: a session
+	// idle longer is COMPLETED (default 30s).
+	SessionTimeout time.Duration
+	// OpenBrowser opens the dashboard in the desktop's browser 2 s after
+	// start (best effort).
+	OpenBrowser bool
+	// Proxy describes the proxy for /api/config.
+	Proxy ProxyInfo
+	// ConfigView is the proxy's redacted config (its GET /config view).
+	ConfigView func() any
+	// UI serves the web UI at "/"; nil serves a placeholder page.
+	UI http.Handler
+	// SQLTimeout and SQLMaxRows bound the SQL explorer (defaults 10s and
+	// 10000 rows at most per request).
+	SQLTimeout time.Duration
+	SQLMaxRows int
+	// PollInterval is how often the live stream looks for writes it was
+	// not told about (default 1s).
+	PollInterval time.Duration
+	Version      string
+	Logger       zerolog.Logger
+	// Now is the clock (tests).
+	Now func() time.Time
+}
+
+// ProxyInfo is the original's /api/config fields.
+type ProxyInfo struct {
+	ProviderType    string `json:"provider_type"`
+	ProviderBaseURL string `json:"provider_base_url"`
+	ProxyHost       string `json:"proxy_host"`
+	ProxyPort       int    `json:"proxy_port"`
+	StorageMode     string `json:"storage_mode"`
+	DBPath          string `json:"db_path"`
+}
+
+func (o *Options) defaults() {
+	if o.Host == "" {
+		o.Host = "127.0.0.1"
+	}
+	if o.RefreshInterval <= 0 {
+		o.RefreshInterval = 2 * time.Second
+	}
+	if o.SessionTimeout <= 0 {
+		o.SessionTimeout = 30 * time.Second
+	}
+	if o.SQLTimeout <= 0 {
+		o.SQLTimeout = 10 * time.Second
+	}
+	if o.SQLMaxRows <= 0 {
+		o.SQLMaxRows = 10000
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// Server is the dashboard: JSON API, live stream, MCP and the web UI on one
+// port. It only reads the store.
+type Server struct {
+	opts    Options
+	log     zerolog.Logger
+	started time.Time
+	deny    sqlDeny
+	hub     *hub
+	handler http.Handler
+
+	mu     sync.Mutex
+	srv    *http.Server
+	ln     net.Listener
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// New builds a server; Start listens.
+func New(opts Options) (*Server, error) {
+	opts.defaults()
+	if !isLoopbackHost(opts.Host) && opts.Token == "" {
+		return nil, fmt.Errorf("dashboard on %s: a token is required when listening beyond loopback (set the live_trace token)", opts.Host)
+	}
+	if opts.Port < 0 || opts.Port > 65535 {
+		return nil, fmt.Errorf("dashboard port %d: must be 0..65535", opts.Port)
+	}
+	s := &Server{opts: opts, log: opts.Logger, started: opts.Now()}
+	s.hub = newHub(s)
+	mux := http.NewServeMux()
+	s.routes(mux)
+	s.handler = newGuard(opts.Host, opts.Port, opts.Token).wrap(jsonMisses(mux))
+	return s, nil
+}
+
+// Handler is the whole dashboard (guard included), for tests and for
+// serving on a listener of one's own.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Start listens and serves in the background; it fails only when the
+// address cannot be bound. The live stream's poller and, when asked, the
+// browser start with it.
+func (s *Server) Start() error {
+	addr := net.JoinHostPort(s.opts.Host, strconv.Itoa(s.opts.Port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("dashboard: listen on %s: %w (is the port taken? set live_trace server_port or --dashboard-port)", addr, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+		ErrorLog:          nil,
+	}
+	s.mu.Lock()
+	s.srv, s.ln, s.cancel, s.done = srv, ln, cancel, make(chan struct{})
+	s.mu.Unlock()
+	go s.hub.run(ctx)
+	go func() {
+		defer close(s.done)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error().Err(err).Msg("dashboard stopped serving")
+		}
+	}()
+	if s.opts.OpenBrowser {
+		go openBrowser(ctx, s.log, s.BrowserURL(), 2*time.Second)
+	}
+	return nil
+}
+
+// Addr is the bound address once started.
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return net.JoinHostPort(s.opts.Host, strconv.Itoa(s.opts.Port))
+	}
+	return s.ln.Addr().String()
+}
+
+// URL is the dashboard's address for people (without the token).
+func (s *Server) URL() string {
+	host, port, _ := net.SplitHostPort(s.Addr())
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// BrowserURL is URL with the token, for opening in a browser.
+func (s *Server) BrowserURL() string {
+	if s.opts.Token == "" {
+		return s.URL() + "/"
+	}
+	return s.URL() + "/?token=" + urlQueryEscape(s.opts.Token)
+}
+
+// Notify tells live clients that events were written; the wiring calls it
+// after each successful store write. It never blocks.
+func (s *Server) Notify() { s.hub.notify() }
+
+// Shutdown ends live streams, stops accepting connections and waits for
+// the requests in flight until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	srv, cancel, done := s.srv, s.cancel, s.done
+	s.mu.Unlock()
+	if srv == nil {
+		return nil
+	}
+	cancel() // ends SSE streams and the poller
+	err := srv.Shutdown(ctx)
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+	return err
+}
+
+// status is the store's health, or why there is no store.
+func (s *Server) status() sink.Status {
+	if s.opts.Store == nil {
+		return sink.Status{Engine: "none", Reason: "analytics are off: storage.engine is none, so events are not stored",
+			Fix: "set storage.engine to embedded (needs libchdb: make chdb) or clickhouse"}
+	}
+	return s.opts.Store.Status()
+}
+
+// querier prepares one request's queries.
+func (s *Server) querier(ctx context.Context, st sink.Status) *querier {
+	now := s.opts.Now().UTC()
+	q := &querier{store: s.opts.Store, src: sink.EventsSource(s.opts.Schema), now: now}
+	q.active = uint64(max(0, now.Add(-s.opts.SessionTimeout).UnixMicro()))
+	if s.opts.Store == nil || !st.Available {
+		q.store = nil
+	}
+	return q
+}
+
+// writeJSON writes v with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b, _ = json.Marshal(map[string]string{"error": "encode answer: " + err.Error()})
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// answer runs fn and writes its answer: 200 with the envelope filled in,
+// the empty state when the store is down, 400/404 for apiErrors and 500
+// for anything else.
+func (s *Server) answer(w http.ResponseWriter, r *http.Request, empty func() enveloped, fn func(ctx context.Context, p params, q *querier) (enveloped, error)) {
+	ctx := r.Context()
+	st := s.status()
+	q := s.querier(ctx, st)
+	v, err := fn(ctx, params{q: r.URL.Query(), now: q.now, id: r.PathValue("id")}, q)
+	s.finish(w, st, q.now, v, err, empty)
+}
+
+func (s *Server) finish(w http.ResponseWriter, st sink.Status, now time.Time, v enveloped, err error, empty func() enveloped) {
+	var ae *apiError
+	switch {
+	case err == nil:
+	case errors.As(err, &ae):
+		body := map[string]string{"error": ae.msg}
+		if ae.param != "" {
+			body["param"] = ae.param
+		}
+		if ae.id != "" {
+			body["id"] = ae.id
+		}
+		writeJSON(w, ae.status, body)
+		return
+	case errors.Is(err, errUnavailable):
+		if st.Available {
+			st.Available, st.Reason, st.Fix = false, unavailableReason(err), "wait a moment: the store is restarting; the proxy is unaffected"
+		}
+		v = empty()
+	default:
+		s.log.Warn().Err(err).Msg("dashboard query failed")
+		writeJSON(w, http.StatusInternalServerError, map[string]any{"error": err.Error(), "storage": st})
+		return
+	}
+	e := v.envelope()
+	e.Storage, e.LastUpdated = st, Time(now)
+	writeJSON(w, http.StatusOK, v)
+}
+
+func unavailableReason(err error) string {
+	return "the analytics store stopped answering (" + err.Error() + ")"
+}
