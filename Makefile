@@ -21,6 +21,11 @@ run: build ## build and run the proxy (LLM_BASE_URL, LLM_TYPE, LLM_API_KEY, PORT
 	@$(MAKE) --no-print-directory chdb || echo "warning: embedded ClickHouse not installed; the proxy runs with analytics off (see make chdb)"
 	LLM_BASE_URL=$(LLM_BASE_URL) LLM_TYPE=$(LLM_TYPE) ./$(BIN) run --port $(PORT)
 
+.PHONY: demo
+demo: build ## no API key? mock provider + proxy + dashboard + a synthetic fleet of agents (DEMOFLAGS; Ctrl-C stops)
+	@$(MAKE) --no-print-directory chdb || echo "warning: embedded ClickHouse not installed; the demo runs with analytics off (see make chdb)"
+	./$(BIN) demo $(DEMOFLAGS)
+
 mock: ## run the mock OpenAI/Anthropic server on 127.0.0.1:8080
 	$(GO) run ./bench/cmd/mockllm --addr 127.0.0.1:8080
 

@@ -24,6 +24,7 @@ func main() {
 	validateCmd := newValidateCommand(app)
 	generateCmd := newGenerateCommand(app)
 	replayCmd := newReplayCommand(app)
+	demoCmd := newDemoCommand(app)
 	app.Command("version", "Print the version and exit.")
 	chdbWorkerCmd := newCHDBWorkerCommand(app)
 
@@ -42,6 +43,8 @@ func main() {
 		code = generateCmd.run(os.Stdout, os.Stderr)
 	case "replay":
 		code = replayCmd.run(os.Stdout, os.Stderr)
+	case "demo":
+		code = demoCmd.run()
 	case "version":
 		fmt.Println(versionString())
 	case chdbWorkerName:
