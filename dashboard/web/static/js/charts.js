@@ -10,12 +10,21 @@ export const palette = {
   red: '#c0362c', slate: '#5b6470', green: '#2f8a3e', pink: '#b8327a',
 };
 
-// niceMax rounds a maximum up to 1, 2, 2.5 or 5 × 10^k.
-function niceMax(v) {
+// niceStep rounds a raw step up to 1, 2, 2.5 or 5 × 10^k.
+function niceStep(v) {
   if (!(v > 0)) return 1;
   const p = Math.pow(10, Math.floor(Math.log10(v)));
-  for (const m of [1, 2, 2.5, 5, 10]) if (v <= m * p) return m * p;
+  for (const m of [1, 2, 2.5, 5, 10]) if (v <= m * p * 1.0000001) return m * p;
   return 10 * p;
+}
+
+// yScale picks about four round divisions covering max; integer series
+// never get fractional ticks.
+function yScale(max, integer) {
+  let step = niceStep((max > 0 ? max : 1) / 4);
+  if (integer) step = Math.max(1, Math.round(step));
+  const n = Math.max(1, Math.ceil((max > 0 ? max : 1) / step - 1e-9));
+  return { step, n, max: step * n };
 }
 
 // timeSeries draws opts.series over opts.x.
@@ -24,6 +33,7 @@ function niceMax(v) {
 //   kind:    'line' (default), 'area' (stacked) or 'bar' (stacked)
 //   format:  value formatter for the axis and read-out
 //   height:  pixels (default 180)
+//   integer: values are counts (no fractional ticks)
 //   label:   accessible name
 export function timeSeries(opts) {
   const wrap = h('div', { class: 'chart', role: 'img', attrs: { 'aria-label': opts.label || 'chart' } });
@@ -72,7 +82,8 @@ function render(opts, width, tip) {
       max = Math.max(max, acc);
     });
   }
-  const ymax = niceMax(max);
+  const scale = yScale(max, opts.integer);
+  const ymax = scale.max;
   const span = n > 1 ? times[n - 1] - times[0] : 0;
   const step = n > 1 ? iw / (n - 1) : iw;
   const barW = kind === 'bar' ? Math.max(1, Math.min(28, (iw / Math.max(n, 1)) * 0.7)) : 0;
@@ -80,8 +91,8 @@ function render(opts, width, tip) {
   const yAt = (v) => pad.t + ih - (v / ymax) * ih;
 
   // Grid and y labels.
-  for (let g = 0; g <= 4; g++) {
-    const v = (ymax / 4) * g;
+  for (let g = 0; g <= scale.n; g++) {
+    const v = scale.step * g;
     const y = yAt(v);
     svg.append(s('line', { x1: pad.l, x2: pad.l + iw, y1: y, y2: y, class: g === 0 ? 'axis' : 'grid' }));
     svg.append(s('text', { x: pad.l - 8, y: y + 4, 'text-anchor': 'end', class: 'tick', text: fmt(v) }));

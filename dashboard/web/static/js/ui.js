@@ -87,9 +87,21 @@ export function storageBanner(status) {
   if (!status || status.available !== false) return null;
   return h('div', { class: 'banner', role: 'alert', dataset: { testid: 'analytics-off' } },
     h('div', {},
-      h('strong', {}, 'Analytics are off because ' + lowerFirst(status.reason || 'the analytics store is unavailable')),
+      h('strong', {}, 'Analytics are off because ' + storageReason(status)),
       status.fix ? h('p', {}, 'To fix: ' + status.fix) : null,
-      h('p', { class: 'muted' }, 'The proxy keeps forwarding traffic; events are kept and will appear here once the store works.')));
+      h('p', { class: 'muted' }, status.engine === 'none'
+        ? 'The proxy keeps forwarding traffic; nothing is recorded until a store is configured.'
+        : 'The proxy keeps forwarding traffic and keeps its events on disk; they appear here once the store works.')));
+}
+
+// storageReason is the API's reason as the end of "Analytics are off
+// because …": without a repeated "analytics are off" and without a
+// trailing period.
+function storageReason(status) {
+  let r = String(status.reason || 'the analytics store is unavailable').trim();
+  r = r.replace(/^analytics (are|is) (off|unavailable)\s*[:,;-]?\s*(because\s+)?/i, '');
+  r = r.replace(/[.\s]+$/, '');
+  return lowerFirst(r) + '.';
 }
 
 export function errorBanner(err) {
@@ -98,7 +110,8 @@ export function errorBanner(err) {
 }
 
 function lowerFirst(str) {
-  return str ? str.charAt(0).toLowerCase() + str.slice(1) : str;
+  // "Libchdb.so was not found" reads on after "because"; "ClickHouse …" keeps its capital.
+  return /^[A-Z][a-z]/.test(str || '') ? str.charAt(0).toLowerCase() + str.slice(1) : str;
 }
 
 export function agentLink(id) {

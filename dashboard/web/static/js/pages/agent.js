@@ -24,7 +24,7 @@ export function mount(root, { params }) {
         throw e;
       }
       const [ts, sessions] = await Promise.all([
-        get('/api/timeseries', { range: '24h', agent_id: id }),
+        get('/api/timeseries', { range: '24h', bucket: '20m', agent_id: id }),
         get('/api/sessions/list', { agent_id: id, limit: 10 }),
       ]);
       if (!changed(state, data, ts, sessions)) return;
@@ -65,7 +65,7 @@ function render(id, data, ts, sessions) {
   ));
 
   out.push(panel('Activity, last 24 h', h('div', { class: 'panel-body' }, timeSeries({
-    x: pts.map((p) => p.t), kind: 'bar', format: f.compact, height: 150, label: 'Requests over time',
+    x: pts.map((p) => p.t), kind: 'bar', integer: true, format: f.compact, height: 150, label: 'Requests over time',
     series: [
       { name: 'Succeeded', color: palette.blue, values: pts.map((p) => Math.max(0, (Number(p.requests) || 0) - (Number(p.errors) || 0))) },
       { name: 'Errors', color: palette.red, values: col('errors') },

@@ -7,6 +7,8 @@ import * as f from '../format.js';
 import { pageHead, panel, kpi, table, storageBanner, empty, changed, rangePicker, setQuery, riskScore, badge } from '../ui.js';
 
 const RANGES = ['15m', '1h', '6h', '24h', '7d'];
+// Buckets that give 48–96 points per chart: bars stay wide enough to see.
+const BUCKETS = { '15m': '15s', '1h': '1m', '6h': '5m', '24h': '20m', '7d': '2h' };
 
 export function mount(root, { query }) {
   const range = RANGES.includes(query.get('range')) ? query.get('range') : '1h';
@@ -14,7 +16,7 @@ export function mount(root, { query }) {
   let config = null;
   return {
     async refresh() {
-      const [dash, ts] = await Promise.all([get('/api/dashboard'), get('/api/timeseries', { range })]);
+      const [dash, ts] = await Promise.all([get('/api/dashboard'), get('/api/timeseries', { range, bucket: BUCKETS[range] })]);
       if (!config) config = await get('/api/config').catch(() => ({}));
       if (!changed(state, dash, ts)) return;
       root.replaceChildren(...render(dash, ts, range, config));
@@ -36,7 +38,11 @@ function render(dash, ts, range, config) {
   })];
 
   const banner = storageBanner(dash.storage);
-  if (banner) out.push(banner);
+  if (banner) {
+    // Without a store every number would be a zero: say why, and only that.
+    out.push(banner);
+    return out;
+  }
 
   out.push(h('div', { class: 'kpis' },
     kpi({ label: 'Requests', value: big(k.total_requests), note: `${f.compact(k.total_events)} events captured`, spark: col('requests'), testid: 'requests' }),
@@ -58,14 +64,14 @@ function render(dash, ts, range, config) {
   const peakRisk = Math.max(0, ...col('risk_max'));
   out.push(h('div', { class: 'grid two' },
     panel('Requests and errors', h('div', { class: 'panel-body' }, timeSeries({
-      x, kind: 'bar', format: f.compact, label: 'Requests and errors over time',
+      x, kind: 'bar', integer: true, format: f.compact, label: 'Requests and errors over time',
       series: [
         { name: 'Succeeded', color: palette.blue, values: pts.map((p) => Math.max(0, (Number(p.requests) || 0) - (Number(p.errors) || 0))) },
         { name: 'Errors', color: palette.red, values: col('errors') },
       ],
     })), { hint: `per ${bucketLabel(ts.bucket_seconds)}` }),
     panel('Tokens', h('div', { class: 'panel-body' }, timeSeries({
-      x, kind: 'bar', format: f.compact, label: 'Tokens over time',
+      x, kind: 'bar', integer: true, format: f.compact, label: 'Tokens over time',
       series: [
         { name: 'Input', color: palette.teal, values: col('input_tokens') },
         { name: 'Output', color: palette.amber, values: col('output_tokens') },
@@ -80,7 +86,7 @@ function render(dash, ts, range, config) {
       ],
     })), { hint: 'completed calls' }),
     panel('Security findings', h('div', { class: 'panel-body' }, timeSeries({
-      x, kind: 'bar', format: f.compact, label: 'Findings over time',
+      x, kind: 'bar', integer: true, format: f.compact, label: 'Findings over time',
       series: [
         { name: 'High or critical', color: palette.red, values: col('high_findings') },
         { name: 'Other', color: palette.amber, values: pts.map((p) => Math.max(0, (Number(p.findings) || 0) - (Number(p.high_findings) || 0))) },

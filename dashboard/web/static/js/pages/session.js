@@ -105,7 +105,7 @@ const KIND = {
 };
 
 function timelineItem(ev, found, ctx) {
-  const a = ev.attributes || {};
+  const a = attrs(ev);
   const kind = KIND[ev.name] || (String(ev.name).endsWith('.error') ? 'error' : 'other');
   const key = eventKey(ev);
   const li = h('li', {
@@ -174,6 +174,25 @@ function timelineItem(ev, found, ctx) {
   body.append(raw(ev, key, ctx.open));
   li.append(h('div', { class: 'tl-time', title: f.dateTime(ev.timestamp) }, f.time(ev.timestamp)), h('div', { class: 'tl-rail' }, h('span', { class: 'tl-dot' })), body);
   return li;
+}
+
+// attrs returns the event's attributes with JSON-in-a-string values the
+// timeline reads (request data, response content, tool params) decoded.
+function attrs(ev) {
+  let a = ev.attributes || {};
+  if (typeof a === 'string') a = parseJSON(a) || {};
+  const out = { ...a };
+  for (const k of ['llm.request.data', 'llm.response.content', 'tool.params']) {
+    if (typeof out[k] === 'string') {
+      const v = parseJSON(out[k]);
+      if (v !== undefined) out[k] = v;
+    }
+  }
+  return out;
+}
+
+function parseJSON(s) {
+  try { return JSON.parse(s); } catch { return undefined; }
 }
 
 function title(ev, a) {
@@ -284,7 +303,9 @@ function marked(text, marks) {
   const lower = text.toLowerCase();
   const spans = [];
   for (const ev of marks) {
-    const needle = ev.toLowerCase();
+    // Detection quotes its evidence ("…"); the match is what is inside.
+    const needle = ev.trim().replace(/^["'“«]+|["'”»]+$/g, '').toLowerCase();
+    if (needle.length < 3) continue;
     for (let i = lower.indexOf(needle); i >= 0; i = lower.indexOf(needle, i + needle.length)) spans.push([i, i + needle.length]);
   }
   if (!spans.length) return { nodes: [text], hit: false };
@@ -336,7 +357,7 @@ function facts(s, findings) {
   return panel('Details', h('div', { class: 'facts' },
     h('h3', {}, 'Session'),
     h('dl', { class: 'kv' },
-      h('dt', {}, 'Status'), h('dd', {}, s.status || (s.is_active ? 'ACTIVE' : 'COMPLETED')),
+      h('dt', {}, 'Status'), h('dd', {}, s.is_active ? 'Active' : 'Completed'),
       h('dt', {}, 'Agent'), h('dd', {}, h('a', { href: route('agent', s.agent_id || ''), class: 'mono' }, f.short(s.agent_id, 26))),
       h('dt', {}, 'Model'), h('dd', { class: 'mono' }, (s.models && s.models.length ? s.models.join(', ') : s.model) || '—'),
       h('dt', {}, 'Provider'), h('dd', {}, s.provider || '—'),
