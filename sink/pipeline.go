@@ -350,12 +350,23 @@ func dropHint(r DropReason) string {
 // spill what they hold.
 const closeGrace = 5 * time.Second
 
+// closing reports whether Close has begun.
+func (p *Pipeline) closing() bool {
+	select {
+	case <-p.stop:
+		return true
+	default:
+		return false
+	}
+}
+
 // Close stops accepting events, drains the queue into batches and every
 // writer's backlog (memory and spill) into its store, then closes the
-// writers. If ctx ends first, writers stop retrying and what they still
-// hold in memory is spilled for the next run (or, with spilling off,
-// dropped and counted); Close then returns an error saying so. Close is
-// idempotent.
+// writers. A writer that fails while closing does not retry: what it holds
+// is spilled at once for the next run. If ctx ends first, writers stop
+// retrying and what they still hold in memory is spilled for the next run
+// (or, with spilling off, dropped and counted); Close then returns an error
+// saying so. Close is idempotent.
 func (p *Pipeline) Close(ctx context.Context) error {
 	p.closeOnce.Do(func() {
 		p.closed.Store(true)
@@ -398,6 +409,9 @@ func (p *Pipeline) Close(ctx context.Context) error {
 			}
 		}
 		p.reportDrops()
+		if !aborted && left > 0 {
+			errs = append(errs, fmt.Errorf("sink: a writer was down at shutdown; %d bytes stay in %s for the next start", left, p.opts.SpillDir))
+		}
 		if aborted {
 			errs = append(errs, fmt.Errorf("sink: shutdown deadline passed before the writers caught up; %d bytes stay in %s for the next start: %w",
 				left, p.opts.SpillDir, ctx.Err()))

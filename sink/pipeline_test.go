@@ -702,3 +702,28 @@ func TestCloseReturnsDespiteStuckWriter(t *testing.T) {
 		t.Fatalf("Close took %v", el)
 	}
 }
+
+// TestCloseSpillsAtOnceWhenAWriterIsDown: shutting down while a writer is
+// down must not wait for any deadline — a missing libchdb must not make
+// Ctrl-C slow — and must lose nothing.
+func TestCloseSpillsAtOnceWhenAWriterIsDown(t *testing.T) {
+	o := withSpill(t, testOptions(t), 1<<20)
+	down := &fakeWriter{name: "store"}
+	down.down.Store(true)
+	p, err := NewPipeline(o, down)
+	if err != nil {
+		t.Fatal(err)
+	}
+	publishN(t, p, 0, 200)
+	start := time.Now()
+	err = p.Close(context.Background())
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("Close took %s with a down writer and no deadline", took)
+	}
+	if err == nil || !strings.Contains(err.Error(), "next start") {
+		t.Fatalf("Close: %v, want the spilled bytes reported", err)
+	}
+	if m := p.Metrics(); m.Dropped != 0 || m.Writers[0].BacklogBytes == 0 {
+		t.Fatalf("metrics %+v: want nothing dropped and a backlog on disk", m)
+	}
+}

@@ -34,6 +34,7 @@ type writerState struct {
 	healthy                  atomic.Bool
 	lastErr                  atomic.Pointer[string]
 	down                     bool // run's view: an outage is in progress (for logs)
+	gaveUp                   bool // run's view: replay stopped for shutdown, the writer still failing
 }
 
 // dispatch is called by the batcher; it never blocks on the writer.
@@ -103,7 +104,7 @@ func (w *writerState) run() {
 			default:
 			}
 		}
-		if w.sp != nil && w.p.ctx.Err() == nil && w.sp.hasBacklog() {
+		if w.sp != nil && w.p.ctx.Err() == nil && w.sp.hasBacklog() && !w.gaveUp {
 			w.replay()
 			continue
 		}
@@ -139,6 +140,13 @@ func (w *writerState) writeLive(first *batch) (memClosed bool) {
 			return memClosed
 		}
 		w.failed(err)
+		if w.sp != nil && w.p.closing() && attempt >= w.p.opts.Attempts {
+			// Shutting down with the writer failing: spill now rather than
+			// retry until the deadline (an absent libchdb must not make
+			// Ctrl-C take shutdown_timeout). Order is kept for the next run
+			// unless newer batches already sit on disk.
+			return w.evacuate(group) || memClosed
+		}
 		if w.sp != nil && attempt >= w.p.opts.Attempts {
 			if spilled, closed := w.tryEvacuate(group); spilled {
 				return closed || memClosed
@@ -268,7 +276,7 @@ func (w *writerState) replay() {
 		w.pendingSince.Store(created.UnixNano())
 		defer w.pendingSince.Store(0)
 		backoff := w.p.opts.BackoffMin
-		for {
+		for attempt := 1; ; attempt++ {
 			if w.p.ctx.Err() != nil {
 				return // still on disk, uncommitted: the next run replays it
 			}
@@ -277,6 +285,10 @@ func (w *writerState) replay() {
 				break
 			}
 			w.failed(err)
+			if w.p.closing() && attempt >= w.p.opts.Attempts {
+				w.gaveUp = true
+				return // still on disk, uncommitted: the next run replays it
+			}
 			w.retries.Add(1)
 			w.sleep(backoff)
 			backoff = min(2*backoff, w.p.opts.BackoffMax)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -30,6 +31,7 @@ type analytics struct {
 	writers  []string
 	store    sink.Store // nil with storage.engine none
 	embedded *chdb.Store
+	onWrite  atomic.Value // func(), called after each batch the store took (the dashboard's live stream)
 }
 
 // openStore opens the analytics store of storage.engine. A store that cannot
@@ -123,7 +125,7 @@ func newAnalytics(cfg *configs.Config, log zerolog.Logger) (*analytics, error) {
 		return nil, err
 	}
 	if a.store != nil {
-		writers = append(writers, a.store)
+		writers = append(writers, notifyWrites{Store: a.store, fn: &a.onWrite})
 	}
 	for _, w := range writers {
 		a.writers = append(a.writers, w.Name())
@@ -195,14 +197,13 @@ func (a *analytics) storageStatus() sink.Status {
 // close drains the pipeline: every queued event reaches its writers (or
 // their spill files) before the process exits.
 func (a *analytics) close(ctx context.Context) error {
-	var err error
 	if a.pipeline != nil {
-		err = a.pipeline.Close(ctx)
+		// The pipeline owns its writers, the store included, and closes
+		// them once drained.
+		return a.pipeline.Close(ctx)
 	}
 	if a.store != nil {
-		if cerr := a.store.Close(); err == nil {
-			err = cerr
-		}
+		return a.store.Close()
 	}
-	return err
+	return nil
 }

@@ -108,6 +108,7 @@ func TestRunProxiesAndShutsDownGracefully(t *testing.T) {
 	defer mock.Close()
 	port := freePort(t)
 	cmd := exec.Command(binary, "run", "--port", fmt.Sprint(port), "--log-level", "debug")
+	cmd.Dir = t.TempDir() // the default store writes ./data
 	cmd.Env = append(os.Environ(), "LLM_BASE_URL="+base, "LLM_TYPE=openai", "LLM_API_KEY=sk-env-key-123456")
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
