@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cylestio/perimeter/dashboard/web"
 	"github.com/cylestio/perimeter/detect"
 )
 
@@ -73,7 +74,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	}
 	ui := s.opts.UI
 	if ui == nil {
-		ui = placeholderUI()
+		ui = web.Handler()
 	}
 	mux.Handle("GET /", ui)
 }

@@ -43,7 +43,7 @@ type Options struct {
 	Proxy ProxyInfo
 	// ConfigView is the proxy's redacted config (its GET /config view).
 	ConfigView func() any
-	// UI serves the web UI at "/"; nil serves a placeholder page.
+	// UI serves "/"; nil serves the embedded web UI (package web).
 	UI http.Handler
 	// SQLTimeout and SQLMaxRows bound the SQL explorer (defaults 10s and
 	// 10000 rows at most per request).

@@ -30,6 +30,7 @@ type runCommand struct {
 	port       int
 	logLevel   string
 	set        map[string]*bool
+	dash       dashboardFlags
 }
 
 func newRunCommand(app *kingpin.Application) *runCommand {
@@ -47,6 +48,7 @@ func newRunCommand(app *kingpin.Application) *runCommand {
 	flag("host", "Listen address (default 127.0.0.1).").StringVar(&c.host)
 	flag("port", "Listen port (default 4000).").IntVar(&c.port)
 	flag("log-level", "DEBUG, INFO, WARNING or ERROR (env LOG_LEVEL).").PlaceHolder("INFO").StringVar(&c.logLevel)
+	addDashboardFlags(cmd, &c.dash)
 	return c
 }
 
@@ -96,7 +98,7 @@ func (c *runCommand) run() int {
 		printProblems(os.Stderr, problems)
 		return 1
 	}
-	return serve(cfg, problems, serveHooks{})
+	return serve(cfg, problems, serveHooks{dashboard: c.dash})
 }
 
 // serveHooks let other commands (perimeter demo) reuse run's wiring.
@@ -105,6 +107,8 @@ type serveHooks struct {
 	ready func(readyInfo)
 	// stop, when closed, shuts down as a signal would.
 	stop <-chan struct{}
+	// dashboard holds run's dashboard flags (dashboard.go).
+	dashboard dashboardFlags
 }
 
 // readyInfo is where a started instance answers.
@@ -162,6 +166,12 @@ func serve(cfg *configs.Config, problems []configs.Problem, hooks serveHooks) in
 		log.Error().Err(err).Msg("cannot start")
 		return 1
 	}
+	dash, err := startDashboard(cfg, hooks.dashboard, an, opts.ConfigView, log)
+	if err != nil {
+		log.Error().Err(err).Msg("cannot start")
+		return 1
+	}
+	defer stopDashboard(dash, log)
 	addr := net.JoinHostPort(cfg.Server.Host, strconv.Itoa(cfg.Server.Port))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -172,7 +182,11 @@ func serve(cfg *configs.Config, problems []configs.Problem, hooks serveHooks) in
 		Str("type", cfg.LLM.Type).Bool("api_key_configured", cfg.LLM.APIKey != "").
 		Str("version", shortVersion()).Msg("perimeter is ready")
 	if hooks.ready != nil {
-		hooks.ready(readyInfo{ProxyURL: "http://" + ln.Addr().String()})
+		info := readyInfo{ProxyURL: "http://" + ln.Addr().String()}
+		if dash != nil {
+			info.DashboardURL = dash.BrowserURL()
+		}
+		hooks.ready(info)
 	}
 
 	served := make(chan error, 1)

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cylestio/perimeter/bench/mockllm"
+	"github.com/cylestio/perimeter/configs"
+	"github.com/cylestio/perimeter/sink/chdb"
+)
+
+func TestDashboardSettings(t *testing.T) {
+	yes, no := true, false
+	lt := func(enabled bool, cfg map[string]any) []configs.InterceptorConfig {
+		return []configs.InterceptorConfig{{Type: configs.TypeLiveTrace, Enabled: enabled, Config: cfg}}
+	}
+	for _, c := range []struct {
+		name          string
+		interceptors  []configs.InterceptorConfig
+		flags         dashboardFlags
+		on, explicit  bool
+		host          string
+		port          int
+		browser       bool
+		wantErrSubstr string
+	}{
+		{name: "no config: on with the defaults, no browser", on: true, host: "127.0.0.1", port: 7100},
+		{name: "live_trace configures it", interceptors: lt(true, map[string]any{"server_port": 7300, "auto_open_browser": true}),
+			on: true, explicit: true, host: "127.0.0.1", port: 7300, browser: true},
+		{name: "live_trace enabled: false turns it off", interceptors: lt(false, nil)},
+		{name: "--no-dashboard", flags: dashboardFlags{on: &no}},
+		{name: "--dashboard", flags: dashboardFlags{on: &yes}, on: true, host: "127.0.0.1", port: 7100},
+		{name: "flags override the config", interceptors: lt(true, map[string]any{"server_port": 7300}),
+			flags: dashboardFlags{host: "localhost", port: 7400}, on: true, explicit: true, host: "localhost", port: 7400, browser: true},
+		{name: "bad port", flags: dashboardFlags{port: 70000}, wantErrSubstr: "--dashboard-port"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := configs.Default()
+			cfg.Interceptors = c.interceptors
+			got, explicit, on, err := dashboardSettings(cfg, c.flags)
+			if c.wantErrSubstr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErrSubstr) {
+					t.Fatalf("err %v", err)
+				}
+				return
+			}
+			if err != nil || on != c.on || explicit != c.explicit {
+				t.Fatalf("on %v explicit %v err %v", on, explicit, err)
+			}
+			if on && (got.ServerHost != c.host || got.ServerPort != c.port || got.AutoOpenBrowser != c.browser) {
+				t.Fatalf("%+v", got)
+			}
+		})
+	}
+	if err := ensureLoopbackOrToken("0.0.0.0", ""); err == nil || !strings.Contains(err.Error(), "token") {
+		t.Fatalf("0.0.0.0 without a token: %v", err)
+	}
+	if ensureLoopbackOrToken("0.0.0.0", "t") != nil || ensureLoopbackOrToken("127.0.0.1", "") != nil {
+		t.Fatal("loopback or token refused")
+	}
+}
+
+// TestRunServesTheDashboard: the README's first command (run, no config)
+// serves the dashboard; traffic through the proxy shows up in its API.
+func TestRunServesTheDashboard(t *testing.T) {
+	mock, base, err := mockllm.Start(mockllm.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mock.Close()
+	port, dport := freePort(t), freePort(t)
+	cmd := exec.Command(binary, "run", "--port", fmt.Sprint(port), "--dashboard-port", fmt.Sprint(dport))
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(os.Environ(), "LLM_BASE_URL="+base, "LLM_TYPE=openai", "LLM_API_KEY=sk-dash-key-987654")
+	lib, libErr := chdb.FindLib("")
+	if libErr == nil {
+		cmd.Env = append(cmd.Env, "CHDB_LIB_PATH="+lib) // the binary runs from a temporary directory
+	}
+	var logs strings.Builder
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("perimeter output:\n%s", logs.String())
+		}
+	}()
+	proxy, dash := fmt.Sprintf("http://127.0.0.1:%d", port), fmt.Sprintf("http://127.0.0.1:%d", dport)
+	waitHTTP(t, proxy+"/health", 90*time.Second)
+	waitHTTP(t, dash+"/health", 10*time.Second)
+	for i := range 3 {
+		body := fmt.Sprintf(`{"model":"gpt-4o-mini","messages":[{"role":"system","content":"dash test"},{"role":"user","content":"question %d"}]}`, i)
+		resp, err := http.Post(proxy+"/v1/chat/completions", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	var d struct {
+		KPIs struct {
+			TotalRequests int64 `json:"total_requests"`
+		} `json:"kpis"`
+		Storage struct {
+			Available bool   `json:"available"`
+			Reason    string `json:"reason"`
+		} `json:"storage"`
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		getJSON(t, dash+"/api/dashboard", &d)
+		if libErr != nil && !d.Storage.Available && strings.Contains(d.Storage.Reason, "libchdb") {
+			t.Logf("no libchdb: the dashboard shows its empty state (%s)", d.Storage.Reason)
+			break
+		}
+		if d.KPIs.TotalRequests == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dashboard never showed the 3 calls: %+v", d)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	var cfg map[string]any
+	getJSON(t, dash+"/api/config", &cfg)
+	b, _ := json.Marshal(cfg)
+	if cfg["provider_base_url"] != base || strings.Contains(string(b), "sk-dash-key-987654") {
+		t.Fatalf("/api/config %s", b)
+	}
+	if resp, err := http.Get(dash + "/"); err != nil || resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("UI: %v %v", resp, err)
+	}
+	if !strings.Contains(logs.String(), "dashboard ready") {
+		t.Fatalf("no dashboard line in the log")
+	}
+}
+
+func TestRunWithoutDashboard(t *testing.T) {
+	port, dport := freePort(t), freePort(t)
+	cmd := exec.Command(binary, "run", "--port", fmt.Sprint(port), "--dashboard-port", fmt.Sprint(dport), "--no-dashboard", "--base-url", "http://127.0.0.1:1", "--type", "openai")
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(os.Environ(), "CHDB_LIB_PATH=/nonexistent")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
+	waitHTTP(t, fmt.Sprintf("http://127.0.0.1:%d/health", port), 30*time.Second)
+	if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", dport), time.Second); err == nil {
+		c.Close()
+		t.Fatal("--no-dashboard: the dashboard port answers")
+	}
+}
+
+func waitHTTP(t *testing.T, url string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never answered: %v", url, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || json.Unmarshal(b, v) != nil {
+		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
+	}
+}
