@@ -1,0 +1,77 @@
+// Package dashboard serves what Perimeter knows about agents to people and
+// to AI assistants: the JSON API of API.md, a live "something changed"
+// stream, MCP at /mcp and the embedded web UI (package web), all on one
+// port (live_trace server_port, 7100 by default).
+//
+// It owns the HTTP server, the localhost guard and token, every analytics
+// query, the SQL explorer's checks and the MCP tools. It never writes
+// events and never sits on the proxy's request path: every answer is SQL
+// over sink.Store, run when asked.
+//
+// # Queries
+//
+// All numbers come from ClickHouse aggregations over the events table,
+// read through sink.EventsSource ("events FINAL") so that a batch the
+// pipeline stored twice (a retry, a spill replay) is counted once. The SQL
+// is written for ClickHouse 18.16 and runs unchanged on chDB 26.x and
+// newer servers: no window functions, no JSONExtract, LIMIT offset, n, no
+// joins (results are combined in Go), dates bound as strings so the
+// server's time zone never shifts a partition filter. JSON attributes are
+// read in SQL only through visitParamExtract* on keys written before any
+// raw nested JSON (the finding.* keys of sink/scan, tool.status); keys that
+// follow raw request bodies (prompt, tools, tags) are parsed in Go. The tags
+// filter narrows candidates by substring in SQL and decides exactly in Go.
+// Risk scores are package detect's formula, computed in SQL per session
+// from the findings' severities and confidences and combined per agent as
+// detect.AgentScore does.
+//
+// When the store is down or absent (no libchdb, ClickHouse unreachable,
+// storage.engine none), every endpoint answers 200 with its usual shape,
+// empty, and storage.available false with the store's reason and fix; a
+// query that fails because the store went away mid-request does the same.
+// Bad parameters are 400s that name the parameter, unknown ids 404s.
+//
+// # Security
+//
+// Bound to a loopback address, the server answers only requests whose Host
+// names the machine (localhost, 127.0.0.1, [::1]), which defeats DNS
+// rebinding, and only cross-origin requests from itself or a local dev
+// server: the original's guard, with real 403s. Beyond loopback a token is
+// required (New refuses to start without one) on /api/* and /mcp, as a
+// Bearer header or ?token=.
+//
+// The SQL explorer (POST /api/sql and MCP query_sql) runs on the engines'
+// read-only connections, but read-only ClickHouse can still read files,
+// reach URLs and other servers through table functions and file(), and a
+// SETTINGS clause could lift the time limit. checkSQL therefore admits one
+// SELECT or WITH statement without SETTINGS, FORMAT or INTO OUTFILE that
+// calls no function reaching outside the database (a fixed list plus every
+// table function the engine lists, minus known generators); its lexer
+// follows ClickHouse's and refuses the characters that start syntax it does
+// not model (# and $). The statement is wrapped to return at most limit+1
+// rows and bounded to SQLTimeout (max_execution_time on the embedded
+// engine, whose read connection allows settings; the server store's
+// readonly=1 connection gets its own limit and a killed query).
+//
+// # Live updates
+//
+// GET /api/events/stream is Server-Sent Events: a hello, then a "change"
+// tick whenever events reached the store — at once when the wiring calls
+// Notify after a stored batch, otherwise found by a cheap poll (row count
+// and newest timestamp, no FINAL) once a second while anyone listens —
+// coalesced to at most two a second, and "storage" when the store comes or
+// goes. The UI refetches on each tick.
+//
+// # MCP
+//
+// The Go SDK (github.com/modelcontextprotocol/go-sdk) serves Streamable
+// HTTP. It answers the 2026-07-28 per-request style (server/discover,
+// _meta, MCP-Protocol-Version and Mcp-Method headers) only from a stateless
+// handler and the initialize handshake with sessions only from a stateful
+// one, so /mcp sends initialize requests and anything carrying an
+// Mcp-Session-Id to the stateful handler and everything else to the
+// stateless one: both eras, with the session id optional for the old one.
+// The tools call the same handlers as the HTTP API; bad arguments (checked
+// against each tool's JSON schema, then by the API's own parameter checks)
+// and unknown ids come back as tool errors.
+package dashboard
