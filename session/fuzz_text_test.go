@@ -52,6 +52,13 @@ func FuzzText(f *testing.F) {
 			return
 		}
 		plain := []byte(s)
+		naive := 0
+		for naive < len(plain) && plain[naive] < utf8.RuneSelf && plain[naive] != '\\' {
+			naive++
+		}
+		if got := plainRun(plain); got != naive {
+			t.Fatalf("plainRun(%q) = %d, want %d", s, got, naive)
+		}
 		// Never panics, whatever the bytes, escaped or not.
 		textPrefix(make([]byte, 0, signatureRunes*4), plain, true, signatureRunes)
 		normText(nil, plain, true)

@@ -3,6 +3,7 @@ package session
 import (
 	"bytes"
 	"encoding/binary"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -130,24 +131,15 @@ func unescape(dst, src []byte, n int) ([]byte, []byte) {
 	for r := 0; r < n && len(src) > 0; {
 		if c := src[0]; c != '\\' {
 			// A plain ASCII run is copied whole, up to the next backslash.
-			w := src[:min(len(src), n-r)]
-			if i := bytes.IndexByte(w, '\\'); i >= 0 {
-				w = w[:i]
-			}
-			if isASCII(w) {
-				dst = append(dst, w...)
-				r += len(w)
-				src = src[len(w):]
+			if k := plainRun(src[:min(len(src), n-r)]); k > 0 {
+				dst = append(dst, src[:k]...)
+				r += k
+				src = src[k:]
 				continue
 			}
-			if c < utf8.RuneSelf {
-				dst = append(dst, c)
-				src = src[1:]
-			} else {
-				_, size := utf8.DecodeRune(src)
-				dst = append(dst, src[:size]...)
-				src = src[size:]
-			}
+			_, size := utf8.DecodeRune(src) // not ASCII
+			dst = append(dst, src[:size]...)
+			src = src[size:]
 			r++
 			continue
 		}
@@ -197,6 +189,28 @@ func unescape(dst, src []byte, n int) ([]byte, []byte) {
 		}
 	}
 	return dst, src
+}
+
+// plainRun returns the length of the longest prefix of b that is ASCII
+// and holds no backslash, eight bytes at a time.
+func plainRun(b []byte) int {
+	const hi, ones, bs = 0x8080808080808080, 0x0101010101010101, 0x5c5c5c5c5c5c5c5c
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		y := x ^ bs
+		// The lowest flagged byte is exact: the zero-byte test only errs
+		// above a true zero byte.
+		if m := x&hi | (y-ones)&^y&hi; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] >= utf8.RuneSelf || b[i] == '\\' {
+			return i
+		}
+	}
+	return i
 }
 
 func hex4(b []byte) (uint32, bool) {
