@@ -227,7 +227,12 @@ func normSlow(dst []byte, src []byte, escaped bool) []byte {
 //go:noinline
 func normDecoded(dst, src []byte, escaped bool) []byte {
 	var buf [normWindow * 4]byte
-	text := textPrefix(buf[:], src, escaped, normWindow)
+	var text []byte
+	if escaped {
+		text = unescapePrefix(buf[:0], src, normWindow)
+	} else {
+		text = runePrefix(src, normWindow)
+	}
 	if isASCII(text) {
 		out, _ := normASCII(dst, text, false)
 		return out
