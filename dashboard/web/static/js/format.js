@@ -29,7 +29,7 @@ export function ms(n) {
   const v = Number(n);
   if (v < 1) return v === 0 ? '0 ms' : v.toFixed(2) + ' ms';
   if (v < 1000) return Math.round(v) + ' ms';
-  if (v < 60000) return (v / 1000).toFixed(v < 10000 ? 2 : 1) + ' s';
+  if (v < 60000) return (v / 1000).toFixed(v < 10000 ? 2 : 1).replace(/\.?0+$/, '') + ' s';
   const m = Math.floor(v / 60000);
   return m + 'm ' + Math.round((v % 60000) / 1000) + 's';
 }

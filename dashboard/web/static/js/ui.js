@@ -3,6 +3,7 @@
 
 import { h, route } from './dom.js';
 import { sparkline } from './charts.js';
+import { toDate } from './format.js';
 
 export function pageHead({ title, sub, crumbs, actions }) {
   return h('header', { class: 'page-head' },
@@ -153,4 +154,22 @@ export function setQuery(updates) {
   }
   const qs = q.toString();
   location.hash = path + (qs ? '?' + qs : '');
+}
+
+// Time windows the charts offer, their names and the bucket that gives
+// 48–96 points (bars stay wide enough to see).
+export const RANGES = ['15m', '1h', '6h', '24h', '7d'];
+export const RANGE_NAMES = { '15m': '15 minutes', '1h': 'hour', '6h': '6 hours', '24h': '24 hours', '7d': '7 days' };
+export const BUCKETS = { '15m': '15s', '1h': '1m', '6h': '5m', '24h': '20m', '7d': '2h' };
+
+// fitRange is the smallest window that holds traffic first seen at the
+// earliest of times, so that a fresh install shows its first minutes
+// rather than a flat day.
+export function fitRange(times) {
+  const first = Math.min(...times.map((x) => toDate(x)?.getTime() ?? Infinity));
+  const age = Date.now() - first;
+  if (!Number.isFinite(age) || age < 14 * 60e3) return '15m';
+  if (age < 55 * 60e3) return '1h';
+  if (age < 5.5 * 3600e3) return '6h';
+  return '24h';
 }

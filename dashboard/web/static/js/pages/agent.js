@@ -4,8 +4,8 @@ import { h, route } from '../dom.js';
 import { get } from '../api.js';
 import { timeSeries, bar, palette } from '../charts.js';
 import * as f from '../format.js';
-import { pageHead, panel, kpi, table, storageBanner, empty, changed, riskScore, severityBadge, badge } from '../ui.js';
-import { sessionsTable } from './overview.js';
+import { pageHead, panel, kpi, table, storageBanner, empty, changed, riskScore, severityBadge, badge, RANGE_NAMES, BUCKETS, fitRange } from '../ui.js';
+import { sessionsTable, bucketLabel } from './overview.js';
 import { levelClass } from './agents.js';
 
 export function mount(root, { params }) {
@@ -23,12 +23,13 @@ export function mount(root, { params }) {
         }
         throw e;
       }
+      const range = fitRange([data.agent && data.agent.first_seen]);
       const [ts, sessions] = await Promise.all([
-        get('/api/timeseries', { range: '24h', bucket: '20m', agent_id: id }),
+        get('/api/timeseries', { range, bucket: BUCKETS[range], agent_id: id }),
         get('/api/sessions/list', { agent_id: id, limit: 10 }),
       ]);
       if (!changed(state, data, ts, sessions)) return;
-      root.replaceChildren(...render(id, data, ts, sessions));
+      root.replaceChildren(...render(id, data, ts, sessions, range));
     },
   };
 }
@@ -38,7 +39,7 @@ function notFound(id) {
     panel(null, empty('No events for this agent', `Nothing stored for agent ${id}.`, h('a', { href: '#/agents' }, 'See all agents'))));
 }
 
-function render(id, data, ts, sessions) {
+function render(id, data, ts, sessions, range) {
   const a = data.agent || {};
   const an = data.analytics || {};
   const risk = data.risk_analysis || {};
@@ -64,13 +65,24 @@ function render(id, data, ts, sessions) {
     kpi({ label: 'Risk score', value: riskScore(risk.risk_score ?? a.risk_score), note: risk.risk_level || a.risk_level || 'none' }),
   ));
 
-  out.push(panel('Activity, last 24 h', h('div', { class: 'panel-body' }, timeSeries({
-    x: pts.map((p) => p.t), kind: 'bar', integer: true, format: f.compact, height: 150, label: 'Requests over time',
-    series: [
-      { name: 'Succeeded', color: palette.blue, values: pts.map((p) => Math.max(0, (Number(p.requests) || 0) - (Number(p.errors) || 0))) },
-      { name: 'Errors', color: palette.red, values: col('errors') },
-    ],
-  }))));
+  const x = pts.map((p) => p.t);
+  const answered = (name) => pts.map((p) => (Number(p.requests) > Number(p.errors) ? Number(p[name]) || 0 : null));
+  const hint = `last ${RANGE_NAMES[range]}, per ${bucketLabel(ts.bucket_seconds)}`;
+  out.push(h('div', { class: 'grid two' },
+    panel('Requests and errors', h('div', { class: 'panel-body' }, timeSeries({
+      x, kind: 'bar', integer: true, format: f.compact, height: 150, label: 'Requests over time',
+      series: [
+        { name: 'Succeeded', color: palette.blue, values: pts.map((p) => Math.max(0, (Number(p.requests) || 0) - (Number(p.errors) || 0))) },
+        { name: 'Errors', color: palette.red, values: col('errors') },
+      ],
+    })), { hint }),
+    panel('Latency', h('div', { class: 'panel-body' }, timeSeries({
+      x, kind: 'line', format: f.ms, height: 150, label: 'Latency over time',
+      series: [
+        { name: 'p50', color: palette.blue, values: answered('p50_ms') },
+        { name: 'p99', color: palette.violet, values: answered('p99_ms') },
+      ],
+    })), { hint })));
 
   const models = an.models || [];
   const maxTok = Math.max(1, ...models.map((m) => Number(m.total_tokens) || 0));

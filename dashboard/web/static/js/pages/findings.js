@@ -40,7 +40,7 @@ export function mount(root, { query }) {
           type: 'button', class: ['kpi', 'sev-kpi', s, filters.min === s && 'on'],
           onclick: () => setQuery({ min_severity: filters.min === s ? null : s, page: null }),
           attrs: { 'aria-label': `Show ${s} and above` },
-        }, h('div', { class: 'kpi-label' }, severityBadge(s)), h('div', { class: 'kpi-value' }, f.int(by[s] || 0)), h('div', { class: 'kpi-note' }, `${s === 'critical' ? '' : 'and above: '}${f.int(atLeast(by, s))}`)))));
+        }, h('div', { class: 'kpi-label' }, severityBadge(s)), h('div', { class: 'kpi-value' }, f.int(by[s] || 0)), h('div', { class: 'kpi-note' }, s === 'critical' ? 'most severe' : `${f.int(atLeast(by, s))} at ${s} or above`)))));
       bar.replaceChildren(filterBar(filters, Object.keys((data.summary && data.summary.by_category) || {}), (agents.agents || []).map((a) => a.id)));
       const rows = data.findings || [];
       if (!rows.length) {
@@ -54,11 +54,10 @@ export function mount(root, { query }) {
       body.replaceChildren(table([
         { label: 'When', value: (r) => h('span', { class: 'muted', title: f.dateTime(r.timestamp) }, f.relative(r.timestamp)) },
         { label: 'Severity', value: (r) => severityBadge(r.severity) },
-        { label: 'Rule', value: (r) => h('span', { class: 'mono' }, r.rule) },
-        { label: 'Category', value: (r) => String(r.category || '').replace(/_/g, ' ') + (r.owasp ? ` · ${r.owasp}` : '') },
+        { label: 'Finding', cls: 'two-line', value: (r) => h('div', {}, h('div', { class: 'mono' }, r.rule), h('div', { class: 'muted small' }, String(r.category || '').replace(/_/g, ' ') + (r.owasp ? ` · ${r.owasp}` : ''))) },
         { label: 'Evidence', cls: 'wrap evidence-cell', value: (r) => h('code', {}, f.truncate(r.evidence, 90)) },
-        { label: 'Found in', value: (r) => h('span', { class: 'muted' }, r.source_event_name || '—') },
-        { label: 'Agent', value: (r) => h('a', { href: route('agent', r.agent_id), class: 'mono' }, f.short(r.agent_id, 18)) },
+        { label: 'Found in', value: (r) => h('span', { class: 'muted' }, foundIn(r.source_event_name)) },
+        { label: 'Agent', value: (r) => h('a', { href: route('agent', r.agent_id), class: 'mono' }, f.short(r.agent_id, 20)) },
         { label: 'Risk', num: true, value: (r) => riskScore(r.risk_score) },
       ], rows, {
         href: (r) => route('session', r.session_id) + '?event=' + encodeURIComponent(r.source_event_id || r.id),
@@ -70,6 +69,10 @@ export function mount(root, { query }) {
           h('button', { type: 'button', disabled: !data.has_more, onclick: () => setQuery({ page: page + 1 }) }, 'Older →'))));
     },
   };
+}
+
+function foundIn(name) {
+  return { 'llm.call.start': 'request', 'llm.call.finish': 'answer', 'tool.execution': 'tool call', 'tool.result': 'tool result' }[name] || name || '—';
 }
 
 function atLeast(by, sev) {

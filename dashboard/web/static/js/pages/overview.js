@@ -4,19 +4,20 @@ import { h, route } from '../dom.js';
 import { get } from '../api.js';
 import { timeSeries, palette } from '../charts.js';
 import * as f from '../format.js';
-import { pageHead, panel, kpi, table, storageBanner, empty, changed, rangePicker, setQuery, riskScore, badge } from '../ui.js';
+import { pageHead, panel, kpi, table, storageBanner, empty, changed, rangePicker, setQuery, riskScore, badge, RANGES, RANGE_NAMES, BUCKETS, fitRange } from '../ui.js';
 
-const RANGES = ['15m', '1h', '6h', '24h', '7d'];
-// Buckets that give 48–96 points per chart: bars stay wide enough to see.
-const BUCKETS = { '15m': '15s', '1h': '1m', '6h': '5m', '24h': '20m', '7d': '2h' };
 
 export function mount(root, { query }) {
-  const range = RANGES.includes(query.get('range')) ? query.get('range') : '1h';
+  let range = RANGES.includes(query.get('range')) ? query.get('range') : null;
   const state = {};
   let config = null;
   return {
     async refresh() {
-      const [dash, ts] = await Promise.all([get('/api/dashboard'), get('/api/timeseries', { range, bucket: BUCKETS[range] })]);
+      const dash = await get('/api/dashboard');
+      // Without a choice in the URL, the window fits the traffic: a fresh
+      // install shows its first minutes, not a flat hour.
+      if (!range) range = fitRange((dash.agents || []).map((a) => a.first_seen));
+      const ts = await get('/api/timeseries', { range, bucket: BUCKETS[range] });
       if (!config) config = await get('/api/config').catch(() => ({}));
       if (!changed(state, dash, ts)) return;
       root.replaceChildren(...render(dash, ts, range, config));
@@ -33,7 +34,7 @@ function render(dash, ts, range, config) {
   const answered = (name) => pts.map((p) => (Number(p.requests) > Number(p.errors) ? Number(p[name]) || 0 : null));
   const out = [pageHead({
     title: 'Overview',
-    sub: `Every call through the proxy, all time; charts over the last ${range}.`,
+    sub: `Totals for every call through the proxy; charts over the last ${RANGE_NAMES[range]}.`,
     actions: rangePicker(range, RANGES, (r) => setQuery({ range: r })),
   })];
 
@@ -51,7 +52,7 @@ function render(dash, ts, range, config) {
     kpi({ label: 'Errors', value: big(k.total_errors), note: `${f.pct(k.error_rate)} of requests`, spark: col('errors'), color: palette.red, alert: Number(k.error_rate) >= 5, testid: 'errors' }),
     kpi({ label: 'Agents', value: f.int(k.total_agents), note: dash.latest_session ? `last active ${dash.latest_session.last_activity}` : 'none yet', testid: 'agents' }),
     kpi({ label: 'Sessions', value: f.int(k.total_sessions), note: `${f.int(k.active_sessions)} active now`, testid: 'sessions' }),
-    kpi({ label: 'Tool calls', value: big(k.total_tool_calls), note: `${f.compact(k.cached_tokens || 0)} cached prompt tokens`, spark: col('tool_calls'), color: palette.violet, testid: 'tools' }),
+    kpi({ label: 'Tool calls', value: big(k.total_tool_calls), note: Number(k.total_sessions) ? `${(Number(k.total_tool_calls) / Number(k.total_sessions)).toFixed(1)} per session` : 'none yet', spark: col('tool_calls'), color: palette.violet, testid: 'tools' }),
     kpi({ label: 'Findings', value: f.int(k.total_findings), note: `${f.int(k.high_findings)} high or critical · ${f.int(k.risky_sessions)} risky sessions`, spark: col('findings'), color: palette.red, alert: Number(k.high_findings) > 0, testid: 'findings' }),
   ));
 
@@ -144,7 +145,7 @@ function big(n) {
   return Number(n) >= 100000 ? f.compact(n) : f.int(n);
 }
 
-function bucketLabel(sec) {
+export function bucketLabel(sec) {
   const v = Number(sec) || 60;
   if (v < 60) return v + ' s';
   if (v < 3600) return v / 60 + ' min';

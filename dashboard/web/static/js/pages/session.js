@@ -132,7 +132,12 @@ function timelineItem(ev, found, ctx) {
       head.append(h('span', { class: 'tl-desc mono' }, ev.model || a['llm.model'] || ''));
       body.append(usage(ev, a));
       const parts = responseParts(a['llm.response.content']);
-      if (parts.length) body.append(h('div', { class: 'tl-cards' }, parts.map(card)));
+      // Tool calls get their own timeline entry with the arguments; here
+      // they are only named.
+      const texts = parts.filter((p) => !p.tool);
+      const calls = parts.filter((p) => p.tool);
+      if (texts.length) body.append(h('div', { class: 'tl-cards' }, texts.map(card)));
+      if (calls.length) body.append(h('div', { class: 'tl-calls' }, 'Asks to call', calls.map((p) => h('span', { class: 'chip used' }, p.tool.name || 'a tool'))));
       break;
     }
     case 'llm.call.error':
@@ -344,7 +349,7 @@ function findingBox(fd, onSource) {
 
 function raw(ev, key, open) {
   const d = h('details', { class: 'raw', open: open.has(key) },
-    h('summary', {}, 'Raw event'),
+    h('summary', { title: 'Show the stored event' }, 'raw'),
     h('pre', { class: 'mono' }, f.pretty(ev)));
   d.addEventListener('toggle', () => { if (d.open) open.add(key); else open.delete(key); });
   return d;

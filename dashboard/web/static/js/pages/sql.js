@@ -53,9 +53,10 @@ export function mount(root) {
     pageHead({ title: 'SQL explorer', sub: 'Ask the analytics store anything: one read-only SELECT over perimeter.events.' }),
     bannerSlot,
     h('div', { class: 'grid side-right' },
-      h('div', {}, panel('Query', form), panel('Result', result, { id: 'sql-result' })),
+      h('div', { class: 'stack' }, panel('Query', form), panel('Result', result, { id: 'sql-result' })),
       panel('Schema', schema)));
-  result.append(empty('Run a query to see rows here'));
+  result.append(h('div', { class: 'empty small' }, h('h2', {}, 'Run a query to see rows here')));
+  let ran = false;
 
   return {
     live: false,
@@ -71,6 +72,8 @@ export function mount(root) {
         h('dl', { class: 'kv schema' }, (t.columns || []).map((c) => [h('dt', { class: 'mono' }, c.name), h('dd', { class: 'mono muted' }, c.type)])),
       ]).flat());
       if (!(sc.tables || []).length) schema.replaceChildren(h('div', { class: 'muted' }, 'No tables: the store is not available.'));
+      // Show something at once: the default query's answer.
+      if (!ran && !(sc.storage && sc.storage.available === false)) { ran = true; run(); }
     },
   };
 }
@@ -81,12 +84,17 @@ function resultTable(res) {
   if (!cols.length) return empty('The query returned no columns');
   if (!rows.length) return empty('No rows');
   return h('div', { class: 'table-wrap result' }, h('table', {},
-    h('thead', {}, h('tr', {}, cols.map((c, i) => h('th', {}, c, h('span', { class: 'coltype' }, (res.types || [])[i] || ''))))),
-    h('tbody', {}, rows.map((r) => h('tr', {}, r.map((v) => cell(v)))))));
+    h('thead', {}, h('tr', {}, cols.map((c, i) => h('th', { class: numeric(res, i) && 'num' }, c, h('span', { class: 'coltype' }, (res.types || [])[i] || ''))))),
+    h('tbody', {}, rows.map((r) => h('tr', {}, r.map((v, i) => cell(v, numeric(res, i))))))));
 }
 
-function cell(v) {
-  if (v === null || v === undefined) return h('td', { class: 'null' }, 'NULL');
+// numeric columns are right-aligned, like numbers in every other table.
+function numeric(res, i) {
+  return /^(Nullable\()?(U?Int|Float|Decimal)/.test((res.types || [])[i] || '');
+}
+
+function cell(v, num) {
+  if (v === null || v === undefined) return h('td', { class: ['null', num && 'num'] }, 'NULL');
   const text = typeof v === 'object' ? JSON.stringify(v) : String(v);
-  return h('td', { title: text.length > 60 ? text.slice(0, 2000) : null }, text);
+  return h('td', { class: num && 'num', title: text.length > 60 ? text.slice(0, 2000) : null }, text);
 }
