@@ -143,8 +143,13 @@ func (c *demoCommand) run() int {
 		case <-fleetDone:
 			fleetDone = nil
 			tick.Stop()
+			if ctx.Err() != nil {
+				fmt.Fprintf(out, "[%s] stopping: %s\n", clock(time.Since(start)), fl.stats.String())
+				close(stop)
+				break
+			}
 			fmt.Fprintf(out, "[%s] fleet done: %s\n", clock(time.Since(start)), fl.stats.String())
-			if c.exit || ctx.Err() != nil {
+			if c.exit {
 				close(stop)
 				break
 			}
