@@ -117,16 +117,16 @@ function render(dash, ts, range, config) {
 
 export function sessionsTable(sessions, { showAgent = true } = {}) {
   return table([
-    { label: 'Session', value: (r) => f.short(r.id, 18), cls: 'id' },
+    { label: 'Session', value: (r) => f.short(r.id, 13), cls: 'id' },
     showAgent ? { label: 'Agent', value: (r) => h('span', { class: 'mono' }, f.short(r.agent_id, 20)) } : null,
     { label: 'Status', value: (r) => statusBadge(r) },
     { label: 'Model', value: (r) => h('span', { class: 'mono' }, r.model || '—') },
-    { label: 'Messages', num: true, value: (r) => f.int(r.message_count) },
+    { label: 'Calls', num: true, value: (r) => f.int(r.message_count) },
     { label: 'Tools', num: true, value: (r) => f.int(r.tool_uses) },
     { label: 'Tokens', num: true, value: (r) => f.compact(r.total_tokens) },
     { label: 'Errors', num: true, value: (r) => errorsCell(r.errors) },
-    { label: 'Risk', num: true, value: (r) => (Number(r.findings_count) ? h('span', {}, riskScore(r.risk_score), h('span', { class: 'muted' }, ` · ${f.int(r.findings_count)}`)) : h('span', { class: 'muted' }, '—')) },
-    { label: 'Last activity', value: (r) => h('span', { class: 'muted' }, r.last_activity_relative || f.relative(r.last_activity)) },
+    { label: 'Risk', num: true, value: (r) => (Number(r.findings_count) ? h('span', { title: f.plural(r.findings_count, 'finding') }, riskScore(r.risk_score), ' ', h('span', { class: 'flag' }, `⚑${f.int(r.findings_count)}`)) : h('span', { class: 'muted' }, '—')) },
+    { label: 'Last active', value: (r) => h('span', { class: 'muted' }, r.last_activity_relative || f.relative(r.last_activity)) },
   ].filter(Boolean), sessions, { href: (r) => route('session', r.id), key: (r) => r.id });
 }
 

@@ -124,7 +124,9 @@ function timelineItem(ev, found, ctx) {
     case 'llm.call.start': {
       const data = a['llm.request.data'] || {};
       head.append(h('span', { class: 'tl-desc mono' }, ev.model || a['llm.model'] || ''));
-      const msgs = requestMessages(data);
+      // A request repeats the model's previous turn (it is history now):
+      // that part is shown folded, the new input in full.
+      const msgs = requestMessages(data).map((m) => (m.role === 'assistant' ? { ...m, echo: true } : m));
       if (msgs.length) body.append(h('div', { class: 'tl-cards' }, msgs.map(card)));
       break;
     }
@@ -240,16 +242,16 @@ function requestMessages(data) {
     if (m.type === 'function_call') { out.push({ role: 'assistant', tool: { name: m.name, args: m.arguments } }); continue; }
     const role = m.role || m.type || 'message';
     if (Array.isArray(m.content)) {
-      // Anthropic blocks: text, tool_use, tool_result.
-      const texts = [];
+      // Anthropic blocks (text, tool_use, tool_result), in their order.
+      let texts = [];
+      const flush = () => { if (texts.length) out.push({ role, text: texts.join('\n') }); texts = []; };
       for (const b of m.content) {
         if (!b || typeof b !== 'object') { if (typeof b === 'string') texts.push(b); continue; }
-        if (b.type === 'tool_result') out.push({ role: 'tool result', text: textOf(b.content), note: b.tool_use_id, error: b.is_error });
-        else if (b.type === 'tool_use') out.push({ role, tool: { name: b.name, args: b.input } });
+        if (b.type === 'tool_result') { flush(); out.push({ role: 'tool result', text: textOf(b.content), note: b.tool_use_id, error: b.is_error }); }
+        else if (b.type === 'tool_use') { flush(); out.push({ role, tool: { name: b.name, args: b.input } }); }
         else if (b.text !== undefined) texts.push(String(b.text));
-        else if (b.type === 'input_text' || b.type === 'output_text') texts.push(String(b.text || ''));
       }
-      if (texts.length) out.push({ role, text: texts.join('\n') });
+      flush();
     } else {
       if (m.content !== undefined && m.content !== null && m.content !== '') out.push({ role: m.role === 'tool' ? 'tool result' : role, text: textOf(m.content), note: m.tool_call_id });
       for (const tc of m.tool_calls || []) out.push({ role, tool: { name: tc.function?.name || tc.name, args: tc.function?.arguments ?? tc.arguments } });
@@ -289,6 +291,10 @@ function textOf(c) {
 }
 
 function messageCard(m, marks) {
+  if (m.echo) {
+    const what = m.tool ? `called ${m.tool.name || 'a tool'}` : f.truncate(m.text, 140);
+    return h('div', { class: 'tl-echo', dataset: { testid: 'history' } }, h('span', { class: 'role' }, 'Assistant (earlier)'), ' ', what);
+  }
   if (m.tool) {
     const x = marked(f.pretty(m.tool.args ?? {}), marks);
     return h('div', { class: ['tl-card', x.hit && 'hit'], dataset: { testid: 'tool-request' } },
