@@ -186,6 +186,18 @@ func (tb *tab) waitText(sel, want string, within time.Duration) {
 	}
 }
 
+// waitRow waits until a table under sel has the row of key (rows carry
+// their id in data-key; long ids are shortened on screen).
+func (tb *tab) waitRow(sel, key string, within time.Duration) {
+	tb.t.Helper()
+	expr := fmt.Sprintf(`!!document.querySelector(%q + ' tr[data-key="' + CSS.escape(%q) + '"]')`, sel, key)
+	ctx, cancel := context.WithTimeout(tb.ctx, within+5*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(within))); err != nil {
+		tb.t.Fatalf("no row %q in %s within %v: %v (text there: %.600s)", key, sel, within, err, tb.text(sel))
+	}
+}
+
 func (tb *tab) text(sel string) string {
 	tb.t.Helper()
 	var s string

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"strings"
 	"testing"
 	"time"
 )
@@ -33,7 +32,7 @@ func TestUIAgainstFixture(t *testing.T) {
 		tb.waitText("[data-kpi=requests] .kpi-value", "7", 5*time.Second)
 		tb.waitText("#agents", "support-bot", 5*time.Second)
 		tb.waitText("#agents", "research-agent", time.Second)
-		tb.waitText("#recent-sessions", "sess-support-0002", time.Second)
+		tb.waitRow("#recent-sessions", "sess-support-0002", time.Second)
 		if n := tb.count(".chart-svg path, .chart-svg rect[fill]:not([fill=transparent])"); n == 0 {
 			t.Error("no chart marks drawn")
 		}
@@ -43,10 +42,10 @@ func TestUIAgainstFixture(t *testing.T) {
 	t.Run("live", func(t *testing.T) {
 		tb.t = t
 		tb.open("/")
-		tb.waitText("#recent-sessions", "sess-support-0002", 5*time.Second)
+		tb.waitRow("#recent-sessions", "sess-support-0002", 5*time.Second)
 		tb.eval(`window.__noReload = 42`)
 		fx.addConversation("billing-agent", "sess-billing-live", "gpt-4o-mini", "Refund order 1234", false, time.Now())
-		tb.waitText("#recent-sessions", "sess-billing-live", 2*time.Second)
+		tb.waitRow("#recent-sessions", "sess-billing-live", 2*time.Second)
 		tb.waitText("#agents", "billing-agent", time.Second)
 		var still int
 		tb.evalInto(`window.__noReload || 0`, &still)
@@ -74,14 +73,14 @@ func TestUIAgainstFixture(t *testing.T) {
 	t.Run("sessions", func(t *testing.T) {
 		tb.t = t
 		tb.open("/sessions")
-		tb.waitText("#sessions", "sess-research-0001", 5*time.Second)
+		tb.waitRow("#sessions", "sess-research-0001", 5*time.Second)
 		tb.open("/sessions?agent=support-bot")
-		tb.waitText("#sessions", "sess-support-0002", 5*time.Second)
-		if strings.Contains(tb.text("#sessions tbody"), "sess-research") {
+		tb.waitRow("#sessions", "sess-support-0002", 5*time.Second)
+		if tb.count(`#sessions tr[data-key^="sess-research"]`) != 0 {
 			t.Error("agent filter shows another agent's session")
 		}
 		tb.open("/sessions")
-		tb.waitText("#sessions", "sess-research-0001", 5*time.Second)
+		tb.waitRow("#sessions", "sess-research-0001", 5*time.Second)
 		tb.shot("sessions")
 	})
 
