@@ -167,6 +167,7 @@ function timelineItem(ev, found, ctx) {
       const fd = ev.finding || findingFromAttrs(ev, a);
       if (fd.source_event_id && ctx.shown.has(fd.source_event_id)) {
         // Shown in full on the event it was found in.
+        head.firstChild.textContent = 'Finding';
         head.append(severityBadge(fd.severity), h('span', { class: 'mono' }, fd.rule || ''), h('span', { class: 'tl-desc' }, `in the ${eventLabel(fd.source_event_name)} above`));
       } else {
         body.append(findingBox(fd));
@@ -177,7 +178,7 @@ function timelineItem(ev, found, ctx) {
       break;
   }
   if (found.length) head.append(h('span', { class: 'flag' }, `⚑ ${f.plural(found.length, 'finding')}`));
-  for (const fd of found) body.append(findingBox(fd, true));
+  for (const fd of [...found].sort(bySeverity)) body.append(findingBox(fd, true));
   body.append(raw(ev, key, ctx.open));
   li.append(h('div', { class: 'tl-time', title: f.dateTime(ev.timestamp) }, f.time(ev.timestamp)), h('div', { class: 'tl-rail' }, h('span', { class: 'tl-dot' })), body);
   return li;
@@ -331,6 +332,12 @@ function marked(text, marks) {
   }
   if (at < text.length) nodes.push(text.slice(at));
   return { nodes, hit: true };
+}
+
+const SEVERITY_RANK = { critical: 0, high: 1, medium: 2, low: 3, info: 4 };
+
+function bySeverity(a, b) {
+  return (SEVERITY_RANK[severityClass(a.severity)] ?? 5) - (SEVERITY_RANK[severityClass(b.severity)] ?? 5);
 }
 
 function eventLabel(name) {
