@@ -84,8 +84,9 @@ func (a *analytics) openStore(cfg *configs.Config, log zerolog.Logger) error {
 	}
 }
 
-// implementedInterceptors are the interceptor types this build runs.
-var implementedInterceptors = map[string]bool{"printer": true, "message_logger": true, "event_recorder": true, "http_recorder": true}
+// implementedInterceptors are the interceptor types this build runs
+// (live_trace is the dashboard's configuration: dashboard.go).
+var implementedInterceptors = map[string]bool{"printer": true, "message_logger": true, "event_recorder": true, "http_recorder": true, "live_trace": true}
 
 func newAnalytics(cfg *configs.Config, log zerolog.Logger) (*analytics, error) {
 	a := &analytics{}
