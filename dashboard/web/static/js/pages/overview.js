@@ -32,18 +32,16 @@ function render(dash, ts, range, config) {
   const x = pts.map((p) => p.t);
   // Latency only exists where calls completed: elsewhere it is a gap, not 0.
   const answered = (name) => pts.map((p) => (Number(p.requests) > Number(p.errors) ? Number(p[name]) || 0 : null));
+  const banner = storageBanner(dash.storage);
+  if (banner) {
+    // Without a store every number would be a zero: say why, and only that.
+    return [pageHead({ title: 'Overview', sub: 'Traffic is proxied, but nothing is being recorded for this dashboard.' }), banner];
+  }
   const out = [pageHead({
     title: 'Overview',
     sub: `Totals for every call through the proxy; charts over the last ${RANGE_NAMES[range]}.`,
     actions: rangePicker(range, RANGES, (r) => setQuery({ range: r })),
   })];
-
-  const banner = storageBanner(dash.storage);
-  if (banner) {
-    // Without a store every number would be a zero: say why, and only that.
-    out.push(banner);
-    return out;
-  }
 
   out.push(h('div', { class: 'kpis' },
     kpi({ label: 'Requests', value: big(k.total_requests), note: `${f.compact(k.total_events)} events captured`, spark: col('requests'), testid: 'requests' }),
