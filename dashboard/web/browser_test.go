@@ -15,9 +15,15 @@ import (
 )
 
 // The browser tests drive Debian's Chromium headless through the DevTools
-// protocol (chromedp). Without /usr/bin/chromium they skip, loudly; with
+// protocol (chromedp). Without /usr/bin/chromium (or PERIMETER_CHROMIUM, a
+// path to another build) they skip, loudly; with
 // PERIMETER_REQUIRE_CHROMIUM=1 (set by .ci/run) they fail instead.
-const chromiumPath = "/usr/bin/chromium"
+var chromiumPath = func() string {
+	if p := os.Getenv("PERIMETER_CHROMIUM"); p != "" {
+		return p
+	}
+	return "/usr/bin/chromium"
+}()
 
 // Viewport every page is checked and photographed at.
 const viewW, viewH = 1280, 800
