@@ -85,7 +85,7 @@ func TestRunServesTheDashboard(t *testing.T) {
 	if libErr == nil {
 		cmd.Env = append(cmd.Env, "CHDB_LIB_PATH="+lib) // the binary runs from a temporary directory
 	}
-	var logs strings.Builder
+	var logs syncBuffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -110,7 +110,7 @@ func TestRunProxiesAndShutsDownGracefully(t *testing.T) {
 	cmd := exec.Command(binary, "run", "--port", fmt.Sprint(port), "--log-level", "debug")
 	cmd.Dir = t.TempDir() // the default store writes ./data
 	cmd.Env = append(os.Environ(), "LLM_BASE_URL="+base, "LLM_TYPE=openai", "LLM_API_KEY=sk-env-key-123456")
-	var logs bytes.Buffer
+	var logs syncBuffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

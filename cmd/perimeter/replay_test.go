@@ -53,7 +53,7 @@ interceptors:
 
 	cmd := exec.Command(binary, "run", "--config", cfgPath)
 	cmd.Dir = dir
-	var logs bytes.Buffer
+	var logs syncBuffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -38,7 +38,7 @@ func driveProxy(t *testing.T, cfg string, n int, env ...string) {
 	cmd := exec.Command(binary, "run", "-c", path)
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(os.Environ(), env...)
-	var logs strings.Builder
+	var logs syncBuffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
