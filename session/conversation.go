@@ -38,7 +38,9 @@ type Message struct {
 	// fly, so an adapter never has to unescape or copy a string to hand it
 	// over. Concatenated block texts may be passed escaped as well: the
 	// concatenation of escaped strings is the escape of the concatenation.
-	// False means Content is plain UTF-8.
+	// False means Content is plain UTF-8. A string without a backslash is
+	// the same either way, and plain is a little cheaper: adapters whose
+	// JSON scanner records whether a string holds escapes should pass that.
 	Escaped bool
 
 	// CallID links a tool call and its result: for a tool result (role
