@@ -8,71 +8,54 @@ import (
 	"github.com/cylestio/perimeter/detect"
 )
 
-// agentAgg are the per-agent aggregates of agent lists. A session is
-// active when any of its events is recent, so active sessions are a
-// distinct count over recent events.
-var agentAgg = `agent_id AS agent,
-  uniqExactIf(session_id, session_id != '') AS sessions,
-  uniqExactIf(session_id, session_id != '' AND ts_us >= ?) AS active,
-  countIf(name = ` + qStart + `) AS messages,
-  countIf(name IN (` + qFinish + `, ` + qError + `)) AS requests,
-  sumIf(total_tokens, name = ` + qFinish + `) AS tokens,
-  sumIf(input_tokens, name = ` + qFinish + `) AS tokens_in,
-  sumIf(output_tokens, name = ` + qFinish + `) AS tokens_out,
-  sumIf(cached_tokens, name = ` + qFinish + `) AS tokens_cached,
-  countIf(name = ` + qToolExe + `) AS tools,
-  uniqExactIf(tool_name, name = ` + qToolExe + ` AND tool_name != '') AS unique_tools,
-  countIf(` + isError + `) AS errors,
-  avgIf(duration_ms, name = ` + qFinish + `) AS avg_ms,
-  min(ts_us) AS first_us, max(ts_us) AS last_us,
-  countIf(name = ` + qFinding + `) AS findings`
+// agentAgg are the per-agent aggregates of agent lists, in two levels:
+// per session first (GROUP BY the sorting key's prefix, cheap), then per
+// agent, which is several times faster than distinct counts over every
+// event. A session is active when its last event is recent; its risk is
+// detect's score over its findings (riskExpr), and the agent's is half its
+// worst session's plus half the mean over all its sessions.
+const agentAgg = `SELECT agent, countIf(sid != '') AS sessions, countIf(sid != '' AND s_last >= ?) AS active,
+  sum(s_events) AS events, sum(s_messages) AS messages, sum(s_requests) AS requests, sum(s_tokens) AS tokens,
+  sum(s_in) AS tokens_in, sum(s_out) AS tokens_out, sum(s_cached) AS tokens_cached, sum(s_tools) AS tools,
+  length(groupUniqArrayArray(s_toolset)) AS unique_tools, sum(s_errors) AS errors, sum(s_dur) AS dur_sum,
+  sum(s_responses) AS responses, min(s_first) AS first_us, max(s_last) AS last_us, sum(s_findings) AS findings,
+  sum(s_high) AS high, maxIf(s_risk, sid != '') AS max_risk, sumIf(s_risk, sid != '') AS sum_risk,
+  countIf(sid != '' AND s_risk >= %[3]d) AS risky
+FROM (SELECT agent_id AS agent, session_id AS sid, min(ts_us) AS s_first, max(ts_us) AS s_last, count() AS s_events,
+    countIf(name = %[4]s) AS s_messages,
+    countIf(name IN (%[5]s, %[6]s)) AS s_requests,
+    countIf(name = %[5]s) AS s_responses,
+    sumIf(total_tokens, name = %[5]s) AS s_tokens,
+    sumIf(input_tokens, name = %[5]s) AS s_in,
+    sumIf(output_tokens, name = %[5]s) AS s_out,
+    sumIf(cached_tokens, name = %[5]s) AS s_cached,
+    sumIf(duration_ms, name = %[5]s) AS s_dur,
+    countIf(name = %[7]s) AS s_tools,
+    groupUniqArrayIf(tool_name, name = %[7]s AND tool_name != '') AS s_toolset,
+    countIf(` + isError + `) AS s_errors,
+    countIf(name = %[8]s) AS s_findings,
+    countIf(name = %[8]s AND %[9]s IN ('high', 'critical')) AS s_high,
+    %[10]s AS s_risk
+  FROM %[1]s %[2]s GROUP BY agent_id, session_id)
+GROUP BY agent ORDER BY last_us DESC, agent`
 
 // agents lists agents, most recently seen first, with their risk.
 func (q *querier) agents(ctx context.Context, only string) ([]AgentSummary, error) {
-	sql := "SELECT " + agentAgg + "\nFROM " + q.src
+	where := ""
 	args := []any{q.active}
 	if only != "" {
-		sql += "\nWHERE agent_id = ?"
+		where = "WHERE agent_id = ?"
 		args = append(args, only)
 	}
-	sql += "\nGROUP BY agent_id ORDER BY last_us DESC, agent"
+	sql := sprintf(agentAgg, q.src, where, riskyScore, qStart, qFinish, qError, qToolExe, qFinding, q.f.sev,
+		riskExpr(q.f.sev, q.f.conf, "name = "+qFinding))
 	res, err := q.run(ctx, sql, args...)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]AgentSummary, 0, res.len())
-	at := map[string]int{}
 	for i := range res.len() {
-		a := q.agentSummary(res.row(i))
-		at[a.ID] = len(out)
-		out = append(out, a)
-	}
-	if len(out) == 0 {
-		return out, nil
-	}
-	scope := riskScope{}
-	if only != "" {
-		scope.agents = []string{only}
-	}
-	risks, err := q.sessionRisks(ctx, scope)
-	if err != nil {
-		return nil, err
-	}
-	for _, sr := range risks {
-		i, ok := at[sr.AgentID]
-		if !ok {
-			continue
-		}
-		out[i].sessionRisks = append(out[i].sessionRisks, sr.RiskScore)
-		if sr.RiskScore >= riskyScore {
-			out[i].RiskySessions++
-		}
-	}
-	for i := range out {
-		a := &out[i]
-		a.RiskScore, _, _ = agentScore(a.sessionRisks, a.TotalSessions)
-		a.RiskLevel = detect.RiskLevel(a.RiskScore)
-		a.RiskStatus = riskStatus(a.TotalSessions, a.RiskScore)
+		out = append(out, q.agentSummary(res.row(i)))
 	}
 	return out, nil
 }
@@ -84,11 +67,18 @@ func (q *querier) agentSummary(r rec) AgentSummary {
 		TotalMessages: r.int("messages"), TotalRequests: r.int("requests"),
 		TotalTokens: r.int("tokens"), InputTokens: r.int("tokens_in"), OutputTokens: r.int("tokens_out"),
 		TotalTools: r.int("tools"), UniqueTools: r.int("unique_tools"), TotalErrors: r.int("errors"),
-		AvgResponseTimeMs: round(r.float("avg_ms"), 1),
+		AvgResponseTimeMs: round(ratio(r.float("dur_sum"), r.int("responses")), 1),
 		FirstSeen:         Time(r.time("first_us")), LastSeen: Time(last),
 		LastSeenRelative: relative(last, q.now), FindingsCount: r.int("findings"),
-		RiskLevel: "none", MinSessionsRequired: 1, lastUs: r.int("last_us"),
+		MinSessionsRequired: 1, RiskySessions: r.int("risky"),
+		maxRisk: r.float("max_risk"), durSum: r.float("dur_sum"), events: r.int("events"), high: r.int("high"),
+		cached: r.int("tokens_cached"), responses: r.int("responses"),
 	}
+	if a.TotalSessions > 0 {
+		a.RiskScore = round(0.5*a.maxRisk+0.5*r.float("sum_risk")/float64(a.TotalSessions), 2)
+	}
+	a.RiskLevel = detect.RiskLevel(a.RiskScore)
+	a.RiskStatus = riskStatus(a.TotalSessions, a.RiskScore)
 	a.IDShort = short(a.ID, 8, true)
 	a.CompletedSessions = a.TotalSessions - a.ActiveSessions
 	a.CurrentSessions = a.TotalSessions
@@ -231,7 +221,6 @@ func (q *querier) agent(ctx context.Context, id string) (*AgentResponse, bool, e
 	}
 	out := emptyAgentResponse()
 	out.Agent.AgentSummary = list[0]
-	out.Agent.AgentSummary.sessionRisks = nil
 	a := &out.Agent
 
 	// Session patterns, over per-session aggregates.
@@ -334,7 +323,7 @@ FROM `+q.src+` WHERE agent_id = ? AND name IN (`+qFinish+`, `+qError+`) GROUP BY
 
 	// Declared tools, from the tool lists of its latest session starts.
 	res, err = q.run(ctx, "SELECT attributes FROM "+q.src+
-		"\nWHERE agent_id = ? AND name = "+qSession+" AND position(attributes, '\"tools\":') > 0 ORDER BY ts_us DESC LIMIT 200", id)
+		"\nPREWHERE name = "+qSession+" WHERE agent_id = ? AND position(attributes, '\"tools\":') > 0 ORDER BY ts_us DESC LIMIT 200", id)
 	if err != nil {
 		return nil, true, err
 	}

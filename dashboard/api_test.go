@@ -99,6 +99,9 @@ func TestAPI(t *testing.T) {
 			st, w := seededStore(t, engine)
 			s := testServer(t, st, nil)
 			testAPI(t, s, w)
+			if q := s.querier(context.Background(), st.Status()); q.f != typedFindings {
+				t.Fatalf("typed finding columns not used")
+			}
 		})
 	}
 }
@@ -519,4 +522,29 @@ func testAPI(t *testing.T, s *Server, w *world) {
 			t.Errorf("DELETE /api/agents: %d %s", code, b)
 		}
 	})
+}
+
+// TestAPILegacyFindings runs the same checks over findings stored before
+// schema migration 2 (no typed category, rule or severity): the queries
+// fall back to the attributes and every number stays the same.
+func TestAPILegacyFindings(t *testing.T) {
+	for _, engine := range engines {
+		t.Run(engine, func(t *testing.T) {
+			st := openStore(t, engine)
+			w := newWorld()
+			for _, b := range [][]*sink.Event{w.first, w.dup} {
+				for _, e := range b {
+					if e.Name == sink.SecurityFinding {
+						e.Category, e.Rule, e.Severity = "", "", ""
+					}
+				}
+			}
+			w.write(t, st)
+			s := testServer(t, st, nil)
+			testAPI(t, s, w)
+			if q := s.querier(context.Background(), st.Status()); q.f != legacyFindings {
+				t.Fatalf("typed finding columns used over legacy findings")
+			}
+		})
+	}
 }

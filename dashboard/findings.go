@@ -20,10 +20,14 @@ type findingFilter struct {
 	from, to   time.Time
 }
 
+// where renders the filter as "PREWHERE name = 'security.finding' WHERE …":
+// the prewhere keeps the engine from reading the big columns of other
+// events. (With FINAL, a prewhere runs before copies are collapsed; copies
+// of an event are identical, so it selects the same rows.)
 func (f findingFilter) where(q *querier) (string, []any) {
 	var b strings.Builder
 	var args []any
-	b.WriteString("name = " + qFinding)
+	b.WriteString("PREWHERE name = " + qFinding + " WHERE 1")
 	if f.agent != "" {
 		b.WriteString(" AND agent_id = ?")
 		args = append(args, f.agent)
@@ -41,15 +45,15 @@ func (f findingFilter) where(q *querier) (string, []any) {
 		args = append(args, day(f.to), f.to.UnixMicro())
 	}
 	if len(f.severities) > 0 {
-		b.WriteString(" AND " + fSeverity + " IN ?")
+		b.WriteString(" AND " + q.f.sev + " IN ?")
 		args = append(args, f.severities)
 	}
 	if len(f.categories) > 0 {
-		b.WriteString(" AND " + fCategory + " IN ?")
+		b.WriteString(" AND " + q.f.cat + " IN ?")
 		args = append(args, f.categories)
 	}
 	if f.rule != "" {
-		b.WriteString(" AND " + fRule + " = ?")
+		b.WriteString(" AND " + q.f.rule + " = ?")
 		args = append(args, f.rule)
 	}
 	return b.String(), args
@@ -57,20 +61,38 @@ func (f findingFilter) where(q *querier) (string, []any) {
 
 const findingCols = "toString(id) AS eid, ts_us, agent_id, session_id, span_id, model, tool_name, risk_score, attributes"
 
+// findings lists a page of findings: the page's ids first, from small
+// columns, then only those rows' attributes.
 func (q *querier) findings(ctx context.Context, f findingFilter, limit, offset int, oldestFirst bool) ([]Finding, error) {
 	where, args := f.where(q)
 	order := "ts_us DESC, eid"
 	if oldestFirst {
 		order = "ts_us, eid"
 	}
-	res, err := q.run(ctx, "SELECT "+findingCols+" FROM "+q.src+"\nWHERE "+where+"\nORDER BY "+order+"\nLIMIT ?, ?",
+	res, err := q.run(ctx, "SELECT toString(id) AS eid, ts_us FROM "+q.src+"\n"+where+"\nORDER BY "+order+"\nLIMIT ?, ?",
 		append(args, offset, limit)...)
+	if err != nil || res.len() == 0 {
+		return []Finding{}, err
+	}
+	ids := make([]string, 0, res.len())
+	var times []int64
+	at := make(map[string]int, res.len())
+	for i := range res.len() {
+		r := res.row(i)
+		at[r.str("eid")] = i
+		ids = append(ids, r.str("eid"))
+		times = append(times, r.int("ts_us"))
+	}
+	res, err = q.run(ctx, "SELECT "+findingCols+" FROM "+q.src+"\nPREWHERE name = "+qFinding+" AND ts_us IN ? WHERE toString(id) IN ?", times, ids)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Finding, 0, res.len())
+	out := make([]Finding, len(ids))
 	for i := range res.len() {
-		out = append(out, findingOf(res.row(i)))
+		fd := findingOf(res.row(i))
+		if j, ok := at[fd.ID]; ok {
+			out[j] = fd
+		}
 	}
 	return out, nil
 }
@@ -117,8 +139,8 @@ type FindingSummary struct {
 
 func (q *querier) findingSummary(ctx context.Context, f findingFilter) (FindingSummary, int64, error) {
 	where, args := f.where(q)
-	res, err := q.run(ctx, "SELECT "+fSeverity+" AS sev, "+fCategory+" AS cat, count() AS n FROM "+q.src+
-		"\nWHERE "+where+"\nGROUP BY sev, cat", args...)
+	res, err := q.run(ctx, "SELECT "+q.f.sev+" AS sev, "+q.f.cat+" AS cat, count() AS n FROM "+q.src+
+		"\n"+where+"\nGROUP BY sev, cat", args...)
 	s := FindingSummary{BySeverity: severityCounts(), ByCategory: map[string]int64{}}
 	if err != nil {
 		return s, 0, err
@@ -173,9 +195,9 @@ func (q *querier) sessionRisks(ctx context.Context, s riskScope) ([]SessionRisk,
 		where += " AND session_id IN ?"
 		args = append(args, s.sessions)
 	}
-	res, err := q.run(ctx, "SELECT sid, argMin(agent, ts_us) AS agent, count() AS n, max(ts_us) AS last_us, "+riskExpr("sev", "conf")+" AS risk"+
-		"\nFROM (SELECT session_id AS sid, agent_id AS agent, ts_us, "+fSeverity+" AS sev, "+fConfidence+" AS conf"+
-		"\n  FROM "+q.src+" WHERE "+where+")"+
+	res, err := q.run(ctx, "SELECT sid, argMin(agent, ts_us) AS agent, count() AS n, max(ts_us) AS last_us, "+riskExpr("sev", "conf", "")+" AS risk"+
+		"\nFROM (SELECT session_id AS sid, agent_id AS agent, ts_us, "+q.f.sev+" AS sev, "+q.f.conf+" AS conf"+
+		"\n  FROM "+q.src+" "+where+")"+
 		"\nGROUP BY sid ORDER BY risk DESC, sid", args...)
 	if err != nil {
 		return nil, err
@@ -215,21 +237,21 @@ func (q *querier) ruleStats(ctx context.Context, s riskScope, bySession bool) ([
 		where += " AND session_id IN ?"
 		args = append(args, s.sessions)
 	}
-	group := "agent_id, sev, rule, cat"
+	group := "agent_id, sev, f_rule, cat"
 	sel := "agent_id, '' AS sid"
 	if bySession {
-		group = "agent_id, session_id, sev, rule, cat"
+		group = "agent_id, session_id, sev, f_rule, cat"
 		sel = "agent_id, session_id AS sid"
 	}
-	res, err := q.run(ctx, "SELECT "+sel+", "+fSeverity+" AS sev, "+fRule+" AS rule, "+fCategory+" AS cat, count() AS n, uniqExact(session_id) AS sessions"+
-		"\nFROM "+q.src+"\nWHERE "+where+"\nGROUP BY "+group+"\nORDER BY n DESC", args...)
+	res, err := q.run(ctx, "SELECT "+sel+", "+q.f.sev+" AS sev, "+q.f.rule+" AS f_rule, "+q.f.cat+" AS cat, count() AS n, uniqExact(session_id) AS sessions"+
+		"\nFROM "+q.src+"\n"+where+"\nGROUP BY "+group+"\nORDER BY n DESC, f_rule", args...)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]ruleStat, 0, res.len())
 	for i := range res.len() {
 		r := res.row(i)
-		out = append(out, ruleStat{agent: r.str("agent_id"), session: r.str("sid"), sev: r.str("sev"), rule: r.str("rule"),
+		out = append(out, ruleStat{agent: r.str("agent_id"), session: r.str("sid"), sev: r.str("sev"), rule: r.str("f_rule"),
 			cat: r.str("cat"), n: r.int("n"), sessions: r.int("sessions")})
 	}
 	return out, nil

@@ -52,18 +52,16 @@ type DashboardResponse struct {
 	Envelope
 }
 
-// totals is one pass over the events for the overview and /api/stats.
+// totals is one pass over the events for /api/stats; session and agent
+// counts come from a per-session aggregation instead (distinct counts over
+// every event cost several times more).
 type totals struct {
-	events, sessions, active, agents, requests, tokens, in, out, cached int64
-	tools, errors, findings, high, recent                               int64
-	avg, p50, p99                                                       float64
+	events, requests, tokens, in, out, cached, tools, errors, findings, high, recent int64
+	avg, p50, p99                                                                    float64
 }
 
 func (q *querier) totals(ctx context.Context, agent string, recentUs int64) (totals, error) {
 	sql := `SELECT count() AS events,
-  uniqExactIf(session_id, session_id != '') AS sessions,
-  uniqExactIf(session_id, session_id != '' AND ts_us >= ?) AS active,
-  uniqExact(agent_id) AS agents,
   countIf(name IN (` + qFinish + `, ` + qError + `)) AS requests,
   sumIf(total_tokens, name = ` + qFinish + `) AS tokens,
   sumIf(input_tokens, name = ` + qFinish + `) AS tokens_in,
@@ -78,7 +76,7 @@ func (q *querier) totals(ctx context.Context, agent string, recentUs int64) (tot
   quantileIf(0.5)(duration_ms, name = ` + qFinish + `) AS p50,
   quantileIf(0.99)(duration_ms, name = ` + qFinish + `) AS p99
 FROM ` + q.src
-	args := []any{q.active, recentUs}
+	args := []any{recentUs}
 	if agent != "" {
 		sql += " WHERE agent_id = ?"
 		args = append(args, agent)
@@ -89,7 +87,7 @@ FROM ` + q.src
 	}
 	r := res.row(0)
 	return totals{
-		events: r.int("events"), sessions: r.int("sessions"), active: r.int("active"), agents: r.int("agents"),
+		events:   r.int("events"),
 		requests: r.int("requests"), tokens: r.int("tokens"), in: r.int("tokens_in"), out: r.int("tokens_out"),
 		cached: r.int("tokens_cached"), tools: r.int("tools"), errors: r.int("errors"), findings: r.int("findings"),
 		high: r.int("high"), recent: r.int("recent"),
@@ -103,29 +101,50 @@ func emptyDashboard(refresh time.Duration) *DashboardResponse {
 
 func (q *querier) dashboard(ctx context.Context, agent string, refresh time.Duration) (*DashboardResponse, error) {
 	out := emptyDashboard(refresh)
-	t, err := q.totals(ctx, agent, 0)
+	var err error
+	if out.Agents, err = q.agents(ctx, agent); err != nil || len(out.Agents) == 0 {
+		return out, err
+	}
+	// The totals are the agents' sums; only the latency percentiles need a
+	// pass of their own.
+	k := &out.KPIs
+	var dur float64
+	var responses int64
+	k.TotalAgents = int64(len(out.Agents))
+	for _, a := range out.Agents {
+		k.TotalSessions += a.TotalSessions
+		k.ActiveSessions += a.ActiveSessions
+		k.TotalEvents += a.events
+		k.TotalRequests += a.TotalRequests
+		k.TotalTokens += a.TotalTokens
+		k.InputTokens += a.InputTokens
+		k.OutputTokens += a.OutputTokens
+		k.CachedTokens += a.cached
+		k.TotalToolCalls += a.TotalTools
+		k.TotalErrors += a.TotalErrors
+		k.TotalFindings += a.FindingsCount
+		k.HighFindings += a.high
+		k.RiskySessions += a.RiskySessions
+		k.MaxSessionRisk = max(k.MaxSessionRisk, round(a.maxRisk, 2))
+		dur += a.durSum
+		responses += a.responses
+	}
+	k.ErrorRate = pct(k.TotalErrors, k.TotalRequests)
+	k.AvgResponseTimeMs = round(ratio(dur, responses), 1)
+	sql := "SELECT quantile(0.5)(duration_ms) AS p50, quantile(0.99)(duration_ms) AS p99 FROM " + q.src + " PREWHERE name = " + qFinish
+	var args []any
+	if agent != "" {
+		sql += " WHERE agent_id = ?"
+		args = append(args, agent)
+	}
+	res, err := q.run(ctx, sql, args...)
 	if err != nil {
 		return nil, err
 	}
-	k := &out.KPIs
-	k.TotalAgents, k.TotalSessions, k.ActiveSessions, k.TotalEvents = t.agents, t.sessions, t.active, t.events
-	k.TotalRequests, k.TotalTokens, k.InputTokens, k.OutputTokens, k.CachedTokens = t.requests, t.tokens, t.in, t.out, t.cached
-	k.TotalToolCalls, k.TotalErrors, k.ErrorRate = t.tools, t.errors, pct(t.errors, t.requests)
-	k.AvgResponseTimeMs, k.P50ResponseTimeMs, k.P99ResponseTimeMs = t.avg, t.p50, t.p99
-	k.TotalFindings, k.HighFindings = t.findings, t.high
-	out.SessionsCount = t.sessions
-	if t.events == 0 {
-		return out, nil
+	if res.len() > 0 {
+		k.P50ResponseTimeMs, k.P99ResponseTimeMs = round(res.row(0).float("p50"), 1), round(res.row(0).float("p99"), 1)
 	}
-	if out.Agents, err = q.agents(ctx, agent); err != nil {
-		return nil, err
-	}
-	for _, a := range out.Agents {
-		k.RiskySessions += a.RiskySessions
-		for _, r := range a.sessionRisks {
-			k.MaxSessionRisk = max(k.MaxSessionRisk, r)
-		}
-	}
+	out.SessionsCount = k.TotalSessions
 	if out.RecentSessions, err = q.sessions(ctx, sessionFilter{agent: agent}, 10, 0); err != nil {
 		return nil, err
 	}
@@ -167,7 +186,18 @@ func (q *querier) stats(ctx context.Context, uptime time.Duration) (*StatsRespon
 	if err != nil {
 		return nil, err
 	}
-	out.TotalEvents, out.TotalSessions, out.ActiveSessions, out.TotalAgents = t.events, t.sessions, t.active, t.agents
+	out.TotalEvents = t.events
+	res, err := q.run(ctx, `SELECT count() AS agents, sum(s) AS sessions, sum(a) AS active
+FROM (SELECT agent, countIf(sid != '') AS s, countIf(sid != '' AND s_last >= ?) AS a
+  FROM (SELECT agent_id AS agent, session_id AS sid, max(ts_us) AS s_last FROM `+q.src+` GROUP BY agent_id, session_id)
+  GROUP BY agent)`, q.active)
+	if err != nil {
+		return nil, err
+	}
+	if res.len() > 0 {
+		r := res.row(0)
+		out.TotalAgents, out.TotalSessions, out.ActiveSessions = r.int("agents"), r.int("sessions"), r.int("active")
+	}
 	out.TotalTokens, out.AvgResponseTimeMs, out.ErrorRate = t.tokens, t.avg, pct(t.errors, t.events)
 	out.EventsPerMinute = round(float64(t.recent)/statsWindow.Minutes(), 1)
 	out.TotalFindings = t.findings

@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cylestio/perimeter/detect"
@@ -24,6 +25,7 @@ var errUnavailable = errors.New("analytics store unavailable")
 type querier struct {
 	store  sink.Store
 	src    string // `db`.`events` FINAL
+	f      findingExprs
 	now    time.Time
 	active uint64 // ts_us at or after which a session is ACTIVE
 }
@@ -186,14 +188,18 @@ func str(v any) string {
 // riskExpr is detect's session score over confidence sums per severity, as
 // SQL: min(100, Σ weight·log2(1 + Σ confidence)). sev and conf name the
 // severity and confidence expressions.
-func riskExpr(sev, conf string) string {
+// only, when set, restricts the sums to rows where it holds.
+func riskExpr(sev, conf, only string) string {
 	var b strings.Builder
 	b.WriteString("least(100, 0")
+	if only != "" {
+		only += " AND "
+	}
 	for s, w := range detect.SeverityWeights {
 		if w == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, " + %g * log2(1 + sumIf(%s, %s = %s))", w, conf, sev, sqlString(detect.Severity(s).String()))
+		fmt.Fprintf(&b, " + %g * log2(1 + sumIf(%s, %s%s = %s))", w, conf, only, sev, sqlString(detect.Severity(s).String()))
 	}
 	b.WriteString(")")
 	return b.String()
@@ -213,14 +219,65 @@ var (
 // isError is the original's rule: any event whose name ends in ".error".
 const isError = "endsWith(name, '.error')"
 
-// findingCols extracts a security.finding's fields from its attributes
-// (written by sink/scan before any raw JSON, so visitParam is exact).
+// findingExprs read a security.finding's severity, category, rule and
+// confidence. Since schema migration 2 the first three are typed columns,
+// and the confidence follows from the finding's own score: sink/scan
+// stores detect.EventScore of the finding alone in risk_score, that is
+// weight(severity)·log2(1 + confidence), so confidence =
+// exp2(risk_score / weight) − 1. Reading them costs no JSON and, above all,
+// not the attributes column, which dominates the table's size. Findings
+// stored before migration 2 have empty columns; while any exist, the
+// expressions read the attributes (written by sink/scan before any nested
+// JSON, so visitParam is exact) instead.
+type findingExprs struct{ sev, cat, rule, conf string }
+
 var (
-	fSeverity   = first("attributes", "finding.severity")
-	fCategory   = first("attributes", "finding.category")
-	fRule       = first("attributes", "finding.rule")
-	fConfidence = firstFloat("attributes", "finding.confidence")
+	typedFindings  = findingExprs{sev: "severity", cat: "category", rule: "rule", conf: confidenceFromScore()}
+	legacyFindings = findingExprs{
+		sev:  first("attributes", "finding.severity"),
+		cat:  first("attributes", "finding.category"),
+		rule: first("attributes", "finding.rule"),
+		conf: firstFloat("attributes", "finding.confidence"),
+	}
 )
+
+func confidenceFromScore() string {
+	var b strings.Builder
+	b.WriteString("(exp2(risk_score / multiIf(")
+	for s, w := range detect.SeverityWeights {
+		if w > 0 {
+			fmt.Fprintf(&b, "severity = %s, %g, ", sqlString(detect.Severity(s).String()), w)
+		}
+	}
+	b.WriteString("1)) - 1)")
+	return b.String()
+}
+
+// legacyCheck remembers for a while whether findings without typed
+// columns exist.
+type legacyCheck struct {
+	mu      sync.Mutex
+	checked time.Time
+	legacy  bool
+}
+
+const legacyRecheck = time.Minute
+
+func (c *legacyCheck) get(ctx context.Context, st sink.Store, table string, now time.Time) findingExprs {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.checked.IsZero() || now.Sub(c.checked) >= legacyRecheck || now.Before(c.checked) {
+		rows, err := st.Query(ctx, "SELECT count() FROM "+table+" WHERE name = "+qFinding+" AND severity = ''")
+		c.legacy = err != nil || len(rows.Data) == 0 || toInt(rows.Data[0][0]) > 0
+		if err == nil {
+			c.checked = now
+		}
+	}
+	if c.legacy {
+		return legacyFindings
+	}
+	return typedFindings
+}
 
 // round rounds to n decimals.
 func round(f float64, n int) float64 {

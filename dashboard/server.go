@@ -99,6 +99,7 @@ type Server struct {
 	log     zerolog.Logger
 	started time.Time
 	deny    sqlDeny
+	legacy  legacyCheck
 	hub     *hub
 	handler http.Handler
 
@@ -228,7 +229,9 @@ func (s *Server) querier(ctx context.Context, st sink.Status) *querier {
 	q.active = uint64(max(0, now.Add(-s.opts.SessionTimeout).UnixMicro()))
 	if s.opts.Store == nil || !st.Available {
 		q.store = nil
+		return q
 	}
+	q.f = s.legacy.get(ctx, s.opts.Store, s.opts.Schema.Table(sink.EventsTable), now)
 	return q
 }
 

@@ -42,13 +42,13 @@ const sessionAggCols = `session_id AS sid, argMin(agent_id, ts_us) AS agent,
 
 var sessionAgg = sprintf(sessionAggCols, qStart, qFinish, qToolExe, qFinding)
 
-// sessionQuery renders the grouped session statement for f (without ORDER
-// BY and LIMIT) and its arguments.
+// sessionQuery renders the sessions matching f (without ORDER BY and
+// LIMIT), with only what filtering and ordering need: their agent and last
+// activity. Lists then aggregate the page's sessions alone.
 func (q *querier) sessionQuery(f sessionFilter) (string, []any) {
 	var b strings.Builder
 	var args []any
-	b.WriteString("SELECT ")
-	b.WriteString(sessionAgg)
+	b.WriteString("SELECT session_id AS sid, any(agent_id) AS agent, max(ts_us) AS last_us")
 	b.WriteString("\nFROM ")
 	b.WriteString(q.src)
 	b.WriteString("\nWHERE session_id != ''")
@@ -99,12 +99,32 @@ func (q *querier) sessions(ctx context.Context, f sessionFilter, limit, offset i
 	sql += "\nORDER BY last_us DESC, sid\nLIMIT ?, ?"
 	args = append(args, offset, limit)
 	res, err := q.run(ctx, sql, args...)
+	if err != nil || res.len() == 0 {
+		return []SessionRow{}, err
+	}
+	ids := make([]string, 0, res.len())
+	var agents []string
+	seen := map[string]bool{}
+	at := make(map[string]int, res.len())
+	for i := range res.len() {
+		r := res.row(i)
+		at[r.str("sid")] = i
+		ids = append(ids, r.str("sid"))
+		if a := r.str("agent"); !seen[a] {
+			seen[a] = true
+			agents = append(agents, a)
+		}
+	}
+	res, err = q.run(ctx, "SELECT "+sessionAgg+"\nFROM "+q.src+"\nWHERE agent_id IN ? AND session_id IN ?\nGROUP BY session_id", agents, ids)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]SessionRow, 0, res.len())
+	out := make([]SessionRow, len(ids))
 	for i := range res.len() {
-		out = append(out, q.sessionRow(res.row(i)))
+		row := q.sessionRow(res.row(i))
+		if j, ok := at[row.ID]; ok {
+			out[j] = row
+		}
 	}
 	if err := q.decorateSessions(ctx, out); err != nil {
 		return nil, err
@@ -180,7 +200,7 @@ func (q *querier) decorateSessions(ctx context.Context, rows []SessionRow) error
 		}
 	}
 	res, err := q.run(ctx, "SELECT session_id AS sid, attributes FROM "+q.src+
-		"\nWHERE agent_id IN ? AND session_id IN ? AND name = "+qSession+" AND position(attributes, '\"tags\":') > 0", agentList, ids)
+		"\nPREWHERE name = "+qSession+" WHERE agent_id IN ? AND session_id IN ? AND position(attributes, '\"tags\":') > 0", agentList, ids)
 	if err != nil {
 		return err
 	}
@@ -220,11 +240,12 @@ func tagsOf(attrs string) string {
 // maxTagCandidates bounds the sessions a tags filter considers.
 const maxTagCandidates = 100000
 
-// resolveTags turns a tags filter into the list of matching sessions. SQL
-// narrows the events to those whose text holds a wanted "key":"value"
-// (cheap, a superset); Go then reads each candidate's real top-level tags
-// (exact on every engine) and keeps the sessions that carry them all, on
-// any of their session.start or llm.call.start events.
+// resolveTags turns a tags filter into the list of matching sessions: those
+// whose session.start carries every wanted tag (the x-cylestio-tags of the
+// session's first request, as the list shows them). SQL narrows the
+// session starts to those whose text holds a wanted "key":"value" (a
+// superset); Go then reads each candidate's real top-level tags, exactly on
+// every engine.
 func (q *querier) resolveTags(ctx context.Context, f *sessionFilter) error {
 	if len(f.tags) == 0 {
 		return nil
@@ -235,12 +256,12 @@ func (q *querier) resolveTags(ctx context.Context, f *sessionFilter) error {
 		ors = append(ors, "position(attributes, ?) > 0")
 		args = append(args, tagNeedle(t))
 	}
-	where := "name IN (" + qSession + ", " + qStart + ") AND (" + strings.Join(ors, " OR ") + ")"
+	where := "PREWHERE name = " + qSession + " WHERE (" + strings.Join(ors, " OR ") + ")"
 	if f.agent != "" {
 		where += " AND agent_id = ?"
 		args = append(args, f.agent)
 	}
-	res, err := q.run(ctx, "SELECT session_id AS sid, attributes FROM "+q.src+"\nWHERE "+where+"\nLIMIT ?", append(args, maxTagCandidates)...)
+	res, err := q.run(ctx, "SELECT session_id AS sid, attributes FROM "+q.src+"\n"+where+"\nLIMIT ?", append(args, maxTagCandidates)...)
 	if err != nil {
 		return err
 	}
@@ -325,7 +346,7 @@ type TagKey struct {
 
 func (q *querier) sessionTags(ctx context.Context) ([]TagKey, error) {
 	res, err := q.run(ctx, "SELECT session_id AS sid, attributes FROM "+q.src+
-		"\nWHERE name = "+qSession+" AND position(attributes, '\"tags\":') > 0\nORDER BY ts_us DESC LIMIT 10000")
+		"\nPREWHERE name = "+qSession+" WHERE position(attributes, '\"tags\":') > 0\nORDER BY ts_us DESC LIMIT 10000")
 	if err != nil {
 		return nil, err
 	}
@@ -414,7 +435,7 @@ func (q *querier) session(ctx context.Context, id string) (SessionDetail, bool, 
 	}
 
 	res, err = q.run(ctx, "SELECT attributes FROM "+q.src+
-		"\nWHERE agent_id = ? AND session_id = ? AND name = "+qSession+"\nORDER BY ts_us LIMIT 1", agent, id)
+		"\nPREWHERE name = "+qSession+" WHERE agent_id = ? AND session_id = ?\nORDER BY ts_us LIMIT 1", agent, id)
 	if err != nil {
 		return d, true, err
 	}

@@ -105,8 +105,10 @@ type AgentSummary struct {
 	RiskStatus          *string `json:"risk_status"`
 	CurrentSessions     int64   `json:"current_sessions"`
 	MinSessionsRequired int     `json:"min_sessions_required"`
-	lastUs              int64   // for ordering
-	sessionRisks        []float64
+
+	// For the overview's totals.
+	maxRisk, durSum                 float64 // riskiest session's score; sum of call durations
+	events, high, cached, responses int64
 }
 
 // SessionRow is one session in lists (API.md "SessionRow").
