@@ -16,14 +16,23 @@
 // is written for ClickHouse 18.16 and runs unchanged on chDB 26.x and
 // newer servers: no window functions, no JSONExtract, LIMIT offset, n, no
 // joins (results are combined in Go), dates bound as strings so the
-// server's time zone never shifts a partition filter. JSON attributes are
-// read in SQL only through visitParamExtract* on keys written before any
-// raw nested JSON (the finding.* keys of sink/scan, tool.status); keys that
-// follow raw request bodies (prompt, tools, tags) are parsed in Go. The tags
-// filter narrows candidates by substring in SQL and decides exactly in Go.
-// Risk scores are package detect's formula, computed in SQL per session
-// from the findings' severities and confidences and combined per agent as
+// server's time zone never shifts a partition filter. A finding's
+// severity, category and rule are typed columns (schema migration 2) and
+// its confidence follows from its own score, which sink/scan stores in
+// risk_score (weight·log2(1+confidence)); only while findings stored
+// before that migration exist do the queries read them from the attributes,
+// through visitParamExtract* on the finding.* keys sink/scan writes before
+// any nested JSON. Keys that follow raw request bodies (prompt, tools,
+// tags) are parsed in Go. The tags filter narrows session starts by
+// substring in SQL and decides exactly in Go. Risk scores are package
+// detect's formula, computed in SQL per session and combined per agent as
 // detect.AgentScore does.
+//
+// Pages stay fast over millions of events by reading little: agents come
+// from one two-level aggregation (per session, then per agent); lists
+// choose their page from small columns first and aggregate, or read the
+// attributes of, that page alone; attribute reads sit behind PREWHERE.
+// BenchmarkAPI1M measures the pages over 1,000,000 events.
 //
 // When the store is down or absent (no libchdb, ClickHouse unreachable,
 // storage.engine none), every endpoint answers 200 with its usual shape,
