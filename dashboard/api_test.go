@@ -462,6 +462,15 @@ func testAPI(t *testing.T, s *Server, w *world) {
 				t.Errorf("%q: %d %s", q, code, b)
 			}
 		}
+		if s.status().Engine == "embedded" { // a server store's own timeout (20 s in these tests) stops it there
+			slow := testServer(t, s.opts.Store, func(o *Options) { o.SQLTimeout = time.Second; o.Schema = s.opts.Schema })
+			body, _ = json.Marshal(SQLRequest{Query: "SELECT count() FROM system.numbers WHERE sipHash64(number) = 1"})
+			start := time.Now()
+			code, b = call(t, slow, "POST", "/api/sql", body, nil)
+			if code != 400 || !strings.Contains(string(b), `"param":"query"`) || time.Since(start) > 5*time.Second {
+				t.Errorf("endless query: %d %s after %s", code, b, time.Since(start))
+			}
+		}
 		code, b = call(t, s, "POST", "/api/sql", []byte("not json"), nil)
 		if code != 400 || !strings.Contains(string(b), `"param":"body"`) {
 			t.Errorf("bad body: %d %s", code, b)

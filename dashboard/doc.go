@@ -38,6 +38,9 @@
 // storage.engine none), every endpoint answers 200 with its usual shape,
 // empty, and storage.available false with the store's reason and fix; a
 // query that fails because the store went away mid-request does the same.
+// Every five seconds one request queries a store that says it is down
+// anyway, since a server store reconnects only when used and an idle
+// proxy does not use it.
 // Bad parameters are 400s that name the parameter, unknown ids 404s.
 //
 // # Security
@@ -58,9 +61,11 @@
 // table function the engine lists, minus known generators); its lexer
 // follows ClickHouse's and refuses the characters that start syntax it does
 // not model (# and $). The statement is wrapped to return at most limit+1
-// rows and bounded to SQLTimeout (max_execution_time on the embedded
-// engine, whose read connection allows settings; the server store's
-// readonly=1 connection gets its own limit and a killed query).
+// rows and bounded to SQLTimeout by max_execution_time on the embedded
+// engine, whose read connection allows settings; a server store's
+// readonly=1 connection refuses settings and stops it at its own query
+// timeout. (The dashboard does not cancel it itself: a cancelled query
+// makes the server store report itself down.)
 //
 // # Live updates
 //

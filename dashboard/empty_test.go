@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/rs/zerolog"
@@ -104,5 +105,37 @@ func TestStoreDiesMidRequest(t *testing.T) {
 	get(t, s, "/api/dashboard", &d)
 	if d.Storage.Available || !strings.Contains(d.Storage.Reason, "stopped answering") || d.Agents == nil || d.LastUpdated != Time(t0) {
 		t.Fatalf("%+v", d)
+	}
+}
+
+// recovering is a store that reports itself down until it is queried, as a
+// server store does after losing its connection: the dashboard's own
+// queries must bring it back, or an idle proxy's dashboard stays empty.
+type recovering struct {
+	sink.Store
+	down atomic.Bool
+}
+
+func (r *recovering) Status() sink.Status {
+	if r.down.Load() {
+		return sink.Status{Engine: "clickhouse", Reason: "connection lost", Fix: "start it"}
+	}
+	return r.Store.Status()
+}
+
+func (r *recovering) Query(ctx context.Context, q string, args ...any) (*sink.Rows, error) {
+	r.down.Store(false)
+	return r.Store.Query(ctx, q, args...)
+}
+
+func TestDashboardBringsBackADownStore(t *testing.T) {
+	st, _ := seededStore(t, engines[0])
+	rec := &recovering{Store: st}
+	rec.down.Store(true)
+	s := testServer(t, rec, func(o *Options) { o.Schema = schemaOf(st) })
+	var r AgentsResponse
+	get(t, s, "/api/agents", &r)
+	if !r.Storage.Available || r.TotalCount != 2 {
+		t.Fatalf("%+v", r)
 	}
 }

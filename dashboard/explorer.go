@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cylestio/perimeter/configs"
 	"github.com/cylestio/perimeter/sink"
 )
 
@@ -282,7 +283,7 @@ func (s *Server) runSQL(ctx context.Context, st sink.Status, query string, limit
 		return nil, badParam("limit", "must be between 1 and %d", s.opts.SQLMaxRows)
 	}
 	limit = s.sqlLimit(limit)
-	if s.opts.Store == nil || !st.Available {
+	if s.opts.Store == nil || !st.Available && !s.probeDue() {
 		return nil, errUnavailable
 	}
 	denied := s.deny.get(ctx, s.opts.Store, st)
@@ -291,24 +292,21 @@ func (s *Server) runSQL(ctx context.Context, st sink.Status, query string, limit
 		return nil, &apiError{status: 400, param: "query", msg: err.Error()}
 	}
 	wrapped := "SELECT * FROM (\n" + stmt + "\n) LIMIT " + strconv.Itoa(limit+1)
-	if st.Engine == "embedded" {
+	if st.Engine == configs.EngineEmbedded {
 		// The embedded read connection is readonly=2, which allows
-		// settings: bound the time inside the engine. (A server store runs
-		// every query with readonly=1 and its own max_execution_time; the
-		// deadline below kills the query there.)
+		// settings: the engine stops the query at the limit. A server
+		// store runs every query with readonly=1, which refuses settings,
+		// and its own max_execution_time (storage query timeout) stops it
+		// there.
 		wrapped += " SETTINGS max_execution_time = " + strconv.FormatFloat(s.opts.SQLTimeout.Seconds(), 'f', -1, 64)
 	}
-	qctx, cancel := context.WithTimeout(ctx, s.opts.SQLTimeout+time.Second)
-	defer cancel()
 	start := time.Now()
-	rows, err := s.opts.Store.Query(qctx, wrapped)
+	rows, err := s.opts.Store.Query(ctx, wrapped)
 	elapsed := time.Since(start)
 	switch {
 	case err == nil:
-	case errors.Is(err, sink.ErrUnavailable):
+	case errors.Is(err, sink.ErrUnavailable) || !s.opts.Store.Status().Available:
 		return nil, errUnavailable
-	case qctx.Err() != nil && ctx.Err() == nil:
-		return nil, &apiError{status: 400, param: "query", msg: "query ran longer than " + s.opts.SQLTimeout.String() + " and was stopped"}
 	default:
 		return nil, &apiError{status: 400, param: "query", msg: err.Error()}
 	}

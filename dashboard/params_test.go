@@ -77,3 +77,35 @@ func TestSeverities(t *testing.T) {
 		t.Fatalf("min high: %v", got)
 	}
 }
+
+// FuzzParams: query strings from the network never panic the parameter
+// checks, and whatever passes is within bounds.
+func FuzzParams(f *testing.F) {
+	for _, s := range []string{"range=1h&bucket=1m", "from=1&to=2", "tags=a:b,c&status=active", "severity=high&min_severity=low",
+		"limit=10&offset=5", "range=1e308d", "bucket=9223372036854775807", "from=2026-05-01T10:00:00.999999999%2B14:00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		p := params{q: q, now: t0}
+		if from, to, set, err := p.window(time.Hour); err == nil && set {
+			if !from.Before(to) || to.Sub(from) > maxWindow {
+				t.Fatalf("%q: window %v..%v", raw, from, to)
+			}
+			if b, err := p.bucket(from, to); err == nil && (b < 1 || to.Sub(from)/time.Duration(b)/time.Second > maxBuckets+1) {
+				t.Fatalf("%q: bucket %d", raw, b)
+			}
+		}
+		if l, o, err := p.page(10, 500); err == nil && (l < 1 || l > 500 || o < 0 || o > maxOffset) {
+			t.Fatalf("%q: page %d %d", raw, l, o)
+		}
+		_, _ = p.tags()
+		_, _ = p.status()
+		sev, _ := p.list("severity")
+		_, _ = severities(sev, q.Get("min_severity"))
+		_ = isInitialize([]byte(raw))
+	})
+}

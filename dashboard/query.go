@@ -60,7 +60,9 @@ func (q *querier) run(ctx context.Context, sql string, args ...any) (result, err
 	}
 	rows, err := q.store.Query(ctx, sql, args...)
 	if err != nil {
-		if errors.Is(err, sink.ErrUnavailable) {
+		// Engines say "down" differently: chDB with ErrUnavailable, a
+		// server store by its Status after the failure.
+		if errors.Is(err, sink.ErrUnavailable) || !q.store.Status().Available {
 			return result{}, fmt.Errorf("%w: %w", errUnavailable, err)
 		}
 		return result{}, err

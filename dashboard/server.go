@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -95,13 +96,14 @@ func (o *Options) defaults() {
 // Server is the dashboard: JSON API, live stream, MCP and the web UI on one
 // port. It only reads the store.
 type Server struct {
-	opts    Options
-	log     zerolog.Logger
-	started time.Time
-	deny    sqlDeny
-	legacy  legacyCheck
-	hub     *hub
-	handler http.Handler
+	opts      Options
+	log       zerolog.Logger
+	started   time.Time
+	deny      sqlDeny
+	legacy    legacyCheck
+	lastProbe atomic.Int64 // unix nanoseconds of the last query tried on a store that said it was down
+	hub       *hub
+	handler   http.Handler
 
 	mu     sync.Mutex
 	srv    *http.Server
@@ -227,12 +229,25 @@ func (s *Server) querier(ctx context.Context, st sink.Status) *querier {
 	now := s.opts.Now().UTC()
 	q := &querier{store: s.opts.Store, src: sink.EventsSource(s.opts.Schema), now: now}
 	q.active = uint64(max(0, now.Add(-s.opts.SessionTimeout).UnixMicro()))
-	if s.opts.Store == nil || !st.Available {
+	if s.opts.Store == nil || !st.Available && !s.probeDue() {
 		q.store = nil
 		return q
 	}
+	// A store that says it is down still gets a query every probeEvery: a
+	// server store reconnects when queried, and an idle proxy writes
+	// nothing that would make it try.
 	q.f = s.legacy.get(ctx, s.opts.Store, s.opts.Schema.Table(sink.EventsTable), now)
 	return q
+}
+
+// probeEvery is how often requests try a store that reports itself down;
+// the others get the empty state at once.
+const probeEvery = 5 * time.Second
+
+func (s *Server) probeDue() bool {
+	now := time.Now().UnixNano()
+	last := s.lastProbe.Load()
+	return now-last >= int64(probeEvery) && s.lastProbe.CompareAndSwap(last, now)
 }
 
 // writeJSON writes v with status.
@@ -276,7 +291,7 @@ func (s *Server) finish(w http.ResponseWriter, st sink.Status, now time.Time, v 
 		writeJSON(w, ae.status, body)
 		return
 	case errors.Is(err, errUnavailable):
-		if st.Available {
+		if st = s.status(); st.Available {
 			st.Available, st.Reason, st.Fix = false, unavailableReason(err), "wait a moment: the store is restarting; the proxy is unaffected"
 		}
 		v = empty()
@@ -284,6 +299,9 @@ func (s *Server) finish(w http.ResponseWriter, st sink.Status, now time.Time, v 
 		s.log.Warn().Err(err).Msg("dashboard query failed")
 		writeJSON(w, http.StatusInternalServerError, map[string]any{"error": err.Error(), "storage": st})
 		return
+	}
+	if err == nil && !st.Available {
+		st = s.status() // it came back on this request's query
 	}
 	e := v.envelope()
 	e.Storage, e.LastUpdated = st, Time(now)
