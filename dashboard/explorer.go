@@ -266,7 +266,7 @@ func (s *Server) apiSQL(w http.ResponseWriter, r *http.Request) {
 		s.finish(w, st, now, nil, badParam("body", "want JSON {\"query\": \"SELECT …\", \"limit\": 1000}"), nil)
 		return
 	}
-	v, err := s.runSQL(r.Context(), st, req.Query, req.Limit)
+	v, err := s.runSQL(queryContext(r.Context()), st, req.Query, req.Limit)
 	s.finish(w, st, now, v, err, func() enveloped { return s.emptySQL(s.sqlLimit(req.Limit)) })
 }
 

@@ -125,9 +125,7 @@ func (h *hub) probe(ctx context.Context, st sink.Status) (count, last int64) {
 	if h.s.opts.Store == nil || !st.Available {
 		return 0, 0
 	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	rows, err := h.s.opts.Store.Query(ctx, "SELECT count() AS n, max(ts_us) AS m FROM "+h.s.opts.Schema.Table(sink.EventsTable))
+	rows, err := h.s.opts.Store.Query(queryContext(ctx), "SELECT count() AS n, max(ts_us) AS m FROM "+h.s.opts.Schema.Table(sink.EventsTable))
 	if err != nil || len(rows.Data) == 0 || len(rows.Data[0]) < 2 {
 		return 0, 0
 	}

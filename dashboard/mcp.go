@@ -291,7 +291,7 @@ func (s *Server) addTools(srv *mcp.Server) {
 		})),
 		func(ctx context.Context, _ *mcp.CallToolRequest, in sqlArgs) (*mcp.CallToolResult, any, error) {
 			st := s.status()
-			v, err := s.runSQL(ctx, st, in.Query, in.Limit)
+			v, err := s.runSQL(queryContext(ctx), st, in.Query, in.Limit)
 			return s.toolAnswer(st, v, err, func() enveloped { return s.emptySQL(s.sqlLimit(in.Limit)) })
 		})
 }
@@ -322,6 +322,7 @@ func setInt(v url.Values, k string, n int) {
 // callTool runs an API handler for a tool.
 func (s *Server) callTool(ctx context.Context, fn func(ctx context.Context, p params, q *querier) (enveloped, error),
 	empty func() enveloped, id string, vals url.Values) (*mcp.CallToolResult, any, error) {
+	ctx = queryContext(ctx)
 	st := s.status()
 	q := s.querier(ctx, st)
 	for k, vs := range vals {

@@ -269,7 +269,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // the empty state when the store is down, 400/404 for apiErrors and 500
 // for anything else.
 func (s *Server) answer(w http.ResponseWriter, r *http.Request, empty func() enveloped, fn func(ctx context.Context, p params, q *querier) (enveloped, error)) {
-	ctx := r.Context()
+	ctx := queryContext(r.Context())
 	st := s.status()
 	q := s.querier(ctx, st)
 	v, err := fn(ctx, params{q: r.URL.Query(), now: q.now, id: r.PathValue("id")}, q)
@@ -311,3 +311,9 @@ func (s *Server) finish(w http.ResponseWriter, st sink.Status, now time.Time, v 
 func unavailableReason(err error) string {
 	return "the analytics store stopped answering (" + err.Error() + ")"
 }
+
+// queryContext is ctx without its cancellation: a browser that navigates
+// away aborts its fetches, and a server store takes a cancelled query for
+// a lost connection and reports itself down. Queries are bounded by the
+// engines' own timeouts instead.
+func queryContext(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
