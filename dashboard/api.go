@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -13,8 +12,6 @@ import (
 	"github.com/cylestio/perimeter/dashboard/web"
 	"github.com/cylestio/perimeter/detect"
 )
-
-var urlQueryEscape = url.QueryEscape
 
 // jsonMisses answers JSON 404s and 405s under /api/ (the mux's own are
 // plain text, and its "GET /" would hand /api/ misses to the UI).

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -190,7 +191,7 @@ func (s *Server) BrowserURL() string {
 	if s.opts.Token == "" {
 		return s.URL() + "/"
 	}
-	return s.URL() + "/?token=" + urlQueryEscape(s.opts.Token)
+	return s.URL() + "/?token=" + url.QueryEscape(s.opts.Token)
 }
 
 // Notify tells live clients that events were written; the wiring calls it

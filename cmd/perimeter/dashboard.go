@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -105,9 +104,6 @@ func startDashboard(cfg *configs.Config, f dashboardFlags, an *analytics, config
 		}
 	}
 	o.Proxy.StorageMode, o.Proxy.DBPath = storageMode(cfg, an)
-	if err := ensureLoopbackOrToken(o.Host, o.Token); err != nil {
-		return nil, err
-	}
 	d, err := dashboard.New(o)
 	if err != nil {
 		return nil, err
@@ -123,20 +119,6 @@ func startDashboard(cfg *configs.Config, f dashboardFlags, an *analytics, config
 	}
 	ev.Msg("dashboard ready")
 	return d, nil
-}
-
-func ensureLoopbackOrToken(host, token string) error {
-	if token != "" || host == "" {
-		return nil
-	}
-	switch strings.ToLower(strings.Trim(host, "[]")) {
-	case "127.0.0.1", "localhost", "::1":
-		return nil
-	}
-	if strings.HasPrefix(host, "127.") {
-		return nil
-	}
-	return errors.New("dashboard on " + host + ": listening beyond loopback needs a token (live_trace config: token: ${PERIMETER_DASHBOARD_TOKEN}); the dashboard shows every prompt")
 }
 
 // storageMode is the original's /api/config storage_mode and db_path.
