@@ -327,7 +327,8 @@ func (s *Store) Query(ctx context.Context, query string, args ...any) (*sink.Row
 		return nil, err
 	}
 	rows, err := s.query(ctx, query, args...)
-	if err != nil {
+	if err != nil && ctx.Err() == nil {
+		// A caller that gave up says nothing about the server.
 		s.failed(err)
 	}
 	return rows, err

@@ -534,3 +534,15 @@ func TestPipelineSurvivesOutage(t *testing.T) {
 		t.Fatalf("count, ids, tokens = %v, want %d, %d, %d", row, n, n, n*(n-1)/2)
 	}
 }
+
+func TestCallerGivingUpDoesNotMarkTheStoreDown(t *testing.T) {
+	s := testStore(t, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.Query(ctx, "SELECT count() FROM system.numbers LIMIT 1000000000"); err == nil {
+		t.Fatal("a cancelled query succeeded")
+	}
+	if st := s.Status(); !st.Available {
+		t.Fatalf("store marked down by a cancelled caller: %+v", st)
+	}
+}
