@@ -135,17 +135,6 @@ func appendTuple(b *strings.Builder, n int, at func(int) any) error {
 
 // quote writes s as a single-quoted ClickHouse string literal.
 func quote(b *strings.Builder, s string) {
-	b.WriteByte('\'')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\'', '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case 0:
-			b.WriteString(`\0`)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	b.WriteByte('\'')
+	var buf [64]byte
+	b.Write(appendQuoted(buf[:0], s))
 }

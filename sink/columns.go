@@ -206,7 +206,7 @@ func AppendValues(dst []byte, batch []*Event) []byte {
 		if len(e.Attributes) == 0 {
 			dst = append(dst, "'{}'"...)
 		} else {
-			dst = appendQuotedBytes(dst, e.Attributes)
+			dst = appendQuoted(dst, e.Attributes)
 		}
 		for _, s := range [...]string{e.Category, e.Rule, e.Severity} {
 			dst = append(dst, ',')
@@ -225,27 +225,9 @@ func RenderInsert(o SchemaOptions, batch []*Event) string {
 	return string(AppendValues(dst, batch))
 }
 
-// appendQuoted is quote (bind.go) for a byte slice destination.
-func appendQuoted(dst []byte, s string) []byte {
-	dst = append(dst, '\'')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\'', '\\':
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', c)
-			start = i + 1
-		case 0:
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', '0')
-			start = i + 1
-		}
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '\'')
-}
-
-func appendQuotedBytes(dst, s []byte) []byte {
+// appendQuoted appends s as a single-quoted ClickHouse string literal:
+// quotes and backslashes escaped, NUL as \0. Bind's quote uses it too.
+func appendQuoted[T ~string | ~[]byte](dst []byte, s T) []byte {
 	dst = append(dst, '\'')
 	start := 0
 	for i := 0; i < len(s); i++ {
