@@ -116,16 +116,15 @@ func (c *Capture) record(kind provider.Kind, conv *session.Conversation, ci *cal
 	}
 	var agentBuf [64]byte
 	b := builder{
-		c:       c,
-		kind:    kind,
-		req:     req,
-		r:       &r,
-		sid:     string(r.ID()),
-		agent:   string(c.sessions.AgentID(agentBuf[:0], conv)),
-		vendor:  kind.Vendor(),
-		model:   req.Model.String(),
-		callEnd: ci.end,
-		body:    ci.body,
+		c:      c,
+		kind:   kind,
+		req:    req,
+		r:      &r,
+		sid:    string(r.ID()),
+		agent:  string(c.sessions.AgentID(agentBuf[:0], conv)),
+		vendor: kind.Vendor(),
+		model:  req.Model.String(),
+		body:   ci.body,
 	}
 	b.trace = traceID(b.sid)
 	ci.session, ci.agent, ci.model, ci.stream = b.sid, b.agent, b.model, req.Stream
@@ -222,19 +221,18 @@ func spanHex(s uint64) string {
 
 // builder builds the events of one call.
 type builder struct {
-	c       *Capture
-	kind    provider.Kind
-	req     *provider.Request
-	r       *session.Result
-	sid     string
-	agent   string
-	trace   string
-	vendor  string
-	model   string
-	callEnd time.Time
-	body    []byte
-	tags    []session.Tag
-	buf     []byte // attribute scratch, reused for every event of the call
+	c      *Capture
+	kind   provider.Kind
+	req    *provider.Request
+	r      *session.Result
+	sid    string
+	agent  string
+	trace  string
+	vendor string
+	model  string
+	body   []byte
+	tags   []session.Tag
+	buf    []byte // attribute scratch, reused for every event of the call
 }
 
 func (b *builder) event(name string, at time.Time, span uint64, attrs []byte) *sink.Event {

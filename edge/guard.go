@@ -152,7 +152,7 @@ func redactBody(body []byte, edits []edit) ([]byte, bool) {
 			}
 		}
 		out = append(out, body[prev:s.lo]...)
-		quoted := appendJSONBytes(nil, text)
+		quoted := appendJSONString(nil, text)
 		out = append(out, quoted[1:len(quoted)-1]...) // inside the original quotes
 		prev = s.hi
 	}

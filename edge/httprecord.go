@@ -164,12 +164,12 @@ func appendHeaderPair(dst []byte, i int, k, v []byte) []byte {
 		dst = append(dst, ',')
 	}
 	dst = append(dst, '[')
-	dst = appendJSONBytes(dst, k)
+	dst = appendJSONString(dst, k)
 	dst = append(dst, ',')
 	if sensitiveHeader(k) {
 		dst = append(dst, `"`+files.Redacted+`"`...)
 	} else {
-		dst = appendJSONBytes(dst, v)
+		dst = appendJSONString(dst, v)
 	}
 	return append(dst, ']')
 }

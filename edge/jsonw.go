@@ -35,7 +35,7 @@ func (o *obj) str(k, v string) {
 
 func (o *obj) bytesStr(k string, v []byte) {
 	o.key(k)
-	o.b = appendJSONBytes(o.b, v)
+	o.b = appendJSONString(o.b, v)
 }
 
 // pstr writes a provider string: escaped bodies are valid JSON already.
@@ -74,10 +74,12 @@ func appendPStr(b []byte, s provider.Str) []byte {
 		b = append(b, s.Raw...)
 		return append(b, '"')
 	}
-	return appendJSONBytes(b, s.Raw)
+	return appendJSONString(b, s.Raw)
 }
 
-func appendJSONString(b []byte, s string) []byte {
+// appendJSONString appends s as a JSON string; invalid UTF-8 becomes
+// U+FFFD, as encoding/json does.
+func appendJSONString[T ~string | ~[]byte](b []byte, s T) []byte {
 	b = append(b, '"')
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -91,7 +93,7 @@ func appendJSONString(b []byte, s string) []byte {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := decodeRune(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			b = append(b, `\ufffd`...)
 		} else {
@@ -102,29 +104,14 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-func appendJSONBytes(b, s []byte) []byte {
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			b = append(b, c)
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			b = appendEscape(b, c)
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRune(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, `\ufffd`...)
-		} else {
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
+func decodeRune[T ~string | ~[]byte](s T) (rune, int) {
+	switch v := any(s).(type) {
+	case string:
+		return utf8.DecodeRuneInString(v)
+	case []byte:
+		return utf8.DecodeRune(v)
 	}
-	return append(b, '"')
+	return utf8.DecodeRuneInString(string(s))
 }
 
 func appendEscape(b []byte, c byte) []byte {
