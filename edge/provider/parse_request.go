@@ -224,7 +224,7 @@ func (r *Request) message() {
 			case "call_id":
 				callID = d.strOrSkip()
 			case "tool_calls":
-				r.chatToolCalls(idx)
+				r.ToolCalls = chatToolCalls(&r.d, r.ToolCalls, idx)
 			case "function_call":
 				r.legacyFunctionCall(idx)
 			case "arguments":
@@ -271,58 +271,6 @@ func (r *Request) message() {
 	r.Messages[idx] = m
 }
 
-// chatToolCalls reads an assistant message's tool_calls list.
-func (r *Request) chatToolCalls(idx int) {
-	d := &r.d
-	if !d.enterArr() {
-		return
-	}
-	for {
-		var tc ToolCall
-		tc.Message = idx
-		if d.enterObj() {
-			for {
-				switch string(d.key()) {
-				case "id":
-					tc.ID = d.strOrSkip()
-				case "function", "custom":
-					r.function(&tc)
-				default:
-					d.skip()
-				}
-				if !d.moreObj() {
-					break
-				}
-			}
-			r.ToolCalls = append(r.ToolCalls, tc)
-		}
-		if !d.moreArr() {
-			break
-		}
-	}
-}
-
-// function reads {"name": …, "arguments": …} (or a custom tool's "input").
-func (r *Request) function(tc *ToolCall) {
-	d := &r.d
-	if !d.enterObj() {
-		return
-	}
-	for {
-		switch string(d.key()) {
-		case "name":
-			tc.Name = d.strOrSkip()
-		case "arguments", "input":
-			tc.Arguments = arguments(&r.d)
-		default:
-			d.skip()
-		}
-		if !d.moreObj() {
-			break
-		}
-	}
-}
-
 // legacyFunctionCall reads the pre-tools function_call of an assistant
 // message: a call without an id.
 func (r *Request) legacyFunctionCall(idx int) {
@@ -332,7 +280,7 @@ func (r *Request) legacyFunctionCall(idx int) {
 		return
 	}
 	tc := ToolCall{Message: idx}
-	r.function(&tc)
+	parseFunction(&r.d, &tc)
 	r.ToolCalls = append(r.ToolCalls, tc)
 }
 

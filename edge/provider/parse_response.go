@@ -268,11 +268,11 @@ func (r *Response) choiceMessage(i int) bool {
 				r.Refusal = s
 			}
 		case "tool_calls":
-			r.chatToolCalls(i)
+			r.ToolCalls = chatToolCalls(&r.d, r.ToolCalls, i)
 		case "function_call":
 			if d.peek() == '{' {
 				tc := ToolCall{Message: i}
-				r.function(&tc)
+				parseFunction(&r.d, &tc)
 				r.ToolCalls = append(r.ToolCalls, tc)
 			} else {
 				d.skip()
@@ -335,55 +335,6 @@ func (r *Response) textPart() {
 	}
 	if typ.Equal("refusal") && refusal.Present() {
 		r.Refusal = refusal
-	}
-}
-
-func (r *Response) chatToolCalls(i int) {
-	d := &r.d
-	if !d.enterArr() {
-		return
-	}
-	for {
-		tc := ToolCall{Message: i}
-		if d.enterObj() {
-			for {
-				switch string(d.key()) {
-				case "id":
-					tc.ID = d.strOrSkip()
-				case "function", "custom":
-					r.function(&tc)
-				default:
-					d.skip()
-				}
-				if !d.moreObj() {
-					break
-				}
-			}
-			r.ToolCalls = append(r.ToolCalls, tc)
-		}
-		if !d.moreArr() {
-			break
-		}
-	}
-}
-
-func (r *Response) function(tc *ToolCall) {
-	d := &r.d
-	if !d.enterObj() {
-		return
-	}
-	for {
-		switch string(d.key()) {
-		case "name":
-			tc.Name = d.strOrSkip()
-		case "arguments", "input":
-			tc.Arguments = arguments(d)
-		default:
-			d.skip()
-		}
-		if !d.moreObj() {
-			break
-		}
 	}
 }
 
@@ -514,5 +465,58 @@ func (r *Response) outputItem(i int) {
 	}
 	if typ.Equal("function_call") || typ.Equal("custom_tool_call") {
 		r.ToolCalls = append(r.ToolCalls, ToolCall{Message: i, ID: callID, Name: name, Arguments: args})
+	}
+}
+
+// chatToolCalls appends the calls of a Chat tool_calls list (in a request's
+// assistant message or an answer's choice) to dst; msg is the index of the
+// message or choice carrying them.
+func chatToolCalls(d *dec, dst []ToolCall, msg int) []ToolCall {
+	if !d.enterArr() {
+		return dst
+	}
+	for {
+		tc := ToolCall{Message: msg}
+		if d.enterObj() {
+			for {
+				switch string(d.key()) {
+				case "id":
+					tc.ID = d.strOrSkip()
+				case "function", "custom":
+					parseFunction(d, &tc)
+				default:
+					d.skip()
+				}
+				if !d.moreObj() {
+					break
+				}
+			}
+			dst = append(dst, tc)
+		}
+		if !d.moreArr() {
+			break
+		}
+	}
+	return dst
+}
+
+// parseFunction reads {"name": …, "arguments": …} (or a custom tool's
+// "input") into tc.
+func parseFunction(d *dec, tc *ToolCall) {
+	if !d.enterObj() {
+		return
+	}
+	for {
+		switch string(d.key()) {
+		case "name":
+			tc.Name = d.strOrSkip()
+		case "arguments", "input":
+			tc.Arguments = arguments(d)
+		default:
+			d.skip()
+		}
+		if !d.moreObj() {
+			break
+		}
 	}
 }
