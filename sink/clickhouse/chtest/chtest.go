@@ -1,17 +1,22 @@
 // Package chtest starts a private clickhouse-server for integration tests
-// when none is running. It is test infrastructure: the product never
-// imports it.
+// when none is running, and lets a test kill and restart it. It is test
+// infrastructure: the product never imports it.
 package chtest
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 )
+
+// ErrNotInstalled is Start's error when clickhouse-server is not on PATH.
+var ErrNotInstalled = errors.New("clickhouse-server not installed")
 
 // WaitPort waits until addr accepts TCP connections or d has passed.
 func WaitPort(addr string, d time.Duration) error {
@@ -29,27 +34,80 @@ func WaitPort(addr string, d time.Duration) error {
 	}
 }
 
-// StartPrivate runs clickhouse-server with a minimal config in a temporary
+// startTimeout bounds how long a (re)started server may take to listen.
+const startTimeout = 30 * time.Second
+
+// Server is a private clickhouse-server: its own data directory in a
+// temporary directory and its own port on 127.0.0.1. It can be killed
+// (SIGKILL, no shutdown at all) and restarted on the same data and port,
+// as an operator or a crash would. Methods are safe for concurrent use.
+type Server struct {
+	// Addr is host:port of the native protocol; it survives restarts.
+	Addr string
+
+	bin, dir string
+
+	mu   sync.Mutex
+	cmd  *exec.Cmd     // nil while not running
+	done chan struct{} // closed when cmd has exited
+	out  *os.File
+}
+
+// Start runs clickhouse-server with a minimal config in a temporary
 // directory (the <yandex> root works for 18.16 and newer servers) on a free
-// port of 127.0.0.1. who names the caller in the progress line. stop ends
-// the server and removes its directory.
-func StartPrivate(who string) (addr string, stop func(), err error) {
+// port of 127.0.0.1 and waits until it listens. who names the caller in
+// the progress line. Stop ends it and removes its directory.
+func Start(who string) (*Server, error) {
 	bin, err := exec.LookPath("clickhouse-server")
 	if err != nil {
-		return "", nil, fmt.Errorf("clickhouse-server not installed")
+		return nil, ErrNotInstalled
 	}
 	dir, err := os.MkdirTemp("", "perimeter-clickhouse-")
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	s := &Server{bin: bin, dir: dir}
+	port, err := freePort()
+	if err == nil {
+		err = writeConfig(dir, port)
+	}
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	s.Addr = fmt.Sprintf("127.0.0.1:%d", port)
+	if err := s.Restart(); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	fmt.Fprintf(os.Stderr, "%s: started a private clickhouse-server on %s\n", who, s.Addr)
+	return s, nil
+}
+
+// StartPrivate is Start for callers that need only the address and a stop
+// function.
+func StartPrivate(who string) (addr string, stop func(), err error) {
+	s, err := Start(who)
 	if err != nil {
 		return "", nil, err
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	return s.Addr, s.Stop, nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func writeConfig(dir string, port int) error {
 	for _, d := range []string{"data", "tmp", "user_files"} {
-		_ = os.MkdirAll(filepath.Join(dir, d), 0o755)
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			return err
+		}
 	}
 	config := fmt.Sprintf(`<yandex>
   <logger><level>warning</level><log>%[1]s/server.log</log><errorlog>%[1]s/server.err.log</errorlog><console>0</console></logger>
@@ -73,37 +131,106 @@ func StartPrivate(who string) (addr string, stop func(), err error) {
 </yandex>
 `
 	if err := os.WriteFile(filepath.Join(dir, "config.xml"), []byte(config), 0o644); err != nil {
-		return "", nil, err
+		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "users.xml"), []byte(users), 0o644); err != nil {
-		return "", nil, err
+	return os.WriteFile(filepath.Join(dir, "users.xml"), []byte(users), 0o644)
+}
+
+// Restart starts the server again on the same data directory and port and
+// waits until it listens. It is an error while the server runs.
+func (s *Server) Restart() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd != nil {
+		return fmt.Errorf("clickhouse-server on %s is already running", s.Addr)
 	}
-	out, _ := os.Create(filepath.Join(dir, "stdout.log"))
-	cmd := exec.Command(bin, "--config-file="+filepath.Join(dir, "config.xml"))
-	cmd.Dir = dir
+	out, err := os.OpenFile(filepath.Join(s.dir, "stdout.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(s.bin, "--config-file="+filepath.Join(s.dir, "config.xml"))
+	cmd.Dir = s.dir
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		return "", nil, err
-	}
-	addr = fmt.Sprintf("127.0.0.1:%d", port)
-	stop = func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
 		out.Close()
-		_ = os.RemoveAll(dir)
+		return err
 	}
-	if err := WaitPort(addr, 30*time.Second); err != nil {
-		stop()
-		return "", nil, fmt.Errorf("started %s but port %d never opened: %w", bin, port, err)
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	s.cmd, s.done, s.out = cmd, done, out
+	if err := waitListening(s.Addr, done); err != nil {
+		s.killLocked()
+		return fmt.Errorf("started %s but %s never accepted connections: %w (log: %s)", s.bin, s.Addr, err, filepath.Join(s.dir, "server.err.log"))
 	}
-	fmt.Fprintf(os.Stderr, "%s: started a private clickhouse-server on %s\n", who, addr)
-	return addr, stop, nil
+	return nil
+}
+
+// waitListening is WaitPort that gives up at once when the server exits.
+func waitListening(addr string, exited <-chan struct{}) error {
+	deadline := time.Now().Add(startTimeout)
+	for {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		select {
+		case <-exited:
+			return errors.New("the server exited")
+		default:
+		}
+		if time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// PID is the running server's process id, 0 when it is not running.
+func (s *Server) PID() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
+// Kill ends the server with SIGKILL (no shutdown, no flush: a crash) and
+// waits until it has exited and its port is closed. Killing a server that
+// is not running does nothing.
+func (s *Server) Kill() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.killLocked()
+}
+
+func (s *Server) killLocked() {
+	if s.cmd == nil {
+		return
+	}
+	// The server runs in its own process group (Setpgid): take the group.
+	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+	<-s.done
+	s.out.Close()
+	s.cmd, s.done, s.out = nil, nil, nil
+}
+
+// Stop ends the server gracefully (SIGTERM, then SIGKILL after 10 s) and
+// removes its directory. The Server is unusable afterwards.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd != nil {
+		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-s.done:
+			s.out.Close()
+			s.cmd, s.done, s.out = nil, nil, nil
+		case <-time.After(10 * time.Second):
+			s.killLocked()
+		}
+	}
+	_ = os.RemoveAll(s.dir)
 }
