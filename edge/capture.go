@@ -1,14 +1,11 @@
 package edge
 
 import (
-	"crypto/md5"
-	"encoding/hex"
 	"encoding/json"
 	"math/rand/v2"
 	"os"
 	"runtime"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -106,43 +103,74 @@ func (c *Capture) record(kind provider.Kind, conv *session.Conversation, ci *cal
 		c.unparsable.Add(1)
 		return
 	}
-	var sysBuf [256]byte
+	sc := getScratch()
 	conv.Reset()
-	fillConversation(conv, req, ci.headers, sysBuf[:0])
-	r := c.sessions.Resolve(conv)
+	fillConversation(conv, req, ci.headers, sc.sys)
+	// The result lives in the scratch memory, not on this stack, which
+	// the builder's pointers would make escape.
+	sc.res = c.sessions.Resolve(conv)
+	r := &sc.res
 	if r.Match == session.MatchDisabled {
 		c.noSession.Add(1)
+		sc.release(sc.arena)
 		return
 	}
-	var agentBuf [64]byte
 	b := builder{
 		c:      c,
 		kind:   kind,
 		req:    req,
-		r:      &r,
-		sid:    string(r.ID()),
-		agent:  string(c.sessions.AgentID(agentBuf[:0], conv)),
+		r:      r,
 		vendor: kind.Vendor(),
-		model:  req.Model.String(),
 		body:   ci.body,
+		sc:     sc,
+		arena:  sc.arena[:0],
 	}
-	b.trace = traceID(b.sid)
-	ci.session, ci.agent, ci.model, ci.stream = b.sid, b.agent, b.model, req.Stream
-	if b.model == "" {
-		b.model = "unknown"
+	b.sid = r.ID()
+	b.sidAt = keep(&b, b.sid)
+	b.agentAt.off = len(b.arena)
+	b.arena = c.sessions.AgentID(b.arena, conv)
+	b.agentAt.end = len(b.arena)
+	b.traceAt.off = len(b.arena)
+	b.arena = appendTraceID(b.arena, b.sid)
+	b.traceAt.end = len(b.arena)
+	b.modelAt.off = len(b.arena)
+	b.arena = req.Model.Append(b.arena)
+	b.modelAt.end = len(b.arena)
+	named := b.modelAt.end > b.modelAt.off
+	if !named {
+		b.modelAt = keep(&b, "unknown")
 	}
-	bp := attrPool.Get().(*[]byte)
-	b.buf = (*bp)[:0]
+	// Slices of the arena stay valid while it grows: appends never
+	// rewrite what is already there.
+	b.agent = b.arena[b.agentAt.off:b.agentAt.end]
+	b.model = b.arena[b.modelAt.off:b.modelAt.end]
+
+	// At most: session.start, the tool results, llm.call.start, the
+	// finish or error, and the tool calls.
+	n := 1 + len(req.ToolResults)
+	if r.New {
+		n++
+	}
+	if req.Model.Present() {
+		n++
+	}
+	if ci.resp != nil {
+		n += len(ci.resp.ToolCalls)
+	}
+	b.chunk = make([]sink.Event, 0, n)
 	b.requestEvents(ci, conv)
 	b.responseEvents(ci)
-	*bp = b.buf[:0]
-	attrPool.Put(bp)
-	c.reply(&r, req, ci)
-}
+	mem := b.finish()
 
-// attrPool holds scratch buffers for rendering attributes; each event gets
-// an exact-size copy.
-var attrPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+	at := func(s span) string { return unsafe.String(unsafe.SliceData(mem[s.off:]), s.end-s.off) }
+	ci.session, ci.agent, ci.stream = at(b.sidAt), at(b.agentAt), req.Stream
+	if named {
+		ci.model = at(b.modelAt)
+	}
+	c.reply(r, req, ci)
+	conv.Reset() // it may point into the scratch memory
+	sc.release(b.arena)
+}
 
 // reply tells the session table what the model answered, for fuzzy rules
 // and previous_response_id.
@@ -196,11 +224,6 @@ func fillConversation(conv *session.Conversation, req *provider.Request, h *fast
 	conv.PreviousResponseID = req.PreviousResponseID.Raw
 }
 
-func traceID(sessionID string) string {
-	sum := md5.Sum([]byte(sessionID)) //nolint:gosec // the original's trace id, not security
-	return hex.EncodeToString(sum[:])
-}
-
 func newSpan() uint64 {
 	for {
 		if s := rand.Uint64(); s != 0 {
@@ -209,57 +232,38 @@ func newSpan() uint64 {
 	}
 }
 
-func spanHex(s uint64) string {
-	var b [16]byte
-	const digits = "0123456789abcdef"
-	for i := 15; i >= 0; i-- {
-		b[i] = digits[s&0xf]
-		s >>= 4
-	}
-	return string(b[:])
-}
-
-// builder builds the events of one call.
+// builder builds the events of one call (see capture_arena.go for where
+// they live).
 type builder struct {
 	c      *Capture
 	kind   provider.Kind
 	req    *provider.Request
 	r      *session.Result
-	sid    string
-	agent  string
-	trace  string
 	vendor string
-	model  string
 	body   []byte
 	tags   []session.Tag
-	buf    []byte // attribute scratch, reused for every event of the call
+
+	// The texts every event carries, for writing attributes, and where
+	// they are in the arena, for the events' fields.
+	sid, agent, model                []byte
+	sidAt, agentAt, traceAt, modelAt span
+
+	arena []byte       // every string and attribute object of the call's events
+	chunk []sink.Event // the events
+	sc    *scratch
 }
 
-func (b *builder) event(name string, at time.Time, span uint64, attrs []byte) *sink.Event {
-	ev := &sink.Event{
-		ID:        sink.NewID(),
-		Time:      at.UTC(),
-		Name:      name,
-		Level:     sink.LevelInfo,
-		TraceID:   b.trace,
-		SpanID:    spanHex(span),
-		SessionID: b.sid,
-		AgentID:   b.agent,
-		Vendor:    b.vendor,
-		Model:     b.model,
-	}
-	if len(attrs) > 0 {
-		ev.Attributes = append([]byte(nil), attrs...)
-	}
+// event adds an event to the call. Its attributes, if any, are written
+// after this call (attrStart ... attrEnd), never around it.
+func (b *builder) event(name string, at time.Time, span uint64) *sink.Event {
+	ev := b.take()
+	ev.ID = sink.NewID()
+	ev.Time = at.UTC()
+	ev.Name = name
+	ev.Level = sink.LevelInfo
+	var hx [16]byte
+	keepStr(b, &ev.SpanID, appendSpanHex(hx[:0], span))
 	return ev
-}
-
-func (b *builder) publish(ev *sink.Event) {
-	if b.c.pub.Publish(ev) {
-		b.c.published.Add(1)
-	} else {
-		b.c.dropped.Add(1)
-	}
 }
 
 // storedSpan returns the session's stored span, or a new one (stored when
@@ -283,7 +287,7 @@ func (b *builder) newStoredSpan() uint64 {
 
 // common appends the host members and session.id that every event carries.
 func (b *builder) common(o *obj) {
-	o.str("session.id", b.sid)
+	o.bytesStr("session.id", b.sid)
 	o.b = append(o.b, ',')
 	o.b = append(o.b, b.c.host...)
 }
@@ -299,14 +303,14 @@ func (b *builder) requestEvents(ci *callInfo, conv *session.Conversation) {
 	if ci.headers != nil {
 		b.tags = session.ParseTags(b.tags[:0], ci.headers.Peek("X-Cylestio-Tags"))
 	}
-	o := obj{b: b.buf[:0]}
-	defer func() { b.buf = o.b }()
 	if b.r.New {
+		ev := b.event(sink.SessionStart, ci.start, b.newStoredSpan())
+		o := b.attrStart()
 		o.open()
-		o.str("session.id", b.sid)
+		o.bytesStr("session.id", b.sid)
 		o.str("client.type", "gateway")
 		o.str("llm.vendor", b.vendor)
-		o.str("llm.model", b.model)
+		o.bytesStr("llm.model", b.model)
 		if len(req.Tools) > 0 {
 			o.raw("tools", req.ToolsRaw)
 		}
@@ -316,20 +320,22 @@ func (b *builder) requestEvents(ci *callInfo, conv *session.Conversation) {
 		o.b = append(o.b, ',')
 		o.b = append(o.b, b.c.host...)
 		o.close()
-		b.publish(b.event(sink.SessionStart, ci.start, b.newStoredSpan(), o.b))
+		b.attrEnd(ev, o)
 	}
 	for i := range req.ToolResults {
 		tr := &req.ToolResults[i]
 		if tr.Message < first {
 			continue
 		}
-		o = obj{b: o.b[:0]}
-		o.open()
-		name := "unknown"
+		ev := b.event(sink.ToolResult, ci.start, b.storedSpan(true))
+		var nb [64]byte
+		name := append(nb[:0], "unknown"...)
 		if tr.Name.Present() {
-			name = tr.Name.String()
+			name = tr.Name.Append(nb[:0])
 		}
-		o.str("tool.name", name)
+		o := b.attrStart()
+		o.open()
+		o.bytesStr("tool.name", name)
 		status := "success"
 		if tr.IsError {
 			status = "error"
@@ -342,17 +348,17 @@ func (b *builder) requestEvents(ci *callInfo, conv *session.Conversation) {
 		o.pstr("tool.call_id", tr.CallID)
 		b.common(&o)
 		o.close()
-		ev := b.event(sink.ToolResult, ci.start, b.storedSpan(true), o.b)
-		ev.ToolName = name
-		b.publish(ev)
+		b.attrEnd(ev, o)
+		keepStr(b, &ev.ToolName, name)
 	}
 	if !req.Model.Present() {
 		return
 	}
-	o = obj{b: o.b[:0]}
+	ev := b.event(sink.LLMCallStart, ci.start, b.newStoredSpan())
+	o := b.attrStart()
 	o.open()
 	o.str("llm.vendor", b.vendor)
-	o.str("llm.model", b.model)
+	o.bytesStr("llm.model", b.model)
 	o.key("llm.request.data")
 	o.b = b.requestData(o.b, first, len(newMsgs), external)
 	b.common(&o)
@@ -363,7 +369,7 @@ func (b *builder) requestEvents(ci *callInfo, conv *session.Conversation) {
 	o.bool("llm.request.stream", req.Stream)
 	b.tagsAttr(&o)
 	o.close()
-	b.publish(b.event(sink.LLMCallStart, ci.start, b.newStoredSpan(), o.b))
+	b.attrEnd(ev, o)
 }
 
 func (b *builder) tagsAttr(o *obj) {
@@ -479,13 +485,8 @@ func hasMember(b []byte) bool {
 func (b *builder) responseEvents(ci *callInfo) {
 	resp := ci.resp
 	durMs := float64(ci.end.Sub(ci.start)) / float64(time.Millisecond)
-	o := obj{b: b.buf[:0]}
-	defer func() { b.buf = o.b }()
 	if ci.failed || resp == nil || resp.IsError {
-		o.open()
-		o.str("llm.vendor", b.vendor)
-		o.str("llm.model", b.model)
-		ev := b.event(sink.LLMCallError, ci.end, b.storedSpan(false), nil)
+		ev := b.event(sink.LLMCallError, ci.end, b.storedSpan(false))
 		ev.Level = sink.LevelError
 		ev.Status = ci.status
 		ev.DurationMs = durMs
@@ -506,6 +507,10 @@ func (b *builder) responseEvents(ci *callInfo) {
 			ev.ErrorType = provider.DefaultErrorType(b.kind, ci.status)
 			ev.ErrorMessage = "HTTP " + strconv.Itoa(ci.status)
 		}
+		o := b.attrStart()
+		o.open()
+		o.str("llm.vendor", b.vendor)
+		o.bytesStr("llm.model", b.model)
 		o.str("error.message", ev.ErrorMessage)
 		o.str("error.type", ev.ErrorType)
 		b.common(&o)
@@ -515,16 +520,17 @@ func (b *builder) responseEvents(ci *callInfo) {
 		o.float("llm.response.duration_ms", durMs)
 		workflowAttr(&o, ci)
 		o.close()
-		ev.Attributes = append([]byte(nil), o.b...)
-		b.publish(ev)
+		b.attrEnd(ev, o)
 		return
 	}
 
 	u := &resp.Usage
 	total, hasTotal := u.Total()
+	ev := b.event(sink.LLMCallFinish, ci.end, b.storedSpan(false))
+	o := b.attrStart()
 	o.open()
 	o.str("llm.vendor", b.vendor)
-	o.str("llm.model", b.model)
+	o.bytesStr("llm.model", b.model)
 	o.float("llm.response.duration_ms", durMs)
 	if u.Has != 0 {
 		o.int("llm.usage.input_tokens", u.InputTokens)
@@ -573,7 +579,7 @@ func (b *builder) responseEvents(ci *callInfo) {
 	}
 	workflowAttr(&o, ci)
 	o.close()
-	ev := b.event(sink.LLMCallFinish, ci.end, b.storedSpan(false), o.b)
+	b.attrEnd(ev, o)
 	ev.Status = ci.status
 	ev.DurationMs = durMs
 	ev.InputTokens, ev.OutputTokens = u.InputTokens, u.OutputTokens
@@ -581,24 +587,25 @@ func (b *builder) responseEvents(ci *callInfo) {
 		ev.TotalTokens = total
 	}
 	ev.CachedTokens, ev.CacheWrite = u.CachedTokens, u.CacheCreationTokens
-	ev.FinishReason = resp.FinishReason.String()
-	b.publish(ev)
+	var fr [32]byte
+	keepStr(b, &ev.FinishReason, resp.FinishReason.Append(fr[:0]))
 
 	for i := range resp.ToolCalls {
 		tc := &resp.ToolCalls[i]
-		o = obj{b: o.b[:0]}
+		ev := b.event(sink.ToolExecution, ci.end, b.newStoredSpan())
+		var nb [64]byte
+		name := tc.Name.Append(nb[:0])
+		o := b.attrStart()
 		o.open()
-		name := tc.Name.String()
-		o.str("tool.name", name)
+		o.bytesStr("tool.name", name)
 		o.key("tool.params")
 		o.b = toolParams(o.b, tc.Arguments)
 		o.pstr("tool.call_id", tc.ID)
 		b.common(&o)
 		workflowAttr(&o, ci)
 		o.close()
-		ev := b.event(sink.ToolExecution, ci.end, b.newStoredSpan(), o.b)
-		ev.ToolName = name
-		b.publish(ev)
+		b.attrEnd(ev, o)
+		keepStr(b, &ev.ToolName, name)
 	}
 }
 

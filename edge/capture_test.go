@@ -80,7 +80,7 @@ func TestCaptureOpenAIToolConversation(t *testing.T) {
 			}
 			sid := evs[0].SessionID
 			for _, e := range evs {
-				if e.SessionID != sid || e.AgentID != agentOf("You are a weather bot.") || e.TraceID != traceID(sid) || e.Model != "gpt-4o-mini" || e.Vendor != "openai" {
+				if e.SessionID != sid || e.AgentID != agentOf("You are a weather bot.") || e.TraceID != string(appendTraceID(nil, []byte(sid))) || e.Model != "gpt-4o-mini" || e.Vendor != "openai" {
 					t.Fatalf("%s: session %q agent %q trace %q model %q", e.Name, e.SessionID, e.AgentID, e.TraceID, e.Model)
 				}
 			}

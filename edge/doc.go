@@ -25,4 +25,11 @@
 // (after it), so a stream may run for hours while bytes flow. A client that
 // goes away mid-stream makes the next write fail; the upstream connection is
 // then closed at once instead of being drained.
+//
+// Capture (capture.go) turns a finished call into events. It parses the
+// request and the answer in place (edge/provider), resolves the session, and
+// builds every event of the call in two heap allocations, however many
+// events there are: one array of sink.Event and one block holding all their
+// strings and attribute objects (capture_arena.go); scratch memory comes
+// from a pool. TestAllocsCapture pins this.
 package edge

@@ -393,7 +393,9 @@ func (t *Table) Reply(r *Result, reply *Message, responseID []byte) {
 	s.reply.Store(a)
 	s.access.Store(now)
 	s.mu.Unlock()
-	t.add(kindReply, a, r.h, now, true)
+	// Not fresh: an agent often answers alike in many sessions (the same
+	// tool call), and a wrong hint costs a heap copy of the list.
+	t.add(kindReply, a, r.h, now, false)
 }
 
 // SetProcessed sets the session's last processed index (the original's
