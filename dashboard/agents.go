@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cylestio/perimeter/detect"
+	"github.com/cylestio/perimeter/detect/behavior"
 )
 
 // agentAgg are the per-agent aggregates of agent lists, in two levels:
@@ -183,6 +184,10 @@ type RiskAnalysis struct {
 	TopRules             []RuleCount      `json:"top_rules"`
 	RiskiestSessions     []SessionRisk    `json:"riskiest_sessions"`
 	Summary              RiskSummary      `json:"summary"`
+	// The dynamic checks and behavioural analysis of the most recent
+	// completed sessions (checks.go); null without completed sessions.
+	SecurityReport     *behavior.Report   `json:"security_report"`
+	BehavioralAnalysis *behavior.Analysis `json:"behavioral_analysis"`
 }
 
 // RiskSummary is the original's risk_analysis.summary.
@@ -350,6 +355,11 @@ FROM `+q.src+` WHERE agent_id = ? AND name IN (`+qFinish+`, `+qError+`) GROUP BY
 	if err := q.riskAnalysis(ctx, out); err != nil {
 		return nil, true, err
 	}
+	checks := ChecksResponse{TotalSessions: a.TotalSessions, ActiveSessions: a.ActiveSessions, CompletedSessions: a.CompletedSessions}
+	if err := q.checks(ctx, a.ID, &checks); err != nil {
+		return nil, true, err
+	}
+	out.RiskAnalysis.SecurityReport, out.RiskAnalysis.BehavioralAnalysis = checks.SecurityReport, checks.BehavioralAnalysis
 	return out, true, nil
 }
 

@@ -52,6 +52,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	get("/api/sessions/list", func() enveloped { return emptySessionList() }, s.apiSessionList)
 	get("/api/sessions/tags", func() enveloped { return &TagsResponse{Tags: []TagKey{}} }, s.apiSessionTags)
 	get("/api/agent/{id}", func() enveloped { return emptyAgentResponse() }, s.apiAgent)
+	get("/api/agent/{id}/checks", func() enveloped { return emptyChecks() }, s.apiAgentChecks)
 	get("/api/session/{id}", func() enveloped { return emptySession() }, s.apiSession)
 	get("/api/event/{id}", func() enveloped { return &EventResponse{} }, s.apiEvent)
 	get("/api/stats", func() enveloped { return emptyStats(s.opts.Now().Sub(s.started)) }, s.apiStats)

@@ -212,6 +212,12 @@ func (s *Server) addTools(srv *mcp.Server) {
 		func(ctx context.Context, _ *mcp.CallToolRequest, in agentArgs) (*mcp.CallToolResult, any, error) {
 			return s.callTool(ctx, s.apiAgent, func() enveloped { return emptyAgentResponse() }, in.AgentID, nil)
 		})
+	mcp.AddTool(srv, tool("get_agent_checks",
+		"One agent's 16 dynamic security checks (resource bounds and variance, pinned models, tool coverage, behavioural stability and outliers, PII exposure; status passed/warning/critical, value, evidence, OWASP/SOC2/CWE mappings) and its behavioural clusters and outliers, over its most recent completed sessions.",
+		schemaFor[agentArgs](func(p map[string]*jsonschema.Schema) { nonEmpty(p, "agent_id") })),
+		func(ctx context.Context, _ *mcp.CallToolRequest, in agentArgs) (*mcp.CallToolResult, any, error) {
+			return s.callTool(ctx, s.apiAgentChecks, func() enveloped { return emptyChecks() }, in.AgentID, nil)
+		})
 	mcp.AddTool(srv, tool("list_sessions", "Sessions, newest first, filtered by agent, status, tags and time window, with tokens, errors, findings and risk.",
 		schemaFor[listSessionsArgs](func(p map[string]*jsonschema.Schema) {
 			p["status"].Enum = []any{"ACTIVE", "COMPLETED", "INACTIVE"}

@@ -14,7 +14,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-var wantTools = []string{"get_agent", "get_dashboard_summary", "get_event", "get_findings", "get_risk_summary",
+var wantTools = []string{"get_agent", "get_agent_checks", "get_dashboard_summary", "get_event", "get_findings", "get_risk_summary",
 	"get_session_events", "list_agents", "list_sessions", "query_sql"}
 
 // TestMCP connects the Go SDK's client in both protocol eras and calls
@@ -82,6 +82,9 @@ func testMCPClient(t *testing.T, s *Server, w *world, ask, want string) {
 		{"get_agent", map[string]any{"agent_id": alpha}, func(m map[string]any) bool {
 			return num(m, "agent", "total_sessions") == 3 && num(m, "risk_analysis", "findings_count") == 2
 		}},
+		{"get_agent_checks", map[string]any{"agent_id": alpha}, func(m map[string]any) bool {
+			return num(m, "sessions_analyzed") == 2 && num(m, "security_report", "total_checks") == 12 && m["behavioral_analysis"] != nil
+		}},
 		{"list_sessions", map[string]any{"agent_id": alpha, "status": "COMPLETED", "tags": []any{"env:prod"}}, func(m map[string]any) bool {
 			return num(m, "total_count") == 1
 		}},
@@ -134,6 +137,7 @@ func testMCPClient(t *testing.T, s *Server, w *world, ask, want string) {
 	}{
 		{"get_agent", map[string]any{}, "agent_id"},
 		{"get_agent", map[string]any{"agent_id": "nobody"}, "agent not found"},
+		{"get_agent_checks", map[string]any{"agent_id": "nobody"}, "agent not found"},
 		{"get_session_events", map[string]any{"session_id": "nothing"}, "session not found"},
 		{"get_session_events", map[string]any{"session_id": "s-a1", "limit": 5000}, "limit"},
 		{"list_sessions", map[string]any{"status": "SLEEPING"}, "status"},
