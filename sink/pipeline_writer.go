@@ -35,6 +35,7 @@ type writerState struct {
 	lastErr                  atomic.Pointer[string]
 	down                     bool // run's view: an outage is in progress (for logs)
 	gaveUp                   bool // run's view: replay stopped for shutdown, the writer still failing
+	stopSeen                 bool // run's view: a backoff was cut short because Close began
 }
 
 // dispatch is called by the batcher; it never blocks on the writer.
@@ -340,12 +341,22 @@ func (w *writerState) lastError() string {
 	return ""
 }
 
-// sleep waits d or until Close's deadline passes.
+// sleep waits d or until Close's deadline passes. The first wait under way
+// (or begun) once Close has started ends at once: a writer that has failed
+// for a while backs off for up to BackoffMax, and shutdown must not sit
+// that out before the writer spills and stops. Later waits run their
+// course, so a writer without a spool does not retry in a tight loop.
 func (w *writerState) sleep(d time.Duration) {
 	t := time.NewTimer(d)
 	defer t.Stop()
+	var stop <-chan struct{}
+	if !w.stopSeen {
+		stop = w.p.stop
+	}
 	select {
 	case <-t.C:
+	case <-stop:
+		w.stopSeen = true
 	case <-w.p.ctx.Done():
 	}
 }
