@@ -296,3 +296,18 @@ func TestAgentChecksBound(t *testing.T) {
 		})
 	}
 }
+
+// With analytics off the checks answer the empty state, and a bad id is
+// still a 400.
+func TestAgentChecksEmptyState(t *testing.T) {
+	s := testServer(t, nil, nil)
+	var got checksAnswer
+	get(t, s, "/api/agent/a/checks", &got)
+	if got.Storage.Available || got.Storage.Reason == "" || got.EvaluationStatus != "INSUFFICIENT_DATA" ||
+		got.SecurityReport != nil || got.BehavioralAnalysis != nil || got.MaxSessions != maxCheckSessions {
+		t.Errorf("empty state: %+v", got)
+	}
+	if code, b := call(t, s, "GET", "/api/agent/"+strings.Repeat("x", 600)+"/checks", nil, nil); code != 400 {
+		t.Errorf("long id: %d %s", code, b)
+	}
+}

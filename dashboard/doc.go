@@ -34,6 +34,25 @@
 // attributes of, that page alone; attribute reads sit behind PREWHERE.
 // BenchmarkAPI1M measures the pages over 1,000,000 events.
 //
+// # Dynamic checks
+//
+// GET /api/agent/{id}/checks (also risk_analysis.security_report and
+// behavioral_analysis on the agent page, MCP get_agent_checks) evaluates
+// the original's 16 dynamic security checks and its behavioural
+// clustering (package detect/behavior, pure Go) over an agent's most
+// recent maxCheckSessions (2,000) completed sessions, chosen by a subquery
+// on their last event. ClickHouse computes the per-session features in
+// one GROUP BY session_id (tokens, LLM and tool calls, the tool sequence
+// as arraySort over (ts_us, tool_name), models, PII findings); the tools
+// offered and system prompts come from one pass over the sessions'
+// starts grouped by distinct (tools, prompt), read with visitParamExtract*
+// (tools is the first nested key the edge writes; the prompt is read after
+// it); PII counts per rule and confidence band, and the 20 strongest, from
+// pii findings. String arrays travel hex-encoded (chDB's text form of
+// arrays loses escapes). System prompts, which the pipeline does not scan,
+// are scanned for PII here, once per distinct prompt. Nothing is cached or
+// stored: about 135 ms at the bound (BenchmarkAgentChecks).
+//
 // When the store is down or absent (no libchdb, ClickHouse unreachable,
 // storage.engine none), every endpoint answers 200 with its usual shape,
 // empty, and storage.available false with the store's reason and fix; a

@@ -30,7 +30,7 @@ import (
 
 const mcpInstructions = "Perimeter records every call agents make to LLM providers through its proxy: sessions, " +
 	"tool calls, tokens, latency, errors and security findings (PII, secrets, prompt injection, OWASP LLM Top 10). " +
-	"Start with get_dashboard_summary or get_risk_summary (range=24h for today); drill into get_agent, list_sessions, " +
+	"Start with get_dashboard_summary or get_risk_summary (range=24h for today); drill into get_agent, get_agent_checks, list_sessions, " +
 	"get_session_events and get_findings; query_sql runs read-only ClickHouse SQL over perimeter.events (read it as " +
 	"perimeter.events FINAL). Risk: " + riskFormula + "."
 
