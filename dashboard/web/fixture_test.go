@@ -400,7 +400,14 @@ func (fx *fixture) agent(id string) map[string]any {
 			"risk_analysis": map[string]any{"evaluation_status": "COMPLETE", "risk_score": a["risk_score"], "risk_level": a["risk_level"],
 				"findings_count": a["findings_count"], "sessions_analyzed": a["total_sessions"], "sessions_with_findings": 1, "risky_sessions": 1,
 				"by_severity": map[string]any{"high": a["findings_count"]}, "by_category": map[string]any{"prompt_injection": a["findings_count"]},
-				"top_rules": []any{map[string]any{"rule": "llm01.instruction_override", "category": "prompt_injection", "severity": "high", "count": a["findings_count"], "sessions": 1}}},
+				"top_rules": []any{map[string]any{"rule": "llm01.instruction_override", "category": "prompt_injection", "severity": "high", "count": a["findings_count"], "sessions": 1}},
+				"security_report": map[string]any{"sessions_analyzed": 2, "critical_issues": 1, "warnings": 0, "passed_checks": 1, "categories": map[string]any{
+					"ENVIRONMENT": map[string]any{"category_name": "Environment & Supply Chain", "order": 2, "checks": []any{
+						map[string]any{"check_id": "ENV_001_CONSISTENT_MODEL", "name": "Pinned Model Versions", "status": "critical", "value": "1 unpinned model(s)"}}},
+					"RESOURCE_MANAGEMENT": map[string]any{"category_name": "Resource Management", "order": 1, "checks": []any{
+						map[string]any{"check_id": "RESOURCE_002_TOOL_CALL_BOUNDS", "name": "Tool Call Bounds", "status": "passed", "value": "1 max calls"}}}}},
+				"behavioral_analysis": map[string]any{"total_sessions": 2, "num_clusters": 1, "num_outliers": 0,
+					"interpretation": "Highly stable agent with highly predictable behavior - single dominant pattern"}},
 		}
 	}
 	return nil

@@ -67,6 +67,8 @@ func TestUIAgainstFixture(t *testing.T) {
 		tb.waitText("#models", "gpt-4o-mini", 5*time.Second)
 		tb.waitText("#tools", "get_weather", time.Second)
 		tb.waitText("#risk", "llm01.instruction_override", time.Second)
+		tb.waitText("#checks", "1 unpinned model(s)", time.Second)
+		tb.waitText("#checks", "single dominant pattern", time.Second)
 		tb.shot("agent")
 	})
 

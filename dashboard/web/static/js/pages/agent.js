@@ -1,4 +1,4 @@
-// Agent: totals, per-model tokens and latency, tools, risk, recent sessions.
+// Agent: totals, per-model tokens and latency, tools, risk, security checks, recent sessions.
 
 import { h, route } from '../dom.js';
 import { get } from '../api.js';
@@ -100,6 +100,7 @@ function render(id, data, ts, sessions, range) {
   ], models) : empty('No completed calls yet'), { hint: 'tokens and latency per model', id: 'models' }));
 
   out.push(h('div', { class: 'grid two' }, toolsPanel(a, an.tools || []), riskPanel(risk)));
+  out.push(checksPanel(risk));
 
   const rows = sessions.sessions || [];
   out.push(panel('Recent sessions', rows.length ? sessionsTable(rows, { showAgent: false }) : empty('No sessions'), {
@@ -159,4 +160,37 @@ function riskPanel(risk) {
         h('span', { class: 'muted' }, ` · ${f.plural(s.findings, 'finding')} · ${f.relative(s.last_activity)}`)))));
   }
   return panel('Risk', body, { id: 'risk' });
+}
+
+// checksPanel lists the dynamic security checks (API.md
+// "GET /api/agent/{agent_id}/checks") with the behavioural summary.
+function checksPanel(risk) {
+  const rep = risk.security_report;
+  if (!rep) {
+    return panel('Security checks', h('div', { class: 'panel-body' },
+      empty('No completed sessions to check yet', 'The 16 dynamic checks run over an agent\'s completed sessions.')), { id: 'checks' });
+  }
+  const rows = Object.values(rep.categories || {}).sort((x, y) => x.order - y.order)
+    .flatMap((c) => (c.checks || []).map((ch) => ({ ...ch, category_name: c.category_name })));
+  const body = h('div', {}, table([
+    { label: 'Status', value: (c) => checkBadge(c.status) },
+    { label: 'Check', value: (c) => h('span', { title: c.description || '' }, c.name) },
+    { label: 'Category', value: (c) => h('span', { class: 'muted' }, c.category_name) },
+    { label: 'Value', value: (c) => h('span', { class: 'mono' }, c.value) },
+  ], rows));
+  const beh = risk.behavioral_analysis;
+  if (beh) {
+    body.append(h('div', { class: 'panel-body' }, h('p', { class: 'muted' },
+      `${beh.interpretation} · ${f.plural(beh.num_clusters, 'cluster')}, ${f.plural(beh.num_outliers, 'outlier')} in ${f.plural(beh.total_sessions, 'session')}`)));
+  }
+  return panel('Security checks', body, {
+    id: 'checks',
+    hint: `${f.int(rep.critical_issues)} critical · ${f.int(rep.warnings)} warnings · ${f.int(rep.passed_checks)} passed, over ${f.plural(rep.sessions_analyzed, 'completed session')}`,
+  });
+}
+
+function checkBadge(status) {
+  if (status === 'critical') return badge('Critical', 'critical');
+  if (status === 'warning') return badge('Warning', 'medium');
+  return badge('Passed', 'ok');
 }
