@@ -56,8 +56,11 @@
 //
 // Cost: the 512 digests of a shingle are computed once per analysis and
 // shared by every session that has it, equal signatures are merged before
-// banding, and a candidate pair already in one component is not compared;
-// BenchmarkEvaluate measures 1,000 sessions.
+// banding, and a candidate pair already in one component is not compared.
+// On the 2-core development machine (shared, ±30 %), BenchmarkEvaluate
+// (1,000 sessions of four workflows with noise, all 16 checks) takes about
+// 70 ms and 12 MB, BenchmarkAnalyzeMax (2,000 sessions, the dashboard's
+// bound) about 115–140 ms; md5 is half of it.
 //
 // # Deviations from the original, and why
 //
