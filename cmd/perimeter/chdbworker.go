@@ -1,8 +1,6 @@
 package main
 
 import (
-	"syscall"
-
 	"github.com/alecthomas/kingpin/v2"
 
 	"github.com/cylestio/perimeter/sink/chdb"
@@ -22,13 +20,10 @@ func newCHDBWorkerCommand(app *kingpin.Application) *chdbWorkerCommand {
 	return c
 }
 
-// workerNice is the worker's CPU priority: analytics yield to traffic when
-// the machine is busy (the proxy runs at the default 0).
-const workerNice = 10
-
 func (c *chdbWorkerCommand) run() int {
-	// Best effort: without the right to lower its priority the worker
-	// simply runs at the proxy's.
-	_ = syscall.Setpriority(syscall.PRIO_PROCESS, 0, workerNice)
+	// Before the engine loads, so that all its threads inherit the low
+	// priority (see chdb.LowerPriority). Best effort: without the right
+	// to change it the worker simply runs at the proxy's.
+	chdb.LowerPriority()
 	return chdb.WorkerMain(c.args)
 }

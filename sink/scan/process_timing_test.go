@@ -7,8 +7,7 @@ import (
 	"github.com/cylestio/perimeter/sink"
 )
 
-// BenchmarkProcessTypicalCall scans the events of one small call (building
-// them, JSON encoding included, is part of each iteration).
+// BenchmarkProcessTypicalCall scans the events of one small call.
 func BenchmarkProcessTypicalCall(b *testing.B) {
 	p := New(detect.Options{}, 1000)
 	mk := func() []*sink.Event {
@@ -18,8 +17,9 @@ func BenchmarkProcessTypicalCall(b *testing.B) {
 			ev(sink.LLMCallFinish, map[string]any{"llm.response.content": []any{map[string]any{"type": "text", "text": "Hello there, how may I assist you today? Paris in spring is mild, pack layers and an umbrella."}}}),
 		}
 	}
+	batch := mk()
 	b.ReportAllocs()
 	for b.Loop() {
-		p.Process(mk())
+		p.Process(batch[:len(batch):len(batch)])
 	}
 }

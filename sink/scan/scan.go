@@ -12,8 +12,12 @@ package scan
 import (
 	"encoding/json"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
+	"unsafe"
+
+	"github.com/cespare/xxhash/v2"
 
 	"github.com/cylestio/perimeter/detect"
 	"github.com/cylestio/perimeter/sink"
@@ -35,7 +39,7 @@ type sessionState struct {
 	calls     int
 	toolCalls int
 	recent    []time.Time // tool-call times within the window
-	lastTool  string
+	lastTool  uint64      // hash of the last tool call's name and arguments
 	repeated  int
 }
 
@@ -69,13 +73,15 @@ func (p *Processor) state(id string) *sessionState {
 // after its batch; the input events' RiskScore is set.
 func (p *Processor) Process(batch []*sink.Event) []*sink.Event {
 	var out []*sink.Event
+	var buf []byte // decoded texts, reused for every event of the batch
 	for i, ev := range batch {
 		if i%16 == 15 {
 			// Detection is the heaviest work behind the proxy; on a busy
 			// machine let request handlers run between events.
 			runtime.Gosched()
 		}
-		findings := p.scanEvent(ev)
+		var findings []detect.Finding
+		findings, buf = p.scanEvent(ev, buf[:0])
 		if len(findings) == 0 {
 			continue
 		}
@@ -87,53 +93,79 @@ func (p *Processor) Process(batch []*sink.Event) []*sink.Event {
 	return append(batch, out...)
 }
 
-func (p *Processor) scanEvent(ev *sink.Event) []detect.Finding {
-	var attrs map[string]json.RawMessage
-	if len(ev.Attributes) > 0 && json.Unmarshal(ev.Attributes, &attrs) != nil {
-		return nil
+// text returns buf[from:] as a string without copying; it is only valid
+// until buf is reused, so what outlives the scan is cloned (keepFindings).
+func text(buf []byte, from int) string {
+	if len(buf) == from {
+		return ""
 	}
+	return unsafe.String(&buf[from], len(buf)-from)
+}
+
+// keepFindings copies the evidence of fs[from:], which may point into the
+// reused text buffer.
+func keepFindings(fs []detect.Finding, from int) {
+	for i := from; i < len(fs); i++ {
+		fs[i].Evidence = strings.Clone(fs[i].Evidence)
+	}
+}
+
+func (p *Processor) scanEvent(ev *sink.Event, buf []byte) ([]detect.Finding, []byte) {
+	attrs := []byte(ev.Attributes)
 	var fs []detect.Finding
-	scan := func(in *detect.Input) { fs = p.sc.AppendScan(fs, in) }
+	scan := func(in *detect.Input) {
+		n := len(fs)
+		fs = p.sc.AppendScan(fs, in)
+		keepFindings(fs, n)
+	}
 	switch ev.Name {
 	case sink.SessionStart:
-		var prompt string
-		_ = json.Unmarshal(attrs["prompt"], &prompt)
+		buf, _ = appendString(buf, member(attrs, "prompt"))
+		prompt := string(buf)
 		p.mu.Lock()
 		p.state(ev.SessionID).system = prompt
 		p.mu.Unlock()
 	case sink.LLMCallStart:
-		var data struct {
-			Messages json.RawMessage `json:"messages"`
-			Input    json.RawMessage `json:"input"`
-		}
-		_ = json.Unmarshal(attrs["llm.request.data"], &data)
-		list := data.Messages
+		data := member(attrs, "llm.request.data")
+		list := member(data, "messages")
 		if len(list) == 0 {
-			list = data.Input
+			list = member(data, "input")
 		}
-		var msgs []map[string]json.RawMessage
-		_ = json.Unmarshal(list, &msgs)
-		for _, m := range msgs {
-			var role string
-			_ = json.Unmarshal(m["role"], &role)
-			text := contentText(m["content"])
-			if text == "" {
-				text = contentText(m["output"]) // Responses function_call_output
-				if text != "" {
-					role = string(detect.RoleTool)
+		elements(list, func(m []byte) {
+			var roleRaw, content, output []byte
+			members(m, func(key, val []byte) bool {
+				switch {
+				case keyIs(key, "role"):
+					roleRaw = val
+				case keyIs(key, "content"):
+					content = val
+				case keyIs(key, "output"):
+					output = val
+				}
+				return true
+			})
+			var rb [32]byte
+			roleB, _ := appendString(rb[:0], roleRaw)
+			role := detect.Role(roleB)
+			buf = buf[:0]
+			var ok bool
+			if buf, ok = appendContent(buf, content); !ok {
+				if buf, ok = appendContent(buf, output); ok { // Responses function_call_output
+					role = detect.RoleTool
 				}
 			}
-			if text == "" || role == "system" || role == "developer" {
-				continue
+			if !ok || role == "system" || role == "developer" {
+				return
 			}
 			if role == "" {
-				role = string(detect.RoleUser)
+				role = detect.RoleUser
 			}
-			scan(&detect.Input{Text: text, Role: detect.Role(role), Direction: detect.Request})
-		}
+			scan(&detect.Input{Text: text(buf, 0), Role: role, Direction: detect.Request})
+		})
 	case sink.ToolResult:
-		if text := contentText(attrs["tool.result"]); text != "" {
-			scan(&detect.Input{Text: text, Role: detect.RoleTool, Direction: detect.Request, ToolName: ev.ToolName})
+		var ok bool
+		if buf, ok = appendContent(buf, member(attrs, "tool.result")); ok {
+			scan(&detect.Input{Text: text(buf, 0), Role: detect.RoleTool, Direction: detect.Request, ToolName: ev.ToolName})
 		}
 	case sink.LLMCallFinish:
 		p.mu.Lock()
@@ -143,19 +175,22 @@ func (p *Processor) scanEvent(ev *sink.Event) []detect.Finding {
 		usage := detect.Usage{CallTokens: ev.InputTokens + ev.OutputTokens, SessionTokens: st.tokens, SessionCalls: st.calls}
 		system := st.system
 		p.mu.Unlock()
-		var content []map[string]json.RawMessage
-		_ = json.Unmarshal(attrs["llm.response.content"], &content)
-		text := ""
-		for _, c := range content {
-			if t := contentText(c["text"]); t != "" {
-				text += t
-			} else if t := contentText(c["content"]); t != "" {
-				text += t
+		elements(member(attrs, "llm.response.content"), func(c []byte) {
+			var ok bool
+			if buf, ok = appendContent(buf, member(c, "text")); !ok {
+				buf, _ = appendContent(buf, member(c, "content"))
 			}
-		}
-		scan(&detect.Input{Text: text, Role: detect.RoleAssistant, Direction: detect.Response, SystemPrompt: system, Usage: &usage})
+		})
+		scan(&detect.Input{Text: text(buf, 0), Role: detect.RoleAssistant, Direction: detect.Response, SystemPrompt: system, Usage: &usage})
 	case sink.ToolExecution:
-		args := string(attrs["tool.params"])
+		// The raw JSON of the arguments, as the model sent them; the
+		// attributes never change, so no copy.
+		params := member(attrs, "tool.params")
+		args := ""
+		if len(params) > 0 {
+			args = unsafe.String(&params[0], len(params))
+		}
+		sig := xxhash.Sum64String(ev.ToolName) ^ xxhash.Sum64(params)*0x9E3779B97F4A7C15
 		p.mu.Lock()
 		st := p.state(ev.SessionID)
 		st.toolCalls++
@@ -167,8 +202,7 @@ func (p *Processor) scanEvent(ev *sink.Event) []detect.Finding {
 			}
 		}
 		st.recent = append(keep, now)
-		sig := ev.ToolName + "\x00" + args
-		if sig == st.lastTool {
+		if st.repeated > 0 && sig == st.lastTool {
 			st.repeated++
 		} else {
 			st.lastTool, st.repeated = sig, 1
@@ -177,39 +211,7 @@ func (p *Processor) scanEvent(ev *sink.Event) []detect.Finding {
 		p.mu.Unlock()
 		scan(&detect.Input{Role: detect.RoleAssistant, Direction: detect.Response, ToolName: ev.ToolName, ToolArgs: args, Usage: &usage})
 	}
-	return fs
-}
-
-// contentText returns the text of a JSON content value: a string, or the
-// text parts of a list of blocks.
-func contentText(raw json.RawMessage) string {
-	if len(raw) == 0 {
-		return ""
-	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var blocks []map[string]json.RawMessage
-	if json.Unmarshal(raw, &blocks) != nil {
-		return ""
-	}
-	out := ""
-	for _, b := range blocks {
-		var t string
-		if json.Unmarshal(b["text"], &t) == nil && t != "" {
-			if out != "" {
-				out += "\n"
-			}
-			out += t
-		} else if c := contentText(b["content"]); c != "" {
-			if out != "" {
-				out += "\n"
-			}
-			out += c
-		}
-	}
-	return out
+	return fs, buf
 }
 
 // findingEvent turns a finding into a security.finding event of the same

@@ -1,0 +1,51 @@
+package chdb
+
+import (
+	"os"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// WorkerNice is the CPU priority the worker runs at: the lowest, so that
+// analytics yield to traffic whenever both want a CPU.
+const WorkerNice = 19
+
+// LowerPriority puts every thread of this process in the batch scheduling
+// class at nice WorkerNice. Linux keeps priorities per thread and a new
+// thread inherits its creator's, so once every existing thread is lowered,
+// so are all that the Go runtime and the engine's pools start later — a
+// single setpriority call would only reach the calling thread, and the
+// engine's threads started from the others would run at the proxy's
+// priority. SCHED_BATCH also means a waking engine thread never preempts a
+// running proxy thread, which keeps merges out of the proxy's tail latency.
+// Best effort: it reports how many threads it could not lower.
+func LowerPriority() (failed int) {
+	attr := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_BATCH, Nice: WorkerNice}
+	seen := map[int]bool{}
+	// Threads may start while the list is read: go over it until a pass
+	// finds nothing new.
+	for pass := 0; pass < 5; pass++ {
+		ents, err := os.ReadDir("/proc/self/task")
+		if err != nil {
+			return -1
+		}
+		fresh := false
+		for _, e := range ents {
+			tid, err := strconv.Atoi(e.Name())
+			if err != nil || seen[tid] {
+				continue
+			}
+			seen[tid], fresh = true, true
+			if err := unix.SchedSetAttr(tid, &attr, 0); err != nil {
+				if unix.Setpriority(unix.PRIO_PROCESS, tid, WorkerNice) != nil {
+					failed++
+				}
+			}
+		}
+		if !fresh {
+			break
+		}
+	}
+	return failed
+}
