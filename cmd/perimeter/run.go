@@ -129,6 +129,7 @@ func serve(cfg *configs.Config, problems []configs.Problem, hooks serveHooks) in
 	for _, p := range problems {
 		log.Warn().Str("path", p.Path).Msg(p.Message)
 	}
+	startPprof(log)
 
 	an, err := newAnalytics(cfg, log)
 	if err != nil {
