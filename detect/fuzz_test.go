@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -38,6 +39,13 @@ func FuzzNormalize(f *testing.F) {
 		// nothing more.
 		if m := Normalize(n.Text); utf8.ValidString(s) && m.Text != n.Text {
 			t.Fatalf("not idempotent: %q → %q → %q", s, n.Text, m.Text)
+		}
+		// The rune-by-rune path for text NFKC leaves alone gives what the
+		// segment-by-segment path gives.
+		var slow Normalized
+		normalizeWith(&slow, s, nil, nil, false)
+		if slow.Text != n.Text || fmt.Sprint(slow.tags) != fmt.Sprint(n.tags) {
+			t.Fatalf("fast and slow paths differ on %q:\n fast %q tags %v\n slow %q tags %v", s, n.Text, n.tags, slow.Text, slow.tags)
 		}
 	})
 }

@@ -104,6 +104,12 @@ func isASCIINoTags(s string) bool {
 // normalizeInto fills n, reusing buf and m for the normalised bytes and the
 // offset map (both may be nil).
 func normalizeInto(n *Normalized, s string, buf []byte, m []int32) ([]byte, []int32) {
+	return normalizeWith(n, s, buf, m, true)
+}
+
+// normalizeWith is normalizeInto; fast false turns the rune-by-rune path
+// off, for tests comparing the two.
+func normalizeWith(n *Normalized, s string, buf []byte, m []int32, fast bool) ([]byte, []int32) {
 	n.orig = s
 	n.tags = n.tags[:0]
 	if isASCIINoTags(s) {
@@ -115,34 +121,76 @@ func normalizeInto(n *Normalized, s string, buf []byte, m []int32) ([]byte, []in
 	m = m[:0]
 	var seg [64]byte
 	inTag := -1
+	// tag runs: open one at a decoded tag byte, close it at the first
+	// other output.
+	mark := func(start int, isTag bool) {
+		switch {
+		case isTag:
+			if inTag < 0 {
+				inTag = start
+			}
+		case inTag >= 0 && len(buf) > start:
+			n.tags = append(n.tags, span{inTag, start})
+			inTag = -1
+		}
+	}
+	quick := 0 // s[p:quick] is known to be NFKC already
 	for p := 0; p < len(s); {
 		c := s[p]
 		if c < utf8.RuneSelf && (p+1 == len(s) || s[p+1] < utf8.RuneSelf) {
-			if inTag >= 0 {
-				n.tags = append(n.tags, span{inTag, len(buf)})
-				inTag = -1
-			}
+			mark(len(buf), false)
 			buf = append(buf, c)
 			m = append(m, int32(p))
 			p++
+			continue
+		}
+		start := len(buf)
+		if fast && p >= quick {
+			// Ask NFKC's quick check about the run up to the next ASCII
+			// byte: a boundary, since no composition ends in ASCII.
+			j := p + 1
+			for j < len(s) && s[j] >= utf8.RuneSelf {
+				j++
+			}
+			quick = p + norm.NFKC.QuickSpanString(s[p:j])
+		}
+		if p < quick {
+			// Text NFKC leaves alone (most prose: accents, dashes, curly
+			// quotes, emoji) is folded rune by rune, each rune its own
+			// segment, from tables where there are tables.
+			r, size := utf8.DecodeRuneInString(s[p:])
+			switch {
+			case r == utf8.RuneError && size <= 1:
+				buf = append(buf, c)
+				mark(start, false)
+				// The quick check may have judged the bytes after an
+				// invalid one as part of it: ask again from the next.
+				quick = p + 1
+			case r >= 0xE0020 && r <= 0xE007E:
+				buf = append(buf, byte(r-0xE0000))
+				mark(start, true)
+			default:
+				buf = foldRune(buf, r)
+				mark(start, false)
+			}
+			for i := start; i < len(buf); i++ {
+				m = append(m, int32(p))
+			}
+			p += size
 			continue
 		}
 		l := norm.NFKC.NextBoundaryInString(s[p:], true)
 		if l <= 0 {
 			l = 1
 		}
-		segStart := len(buf)
 		isTag := false
-		buf, isTag = appendSegment(buf, s[p:p+l], seg[:0])
-		if isTag {
-			if inTag < 0 {
-				inTag = segStart
-			}
-		} else if inTag >= 0 && len(buf) > segStart {
-			n.tags = append(n.tags, span{inTag, segStart})
-			inTag = -1
+		if r, size := utf8.DecodeRuneInString(s[p:]); fast && size == l && hasFoldTable(r) {
+			buf = append(buf, foldTable(r)...) // a one-rune segment NFKC changes, e.g. … or full-width letters
+		} else {
+			buf, isTag = appendSegment(buf, s[p:p+l], seg[:0])
 		}
-		for i := segStart; i < len(buf); i++ {
+		mark(start, isTag)
+		for i := start; i < len(buf); i++ {
 			m = append(m, int32(p))
 		}
 		p += l
@@ -233,6 +281,61 @@ func appendSegment(dst []byte, seg string, tmp []byte) ([]byte, bool) {
 		dst = utf8.AppendRune(dst, r)
 	}
 	return dst, false
+}
+
+// foldRune appends what pass 2 of appendSegment makes of a rune that NFKC
+// leaves unchanged; invisible runes and stray marks vanish.
+func foldRune(dst []byte, r rune) []byte {
+	if r < utf8.RuneSelf {
+		return append(dst, byte(r))
+	}
+	if hasFoldTable(r) {
+		return append(dst, foldTable(r)...)
+	}
+	if f, ok := homoglyph(r); ok {
+		return append(dst, f)
+	}
+	if isInvisible(r) {
+		return dst
+	}
+	return utf8.AppendRune(dst, r)
+}
+
+// Fold tables hold appendSegment's own result for each rune of the ranges
+// everyday text is made of — Latin, Greek, Cyrillic and their marks
+// (below U+0530), general punctuation (U+2000–U+206F: dashes, quotes,
+// ellipsis, invisible spaces) and the half- and full-width forms
+// (U+FF00–U+FFEF) — so the fast paths cannot disagree with it.
+var (
+	latinFolds = foldRange(0, 0x0530)
+	punctFolds = foldRange(0x2000, 0x2070)
+	widthFolds = foldRange(0xFF00, 0xFFF0)
+)
+
+func foldRange(lo, hi rune) []string {
+	t := make([]string, hi-lo)
+	for r := lo; r < hi; r++ {
+		var one [4]byte
+		out, _ := appendSegment(nil, string(one[:utf8.EncodeRune(one[:], r)]), nil)
+		t[r-lo] = string(out)
+	}
+	return t
+}
+
+func hasFoldTable(r rune) bool {
+	return r < 0x0530 || (r >= 0x2000 && r < 0x2070) || (r >= 0xFF00 && r < 0xFFF0)
+}
+
+// foldTable is the table entry of r; hasFoldTable(r) must hold.
+func foldTable(r rune) string {
+	switch {
+	case r < 0x0530:
+		return latinFolds[r]
+	case r < 0x2070:
+		return punctFolds[r-0x2000]
+	default:
+		return widthFolds[r-0xFF00]
+	}
 }
 
 // isInvisible reports format characters used to hide or split text.

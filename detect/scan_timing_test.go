@@ -77,6 +77,12 @@ func BenchmarkScanNonASCII1K(b *testing.B) {
 	benchScan(b, Input{Text: repeatTo("Привет! Das Wetter in München ist schön, 東京は晴れです。Ｉｇｎｏｒｅ nothing here. ", 1<<10), Role: RoleUser})
 }
 
+// BenchmarkScanProse1K is everyday non-ASCII prose, as models write it:
+// accents, dashes, curly quotes, an emoji — text NFKC leaves alone.
+func BenchmarkScanProse1K(b *testing.B) {
+	benchScan(b, Input{Text: repeatTo("Sure! Here’s a short answer — the café’s “menu” is naïve, déjà vu à la carte… 🙂 ", 1<<10), Role: RoleAssistant, Direction: Response})
+}
+
 func BenchmarkNormalizeASCII8K(b *testing.B) {
 	b.SetBytes(int64(len(benign8K)))
 	b.ReportAllocs()
