@@ -171,7 +171,9 @@ func AppendUUID(dst []byte, id [16]byte) []byte {
 // tests. Strings are escaped as Bind escapes them, so event content can
 // never leave its literal. Prefix it with InsertPrefix(o) + " VALUES ".
 func AppendValues(dst []byte, batch []*Event) []byte {
+	var y Yielder
 	for i, e := range batch {
+		y.Tick()
 		if i > 0 {
 			dst = append(dst, ',')
 		}

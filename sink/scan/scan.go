@@ -11,7 +11,6 @@ package scan
 
 import (
 	"encoding/json"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -74,12 +73,11 @@ func (p *Processor) state(id string) *sessionState {
 func (p *Processor) Process(batch []*sink.Event) []*sink.Event {
 	var out []*sink.Event
 	var buf []byte // decoded texts, reused for every event of the batch
-	for i, ev := range batch {
-		if i%16 == 15 {
-			// Detection is the heaviest work behind the proxy; on a busy
-			// machine let request handlers run between events.
-			runtime.Gosched()
-		}
+	var y sink.Yielder
+	for _, ev := range batch {
+		// Detection is the heaviest work behind the proxy; on a busy
+		// machine let request handlers run between events.
+		y.Tick()
 		var findings []detect.Finding
 		findings, buf = p.scanEvent(ev, buf[:0])
 		if len(findings) == 0 {
