@@ -203,8 +203,18 @@ func (q *querier) checks(ctx context.Context, id string, out *ChecksResponse) er
 		}
 	}
 
+	if q.noDetection {
+		// Without detection there are no pii findings to read: leave
+		// the category out, as the original does when its PII engine is
+		// off, rather than report a pass.
+		pii = nil
+	}
 	rep, an := behavior.Evaluate(&behavior.Input{AgentID: id, Sessions: sessions, ActiveSessions: int(out.ActiveSessions),
 		PII: pii, Now: q.now})
+	if pii == nil {
+		rep.Summary.PIIDisabled = true
+		rep.Summary.PIIDisabledReason = "PII analysis disabled by configuration (detect.enabled: false)"
+	}
 	out.SecurityReport, out.BehavioralAnalysis, out.SessionsAnalyzed = rep, an, len(sessions)
 	out.EvaluationStatus = "COMPLETE"
 	if len(sessions) < 2 {

@@ -126,6 +126,16 @@ func TestAgentChecks(t *testing.T) {
 				if code, b := call(t, s, "GET", "/api/agent/nobody/checks", nil, nil); code != 404 || !strings.Contains(string(b), "agent not found") {
 					t.Errorf("unknown agent: %d %s", code, b)
 				}
+
+				// With detection off there are no findings to judge by:
+				// the privacy category is left out, with the reason.
+				off := testServer(t, st, func(o *Options) { o.DetectionOff = true })
+				var noPII checksAnswer
+				get(t, off, "/api/agent/"+checked+"/checks", &noPII)
+				if r := noPII.SecurityReport; r == nil || r.Categories["PRIVACY_COMPLIANCE"] != nil || r.Categories["RESOURCE_MANAGEMENT"] == nil ||
+					!r.Summary.PIIDisabled || !strings.Contains(r.Summary.PIIDisabledReason, "detect.enabled") {
+					t.Errorf("detection off: %+v", r)
+				}
 			})
 		}
 	}

@@ -28,6 +28,8 @@ type querier struct {
 	f      findingExprs
 	now    time.Time
 	active uint64 // ts_us at or after which a session is ACTIVE
+
+	noDetection bool // the pipeline runs no detection (Options.DetectionOff)
 }
 
 // first is the string value of a top-level key. ClickHouse 18.16 has only

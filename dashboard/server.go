@@ -45,6 +45,10 @@ type Options struct {
 	Proxy ProxyInfo
 	// ConfigView is the proxy's redacted config (its GET /config view).
 	ConfigView func() any
+	// DetectionOff says the pipeline runs no detection (detect.enabled:
+	// false): the agent checks then leave out their PII category and say
+	// why, instead of passing it for lack of findings.
+	DetectionOff bool
 	// UI serves "/"; nil serves the embedded web UI (package web).
 	UI http.Handler
 	// SQLTimeout and SQLMaxRows bound the SQL explorer (defaults 10s and
@@ -228,7 +232,7 @@ func (s *Server) status() sink.Status {
 // querier prepares one request's queries.
 func (s *Server) querier(ctx context.Context, st sink.Status) *querier {
 	now := s.opts.Now().UTC()
-	q := &querier{store: s.opts.Store, src: sink.EventsSource(s.opts.Schema), now: now}
+	q := &querier{store: s.opts.Store, src: sink.EventsSource(s.opts.Schema), now: now, noDetection: s.opts.DetectionOff}
 	q.active = uint64(max(0, now.Add(-s.opts.SessionTimeout).UnixMicro()))
 	if s.opts.Store == nil || !st.Available && !s.probeDue() {
 		q.store = nil

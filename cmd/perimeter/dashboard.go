@@ -93,7 +93,8 @@ func startDashboard(cfg *configs.Config, f dashboardFlags, an *analytics, config
 		Host: lt.ServerHost, Port: lt.ServerPort, Token: lt.Token,
 		RefreshInterval: lt.RefreshInterval.D(), SessionTimeout: lt.SessionCompletionTimeout.D(),
 		OpenBrowser: lt.AutoOpenBrowser, ConfigView: configView, Version: shortVersion(),
-		Logger: log.With().Str("component", "dashboard").Logger(),
+		DetectionOff: !cfg.Detect.Enabled,
+		Logger:       log.With().Str("component", "dashboard").Logger(),
 		Proxy: dashboard.ProxyInfo{ProviderType: cfg.LLM.Type, ProviderBaseURL: cfg.LLM.BaseURL,
 			ProxyHost: cfg.Server.Host, ProxyPort: cfg.Server.Port},
 	}

@@ -101,6 +101,10 @@ type Summary struct {
 	PassedChecks   int `json:"passed_checks"`
 	CriticalIssues int `json:"critical_issues"`
 	Warnings       int `json:"warnings"`
+	// PIIDisabled and its reason say that the PRIVACY_COMPLIANCE category
+	// is absent because no PII analysis ran (the original's fields).
+	PIIDisabled       bool   `json:"pii_disabled,omitempty"`
+	PIIDisabledReason string `json:"pii_disabled_reason,omitempty"`
 }
 
 // Checks lists every check of the report in category order.
