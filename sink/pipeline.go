@@ -242,9 +242,14 @@ func (b *batch) encoded() []byte {
 // dispatches them. It exits when Close stops it, after draining the queue,
 // and closes every writer's memory queue on the way out.
 func (p *Pipeline) runBatcher() {
+	prio := lowerThread()
 	defer close(p.batcherDone)
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
+	// The batcher polls the queue rather than wait on it: a receiver
+	// waiting on the channel would be woken by every Publish, a thread
+	// switch per event on the request's path. Events wait at most a poll
+	// interval longer; batches are still cut by size and age.
+	poll := time.NewTicker(pollInterval(p.opts.MaxDelay))
+	defer poll.Stop()
 	report := time.NewTicker(time.Second)
 	defer report.Stop()
 
@@ -254,40 +259,38 @@ func (p *Pipeline) runBatcher() {
 		if len(cur) == 0 {
 			return
 		}
-		timer.Stop()
+		prio.adjust(len(p.events), cap(p.events))
 		p.dispatch(cur, created)
 		cur = make([]*Event, 0, p.opts.MaxRows)
 	}
-	add := func(ev *Event) {
-		if len(cur) == 0 {
-			created = time.Now()
-			timer.Reset(p.opts.MaxDelay)
-		}
-		cur = append(cur, ev)
-		if len(cur) >= p.opts.MaxRows {
-			flush()
+	drain := func() {
+		for {
+			select {
+			case ev := <-p.events:
+				p.received.Add(1)
+				if len(cur) == 0 {
+					created = time.Now()
+				}
+				cur = append(cur, ev)
+				if len(cur) >= p.opts.MaxRows {
+					flush()
+				}
+			default:
+				return
+			}
 		}
 	}
 	for {
 		select {
-		case ev := <-p.events:
-			p.received.Add(1)
-			add(ev)
-		case <-timer.C:
-			flush()
+		case <-poll.C:
+			drain()
+			if len(cur) > 0 && time.Since(created) >= p.opts.MaxDelay {
+				flush()
+			}
 		case <-report.C:
 			p.reportDrops()
 		case <-p.stop:
-			for {
-				select {
-				case ev := <-p.events:
-					p.received.Add(1)
-					add(ev)
-					continue
-				default:
-				}
-				break
-			}
+			drain()
 			flush()
 			for _, w := range p.writers {
 				close(w.mem)
@@ -295,6 +298,12 @@ func (p *Pipeline) runBatcher() {
 			return
 		}
 	}
+}
+
+// pollInterval is how often the batcher looks at the queue: a quarter of
+// the batch age limit, between 1 ms and 20 ms.
+func pollInterval(maxDelay time.Duration) time.Duration {
+	return min(max(maxDelay/4, time.Millisecond), 20*time.Millisecond)
 }
 
 func (p *Pipeline) dispatch(events []*Event, created time.Time) {

@@ -85,6 +85,7 @@ func (w *writerState) spillLocked(b *batch) {
 }
 
 func (w *writerState) run() {
+	prio := lowerThread()
 	defer w.p.wg.Done()
 	memOpen := true
 	handle := func(b *batch, ok bool) {
@@ -92,6 +93,7 @@ func (w *writerState) run() {
 			memOpen = false
 			return
 		}
+		prio.adjust(len(w.mem), cap(w.mem))
 		if w.writeLive(b) {
 			memOpen = false
 		}

@@ -130,6 +130,7 @@ func serve(cfg *configs.Config, problems []configs.Problem, hooks serveHooks) in
 		log.Warn().Str("path", p.Path).Msg(p.Message)
 	}
 	startPprof(log)
+	ensureProcs()
 
 	an, err := newAnalytics(cfg, log)
 	if err != nil {

@@ -1,0 +1,10 @@
+//go:build !linux
+
+package sink
+
+// Elsewhere the pipeline runs at the proxy's priority.
+func lowerThread() *threadPrio { return nil }
+
+type threadPrio struct{}
+
+func (t *threadPrio) adjust(depth, capacity int) {}
