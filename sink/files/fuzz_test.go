@@ -50,3 +50,26 @@ func FuzzReadRecordings(f *testing.F) {
 		}
 	})
 }
+
+// redactAll is RedactCredentials without the literal prefilter.
+func redactAll(s string) string {
+	for _, p := range credentialPatterns {
+		s = p.re.ReplaceAllString(s, p.repl)
+	}
+	return s
+}
+
+// FuzzRedactCredentials checks that skipping the patterns whose literals
+// are absent never changes what is redacted.
+func FuzzRedactCredentials(f *testing.F) {
+	for _, s := range []string{"", "plain text", "my key is sk-abcdefghijklmnopqrstuvwxyz012345", "Authorization: BEARER abcdefghijklmnopqrstuvwxyz",
+		"API_KEY=abcdefghijklmnopqrstuvwxyz", "akia0123456789abcdef", "PassWord: hunter2hunter2", "sk-proj-abcdefghijklmnopqrstuvwxyz",
+		"ſecret: 12345678", "\u212Aey café sk-ABCDEFGHIJKLMNOPQRSTUV"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := RedactCredentials(s), redactAll(s); got != want {
+			t.Fatalf("%q: got %q, want %q", s, got, want)
+		}
+	})
+}

@@ -10,24 +10,67 @@ import (
 // in order, case-insensitively, to every string value (seed-anatomy §5.2),
 // followed by one the original lacked: today's OpenAI and Anthropic keys
 // (sk-proj-…, sk-ant-…) have dashes the first pattern does not allow.
+//
+// Each pattern has the literals one of which any match contains (lower
+// case): a pattern runs only on strings holding one, found by a
+// case-insensitive byte scan, so ordinary text costs no regexp at all.
 var credentialPatterns = []struct {
-	re   *regexp.Regexp
-	repl string
+	re      *regexp.Regexp
+	repl    string
+	needles []string
 }{
-	{regexp.MustCompile(`(?i)(sk-[a-zA-Z0-9]{20,})`), "[REDACTED_API_KEY]"},
-	{regexp.MustCompile(`(?i)(api[_-]?key)["\s:=]+["']?([a-zA-Z0-9_-]{20,})["']?`), "${1}: [REDACTED]"},
-	{regexp.MustCompile(`(?i)(bearer\s+)([a-zA-Z0-9._-]{20,})`), "${1}[REDACTED]"},
-	{regexp.MustCompile(`(?i)(AKIA[A-Z0-9]{16})`), "[REDACTED_AWS_KEY]"},
-	{regexp.MustCompile(`(?i)(password|secret|token|credential)["\s:=]+["']?([^\s"']{8,})["']?`), "${1}: [REDACTED]"},
-	{regexp.MustCompile(`(?i)(sk-[a-z0-9]+-[a-zA-Z0-9_-]{20,})`), "[REDACTED_API_KEY]"},
+	{regexp.MustCompile(`(?i)(sk-[a-zA-Z0-9]{20,})`), "[REDACTED_API_KEY]", []string{"sk-"}},
+	{regexp.MustCompile(`(?i)(api[_-]?key)["\s:=]+["']?([a-zA-Z0-9_-]{20,})["']?`), "${1}: [REDACTED]", []string{"api"}},
+	{regexp.MustCompile(`(?i)(bearer\s+)([a-zA-Z0-9._-]{20,})`), "${1}[REDACTED]", []string{"bearer"}},
+	{regexp.MustCompile(`(?i)(AKIA[A-Z0-9]{16})`), "[REDACTED_AWS_KEY]", []string{"akia"}},
+	{regexp.MustCompile(`(?i)(password|secret|token|credential)["\s:=]+["']?([^\s"']{8,})["']?`), "${1}: [REDACTED]", []string{"password", "secret", "token", "credential"}},
+	{regexp.MustCompile(`(?i)(sk-[a-z0-9]+-[a-zA-Z0-9_-]{20,})`), "[REDACTED_API_KEY]", []string{"sk-"}},
 }
 
 // RedactCredentials applies the credential patterns to s.
 func RedactCredentials(s string) string {
 	for _, p := range credentialPatterns {
-		s = p.re.ReplaceAllString(s, p.repl)
+		for _, n := range p.needles {
+			if containsFold(s, n) {
+				s = p.re.ReplaceAllString(s, p.repl)
+				break
+			}
+		}
 	}
 	return s
+}
+
+// containsFold reports whether s contains the lower-case ASCII literal
+// lit, ignoring ASCII case. (?i) also folds a few non-ASCII letters onto
+// ASCII ones (K, ſ), so a string with a byte ≥ 0x80 where lit's first
+// letter could start is checked the slow way.
+func containsFold(s, lit string) bool {
+	first := lit[0]
+	for i := 0; i+len(lit) <= len(s); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			return strings.Contains(strings.ToLower(s), lit) || foldsUnicode(s)
+		}
+		if c|0x20 != first {
+			continue
+		}
+		j := 1
+		for ; j < len(lit); j++ {
+			if s[i+j]|0x20 != lit[j] {
+				break
+			}
+		}
+		if j == len(lit) {
+			return true
+		}
+	}
+	return false
+}
+
+// foldsUnicode reports whether s holds a letter that (?i) matches with an
+// ASCII letter: the Kelvin sign and the long s.
+func foldsUnicode(s string) bool {
+	return strings.ContainsRune(s, '\u212A') || strings.ContainsRune(s, '\u017F')
 }
 
 // secretMember reports whether an object member of this name holds a
@@ -70,8 +113,7 @@ func redactJSON(src []byte) []byte {
 			j++
 		}
 		if j < len(src) && src[j] == ':' {
-			var name string
-			_ = json.Unmarshal(tok, &name)
+			name, _ := unquote(tok)
 			pendingKey = name
 			// A key used as a member name is as secret as one in a value.
 			if r := RedactCredentials(name); r != name {
@@ -82,8 +124,7 @@ func redactJSON(src []byte) []byte {
 			i = end
 			continue
 		}
-		var s string
-		if json.Unmarshal(tok, &s) != nil {
+		if s, ok := unquote(tok); !ok {
 			out = append(out, tok...)
 		} else {
 			r := RedactCredentials(s)
@@ -100,6 +141,28 @@ func redactJSON(src []byte) []byte {
 		i = end
 	}
 	return out
+}
+
+// unquote decodes a JSON string token; one without escapes or non-ASCII
+// bytes is simply cut out of its quotes.
+func unquote(tok []byte) (string, bool) {
+	if len(tok) >= 2 && tok[0] == '"' && tok[len(tok)-1] == '"' {
+		plain := true
+		for _, c := range tok[1 : len(tok)-1] {
+			if c == '\\' || c == '"' || c < 0x20 || c >= 0x80 {
+				plain = false
+				break
+			}
+		}
+		if plain {
+			return string(tok[1 : len(tok)-1]), true
+		}
+	}
+	var s string
+	if json.Unmarshal(tok, &s) != nil {
+		return "", false
+	}
+	return s, true
 }
 
 // stringEnd returns the index just past the JSON string starting at
