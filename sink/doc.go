@@ -30,6 +30,29 @@
 // the spools into the stores; if its context ends first, what is still in
 // memory is spilled for the next run.
 //
+// # Scheduling
+//
+// The pipeline shares the machine with the proxy, so it is built to lose
+// every contest for the CPU it does not need to win:
+//
+//   - the batcher polls the queue every max_delay_ms/4 (1–20 ms) instead of
+//     waiting on it, so Publish never wakes a goroutine: no thread switch on
+//     the request's path per event;
+//   - the batcher and every writer run locked to OS threads in the batch
+//     scheduling class at nice PipelineNice (Linux), so the kernel hands the
+//     CPU to a thread serving a request as soon as one is ready; a thread
+//     whose queue is more than a quarter full returns to normal priority
+//     until it is nearly empty again, so that a saturated proxy slows down a
+//     little instead of dropping events (threadprio_linux.go);
+//   - long loops (detection, insert rendering) call Yielder.Tick, which lets
+//     other goroutines run every 100 µs of work;
+//   - perimeter runs with at least two Go processors (unless GOMAXPROCS is
+//     set): with one, a busy pipeline goroutine would keep the scheduler from
+//     polling the network for up to 10 ms.
+//
+// The embedded engine's worker process runs all its threads at nice 19 in
+// the batch class (sink/chdb.LowerPriority).
+//
 // # Duplicates
 //
 // Delivery is at least once: a batch whose acknowledgement was lost is
