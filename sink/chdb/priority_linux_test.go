@@ -24,14 +24,21 @@ func TestLowerPriorityReachesEveryThread(t *testing.T) {
 		t.Fatalf("child: %v\n%s", err, out)
 	}
 	lines := strings.Fields(string(out))
+	// Where sched_setattr is refused (some sandboxes), LowerPriority falls
+	// back to the nice value alone.
+	want := "nice=19,policy=3"
+	if strings.Contains(string(out), "batch=refused") {
+		want = "nice=19,policy=0"
+		t.Log("sched_setattr refused here: checking the nice value only")
+	}
 	var checked int
 	for _, l := range lines {
 		if !strings.HasPrefix(l, "thread=") {
 			continue
 		}
 		checked++
-		if !strings.HasSuffix(l, "nice=19,policy=3") {
-			t.Errorf("a thread was not lowered: %s", l)
+		if !strings.HasSuffix(l, want) {
+			t.Errorf("a thread was not lowered (want %s): %s", want, l)
 		}
 	}
 	if checked < 4 {
@@ -55,6 +62,10 @@ func priorityChild() {
 		go func() { runtime.LockOSThread(); <-hold }()
 	}
 	time.Sleep(20 * time.Millisecond)
+	probe := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_BATCH}
+	if unix.SchedSetAttr(0, &probe, 0) != nil {
+		os.Stdout.WriteString("batch=refused\n")
+	}
 	LowerPriority()
 	for range 3 {
 		go func() { runtime.LockOSThread(); <-hold }()

@@ -1,0 +1,117 @@
+package sink
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestPipelineThreadsAloneRunLow runs a pipeline with two writers in a
+// child process while many goroutines force the runtime to start new
+// threads, and checks that exactly the batcher's and the writers' threads
+// run at PipelineNice: a thread the runtime started from one of them would
+// otherwise inherit the low priority and serve requests with it.
+func TestPipelineThreadsAloneRunLow(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "SINK_THREADPRIO_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	var low, normal, batchLow int
+	for _, f := range strings.Fields(string(out)) {
+		nice, policy, ok := strings.Cut(strings.TrimPrefix(f, "nice="), ",policy=")
+		if !ok || !strings.HasPrefix(f, "nice=") {
+			continue
+		}
+		switch nice {
+		case strconv.Itoa(PipelineNice):
+			low++
+			if policy == "3" {
+				batchLow++
+			}
+		case "0":
+			normal++
+		default:
+			t.Errorf("unexpected thread priority %s", f)
+		}
+	}
+	if low != 3 || normal < 4 {
+		t.Fatalf("want 3 low-priority threads (batcher, two writers) and the rest normal; got %d low, %d normal:\n%s", low, normal, out)
+	}
+	t.Logf("%d pipeline threads at nice %d (%d in the batch class), %d normal", low, PipelineNice, batchLow, normal)
+}
+
+func init() {
+	if os.Getenv("SINK_THREADPRIO_CHILD") != "" {
+		threadPrioChild()
+		os.Exit(0)
+	}
+}
+
+// blockingWriter makes a blocking system call per batch, so that the
+// runtime hands its processor to other threads while it waits.
+type blockingWriter struct{ name string }
+
+func (w *blockingWriter) Name() string { return w.name }
+func (w *blockingWriter) WriteBatch(_ context.Context, _ []*Event) error {
+	ts := syscall.Timespec{Nsec: int64(2 * time.Millisecond)}
+	_ = syscall.Nanosleep(&ts, nil)
+	return nil
+}
+func (w *blockingWriter) Close() error { return nil }
+
+func threadPrioChild() {
+	p, err := NewPipeline(Options{MaxRows: 10, MaxDelay: 4 * time.Millisecond, QueueSize: 10000, WriteTimeout: time.Second},
+		&blockingWriter{name: "a"}, &blockingWriter{name: "b"})
+	if err != nil {
+		os.Stdout.WriteString("error " + err.Error() + "\n")
+		return
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	// Goroutines that block in system calls and lock threads make the
+	// runtime start threads while the pipeline's run.
+	for i := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i%4 == 0 {
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+			}
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				ts := syscall.Timespec{Nsec: int64(time.Millisecond)}
+				_ = syscall.Nanosleep(&ts, nil)
+			}
+		}()
+	}
+	for range 2000 {
+		p.Publish(&Event{Name: "x"})
+		time.Sleep(50 * time.Microsecond)
+	}
+	time.Sleep(50 * time.Millisecond)
+	ents, _ := os.ReadDir("/proc/self/task")
+	for _, e := range ents {
+		tid, _ := strconv.Atoi(e.Name())
+		if attr, err := unix.SchedGetAttr(tid, 0); err == nil {
+			os.Stdout.WriteString("nice=" + strconv.Itoa(int(int32(attr.Nice))) + ",policy=" + strconv.Itoa(int(attr.Policy)) + "\n")
+		}
+	}
+	close(stop)
+	wg.Wait()
+}
