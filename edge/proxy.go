@@ -24,6 +24,10 @@ type Proxy struct {
 	stats counters
 	start time.Time
 	pool  sync.Pool // *exchange
+
+	// Warnings about failed calls and cut streams, at most one a second
+	// each (with the number held back).
+	failLog, cutLog throttle
 }
 
 // NewProxy checks the options and builds the upstream pools. It does not
@@ -42,6 +46,7 @@ func NewProxy(o Options) (*Proxy, error) {
 	up.buffered = up.newClient(&o, false)
 	up.streamed = up.newClient(&o, true)
 	p := &Proxy{opts: o, up: up, cred: newCredential(o.Provider, o.APIKey), start: time.Now()}
+	p.failLog.interval, p.cutLog.interval = time.Second, time.Second
 	p.pool.New = func() any { return &exchange{p: p} }
 	return p, nil
 }
@@ -185,8 +190,11 @@ func (p *Proxy) fail(ctx *fasthttp.RequestCtx, ex *exchange, err error) {
 		p.opts.Capture.record(ex.kind, &ex.conv, ci)
 	}
 	writeError(ctx, c, p.explain(c, err))
-	p.opts.Logger.Warn().Str("error_type", c.String()).Err(err).
-		Bytes("method", ctx.Method()).Bytes("path", ctx.Path()).Msg("upstream request failed")
+	if ok, held := p.failLog.allow(time.Now()); ok {
+		p.opts.Logger.Warn().Str("error_type", c.String()).Err(err).
+			Bytes("method", ctx.Method()).Bytes("path", ctx.Path()).Uint64("similar_not_logged", held).
+			Msg("upstream request failed (at most one such line a second; /metrics counts them all)")
+	}
 	p.stats.inFlight.Add(-1)
 	p.release(ex)
 }
@@ -345,8 +353,10 @@ func (ex *exchange) CloseWithError(err error) error {
 		p.stats.errors[errClientGone].Add(1)
 	case ex.result.SrcErr != nil:
 		p.stats.errors[errStreamBroken].Add(1)
-		p.opts.Logger.Warn().Err(ex.result.SrcErr).Bool("timeout", isTimeout(ex.result.SrcErr)).
-			Msg("upstream stream interrupted; the client's answer was cut")
+		if ok, held := p.cutLog.allow(time.Now()); ok {
+			p.opts.Logger.Warn().Err(ex.result.SrcErr).Bool("timeout", isTimeout(ex.result.SrcErr)).Uint64("similar_not_logged", held).
+				Msg("upstream stream interrupted; the client's answer was cut")
+		}
 	}
 	p.stats.bytesStreamed.Add(uint64(ex.result.Bytes))
 	if ex.sse {
