@@ -571,3 +571,26 @@ func TestAdminEndpoints(t *testing.T) {
 		t.Fatalf("POST /health went to %q", uri)
 	}
 }
+
+// TestShutdownDoesNotWaitForSilentConnections: a client that opened a
+// connection and never sent a request must not hold shutdown for the 5 s
+// fasthttp gives new connections before it counts them as idle.
+func TestShutdownDoesNotWaitForSilentConnections(t *testing.T) {
+	h := startWithMock(t, mockllm.Config{}, Options{})
+	h.post("/v1/chat/completions", `{"messages":[]}`) // a keep-alive connection that served a request
+	c, err := net.Dial("tcp", strings.TrimPrefix(h.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	time.Sleep(50 * time.Millisecond) // accepted, no request sent
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := h.srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("shutdown took %v with nothing in flight", d)
+	}
+}

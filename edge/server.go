@@ -68,14 +68,42 @@ func (s *Server) Serve(ln net.Listener) error { return s.srv.Serve(ln) }
 
 // Shutdown stops accepting connections and waits for in-flight requests and
 // streams to finish until ctx ends; then it closes what is left.
+//
+// fasthttp also waits for connections that never sent a request, which it
+// counts as idle only after 5 s (as net/http does); a client holding such
+// a connection would hold Ctrl-C that long. So Shutdown also returns once no
+// request has been in flight for shutdownQuiet: what is left open then
+// carries no request and closes with the process.
 func (s *Server) Shutdown(ctx context.Context) error {
-	err := s.srv.ShutdownWithContext(ctx)
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return fmt.Errorf("graceful shutdown: %d requests still in flight at the deadline: %w",
-			s.proxy.stats.inFlight.Load(), err)
+	done := make(chan error, 1)
+	go func() { done <- s.srv.ShutdownWithContext(ctx) }()
+	tick := time.NewTicker(shutdownQuiet / 10)
+	defer tick.Stop()
+	var quietSince time.Time
+	for {
+		select {
+		case err := <-done:
+			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+				return fmt.Errorf("graceful shutdown: %d requests still in flight at the deadline: %w",
+					s.proxy.stats.inFlight.Load(), err)
+			}
+			return err
+		case now := <-tick.C:
+			switch {
+			case s.proxy.stats.inFlight.Load() > 0:
+				quietSince = time.Time{}
+			case quietSince.IsZero():
+				quietSince = now
+			case now.Sub(quietSince) >= shutdownQuiet:
+				return nil
+			}
+		}
 	}
-	return err
 }
+
+// shutdownQuiet is how long Shutdown waits with nothing in flight before it
+// stops waiting for idle connections.
+const shutdownQuiet = 500 * time.Millisecond
 
 // InFlight is the number of requests being proxied now.
 func (s *Server) InFlight() int64 { return s.proxy.stats.inFlight.Load() }
