@@ -28,28 +28,6 @@ func (p *Proxy) callInfo(ctx *fasthttp.RequestCtx, ex *exchange, ended bool) *ca
 	return ci
 }
 
-// captureBuffered records a call whose answer was read whole.
-func (p *Proxy) captureBuffered(ctx *fasthttp.RequestCtx, ex *exchange) {
-	ci := p.callInfo(ctx, ex, true)
-	body := ctx.Response.Body()
-	ci.respBody = body
-	if compressed(&ctx.Response.Header) {
-		b, err := ctx.Response.BodyUncompressedWithLimit(p.opts.MaxResponseBufferSize)
-		if err != nil {
-			p.opts.Capture.undecodable.Add(1)
-			body = nil
-		} else {
-			body = b
-		}
-	}
-	resp := provider.AcquireResponse()
-	defer provider.ReleaseResponse(resp)
-	if err := resp.Parse(ex.kind, ci.status, body); err == nil || resp.IsError {
-		ci.resp = resp
-	}
-	p.opts.Capture.record(ex.kind, &ex.conv, ci)
-}
-
 // captureStreamed records a call whose answer was streamed: an SSE answer
 // from the tap's parser, anything else from the bytes kept on the way.
 func (p *Proxy) captureStreamed(ex *exchange) {

@@ -31,5 +31,8 @@
 // builds every event of the call in two heap allocations, however many
 // events there are: one array of sink.Event and one block holding all their
 // strings and attribute objects (capture_arena.go); scratch memory comes
-// from a pool. TestAllocsCapture pins this.
+// from a pool. TestAllocsCapture pins this. It never delays an answer: a
+// streamed call is captured after its last byte, a buffered one by a
+// capture goroutine after the handler has copied the bodies and headers it
+// needs and returned (capture_defer.go), so the answer is written at once.
 package edge

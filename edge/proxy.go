@@ -25,6 +25,8 @@ type Proxy struct {
 	start time.Time
 	pool  sync.Pool // *exchange
 
+	def deferred // buffered calls waiting for capture (capture_defer.go)
+
 	// Warnings about failed calls and cut streams, at most one a second
 	// each (with the number held back).
 	failLog, cutLog throttle
@@ -48,6 +50,9 @@ func NewProxy(o Options) (*Proxy, error) {
 	p := &Proxy{opts: o, up: up, cred: newCredential(o.Provider, o.APIKey), start: time.Now()}
 	p.failLog.interval, p.cutLog.interval = time.Second, time.Second
 	p.pool.New = func() any { return &exchange{p: p} }
+	if o.Capture != nil {
+		p.startDeferred()
+	}
 	return p, nil
 }
 
@@ -74,6 +79,12 @@ type exchange struct {
 	tee      []byte                 // first bytes of a streamed non-SSE answer
 	conv     session.Conversation
 	respCI   callInfo
+
+	// Kept for a deferred capture (capture_defer.go).
+	end                                time.Time
+	keptHeader                         fasthttp.RequestHeader
+	keptRespHeader                     fasthttp.ResponseHeader
+	keptMethod, keptPath, keptWorkflow []byte
 }
 
 // maxTee bounds how much of a streamed non-SSE answer (an error body on a
@@ -97,6 +108,8 @@ func (p *Proxy) release(ex *exchange) {
 	}
 	ex.tee = ex.tee[:0]
 	ex.respCI = callInfo{}
+	ex.keptHeader.Reset()
+	ex.keptRespHeader.Reset()
 	p.pool.Put(ex)
 }
 
@@ -147,7 +160,10 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx) {
 		b := ex.resp.SwapBody(nil)
 		ex.resp.SwapBody(ctx.Response.SwapBody(b))
 		if ex.kind != provider.None {
-			p.captureBuffered(ctx, ex)
+			p.keepForCapture(ctx, ex)
+			p.done(ctx, ex)
+			p.deferCapture(ex) // captured and released after the answer is written
+			return
 		}
 		p.finish(ctx, ex)
 		return
@@ -174,11 +190,16 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx) {
 }
 
 func (p *Proxy) finish(ctx *fasthttp.RequestCtx, ex *exchange) {
+	p.done(ctx, ex)
+	p.release(ex)
+}
+
+// done ends a buffered exchange's accounting.
+func (p *Proxy) done(ctx *fasthttp.RequestCtx, ex *exchange) {
 	p.stats.inFlight.Add(-1)
 	if p.opts.AccessLog || p.opts.Logger.Debug().Enabled() {
 		p.accessLog(ctx, ex, nil)
 	}
-	p.release(ex)
 }
 
 func (p *Proxy) fail(ctx *fasthttp.RequestCtx, ex *exchange, err error) {
