@@ -176,11 +176,46 @@ func (rn *Runner) runLoad(ctx context.Context, s *Scenario) []report.Result {
 			}
 			rn.progress("%-13s %-10s round %d/%d %8.0f req/s  p50 %8.0f µs  p99 %8.0f µs  errors %d  other CPU %.2f",
 				s.Name, t.Spec.Name, round+1, rn.Rounds, res.RPS, p50, p99, res.Errors+res.Unsent, res.ForeignCPU)
+			rn.quiesce(ctx, t)
 			sleep(ctx, rn.Pause)
 		}
 	}
 	return rn.combine(rounds)
 }
+
+// quiesce waits (at most quiesceMax) until the target that just ran is
+// idle again: a proxy that captures keeps writing and merging for a while
+// after its load ends (the embedded engine's worker), which would otherwise
+// land in the next target's run as foreign CPU and force repeats.
+func (rn *Runner) quiesce(ctx context.Context, t *target.Running) {
+	g, ok := t.Group()
+	if !ok {
+		return
+	}
+	start := time.Now()
+	prev, err := g.Read()
+	for err == nil && time.Since(start) < quiesceMax && ctx.Err() == nil {
+		sleep(ctx, 100*time.Millisecond)
+		cur, rerr := g.Read()
+		if rerr != nil {
+			return
+		}
+		if busy := (cur.CPU - prev.CPU).Seconds() / 0.1; busy < quiesceCPU {
+			if d := time.Since(start); d > time.Second {
+				rn.progress("%-10s took %s to settle after its run", t.Spec.Name, d.Round(100*time.Millisecond))
+			}
+			return
+		}
+		prev = cur
+	}
+}
+
+// quiesceCPU is the CPU use below which a target counts as idle;
+// quiesceMax bounds the wait.
+const (
+	quiesceCPU = 0.05
+	quiesceMax = 10 * time.Second
+)
 
 func (rn *Runner) combine(rounds [][]report.Result) []report.Result {
 	out := make([]report.Result, 0, len(rn.Targets))
