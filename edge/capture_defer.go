@@ -51,7 +51,9 @@ func (p *Proxy) keepForCapture(ctx *fasthttp.RequestCtx, ex *exchange) {
 	ex.keptWorkflow = append(ex.keptWorkflow[:0], ex.workflow...)
 	ex.req.SetBody(ctx.PostBody())                 // was an alias of the client's body
 	ex.resp.SetBody(ctx.Response.Body())           // the answer went to the client's buffer
-	ctx.Response.Header.CopyTo(&ex.keptRespHeader) // as the client got it, for the http_recorder
+	if p.opts.Capture.rec.on {
+		ctx.Response.Header.CopyTo(&ex.keptRespHeader) // as the client got it, for the http_recorder
+	}
 }
 
 // deferCapture queues a kept exchange for the capture goroutine, which
