@@ -1,9 +1,6 @@
 package scan
 
-import (
-	"unicode/utf16"
-	"unicode/utf8"
-)
+import "github.com/cylestio/perimeter/edge/provider"
 
 // A small reader for the attribute objects capture writes: it finds members
 // and array elements by walking the bytes, and decodes only the strings
@@ -174,85 +171,16 @@ func trimSpace(b []byte) []byte {
 // isString reports whether raw is a JSON string.
 func isString(raw []byte) bool { return len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' }
 
-// appendString appends the text of the JSON string raw to dst. Invalid
-// escapes and lone surrogates become U+FFFD, as with encoding/json.
+// appendString appends the text of the JSON string raw to dst, decoded by
+// the proxy's own JSON string decoder (edge/provider, a leaf package of
+// wire-format parsers): invalid escapes and lone surrogates become U+FFFD,
+// as with encoding/json.
 func appendString(dst, raw []byte) ([]byte, bool) {
 	raw = trimSpace(raw)
 	if !isString(raw) {
 		return dst, false
 	}
-	s := raw[1 : len(raw)-1]
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c != '\\' {
-			dst = append(dst, c)
-			i++
-			continue
-		}
-		if i+1 >= len(s) {
-			return append(dst, "\uFFFD"...), true
-		}
-		switch s[i+1] {
-		case '"', '\\', '/':
-			dst = append(dst, s[i+1])
-		case 'b':
-			dst = append(dst, '\b')
-		case 'f':
-			dst = append(dst, '\f')
-		case 'n':
-			dst = append(dst, '\n')
-		case 'r':
-			dst = append(dst, '\r')
-		case 't':
-			dst = append(dst, '\t')
-		case 'u':
-			r, n := hex4(s[i+2:])
-			if n < 0 {
-				dst = append(dst, "\uFFFD"...)
-				i += 2
-				continue
-			}
-			i += 6
-			if utf16.IsSurrogate(r) {
-				r2, n2 := rune(-1), -1
-				if i+1 < len(s) && s[i] == '\\' && s[i+1] == 'u' {
-					r2, n2 = hex4(s[i+2:])
-				}
-				if d := utf16.DecodeRune(r, r2); n2 >= 0 && d != utf8.RuneError {
-					r = d
-					i += 6
-				} else {
-					r = utf8.RuneError
-				}
-			}
-			dst = utf8.AppendRune(dst, r)
-			continue
-		default:
-			dst = append(dst, "\uFFFD"...)
-		}
-		i += 2
-	}
-	return dst, true
-}
-
-func hex4(b []byte) (rune, int) {
-	if len(b) < 4 {
-		return 0, -1
-	}
-	var r rune
-	for _, c := range b[:4] {
-		switch {
-		case c >= '0' && c <= '9':
-			r = r<<4 | rune(c-'0')
-		case c >= 'a' && c <= 'f':
-			r = r<<4 | rune(c-'a'+10)
-		case c >= 'A' && c <= 'F':
-			r = r<<4 | rune(c-'A'+10)
-		default:
-			return 0, -1
-		}
-	}
-	return r, 4
+	return provider.Str{Raw: raw[1 : len(raw)-1], Escaped: true}.Append(dst), true
 }
 
 // appendContent appends the text of a content value: a string, or the text

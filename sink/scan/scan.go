@@ -7,6 +7,12 @@
 // It keeps small, bounded per-session state (token and tool-call counters for
 // the consumption and agency checks, the system prompt for the leakage
 // check). It never does I/O.
+//
+// It reads the attribute objects with a small walker (jsonwalk.go) and
+// decodes their strings with edge/provider's JSON string decoder: that
+// package is a leaf of wire-format parsers (it imports nothing of the
+// proxy's but stream), so using it here keeps one decoder for the
+// project without a dependency cycle.
 package scan
 
 import (
