@@ -42,11 +42,24 @@ func (t *threadPrio) set(normal bool) {
 		return
 	}
 	t.normal = normal
-	attr := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_BATCH, Nice: PipelineNice}
+	nice := PipelineNice
 	if normal {
-		attr.Policy, attr.Nice = unix.SCHED_NORMAL, 0
+		nice = 0
 	}
-	if unix.SchedSetAttr(0, &attr, 0) != nil {
-		_ = unix.Setpriority(unix.PRIO_PROCESS, 0, int(int32(attr.Nice))) // best effort
+	SetThreadPriority(0, nice)
+}
+
+// SetThreadPriority puts thread tid (0: the calling thread) in the batch
+// scheduling class at nice, or back in the normal class when nice is 0.
+// Where sched_setattr is refused only the nice value changes. Best effort:
+// it reports whether the thread could be changed at all.
+func SetThreadPriority(tid, nice int) bool {
+	attr := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_BATCH, Nice: int32(nice)}
+	if nice == 0 {
+		attr.Policy = unix.SCHED_NORMAL
 	}
+	if unix.SchedSetAttr(tid, &attr, 0) == nil {
+		return true
+	}
+	return unix.Setpriority(unix.PRIO_PROCESS, tid, nice) == nil
 }

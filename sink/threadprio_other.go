@@ -8,3 +8,6 @@ func lowerThread() *threadPrio { return nil }
 type threadPrio struct{}
 
 func (t *threadPrio) adjust(depth, capacity int) {}
+
+// SetThreadPriority does nothing here.
+func SetThreadPriority(tid, nice int) bool { return false }

@@ -4,7 +4,7 @@ import (
 	"os"
 	"strconv"
 
-	"golang.org/x/sys/unix"
+	"github.com/cylestio/perimeter/sink"
 )
 
 // WorkerNice is the CPU priority the worker runs at: the lowest, so that
@@ -21,7 +21,6 @@ const WorkerNice = 19
 // running proxy thread, which keeps merges out of the proxy's tail latency.
 // Best effort: it reports how many threads it could not lower.
 func LowerPriority() (failed int) {
-	attr := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_BATCH, Nice: WorkerNice}
 	seen := map[int]bool{}
 	// Threads may start while the list is read: go over it until a pass
 	// finds nothing new.
@@ -37,10 +36,8 @@ func LowerPriority() (failed int) {
 				continue
 			}
 			seen[tid], fresh = true, true
-			if err := unix.SchedSetAttr(tid, &attr, 0); err != nil {
-				if unix.Setpriority(unix.PRIO_PROCESS, tid, WorkerNice) != nil {
-					failed++
-				}
+			if !sink.SetThreadPriority(tid, WorkerNice) {
+				failed++
 			}
 		}
 		if !fresh {
