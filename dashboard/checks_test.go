@@ -64,19 +64,6 @@ func checksWorld() []*sink.Event {
 	return s.events
 }
 
-type checksAnswer struct {
-	AgentID            string             `json:"agent_id"`
-	EvaluationStatus   string             `json:"evaluation_status"`
-	TotalSessions      int64              `json:"total_sessions"`
-	CompletedSessions  int64              `json:"completed_sessions"`
-	ActiveSessions     int64              `json:"active_sessions"`
-	SessionsAnalyzed   int                `json:"sessions_analyzed"`
-	MaxSessions        int                `json:"max_sessions"`
-	SecurityReport     *behavior.Report   `json:"security_report"`
-	BehavioralAnalysis *behavior.Analysis `json:"behavioral_analysis"`
-	Storage            sink.Status        `json:"storage"`
-}
-
 func TestAgentChecks(t *testing.T) {
 	for _, engine := range engines {
 		for _, legacy := range []bool{false, true} {
@@ -101,7 +88,7 @@ func TestAgentChecks(t *testing.T) {
 				}
 				s := testServer(t, st, nil)
 				start := time.Now()
-				var got checksAnswer
+				var got ChecksResponse
 				get(t, s, "/api/agent/"+checked+"/checks", &got)
 				t.Logf("%s: checks of %d sessions in %v", engine, got.SessionsAnalyzed, time.Since(start))
 				testCheckedAgent(t, &got)
@@ -119,7 +106,7 @@ func TestAgentChecks(t *testing.T) {
 				if ra.FindingsCount != 3 || ra.SecurityReport == nil || ra.BehavioralAnalysis == nil {
 					t.Fatalf("agent page risk analysis: %+v", ra)
 				}
-				testCheckedAgent(t, &checksAnswer{EvaluationStatus: "COMPLETE", AgentID: checked, TotalSessions: 7,
+				testCheckedAgent(t, &ChecksResponse{EvaluationStatus: "COMPLETE", AgentID: checked, TotalSessions: 7,
 					CompletedSessions: 6, ActiveSessions: 1, SessionsAnalyzed: 6, MaxSessions: maxCheckSessions,
 					SecurityReport: ra.SecurityReport, BehavioralAnalysis: ra.BehavioralAnalysis})
 
@@ -130,7 +117,7 @@ func TestAgentChecks(t *testing.T) {
 				// With detection off there are no findings to judge by:
 				// the privacy category is left out, with the reason.
 				off := testServer(t, st, func(o *Options) { o.DetectionOff = true })
-				var noPII checksAnswer
+				var noPII ChecksResponse
 				get(t, off, "/api/agent/"+checked+"/checks", &noPII)
 				if r := noPII.SecurityReport; r == nil || r.Categories["PRIVACY_COMPLIANCE"] != nil || r.Categories["RESOURCE_MANAGEMENT"] == nil ||
 					!r.Summary.PIIDisabled || !strings.Contains(r.Summary.PIIDisabledReason, "detect.enabled") {
@@ -141,7 +128,7 @@ func TestAgentChecks(t *testing.T) {
 	}
 }
 
-func testCheckedAgent(t *testing.T, got *checksAnswer) {
+func testCheckedAgent(t *testing.T, got *ChecksResponse) {
 	t.Helper()
 	if got.AgentID != checked || got.EvaluationStatus != "COMPLETE" || got.TotalSessions != 7 || got.CompletedSessions != 6 ||
 		got.ActiveSessions != 1 || got.SessionsAnalyzed != 6 || got.MaxSessions != maxCheckSessions {
@@ -228,7 +215,7 @@ func TestAgentChecksSeededWorld(t *testing.T) {
 		t.Run(engine, func(t *testing.T) {
 			st, _ := seededStore(t, engine)
 			s := testServer(t, st, nil)
-			var got checksAnswer
+			var got ChecksResponse
 			get(t, s, "/api/agent/"+alpha+"/checks", &got)
 			if got.EvaluationStatus != "COMPLETE" || got.SessionsAnalyzed != 2 || got.ActiveSessions != 1 {
 				t.Fatalf("alpha: %+v", got)
@@ -292,7 +279,7 @@ func TestAgentChecksBound(t *testing.T) {
 				t.Fatal(err)
 			}
 			srv := testServer(t, st, nil)
-			var got checksAnswer
+			var got ChecksResponse
 			get(t, srv, "/api/agent/"+checked+"/checks", &got)
 			if got.CompletedSessions != maxCheckSessions+3 || got.SessionsAnalyzed != maxCheckSessions {
 				t.Fatalf("completed %d, analysed %d", got.CompletedSessions, got.SessionsAnalyzed)
@@ -311,7 +298,7 @@ func TestAgentChecksBound(t *testing.T) {
 // still a 400.
 func TestAgentChecksEmptyState(t *testing.T) {
 	s := testServer(t, nil, nil)
-	var got checksAnswer
+	var got ChecksResponse
 	get(t, s, "/api/agent/a/checks", &got)
 	if got.Storage.Available || got.Storage.Reason == "" || got.EvaluationStatus != "INSUFFICIENT_DATA" ||
 		got.SecurityReport != nil || got.BehavioralAnalysis != nil || got.MaxSessions != maxCheckSessions {

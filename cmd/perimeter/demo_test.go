@@ -78,13 +78,7 @@ func TestDemoCardIsValid(t *testing.T) {
 // store: several agents and sessions, both vendors, tool calls and their
 // results, and the planted findings.
 func TestDemoFillsTheStore(t *testing.T) {
-	lib, err := chdb.FindLib("")
-	if err != nil {
-		if os.Getenv("PERIMETER_REQUIRE_CHDB") != "" {
-			t.Fatalf("libchdb required but not found: %v", err)
-		}
-		t.Skipf("SKIPPED LOUDLY: libchdb not installed (%v); run make chdb", err)
-	}
+	lib := requireLibchdb(t)
 	data := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

@@ -143,6 +143,21 @@ func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
+// restartAndReplay brings the server back and starts perimeter again,
+// waiting until it has replayed what the last run spilled.
+func restartAndReplay(t *testing.T, srv *chtest.Server, upstream, storage string) *perimeterProc {
+	t.Helper()
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	p := startPerimeter(t, upstream, storage)
+	waitUntil(t, 60*time.Second, "the spill replayed", func() bool {
+		w := p.metrics(t).store()
+		return w.ReplayedBytes > 0 && w.BacklogBytes == 0
+	})
+	return p
+}
+
 // load sends numbered calls through the proxy from a few goroutines and
 // keeps score. A call succeeds when it is answered 200 with a complete
 // body: the whole stream up to [DONE], or a completion with choices.
@@ -463,14 +478,7 @@ func TestClickHouseDownAtShutdown(t *testing.T) {
 		t.Fatal("nothing in the spill directory after a shutdown with the store down")
 	}
 
-	if err := srv.Restart(); err != nil {
-		t.Fatal(err)
-	}
-	p = startPerimeter(t, upstream, storage)
-	waitUntil(t, 60*time.Second, "the spill replayed", func() bool {
-		w := p.metrics(t).store()
-		return w.ReplayedBytes > 0 && w.BacklogBytes == 0
-	})
+	p = restartAndReplay(t, srv, upstream, storage)
 	l = newLoad(p.url)
 	l.all(n1+n2, n1+n2+n3, workers)
 	l.requireAllAnswered(t, n3)
@@ -506,13 +514,7 @@ func dirBytes(t *testing.T, dir string) int64 {
 // are in flight; every call is answered, the supervisor brings a new
 // worker, and every event of every call is stored exactly once.
 func TestEmbeddedEngineKilledMidRun(t *testing.T) {
-	lib, err := chdb.FindLib("")
-	if err != nil {
-		if os.Getenv("PERIMETER_REQUIRE_CHDB") != "" {
-			t.Fatalf("libchdb required but not found: %v", err)
-		}
-		t.Skipf("SKIPPED LOUDLY: libchdb not installed (%v); run make chdb", err)
-	}
+	lib := requireLibchdb(t)
 	data := t.TempDir()
 	storage := fmt.Sprintf("storage:\n  embedded: {path: %q}\n  batch: {max_rows: 100, max_delay_ms: 20}\n  spill: {dir: %q, max_bytes: 64MB}\n", data, t.TempDir())
 	p := startPerimeter(t, startMock(t), storage, "CHDB_LIB_PATH="+lib)
@@ -618,14 +620,7 @@ func TestSpillBudgetExhausted(t *testing.T) {
 	}
 
 	// Back up: the next run replays what was kept; kept + dropped = all.
-	if err := srv.Restart(); err != nil {
-		t.Fatal(err)
-	}
-	p = startPerimeter(t, upstream, storage)
-	waitUntil(t, 60*time.Second, "the spill replayed", func() bool {
-		w := p.metrics(t).store()
-		return w.ReplayedBytes > 0 && w.BacklogBytes == 0
-	})
+	p = restartAndReplay(t, srv, upstream, storage)
 	p.stop(t, 30*time.Second)
 	counts := serverCounts(t, srv.Addr, db)
 	if kept := total(counts); kept+int64(dropped) != eventsPerCall*n {

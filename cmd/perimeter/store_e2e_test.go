@@ -130,9 +130,10 @@ func checkCounts(t *testing.T, got map[string]int64, n int) {
 	}
 }
 
-// TestEveryCallReachesTheEmbeddedStore: no storage config beyond the path,
-// so the default engine; every call's events are queryable exactly once.
-func TestEveryCallReachesTheEmbeddedStore(t *testing.T) {
+// requireLibchdb returns libchdb's path, or skips the test loudly when it
+// is not installed (fails when PERIMETER_REQUIRE_CHDB is set, as in CI).
+func requireLibchdb(t *testing.T) string {
+	t.Helper()
 	lib, err := chdb.FindLib("")
 	if err != nil {
 		if os.Getenv("PERIMETER_REQUIRE_CHDB") != "" {
@@ -140,6 +141,13 @@ func TestEveryCallReachesTheEmbeddedStore(t *testing.T) {
 		}
 		t.Skipf("SKIPPED LOUDLY: libchdb not installed (%v); run make chdb", err)
 	}
+	return lib
+}
+
+// TestEveryCallReachesTheEmbeddedStore: no storage config beyond the path,
+// so the default engine; every call's events are queryable exactly once.
+func TestEveryCallReachesTheEmbeddedStore(t *testing.T) {
+	lib := requireLibchdb(t)
 	data := t.TempDir()
 	const n = 30
 	driveProxy(t, fmt.Sprintf("storage: {embedded: {path: %q}}\ndetect: {enabled: true}\n", data), n, "CHDB_LIB_PATH="+lib)
