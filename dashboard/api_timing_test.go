@@ -25,16 +25,10 @@ func (t *timedStore) Query(ctx context.Context, q string, args ...any) (*sink.Ro
 	return r, err
 }
 
-// BenchmarkAPI1M times the dashboard's heaviest pages over 1,000,000
-// stored events on the embedded engine: 40 agents × 330 sessions × about 77
-// events (a session start, 25 calls with their finishes, 12 tool calls with
-// results, an error, findings in every fifth session), request attributes
-// of about 1 KB. Run with
-//
-//	go test ./dashboard -run '^$' -bench API1M -benchtime 20x
-func BenchmarkAPI1M(b *testing.B) {
-	st := openEmbedded(b)
-	seed1M(b, st)
+// benchServer starts a dashboard over st for a benchmark; with -v every
+// query's time is logged.
+func benchServer(b *testing.B, st sink.Store) *Server {
+	b.Helper()
 	var store sink.Store = st
 	if testing.Verbose() {
 		store = &timedStore{Store: st, b: b}
@@ -47,6 +41,20 @@ func BenchmarkAPI1M(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+	return srv
+}
+
+// BenchmarkAPI1M times the dashboard's heaviest pages over 1,000,000
+// stored events on the embedded engine: 40 agents × 330 sessions × about 77
+// events (a session start, 25 calls with their finishes, 12 tool calls with
+// results, an error, findings in every fifth session), request attributes
+// of about 1 KB. Run with
+//
+//	go test ./dashboard -run '^$' -bench API1M -benchtime 20x
+func BenchmarkAPI1M(b *testing.B) {
+	st := openEmbedded(b)
+	seed1M(b, st)
+	srv := benchServer(b, st)
 	for _, path := range []string{"/api/dashboard", "/api/agent/agent-07", "/api/session/sess-07-100", "/api/sessions/list?limit=20",
 		"/api/sessions/list?tags=env:prod&limit=20", "/api/findings", "/api/risk?range=24h", "/api/timeseries?range=6h", "/api/stats"} {
 		b.Run(strings.TrimPrefix(path, "/api/"), func(b *testing.B) {

@@ -23,18 +23,7 @@ func BenchmarkAgentChecks(b *testing.B) {
 		b.Run(engine, func(b *testing.B) {
 			st := openStore(b, engine)
 			seedChecks(b, st)
-			var store sink.Store = st
-			if testing.Verbose() {
-				store = &timedStore{Store: st, b: b}
-			}
-			srv, err := New(Options{Store: store, Schema: schemaOf(st), Port: 0})
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := srv.Start(); err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+			srv := benchServer(b, st)
 			for b.Loop() {
 				resp, err := http.Get(srv.URL() + "/api/agent/bench-agent/checks")
 				if err != nil {
