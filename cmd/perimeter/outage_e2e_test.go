@@ -439,6 +439,12 @@ func TestClickHouseKilledMidRun(t *testing.T) {
 		return total(serverCounts(t, srv.Addr, db)) >= int64(eventsPerCall*n)
 	})
 	replayed := time.Since(restartedAt)
+	// The spool marks a replayed segment done just after its write
+	// returns, so its backlog may lag the server by a moment.
+	waitUntil(t, 10*time.Second, "the spool's backlog to clear", func() bool {
+		w := p.metrics(t).store()
+		return w.Healthy && w.BacklogBytes == 0
+	})
 	m := p.metrics(t)
 	w := m.store()
 	if !w.Healthy || w.ReplayedBytes == 0 || w.BacklogBytes != 0 || m.Sink.Dropped != 0 || !m.Storage.Status.Available {
