@@ -8,6 +8,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/cylestio/perimeter/edge/provider"
+	"github.com/cylestio/perimeter/sink"
 )
 
 // Capturing a buffered answer — parsing the request and the answer,
@@ -16,29 +17,84 @@ import (
 // small call, a fraction of a millisecond for a long conversation's
 // 200 KB body. Now the handler copies what capture needs out of the
 // request context (the request body and headers, the answer's body, method
-// and path: memory copies, no parsing), hands the exchange to a capture
-// goroutine and returns, so the answer is written at once. When the queue
+// and path: memory copies, no parsing), hands the exchange to the capture
+// loop and returns, so the answer is written at once. When the queue
 // is full the capture runs in the handler as before: nothing is skipped.
 
 // deferQueue bounds the buffered calls waiting for capture.
 const deferQueue = 4096
 
-// deferred holds the capture goroutine's queue and its count of exchanges
-// not yet captured (for Shutdown).
+// The capture loop polls its queue rather than wait on it, for the same
+// reason the sink's batcher does: a goroutine waiting on the channel is
+// woken by every call, a thread switch on the request's path that costs
+// more CPU than the capture itself at moderate rates and lands in the
+// middle of the next request. It polls every capturePoll while calls
+// arrive; after captureIdlePolls empty polls it sleeps until the next call
+// wakes it. Its thread runs at the pipeline's low priority (sink.
+// LowerThread), back to normal while the queue is over a quarter full; a
+// full queue makes the handler capture inline. Events are late by at most
+// a poll interval, which the pipeline's batching (200 ms by default) hides.
+const (
+	capturePoll      = 2 * time.Millisecond
+	captureIdlePolls = 50
+)
+
+// deferred holds the capture loop's queue, its wake-up signal, and its
+// count of exchanges not yet captured (for Shutdown).
 type deferred struct {
 	queue   chan *exchange
+	wake    chan struct{}
 	pending atomic.Int64
+	asleep  atomic.Bool // the loop waits on wake, not on its timer
 }
 
 func (p *Proxy) startDeferred() {
 	p.def.queue = make(chan *exchange, deferQueue)
-	go func() {
-		for ex := range p.def.queue {
+	p.def.wake = make(chan struct{}, 1)
+	go p.captureLoop()
+}
+
+// captureLoop captures queued exchanges on a low-priority thread.
+func (p *Proxy) captureLoop() {
+	prio := sink.LowerThread()
+	tick := time.NewTimer(capturePoll)
+	idle := 0
+	for {
+		if idle >= captureIdlePolls {
+			p.def.asleep.Store(true)
+			if len(p.def.queue) == 0 {
+				<-p.def.wake
+			}
+			p.def.asleep.Store(false)
+			idle = 0
+		} else {
+			<-tick.C
+		}
+		prio.Adjust(len(p.def.queue), deferQueue)
+		n := p.drainCaptures()
+		if n == 0 {
+			idle++
+		} else {
+			idle = 0
+		}
+		tick.Reset(capturePoll)
+	}
+}
+
+// drainCaptures captures every exchange queued now and returns how many.
+func (p *Proxy) drainCaptures() int {
+	var y sink.Yielder
+	for n := 0; ; n++ {
+		select {
+		case ex := <-p.def.queue:
 			p.captureKept(ex)
 			p.release(ex)
 			p.def.pending.Add(-1)
+			y.Tick()
+		default:
+			return n
 		}
-	}()
+	}
 }
 
 // keepForCapture copies what capture needs out of the request context,
@@ -56,12 +112,18 @@ func (p *Proxy) keepForCapture(ctx *fasthttp.RequestCtx, ex *exchange) {
 	}
 }
 
-// deferCapture queues a kept exchange for the capture goroutine, which
-// releases it; with the queue full it captures and releases it here.
+// deferCapture queues a kept exchange for the capture loop, which releases
+// it; with the queue full it captures and releases it here.
 func (p *Proxy) deferCapture(ex *exchange) {
 	p.def.pending.Add(1)
 	select {
 	case p.def.queue <- ex:
+		if p.def.asleep.Load() {
+			select {
+			case p.def.wake <- struct{}{}:
+			default:
+			}
+		}
 	default:
 		p.captureKept(ex)
 		p.release(ex)

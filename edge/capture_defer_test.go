@@ -2,6 +2,7 @@ package edge
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"sync"
 	"testing"
@@ -92,5 +93,41 @@ func TestBufferedCaptureIsAfterTheAnswer(t *testing.T) {
 	}
 	if f := pub.evs[2]; f.Status != 200 || f.TotalTokens == 0 {
 		t.Fatalf("llm.call.finish: status %d, tokens %d", f.Status, f.TotalTokens)
+	}
+}
+
+// TestCaptureLoopSleepsAndWakes: once idle the capture loop stops polling
+// and waits, and the next call wakes it at once; calls that arrive while it
+// polls are captured within a few poll intervals, in order.
+func TestCaptureLoopSleepsAndWakes(t *testing.T) {
+	h, rec := startCapturing(t, OpenAI, Options{})
+	call := func(sid string) {
+		readAll(t, h.post("/v1/chat/completions", `{"model":"m","messages":[{"role":"user","content":"hi"}]}`,
+			"X-Cylestio-Session-Id", sid).Body)
+	}
+	call("s-0")
+	waitEvents(t, rec, 3)
+	deadline := time.Now().Add(waitLimit)
+	for !h.srv.proxy.def.asleep.Load() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the capture loop still polls after %v without calls", waitLimit)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	begin := time.Now()
+	call("s-1")
+	waitFor(t, func() bool { return len(rec.Events()) >= 3 })
+	if d := time.Since(begin); d > 500*time.Millisecond {
+		t.Fatalf("a call after idle was captured %v later: the loop was not woken", d)
+	}
+	rec.Reset()
+	for i := range 20 {
+		call(fmt.Sprintf("s-%d", 2+i))
+	}
+	evs := waitEvents(t, rec, 60)
+	for i := range 20 {
+		if got, want := evs[3*i].SessionID, fmt.Sprintf("s-%d", 2+i); got != want {
+			t.Fatalf("call %d captured as session %q, want %q (out of order)", i, got, want)
+		}
 	}
 }

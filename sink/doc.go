@@ -38,9 +38,13 @@
 //   - the batcher polls the queue every max_delay_ms/4 (1–20 ms) instead of
 //     waiting on it, so Publish never wakes a goroutine: no thread switch on
 //     the request's path per event;
-//   - the batcher and every writer run locked to OS threads in the batch
-//     scheduling class at nice PipelineNice (Linux), so the kernel hands the
-//     CPU to a thread serving a request as soon as one is ready; a thread
+//   - the batcher and every writer (and edge's capture loop) run locked to
+//     OS threads in the batch scheduling class at nice PipelineNice (Linux)
+//     with the kernel's default slice, while the proxy's threads ask for a
+//     short one (LatencySlice, ShortenSlices): on Linux 6.12+ a waking
+//     thread with a shorter slice preempts the running one, so the kernel
+//     hands the CPU to a thread serving a request as soon as one is ready
+//     instead of letting a pipeline thread finish its 1.4 ms slice; a thread
 //     whose queue is more than a quarter full returns to normal priority
 //     until it is nearly empty again, so that a saturated proxy slows down a
 //     little instead of dropping events (threadprio_linux.go);

@@ -242,7 +242,7 @@ func (b *batch) encoded() []byte {
 // dispatches them. It exits when Close stops it, after draining the queue,
 // and closes every writer's memory queue on the way out.
 func (p *Pipeline) runBatcher() {
-	prio := lowerThread()
+	prio := LowerThread()
 	defer close(p.batcherDone)
 	// The batcher polls the queue rather than wait on it: a receiver
 	// waiting on the channel would be woken by every Publish, a thread
@@ -259,7 +259,7 @@ func (p *Pipeline) runBatcher() {
 		if len(cur) == 0 {
 			return
 		}
-		prio.adjust(len(p.events), cap(p.events))
+		prio.Adjust(len(p.events), cap(p.events))
 		p.dispatch(cur, created)
 		cur = make([]*Event, 0, p.opts.MaxRows)
 	}

@@ -85,7 +85,7 @@ func (w *writerState) spillLocked(b *batch) {
 }
 
 func (w *writerState) run() {
-	prio := lowerThread()
+	prio := LowerThread()
 	defer w.p.wg.Done()
 	memOpen := true
 	handle := func(b *batch, ok bool) {
@@ -93,7 +93,7 @@ func (w *writerState) run() {
 			memOpen = false
 			return
 		}
-		prio.adjust(len(w.mem), cap(w.mem))
+		prio.Adjust(len(w.mem), cap(w.mem))
 		if w.writeLive(b) {
 			memOpen = false
 		}

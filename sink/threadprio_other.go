@@ -2,12 +2,24 @@
 
 package sink
 
-// Elsewhere the pipeline runs at the proxy's priority.
-func lowerThread() *threadPrio { return nil }
+import "time"
 
-type threadPrio struct{}
+// LowerThread does nothing here: elsewhere the pipeline runs at the
+// proxy's priority.
+func LowerThread() *ThreadPrio { return nil }
 
-func (t *threadPrio) adjust(depth, capacity int) {}
+// ThreadPrio is the priority of a low-priority worker thread.
+type ThreadPrio struct{}
+
+// Adjust does nothing here.
+func (t *ThreadPrio) Adjust(depth, capacity int) {}
 
 // SetThreadPriority does nothing here.
 func SetThreadPriority(tid, nice int) bool { return false }
+
+// LatencySlice is the scheduling slice the proxy's threads ask for on
+// Linux.
+const LatencySlice = 100 * time.Microsecond
+
+// ShortenSlices does nothing here.
+func ShortenSlices(d time.Duration) (failed int) { return 0 }

@@ -131,6 +131,7 @@ func serve(cfg *configs.Config, problems []configs.Problem, hooks serveHooks) in
 	}
 	startPprof(log)
 	ensureProcs()
+	shortenSlices(log)
 
 	an, err := newAnalytics(cfg, log)
 	if err != nil {

@@ -1,11 +1,6 @@
 package chdb
 
-import (
-	"os"
-	"strconv"
-
-	"github.com/cylestio/perimeter/sink"
-)
+import "github.com/cylestio/perimeter/sink"
 
 // WorkerNice is the CPU priority the worker runs at: the lowest, so that
 // analytics yield to traffic whenever both want a CPU.
@@ -21,28 +16,5 @@ const WorkerNice = 19
 // running proxy thread, which keeps merges out of the proxy's tail latency.
 // Best effort: it reports how many threads it could not lower.
 func LowerPriority() (failed int) {
-	seen := map[int]bool{}
-	// Threads may start while the list is read: go over it until a pass
-	// finds nothing new.
-	for pass := 0; pass < 5; pass++ {
-		ents, err := os.ReadDir("/proc/self/task")
-		if err != nil {
-			return -1
-		}
-		fresh := false
-		for _, e := range ents {
-			tid, err := strconv.Atoi(e.Name())
-			if err != nil || seen[tid] {
-				continue
-			}
-			seen[tid], fresh = true, true
-			if !sink.SetThreadPriority(tid, WorkerNice) {
-				failed++
-			}
-		}
-		if !fresh {
-			break
-		}
-	}
-	return failed
+	return sink.EachThread(func(tid int) bool { return sink.SetThreadPriority(tid, WorkerNice) })
 }

@@ -20,6 +20,7 @@ import (
 	"syscall"
 
 	"github.com/cylestio/perimeter/bench/mockllm"
+	"github.com/cylestio/perimeter/sink"
 )
 
 func main() {
@@ -33,6 +34,12 @@ func main() {
 		flag.PrintDefaults()
 	}
 	flag.Parse()
+	// The mock stands in for a provider on another machine, whose latency
+	// does not depend on what runs next to the proxy. Sharing the proxy's
+	// CPU in a benchmark, it asks for the same short scheduling slice as
+	// the proxy's threads, so that the proxy's background threads delay it
+	// no more than they delay the proxy (sink.LatencySlice).
+	sink.ShortenSlices(sink.LatencySlice)
 
 	if err := run(*addr, mockllm.Config{
 		Chunks:      *chunks,
