@@ -77,6 +77,7 @@ func TestDefault(t *testing.T) {
 		{"live_trace.completion_check_interval", c.LiveTrace.CompletionCheckInterval.D(), 10 * time.Second},
 		{"storage.engine", c.Storage.Engine, "embedded"},
 		{"storage.embedded.path", c.Storage.Embedded.Path, "./data/perimeter"},
+		{"storage.embedded.insert_interval_ms", c.Storage.Embedded.InsertIntervalMS, 1000},
 		{"storage.clickhouse.addresses", c.Storage.ClickHouse.Addresses, []string{"127.0.0.1:9000"}},
 		{"storage.batch", c.Storage.Batch, BatchConfig{MaxRows: 1000, MaxDelayMS: 200, QueueSize: 100000}},
 		{"storage.spill", c.Storage.Spill, SpillConfig{Dir: "./data/spill", MaxBytes: GiB}},

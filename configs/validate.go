@@ -220,6 +220,7 @@ func (c *Config) validateStorage(ps *problems) {
 		return
 	case EngineEmbedded:
 		nonEmpty(ps, "storage.embedded.path", s.Embedded.Path)
+		atLeast(ps, "storage.embedded.insert_interval_ms", s.Embedded.InsertIntervalMS, 0)
 	case EngineClickHouse:
 		validateClickHouse(ps, s.ClickHouse)
 	default:

@@ -175,6 +175,8 @@ func TestValidateConditionalSections(t *testing.T) {
 		{"no spill needs no dir", func(c *Config) { c.Storage.Spill.Dir = ""; c.Storage.Spill.MaxBytes = 0 }, ""},
 		{"unknown engine", func(c *Config) { c.Storage.Engine = "sqlite" }, "storage.engine"},
 		{"embedded needs a path", func(c *Config) { c.Storage.Embedded.Path = " " }, "storage.embedded.path"},
+		{"insert interval not negative", func(c *Config) { c.Storage.Embedded.InsertIntervalMS = -1 }, "storage.embedded.insert_interval_ms"},
+		{"insert interval 0 is each batch at once", func(c *Config) { c.Storage.Embedded.InsertIntervalMS = 0 }, ""},
 		{"guard needs detection", func(c *Config) { c.Detect.Enabled = false; c.Detect.Guard = "block" }, "detect.guard"},
 		{"loopback dashboard needs no token", func(c *Config) {
 			c.Interceptors = []InterceptorConfig{{Type: "live_trace", Enabled: true, Config: map[string]any{"server_host": "::1"}}}

@@ -157,6 +157,7 @@ func NewPipeline(opts Options, writers ...Writer) (*Pipeline, error) {
 			mem:  make(chan *batch, opts.WriterQueue),
 			wake: make(chan struct{}, 1),
 		}
+		ws.interval = writeInterval(w)
 		ws.healthy.Store(true)
 		if p.budget != nil {
 			sp, err := openSpool(filepath.Join(opts.SpillDir, dir), p.budget, opts.SegmentBytes)

@@ -727,3 +727,78 @@ func TestCloseSpillsAtOnceWhenAWriterIsDown(t *testing.T) {
 		t.Fatalf("metrics %+v: want nothing dropped and a backlog on disk", m)
 	}
 }
+
+// pacedWriter is a fakeWriter that asks for a write interval (Pacer) and
+// notes when each write began.
+type pacedWriter struct {
+	fakeWriter
+	interval time.Duration
+	times    []time.Time // under fakeWriter.mu
+}
+
+func (p *pacedWriter) WriteInterval() time.Duration { return p.interval }
+
+func (p *pacedWriter) WriteBatch(ctx context.Context, b []*Event) error {
+	p.mu.Lock()
+	p.times = append(p.times, time.Now())
+	p.mu.Unlock()
+	return p.fakeWriter.WriteBatch(ctx, b)
+}
+
+// wrapped hides a writer behind another, as notifiers and filters do.
+type wrapped struct{ Writer }
+
+func (w wrapped) Unwrap() Writer { return w.Writer }
+
+// TestPacedWriterCoalescesBatches: a writer with a write interval gets one
+// write per interval holding every batch cut meanwhile (through a wrapper
+// too); a full write's worth queued goes at once; Close does not wait for
+// the interval; nothing is lost or reordered.
+func TestPacedWriterCoalescesBatches(t *testing.T) {
+	o := testOptions(t)
+	o.MaxDelay = 40 * time.Millisecond // batches of 10 rows or 40 ms
+	o.MaxWriteRows = 100               // a full write: 10 batches
+	w := &pacedWriter{fakeWriter: fakeWriter{name: "paced"}, interval: 300 * time.Millisecond}
+	p := newTestPipeline(t, o, wrapped{w})
+	// 1: a trickle of 100 events/s for a second: about 25 batches cut,
+	// written in four or five writes.
+	n := 0
+	for range 100 {
+		publishN(t, p, n, 1)
+		n++
+		time.Sleep(10 * time.Millisecond)
+	}
+	waitFor(t, "the trickle stored", func() bool { return len(w.stored()) == n })
+	w.mu.Lock()
+	times := append([]time.Time(nil), w.times...)
+	w.mu.Unlock()
+	if len(times) < 2 || len(times) > 6 {
+		t.Fatalf("%d writes for a second of batches every ~10 ms at a 300 ms interval, want 2–6 (sizes %v)", len(times), w.batchSizes())
+	}
+	for i := 1; i < len(times); i++ {
+		if gap := times[i].Sub(times[i-1]); gap < 250*time.Millisecond {
+			t.Fatalf("writes %d and %d only %v apart: the interval was not kept (sizes %v)", i-1, i, gap, w.batchSizes())
+		}
+	}
+	// 2: a burst of 250 events right after a write: writes of 100 go at
+	// once instead of waiting for the interval.
+	before := len(w.batchSizes())
+	start := time.Now()
+	publishN(t, p, n, 250)
+	n += 250
+	waitFor(t, "two full writes", func() bool { return len(w.batchSizes()) >= before+2 })
+	if el := time.Since(start); el >= 250*time.Millisecond {
+		t.Fatalf("two full writes took %v: they waited for the interval", el)
+	}
+	// 3: Close writes what is left without waiting for the interval.
+	publishN(t, p, n, 5)
+	n += 5
+	start = time.Now()
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el >= 250*time.Millisecond {
+		t.Fatalf("Close took %v: it waited for the write interval", el)
+	}
+	checkInOrder(t, w.stored(), n)
+}

@@ -36,6 +36,9 @@ type writerState struct {
 	down                     bool // run's view: an outage is in progress (for logs)
 	gaveUp                   bool // run's view: replay stopped for shutdown, the writer still failing
 	stopSeen                 bool // run's view: a backoff was cut short because Close began
+
+	interval  time.Duration // Pacer's WriteInterval; 0 writes each batch as it comes
+	lastWrite time.Time     // run's view: when the last live write ended
 }
 
 // dispatch is called by the batcher; it never blocks on the writer.
@@ -94,9 +97,11 @@ func (w *writerState) run() {
 			return
 		}
 		prio.Adjust(len(w.mem), cap(w.mem))
+		w.pace()
 		if w.writeLive(b) {
 			memOpen = false
 		}
+		w.lastWrite = time.Now()
 	}
 	for {
 		if memOpen {
@@ -119,6 +124,31 @@ func (w *writerState) run() {
 			handle(b, ok)
 		case <-w.wake:
 		}
+	}
+}
+
+// pace holds a write back until the writer's interval (Pacer) has passed
+// since the last one, unless as many batches are queued as a full write
+// holds (MaxWriteRows/MaxRows: it may go early with small batches, never
+// late with full ones, so pacing never caps throughput) or the pipeline is
+// closing. After an idle spell longer than the interval the write goes at
+// once.
+func (w *writerState) pace() {
+	if w.interval <= 0 {
+		return
+	}
+	full := max(1, w.p.opts.MaxWriteRows/w.p.opts.MaxRows)
+	for {
+		wait := time.Until(w.lastWrite.Add(w.interval))
+		if wait <= 0 || len(w.mem)+1 >= full || w.p.closing() {
+			return
+		}
+		t := time.NewTimer(min(wait, 20*time.Millisecond))
+		select {
+		case <-w.p.stop:
+		case <-t.C:
+		}
+		t.Stop()
 	}
 }
 

@@ -156,6 +156,9 @@ type notifyWrites struct {
 	fn *atomic.Value // func()
 }
 
+// Unwrap is the store (for sink.Pacer).
+func (n notifyWrites) Unwrap() sink.Writer { return n.Store }
+
 func (n notifyWrites) WriteBatch(ctx context.Context, batch []*sink.Event) error {
 	err := n.Store.WriteBatch(ctx, batch)
 	if err == nil {

@@ -3,6 +3,7 @@ package chdb
 import (
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/cylestio/perimeter/configs"
 	"github.com/cylestio/perimeter/sink"
@@ -11,10 +12,15 @@ import (
 // OptionsFromConfig maps storage.embedded and storage.retention_days; the
 // wiring adds the logger and, for live_trace configs, ApplyLiveTraceMode.
 func OptionsFromConfig(c configs.StorageConfig) Options {
+	interval := time.Duration(c.Embedded.InsertIntervalMS) * time.Millisecond
+	if interval <= 0 {
+		interval = -1 // 0 in the config: each batch as it comes
+	}
 	return Options{
-		Path:    c.Embedded.Path,
-		LibPath: c.Embedded.LibPath,
-		Schema:  sink.SchemaOptions{RetentionDays: c.RetentionDays},
+		Path:           c.Embedded.Path,
+		LibPath:        c.Embedded.LibPath,
+		InsertInterval: interval,
+		Schema:         sink.SchemaOptions{RetentionDays: c.RetentionDays},
 	}
 }
 

@@ -3,6 +3,7 @@ package chdb
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cylestio/perimeter/configs"
 )
@@ -36,5 +37,22 @@ func TestOptionsFromConfig(t *testing.T) {
 	o := OptionsFromConfig(c)
 	if o.Path != "/data" || o.LibPath != "/lib/libchdb.so" || o.Schema.RetentionDays != 30 || o.Memory {
 		t.Fatalf("%+v", o)
+	}
+	// insert_interval_ms: 0 in the config writes each batch as it comes.
+	for _, tt := range []struct {
+		ms   int
+		want time.Duration
+	}{{0, 0}, {1000, time.Second}, {250, 250 * time.Millisecond}} {
+		c.Embedded.InsertIntervalMS = tt.ms
+		o := OptionsFromConfig(c)
+		o.defaults()
+		if got := (&Store{opts: o}).WriteInterval(); got != tt.want {
+			t.Errorf("insert_interval_ms %d: write interval %v, want %v", tt.ms, got, tt.want)
+		}
+	}
+	var unset Options
+	unset.defaults()
+	if unset.InsertInterval != time.Second {
+		t.Errorf("default insert interval %v, want 1s", unset.InsertInterval)
 	}
 }
