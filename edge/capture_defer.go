@@ -34,9 +34,12 @@ const deferQueue = 4096
 // LowerThread), back to normal while the queue is over a quarter full; a
 // full queue makes the handler capture inline. Events are late by at most
 // a poll interval, which the pipeline's batching (200 ms by default) hides.
+// 10 ms rather than 2: at 3,000 calls/s on a shared CPU the proxy used
+// about 12 % less CPU, capturing a few dozen calls per wake-up with warm
+// caches instead of a handful with cold ones (25 ms saved no more).
 const (
-	capturePoll      = 2 * time.Millisecond
-	captureIdlePolls = 50
+	capturePoll      = 10 * time.Millisecond
+	captureIdlePolls = 20
 )
 
 // deferred holds the capture loop's queue, its wake-up signal, and its

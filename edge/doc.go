@@ -35,7 +35,7 @@
 // streamed call is captured after its last byte, a buffered one by a
 // capture loop after the handler has copied the bodies and headers it
 // needs and returned (capture_defer.go), so the answer is written at once.
-// The loop polls its queue every 2 ms on a low-priority thread instead of
+// The loop polls its queue every 10 ms on a low-priority thread instead of
 // being woken per call, and the proxy's threads ask the kernel for short
 // scheduling slices (sink.LatencySlice), so that background work yields
 // the CPU to a request at once.
