@@ -2,6 +2,7 @@ package edge
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -44,11 +45,21 @@ const (
 
 // deferred holds the capture loop's queue, its wake-up signal, and its
 // count of exchanges not yet captured (for Shutdown).
+//
+// Calls are captured in the order they ended, whichever way: a streamed
+// call (captured in its handler after its last byte), a failed one, or a
+// buffered one captured inline because the queue was full first captures
+// everything queued before it (inOrder), under mu, which the loop also
+// holds for each capture. Otherwise an agent that sends its next turn
+// within the poll interval could have a streamed turn resolved before the
+// buffered turn that preceded it: a new session instead of the same one,
+// and its http_recorder exchanges out of order.
 type deferred struct {
 	queue   chan *exchange
 	wake    chan struct{}
 	pending atomic.Int64
 	asleep  atomic.Bool // the loop waits on wake, not on its timer
+	mu      sync.Mutex  // one capture at a time, in order
 }
 
 func (p *Proxy) startDeferred() {
@@ -88,16 +99,42 @@ func (p *Proxy) captureLoop() {
 func (p *Proxy) drainCaptures() int {
 	var y sink.Yielder
 	for n := 0; ; n++ {
-		select {
-		case ex := <-p.def.queue:
-			p.captureKept(ex)
-			p.release(ex)
-			p.def.pending.Add(-1)
-			y.Tick()
-		default:
+		p.def.mu.Lock()
+		ok := p.captureNext()
+		p.def.mu.Unlock()
+		if !ok {
 			return n
 		}
+		y.Tick()
 	}
+}
+
+// captureNext captures and releases the oldest queued exchange, if any
+// (p.def.mu held).
+func (p *Proxy) captureNext() bool {
+	select {
+	case ex := <-p.def.queue:
+		p.captureKept(ex)
+		p.release(ex)
+		p.def.pending.Add(-1)
+		return true
+	default:
+		return false
+	}
+}
+
+// inOrder runs an inline capture after every exchange queued before it
+// (see deferred).
+func (p *Proxy) inOrder(record func()) {
+	if p.def.queue == nil {
+		record()
+		return
+	}
+	p.def.mu.Lock()
+	defer p.def.mu.Unlock()
+	for p.captureNext() {
+	}
+	record()
 }
 
 // keepForCapture copies what capture needs out of the request context,
@@ -128,7 +165,7 @@ func (p *Proxy) deferCapture(ex *exchange) {
 			}
 		}
 	default:
-		p.captureKept(ex)
+		p.inOrder(func() { p.captureKept(ex) })
 		p.release(ex)
 		p.def.pending.Add(-1)
 	}

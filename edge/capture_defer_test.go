@@ -131,3 +131,27 @@ func TestCaptureLoopSleepsAndWakes(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamedTurnAfterBufferedKeepsOrder: an agent sends a streamed turn
+// right after a buffered one, sooner than the capture loop polls. The
+// streamed turn is captured in its handler, but only after the buffered
+// turn queued before it, so both land in one session, in order.
+func TestStreamedTurnAfterBufferedKeepsOrder(t *testing.T) {
+	h, rec := startCapturing(t, OpenAI, Options{})
+	for i := range 5 {
+		sys := `{"role":"system","content":"Agent ` + fmt.Sprint(i) + `."}`
+		user := `{"role":"user","content":"first turn"}`
+		readAll(t, h.post("/v1/chat/completions", `{"model":"m","messages":[`+sys+`,`+user+`]}`).Body)
+		readAll(t, h.post("/v1/chat/completions", `{"model":"m","stream":true,"messages":[`+sys+`,`+user+
+			`,{"role":"assistant","content":"ok"},{"role":"user","content":"second turn"}]}`).Body)
+		evs := waitEvents(t, rec, 5)
+		if got := names(evs); got != "session.start llm.call.start llm.call.finish llm.call.start llm.call.finish" {
+			t.Fatalf("round %d: events %s: the streamed turn overtook the buffered one", i, got)
+		}
+		for _, e := range evs {
+			if e.SessionID != evs[0].SessionID {
+				t.Fatalf("round %d: %s in session %s, want %s", i, e.Name, e.SessionID, evs[0].SessionID)
+			}
+		}
+	}
+}

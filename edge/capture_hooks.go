@@ -31,6 +31,10 @@ func (p *Proxy) callInfo(ctx *fasthttp.RequestCtx, ex *exchange, ended bool) *ca
 // captureStreamed records a call whose answer was streamed: an SSE answer
 // from the tap's parser, anything else from the bytes kept on the way.
 func (p *Proxy) captureStreamed(ex *exchange) {
+	p.inOrder(func() { p.recordStreamed(ex) })
+}
+
+func (p *Proxy) recordStreamed(ex *exchange) {
 	ci := p.callInfo(ex.ctx, ex, true)
 	ci.streamed = true
 	ci.respBody = ex.tee

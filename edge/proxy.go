@@ -206,9 +206,11 @@ func (p *Proxy) fail(ctx *fasthttp.RequestCtx, ex *exchange, err error) {
 	c := classify(err)
 	p.stats.errors[c].Add(1)
 	if ex.kind != provider.None {
-		ci := p.callInfo(ctx, ex, true)
-		ci.failed, ci.perr, ci.status = true, c, c.status()
-		p.opts.Capture.record(ex.kind, &ex.conv, ci)
+		p.inOrder(func() {
+			ci := p.callInfo(ctx, ex, true)
+			ci.failed, ci.perr, ci.status = true, c, c.status()
+			p.opts.Capture.record(ex.kind, &ex.conv, ci)
+		})
 	}
 	writeError(ctx, c, p.explain(c, err))
 	if ok, held := p.failLog.allow(time.Now()); ok {
