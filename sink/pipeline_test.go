@@ -802,3 +802,29 @@ func TestPacedWriterCoalescesBatches(t *testing.T) {
 	}
 	checkInOrder(t, w.stored(), n)
 }
+
+// TestPacedWriterSmallQueueLosesNothing: with a memory queue shorter than
+// a full write, pacing writes once the queue is half full instead of
+// letting it overflow while the interval runs.
+func TestPacedWriterSmallQueueLosesNothing(t *testing.T) {
+	o := testOptions(t)
+	o.MaxDelay = 5 * time.Millisecond
+	o.MaxWriteRows = 100 // 10 batches
+	o.WriterQueue = 4
+	w := &pacedWriter{fakeWriter: fakeWriter{name: "paced"}, interval: time.Hour}
+	p := newTestPipeline(t, o, w)
+	publishN(t, p, 0, 10)
+	waitFor(t, "the first write", func() bool { return len(w.stored()) == 10 })
+	for i := 1; i < 20; i++ {
+		publishN(t, p, 10*i, 10)
+		time.Sleep(2 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // let the batcher dispatch everything
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if d := p.Metrics().Dropped; d != 0 {
+		t.Fatalf("%d events dropped behind a paced writer", d)
+	}
+	checkInOrder(t, w.stored(), 200)
+}

@@ -46,6 +46,7 @@ func (w *writerState) dispatch(b *batch) {
 	if w.sp == nil {
 		select {
 		case w.mem <- b:
+			w.notifyPaced()
 		default:
 			w.drops[DropWriterQueueFull].Add(uint64(len(b.events)))
 		}
@@ -56,15 +57,29 @@ func (w *writerState) dispatch(b *batch) {
 		select {
 		case w.mem <- b:
 			w.sp.mu.Unlock()
+			w.notifyPaced()
 			return
 		default:
 		}
 	}
 	w.spillLocked(b)
 	w.sp.mu.Unlock()
+	w.notify()
+}
+
+// notify wakes run (or pace) if it waits.
+func (w *writerState) notify() {
 	select {
 	case w.wake <- struct{}{}:
 	default:
+	}
+}
+
+// notifyPaced wakes a paced writer's pace to look at its queue again (an
+// unpaced writer is already waiting on the queue itself).
+func (w *writerState) notifyPaced() {
+	if w.interval > 0 {
+		w.notify()
 	}
 }
 
@@ -130,23 +145,25 @@ func (w *writerState) run() {
 // pace holds a write back until the writer's interval (Pacer) has passed
 // since the last one, unless as many batches are queued as a full write
 // holds (MaxWriteRows/MaxRows: it may go early with small batches, never
-// late with full ones, so pacing never caps throughput) or the pipeline is
-// closing. After an idle spell longer than the interval the write goes at
-// once.
+// late with full ones, so pacing never caps throughput), the memory queue
+// is half full (a small queue_size must not overflow while it waits), or
+// the pipeline is closing. After an idle spell longer than the interval
+// the write goes at once.
 func (w *writerState) pace() {
 	if w.interval <= 0 {
 		return
 	}
-	full := max(1, w.p.opts.MaxWriteRows/w.p.opts.MaxRows)
+	full := max(1, min(w.p.opts.MaxWriteRows/w.p.opts.MaxRows, cap(w.mem)/2))
 	for {
 		wait := time.Until(w.lastWrite.Add(w.interval))
 		if wait <= 0 || len(w.mem)+1 >= full || w.p.closing() {
 			return
 		}
-		t := time.NewTimer(min(wait, 20*time.Millisecond))
+		t := time.NewTimer(wait)
 		select {
 		case <-w.p.stop:
 		case <-t.C:
+		case <-w.wake: // a batch was queued (or spilled: run's loop checks the spool anyway)
 		}
 		t.Stop()
 	}
