@@ -90,21 +90,29 @@ type SchemaExecer interface {
 // cluster mode the bookkeeping table is per node; the DDL itself is ON
 // CLUSTER. It returns the versions it applied.
 func Migrate(ctx context.Context, ex SchemaExecer, v ServerVersion, o SchemaOptions) ([]int, error) {
-	return migrate(ctx, ex, v, o, migrations)
+	return migrate(ctx, ex, v, o, MigrationsTable, migrations)
 }
 
 // MigrateWith is Migrate over a given history (tests, tools).
 func MigrateWith(ctx context.Context, ex SchemaExecer, v ServerVersion, o SchemaOptions, ms []Migration) ([]int, error) {
-	return migrate(ctx, ex, v, o, ms)
+	return migrate(ctx, ex, v, o, MigrationsTable, ms)
 }
 
-func migrate(ctx context.Context, ex SchemaExecer, v ServerVersion, o SchemaOptions, ms []Migration) ([]int, error) {
-	for _, s := range []string{createDatabase(o), createMigrations(o)} {
+// MigrateHistory is MigrateWith for a schema with a history of its own
+// (dashboard/workflow's tables): it records applied versions in the
+// bookkeeping table named table, so its version numbers never mix with
+// the events schema's.
+func MigrateHistory(ctx context.Context, ex SchemaExecer, v ServerVersion, o SchemaOptions, table string, ms []Migration) ([]int, error) {
+	return migrate(ctx, ex, v, o, table, ms)
+}
+
+func migrate(ctx context.Context, ex SchemaExecer, v ServerVersion, o SchemaOptions, table string, ms []Migration) ([]int, error) {
+	for _, s := range []string{createDatabase(o), createMigrationsTable(o, table)} {
 		if err := ex.Exec(ctx, s); err != nil {
 			return nil, fmt.Errorf("migrate: %s: %w", firstLine(s), err)
 		}
 	}
-	rows, err := ex.Query(ctx, "SELECT max(version) FROM "+o.Table(MigrationsTable))
+	rows, err := ex.Query(ctx, "SELECT max(version) FROM "+o.Table(table))
 	if err != nil {
 		return nil, fmt.Errorf("migrate: read applied version: %w", err)
 	}
@@ -133,7 +141,7 @@ func migrate(ctx context.Context, ex SchemaExecer, v ServerVersion, o SchemaOpti
 		}
 		// INSERT … SELECT, not VALUES: a 18.16 server waits for data blocks
 		// after an INSERT … VALUES sent over the native protocol.
-		rec, err := Bind("INSERT INTO "+o.Table(MigrationsTable)+" (`version`, `name`, `applied_at`) SELECT ?, ?, now()", m.Version, m.Name)
+		rec, err := Bind("INSERT INTO "+o.Table(table)+" (`version`, `name`, `applied_at`) SELECT ?, ?, now()", m.Version, m.Name)
 		if err != nil {
 			return applied, err
 		}

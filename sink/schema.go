@@ -328,8 +328,10 @@ func createDatabase(o SchemaOptions) string {
 	return "CREATE DATABASE IF NOT EXISTS " + Ident(o.database()) + o.onCluster()
 }
 
-func createMigrations(o SchemaOptions) string {
-	return "CREATE TABLE IF NOT EXISTS " + o.Table(MigrationsTable) + o.onCluster() +
+func createMigrations(o SchemaOptions) string { return createMigrationsTable(o, MigrationsTable) }
+
+func createMigrationsTable(o SchemaOptions, table string) string {
+	return "CREATE TABLE IF NOT EXISTS " + o.Table(table) + o.onCluster() +
 		"\n(\n    `version` UInt32,\n    `name` String,\n    `applied_at` DateTime\n)\nENGINE = ReplacingMergeTree()\nORDER BY version"
 }
 

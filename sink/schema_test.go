@@ -194,7 +194,7 @@ func TestMigrateRunsOnlyNewVersions(t *testing.T) {
 		return []Step{AddColumnStep(v, o, EventsTable, "x", "String"), AddColumnStep(v, o, EventsTable, "y", "UInt8")}
 	}})
 	ex := &fakeExecer{columns: map[string]bool{"events.x": true}}
-	applied, err := migrate(context.Background(), ex, v, SchemaOptions{}, ms)
+	applied, err := MigrateWith(context.Background(), ex, v, SchemaOptions{}, ms)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func TestMigrateRunsOnlyNewVersions(t *testing.T) {
 	}
 
 	ex2 := &fakeExecer{applied: 3}
-	applied, err = migrate(context.Background(), ex2, v, SchemaOptions{}, ms)
+	applied, err = MigrateWith(context.Background(), ex2, v, SchemaOptions{}, ms)
 	if err != nil || len(applied) != 0 {
 		t.Fatalf("up-to-date schema: applied %v, %v", applied, err)
 	}
@@ -224,5 +224,31 @@ func TestMigrateRunsOnlyNewVersions(t *testing.T) {
 	newer := AddColumnStep(mustVersion(t, "24.8.1"), SchemaOptions{Cluster: "c"}, EventsLocalTable, "z", "String")
 	if newer.SQL != "ALTER TABLE `perimeter`.`events_local` ON CLUSTER `c` ADD COLUMN IF NOT EXISTS `z` String" {
 		t.Fatal(newer.SQL)
+	}
+}
+
+func TestMigrateHistoryKeepsItsOwnVersions(t *testing.T) {
+	v := mustVersion(t, "18.16.1")
+	ms := []Migration{NewMigration(1, "other table", func(ServerVersion, SchemaOptions) []Step {
+		return []Step{{SQL: "CREATE TABLE IF NOT EXISTS x (a UInt8) ENGINE = Memory"}}
+	})}
+	// The other history records its versions in its own table, never in
+	// the events schema's.
+	ex := &fakeExecer{applied: 0}
+	applied, err := MigrateHistory(context.Background(), ex, v, SchemaOptions{Cluster: "c"}, "other_migrations", ms)
+	if err != nil || !reflect.DeepEqual(applied, []int{1}) {
+		t.Fatalf("applied %v, %v", applied, err)
+	}
+	joined := strings.Join(ex.execs, "\n")
+	for _, want := range []string{
+		"CREATE TABLE IF NOT EXISTS `perimeter`.`other_migrations` ON CLUSTER `c`",
+		"INSERT INTO `perimeter`.`other_migrations`",
+	} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("missing %q in:\n%s", want, joined)
+		}
+	}
+	if strings.Contains(joined, "schema_migrations") {
+		t.Errorf("touched the events schema's bookkeeping:\n%s", joined)
 	}
 }
