@@ -74,20 +74,23 @@
 // required (New refuses to start without one) on /api/* and /mcp, as a
 // Bearer header or ?token=.
 //
-// The SQL explorer (POST /api/sql and MCP query_sql) runs on the engines'
-// read-only connections, but read-only ClickHouse can still read files,
-// reach URLs and other servers through table functions and file(), and a
-// SETTINGS clause could lift the time limit. checkSQL therefore admits one
-// SELECT or WITH statement without SETTINGS, FORMAT or INTO OUTFILE that
-// calls no function reaching outside the database (a fixed list plus every
-// table function the engine lists, minus known generators); its lexer
-// follows ClickHouse's and refuses the characters that start syntax it does
-// not model (# and $). The statement is wrapped to return at most limit+1
-// rows and bounded to SQLTimeout by max_execution_time on the embedded
-// engine, whose read connection allows settings; a server store's
-// readonly=1 connection refuses settings and stops it at its own query
-// timeout. (The dashboard does not cancel it itself: a cancelled query
-// makes the server store report itself down.)
+// The SQL explorer (POST /api/sql and MCP query_sql) judges a statement by
+// the engine's own parse, never by a lexer of ours (sqlguard.go): the
+// engine renders it back with formatQuerySingleLine, which refuses a second
+// statement, and shows its syntax tree with EXPLAIN AST; the tree must be
+// one SELECT built only of known node kinds, calling only functions on an
+// allowlist (sqlfuncs.txt: those that compute on their arguments) and the
+// row generators numbers, zeros, generate_series, values and view, and
+// reading only tables of Perimeter's database (an unqualified name must be
+// a CTE or a table of that database). SETTINGS, FORMAT, INTO OUTFILE,
+// query parameters and system.* are refused. A server older than 20.6
+// (no EXPLAIN) runs no explorer query at all and says so (501). The
+// statement then runs wrapped to return at most limit+1 rows, bounded to
+// SQLTimeout by max_execution_time on the embedded engine; a server
+// store's readonly=1 connection refuses settings (and table functions on
+// old servers) and stops it at its own query timeout. (The dashboard does
+// not cancel it itself: a cancelled query makes the server store report
+// itself down.)
 //
 // # Live updates
 //

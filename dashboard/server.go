@@ -104,7 +104,7 @@ type Server struct {
 	opts      Options
 	log       zerolog.Logger
 	started   time.Time
-	deny      sqlDeny
+	sqlGuard  sqlGuard
 	legacy    legacyCheck
 	lastProbe atomic.Int64 // unix nanoseconds of the last query tried on a store that said it was down
 	hub       *hub
