@@ -38,8 +38,15 @@ type ServerConfig struct {
 	// ShutdownTimeout is how long in-flight requests and streams may run
 	// after SIGINT/SIGTERM.
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
-	// MaxConns limits concurrent client connections; 0 is unlimited.
+	// MaxConns limits open client connections; beyond it a connection is
+	// answered 503 and closed. 0 means half the process's open-file limit.
 	MaxConns int `yaml:"max_conns"`
+	// MaxConnsPerIP limits open client connections from one address; 0 is
+	// unlimited.
+	MaxConnsPerIP int `yaml:"max_conns_per_ip"`
+	// MaxInflightBodyBytes bounds the bytes of request bodies held at once
+	// by all requests; a request that would pass it is answered 503.
+	MaxInflightBodyBytes ByteSize `yaml:"max_inflight_body_bytes"`
 	// AccessLog logs every request at info level.
 	AccessLog bool `yaml:"access_log"`
 }
@@ -70,6 +77,9 @@ type LLMConfig struct {
 	// MaxResponseBufferSize: non-SSE responses up to this size are buffered
 	// whole (so they can be analysed); larger ones stream through.
 	MaxResponseBufferSize ByteSize `yaml:"max_response_buffer_size"`
+	// MaxBufferedResponseBytes bounds the bytes of buffered answers held at
+	// once by all requests; beyond it answers are refused with 503.
+	MaxBufferedResponseBytes ByteSize `yaml:"max_buffered_response_bytes"`
 	// TLSCAFile is an extra PEM CA bundle trusted for the upstream.
 	TLSCAFile          string `yaml:"tls_ca_file"`
 	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
@@ -240,6 +250,8 @@ func Default() *Config {
 			IdleTimeout:        Seconds(120),
 			WriteIdleTimeout:   Seconds(60),
 			ShutdownTimeout:    Seconds(30),
+
+			MaxInflightBodyBytes: 256 * MiB,
 		},
 		LLM: LLMConfig{
 			Timeout:               Seconds(30),
@@ -248,6 +260,8 @@ func Default() *Config {
 			MaxConns:              1024,
 			MaxIdleConnDuration:   Seconds(90),
 			MaxResponseBufferSize: 64 * MiB,
+
+			MaxBufferedResponseBytes: 256 * MiB,
 		},
 		Session: SessionConfig{
 			Enabled:           true,

@@ -48,6 +48,10 @@ func (c *Config) validateServer(ps *problems) {
 	nonNegative(ps, "server.write_idle_timeout", s.WriteIdleTimeout)
 	nonNegative(ps, "server.shutdown_timeout", s.ShutdownTimeout)
 	atLeast(ps, "server.max_conns", s.MaxConns, 0)
+	atLeast(ps, "server.max_conns_per_ip", s.MaxConnsPerIP, 0)
+	if s.MaxInflightBodyBytes < s.MaxRequestBodySize {
+		ps.errorf("server.max_inflight_body_bytes", "must be at least server.max_request_body_size (%s), or no body of the largest size could ever be read", s.MaxRequestBodySize)
+	}
 }
 
 func (c *Config) validateLLM(ps *problems) {
@@ -77,6 +81,9 @@ func (c *Config) validateLLM(ps *problems) {
 	nonNegative(ps, "llm.max_idle_conn_duration", l.MaxIdleConnDuration)
 	if l.MaxResponseBufferSize < 0 {
 		ps.errorf("llm.max_response_buffer_size", "must not be negative")
+	}
+	if l.MaxBufferedResponseBytes < l.MaxResponseBufferSize {
+		ps.errorf("llm.max_buffered_response_bytes", "must be at least llm.max_response_buffer_size (%s), or no answer of the largest size could ever be buffered", l.MaxResponseBufferSize)
 	}
 	if l.InsecureSkipVerify {
 		ps.warnf("llm.insecure_skip_verify", "is true: the upstream's TLS certificate is NOT verified, so anyone on the network path can read prompts and the API key")

@@ -3,6 +3,7 @@ package edge
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 
 	"github.com/valyala/fasthttp"
@@ -83,21 +84,38 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
+// errorBody is every answer the proxy itself produces. Its shape is read
+// by both providers' SDKs: OpenAI's {"error":{"message","type","code"}} and
+// Anthropic's {"type":"error","error":{"type","message"}}.
 type errorBody struct {
+	Kind  string `json:"type"` // always "error"
 	Error struct {
 		Type    string `json:"type"`
 		Message string `json:"message"`
+		Code    string `json:"code"`
 	} `json:"error"`
+}
+
+func newErrorBody(typ, msg string) *errorBody {
+	b := &errorBody{Kind: "error"}
+	b.Error.Type, b.Error.Message, b.Error.Code = typ, msg, typ
+	return b
+}
+
+// RejectAnswer is a complete HTTP/1.1 answer with the proxy's error shape,
+// for a connection refused before any request was read (see
+// internal/netlimit). It asks the client to close the connection.
+func RejectAnswer(status int, typ, msg string) []byte {
+	body, _ := json.Marshal(newErrorBody(typ, msg))
+	return fmt.Appendf(nil, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nX-Perimeter-Error: %s\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s",
+		status, fasthttp.StatusMessage(status), typ, len(body), body)
 }
 
 // writeError answers with the class's status and a JSON body saying what
 // happened and what to do. X-Perimeter-Error tells a client that the proxy,
 // not the provider, produced the answer.
 func writeError(ctx *fasthttp.RequestCtx, c errClass, msg string) {
-	var b errorBody
-	b.Error.Type = c.String()
-	b.Error.Message = msg
-	writeJSONError(ctx, c.status(), c.String(), &b)
+	writeJSONError(ctx, c.status(), c.String(), newErrorBody(c.String(), msg))
 }
 
 func writeJSONError(ctx *fasthttp.RequestCtx, status int, typ string, b *errorBody) {

@@ -105,10 +105,7 @@ func (g *Guard) check(ctx *fasthttp.RequestCtx, ex *exchange, kind provider.Kind
 }
 
 func writeGuardError(ctx *fasthttp.RequestCtx, msg string) {
-	var b errorBody
-	b.Error.Type = "guard_blocked"
-	b.Error.Message = msg
-	writeJSONError(ctx, fasthttp.StatusForbidden, "guard_blocked", &b)
+	writeJSONError(ctx, fasthttp.StatusForbidden, "guard_blocked", newErrorBody("guard_blocked", msg))
 }
 
 // edit masks [start, end) of the decoded text of one JSON string of the body.

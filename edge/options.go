@@ -35,7 +35,8 @@ type Options struct {
 	ReadTimeout        time.Duration // client request read timeout, default 60s
 	IdleTimeout        time.Duration // client keep-alive idle timeout, default 120s
 	WriteIdleTimeout   time.Duration // max block on one write to a slow client, default 60s
-	MaxConnsPerServer  int           // max concurrent client connections, 0 = fasthttp default
+	MaxConnsPerServer  int           // open client connections, beyond it 503 and closed; 0 = unlimited
+	MaxConnsPerIP      int           // open client connections from one address; 0 = unlimited
 
 	// Capture turns calls into events; nil turns capture off.
 	Capture *Capture

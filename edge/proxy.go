@@ -6,11 +6,13 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/cylestio/perimeter/edge/provider"
+	"github.com/cylestio/perimeter/internal/netlimit"
 	"github.com/cylestio/perimeter/session"
 	"github.com/cylestio/perimeter/stream"
 )
@@ -26,6 +28,8 @@ type Proxy struct {
 	pool  sync.Pool // *exchange
 
 	def deferred // buffered calls waiting for capture (capture_defer.go)
+
+	listener atomic.Pointer[netlimit.Listener] // set by Server.Serve, for /metrics
 
 	// Warnings about failed calls and cut streams, at most one a second
 	// each (with the number held back).

@@ -12,6 +12,8 @@ import (
 	"github.com/fasthttp/router"
 	"github.com/rs/zerolog"
 	"github.com/valyala/fasthttp"
+
+	"github.com/cylestio/perimeter/internal/netlimit"
 )
 
 // Server is the proxy's HTTP server: admin routes plus the catch-all proxy.
@@ -52,7 +54,6 @@ func NewServer(o Options) (*Server, error) {
 		ReadTimeout:           po.ReadTimeout,
 		WriteTimeout:          po.WriteIdleTimeout,
 		IdleTimeout:           po.IdleTimeout,
-		Concurrency:           po.MaxConnsPerServer,
 		CloseOnShutdown:       true,
 		ReadBufferSize:        16 << 10,
 		Logger:                fasthttpLogger{s.log},
@@ -63,8 +64,20 @@ func NewServer(o Options) (*Server, error) {
 // Proxy returns the server's proxy.
 func (s *Server) Proxy() *Proxy { return s.proxy }
 
-// Serve accepts connections on ln until Shutdown.
-func (s *Server) Serve(ln net.Listener) error { return s.srv.Serve(ln) }
+// Serve accepts connections on ln until Shutdown. Accept errors, such as
+// running out of file descriptors, are waited out, never fatal; connections
+// beyond MaxConnsPerServer or MaxConnsPerIP are answered 503 and closed
+// (internal/netlimit).
+func (s *Server) Serve(ln net.Listener) error {
+	po := &s.proxy.opts
+	l := netlimit.Wrap(ln, netlimit.Limits{
+		MaxConns: po.MaxConnsPerServer, MaxConnsPerIP: po.MaxConnsPerIP, Name: "proxy",
+		Reject: RejectAnswer(fasthttp.StatusServiceUnavailable, "connection_limit",
+			"the proxy holds as many connections as it may (server.max_conns, server.max_conns_per_ip); retry later, reuse connections, or raise the limit"),
+	}, s.log)
+	s.proxy.listener.Store(l)
+	return s.srv.Serve(l)
+}
 
 // Shutdown stops accepting connections and waits for in-flight requests and
 // streams to finish until ctx ends; then it closes what is left.
@@ -199,6 +212,9 @@ func (p *Proxy) Snapshot() map[string]any {
 				"max": ms(st.latency.maxUs.Load()),
 			},
 		},
+	}
+	if l := p.listener.Load(); l != nil {
+		out["connections"] = l.Stats()
 	}
 	if f := p.opts.MetricsExtra; f != nil {
 		for k, v := range f() {

@@ -95,7 +95,7 @@ func startDashboard(cfg *configs.Config, f dashboardFlags, an *analytics, config
 		OpenBrowser: lt.AutoOpenBrowser, ConfigView: configView, Version: shortVersion(),
 		DetectionOff: !cfg.Detect.Enabled,
 		Logger:       log.With().Str("component", "dashboard").Logger(),
-		Proxy: dashboard.ProxyInfo{ProviderType: cfg.LLM.Type, ProviderBaseURL: cfg.LLM.BaseURL,
+		Proxy: dashboard.ProxyInfo{ProviderType: cfg.LLM.Type, ProviderBaseURL: redactURL(cfg.LLM.BaseURL),
 			ProxyHost: cfg.Server.Host, ProxyPort: cfg.Server.Port},
 	}
 	if an.store != nil {

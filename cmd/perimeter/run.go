@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
@@ -130,6 +131,7 @@ func serve(cfg *configs.Config, problems []configs.Problem, hooks serveHooks) in
 		log.Warn().Str("path", p.Path).Msg(p.Message)
 	}
 	startPprof(log)
+	fdLimit := raiseFDLimit(log)
 	ensureProcs()
 	shortenSlices(log)
 
@@ -149,6 +151,9 @@ func serve(cfg *configs.Config, problems []configs.Problem, hooks serveHooks) in
 	if err != nil {
 		log.Error().Err(err).Msg("cannot start")
 		return 1
+	}
+	if opts.MaxConnsPerServer == 0 {
+		opts.MaxConnsPerServer = autoMaxConns(fdLimit)
 	}
 	opts.Capture = an.capture
 	opts.Guard = newGuard(cfg.Detect, log)
@@ -181,7 +186,8 @@ func serve(cfg *configs.Config, problems []configs.Problem, hooks serveHooks) in
 		log.Error().Err(err).Msgf("cannot listen on %s; is another process using the port? choose one with --port", addr)
 		return 1
 	}
-	log.Info().Str("listen", "http://"+ln.Addr().String()).Str("upstream", cfg.LLM.BaseURL).
+	log.Info().Str("listen", "http://"+ln.Addr().String()).Str("upstream", redactURL(cfg.LLM.BaseURL)).
+		Int("max_conns", opts.MaxConnsPerServer).
 		Str("type", cfg.LLM.Type).Bool("api_key_configured", cfg.LLM.APIKey != "").
 		Str("version", shortVersion()).Msg("perimeter is ready")
 	if hooks.ready != nil {
@@ -255,6 +261,23 @@ func newGuard(dc configs.DetectConfig, log zerolog.Logger) *edge.Guard {
 	return edge.NewGuard(mode, sev)
 }
 
+// redactURL hides the password of a URL's user information
+// (https://user:secret@host): logs, the dashboard and validate-config show
+// the base URL, never a credential in it.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, ok := u.User.Password(); !ok {
+		return raw
+	}
+	user := u.User.Username()
+	u.User = nil
+	rest := strings.TrimPrefix(u.String(), u.Scheme+"://")
+	return u.Scheme + "://" + url.PathEscape(user) + ":" + configs.RedactedValue + "@" + rest
+}
+
 // edgeOptions maps the config onto the proxy's options.
 func edgeOptions(cfg *configs.Config, log zerolog.Logger) (edge.Options, error) {
 	l := cfg.LLM
@@ -273,6 +296,7 @@ func edgeOptions(cfg *configs.Config, log zerolog.Logger) (edge.Options, error) 
 		IdleTimeout:           time.Duration(cfg.Server.IdleTimeout),
 		WriteIdleTimeout:      time.Duration(cfg.Server.WriteIdleTimeout),
 		MaxConnsPerServer:     cfg.Server.MaxConns,
+		MaxConnsPerIP:         cfg.Server.MaxConnsPerIP,
 		Logger:                log,
 		AccessLog:             cfg.AccessLogEnabled(),
 		Version:               shortVersion(),

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cylestio/perimeter/bench/mockllm"
+)
+
+// edgeProc is a perimeter binary started by startEdge.
+type edgeProc struct {
+	url    string
+	addr   string
+	logs   *syncBuffer
+	exited chan error
+}
+
+// alive reports whether the process is still running.
+func (p *edgeProc) alive() bool {
+	select {
+	case err := <-p.exited:
+		p.exited <- err
+		return false
+	default:
+		return true
+	}
+}
+
+// startEdge runs the binary (behind the command prefix wrap, e.g.
+// prlimit) with cfg appended to a config naming a free port and upstream,
+// without dashboard or store, and waits until /health answers.
+func startEdge(t *testing.T, upstream, cfg string, wrap ...string) *edgeProc {
+	t.Helper()
+	port := freePort(t)
+	path := filepath.Join(t.TempDir(), "perimeter.yaml")
+	cfg = fmt.Sprintf("llm: {base_url: %q, type: openai, api_key: sk-configured-key-0123456789abcdef}\nstorage: {engine: none}\nlogging: {format: json}\n", upstream) + cfg
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := append(wrap, binary, "run", "-c", path, "--port", fmt.Sprint(port), "--no-dashboard")
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Dir = t.TempDir()
+	p := &edgeProc{addr: fmt.Sprintf("127.0.0.1:%d", port), logs: &syncBuffer{}, exited: make(chan error, 1)}
+	p.url = "http://" + p.addr
+	cmd.Stdout, cmd.Stderr = p.logs, p.logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		if t.Failed() {
+			t.Logf("perimeter output:\n%s", p.logs.String())
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(p.url + "/health")
+		if err == nil {
+			resp.Body.Close()
+			return p
+		}
+		if time.Now().After(deadline) || !p.alive() {
+			t.Fatalf("proxy never became healthy: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func startMockLLM(t *testing.T) string {
+	t.Helper()
+	mock, base, err := mockllm.Start(mockllm.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mock.Close() })
+	return base
+}
+
+// chat sends one model call on a fresh connection and returns the status.
+func chat(url string) (int, error) {
+	c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 5 * time.Second}
+	resp, err := c.Post(url+"/v1/chat/completions", "application/json",
+		strings.NewReader(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}`))
+	if err != nil {
+		return 0, err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// holdConns opens n idle connections to addr (dials that the kernel
+// completes before the process accepts them).
+func holdConns(t *testing.T, addr string, n int) []net.Conn {
+	t.Helper()
+	var cs []net.Conn
+	for range n {
+		c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+		if err != nil {
+			break // the backlog is full: enough
+		}
+		cs = append(cs, c)
+	}
+	return cs
+}
+
+func closeAll(cs []net.Conn) {
+	for _, c := range cs {
+		c.Close()
+	}
+}
+
+func requirePrlimit(t *testing.T) {
+	if _, err := exec.LookPath("prlimit"); err != nil {
+		t.Skip("prlimit (util-linux) not installed")
+	}
+}
+
+// TestOutOfFileDescriptorsKeepsServing runs the proxy with 128 descriptors
+// and a connection limit above that, so idle connections exhaust the
+// descriptors: accept fails with EMFILE, which must be waited out, and the
+// proxy must answer again once the connections close.
+func TestOutOfFileDescriptorsKeepsServing(t *testing.T) {
+	requirePrlimit(t)
+	p := startEdge(t, startMockLLM(t), "server: {max_conns: 100000}\n", "prlimit", "--nofile=128:128")
+	if code, err := chat(p.url); err != nil || code != 200 {
+		t.Fatalf("before: %d %v", code, err)
+	}
+	idle := holdConns(t, p.addr, 300)
+	if len(idle) < 150 {
+		t.Fatalf("only %d connections opened", len(idle))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(p.logs.String(), "cannot accept connections") {
+		if !p.alive() {
+			t.Fatal("perimeter exited when it ran out of file descriptors")
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the descriptors were never exhausted (no accept error logged)")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(1500 * time.Millisecond) // several backoff rounds
+	if !p.alive() {
+		t.Fatal("perimeter exited when it ran out of file descriptors")
+	}
+	closeAll(idle)
+	deadline = time.Now().Add(15 * time.Second)
+	for {
+		code, err := chat(p.url)
+		if err == nil && code == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the proxy does not answer after the connections closed: %d %v", code, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !p.alive() || strings.Contains(p.logs.String(), "server stopped") {
+		t.Fatal("perimeter stopped serving")
+	}
+}
+
+// TestConnectionLimitAnswers503: with the default limit (derived from 256
+// descriptors) a connection beyond it gets a clear 503 in the providers'
+// error shape, and the proxy serves again once connections close.
+func TestConnectionLimitAnswers503(t *testing.T) {
+	requirePrlimit(t)
+	p := startEdge(t, startMockLLM(t), "", "prlimit", "--nofile=256:256")
+	if !strings.Contains(p.logs.String(), `"max_conns":96`) {
+		t.Fatalf("the limit is not derived from the open-file limit (want max_conns 96):\n%s", p.logs.String())
+	}
+	idle := holdConns(t, p.addr, 150)
+	defer closeAll(idle)
+	// Each of the last connections is refused: it reads the answer.
+	c := idle[len(idle)-1]
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("no answer on a connection over the limit: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 503 || resp.Header.Get("X-Perimeter-Error") != "connection_limit" ||
+		!strings.Contains(string(body), `"type":"error","error":{"type":"connection_limit"`) {
+		t.Fatalf("over the limit: %d %s %s", resp.StatusCode, resp.Header, body)
+	}
+	closeAll(idle)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, err := chat(p.url)
+		if err == nil && code == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the proxy does not answer after the connections closed: %d %v", code, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
