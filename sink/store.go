@@ -3,6 +3,7 @@ package sink
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 )
 
@@ -70,6 +71,86 @@ type Rows struct {
 	Columns []string
 	Types   []string // ClickHouse type names, e.g. "UInt64", "String"
 	Data    [][]any  // row-major; values are int64, uint64, float64, string, bool, time.Time or nil
+	// Truncated, when not empty, says why Data holds only the first rows
+	// of the result (ExplorerQuerier's byte limit); empty when complete.
+	Truncated string
+}
+
+// ExplorerQuerier is implemented by stores that run people's and AI
+// assistants' ad-hoc SQL (the dashboard's explorer and MCP query_sql)
+// apart from the dashboard's own reads, so that a heavy explorer query
+// never queues a dashboard page behind it: the embedded engine on a
+// connection of its own, a server store on its pool.
+type ExplorerQuerier interface {
+	// QueryExplorer runs one read-only SELECT, already checked by the
+	// caller, with the read connection's limits (readonly, the query
+	// timeout). A result larger than maxBytes (as counted by ValueSize, row
+	// by row) is cut after the last row that fits and says so in
+	// Rows.Truncated; maxBytes <= 0 means no byte limit.
+	QueryExplorer(ctx context.Context, query string, maxBytes int64) (*Rows, error)
+}
+
+// RowOverhead and ValueOverhead are what a row and a value cost in memory
+// beyond their text (slice and interface headers); ValueSize counts them.
+const (
+	RowOverhead   = 24
+	ValueOverhead = 16
+)
+
+// ValueSize is what one result value counts against a byte limit: its
+// length as text plus ValueOverhead. Both engines count the same way, so
+// that a limit means the same on either.
+func ValueSize(v any) int64 {
+	n := int64(ValueOverhead)
+	switch x := v.(type) {
+	case string:
+		n += int64(len(x))
+	case nil, bool:
+		n += 4
+	case int64, uint64, float64:
+		n += 8
+	case time.Time:
+		n += 20
+	case []any:
+		for _, e := range x {
+			n += ValueSize(e)
+		}
+	case map[string]any:
+		for k, e := range x {
+			n += int64(len(k)) + ValueSize(e)
+		}
+	default:
+		n += 16
+	}
+	return n
+}
+
+// RowSize is ValueSize summed over a row, plus RowOverhead.
+func RowSize(row []any) int64 {
+	n := int64(RowOverhead)
+	for _, v := range row {
+		n += ValueSize(v)
+	}
+	return n
+}
+
+// TruncatedReason is Rows.Truncated for a result cut at maxBytes.
+func TruncatedReason(maxBytes int64) string {
+	return "result larger than " + FormatBytes(maxBytes) + ": showing the rows that fit (select fewer or narrower columns, or add a LIMIT)"
+}
+
+// FormatBytes is n in the largest binary unit that divides it evenly
+// ("16 MiB", "1536 KiB", "100 bytes").
+func FormatBytes(n int64) string {
+	for _, u := range []struct {
+		shift uint
+		name  string
+	}{{30, "GiB"}, {20, "MiB"}, {10, "KiB"}} {
+		if n >= 1<<u.shift && n%(1<<u.shift) == 0 {
+			return strconv.FormatInt(n>>u.shift, 10) + " " + u.name
+		}
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
 }
 
 // Status describes a store's health for logs, /metrics, /config and the
@@ -80,6 +161,11 @@ type Status struct {
 	Version   string `json:"version,omitempty"`
 	Reason    string `json:"reason,omitempty"` // why it is unavailable
 	Fix       string `json:"fix,omitempty"`    // what to do about it
+	// Ephemeral is set when the store deletes its data at exit (asked for
+	// explicitly: a demo, a test); Warning then says so, why, and how to
+	// keep the data. Every analytics surface should show it.
+	Ephemeral bool   `json:"ephemeral,omitempty"`
+	Warning   string `json:"warning,omitempty"`
 }
 
 // ErrUnavailable is returned by stores that cannot run here (for example

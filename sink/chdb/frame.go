@@ -16,12 +16,14 @@ import (
 // The parent numbers its requests; the worker answers each id exactly once,
 // in any order (reads and writes run on separate chDB connections).
 const (
-	opExec  byte = 'E' // parent → worker: a statement whose result is not wanted (INSERT, DDL)
-	opQuery byte = 'Q' // parent → worker: a SELECT; answered with opRows
+	opExec    byte = 'E' // parent → worker: a statement whose result is not wanted (INSERT, DDL)
+	opQuery   byte = 'Q' // parent → worker: a SELECT; answered with opRows
+	opExplore byte = 'S' // parent → worker: an explorer SELECT on its own connection; payload is a byte limit (uint64, 0 = none), then the statement; answered with opRows or opCut
 
 	opHello byte = 'H' // worker → parent, id 0, once: the engine is up; payload is its version
 	opDone  byte = 'D' // worker → parent: opExec succeeded; payload is rows written (uint64)
-	opRows  byte = 'R' // worker → parent: opQuery succeeded; payload is TabSeparatedWithNamesAndTypes
+	opRows  byte = 'R' // worker → parent: opQuery or opExplore succeeded; payload is TabSeparatedWithNamesAndTypes
+	opCut   byte = 'C' // worker → parent: opExplore's result passed its byte limit; payload is opRows' cut after the last whole row that fits (at least the two header lines)
 	opError byte = 'X' // worker → parent: the request failed; payload is the engine's message. With id 0: the worker cannot start
 )
 

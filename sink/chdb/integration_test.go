@@ -291,7 +291,7 @@ func TestRealEngineLimits(t *testing.T) {
 		t.Fatalf("failing half-way: %v", err)
 	}
 	rows, err = s.Query(ctx, "SELECT 42 AS answer")
-	if err != nil || fmt.Sprint(rows) != "&{[answer] [UInt8] [[42]]}" {
+	if err != nil || fmt.Sprint(rows.Columns, rows.Types, rows.Data) != "[answer] [UInt8] [[42]]" {
 		t.Fatalf("after a failed query: %v, %v", rows, err)
 	}
 	if err := s.Exec(ctx, "SELECT number, throwIf(number = 300000, 'boom') FROM numbers(1000000)"); err == nil {

@@ -79,6 +79,7 @@ func testWorker(mode string, args []string) int {
 //	SLEEP <dur>      answer after dur
 //	FAIL <msg>       answer with an engine error
 //	GROW <MiB>       allocate and touch MiB of memory, keep it
+//	ROWS <n> <width> Explore: n rows of a width-byte string
 //	anything else    Exec: count it; Query: "execs\tpid" as one row
 type fakeEngine struct {
 	execs atomic.Int64
@@ -130,6 +131,21 @@ func (e *fakeEngine) Query(q []byte, use func([]byte)) error {
 	}
 	use(fmt.Appendf(nil, "execs\tpid\nInt64\tInt64\n%d\t%d\n", e.execs.Load(), os.Getpid()))
 	return nil
+}
+
+// Explore answers like Query, and "ROWS <n> <width>" with n rows of a
+// width-byte string.
+func (e *fakeEngine) Explore(q []byte, use func([]byte)) error {
+	var n, width int
+	if _, err := fmt.Sscanf(string(q), "ROWS %d %d", &n, &width); err == nil {
+		out := []byte("s\nString\n")
+		for range n {
+			out = append(append(out, strings.Repeat("x", width)...), '\n')
+		}
+		use(out)
+		return nil
+	}
+	return e.Query(q, use)
 }
 
 func (e *fakeEngine) Close() {}

@@ -18,13 +18,30 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// Lanes: the worker runs writes and reads on separate connections, each in
-// order. A lane with an unanswered request and no answer for longer than
-// its timeout means the engine is hung.
+// Lanes: the worker runs writes, the dashboard's reads and the explorer's
+// reads on separate connections, each in order. A lane with an unanswered
+// request and no answer for longer than its timeout means the engine is
+// hung.
 const (
-	laneWrite = 0
-	laneRead  = 1
+	laneWrite   = 0
+	laneRead    = 1
+	laneExplore = 2
+	lanes       = 3
 )
+
+// laneNames name the lanes' connections in messages.
+var laneNames = [lanes]string{"write", "read", "explorer"}
+
+// laneOf is the lane a request op runs on.
+func laneOf(op byte) int {
+	switch op {
+	case opQuery:
+		return laneRead
+	case opExplore:
+		return laneExplore
+	}
+	return laneWrite
+}
 
 // errWorkerGone is returned for requests that were in flight when the
 // worker died or was killed.
@@ -41,7 +58,7 @@ type proc struct {
 
 	mu      sync.Mutex
 	pending map[uint32]*waiter
-	lanes   [2]lane
+	lanes   [lanes]lane
 	nextID  uint32
 	why     error // why it stopped; set once
 	tail    []string
@@ -184,7 +201,7 @@ func (p *proc) readLoop(r *os.File) {
 			}
 			continue
 		}
-		if f.op != opDone && f.op != opRows && f.op != opError {
+		if f.op != opDone && f.op != opRows && f.op != opCut && f.op != opError {
 			p.kill(fmt.Errorf("worker protocol: unexpected answer op %q", f.op))
 			return
 		}
@@ -229,10 +246,7 @@ func (p *proc) awaitHello(timeout time.Duration) (string, error) {
 // answer is dropped on arrival; the worker is not disturbed (the watchdog
 // decides whether it is hung).
 func (p *proc) call(ctx context.Context, op byte, payload []byte, writeDeadline time.Time) (frame, error) {
-	w := &waiter{ch: make(chan frame, 1), lane: laneWrite}
-	if op == opQuery {
-		w.lane = laneRead
-	}
+	w := &waiter{ch: make(chan frame, 1), lane: laneOf(op)}
 	p.mu.Lock()
 	if p.why != nil {
 		p.mu.Unlock()
@@ -350,7 +364,7 @@ func (p *proc) close(grace time.Duration) {
 // watch kills the worker when a lane has waited longer than its limit for
 // an answer (the engine is hung) or when its resident memory passes
 // maxRSS. It returns when the worker is gone.
-func (p *proc) watch(limits [2]time.Duration, maxRSS int64) {
+func (p *proc) watch(limits [lanes]time.Duration, maxRSS int64) {
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	n := 0
@@ -363,7 +377,7 @@ func (p *proc) watch(limits [2]time.Duration, maxRSS int64) {
 			var hung error
 			for i, l := range p.lanes {
 				if l.outstanding > 0 && limits[i] > 0 && now.Sub(l.since) > limits[i] {
-					hung = fmt.Errorf("embedded engine hung: no answer on the %s connection for %s", [2]string{"write", "read"}[i], limits[i])
+					hung = fmt.Errorf("embedded engine hung: no answer on the %s connection for %s", laneNames[i], limits[i])
 				}
 			}
 			p.mu.Unlock()

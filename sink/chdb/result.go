@@ -23,14 +23,22 @@ const resultFormat = "TabSeparatedWithNamesAndTypes"
 // the type names a zone), NULL as nil, everything else (String, UUID, Enum,
 // Array, Tuple, Map, 128/256-bit integers …) as its unescaped text.
 func parseResult(b []byte) (*sink.Rows, error) {
-	rows := &sink.Rows{}
+	rows, _, err := parseResultLimit(b, 0)
+	return rows, err
+}
+
+// parseResultLimit is parseResult that stops before the first row that
+// would take the rows past maxBytes (sink.RowSize summed; 0 = no limit)
+// and then reports cut.
+func parseResultLimit(b []byte, maxBytes int64) (rows *sink.Rows, cut bool, err error) {
+	rows = &sink.Rows{}
 	if len(b) == 0 {
 		// Statements without a result set (and chDB for some empty
 		// results) print nothing at all.
-		return rows, nil
+		return rows, false, nil
 	}
 	if b[len(b)-1] != '\n' {
-		return nil, fmt.Errorf("result does not end in a newline")
+		return nil, false, fmt.Errorf("result does not end in a newline")
 	}
 	line := 0
 	next := func() []byte {
@@ -42,13 +50,13 @@ func parseResult(b []byte) (*sink.Rows, error) {
 	}
 	names := next()
 	if len(b) == 0 {
-		return nil, fmt.Errorf("result has column names but no type line")
+		return nil, false, fmt.Errorf("result has column names but no type line")
 	}
 	types := next()
 	for _, f := range bytes.Split(names, []byte{'\t'}) {
 		s, err := unescape(f)
 		if err != nil {
-			return nil, fmt.Errorf("line 1: %w", err)
+			return nil, false, fmt.Errorf("line 1: %w", err)
 		}
 		rows.Columns = append(rows.Columns, s)
 	}
@@ -56,14 +64,15 @@ func parseResult(b []byte) (*sink.Rows, error) {
 	for _, f := range bytes.Split(types, []byte{'\t'}) {
 		s, err := unescape(f)
 		if err != nil {
-			return nil, fmt.Errorf("line 2: %w", err)
+			return nil, false, fmt.Errorf("line 2: %w", err)
 		}
 		rows.Types = append(rows.Types, s)
 		cols = append(cols, parseType(s))
 	}
 	if len(rows.Types) != len(rows.Columns) {
-		return nil, fmt.Errorf("%d column names but %d types", len(rows.Columns), len(rows.Types))
+		return nil, false, fmt.Errorf("%d column names but %d types", len(rows.Columns), len(rows.Types))
 	}
+	var size int64
 	for len(b) > 0 {
 		l := next()
 		row := make([]any, 0, len(cols))
@@ -75,20 +84,25 @@ func parseResult(b []byte) (*sink.Rows, error) {
 				f, l = l, nil
 			}
 			if len(row) == len(cols)-1 && l != nil {
-				return nil, fmt.Errorf("line %d: more than %d fields", line, len(cols))
+				return nil, false, fmt.Errorf("line %d: more than %d fields", line, len(cols))
 			}
 			v, err := cols[len(row)].value(f)
 			if err != nil {
-				return nil, fmt.Errorf("line %d, column %q: %w", line, rows.Columns[len(row)], err)
+				return nil, false, fmt.Errorf("line %d, column %q: %w", line, rows.Columns[len(row)], err)
 			}
 			row = append(row, v)
 			if l == nil && len(row) < len(cols) {
-				return nil, fmt.Errorf("line %d: %d fields, want %d", line, len(row), len(cols))
+				return nil, false, fmt.Errorf("line %d: %d fields, want %d", line, len(row), len(cols))
+			}
+		}
+		if maxBytes > 0 {
+			if size += sink.RowSize(row); size > maxBytes {
+				return rows, true, nil
 			}
 		}
 		rows.Data = append(rows.Data, row)
 	}
-	return rows, nil
+	return rows, false, nil
 }
 
 type kind uint8

@@ -2,6 +2,7 @@ package chdb
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -29,9 +30,12 @@ type Options struct {
 	// Memory is set.
 	Path string
 	// Memory keeps the data in a private temporary directory that Close
-	// removes: the original's live_trace storage_mode "memory". It survives
-	// worker restarts, not the proxy.
+	// removes: storage.embedded.ephemeral, or the original's live_trace
+	// storage_mode "memory" written explicitly. It survives worker
+	// restarts, not the proxy. Status reports it (Ephemeral, Warning).
 	Memory bool
+	// MemoryReason is the setting that asked for Memory, for Status.
+	MemoryReason string
 	// LibPath is libchdb.so (storage.embedded.lib_path); empty looks it up
 	// with FindLib.
 	LibPath string
@@ -275,9 +279,28 @@ func (s *Store) Status() sink.Status {
 	if s.cur != nil && s.cur.isDead() {
 		// The supervisor is about to say more; until then, do not claim
 		// a worker that is gone.
-		return sink.Status{Engine: engineName, Reason: "embedded ClickHouse worker stopped (" + s.cur.err().Error() + "); restarting", Fix: fixTransient, Version: s.status.Version}
+		return s.ephemeral(sink.Status{Engine: engineName, Reason: "embedded ClickHouse worker stopped (" + s.cur.err().Error() + "); restarting", Fix: fixTransient, Version: s.status.Version})
 	}
-	return s.status
+	return s.ephemeral(s.status)
+}
+
+// ephemeral marks st when the data dies with the proxy.
+func (s *Store) ephemeral(st sink.Status) sink.Status {
+	if s.opts.Memory {
+		st.Ephemeral = true
+		st.Warning = EphemeralWarning(s.opts.MemoryReason)
+	}
+	return st
+}
+
+// EphemeralWarning says that analytics do not survive a restart, why, and
+// how to keep them.
+func EphemeralWarning(reason string) string {
+	if reason == "" {
+		reason = "Options.Memory"
+	}
+	return "analytics are ephemeral: events are kept in a temporary directory deleted when perimeter stops (" + reason +
+		"); remove that setting to keep them in storage.embedded.path"
 }
 
 // ServerVersion is the engine's ClickHouse version ("26.7.2.1"), empty
@@ -386,6 +409,34 @@ func (s *Store) Query(ctx context.Context, query string, args ...any) (*sink.Row
 	return s.queryOn(ctx, p, query, args...)
 }
 
+var _ sink.ExplorerQuerier = (*Store)(nil)
+
+// QueryExplorer implements sink.ExplorerQuerier on the explorer
+// connection, a second read connection with the read connection's settings
+// (readonly=2, QueryTimeout), so that explorer queries queue behind each
+// other, never in front of the dashboard's. The worker sends at most
+// maxBytes of result text and the rows are cut again while decoding, so a
+// huge result costs the proxy no more than maxBytes.
+func (s *Store) QueryExplorer(ctx context.Context, query string, maxBytes int64) (*sink.Rows, error) {
+	p, err := s.current()
+	if err != nil {
+		return nil, err
+	}
+	payload := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(query)), uint64(max(maxBytes, 0)))
+	f, err := s.send(ctx, p, opExplore, append(payload, query...))
+	if err != nil {
+		return nil, err
+	}
+	rows, cut, err := parseResultLimit(f.payload, max(maxBytes, 0))
+	if err != nil {
+		return nil, fmt.Errorf("embedded ClickHouse: unreadable result (a FORMAT clause in the query?): %w", err)
+	}
+	if cut || f.op == opCut {
+		rows.Truncated = sink.TruncatedReason(maxBytes)
+	}
+	return rows, nil
+}
+
 func (s *Store) execOn(ctx context.Context, p *proc, sql string) error {
 	_, err := s.send(ctx, p, opExec, []byte(sql))
 	return err
@@ -411,7 +462,7 @@ func (s *Store) queryOn(ctx context.Context, p *proc, query string, args ...any)
 
 func (s *Store) send(ctx context.Context, p *proc, op byte, q []byte) (frame, error) {
 	limit := s.opts.WriteTimeout
-	if op == opQuery {
+	if op != opExec {
 		limit = s.opts.QueryTimeout
 	}
 	f, err := p.call(ctx, op, q, time.Now().Add(limit+s.opts.hangGrace))
@@ -533,7 +584,8 @@ func (s *Store) start(ctx context.Context, lib string) (*proc, error) {
 	if err != nil {
 		return nil, err
 	}
-	go p.watch([2]time.Duration{s.opts.WriteTimeout + s.opts.hangGrace, s.opts.QueryTimeout + s.opts.hangGrace}, maxRSS)
+	read := s.opts.QueryTimeout + s.opts.hangGrace
+	go p.watch([lanes]time.Duration{s.opts.WriteTimeout + s.opts.hangGrace, read, read}, maxRSS)
 	hello, err := p.awaitHello(s.opts.StartTimeout)
 	if err != nil {
 		p.kill(err)

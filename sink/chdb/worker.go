@@ -2,6 +2,7 @@ package chdb
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"flag"
@@ -66,15 +67,18 @@ func parseWorkerArgs(args []string) (WorkerConfig, error) {
 	return c, nil
 }
 
-// engine is what the worker serves: chDB, or a fake in tests. Exec and
-// Query are called from one goroutine each, never concurrently with
+// engine is what the worker serves: chDB, or a fake in tests. Exec, Query
+// and Explore are called from one goroutine each, never concurrently with
 // themselves.
 type engine interface {
 	// Version is the greeting: a display version, a newline and the bare
 	// ClickHouse version ("chDB 26.7.3 (ClickHouse 26.7.2.1)\n26.7.2.1").
 	Version() string
 	Exec(q []byte) (rowsWritten uint64, err error)
+	// Query runs the dashboard's reads; Explore the explorer's, on a
+	// connection of its own with the same read-only settings.
 	Query(q []byte, use func(out []byte)) error
+	Explore(q []byte, use func(out []byte)) error
 	Close()
 }
 
@@ -131,18 +135,19 @@ func refuse(out io.Writer, err error) int {
 	return 1
 }
 
-// workerServer runs requests on two lanes, writes on one and reads on the
-// other, each in order.
+// workerServer runs requests on three lanes (laneWrite, laneRead,
+// laneExplore), each in order.
 type workerServer struct {
 	e       engine
-	running [2]sync.Mutex // held while a statement runs on the lane
+	running [lanes]sync.Mutex // held while a statement runs on the lane
 	closed  sync.Once
 }
 
 func (w *workerServer) closeEngine() {
 	w.closed.Do(func() {
-		w.running[0].Lock()
-		w.running[1].Lock()
+		for i := range w.running {
+			w.running[i].Lock()
+		}
 		w.e.Close()
 	})
 }
@@ -163,13 +168,14 @@ func (w *workerServer) serve(in io.Reader, out io.Writer) int {
 	}
 	reply(opHello, 0, []byte(w.e.Version()))
 
-	lanes := [2]chan frame{make(chan frame, 256), make(chan frame, 256)}
+	var queues [lanes]chan frame
 	var wg sync.WaitGroup
-	for lane := range lanes {
+	for lane := range queues {
+		queues[lane] = make(chan frame, 256)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for f := range lanes[lane] {
+			for f := range queues[lane] {
 				w.running[lane].Lock()
 				w.run(f, reply)
 				w.running[lane].Unlock()
@@ -188,17 +194,16 @@ func (w *workerServer) serve(in io.Reader, out io.Writer) int {
 			break
 		}
 		switch f.op {
-		case opExec:
-			lanes[0] <- f
-		case opQuery:
-			lanes[1] <- f
+		case opExec, opQuery, opExplore:
+			queues[laneOf(f.op)] <- f
 		default:
 			fmt.Fprintf(os.Stderr, "chdb-worker: unknown request op %q\n", f.op)
 			code = 3
 		}
 	}
-	close(lanes[0])
-	close(lanes[1])
+	for _, q := range queues {
+		close(q)
+	}
 	wg.Wait()
 	w.closeEngine()
 	return code
@@ -214,10 +219,26 @@ func (w *workerServer) run(f frame, reply func(op byte, id uint32, p []byte)) {
 		reply(opDone, f.id, binary.BigEndian.AppendUint64(nil, n))
 		return
 	}
+	q, run, limit := f.payload, w.e.Query, uint64(0)
+	if f.op == opExplore {
+		if len(q) < 8 {
+			reply(opError, f.id, []byte("explorer request without its byte limit"))
+			return
+		}
+		limit, q, run = binary.BigEndian.Uint64(q), q[8:], w.e.Explore
+	}
 	answered := false
-	err := w.e.Query(f.payload, func(out []byte) {
+	err := run(q, func(out []byte) {
 		answered = true
-		reply(opRows, f.id, out)
+		op := byte(opRows)
+		if limit > 0 && uint64(len(out)) > limit {
+			op, out = opCut, cutRows(out, limit)
+		}
+		if len(out) > MaxFrame-5 {
+			reply(opError, f.id, fmt.Appendf(nil, "result of %d bytes is larger than the worker protocol allows (%d MiB): add a LIMIT or select fewer columns", len(out), MaxFrame>>20))
+			return
+		}
+		reply(op, f.id, out)
 	})
 	switch {
 	case err != nil:
@@ -227,12 +248,35 @@ func (w *workerServer) run(f frame, reply func(op byte, id uint32, p []byte)) {
 	}
 }
 
-// chdbEngine is the real engine: one chDB connection for writes and one
-// for reads, so that a slow dashboard query never holds up ingestion.
+// cutRows shortens a TabSeparatedWithNamesAndTypes result to at most limit
+// bytes ending with a whole row, keeping the two header lines whatever
+// their length.
+func cutRows(out []byte, limit uint64) []byte {
+	header := 0
+	for range 2 {
+		i := bytes.IndexByte(out[header:], '\n')
+		if i < 0 {
+			return out
+		}
+		header += i + 1
+	}
+	if limit <= uint64(header) {
+		return out[:header]
+	}
+	if i := bytes.LastIndexByte(out[header:limit], '\n'); i >= 0 {
+		return out[:header+i+1]
+	}
+	return out[:header]
+}
+
+// chdbEngine is the real engine: one chDB connection for writes, one for
+// the dashboard's reads and one for the explorer's, so that a slow
+// dashboard query never holds up ingestion and a heavy explorer query
+// never holds up the dashboard.
 type chdbEngine struct {
-	lib         *lib
-	write, read *conn
-	version     string
+	lib                  *lib
+	write, read, explore *conn
+	version              string
 }
 
 func openChdb(cfg WorkerConfig) (*chdbEngine, error) {
@@ -267,6 +311,12 @@ func openChdb(cfg WorkerConfig) (*chdbEngine, error) {
 		w.close()
 		return nil, fmt.Errorf("chDB at %s (read connection): %w", cfg.Path, err)
 	}
+	x, err := l.connectArgs(readArgs)
+	if err != nil {
+		r.close()
+		w.close()
+		return nil, fmt.Errorf("chDB at %s (explorer connection): %w", cfg.Path, err)
+	}
 	// SA_ONSTACK on chDB's real-time signal handler is expected; Go handlers
 	// replaced despite chdb_set_signal_handlers_enabled(0) are news.
 	if fix := guardSignals(before); len(fix.Restored) > 0 {
@@ -274,11 +324,12 @@ func openChdb(cfg WorkerConfig) (*chdbEngine, error) {
 	}
 	ch := ""
 	if err := r.query([]byte("SELECT version()"), "TabSeparated", func(out []byte, _ uint64) { ch = trimNL(out) }); err != nil {
+		x.close()
 		r.close()
 		w.close()
 		return nil, fmt.Errorf("chDB at %s does not answer: %w", cfg.Path, err)
 	}
-	return &chdbEngine{lib: l, write: w, read: r, version: "chDB " + l.version() + " (ClickHouse " + ch + ")\n" + ch}, nil
+	return &chdbEngine{lib: l, write: w, read: r, explore: x, version: "chDB " + l.version() + " (ClickHouse " + ch + ")\n" + ch}, nil
 }
 
 func trimNL(b []byte) string {
@@ -305,10 +356,18 @@ func (e *chdbEngine) Exec(q []byte) (uint64, error) {
 }
 
 func (e *chdbEngine) Query(q []byte, use func([]byte)) error {
-	err := e.read.query(q, resultFormat, func(out []byte, _ uint64) { use(out) })
+	return readOn(e.read, "read", q, use)
+}
+
+func (e *chdbEngine) Explore(q []byte, use func([]byte)) error {
+	return readOn(e.explore, "explorer", q, use)
+}
+
+func readOn(c *conn, name string, q []byte, use func([]byte)) error {
+	err := c.query(q, resultFormat, func(out []byte, _ uint64) { use(out) })
 	if err != nil {
-		if rerr := e.read.afterError(); rerr != nil {
-			fmt.Fprintln(os.Stderr, "chdb-worker: read connection lost:", rerr)
+		if rerr := c.afterError(); rerr != nil {
+			fmt.Fprintln(os.Stderr, "chdb-worker: "+name+" connection lost:", rerr)
 			os.Exit(4)
 		}
 	}
@@ -316,6 +375,7 @@ func (e *chdbEngine) Query(q []byte, use func([]byte)) error {
 }
 
 func (e *chdbEngine) Close() {
+	e.explore.close()
 	e.read.close()
 	e.write.close()
 }

@@ -16,11 +16,14 @@ import (
 
 // readRows reads a result into memory with sink.Rows' value types: int64,
 // uint64, float64, string, bool, time.Time, nil, and []any for arrays and
-// tuples (map columns become map[string]any).
-func readRows(rows driver.Rows, limit int) (*sink.Rows, error) {
+// tuples (map columns become map[string]any). More than limit rows is an
+// error; past maxBytes (sink.RowSize summed, 0 = none) it stops reading
+// and says so in Rows.Truncated.
+func readRows(rows driver.Rows, limit int, maxBytes int64) (*sink.Rows, error) {
 	cts := rows.ColumnTypes()
 	out := &sink.Rows{Columns: rows.Columns(), Types: make([]string, len(cts))}
 	dest := make([]any, len(cts))
+	var size int64
 	for i, ct := range cts {
 		out.Types[i] = ct.DatabaseTypeName()
 		dest[i] = reflect.New(ct.ScanType()).Interface()
@@ -35,6 +38,14 @@ func readRows(rows driver.Rows, limit int) (*sink.Rows, error) {
 		row := make([]any, len(dest))
 		for i, d := range dest {
 			row[i] = normalize(reflect.ValueOf(d).Elem())
+		}
+		if maxBytes > 0 {
+			if size += sink.RowSize(row); size > maxBytes {
+				out.Truncated = sink.TruncatedReason(maxBytes)
+				// Close reads the rest of the stream, a block at a time,
+				// and drops it.
+				break
+			}
 		}
 		out.Data = append(out.Data, row)
 	}

@@ -232,7 +232,7 @@ type execer struct{ s *Store }
 
 func (e execer) Exec(ctx context.Context, sql string) error { return e.s.Exec(ctx, sql) }
 func (e execer) Query(ctx context.Context, sql string, args ...any) (*sink.Rows, error) {
-	return e.s.query(ctx, sql, args...)
+	return e.s.query(ctx, 0, sql, args...)
 }
 
 // Exec runs one statement with full rights (DDL, maintenance). It is not
@@ -323,10 +323,23 @@ func (s *Store) failed(err error) {
 // cancelled on the server after QueryTimeout (max_execution_time, set by
 // the driver from the deadline, backs that up server-side).
 func (s *Store) Query(ctx context.Context, query string, args ...any) (*sink.Rows, error) {
+	return s.queryLimit(ctx, 0, query, args...)
+}
+
+var _ sink.ExplorerQuerier = (*Store)(nil)
+
+// QueryExplorer implements sink.ExplorerQuerier: Query, on a connection of
+// the pool (so beside the dashboard's reads), reading rows only while they
+// fit in maxBytes.
+func (s *Store) QueryExplorer(ctx context.Context, query string, maxBytes int64) (*sink.Rows, error) {
+	return s.queryLimit(ctx, max(maxBytes, 0), query)
+}
+
+func (s *Store) queryLimit(ctx context.Context, maxBytes int64, query string, args ...any) (*sink.Rows, error) {
 	if err := s.Connect(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := s.query(ctx, query, args...)
+	rows, err := s.query(ctx, maxBytes, query, args...)
 	if err != nil && ctx.Err() == nil {
 		// A caller that gave up says nothing about the server.
 		s.failed(err)
@@ -334,7 +347,7 @@ func (s *Store) Query(ctx context.Context, query string, args ...any) (*sink.Row
 	return rows, err
 }
 
-func (s *Store) query(ctx context.Context, query string, args ...any) (*sink.Rows, error) {
+func (s *Store) query(ctx context.Context, maxBytes int64, query string, args ...any) (*sink.Rows, error) {
 	bound, err := sink.Bind(query, args...)
 	if err != nil {
 		return nil, err
@@ -358,20 +371,20 @@ func (s *Store) query(ctx context.Context, query string, args ...any) (*sink.Row
 		// result_overflow_mode is "throw" by default; string settings
 		// can't be sent to 18.16 over the native protocol anyway.
 	}))
-	out, err := s.runQuery(qctx, bound)
+	out, err := s.runQuery(qctx, bound, maxBytes)
 	if err != nil && qctx.Err() != nil {
 		s.kill(id)
 	}
 	return out, err
 }
 
-func (s *Store) runQuery(ctx context.Context, bound string) (*sink.Rows, error) {
+func (s *Store) runQuery(ctx context.Context, bound string, maxBytes int64) (*sink.Rows, error) {
 	rows, err := s.conn.Query(ctx, bound)
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse: %w", err)
 	}
 	defer rows.Close()
-	out, err := readRows(rows, s.opts.MaxResultRows)
+	out, err := readRows(rows, s.opts.MaxResultRows, maxBytes)
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse: %w", err)
 	}

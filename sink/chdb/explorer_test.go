@@ -1,0 +1,135 @@
+package chdb
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cylestio/perimeter/sink"
+)
+
+// The explorer runs on a lane of its own: a read answers while an
+// explorer statement is still running.
+func TestExplorerLaneDoesNotHoldReads(t *testing.T) {
+	s := mustOpen(t, fakeOptions(t, "fake"))
+	ctx := context.Background()
+	explored := make(chan error, 1)
+	go func() {
+		_, err := s.QueryExplorer(ctx, "SLEEP 4s", 0)
+		explored <- err
+	}()
+	waitFor(t, 10*time.Second, "the explorer statement to reach the worker", func() bool { return exploring(s) == 1 })
+	fakeState(t, s)
+	select {
+	case err := <-explored:
+		t.Fatalf("the read waited for the explorer statement (which ended: %v)", err)
+	default:
+	}
+	if err := <-explored; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestExplorerByteLimit(t *testing.T) {
+	s := mustOpen(t, fakeOptions(t, "fake"))
+	ctx := context.Background()
+	rows, err := s.QueryExplorer(ctx, "ROWS 1000 100", 0)
+	if err != nil || len(rows.Data) != 1000 || rows.Truncated != "" {
+		t.Fatalf("no limit: %d rows, truncated %q, %v", len(rows.Data), rows.Truncated, err)
+	}
+	const limit = 10_000
+	rows, err = s.QueryExplorer(ctx, "ROWS 1000 100", limit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var size int64
+	for _, r := range rows.Data {
+		size += sink.RowSize(r)
+	}
+	// Each row costs 100 + 16 + 24 bytes: 71 fit.
+	if len(rows.Data) != limit/140 || size > limit || !strings.Contains(rows.Truncated, "larger than") {
+		t.Fatalf("limit %d: %d rows of %d bytes, truncated %q", limit, len(rows.Data), size, rows.Truncated)
+	}
+	// A result the limit holds is whole.
+	rows, err = s.QueryExplorer(ctx, "ROWS 10 100", limit)
+	if err != nil || len(rows.Data) != 10 || rows.Truncated != "" {
+		t.Fatalf("small result: %d rows, truncated %q, %v", len(rows.Data), rows.Truncated, err)
+	}
+}
+
+func TestCutRows(t *testing.T) {
+	out := []byte("a\tb\nString\tString\nxx\tyy\nzz\tww\n")
+	for _, tt := range []struct {
+		limit uint64
+		want  string
+	}{
+		{1, "a\tb\nString\tString\n"},
+		{18, "a\tb\nString\tString\n"},
+		{24, "a\tb\nString\tString\nxx\tyy\n"},
+		{29, "a\tb\nString\tString\nxx\tyy\n"},
+		{30, string(out)},
+	} {
+		if got := string(cutRows(out, tt.limit)); got != tt.want {
+			t.Errorf("cutRows(%d) = %q, want %q", tt.limit, got, tt.want)
+		}
+	}
+}
+
+// On the real engine: the explorer connection is read-only like the read
+// connection, runs beside it, and its results are cut at the byte limit.
+func TestRealExplorer(t *testing.T) {
+	s := mustOpen(t, realOptions(t))
+	ctx := context.Background()
+	if _, err := s.QueryExplorer(ctx, "CREATE TABLE x (a UInt8) ENGINE = Memory", 0); err == nil || !strings.Contains(err.Error(), "readonly") {
+		t.Fatalf("DDL on the explorer connection: %v", err)
+	}
+	rows, err := s.QueryExplorer(ctx, "SELECT number, repeat('x', 100) AS s FROM numbers(100000)", 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var size int64
+	for _, r := range rows.Data {
+		size += sink.RowSize(r)
+	}
+	if rows.Truncated == "" || size > 1<<20 || len(rows.Data) < 1000 || rows.Data[999][0] != uint64(999) {
+		t.Fatalf("1 MiB limit: %d rows of %d bytes, truncated %q", len(rows.Data), size, rows.Truncated)
+	}
+	rows, err = s.QueryExplorer(ctx, "SELECT count() FROM numbers(1000)", 1<<20)
+	if err != nil || rows.Truncated != "" || rows.Data[0][0] != uint64(1000) {
+		t.Fatalf("small result: %+v, %v", rows, err)
+	}
+
+	// A slow explorer statement does not hold the read connection.
+	slow := make(chan error, 1)
+	go func() {
+		_, err := s.QueryExplorer(ctx, "SELECT sleepEachRow(1) FROM numbers(3) SETTINGS max_block_size = 1", 0)
+		slow <- err
+	}()
+	waitFor(t, 10*time.Second, "the explorer statement to reach the worker", func() bool { return exploring(s) == 1 })
+	if _, err := s.Query(ctx, "SELECT 1"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-slow:
+		t.Fatalf("the read waited for the explorer statement (which ended: %v)", err)
+	default:
+	}
+	if err := <-slow; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// exploring is the number of explorer statements the worker has not
+// answered yet.
+func exploring(s *Store) int {
+	s.mu.Lock()
+	p := s.cur
+	s.mu.Unlock()
+	if p == nil {
+		return 0
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.lanes[laneExplore].outstanding
+}
