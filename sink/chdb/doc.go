@@ -32,11 +32,17 @@
 // bytes arrive, both parsers have fuzz targets, and a malformed frame or an
 // answer to an unknown id kills the worker.
 //
-// The worker holds two chDB connections, one for writes and one for reads
-// (read-only, readonly=2, bounded by max_execution_time), each served in
-// order on its own goroutine, so that a slow dashboard query never holds up
-// ingestion. chDB allows one engine (one data path) per process; the
-// writers and the dashboard's readers share it through the worker.
+// The worker holds three chDB connections, one for writes, one for the
+// dashboard's reads and one for the SQL explorer's (Store.QueryExplorer,
+// sink.ExplorerQuerier), the two readers with the same settings (read-only,
+// readonly=2, bounded by max_execution_time), each served in order on its
+// own goroutine, so that a slow dashboard query never holds up ingestion
+// and a heavy explorer query never holds up the dashboard. An explorer
+// request carries a byte limit: the worker sends at most that much of the
+// result's text, cut after a whole row, and says it cut it (opCut); the
+// parent cuts again while decoding by sink.RowSize. chDB allows one engine
+// (one data path) per process; the writers and the readers share it
+// through the worker.
 //
 // Supervision (store.go, proc.go):
 //   - The worker dies (crash, kill -9, OOM killer): every request in flight
@@ -108,13 +114,16 @@
 //
 // # Storage modes
 //
-// Data lives under storage.embedded.path (default ./data/perimeter). The
-// original live_trace storage_mode keeps working (ApplyLiveTraceMode):
-// "memory", its default, is a private temporary directory
+// Data lives under storage.embedded.path (default ./data/perimeter) and
+// survives restarts. Only an explicit request keeps it ephemeral:
+// storage.embedded.ephemeral, or the original live_trace storage_mode
+// written as "memory" (ApplyLiveTraceMode; unlike the original, it is not
+// the default). Ephemeral data is a private temporary directory
 // (perimeter-chdb-<pid>-*) removed by Close, and removed on a later start if
 // the proxy died without closing. It is not chDB's ":memory:", because then
 // every worker restart would lose every event, and the point of isolating
-// the engine is that a crash costs a moment, not the data. "sqlite", its
-// persistent mode, is the engine on disk next to db_path, with a log line
-// saying so.
+// the engine is that a crash costs a moment, not the data. While ephemeral,
+// Status carries Ephemeral and a Warning for every analytics surface.
+// "sqlite", its persistent mode, is the engine on disk next to db_path,
+// with a log line saying so.
 package chdb
