@@ -164,6 +164,19 @@ type StorageConfig struct {
 	ClickHouse ClickHouseConfig `yaml:"clickhouse"`
 	Batch      BatchConfig      `yaml:"batch"`
 	Spill      SpillConfig      `yaml:"spill"`
+	// Durability is "spill" (default) or "none". With spill, every batch
+	// is appended to the spill log (storage.spill.dir) before any writer
+	// sees it, at least every CommitIntervalMS; a process crash (SIGKILL,
+	// OOM kill) loses at most the events of the last commit interval, and
+	// the next start replays the log. With none, batches wait in memory
+	// for their writer (up to storage.embedded.insert_interval_ms plus
+	// the batch age) and a crash loses them. Neither survives a power
+	// loss: appends are not fsynced (segments are, when sealed).
+	Durability string `yaml:"durability"`
+	// CommitIntervalMS is how long an event may wait before it is in the
+	// spill log with durability spill (it also caps the batch age,
+	// storage.batch.max_delay_ms). Default 100.
+	CommitIntervalMS int `yaml:"commit_interval_ms"`
 	// RetentionDays adds a TTL where the server supports it; 0 keeps forever.
 	RetentionDays int `yaml:"retention_days"`
 }
@@ -175,10 +188,26 @@ const (
 	EngineNone       = "none"
 )
 
+// Durability modes (storage.durability).
+const (
+	DurabilitySpill = "spill"
+	DurabilityNone  = "none"
+)
+
+// CommitInterval is CommitIntervalMS as a duration.
+func (s StorageConfig) CommitInterval() time.Duration {
+	return time.Duration(s.CommitIntervalMS) * time.Millisecond
+}
+
 // EmbeddedStorage is the in-process chDB engine.
 type EmbeddedStorage struct {
 	// Path is the data directory.
 	Path string `yaml:"path"`
+	// Ephemeral keeps the data in a temporary directory removed at exit,
+	// instead of Path: for demos and tests only, and said loudly (startup
+	// WARN, /config, the dashboard's storage status). A live_trace
+	// interceptor's explicit storage_mode: memory asks for the same.
+	Ephemeral bool `yaml:"ephemeral"`
 	// LibPath is libchdb.so; empty means CHDB_LIB_PATH or the project's
 	// own install location.
 	LibPath string `yaml:"lib_path"`
@@ -289,8 +318,10 @@ func Default() *Config {
 				Username:    "default",
 				DialTimeout: Seconds(10),
 			},
-			Batch: BatchConfig{MaxRows: 1000, MaxDelayMS: 200, QueueSize: 100000},
-			Spill: SpillConfig{Dir: "./data/spill", MaxBytes: GiB},
+			Batch:            BatchConfig{MaxRows: 1000, MaxDelayMS: 200, QueueSize: 100000},
+			Spill:            SpillConfig{Dir: "./data/spill", MaxBytes: GiB},
+			Durability:       DurabilitySpill,
+			CommitIntervalMS: 100,
 		},
 		Detect: DetectConfig{
 			Enabled:          true,

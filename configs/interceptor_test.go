@@ -32,7 +32,7 @@ func TestInterceptorViewsDefaults(t *testing.T) {
 	}
 	l, err := ic("live_trace").LiveTrace()
 	wantL := LiveTraceConfig{ServerPort: 7100, ServerHost: "127.0.0.1", AutoOpenBrowser: true, MaxEvents: 10000,
-		RetentionMinutes: 30, RefreshInterval: Seconds(2), StorageMode: "memory", DBPath: "./trace_data/live_trace.db",
+		RetentionMinutes: 30, RefreshInterval: Seconds(2), StorageMode: "", DBPath: "./trace_data/live_trace.db",
 		SessionCompletionTimeout: Seconds(30), CompletionCheckInterval: Seconds(10), EnablePresidio: true}
 	if err != nil || l != wantL {
 		t.Errorf("live_trace = %+v, %v", l, err)

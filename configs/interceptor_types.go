@@ -123,8 +123,12 @@ type LiveTraceConfig struct {
 	// RetentionMinutes drops incomplete sessions idle longer than this.
 	RetentionMinutes int      `yaml:"retention_minutes"`
 	RefreshInterval  Duration `yaml:"refresh_interval"`
-	// StorageMode "memory" keeps the embedded engine in memory; "sqlite"
-	// (the original's persistent mode) puts it on disk at DBPath.
+	// StorageMode, when written, is the original's choice of store:
+	// "memory" keeps the embedded engine's data in a temporary directory
+	// removed at exit (said loudly at start, in /config and the
+	// dashboard); "sqlite" (its persistent mode) puts it on disk next to
+	// DBPath. Unset (the default) leaves storage.embedded.path in charge:
+	// analytics persist unless asked not to.
 	StorageMode              string   `yaml:"storage_mode"`
 	DBPath                   string   `yaml:"db_path"`
 	SessionCompletionTimeout Duration `yaml:"session_completion_timeout"`
@@ -143,7 +147,6 @@ func defaultLiveTrace() LiveTraceConfig {
 		MaxEvents:                10000,
 		RetentionMinutes:         30,
 		RefreshInterval:          Seconds(2),
-		StorageMode:              "memory",
 		DBPath:                   "./trace_data/live_trace.db",
 		SessionCompletionTimeout: Seconds(30),
 		CompletionCheckInterval:  Seconds(10),
@@ -164,7 +167,7 @@ func (l LiveTraceConfig) checked(ps *problems, path string) LiveTraceConfig {
 	positive(ps, keyPath(path, "completion_check_interval"), l.CompletionCheckInterval)
 	l.StorageMode = strings.ToLower(strings.TrimSpace(l.StorageMode))
 	switch l.StorageMode {
-	case "memory":
+	case "", "memory":
 	case "sqlite":
 		nonEmpty(ps, keyPath(path, "db_path"), l.DBPath)
 	default:

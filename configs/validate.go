@@ -222,6 +222,28 @@ func (c *Config) validateStorage(ps *problems) {
 	if s.Engine == "" {
 		s.Engine = EngineEmbedded
 	}
+	s.Durability = strings.ToLower(strings.TrimSpace(s.Durability))
+	switch s.Durability {
+	case "":
+		s.Durability = DurabilitySpill
+		fallthrough
+	case DurabilitySpill:
+		if s.Spill.MaxBytes <= 0 {
+			if _, written := c.lines["storage.durability"]; written {
+				ps.errorf("storage.durability", "spill needs a spill log: set storage.spill.max_bytes (and storage.spill.dir), or durability: none to keep batches in memory only (a crash loses them)")
+			} else {
+				// Spilling turned off and durability left to its default:
+				// batches wait in memory, as storage.spill.max_bytes says.
+				s.Durability = DurabilityNone
+			}
+		}
+		if s.CommitIntervalMS < 1 || s.CommitIntervalMS > 60000 {
+			ps.errorf("storage.commit_interval_ms", "must be 1..60000 (milliseconds a crash may lose), got %d", s.CommitIntervalMS)
+		}
+	case DurabilityNone:
+	default:
+		ps.errorf("storage.durability", "must be spill or none, got %q", s.Durability)
+	}
 	switch s.Engine {
 	case EngineNone:
 		return

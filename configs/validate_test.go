@@ -2,7 +2,9 @@ package configs
 
 import (
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestValidateListsEveryProblem(t *testing.T) {
@@ -173,6 +175,11 @@ func TestValidateConditionalSections(t *testing.T) {
 		{"bad dsn", func(c *Config) { c.Storage.Engine = "clickhouse"; c.Storage.ClickHouse.DSN = "mysql://x" }, "storage.clickhouse.dsn"},
 		{"spill needs a dir", func(c *Config) { c.Storage.Spill.Dir = "" }, "storage.spill.dir"},
 		{"no spill needs no dir", func(c *Config) { c.Storage.Spill.Dir = ""; c.Storage.Spill.MaxBytes = 0 }, ""},
+		{"unknown durability", func(c *Config) { c.Storage.Durability = "fsync" }, "storage.durability"},
+		{"durability none needs no spill", func(c *Config) { c.Storage.Durability = "None"; c.Storage.Spill.MaxBytes = 0 }, ""},
+		{"commit interval positive", func(c *Config) { c.Storage.CommitIntervalMS = 0 }, "storage.commit_interval_ms"},
+		{"commit interval bounded", func(c *Config) { c.Storage.CommitIntervalMS = 60001 }, "storage.commit_interval_ms"},
+		{"commit interval unchecked without durability", func(c *Config) { c.Storage.Durability = "none"; c.Storage.CommitIntervalMS = 0 }, ""},
 		{"unknown engine", func(c *Config) { c.Storage.Engine = "sqlite" }, "storage.engine"},
 		{"embedded needs a path", func(c *Config) { c.Storage.Embedded.Path = " " }, "storage.embedded.path"},
 		{"insert interval not negative", func(c *Config) { c.Storage.Embedded.InsertIntervalMS = -1 }, "storage.embedded.insert_interval_ms"},
@@ -226,5 +233,41 @@ func TestProblemString(t *testing.T) {
 	ps := []Problem{{Warning: true}, {}}
 	if !HasErrors(ps) || HasErrors(ps[:1]) || len(Errors(ps)) != 1 || len(Warnings(ps)) != 1 {
 		t.Error("HasErrors / Errors / Warnings")
+	}
+}
+
+// TestDurabilityFollowsTheSpillBudget: durability spill is the default, a
+// config that turned spilling off without naming a durability keeps its
+// meaning (batches in memory), and one that asks for spill without a spill
+// budget is told what to do, at the key it wrote.
+func TestDurabilityFollowsTheSpillBudget(t *testing.T) {
+	const llm = "llm: {base_url: \"http://127.0.0.1:8000\", type: openai}\n"
+	tests := []struct {
+		yaml, durability, problem string
+	}{
+		{"", DurabilitySpill, ""},
+		{"storage: {commit_interval_ms: 250}", DurabilitySpill, ""},
+		{"storage: {spill: {max_bytes: 0}}", DurabilityNone, ""},
+		{"storage: {durability: none}", DurabilityNone, ""},
+		{"storage: {durability: spill, spill: {max_bytes: 0}}", DurabilitySpill, "storage.durability: spill needs a spill log"},
+		{"storage: {durability: spill, commit_interval_ms: -5}", DurabilitySpill, "storage.commit_interval_ms: must be 1..60000"},
+	}
+	for _, tt := range tests {
+		c, _, err := Parse([]byte(llm+tt.yaml), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.yaml, err)
+		}
+		got := problemStrings(c.Validate())
+		switch {
+		case c.Storage.Durability != tt.durability:
+			t.Errorf("%q: durability %q, want %q", tt.yaml, c.Storage.Durability, tt.durability)
+		case tt.problem == "" && len(got) != 0:
+			t.Errorf("%q: problems %q", tt.yaml, got)
+		case tt.problem != "" && (len(got) != 1 || !strings.HasPrefix(got[0], tt.problem)):
+			t.Errorf("%q: problems %q, want one starting %q", tt.yaml, got, tt.problem)
+		}
+	}
+	if d := Default(); d.Storage.CommitInterval() != 100*time.Millisecond {
+		t.Errorf("default commit interval %v", d.Storage.CommitInterval())
 	}
 }

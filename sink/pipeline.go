@@ -30,6 +30,17 @@ type Options struct {
 	SpillMaxBytes int64  // disk budget shared by all writers; 0 turns spilling off (storage.spill.max_bytes)
 	SegmentBytes  int64  // spill segment size, default 16 MiB
 
+	// Durable (storage.durability: spill) appends every batch to each
+	// writer's spool before the writer sees it; the writer reads it back
+	// from there and commits it once stored, so a crash of the process
+	// loses only what was not yet appended. Needs SpillMaxBytes.
+	Durable bool
+	// CommitInterval bounds, when Durable, how long an event waits in
+	// memory before its batch is appended (storage.commit_interval_ms):
+	// MaxDelay is lowered so that the batch age plus the batcher's poll
+	// stays within it. Default 100ms.
+	CommitInterval time.Duration
+
 	Attempts     int           // tries of a live batch before it is spilled, default 3
 	BackoffMin   time.Duration // first retry delay, default 100ms; doubles per failure
 	BackoffMax   time.Duration // retry delay cap, default 5s
@@ -50,11 +61,13 @@ type Options struct {
 // OptionsFromConfig maps the storage block (batch and spill) onto Options.
 func OptionsFromConfig(c configs.StorageConfig) Options {
 	return Options{
-		MaxRows:       c.Batch.MaxRows,
-		MaxDelay:      c.Batch.MaxDelay(),
-		QueueSize:     c.Batch.QueueSize,
-		SpillDir:      c.Spill.Dir,
-		SpillMaxBytes: int64(c.Spill.MaxBytes),
+		MaxRows:        c.Batch.MaxRows,
+		MaxDelay:       c.Batch.MaxDelay(),
+		QueueSize:      c.Batch.QueueSize,
+		SpillDir:       c.Spill.Dir,
+		SpillMaxBytes:  int64(c.Spill.MaxBytes),
+		Durable:        c.Durability == configs.DurabilitySpill && c.Spill.MaxBytes > 0,
+		CommitInterval: c.CommitInterval(),
 	}
 }
 
@@ -64,6 +77,14 @@ func (o *Options) setDefaults() {
 	}
 	if o.MaxDelay <= 0 {
 		o.MaxDelay = 200 * time.Millisecond
+	}
+	if o.Durable {
+		if o.CommitInterval <= 0 {
+			o.CommitInterval = 100 * time.Millisecond
+		}
+		// An event is appended at most MaxDelay plus one poll after it
+		// was queued; keep that within the commit interval.
+		o.MaxDelay = min(o.MaxDelay, max(o.CommitInterval-pollInterval(o.CommitInterval), time.Millisecond))
 	}
 	if o.QueueSize <= 0 {
 		o.QueueSize = 100000
@@ -140,6 +161,8 @@ func NewPipeline(opts Options, writers ...Writer) (*Pipeline, error) {
 			return nil, errors.New("sink: spill budget set without a spill directory (set storage.spill.dir)")
 		}
 		p.budget = &budget{max: opts.SpillMaxBytes}
+	} else if opts.Durable {
+		return nil, errors.New("sink: durability spill needs a spill log: set storage.spill.max_bytes (or storage.durability: none)")
 	}
 	seen := map[string]bool{}
 	for _, w := range writers {

@@ -662,7 +662,7 @@ func TestNoGoroutineLeak(t *testing.T) {
 func TestOptionsFromConfig(t *testing.T) {
 	o := OptionsFromConfig(configs.Default().Storage)
 	if o.MaxRows != 1000 || o.MaxDelay != 200*time.Millisecond || o.QueueSize != 100000 ||
-		o.SpillDir != "./data/spill" || o.SpillMaxBytes != 1<<30 {
+		o.SpillDir != "./data/spill" || o.SpillMaxBytes != 1<<30 || !o.Durable || o.CommitInterval != 100*time.Millisecond {
 		t.Fatalf("defaults map to %+v", o)
 	}
 	o.setDefaults()

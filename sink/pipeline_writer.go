@@ -38,7 +38,8 @@ type writerState struct {
 	stopSeen                 bool // run's view: a backoff was cut short because Close began
 
 	interval  time.Duration // Pacer's WriteInterval; 0 writes each batch as it comes
-	lastWrite time.Time     // run's view: when the last live write ended
+	lastWrite time.Time     // run's view: when the last write ended
+	logged    atomic.Int64  // Durable: events appended to the spool since run last read it
 }
 
 // dispatch is called by the batcher; it never blocks on the writer.
@@ -53,7 +54,7 @@ func (w *writerState) dispatch(b *batch) {
 		return
 	}
 	w.sp.mu.Lock()
-	if !w.sp.active {
+	if !w.sp.active && !w.p.opts.Durable {
 		select {
 		case w.mem <- b:
 			w.sp.mu.Unlock()
@@ -88,6 +89,9 @@ func (w *writerState) spillLocked(b *batch) {
 	n, err := w.sp.appendLocked(b.encoded())
 	if err == nil {
 		w.spilled.Add(uint64(n))
+		if w.p.opts.Durable {
+			w.logged.Add(int64(len(b.events)))
+		}
 		return
 	}
 	reason := DropSpillError
@@ -128,7 +132,9 @@ func (w *writerState) run() {
 			}
 		}
 		if w.sp != nil && w.p.ctx.Err() == nil && w.sp.hasBacklog() && !w.gaveUp {
+			w.paceLog()
 			w.replay()
+			w.lastWrite = time.Now()
 			continue
 		}
 		if !memOpen {
@@ -164,6 +170,29 @@ func (w *writerState) pace() {
 		case <-w.p.stop:
 		case <-t.C:
 		case <-w.wake: // a batch was queued (or spilled: run's loop checks the spool anyway)
+		}
+		t.Stop()
+	}
+}
+
+// paceLog is pace for a durable writer, whose queue is the spool: its
+// next read waits until the interval has passed since the last write,
+// unless a full write's worth of events (MaxWriteRows) has been appended
+// or the pipeline is closing.
+func (w *writerState) paceLog() {
+	if w.interval <= 0 || !w.p.opts.Durable {
+		return
+	}
+	for {
+		wait := time.Until(w.lastWrite.Add(w.interval))
+		if wait <= 0 || w.logged.Load() >= int64(w.p.opts.MaxWriteRows) || w.p.closing() {
+			return
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-w.p.stop:
+		case <-t.C:
+		case <-w.wake: // appended: look at logged again
 		}
 		t.Stop()
 	}
@@ -320,6 +349,9 @@ func (w *writerState) replay() {
 			created = c
 		}
 		events = append(events, evs...)
+		if w.logged.Add(-int64(len(evs))) < 0 {
+			w.logged.Store(0) // left by a previous run: never counted
+		}
 		bytes += len(payload) + recordHeaderSize
 	}
 	if len(events) > 0 {
@@ -335,6 +367,11 @@ func (w *writerState) replay() {
 				break
 			}
 			w.failed(err)
+			if !w.down && w.p.opts.Durable {
+				w.down = true
+				w.p.log.Warn().Str("writer", w.name).Str("error", w.lastError()).Str("dir", w.sp.dir).
+					Msg("sink: writer failing; batches wait in the spill log until it recovers")
+			}
 			if w.p.closing() && attempt >= w.p.opts.Attempts {
 				w.gaveUp = true
 				return // still on disk, uncommitted: the next run replays it

@@ -162,7 +162,7 @@ func (s *spool) appendLocked(payload []byte) (int64, error) {
 	}
 	n := int64(recordHeaderSize + len(payload))
 	if s.w != nil && s.segs[len(s.segs)-1].disk+n > s.segMax {
-		s.closeWriteLocked()
+		s.closeWriteLocked(true)
 	}
 	newSeg := s.w == nil
 	need := n
@@ -215,12 +215,15 @@ func classify(err error) error {
 	return err
 }
 
-// closeWriteLocked seals the segment taking appends.
-func (s *spool) closeWriteLocked() {
+// closeWriteLocked seals the segment taking appends, syncing it to disk
+// unless it is about to be removed.
+func (s *spool) closeWriteLocked(sync bool) {
 	if s.w == nil {
 		return
 	}
-	_ = s.w.Sync()
+	if sync {
+		_ = s.w.Sync()
+	}
 	_ = s.w.Close()
 	s.w = nil
 }
@@ -323,7 +326,7 @@ func (s *spool) skipCorrupt(seg segment, idx int) {
 	if idx == len(s.segs)-1 && s.w != nil {
 		// Never happens for records this process wrote; seal it anyway so
 		// new records land in a fresh segment.
-		s.closeWriteLocked()
+		s.closeWriteLocked(true)
 	}
 	s.segs[idx].size = s.rOff
 	s.ahead++
@@ -341,7 +344,7 @@ func (s *spool) commit() {
 		s.ahead--
 	}
 	if len(s.segs) == 1 && s.rSeq == s.segs[0].seq && s.r != nil && s.rOff >= s.segs[0].size {
-		s.closeWriteLocked()
+		s.closeWriteLocked(false)
 		s.removeLocked(0)
 	}
 	if len(s.segs) == 0 {
@@ -366,7 +369,7 @@ func (s *spool) removeLocked(i int) {
 func (s *spool) close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.closeWriteLocked()
+	s.closeWriteLocked(true)
 	if s.r != nil {
 		_ = s.r.Close()
 		s.r = nil

@@ -45,20 +45,23 @@ func (a *analytics) openStore(cfg *configs.Config, log zerolog.Logger) error {
 	case "", "embedded":
 		o := chdb.OptionsFromConfig(cfg.Storage)
 		o.Logger = log.With().Str("component", "chdb").Logger()
-		if lt, ok := cfg.Interceptor("live_trace"); ok {
-			if ltc, err := lt.LiveTrace(); err == nil {
-				log.Info().Msg(o.ApplyLiveTraceMode(ltc.StorageMode, ltc.DBPath))
-			}
+		// The original's storage_mode applies only where it is written:
+		// analytics persist unless asked not to.
+		if ltc, ok, err := cfg.LiveTraceSettings(); ok && err == nil && ltc.StorageMode != "" {
+			log.Info().Msg(o.ApplyLiveTraceMode(ltc.StorageMode, ltc.DBPath))
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 		defer cancel()
 		st, err := chdb.Open(ctx, o)
+		if o.Memory {
+			log.Warn().Str("path", st.Dir()).Str("reason", o.MemoryReason).Msg(chdb.EphemeralWarning(o.MemoryReason))
+		}
 		if err != nil {
 			stat := st.Status()
 			log.Warn().Str("reason", stat.Reason).Str("fix", stat.Fix).
 				Msg("embedded analytics unavailable: the proxy runs, events are kept in the spill directory until it works")
 		} else {
-			log.Info().Str("version", st.Status().Version).Str("path", o.Path).Msg("embedded ClickHouse (chDB) ready")
+			log.Info().Str("version", st.Status().Version).Str("path", st.Dir()).Bool("ephemeral", o.Memory).Msg("embedded ClickHouse (chDB) ready")
 		}
 		a.store, a.embedded = st, st
 		return nil
@@ -159,6 +162,13 @@ func newAnalytics(cfg *configs.Config, log zerolog.Logger) (*analytics, error) {
 	p, err := sink.NewPipeline(opts, writers...)
 	if err != nil {
 		return nil, fmt.Errorf("event pipeline: %w", err)
+	}
+	if opts.Durable {
+		log.Info().Str("durability", configs.DurabilitySpill).Dur("commit_interval", opts.CommitInterval).Str("spill_dir", opts.SpillDir).
+			Msg("events are in the spill log within the commit interval: a crash loses at most that much")
+	} else {
+		log.Info().Str("durability", configs.DurabilityNone).
+			Msg("batches wait in memory for their writers: a crash loses what is queued (set storage.durability: spill)")
 	}
 	a.pipeline = p
 	a.capture = edge.NewCapture(a.sessions, p, cfg.LLM.Type)

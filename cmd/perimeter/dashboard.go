@@ -129,7 +129,7 @@ func storageMode(cfg *configs.Config, an *analytics) (mode, path string) {
 		return configs.EngineNone, ""
 	case an.embedded != nil:
 		mode = "disk"
-		if lt, ok, _ := cfg.LiveTraceSettings(); ok && lt.StorageMode == "memory" {
+		if an.embedded.Status().Ephemeral {
 			mode = "memory"
 		}
 		return mode, an.embedded.Dir()

@@ -16,12 +16,16 @@ func OptionsFromConfig(c configs.StorageConfig) Options {
 	if interval <= 0 {
 		interval = -1 // 0 in the config: each batch as it comes
 	}
-	return Options{
+	o := Options{
 		Path:           c.Embedded.Path,
 		LibPath:        c.Embedded.LibPath,
 		InsertInterval: interval,
 		Schema:         sink.SchemaOptions{RetentionDays: c.RetentionDays},
 	}
+	if c.Embedded.Ephemeral {
+		o.Memory, o.MemoryReason = true, "storage.embedded.ephemeral: true"
+	}
+	return o
 }
 
 // ApplyLiveTraceMode maps the original live_trace interceptor's
@@ -29,20 +33,21 @@ func OptionsFromConfig(c configs.StorageConfig) Options {
 // cylestio-perimeter, and returns a line for the startup log saying what
 // it did:
 //
-//   - "memory" (the original's default): the engine keeps its data in a
-//     private temporary directory for the life of the proxy; it survives
-//     worker restarts and is removed on Close.
+//   - "memory" (the original's default, here only when written): the
+//     engine keeps its data in a private temporary directory for the life
+//     of the proxy; it survives worker restarts and is removed on Close.
 //   - "sqlite" (its persistent mode), or anything else, as the original
 //     did: the embedded engine on disk, in the directory named by db_path
 //     with its extension replaced by ".chdb" (./trace_data/live_trace.db →
 //     ./trace_data/live_trace.chdb), so that an old SQLite file there is
 //     left alone.
 //
-// The wiring calls it only when a live_trace interceptor is enabled;
-// otherwise storage.embedded.path applies.
+// The wiring calls it only when an enabled live_trace interceptor writes
+// storage_mode; otherwise storage.embedded applies (path, or ephemeral).
 func (o *Options) ApplyLiveTraceMode(storageMode, dbPath string) string {
 	if strings.EqualFold(strings.TrimSpace(storageMode), "memory") {
 		o.Memory = true
+		o.MemoryReason = `live_trace storage_mode "memory"`
 		return `live_trace storage_mode "memory": the embedded ClickHouse keeps its data in a temporary directory removed at exit`
 	}
 	o.Memory = false

@@ -50,6 +50,17 @@ func TestOptionsFromConfig(t *testing.T) {
 			t.Errorf("insert_interval_ms %d: write interval %v, want %v", tt.ms, got, tt.want)
 		}
 	}
+	c.Embedded.Ephemeral = true
+	if o := OptionsFromConfig(c); !o.Memory || !strings.Contains(EphemeralWarning(o.MemoryReason), "storage.embedded.ephemeral") {
+		t.Errorf("ephemeral: true gives %+v", o)
+	}
+	st := (&Store{opts: Options{Memory: true, MemoryReason: "x"}}).Status()
+	if !st.Ephemeral || !strings.Contains(st.Warning, "deleted when perimeter stops (x)") {
+		t.Errorf("an ephemeral store's status %+v", st)
+	}
+	if st := (&Store{}).Status(); st.Ephemeral || st.Warning != "" {
+		t.Errorf("a persistent store's status %+v", st)
+	}
 	var unset Options
 	unset.defaults()
 	if unset.InsertInterval != time.Second {

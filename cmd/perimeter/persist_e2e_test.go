@@ -1,0 +1,209 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cylestio/perimeter/configs"
+)
+
+// exampleRun is the binary running a shipped example config with the
+// dashboard on, in dir (whose ./data is the store), in front of upstream.
+type exampleRun struct {
+	cmd         *exec.Cmd
+	logs        *syncBuffer
+	proxy, dash string
+}
+
+func startExample(t *testing.T, dir, cfgPath, upstream, lib string) *exampleRun {
+	t.Helper()
+	port, dport := freePort(t), freePort(t)
+	r := &exampleRun{logs: &syncBuffer{},
+		proxy: fmt.Sprintf("http://127.0.0.1:%d", port), dash: fmt.Sprintf("http://127.0.0.1:%d", dport)}
+	r.cmd = exec.Command(binary, "run", "-c", cfgPath, "--port", fmt.Sprint(port), "--dashboard-port", fmt.Sprint(dport))
+	r.cmd.Dir = dir
+	r.cmd.Env = append(os.Environ(), "OPENAI_BASE_URL="+upstream, "OPENAI_API_KEY=", "CHDB_LIB_PATH="+lib)
+	r.cmd.Stdout, r.cmd.Stderr = r.logs, r.logs
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = r.cmd.Process.Kill()
+		if t.Failed() {
+			t.Logf("perimeter output (last 4 KB):\n%s", tail(r.logs.String(), 4096))
+		}
+	})
+	waitHTTP(t, r.proxy+"/health", 90*time.Second)
+	waitHTTP(t, r.dash+"/health", 10*time.Second)
+	return r
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (r *exampleRun) stop(t *testing.T) {
+	t.Helper()
+	_ = r.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- r.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit: %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("perimeter did not exit within 60 s of SIGTERM")
+	}
+}
+
+// storage is the store's status as /config shows it.
+func (r *exampleRun) storage(t *testing.T) map[string]any {
+	t.Helper()
+	var cfg struct {
+		Analytics struct {
+			Storage map[string]any `json:"storage"`
+		} `json:"analytics"`
+	}
+	getJSON(t, r.proxy+"/config", &cfg)
+	return cfg.Analytics.Storage
+}
+
+// dashboardCalls is the dashboard's count of calls, once it reaches want
+// (or the wait ends).
+func (r *exampleRun) dashboardCalls(t *testing.T, want int64) int64 {
+	t.Helper()
+	var d struct {
+		KPIs struct {
+			TotalRequests int64 `json:"total_requests"`
+		} `json:"kpis"`
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		getJSON(t, r.dash+"/api/dashboard", &d)
+		if d.KPIs.TotalRequests >= want || time.Now().After(deadline) {
+			return d.KPIs.TotalRequests
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func sendCalls(t *testing.T, proxy string, from, to int) {
+	t.Helper()
+	for i := from; i < to; i++ {
+		body := fmt.Sprintf(`{"model":"gpt-4o-mini","messages":[{"role":"system","content":"persist agent"},{"role":"user","content":"question %d"}]}`, i)
+		resp, err := http.Post(proxy+"/v1/chat/completions", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("call %d: %d", i, resp.StatusCode)
+		}
+	}
+}
+
+// writeExample writes the shipped example config name into dir, with
+// edit applied to its text.
+func writeExample(t *testing.T, dir, name string, edit func(string) string) string {
+	t.Helper()
+	data, err := configs.Example(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name+".yaml")
+	if err := os.WriteFile(path, []byte(edit(string(data))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestShippedConfigPersistsAcrossRestart: the shipped configs/openai.yaml,
+// dashboard on, unchanged but for the upstream (its environment variable)
+// and ports (flags). Calls answered before a restart are still counted by
+// the dashboard after it, and nothing calls the store ephemeral.
+func TestShippedConfigPersistsAcrossRestart(t *testing.T) {
+	lib := requireLibchdb(t)
+	upstream := startMock(t)
+	dir := t.TempDir()
+	cfg := writeExample(t, dir, "openai", func(s string) string { return s })
+	const n1, n2 = 40, 10
+
+	r := startExample(t, dir, cfg, upstream, lib)
+	if st := r.storage(t); st["ephemeral"] == true || st["warning"] != nil {
+		t.Fatalf("/config storage %v: the shipped config must persist", st)
+	}
+	if strings.Contains(r.logs.String(), "ephemeral: events") {
+		t.Fatalf("startup warned of an ephemeral store:\n%s", r.logs.String())
+	}
+	sendCalls(t, r.proxy, 0, n1)
+	if got := r.dashboardCalls(t, n1); got != n1 {
+		t.Fatalf("first run: dashboard counts %d calls, want %d", got, n1)
+	}
+	r.stop(t)
+
+	r = startExample(t, dir, cfg, upstream, lib)
+	if got := r.dashboardCalls(t, n1); got != n1 {
+		t.Fatalf("after a restart the dashboard counts %d calls, want the first run's %d", got, n1)
+	}
+	sendCalls(t, r.proxy, n1, n1+n2)
+	if got := r.dashboardCalls(t, n1+n2); got != n1+n2 {
+		t.Fatalf("second run: dashboard counts %d calls, want %d", got, n1+n2)
+	}
+	r.stop(t)
+	if _, err := os.Stat(filepath.Join(dir, "data", "perimeter")); err != nil {
+		t.Fatalf("no store at storage.embedded.path: %v", err)
+	}
+}
+
+// TestEphemeralStoreIsSaidLoudly: storage_mode: memory written in the
+// live_trace interceptor still gives an ephemeral store, but the startup
+// log warns, /config and the dashboard's storage status say so, and the
+// data is gone after a restart, as asked.
+func TestEphemeralStoreIsSaidLoudly(t *testing.T) {
+	lib := requireLibchdb(t)
+	upstream := startMock(t)
+	dir := t.TempDir()
+	cfg := writeExample(t, dir, "openai", func(s string) string {
+		return strings.Replace(s, "      server_port: 7100\n", "      server_port: 7100\n      storage_mode: memory\n", 1)
+	})
+	r := startExample(t, dir, cfg, upstream, lib)
+	logs := r.logs.String()
+	if !strings.Contains(logs, "WRN") || !strings.Contains(logs, "analytics are ephemeral") || !strings.Contains(logs, `storage_mode \"memory\"`) && !strings.Contains(logs, `storage_mode "memory"`) {
+		t.Fatalf("no WARN naming the ephemeral store and its reason:\n%s", logs)
+	}
+	if st := r.storage(t); st["ephemeral"] != true || !strings.Contains(fmt.Sprint(st["warning"]), "deleted when perimeter stops") {
+		t.Fatalf("/config storage %v: want ephemeral with a warning", st)
+	}
+	var health struct {
+		Storage json.RawMessage `json:"storage"`
+	}
+	getJSON(t, r.dash+"/health", &health)
+	if !strings.Contains(string(health.Storage), `"ephemeral":true`) {
+		t.Fatalf("dashboard storage status %s: want ephemeral", health.Storage)
+	}
+	sendCalls(t, r.proxy, 0, 5)
+	if got := r.dashboardCalls(t, 5); got != 5 {
+		t.Fatalf("dashboard counts %d calls, want 5", got)
+	}
+	r.stop(t)
+	r = startExample(t, dir, cfg, upstream, lib)
+	if got := r.dashboardCalls(t, 0); got != 0 {
+		t.Fatalf("an ephemeral store kept %d calls across a restart", got)
+	}
+	r.stop(t)
+}

@@ -1,0 +1,190 @@
+package sink
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func durableOptions(t *testing.T, commit time.Duration) Options {
+	o := withSpill(t, testOptions(t), 16<<20)
+	o.MaxRows = 1000
+	o.MaxDelay = time.Second // the commit interval, not the batch age, must cut batches
+	o.Durable = true
+	o.CommitInterval = commit
+	return o
+}
+
+// copyDir copies the regular files of src (one level of subdirectories,
+// as the spool lays them out) to a new directory: a snapshot of what a
+// process killed at this moment leaves on disk.
+func copyDir(t *testing.T, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// eventsIn counts the events in the spool directory dir.
+func eventsIn(t *testing.T, dir string) int {
+	t.Helper()
+	sp, err := openSpool(dir, &budget{max: 1 << 40}, 16<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.close()
+	n := 0
+	for {
+		payload, ok := sp.readNext()
+		if !ok {
+			return n
+		}
+		_, evs, err := decodeBatch(payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += len(evs)
+	}
+}
+
+// TestDurableBatchIsLoggedBeforeAnyWrite: with Durable, every published
+// event is in the spill log within the commit interval although the
+// writer has acknowledged nothing (it hangs); a pipeline started on a
+// snapshot of the log (a crash at that moment) stores every event, in
+// order.
+func TestDurableBatchIsLoggedBeforeAnyWrite(t *testing.T) {
+	const commit = 100 * time.Millisecond
+	o := durableOptions(t, commit)
+	hung := &fakeWriter{name: "store", gate: make(chan struct{})}
+	p := newTestPipeline(t, o, hung)
+	defer close(hung.gate)
+	const n = 500
+	publishN(t, p, 0, n)
+	published := time.Now()
+	var snapshot string
+	waitFor(t, "every event in the spill log", func() bool {
+		snapshot = copyDir(t, o.SpillDir)
+		return eventsIn(t, filepath.Join(snapshot, "store")) == n
+	})
+	took := time.Since(published)
+	// The bound is the commit interval; the slack is for a shared CPU.
+	if took > commit+150*time.Millisecond {
+		t.Fatalf("events reached the log %v after they were published; the commit interval is %v", took, commit)
+	}
+	if len(hung.stored()) != 0 {
+		t.Fatal("the hung writer stored something")
+	}
+
+	after := o
+	after.SpillDir = snapshot
+	up := &fakeWriter{name: "store"}
+	p2 := newTestPipeline(t, after, up)
+	if err := p2.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	checkInOrder(t, up.stored(), n)
+	t.Logf("%d events in the log %v after publishing (commit interval %v)", n, took.Round(time.Millisecond), commit)
+}
+
+// TestDurableWriterReadsTheLog: a healthy durable pipeline stores every
+// event in order through the log, a paced writer still gets one write per
+// interval, Close leaves no segment behind, and the metrics show the log
+// traffic with no backlog.
+func TestDurableWriterReadsTheLog(t *testing.T) {
+	o := durableOptions(t, 20*time.Millisecond)
+	o.MaxWriteRows = 10000
+	w := &pacedWriter{fakeWriter: fakeWriter{name: "paced"}, interval: 300 * time.Millisecond}
+	p := newTestPipeline(t, o, wrapped{w})
+	n := 0
+	for range 100 {
+		publishN(t, p, n, 1)
+		n++
+		time.Sleep(10 * time.Millisecond)
+	}
+	waitFor(t, "the trickle stored", func() bool { return len(w.stored()) == n })
+	if writes := len(w.batchSizes()); writes < 2 || writes > 6 {
+		t.Fatalf("%d writes for a second of events at a 300 ms interval, want 2–6 (sizes %v)", writes, w.batchSizes())
+	}
+	waitFor(t, "the log committed", func() bool { return p.Metrics().Writers[0].BacklogBytes == 0 })
+	m := p.Metrics().Writers[0]
+	if m.SpilledBytes == 0 || m.ReplayedBytes == 0 || m.Dropped != 0 {
+		t.Fatalf("writer metrics %+v: want log traffic, nothing dropped", m)
+	}
+	publishN(t, p, n, 25)
+	n += 25
+	start := time.Now()
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el >= 250*time.Millisecond {
+		t.Fatalf("Close took %v: it waited for the write interval", el)
+	}
+	checkInOrder(t, w.stored(), n)
+	if segs, _ := filepath.Glob(filepath.Join(o.SpillDir, "*", "*.seg")); len(segs) != 0 {
+		t.Fatalf("segments left after a clean Close: %v", segs)
+	}
+}
+
+// TestDurableWriterDownKeepsTheLog: a durable writer that fails keeps
+// every batch in the log (nothing in memory to lose), and the next start
+// replays it.
+func TestDurableWriterDownKeepsTheLog(t *testing.T) {
+	o := durableOptions(t, 10*time.Millisecond)
+	down := &fakeWriter{name: "store"}
+	down.down.Store(true)
+	p, err := NewPipeline(o, down)
+	if err != nil {
+		t.Fatal(err)
+	}
+	publishN(t, p, 0, 300)
+	waitFor(t, "the writer to fail", func() bool { return down.calls.Load() > 0 })
+	if err := p.Close(context.Background()); err == nil || !strings.Contains(err.Error(), "next start") {
+		t.Fatalf("Close with the writer down: %v", err)
+	}
+	up := &fakeWriter{name: "store"}
+	p2 := newTestPipeline(t, o, up)
+	if err := p2.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	checkInOrder(t, up.stored(), 300)
+}
+
+// TestDurableBatchAgeWithinCommitInterval: the batch age limit plus the
+// batcher's poll never exceeds the commit interval, whatever max_delay_ms
+// says; without durability max_delay_ms stands.
+func TestDurableBatchAgeWithinCommitInterval(t *testing.T) {
+	for _, commit := range []time.Duration{2 * time.Millisecond, 10 * time.Millisecond, 100 * time.Millisecond, time.Second} {
+		o := Options{Durable: true, CommitInterval: commit, MaxDelay: 200 * time.Millisecond}
+		o.setDefaults()
+		if worst := o.MaxDelay + pollInterval(o.MaxDelay); worst > commit {
+			t.Errorf("commit %v: max delay %v + poll %v exceeds it", commit, o.MaxDelay, pollInterval(o.MaxDelay))
+		}
+	}
+	o := Options{CommitInterval: 10 * time.Millisecond, MaxDelay: 200 * time.Millisecond}
+	o.setDefaults()
+	if o.MaxDelay != 200*time.Millisecond {
+		t.Errorf("without durability the max delay became %v", o.MaxDelay)
+	}
+	if _, err := NewPipeline(Options{Durable: true}, &fakeWriter{name: "x"}); err == nil || !strings.Contains(err.Error(), "storage.spill.max_bytes") {
+		t.Errorf("durable without a spill budget: %v", err)
+	}
+}
