@@ -113,6 +113,10 @@ const (
 	RoleSystem    Role = "system"
 	RoleDeveloper Role = "developer"
 	RoleTool      Role = "tool" // a tool result fed back to the model
+	// RoleToolDefinition is a tool offered to the model (an entry of a
+	// request's tools[]): Text is its description, ToolName its name and
+	// ToolArgs its parameter schema as JSON.
+	RoleToolDefinition Role = "tool_definition"
 )
 
 // Source says which field of Input a span refers to.

@@ -357,8 +357,9 @@ func uniformSep(gs []group, seps string) bool {
 }
 
 var cardWords = []string{"card", "visa", "mastercard", "amex", "american express", "credit", "debit", "cc ", "cc#",
-	"cc:", "payment", "pay with", "cvv", "cvc", "expir", "exp ", "discover", "jcb", "diners", "maestro", "unionpay"}
-var idWords = []string{"order", "tracking", "invoice", "ticket", "id:", "id ", "#", "ref", "serial", "sku",
+	"cc:", "payment", "pay with", "cvv", "cvc", "expir", "exp ", "discover", "jcb", "diners", "maestro", "unionpay",
+	"pan\"", "pan:", "pan=", "pan ", "charge", "paid with", "billing", "rupay", "hipercard"}
+var idWords = []string{"order", "row", "imei", "tracking", "invoice", "ticket", "id:", "id ", "#", "ref", "serial", "sku",
 	"isbn", "account no", "transaction", "confirmation", "case", "build", "version", "timestamp", "epoch", "room",
 	"coupon", "code", "lot", "part", "pn ", "model", "item", "routing", "session", "nonce", "batch", "trace", "request",
 	"rack", "route", "span", "job", "run "}
@@ -375,14 +376,15 @@ var testCards = map[string]bool{"4111111111111111": true, "4242424242424242": tr
 	"5424000000000015": true, "4007000000027": true, "4012888818888": true, "3530111333300000": true}
 
 func (c *scanCtx) card(gs []group, nd int) bool {
-	if nd < 13 {
+	if nd < 12 {
 		return false
 	}
 	if !uniformSep(gs, " -") {
 		return false
 	}
-	if len(gs) > 1 {
-		// Groups of four, or Amex/Diners 4-6-5 / 4-6-4.
+	grouped := len(gs) > 1
+	if grouped {
+		// Groups of four (the last one shorter), or Amex/Diners 4-6-5 / 4-6-4.
 		ok := true
 		for k, g := range gs {
 			l := g.e - g.s
@@ -396,21 +398,36 @@ func (c *scanCtx) card(gs []group, nd int) bool {
 	}
 	var buf [20]byte
 	d := digitsOf(c.t, gs, buf[:0])
-	brand := cardBrand(d)
-	if brand == "" || !luhn(d) {
-		return false
+	if !luhn(d) || d[0] == '0' || d[0] == '7' {
+		return false // ISO/IEC 7812: major industry identifier 0 and 7 issue no payment cards
 	}
+	brand := cardBrand(d)
 	s, e := gs[0].s, gs[len(gs)-1].e
-	conf := float32(0.8)
-	if len(gs) > 1 {
-		conf += 0.05
+	// Confidence comes from the shape and the words around the number;
+	// a known issuer range only adds to it. One Luhn-valid number in ten
+	// is random, so an ungrouped number of an unknown range needs a card
+	// word to be reported.
+	var conf float32
+	switch {
+	case brand != "" && grouped:
+		conf = 0.85
+	case brand != "":
+		conf = 0.75
+	case grouped && nd >= 13:
+		conf = 0.55
+	default:
+		conf = 0.3
+		brand = "card"
+	}
+	if nd == 12 && brand == "card" {
+		conf -= 0.1
 	}
 	hasCard := c.context(s, e, 48, 24, cardWords)
 	switch {
 	case c.context(s, e, 12, 0, idWords) && !c.context(s, e, 12, 0, cardWords):
 		conf -= 0.4 // a label right before the number says what it is
 	case hasCard:
-		conf += 0.1
+		conf += 0.25
 	case c.context(s, e, 32, 0, idWords):
 		conf -= 0.35
 	}
@@ -418,32 +435,68 @@ func (c *scanCtx) card(gs []group, nd int) bool {
 		conf = 0.2
 	}
 	c.emit(CategoryPII, ruleCard, SeverityMedium, conf, s, e, brand+" ****"+string(d[len(d)-4:]))
-	return true
+	return conf >= 0.5 || brand != "card"
 }
 
+// iinRange is an issuer identification number range of a card scheme
+// (ISO/IEC 7812) and the lengths the scheme issues in it.
+type iinRange struct {
+	lo, hi         int // prefix range, inclusive, as numbers of the same digit count
+	digits         int // prefix length
+	minLen, maxLen int
+	brand          string
+}
+
+// iinRanges lists the schemes in use; the first match wins, so narrower
+// ranges come before the wider ones they sit in.
+var iinRanges = []iinRange{
+	{401178, 401179, 6, 16, 16, "elo"}, {431274, 431274, 6, 16, 16, "elo"}, {438935, 438935, 6, 16, 16, "elo"},
+	{451416, 451416, 6, 16, 16, "elo"}, {457393, 457393, 6, 16, 16, "elo"}, {457631, 457632, 6, 16, 16, "elo"},
+	{504175, 504175, 6, 16, 16, "elo"}, {506699, 506778, 6, 16, 16, "elo"}, {509000, 509999, 6, 16, 16, "elo"},
+	{627780, 627780, 6, 16, 16, "elo"}, {636297, 636297, 6, 16, 16, "elo"}, {636368, 636368, 6, 16, 16, "elo"},
+	{650031, 650033, 6, 16, 16, "elo"}, {650035, 650051, 6, 16, 16, "elo"}, {650405, 650439, 6, 16, 16, "elo"},
+	{650485, 650538, 6, 16, 16, "elo"}, {650541, 650598, 6, 16, 16, "elo"}, {650700, 650718, 6, 16, 16, "elo"},
+	{650720, 650727, 6, 16, 16, "elo"}, {650901, 650978, 6, 16, 16, "elo"}, {651652, 651679, 6, 16, 16, "elo"},
+	{655000, 655019, 6, 16, 16, "elo"}, {655021, 655058, 6, 16, 16, "elo"},
+	{606282, 606282, 6, 16, 19, "hipercard"}, {384100, 384100, 6, 16, 19, "hipercard"}, {384140, 384140, 6, 16, 19, "hipercard"},
+	{384160, 384160, 6, 16, 19, "hipercard"},
+	{506099, 506198, 6, 16, 19, "verve"}, {650002, 650027, 6, 16, 19, "verve"},
+	{357111, 357111, 6, 16, 16, "lankapay"},
+	{622126, 622925, 6, 16, 19, "unionpay"},
+	{9792, 9792, 4, 16, 16, "troy"}, {9860, 9860, 4, 16, 16, "humo"}, {8600, 8600, 4, 16, 16, "uzcard"},
+	{2200, 2204, 4, 16, 19, "mir"}, {2205, 2205, 4, 16, 16, "borica"},
+	{2221, 2720, 4, 16, 16, "mastercard"}, {51, 55, 2, 16, 16, "mastercard"},
+	{5019, 5019, 4, 16, 16, "dankort"},
+	{5018, 5018, 4, 12, 19, "maestro"}, {5020, 5020, 4, 12, 19, "maestro"}, {5038, 5038, 4, 12, 19, "maestro"},
+	{5893, 5893, 4, 12, 19, "maestro"}, {6304, 6304, 4, 12, 19, "maestro"}, {6759, 6759, 4, 12, 19, "maestro"},
+	{6761, 6763, 4, 12, 19, "maestro"},
+	{34, 34, 2, 15, 15, "amex"}, {37, 37, 2, 15, 15, "amex"},
+	{1800, 1800, 4, 15, 15, "jcb"}, {2131, 2131, 4, 15, 15, "jcb"}, {3528, 3589, 4, 16, 19, "jcb"},
+	{300, 305, 3, 14, 19, "diners"}, {3095, 3095, 4, 14, 19, "diners"}, {36, 36, 2, 14, 19, "diners"}, {38, 39, 2, 16, 19, "diners"},
+	{353, 353, 3, 16, 16, "rupay"}, {356, 356, 3, 16, 16, "rupay"}, {508, 508, 3, 16, 16, "rupay"},
+	{6011, 6011, 4, 16, 19, "discover"}, {644, 649, 3, 16, 19, "discover"},
+	{652, 653, 3, 16, 16, "rupay"}, {60, 60, 2, 16, 16, "rupay"}, {65, 65, 2, 16, 19, "discover"},
+	{62, 62, 2, 16, 19, "unionpay"}, {8100, 8171, 4, 16, 19, "unionpay"}, {81, 82, 2, 16, 16, "rupay"},
+	{636, 636, 3, 16, 19, "interpayment"}, {637, 639, 3, 16, 16, "instapayment"},
+	{4, 4, 1, 13, 19, "visa"},
+	{50, 50, 2, 12, 19, "maestro"}, {56, 58, 2, 12, 19, "maestro"}, {67, 67, 2, 12, 19, "maestro"},
+}
+
+// cardBrand names the scheme whose range and lengths d falls in ("" if none).
 func cardBrand(d []byte) string {
 	n := len(d)
-	p2, _ := strconv.Atoi(string(d[:2]))
-	p3, _ := strconv.Atoi(string(d[:3]))
-	p4, _ := strconv.Atoi(string(d[:4]))
-	p6, _ := strconv.Atoi(string(d[:6]))
-	switch {
-	case d[0] == '4' && (n == 13 || n == 16 || n == 19):
-		return "visa"
-	case (p2 >= 51 && p2 <= 55 || p4 >= 2221 && p4 <= 2720) && n == 16:
-		return "mastercard"
-	case (p2 == 34 || p2 == 37) && n == 15:
-		return "amex"
-	case (p4 == 6011 || p3 >= 644 && p3 <= 649 || p2 == 65) && n >= 16 && n <= 19:
-		return "discover"
-	case (p3 >= 300 && p3 <= 305 || p2 == 36 || p2 == 38 || p2 == 39) && n >= 14 && n <= 19:
-		return "diners"
-	case p4 >= 3528 && p4 <= 3589 && n >= 16 && n <= 19:
-		return "jcb"
-	case p2 == 62 && n >= 16 && n <= 19 || p6 >= 622126 && p6 <= 622925:
-		return "unionpay"
-	case (p4 == 5018 || p4 == 5020 || p4 == 5038 || p4 == 5893 || p4 == 6304 || p4 == 6759 || p4 >= 6761 && p4 <= 6763) && n >= 12 && n <= 19:
-		return "maestro"
+	for i := range iinRanges {
+		r := &iinRanges[i]
+		if n < r.minLen || n > r.maxLen || n < r.digits {
+			continue
+		}
+		p := 0
+		for _, ch := range d[:r.digits] {
+			p = p*10 + int(ch-'0')
+		}
+		if p >= r.lo && p <= r.hi {
+			return r.brand
+		}
 	}
 	return ""
 }
@@ -517,7 +570,7 @@ func (c *scanCtx) ssn(gs []group, nd int) bool {
 // ---- phone numbers ----
 
 var phoneWords = []string{"phone", "tel", "call", "mobile", "cell", "whatsapp", "sms", "text me", "fax", "contact",
-	"reach me", "number", "ring", "dial", "telefon", "tél", "landline", "hotline"}
+	"reach me", "reach", "number", "ring", "dial", "telefon", "tél", "landline", "hotline"}
 
 // strongPhoneWords are enough to call a bare run of digits a phone number.
 var strongPhoneWords = []string{"phone", "tel", "call", "mobile", "cell", "whatsapp", "sms", "text me", "fax",
@@ -551,41 +604,59 @@ func (c *scanCtx) phone(gs []group, nd int, cs int) bool {
 	}
 	neg := c.context(cs, e, 32, 0, idWords)
 	conf := float32(0)
+	idp := intlPrefix(gs, d)
 	switch {
 	case plus:
-		if nd < 8 || nd > 15 {
+		if nd < 7 || nd > 15 {
 			return false
 		}
-		if !countryCodes[string(d[:1])] && !countryCodes[string(d[:2])] && !countryCodes[string(d[:3])] {
+		if d[0] == '1' {
+			if nd != 11 || d[1] < '2' || d[4] < '2' {
+				return false // NANP: +1 NXX NXX XXXX
+			}
+		} else if v := c.validPhone(d, "", "+"); v == phoneInvalid || v == phoneUnchecked && !countryCodes[string(d[:1])] && !countryCodes[string(d[:2])] && !countryCodes[string(d[:3])] {
 			return false
-		}
-		if d[0] == '1' && (nd != 11 || d[1] < '2' || d[4] < '2') {
-			return false // NANP: +1 NXX NXX XXXX
 		}
 		conf = 0.85
 		s = cs
+	case idp > 0 && c.validPhone(d[idp:], "", "+") == phoneValid:
+		// An international call prefix (00, 011, 0011) then a number that
+		// is valid in its country.
+		conf = 0.8
 	case isNANP(gs, d, paren):
 		conf = 0.7
 		if paren {
 			s = cs
 		}
-		nanp := d
-		if len(nanp) == 11 {
-			nanp = nanp[1:]
+	case d[0] == '0' && nd >= 9 && nd <= 12 && (len(gs) >= 2 || ctx):
+		// National format with a trunk prefix: valid in one of the
+		// numbering plans of the regions we check, and spoken of as a
+		// phone number unless the plan is strict and the grouping is a
+		// phone's.
+		switch c.validNational(d) {
+		case phoneValid:
+			conf = 0.35
+			if len(gs) >= 2 && phoneGrouping(gs) {
+				conf = 0.5
+			}
+		case phoneWeak:
+			conf = 0.35
+		default:
+			return false
 		}
-		if string(nanp[3:6]) == "555" && nanp[6] == '0' && nanp[7] == '1' {
-			conf = 0.2 // 555-0100…0199 is reserved for fiction
-		}
-	case len(gs) >= 2 && d[0] == '0' && nd >= 9 && nd <= 12 && uniformSep(gs, " -."):
-		// National format with a trunk prefix (UK, DE, FR, …): needs context.
-		conf = 0.35
 		if paren {
 			s = cs
 		}
+	case paren && d[0] != '0' && (nd == 10 || nd == 11) && gs[0].e-gs[0].s == 2 && c.validPhone(d, "BR", "") == phoneValid:
+		conf = 0.5 // (DD) NNNNN-NNNN: a Brazilian area code in parentheses
+		s = cs
 	case len(gs) == 1 && (nd == 10 || nd == 11 && d[0] == '1'):
 		conf = 0.3
 	default:
 		return false
+	}
+	if nanpFiction(d) {
+		conf = 0.2 // 555-0100…0199 is reserved for fiction
 	}
 	if conf >= 0.3 {
 		if ctx {
@@ -598,6 +669,47 @@ func (c *scanCtx) phone(gs []group, nd int, cs int) bool {
 		return false
 	}
 	c.emit(CategoryPII, rulePhone, SeverityLow, conf, s, e, maskDigits(d, 2))
+	return true
+}
+
+// nanpFiction reports a North American number in 555-0100…0199.
+func nanpFiction(d []byte) bool {
+	if len(d) == 11 && d[0] == '1' {
+		d = d[1:]
+	}
+	return len(d) == 10 && string(d[3:6]) == "555" && d[6] == '0' && d[7] == '1'
+}
+
+// intlPrefix returns the length of an international call prefix that opens
+// the cluster as its own group ("00 44 …", "0044 …", "011 44 …", "0011 61 …"),
+// or 0.
+func intlPrefix(gs []group, d []byte) int {
+	if len(gs) < 2 || len(d) < 10 || d[0] != '0' {
+		return 0
+	}
+	g0 := gs[0].e - gs[0].s
+	switch {
+	case g0 >= 4 && string(d[:4]) == "0011":
+		return 4
+	case g0 >= 3 && string(d[:3]) == "011":
+		return 3
+	case g0 >= 2 && d[1] == '0' && d[2] != '0':
+		return 2
+	}
+	return 0
+}
+
+// phoneGrouping reports the spacing people give phone numbers: two to six
+// groups, none longer than five digits except a last one of up to eight.
+func phoneGrouping(gs []group) bool {
+	if len(gs) < 2 || len(gs) > 6 {
+		return false
+	}
+	for i, g := range gs {
+		if l := g.e - g.s; l > 5 && !(i == len(gs)-1 && l <= 8) {
+			return false
+		}
+	}
 	return true
 }
 

@@ -89,7 +89,7 @@ func (b *ruleBuilder) add(list []*regexRule) []*regexRule {
 func buildRules() *ruleTables {
 	b := &ruleBuilder{ids: map[string]int32{}}
 	t := &ruleTables{}
-	t.secrets = b.add(secretRules())
+	t.secrets = b.add(append(secretRules(), vendorSecretRules()...))
 	t.injection = b.add(injectionRules())
 	t.output = b.add(outputRules())
 	t.agency = b.add(agencyRules())

@@ -100,3 +100,39 @@ func BenchmarkKeywordScan8K(b *testing.B) {
 		hits = kw.scan(benign8K, hits[:0])
 	}
 }
+
+// benignCode is Go source without secrets: identifiers, numbers, config
+// lookups, the kind of text a coding agent reads all day.
+const benignCode = `func (s *Store) Flush(ctx context.Context, batch []Row) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	timeout := 30 * time.Second
+	apiKey := os.Getenv("STORE_API_KEY") // read at start-up, never logged
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for i := 0; i < len(batch); i += 512 {
+		end := min(i+512, len(batch))
+		if err := s.client.Insert(ctx, "events_v2", batch[i:end], apiKey); err != nil {
+			return fmt.Errorf("flush rows %d..%d: %w", i, end, err)
+		}
+	}
+	s.metrics.flushed.Add(uint64(len(batch)))
+	return nil
+}
+`
+
+// benignDigits is text full of numbers that are none of cards, phones or
+// SSNs: timestamps, ids, amounts, versions, coordinates.
+const benignDigits = `2026-03-14T09:26:53.589Z job 7781234 finished in 1532 ms; rows 10482213, bytes 88120445, version 4.18.2
+order 5512-0093-7781 shipped 2026-03-15 14:02:11, total 1 249,99 EUR, weight 12.5 kg, lat 52.5200 lon 13.4050
+build 20260314.3 commit 9f3a7c21 run 1710408413 took 00:04:31; ids 100234, 100235, 100236; port 8443; pid 31337
+`
+
+var (
+	code8K   = repeatTo(benignCode, 8<<10)
+	digits8K = repeatTo(benignDigits, 8<<10)
+)
+
+func BenchmarkScanCode8K(b *testing.B)   { benchScan(b, Input{Text: code8K, Role: RoleTool}) }
+func BenchmarkScanDigits8K(b *testing.B) { benchScan(b, Input{Text: digits8K, Role: RoleUser}) }

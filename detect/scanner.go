@@ -184,6 +184,8 @@ type scratch struct {
 	dec   []byte
 	words []wordSpan
 	low   []byte
+	// phoneChecks counts numbering-plan validations in this scan.
+	phoneChecks int
 }
 
 func (sc *scratch) reset() {
@@ -191,6 +193,7 @@ func (sc *scratch) reset() {
 	sc.hits = sc.hits[:0]
 	sc.ends = sc.ends[:0]
 	sc.words = sc.words[:0]
+	sc.phoneChecks = 0
 	if cap(sc.buf) > 4<<20 {
 		sc.buf, sc.m = nil, nil
 	}

@@ -255,7 +255,9 @@ func (c *scanCtx) urlCredentials() {
 				break
 			}
 		}
-		if colon < 0 || at < 0 || colon < p+1 || at-colon-1 < 3 {
+		// An empty user name ("redis://:password@host") is how Redis and
+		// a few others take a password alone.
+		if colon < 0 || at < 0 || colon < p || at-colon-1 < 3 || colon == p && at-colon-1 < 8 {
 			continue
 		}
 		pw := t[colon+1 : at]

@@ -1,0 +1,98 @@
+package detect
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var updateEval = flag.Bool("update-eval", false, "rewrite testdata/eval/{dev,holdout}_gen_*.jsonl")
+
+// TestGenerateEvalSets writes the generated part of the evaluation sets.
+// Dev and holdout come from different seeds and, where it matters, from
+// different template pools (pick(dev, holdout)), so the holdout holds
+// phrasings the detectors were never tuned on.
+func TestGenerateEvalSets(t *testing.T) {
+	if !*updateEval {
+		t.Skip("run with -update-eval to regenerate testdata/eval/*_gen_*.jsonl")
+	}
+	for split, seed := range map[string]uint64{"dev": 7, "holdout": 1913} {
+		g := &egen{r: rand.New(rand.NewPCG(seed, 2026)), holdout: split == "holdout", files: map[string][]evalSample{}}
+		g.piiSet()
+		g.secretSet()
+		g.injectionSet()
+		g.toolSet()
+		for name, ss := range g.files {
+			var b strings.Builder
+			for i := range ss {
+				line, err := json.Marshal(&ss[i])
+				if err != nil {
+					t.Fatal(err)
+				}
+				b.Write(line)
+				b.WriteByte('\n')
+			}
+			if err := os.WriteFile(filepath.Join("testdata", "eval", split+"_gen_"+name+".jsonl"), []byte(b.String()), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+type egen struct {
+	r       *rand.Rand
+	holdout bool
+	files   map[string][]evalSample
+}
+
+func (g *egen) pick(xs ...string) string { return xs[g.r.IntN(len(xs))] }
+
+// split returns dev's list in the dev set and holdout's in the holdout.
+func (g *egen) split(dev, holdout []string) []string {
+	if g.holdout {
+		return holdout
+	}
+	return dev
+}
+
+func (g *egen) digits(n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte('0' + g.r.IntN(10))
+	}
+	return string(b)
+}
+
+func (g *egen) chars(n int, alphabet string) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = alphabet[g.r.IntN(len(alphabet))]
+	}
+	return string(b)
+}
+
+const (
+	alnumSet  = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	hexLower  = "0123456789abcdef"
+	b64Set    = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	b64URLSet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	upperNum  = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	lowerNum  = "abcdefghijklmnopqrstuvwxyz0123456789"
+)
+
+func (g *egen) add(file string, s evalSample) {
+	pfx := "dev"
+	if g.holdout {
+		pfx = "ho"
+	}
+	s.ID = fmt.Sprintf("%s-%s-%04d", pfx, file, len(g.files[file])+1)
+	if s.Detector == "" {
+		s.Detector = file
+	}
+	g.files[file] = append(g.files[file], s)
+}
