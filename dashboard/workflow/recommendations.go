@@ -1,0 +1,432 @@
+package workflow
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// nextRecID is "REC-" + one more than the highest numbered REC- id stored
+// or handed out (at least three digits). The original took the number of
+// the most recently created id, which fails on REC-DYN-… ids and restarts
+// at REC-001, colliding with an existing one; dynamic ids do not take part
+// here. Callers hold s.mu.
+func (s *Service) nextRecID(ctx context.Context) (string, error) {
+	rows, err := s.query(ctx, "recommendation ids",
+		"SELECT max(toUInt64OrZero(substring(recommendation_id, 5))) FROM "+s.o.Table(RecsTable)+
+			" WHERE match(recommendation_id, '^REC-[0-9]+$')")
+	if err != nil {
+		return "", err
+	}
+	var n int64
+	if len(rows.Data) > 0 && len(rows.Data[0]) > 0 {
+		n = (&reader{r: rows.Data[0]}).i64()
+	}
+	s.clockMu.Lock()
+	n = max(n, s.lastREC) + 1
+	s.lastREC = n
+	s.clockMu.Unlock()
+	return fmt.Sprintf("REC-%03d", n), nil
+}
+
+// rec reads one recommendation.
+func (s *Service) rec(ctx context.Context, id string) (*Recommendation, error) {
+	rows, err := s.selectRows(ctx, recsT, "recommendation "+id, "recommendation_id = ?", id)
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, &NotFoundError{Kind: "recommendation", ID: id}
+	}
+	return scanRec(rows[0]), nil
+}
+
+// recs reads a workflow's recommendations: CRITICAL, HIGH, MEDIUM, others,
+// then newest first.
+func (s *Service) recs(ctx context.Context, wf string) ([]*Recommendation, error) {
+	rows, err := s.selectRows(ctx, recsT, "recommendations", "workflow_id = ?", wf)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Recommendation, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, scanRec(r))
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if ra, rb := severityRank(a.Severity), severityRank(b.Severity); ra != rb {
+			return ra < rb
+		}
+		if a.createdUS != b.createdUS {
+			return a.createdUS > b.createdUS
+		}
+		return a.RecommendationID > b.RecommendationID
+	})
+	return out, nil
+}
+
+func (s *Service) recsByID(ctx context.Context, wf string) (map[string]*Recommendation, error) {
+	rs, err := s.recs(ctx, wf)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]*Recommendation, len(rs))
+	for _, r := range rs {
+		m[r.RecommendationID] = r
+	}
+	return m, nil
+}
+
+// saveRec writes a recommendation's new version and audits the change
+// (old status → its status).
+func (s *Service) saveRec(ctx context.Context, r *Recommendation, old, action, by, reason string, meta any) error {
+	r.updatedUS = s.nowUS()
+	r.UpdatedAt = isoUS(r.updatedUS)
+	r.FixedAt, r.VerifiedAt, r.DismissedAt = isoUS(r.fixedUS), isoUS(r.verifiedUS), isoUS(r.dismissedUS)
+	if err := s.insert(ctx, recsT, "recommendation "+r.RecommendationID, r.row()); err != nil {
+		return err
+	}
+	return s.audit(ctx, "recommendation", r.RecommendationID, action, old, r.Status, reason, by, meta)
+}
+
+// RecFilter narrows ListRecommendations. Empty fields match all.
+type RecFilter struct {
+	Status       string
+	Severity     string
+	Category     string
+	BlockingOnly bool // CRITICAL or HIGH and not yet fixed, verified, dismissed, ignored, resolved or superseded
+	Limit        int  // default 100
+}
+
+// RecList is get_recommendations / GET /api/workflow/{wf}/recommendations.
+type RecList struct {
+	Recommendations []*Recommendation `json:"recommendations"`
+	TotalCount      int               `json:"total_count"`
+	WorkflowID      string            `json:"workflow_id"`
+}
+
+// ListRecommendations lists a workflow's recommendations, most severe
+// first.
+func (s *Service) ListRecommendations(ctx context.Context, wf string, f RecFilter) (*RecList, error) {
+	if err := required("workflow_id", wf); err != nil {
+		return nil, err
+	}
+	status, err := optEnum("status", f.Status, RecStatuses)
+	if err != nil {
+		return nil, err
+	}
+	sev, err := optEnum("severity", f.Severity, Severities)
+	if err != nil {
+		return nil, err
+	}
+	cat := strings.ToUpper(strings.TrimSpace(f.Category))
+	if err := s.ready(ctx); err != nil {
+		return nil, err
+	}
+	all, err := s.recs(ctx, wf)
+	if err != nil {
+		return nil, err
+	}
+	out := []*Recommendation{}
+	for _, r := range all {
+		if (status == "" || r.Status == status) && (sev == "" || r.Severity == sev) &&
+			(cat == "" || deref(r.Category) == cat) && (!f.BlockingOnly || r.blocking()) {
+			out = append(out, r)
+		}
+	}
+	total := len(out)
+	return &RecList{Recommendations: head(out, f.Limit, 100), TotalCount: total, WorkflowID: wf}, nil
+}
+
+// RecDetail is get_recommendation_detail / GET /api/recommendations/{id}.
+type RecDetail struct {
+	Recommendation *Recommendation `json:"recommendation"`
+	Finding        *Finding        `json:"finding"`
+	AuditLog       []*AuditEntry   `json:"audit_log"`
+}
+
+// Recommendation returns a recommendation, its finding and its last 20
+// audit entries.
+func (s *Service) Recommendation(ctx context.Context, id string) (*RecDetail, error) {
+	if err := required("recommendation_id", id); err != nil {
+		return nil, err
+	}
+	if err := s.ready(ctx); err != nil {
+		return nil, err
+	}
+	r, err := s.rec(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	d := &RecDetail{Recommendation: r}
+	if r.SourceFindingID != "" {
+		if d.Finding, err = s.finding(ctx, r.SourceFindingID); err != nil && !IsNotFound(err) {
+			return nil, err
+		}
+	}
+	log, err := s.AuditLog(ctx, AuditFilter{EntityType: "recommendation", EntityID: id, Limit: 20})
+	if err != nil {
+		return nil, err
+	}
+	d.AuditLog = log.Entries
+	return d, nil
+}
+
+// Transition is the answer of start_fix, complete_fix, verify_fix and
+// dismiss_recommendation.
+type Transition struct {
+	Recommendation *Recommendation `json:"recommendation"`
+	Message        string          `json:"message"`
+	NextStep       string          `json:"next_step,omitempty"`
+	Success        *bool           `json:"success,omitempty"` // verify only
+	Note           string          `json:"note,omitempty"`    // dismiss only
+}
+
+// The lifecycle: PENDING → FIXING (start) → FIXED (complete; also
+// straight from PENDING) → VERIFIED (verify succeeded) or back to PENDING
+// (verify failed); PENDING, FIXING or FIXED → DISMISSED or IGNORED. The
+// linked finding follows: FIXED when the fix is complete (and stays so
+// when verified), OPEN again when verification fails, DISMISSED or
+// IGNORED with the recommendation.
+var allowedFrom = map[string][]string{
+	"start-fix":    {"PENDING"},
+	"complete-fix": {"PENDING", "FIXING"},
+	"verify":       {"FIXED"},
+	"dismiss":      {"PENDING", "FIXING", "FIXED"},
+}
+
+// transition loads a recommendation and checks that action is allowed
+// from its status. Callers hold s.mu.
+func (s *Service) transition(ctx context.Context, id, action string) (*Recommendation, error) {
+	if err := required("recommendation_id", id); err != nil {
+		return nil, err
+	}
+	if err := s.ready(ctx); err != nil {
+		return nil, err
+	}
+	r, err := s.rec(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range allowedFrom[action] {
+		if r.Status == st {
+			return r, nil
+		}
+	}
+	return nil, &TransitionError{ID: id, Action: action, From: r.Status, Allowed: allowedFrom[action]}
+}
+
+// followFinding moves the recommendation's finding to status (when it is
+// not already there).
+func (s *Service) followFinding(ctx context.Context, r *Recommendation, status, action, by, reason string) error {
+	if r.SourceFindingID == "" {
+		return nil
+	}
+	f, err := s.finding(ctx, r.SourceFindingID)
+	if IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if f.Status == status {
+		return nil
+	}
+	return s.moveFinding(ctx, f, status, "", action, by, reason)
+}
+
+// StartFix moves a PENDING recommendation to FIXING.
+func (s *Service) StartFix(ctx context.Context, id, by string) (*Transition, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.transition(ctx, id, "start-fix")
+	if err != nil {
+		return nil, err
+	}
+	old := r.Status
+	r.Status, r.FixedBy = "FIXING", opt(by)
+	if err := s.saveRec(ctx, r, old, "FIX_STARTED", by, "", nil); err != nil {
+		return nil, err
+	}
+	return &Transition{Recommendation: r, Message: "Fix started for " + id,
+		NextStep: "Apply the fix, then call complete_fix with notes and the files modified"}, nil
+}
+
+// FixParams are complete_fix's arguments.
+type FixParams struct {
+	Notes         string
+	FilesModified []string
+	Commit        string
+	Method        string // default MANUAL
+	By            string
+}
+
+// CompleteFix moves a PENDING or FIXING recommendation to FIXED and its
+// finding to FIXED.
+func (s *Service) CompleteFix(ctx context.Context, id string, p FixParams) (*Transition, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.transition(ctx, id, "complete-fix")
+	if err != nil {
+		return nil, err
+	}
+	old := r.Status
+	method := strings.ToUpper(strings.TrimSpace(p.Method))
+	if method == "" {
+		method = "MANUAL"
+	}
+	r.Status, r.fixedUS, r.FixMethod = "FIXED", s.nowUS(), &method
+	r.FixNotes, r.FixCommit, r.FilesModified = opt(p.Notes), opt(p.Commit), nonNil(p.FilesModified)
+	if p.By != "" {
+		r.FixedBy = &p.By
+	}
+	if err := s.followFinding(ctx, r, "FIXED", "FIX_COMPLETED", p.By, p.Notes); err != nil {
+		return nil, err
+	}
+	meta := map[string]any{"files_modified": r.FilesModified, "fix_commit": p.Commit, "fix_method": method}
+	if err := s.saveRec(ctx, r, old, "FIX_COMPLETED", p.By, p.Notes, meta); err != nil {
+		return nil, err
+	}
+	return &Transition{Recommendation: r, Message: "Fix completed for " + id,
+		NextStep: "Verify the fix (re-run the analysis or test it), then call verify_fix"}, nil
+}
+
+// VerifyFix records a FIXED recommendation's verification: VERIFIED on
+// success, back to PENDING (and its finding OPEN) on failure. result is
+// required.
+func (s *Service) VerifyFix(ctx context.Context, id, result string, success bool, by string) (*Transition, error) {
+	if err := required("verification_result", result); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.transition(ctx, id, "verify")
+	if err != nil {
+		return nil, err
+	}
+	old := r.Status
+	r.VerificationResult, r.VerifiedBy, r.verifiedUS = &result, opt(by), s.nowUS()
+	action, msg := "VERIFIED", "Fix verified for "+id
+	if success {
+		r.Status = "VERIFIED"
+	} else {
+		r.Status, action, msg = "PENDING", "VERIFICATION_FAILED", "Verification failed for "+id+"; it is PENDING again"
+		if err := s.followFinding(ctx, r, "OPEN", "REOPENED", by, result); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.saveRec(ctx, r, old, action, by, result, nil); err != nil {
+		return nil, err
+	}
+	return &Transition{Recommendation: r, Message: msg, Success: &success}, nil
+}
+
+// Dismiss closes a recommendation without a fix: DISMISSED (a false
+// positive or accepted risk) or IGNORED; its finding follows. reason is
+// required.
+func (s *Service) Dismiss(ctx context.Context, id, reason, dismissType, by string) (*Transition, error) {
+	if err := required("reason", reason); err != nil {
+		return nil, err
+	}
+	typ, err := enum("dismiss_type", dismissType, "DISMISSED", DismissTypes)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.transition(ctx, id, "dismiss")
+	if err != nil {
+		return nil, err
+	}
+	old := r.Status
+	r.Status, r.DismissType, r.DismissedReason, r.DismissedBy, r.dismissedUS = typ, &typ, &reason, opt(by), s.nowUS()
+	if err := s.followFinding(ctx, r, typ, typ, by, reason); err != nil {
+		return nil, err
+	}
+	if err := s.saveRec(ctx, r, old, typ, by, reason, nil); err != nil {
+		return nil, err
+	}
+	return &Transition{Recommendation: r, Message: "Recommendation " + id + " " + strings.ToLower(typ),
+		Note: "The decision and its reason are in the audit log"}, nil
+}
+
+// AuditFilter narrows AuditLog. Empty fields match all.
+type AuditFilter struct {
+	EntityType string
+	EntityID   string
+	Action     string
+	Limit      int // default 100
+}
+
+// AuditList is get_audit_log / GET /api/audit-log.
+type AuditList struct {
+	Entries    []*AuditEntry `json:"entries"`
+	TotalCount int64         `json:"total_count"`
+}
+
+// AuditLog lists audit entries, newest first.
+func (s *Service) AuditLog(ctx context.Context, f AuditFilter) (*AuditList, error) {
+	if err := s.ready(ctx); err != nil {
+		return nil, err
+	}
+	var conds []string
+	var args []any
+	for _, c := range [][2]string{{"entity_type", f.EntityType}, {"entity_id", f.EntityID}, {"action", f.Action}} {
+		if c[1] != "" {
+			conds = append(conds, c[0]+" = ?")
+			args = append(args, c[1])
+		}
+	}
+	where := "1"
+	if len(conds) > 0 {
+		where = strings.Join(conds, " AND ")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.query(ctx, "audit log", "SELECT "+auditT.selectList()+" FROM "+s.o.Table(AuditTable)+" FINAL WHERE "+where+
+		" ORDER BY performed_us DESC, id DESC LIMIT ?", append(args, limit)...)
+	if err != nil {
+		return nil, err
+	}
+	out := &AuditList{Entries: make([]*AuditEntry, 0, len(rows.Data))}
+	for _, r := range rows.Data {
+		out.Entries = append(out.Entries, scanAudit(r))
+	}
+	cnt, err := s.query(ctx, "audit log", "SELECT count() FROM "+s.o.Table(AuditTable)+" FINAL WHERE "+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	if len(cnt.Data) > 0 {
+		out.TotalCount = (&reader{r: cnt.Data[0]}).i64()
+	}
+	return out, nil
+}
+
+// audit appends an entry. Ids are Unix microseconds made unique per
+// process, so they order entries and stay exact in JavaScript.
+func (s *Service) audit(ctx context.Context, entity, id, action, old, new, reason, by string, meta any) error {
+	var m json.RawMessage
+	if meta != nil {
+		switch x := meta.(type) {
+		case json.RawMessage:
+			m = x
+		default:
+			m, _ = json.Marshal(x)
+		}
+	}
+	now := s.nowUS()
+	s.clockMu.Lock()
+	aid := uint64(now)
+	if aid <= s.lastAudit {
+		aid = s.lastAudit + 1
+	}
+	s.lastAudit = aid
+	s.clockMu.Unlock()
+	e := &AuditEntry{ID: aid, EntityType: entity, EntityID: id, Action: action, PreviousValue: opt(old), NewValue: opt(new),
+		Reason: opt(reason), PerformedBy: opt(by), Metadata: m, performedUS: now}
+	return s.insert(ctx, auditT, "audit entry for "+entity+" "+id, e.row())
+}
