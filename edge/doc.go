@@ -19,6 +19,11 @@
 // heap allocation once the pools are warm. A streamed answer that reaches the
 // buffering pool is still correct, only not incremental.
 //
+// Both pools run framedTransport (transport.go): an upstream connection
+// whose bytes do not add up to exactly the answers asked for (bytes after
+// an answer's end, input while idle, a body not read to its end) is closed,
+// never pooled, so no client can receive the tail of another's answer.
+//
 // Upstream timeouts are idle timeouts, as in the original's httpx client:
 // every read from an upstream connection must make progress within
 // ResponseHeaderTimeout (before the first response byte) or StreamIdleTimeout

@@ -17,6 +17,9 @@ type counters struct {
 	status        [6]atomic.Uint64 // by status/100; [0] counts odd codes
 	errors        [numErrClasses]atomic.Uint64
 	latency       histogram // upstream time to response headers
+	// framing counts upstream connections closed because their bytes did
+	// not add up to the answers asked for (transport.go).
+	framing atomic.Uint64
 }
 
 func (c *counters) countStatus(code int) {

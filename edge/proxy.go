@@ -49,9 +49,9 @@ func NewProxy(o Options) (*Proxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	up.buffered = up.newClient(&o, false)
-	up.streamed = up.newClient(&o, true)
 	p := &Proxy{opts: o, up: up, cred: newCredential(o.Provider, o.APIKey), start: time.Now()}
+	up.buffered = up.newClient(&p.opts, false, &p.stats.framing)
+	up.streamed = up.newClient(&p.opts, true, &p.stats.framing)
 	p.failLog.interval, p.cutLog.interval = time.Second, time.Second
 	p.pool.New = func() any { return &exchange{p: p} }
 	if o.Capture != nil {
@@ -371,10 +371,9 @@ func (ex *exchange) CloseWithError(err error) error {
 	if err == nil {
 		err = ex.result.Err()
 	}
-	bodyErr := ex.resp.BodyStream()
-	if rc, ok := bodyErr.(fasthttp.ReadCloserWithError); ok {
-		_ = rc.CloseWithError(err)
-	}
+	// Closes the upstream body once and detaches it, so that release's
+	// Reset does not close it again (the stream is pooled, transport.go).
+	_ = ex.resp.CloseBodyStream()
 	switch {
 	case ex.result.DstErr != nil:
 		p.stats.errors[errClientGone].Add(1)

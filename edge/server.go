@@ -206,6 +206,9 @@ func (p *Proxy) Snapshot() map[string]any {
 		"upstream": map[string]any{
 			"base_url": p.up.scheme + "://" + p.up.host + p.up.basePath,
 			"status":   status,
+			// connections closed because the upstream sent bytes
+			// nobody asked for (transport.go)
+			"framing_errors": st.framing.Load(),
 			"latency_ms": map[string]any{
 				"count": st.latency.count.Load(),
 				"p50":   ms(q[0]), "p90": ms(q[1]), "p99": ms(q[2]), "p999": ms(q[3]),
@@ -245,6 +248,8 @@ func (p *Proxy) appendPrometheus(b []byte) []byte {
 	for c := errClass(0); c < numErrClasses; c++ {
 		line("perimeter_errors_total", `{type="`+c.String()+`"}`, st.errors[c].Load())
 	}
+	b = append(b, "# TYPE perimeter_upstream_framing_errors_total counter\n"...)
+	line("perimeter_upstream_framing_errors_total", "", st.framing.Load())
 	b = append(b, "# TYPE perimeter_upstream_latency_seconds summary\n"...)
 	qs := []float64{0.5, 0.9, 0.99, 0.999}
 	for i, v := range st.latency.quantiles(qs...) {

@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -51,7 +53,7 @@ func parseBaseURL(raw string) (*upstream, error) {
 	return up, nil
 }
 
-func (up *upstream) newClient(o *Options, streamBodies bool) *fasthttp.HostClient {
+func (up *upstream) newClient(o *Options, streamBodies bool, framing *atomic.Uint64) *fasthttp.HostClient {
 	tlsConfig := o.TLSConfig
 	if up.scheme == "https" && tlsConfig == nil {
 		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12}
@@ -81,6 +83,7 @@ func (up *upstream) newClient(o *Options, streamBodies bool) *fasthttp.HostClien
 		DisablePathNormalizing:        true,
 		DisableHeaderNamesNormalizing: false,
 		StreamResponseBody:            streamBodies,
+		Transport:                     &framedTransport{anomalies: framing},
 		ReadBufferSize:                16 << 10,
 		// Retrying a POST that reached the provider could bill a completion
 		// twice, so only the one safe case is retried: a pooled keep-alive
@@ -113,7 +116,13 @@ func (d *dialer) dial(addr string) (net.Conn, error) {
 	if err != nil {
 		return nil, &dialError{err: err}
 	}
-	return &idleConn{Conn: c, headerTimeout: d.headerTimeout, idleTimeout: d.idleTimeout}, nil
+	ic := &idleConn{Conn: c, headerTimeout: d.headerTimeout, idleTimeout: d.idleTimeout}
+	if sc, ok := c.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			ic.raw, ic.peek = raw, ic.peekFunc()
+		}
+	}
+	return ic, nil
 }
 
 // idleConn turns fixed deadlines into idle timeouts: each Read must make
@@ -135,6 +144,12 @@ type idleConn struct {
 	readArmed     time.Time // the read deadline set on the connection
 	readArmedFor  time.Duration
 	writeArmed    time.Time
+
+	// For pending: the socket, and its peek built once.
+	raw     syscall.RawConn
+	peek    func(fd uintptr) bool
+	peekBuf [1]byte
+	peeked  bool
 }
 
 func (c *idleConn) Write(p []byte) (int, error) {

@@ -1,0 +1,41 @@
+//go:build unix
+
+package edge
+
+import (
+	"errors"
+	"os"
+	"syscall"
+	"time"
+)
+
+// pending reports whether the connection has input waiting or was closed by
+// its peer, without reading or blocking (recv with MSG_PEEK|MSG_DONTWAIT).
+func (c *idleConn) pending() bool {
+	if c.raw == nil {
+		return false
+	}
+	c.peeked = false
+	err := c.raw.Read(c.peek)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		// The idle read deadline passed while the connection sat in the
+		// pool; the next Read arms a fresh one.
+		if c.Conn.SetReadDeadline(time.Time{}) != nil {
+			return true
+		}
+		c.readArmed, c.readArmedFor = time.Time{}, 0
+		err = c.raw.Read(c.peek)
+	}
+	return err != nil || c.peeked
+}
+
+// peekFunc is the raw read pending runs; it is built once per connection.
+func (c *idleConn) peekFunc() func(fd uintptr) bool {
+	return func(fd uintptr) bool {
+		// Without error, a byte is waiting or (0 bytes) the peer closed;
+		// EAGAIN means neither.
+		_, _, err := syscall.Recvfrom(int(fd), c.peekBuf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		c.peeked = err != syscall.EAGAIN && err != syscall.EINTR
+		return true
+	}
+}

@@ -1,0 +1,195 @@
+package edge
+
+import (
+	"bufio"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+
+	"github.com/valyala/fasthttp"
+)
+
+// framedTransport is the upstream pools' fasthttp.RoundTripper: fasthttp's
+// own exchange (take a pooled connection, write the request, read one
+// answer) under one rule, that a connection whose bytes do not add up to
+// exactly the answers asked for is closed, never pooled:
+//
+//   - bytes left in the read buffer after an answer's framed end (an upstream
+//     that sent more than its Content-Length, or a second answer) close it;
+//   - before a pooled connection carries a request, it is checked for bytes
+//     that arrived while it was idle (an answer without a request, or the
+//     tail of an earlier one) or for the upstream's close; such a connection
+//     is closed and another taken;
+//   - a streamed answer returns its connection only after its body was read
+//     to its framed end with nothing after it.
+//
+// Pooling a connection in any other state would hand the extra bytes to the
+// next request as its answer: one client would receive another's. A
+// stray byte that arrives only after the next request was sent cannot be
+// told from its answer's first byte (HTTP/1.1 has no request ids); the
+// check before sending narrows that to bytes still in flight then.
+type framedTransport struct {
+	anomalies *atomic.Uint64 // connections closed for framing, for /metrics
+}
+
+// The two ways to end a pooled connection, as functions of the
+// connection's type, which fasthttp does not export (see withConn).
+var (
+	releaseConn = (*fasthttp.HostClient).ReleaseConn
+	closeConn   = (*fasthttp.HostClient).CloseConn
+)
+
+// withConn calls f with cc, held as any because its type is fasthttp's
+// unexported *clientConn; C is inferred from f.
+func withConn[C any](f func(*fasthttp.HostClient, C), hc *fasthttp.HostClient, cc any) {
+	f(hc, cc.(C))
+}
+
+func (t *framedTransport) RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Response) (retry bool, err error) {
+	streamBody, skipBody := resp.StreamBody, resp.SkipBody
+	var cc any
+	var conn net.Conn
+	for {
+		c, err := hc.AcquireConn(0, req.ConnectionClose())
+		if err != nil {
+			return false, err
+		}
+		cc, conn = c, c.Conn()
+		if !unexpectedInput(conn) {
+			break
+		}
+		t.anomalies.Add(1)
+		hc.CloseConn(c)
+	}
+
+	bw := hc.AcquireWriter(conn)
+	err = req.Write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	hc.ReleaseWriter(bw)
+	if err != nil {
+		withConn(closeConn, hc, cc)
+		return true, err
+	}
+
+	if skipBody || req.Header.IsHead() {
+		resp.SkipBody = true
+	}
+	br := hc.AcquireReader(conn)
+	if streamBody {
+		return t.stream(hc, cc, br, req, resp)
+	}
+	err = resp.ReadLimitBody(br, hc.MaxResponseBodySize)
+	if err != nil {
+		hc.ReleaseReader(br)
+		withConn(closeConn, hc, cc)
+		return !errors.Is(err, fasthttp.ErrBodyTooLarge), err
+	}
+	keep := !req.ConnectionClose() && !resp.ConnectionClose()
+	if br.Buffered() > 0 {
+		t.anomalies.Add(1)
+		keep = false
+	}
+	hc.ReleaseReader(br)
+	if keep {
+		withConn(releaseConn, hc, cc)
+	} else {
+		withConn(closeConn, hc, cc)
+	}
+	return false, nil
+}
+
+// stream reads the answer's header into a pooled response and gives resp a
+// body stream that returns the connection when it is closed.
+func (t *framedTransport) stream(hc *fasthttp.HostClient, cc any, br *bufio.Reader, req *fasthttp.Request, resp *fasthttp.Response) (bool, error) {
+	sb := streamBodyPool.Get().(*streamBody)
+	sb.inner.StreamBody = true
+	sb.inner.SkipBody = resp.SkipBody
+	if err := sb.inner.ReadLimitBody(br, hc.MaxResponseBodySize); err != nil {
+		sb.inner.Reset()
+		streamBodyPool.Put(sb)
+		hc.ReleaseReader(br)
+		withConn(closeConn, hc, cc)
+		return !errors.Is(err, fasthttp.ErrBodyTooLarge), err
+	}
+	sb.t, sb.hc, sb.cc, sb.br = t, hc, cc, br
+	sb.keep = !req.ConnectionClose() && !sb.inner.ConnectionClose()
+	sb.eof = false
+	sb.inner.Header.CopyTo(&resp.Header)
+	size := sb.inner.Header.ContentLength()
+	if sb.inner.BodyStream() == nil {
+		// No body to read (HEAD, 204, 304): the answer has ended.
+		sb.eof = true
+	}
+	resp.SetBodyStream(sb, size)
+	return false, nil
+}
+
+// streamBody is a streamed answer's body. Its reads and its close come from
+// one goroutine at a time (the handler's WriteTo, then fasthttp's close).
+type streamBody struct {
+	inner fasthttp.Response // holds the framed body reader
+	t     *framedTransport
+	hc    *fasthttp.HostClient
+	cc    any
+	br    *bufio.Reader
+	keep  bool // the exchange allows keep-alive
+	eof   bool // the body was read to its framed end
+}
+
+var streamBodyPool = sync.Pool{New: func() any { return new(streamBody) }}
+
+func (s *streamBody) Read(p []byte) (int, error) {
+	if s.eof {
+		return 0, io.EOF
+	}
+	n, err := s.inner.BodyStream().Read(p)
+	if err == io.EOF {
+		s.eof = true
+	}
+	return n, err
+}
+
+// CloseWithError returns the connection to the pool only when the body was
+// read to its end, nothing followed it and the reader did not fail; any
+// other connection is closed, which also stops an upstream still sending.
+func (s *streamBody) CloseWithError(err error) error {
+	if s.hc == nil {
+		return nil // closed already
+	}
+	keep := s.keep && s.eof && err == nil
+	if keep && s.br.Buffered() > 0 {
+		s.t.anomalies.Add(1)
+		keep = false
+	}
+	if keep {
+		_ = s.inner.CloseBodyStream()
+		s.hc.ReleaseReader(s.br)
+		withConn(releaseConn, s.hc, s.cc)
+	} else {
+		// Close first: a read blocked on the connection then returns
+		// before the reader is recycled.
+		withConn(closeConn, s.hc, s.cc)
+		_ = s.inner.CloseBodyStream()
+		s.hc.ReleaseReader(s.br)
+	}
+	s.inner.Reset()
+	s.t, s.hc, s.cc, s.br = nil, nil, nil, nil
+	streamBodyPool.Put(s)
+	return nil
+}
+
+// unexpectedInput reports whether a connection about to carry a request
+// already has input waiting (bytes nobody asked for) or was closed by the
+// upstream.
+func unexpectedInput(c net.Conn) bool {
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
+	ic, ok := c.(*idleConn)
+	return ok && ic.pending()
+}
