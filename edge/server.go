@@ -57,6 +57,9 @@ func NewServer(o Options) (*Server, error) {
 		CloseOnShutdown:       true,
 		ReadBufferSize:        16 << 10,
 		Logger:                fasthttpLogger{s.log},
+		// fasthttp's parse errors otherwise quote the raw request, headers
+		// and credentials included.
+		SecureErrorLogMessage: true,
 	}
 	return s, nil
 }
@@ -166,7 +169,17 @@ func (s *Server) requestError(ctx *fasthttp.RequestCtx, err error) {
 		return
 	}
 	s.proxy.stats.errors[errBadRequest].Add(1)
-	writeError(ctx, errBadRequest, "cannot read the HTTP request: "+err.Error())
+	// The error may quote the request (headers, credentials): it is never
+	// echoed, only classified.
+	var small *fasthttp.ErrSmallBuffer
+	switch {
+	case errors.As(err, &small):
+		writeError(ctx, errBadRequest, "the request line or headers are larger than the proxy reads (16 KB); send smaller headers")
+	case isTimeout(err):
+		writeError(ctx, errBadRequest, fmt.Sprintf("the request was not received within server.read_timeout (%s)", s.proxy.opts.ReadTimeout))
+	default:
+		writeError(ctx, errBadRequest, "the request is not valid HTTP/1.1 (its request line, headers or body framing could not be parsed); nothing was forwarded")
+	}
 }
 
 func writeJSON(ctx *fasthttp.RequestCtx, v any) {
@@ -263,6 +276,8 @@ func (p *Proxy) appendPrometheus(b []byte) []byte {
 // fasthttpLogger routes fasthttp's own messages to zerolog.
 type fasthttpLogger struct{ log zerolog.Logger }
 
+// Messages are scrubbed of anything shaped like a credential first: they
+// may quote a request that could not be parsed.
 func (l fasthttpLogger) Printf(format string, args ...any) {
-	l.log.Warn().Str("component", "fasthttp").Msgf(format, args...)
+	l.log.Warn().Str("component", "fasthttp").Msg(scrubCredentials(fmt.Sprintf(format, args...)))
 }

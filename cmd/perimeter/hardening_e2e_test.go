@@ -42,7 +42,10 @@ func startEdge(t *testing.T, upstream, cfg string, wrap ...string) *edgeProc {
 	t.Helper()
 	port := freePort(t)
 	path := filepath.Join(t.TempDir(), "perimeter.yaml")
-	cfg = fmt.Sprintf("llm: {base_url: %q, type: openai, api_key: sk-configured-key-0123456789abcdef}\nstorage: {engine: none}\nlogging: {format: json}\n", upstream) + cfg
+	if !strings.Contains(cfg, "logging:") {
+		cfg += "logging: {format: json}\n"
+	}
+	cfg = fmt.Sprintf("llm: {base_url: %q, type: openai, api_key: sk-configured-key-0123456789abcdef}\nstorage: {engine: none}\n", upstream) + cfg
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -206,5 +209,41 @@ func TestConnectionLimitAnswers503(t *testing.T) {
 			t.Fatalf("the proxy does not answer after the connections closed: %d %v", code, err)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestMalformedRequestDoesNotLeakCredentials: a request that fails to parse
+// is answered 400 without echoing it, and the log never shows its headers.
+func TestMalformedRequestDoesNotLeakCredentials(t *testing.T) {
+	p := startEdge(t, startMockLLM(t), "logging: {level: DEBUG, format: json}\n")
+	const secret = "sk-secret-client-key-5f3a9c1e7b2d4f60"
+	for _, raw := range []string{
+		// an invalid header line
+		"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + secret + "\r\nBad Header Line\r\nContent-Length: 2\r\n\r\n{}",
+		// an invalid Content-Length after the credential
+		"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nx-api-key: " + secret + "\r\nContent-Length: abc\r\n\r\n{}",
+		// a request line fasthttp cannot parse
+		"BROKEN\x01 /x HTTP/1.1\r\nAuthorization: Bearer " + secret + "\r\n\r\n",
+		// headers with a control character
+		"GET /v1/models HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + secret + "\x00\r\n\r\n",
+	} {
+		c, err := net.Dial("tcp", p.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(c, raw)
+		answer, _ := io.ReadAll(c)
+		c.Close()
+		if !strings.HasPrefix(string(answer), "HTTP/1.1 400") {
+			t.Errorf("%q: answer %q, want a 400", raw[:20], answer)
+		}
+		if strings.Contains(string(answer), secret[3:20]) {
+			t.Errorf("the 400 answer echoes the credential: %s", answer)
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	if logs := p.logs.String(); strings.Contains(logs, secret[3:20]) {
+		t.Fatalf("the log shows the client's credential:\n%s", logs)
 	}
 }
