@@ -171,3 +171,17 @@ func openServer(tb testing.TB) *clickhouse.Store {
 	})
 	return s
 }
+
+// openUnreachable is a server store pointed at a port nobody listens on.
+func openUnreachable(tb testing.TB) *clickhouse.Store {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := clickhouse.Open(ctx, clickhouse.Options{Addresses: []string{"127.0.0.1:1"}, Database: "nowhere",
+		DialTimeout: time.Second, QueryTimeout: time.Second, Logger: zerolog.Nop()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = s.Close() })
+	return s
+}

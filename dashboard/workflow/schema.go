@@ -41,7 +41,7 @@ type table struct {
 func str(n string) column   { return column{n, "String"} }
 func i64(n string) column   { return column{n, "Int64"} }
 func f64(n string) column   { return column{n, "Float64"} }
-func flag(n string) column  { return column{n, "UInt8"} }
+func u8(n string) column    { return column{n, "UInt8"} }
 func i32(n string) column   { return column{n, "Int32"} }
 func u64(n string) column   { return column{n, "UInt64"} }
 func jsonc(n string) column { return column{n, "String"} }
@@ -63,7 +63,7 @@ var (
 		str("recommendation_id"), str("workflow_id"), str("source_type"), str("source_finding_id"),
 		str("category"), str("severity"), f64("cvss_score"), str("owasp_llm"), str("cwe"),
 		jsonc("soc2_controls"), str("title"), str("description"), str("impact"), str("fix_hints"),
-		str("fix_complexity"), flag("requires_architectural_change"), str("file_path"), i64("line_start"),
+		str("fix_complexity"), u8("requires_architectural_change"), str("file_path"), i64("line_start"),
 		i64("line_end"), str("code_snippet"), jsonc("related_files"), str("status"), str("fixed_by"),
 		i64("fixed_us"), str("fix_method"), str("fix_commit"), str("fix_notes"), jsonc("files_modified"),
 		i64("verified_us"), str("verified_by"), str("verification_result"), str("dismissed_reason"),
@@ -78,7 +78,7 @@ var (
 	reportsT = table{ReportsTable, "report_id", []column{
 		str("report_id"), str("agent_workflow_id"), str("report_type"), str("report_name"),
 		i64("generated_us"), str("generated_by"), i32("risk_score"), str("gate_status"),
-		i64("findings_count"), i64("recommendations_count"), jsonc("report_data"), flag("deleted"),
+		i64("findings_count"), i64("recommendations_count"), jsonc("report_data"), u8("deleted"),
 	}}
 	auditT = table{AuditTable, "id", []column{
 		u64("id"), str("entity_type"), str("entity_id"), str("action"), str("previous_value"),

@@ -51,6 +51,7 @@ type Service struct {
 
 	schemaMu sync.Mutex
 	schemaOK bool
+	ver      sink.ServerVersion // set once the schema is ready
 
 	clockMu   sync.Mutex
 	lastVer   uint64 // last version handed out: versions strictly grow
@@ -101,7 +102,7 @@ func (s *Service) ready(ctx context.Context) error {
 	if _, err := sink.MigrateHistory(ctx, s.st, v, s.o, MigrationsTable, migrations); err != nil {
 		return &StoreError{Op: "create the workflow tables", Err: err}
 	}
-	s.schemaOK = true
+	s.schemaOK, s.ver = true, v
 	return nil
 }
 
@@ -134,9 +135,10 @@ func (s *Service) insert(ctx context.Context, t table, what string, rows ...[]an
 	b.WriteString(" (")
 	b.WriteString(t.columnList())
 	b.WriteString(")\n")
-	if s.o.Cluster != "" {
+	if s.o.Cluster != "" && s.ver.AtLeast(20, 1) {
 		// Read-your-writes through the Distributed table: the insert
-		// returns once every shard has its rows.
+		// returns once every shard has its rows. (18.16 cannot say so in
+		// the statement: there a read may miss a write for a moment.)
 		b.WriteString("SETTINGS insert_distributed_sync = 1\n")
 	}
 	for i, r := range rows {

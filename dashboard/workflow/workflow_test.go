@@ -333,12 +333,35 @@ func testTransitions(t *testing.T, ctx context.Context, svc *Service) {
 		// others are not OPEN.
 		t.Fatalf("auto-resolve: %+v %v", done, err)
 	}
+	// A third scan reports only a new issue: both OPEN tools.py findings
+	// (and their pending recommendations) are resolved.
+	c, err := svc.CreateAnalysisSession(ctx, CreateSessionParams{WorkflowID: "wf-shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.StoreFinding(ctx, FindingParams{SessionID: c.SessionID, FilePath: "agent/rag.py", FindingType: "RAG_POISONING",
+		Severity: "LOW", Title: "Retrieval has no tenant filter", OWASPMapping: []string{"LLM08"}}); err != nil {
+		t.Fatal(err)
+	}
+	done, err = svc.CompleteAnalysisSession(ctx, c.SessionID, true)
+	if err != nil || done.AutoResolved != 2 || *done.RiskScore != 1 {
+		t.Fatalf("auto-resolve: %+v %v", done, err)
+	}
+	for _, id := range []string{"REC-003", "REC-004"} {
+		d, err := svc.Recommendation(ctx, id)
+		if err != nil || d.Recommendation.Status != "RESOLVED" || d.Finding.Status != "RESOLVED" || d.AuditLog[0].Action != "AUTO_RESOLVED" {
+			t.Fatalf("%s after a scan without it: %+v %v", id, d, err)
+		}
+	}
+	if d, _ := svc.Recommendation(ctx, "REC-001"); d.Recommendation.Status != "VERIFIED" {
+		t.Fatalf("a verified recommendation was resolved again: %s", d.Recommendation.Status)
+	}
 }
 
 // testRuntimeViews checks the views built from events.
 func testRuntimeViews(t *testing.T, ctx context.Context, svc *Service) {
 	state, err := svc.WorkflowStateOf(ctx, "wf-shop")
-	if err != nil || state.State != "COMPLETE" || state.StaticSessionsCount != 2 || state.DynamicAgentsCount != 1 {
+	if err != nil || state.State != "COMPLETE" || state.StaticSessionsCount != 3 || state.DynamicAgentsCount != 1 {
 		t.Fatalf("state %+v %v", state, err)
 	}
 	if _, err := svc.CreateAnalysisSession(ctx, CreateSessionParams{WorkflowID: "wf-static"}); err != nil {
@@ -361,7 +384,7 @@ func testRuntimeViews(t *testing.T, ctx context.Context, svc *Service) {
 		t.Fatalf("workflows %v", names)
 	}
 	shop := wfs.AgentWorkflows[0]
-	if shop.SessionCount != 2 || shop.AgentCount != 1 || shop.ErrorCount != 1 || shop.GateState != "OPEN" || shop.OpenFindings != 2 ||
+	if shop.SessionCount != 2 || shop.AgentCount != 1 || shop.ErrorCount != 1 || shop.GateState != "OPEN" || shop.OpenFindings != 1 ||
 		!reflect.DeepEqual(shop.Agents, []string{"agent-shop"}) || !shop.HasStaticAnalysis {
 		t.Fatalf("wf-shop summary %+v", shop)
 	}
@@ -397,5 +420,37 @@ func testRuntimeViews(t *testing.T, ctx context.Context, svc *Service) {
 	if err != nil || !st.HasActivity || st.IDE == nil || deref(st.IDE.IDEType) != "cursor" || deref(st.IDE.WorkspacePath) != "/src/shop" ||
 		deref(st.LastSeenRelative) != "just now" {
 		t.Fatalf("IDE status %+v %v", st, err)
+	}
+}
+
+// TestStoreDown: with the server unreachable, operations return a
+// StoreError saying so; a write that fails half-way (the audit table is
+// gone) returns an error naming what was not written instead of
+// pretending it happened.
+func TestStoreDown(t *testing.T) {
+	ctx := ctxT(t)
+	st := openServer(t)
+	svc := New(st, Options{WriteAttempts: 2})
+	a, err := svc.CreateAnalysisSession(ctx, CreateSessionParams{WorkflowID: "wf"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := svc.StoreFinding(ctx, FindingParams{SessionID: a.SessionID, FilePath: "a.py", FindingType: "X", Severity: "HIGH", Title: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Exec(ctx, "DROP TABLE "+st.Schema().Table(AuditTable)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.StartFix(ctx, *out.RecommendationID, "me")
+	var se *StoreError
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "store audit entry for recommendation REC-001") {
+		t.Fatalf("write to a missing table: %v", err)
+	}
+
+	down := New(openUnreachable(t), Options{})
+	_, err = down.CreateAnalysisSession(ctx, CreateSessionParams{WorkflowID: "wf"})
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "open the workflow tables") {
+		t.Fatalf("unreachable store: %v", err)
 	}
 }

@@ -1,0 +1,81 @@
+package workflow
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cylestio/perimeter/sink"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./dashboard/workflow -run %s -update)", err, t.Name())
+	}
+	if string(want) != got {
+		t.Fatalf("%s differs from the rendered SQL (go test -update to accept):\n%s", path, got)
+	}
+}
+
+// TestSchemaGolden pins the DDL: single node, and a cluster (ON CLUSTER,
+// ReplicatedReplacingMergeTree per local table with its own ZooKeeper
+// path, a Distributed table sharded by the row key so that every version
+// of a row lands on one shard).
+func TestSchemaGolden(t *testing.T) {
+	v, _ := sink.ParseServerVersion("18.16.1")
+	for name, o := range map[string]sink.SchemaOptions{
+		"schema_single.sql":  {},
+		"schema_cluster.sql": {Database: "perimeter", Cluster: "prod"},
+		"schema_cluster_replica_path.sql": {Cluster: "prod", ReplicaName: "{replica}-r",
+			ReplicaPath: "/ch/{shard}/perimeter/events_local"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			got := strings.Join(SchemaStatements(v, o), ";\n\n") + ";\n"
+			golden(t, name, got)
+			// The DDL does not depend on the server version: the same
+			// statements run on 18.16 and 26.x.
+			v26, _ := sink.ParseServerVersion("26.7.2.1")
+			if again := strings.Join(SchemaStatements(v26, o), ";\n\n") + ";\n"; again != got {
+				t.Fatal("DDL differs between 18.16 and 26.7")
+			}
+		})
+	}
+}
+
+func TestSchemaClusterShape(t *testing.T) {
+	v, _ := sink.ParseServerVersion("24.8.1")
+	stmts := SchemaStatements(v, sink.SchemaOptions{Cluster: "c"})
+	if len(stmts) != 2*len(tables) {
+		t.Fatalf("%d statements for %d tables", len(stmts), len(tables))
+	}
+	paths := map[string]bool{}
+	for i, tb := range tables {
+		local, dist := stmts[2*i], stmts[2*i+1]
+		for _, want := range []string{"`perimeter`.`" + tb.name + "_local` ON CLUSTER `c`", "ReplicatedReplacingMergeTree(", ", version)", "ORDER BY `" + tb.key + "`"} {
+			if !strings.Contains(local, want) {
+				t.Errorf("%s local table lacks %q:\n%s", tb.name, want, local)
+			}
+		}
+		path := local[strings.Index(local, "ReplicatedReplacingMergeTree('")+len("ReplicatedReplacingMergeTree('"):]
+		path = path[:strings.IndexByte(path, '\'')]
+		if paths[path] {
+			t.Errorf("two tables share the ZooKeeper path %s", path)
+		}
+		paths[path] = true
+		if !strings.Contains(dist, "Distributed('c', 'perimeter', '"+tb.name+"_local', cityHash64(`"+tb.key+"`))") {
+			t.Errorf("%s distributed table:\n%s", tb.name, dist)
+		}
+	}
+}
