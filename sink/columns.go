@@ -85,6 +85,12 @@ type ColumnBatch struct {
 	Category         []string
 	Rule             []string
 	Severity         []string
+	// CostUSD holds every row's cost, 0 where it has none; Priced says
+	// which rows have one. Columns turns them into the Nullable column.
+	CostUSD    []float64
+	Priced     []bool
+	CostStatus []string
+	costPtrs   []*float64
 }
 
 // Reset empties the batch, keeping its memory.
@@ -99,6 +105,9 @@ func (c *ColumnBatch) Reset() {
 	c.ToolName, c.FinishReason, c.ErrorType, c.ErrorMessage = c.ToolName[:0], c.FinishReason[:0], c.ErrorType[:0], c.ErrorMessage[:0]
 	c.RiskScore, c.Attributes = c.RiskScore[:0], c.Attributes[:0]
 	c.Category, c.Rule, c.Severity = c.Category[:0], c.Rule[:0], c.Severity[:0]
+	c.CostUSD, c.Priced, c.CostStatus = c.CostUSD[:0], c.Priced[:0], c.CostStatus[:0]
+	clear(c.costPtrs)
+	c.costPtrs = c.costPtrs[:0]
 }
 
 // Len is the number of rows.
@@ -135,11 +144,29 @@ func (c *ColumnBatch) Append(e *Event) {
 	c.Category = append(c.Category, e.Category)
 	c.Rule = append(c.Rule, e.Rule)
 	c.Severity = append(c.Severity, e.Severity)
+	priced := e.Priced()
+	cost := 0.0
+	if priced {
+		cost = rowFloat(e.CostUSD)
+	}
+	c.CostUSD = append(c.CostUSD, cost)
+	c.Priced = append(c.Priced, priced)
+	c.CostStatus = append(c.CostStatus, e.CostStatus)
 }
 
 // Columns returns the column slices in InsertColumns order. The UUID
 // column is [][16]byte; a driver that wants its own UUID type converts it.
+// The Nullable cost column is []*float64 (nil for NULL), pointing into
+// CostUSD: call Columns after the last Append of a batch.
 func (c *ColumnBatch) Columns() []any {
+	c.costPtrs = c.costPtrs[:0]
+	for i, ok := range c.Priced {
+		var p *float64
+		if ok {
+			p = &c.CostUSD[i]
+		}
+		c.costPtrs = append(c.costPtrs, p)
+	}
 	return []any{
 		c.ID, c.Date, c.TS, c.TSMicro,
 		c.Name, c.Level, c.TraceID, c.SpanID, c.SessionID, c.AgentID,
@@ -147,6 +174,7 @@ func (c *ColumnBatch) Columns() []any {
 		c.InputTokens, c.OutputTokens, c.TotalTokens, c.CachedTokens, c.CacheWriteTokens,
 		c.ToolName, c.FinishReason, c.ErrorType, c.ErrorMessage, c.RiskScore, c.Attributes,
 		c.Category, c.Rule, c.Severity,
+		c.costPtrs, c.CostStatus,
 	}
 }
 
@@ -214,6 +242,14 @@ func AppendValues(dst []byte, batch []*Event) []byte {
 			dst = append(dst, ',')
 			dst = appendQuoted(dst, s)
 		}
+		if e.Priced() {
+			dst = append(dst, ',')
+			dst = strconv.AppendFloat(dst, rowFloat(e.CostUSD), 'g', -1, 64)
+		} else {
+			dst = append(dst, ",NULL"...)
+		}
+		dst = append(dst, ',')
+		dst = appendQuoted(dst, e.CostStatus)
 		dst = append(dst, ')')
 	}
 	return dst

@@ -19,6 +19,24 @@ const (
 	SecurityFinding = "security.finding"
 )
 
+// Cost statuses (Event.CostStatus, column cost_status). Events other than
+// llm.call.finish have none ("").
+const (
+	// CostPriced: the call's reported usage at its model's price.
+	CostPriced = "priced"
+	// CostPartial: priced from the usage a cut stream reported before it
+	// ended; the call may have cost more.
+	CostPartial = "partial"
+	// CostUnpriced: the model has no price (add it to pricing.models).
+	CostUnpriced = "unpriced"
+	// CostNoUsage: the call reported no usage (an OpenAI stream without
+	// stream_options.include_usage, a cut stream before any usage).
+	CostNoUsage = "no_usage"
+)
+
+// Priced reports whether CostUSD holds the event's cost.
+func (e *Event) Priced() bool { return e.CostStatus == CostPriced || e.CostStatus == CostPartial }
+
 // Levels.
 const (
 	LevelInfo  = "INFO"
@@ -55,6 +73,22 @@ type Event struct {
 	ErrorType    string
 	ErrorMessage string
 	RiskScore    float32 // 0..100, filled by detection
+
+	// CacheWrite1h is the part of CacheWrite written to Anthropic's 1-hour
+	// cache, ReasoningTokens the part of OutputTokens spent on reasoning,
+	// and Cut says a stream ended before its final event, so its usage is
+	// what was reported until then. The pipeline prices calls with them;
+	// none is a column (reasoning is llm.usage.reasoning_tokens in the
+	// attributes).
+	CacheWrite1h    int64
+	ReasoningTokens int64
+	Cut             bool
+
+	// Cost of an llm.call.finish event, set in the pipeline (sink/pricing)
+	// from its usage: CostUSD is meaningful only when CostStatus is
+	// CostPriced or CostPartial (the column is NULL otherwise).
+	CostUSD    float64
+	CostStatus string
 
 	// Security findings (security.finding events only).
 	Category string // detector family: pii, secret, prompt_injection, …

@@ -42,18 +42,37 @@ var migrations = []Migration{
 		return out
 	}},
 	{Version: 2, Name: "finding columns", steps: func(v ServerVersion, o SchemaOptions) []Step {
-		var out []Step
-		tables := []string{EventsTable}
-		if o.Cluster != "" {
-			tables = []string{EventsLocalTable, EventsTable}
-		}
-		for _, t := range tables {
-			for _, c := range eventColumns[len(eventColumns)-3:] {
-				out = append(out, AddColumnStep(v, o, t, c.name, columnType(v, c)))
-			}
-		}
-		return out
+		return addEventColumns(v, o, "category", "rule", "severity")
 	}},
+	{Version: 3, Name: "cost columns", steps: func(v ServerVersion, o SchemaOptions) []Step {
+		return addEventColumns(v, o, "cost_usd", "cost_status")
+	}},
+}
+
+// addEventColumns adds eventColumns by name to the events table (in
+// cluster mode to the local tables, then to the Distributed one).
+func addEventColumns(v ServerVersion, o SchemaOptions, names ...string) []Step {
+	tables := []string{EventsTable}
+	if o.Cluster != "" {
+		tables = []string{EventsLocalTable, EventsTable}
+	}
+	var out []Step
+	for _, t := range tables {
+		for _, name := range names {
+			c := eventColumn(name)
+			out = append(out, AddColumnStep(v, o, t, c.name, columnType(v, c)))
+		}
+	}
+	return out
+}
+
+func eventColumn(name string) column {
+	for _, c := range eventColumns {
+		if c.name == name {
+			return c
+		}
+	}
+	panic("sink: no events column " + name)
 }
 
 // Migrations returns the schema history, oldest first.

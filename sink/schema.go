@@ -150,6 +150,11 @@ var eventColumns = []column{
 	{name: "category", typ: "String", lc: true},
 	{name: "rule", typ: "String", lc: true},
 	{name: "severity", typ: "String", lc: true},
+	// Migration 3: the cost of a call (sink/pricing). NULL when it has
+	// none: not a call, an unpriced model, no usage (cost_status says
+	// which), so sum and avg count priced calls only.
+	{name: "cost_usd", typ: "Nullable(Float64)"},
+	{name: "cost_status", typ: "String", lc: true},
 }
 
 // eventsOrderBy is the sorting key. It ends with id so that

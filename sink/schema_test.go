@@ -3,6 +3,7 @@ package sink
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -190,7 +191,8 @@ func (f *fakeExecer) Query(_ context.Context, sql string, args ...any) (*Rows, e
 
 func TestMigrateRunsOnlyNewVersions(t *testing.T) {
 	v := mustVersion(t, "18.16.1")
-	ms := append(Migrations(), Migration{Version: 3, Name: "add x", steps: func(v ServerVersion, o SchemaOptions) []Step {
+	next := SchemaVersion() + 1
+	ms := append(Migrations(), Migration{Version: next, Name: "add x", steps: func(v ServerVersion, o SchemaOptions) []Step {
 		return []Step{AddColumnStep(v, o, EventsTable, "x", "String"), AddColumnStep(v, o, EventsTable, "y", "UInt8")}
 	}})
 	ex := &fakeExecer{columns: map[string]bool{"events.x": true}}
@@ -198,8 +200,12 @@ func TestMigrateRunsOnlyNewVersions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(applied, []int{1, 2, 3}) {
-		t.Fatalf("applied %v", applied)
+	var want []int
+	for i := 1; i <= next; i++ {
+		want = append(want, i)
+	}
+	if !reflect.DeepEqual(applied, want) {
+		t.Fatalf("applied %v, want %v", applied, want)
 	}
 	joined := strings.Join(ex.execs, "\n")
 	if strings.Contains(joined, "ADD COLUMN `x`") {
@@ -208,11 +214,11 @@ func TestMigrateRunsOnlyNewVersions(t *testing.T) {
 	if !strings.Contains(joined, "ALTER TABLE `perimeter`.`events` ADD COLUMN `y` UInt8") {
 		t.Error("missing column y not added")
 	}
-	if strings.Count(joined, "INSERT INTO `perimeter`.`schema_migrations`") != 3 {
+	if strings.Count(joined, "INSERT INTO `perimeter`.`schema_migrations`") != next {
 		t.Error("each migration must be recorded")
 	}
 
-	ex2 := &fakeExecer{applied: 3}
+	ex2 := &fakeExecer{applied: int64(next)}
 	applied, err = MigrateWith(context.Background(), ex2, v, SchemaOptions{}, ms)
 	if err != nil || len(applied) != 0 {
 		t.Fatalf("up-to-date schema: applied %v, %v", applied, err)
@@ -251,4 +257,34 @@ func TestMigrateHistoryKeepsItsOwnVersions(t *testing.T) {
 	if strings.Contains(joined, "schema_migrations") {
 		t.Errorf("touched the events schema's bookkeeping:\n%s", joined)
 	}
+}
+
+// The ADD COLUMN steps that bring tables of older schema versions up to
+// date (SchemaStatements leaves them out: it creates every column), for
+// each server generation and layout.
+func TestMigrationStepsGolden(t *testing.T) {
+	var b strings.Builder
+	for _, tc := range []struct {
+		version string
+		opts    SchemaOptions
+	}{
+		{"18.16.1", SchemaOptions{}},
+		{"18.16.1", SchemaOptions{Database: "analytics", Cluster: "prod"}},
+		{"26.7.3.1", SchemaOptions{}},
+		{"26.7.3.1", SchemaOptions{Cluster: "prod"}},
+	} {
+		v := mustVersion(t, tc.version)
+		fmt.Fprintf(&b, "-- %s cluster=%q\n", tc.version, tc.opts.Cluster)
+		for _, m := range Migrations()[1:] {
+			fmt.Fprintf(&b, "-- migration %d: %s\n", m.Version, m.Name)
+			for _, s := range m.Steps(v, tc.opts) {
+				if s.Column == "" {
+					t.Errorf("migration %d has a step that is not ADD COLUMN: %s", m.Version, s.SQL)
+				}
+				b.WriteString(s.SQL + ";\n")
+			}
+		}
+		b.WriteString("\n")
+	}
+	golden(t, "migration_steps.sql", b.String())
 }

@@ -20,14 +20,17 @@ import (
 //	  input output total cached cache_write tokens varint,
 //	  tool_name finish_reason error_type error_message (uvarint length + bytes),
 //	  risk_score 4 bytes, attributes (uvarint length+1, 0 meaning nil, + bytes),
-//	  version 2 only: category rule severity (uvarint length + bytes)
+//	  version 2 on: category rule severity (uvarint length + bytes)
+//	  version 3 on: cache_write_1h reasoning tokens varint, cut byte,
+//	    cost_usd 8 bytes, cost_status (uvarint length + bytes)
 //
-// Version 1 records (written before the finding columns) still decode.
+// Version 1 and 2 records (written before the finding and the cost
+// columns) still decode.
 // The decoder treats the payload as untrusted: every length is checked
 // against what is left, so a damaged record is an error, never a panic or
 // an oversized allocation.
 
-const batchCodecVersion = 2
+const batchCodecVersion = 3
 
 // minEncodedEvent is the fewest bytes one event can take, bounding count.
 const minEncodedEvent = 16 + 2 + 8 + 1 + 8 + 5 + 4 + 4 + 1
@@ -63,6 +66,15 @@ func encodeBatch(dst []byte, created time.Time, events []*Event) []byte {
 		for _, s := range [...]string{e.Category, e.Rule, e.Severity} {
 			dst = appendString(dst, s)
 		}
+		dst = binary.AppendVarint(dst, e.CacheWrite1h)
+		dst = binary.AppendVarint(dst, e.ReasoningTokens)
+		cut := byte(0)
+		if e.Cut {
+			cut = 1
+		}
+		dst = append(dst, cut)
+		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(e.CostUSD))
+		dst = appendString(dst, e.CostStatus)
 	}
 	return dst
 }
@@ -133,7 +145,7 @@ func decodeBatch(payload []byte) (created time.Time, events []*Event, err error)
 		return time.Time{}, nil, errShortRecord
 	}
 	version := payload[0]
-	if version != 1 && version != batchCodecVersion {
+	if version < 1 || version > batchCodecVersion {
 		return time.Time{}, nil, fmt.Errorf("spill record version %d, want 1..%d", payload[0], batchCodecVersion)
 	}
 	d := decoder{b: payload, str: string(payload)}
@@ -176,6 +188,20 @@ func decodeBatch(payload []byte) (created time.Time, events []*Event, err error)
 		}
 		if version >= 2 {
 			e.Category, e.Rule, e.Severity = d.string(), d.string(), d.string()
+		}
+		if version >= 3 {
+			e.CacheWrite1h, e.ReasoningTokens = d.varint(), d.varint()
+			switch b := d.bytes(1); {
+			case b == nil:
+			case b[0] > 1:
+				d.fail(fmt.Errorf("spill record: cut flag %d", b[0]))
+			default:
+				e.Cut = b[0] == 1
+			}
+			if b := d.bytes(8); b != nil {
+				e.CostUSD = math.Float64frombits(binary.LittleEndian.Uint64(b))
+			}
+			e.CostStatus = d.string()
 		}
 		events = append(events, e)
 	}

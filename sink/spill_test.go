@@ -35,6 +35,8 @@ func fullEvent() *Event {
 		ErrorMessage: "it's \\ 'quoted'\x00",
 		RiskScore:    42.5,
 		Attributes:   json.RawMessage(`{"a":"b'c"}`),
+		CostUSD:      0.000125,
+		CostStatus:   CostPriced,
 	}
 }
 

@@ -38,7 +38,9 @@ CREATE TABLE IF NOT EXISTS `analytics`.`events_local` ON CLUSTER `prod`
     `attributes` String,
     `category` String,
     `rule` String,
-    `severity` String
+    `severity` String,
+    `cost_usd` Nullable(Float64),
+    `cost_status` String
 )
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/analytics/events_local', '{replica}')
 PARTITION BY toYYYYMM(date)

@@ -38,7 +38,9 @@ CREATE TABLE IF NOT EXISTS `perimeter`.`events`
     `attributes` String,
     `category` String,
     `rule` String,
-    `severity` String
+    `severity` String,
+    `cost_usd` Nullable(Float64),
+    `cost_status` String
 )
 ENGINE = ReplacingMergeTree()
 PARTITION BY toYYYYMM(date)

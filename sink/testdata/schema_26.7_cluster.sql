@@ -38,7 +38,9 @@ CREATE TABLE IF NOT EXISTS `perimeter`.`events_local` ON CLUSTER `prod`
     `attributes` String CODEC(ZSTD(1)),
     `category` LowCardinality(String),
     `rule` LowCardinality(String),
-    `severity` LowCardinality(String)
+    `severity` LowCardinality(String),
+    `cost_usd` Nullable(Float64),
+    `cost_status` LowCardinality(String)
 )
 ENGINE = ReplicatedReplacingMergeTree('/ch/{cluster}/{shard}/perimeter/events_local', '{replica}')
 PARTITION BY toYYYYMM(date)

@@ -1,0 +1,46 @@
+-- 18.16.1 cluster=""
+-- migration 2: finding columns
+ALTER TABLE `perimeter`.`events` ADD COLUMN `category` String;
+ALTER TABLE `perimeter`.`events` ADD COLUMN `rule` String;
+ALTER TABLE `perimeter`.`events` ADD COLUMN `severity` String;
+-- migration 3: cost columns
+ALTER TABLE `perimeter`.`events` ADD COLUMN `cost_usd` Nullable(Float64);
+ALTER TABLE `perimeter`.`events` ADD COLUMN `cost_status` String;
+
+-- 18.16.1 cluster="prod"
+-- migration 2: finding columns
+ALTER TABLE `analytics`.`events_local` ON CLUSTER `prod` ADD COLUMN `category` String;
+ALTER TABLE `analytics`.`events_local` ON CLUSTER `prod` ADD COLUMN `rule` String;
+ALTER TABLE `analytics`.`events_local` ON CLUSTER `prod` ADD COLUMN `severity` String;
+ALTER TABLE `analytics`.`events` ON CLUSTER `prod` ADD COLUMN `category` String;
+ALTER TABLE `analytics`.`events` ON CLUSTER `prod` ADD COLUMN `rule` String;
+ALTER TABLE `analytics`.`events` ON CLUSTER `prod` ADD COLUMN `severity` String;
+-- migration 3: cost columns
+ALTER TABLE `analytics`.`events_local` ON CLUSTER `prod` ADD COLUMN `cost_usd` Nullable(Float64);
+ALTER TABLE `analytics`.`events_local` ON CLUSTER `prod` ADD COLUMN `cost_status` String;
+ALTER TABLE `analytics`.`events` ON CLUSTER `prod` ADD COLUMN `cost_usd` Nullable(Float64);
+ALTER TABLE `analytics`.`events` ON CLUSTER `prod` ADD COLUMN `cost_status` String;
+
+-- 26.7.3.1 cluster=""
+-- migration 2: finding columns
+ALTER TABLE `perimeter`.`events` ADD COLUMN IF NOT EXISTS `category` LowCardinality(String);
+ALTER TABLE `perimeter`.`events` ADD COLUMN IF NOT EXISTS `rule` LowCardinality(String);
+ALTER TABLE `perimeter`.`events` ADD COLUMN IF NOT EXISTS `severity` LowCardinality(String);
+-- migration 3: cost columns
+ALTER TABLE `perimeter`.`events` ADD COLUMN IF NOT EXISTS `cost_usd` Nullable(Float64);
+ALTER TABLE `perimeter`.`events` ADD COLUMN IF NOT EXISTS `cost_status` LowCardinality(String);
+
+-- 26.7.3.1 cluster="prod"
+-- migration 2: finding columns
+ALTER TABLE `perimeter`.`events_local` ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS `category` LowCardinality(String);
+ALTER TABLE `perimeter`.`events_local` ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS `rule` LowCardinality(String);
+ALTER TABLE `perimeter`.`events_local` ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS `severity` LowCardinality(String);
+ALTER TABLE `perimeter`.`events` ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS `category` LowCardinality(String);
+ALTER TABLE `perimeter`.`events` ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS `rule` LowCardinality(String);
+ALTER TABLE `perimeter`.`events` ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS `severity` LowCardinality(String);
+-- migration 3: cost columns
+ALTER TABLE `perimeter`.`events_local` ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS `cost_usd` Nullable(Float64);
+ALTER TABLE `perimeter`.`events_local` ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS `cost_status` LowCardinality(String);
+ALTER TABLE `perimeter`.`events` ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS `cost_usd` Nullable(Float64);
+ALTER TABLE `perimeter`.`events` ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS `cost_status` LowCardinality(String);
+
