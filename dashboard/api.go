@@ -61,7 +61,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	get("/api/risk", func() enveloped { return emptyRisk() }, s.apiRisk)
 	get("/api/timeseries", func() enveloped { return &TimeseriesResponse{Points: []Point{}} }, s.apiTimeseries)
 	get("/api/sql/schema", func() enveloped { return emptySchema() }, s.apiSQLSchema)
-	mux.HandleFunc("POST /api/sql", s.apiSQL)
+	mux.HandleFunc("POST /api/sql", s.gateSQL(s.apiSQL))
 	mux.HandleFunc("GET /api/events/stream", s.hub.serve)
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "service": "live_trace", "version": s.opts.Version, "storage": s.status()})

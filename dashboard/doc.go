@@ -92,6 +92,23 @@
 // not cancel it itself: a cancelled query makes the server store report
 // itself down.)
 //
+// # Lanes and result budgets
+//
+// Pages (and MCP's tools other than query_sql) and the SQL explorer
+// (POST /api/sql, MCP query_sql) each run on a lane of their own
+// (Options.PagesLane, Options.ExplorerLane): a bounded number run at once,
+// a bounded number wait, each for a bounded time, and the rest are
+// answered 503 with Retry-After, so that explorer queries queue behind
+// each other and never in front of a page. Below the dashboard the
+// embedded engine runs the explorer on a connection of its own
+// (sink.ExplorerQuerier). An explorer result is cut at
+// Options.SQLMaxResultBytes (truncated, with the reason); results held
+// from the engine's answer until the client has read them share
+// Options.SQLResultBudget (a request past it is a 503), and a client that
+// does not read its answer within Options.SQLWriteTimeout is cut off and
+// its result freed. Explorer answers are written a row at a time, so a
+// result in memory is its rows, not also an encoded copy.
+//
 // # Live updates
 //
 // GET /api/events/stream is Server-Sent Events: a hello, then a "change"

@@ -50,7 +50,7 @@ func (s *Server) mcpHandler() http.Handler {
 		if ct := r.Header.Get("Content-Type"); r.Method == http.MethodPost && (ct == "" || strings.HasPrefix(ct, "application/x-www-form-urlencoded")) {
 			r.Header.Set("Content-Type", "application/json")
 		}
-		if r.Method != http.MethodPost || r.Header.Get("Mcp-Session-Id") != "" {
+		if r.Method != http.MethodPost {
 			stateful.ServeHTTP(w, r)
 			return
 		}
@@ -60,7 +60,20 @@ func (s *Server) mcpHandler() http.Handler {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		if isInitialize(body) {
+		if n := callsQuerySQL(body); n > 1 {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "send one query_sql call per request (this batch has " + strconv.Itoa(n) + ")"})
+			return
+		} else if n == 1 {
+			// The answer is written after the tool returns: the gate
+			// holds the result's reservation until then.
+			t, r2 := s.admitExplorer(w, r, mcpShare)
+			if t == nil {
+				return
+			}
+			defer t.done()
+			r = r2
+		}
+		if r.Header.Get("Mcp-Session-Id") != "" || isInitialize(body) {
 			stateful.ServeHTTP(w, r)
 			return
 		}
@@ -297,7 +310,7 @@ func (s *Server) addTools(srv *mcp.Server) {
 		})),
 		func(ctx context.Context, _ *mcp.CallToolRequest, in sqlArgs) (*mcp.CallToolResult, any, error) {
 			st := s.status()
-			v, err := s.runSQL(queryContext(ctx), st, in.Query, in.Limit)
+			v, err := s.runSQL(mcpCall(queryContext(ctx)), st, in.Query, in.Limit)
 			return s.toolAnswer(st, v, err, func() enveloped { return s.emptySQL(s.sqlLimit(in.Limit)) })
 		})
 }
@@ -328,6 +341,11 @@ func setInt(v url.Values, k string, n int) {
 // callTool runs an API handler for a tool.
 func (s *Server) callTool(ctx context.Context, fn func(ctx context.Context, p params, q *querier) (enveloped, error),
 	empty func() enveloped, id string, vals url.Values) (*mcp.CallToolResult, any, error) {
+	release, err := s.pages.acquire(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer release()
 	ctx = queryContext(ctx)
 	st := s.status()
 	q := s.querier(ctx, st)

@@ -15,10 +15,11 @@ import (
 // apiError is an answer other than 200: a bad parameter (400, naming it),
 // an unknown id (404).
 type apiError struct {
-	status int
-	msg    string
-	param  string
-	id     string
+	status     int
+	msg        string
+	param      string
+	id         string
+	retryAfter time.Duration // a 503's Retry-After
 }
 
 func (e *apiError) Error() string { return e.msg }

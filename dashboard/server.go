@@ -55,6 +55,29 @@ type Options struct {
 	// 10000 rows at most per request).
 	SQLTimeout time.Duration
 	SQLMaxRows int
+	// SQLMaxResultBytes bounds one explorer result by size as well
+	// (sink.RowSize summed: each value's text plus 16 bytes, each row 24):
+	// the rows past it are left out and the answer says truncated, with
+	// the reason. MCP's query_sql gets a quarter of it. Default 16 MiB.
+	SQLMaxResultBytes int64
+	// SQLResultBudget bounds the explorer results held at once across
+	// requests, from the start of the query until the client has read the
+	// answer (a running query holds SQLMaxResultBytes, an MCP result four
+	// times its size); a request that would pass it is answered 503. The
+	// live memory this costs is at most about twice the budget (a result
+	// being decoded is held as text and as rows). Default 64 MiB; at least
+	// SQLMaxResultBytes times two.
+	SQLResultBudget int64
+	// SQLWriteTimeout bounds writing one explorer answer: a client that
+	// does not read it is cut off then and its result freed. Default 30s.
+	SQLWriteTimeout time.Duration
+	// PagesLane bounds the dashboard's pages and MCP's other tools,
+	// ExplorerLane the SQL explorer (POST /api/sql and MCP query_sql), each
+	// on its own: explorer queries never queue a page. A request past a
+	// full queue, or waiting longer than Wait, is answered 503 with
+	// Retry-After. Defaults: pages 4 at once, 64 waiting up to 30s;
+	// explorer 2 at once, 8 waiting up to SQLTimeout.
+	PagesLane, ExplorerLane LaneLimits
 	// PollInterval is how often the live stream looks for writes it was
 	// not told about (default 1s).
 	PollInterval time.Duration
@@ -90,6 +113,18 @@ func (o *Options) defaults() {
 	if o.SQLMaxRows <= 0 {
 		o.SQLMaxRows = 10000
 	}
+	if o.SQLMaxResultBytes <= 0 {
+		o.SQLMaxResultBytes = 16 << 20
+	}
+	if o.SQLResultBudget <= 0 {
+		o.SQLResultBudget = 64 << 20
+	}
+	o.SQLResultBudget = max(o.SQLResultBudget, 2*o.SQLMaxResultBytes)
+	if o.SQLWriteTimeout <= 0 {
+		o.SQLWriteTimeout = 30 * time.Second
+	}
+	o.PagesLane.defaults(4, 64, 30*time.Second)
+	o.ExplorerLane.defaults(2, 8, o.SQLTimeout)
 	if o.PollInterval <= 0 {
 		o.PollInterval = time.Second
 	}
@@ -109,6 +144,9 @@ type Server struct {
 	lastProbe atomic.Int64 // unix nanoseconds of the last query tried on a store that said it was down
 	hub       *hub
 	handler   http.Handler
+	pages     *lane   // the pages' and MCP's other tools' turns
+	explorer  *lane   // the SQL explorer's turns
+	results   *budget // bytes of explorer results held, across requests
 
 	mu     sync.Mutex
 	srv    *http.Server
@@ -126,7 +164,10 @@ func New(opts Options) (*Server, error) {
 	if opts.Port < 0 || opts.Port > 65535 {
 		return nil, fmt.Errorf("dashboard port %d: must be 0..65535", opts.Port)
 	}
-	s := &Server{opts: opts, log: opts.Logger, started: opts.Now()}
+	s := &Server{opts: opts, log: opts.Logger, started: opts.Now(),
+		pages:    newLane("dashboard", opts.PagesLane, 2*time.Second),
+		explorer: newLane("SQL explorer", opts.ExplorerLane, explorerRetry),
+		results:  &budget{max: opts.SQLResultBudget}}
 	s.hub = newHub(s)
 	mux := http.NewServeMux()
 	s.routes(mux)
@@ -255,12 +296,17 @@ func (s *Server) probeDue() bool {
 	return now-last >= int64(probeEvery) && s.lastProbe.CompareAndSwap(last, now)
 }
 
-// writeJSON writes v with status.
+// writeJSON writes v with status. An answer with many rows (rowsAnswer)
+// is written a row at a time.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
+	if ra, ok := v.(rowsAnswer); ok && len(*ra.streamRows()) > 0 {
+		writeRows(w, status, ra)
+		return
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		status = http.StatusInternalServerError
@@ -274,6 +320,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // the empty state when the store is down, 400/404 for apiErrors and 500
 // for anything else.
 func (s *Server) answer(w http.ResponseWriter, r *http.Request, empty func() enveloped, fn func(ctx context.Context, p params, q *querier) (enveloped, error)) {
+	release, err := s.pages.acquire(r.Context())
+	if err != nil {
+		s.refuse(w, err.(*apiError))
+		return
+	}
+	defer release()
 	ctx := queryContext(r.Context())
 	st := s.status()
 	q := s.querier(ctx, st)
@@ -286,6 +338,7 @@ func (s *Server) finish(w http.ResponseWriter, st sink.Status, now time.Time, v 
 	switch {
 	case err == nil:
 	case errors.As(err, &ae):
+		setRetryAfter(w, ae.retryAfter)
 		body := map[string]string{"error": ae.msg}
 		if ae.param != "" {
 			body["param"] = ae.param

@@ -2,7 +2,6 @@ package chdb
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -87,13 +86,22 @@ func readFrame(r *bufio.Reader) (frame, error) {
 		}
 		return f, nil
 	}
-	// Grow with the bytes that actually arrive: a length prefix alone
-	// never costs more memory than the data behind it.
-	var b bytes.Buffer
-	if _, err := io.CopyN(&b, r, int64(size)); err != nil {
-		return frame{}, unexpected(err)
+	// Grow with the bytes that actually arrive, doubling up to exactly
+	// size: a length prefix alone never costs more memory than the data
+	// behind it, and a large result no more than its size (and half of it
+	// in outgrown buffers).
+	b := make([]byte, 0, 1<<20)
+	for len(b) < size {
+		if len(b) == cap(b) {
+			b = append(make([]byte, 0, min(size, 2*cap(b))), b...)
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil && len(b) < size {
+			return frame{}, unexpected(err)
+		}
 	}
-	f.payload = b.Bytes()
+	f.payload = b
 	return f, nil
 }
 
