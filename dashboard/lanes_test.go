@@ -305,3 +305,27 @@ func TestMCPQuerySQLGate(t *testing.T) {
 		t.Fatalf("query_sql with the explorer free: %d %v; %d bytes held, %d turns taken", resp.StatusCode, m, s.results.inUse(), len(s.explorer.slots))
 	}
 }
+
+// A page past the pages' full lane is a 503 with Retry-After and a JSON
+// error; the explorer's lane is not involved.
+func TestPagesLaneFull(t *testing.T) {
+	s := testServer(t, nil, func(o *Options) { o.PagesLane = LaneLimits{Concurrency: 1, Queue: -1} })
+	hold, err := s.pages.acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(s.URL() + "/api/agents")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") != "2" || body["retry_after_seconds"] != float64(2) ||
+		!strings.Contains(fmt.Sprint(body["error"]), "too many dashboard requests at once (1 running and 0 waiting)") {
+		t.Fatalf("page past a full lane: %d %v", resp.StatusCode, body)
+	}
+	hold()
+	var agents AgentsResponse
+	get(t, s, "/api/agents", &agents)
+}
