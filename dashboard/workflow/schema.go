@@ -19,6 +19,7 @@ const (
 	AuditTable       = "workflow_audit_log"
 	AgentsTable      = "workflow_agent_info"
 	IDETable         = "workflow_ide_activity"
+	AnalyzedTable    = "workflow_analyzed_sessions"
 	MigrationsTable  = "workflow_migrations"
 	localSuffix      = "_local"
 	versionColumn    = "version"
@@ -91,24 +92,36 @@ var (
 		str("agent_workflow_id"), i64("last_seen_us"), str("ide_type"), str("workspace_path"),
 		str("model"), str("host"), str("user"),
 	}}
+	// analyzedT records which runtime session a dynamic analysis has
+	// covered (migration 2).
+	analyzedT = table{AnalyzedTable, "session_id", []column{
+		str("session_id"), str("agent_id"), str("agent_workflow_id"), str("analysis_session_id"), i64("analyzed_us"),
+	}}
 )
 
 // tables is every workflow table, in creation order.
-var tables = []table{sessionsT, findingsT, recsT, checksT, reportsT, auditT, agentsT, ideT}
+var tables = []table{sessionsT, findingsT, recsT, checksT, reportsT, auditT, agentsT, ideT, analyzedT}
+
+var tablesV1 = tables[:8]
 
 // migrations is the workflow schema's history (recorded in
 // MigrationsTable, apart from the events schema's). A released migration
 // never changes: add columns with sink.AddColumnStep in a new one.
 var migrations = []sink.Migration{
-	sink.NewMigration(1, "workflow tables", func(v sink.ServerVersion, o sink.SchemaOptions) []sink.Step {
+	sink.NewMigration(1, "workflow tables", createTables(tablesV1)),
+	sink.NewMigration(2, "analysed runtime sessions", createTables([]table{analyzedT})),
+}
+
+func createTables(ts []table) func(v sink.ServerVersion, o sink.SchemaOptions) []sink.Step {
+	return func(v sink.ServerVersion, o sink.SchemaOptions) []sink.Step {
 		var out []sink.Step
-		for _, t := range tables {
+		for _, t := range ts {
 			for _, s := range t.create(o) {
 				out = append(out, sink.Step{SQL: s})
 			}
 		}
 		return out
-	}),
+	}
 }
 
 // SchemaStatements is every DDL statement of the workflow tables for a

@@ -122,6 +122,15 @@ func testLoop(t *testing.T, ctx context.Context, svc *Service) {
 		t.Fatalf("completed %+v risk %v", done.Session, done.RiskScore)
 	}
 
+	sum, err := svc.StaticSummaryOf(ctx, "wf-shop")
+	if err != nil || len(sum.Checks) != 7 || sum.Summary.Failed != 2 || sum.Summary.Info != 1 || sum.Summary.Passed != 4 ||
+		sum.Summary.GateStatus != "BLOCKED" || sum.LastScan == nil || sum.LastScan.SessionID != a.SessionID || len(sum.ScanHistory) != 1 {
+		t.Fatalf("static summary %+v %v", sum, err)
+	}
+	if c := sum.Checks[6]; c.CategoryID != "BEHAVIOR" || c.Status != "INFO" || deref(c.MaxSeverity) != "MEDIUM" {
+		t.Fatalf("BEHAVIOR card %+v", c)
+	}
+
 	recs, err := svc.ListRecommendations(ctx, "wf-shop", RecFilter{})
 	if err != nil || recs.TotalCount != 3 || recs.Recommendations[0].Severity != "CRITICAL" || recs.Recommendations[0].Title != "Fix: User input in system prompt" {
 		t.Fatalf("recommendations %+v %v", recs, err)

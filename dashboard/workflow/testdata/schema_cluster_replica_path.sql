@@ -207,3 +207,19 @@ SETTINGS index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS `perimeter`.`workflow_ide_activity` ON CLUSTER `prod` AS `perimeter`.`workflow_ide_activity_local`
 ENGINE = Distributed('prod', 'perimeter', 'workflow_ide_activity_local', cityHash64(`agent_workflow_id`));
+
+CREATE TABLE IF NOT EXISTS `perimeter`.`workflow_analyzed_sessions_local` ON CLUSTER `prod`
+(
+    `session_id` String,
+    `agent_id` String,
+    `agent_workflow_id` String,
+    `analysis_session_id` String,
+    `analyzed_us` Int64,
+    `version` UInt64
+)
+ENGINE = ReplicatedReplacingMergeTree('/ch/{shard}/perimeter/workflow_analyzed_sessions_local', '{replica}-r', version)
+ORDER BY `session_id`
+SETTINGS index_granularity = 8192;
+
+CREATE TABLE IF NOT EXISTS `perimeter`.`workflow_analyzed_sessions` ON CLUSTER `prod` AS `perimeter`.`workflow_analyzed_sessions_local`
+ENGINE = Distributed('prod', 'perimeter', 'workflow_analyzed_sessions_local', cityHash64(`session_id`));

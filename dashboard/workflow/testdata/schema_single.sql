@@ -183,3 +183,16 @@ CREATE TABLE IF NOT EXISTS `perimeter`.`workflow_ide_activity`
 ENGINE = ReplacingMergeTree(version)
 ORDER BY `agent_workflow_id`
 SETTINGS index_granularity = 8192;
+
+CREATE TABLE IF NOT EXISTS `perimeter`.`workflow_analyzed_sessions`
+(
+    `session_id` String,
+    `agent_id` String,
+    `agent_workflow_id` String,
+    `analysis_session_id` String,
+    `analyzed_us` Int64,
+    `version` UInt64
+)
+ENGINE = ReplacingMergeTree(version)
+ORDER BY `session_id`
+SETTINGS index_granularity = 8192;
