@@ -58,6 +58,15 @@
 //   - Recommendation ids are REC- and one more than the highest number
 //     ever stored or handed out, never reused.
 //
+// # Dynamic analyses
+//
+// The caller evaluates the dynamic checks (detect/behavior) over the
+// sessions UnanalyzedSessions lists and hands the results to
+// RecordDynamicAnalysis, which stores them as a DYNAMIC analysis session
+// with its checks, a finding and recommendation per failing check, and
+// the sessions as analysed (workflow_analyzed_sessions). The checks'
+// OWASP ids (the 2023 list) are filed under their 2025 ids.
+//
 // # Runtime data
 //
 // Workflows, tool usage, correlation and workflow state read the events
