@@ -36,43 +36,36 @@ func (m Migration) Steps(v ServerVersion, o SchemaOptions) []Step { return m.ste
 var migrations = []Migration{
 	{Version: 1, Name: "events table", steps: func(v ServerVersion, o SchemaOptions) []Step {
 		var out []Step
-		for _, s := range createEvents(v, o) {
+		for _, s := range createEvents(v, o, o.createVersion()) {
 			out = append(out, Step{SQL: s})
 		}
 		return out
 	}},
 	{Version: 2, Name: "finding columns", steps: func(v ServerVersion, o SchemaOptions) []Step {
-		return addEventColumns(v, o, "category", "rule", "severity")
+		return addEventColumns(v, o, 2)
 	}},
 	{Version: 3, Name: "cost columns", steps: func(v ServerVersion, o SchemaOptions) []Step {
-		return addEventColumns(v, o, "cost_usd", "cost_status")
+		return addEventColumns(v, o, 3)
 	}},
 }
 
-// addEventColumns adds eventColumns by name to the events table (in
-// cluster mode to the local tables, then to the Distributed one).
-func addEventColumns(v ServerVersion, o SchemaOptions, names ...string) []Step {
+// addEventColumns adds the columns migration version brings to the
+// events table (in cluster mode to the local tables, then to the
+// Distributed one).
+func addEventColumns(v ServerVersion, o SchemaOptions, version int) []Step {
 	tables := []string{EventsTable}
 	if o.Cluster != "" {
 		tables = []string{EventsLocalTable, EventsTable}
 	}
 	var out []Step
 	for _, t := range tables {
-		for _, name := range names {
-			c := eventColumn(name)
-			out = append(out, AddColumnStep(v, o, t, c.name, columnType(v, c)))
+		for _, c := range eventColumns {
+			if c.since == version {
+				out = append(out, AddColumnStep(v, o, t, c.name, columnType(v, c)))
+			}
 		}
 	}
 	return out
-}
-
-func eventColumn(name string) column {
-	for _, c := range eventColumns {
-		if c.name == name {
-			return c
-		}
-	}
-	panic("sink: no events column " + name)
 }
 
 // Migrations returns the schema history, oldest first.

@@ -2,6 +2,7 @@ package sink
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -100,6 +101,19 @@ type SchemaOptions struct {
 	// (macros every cluster defines).
 	ReplicaPath string
 	ReplicaName string
+
+	// asOf, when set (SchemaStatementsAt), makes the first migration
+	// create the events table as of that schema version.
+	asOf int
+}
+
+// createVersion is the schema version whose columns the first migration
+// creates the events table with: every column, unless asOf says otherwise.
+func (o SchemaOptions) createVersion() int {
+	if o.asOf > 0 {
+		return o.asOf
+	}
+	return math.MaxInt
 }
 
 func (o SchemaOptions) database() string {
@@ -115,6 +129,9 @@ type column struct {
 	typ  string // portable type, valid on 18.16
 	lc   bool   // LowCardinality(typ) where the server supports it
 	zstd bool   // CODEC(ZSTD(1)) where the server supports codecs
+	// since is the migration that added the column to existing tables
+	// (0: the table's first version).
+	since int
 }
 
 // eventColumns is the events table, in InsertColumns order. Changing it
@@ -147,14 +164,14 @@ var eventColumns = []column{
 	{name: "risk_score", typ: "Float32"},
 	{name: "attributes", typ: "String", zstd: true},
 	// Migration 2: the typed fields of security.finding events.
-	{name: "category", typ: "String", lc: true},
-	{name: "rule", typ: "String", lc: true},
-	{name: "severity", typ: "String", lc: true},
+	{name: "category", typ: "String", lc: true, since: 2},
+	{name: "rule", typ: "String", lc: true, since: 2},
+	{name: "severity", typ: "String", lc: true, since: 2},
 	// Migration 3: the cost of a call (sink/pricing). NULL when it has
 	// none: not a call, an unpriced model, no usage (cost_status says
 	// which), so sum and avg count priced calls only.
-	{name: "cost_usd", typ: "Nullable(Float64)"},
-	{name: "cost_status", typ: "String", lc: true},
+	{name: "cost_usd", typ: "Nullable(Float64)", since: 3},
+	{name: "cost_status", typ: "String", lc: true, since: 3},
 }
 
 // eventsOrderBy is the sorting key. It ends with id so that
@@ -263,11 +280,18 @@ func (o SchemaOptions) replicaArgs(table string) string {
 }
 
 // createEvents renders the events table (single node) or the local
-// replicated table plus the Distributed table (cluster).
-func createEvents(v ServerVersion, o SchemaOptions) []string {
+// replicated table plus the Distributed table (cluster) with the columns
+// of schema version upTo.
+func createEvents(v ServerVersion, o SchemaOptions, upTo int) []string {
 	var cols strings.Builder
 	cols.WriteString("(\n")
 	for i, c := range eventColumns {
+		if c.since > upTo {
+			break
+		}
+		if i > 0 {
+			cols.WriteString(",\n")
+		}
 		cols.WriteString("    ")
 		cols.WriteString(Ident(c.name))
 		cols.WriteByte(' ')
@@ -275,12 +299,8 @@ func createEvents(v ServerVersion, o SchemaOptions) []string {
 		if c.zstd && v.Codecs() {
 			cols.WriteString(" CODEC(ZSTD(1))")
 		}
-		if i < len(eventColumns)-1 {
-			cols.WriteByte(',')
-		}
-		cols.WriteByte('\n')
 	}
-	cols.WriteString(")")
+	cols.WriteString("\n)")
 
 	local := EventsTable
 	engine := "ReplacingMergeTree()"
@@ -346,8 +366,26 @@ func createMigrationsTable(o SchemaOptions, table string) string {
 // COLUMN steps on servers without IF NOT EXISTS — run them through Migrate,
 // which checks system.columns first.
 func SchemaStatements(v ServerVersion, o SchemaOptions) []string {
-	out := []string{createDatabase(o), createMigrations(o)}
+	return schemaStatements(v, o, migrations)
+}
+
+// SchemaStatementsAt is SchemaStatements as of schema version version:
+// the tables an older release created, without the columns later
+// migrations add (upgrade tests).
+func SchemaStatementsAt(v ServerVersion, o SchemaOptions, version int) []string {
+	var ms []Migration
 	for _, m := range migrations {
+		if m.Version <= version {
+			ms = append(ms, m)
+		}
+	}
+	o.asOf = version
+	return schemaStatements(v, o, ms)
+}
+
+func schemaStatements(v ServerVersion, o SchemaOptions, ms []Migration) []string {
+	out := []string{createDatabase(o), createMigrations(o)}
+	for _, m := range ms {
 		for _, s := range m.steps(v, o) {
 			// The first migration creates the table with every current
 			// column; later ADD COLUMN steps only matter to tables created

@@ -288,3 +288,19 @@ func TestMigrationStepsGolden(t *testing.T) {
 	}
 	golden(t, "migration_steps.sql", b.String())
 }
+
+func TestSchemaStatementsAt(t *testing.T) {
+	v := mustVersion(t, "26.7.3.1")
+	for _, o := range []SchemaOptions{{}, {Cluster: "c"}} {
+		at := func(version int) string { return strings.Join(SchemaStatementsAt(v, o, version), "\n") }
+		if s := at(1); strings.Contains(s, "`category`") || !strings.Contains(s, "`attributes` String CODEC(ZSTD(1))\n)") {
+			t.Errorf("version 1 (cluster %q):\n%s", o.Cluster, s)
+		}
+		if s := at(2); strings.Contains(s, "cost_usd") || !strings.Contains(s, "`severity` LowCardinality(String)\n)") {
+			t.Errorf("version 2 (cluster %q):\n%s", o.Cluster, s)
+		}
+		if at(SchemaVersion()) != strings.Join(SchemaStatements(v, o), "\n") {
+			t.Errorf("the current version differs from SchemaStatements (cluster %q)", o.Cluster)
+		}
+	}
+}

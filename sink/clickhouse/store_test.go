@@ -46,6 +46,10 @@ func testEvent(i int) *sink.Event {
 		RiskScore:    1.5,
 		Attributes:   []byte(`{"llm.model":"gpt-4o","n":` + fmt.Sprint(i) + `}`),
 	}
+	e.CostStatus = sink.CostUnpriced
+	if i%2 == 0 {
+		e.CostStatus, e.CostUSD = sink.CostPriced, 0.1+float64(i)*1e-7
+	}
 	binary.BigEndian.PutUint64(e.ID[8:], uint64(i))
 	return e
 }

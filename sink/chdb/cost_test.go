@@ -1,0 +1,76 @@
+package chdb
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/cylestio/perimeter/sink"
+)
+
+// TestRealCostColumnsUpgrade: an events table of schema version 2 (before
+// the cost columns), with a row in it, is brought up to date by Migrate;
+// the old row has no cost, new rows store theirs (text inserts, NULL for
+// calls without a cost), and sums count priced calls only: a session of
+// unpriced calls sums to NULL, never 0.
+func TestRealCostColumnsUpgrade(t *testing.T) {
+	s := mustOpen(t, eventsOptions(t))
+	ctx := context.Background()
+	v, o := s.Version(), s.Schema()
+	for _, tbl := range []string{sink.EventsTable, sink.MigrationsTable} {
+		if err := s.Exec(ctx, "DROP TABLE "+o.Table(tbl)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, stmt := range sink.SchemaStatementsAt(v, o, 2) {
+		if err := s.Exec(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	if applied, err := sink.MigrateWith(ctx, s, v, o, sink.Migrations()[:2]); err != nil || !reflect.DeepEqual(applied, []int{1, 2}) {
+		t.Fatalf("record versions 1, 2: %v %v", applied, err)
+	}
+	old := "INSERT INTO " + o.Table(sink.EventsTable) + " (id, date, ts, ts_us, name, session_id, model, input_tokens, output_tokens)" +
+		" SELECT toUUID('00000000-0000-0000-0000-0000000000aa'), toDate('2026-05-01'), toDateTime(1777629600), 1777629600000000, 'llm.call.finish', 'old', 'gpt-4o', 10, 5"
+	if err := s.Exec(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	applied, err := sink.Migrate(ctx, s, v, o)
+	if err != nil || !reflect.DeepEqual(applied, []int{3}) {
+		t.Fatalf("upgrade applied %v, %v", applied, err)
+	}
+	rows, err := s.Query(ctx, "SELECT type FROM system.columns WHERE database = ? AND table = ? AND name IN ('cost_usd', 'cost_status') ORDER BY name", databaseOf(o), sink.EventsTable)
+	if err != nil || fmt.Sprint(rows.Data) != "[[LowCardinality(String)] [Nullable(Float64)]]" {
+		t.Fatalf("cost column types: %v %v", rows, err)
+	}
+
+	batch := eventsBatch(6, time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC))
+	for i, c := range []struct {
+		session, status string
+		cost            float64
+	}{
+		{"sess-a", sink.CostPriced, 0.5},
+		{"sess-a", sink.CostPartial, 0.25},
+		{"sess-b", sink.CostUnpriced, 0},
+		{"sess-b", sink.CostUnpriced, 0},
+		{"sess-c", sink.CostNoUsage, 0},
+		{"sess-d", "", 0},
+	} {
+		batch[i].SessionID, batch[i].CostStatus, batch[i].CostUSD = c.session, c.status, c.cost
+	}
+	batch[5].Name = sink.ToolExecution
+	if err := s.WriteBatch(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	rows, err = s.Query(ctx, "SELECT session_id, sum(cost_usd), count(cost_usd), arrayStringConcat(arraySort(groupUniqArray(cost_status)), ',')"+
+		" FROM "+sink.EventsSource(o)+" GROUP BY session_id ORDER BY session_id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "[[old <nil> 0 ] [sess-a 0.75 2 partial,priced] [sess-b <nil> 0 unpriced] [sess-c <nil> 0 no_usage] [sess-d <nil> 0 ]]"
+	if got := fmt.Sprint(rows.Data); got != want {
+		t.Fatalf("per session cost:\n got %s\nwant %s", got, want)
+	}
+}
