@@ -412,4 +412,3 @@ func (s *Service) correlate(ctx context.Context, f *Finding, state string, evide
 	}
 	return s.audit(ctx, "finding", f.FindingID, "CORRELATED", old, state, "", by, evidence)
 }
-
