@@ -20,6 +20,9 @@ type BadParamError struct {
 	Value string
 	Valid []string
 	Msg   string // what is wrong, when Valid does not say it
+	// Missing lists every required argument that is absent, when more
+	// than one may be (store_finding's "required" list).
+	Missing []string
 }
 
 func (e *BadParamError) Error() string {

@@ -57,7 +57,7 @@ func (s *Service) StoreFinding(ctx context.Context, p FindingParams) (*StoredFin
 		}
 	}
 	if len(missing) > 0 {
-		return nil, &BadParamError{Param: strings.Join(missing, ", "), Msg: "missing required fields"}
+		return nil, &BadParamError{Param: strings.Join(missing, ", "), Msg: "missing required fields", Missing: missing}
 	}
 	sev, err := enum("severity", p.Severity, "", Severities)
 	if err != nil {

@@ -315,7 +315,8 @@ func testTransitions(t *testing.T, ctx context.Context, svc *Service) {
 		!reflect.DeepEqual(bp.Valid, Severities) {
 		t.Fatalf("bad severity: %v", err)
 	}
-	if _, err := svc.StoreFinding(ctx, FindingParams{SessionID: "s"}); !errors.As(err, &bp) || !strings.Contains(bp.Param, "file_path") {
+	if _, err := svc.StoreFinding(ctx, FindingParams{SessionID: "s"}); !errors.As(err, &bp) ||
+		!reflect.DeepEqual(bp.Missing, []string{"file_path", "finding_type", "severity", "title"}) {
 		t.Fatalf("missing fields: %v", err)
 	}
 	if _, err := svc.UpdateFindingStatus(ctx, "find_nope", "FIXED", "", ""); !IsNotFound(err) {
