@@ -156,7 +156,8 @@
 // prompt_tokens/input_tokens, completion_tokens/output_tokens,
 // total_tokens, prompt_tokens_details/input_tokens_details.cached_tokens
 // and Anthropic's cache_read_input_tokens to CachedTokens,
-// cache_creation_input_tokens, and reasoning_tokens; Usage.Has says which
+// cache_creation_input_tokens (of which cache_creation.ephemeral_1h_input_tokens
+// went to the 1-hour cache), and reasoning_tokens; Usage.Has says which
 // were reported. IsError follows the original's HEAD rules — HTTP ≥ 400,
 // an "error" member, Anthropic "type":"error" — except that "error": null
 // (present in every successful Responses object) is not an error, and a

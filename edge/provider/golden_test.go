@@ -160,6 +160,7 @@ func summarizeRequest(r *Request, err error) requestSummary {
 
 type usageSummary struct {
 	Input, Output, Total, Cached, CacheCreation, Reasoning *int64 `json:",omitempty"`
+	CacheCreation1h                                        *int64 `json:",omitempty"`
 	ComputedTotal                                          *int64 `json:",omitempty"`
 }
 
@@ -176,7 +177,7 @@ func summarizeUsage(u Usage) *usageSummary {
 	s := &usageSummary{
 		Input: p(HasInput, u.InputTokens), Output: p(HasOutput, u.OutputTokens), Total: p(HasTotal, u.TotalTokens),
 		Cached: p(HasCached, u.CachedTokens), CacheCreation: p(HasCacheCreation, u.CacheCreationTokens),
-		Reasoning: p(HasReasoning, u.ReasoningTokens),
+		Reasoning: p(HasReasoning, u.ReasoningTokens), CacheCreation1h: p(HasCacheCreation1h, u.CacheCreation1hTokens),
 	}
 	if t, ok := u.Total(); ok {
 		s.ComputedTotal = &t

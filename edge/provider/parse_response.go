@@ -175,6 +175,8 @@ func (u *Usage) parse(d *dec) {
 			u.set(d, &u.CachedTokens, HasCached)
 		case "cache_creation_input_tokens":
 			u.set(d, &u.CacheCreationTokens, HasCacheCreation)
+		case "cache_creation":
+			u.details(d, "ephemeral_1h_input_tokens", &u.CacheCreation1hTokens, HasCacheCreation1h)
 		case "prompt_tokens_details", "input_tokens_details":
 			u.details(d, "cached_tokens", &u.CachedTokens, HasCached)
 		case "completion_tokens_details", "output_tokens_details":

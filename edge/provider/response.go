@@ -16,6 +16,7 @@ const (
 	HasCached
 	HasCacheCreation
 	HasReasoning
+	HasCacheCreation1h
 )
 
 // Usage is the token accounting of one call, as the provider reported it.
@@ -32,6 +33,10 @@ type Usage struct {
 	CachedTokens int64
 	// CacheCreationTokens: Anthropic cache_creation_input_tokens.
 	CacheCreationTokens int64
+	// CacheCreation1hTokens: the part of CacheCreationTokens written to the
+	// 1-hour cache (Anthropic cache_creation.ephemeral_1h_input_tokens),
+	// billed at a higher rate than 5-minute writes.
+	CacheCreation1hTokens int64
 	// ReasoningTokens: completion_tokens_details.reasoning_tokens or
 	// output_tokens_details.reasoning_tokens (part of OutputTokens).
 	ReasoningTokens int64
@@ -70,6 +75,9 @@ func (u *Usage) merge(o *Usage) {
 	}
 	if o.Has&HasReasoning != 0 {
 		u.ReasoningTokens = o.ReasoningTokens
+	}
+	if o.Has&HasCacheCreation1h != 0 {
+		u.CacheCreation1hTokens = o.CacheCreation1hTokens
 	}
 	u.Has |= o.Has
 }
