@@ -544,6 +544,9 @@ func (b *builder) responseEvents(ci *callInfo) {
 		if u.CacheCreationTokens > 0 {
 			o.int("llm.usage.cache_creation_tokens", u.CacheCreationTokens)
 		}
+		if u.CacheCreation1hTokens > 0 {
+			o.int("llm.usage.cache_creation_1h_tokens", u.CacheCreation1hTokens)
+		}
 		if u.ReasoningTokens > 0 {
 			o.int("llm.usage.reasoning_tokens", u.ReasoningTokens)
 		}
@@ -587,6 +590,7 @@ func (b *builder) responseEvents(ci *callInfo) {
 		ev.TotalTokens = total
 	}
 	ev.CachedTokens, ev.CacheWrite = u.CachedTokens, u.CacheCreationTokens
+	ev.CacheWrite1h, ev.ReasoningTokens, ev.Cut = u.CacheCreation1hTokens, u.ReasoningTokens, ci.cut
 	var fr [32]byte
 	keepStr(b, &ev.FinishReason, resp.FinishReason.Append(fr[:0]))
 

@@ -150,7 +150,7 @@ func TestCaptureAnthropicStream(t *testing.T) {
 		t.Fatalf("events: %s", got)
 	}
 	fin := evs[2]
-	if fin.InputTokens <= 0 || fin.OutputTokens != 4 || fin.FinishReason != "end_turn" || fin.Vendor != "anthropic" {
+	if fin.InputTokens <= 0 || fin.OutputTokens != 4 || fin.FinishReason != "end_turn" || fin.Vendor != "anthropic" || fin.Cut {
 		t.Fatalf("finish %+v", fin)
 	}
 	content := attrsOf(t, fin)["llm.response.content"].([]any)
@@ -197,7 +197,7 @@ func TestCaptureCutStreamStillFinishes(t *testing.T) {
 	_, _ = readAllErr(resp)
 	evs := waitEvents(t, rec, 3)
 	fin := evs[2]
-	if fin.Name != sink.LLMCallFinish || attrsOf(t, fin)["llm.response.incomplete"] != true {
+	if fin.Name != sink.LLMCallFinish || attrsOf(t, fin)["llm.response.incomplete"] != true || !fin.Cut {
 		t.Fatalf("cut stream: %s %s", names(evs), fin.Attributes)
 	}
 }
