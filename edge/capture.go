@@ -31,6 +31,7 @@ type Capture struct {
 	pub      sink.Publisher
 	llmType  string
 	host     []byte // precomputed host attribute members
+	secret   []byte // the configured key, masked in what is published (mask.go)
 
 	published   atomic.Uint64
 	dropped     atomic.Uint64
@@ -499,8 +500,13 @@ func (b *builder) responseEvents(ci *callInfo) {
 			if ev.ErrorType == "" {
 				ev.ErrorType = provider.DefaultErrorType(b.kind, ci.status)
 			}
-			ev.ErrorMessage = resp.Error.Message.String()
-			if ev.ErrorMessage == "" {
+			// In the arena, where the configured key is masked: an
+			// upstream's error message may quote the request's key.
+			at := span{off: len(b.arena)}
+			b.arena = resp.Error.Message.Append(b.arena)
+			if at.end = len(b.arena); at.end > at.off {
+				b.sc.fixes = append(b.sc.fixes, strFix{&ev.ErrorMessage, at})
+			} else {
 				ev.ErrorMessage = "HTTP " + strconv.Itoa(ci.status)
 			}
 		default:

@@ -126,6 +126,7 @@ func (b *builder) finish() []byte {
 func finishEvents(c *Capture, sc *scratch, arena []byte, vendor string, common [4]span) (mem []byte) {
 	mem = make([]byte, len(arena))
 	copy(mem, arena)
+	maskSecret(mem, c.secret)
 	str := func(s span) string {
 		if s.end == s.off {
 			return ""

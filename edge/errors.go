@@ -24,6 +24,8 @@ const (
 	errInternal                         // recovered panic: 500
 	errClientGone                       // client went away mid-answer
 	errStreamBroken                     // upstream failed after the answer started
+	errBadTarget                        // request target the proxy will not forward: 400
+	errMethod                           // CONNECT: 405
 	numErrClasses
 )
 
@@ -38,6 +40,8 @@ var errClassNames = [numErrClasses]string{
 	"internal_error",
 	"client_disconnected",
 	"stream_interrupted",
+	"invalid_request_target",
+	"method_not_allowed",
 }
 
 func (c errClass) String() string { return errClassNames[c] }
@@ -50,8 +54,10 @@ func (c errClass) status() int {
 		return fasthttp.StatusServiceUnavailable
 	case errRequestTooLarge:
 		return fasthttp.StatusRequestEntityTooLarge
-	case errBadRequest:
+	case errBadRequest, errBadTarget:
 		return fasthttp.StatusBadRequest
+	case errMethod:
+		return fasthttp.StatusMethodNotAllowed
 	case errInternal:
 		return fasthttp.StatusInternalServerError
 	default:

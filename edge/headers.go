@@ -23,6 +23,37 @@ var hopHeaders = []string{
 // Credentials a client may send; all are removed when a key is configured.
 var credentialHeaders = []string{"Authorization", "X-Api-Key", "Api-Key"}
 
+// isCredentialHeader reports whether k names a credential header, taking
+// "_" for "-" (X_Api_Key is X-Api-Key).
+func isCredentialHeader(k []byte) bool {
+	for _, c := range credentialHeaders {
+		if equalFoldDash(k, c) {
+			return true
+		}
+	}
+	return equalFoldDash(k, "Proxy-Authorization")
+}
+
+// equalFoldDash is equalFold with "_" equal to "-".
+func equalFoldDash(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range b {
+		x, y := lower(b[i]), lower(s[i])
+		if x == '_' {
+			x = '-'
+		}
+		if y == '_' {
+			y = '-'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
 var cylestioPrefix = []byte("x-cylestio-")
 
 const defaultAnthropicVersion = "2023-06-01"
@@ -52,6 +83,10 @@ func prepareRequestHeader(h *fasthttp.RequestHeader, p Provider, cred *credentia
 	scratch = connectionTokens(h.Peek("Connection"), scratch[:0])
 	for k := range h.All() {
 		if hasPrefixFold(k, cylestioPrefix) {
+			scratch = append(scratch, k)
+		} else if cred != nil && bytes.IndexByte(k, '_') >= 0 && isCredentialHeader(k) {
+			// X_Api_Key and the like: servers that map "-" and "_" to
+			// one name (CGI, WSGI) would read the client's credential.
 			scratch = append(scratch, k)
 		}
 	}

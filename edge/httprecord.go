@@ -68,7 +68,7 @@ func (c *Capture) publishExchange(kind provider.Kind, ci *callInfo) {
 	if h == nil {
 		return
 	}
-	reqBody, respBody := ci.body, ci.respBody
+	reqBody, respBody := maskedCopy(ci.body, c.secret), maskedCopy(ci.respBody, c.secret)
 	reqCut := len(reqBody) > c.rec.maxBody
 	if reqCut {
 		reqBody = nil
@@ -136,6 +136,7 @@ func (c *Capture) publishExchange(kind provider.Kind, ci *callInfo) {
 	o.int("start_us", ci.start.UnixMicro())
 	o.int("end_us", ci.end.UnixMicro())
 	o.close()
+	maskSecret(o.b, c.secret)
 
 	ev := &sink.Event{
 		ID:         sink.NewID(),
@@ -174,9 +175,11 @@ func appendHeaderPair(dst []byte, i int, k, v []byte) []byte {
 	return append(dst, ']')
 }
 
+// sensitiveHeader reports whether k is a credential header, "_" taken for
+// "-" (X_Api_Key).
 func sensitiveHeader(k []byte) bool {
 	for _, s := range files.SensitiveHeaders {
-		if len(k) == len(s) && equalFold(k, s) {
+		if equalFoldDash(k, s) {
 			return true
 		}
 	}

@@ -55,6 +55,7 @@ func NewProxy(o Options) (*Proxy, error) {
 	p.failLog.interval, p.cutLog.interval = time.Second, time.Second
 	p.pool.New = func() any { return &exchange{p: p} }
 	if o.Capture != nil {
+		o.Capture.SetSecret(o.APIKey)
 		p.startDeferred()
 	}
 	return p, nil
@@ -119,6 +120,13 @@ func (p *Proxy) release(ex *exchange) {
 
 // forward is the catch-all handler.
 func (p *Proxy) forward(ctx *fasthttp.RequestCtx) {
+	if c, msg := checkTarget(ctx); msg != "" {
+		p.stats.requests.Add(1)
+		p.stats.errors[c].Add(1)
+		writeError(ctx, c, msg)
+		ctx.SetConnectionClose() // the client's idea of this connection is not ours
+		return
+	}
 	p.stats.requests.Add(1)
 	p.stats.inFlight.Add(1)
 	ex := p.acquire()
@@ -190,7 +198,30 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx) {
 			ex.sp = provider.AcquireStreamParser(ex.kind)
 		}
 	}
+	if size < 0 && !ctx.Request.Header.IsHTTP11() {
+		p.closeDelimited(ctx, ex)
+		return
+	}
 	ctx.Response.SetBodyStream(ex, size)
+}
+
+// closeDelimited answers an HTTP/1.0 client, which cannot read chunked
+// framing, with a body of unknown length that ends when the connection
+// closes (RFC 9112 §6.3): the connection is taken over from fasthttp, which
+// would frame it chunked.
+func (p *Proxy) closeDelimited(ctx *fasthttp.RequestCtx, ex *exchange) {
+	ctx.Response.Header.SetContentLength(-2) // neither Content-Length nor Transfer-Encoding
+	ctx.Response.Header.SetConnectionClose()
+	head := ctx.Response.Header.AppendBytes(nil)
+	ctx.HijackSetNoResponse(true)
+	ctx.Hijack(func(c net.Conn) {
+		ex.conn = c
+		_, err := c.Write(head)
+		if err == nil {
+			_, err = ex.WriteTo(c)
+		}
+		_ = ex.CloseWithError(err)
+	})
 }
 
 func (p *Proxy) finish(ctx *fasthttp.RequestCtx, ex *exchange) {

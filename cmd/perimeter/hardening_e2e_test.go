@@ -247,3 +247,23 @@ func TestMalformedRequestDoesNotLeakCredentials(t *testing.T) {
 		t.Fatalf("the log shows the client's credential:\n%s", logs)
 	}
 }
+
+// TestBaseURLPasswordIsNotShown: a password in llm.base_url appears neither
+// in the startup log nor in /config.
+func TestBaseURLPasswordIsNotShown(t *testing.T) {
+	const pass = "hunter2-base-url-pass"
+	base := strings.Replace(startMockLLM(t), "http://", "http://gateway-user:"+pass+"@", 1)
+	p := startEdge(t, base, "")
+	resp, err := http.Get(p.url + "/config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.Contains(string(cfg), pass) || !strings.Contains(string(cfg), "gateway-user") {
+		t.Errorf("/config: %s", cfg)
+	}
+	if logs := p.logs.String(); strings.Contains(logs, pass) || !strings.Contains(logs, "gateway-user:[REDACTED]@") {
+		t.Errorf("startup log:\n%s", logs)
+	}
+}
