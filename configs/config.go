@@ -15,6 +15,7 @@ type Config struct {
 	LiveTrace LiveTraceGlobal `yaml:"live_trace"`
 	Storage   StorageConfig   `yaml:"storage"`
 	Detect    DetectConfig    `yaml:"detect"`
+	Pricing   PricingConfig   `yaml:"pricing"`
 
 	// lines maps a YAML path ("interceptors[2].config.server_port") to the
 	// line it was read from, so Validate can point at the file.
@@ -323,6 +324,7 @@ func Default() *Config {
 			Durability:       DurabilitySpill,
 			CommitIntervalMS: 100,
 		},
+		Pricing: PricingConfig{RefreshInterval: Duration(DefaultPricingRefresh)},
 		Detect: DetectConfig{
 			Enabled:          true,
 			Guard:            "off",

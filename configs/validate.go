@@ -26,6 +26,7 @@ func (c *Config) Validate() []Problem {
 	c.validateInterceptors(ps)
 	c.validateStorage(ps)
 	c.validateDetect(ps)
+	c.validatePricing(ps)
 	return ps.list
 }
 
