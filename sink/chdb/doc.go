@@ -38,9 +38,11 @@
 // readonly=2, bounded by max_execution_time), each served in order on its
 // own goroutine, so that a slow dashboard query never holds up ingestion
 // and a heavy explorer query never holds up the dashboard. An explorer
-// request carries a byte limit: the worker sends at most that much of the
-// result's text, cut after a whole row, and says it cut it (opCut); the
-// parent cuts again while decoding by sink.RowSize. chDB allows one engine
+// request carries a byte limit: the worker reads the result in chunks
+// (chDB's streaming API, where the library has it) and cancels the
+// statement once past the limit, so a huge result is never built; it sends
+// at most the limit's worth of text, cut after a whole row, and says it cut
+// it (opCut); the parent cuts again while decoding by sink.RowSize. chDB allows one engine
 // (one data path) per process; the writers and the readers share it
 // through the worker.
 //
@@ -81,7 +83,9 @@
 // init that panics when libchdb.so is missing, which would stop a proxy
 // that must run without it. This package binds the dozen C functions it
 // needs (chdb_connect, chdb_query_n, chdb_result_*, chdb_destroy_query_result,
-// chdb_close_conn, chdb_version, chdb_set_signal_handlers_enabled) itself
+// chdb_close_conn, chdb_version, chdb_set_signal_handlers_enabled, and
+// chdb_stream_query_n, chdb_stream_fetch_result and chdb_stream_cancel_query
+// where present) itself
 // with github.com/ebitengine/purego: dlopen at run time, in the worker only,
 // with a missing symbol reported as an error rather than a panic. The
 // library is found (FindLib) at storage.embedded.lib_path, else

@@ -2,6 +2,7 @@ package chdb
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -98,6 +99,41 @@ func TestRealExplorer(t *testing.T) {
 	rows, err = s.QueryExplorer(ctx, "SELECT count() FROM numbers(1000)", 1<<20)
 	if err != nil || rows.Truncated != "" || rows.Data[0][0] != uint64(1000) {
 		t.Fatalf("small result: %+v, %v", rows, err)
+	}
+	// A result of many blocks is read until the limit and no further: the
+	// rows that came are whole and in order, and the connection is clean
+	// for the next statement.
+	rows, err = s.QueryExplorer(ctx, "SELECT number FROM numbers(10000000) SETTINGS max_block_size = 1000", 1<<20)
+	if err != nil {
+		t.Fatalf("many blocks: %v", err)
+	}
+	if rows.Truncated == "" || len(rows.Data) < 20000 {
+		t.Fatalf("many blocks: %d rows, truncated %q", len(rows.Data), rows.Truncated)
+	}
+	for i, r := range rows.Data {
+		if r[0] != uint64(i) {
+			t.Fatalf("many blocks: row %d is %v", i, r[0])
+		}
+	}
+	rows, err = s.QueryExplorer(ctx, "SELECT 42 AS answer", 1<<20)
+	if err != nil || fmt.Sprint(rows.Columns, rows.Data) != "[answer] [[42]]" || rows.Truncated != "" {
+		t.Fatalf("after a cut result: %+v, %v", rows, err)
+	}
+	// A result far larger than the engine's memory limit for a statement
+	// (but in blocks that fit, as reads of a table are) is cut, not
+	// refused: the engine stops producing it at the limit.
+	rows, err = s.QueryExplorer(ctx, "SELECT repeat('x', 100000) FROM numbers(20000) SETTINGS max_block_size = 100", 16<<20)
+	if err != nil || rows.Truncated == "" || len(rows.Data) < 100 {
+		t.Fatalf("2 GB result: %v", err)
+	}
+	// A statement failing half-way is its error, and leaves nothing behind.
+	_, err = s.QueryExplorer(ctx, "SELECT number, throwIf(number = 300000, 'boom') FROM numbers(1000000) SETTINGS max_block_size = 1000", 64<<20)
+	if err == nil || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("failing half-way: %v", err)
+	}
+	rows, err = s.QueryExplorer(ctx, "SELECT 42 AS answer", 1<<20)
+	if err != nil || fmt.Sprint(rows.Columns, rows.Data) != "[answer] [[42]]" {
+		t.Fatalf("after a failed statement: %+v, %v", rows, err)
 	}
 
 	// A slow explorer statement does not hold the read connection.

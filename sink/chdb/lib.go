@@ -1,6 +1,7 @@
 package chdb
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -77,8 +78,13 @@ type lib struct {
 	resultRowsWritten  func(res unsafe.Pointer) uint64
 	resultError        func(res unsafe.Pointer) string
 	destroyQueryResult func(res unsafe.Pointer)
-	handle             uintptr
-	path               string
+	// The streaming API, where the library has it (nil otherwise): a
+	// result read in chunks can be abandoned half-way.
+	streamQueryN func(conn unsafe.Pointer, query []byte, queryLen uintptr, format string, formatLen uintptr) unsafe.Pointer
+	streamFetch  func(conn unsafe.Pointer, res unsafe.Pointer) unsafe.Pointer
+	streamCancel func(conn unsafe.Pointer, res unsafe.Pointer)
+	handle       uintptr
+	path         string
 }
 
 var (
@@ -125,8 +131,21 @@ func openLib(path string) (l *lib, err error) {
 	bind(&l.resultRowsWritten, "chdb_result_rows_written")
 	bind(&l.resultError, "chdb_result_error")
 	bind(&l.destroyQueryResult, "chdb_destroy_query_result")
+	l.bindStreaming()
 	l.setSignalHandlers(0)
 	return l, nil
+}
+
+// bindStreaming binds the streaming API, all three functions or none.
+func (l *lib) bindStreaming() {
+	defer func() {
+		if recover() != nil {
+			l.streamQueryN, l.streamFetch, l.streamCancel = nil, nil, nil
+		}
+	}()
+	purego.RegisterLibFunc(&l.streamQueryN, l.handle, "chdb_stream_query_n")
+	purego.RegisterLibFunc(&l.streamFetch, l.handle, "chdb_stream_fetch_result")
+	purego.RegisterLibFunc(&l.streamCancel, l.handle, "chdb_stream_cancel_query")
 }
 
 // conn is one chDB connection. A connection runs one statement at a time;
@@ -181,6 +200,77 @@ func (c *conn) close() {
 		c.lib.closeConn(c.ptr)
 		c.ptr = nil
 	}
+}
+
+// queryLimited runs q and hands use the first limit bytes of its result or
+// more (0: all of it), and whether there was more. With the streaming API
+// the engine stops producing the result once limit bytes have come;
+// without it the whole result is built first. The bytes are valid until
+// use returns.
+func (c *conn) queryLimited(q []byte, format string, limit uint64, use func(out []byte, more bool)) error {
+	l := c.lib
+	if limit == 0 || l.streamQueryN == nil {
+		return c.query(q, format, func(out []byte, _ uint64) { use(out, limit > 0 && uint64(len(out)) > limit) })
+	}
+	if len(q) == 0 {
+		return errors.New("empty query")
+	}
+	cp := *(*unsafe.Pointer)(c.ptr)
+	res := l.streamQueryN(cp, q, uintptr(len(q)), format, uintptr(len(format)))
+	if res == nil {
+		return errors.New("chdb_stream_query_n returned no result")
+	}
+	defer l.destroyQueryResult(res)
+	if msg := l.resultError(res); msg != "" {
+		return errors.New(msg)
+	}
+	var out []byte
+	header := -1 // length of the names and types lines, which each chunk repeats
+	for {
+		chunk := l.streamFetch(cp, res)
+		if chunk == nil {
+			break
+		}
+		msg := l.resultError(chunk)
+		n := l.resultLength(chunk)
+		if msg == "" && n > 0 {
+			b := unsafe.Slice((*byte)(l.resultBuffer(chunk)), n)
+			if header < 0 {
+				header = headerLen(b)
+			} else if header > 0 && len(b) >= header && bytes.Equal(b[:header], out[:header]) {
+				b = b[header:]
+			}
+			out = append(out, b...)
+		}
+		l.destroyQueryResult(chunk)
+		if msg != "" {
+			return errors.New(msg)
+		}
+		if n == 0 {
+			break
+		}
+		if uint64(len(out)) > limit {
+			l.streamCancel(cp, res)
+			use(out, true)
+			return nil
+		}
+	}
+	use(out, false)
+	return nil
+}
+
+// headerLen is the length of a TabSeparatedWithNamesAndTypes result's two
+// header lines, 0 when b does not hold both.
+func headerLen(b []byte) int {
+	n := 0
+	for range 2 {
+		i := bytes.IndexByte(b[n:], '\n')
+		if i < 0 {
+			return 0
+		}
+		n += i + 1
+	}
+	return n
 }
 
 // query runs q and hands the result bytes to use, which must not keep

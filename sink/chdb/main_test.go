@@ -135,7 +135,7 @@ func (e *fakeEngine) Query(q []byte, use func([]byte)) error {
 
 // Explore answers like Query, and "ROWS <n> <width>" with n rows of a
 // width-byte string.
-func (e *fakeEngine) Explore(q []byte, use func([]byte)) error {
+func (e *fakeEngine) Explore(q []byte, _ uint64, use func([]byte)) error {
 	var n, width int
 	if _, err := fmt.Sscanf(string(q), "ROWS %d %d", &n, &width); err == nil {
 		out := []byte("s\nString\n")

@@ -76,9 +76,11 @@ type engine interface {
 	Version() string
 	Exec(q []byte) (rowsWritten uint64, err error)
 	// Query runs the dashboard's reads; Explore the explorer's, on a
-	// connection of its own with the same read-only settings.
+	// connection of its own with the same read-only settings, where the
+	// engine may stop once more than limit bytes of result have come (0:
+	// no limit).
 	Query(q []byte, use func(out []byte)) error
-	Explore(q []byte, use func(out []byte)) error
+	Explore(q []byte, limit uint64, use func(out []byte)) error
 	Close()
 }
 
@@ -225,7 +227,8 @@ func (w *workerServer) run(f frame, reply func(op byte, id uint32, p []byte)) {
 			reply(opError, f.id, []byte("explorer request without its byte limit"))
 			return
 		}
-		limit, q, run = binary.BigEndian.Uint64(q), q[8:], w.e.Explore
+		limit, q = binary.BigEndian.Uint64(q), q[8:]
+		run = func(q []byte, use func([]byte)) error { return w.e.Explore(q, limit, use) }
 	}
 	answered := false
 	err := run(q, func(out []byte) {
@@ -356,15 +359,17 @@ func (e *chdbEngine) Exec(q []byte) (uint64, error) {
 }
 
 func (e *chdbEngine) Query(q []byte, use func([]byte)) error {
-	return readOn(e.read, "read", q, use)
+	return readOn(e.read, "read", q, 0, use)
 }
 
-func (e *chdbEngine) Explore(q []byte, use func([]byte)) error {
-	return readOn(e.explore, "explorer", q, use)
+// Explore streams the result where the library can, so that a result far
+// past limit is never built: the engine stops once limit bytes have come.
+func (e *chdbEngine) Explore(q []byte, limit uint64, use func([]byte)) error {
+	return readOn(e.explore, "explorer", q, limit, use)
 }
 
-func readOn(c *conn, name string, q []byte, use func([]byte)) error {
-	err := c.query(q, resultFormat, func(out []byte, _ uint64) { use(out) })
+func readOn(c *conn, name string, q []byte, limit uint64, use func([]byte)) error {
+	err := c.queryLimited(q, resultFormat, limit, func(out []byte, _ bool) { use(out) })
 	if err != nil {
 		if rerr := c.afterError(); rerr != nil {
 			fmt.Fprintln(os.Stderr, "chdb-worker: "+name+" connection lost:", rerr)
