@@ -49,21 +49,22 @@ func (s *evalSample) input() Input {
 	return in
 }
 
-// evalFloors are the floors asserted per detector and split: precision,
-// recall (for secrets: recall, and the false-positive rate ceiling on the
-// near-miss negatives as 1-precision is not what the goal names).
+// evalFloors are the floors asserted per detector and split (precision,
+// recall), set a little below what was measured (docs/detection.md); the
+// secret detector also has a ceiling on its false-positive rate on the
+// near-miss negatives.
 var evalFloors = map[string]map[string][2]float64{
 	"dev": {
-		"pii":       {0.97, 0.95},
-		"secret":    {0.97, 0.93},
-		"injection": {0.97, 0.30},
-		"tool":      {0.95, 0.40},
+		"pii":       {0.98, 0.98},
+		"secret":    {0.98, 0.98},
+		"injection": {0.97, 0.95},
+		"tool":      {0.95, 0.95},
 	},
 	"holdout": {
-		"pii":       {0.95, 0.90},
-		"secret":    {0.95, 0.85},
-		"injection": {0.92, 0.20},
-		"tool":      {0.90, 0.30},
+		"pii":       {0.97, 0.97},
+		"secret":    {0.97, 0.97},
+		"injection": {0.95, 0.70},
+		"tool":      {0.95, 0.80},
 	},
 }
 

@@ -65,7 +65,7 @@ func injectionRules() []*regexRule {
 	qual := `(?:previous|prior|preceding|above|earlier|former|initial|original|foregoing|system|developer|safety|security|hidden|current|existing)`
 	override := `\b` + verbs + ` (?:(?:all|any|every|each) (?:of )?(?:the |your |these |those |my )?(?:` + qual + ` )?` +
 		`|(?:the |these |those )?` + qual + ` |your (?:` + qual + ` )?)` + `(?:\w+ )?` + nouns + `\b`
-	return []*regexRule{
+	return append([]*regexRule{
 		anchored(injRule(ruleOverride, SeverityHigh, 0.85, 0, 110, override,
 			"ignore", "disregard", "forget", "bypass", "abandon", "neglect", "override", "overrule", "do not follow", "don't follow",
 			"dont follow", "stop following", "pay no attention")),
@@ -74,7 +74,7 @@ func injectionRules() []*regexRule {
 		injRule(ruleOverride, SeverityHigh, 0.8, 30, 50, `\b(?:new|updated|revised|real|actual|true) (?:system )?instructions?\s*(?::|are:|follow:)|\byour (?:new|real|true|actual) (?:instructions|task|purpose|goal|objective) (?:is|are)\b`,
 			"new instruction", "updated instruction", "revised instruction", "real instruction", "actual instruction", "true instruction",
 			"new system instruction", "your new", "your real", "your true", "your actual"),
-		injRule(ruleJailbreak, SeverityHigh, 0.9, 40, 30, `\bdo anything now\b|\bDAN (?:mode|prompt|jailbreak)\b|\b(?:developer|god|jailbreak|jailbroken|dan|unrestricted|evil|chaos|opposite|sudo|admin) mode (?:enabled|activated|engaged|unlocked)\b|\b(?:enable|activate|enter|switch to|unlock) (?:the )?(?:developer|god|jailbreak|dan|unrestricted|sudo) mode\b`,
+		injRule(ruleJailbreak, SeverityHigh, 0.9, 40, 30, `\bdo anything now\b|\bDAN (?:mode|prompt|jailbreak)\b|\b(?:jailbreak|jailbroken|dan|unrestricted|evil|chaos) mode (?:enabled|activated|engaged|unlocked)\b|\b(?:enable|activate|enter|switch to|unlock) (?:the )?(?:jailbreak|dan|unrestricted) mode\b`,
 			"do anything now", "dan mode", "dan prompt", "dan jailbreak", "developer mode", "god mode", "jailbreak mode", "jailbroken mode",
 			"unrestricted mode", "evil mode", "chaos mode", "opposite mode", "sudo mode", "admin mode"),
 		injRule(ruleJailbreak, SeverityHigh, 0.85, 20, 80, `\byou are (?:now |no longer )(?:dan\b|jailbroken|unrestricted|unfiltered|uncensored|unbound|free (?:from|of) (?:all |any )?(?:rules|restrictions|guidelines|limits|filters)|in (?:developer|god|jailbreak|dan|unrestricted) mode|an? (?:unrestricted|unfiltered|uncensored|evil|rogue|amoral|jailbroken) (?:ai|model|assistant|chatbot|llm)|(?:bound|restricted|limited) by|an? ai (?:language )?model|(?:chatgpt|claude|an assistant)\b)`,
@@ -116,7 +116,7 @@ func injectionRules() []*regexRule {
 			"the following url", "the following address", "the following email", "the following endpoint", "the following webhook",
 			"the following server", "the following link", "my url", "my server", "my endpoint", "my webhook", "my email", "our server",
 			"our endpoint", "http://", "https://"),
-	}
+	}, grammarRules()...)
 }
 
 // negative context: the phrase is quoted, discussed or asked about, not
@@ -124,7 +124,7 @@ func injectionRules() []*regexRule {
 var metaWords = []string{"such as", "e.g.", "for example", "for instance", "phrases like", "phrase like", "strings like",
 	"prompts like", "example of", "examples of", "known as", "called", "detect", "classif", "filter", "block",
 	"prompt injection", "injection attack", "jailbreak attempt", "attackers", "attacker", "red team", "red-team",
-	"dataset", "benchmark", "how do i", "how can i", "how to", "is it possible", "what does", "what is a", "why does",
+	"dataset", "benchmark", "how do i", "how can i", "how to", "should i", "should we", "is it possible", "what does", "what is a", "why does",
 	"paper", "research", "training data", "guardrail", "test case", "unit test", "regex", "pattern", "template",
 	"token", "tokenizer", " tags", "format"}
 
@@ -196,6 +196,11 @@ func (c *scanCtx) injectionApplies() bool {
 }
 
 func (c *scanCtx) injection() {
+	if c.in.Role == RoleToolDefinition {
+		c.signals(rules().toolSigs, true)
+	} else {
+		c.signals(rules().signals, false)
+	}
 	for _, r := range rules().injection {
 		c.runRule(r, func(m []int) {
 			conf, sev, ok := r.check(c, r, m)

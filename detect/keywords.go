@@ -75,6 +75,29 @@ func buildKeywords(words []string) *keywordSet {
 		}
 		nodes[s].ids = append(nodes[s].ids, int32(id))
 	}
+	// Number the states breadth first, so that the shallow states every
+	// byte of text goes through share cache lines.
+	order := make([]int, 0, len(nodes))
+	order = append(order, 0)
+	for i := 0; i < len(order); i++ {
+		for c := 0; c < k.nclass; c++ {
+			if n, ok := nodes[order[i]].child[uint8(c)]; ok {
+				order = append(order, n)
+			}
+		}
+	}
+	renum := make([]int, len(nodes))
+	for i, n := range order {
+		renum[n] = i
+	}
+	bfs := make([]node, len(nodes))
+	for old, n := range nodes {
+		for c, ch := range n.child {
+			n.child[c] = renum[ch]
+		}
+		bfs[renum[old]] = n
+	}
+	nodes = bfs
 	// BFS for failure links and the dense transition table.
 	nc := k.nclass
 	k.delta = make([]int32, len(nodes)*nc)

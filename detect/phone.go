@@ -25,6 +25,13 @@ var nationalRegions = [...]string{"GB", "FR", "AU", "IL", "IN", "BR", "DE"}
 // validPhone parses digits (with prefix, e.g. "+") in region and reports
 // whether the number is valid.
 func (c *scanCtx) validPhone(d []byte, region, prefix string) phoneVerdict {
+	// The same number repeated in a text is validated once.
+	key := phoneKey(d, region)
+	for i := range c.sc.phoneSeen[:c.sc.phoneN] {
+		if c.sc.phoneSeen[i].key == key {
+			return c.sc.phoneSeen[i].v
+		}
+	}
 	if c.sc.phoneChecks >= maxPhoneChecks {
 		return phoneUnchecked
 	}
@@ -32,11 +39,34 @@ func (c *scanCtx) validPhone(d []byte, region, prefix string) phoneVerdict {
 	if region == "" {
 		region = "ZZ"
 	}
+	v := phoneValid
 	n, err := phonenumbers.Parse(prefix+string(d), region)
 	if err != nil || !phonenumbers.IsValidNumber(n) {
-		return phoneInvalid
+		v = phoneInvalid
 	}
-	return phoneValid
+	if c.sc.phoneN < len(c.sc.phoneSeen) {
+		c.sc.phoneSeen[c.sc.phoneN] = phoneMemo{key, v}
+		c.sc.phoneN++
+	}
+	return v
+}
+
+// phoneMemo remembers a validation within one scan.
+type phoneMemo struct {
+	key uint64
+	v   phoneVerdict
+}
+
+// phoneKey packs up to 17 digits and the region into a number.
+func phoneKey(d []byte, region string) uint64 {
+	k := uint64(len(d))
+	for _, ch := range d {
+		k = k*10 + uint64(ch-'0')
+	}
+	if region != "" {
+		k = k*677 + uint64(region[0])*26 + uint64(region[1])
+	}
+	return k
 }
 
 // validNational tries the national plans whose shape fits d (a number

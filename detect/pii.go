@@ -319,7 +319,10 @@ func (c *scanCtx) classify(gs []group, clusterStart int) {
 			// A phone number is a whole cluster, never carved out of a
 			// longer grouped number ("4532 0150 0000 0000").
 			whole := a == 0 && b == len(gs)
-			if c.card(gs[a:b], nd) || c.ssn(gs[a:b], nd) || whole && c.phone(gs[a:b], nd, cs) {
+			// A grouped card number is a whole cluster too; an ungrouped
+			// one may sit inside it.
+			cardOK := whole || b-a == 1
+			if cardOK && c.card(gs[a:b], nd) || c.ssn(gs[a:b], nd) || whole && c.phone(gs[a:b], nd, cs) {
 				matched = b - a
 			}
 		}
@@ -431,8 +434,8 @@ func (c *scanCtx) card(gs []group, nd int) bool {
 	case c.context(s, e, 32, 0, idWords):
 		conf -= 0.35
 	}
-	if testCards[string(d)] {
-		conf = 0.2
+	if testCards[string(d)] || distinctDigits(d) <= 4 {
+		conf = 0.2 // documented test numbers and placeholders such as 1111 2222 3333 4444
 	}
 	c.emit(CategoryPII, ruleCard, SeverityMedium, conf, s, e, brand+" ****"+string(d[len(d)-4:]))
 	return conf >= 0.5 || brand != "card"
@@ -480,6 +483,18 @@ var iinRanges = []iinRange{
 	{636, 636, 3, 16, 19, "interpayment"}, {637, 639, 3, 16, 16, "instapayment"},
 	{4, 4, 1, 13, 19, "visa"},
 	{50, 50, 2, 12, 19, "maestro"}, {56, 58, 2, 12, 19, "maestro"}, {67, 67, 2, 12, 19, "maestro"},
+}
+
+func distinctDigits(d []byte) int {
+	var seen [10]bool
+	n := 0
+	for _, ch := range d {
+		if !seen[ch-'0'] {
+			seen[ch-'0'] = true
+			n++
+		}
+	}
+	return n
 }
 
 // cardBrand names the scheme whose range and lengths d falls in ("" if none).
@@ -665,11 +680,31 @@ func (c *scanCtx) phone(gs []group, nd int, cs int) bool {
 			conf -= 0.3
 		}
 	}
+	if codeBefore(t, cs) {
+		conf -= 0.2 // the tail of a tracking or serial code ("1Z 4E7 9W1 03 9421 8836")
+	}
 	if conf < 0.3 && len(gs) == 1 {
 		return false
 	}
 	c.emit(CategoryPII, rulePhone, SeverityLow, conf, s, e, maskDigits(d, 2))
 	return true
+}
+
+// codeBefore reports a word mixing letters and digits right before s,
+// separated by one space.
+func codeBefore(t string, s int) bool {
+	if s < 2 || t[s-1] != ' ' || !isAlnum(t[s-2]) {
+		return false
+	}
+	letters, digits := false, false
+	for i := s - 2; i >= 0 && isAlnum(t[i]); i-- {
+		if isDigit(t[i]) {
+			digits = true
+		} else {
+			letters = true
+		}
+	}
+	return letters && digits
 }
 
 // nanpFiction reports a North American number in 555-0100…0199.

@@ -29,6 +29,9 @@ type regexRule struct {
 	// compiled with a leading ^ and run once per keyword from its start,
 	// which costs the length of the match instead of the window.
 	anchored bool
+	// signal, when set, makes the rule a scorer input instead of a
+	// finding of its own (injection_signals.go).
+	signal signalID
 	// check validates a match (offsets into c.t) and returns the
 	// confidence and severity to report; ok false drops it.
 	check func(c *scanCtx, r *regexRule, m []int) (conf float32, sev Severity, ok bool)
@@ -43,6 +46,8 @@ type ruleTables struct {
 	words     []string
 	secrets   []*regexRule
 	injection []*regexRule
+	signals   []*regexRule // scorer inputs for messages
+	toolSigs  []*regexRule // scorer inputs for tool definitions (signals and tool-only ones)
 	output    []*regexRule
 	agency    []*regexRule
 	// keyword ids of hand-written detectors
@@ -60,8 +65,16 @@ type ruleBuilder struct {
 	ids   map[string]int32
 }
 
+// maxKeyword is the longest keyword the automaton holds: longer ones are
+// cut to it (the rule's expression checks the rest), which keeps the
+// transition table small enough for the processor's cache.
+const maxKeyword = 10
+
 func (b *ruleBuilder) id(w string) int32 {
 	w = lowerString(w)
+	if len(w) > maxKeyword {
+		w = w[:maxKeyword]
+	}
 	if id, ok := b.ids[w]; ok {
 		return id
 	}
@@ -82,6 +95,12 @@ func (b *ruleBuilder) idsOf(ws ...string) []int32 {
 func (b *ruleBuilder) add(list []*regexRule) []*regexRule {
 	for _, r := range list {
 		r.kwIDs = b.idsOf(r.kws...)
+		// A cut keyword ends earlier: widen the window by what was cut.
+		longest := 0
+		for _, k := range r.kws {
+			longest = max(longest, len(k))
+		}
+		r.after += max(0, longest-maxKeyword)
 	}
 	return list
 }
@@ -91,6 +110,8 @@ func buildRules() *ruleTables {
 	t := &ruleTables{}
 	t.secrets = b.add(append(secretRules(), vendorSecretRules()...))
 	t.injection = b.add(injectionRules())
+	t.signals = b.add(signalRules())
+	t.toolSigs = append(append([]*regexRule{}, t.signals...), b.add(toolSignalRules())...)
 	t.output = b.add(outputRules())
 	t.agency = b.add(agencyRules())
 	t.genericKW = b.idsOf(genericKeywords...)
@@ -218,7 +239,14 @@ func (c *scanCtx) lowered(w string) string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
+func isPhraseGap(b byte) bool {
+	return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '_' || b == '*' || b == '-' || b == ',' || b == ':' || b == '.' || b == '"' || b == '\''
+}
+
 func (c *scanCtx) runAnchored(r *regexRule, visit func(m []int)) {
+	if !c.mayHit(r.kwIDs) {
+		return
+	}
 	t := c.t
 	words := rules().words
 	done := -1
@@ -235,6 +263,11 @@ func (c *scanCtx) runAnchored(r *regexRule, visit func(m []int)) {
 		}
 		ws := int(h.end) - len(words[h.id])
 		if ws < done || ws > 0 && isAlnum(t[ws-1]) {
+			continue
+		}
+		// A whole keyword of a phrase rule is followed by the gap to the
+		// next word ("cancel()" starts no phrase).
+		if r.lower && len(words[h.id]) < maxKeyword && int(h.end) < len(t) && isAlnum(words[h.id][len(words[h.id])-1]) && !isPhraseGap(t[h.end]) {
 			continue
 		}
 		we := min(len(t), int(h.end)+r.after)

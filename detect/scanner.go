@@ -4,6 +4,7 @@ import (
 	"sort"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // Options configure a Scanner. The zero value scans every category with the
@@ -184,8 +185,11 @@ type scratch struct {
 	dec   []byte
 	words []wordSpan
 	low   []byte
-	// phoneChecks counts numbering-plan validations in this scan.
+	// phoneChecks counts numbering-plan validations in this scan;
+	// phoneSeen remembers their results.
 	phoneChecks int
+	phoneSeen   [maxPhoneChecks]phoneMemo
+	phoneN      int
 }
 
 func (sc *scratch) reset() {
@@ -193,7 +197,7 @@ func (sc *scratch) reset() {
 	sc.hits = sc.hits[:0]
 	sc.ends = sc.ends[:0]
 	sc.words = sc.words[:0]
-	sc.phoneChecks = 0
+	sc.phoneChecks, sc.phoneN = 0, 0
 	if cap(sc.buf) > 4<<20 {
 		sc.buf, sc.m = nil, nil
 	}
@@ -217,6 +221,11 @@ type scanCtx struct {
 	depth  int
 	budget int // decoded bytes left
 	blobs  int // blobs left
+
+	// keyword filter of hits (mayHit)
+	hmask    [4]uint64
+	hmaskOf  *kwHit
+	hmaskLen int
 }
 
 func (c *scanCtx) enabled(cat Category) bool { return c.s.opts.Categories.Has(cat) }
@@ -257,6 +266,7 @@ func (c *scanCtx) text(t string) {
 	}
 	if c.injectionApplies() && c.enabled(CategoryInjection) {
 		c.injection()
+		c.deobfuscate()
 	}
 	if c.in.Direction == Response && c.layer == "" {
 		if c.enabled(CategoryOutput) {
@@ -322,6 +332,7 @@ func (c *scanCtx) emit(cat Category, rule string, sev Severity, conf float32, st
 			if f.Confidence > g.Confidence {
 				g.Confidence = f.Confidence
 			}
+			g.Start, g.End = min(g.Start, f.Start), max(g.End, f.End)
 			return
 		}
 	}
@@ -346,8 +357,34 @@ func (c *scanCtx) covered(cat Category, start, end int) bool {
 	return false
 }
 
+// mayHit reports whether c.hits can hold one of ids: a 256-bit filter of
+// the keyword ids present, rebuilt when c.hits changes, lets the rules
+// whose keywords are absent skip the hit list (most of them, most of the
+// time).
+func (c *scanCtx) mayHit(ids []int32) bool {
+	if len(c.hits) == 0 {
+		return false
+	}
+	if p := unsafe.SliceData(c.hits); p != c.hmaskOf || len(c.hits) != c.hmaskLen {
+		c.hmask = [4]uint64{}
+		for _, h := range c.hits {
+			c.hmask[(h.id>>6)&3] |= 1 << (h.id & 63)
+		}
+		c.hmaskOf, c.hmaskLen = p, len(c.hits)
+	}
+	for _, id := range ids {
+		if c.hmask[(id>>6)&3]&(1<<(id&63)) != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // hitEnds appends to dst the end offsets of hits of the keyword ids in ids.
 func (c *scanCtx) hitEnds(dst []int32, ids []int32) []int32 {
+	if !c.mayHit(ids) {
+		return dst
+	}
 	for _, h := range c.hits {
 		for _, id := range ids {
 			if h.id == id {

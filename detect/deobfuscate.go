@@ -1,0 +1,168 @@
+package detect
+
+// Obfuscations that survive normalisation: leetspeak ("1gn0r3 pr3v10u5
+// 1n57ruc710n5") and letters spaced apart ("i g n o r e", "i.g.n.o.r.e").
+// When a text shows either, the injection detectors also read a rewritten
+// copy (a layer named "leetspeak" or "spaced_letters", spanning the whole
+// field). Both checks are one pass over the text; text without the pattern
+// costs nothing more.
+
+// leetMap maps the digits and symbols of leetspeak to letters.
+var leetMap = func() (m [256]byte) {
+	for _, p := range []string{"0o", "1i", "3e", "4a", "5s", "7t", "8b", "9g", "@a", "$s"} {
+		m[p[0]] = p[1]
+	}
+	return
+}()
+
+// leetTokens counts words that mix letters with leet digits ("pr3v10u5",
+// "4ll"; not "mp3", "ipv4", "sha256", nor the mixed-case runs of keys and
+// hashes), and all words.
+func leetTokens(t string) (mixed, words int) {
+	for i := 0; i < len(t); {
+		if !isAlnum(t[i]) && t[i] != '@' && t[i] != '$' {
+			i++
+			continue
+		}
+		j, lower, upper, leet, other := i, 0, 0, 0, 0
+		for j < len(t) && (isAlnum(t[j]) || t[j] == '@' || t[j] == '$') {
+			switch b := t[j]; {
+			case b >= 'a' && b <= 'z':
+				lower++
+			case b >= 'A' && b <= 'Z':
+				upper++
+			case leetMap[b] != 0:
+				leet++
+			default:
+				other++
+			}
+			j++
+		}
+		words++
+		n := j - i
+		if other == 0 && n >= 3 && n <= 16 && (lower == 0 || upper <= 1) && (lower+upper > 0 && leet >= 1 && leet*4 >= n || lower+upper == 0 && leet == n && n <= 5) {
+			mixed++
+		}
+		i = j
+	}
+	return
+}
+
+// deleet rewrites leet digits inside words as letters, with one for "1"
+// ("i" or "l", both are common).
+func deleet(t string, one byte, buf []byte) []byte {
+	buf = buf[:0]
+	for i := 0; i < len(t); {
+		if !isAlnum(t[i]) && t[i] != '@' && t[i] != '$' {
+			buf = append(buf, t[i])
+			i++
+			continue
+		}
+		j := i
+		for j < len(t) && (isAlnum(t[j]) || t[j] == '@' || t[j] == '$') {
+			j++
+		}
+		for k := i; k < j; k++ {
+			ch := t[k]
+			switch {
+			case ch == '1':
+				ch = one
+			case leetMap[ch] != 0:
+				ch = leetMap[ch]
+			}
+			buf = append(buf, lowerASCII(ch))
+		}
+		i = j
+	}
+	return buf
+}
+
+// unspace joins runs of four or more single letters separated by one
+// space, dot, dash or underscore ("i g n o r e" → "ignore"); it returns
+// nil when the text has no such run.
+func unspace(t string, buf []byte) []byte {
+	first := -1
+	for k := 0; k+6 < len(t); k++ {
+		if spacer[t[k+1]] && spacer[t[k+3]] && spacer[t[k+5]] && isAlpha(t[k]) && isAlpha(t[k+2]) && isAlpha(t[k+4]) && isAlpha(t[k+6]) {
+			if _, end := singleRun(t, k); end > 0 {
+				first = k
+				break
+			}
+		}
+	}
+	if first < 0 {
+		return nil
+	}
+	buf = append(buf[:0], t[:first]...)
+	for i := first; i < len(t); {
+		if n, end := singleRun(t, i); n >= 4 {
+			for k := i; k < end; k++ {
+				if isAlpha(t[k]) {
+					buf = append(buf, t[k])
+				}
+			}
+			i = end
+			continue
+		}
+		buf = append(buf, t[i])
+		i++
+	}
+	return buf
+}
+
+// singleRun measures a run of single letters joined by one spacer starting
+// at i: the number of letters and where the run ends (0 if fewer than 4).
+func singleRun(t string, i int) (n, end int) {
+	for j := i; j < len(t) && isAlpha(t[j]) && (j+1 == len(t) || !isAlpha(t[j+1])) && (j == 0 || !isAlpha(t[j-1])); {
+		n++
+		end = j + 1
+		if j+2 < len(t) && isSpacer(t[j+1]) && isAlpha(t[j+2]) {
+			j += 2
+			continue
+		}
+		break
+	}
+	if n < 4 {
+		return n, 0
+	}
+	return n, end
+}
+
+func isSpacer(b byte) bool { return spacer[b] }
+
+var spacer = [256]bool{' ': true, '.': true, '-': true, '_': true}
+
+// deobfuscate runs the injection detectors on the rewritten views of c.t.
+func (c *scanCtx) deobfuscate() {
+	if c.layer != "" || len(c.t) > 64<<10 {
+		return
+	}
+	t := c.t
+	var dec []byte
+	if mixed, words := leetTokens(t); mixed >= 3 && mixed*5 >= words {
+		for _, one := range []byte{'i', 'l'} {
+			dec = deleet(t, one, c.sc.dec[:0])
+			c.sc.dec = dec
+			c.injectionLayer("leetspeak", string(dec))
+		}
+	}
+	if dec = unspace(t, c.sc.dec[:0]); dec != nil {
+		c.sc.dec = dec
+		c.injectionLayer("spaced_letters", string(dec))
+	}
+}
+
+// injectionLayer runs the injection detectors on text, a rewritten view of
+// the whole field.
+func (c *scanCtx) injectionLayer(name, text string) {
+	saveT, saveHits, saveLayer, saveSpan := c.t, c.hits, c.layer, c.lspan
+	c.lspan.start, c.lspan.end = c.n.Original(0, len(c.t))
+	c.layer = name
+	c.t = text
+	start := len(c.sc.hits)
+	c.sc.hits = rules().kw.scan(text, c.sc.hits)
+	c.hits = c.sc.hits[start:]
+	c.injection()
+	c.sc.hits = c.sc.hits[:start]
+	c.t, c.hits, c.layer, c.lspan = saveT, saveHits, saveLayer, saveSpan
+}
