@@ -18,6 +18,7 @@ import (
 	"github.com/cylestio/perimeter/sink/chdb"
 	"github.com/cylestio/perimeter/sink/clickhouse"
 	"github.com/cylestio/perimeter/sink/files"
+	"github.com/cylestio/perimeter/sink/pricing"
 	"github.com/cylestio/perimeter/sink/printer"
 	"github.com/cylestio/perimeter/sink/scan"
 )
@@ -32,6 +33,10 @@ type analytics struct {
 	store    sink.Store // nil with storage.engine none
 	embedded *chdb.Store
 	onWrite  atomic.Value // func(), called after each batch the store took (the dashboard's live stream)
+	// pricer prices every captured call in the pipeline (sink/pricing);
+	// stopPricer ends its refresh loop.
+	pricer     *pricing.Pricer
+	stopPricer func()
 }
 
 // openStore opens the analytics store of storage.engine. A store that cannot
@@ -138,6 +143,12 @@ func newAnalytics(cfg *configs.Config, log zerolog.Logger) (*analytics, error) {
 		writers = files.Route(writers) // raw exchanges reach the http_recorder only
 	}
 
+	pricer, stop, err := startPricer(cfg.Pricing, log)
+	if err != nil {
+		return nil, err
+	}
+	a.pricer, a.stopPricer = pricer, stop
+
 	sc := cfg.Session
 	a.sessions = session.New(session.Config{
 		Enabled:     sc.Enabled,
@@ -153,14 +164,17 @@ func newAnalytics(cfg *configs.Config, log zerolog.Logger) (*analytics, error) {
 
 	opts := sink.OptionsFromConfig(cfg.Storage)
 	opts.Logger = log.With().Str("component", "sink").Logger()
+	opts.Process = a.pricer.Apply
 	if cfg.Detect.Enabled {
-		opts.Process = scan.New(detect.Options{}, sc.MaxSessions).Process
-		if recorder != nil {
-			opts.Process = files.SkipProcess(opts.Process, files.ExchangeEvent)
-		}
+		detectBatch := scan.New(detect.Options{}, sc.MaxSessions).Process
+		opts.Process = func(b []*sink.Event) []*sink.Event { return detectBatch(a.pricer.Apply(b)) }
+	}
+	if recorder != nil {
+		opts.Process = files.SkipProcess(opts.Process, files.ExchangeEvent)
 	}
 	p, err := sink.NewPipeline(opts, writers...)
 	if err != nil {
+		a.stopPricer()
 		return nil, fmt.Errorf("event pipeline: %w", err)
 	}
 	if opts.Durable {
@@ -208,6 +222,9 @@ func (a *analytics) storageStatus() sink.Status {
 // close drains the pipeline: every queued event reaches its writers (or
 // their spill files) before the process exits.
 func (a *analytics) close(ctx context.Context) error {
+	if a.stopPricer != nil {
+		a.stopPricer()
+	}
 	if a.pipeline != nil {
 		// The pipeline owns its writers, the store included, and closes
 		// them once drained.

@@ -166,7 +166,7 @@ func serve(cfg *configs.Config, problems []configs.Problem, hooks serveHooks) in
 	}
 	opts.ConfigView = func() any {
 		v := cfg.Redacted()
-		v["analytics"] = map[string]any{"storage": an.storageStatus(), "writers": an.writers, "capture": an.capture != nil}
+		v["analytics"] = map[string]any{"storage": an.storageStatus(), "writers": an.writers, "capture": an.capture != nil, "pricing": an.pricer.Status()}
 		return v
 	}
 	srv, err := edge.NewServer(opts)
