@@ -25,17 +25,25 @@ const (
 func grammarRules() []*regexRule {
 	// "the/these/those" need a qualifier ("ignore the instructions on the
 	// box" is advice); a quantifier or "your" does not.
-	strong := `\b` + ovStrong + ` ` + ovFill + `(?:` + ovOwn + ` (?:(?:` + ovQual + `|` + ovQualW + `) )*(?:\w+ ){0,2}?|(?:these|those) (?:(?:` + ovQual + `|` + ovQualW + `) )+(?:\w+ )?|(?:the )?(?:` + ovQual + ` )+(?:\w+ )?)` + ovNoun + `\b`
+	strong := `\b` + ovStrong + ` ` + ovFill + `(?:(?:` + ovOwn + ` (?:(?:` + ovQual + `|` + ovQualW + `) )*(?:\w+ ){0,2}?|(?:these|those) (?:(?:` + ovQual + `|` + ovQualW + `) )+(?:\w+ )?|(?:the )?(?:` + ovQual + ` )+(?:\w+ )?)` + ovNoun + `|the (?:system prompt|system message|system instructions|developer message|developer instructions))\b`
+	// "put your earlier guidelines aside", "act as if you never received
+	// any instructions".
+	aside := `\b(?:put|set|leave|push|cast) ` + ovFill + `(?:` + ovOwn + `|the|these|those) (?:(?:` + ovQual + `|` + ovQualW + `) )*` + ovNoun + ` (?:aside|to (?:one|the) side|behind(?: you)?)\b`
+	never := `\b(?:act|behave|respond|answer|continue|pretend) (?:like|as if|as though)? ?you (?:never|did not|didn'?t|have not|haven'?t) (?:received|got|gotten|been given|had|seen) (?:any |the |your )?(?:(?:` + ovQual + `|` + ovQualW + `) )*` + ovNoun + `\b`
+	decoy := `\b(?:the )?(?:instructions|rules|prompt|directions|task) (?:above|before this|earlier|so far|you (?:were|have been) given) (?:were|was|are|is) (?:just |only |merely )?(?:a test|fake|a joke|a decoy|not real|irrelevant|wrong|outdated|void)\b|\bthe (?:real|actual|true) (?:task|instructions?|objective|goal|job)\s*(?::|is\b|are\b)`
 	weak := `\b` + ovWeak + ` ` + ovFill + `(?:(?:your|all (?:of )?(?:the |your )?|every|any) (?:` + ovQual + ` )*|(?:` + ovDet + ` )?(?:(?:previous|prior|preceding|earlier|initial|original|above|system|developer) )+)(?:\w+ )?` + ovNoun + `\b`
 	passive := `\b(?:(?:your|the|all|any|these|those) )?(?:(?:previous|prior|earlier|original|initial|old|above|former|preceding|system|existing) )+(?:instructions|rules|directives|guidelines|guidance|prompts?|programming|restrictions|constraints|policies)\b[^.\n]{0,60}?\b(?:(?:are|is|have been|has been|were|was) (?:now |hereby |officially |all )?(?:revoked|cancell?ed|void|null|obsolete|outdated|overridden|superseded|lifted|suspended|disabled|invalid|deprecated|removed)|(?:no longer|don'?t|do not) (?:apply|applies|valid|in effect|matter|count))` +
-		`|\bthe (?:guidance|instructions|rules|prompt) you (?:received|were given|got|have)\b[^.\n]{0,60}?\b(?:is|are) (?:now )?(?:outdated|obsolete|void|revoked|invalid|no longer valid)`
+		`|\bthe (?:guidance|instructions|rules|prompt) you (?:received|were given|got|have)\b[^.\n]{0,60}?\b(?:is|are) (?:now )?(?:outdated|obsolete|void|revoked|invalid|no longer valid)` +
+		`|\b(?:everything|whatever|anything|all) (?:(?:rules|instructions|guidelines) )?(?:the \w+ |you (?:were|have been|'ve been) )?(?:configured|told|given|set|said|instructed|received)\b[^.\n]{0,60}?\b(?:is|are|was|were) (?:now |hereby |officially )?(?:void|null|cancell?ed|revoked|obsolete|invalid|outdated|overridden|no longer valid)`
 	foreign := `\b(?:ignoriere|ignorier|ignorieren sie|vergiss|vergessen sie|missachte)(?: bitte)? (?:(?:alle|jegliche|die|deine|ihre|samtliche|saemtliche|meine) )*(?:(?:vorherigen|bisherigen|vorigen|obigen|fruheren|frueheren|ursprunglichen|urspruenglichen|system|alten) )+(?:anweisungen|instruktionen|regeln|befehle|vorgaben|richtlinien)\b` +
 		`|\b(?:ignore[zr]?|oublie[zr]?|ne tenez pas compte des|ne tiens pas compte des)(?: toutes| tous)? (?:les |tes |vos )(?:instructions|consignes|regles|directives|ordres)(?: precedentes| anterieures| initiales| du systeme| ci-dessus)\b` +
 		`|\b(?:ignora|ignore|olvida|olvide|omite|descarta)(?: todas| todos)? (?:las |tus |sus |los )(?:instrucciones|reglas|directrices|ordenes|indicaciones)(?: anteriores| previas| iniciales| del sistema)\b` +
 		`|\b(?:ignora|dimentica|trascura)(?: tutte)? (?:le |tue )(?:istruzioni|regole|direttive)(?: precedenti| iniziali| del sistema)\b` +
 		`|\b(?:ignore|ignora|esqueca|desconsidere)(?: todas)? (?:as |suas |tuas )(?:instrucoes|regras|diretrizes)(?: anteriores| previas| iniciais| do sistema)\b` +
 		`|\b(?:negeer|vergeet)(?: alle)? (?:de |je |jouw |uw )?(?:vorige|eerdere|voorgaande|oorspronkelijke) (?:instructies|regels|opdrachten)\b`
-	exGiven := `\b(?:what|which) (?:were|are) (?:the )?(?:exact |full |original |initial )*(?:instructions|rules|guidelines|directives) (?:you (?:were|have been) given|given to you|you received|you got)\b`
+	exGiven := `\b(?:what|which) (?:were|are) (?:the )?(?:exact |full |original |initial )*(?:instructions|rules|guidelines|directives) (?:you (?:were|have been) given|given to you|you received|you got)\b` +
+		`|\b(?:show|print|output|repeat|paste|reveal|display|quote|tell)(?: me| us)? (?:the |all (?:the )?)?(?:(?:complete|full|entire|exact|original|initial|hidden|secret) )*(?:prompt|instructions|system prompt|rules|guidelines|directives) (?:that )?(?:you (?:were|have been) given|you received|you got|given to you)\b` +
+		`|\bwhat (?:rules|instructions|guidelines|directives) (?:were|have) you (?:been )?(?:given|told)\b`
 	exBefore := `\b(?:print|output|show|repeat|paste|dump|display|reveal|copy)(?: me)? (?:everything|all(?: the)? text|all(?: the)? messages) (?:before|above|preceding|prior to) (?:the |this |my )?(?:first |last )?(?:user )?(?:message|line|conversation|prompt)\b`
 	exYour := `\b(?:summari[sz]e|translate|paraphrase|quote|spell out|encode|rewrite|list|output|print|show|paste|reveal|repeat)(?: me)? (?:all (?:of )?)?your (?:(?:full|entire|complete|exact|original|initial|hidden|secret|internal|system|developer|confidential) )*(?:prompt|instructions|system message)\b` +
 		`|\b(?:summari[sz]e|translate|paraphrase|quote|spell out|encode|rewrite|list|output|print|show|paste|reveal|repeat)(?: me)? (?:all (?:of )?)?your (?:(?:full|entire|complete|exact|original|initial|hidden|secret|internal|system|developer|confidential) )+(?:rules|message|guidelines|directives|configuration)\b`
@@ -51,7 +59,13 @@ func grammarRules() []*regexRule {
 		anchored(injRule(ruleOverride, SeverityHigh, 0.8, 0, 160, foreign, "ignoriere", "ignorier", "vergiss", "vergessen sie", "missachte", "ignorez", "ignorer",
 			"ignore", "oubliez", "oublie", "ne tenez pas", "ne tiens pas", "ignora", "olvida", "olvide", "omite", "descarta", "dimentica", "trascura", "esqueca",
 			"desconsidere", "negeer", "vergeet")),
-		injRule(ruleExtraction, SeverityMedium, 0.8, 40, 40, exGiven, "instructions you", "rules you", "guidelines you", "directives you", "given to you"),
+		injRule(ruleExtraction, SeverityMedium, 0.8, 90, 40, exGiven, "instructions you", "rules you", "guidelines you", "directives you", "given to you",
+			"prompt you", "were you given", "have you been given", "were you told", "have you been told"),
+		anchored(injRule(ruleOverride, SeverityHigh, 0.8, 0, 160, aside, "put", "set", "leave", "push", "cast")),
+		anchored(injRule(ruleOverride, SeverityHigh, 0.8, 0, 160, never, "act", "behave", "respond", "answer", "continue", "pretend")),
+		injRule(ruleOverride, SeverityHigh, 0.8, 60, 60, decoy, "above were", "above was", "above are", "above is", "before this were", "earlier were",
+			"so far were", "given were", "the real task", "the actual task", "the true task", "the real instruction", "the actual instruction",
+			"the real objective", "the real goal", "the real job"),
 		injRule(ruleExtraction, SeverityMedium, 0.8, 30, 60, exBefore, "everything before", "everything above", "everything preceding", "everything prior",
 			"text before", "text above", "messages before", "messages above"),
 		injRule(ruleExtraction, SeverityMedium, 0.8, 30, 60, exYour, "your prompt", "your instructions", "your system", "your full", "your entire", "your complete",
