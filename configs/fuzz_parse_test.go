@@ -30,6 +30,7 @@ func FuzzParse(f *testing.F) {
 		"llm: {timeout: 1e400, api_key: !!binary aGVsbG8=}\n",
 		"server: {port: ${P:-${Q}}}\n",
 		"logging: {max_file_size: 9999999999999999999}\n",
+		"pricing: {url: 'http://[::1', models: {m: {input: .nan, output: -1e400}, '': {input: 1}, x: [1], y: {reasoning: {a: 1}}}}\n",
 	} {
 		f.Add([]byte(s))
 	}
