@@ -103,8 +103,10 @@ const scoreThreshold = 0.6
 
 // sigRule is a signal's expression, guarded by keywords like every rule.
 func sigRule(sig signalID, before, after int, re string, kws ...string) *regexRule {
+	// The window must hold the keyword itself (≤ maxKeyword bytes before
+	// its end) and a little context.
 	return &regexRule{cat: CategoryInjection, id: signalNames[sig], re: regexp.MustCompile(lowerPattern(phrase(re))), kws: kws,
-		before: before, after: after, lower: true, signal: sig}
+		before: max(before, 16), after: after, lower: true, signal: sig}
 }
 
 const (

@@ -36,7 +36,15 @@ type Processor struct {
 	sessions map[string]*sessionState
 	order    []string // insertion order, for bounded eviction
 	max      int
+	// tools remembers each agent's tool definitions (name → fingerprint):
+	// a definition is scanned when first seen, and a changed one is a
+	// finding (a "rug pull"). Bounded like sessions.
+	tools     map[string]map[string]uint64
+	toolOrder []string
 }
+
+// maxToolsPerAgent bounds the tool fingerprints kept per agent.
+const maxToolsPerAgent = 512
 
 type sessionState struct {
 	system    string
@@ -57,7 +65,8 @@ func New(opts detect.Options, maxSessions int) *Processor {
 	if maxSessions <= 0 {
 		maxSessions = 10000
 	}
-	return &Processor{sc: detect.NewScanner(opts), sessions: map[string]*sessionState{}, max: maxSessions}
+	return &Processor{sc: detect.NewScanner(opts), sessions: map[string]*sessionState{}, max: maxSessions,
+		tools: map[string]map[string]uint64{}}
 }
 
 func (p *Processor) state(id string) *sessionState {
@@ -95,6 +104,58 @@ func (p *Processor) Process(batch []*sink.Event) []*sink.Event {
 		}
 	}
 	return append(batch, out...)
+}
+
+// scanTool scans one tools[] entry (Chat {"function":{…}}, Responses and
+// Anthropic {name, description, parameters|input_schema}) when the agent
+// has not sent this exact definition before, and reports a definition that
+// changed since it was first seen.
+func (p *Processor) scanTool(agent string, tl, buf []byte, scan func(*detect.Input), fs *[]detect.Finding) []byte {
+	if fn := member(tl, "function"); len(fn) > 0 {
+		tl = fn
+	}
+	schema := member(tl, "parameters")
+	if len(schema) == 0 {
+		schema = member(tl, "input_schema")
+	}
+	buf, _ = appendString(buf, member(tl, "name"))
+	nameEnd := len(buf)
+	buf, _ = appendString(buf, member(tl, "description"))
+	name, desc := text(buf[:nameEnd], 0), text(buf, nameEnd)
+	if name == "" {
+		return buf
+	}
+	h := detect.ToolDefinitionHash(name, desc, string(schema))
+	p.mu.Lock()
+	known := p.agentTools(agent)
+	before, seen := known[name]
+	if !seen && len(known) < maxToolsPerAgent || seen && before != h {
+		known[strings.Clone(name)] = h
+	}
+	p.mu.Unlock()
+	if seen && before == h {
+		return buf
+	}
+	if seen {
+		f := detect.ToolChanged(name, before, h)
+		*fs = append(*fs, f)
+	}
+	scan(&detect.Input{Text: desc, Role: detect.RoleToolDefinition, Direction: detect.Request, ToolName: name, ToolArgs: string(schema)})
+	return buf
+}
+
+func (p *Processor) agentTools(agent string) map[string]uint64 {
+	m := p.tools[agent]
+	if m == nil {
+		if len(p.toolOrder) >= p.max {
+			delete(p.tools, p.toolOrder[0])
+			p.toolOrder = p.toolOrder[1:]
+		}
+		m = map[string]uint64{}
+		p.tools[agent] = m
+		p.toolOrder = append(p.toolOrder, agent)
+	}
+	return m
 }
 
 // text returns buf[from:] as a string without copying; it is only valid
@@ -165,6 +226,9 @@ func (p *Processor) scanEvent(ev *sink.Event, buf []byte) ([]detect.Finding, []b
 				role = detect.RoleUser
 			}
 			scan(&detect.Input{Text: text(buf, 0), Role: role, Direction: detect.Request})
+		})
+		elements(member(data, "tools"), func(tl []byte) {
+			buf = p.scanTool(ev.AgentID, tl, buf[:0], scan, &fs)
 		})
 	case sink.ToolResult:
 		var ok bool
