@@ -145,7 +145,6 @@ func (p *Proxy) keepForCapture(ctx *fasthttp.RequestCtx, ex *exchange) {
 	ex.keptMethod = append(ex.keptMethod[:0], ctx.Method()...)
 	ex.keptPath = append(ex.keptPath[:0], ctx.Path()...)
 	ex.keptWorkflow = append(ex.keptWorkflow[:0], ex.workflow...)
-	ex.req.SetBody(ctx.PostBody())       // was an alias of the client's body
 	ex.resp.SetBody(ctx.Response.Body()) // the answer went to the client's buffer
 	if p.opts.Capture.rec.on {
 		ctx.Response.Header.CopyTo(&ex.keptRespHeader) // as the client got it, for the http_recorder

@@ -16,7 +16,7 @@ func (p *Proxy) callInfo(ctx *fasthttp.RequestCtx, ex *exchange, ended bool) *ca
 		method:   ctx.Method(),
 		path:     ctx.Path(),
 		headers:  &ctx.Request.Header,
-		body:     ctx.PostBody(),
+		body:     ex.body,
 		workflow: ex.workflow,
 
 		respHeader: &ctx.Response.Header,

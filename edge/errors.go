@@ -26,6 +26,7 @@ const (
 	errStreamBroken                     // upstream failed after the answer started
 	errBadTarget                        // request target the proxy will not forward: 400
 	errMethod                           // CONNECT: 405
+	errBudget                           // a global memory budget is spent: 503
 	numErrClasses
 )
 
@@ -42,6 +43,7 @@ var errClassNames = [numErrClasses]string{
 	"stream_interrupted",
 	"invalid_request_target",
 	"method_not_allowed",
+	"memory_budget_exceeded",
 }
 
 func (c errClass) String() string { return errClassNames[c] }
@@ -50,7 +52,7 @@ func (c errClass) status() int {
 	switch c {
 	case errTimeout:
 		return fasthttp.StatusGatewayTimeout
-	case errNoConns:
+	case errNoConns, errBudget:
 		return fasthttp.StatusServiceUnavailable
 	case errRequestTooLarge:
 		return fasthttp.StatusRequestEntityTooLarge
@@ -73,6 +75,8 @@ func classify(err error) errClass {
 		return errUnreachable
 	case errors.Is(err, fasthttp.ErrNoFreeConns):
 		return errNoConns
+	case errors.Is(err, errResponseBudget):
+		return errBudget
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
 		return errUpstreamTooLarge
 	case isTimeout(err):

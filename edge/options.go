@@ -38,6 +38,14 @@ type Options struct {
 	MaxConnsPerServer  int           // open client connections, beyond it 503 and closed; 0 = unlimited
 	MaxConnsPerIP      int           // open client connections from one address; 0 = unlimited
 
+	// MaxInflightBodyBytes bounds the request bodies held by all requests
+	// together; a request whose body would pass it is answered 503 before
+	// its body is read. Default 256 MiB.
+	MaxInflightBodyBytes int64
+	// MaxBufferedResponseBytes bounds the buffered answers of all requests
+	// together; beyond it a call is answered 503. Default 256 MiB.
+	MaxBufferedResponseBytes int64
+
 	// Capture turns calls into events; nil turns capture off.
 	Capture *Capture
 	// Guard scans new client input before forwarding; nil turns it off.
@@ -75,5 +83,11 @@ func (o *Options) setDefaults() {
 	}
 	if o.MaxRequestBodySize <= 0 {
 		o.MaxRequestBodySize = 32 << 20
+	}
+	if o.MaxInflightBodyBytes <= 0 {
+		o.MaxInflightBodyBytes = max(256<<20, int64(o.MaxRequestBodySize))
+	}
+	if o.MaxBufferedResponseBytes <= 0 {
+		o.MaxBufferedResponseBytes = max(256<<20, int64(o.MaxResponseBufferSize))
 	}
 }

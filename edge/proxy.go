@@ -31,6 +31,8 @@ type Proxy struct {
 
 	listener atomic.Pointer[netlimit.Listener] // set by Server.Serve, for /metrics
 
+	bodies, answers budget // request bodies held, buffered answers (budget.go)
+
 	// Warnings about failed calls and cut streams, at most one a second
 	// each (with the number held back).
 	failLog, cutLog throttle
@@ -53,6 +55,7 @@ func NewProxy(o Options) (*Proxy, error) {
 	up.buffered = up.newClient(&p.opts, false, &p.stats.framing)
 	up.streamed = up.newClient(&p.opts, true, &p.stats.framing)
 	p.failLog.interval, p.cutLog.interval = time.Second, time.Second
+	p.bodies.limit, p.answers.limit = p.opts.MaxInflightBodyBytes, p.opts.MaxBufferedResponseBytes
 	p.pool.New = func() any { return &exchange{p: p} }
 	if o.Capture != nil {
 		o.Capture.SetSecret(o.APIKey)
@@ -69,6 +72,7 @@ type exchange struct {
 	req     fasthttp.Request
 	resp    fasthttp.Response
 	url     []byte
+	body    []byte // the client's request body (body.go)
 	scratch [][]byte
 	start   time.Time
 	conn    net.Conn // the client's, for write deadlines while streaming
@@ -90,15 +94,33 @@ type exchange struct {
 	keptHeader                         fasthttp.RequestHeader
 	keptRespHeader                     fasthttp.ResponseHeader
 	keptMethod, keptPath, keptWorkflow []byte
+
+	// What the exchange holds of the memory budgets (budget.go).
+	bodyAcct, respAcct account
 }
 
 // maxTee bounds how much of a streamed non-SSE answer (an error body on a
 // stream request) is kept for capture.
 const maxTee = 1 << 20
 
-func (p *Proxy) acquire() *exchange { return p.pool.Get().(*exchange) }
+func (p *Proxy) acquire() *exchange {
+	ex := p.pool.Get().(*exchange)
+	ex.bodyAcct.b, ex.respAcct.b = &p.bodies, &p.answers
+	return ex
+}
+
+// maxPooledBody is the largest body buffer an exchange keeps for reuse: a
+// rare large body's memory goes back to the heap with the request.
+const maxPooledBody = 1 << 20
 
 func (p *Proxy) release(ex *exchange) {
+	ex.bodyAcct.release()
+	ex.respAcct.release()
+	if cap(ex.body) > maxPooledBody {
+		ex.body = nil
+	} else {
+		ex.body = ex.body[:0]
+	}
 	ex.req.Reset()
 	ex.resp.Reset()
 	ex.conn = nil
@@ -132,12 +154,18 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx) {
 	ex := p.acquire()
 	ex.start = time.Now()
 
-	body := ctx.PostBody()
+	body, ok := p.readBody(ctx, ex)
+	if !ok {
+		p.stats.inFlight.Add(-1)
+		p.release(ex)
+		return
+	}
 	ctx.Request.Header.CopyTo(&ex.req.Header)
 	ex.scratch = prepareRequestHeader(&ex.req.Header, p.opts.Provider, p.cred, ex.scratch)
 	ex.url, ex.workflow = p.upstreamURL(ex.url[:0], ctx)
 	ex.req.SetRequestURIBytes(ex.url)
 	ex.req.SetBodyRaw(body)
+	ex.req.SetUserValue(responseAccountKey, &ex.respAcct)
 
 	if p.opts.Capture != nil || p.opts.Guard != nil {
 		ex.kind = provider.Detect(string(p.opts.Provider), ctx.Method(), detectPath(ctx, ex))
@@ -266,6 +294,8 @@ func (p *Proxy) explain(c errClass, err error) string {
 		return fmt.Sprintf("the upstream %s sent nothing for %s (llm.timeout); retry, or raise llm.timeout for slow models", base, p.opts.ResponseHeaderTimeout)
 	case errNoConns:
 		return fmt.Sprintf("all %d upstream connections are busy (llm.max_conns); retry later or raise llm.max_conns", p.opts.MaxConns)
+	case errBudget:
+		return fmt.Sprintf("the proxy holds as many buffered answers as llm.max_buffered_response_bytes (%d bytes) allows; retry shortly, ask for a streamed answer, or raise the limit", p.opts.MaxBufferedResponseBytes)
 	case errUpstreamTooLarge:
 		return fmt.Sprintf("the upstream answer exceeds llm.max_response_buffer_size (%d bytes); raise it or ask for a streamed answer", p.opts.MaxResponseBufferSize)
 	default:

@@ -51,12 +51,17 @@ func NewServer(o Options) (*Server, error) {
 		NoDefaultDate:         true,
 		NoDefaultContentType:  true,
 		MaxRequestBodySize:    po.MaxRequestBodySize,
-		ReadTimeout:           po.ReadTimeout,
-		WriteTimeout:          po.WriteIdleTimeout,
-		IdleTimeout:           po.IdleTimeout,
-		CloseOnShutdown:       true,
-		ReadBufferSize:        16 << 10,
-		Logger:                fasthttpLogger{s.log},
+		// The handler reads bodies itself (body.go), within the in-flight
+		// budget: fasthttp would allocate a body's full Content-Length
+		// before its first byte arrived. Multipart bodies pass as sent.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		ReadTimeout:                  po.ReadTimeout,
+		WriteTimeout:                 po.WriteIdleTimeout,
+		IdleTimeout:                  po.IdleTimeout,
+		CloseOnShutdown:              true,
+		ReadBufferSize:               16 << 10,
+		Logger:                       fasthttpLogger{s.log},
 		// fasthttp's parse errors otherwise quote the raw request, headers
 		// and credentials included.
 		SecureErrorLogMessage: true,

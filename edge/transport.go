@@ -83,7 +83,14 @@ func (t *framedTransport) RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Reque
 	if streamBody {
 		return t.stream(hc, cc, br, req, resp)
 	}
+	ic := upstreamConn(conn)
+	if a, ok := req.UserValue(responseAccountKey).(*account); ok && ic != nil && a.b.limit > 0 {
+		ic.acct = a
+	}
 	err = resp.ReadLimitBody(br, hc.MaxResponseBodySize)
+	if ic != nil {
+		ic.acct = nil
+	}
 	if err != nil {
 		hc.ReleaseReader(br)
 		withConn(closeConn, hc, cc)
@@ -187,9 +194,15 @@ func (s *streamBody) CloseWithError(err error) error {
 // already has input waiting (bytes nobody asked for) or was closed by the
 // upstream.
 func unexpectedInput(c net.Conn) bool {
+	ic := upstreamConn(c)
+	return ic != nil && ic.pending()
+}
+
+// upstreamConn is the dialer's connection under c, nil if there is none.
+func upstreamConn(c net.Conn) *idleConn {
 	if tc, ok := c.(*tls.Conn); ok {
 		c = tc.NetConn()
 	}
-	ic, ok := c.(*idleConn)
-	return ok && ic.pending()
+	ic, _ := c.(*idleConn)
+	return ic
 }

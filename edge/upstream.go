@@ -145,6 +145,9 @@ type idleConn struct {
 	readArmedFor  time.Duration
 	writeArmed    time.Time
 
+	// acct, while set, is charged for every byte read (a buffered answer).
+	acct *account
+
 	// For pending: the socket, and its peek built once.
 	raw     syscall.RawConn
 	peek    func(fd uintptr) bool
@@ -165,6 +168,21 @@ func (c *idleConn) Write(p []byte) (int, error) {
 }
 
 func (c *idleConn) Read(p []byte) (int, error) {
+	if a := c.acct; a != nil {
+		// Reading a buffered answer: the bytes are taken from the budget
+		// before they can be read.
+		if !a.take(int64(len(p))) {
+			return 0, errResponseBudget
+		}
+		n, err := c.read(p)
+		a.held -= int64(len(p) - n)
+		a.b.give(int64(len(p) - n))
+		return n, err
+	}
+	return c.read(p)
+}
+
+func (c *idleConn) read(p []byte) (int, error) {
 	d := c.idleTimeout
 	if c.awaiting {
 		d = c.headerTimeout
