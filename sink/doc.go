@@ -21,14 +21,39 @@
 // backoff; after a few attempts, or as soon as the memory queue is full
 // (a slow writer), batches go to the spool and are replayed oldest first
 // once the writer keeps up again, then new batches take the memory path
-// again. Order is kept throughout. Events are dropped only when the disk
-// budget or the disk is exhausted (spill_budget, disk_full), or when
+// again (with durability, below, the spool is every batch's path). Order
+// is kept throughout. Events are dropped only when the disk budget or the
+// disk is exhausted (spill_budget, disk_full), or when
 // spilling is off and a writer's queue is full; every drop is counted in
 // Metrics and logged with its reason at most once a second, never from
 // Publish. Spilled segments survive a crash or restart and are replayed
 // first on the next start. Close drains the queue, the memory queues and
 // the spools into the stores; if its context ends first, what is still in
 // memory is spilled for the next run.
+//
+// # Durability
+//
+// With Options.Durable (storage.durability: spill, the default whenever a
+// spill budget is set) the spool is the writers' queue: the batcher cuts
+// a batch at least every CommitInterval (storage.commit_interval_ms,
+// default 100 ms; it lowers max_delay_ms so that the batch age plus the
+// batcher's poll stays within it), runs detection on it and appends it
+// to every writer's spool with one write — a group commit of everything
+// published meanwhile — before any writer sees it. Each writer reads its
+// spool back, stores the events (a paced writer still once per interval)
+// and only then commits them. A crash of the process (SIGKILL, an OOM
+// kill, a panic) therefore loses at most the events published in the
+// last commit interval, plus the detection time of one batch and the
+// capture loop's poll (10 ms) in edge; the next start replays the rest,
+// and what was stored but not yet committed is stored again and
+// deduplicated (below). Appends are not fsynced (a segment is, when
+// sealed): a power loss or kernel crash may also lose what the page cache
+// held. cmd/perimeter's TestKill9LosesAtMostTheCommitInterval checks the
+// bound with kill -9 under load.
+//
+// With durability none batches wait in memory for their writer — up to
+// the batch age plus a paced writer's interval (the embedded engine's
+// insert_interval_ms, 1 s) — and a crash loses them.
 //
 // # Scheduling
 //
@@ -60,8 +85,8 @@
 // # Duplicates
 //
 // Delivery is at least once: a batch whose acknowledgement was lost is
-// retried, and after a crash the oldest spill segment may be replayed
-// again. Every event carries a random 128-bit ID, and the events table
+// retried, and after a crash the records read from the spool but not
+// yet committed are replayed again. Every event carries a random 128-bit ID, and the events table
 // deduplicates by it: it is a ReplacingMergeTree whose sorting key ends in
 // the id, (agent_id, session_id, ts_us, id), so copies of an event (same
 // id, hence same agent, session and time, hence same partition) collapse

@@ -69,7 +69,13 @@ type Metrics struct {
 	DropReasons   map[string]uint64 `json:"dropped_by_reason,omitempty"`
 	SpillBytes    int64             `json:"spill_bytes"`        // on disk now, all writers
 	SpillBudget   int64             `json:"spill_budget_bytes"` // storage.spill.max_bytes (0: spilling off)
-	Writers       []WriterMetrics   `json:"writers"`
+	// Durability is "spill" when every batch goes through the spill log
+	// (a crash loses at most CommitIntervalMS), "none" when batches wait
+	// in memory. With spill, SpilledBytes and ReplayedBytes count all
+	// traffic, not only outages.
+	Durability       string          `json:"durability"`
+	CommitIntervalMS int64           `json:"commit_interval_ms,omitempty"`
+	Writers          []WriterMetrics `json:"writers"`
 }
 
 // WriterMetrics is one writer's part of Metrics.
@@ -101,6 +107,10 @@ func (p *Pipeline) Metrics() Metrics {
 		Dropped:       p.drops.total(),
 		DropReasons:   p.drops.snapshot(),
 		SpillBudget:   p.opts.SpillMaxBytes,
+		Durability:    "none",
+	}
+	if p.opts.Durable {
+		m.Durability, m.CommitIntervalMS = "spill", p.opts.CommitInterval.Milliseconds()
 	}
 	if p.budget != nil {
 		m.SpillBytes = p.budget.used.Load()

@@ -125,6 +125,9 @@ func TestDurableWriterReadsTheLog(t *testing.T) {
 		t.Fatalf("%d writes for a second of events at a 300 ms interval, want 2–6 (sizes %v)", writes, w.batchSizes())
 	}
 	waitFor(t, "the log committed", func() bool { return p.Metrics().Writers[0].BacklogBytes == 0 })
+	if pm := p.Metrics(); pm.Durability != "spill" || pm.CommitIntervalMS != 20 {
+		t.Fatalf("pipeline metrics say durability %q, commit %d ms", pm.Durability, pm.CommitIntervalMS)
+	}
 	m := p.Metrics().Writers[0]
 	if m.SpilledBytes == 0 || m.ReplayedBytes == 0 || m.Dropped != 0 {
 		t.Fatalf("writer metrics %+v: want log traffic, nothing dropped", m)

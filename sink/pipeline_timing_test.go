@@ -56,20 +56,34 @@ func BenchmarkPublishParallel(b *testing.B) {
 }
 
 // BenchmarkPipelineThroughput is events/s through batching into a writer
-// that does nothing: the pipeline's own ceiling.
+// that does nothing: the pipeline's own ceiling, with batches kept in
+// memory (durability none) and appended to and read back from the spill
+// log (durability spill, the default).
 func BenchmarkPipelineThroughput(b *testing.B) {
-	p, err := NewPipeline(Options{QueueSize: 1 << 16, MaxDelay: 50 * time.Millisecond}, nopWriter{"nop"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ev := seqEvent(1)
-	b.ReportAllocs()
-	for b.Loop() {
-		for !p.Publish(ev) {
+	for _, durable := range []bool{false, true} {
+		name := "none"
+		if durable {
+			name = "spill"
 		}
+		b.Run(name, func(b *testing.B) {
+			o := Options{QueueSize: 1 << 16, MaxDelay: 50 * time.Millisecond}
+			if durable {
+				o.Durable, o.SpillDir, o.SpillMaxBytes = true, b.TempDir(), 1<<30
+			}
+			p, err := NewPipeline(o, nopWriter{"nop"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ev := fullEvent()
+			b.ReportAllocs()
+			for b.Loop() {
+				for !p.Publish(ev) {
+				}
+			}
+			_ = p.Close(context.Background())
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
 	}
-	_ = p.Close(context.Background())
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
 func BenchmarkSpillEncode(b *testing.B) {

@@ -132,6 +132,9 @@ func (w *writerState) run() {
 			}
 		}
 		if w.sp != nil && w.p.ctx.Err() == nil && w.sp.hasBacklog() && !w.gaveUp {
+			if w.p.opts.Durable { // the log is the queue: its depth sets the priority
+				prio.Adjust(int(w.logged.Load()), cap(w.mem)*w.p.opts.MaxRows)
+			}
 			w.paceLog()
 			w.replay()
 			w.lastWrite = time.Now()

@@ -138,8 +138,10 @@ func (d *decoder) string() string {
 	return d.str[off : off+len(b)]
 }
 
-// decodeBatch parses a payload written by encodeBatch. The events own
-// their memory (nothing aliases payload).
+// decodeBatch parses a payload written by encodeBatch. Nothing aliases
+// payload; the events share three allocations (the Event structs, one copy
+// of the payload for strings and one for attributes), which live as long as
+// any of them does.
 func decodeBatch(payload []byte) (created time.Time, events []*Event, err error) {
 	if len(payload) == 0 {
 		return time.Time{}, nil, errShortRecord
@@ -156,8 +158,10 @@ func decodeBatch(payload []byte) (created time.Time, events []*Event, err error)
 		return time.Time{}, nil, fmt.Errorf("spill record claims %d events in %d bytes", n, len(d.b))
 	}
 	events = make([]*Event, 0, n)
+	backing := make([]Event, n)
+	var raw []byte // attributes alias a copy of the payload
 	for i := uint64(0); i < n && d.err == nil; i++ {
-		e := &Event{}
+		e := &backing[i]
 		copy(e.ID[:], d.bytes(16))
 		sec := d.varint()
 		nsec := d.uvarint()
@@ -183,7 +187,11 @@ func decodeBatch(payload []byte) (created time.Time, events []*Event, err error)
 		}
 		if a := d.uvarint(); a > 0 {
 			if b := d.bytes(a - 1); d.err == nil {
-				e.Attributes = append(make([]byte, 0, len(b)), b...)
+				if raw == nil {
+					raw = append([]byte(nil), payload...)
+				}
+				off := len(payload) - len(d.b) - len(b)
+				e.Attributes = raw[off : off+len(b) : off+len(b)]
 			}
 		}
 		if version >= 2 {
