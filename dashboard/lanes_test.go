@@ -151,7 +151,9 @@ func TestExplorerDoesNotStarvePages(t *testing.T) {
 				t.Fatalf("explorer request past a full lane: %+v", full)
 			}
 			for _, path := range []string{"/api/agents", "/api/dashboard", "/api/sessions/list"} {
+				start := time.Now()
 				resp, err := http.Get(hs.URL + path)
+				t.Logf("GET %s with the explorer full: %v", path, time.Since(start).Round(time.Millisecond))
 				if err != nil {
 					t.Fatal(err)
 				}

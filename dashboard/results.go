@@ -136,8 +136,12 @@ func retrySeconds(d time.Duration) int { return max(1, int((d+time.Second-1)/tim
 
 // explore runs a checked explorer statement: on the store's explorer lane
 // when it has one (sink.ExplorerQuerier), with the result cut at
-// SQLMaxResultBytes; Rows.Truncated says when it was. runSQL calls it.
+// SQLMaxResultBytes; Rows.Truncated says when it was. runSQL calls it,
+// once per request, for the statement it has checked.
 func (s *Server) explore(ctx context.Context, query string) (*sink.Rows, error) {
+	if s.opts.Store == nil {
+		return nil, errUnavailable
+	}
 	maxBytes := s.opts.SQLMaxResultBytes
 	if ctx.Value(mcpCallKey{}) != nil {
 		maxBytes /= mcpShare
