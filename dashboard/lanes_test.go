@@ -331,3 +331,21 @@ func TestPagesLaneFull(t *testing.T) {
 	var agents AgentsResponse
 	get(t, s, "/api/agents", &agents)
 }
+
+// An answer written a row at a time is the same JSON as one encoded whole.
+func TestWriteRowsMatchesMarshal(t *testing.T) {
+	v := &SQLResponse{Columns: []string{`"rows":[]`, "n"}, Types: []string{"String", "UInt64"},
+		Rows: [][]any{{`a"b<\n>`, uint64(1)}, {"ü", nil}, {[]any{"x", 2.5}, map[string]any{"k": "v"}}},
+		RowCount: 3, Truncated: true}
+	rec := httptest.NewRecorder()
+	writeJSON(rec, 200, v)
+	want, _ := json.Marshal(v)
+	var got, exp any
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+		t.Fatalf("%v\n%s", err, rec.Body.Bytes())
+	}
+	_ = json.Unmarshal(want, &exp)
+	if fmt.Sprint(got) != fmt.Sprint(exp) || rec.Code != 200 || rec.Header().Get("Content-Type") != "application/json; charset=utf-8" {
+		t.Fatalf("streamed %s\nwant %s", rec.Body.Bytes(), want)
+	}
+}
