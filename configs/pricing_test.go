@@ -83,6 +83,11 @@ func TestPricingProblems(t *testing.T) {
 			t.Errorf("missing %q in:\n%s", want, all)
 		}
 	}
+	for _, p := range c.Validate() {
+		if p.Path == "pricing.models.bad-model.reasoning" && p.Line != 8 {
+			t.Errorf("%s: line %d, want 8 (the model's)", p.Path, p.Line)
+		}
+	}
 	if strings.Contains(all, "free-model.output") {
 		t.Errorf("output: 0 is a price, not a missing one:\n%s", all)
 	}

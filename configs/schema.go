@@ -62,6 +62,8 @@ func (c *checker) walk(n *yaml.Node, t reflect.Type, path string) {
 		u := reflect.New(t).Interface().(yaml.Unmarshaler)
 		if err := u.UnmarshalYAML(n); err != nil {
 			c.errorAt(path, n, stripLine(err.Error()))
+		} else {
+			c.recordLines(n, path) // lines of a mapping's keys (pricing.models.<name>.input)
 		}
 		return
 	}
