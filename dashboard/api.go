@@ -63,6 +63,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	get("/api/sql/schema", func() enveloped { return emptySchema() }, s.apiSQLSchema)
 	mux.HandleFunc("POST /api/sql", s.gateSQL(s.apiSQL))
 	mux.HandleFunc("GET /api/events/stream", s.hub.serve)
+	s.wf = newWorkflowAPI(s)
+	s.wf.routes(mux)
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "service": "live_trace", "version": s.opts.Version, "storage": s.status()})
 	})

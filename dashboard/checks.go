@@ -123,9 +123,16 @@ func (q *querier) checks(ctx context.Context, id string, out *ChecksResponse) er
 		out.EvaluationStatus = "INSUFFICIENT_DATA"
 		return nil
 	}
-	sel := sprintf(checkSessions, q.src, maxCheckSessions)
+	return q.checksOver(ctx, id, sprintf(checkSessions, q.src, maxCheckSessions), []any{id, q.active}, out)
+}
+
+// checksOver evaluates the agent's sessions that sel (SQL: a subquery or
+// a list of literals, with selArgs) picks into out. A dynamic analysis of
+// a workflow passes the sessions it has not analysed yet.
+func (q *querier) checksOver(ctx context.Context, id, sel string, selArgs []any, out *ChecksResponse) error {
+	args := append([]any{id}, selArgs...)
 	res, err := q.run(ctx, sprintf(sessionFeatures, q.src, qFinding, qStart, qFinish, qError, qToolExe, q.f.cat, maxToolSequence, sel),
-		id, id, q.active)
+		args...)
 	if err != nil {
 		return err
 	}
@@ -150,7 +157,7 @@ func (q *querier) checks(ctx context.Context, id string, out *ChecksResponse) er
 		return nil
 	}
 
-	res, err = q.run(ctx, sprintf(sessionStarts, q.src, qSession, sel), id, id, q.active)
+	res, err = q.run(ctx, sprintf(sessionStarts, q.src, qSession, sel), args...)
 	if err != nil {
 		return err
 	}
@@ -179,7 +186,7 @@ func (q *querier) checks(ctx context.Context, id string, out *ChecksResponse) er
 		risky[i] = sqlString(r)
 	}
 	res, err = q.run(ctx, sprintf(piiByRule, q.src, qFinding, q.f.rule, q.f.conf, behavior.HighConfidence-confidenceSlack,
-		strings.Join(risky, ", "), q.f.cat, sel, 0.5-confidenceSlack), id, id, q.active)
+		strings.Join(risky, ", "), q.f.cat, sel, 0.5-confidenceSlack), args...)
 	if err != nil {
 		return err
 	}
@@ -192,7 +199,7 @@ func (q *querier) checks(ctx context.Context, id string, out *ChecksResponse) er
 		pii.HighRisk += r.int("high_risk")
 	}
 	if pii.Total > 0 {
-		res, err = q.run(ctx, sprintf(piiStrongest, q.src, qFinding, q.f.rule, q.f.conf, q.f.cat, sel, 20), id, id, q.active)
+		res, err = q.run(ctx, sprintf(piiStrongest, q.src, qFinding, q.f.rule, q.f.conf, q.f.cat, sel, 20), args...)
 		if err != nil {
 			return err
 		}

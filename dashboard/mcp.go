@@ -38,6 +38,7 @@ func (s *Server) mcpHandler() http.Handler {
 	srv := mcp.NewServer(&mcp.Implementation{Name: "perimeter", Title: "Perimeter dashboard", Version: s.opts.Version},
 		&mcp.ServerOptions{Instructions: mcpInstructions})
 	s.addTools(srv)
+	s.addWorkflowTools(srv)
 	get := func(*http.Request) *mcp.Server { return srv }
 	stateful := mcp.NewStreamableHTTPHandler(get, &mcp.StreamableHTTPOptions{JSONResponse: true, SessionTimeout: 30 * time.Minute})
 	stateless := mcp.NewStreamableHTTPHandler(get, &mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true})
@@ -147,15 +148,20 @@ type eventArgs struct {
 }
 
 type findingsArgs struct {
-	Severity    []string `json:"severity,omitempty" jsonschema:"only these severities"`
-	MinSeverity string   `json:"min_severity,omitempty" jsonschema:"this severity and above"`
-	Category    []string `json:"category,omitempty" jsonschema:"only these detector families: pii, secret, prompt_injection, …"`
-	Rule        string   `json:"rule,omitempty" jsonschema:"only this rule id, e.g. llm01.instruction_override"`
-	AgentID     string   `json:"agent_id,omitempty" jsonschema:"only this agent"`
-	SessionID   string   `json:"session_id,omitempty" jsonschema:"only this session"`
+	Severity    strOrList `json:"severity,omitempty" jsonschema:"only these severities (a list, or one value)"`
+	MinSeverity string    `json:"min_severity,omitempty" jsonschema:"this severity and above"`
+	Category    []string  `json:"category,omitempty" jsonschema:"only these detector families: pii, secret, prompt_injection, …"`
+	Rule        string    `json:"rule,omitempty" jsonschema:"only this rule id, e.g. llm01.instruction_override"`
+	AgentID     string    `json:"agent_id,omitempty" jsonschema:"only this agent"`
+	SessionID   string    `json:"session_id,omitempty" jsonschema:"only this session"`
 	windowArgs
 	Limit  int `json:"limit,omitempty" jsonschema:"page size (default 100)"`
 	Offset int `json:"offset,omitempty" jsonschema:"page offset"`
+	// The security workflow's findings (of an agent workflow or an
+	// analysis session), as the original's get_findings.
+	AgentWorkflowID string `json:"agent_workflow_id,omitempty" jsonschema:"a workflow's findings from analyses (static and dynamic) instead of runtime detections"`
+	WorkflowID      string `json:"workflow_id,omitempty" jsonschema:"alias of agent_workflow_id"`
+	Status          string `json:"status,omitempty" jsonschema:"analysis findings with this status: OPEN, FIXED, IGNORED, DISMISSED, RESOLVED, SUPERSEDED"`
 }
 
 type riskArgsIn struct {
@@ -276,13 +282,17 @@ func (s *Server) addTools(srv *mcp.Server) {
 			return s.callTool(ctx, s.apiEvent, func() enveloped { return &EventResponse{} }, in.EventID, url.Values{"session_id": {in.SessionID}})
 		})
 	mcp.AddTool(srv, tool("get_findings",
-		"Security findings (newest first) with rule, severity, confidence, redacted evidence and OWASP id, filtered by severity, category, rule, agent, session and window; with counts by severity and category.",
+		"Security findings (newest first) with rule, severity, confidence, redacted evidence and OWASP id, filtered by severity, category, rule, agent, session and window; with counts by severity and category. "+
+			"With agent_workflow_id (or status, or the session_id of an analysis session): the findings analyses stored for the workflow (store_finding, dynamic analyses), with status and recommendation.",
 		schemaFor[findingsArgs](func(p map[string]*jsonschema.Schema) {
-			p["severity"].Items.Enum = severityEnum
+			p["severity"].Type, p["severity"].Types = "", []string{"array", "string"}
 			p["min_severity"].Enum = severityEnum
 			limitProp(p, 1000)
 		})),
 		func(ctx context.Context, _ *mcp.CallToolRequest, in findingsArgs) (*mcp.CallToolResult, any, error) {
+			if ok, res, out, err := s.workflowFindings(ctx, in); ok {
+				return res, out, err
+			}
 			v := url.Values{"severity": {strings.Join(in.Severity, ",")}, "min_severity": {in.MinSeverity},
 				"category": {strings.Join(in.Category, ",")}, "rule": {in.Rule}, "agent_id": {in.AgentID}, "session_id": {in.SessionID}}
 			in.windowArgs.set(v)

@@ -16,8 +16,30 @@ import (
 	"github.com/cylestio/perimeter/sink"
 )
 
-var wantTools = []string{"get_agent", "get_agent_checks", "get_dashboard_summary", "get_event", "get_findings", "get_risk_summary",
-	"get_session_events", "list_agents", "list_sessions", "query_sql"}
+var wantTools = []string{
+	// Perimeter's analytics tools.
+	"get_agent", "get_agent_checks", "get_dashboard_summary", "get_event", "get_findings", "get_risk_summary",
+	"get_session_events", "list_agents", "list_sessions", "query_sql",
+	// The security workflow: the original's tools (get_findings,
+	// get_session_events and get_event above serve both) and Perimeter's.
+	"complete_analysis_session", "complete_fix", "correlate_findings", "create_analysis_session", "disconnect_ide",
+	"dismiss_recommendation", "generate_compliance_report", "get_agent_workflow_correlation", "get_agent_workflow_state",
+	"get_agents", "get_analysis_history", "get_audit_log", "get_correlation_summary", "get_dynamic_analysis_status",
+	"get_fix_template", "get_gate_status", "get_ide_connection_status", "get_owasp_control", "get_recommendation_detail",
+	"get_recommendations", "get_security_patterns", "get_tool_usage_summary", "get_workflow_agents", "get_workflow_sessions",
+	"ide_heartbeat", "list_reports", "register_ide_connection", "start_fix", "store_finding", "trigger_dynamic_analysis",
+	"update_agent_info", "update_finding_correlation", "update_finding_status", "verify_fix",
+}
+
+// writeTools change state: their annotations must not say read-only.
+var writeTools = map[string]bool{
+	"complete_analysis_session": true, "complete_fix": true, "correlate_findings": true, "create_analysis_session": true,
+	"disconnect_ide": true, "dismiss_recommendation": true, "generate_compliance_report": true, "ide_heartbeat": true,
+	"register_ide_connection": true, "start_fix": true, "store_finding": true, "trigger_dynamic_analysis": true,
+	"update_agent_info": true, "update_finding_correlation": true, "update_finding_status": true, "verify_fix": true,
+}
+
+func init() { sort.Strings(wantTools) }
 
 // TestMCP connects the Go SDK's client in both protocol eras and calls
 // every tool against the seeded store.
@@ -63,7 +85,8 @@ func testMCPClient(t *testing.T, s *Server, w *world, ask, want string) {
 	var names []string
 	for _, tl := range lt.Tools {
 		names = append(names, tl.Name)
-		if tl.InputSchema == nil || tl.Description == "" || tl.Annotations == nil || !tl.Annotations.ReadOnlyHint {
+		if tl.InputSchema == nil || tl.Description == "" || tl.Annotations == nil || tl.Annotations.ReadOnlyHint == writeTools[tl.Name] ||
+			writeTools[tl.Name] && (tl.Annotations.DestructiveHint == nil || *tl.Annotations.DestructiveHint) {
 			t.Errorf("tool %s: schema %v, annotations %+v", tl.Name, tl.InputSchema, tl.Annotations)
 		}
 	}

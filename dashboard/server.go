@@ -147,6 +147,7 @@ type Server struct {
 	pages     *lane   // the pages' and MCP's other tools' turns
 	explorer  *lane   // the SQL explorer's turns
 	results   *budget // bytes of explorer results held, across requests
+	wf        *workflowAPI
 
 	mu     sync.Mutex
 	srv    *http.Server

@@ -24,6 +24,10 @@ type sessionFilter struct {
 	from, to time.Time // on last activity; zero = open
 	ids      []string
 	none     bool // matches nothing (a tags filter no session passes)
+	// workflow keeps the sessions of one agent workflow (calls made
+	// through /agent-workflow/{id}/); unassignedWorkflow keeps those of
+	// none.
+	workflow string
 }
 
 // sessionAggCols are the per-session aggregates every session list reads.
@@ -59,6 +63,11 @@ func (q *querier) sessionQuery(f sessionFilter) (string, []any) {
 	if len(f.ids) > 0 {
 		b.WriteString(" AND session_id IN ?")
 		args = append(args, f.ids)
+	}
+	if f.workflow != "" {
+		cond, wargs := q.workflowSessions(f.workflow)
+		b.WriteString(" AND " + cond)
+		args = append(args, wargs...)
 	}
 	b.WriteString("\nGROUP BY session_id")
 	var having []string
