@@ -335,7 +335,7 @@ func TestPagesLaneFull(t *testing.T) {
 // An answer written a row at a time is the same JSON as one encoded whole.
 func TestWriteRowsMatchesMarshal(t *testing.T) {
 	v := &SQLResponse{Columns: []string{`"rows":[]`, "n"}, Types: []string{"String", "UInt64"},
-		Rows: [][]any{{`a"b<\n>`, uint64(1)}, {"ü", nil}, {[]any{"x", 2.5}, map[string]any{"k": "v"}}},
+		Rows:     [][]any{{`a"b<\n>`, uint64(1)}, {"ü", nil}, {[]any{"x", 2.5}, map[string]any{"k": "v"}}},
 		RowCount: 3, Truncated: true}
 	rec := httptest.NewRecorder()
 	writeJSON(rec, 200, v)
