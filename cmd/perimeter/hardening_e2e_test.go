@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -22,6 +23,7 @@ type edgeProc struct {
 	addr   string
 	logs   *syncBuffer
 	exited chan error
+	pid    int
 }
 
 // alive reports whether the process is still running.
@@ -58,6 +60,7 @@ func startEdge(t *testing.T, upstream, cfg string, wrap ...string) *edgeProc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	p.pid = cmd.Process.Pid
 	go func() { p.exited <- cmd.Wait() }()
 	t.Cleanup(func() {
 		cmd.Process.Kill()
@@ -265,5 +268,77 @@ func TestBaseURLPasswordIsNotShown(t *testing.T) {
 	}
 	if logs := p.logs.String(); strings.Contains(logs, pass) || !strings.Contains(logs, "gateway-user:[REDACTED]@") {
 		t.Errorf("startup log:\n%s", logs)
+	}
+}
+
+// rssBytes is the resident memory of process pid.
+func rssBytes(t *testing.T, pid int) int64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			var kb int64
+			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), &kb)
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmRSS")
+	return 0
+}
+
+// TestStalledBodiesKeepMemoryBounded: clients that send most of a large
+// body and stall make the proxy hold at most
+// server.max_inflight_body_bytes of them; the rest are refused with 503
+// (the issue: 80 stalled 30 MB bodies grew the proxy by 2.6 GB).
+func TestStalledBodiesKeepMemoryBounded(t *testing.T) {
+	const mib = 1 << 20
+	p := startEdge(t, startMockLLM(t), "server: {max_request_body_size: 8MB, max_inflight_body_bytes: 32MB}\n")
+	before := rssBytes(t, p.pid)
+	const clients = 16
+	var conns []net.Conn
+	defer func() { closeAll(conns) }()
+	chunk := make([]byte, 7*mib)
+	done := make(chan struct{}, clients)
+	for range clients {
+		c, err := net.Dial("tcp", p.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		go func() {
+			defer func() { done <- struct{}{} }()
+			fmt.Fprintf(c, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", 8*mib)
+			c.SetWriteDeadline(time.Now().Add(3 * time.Second))
+			c.Write(chunk) // then stall
+		}()
+	}
+	for range clients {
+		<-done
+	}
+	time.Sleep(300 * time.Millisecond)
+	grown := rssBytes(t, p.pid) - before
+	resp, err := http.Get(p.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Errors map[string]uint64 `json:"errors"`
+	}
+	json.NewDecoder(resp.Body).Decode(&m)
+	resp.Body.Close()
+	t.Logf("RSS grew by %d MiB with %d clients stalled on 7 of 8 MiB; %d refused", grown/mib, clients, m.Errors["memory_budget_exceeded"])
+	if refused := m.Errors["memory_budget_exceeded"]; refused < clients-4 {
+		t.Errorf("%d bodies refused, want at least %d (32 MB budget, 8 MB bodies)", refused, clients-4)
+	}
+	// 32 MB of held bodies, plus buffers and the runtime's slack.
+	if grown > 64*mib {
+		t.Errorf("RSS grew by %d MiB, want at most 64", grown/mib)
+	}
+	closeAll(conns)
+	if code, err := chat(p.url); err != nil || code != 200 {
+		t.Fatalf("after the stalled clients left: %d %v", code, err)
 	}
 }
