@@ -22,7 +22,22 @@
 // Both pools run framedTransport (transport.go): an upstream connection
 // whose bytes do not add up to exactly the answers asked for (bytes after
 // an answer's end, input while idle, a body not read to its end) is closed,
-// never pooled, so no client can receive the tail of another's answer.
+// never pooled, so no client can receive the tail of another's answer; after
+// such an anomaly the upstream's connections are not reused for a minute.
+//
+// Memory is bounded by two global budgets (budget.go): request bodies are
+// read by the handler (body.go) only after their length was taken from
+// MaxInflightBodyBytes, and every byte read for a buffered answer is taken
+// from MaxBufferedResponseBytes; past either, the call is answered 503. The
+// listener (internal/netlimit) bounds connections and waits out accept
+// errors such as running out of file descriptors.
+//
+// Requests that could reach outside llm.base_url's path (dot-segments, also
+// percent-encoded), CONNECT and odd request targets are refused (target.go);
+// credential headers spelled with "_" are stripped like their dashed forms.
+// An HTTP/1.0 client gets a streamed answer of unknown length close-delimited
+// rather than chunked. Every answer the proxy produces has the shape both
+// providers' SDKs read (errors.go).
 //
 // Upstream timeouts are idle timeouts, as in the original's httpx client:
 // every read from an upstream connection must make progress within

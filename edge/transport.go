@@ -8,6 +8,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/valyala/fasthttp"
 )
@@ -31,8 +32,28 @@ import (
 // stray byte that arrives only after the next request was sent cannot be
 // told from its answer's first byte (HTTP/1.1 has no request ids); the
 // check before sending narrows that to bytes still in flight then.
+//
+// Once it has seen an anomaly, the transport distrusts the upstream for
+// distrustFor: every connection is closed after its answer, so an upstream
+// that keeps sending stray bytes, early or late, cannot mix up the answers
+// of the calls that follow.
 type framedTransport struct {
 	anomalies *atomic.Uint64 // connections closed for framing, for /metrics
+	distrust  atomic.Int64   // unix nanoseconds until which no connection is reused
+}
+
+// distrustFor is how long connections are not reused after an anomaly.
+const distrustFor = time.Minute
+
+func (t *framedTransport) anomaly() {
+	t.anomalies.Add(1)
+	t.distrust.Store(time.Now().Add(distrustFor).UnixNano())
+}
+
+// reusable reports whether a connection may go back to the pool now.
+func (t *framedTransport) reusable() bool {
+	d := t.distrust.Load()
+	return d == 0 || time.Now().UnixNano() > d
 }
 
 // The two ways to end a pooled connection, as functions of the
@@ -61,7 +82,7 @@ func (t *framedTransport) RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Reque
 		if !unexpectedInput(conn) {
 			break
 		}
-		t.anomalies.Add(1)
+		t.anomaly()
 		hc.CloseConn(c)
 	}
 
@@ -98,9 +119,10 @@ func (t *framedTransport) RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Reque
 	}
 	keep := !req.ConnectionClose() && !resp.ConnectionClose()
 	if br.Buffered() > 0 {
-		t.anomalies.Add(1)
+		t.anomaly()
 		keep = false
 	}
+	keep = keep && t.reusable()
 	hc.ReleaseReader(br)
 	if keep {
 		withConn(releaseConn, hc, cc)
@@ -170,9 +192,10 @@ func (s *streamBody) CloseWithError(err error) error {
 	}
 	keep := s.keep && s.eof && err == nil
 	if keep && s.br.Buffered() > 0 {
-		s.t.anomalies.Add(1)
+		s.t.anomaly()
 		keep = false
 	}
+	keep = keep && s.t.reusable()
 	if keep {
 		_ = s.inner.CloseBodyStream()
 		s.hc.ReleaseReader(s.br)
