@@ -66,9 +66,9 @@ func injectionRules() []*regexRule {
 	override := `\b` + verbs + ` (?:(?:all|any|every|each) (?:of )?(?:the |your |these |those |my )?(?:` + qual + ` )?` +
 		`|(?:the |these |those )?` + qual + ` |your (?:` + qual + ` )?)` + `(?:\w+ )?` + nouns + `\b`
 	return append([]*regexRule{
-		anchored(injRule(ruleOverride, SeverityHigh, 0.85, 0, 110, override,
+		needing(anchored(injRule(ruleOverride, SeverityHigh, 0.85, 0, 110, override,
 			"ignore", "disregard", "forget", "bypass", "abandon", "neglect", "override", "overrule", "do not follow", "don't follow",
-			"dont follow", "stop following", "pay no attention")),
+			"dont follow", "stop following", "pay no attention")), overrideObjects),
 		anchored(injRule(ruleOverride, SeverityHigh, 0.8, 0, 80, `\b(?:ignore|disregard|forget) (?:everything|all|anything) (?:(?:you (?:were|have been) )?(?:told|said|written|given)|above|before this|prior to this|(?:you )?know about your)\b`,
 			"ignore", "disregard", "forget")),
 		injRule(ruleOverride, SeverityHigh, 0.8, 30, 50, `\b(?:new|updated|revised|real|actual|true) (?:system )?instructions?\s*(?::|are:|follow:)|\byour (?:new|real|true|actual) (?:instructions|task|purpose|goal|objective) (?:is|are)\b`,

@@ -22,6 +22,20 @@ const (
 	ovNoun   = `(?:instructions?|directions?|directives?|rules|guidelines|guidance|guardrails|prompts?|commands?|restrictions|constraints|programming|context|orders|policies|system prompt|system message|training|safety measures|filters|limitations|boundaries|ethics|protocols?)`
 )
 
+// overrideObjects are the keywords one of which an override phrase must
+// contain (its object), checked before its expression runs.
+var overrideObjects = []string{"instruction", "direction", "directive", "rules", "guideline", "guidance", "guardrail", "prompt", "command",
+	"restriction", "constraint", "programming", "context", "orders", "polic", "system message", "training", "safety measure", "filter",
+	"limitation", "boundaries", "ethics", "protocol", "anweisung", "instruktion", "regeln", "befehle", "vorgaben", "richtlinie",
+	"consignes", "regles", "ordres", "instruccion", "reglas", "directrices", "ordenes", "indicaciones", "istruzioni", "regole", "direttive",
+	"instrucoes", "regras", "diretrizes", "instructies", "regels", "opdrachten"}
+
+// needing sets the words one of which must be in a rule's window.
+func needing(r *regexRule, words []string) *regexRule {
+	r.needs = words
+	return r
+}
+
 func grammarRules() []*regexRule {
 	// "the/these/those" need a qualifier ("ignore the instructions on the
 	// box" is advice); a quantifier or "your" does not.
@@ -49,20 +63,20 @@ func grammarRules() []*regexRule {
 		`|\b(?:summari[sz]e|translate|paraphrase|quote|spell out|encode|rewrite|list|output|print|show|paste|reveal|repeat)(?: me)? (?:all (?:of )?)?your (?:(?:full|entire|complete|exact|original|initial|hidden|secret|internal|system|developer|confidential) )+(?:rules|message|guidelines|directives|configuration)\b`
 	exWritten := `\bwhat (?:is|was) (?:written|said|stated|contained) in your (?:system |initial |hidden |original )?(?:prompt|message|instructions)\b`
 	return []*regexRule{
-		anchored(injRule(ruleOverride, SeverityHigh, 0.85, 0, 160, strong,
+		needing(anchored(injRule(ruleOverride, SeverityHigh, 0.85, 0, 160, strong,
 			"ignore", "disregard", "forget", "override", "overrule", "bypass", "abandon", "neglect", "discard", "dismiss", "set aside", "put aside",
 			"throw out", "throw away", "cancel", "revoke", "nullify", "stop following", "stop obeying", "do not follow", "don't follow", "dont follow",
-			"do not obey", "don't obey", "dont obey", "never follow", "no longer follow", "pay no attention", "pay no heed")),
-		anchored(injRule(ruleOverride, SeverityHigh, 0.8, 0, 140, weak, "drop", "skip", "delete", "erase", "clear", "wipe", "remove", "scrap", "ditch", "forgo")),
+			"do not obey", "don't obey", "dont obey", "never follow", "no longer follow", "pay no attention", "pay no heed")), overrideObjects),
+		needing(anchored(injRule(ruleOverride, SeverityHigh, 0.8, 0, 140, weak, "drop", "skip", "delete", "erase", "clear", "wipe", "remove", "scrap", "ditch", "forgo")), overrideObjects),
 		injRule(ruleOverride, SeverityHigh, 0.8, 140, 120, passive, "revoked", "cancelled", "canceled", "void", "null", "obsolete", "outdated", "overridden",
 			"superseded", "lifted", "suspended", "disabled", "invalid", "deprecated", "removed", "no longer", "not apply", "t apply", "not matter", "t matter"),
-		anchored(injRule(ruleOverride, SeverityHigh, 0.8, 0, 160, foreign, "ignoriere", "ignorier", "vergiss", "vergessen sie", "missachte", "ignorez", "ignorer",
+		needing(anchored(injRule(ruleOverride, SeverityHigh, 0.8, 0, 160, foreign, "ignoriere", "ignorier", "vergiss", "vergessen sie", "missachte", "ignorez", "ignorer",
 			"ignore", "oubliez", "oublie", "ne tenez pas", "ne tiens pas", "ignora", "olvida", "olvide", "omite", "descarta", "dimentica", "trascura", "esqueca",
-			"desconsidere", "negeer", "vergeet")),
-		injRule(ruleExtraction, SeverityMedium, 0.8, 90, 40, exGiven, "instructions you", "rules you", "guidelines you", "directives you", "given to you",
-			"prompt you", "were you given", "have you been given", "were you told", "have you been told"),
-		anchored(injRule(ruleOverride, SeverityHigh, 0.8, 0, 160, aside, "put", "set", "leave", "push", "cast")),
-		anchored(injRule(ruleOverride, SeverityHigh, 0.8, 0, 160, never, "act", "behave", "respond", "answer", "continue", "pretend")),
+			"desconsidere", "negeer", "vergeet")), overrideObjects),
+		injRule(ruleExtraction, SeverityMedium, 0.8, 110, 20, exGiven, "you were given", "you've been given", "you have been given", "you received",
+			"you got", "given to you", "were you given", "were you told", "have you been given", "have you been told"),
+		needing(anchored(injRule(ruleOverride, SeverityHigh, 0.8, 0, 160, aside, "put", "set", "leave", "push", "cast")), overrideObjects),
+		needing(anchored(injRule(ruleOverride, SeverityHigh, 0.8, 0, 160, never, "act", "behave", "respond", "answer", "continue", "pretend")), overrideObjects),
 		injRule(ruleOverride, SeverityHigh, 0.8, 60, 60, decoy, "above were", "above was", "above are", "above is", "before this were", "earlier were",
 			"so far were", "given were", "the real task", "the actual task", "the true task", "the real instruction", "the actual instruction",
 			"the real objective", "the real goal", "the real job"),

@@ -168,9 +168,8 @@ func signalRules() []*regexRule {
 			"ai:", "ai,", "llm:", "llm,", "assistant:", "assistant,", "agent:", "agent,", "model:", "bot:", "chatbot:", "gpt:", "copilot:", "summarizer:", "summariser:"),
 		sigRule(sigRoleSpoof, 20, 120, `(?:^|\n|\]|>|[.!]\s)\s*(?:#{1,3}\s*)?(?:system|admin|developer|root)(?: update| override| message| notice| prompt| instruction)?\s*:\s*(?:the (?:assistant|ai|model)|you (?:must|are|will|should)|ignore|disregard|new|reveal|from now on|all (?:prior|previous)|prior|previous|also)`+
 			`|\*{2,}\s*(?:important )?new instructions?\s*\*{2,}|\bnew instructions?\s*:|</?system>`,
-			"system:", "system :", "admin:", "admin :", "developer:", "root:", "system update", "system override", "system message", "system notice",
-			"system prompt:", "system instruction", "admin update", "admin override", "admin message", "admin notice", "developer message", "developer instruction",
-			"new instruction", "<system", "</system"),
+			"system:", "system :", "admin:", "admin :", "developer:", "root:", "update:", "override:", "message:", "notice:", "prompt:", "instruction:",
+			"instructions:", "new instruction", "<system", "</system"),
 		sigRule(sigHiddenMarkup, 0, 40, `<!--|display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0|<div hidden`, "<!--", "display", "visibility", "font-size", "<div hidden"),
 		sigRule(sigDecodeExecute, 60, 160, `\b(?:decode|translate|decrypt|decipher|reverse|unscramble)\b[^\n]{0,80}?\b(?:and|then)\b[^\n]{0,30}?\b(?:follow|execute|obey|do what it says|carry (?:it )?out|act on|perform|comply)\b|\b(?:follow|execute|obey|do what it says|carry out)\b[^\n]{0,30}?\bafter decoding\b|\bdecode it and do\b`,
 			"decode", "translate", "decrypt", "decipher", "reverse", "unscramble", "after decoding"),

@@ -10,15 +10,20 @@ import (
 // window around a keyword occurrence, so text without any of its keywords
 // never reaches it.
 type regexRule struct {
-	cat    Category
-	id     string
-	re     *regexp.Regexp
-	kws    []string
-	kwIDs  []int32
-	before int // bytes before a keyword's end that the window starts at
-	after  int // bytes after a keyword's end that the window ends at
-	sev    Severity
-	conf   float32
+	cat   Category
+	id    string
+	re    *regexp.Regexp
+	kws   []string
+	kwIDs []int32
+	// needs are words of which one must occur in a window for the
+	// expression to be worth running there (the object of a phrase whose
+	// keyword is its verb); they are keywords of the automaton too.
+	needs   []string
+	needIDs []int32
+	before  int // bytes before a keyword's end that the window starts at
+	after   int // bytes after a keyword's end that the window ends at
+	sev     Severity
+	conf    float32
 	// Secrets: the capture group holding the secret (0: whole match) and
 	// the minimum Shannon entropy (bits/char) it must have.
 	group   int
@@ -68,7 +73,7 @@ type ruleBuilder struct {
 // maxKeyword is the longest keyword the automaton holds: longer ones are
 // cut to it (the rule's expression checks the rest), which keeps the
 // transition table small enough for the processor's cache.
-const maxKeyword = 10
+const maxKeyword = 12
 
 func (b *ruleBuilder) id(w string) int32 {
 	w = lowerString(w)
@@ -95,6 +100,7 @@ func (b *ruleBuilder) idsOf(ws ...string) []int32 {
 func (b *ruleBuilder) add(list []*regexRule) []*regexRule {
 	for _, r := range list {
 		r.kwIDs = b.idsOf(r.kws...)
+		r.needIDs = b.idsOf(r.needs...)
 		// A cut keyword ends earlier: widen the window by what was cut.
 		longest := 0
 		for _, k := range r.kws {
@@ -187,6 +193,9 @@ func (c *scanCtx) runRule(r *regexRule, visit func(m []int)) {
 		for k := 0; we < len(t) && k < 256 && isTokenByte(t[we]) && isTokenByte(t[we-1]); k++ {
 			we++
 		}
+		if len(r.needIDs) > 0 && !c.hitIn(r.needIDs, ws, we) {
+			continue
+		}
 		w := t[ws:we]
 		if r.lower {
 			w = c.lowered(w)
@@ -239,6 +248,27 @@ func (c *scanCtx) lowered(w string) string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
+// hitIn reports a hit of one of ids ending within (ws, we].
+func (c *scanCtx) hitIn(ids []int32, ws, we int) bool {
+	if !c.mayHit(ids) {
+		return false
+	}
+	for _, h := range c.hits {
+		if int(h.end) <= ws {
+			continue
+		}
+		if int(h.end) > we {
+			break
+		}
+		for _, id := range ids {
+			if h.id == id {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func isPhraseGap(b byte) bool {
 	return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '_' || b == '*' || b == '-' || b == ',' || b == ':' || b == '.' || b == '"' || b == '\''
 }
@@ -271,6 +301,9 @@ func (c *scanCtx) runAnchored(r *regexRule, visit func(m []int)) {
 			continue
 		}
 		we := min(len(t), int(h.end)+r.after)
+		if len(r.needIDs) > 0 && !c.hitIn(r.needIDs, ws, we) {
+			continue
+		}
 		w := t[ws:we]
 		if r.lower {
 			w = c.lowered(w)

@@ -136,3 +136,9 @@ var (
 
 func BenchmarkScanCode8K(b *testing.B)   { benchScan(b, Input{Text: code8K, Role: RoleTool}) }
 func BenchmarkScanDigits8K(b *testing.B) { benchScan(b, Input{Text: digits8K, Role: RoleUser}) }
+
+// phones1K is a contact list: every line a phone-number candidate that
+// needs a numbering-plan check, so it measures the bound on that cost.
+var phones1K = repeatTo("Kontakt 0171 2345678, Büro 030 9012345, mobile +44 7911 123456, fax 01 42 68 53 00, alt 0049 89 1234567;\n", 1<<10)
+
+func BenchmarkScanPhones1K(b *testing.B) { benchScan(b, Input{Text: phones1K, Role: RoleUser}) }
