@@ -443,7 +443,7 @@ func testAPI(t *testing.T, s *Server, w *world) {
 		}
 		body, _ = json.Marshal(SQLRequest{Query: "SELECT number FROM numbers(10)", Limit: 3})
 		_, b = call(t, s, "POST", "/api/sql", body, nil)
-		if json.Unmarshal(b, &r) != nil || r.RowCount != 3 || !r.Truncated {
+		if json.Unmarshal(b, &r) != nil || r.RowCount != 3 || !r.Truncated || !strings.Contains(r.TruncatedReason, "more than 3 rows") {
 			t.Errorf("limit: %s", b)
 		}
 		for _, q := range []string{

@@ -28,13 +28,16 @@ type SQLLimits struct {
 
 // SQLResponse is POST /api/sql's answer.
 type SQLResponse struct {
-	Columns   []string  `json:"columns"`
-	Types     []string  `json:"types"`
-	Rows      [][]any   `json:"rows"`
-	RowCount  int       `json:"row_count"`
-	Truncated bool      `json:"truncated"`
-	ElapsedMs float64   `json:"elapsed_ms"`
-	Limits    SQLLimits `json:"limits"`
+	Columns   []string `json:"columns"`
+	Types     []string `json:"types"`
+	Rows      [][]any  `json:"rows"`
+	RowCount  int      `json:"row_count"`
+	Truncated bool     `json:"truncated"`
+	// TruncatedReason says why rows are missing: the row limit or the
+	// result's size (empty when nothing was cut).
+	TruncatedReason string    `json:"truncated_reason"`
+	ElapsedMs       float64   `json:"elapsed_ms"`
+	Limits          SQLLimits `json:"limits"`
 	Envelope
 }
 
@@ -105,7 +108,7 @@ func (s *Server) runSQL(ctx context.Context, st sink.Status, query string, limit
 		wrapped += " SETTINGS max_execution_time = " + strconv.FormatFloat(s.opts.SQLTimeout.Seconds(), 'f', -1, 64)
 	}
 	start := time.Now()
-	rows, err := s.opts.Store.Query(ctx, wrapped)
+	rows, err := s.explore(ctx, wrapped)
 	elapsed := time.Since(start)
 	switch {
 	case err == nil:
@@ -123,6 +126,10 @@ func (s *Server) runSQL(ctx context.Context, st sink.Status, query string, limit
 	data := rows.Data
 	if len(data) > limit {
 		data, out.Truncated = data[:limit], true
+		out.TruncatedReason = "more than " + strconv.Itoa(limit) + " rows: showing the first " + strconv.Itoa(limit)
+	}
+	if rows.Truncated != "" {
+		out.Truncated, out.TruncatedReason = true, rows.Truncated
 	}
 	for _, r := range data {
 		row := make([]any, len(r))
