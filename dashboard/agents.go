@@ -3,6 +3,7 @@ package dashboard
 import (
 	"context"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/cylestio/perimeter/detect"
@@ -42,11 +43,26 @@ GROUP BY agent ORDER BY last_us DESC, agent`
 
 // agents lists agents, most recently seen first, with their risk.
 func (q *querier) agents(ctx context.Context, only string) ([]AgentSummary, error) {
-	where := ""
+	return q.agentsIn(ctx, only, "")
+}
+
+// agentsIn lists agents over the sessions of one agent workflow (all when
+// wf is empty): their totals count those sessions only.
+func (q *querier) agentsIn(ctx context.Context, only, wf string) ([]AgentSummary, error) {
+	var conds []string
 	args := []any{q.active}
 	if only != "" {
-		where = "WHERE agent_id = ?"
+		conds = append(conds, "agent_id = ?")
 		args = append(args, only)
+	}
+	if wf != "" {
+		c, a := q.workflowSessions(wf)
+		conds = append(conds, c)
+		args = append(args, a...)
+	}
+	where := ""
+	if len(conds) > 0 {
+		where = "WHERE " + strings.Join(conds, " AND ")
 	}
 	sql := sprintf(agentAgg, q.src, where, riskyScore, qStart, qFinish, qError, qToolExe, qFinding, q.f.sev,
 		riskExpr(q.f.sev, q.f.conf, "name = "+qFinding))
@@ -56,7 +72,11 @@ func (q *querier) agents(ctx context.Context, only string) ([]AgentSummary, erro
 	}
 	out := make([]AgentSummary, 0, res.len())
 	for i := range res.len() {
-		out = append(out, q.agentSummary(res.row(i)))
+		a := q.agentSummary(res.row(i))
+		if wf != "" && wf != unassignedWorkflow {
+			a.AgentWorkflowID = &wf
+		}
+		out = append(out, a)
 	}
 	return out, nil
 }

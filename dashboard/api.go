@@ -210,11 +210,19 @@ func (s *Server) apiDashboard(ctx context.Context, p params, q *querier) (envelo
 	if err != nil {
 		return nil, err
 	}
-	return q.dashboard(ctx, agent, s.opts.RefreshInterval)
+	wf, err := p.firstStr("agent_workflow_id", "workflow")
+	if err != nil {
+		return nil, err
+	}
+	return q.dashboard(ctx, agent, wf, s.opts.RefreshInterval)
 }
 
 func (s *Server) apiAgents(ctx context.Context, p params, q *querier) (enveloped, error) {
-	list, err := q.agents(ctx, "")
+	wf, err := p.firstStr("agent_workflow_id", "workflow")
+	if err != nil {
+		return nil, err
+	}
+	list, err := q.agentsIn(ctx, "", wf)
 	if err != nil {
 		return nil, err
 	}
@@ -248,13 +256,16 @@ func (p params) sessionList() (sessionListArgs, error) {
 	if a.f.tags, err = p.tags(); err != nil {
 		return a, err
 	}
+	if a.f.workflow, err = p.firstStr("agent_workflow_id", "workflow"); err != nil {
+		return a, err
+	}
 	if a.f.from, a.f.to, _, err = p.window(0); err != nil {
 		return a, err
 	}
 	if a.limit, a.offset, err = p.page(10, 500); err != nil {
 		return a, err
 	}
-	a.echo = map[string]any{"agent_id": nilIfEmpty(a.f.agent), "status": nilIfEmpty(a.f.status),
+	a.echo = map[string]any{"agent_id": nilIfEmpty(a.f.agent), "status": nilIfEmpty(a.f.status), "agent_workflow_id": nilIfEmpty(a.f.workflow),
 		"tags": tagStrings(a.f.tags), "from": Time(a.f.from), "to": Time(a.f.to)}
 	return a, nil
 }
@@ -264,7 +275,11 @@ func (s *Server) apiSessionList(ctx context.Context, p params, q *querier) (enve
 	if err != nil {
 		return nil, err
 	}
-	return q.sessionList(ctx, a)
+	out, err := q.sessionList(ctx, a)
+	if err == nil {
+		setWorkflow(out.Sessions, a.f.workflow)
+	}
+	return out, err
 }
 
 func (q *querier) sessionList(ctx context.Context, a sessionListArgs) (*SessionListResponse, error) {

@@ -3,6 +3,7 @@ package dashboard
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -99,10 +100,13 @@ func emptyDashboard(refresh time.Duration) *DashboardResponse {
 	return &DashboardResponse{Agents: []AgentSummary{}, RecentSessions: []SessionRow{}, RefreshInterval: refresh.Seconds()}
 }
 
-func (q *querier) dashboard(ctx context.Context, agent string, refresh time.Duration) (*DashboardResponse, error) {
+func (q *querier) dashboard(ctx context.Context, agent, wf string, refresh time.Duration) (*DashboardResponse, error) {
 	out := emptyDashboard(refresh)
+	if wf != "" {
+		out.AgentWorkflowID = &wf
+	}
 	var err error
-	if out.Agents, err = q.agents(ctx, agent); err != nil || len(out.Agents) == 0 {
+	if out.Agents, err = q.agentsIn(ctx, agent, wf); err != nil || len(out.Agents) == 0 {
 		return out, err
 	}
 	// The totals are the agents' sums; only the latency percentiles need a
@@ -133,9 +137,18 @@ func (q *querier) dashboard(ctx context.Context, agent string, refresh time.Dura
 	k.AvgResponseTimeMs = round(ratio(dur, responses), 1)
 	sql := "SELECT quantile(0.5)(duration_ms) AS p50, quantile(0.99)(duration_ms) AS p99 FROM " + q.src + " PREWHERE name = " + qFinish
 	var args []any
+	var conds []string
 	if agent != "" {
-		sql += " WHERE agent_id = ?"
+		conds = append(conds, "agent_id = ?")
 		args = append(args, agent)
+	}
+	if wf != "" {
+		c, a := q.workflowSessions(wf)
+		conds = append(conds, c)
+		args = append(args, a...)
+	}
+	if len(conds) > 0 {
+		sql += " WHERE " + strings.Join(conds, " AND ")
 	}
 	res, err := q.run(ctx, sql, args...)
 	if err != nil {
@@ -145,9 +158,10 @@ func (q *querier) dashboard(ctx context.Context, agent string, refresh time.Dura
 		k.P50ResponseTimeMs, k.P99ResponseTimeMs = round(res.row(0).float("p50"), 1), round(res.row(0).float("p99"), 1)
 	}
 	out.SessionsCount = k.TotalSessions
-	if out.RecentSessions, err = q.sessions(ctx, sessionFilter{agent: agent}, 10, 0); err != nil {
+	if out.RecentSessions, err = q.sessions(ctx, sessionFilter{agent: agent, workflow: wf}, 10, 0); err != nil {
 		return nil, err
 	}
+	setWorkflow(out.RecentSessions, wf)
 	if len(out.RecentSessions) > 0 {
 		s := out.RecentSessions[0]
 		out.LatestSession = &LatestSession{ID: s.ID, AgentID: s.AgentID, MessageCount: s.MessageCount,

@@ -286,7 +286,7 @@ func opWorkflowAgents(in workflowAgentsArgs) wfOp {
 }
 
 func setWorkflow(rows []SessionRow, wf string) {
-	if wf == unassignedWorkflow {
+	if wf == "" || wf == unassignedWorkflow {
 		return
 	}
 	for i := range rows {
