@@ -20,10 +20,13 @@ type regexRule struct {
 	// keyword is its verb); they are keywords of the automaton too.
 	needs   []string
 	needIDs []int32
-	before  int // bytes before a keyword's end that the window starts at
-	after   int // bytes after a keyword's end that the window ends at
-	sev     Severity
-	conf    float32
+	// kwMask and needMask are 256-bit filters of kwIDs and needIDs (see
+	// mayHit).
+	kwMask, needMask [4]uint64
+	before           int // bytes before a keyword's end that the window starts at
+	after            int // bytes after a keyword's end that the window ends at
+	sev              Severity
+	conf             float32
 	// Secrets: the capture group holding the secret (0: whole match) and
 	// the minimum Shannon entropy (bits/char) it must have.
 	group   int
@@ -101,6 +104,7 @@ func (b *ruleBuilder) add(list []*regexRule) []*regexRule {
 	for _, r := range list {
 		r.kwIDs = b.idsOf(r.kws...)
 		r.needIDs = b.idsOf(r.needs...)
+		r.kwMask, r.needMask = idMask(r.kwIDs), idMask(r.needIDs)
 		// A cut keyword ends earlier: widen the window by what was cut.
 		longest := 0
 		for _, k := range r.kws {
@@ -167,6 +171,9 @@ func (c *scanCtx) runRule(r *regexRule, visit func(m []int)) {
 		c.runAnchored(r, visit)
 		return
 	}
+	if !c.mayHitMask(&r.kwMask) {
+		return
+	}
 	ends := c.hitEnds(c.sc.ends[:0], r.kwIDs)
 	c.sc.ends = ends
 	if len(ends) == 0 {
@@ -193,7 +200,7 @@ func (c *scanCtx) runRule(r *regexRule, visit func(m []int)) {
 		for k := 0; we < len(t) && k < 256 && isTokenByte(t[we]) && isTokenByte(t[we-1]); k++ {
 			we++
 		}
-		if len(r.needIDs) > 0 && !c.hitIn(r.needIDs, ws, we) {
+		if len(r.needIDs) > 0 && !c.hitIn(r.needIDs, &r.needMask, ws, we) {
 			continue
 		}
 		w := t[ws:we]
@@ -248,9 +255,16 @@ func (c *scanCtx) lowered(w string) string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
-// hitIn reports a hit of one of ids ending within (ws, we].
-func (c *scanCtx) hitIn(ids []int32, ws, we int) bool {
-	if !c.mayHit(ids) {
+func idMask(ids []int32) (m [4]uint64) {
+	for _, id := range ids {
+		m[(id>>6)&3] |= 1 << (id & 63)
+	}
+	return
+}
+
+// hitIn reports a hit of one of ids (filter mask) ending within (ws, we].
+func (c *scanCtx) hitIn(ids []int32, mask *[4]uint64, ws, we int) bool {
+	if !c.mayHitMask(mask) {
 		return false
 	}
 	for _, h := range c.hits {
@@ -274,7 +288,7 @@ func isPhraseGap(b byte) bool {
 }
 
 func (c *scanCtx) runAnchored(r *regexRule, visit func(m []int)) {
-	if !c.mayHit(r.kwIDs) {
+	if !c.mayHitMask(&r.kwMask) {
 		return
 	}
 	t := c.t
@@ -301,7 +315,7 @@ func (c *scanCtx) runAnchored(r *regexRule, visit func(m []int)) {
 			continue
 		}
 		we := min(len(t), int(h.end)+r.after)
-		if len(r.needIDs) > 0 && !c.hitIn(r.needIDs, ws, we) {
+		if len(r.needIDs) > 0 && !c.hitIn(r.needIDs, &r.needMask, ws, we) {
 			continue
 		}
 		w := t[ws:we]

@@ -362,6 +362,12 @@ func (c *scanCtx) covered(cat Category, start, end int) bool {
 // whose keywords are absent skip the hit list (most of them, most of the
 // time).
 func (c *scanCtx) mayHit(ids []int32) bool {
+	m := idMask(ids)
+	return c.mayHitMask(&m)
+}
+
+// mayHitMask is mayHit for a precomputed filter of keyword ids.
+func (c *scanCtx) mayHitMask(m *[4]uint64) bool {
 	if len(c.hits) == 0 {
 		return false
 	}
@@ -372,12 +378,7 @@ func (c *scanCtx) mayHit(ids []int32) bool {
 		}
 		c.hmaskOf, c.hmaskLen = p, len(c.hits)
 	}
-	for _, id := range ids {
-		if c.hmask[(id>>6)&3]&(1<<(id&63)) != 0 {
-			return true
-		}
-	}
-	return false
+	return c.hmask[0]&m[0]|c.hmask[1]&m[1]|c.hmask[2]&m[2]|c.hmask[3]&m[3] != 0
 }
 
 // hitEnds appends to dst the end offsets of hits of the keyword ids in ids.

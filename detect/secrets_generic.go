@@ -63,17 +63,6 @@ func (c *scanCtx) genericAssignment() {
 		for k := 0; ne < len(t) && k < 20 && isNameByte(t[ne]); k++ {
 			ne++
 		}
-		name := lowerString(t[ns:ne])
-		allowed := false
-		for _, a := range genericNameAllow {
-			if strings.Contains(name, a) {
-				allowed = true
-				break
-			}
-		}
-		if allowed {
-			continue
-		}
 		p := ne
 		for k := 0; p < len(t) && k < 3 && (t[p] == ' ' || t[p] == '\t' || t[p] == '"' || t[p] == '\''); k++ {
 			p++
@@ -86,6 +75,19 @@ func (c *scanCtx) genericAssignment() {
 			op = 1
 		}
 		if op == 0 {
+			continue
+		}
+		// The allow-list is read only for names that are assigned a value
+		// (most key words in code are not: "apiKey)", "key.length").
+		name := lowerString(t[ns:ne])
+		allowed := false
+		for _, a := range genericNameAllow {
+			if strings.Contains(name, a) {
+				allowed = true
+				break
+			}
+		}
+		if allowed {
 			continue
 		}
 		p += op
