@@ -146,3 +146,25 @@ func FuzzDeobfuscate(f *testing.F) {
 		}
 	})
 }
+
+// TestProviderContextSecrets: a value assigned to a provider's credential
+// name carries the provider's rule id; names without a credential word,
+// references and placeholders stay quiet.
+func TestProviderContextSecrets(t *testing.T) {
+	for text, rule := range map[string]string{
+		"DATADOG_API_KEY=8a67639f74080f56c5aa328f676226e2":           "secret.datadog-access-token",
+		"mistral_api_key = Xq4mT8vLw2Zp9RkN3sYb6HcJ1dFgA7eQ":         "secret.mistral-api-key",
+		"okta.client.token=00aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z5A7c": "secret.okta-access-token",
+	} {
+		f := rulesFound(Scan(&Input{Text: text}))[rule]
+		if f == nil || strings.Contains(f.Evidence, text[strings.IndexAny(text, "=")+1:]) {
+			t.Errorf("%q: want %s with redacted evidence, got %v", text, rule, Scan(&Input{Text: text}))
+		}
+	}
+	for _, neg := range []string{"segment_size = 1048576", "DATADOG_API_KEY=${DD_API_KEY}", "cohere_api_key = os.environ.get('COHERE_API_KEY')",
+		"Together with the key rotation policy we audit tokens.", "vault_token_ttl = 3600", "stripe_publishable_key = pk_test_TYooMQauvdEDq54NiTphI7jx"} {
+		if fs := Scan(&Input{Text: neg}); len(fs) != 0 {
+			t.Errorf("%q: %v", neg, fs)
+		}
+	}
+}

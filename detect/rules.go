@@ -64,6 +64,9 @@ type ruleTables struct {
 	bech32KW    []int32
 	ethKW       []int32
 	urlCredKW   []int32
+	// provider names of contextSecrets: keyword id → rule id
+	providerIDs  map[int32]string
+	providerMask [4]uint64
 }
 
 var rules = sync.OnceValue(buildRules)
@@ -129,6 +132,12 @@ func buildRules() *ruleTables {
 	t.bech32KW = b.idsOf("bc1")
 	t.ethKW = b.idsOf("0x")
 	t.urlCredKW = b.idsOf("://")
+	t.providerIDs = map[int32]string{}
+	for name, id := range contextProviders {
+		kid := b.id(name)
+		t.providerIDs[kid] = id
+		t.providerMask[(kid>>6)&3] |= 1 << (kid & 63)
+	}
 	t.words = b.words
 	t.kw = buildKeywords(b.words)
 	return t

@@ -305,5 +305,6 @@ func (c *scanCtx) secrets() {
 	}
 	c.awsSecret()
 	c.urlCredentials()
+	c.contextSecrets()
 	c.genericAssignment()
 }

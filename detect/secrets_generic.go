@@ -22,7 +22,7 @@ var genericNameAllow = []string{"keyboard", "keyword", "monkey", "donkey", "turk
 	"pwd_length", "password_length", "password_policy", "passwordpolicy", "min_password", "key_alias", "token_count",
 	"access_type", "accesstype", "idempotency_key", "cache_key", "cachekey", "key_prefix", "sortkey", "partitionkey",
 	"_key_path", "keypath", "api_type", "apitype", "oauth_url", "authorization_url", "credential_source",
-	"password_reset", "reset_token_expiry", "token_expiry", "token_ttl", "access_key_id", "accesskeyid"}
+	"password_reset", "reset_token_expiry", "token_expiry", "token_ttl", "access_key_id", "accesskeyid", "publishable"}
 
 // genericValueStop are words whose presence in a value marks it as an
 // identifier, not a secret (a subset of gitleaks' stop words).
