@@ -185,3 +185,12 @@ func TestReflectedKeyIsMaskedInCapturedEvents(t *testing.T) {
 		t.Fatalf("no masked text in the events (was the error captured?):\n%s", all.String())
 	}
 }
+
+func TestBaseURLErrorsHideThePassword(t *testing.T) {
+	for _, raw := range []string{"ftp://u:hunter2-secret@host", "http://u:hunter2-secret@host/v1?x=1", "http://u:hunter2-secret@ho st"} {
+		_, err := parseBaseURL(raw)
+		if err == nil || strings.Contains(err.Error(), "hunter2-secret") {
+			t.Errorf("%s: %v", raw, err)
+		}
+	}
+}

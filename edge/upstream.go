@@ -29,8 +29,11 @@ type upstream struct {
 func parseBaseURL(raw string) (*upstream, error) {
 	u, err := url.Parse(strings.TrimRight(raw, "/"))
 	if err != nil {
-		return nil, fmt.Errorf("llm.base_url %q: %w", raw, err)
+		// url's error quotes the URL, password included.
+		return nil, errors.New("llm.base_url: not a valid URL")
 	}
+	// Messages show the URL without its password.
+	raw = u.Redacted()
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, fmt.Errorf("llm.base_url %q: must start with http:// or https://", raw)
 	}
