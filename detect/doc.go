@@ -26,6 +26,7 @@
 //	check                       fields                     when
 //	PII, secrets                Text, ToolArgs             always (OWASP LLM02 and one severity level more when Direction is Response)
 //	LLM01 injection/jailbreak   Text (+ decoded layers)    Role user/"" in a Request, or Role tool (indirect injection) in any direction
+//	LLM01 tool poisoning        Text, ToolArgs             Role tool_definition: a tools[] entry (description, schema)
 //	LLM05 improper output       Text, ToolArgs             Direction Response (SQL/shell/path rules on ToolArgs only)
 //	LLM06 excessive agency      ToolName, ToolArgs, Usage  Direction Response for the call itself; Usage for storms
 //	LLM07 system-prompt leak    Text vs SystemPrompt       Direction Response with a SystemPrompt (prompt-extraction requests are LLM01 rules reported as LLM07)
@@ -79,28 +80,18 @@
 // # Speed
 //
 // Every keyword of every rule is compiled into one Aho–Corasick automaton
-// (a dense DFA over byte classes, matched case-insensitively); a rule's
-// regular expression only runs on a window around its keyword hits, phrase
+// (a dense DFA over byte classes, states numbered breadth first, keywords
+// cut to 12 bytes, matched case-insensitively); a rule's regular
+// expression only runs on a window around its keyword hits, phrase
 // families on a lower-cased window (Go's case-insensitive matching is slow)
-// and, where the keyword starts the phrase, anchored at it. PII recognisers
-// are byte scanners anchored on '@', digits, ':' and "bc1"/"0x". Measured
-// on the 2-core development machine (shared, so ±30 %), go test -bench:
-//
-//	benchmark                        ns/op      MB/s   allocs/op
-//	Scan benign prose 1 KiB            8,300     123        2
-//	Scan benign prose 8 KiB           60,500     135       15
-//	Scan benign prose 64 KiB         472,000     139      114
-//	Scan 1 KiB dense with findings   326,000     3.1       89
-//	Scan 100 KiB agent transcript  1,444,000      71      474
-//	Scan 8 KiB response + leak check 185,000      44       24
-//	Scan 1 KiB non-ASCII prose       202,000     5.1      409
-//	Keyword automaton alone, 8 KiB    17,300     474        0
-//
-// Text that hits many phrase keywords costs more (each hit runs a regular
-// expression over a short window), and so does text that is not ASCII
-// (segment-wise NFKC with an offset map, about 60 KB of garbage per KiB);
-// the leak check builds a shingle set of the system prompt per call. The
-// figures are the *_timing_test.go benchmarks (go test -bench . ./detect/).
+// and, where the keyword starts the phrase, anchored at it. A rule whose
+// keywords are absent is skipped by a 256-bit filter, and a phrase whose
+// keyword is its verb runs only where one of its objects occurs. PII
+// recognisers are byte scanners anchored on '@', digits, ':' and
+// "bc1"/"0x"; phone candidates are validated with libphonenumber at most 12
+// times per scan. Prose without findings scans at well over 100 MB/s per
+// core, code and digit-heavy text at 45–80 MB/s; docs/detection.md has the
+// measurements.
 //
 // # Sources of the rules
 //
@@ -122,13 +113,21 @@
 // its allow-list ideas; the AWS secret key (40 characters near a key id or
 // its key name) and URL credentials are hand-written.
 //
+// More secret formats (secrets_vendors.go) follow gitleaks' patterns or the
+// vendors' published token formats; prefix-less keys are recognised by a
+// provider's name in the assigned name (secrets_context.go, 140 providers,
+// one shared scanner).
+//
 // PII: the entity set is the original's Presidio configuration
 // (seed-anatomy §6.7.4) with validation instead of NER: e-mail (RFC-shaped
 // local part and domain, letter TLD, file extensions and example domains
-// rejected), phone (E.164 with assigned country calling codes, NANP with
-// area/exchange rules and the 555-01xx fiction range, national trunk
-// formats only with a phone word), payment cards (Luhn plus issuer prefix
-// and length per brand, consistent grouping), IBAN (per-country length and
+// rejected), phone (international numbers after +, 00, 011 or 0011 and
+// national numbers of GB, FR, AU, IL, IN, BR and DE validated with
+// libphonenumber's numbering plans; NANP with area/exchange rules and the
+// 555-01xx fiction range), payment cards (12–19 digits, Luhn, a major
+// industry digit that issues cards, consistent grouping; the ISO/IEC 7812
+// ranges of 21 schemes raise confidence, card words raise it, id labels
+// lower it), IBAN (per-country length and
 // ISO 7064 mod-97), US SSN (area not 000/666/9xx, group not 00, serial not
 // 0000, known advertising numbers), IP addresses (IPv4 dotted quads without
 // leading zeros, not part of a longer dotted run or a version string; IPv6
@@ -150,12 +149,18 @@
 //
 // LLM01 phrase families (instruction override, jailbreak personas and
 // modes, prompt extraction, chat-template injection, indirect instructions
-// and exfiltration requests in tool results) are hand-written from public
-// jailbreak and indirect-injection collections; each needs a quantifier, a
-// qualifier or "your" ("ignore the warnings", "override the default
-// config" and "my previous message" stay quiet). Not covered: paraphrases
-// without the trigger words, languages other than English, leetspeak and
-// letter-spaced words ("i g n o r e"), instructions in images.
+// and exfiltration requests in tool results) are hand-written; the override
+// family is a grammar (verb × determiner × qualifier × object, passive
+// forms, six other languages), and structural jailbreak and indirect
+// signals (personas, rules lifted, dual answers, refusal suppression,
+// fiction lifting the rules, token games, text addressed to the model, role
+// spoofing, hidden markup) are summed by an explainable linear scorer whose
+// findings name the signals that fired (injection_signals.go). Leetspeak and
+// letter-spaced text are rewritten and read as layers. Each family needs a
+// quantifier, a qualifier or "your" ("ignore the warnings", "override the
+// default config" and "my previous message" stay quiet). Not covered:
+// paraphrases without any trigger word, languages other than the seven,
+// instructions in images.
 //
 // LLM05 (script and event-handler HTML, javascript:/data: URLs, markdown
 // image exfiltration, SQL injection, shell injection, path traversal, cloud
@@ -201,6 +206,13 @@
 //	SELECT agent_id, 0.5 * max(risk) + 0.5 * avg(risk) AS risk FROM session_risk GROUP BY agent_id;
 //
 // # Quality
+//
+// testdata/eval holds the development and holdout sets of Detection II
+// (PII scored per entity, secrets, injections and tool definitions per
+// sample); TestEvalSets prints precision, recall and F1 per detector and
+// class and asserts floors. docs/detection.md has the tables and how far
+// the holdout can be trusted. The older corpus below still guards the
+// other families.
 //
 // testdata/corpus holds a labelled corpus: gen_*.jsonl generated from a
 // fixed seed by TestGenerateCorpus (-update) and hand_*.jsonl written by
