@@ -283,20 +283,6 @@ func (q *querier) workflowSessions(wf string) (string, []any) {
 	return "session_id IN (" + sub + workflow.WorkflowExpr + " = ?)", []any{wf}
 }
 
-// workflowAgents lists the agents with sessions in a workflow.
-func (q *querier) workflowAgents(ctx context.Context, wf string) (map[string]bool, error) {
-	cond, args := q.workflowSessions(wf)
-	res, err := q.run(ctx, "SELECT DISTINCT agent_id AS a FROM "+q.src+" WHERE session_id != '' AND "+cond, args...)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]bool, res.len())
-	for i := range res.len() {
-		out[res.row(i).str("a")] = true
-	}
-	return out, nil
-}
-
 // unassignedWorkflow is the agent_workflow_id value of traffic sent
 // without a workflow route, as the original spells it.
 const unassignedWorkflow = "unassigned"

@@ -220,59 +220,31 @@ type WorkflowAgentsAnswer struct {
 	RecentSessions []SessionRow    `json:"recent_sessions"`
 }
 
-// maxPromptAgents bounds the agents whose system prompt is read (one query
-// each).
-const maxPromptAgents = 50
-
 func opWorkflowAgents(in workflowAgentsArgs) wfOp {
 	return func(ctx context.Context, svc *workflow.Service, q *querier) (any, error) {
 		wf := in.id()
 		if err := needWorkflow(wf); err != nil {
 			return nil, err
 		}
-		members, err := q.workflowAgents(ctx, wf)
-		if err != nil {
-			return nil, err
-		}
 		out := &WorkflowAgentsAnswer{WorkflowID: wf, Agents: []WorkflowAgent{}, RecentSessions: []SessionRow{}}
-		if len(members) == 0 {
-			return out, nil
-		}
-		list, err := q.agents(ctx, "")
-		if err != nil {
-			return nil, err
+		list, err := q.agentsIn(ctx, "", wf) // totals over the workflow's sessions
+		if err != nil || len(list) == 0 {
+			return out, err
 		}
 		infos, err := svc.AgentInfos(ctx, nil)
 		if err != nil {
 			return nil, err
 		}
-		prompts := in.IncludeSystemPrompts == nil || *in.IncludeSystemPrompts
-		for _, a := range list {
-			if !members[a.ID] {
-				continue
-			}
-			e := WorkflowAgent{AgentID: a.ID, AgentIDShort: a.IDShort, LastSeen: a.LastSeen}
-			if info := infos[a.ID]; info != nil {
-				e.DisplayName, e.Description = info.DisplayName, info.Description
-			}
-			f := sessionFilter{agent: a.ID, workflow: wf}
-			if e.SessionCount, err = q.countSessions(ctx, f); err != nil {
+		var prompts map[string]*string
+		if in.IncludeSystemPrompts == nil || *in.IncludeSystemPrompts {
+			if prompts, err = q.latestPrompts(ctx, wf); err != nil {
 				return nil, err
 			}
-			if prompts && len(out.Agents) < maxPromptAgents {
-				latest, err := q.sessions(ctx, f, 1, 0)
-				if err != nil {
-					return nil, err
-				}
-				if len(latest) > 0 {
-					d, ok, err := q.session(ctx, latest[0].ID)
-					if err != nil {
-						return nil, err
-					}
-					if ok {
-						e.SystemPrompt = d.SystemPrompt
-					}
-				}
+		}
+		for _, a := range list {
+			e := WorkflowAgent{AgentID: a.ID, AgentIDShort: a.IDShort, LastSeen: a.LastSeen, SessionCount: a.TotalSessions, SystemPrompt: prompts[a.ID]}
+			if info := infos[a.ID]; info != nil {
+				e.DisplayName, e.Description = info.DisplayName, info.Description
 			}
 			out.Agents = append(out.Agents, e)
 		}
@@ -283,6 +255,38 @@ func opWorkflowAgents(in workflowAgentsArgs) wfOp {
 		setWorkflow(out.RecentSessions, wf)
 		return out, nil
 	}
+}
+
+// latestPrompts reads each agent's system prompt from its latest session
+// in the workflow (two queries: the sessions, then their starts, whose
+// prompt is parsed in Go as the session page does).
+func (q *querier) latestPrompts(ctx context.Context, wf string) (map[string]*string, error) {
+	cond, args := q.workflowSessions(wf)
+	res, err := q.run(ctx, "SELECT agent_id AS a, argMax(session_id, ts_us) AS sid FROM "+q.src+
+		" WHERE session_id != '' AND "+cond+" GROUP BY agent_id", args...)
+	if err != nil || res.len() == 0 {
+		return nil, err
+	}
+	agentOf := make(map[string]string, res.len())
+	ids := make([]string, 0, res.len())
+	for i := range res.len() {
+		r := res.row(i)
+		agentOf[r.str("sid")] = r.str("a")
+		ids = append(ids, r.str("sid"))
+	}
+	res, err = q.run(ctx, "SELECT session_id AS sid, attributes AS attrs FROM "+q.src+" PREWHERE name = "+qSession+
+		" WHERE session_id IN ? ORDER BY ts_us LIMIT 1 BY session_id", ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*string, res.len())
+	for i := range res.len() {
+		r := res.row(i)
+		if p := parseStart(r.str("attrs")).Prompt; p != nil && *p != "" {
+			out[agentOf[r.str("sid")]] = p
+		}
+	}
+	return out, nil
 }
 
 func setWorkflow(rows []SessionRow, wf string) {
