@@ -27,6 +27,8 @@ type fixture struct {
 	changed  chan struct{}
 	now      func() time.Time
 	sqlCalls int
+	wf       *fxWorkflows
+	scope    string // the request's agent_workflow_id: sessions() keeps that workflow's
 }
 
 type fxEvent struct {
@@ -41,6 +43,7 @@ type fxEvent struct {
 
 func newFixture(available bool) *fixture {
 	fx := &fixture{changed: make(chan struct{}, 1), now: time.Now}
+	fx.wf = newFxWorkflows(func() time.Time { return fx.now() })
 	fx.storage = map[string]any{"engine": "embedded", "available": true, "version": "chDB 26.7.3 (fixture)"}
 	if !available {
 		fx.storage = map[string]any{"engine": "embedded", "available": false,
@@ -126,6 +129,11 @@ func (fx *fixture) serveAPI(w http.ResponseWriter, r *http.Request) {
 	defer fx.mu.Unlock()
 	q := r.URL.Query()
 	p := r.URL.Path
+	if fx.serveWorkflow(w, r) {
+		return
+	}
+	fx.scope = q.Get("agent_workflow_id")
+	defer func() { fx.scope = "" }()
 	var out map[string]any
 	switch {
 	case p == "/api/events/stream":
@@ -216,6 +224,9 @@ func (fx *fixture) sessions() []*fxSession {
 	byID := map[string]*fxSession{}
 	var order []*fxSession
 	for _, e := range fx.events {
+		if fx.scope != "" && fx.wf.sessionWF[e.Session] != strings.TrimPrefix(fx.scope, "unassigned") {
+			continue
+		}
 		s := byID[e.Session]
 		if s == nil {
 			s = &fxSession{ID: e.Session, Agent: e.Agent, First: e.Time, ToolUse: map[string]int{}}

@@ -60,5 +60,12 @@ export function streamURL() {
   return url('/api/events/stream', token ? { token } : null);
 }
 
+// withToken is an API path for a plain link (a printable page opened in
+// a new tab), with the token as ?token= since a link cannot set headers.
+export function withToken(path, params) {
+  return url(path, Object.assign({}, params, token ? { token } : null));
+}
+
 export const get = (path, params, signal) => request('GET', path, params, undefined, signal);
-export const post = (path, body, signal) => request('POST', path, undefined, body, signal);
+export const post = (path, body, signal, params) => request('POST', path, params, body, signal);
+export const del = (path, params) => request('DELETE', path, params);

@@ -12,17 +12,38 @@ import * as sessions from './pages/sessions.js';
 import * as session from './pages/session.js';
 import * as findings from './pages/findings.js';
 import * as sql from './pages/sql.js';
+import * as workflows from './pages/workflows.js';
+import * as connect from './pages/connect.js';
+import * as recommendations from './pages/recommendations.js';
+import * as recommendation from './pages/recommendation.js';
+import * as reports from './pages/reports.js';
+import * as report from './pages/report.js';
+import * as staticAnalysis from './pages/static.js';
+import * as dynamicAnalysis from './pages/dynamic.js';
+import * as dev from './pages/dev.js';
 import { startLive, setLiveState } from './live.js';
 import { onStorage } from './api.js';
+import { setSticky, currentWorkflow, loadWorkflows, wfLink } from './workflow.js';
 
+// scoped: the page reads the workflow from its URL, so the sidebar's
+// picker follows the URL there.
 const routes = [
-  { re: /^\/?$/, page: overview, nav: 'overview' },
-  { re: /^\/agents$/, page: agents, nav: 'agents' },
+  { re: /^\/?$/, page: overview, nav: 'overview', scoped: true },
+  { re: /^\/agents$/, page: agents, nav: 'agents', scoped: true },
   { re: /^\/agent\/([^/]+)$/, page: agent, nav: 'agents', params: ['id'] },
-  { re: /^\/sessions$/, page: sessions, nav: 'sessions' },
+  { re: /^\/sessions$/, page: sessions, nav: 'sessions', scoped: true },
   { re: /^\/session\/([^/]+)$/, page: session, nav: 'sessions', params: ['id'] },
-  { re: /^\/findings$/, page: findings, nav: 'findings' },
+  { re: /^\/findings$/, page: findings, nav: 'findings', scoped: true },
   { re: /^\/sql$/, page: sql, nav: 'sql' },
+  { re: /^\/workflows$/, page: workflows, nav: 'workflows' },
+  { re: /^\/connect$/, page: connect, nav: 'connect' },
+  { re: /^\/recommendations$/, page: recommendations, nav: 'recommendations', scoped: true },
+  { re: /^\/recommendation\/([^/]+)$/, page: recommendation, nav: 'recommendations', params: ['id'] },
+  { re: /^\/static-analysis$/, page: staticAnalysis, nav: 'static', scoped: true },
+  { re: /^\/dynamic-analysis$/, page: dynamicAnalysis, nav: 'dynamic', scoped: true },
+  { re: /^\/reports$/, page: reports, nav: 'reports', scoped: true },
+  { re: /^\/report\/([^/]+)$/, page: report, nav: 'reports', params: ['id'] },
+  { re: /^\/dev-connection$/, page: dev, nav: 'dev', scoped: true },
 ];
 
 const main = document.getElementById('main');
@@ -54,6 +75,8 @@ async function navigate() {
     }
   }
   document.querySelectorAll('[data-nav]').forEach((a) => a.classList.toggle('active', match && a.dataset.nav === match.nav));
+  if (match && match.scoped) setSticky(query.get('workflow') || '');
+  paintNav();
   const root = h('div', { class: 'page' });
   main.replaceChildren(root);
   if (!match) {
@@ -106,6 +129,32 @@ onStorage((st) => {
   el.classList.toggle('off', st.available === false);
 });
 
+// The scoped pages' links carry the current workflow.
+function paintNav() {
+  const wf = currentWorkflow();
+  document.querySelectorAll('a[data-page]').forEach((a) => { a.setAttribute('href', wfLink(a.dataset.page, wf)); });
+}
+
+// Picking a workflow rescopes the current page when it is scoped, and
+// opens the overview otherwise.
+document.getElementById('workflow-picker')?.addEventListener('change', (e) => {
+  const wf = e.target.value;
+  setSticky(wf);
+  paintNav();
+  const { path, query } = parseHash();
+  const m = routes.find((r) => r.re.test(path));
+  if (m && m.scoped) {
+    if (wf) query.set('workflow', wf); else query.delete('workflow');
+    query.delete('page');
+    const qs = query.toString();
+    location.hash = path + (qs ? '?' + qs : '');
+  } else {
+    location.hash = wfLink('', wf);
+  }
+});
+
 window.addEventListener('hashchange', navigate);
+window.addEventListener('hashchange', loadWorkflows);
+loadWorkflows();
 navigate();
 startLive(() => refresh(false));

@@ -6,21 +6,27 @@ import { bar, palette } from '../charts.js';
 import * as f from '../format.js';
 import { pageHead, panel, table, storageBanner, empty, changed, riskScore, badge } from '../ui.js';
 import { errorsCell } from './overview.js';
+import { wfLink, wfName } from '../workflow.js';
 
-export function mount(root) {
+export function mount(root, { query }) {
   const state = {};
+  const wf = query.get('workflow') || '';
   return {
     async refresh() {
-      const data = await get('/api/agents');
+      const data = await get('/api/agents', { agent_workflow_id: wf });
       if (!changed(state, data)) return;
-      root.replaceChildren(...render(data));
+      root.replaceChildren(...render(data, wf));
     },
   };
 }
 
-function render(data) {
+function render(data, wf) {
   const agents = data.agents || [];
-  const out = [pageHead({ title: 'Agents', sub: 'An agent is a system prompt and tool set (or an x-cylestio-agent-id header).' })];
+  const out = [pageHead({
+    title: 'Agents',
+    sub: (wf ? `In ${wfName(wf)}. ` : '') + 'An agent is a system prompt and tool set (or an x-cylestio-agent-id header).',
+    crumbs: wf ? [{ text: 'Workflows', href: '#/workflows' }, { text: wfName(wf), href: wfLink('', wf) }] : null,
+  })];
   const banner = storageBanner(data.storage);
   if (banner) out.push(banner);
   if (!agents.length) {

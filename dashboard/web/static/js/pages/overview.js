@@ -5,24 +5,95 @@ import { get } from '../api.js';
 import { timeSeries, palette } from '../charts.js';
 import * as f from '../format.js';
 import { pageHead, panel, kpi, table, storageBanner, empty, changed, rangePicker, setQuery, riskScore, badge, RANGES, RANGE_NAMES, BUCKETS, fitRange } from '../ui.js';
+import { UNASSIGNED, wfLink, wfPath } from '../workflow.js';
+import { gatePanel } from './recommendations.js';
 
 
 export function mount(root, { query }) {
   let range = RANGES.includes(query.get('range')) ? query.get('range') : null;
+  const wf = query.get('workflow') || '';
   const state = {};
   let config = null;
   return {
     async refresh() {
-      const dash = await get('/api/dashboard');
+      const dash = await get('/api/dashboard', { agent_workflow_id: wf });
       // Without a choice in the URL, the window fits the traffic: a fresh
       // install shows its first minutes, not a flat hour.
       if (!range) range = fitRange((dash.agents || []).map((a) => a.first_seen));
+      if (wf) {
+        // The time series are not kept per workflow: a scoped overview
+        // shows its totals, the gate and its sessions instead.
+        const ready = wf === UNASSIGNED ? null : await get(wfPath('/api/workflow/', wf, '/production-readiness')).catch(() => null);
+        if (!config) config = await get('/api/config').catch(() => ({}));
+        if (!changed(state, dash, ready)) return;
+        root.replaceChildren(...renderScoped(wf, dash, ready, config));
+        return;
+      }
       const ts = await get('/api/timeseries', { range, bucket: BUCKETS[range] });
       if (!config) config = await get('/api/config').catch(() => ({}));
       if (!changed(state, dash, ts)) return;
       root.replaceChildren(...render(dash, ts, range, config));
     },
   };
+}
+
+// renderScoped is the overview of one agent workflow.
+function renderScoped(wf, dash, ready, config) {
+  const k = dash.kpis || {};
+  const out = [pageHead({
+    title: wf === UNASSIGNED ? 'Unassigned traffic' : `Workflow ${wf}`,
+    sub: wf === UNASSIGNED ? 'Agents called without an /agent-workflow/{id}/ route.' : 'Totals over the sessions of this agent workflow.',
+    crumbs: [{ text: 'Workflows', href: '#/workflows' }],
+    actions: h('a', { class: 'button', href: '#/' }, 'All traffic'),
+  })];
+  const banner = storageBanner(dash.storage);
+  if (banner) return [...out, banner];
+  if (ready) out.push(gatePanel(ready, null), h('div', { class: 'wf-links' },
+    ['recommendations', 'static-analysis', 'dynamic-analysis', 'reports', 'dev-connection'].map((p, i) => [i ? ' · ' : '',
+      h('a', { href: wfLink(p, wf) }, { recommendations: 'Recommendations', 'static-analysis': 'Static analysis', 'dynamic-analysis': 'Dynamic analysis', reports: 'Reports', 'dev-connection': 'Dev connection' }[p])])));
+  out.push(h('div', { class: 'kpis' },
+    kpi({ label: 'Requests', value: big(k.total_requests), note: `${f.compact(k.total_events)} events captured`, testid: 'requests' }),
+    kpi({ label: 'Tokens', value: f.compact(k.total_tokens), note: `${f.compact(k.input_tokens)} in · ${f.compact(k.output_tokens)} out`, testid: 'tokens' }),
+    kpi({ label: 'Latency p50', value: f.ms(k.p50_response_time_ms), note: `p99 ${f.ms(k.p99_response_time_ms)} · avg ${f.ms(k.avg_response_time_ms)}`, testid: 'latency' }),
+    kpi({ label: 'Errors', value: big(k.total_errors), note: `${f.pct(k.error_rate)} of requests`, alert: Number(k.error_rate) >= 5, testid: 'errors' }),
+    kpi({ label: 'Agents', value: f.int(k.total_agents ?? (dash.agents || []).length), note: dash.latest_session ? `last active ${dash.latest_session.last_activity}` : 'none yet', testid: 'agents' }),
+    kpi({ label: 'Sessions', value: f.int(k.total_sessions ?? dash.sessions_count), note: `${f.int(k.active_sessions)} active now`, testid: 'sessions' }),
+    kpi({ label: 'Tool calls', value: big(k.total_tool_calls), note: 'in this workflow', testid: 'tools' }),
+    kpi({ label: 'Findings', value: f.int(k.total_findings), note: `${f.int(k.high_findings)} high or critical at run time`, alert: Number(k.high_findings) > 0, testid: 'findings' })));
+  const agents = dash.agents || [];
+  if (!agents.length) {
+    out.push(panel(null, emptyWorkflow(wf, config), { cls: 'getting-started' }));
+    return out;
+  }
+  out.push(panel('Agents', agentsTable(agents), { hint: `${agents.length} by last activity`, id: 'agents' }));
+  const sessions = dash.recent_sessions || [];
+  out.push(panel('Recent sessions', sessions.length ? sessionsTable(sessions) : empty('No sessions yet'), {
+    hint: h('a', { href: wfLink('sessions', wf) }, `All ${f.int(dash.sessions_count)} sessions →`), id: 'recent-sessions',
+  }));
+  return out;
+}
+
+function emptyWorkflow(wf, config) {
+  const host = (config && config.proxy_host) || '127.0.0.1';
+  const port = (config && config.proxy_port) || 4000;
+  return h('div', { class: 'empty', dataset: { testid: 'no-traffic' } },
+    h('h2', {}, 'No traffic in this workflow yet'),
+    h('p', {}, 'Send the agent\'s calls to ', h('code', {}, `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/agent-workflow/${wf === UNASSIGNED ? '{id}' : wf}`), ' instead of the provider.'),
+    h('p', {}, h('a', { href: '#/connect' + (wf === UNASSIGNED ? '' : '?workflow=' + encodeURIComponent(wf)) }, 'Connection instructions →')));
+}
+
+function agentsTable(agents) {
+  return table([
+    { label: 'Agent', value: (a) => a.id, cls: 'id' },
+    { label: 'Sessions', num: true, value: (a) => f.int(a.total_sessions) },
+    { label: 'Requests', num: true, value: (a) => f.int(a.total_requests) },
+    { label: 'Tokens', num: true, value: (a) => f.compact(a.total_tokens) },
+    { label: 'Avg latency', num: true, value: (a) => f.ms(a.avg_response_time_ms) },
+    { label: 'Errors', num: true, value: (a) => errorsCell(a.total_errors, a.error_rate) },
+    { label: 'Findings', num: true, value: (a) => f.int(a.findings_count) },
+    { label: 'Risk', num: true, value: (a) => riskScore(a.risk_score) },
+    { label: 'Last seen', value: (a) => h('span', { class: 'muted' }, a.last_seen_relative || f.relative(a.last_seen)) },
+  ], agents, { href: (a) => route('agent', a.id), key: (a) => a.id });
 }
 
 function render(dash, ts, range, config) {
@@ -94,17 +165,7 @@ function render(dash, ts, range, config) {
   ));
 
   const agents = dash.agents || [];
-  out.push(panel('Agents', agents.length ? table([
-    { label: 'Agent', value: (a) => a.id, cls: 'id' },
-    { label: 'Sessions', num: true, value: (a) => f.int(a.total_sessions) },
-    { label: 'Requests', num: true, value: (a) => f.int(a.total_requests) },
-    { label: 'Tokens', num: true, value: (a) => f.compact(a.total_tokens) },
-    { label: 'Avg latency', num: true, value: (a) => f.ms(a.avg_response_time_ms) },
-    { label: 'Errors', num: true, value: (a) => errorsCell(a.total_errors, a.error_rate) },
-    { label: 'Findings', num: true, value: (a) => f.int(a.findings_count) },
-    { label: 'Risk', num: true, value: (a) => riskScore(a.risk_score) },
-    { label: 'Last seen', value: (a) => h('span', { class: 'muted' }, a.last_seen_relative || f.relative(a.last_seen)) },
-  ], agents, { href: (a) => route('agent', a.id), key: (a) => a.id }) : empty('No agents yet'), { hint: `${agents.length} by last activity`, id: 'agents' }));
+  out.push(panel('Agents', agents.length ? agentsTable(agents) : empty('No agents yet'), { hint: `${agents.length} by last activity`, id: 'agents' }));
 
   const sessions = dash.recent_sessions || [];
   out.push(panel('Recent sessions', sessions.length ? sessionsTable(sessions) : empty('No sessions yet'), {

@@ -6,6 +6,7 @@ import { get } from '../api.js';
 import * as f from '../format.js';
 import { pageHead, panel, storageBanner, empty, changed, setQuery } from '../ui.js';
 import { sessionsTable } from './overview.js';
+import { wfLink, wfName } from '../workflow.js';
 
 const PAGE = 25;
 const RANGES = [['', 'Any time'], ['15m', 'Last 15 min'], ['1h', 'Last hour'], ['24h', 'Last 24 h'], ['7d', 'Last 7 days']];
@@ -16,6 +17,7 @@ export function mount(root, { query }) {
     status: (query.get('status') || '').toUpperCase(),
     range: query.get('range') || '',
     tags: query.get('tags') || '',
+    workflow: query.get('workflow') || '',
   };
   const page = Math.max(0, parseInt(query.get('page') || '0', 10) || 0);
   const state = {};
@@ -23,13 +25,18 @@ export function mount(root, { query }) {
   // The filter bar is built once so typing in it survives live refreshes.
   const bar = filterBar(filters);
   const body = h('div', {});
-  root.replaceChildren(pageHead({ title: 'Sessions', sub: 'A session is one conversation: every call that continues the same message history.' }), h('div', { class: 'banner-slot' }), panel(null, [bar.el, body], { id: 'sessions' }));
+  const wf = filters.workflow;
+  root.replaceChildren(pageHead({
+    title: 'Sessions',
+    sub: (wf ? `In ${wfName(wf)}. ` : '') + 'A session is one conversation: every call that continues the same message history.',
+    crumbs: wf ? [{ text: 'Workflows', href: '#/workflows' }, { text: wfName(wf), href: wfLink('', wf) }] : null,
+  }), h('div', { class: 'banner-slot' }), panel(null, [bar.el, body], { id: 'sessions' }));
 
   return {
     async refresh() {
       const [list, ag] = await Promise.all([
-        get('/api/sessions/list', { agent_id: filters.agent, status: filters.status, range: filters.range, tags: filters.tags, limit: PAGE, offset: page * PAGE }),
-        agents ? Promise.resolve(agents) : get('/api/agents'),
+        get('/api/sessions/list', { agent_id: filters.agent, status: filters.status, range: filters.range, tags: filters.tags, agent_workflow_id: wf, limit: PAGE, offset: page * PAGE }),
+        agents ? Promise.resolve(agents) : get('/api/agents', { agent_workflow_id: wf }),
       ]);
       agents = ag;
       bar.setAgents((ag.agents || []).map((a) => a.id));
@@ -39,7 +46,7 @@ export function mount(root, { query }) {
       const rows = list.sessions || [];
       if (!rows.length) {
         const filtered = filters.agent || filters.status || filters.range || filters.tags;
-        body.replaceChildren(filtered ? empty('No sessions match these filters', h('a', { href: '#/sessions' }, 'Clear filters')) : empty('No sessions yet', 'Sessions appear as soon as traffic passes the proxy.'));
+        body.replaceChildren(filtered ? empty('No sessions match these filters', h('a', { href: wfLink('sessions', wf) }, 'Clear filters')) : empty('No sessions yet', 'Sessions appear as soon as traffic passes the proxy.'));
         return;
       }
       const total = Number(list.total_count) || rows.length;
