@@ -26,7 +26,7 @@ func jsonMisses(mux *http.ServeMux) http.Handler {
 			return
 		}
 		var allow []string
-		for _, m := range []string{http.MethodGet, http.MethodPost} {
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete} {
 			r2 := r.Clone(r.Context())
 			r2.Method = m
 			if _, pattern := mux.Handler(r2); pattern != "" && pattern != "GET /" {

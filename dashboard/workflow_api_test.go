@@ -238,6 +238,13 @@ func testWorkflowAPI(t *testing.T, s *Server) {
 		return num(m, "total_count") == 1 && m["latest_id"] != nil
 	}})
 	doCase(t, s, apiCase{method: "POST", path: "/api/workflow/wf-shop/trigger-dynamic-analysis?force=maybe", status: 400})
+	doCase(t, s, apiCase{method: "GET", path: "/api/workflow/wf-shop/dynamic-summary", status: 200, check: func(m map[string]any) bool {
+		return num(m, "agents_count") == 2 && num(m, "total_sessions") == 3 && num(m, "total_tool_calls") == 3 && num(m, "tool_coverage") == 50 &&
+			obj(m, "latest_session")["session_type"] == "DYNAMIC"
+	}})
+	doCase(t, s, apiCase{method: "GET", path: "/api/security-check-definitions", status: 200, check: func(m map[string]any) bool {
+		return obj(m, "dynamic_checks", "RESOURCE_001_TOKEN_BOUNDS")["name"] == "Token Usage Bounds" && len(obj(m, "dynamic_categories")) == 4
+	}})
 
 	// Agents, IDE, the connection page.
 	doCase(t, s, apiCase{method: "PATCH", path: "/api/agent/agent-shop/info", body: `{"display_name":"Shop bot","description":"sells shoes"}`, status: 200})
@@ -293,5 +300,23 @@ func TestWorkflowAPIToken(t *testing.T) {
 	if code != 200 || strings.Contains(string(body), "s3cret-token") || len(dc.Instructions) == 0 ||
 		!strings.Contains(dc.Instructions[0].Config, "Bearer <token>") || !dc.TokenRequired {
 		t.Fatalf("dev connection leaks or lacks the token hint: %d %s", code, body)
+	}
+}
+
+// A wrong method on a workflow path is a JSON 405 naming the methods the
+// path takes (the writes' PATCH and DELETE included).
+func TestWorkflowAPIMethods(t *testing.T) {
+	s := testServer(t, nil, nil)
+	code, body := call(t, s, "PUT", "/api/finding/FND-1", nil, nil)
+	if code != http.StatusMethodNotAllowed || !strings.Contains(string(body), "PATCH") {
+		t.Fatalf("%d %s", code, body)
+	}
+	code, body = call(t, s, "GET", "/api/recommendations/REC-1/start-fix", nil, nil)
+	if code != http.StatusMethodNotAllowed || !strings.Contains(string(body), "POST") {
+		t.Fatalf("%d %s", code, body)
+	}
+	code, _ = call(t, s, "OPTIONS", "/api/finding/FND-1", nil, map[string]string{"Origin": "http://localhost:5173", "Access-Control-Request-Method": "PATCH"})
+	if code != http.StatusNoContent {
+		t.Fatalf("preflight %d", code)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/cylestio/perimeter/dashboard/workflow"
+	"github.com/cylestio/perimeter/detect/behavior"
 )
 
 // routes registers the workflow's endpoints (API.md "Security workflow").
@@ -243,6 +244,14 @@ func (w *workflowAPI) routes(mux *http.ServeMux) {
 	get("/api/workflow/{id}/static-summary", nil, func(_ *http.Request, p params) (wfOp, error) {
 		wf, err := wfID(p)
 		return opStaticSummary(wf), err
+	})
+	get("/api/workflow/{id}/dynamic-summary", nil, func(_ *http.Request, p params) (wfOp, error) {
+		wf, err := wfID(p)
+		return opDynamicSummary(wf), err
+	})
+	w.static(mux, "GET /api/security-check-definitions", func(params) (any, error) {
+		checks, cats := behavior.Definitions()
+		return &CheckDefinitions{DynamicChecks: checks, DynamicCategories: cats}, nil
 	})
 	get("/api/workflow/{id}/correlation-summary", nil, func(_ *http.Request, p params) (wfOp, error) {
 		wf, err := wfID(p)

@@ -347,3 +347,57 @@ func opWorkflowSessions(in workflowSessionsArgs) wfOp {
 			Limit: limit, Offset: in.Offset, HasMore: l.HasMore}, nil
 	}
 }
+
+// DynamicSummary is GET /api/workflow/{wf}/dynamic-summary: the workflow's
+// runtime totals, tool coverage and its latest dynamic analyses.
+type DynamicSummary struct {
+	WorkflowID      string                      `json:"workflow_id"`
+	AgentsCount     int                         `json:"agents_count"`
+	TotalSessions   int64                       `json:"total_sessions"`
+	TotalMessages   int64                       `json:"total_messages"`
+	TotalTokens     int64                       `json:"total_tokens"`
+	TotalToolCalls  int64                       `json:"total_tool_calls"`
+	TotalErrors     int64                       `json:"total_errors"`
+	ToolsUsed       []string                    `json:"tools_used"`
+	ToolsAvailable  []string                    `json:"tools_available"`
+	ToolCoverage    float64                     `json:"tool_coverage"`
+	DynamicSessions []*workflow.AnalysisSession `json:"dynamic_sessions"`
+	LatestSession   *workflow.AnalysisSession   `json:"latest_session"`
+}
+
+func opDynamicSummary(wf string) wfOp {
+	return func(ctx context.Context, svc *workflow.Service, q *querier) (any, error) {
+		list, err := q.agentsIn(ctx, "", wf)
+		if err != nil {
+			return nil, err
+		}
+		out := &DynamicSummary{WorkflowID: wf, AgentsCount: len(list)}
+		for _, a := range list {
+			out.TotalSessions += a.TotalSessions
+			out.TotalMessages += a.TotalMessages
+			out.TotalTokens += a.TotalTokens
+			out.TotalToolCalls += a.TotalTools
+			out.TotalErrors += a.TotalErrors
+		}
+		tu, err := svc.ToolUsageSummary(ctx, wf)
+		if err != nil {
+			return nil, err
+		}
+		out.ToolsUsed, out.ToolsAvailable, out.ToolCoverage = tu.ToolsUsed, tu.ToolsDefined, tu.CoveragePercent
+		ds, err := svc.ListAnalysisSessions(ctx, workflow.SessionFilter{WorkflowID: wf, SessionType: "DYNAMIC", Limit: 10})
+		if err != nil {
+			return nil, err
+		}
+		out.DynamicSessions = ds.Sessions
+		if len(ds.Sessions) > 0 {
+			out.LatestSession = ds.Sessions[0]
+		}
+		return out, nil
+	}
+}
+
+// CheckDefinitions is GET /api/security-check-definitions.
+type CheckDefinitions struct {
+	DynamicChecks     map[string]behavior.Definition   `json:"dynamic_checks"`
+	DynamicCategories map[string]behavior.CategoryInfo `json:"dynamic_categories"`
+}
