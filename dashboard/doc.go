@@ -109,6 +109,24 @@
 // its result freed. Explorer answers are written a row at a time, so a
 // result in memory is its rows, not also an encoded copy.
 //
+// # Security workflow
+//
+// The endpoints of API.md "Security workflow" and the MCP tools of the
+// original's workflow serve package workflow (analysis sessions, findings,
+// recommendations and their lifecycle, gate, reports, audit log, knowledge
+// base, agent info, IDE activity) over the same store. Each route and tool
+// parses its arguments into one operation (workflow_ops.go), so REST and
+// MCP run the same code, on the pages' lane. Reads answer the empty state
+// while the store is down; writes answer 503 then, saying nothing changed.
+// Writes are POST, PATCH or DELETE with a JSON body (another content type
+// is 415: a form another site posts never reaches them) behind the same
+// guard and token. A dynamic analysis evaluates the 16 checks, as the agent
+// page does, over each agent's completed sessions of the workflow that no
+// analysis covered (the most recent 2,000), one analysis at a time, and
+// records them with workflow.RecordDynamicAnalysis. The overview, agents
+// and session list take agent_workflow_id: the sessions whose calls went
+// through /agent-workflow/{id}/.
+//
 // # Live updates
 //
 // GET /api/events/stream is Server-Sent Events: a hello, then a "change"
