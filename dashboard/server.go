@@ -85,6 +85,10 @@ type Options struct {
 	Logger       zerolog.Logger
 	// Now is the clock (tests).
 	Now func() time.Time
+	// WrapListener, when set, wraps the dashboard's listener (the wiring
+	// caps its connections with it, so that the dashboard's clients cannot
+	// take the descriptors the proxy needs).
+	WrapListener func(net.Listener) net.Listener
 }
 
 // ProxyInfo is the original's /api/config fields.
@@ -188,6 +192,9 @@ func (s *Server) Start() error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("dashboard: listen on %s: %w (is the port taken? set live_trace server_port or --dashboard-port)", addr, err)
+	}
+	if s.opts.WrapListener != nil {
+		ln = s.opts.WrapListener(ln)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	srv := &http.Server{

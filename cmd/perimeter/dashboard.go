@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -12,8 +13,16 @@ import (
 
 	"github.com/cylestio/perimeter/configs"
 	"github.com/cylestio/perimeter/dashboard"
+	"github.com/cylestio/perimeter/edge"
+	"github.com/cylestio/perimeter/internal/netlimit"
 	"github.com/cylestio/perimeter/sink"
 )
+
+// dashboardMaxConns caps the dashboard's open connections: a browser
+// holds a few, an MCP client one or two; past the cap a connection is
+// answered 503 and closed, so the dashboard's clients never take the file
+// descriptors the proxy's need.
+const dashboardMaxConns = 256
 
 // The dashboard (API, web UI, MCP) starts with every perimeter run:
 //
@@ -105,6 +114,11 @@ func startDashboard(cfg *configs.Config, f dashboardFlags, an *analytics, config
 		}
 	}
 	o.Proxy.StorageMode, o.Proxy.DBPath = storageMode(cfg, an)
+	dlog := log.With().Str("component", "dashboard").Logger()
+	o.WrapListener = func(ln net.Listener) net.Listener {
+		return netlimit.Wrap(ln, netlimit.Limits{MaxConns: dashboardMaxConns, Name: "dashboard",
+			Reject: edge.RejectAnswer(503, "connection_limit", "too many connections to the dashboard: close idle ones and retry")}, dlog)
+	}
 	d, err := dashboard.New(o)
 	if err != nil {
 		return nil, err

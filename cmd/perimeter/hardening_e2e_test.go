@@ -39,7 +39,8 @@ func (p *edgeProc) alive() bool {
 
 // startEdge runs the binary (behind the command prefix wrap, e.g.
 // prlimit) with cfg appended to a config naming a free port and upstream,
-// without dashboard or store, and waits until /health answers.
+// without store, without dashboard unless cfg configures live_trace, and
+// waits until /health answers.
 func startEdge(t *testing.T, upstream, cfg string, wrap ...string) *edgeProc {
 	t.Helper()
 	port := freePort(t)
@@ -51,7 +52,10 @@ func startEdge(t *testing.T, upstream, cfg string, wrap ...string) *edgeProc {
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	args := append(wrap, binary, "run", "-c", path, "--port", fmt.Sprint(port), "--no-dashboard")
+	args := append(wrap, binary, "run", "-c", path, "--port", fmt.Sprint(port))
+	if !strings.Contains(cfg, "live_trace") {
+		args = append(args, "--no-dashboard")
+	}
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Dir = t.TempDir()
 	p := &edgeProc{addr: fmt.Sprintf("127.0.0.1:%d", port), logs: &syncBuffer{}, exited: make(chan error, 1)}
@@ -340,5 +344,45 @@ func TestStalledBodiesKeepMemoryBounded(t *testing.T) {
 	closeAll(conns)
 	if code, err := chat(p.url); err != nil || code != 200 {
 		t.Fatalf("after the stalled clients left: %d %v", code, err)
+	}
+}
+
+// Idle connections to the dashboard cannot take the descriptors the proxy
+// needs: past its cap they are answered 503 and closed.
+func TestDashboardConnectionsCannotStarveProxy(t *testing.T) {
+	requirePrlimit(t)
+	dport := freePort(t)
+	cfg := fmt.Sprintf("interceptors:\n  - {type: live_trace, enabled: true, config: {server_port: %d}}\n", dport)
+	p := startEdge(t, startMockLLM(t), cfg, "prlimit", "--nofile=600:600")
+	daddr := fmt.Sprintf("127.0.0.1:%d", dport)
+	idle := holdConns(t, daddr, 700) // more than the open-file limit
+	defer closeAll(idle)
+	// The first connections past the cap read the refusal (later ones may
+	// be closed without a word while those are being answered).
+	if len(idle) <= 260 {
+		t.Fatalf("only %d connections to the dashboard", len(idle))
+	}
+	refused := 0
+	for _, c := range idle[257:260] {
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			continue
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 503 || resp.Header.Get("X-Perimeter-Error") != "connection_limit" {
+			t.Fatalf("dashboard over the cap: %d %s", resp.StatusCode, resp.Header)
+		}
+		refused++
+	}
+	if refused == 0 {
+		t.Fatal("no connection past the dashboard's cap was answered 503")
+	}
+	// While the dashboard's connections are held, the proxy answers.
+	if code, err := chat(p.url); err != nil || code != 200 {
+		t.Fatalf("the proxy does not answer while the dashboard is flooded: %d %v", code, err)
+	}
+	if !p.alive() {
+		t.Fatal("perimeter exited")
 	}
 }
