@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/cylestio/perimeter/dashboard/workflow"
 	"github.com/cylestio/perimeter/sink"
@@ -286,27 +285,3 @@ func (q *querier) workflowSessions(wf string) (string, []any) {
 // unassignedWorkflow is the agent_workflow_id value of traffic sent
 // without a workflow route, as the original spells it.
 const unassignedWorkflow = "unassigned"
-
-// relTime is the original's relative time of an ISO timestamp.
-func relTime(now time.Time, iso *string) *string {
-	if iso == nil {
-		return nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, *iso)
-	if err != nil {
-		return nil
-	}
-	d := int64(now.Sub(t) / time.Second)
-	var s string
-	switch {
-	case d < 60:
-		s = "just now"
-	case d < 3600:
-		s = strconv.FormatInt(d/60, 10) + "m ago"
-	case d < 86400:
-		s = strconv.FormatInt(d/3600, 10) + "h ago"
-	default:
-		s = strconv.FormatInt(d/86400, 10) + "d ago"
-	}
-	return &s
-}

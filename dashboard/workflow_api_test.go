@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cylestio/perimeter/dashboard/workflow"
 	"github.com/cylestio/perimeter/sink"
 )
 
@@ -318,5 +319,20 @@ func TestWorkflowAPIMethods(t *testing.T) {
 	code, _ = call(t, s, "OPTIONS", "/api/finding/FND-1", nil, map[string]string{"Origin": "http://localhost:5173", "Access-Control-Request-Method": "PATCH"})
 	if code != http.StatusNoContent {
 		t.Fatalf("preflight %d", code)
+	}
+}
+
+func TestAbandonedAnalysis(t *testing.T) {
+	at := func(d time.Duration) *string {
+		s := t0.Add(-d).Format("2006-01-02T15:04:05.000000") + "+00:00"
+		return &s
+	}
+	for _, c := range []struct {
+		created *string
+		want    bool
+	}{{at(time.Minute), false}, {at(11 * time.Minute), true}, {nil, true}} {
+		if got := abandoned(&workflow.AnalysisSession{CreatedAt: c.created}, t0); got != c.want {
+			t.Errorf("created %v: abandoned %v", c.created, got)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/cylestio/perimeter/dashboard/workflow"
 	"github.com/cylestio/perimeter/detect/behavior"
@@ -44,7 +45,7 @@ func (w *workflowAPI) opTrigger(in triggerArgs) wfOp {
 		if err != nil {
 			return nil, err
 		}
-		if st.IsRunning {
+		if st.IsRunning && !abandoned(st.LastAnalysis, q.now) {
 			return &DynamicAnswer{DynamicResult: &workflow.DynamicResult{Status: "already_running",
 				Message: "A dynamic analysis of " + wf + " is running: wait for it to finish."}, LastAnalysis: st.LastAnalysis}, nil
 		}
@@ -86,6 +87,19 @@ func (w *workflowAPI) opTrigger(in triggerArgs) wfOp {
 		}
 		return ans, nil
 	}
+}
+
+// abandonAfter is when an analysis still IN_PROGRESS is taken for one
+// whose process stopped (or whose store write failed) half way: analyses
+// run synchronously, one at a time, and take seconds.
+const abandonAfter = 10 * time.Minute
+
+func abandoned(a *workflow.AnalysisSession, now time.Time) bool {
+	if a == nil || a.CreatedAt == nil {
+		return true
+	}
+	t, err := time.Parse(time.RFC3339Nano, *a.CreatedAt)
+	return err != nil || now.Sub(t) > abandonAfter
 }
 
 // sessionList renders the most recent of ids (oldest first) as SQL
