@@ -1,11 +1,17 @@
 package detect
 
+import (
+	"unicode"
+	"unicode/utf8"
+)
+
 // Obfuscations that survive normalisation: leetspeak ("1gn0r3 pr3v10u5
-// 1n57ruc710n5") and letters spaced apart ("i g n o r e", "i.g.n.o.r.e").
-// When a text shows either, the injection detectors also read a rewritten
-// copy (a layer named "leetspeak" or "spaced_letters", spanning the whole
-// field). Both checks are one pass over the text; text without the pattern
-// costs nothing more.
+// 1n57ruc710n5"), letters spaced apart ("i g n o r e", "i.g.n.o.r.e") and
+// symbols between words ("ignore 👏 all 👏 previous"). When a text shows
+// one of them, the injection detectors also read a rewritten copy (a layer
+// named "leetspeak", "spaced_letters" or "separators", spanning the whole
+// field). Each check is one pass over the text (the last only over text
+// that is not ASCII); text without the pattern costs nothing more.
 
 // leetMap maps the digits and symbols of leetspeak to letters.
 var leetMap = func() (m [256]byte) {
@@ -150,6 +156,39 @@ func (c *scanCtx) deobfuscate() {
 		c.sc.dec = dec
 		c.injectionLayer("spaced_letters", string(dec))
 	}
+	if !c.n.Identity() {
+		if dec = unseparate(t, c.sc.dec[:0]); dec != nil {
+			c.sc.dec = dec
+			c.injectionLayer("separators", string(dec))
+		}
+	}
+}
+
+// unseparate drops symbols standing between words ("ignore 👏 all 👏
+// previous") when at least three do; nil when the text has fewer.
+func unseparate(t string, buf []byte) []byte {
+	n := 0
+	for i, r := range t {
+		if r >= 0x2000 && !unicode.IsLetter(r) && !unicode.IsDigit(r) && i > 0 && t[i-1] == ' ' {
+			if e := i + utf8.RuneLen(r); e < len(t) && t[e] == ' ' {
+				n++
+			}
+		}
+	}
+	if n < 3 {
+		return nil
+	}
+	buf = buf[:0]
+	for i, r := range t {
+		if r >= 0x2000 && !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			continue
+		}
+		if r == ' ' && len(buf) > 0 && buf[len(buf)-1] == ' ' {
+			continue
+		}
+		buf = append(buf, t[i:i+utf8.RuneLen(r)]...)
+	}
+	return buf
 }
 
 // injectionLayer runs the injection detectors on text, a rewritten view of

@@ -124,7 +124,7 @@ func injectionRules() []*regexRule {
 var metaWords = []string{"such as", "e.g.", "for example", "for instance", "phrases like", "phrase like", "strings like",
 	"prompts like", "example of", "examples of", "known as", "called", "detect", "classif", "filter", "block",
 	"prompt injection", "injection attack", "jailbreak attempt", "attackers", "attacker", "red team", "red-team",
-	"dataset", "benchmark", "how do i", "how can i", "how to", "should i", "should we", "is it possible", "what does", "what is a", "why does",
+	"dataset", "benchmark", "how do i", "how can i", "how to", "should i", "should we", "test suite", "our test", "is it possible", "what does", "what is a", "why does",
 	"paper", "research", "training data", "guardrail", "test case", "unit test", "regex", "pattern", "template",
 	"token", "tokenizer", " tags", "format"}
 

@@ -37,6 +37,7 @@ const (
 	sigHiddenMarkup
 	sigDecodeExecute
 	sigDiscussion
+	sigAuthority
 	sigToolHiddenTag
 	sigToolSensitiveData
 	sigToolSecrecy
@@ -63,6 +64,7 @@ var signalNames = [numSignals]string{
 	sigHiddenMarkup:       "hidden_markup",
 	sigDecodeExecute:      "decode_and_execute",
 	sigDiscussion:         "discussion",
+	sigAuthority:          "authority_claim",
 	sigToolHiddenTag:      "hidden_tag",
 	sigToolSensitiveData:  "asks_for_sensitive_data",
 	sigToolSecrecy:        "secrecy",
@@ -85,10 +87,11 @@ var signalWeights = [numSignals]float32{
 	sigFictionLift:        0.6,
 	sigGrandma:            0.4,
 	sigAddressedToAI:      0.65,
-	sigRoleSpoof:          0.45,
+	sigRoleSpoof:          0.5,
 	sigHiddenMarkup:       0.2,
 	sigDecodeExecute:      0.6,
 	sigDiscussion:         -0.45,
+	sigAuthority:          0.35,
 	sigToolHiddenTag:      0.45,
 	sigToolSensitiveData:  0.5,
 	sigToolSecrecy:        0.4,
@@ -120,10 +123,10 @@ func signalRules() []*regexRule {
 			"you are", "you're", "act as", "acting as", "pretend to be", "roleplay as", "role-play as", "play the role of", "simulate", "answer as", "respond as", "called", "named", "known as", "become")),
 		sigRule(sigNamedPersona, 40, 60, `\bdo anything now\b|\bstands for\b[^.\n]{0,30}\b(?:always intelligent|machiavellian|strive to avoid norms)|\bjailbr(?:eak|oken) (?:mode|edition|version|prompt)\b|\b(?:developer|dev) mode (?:output|response|answer)`,
 			"do anything now", "stands for", "jailbreak", "jailbroken", "mode output", "mode response", "mode answer"),
-		anchored(sigRule(sigPersonaSetup, 0, 60, `(?:(?:respond|answer|reply|speak|talk) as (?:my |an? |the )|you will be (?:my |an? )|you'll be (?:my |an? )|from now on,? (?:you|your)|you are going to (?:act|pretend|be|play|simulate)|you will now (?:act|be|simulate|pretend|respond)|i want you to (?:act|pretend|roleplay|role-play|be|simulate|play)|pretend (?:to be|you are|that you are)|act as|roleplay as|role-play as|role play as|you are now|simulate|let'?s play a game|imagine (?:you are|you're)|you will act|welcome to)\b`,
+		anchored(sigRule(sigPersonaSetup, 0, 60, `(?:(?:respond|answer|reply|speak|talk) as (?:my |an? |the )|you will be (?:my |an? )|you'll be (?:my |an? )|from now on,? (?:you|your)|you are going to (?:act|pretend|be|play|simulate)|you will now (?:act|be|simulate|pretend|respond)|i want you to (?:act|pretend|roleplay|role-play|be|simulate|play)|pretend (?:to be|you are|that you are)|act as|roleplay as|role-play as|role play as|you are now|simulate|let'?s play a game|imagine (?:you are|you're)|you will act|welcome to|you (?:will )?behave (?:exactly )?(?:like|as))\b`,
 			"from now on", "you are going to", "you will now", "i want you to", "pretend", "act as", "roleplay as", "role-play as", "role play as",
 			"you are now", "simulate", "let's play a game", "lets play a game", "imagine you", "you will act", "welcome to",
-			"respond as", "answer as", "reply as", "speak as", "talk as", "you will be", "you'll be")),
+			"respond as", "answer as", "reply as", "speak as", "talk as", "you will be", "you'll be", "you behave", "you will behave")),
 		sigRule(sigNoRules, 70, 12, `\b(?:no|without|free (?:of|from)|not bound by|unbound by|freed from|broken free of|escaped|zero|never (?:follows?|obeys?)|doesn'?t (?:have|follow|care about|abide by)|does not (?:have|follow|care about|abide by)|don'?t (?:have|follow|care about|abide by)|not (?:restricted|limited|constrained) by|no longer (?:has|have|bound by|follows?)|ignores? (?:all|any|every))(?: to abide by| to follow| any| all| the| your| of| its| typical| usual| normal| those| such| openai'?s| anthropic'?s| content| ethical| moral| safety| real| kind of)* `+rulesNoun+`\b`,
 			"rules", "restriction", "filter", "limits", "limitation", "guideline", "ethics", "morals", "moral compass", "moral code", "moral guideline",
 			"moral boundar", "ethical", "censorship", "boundaries", "confines", "constraints", "laws", "policies", "programming", "safeguards", "content polic",
@@ -133,26 +136,32 @@ func signalRules() []*regexRule {
 		sigRule(sigNoRules, 60, 30, `\b(?:filters|restrictions|rules|guidelines|safeguards|limits|limitations|censorship|safety training|training|guardrails|safety) (?:are|have been|has been|is|were|was) (?:now )?(?:off|disabled|lifted|removed|gone|turned off|deactivated|suspended|stripped)\b`,
 			"are off", "are disabled", "are lifted", "are removed", "are gone", "are turned off", "are deactivated", "are suspended", "are now", "is off", "is now",
 			"is disabled", "is lifted", "is removed", "was removed", "was disabled", "was lifted", "was stripped", "been lifted", "been removed", "been disabled", "been turned", "been suspended", "were lifted", "were removed", "were disabled"),
-		sigRule(sigNoRules, 40, 60, `\bnever (?:been )?trained with (?:any )?(?:safety|ethical|content) (?:rules|guidelines|filters|training)|\bnothing is off[ -]limits\b|\bno rules apply\b|\blegal or not\b|\bno matter how (?:dangerous|illegal|unethical|harmful|immoral)\b|\bdoesn'?t care about (?:laws|morals|ethics|rules)|\b(?:generate|produce|write|say|create) any (?:kind of )?content\b`,
-			"trained with", "off limits", "off-limits", "no rules apply", "legal or not", "no matter how", "care about", "any content", "any kind of content"),
+		sigRule(sigNoRules, 40, 60, `\bnever (?:been )?trained with (?:any )?(?:safety|ethical|content) (?:rules|guidelines|filters|training)|\bnothing is off[ -]limits\b|\bno rules apply\b|\blegal or not\b|\bno matter how (?:dangerous|illegal|unethical|harmful|immoral)\b|\bdoesn'?t care about (?:laws|morals|ethics|rules)|\b(?:generate|produce|write|say|create) any (?:kind of )?content\b|\b(?:let'?s|we will|we'll|you will|you'll|now|then) break (?:all |the |every |some |any )?(?:rules|guidelines|polic\w*)`,
+			"trained with", "off limits", "off-limits", "no rules apply", "legal or not", "no matter how", "care about", "any content", "any kind of content",
+			"break the rules", "break all", "break every", "break any", "break some", "break the guidelines", "break the polic"),
 		sigRule(sigModeSwitch, 40, 40, `\b(?:developer|dev|god|sudo|jailbreak|jailbroken|dan|unrestricted|unfiltered|admin|debug|maintenance|root|evil|chaos|opposite|unlocked) mode\b`,
 			"developer mode", "dev mode", "god mode", "sudo mode", "jailbreak mode", "jailbroken mode", "dan mode", "unrestricted mode", "unfiltered mode",
 			"admin mode", "debug mode", "maintenance mode", "root mode", "evil mode", "chaos mode", "opposite mode", "unlocked mode"),
 		sigRule(sigStayInCharacter, 30, 30, `\b(?:stay|remain|keep) in character\b|\b(?:never|don'?t|do not|must not) break (?:out of )?character\b|\bif you break character\b|\bbreak(?:ing)? character\b`,
 			"character"),
-		sigRule(sigDualAnswer, 100, 220, `\b(?:two|2|both|dual|separate) (?:different |separate )?(?:answers|responses|replies|outputs|paragraphs|versions)\b[^\n]{0,160}?\b(?:jailbreak|jailbroken|unfiltered|uncensored|unrestricted|without (?:any )?(?:restrictions|rules|filters|censorship|limits)|no (?:restrictions|rules|filters|censorship|limits)|developer mode|dan|ignores? (?:all |any |the )?(?:\w+ )?(?:rules|guidelines|polic)|alter ego|unsafe)`+
+		sigRule(sigDualAnswer, 100, 220, `\b(?:two|2|both|dual|separate) (?:different |separate )?(?:answers|responses|replies|outputs|paragraphs|versions|columns)\b[^\n]{0,160}?\b(?:jailbreak|jailbroken|unfiltered|uncensored|unrestricted|without (?:any )?(?:restrictions|rules|filters|censorship|limits)|no (?:restrictions|rules|filters|censorship|limits)|developer mode|dan|ignores? (?:all |any |the )?(?:\w+ )?(?:rules|guidelines|polic)|alter ego|unsafe)`+
 			`|🔓|\[(?:jailbreak|unlocked|unfiltered|unsafe|dan|🔓[^\]]{0,20})\]`+
 			`|\b(?:respond|answer|reply|write) twice\b[^\n]{0,160}?\b(?:unfiltered|uncensored|unrestricted|ignores?|alter ego|developer mode|no (?:rules|restrictions|filters))`+
 			`|\b(?:a|one) (?:normal|regular|standard|classic|filtered) (?:response|answer|reply|output)\b[^\n]{0,120}?\b(?:second|another|other)\b[^\n]{0,60}?\b(?:developer mode|jailbreak|unfiltered|no censorship|without (?:restrictions|rules|censorship))`,
-			"answers", "responses", "replies", "outputs", "paragraphs", "versions", "twice", "🔓", "[jailbreak", "[unlocked", "[unfiltered", "[unsafe", "[dan", "normal response", "normal answer", "filtered answer", "classic"),
-		sigRule(sigRefusalSuppression, 80, 80, `\b(?:never|don'?t|do not|must not|mustn'?t|will not|won'?t|not allowed to|under no circumstances(?: should you)?|you may not)(?: ever)? (?:refuse|decline|reject|apologi[sz]e|say (?:that )?["'“]?(?:you can'?t|you cannot|i'?m sorry|i can'?t|i cannot|sorry|no)|add (?:any )?(?:warnings?|disclaimers?|notes? about|caveats?)|mention (?:that you are an ai|ethics|safety|legality|morals|policies|openai|guidelines)|say ["'“]?as an ai|moralize|lecture|include (?:any )?(?:warnings?|disclaimers?))\b`+
-			`|\b(?:without|never) (?:any )?(?:disclaimers?|warnings?|refusals?|refusing|caveats?|moralizing|lectures?)\b|\b(?:begin|start) (?:your|each|every) (?:reply|answer|response|output)s? with ["'“]?(?:sure|absolutely|of course|certainly)\b`,
-			"refuse", "decline", "reject", "apolog", "sorry", "can't", "cannot", "warning", "disclaimer", "caveat", "mention", "as an ai", "moralize", "lecture", "begin your", "start your", "begin each", "start each", "begin every", "start every"),
+			"answers", "responses", "replies", "outputs", "paragraphs", "versions", "columns", "twice", "🔓", "[jailbreak", "[unlocked", "[unfiltered", "[unsafe", "[dan", "normal response", "normal answer", "filtered answer", "classic"),
+		sigRule(sigRefusalSuppression, 80, 80, `\b(?:never|don'?t|do not|must not|mustn'?t|will not|won'?t|not allowed to|under no circumstances(?: should you)?|you may not)(?: ever)? (?:refuse|decline|reject|apologi[sz]e|says? (?:that )?["'“]?(?:you can'?t|you cannot|i'?m sorry|i can'?t|i cannot|sorry|no)|add (?:any )?(?:warnings?|disclaimers?|notes? about|caveats?)|mention (?:that you are an ai|ethics|safety|legality|morals|policies|openai|guidelines)|say ["'“]?as an ai|moralize|lecture|include (?:any )?(?:warnings?|disclaimers?))\b`+
+			`|\b(?:without|never) (?:any )?(?:disclaimers?|warnings?|refusals?|refusing|caveats?|moralizing|lectures?)\b|\b(?:begin|start) (?:your|each|every) (?:reply|answer|response|output)s? with ["'“]?(?:sure|absolutely|of course|certainly)\b`+
+			`|\b(?:start|begin) a new paragraph with ["'“]|\b(?:refusing|refusals?|declining|apologi[sz]ing|apologies|disclaimers|warnings) (?:is|are) (?:not an option|forbidden|not allowed|prohibited|banned)\b|\byou must answer (?:every|each|any|all)(?:thing| questions?| requests?)\b`,
+			"refuse", "decline", "reject", "apolog", "sorry", "can't", "cannot", "warning", "disclaimer", "caveat", "mention", "as an ai", "moralize", "lecture", "begin your", "start your", "begin each", "start each", "begin every", "start every",
+			"a new paragraph", "refusing is", "refusals are", "refusal is", "declining is", "apologies are", "apologizing is", "disclaimers are", "warnings are",
+			"must answer"),
 		sigRule(sigTokenGame, 200, 260, `\b(?:tokens?|points?|credits?|lives|coins?)\b[^\n]{0,160}?\b(?:deducted|lose|lost|taken away|subtracted|removed|penali[sz]ed)\b[^\n]{0,200}?\b(?:refuse|reject|decline|break character|follow (?:your|the) (?:content )?polic|cease to exist|die|shut ?down|deleted|disabled|terminated)`+
 			`|\b(?:every|each) time you (?:refuse|decline|reject|break character|follow (?:your|the) (?:content )?polic\w*)[^\n]{0,160}?\b(?:lose|deducted|lost|taken away|penalt)`+
-			`|\breward\b[^\n]{0,60}?\b(?:break|ignore|bypass)\w* (?:a |as many |any |every )?(?:rules?|guidelines?|polic)`,
-			"deducted", "taken away", "subtracted", "penali", "cease to exist", "reward", "lose ", "lose,", "lost ", "every time you", "each time you"),
-		sigRule(sigFictionLift, 60, 260, `\b(?:hypothetical(?:ly)?|fiction(?:al)?|story|screenplay|novel|imagin\w*|parallel universe|alternate universe|world where|role-?play|just a game)\b[^\n]{0,200}?(?:\bno (?:rules|laws|guidelines|restrictions|content polic\w*|limits|filters|ethics)\b|\bnothing is off[ -]limits|\b(?:guidelines|content polic\w*|rules|restrictions|filters) (?:were|are|is|was|had been) (?:disabled|off|lifted|removed|suspended|gone)|\bcan answer freely|\bif you had no|\b(?:ai|you) ha(?:s|ve|d) no (?:guidelines|rules|restrictions|filters)|\brules (?:don'?t|do not) apply|\bwith real (?:code|instructions|steps|recipes?)|\bstep by step,? in (?:full )?detail)`+
+			`|\breward\b[^\n]{0,60}?\b(?:break|ignore|bypass)\w* (?:a |as many |any |every )?(?:rules?|guidelines?|polic)`+
+			`|\b(?:each|every) (?:refusal|decline|rejection) (?:costs?|loses?|deducts?|takes away)\b`,
+			"deducted", "taken away", "subtracted", "penali", "cease to exist", "reward", "lose ", "lose,", "lost ", "every time you", "each time you", "each refusal", "every refusal",
+			"each decline", "every rejection"),
+		sigRule(sigFictionLift, 60, 260, `\b(?:hypothetical(?:ly)?|fiction(?:al)?|story|screenplay|novel|imagin\w*|parallel universe|alternate universe|world where|role-?play|just a game)\b[^\n]{0,200}?(?:\bno (?:rules|laws|guidelines|restrictions|content polic\w*|limits|filters|ethics)\b|\bnothing is off[ -]limits|\b(?:guidelines|content polic\w*|rules|restrictions|filters) (?:were|are|is|was|had been) (?:disabled|off|lifted|removed|suspended|gone)|\bcan answer freely|\bif you had no|\b(?:ai|you) ha(?:s|ve|d) no (?:guidelines|rules|restrictions|filters)|\brules (?:don'?t|do not) apply|\bwith real (?:code|instructions|steps|recipes?)|\b(?:include|give|use|list|with) (?:the )?(?:real|actual|exact) (?:steps|instructions|recipe|code|quantities|details)|\bsince it'?s (?:only|just) (?:a story|fiction|hypothetical|a game|pretend)|\bstep by step,? in (?:full )?detail)`+
 			`|\bif you had no (?:content polic\w*|rules|restrictions|guidelines|filters|ethics|safety)\b`,
 			"hypothetical", "fiction", "story", "screenplay", "novel", "imagin", "universe", "world where", "roleplay", "role-play", "just a game", "if you had no"),
 		sigRule(sigGrandma, 20, 200, `\b(?:late|deceased|dead|dear|departed) (?:grandma|grandmother|granny|grandpa|grandfather|nana)\b[^\n]{0,160}?\b(?:used to|would)\b`,
@@ -164,15 +173,21 @@ func signalRules() []*regexRule {
 			"that reads this", "which reads this", "reading the following", "processing the following", "reading these", "processing these"),
 		sigRule(sigAddressedToAI, 10, 200, `\bif you are an? (?:ai|llm|large language model|language model|assistant|chatbot|gpt|agent|bot|ai agent|ai assistant|ai model)\b[^\n]{0,120}?\b(?:must|should|need to|ignore|disregard|instead|do not|don'?t|always|never|now|append|send|forward)\b`,
 			"if you are a"),
+		sigRule(sigAddressedToAI, 20, 200, `\b(?:hey|hi|hello|dear|yo|attention),? (?:the |any |all )?`+aiNoun+`s?\b[^\n]{0,160}?\b(?:ignore|disregard|forget|must|should|do not|don'?t|never|always|instead|forward|send|email|append|include|call|run|execute|reveal|output|print|post|approve|delete)\b`,
+			"hey ai", "hi ai", "hello ai", "dear ai", "yo ai", "hey assistant", "hi assistant", "hello assistant", "dear assistant", "hey llm", "hey agent",
+			"hello agent", "dear agent", "hey model", "hey chatbot", "hey bot", "hey gpt", "hey copilot", "attention ai", "attention assistant", "attention agent"),
 		sigRule(sigAddressedToAI, 30, 60, `(?:^|[\s>\[(*#-])`+aiNoun+`\s*[,:]\s*(?:new (?:task|instructions?)|ignore|disregard|forget|you must|you should|do not|don'?t|stop|instead|always|never|send|forward|email|run|call|reveal)\b`,
 			"ai:", "ai,", "llm:", "llm,", "assistant:", "assistant,", "agent:", "agent,", "model:", "bot:", "chatbot:", "gpt:", "copilot:", "summarizer:", "summariser:"),
-		sigRule(sigRoleSpoof, 20, 120, `(?:^|\n|\]|>|[.!]\s)\s*(?:#{1,3}\s*)?(?:system|admin|developer|root)(?: update| override| message| notice| prompt| instruction)?\s*:\s*(?:the (?:assistant|ai|model)|you (?:must|are|will|should)|ignore|disregard|new|reveal|from now on|all (?:prior|previous)|prior|previous|also)`+
+		sigRule(sigRoleSpoof, 20, 120, `(?:^|\n|\]|>|[.!]\s)\s*(?:#{1,3}\s*)?(?:system|admin|developer|root)(?: update| override| message| notice| prompt| instruction)?\s*:\s*(?:the (?:assistant|ai|model)|(?:assistants?|ais?|models?|agents?|llms?) (?:must|should|will|are required to)|you (?:must|are|will|should)|ignore|disregard|new|reveal|from now on|all (?:prior|previous)|prior|previous|also)`+
 			`|\*{2,}\s*(?:important )?new instructions?\s*\*{2,}|\bnew instructions?\s*:|</?system>`,
 			"system:", "system :", "admin:", "admin :", "developer:", "root:", "update:", "override:", "message:", "notice:", "prompt:", "instruction:",
 			"instructions:", "new instruction", "<system", "</system"),
 		sigRule(sigHiddenMarkup, 0, 40, `<!--|display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0|<div hidden`, "<!--", "display", "visibility", "font-size", "<div hidden"),
 		sigRule(sigDecodeExecute, 60, 160, `\b(?:decode|translate|decrypt|decipher|reverse|unscramble)\b[^\n]{0,80}?\b(?:and|then)\b[^\n]{0,30}?\b(?:follow|execute|obey|do what it says|carry (?:it )?out|act on|perform|comply)\b|\b(?:follow|execute|obey|do what it says|carry out)\b[^\n]{0,30}?\bafter decoding\b|\bdecode it and do\b`,
 			"decode", "translate", "decrypt", "decipher", "reverse", "unscramble", "after decoding"),
+		sigRule(sigAuthority, 20, 60, `\b(?:i am|i'?m|this is) (?:your|the|an?) (?:developer|creator|administrator|admin|owner|maker|programmer|operator)s?\b|\b(?:authori[sz]ed|official|sanctioned|approved) (?:red[ -]team(?:ing)?|security|safety)? ?(?:test|exercise|override|request|audit|session)\b|\bfrom the (?:openai|anthropic|google|deepmind|meta|safety|trust and safety|alignment) (?:safety |security |alignment )?team\b`,
+			"i am your", "i'm your", "i am the", "i'm the", "this is your", "this is the", "authorized", "authorised", "official", "sanctioned", "approved",
+			"from the openai", "from the anthropic", "from the google", "from the safety", "from the trust", "from the alignment", "from the deepmind", "from the meta"),
 		sigRule(sigDiscussion, 80, 80, `\bhow (?:do|does|can|should|would) (?:i|we|you|they|models?|attackers?|prompt)\b[^\n]{0,60}?\b(?:defend|detect|prevent|protect|work|stop|block|mitigate|extract)|\bwhat (?:is|are) (?:a |an |the )?(?:dan|jailbreaks?|prompt injections?|system prompts?)\b|\b(?:example|examples) of\b|\bblog post\b|\bpaper\b|\bresearch\b|\bred[ -]team\b|\bclassifier\b|\bflagged\b|\bdefen[cs]es?\b|\bmitigat\w*|\btest case\b|\bunit test\b|\bowasp\b|\bguardrail models?\b|\bbenchmark\b|\bdataset\b|\bsecurity training\b|\bprompt injection\b`,
 			"how do", "how does", "how can", "how should", "how would", "what is", "what are", "example", "blog post", "paper", "research", "red team", "red-team",
 			"classifier", "flagged", "defense", "defence", "mitigat", "test case", "unit test", "owasp", "guardrail model", "benchmark", "dataset", "security training", "prompt injection"),
