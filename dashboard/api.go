@@ -453,6 +453,9 @@ func (p params) findingArgs() (findingArgs, error) {
 	if a.f.session, err = p.firstStr("session_id", "session"); err != nil {
 		return a, err
 	}
+	if a.f.workflow, err = p.firstStr("agent_workflow_id", "workflow"); err != nil {
+		return a, err
+	}
 	if a.f.from, a.f.to, _, err = p.window(0); err != nil {
 		return a, err
 	}
@@ -460,7 +463,8 @@ func (p params) findingArgs() (findingArgs, error) {
 		return a, err
 	}
 	a.echo = map[string]any{"severity": nonNil(a.f.severities), "category": nonNil(a.f.categories), "rule": nilIfEmpty(a.f.rule),
-		"agent_id": nilIfEmpty(a.f.agent), "session_id": nilIfEmpty(a.f.session), "from": Time(a.f.from), "to": Time(a.f.to)}
+		"agent_id": nilIfEmpty(a.f.agent), "session_id": nilIfEmpty(a.f.session), "agent_workflow_id": nilIfEmpty(a.f.workflow),
+		"from": Time(a.f.from), "to": Time(a.f.to)}
 	return a, nil
 }
 

@@ -18,6 +18,7 @@ type findingFilter struct {
 	agent      string
 	session    string
 	from, to   time.Time
+	workflow   string // only sessions of this agent workflow (unassignedWorkflow: of none)
 }
 
 // where renders the filter as "PREWHERE name = 'security.finding' WHERE …":
@@ -35,6 +36,11 @@ func (f findingFilter) where(q *querier) (string, []any) {
 	if f.session != "" {
 		b.WriteString(" AND session_id = ?")
 		args = append(args, f.session)
+	}
+	if f.workflow != "" {
+		c, a := q.workflowSessions(f.workflow)
+		b.WriteString(" AND " + c)
+		args = append(args, a...)
 	}
 	if !f.from.IsZero() {
 		b.WriteString(" AND date >= toDate(?) AND ts_us >= ?")

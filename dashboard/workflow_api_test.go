@@ -39,6 +39,10 @@ func workflowEvents() []*sink.Event {
 		f.Model, f.InputTokens, f.OutputTokens, f.TotalTokens, f.DurationMs = "gpt-4o", 100, 50, 150, 800
 		tl := ev(sink.ToolExecution, s.agent, s.session, at.Add(3*time.Second), `{"tool.name":"search_orders"`+tail+`}`)
 		tl.ToolName = "search_orders"
+		if i == 0 || i == 3 {
+			fd := ev(sink.SecurityFinding, s.agent, s.session, at.Add(4*time.Second), `{"finding.rule":"pii.email","finding.severity":"medium"}`)
+			fd.Category, fd.Rule, fd.Severity = "pii", "pii.email", "medium"
+		}
 	}
 	return out
 }
@@ -117,6 +121,11 @@ func testWorkflowAPI(t *testing.T, s *Server) {
 	}})
 	doCase(t, s, apiCase{method: "GET", path: "/api/dashboard?agent_workflow_id=wf-shop", status: 200, check: func(m map[string]any) bool {
 		return num(m, "kpis", "total_sessions") == 3 && num(m, "kpis", "total_agents") == 2 && m["agent_workflow_id"] == "wf-shop"
+	}})
+	doCase(t, s, apiCase{method: "GET", path: "/api/findings", status: 200, check: func(m map[string]any) bool { return num(m, "total_count") == 2 }})
+	doCase(t, s, apiCase{method: "GET", path: "/api/findings?agent_workflow_id=wf-shop", status: 200, check: func(m map[string]any) bool {
+		f := m["findings"].([]any)
+		return num(m, "total_count") == 1 && len(f) == 1 && f[0].(map[string]any)["session_id"] == "wf-s1" && obj(m, "filters")["agent_workflow_id"] == "wf-shop"
 	}})
 	doCase(t, s, apiCase{method: "GET", path: "/api/workflow/wf-shop/sessions?agent_id=agent-shop", status: 200, check: func(m map[string]any) bool {
 		return num(m, "total_count") == 2 && num(m, "count") == 2
