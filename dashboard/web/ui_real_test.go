@@ -178,14 +178,21 @@ type instance struct {
 // at cleanup.
 func startPerimeter(t *testing.T, base, extra string, env ...string) *instance {
 	t.Helper()
+	return startPerimeterLT(t, base, "", extra, env...)
+}
+
+// startPerimeterLT is startPerimeter with more live_trace config (ltExtra:
+// ", key: value" pairs).
+func startPerimeterLT(t *testing.T, base, ltExtra, extra string, env ...string) *instance {
+	t.Helper()
 	bin := perimeterBinary(t)
 	port, dport := freePort(t), freePort(t)
 	cfg := fmt.Sprintf(`server: {port: %d}
 llm: {base_url: %q, type: openai}
 interceptors:
   - type: live_trace
-    config: {server_port: %d, auto_open_browser: false}
-`, port, base, dport) + extra
+    config: {server_port: %d, auto_open_browser: false%s}
+`, port, base, dport, ltExtra) + extra
 	path := filepath.Join(t.TempDir(), "perimeter.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -245,12 +252,19 @@ interceptors:
 // as agent.
 func (in *instance) conversation(t *testing.T, agent, system, user string) {
 	t.Helper()
+	in.conversationAt(t, "", agent, system, user)
+}
+
+// conversationAt is conversation under a path prefix of the proxy (the
+// agent workflow route /agent-workflow/{id}).
+func (in *instance) conversationAt(t *testing.T, prefix, agent, system, user string) {
+	t.Helper()
 	msgs := []any{
 		map[string]any{"role": "system", "content": system},
 		map[string]any{"role": "user", "content": user},
 	}
 	tools := []any{map[string]any{"type": "function", "function": map[string]any{"name": "get_weather", "parameters": map[string]any{"type": "object"}}}}
-	first := in.chat(t, agent, msgs, tools, "1")
+	first := in.chat(t, prefix, agent, msgs, tools, "1")
 	var resp struct {
 		Choices []struct {
 			Message map[string]any `json:"message"`
@@ -266,7 +280,7 @@ func (in *instance) conversation(t *testing.T, agent, system, user string) {
 	}
 	id, _ := calls[0].(map[string]any)["id"].(string)
 	msgs = append(msgs, call, map[string]any{"role": "tool", "tool_call_id": id, "content": `{"temp_c":21,"sky":"clear"}`})
-	in.chat(t, agent, msgs, tools, "0")
+	in.chat(t, prefix, agent, msgs, tools, "0")
 }
 
 // sessionOf waits until the dashboard lists a session of agent and returns
@@ -291,10 +305,10 @@ func (in *instance) sessionOf(t *testing.T, agent string) string {
 	}
 }
 
-func (in *instance) chat(t *testing.T, agent string, msgs, tools []any, tool string) []byte {
+func (in *instance) chat(t *testing.T, prefix, agent string, msgs, tools []any, tool string) []byte {
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{"model": "gpt-4o-mini", "messages": msgs, "tools": tools})
-	req, _ := http.NewRequest(http.MethodPost, in.proxy+"/v1/chat/completions", bytes.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPost, in.proxy+prefix+"/v1/chat/completions", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("x-cylestio-agent-id", agent)
 	req.Header.Set(mockllm.HeaderTool, tool)

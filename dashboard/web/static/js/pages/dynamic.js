@@ -54,7 +54,7 @@ function render(wf, st, checks, hist, note, running, run) {
     crumbs: [{ text: 'Workflows', href: '#/workflows' }, { text: wf, href: wfLink('', wf) }],
   })];
   const banner = storageBanner(st.storage);
-  if (banner) out.push(banner);
+  if (banner) return [...out, banner];
   if (note) out.push(h('div', { class: ['banner', note.ok ? 'ok' : 'error'], role: 'status', dataset: { testid: 'run-result' } }, h('div', {}, note.text)));
 
   const runBtn = h('button', { type: 'button', class: 'primary', dataset: { testid: 'run-analysis' }, disabled: running || !st.can_trigger,
@@ -73,7 +73,7 @@ function render(wf, st, checks, hist, note, running, run) {
   const agents = st.agents_status || [];
   out.push(panel('Sessions per agent', agents.length ? table([
     { label: 'Agent', cls: 'id', value: (a) => a.display_name ? h('span', { title: a.agent_id }, a.display_name) : a.agent_id },
-    { label: 'Completed sessions', num: true, value: (a) => f.int(a.total_sessions) },
+    { label: 'Sessions', num: true, value: (a) => f.int(a.total_sessions) },
     { label: 'Not yet analysed', num: true, value: (a) => (Number(a.unanalyzed_count) ? badge(f.int(a.unanalyzed_count) + ' new', 'medium') : h('span', { class: 'muted' }, '0')) },
   ], agents, { key: (a) => a.agent_id }) : empty('No runtime sessions yet', 'Sessions of agents sent through /agent-workflow/' + wf + '/ show up here once they complete.'), { id: 'dyn-agents' }));
 

@@ -27,7 +27,7 @@ export function mount(root, { params, query }) {
     data = await get('/api/recommendations/' + encodeURIComponent(id));
     paint();
   };
-  const paint = () => root.replaceChildren(...render(data, back, message, form, {
+  const paint = () => root.replaceChildren(...render(id, data, back, message, form, {
     open: (name) => { form = form === name ? null : name; paint(); },
     run: async (step, body, btn) => {
       btn.disabled = true;
@@ -50,17 +50,17 @@ export function mount(root, { params, query }) {
   };
 }
 
-function render(d, back, message, form, act) {
-  const r = d.recommendation || {};
+function render(id, d, back, message, form, act) {
+  const r = d.recommendation || { recommendation_id: id };
   const wf = r.workflow_id || back;
   const out = [pageHead({
-    title: r.title || r.recommendation_id,
+    title: r.title || id,
     sub: h('span', {}, h('span', { class: 'mono' }, r.recommendation_id), ' · ', severityBadge(r.severity), ' ', statusBadge(r.status),
       r.source_type ? h('span', { class: 'muted' }, ` · ${r.source_type.toLowerCase()} analysis`) : null),
     crumbs: [{ text: 'Workflows', href: '#/workflows' }, { text: wf, href: wfLink('', wf) }, { text: 'Recommendations', href: wfLink('recommendations', wf) }],
   })];
   const banner = storageBanner(d.storage);
-  if (banner) out.push(banner);
+  if (banner) return [...out, banner];
   if (message) {
     out.push(h('div', { class: ['banner', message.ok ? 'ok' : 'error'], role: 'status', dataset: { testid: 'step-result' } }, h('div', {}, message.text)));
   }

@@ -48,7 +48,7 @@ function render(wf, tab, severity, recs, ready) {
     crumbs: [{ text: 'Workflows', href: '#/workflows' }, { text: wf, href: '#/?workflow=' + encodeURIComponent(wf) }],
   })];
   const banner = storageBanner(recs.storage);
-  if (banner) out.push(banner);
+  if (banner) return [...out, banner];
   out.push(gatePanel(ready, all));
 
   const open = all.filter((r) => r.status === 'PENDING' || r.status === 'FIXING');

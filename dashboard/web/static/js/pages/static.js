@@ -55,7 +55,7 @@ function render(wf, sum, corr, note, correlate) {
     crumbs: [{ text: 'Workflows', href: '#/workflows' }, { text: wf, href: wfLink('', wf) }],
   })];
   const banner = storageBanner(sum.storage);
-  if (banner) out.push(banner);
+  if (banner) return [...out, banner];
   if (note) out.push(h('div', { class: ['banner', note.ok ? 'ok' : 'error'], role: 'status', dataset: { testid: 'correlate-result' } }, h('div', {}, note.text)));
   const s = sum.summary || {};
   const sev = sum.severity_counts || {};
