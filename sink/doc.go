@@ -21,7 +21,7 @@
 // backoff; after a few attempts, or as soon as the memory queue is full
 // (a slow writer), batches go to the spool and are replayed oldest first
 // once the writer keeps up again, then new batches take the memory path
-// again (with durability, below, the spool is every batch's path). Order
+// again (with durability, below, every batch is also appended). Order
 // is kept throughout. Events are dropped only when the disk budget or the
 // disk is exhausted (spill_budget, disk_full), or when
 // spilling is off and a writer's queue is full; every drop is counted in
@@ -34,22 +34,26 @@
 // # Durability
 //
 // With Options.Durable (storage.durability: spill, the default whenever a
-// spill budget is set) the spool is the writers' queue: the batcher cuts
-// a batch at least every CommitInterval (storage.commit_interval_ms,
-// default 100 ms; it lowers max_delay_ms so that the batch age plus the
-// batcher's poll stays within it), runs detection on it and appends it
-// to every writer's spool with one write — a group commit of everything
-// published meanwhile — before any writer sees it. Each writer reads its
-// spool back, stores the events (a paced writer still once per interval)
-// and only then commits them. A crash of the process (SIGKILL, an OOM
-// kill, a panic) therefore loses at most the events published in the
-// last commit interval, plus the detection time of one batch and the
-// capture loop's poll (10 ms) in edge; the next start replays the rest,
-// and what was stored but not yet committed is stored again and
-// deduplicated (below). Appends are not fsynced (a segment is, when
-// sealed): a power loss or kernel crash may also lose what the page cache
-// held. cmd/perimeter's TestKill9LosesAtMostTheCommitInterval checks the
-// bound with kill -9 under load.
+// spill budget is set) every batch is in every writer's spool before the
+// writer sees it: the batcher cuts a batch at least every CommitInterval
+// (storage.commit_interval_ms, default 100 ms; it lowers max_delay_ms so
+// that the batch age plus the batcher's poll stays within it), runs
+// detection on it, encodes it once and appends it to each spool with one
+// write — a group commit of everything published meanwhile. The batch is
+// then also queued in the writer's memory; the writer stores it from there
+// (no read back) and acks its record, and acked records are removed (the
+// segment they end in is sealed, so that a crash replays the records of
+// at most the last two writes again). A batch that finds the memory queue full, or the
+// batches of a writer that keeps failing, are read back from the spool as
+// when spilling. A crash of the process (SIGKILL, an OOM kill, a panic)
+// therefore loses at most the events published in the last commit
+// interval, plus the detection time of one batch and the capture loop's
+// poll (10 ms) in edge; the next start replays the rest, and what was
+// stored but not yet acked is stored again and deduplicated (below).
+// Appends are not fsynced (a segment is, when it reaches its size limit or
+// at shutdown): a power loss or kernel crash may also lose what the page
+// cache held. cmd/perimeter's TestKill9LosesAtMostTheCommitInterval checks
+// the bound with kill -9 under load.
 //
 // With durability none batches wait in memory for their writer — up to
 // the batch age plus a paced writer's interval (the embedded engine's
@@ -85,8 +89,8 @@
 // # Duplicates
 //
 // Delivery is at least once: a batch whose acknowledgement was lost is
-// retried, and after a crash the records read from the spool but not
-// yet committed are replayed again. Every event carries a random 128-bit ID, and the events table
+// retried, and after a crash the records stored but not yet committed
+// (read back from a spill, or acked with durability) are replayed again. Every event carries a random 128-bit ID, and the events table
 // deduplicates by it: it is a ReplacingMergeTree whose sorting key ends in
 // the id, (agent_id, session_id, ts_us, id), so copies of an event (same
 // id, hence same agent, session and time, hence same partition) collapse

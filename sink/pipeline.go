@@ -130,6 +130,7 @@ type Pipeline struct {
 
 	writers []*writerState
 	budget  *budget
+	logBuf  []byte // the batcher's: the record being appended with durability
 
 	stop        chan struct{} // closed by Close: the batcher drains and exits
 	batcherDone chan struct{}
@@ -339,8 +340,17 @@ func (p *Pipeline) dispatch(events []*Event, created time.Time) {
 	}
 	p.batches.Add(1)
 	b := &batch{events: events, created: created}
+	var rec []byte
+	if p.opts.Durable {
+		// One encoding for every writer's log, in a buffer the batcher
+		// reuses: the spools copy nothing and keep nothing of it.
+		p.logBuf = append(p.logBuf[:0], make([]byte, recordHeaderSize)...)
+		p.logBuf = encodeBatch(p.logBuf, created, events)
+		sealRecord(p.logBuf)
+		rec = p.logBuf
+	}
 	for _, w := range p.writers {
-		w.dispatch(b)
+		w.dispatch(b, rec)
 	}
 }
 

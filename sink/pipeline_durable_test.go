@@ -105,11 +105,11 @@ func TestDurableBatchIsLoggedBeforeAnyWrite(t *testing.T) {
 	t.Logf("%d events in the log %v after publishing (commit interval %v)", n, took.Round(time.Millisecond), commit)
 }
 
-// TestDurableWriterReadsTheLog: a healthy durable pipeline stores every
-// event in order through the log, a paced writer still gets one write per
-// interval, Close leaves no segment behind, and the metrics show the log
-// traffic with no backlog.
-func TestDurableWriterReadsTheLog(t *testing.T) {
+// TestDurableWriterAcksTheLog: a healthy durable pipeline logs every batch
+// and stores it from memory, in order; a paced writer still gets one write
+// per interval; acks empty the log (no backlog while idle, no segment left
+// after Close) and nothing is read back.
+func TestDurableWriterAcksTheLog(t *testing.T) {
 	o := durableOptions(t, 20*time.Millisecond)
 	o.MaxWriteRows = 10000
 	w := &pacedWriter{fakeWriter: fakeWriter{name: "paced"}, interval: 300 * time.Millisecond}
@@ -129,8 +129,8 @@ func TestDurableWriterReadsTheLog(t *testing.T) {
 		t.Fatalf("pipeline metrics say durability %q, commit %d ms", pm.Durability, pm.CommitIntervalMS)
 	}
 	m := p.Metrics().Writers[0]
-	if m.SpilledBytes == 0 || m.ReplayedBytes == 0 || m.Dropped != 0 {
-		t.Fatalf("writer metrics %+v: want log traffic, nothing dropped", m)
+	if m.SpilledBytes == 0 || m.ReplayedBytes != 0 || m.Dropped != 0 {
+		t.Fatalf("writer metrics %+v: want log traffic, nothing read back (the memory copies were stored), nothing dropped", m)
 	}
 	publishN(t, p, n, 25)
 	n += 25
@@ -190,4 +190,86 @@ func TestDurableBatchAgeWithinCommitInterval(t *testing.T) {
 	if _, err := NewPipeline(Options{Durable: true}, &fakeWriter{name: "x"}); err == nil || !strings.Contains(err.Error(), "storage.spill.max_bytes") {
 		t.Errorf("durable without a spill budget: %v", err)
 	}
+}
+
+// TestDurableCrashReplaysOnlyUnstored: after some writes were stored and
+// acked, a crash (a snapshot of the log while the writer hangs) replays
+// every event not yet stored, and of the stored ones at most those of the
+// last two writes.
+func TestDurableCrashReplaysOnlyUnstored(t *testing.T) {
+	o := durableOptions(t, 10*time.Millisecond)
+	o.MaxRows = 10
+	w := &fakeWriter{name: "store"}
+	p := newTestPipeline(t, o, w)
+	const first = 200
+	for i := 0; i < first; i += 10 {
+		publishN(t, p, i, 10)
+		time.Sleep(3 * time.Millisecond) // several writes, each acked
+	}
+	waitFor(t, "the first events stored", func() bool { return len(w.stored()) == first })
+	sizes := w.batchSizes()
+	lastWrites := sizes[len(sizes)-1] + sizes[len(sizes)-2]
+
+	w.gate = make(chan struct{}) // from now on writes hang
+	defer close(w.gate)
+	const more = 150
+	publishN(t, p, first, more)
+	var snapshot string
+	waitFor(t, "the new events in the log", func() bool {
+		snapshot = copyDir(t, o.SpillDir)
+		return eventsIn(t, filepath.Join(snapshot, "store")) >= more
+	})
+	after := o
+	after.SpillDir = snapshot
+	up := &fakeWriter{name: "store"}
+	p2 := newTestPipeline(t, after, up)
+	if err := p2.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := up.stored()
+	if len(got) < more || len(got) > more+lastWrites {
+		t.Fatalf("replayed %d events: want the %d unstored, plus at most the last two writes' %d", len(got), more, lastWrites)
+	}
+	start := first + more - len(got)
+	for i, e := range got {
+		if seqOf(e) != start+i {
+			t.Fatalf("replayed event %d is %d, want %d (order or a gap)", i, seqOf(e), start+i)
+		}
+	}
+}
+
+// TestDurableOverflowAndOutage: a writer that is slow, then down, then
+// back: batches that find its memory queue full wait in the log alone,
+// those in memory when it fails are read back from the log, and every
+// event is stored once, in order, with nothing dropped and the log empty.
+func TestDurableOverflowAndOutage(t *testing.T) {
+	o := durableOptions(t, 5*time.Millisecond)
+	o.MaxRows = 10
+	o.WriterQueue = 2
+	w := &fakeWriter{name: "store", delay: 5 * time.Millisecond}
+	p := newTestPipeline(t, o, w)
+	n := 0
+	for range 30 {
+		publishN(t, p, n, 10)
+		n += 10
+		time.Sleep(time.Millisecond)
+	}
+	w.down.Store(true)
+	for range 20 {
+		publishN(t, p, n, 10)
+		n += 10
+		time.Sleep(2 * time.Millisecond)
+	}
+	waitFor(t, "the writer to fail", func() bool { return !p.Metrics().Writers[0].Healthy })
+	w.down.Store(false)
+	waitFor(t, "every event stored", func() bool { return len(w.stored()) >= n })
+	waitFor(t, "the log empty", func() bool { return p.Metrics().Writers[0].BacklogBytes == 0 })
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	m := p.Metrics().Writers[0]
+	if m.Dropped != 0 || m.ReplayedBytes == 0 {
+		t.Fatalf("writer metrics %+v: want nothing dropped, some batches read back from the log", m)
+	}
+	checkInOrder(t, w.stored(), n)
 }

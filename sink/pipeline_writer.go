@@ -17,6 +17,14 @@ import (
 // everything on disk; run therefore empties memory first, then replays the
 // spool, and the spool goes inactive (under its lock) only once the reader
 // has caught up. Batches reach the store in the order they were formed.
+//
+// With durability every batch is appended to the spool first, then queued
+// in memory as well while the spool holds nothing else (inactive): the
+// writer stores it from memory and acks its record (spool.ack). A batch
+// that finds the memory queue full stays in the spool only and makes it
+// active, as a spilled batch does; a writer that keeps failing drops its
+// memory copies and reads them back from the spool (toLog). Either way the
+// order holds, because every record is appended in batch order.
 type writerState struct {
 	p    *Pipeline
 	w    Writer
@@ -38,12 +46,12 @@ type writerState struct {
 	stopSeen                 bool // run's view: a backoff was cut short because Close began
 
 	interval  time.Duration // Pacer's WriteInterval; 0 writes each batch as it comes
-	lastWrite time.Time     // run's view: when the last write ended
-	logged    atomic.Int64  // Durable: events appended to the spool since run last read it
+	lastWrite time.Time     // run's view: when the last live write ended
 }
 
-// dispatch is called by the batcher; it never blocks on the writer.
-func (w *writerState) dispatch(b *batch) {
+// dispatch is called by the batcher; it never blocks on the writer. rec
+// is b's spill record, encoded by the batcher when durability is on.
+func (w *writerState) dispatch(b *batch, rec []byte) {
 	if w.sp == nil {
 		select {
 		case w.mem <- b:
@@ -54,7 +62,12 @@ func (w *writerState) dispatch(b *batch) {
 		return
 	}
 	w.sp.mu.Lock()
-	if !w.sp.active && !w.p.opts.Durable {
+	if w.p.opts.Durable {
+		w.logLocked(b, rec)
+		w.sp.mu.Unlock()
+		return
+	}
+	if !w.sp.active {
 		select {
 		case w.mem <- b:
 			w.sp.mu.Unlock()
@@ -84,16 +97,58 @@ func (w *writerState) notifyPaced() {
 	}
 }
 
+// logLocked is dispatch with durability: b's record is appended, then,
+// while the spool holds nothing unqueued (inactive), b is queued in memory
+// with its record's position; if the memory queue is full it stays in the
+// spool alone and the spool goes active. A batch the spool refuses
+// (budget, disk) is still queued in memory when the spool is inactive and
+// there is room, without a record.
+func (w *writerState) logLocked(b *batch, rec []byte) {
+	n, err := w.sp.appendRecordLocked(rec)
+	if err == nil && w.sp.active {
+		w.spilled.Add(uint64(n))
+		w.notify()
+		return
+	}
+	if w.sp.active {
+		w.spillFailed(b, err)
+		return
+	}
+	if err == nil {
+		w.spilled.Add(uint64(n))
+		pos := w.sp.tailLocked()
+		select {
+		case w.mem <- b:
+			w.sp.inMem = append(w.sp.inMem, pos)
+			w.notifyPaced()
+		default:
+			w.sp.active = true
+			w.notify()
+		}
+		return
+	}
+	select {
+	case w.mem <- b:
+		w.sp.inMem = append(w.sp.inMem, logPos{})
+		w.notifyPaced()
+	default:
+		w.spillFailed(b, err)
+	}
+}
+
 // spillLocked appends b to the spool (its lock held) or counts it dropped.
 func (w *writerState) spillLocked(b *batch) {
 	n, err := w.sp.appendLocked(b.encoded())
 	if err == nil {
 		w.spilled.Add(uint64(n))
-		if w.p.opts.Durable {
-			w.logged.Add(int64(len(b.events)))
-		}
+		w.sp.active = true
 		return
 	}
+	w.spillFailed(b, err)
+}
+
+// spillFailed counts b dropped for the reason err gives.
+func (w *writerState) spillFailed(b *batch, err error) {
 	reason := DropSpillError
 	switch {
 	case errors.Is(err, errBudget):
@@ -132,12 +187,7 @@ func (w *writerState) run() {
 			}
 		}
 		if w.sp != nil && w.p.ctx.Err() == nil && w.sp.hasBacklog() && !w.gaveUp {
-			if w.p.opts.Durable { // the log is the queue: its depth sets the priority
-				prio.Adjust(int(w.logged.Load()), cap(w.mem)*w.p.opts.MaxRows)
-			}
-			w.paceLog()
 			w.replay()
-			w.lastWrite = time.Now()
 			continue
 		}
 		if !memOpen {
@@ -178,29 +228,6 @@ func (w *writerState) pace() {
 	}
 }
 
-// paceLog is pace for a durable writer, whose queue is the spool: its
-// next read waits until the interval has passed since the last write,
-// unless a full write's worth of events (MaxWriteRows) has been appended
-// or the pipeline is closing.
-func (w *writerState) paceLog() {
-	if w.interval <= 0 || !w.p.opts.Durable {
-		return
-	}
-	for {
-		wait := time.Until(w.lastWrite.Add(w.interval))
-		if wait <= 0 || w.logged.Load() >= int64(w.p.opts.MaxWriteRows) || w.p.closing() {
-			return
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-w.p.stop:
-		case <-t.C:
-		case <-w.wake: // appended: look at logged again
-		}
-		t.Stop()
-	}
-}
-
 // writeLive stores a batch from memory, together with the batches queued
 // behind it (see gather), retrying with backoff. After Attempts failures
 // it spills them and the rest of the memory queue (when the spool is
@@ -219,9 +246,17 @@ func (w *writerState) writeLive(first *batch) (memClosed bool) {
 		err := w.write(events)
 		if err == nil {
 			w.stored(len(events))
+			if w.p.opts.Durable {
+				w.sp.ack(len(group))
+			}
 			return memClosed
 		}
 		w.failed(err)
+		if w.p.opts.Durable && attempt >= w.p.opts.Attempts {
+			// Every batch in memory is in the spool too: read them back
+			// from there, in order, once the writer recovers.
+			return w.toLog(group) || memClosed
+		}
 		if w.sp != nil && w.p.closing() && attempt >= w.p.opts.Attempts {
 			// Shutting down with the writer failing: spill now rather than
 			// retry until the deadline (an absent libchdb must not make
@@ -285,6 +320,9 @@ func (w *writerState) tryEvacuate(group []*batch) (spilled, memClosed bool) {
 // holds (shutdown: order across an interrupted drain is not kept, data
 // is), or drops them when spilling is off.
 func (w *writerState) evacuate(group []*batch) (memClosed bool) {
+	if w.p.opts.Durable {
+		return w.toLog(group)
+	}
 	if w.sp == nil {
 		for _, b := range group {
 			w.drops[DropShutdown].Add(uint64(len(b.events)))
@@ -304,6 +342,49 @@ func (w *writerState) evacuate(group []*batch) (memClosed bool) {
 	w.sp.mu.Lock()
 	defer w.sp.mu.Unlock()
 	return w.evacuateLocked(group)
+}
+
+// toLog is evacuate with durability: group and the memory queue are
+// already in the spool, so their memory copies are dropped and the spool
+// goes active (replay reads them back from the reader's position, the
+// first unstored record). A batch the spool had refused is appended now.
+func (w *writerState) toLog(group []*batch) (memClosed bool) {
+	w.sp.mu.Lock()
+	defer w.sp.mu.Unlock()
+	if !w.down {
+		w.down = true
+		w.p.log.Warn().Str("writer", w.name).Str("error", w.lastError()).Str("dir", w.sp.dir).
+			Msg("sink: writer failing; batches wait in the spill log until it recovers")
+	}
+	pos := w.sp.inMem
+	i := 0
+	drop := func(b *batch) {
+		if i < len(pos) && !pos[i].ok {
+			w.spillLocked(b)
+		}
+		i++
+	}
+	for _, b := range group {
+		drop(b)
+	}
+	for {
+		select {
+		case x, ok := <-w.mem:
+			if !ok {
+				memClosed = true
+			} else {
+				drop(x)
+				continue
+			}
+		default:
+		}
+		break
+	}
+	w.sp.dropMemLocked()
+	if len(w.sp.segs) > 0 {
+		w.sp.active = true
+	}
+	return memClosed
 }
 
 func (w *writerState) evacuateLocked(group []*batch) (memClosed bool) {
@@ -352,9 +433,6 @@ func (w *writerState) replay() {
 			created = c
 		}
 		events = append(events, evs...)
-		if w.logged.Add(-int64(len(evs))) < 0 {
-			w.logged.Store(0) // left by a previous run: never counted
-		}
 		bytes += len(payload) + recordHeaderSize
 	}
 	if len(events) > 0 {
@@ -370,11 +448,6 @@ func (w *writerState) replay() {
 				break
 			}
 			w.failed(err)
-			if !w.down && w.p.opts.Durable {
-				w.down = true
-				w.p.log.Warn().Str("writer", w.name).Str("error", w.lastError()).Str("dir", w.sp.dir).
-					Msg("sink: writer failing; batches wait in the spill log until it recovers")
-			}
 			if w.p.closing() && attempt >= w.p.opts.Attempts {
 				w.gaveUp = true
 				return // still on disk, uncommitted: the next run replays it

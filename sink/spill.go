@@ -29,9 +29,10 @@ import (
 // as corrupt and skipped. A segment is deleted once every record in it has
 // been written to the store, so after a crash at most the records of the
 // oldest segment are replayed twice — harmless, because stores deduplicate
-// by event id. Segments are fsynced when they are closed (roll, shutdown),
-// not per record: a process crash loses nothing (the page cache survives
-// it), a power loss may lose the unsynced tail.
+// by event id. Segments are fsynced when they roll or at shutdown, not per
+// record and not when an ack seals them (durability, see ack): a process
+// crash loses nothing written (the page cache survives it), a power loss
+// may lose the unsynced tail.
 
 const (
 	segmentMagic     = "PRMSPL01"
@@ -68,6 +69,14 @@ func (b *budget) reserve(n int64) bool {
 
 func (b *budget) release(n int64) { b.used.Add(-n) }
 
+// logPos is the end of a record: segment seq, offset just past it. ok is
+// false for a batch whose append failed (kept in memory only).
+type logPos struct {
+	seq uint64
+	end int64
+	ok  bool
+}
+
 type segment struct {
 	seq  uint64
 	path string
@@ -87,15 +96,20 @@ type spool struct {
 	mu     sync.Mutex
 	active bool      // backlog exists: new batches must be appended, not queued in memory
 	segs   []segment // oldest first; the last one takes appends while w != nil
-	w      *os.File
-	next   uint64 // next segment sequence number
-	buf    []byte // record being appended
+	// inMem is, with durability, where each batch held in the writer's
+	// memory queue ends in the spool (its record was appended first),
+	// oldest first; ack drops the records of stored ones.
+	inMem []logPos
+	w     *os.File
+	next  uint64 // next segment sequence number
+	buf   []byte // record being appended
 
 	// Reader state, touched only by the writer goroutine (r, rIdx, rOff)
 	// except that segs entries are read under mu.
 	r     *os.File
 	rSeq  uint64
 	rOff  int64
+	rSet  bool // ack placed the reader at rSeq/rOff; the file is opened there
 	rBuf  []byte
 	ahead int // segments fully read but not yet committed
 
@@ -155,12 +169,33 @@ func (s *spool) segPath(seq uint64) string {
 }
 
 // appendLocked writes one record; mu must be held. It returns errBudget,
-// errDiskFull or another I/O error, leaving the spool as it was.
+// errDiskFull or another I/O error, leaving the spool as it was. The
+// caller decides whether the record makes the spool active.
 func (s *spool) appendLocked(payload []byte) (int64, error) {
 	if len(payload) > maxRecordSize {
 		return 0, fmt.Errorf("spill: batch of %d bytes exceeds the %d-byte record limit", len(payload), maxRecordSize)
 	}
-	n := int64(recordHeaderSize + len(payload))
+	s.buf = append(s.buf[:0], make([]byte, recordHeaderSize)...)
+	s.buf = append(s.buf, payload...)
+	sealRecord(s.buf)
+	return s.appendRecordLocked(s.buf)
+}
+
+// sealRecord fills the header of rec, a record whose first
+// recordHeaderSize bytes were left for it.
+func sealRecord(rec []byte) {
+	payload := rec[recordHeaderSize:]
+	binary.LittleEndian.PutUint32(rec[0:4], uint32(len(payload)))
+	binary.LittleEndian.PutUint32(rec[4:8], crc32.Checksum(payload, crcTable))
+}
+
+// appendRecordLocked writes rec, a whole record (sealRecord), with one
+// write; mu must be held. Errors as appendLocked.
+func (s *spool) appendRecordLocked(rec []byte) (int64, error) {
+	if len(rec)-recordHeaderSize > maxRecordSize {
+		return 0, fmt.Errorf("spill: batch of %d bytes exceeds the %d-byte record limit", len(rec)-recordHeaderSize, maxRecordSize)
+	}
+	n := int64(len(rec))
 	if s.w != nil && s.segs[len(s.segs)-1].disk+n > s.segMax {
 		s.closeWriteLocked(true)
 	}
@@ -191,11 +226,8 @@ func (s *spool) appendLocked(payload []byte) (int64, error) {
 		s.segs = append(s.segs, segment{seq: seq, path: path, size: int64(len(segmentMagic)), disk: int64(len(segmentMagic))})
 		s.backlog.Add(int64(len(segmentMagic)))
 	}
-	s.buf = binary.LittleEndian.AppendUint32(s.buf[:0], uint32(len(payload)))
-	s.buf = binary.LittleEndian.AppendUint32(s.buf, crc32.Checksum(payload, crcTable))
-	s.buf = append(s.buf, payload...)
 	last := &s.segs[len(s.segs)-1]
-	if _, err := s.w.Write(s.buf); err != nil {
+	if _, err := s.w.Write(rec); err != nil {
 		// Cut a partial record so the segment stays readable.
 		_ = s.w.Truncate(last.size)
 		s.budget.release(n)
@@ -204,9 +236,59 @@ func (s *spool) appendLocked(payload []byte) (int64, error) {
 	last.size += n
 	last.disk += n
 	s.backlog.Add(n)
-	s.active = true
 	return n, nil
 }
+
+// tailLocked is the end of the last record appended.
+func (s *spool) tailLocked() logPos {
+	last := s.segs[len(s.segs)-1]
+	return logPos{seq: last.seq, end: last.size, ok: true}
+}
+
+// ack records that the oldest k batches of inMem are stored: the records
+// up to the last of them are done. Segments wholly before it are removed;
+// when nothing else waits the spool is emptied; otherwise the segment the
+// position falls in is sealed (new records go to a fresh one, so that a
+// crash replays the records of at most the last two writes again) and the
+// reader is set just past it, where the next unstored record starts.
+func (s *spool) ack(k int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k = min(k, len(s.inMem))
+	var pos logPos
+	for _, p := range s.inMem[:k] {
+		if p.ok {
+			pos = p
+		}
+	}
+	s.inMem = s.inMem[k:]
+	if !pos.ok {
+		return
+	}
+	for len(s.segs) > 0 && s.segs[0].seq < pos.seq {
+		s.removeLocked(0)
+	}
+	if len(s.segs) == 0 || s.segs[0].seq != pos.seq {
+		return // already gone (skipped as damaged)
+	}
+	if len(s.inMem) == 0 && !s.active && len(s.segs) == 1 && pos.end >= s.segs[0].size {
+		s.closeWriteLocked(false)
+		s.removeLocked(0)
+		return
+	}
+	if s.w != nil && len(s.segs) == 1 {
+		s.closeWriteLocked(false)
+	}
+	if s.r != nil && s.rSeq != pos.seq {
+		_ = s.r.Close()
+		s.r = nil
+	}
+	s.rSeq, s.rOff, s.rSet = pos.seq, pos.end, true
+}
+
+// dropMemLocked forgets the memory queue's positions: its batches are
+// read back from the spool instead (the writer is failing).
+func (s *spool) dropMemLocked() { s.inMem = s.inMem[:0] }
 
 func classify(err error) error {
 	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
@@ -251,23 +333,29 @@ func (s *spool) readNext() (payload []byte, ok bool) {
 		s.mu.Unlock()
 
 		if s.r == nil || s.rSeq != seg.seq {
+			resume := s.r == nil && s.rSet && s.rSeq == seg.seq
 			if s.r != nil {
 				_ = s.r.Close()
 				s.r = nil
 			}
-			s.rSeq, s.rOff = seg.seq, 0
+			if !resume {
+				s.rSeq, s.rOff = seg.seq, 0
+			}
+			s.rSet = false
 			f, err := os.Open(seg.path)
 			if err != nil {
 				s.skipCorrupt(seg, idx)
 				continue
 			}
 			s.r = f
-			var magic [len(segmentMagic)]byte
-			if _, err := io.ReadFull(f, magic[:]); err != nil || string(magic[:]) != segmentMagic {
-				s.skipCorrupt(seg, idx)
-				continue
+			if !resume {
+				var magic [len(segmentMagic)]byte
+				if _, err := io.ReadFull(f, magic[:]); err != nil || string(magic[:]) != segmentMagic {
+					s.skipCorrupt(seg, idx)
+					continue
+				}
+				s.rOff = int64(len(segmentMagic))
 			}
-			s.rOff = int64(len(segmentMagic))
 		}
 		if s.rOff >= seg.size {
 			if isWrite {

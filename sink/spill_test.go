@@ -92,6 +92,7 @@ func TestSpoolAppendReadCommit(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	sp.active = true // as the writer's spillLocked does
 	sp.mu.Unlock()
 	segs, _ := filepath.Glob(filepath.Join(dir, "*.seg"))
 	if len(segs) < 3 {
