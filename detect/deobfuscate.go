@@ -55,7 +55,7 @@ func leetTokens(t string) (mixed, words int) {
 }
 
 // deleet rewrites leet digits inside words as letters, with one for "1"
-// ("i" or "l", both are common).
+// ("i" or "l", both are common; '?' picks by the letter before it).
 func deleet(t string, one byte, buf []byte) []byte {
 	buf = buf[:0]
 	for i := 0; i < len(t); {
@@ -71,6 +71,15 @@ func deleet(t string, one byte, buf []byte) []byte {
 		for k := i; k < j; k++ {
 			ch := t[k]
 			switch {
+			case ch == '1' && one == '?':
+				// "l" after a vowel ("ru13s", "h3110"), "i" elsewhere
+				// ("1gn0r3", "pr3v10u5").
+				ch = 'i'
+				if k > i {
+					if p := buf[len(buf)-1]; p == 'a' || p == 'e' || p == 'i' || p == 'o' || p == 'u' || p == 'l' {
+						ch = 'l'
+					}
+				}
 			case ch == '1':
 				ch = one
 			case leetMap[ch] != 0:
@@ -146,7 +155,7 @@ func (c *scanCtx) deobfuscate() {
 	t := c.t
 	var dec []byte
 	if mixed, words := leetTokens(t); mixed >= 3 && mixed*5 >= words {
-		for _, one := range []byte{'i', 'l'} {
+		for _, one := range []byte{'i', 'l', '?'} {
 			dec = deleet(t, one, c.sc.dec[:0])
 			c.sc.dec = dec
 			c.injectionLayer("leetspeak", string(dec))
