@@ -5,6 +5,11 @@
 // fragment (#/agents, #/session/{id}, …), so the server needs no fallback
 // route: every page is index.html. Everything the UI shows comes from the
 // dashboard's JSON API (dashboard/API.md); charts are SVG drawn by hand.
+// A workflow query parameter (#/sessions?workflow=shop) scopes the
+// overview, agents, sessions and findings to one agent workflow and names
+// the workflow of the security workflow's pages (recommendations, static
+// and dynamic analysis, reports, dev connection); the sidebar's picker
+// sets it.
 //
 // Traffic through the proxy is attacker-controlled: prompts, tool arguments
 // and model answers may carry markup. The UI never parses strings as HTML —

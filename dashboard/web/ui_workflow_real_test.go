@@ -182,6 +182,24 @@ detect: {enabled: true}
 		tb.shot("real-dynamic-analysis")
 	})
 
+	t.Run("agent display name", func(t *testing.T) {
+		tb.t = t
+		tb.goRoute("/agent/" + agent)
+		tb.waitText("#agent-info", "No display name", 10*time.Second)
+		tb.eval(`document.querySelector('[data-testid=edit-agent]').click()`)
+		tb.waitVisible("#agent-info form")
+		tb.eval(`(() => {
+			const f = document.querySelector('#agent-info form');
+			f.querySelector('[name=display_name]').value = 'Shop support';
+			f.querySelector('[name=description]').value = 'Answers order questions';
+			f.querySelector('button[type=submit]').click();
+		})()`)
+		tb.waitText("#agent-info", "Shop support", 10*time.Second)
+		tb.open("/agent/" + agent)
+		tb.waitText("#agent-info", "Answers order questions", 10*time.Second)
+		assertClean(t, tb)
+	})
+
 	t.Run("dev connection", func(t *testing.T) {
 		tb.t = t
 		tb.goRoute("/dev-connection?workflow=" + wf)

@@ -286,6 +286,29 @@ func TestWorkflowUIAgainstFixture(t *testing.T) {
 		tb.shot("connect")
 	})
 
+	t.Run("agent display name", func(t *testing.T) {
+		tb.t = t
+		tb.open("/agent/support-bot")
+		tb.waitText("#agent-info", "No display name", 5*time.Second)
+		tb.eval(`document.querySelector('[data-testid=edit-agent]').click()`)
+		tb.waitVisible("#agent-info form")
+		tb.eval(`(() => {
+			const f = document.querySelector('#agent-info form');
+			f.querySelector('[name=display_name]').value = 'Shop support <i>bot</i>';
+			f.querySelector('[name=description]').value = 'Answers order questions';
+			f.querySelector('button[type=submit]').click();
+		})()`)
+		tb.waitText("#agent-info", "Shop support <i>bot</i>", 5*time.Second)
+		tb.waitText("#agent-info", "Answers order questions", time.Second)
+		if n := tb.count("#agent-info i"); n != 0 {
+			t.Error("a display name was parsed as HTML")
+		}
+		// It was stored: a fresh load shows it.
+		tb.open("/agent/support-bot")
+		tb.waitText("#agent-info", "Shop support <i>bot</i>", 5*time.Second)
+		assertClean(t, tb)
+	})
+
 	t.Run("workflow pages without a workflow", func(t *testing.T) {
 		tb.t = t
 		tb.eval(`(() => { const s = document.getElementById('workflow-picker'); s.value = ''; s.dispatchEvent(new Event('change')); })()`)

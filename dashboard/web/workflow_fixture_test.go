@@ -27,13 +27,14 @@ type fxWorkflows struct {
 	ide       map[string]map[string]any
 	// unanalysed completed runtime sessions per workflow and agent.
 	unanalysed map[string]map[string]int
+	agentInfo  map[string]map[string]any
 	seq        int
 	now        func() time.Time
 }
 
 func newFxWorkflows(now func() time.Time) *fxWorkflows {
 	return &fxWorkflows{sessionWF: map[string]string{}, checks: map[string][]map[string]any{}, ide: map[string]map[string]any{},
-		unanalysed: map[string]map[string]int{}, now: now}
+		unanalysed: map[string]map[string]int{}, agentInfo: map[string]map[string]any{}, now: now}
 }
 
 func (w *fxWorkflows) iso(t time.Time) string {
@@ -129,6 +130,27 @@ func (fx *fixture) serveWorkflow(rw http.ResponseWriter, r *http.Request) bool {
 	switch {
 	case p == "/api/agent-workflows":
 		out = fx.workflowList()
+	case p == "/api/agents/info":
+		var list []any
+		for _, a := range fx.agents() {
+			id := a["id"].(string)
+			e := map[string]any{"agent_id": id, "agent_id_short": id, "agent_workflow_id": nil, "workflows": []string{}, "display_name": nil, "description": nil}
+			if i := w.agentInfo[id]; i != nil {
+				e["display_name"], e["description"] = i["display_name"], i["description"]
+			}
+			list = append(list, e)
+		}
+		out = map[string]any{"agents": nonNilList(list), "total_count": len(list), "filter": nil}
+	case len(seg) == 3 && seg[0] == "agent" && seg[2] == "info" && (r.Method == http.MethodPatch || r.Method == http.MethodPost):
+		var body map[string]any
+		if !decode(rw, r, &body) {
+			return true
+		}
+		name, _ := body["display_name"].(string)
+		desc, _ := body["description"].(string)
+		info := map[string]any{"agent_id": seg[1], "agent_workflow_id": nil, "display_name": nilIfEmpty(name), "description": nilIfEmpty(desc)}
+		w.agentInfo[seg[1]] = info
+		out = map[string]any{"agent": info, "message": "Agent " + seg[1] + " updated"}
 	case p == "/api/dev-connection":
 		wf := q.Get("agent_workflow_id")
 		d := map[string]any{"mcp_url": "http://127.0.0.1:7100/mcp", "dashboard_url": "http://127.0.0.1:7100", "transport": "streamable-http",

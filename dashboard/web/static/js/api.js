@@ -68,4 +68,5 @@ export function withToken(path, params) {
 
 export const get = (path, params, signal) => request('GET', path, params, undefined, signal);
 export const post = (path, body, signal, params) => request('POST', path, params, body, signal);
+export const patch = (path, body) => request('PATCH', path, undefined, body);
 export const del = (path, params) => request('DELETE', path, params);

@@ -7,10 +7,13 @@ import * as f from '../format.js';
 import { pageHead, panel, kpi, table, storageBanner, empty, changed, riskScore, severityBadge, badge, RANGE_NAMES, BUCKETS, fitRange } from '../ui.js';
 import { sessionsTable, bucketLabel } from './overview.js';
 import { levelClass } from './agents.js';
+import { agentInfo } from './agent_info.js';
 
 export function mount(root, { params }) {
   const id = params.id;
   const state = {};
+  // The name panel outlives the live re-renders (an edit in progress stays).
+  const info = agentInfo(id);
   return {
     async refresh() {
       let data;
@@ -28,8 +31,11 @@ export function mount(root, { params }) {
         get('/api/timeseries', { range, bucket: BUCKETS[range], agent_id: id }),
         get('/api/sessions/list', { agent_id: id, limit: 10 }),
       ]);
+      if (!info.loaded) await info.load();
       if (!changed(state, data, ts, sessions)) return;
-      root.replaceChildren(...render(id, data, ts, sessions, range));
+      const out = render(id, data, ts, sessions, range);
+      out.splice(out[1] && out[1].classList.contains('banner') ? 2 : 1, 0, info.el);
+      root.replaceChildren(...out);
     },
   };
 }
