@@ -479,11 +479,16 @@ func (fx *fixture) session(id string) map[string]any {
 func (fx *fixture) findings(q map[string][]string) map[string]any {
 	out := []any{}
 	for i := len(fx.events) - 1; i >= 0; i-- {
-		if e := fx.events[i]; e.Finding != nil {
+		e := fx.events[i]
+		if fx.scope != "" && fx.wf.sessionWF[e.Session] != strings.TrimPrefix(fx.scope, "unassigned") {
+			continue
+		}
+		if e.Finding != nil {
 			out = append(out, fx.findingJSON(e))
 		}
 	}
 	return map[string]any{"findings": out, "total_count": len(out), "limit": 50, "offset": 0, "has_more": false,
+		"filters": map[string]any{"agent_workflow_id": nilIfEmpty(fx.scope)},
 		"summary": map[string]any{"by_severity": map[string]any{"high": len(out)}, "by_category": map[string]any{"prompt_injection": len(out)}}}
 }
 

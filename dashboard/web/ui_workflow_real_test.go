@@ -83,6 +83,12 @@ detect: {enabled: true}
 			t.Error("the scoped overview lists an agent of another workflow")
 		}
 		assertClean(t, tb)
+		tb.goRoute("/findings?workflow=" + wf)
+		tb.waitText("#workflow-findings", "API key in source", 10*time.Second)
+		tb.waitVisible("#findings")
+		if n := tb.count(".scope-note"); n != 0 {
+			t.Error("the server's runtime detections are not scoped to the workflow")
+		}
 	})
 
 	t.Run("recommendation lifecycle", func(t *testing.T) {

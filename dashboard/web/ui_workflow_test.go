@@ -94,6 +94,9 @@ func TestWorkflowUIAgainstFixture(t *testing.T) {
 		tb.waitText("#workflow-findings", "Shell tool runs any command", 5*time.Second)
 		tb.waitText("#workflow-findings", `<img src=x onerror="window.__xss=3">`, time.Second)
 		tb.waitText("#findings", "llm01.instruction_override", 5*time.Second)
+		if n := tb.count(".scope-note"); n != 0 {
+			t.Error("the scoped findings page says runtime detections are not scoped")
+		}
 		assertNoInjection(t, tb)
 		assertClean(t, tb)
 		tb.shot("workflow-findings")
