@@ -193,6 +193,7 @@ func templateFor(findingType, category string) (*FixTemplate, bool) {
 var templateAliases = []struct{ prefix, template string }{
 	{"LLM01_PROMPT_EXTRACTION", "SYSTEM_PROMPT_LEAKAGE"},
 	{"LLM01_INDIRECT", "INDIRECT_PROMPT_INJECTION"},
+	{"LLM01_TOOL_", "TOOL_POISONING"},
 	{"LLM01_EXFILTRATION", "INDIRECT_PROMPT_INJECTION"},
 	{"LLM01_", "PROMPT_INJECTION"},
 	{"LLM05_SCRIPT", "XSS"},

@@ -57,6 +57,8 @@ func TestKnowledgeBaseHasAllTenControls(t *testing.T) {
 // its OWASP control, and that every dynamic check and category does too.
 func TestFixTemplateForEveryRule(t *testing.T) {
 	files, _ := filepath.Glob("../../detect/testdata/corpus/*.jsonl")
+	eval, _ := filepath.Glob("../../detect/testdata/eval/*.jsonl")
+	files = append(files, eval...)
 	if len(files) == 0 {
 		t.Fatal("detect's corpus not found")
 	}
