@@ -312,6 +312,20 @@ func TestWorkflowUIAgainstFixture(t *testing.T) {
 		assertClean(t, tb)
 	})
 
+	t.Run("store down", func(t *testing.T) {
+		tb.t = t
+		off := newFixture(false)
+		off.seedStatic(wf, []fxFinding{{Severity: "HIGH", Category: "TOOL", Type: "TOOL_PERMISSION", Title: "t", File: "a.py", Line: 1, OWASP: "LLM06"}}, now)
+		ot := b.tab(t, off.start(t).URL)
+		for _, page := range []string{"/recommendations", "/static-analysis", "/dynamic-analysis"} {
+			ot.open(page + "?workflow=" + wf)
+			ot.waitText("[data-testid=analytics-off]", "Analytics are off because", 5*time.Second)
+			if n := ot.count("#gate, #static-checks, #dyn-agents"); n != 0 {
+				t.Errorf("%s shows workflow data while the store is down", page)
+			}
+		}
+	})
+
 	t.Run("workflow pages without a workflow", func(t *testing.T) {
 		tb.t = t
 		tb.eval(`(() => { const s = document.getElementById('workflow-picker'); s.value = ''; s.dispatchEvent(new Event('change')); })()`)
