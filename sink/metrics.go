@@ -69,10 +69,12 @@ type Metrics struct {
 	DropReasons   map[string]uint64 `json:"dropped_by_reason,omitempty"`
 	SpillBytes    int64             `json:"spill_bytes"`        // on disk now, all writers
 	SpillBudget   int64             `json:"spill_budget_bytes"` // storage.spill.max_bytes (0: spilling off)
-	// Durability is "spill" when every batch goes through the spill log
-	// (a crash loses at most CommitIntervalMS), "none" when batches wait
-	// in memory. With spill, SpilledBytes and ReplayedBytes count all
-	// traffic, not only outages.
+	// Durability is "spill" when every batch is appended to the spill log
+	// before a writer sees it (a crash loses at most CommitIntervalMS),
+	// "none" when batches wait in memory. With spill, a writer's
+	// SpilledBytes counts all traffic, and its BacklogBytes includes the
+	// batches it has not acked yet (and, until the next ack, the end of
+	// the last write), not only outages.
 	Durability       string          `json:"durability"`
 	CommitIntervalMS int64           `json:"commit_interval_ms,omitempty"`
 	Writers          []WriterMetrics `json:"writers"`
