@@ -273,3 +273,27 @@ func TestDurableOverflowAndOutage(t *testing.T) {
 	}
 	checkInOrder(t, w.stored(), n)
 }
+
+// TestDurableFullLogFallsBackToMemory: when the spill budget cannot take a
+// batch, a healthy writer still gets it from memory (not durable, but not
+// lost), and acks skip the batches that have no record.
+func TestDurableFullLogFallsBackToMemory(t *testing.T) {
+	o := durableOptions(t, 5*time.Millisecond)
+	o.MaxRows = 10
+	o.SpillMaxBytes = 2 << 10 // a few batches at most
+	w := &fakeWriter{name: "store", delay: 2 * time.Millisecond}
+	p := newTestPipeline(t, o, w)
+	n := 0
+	for range 40 {
+		publishN(t, p, n, 10)
+		n += 10
+		time.Sleep(time.Millisecond)
+	}
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if m := p.Metrics(); m.Dropped != 0 || m.SpillBytes != 0 {
+		t.Fatalf("metrics %+v: want nothing dropped and the log empty", m)
+	}
+	checkInOrder(t, w.stored(), n)
+}

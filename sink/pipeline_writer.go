@@ -356,10 +356,9 @@ func (w *writerState) toLog(group []*batch) (memClosed bool) {
 		w.p.log.Warn().Str("writer", w.name).Str("error", w.lastError()).Str("dir", w.sp.dir).
 			Msg("sink: writer failing; batches wait in the spill log until it recovers")
 	}
-	pos := w.sp.inMem
-	i := 0
+	logged, i := w.sp.inMem, 0
 	drop := func(b *batch) {
-		if i < len(pos) && !pos[i].ok {
+		if i < len(logged) && !logged[i].ok {
 			w.spillLocked(b)
 		}
 		i++
@@ -367,18 +366,18 @@ func (w *writerState) toLog(group []*batch) (memClosed bool) {
 	for _, b := range group {
 		drop(b)
 	}
+drain:
 	for {
 		select {
 		case x, ok := <-w.mem:
 			if !ok {
 				memClosed = true
-			} else {
-				drop(x)
-				continue
+				break drain
 			}
+			drop(x)
 		default:
+			break drain
 		}
-		break
 	}
 	w.sp.dropMemLocked()
 	if len(w.sp.segs) > 0 {

@@ -100,6 +100,7 @@ type spool struct {
 	// memory queue ends in the spool (its record was appended first),
 	// oldest first; ack drops the records of stored ones.
 	inMem []logPos
+	acked logPos // the last position ack saw
 	w     *os.File
 	next  uint64 // next segment sequence number
 	buf   []byte // record being appended
@@ -263,8 +264,12 @@ func (s *spool) ack(k int) {
 	}
 	s.inMem = s.inMem[k:]
 	if !pos.ok {
+		pos = s.acked // batches without a record: the log may be caught up now
+	}
+	if !pos.ok {
 		return
 	}
+	s.acked = pos
 	for len(s.segs) > 0 && s.segs[0].seq < pos.seq {
 		s.removeLocked(0)
 	}
