@@ -297,3 +297,29 @@ func TestDurableFullLogFallsBackToMemory(t *testing.T) {
 	}
 	checkInOrder(t, w.stored(), n)
 }
+
+// TestDurableWritersIndependent: each writer has its own log; one failing
+// keeps its batches there while the other stores and acks its own.
+func TestDurableWritersIndependent(t *testing.T) {
+	o := durableOptions(t, 5*time.Millisecond)
+	o.MaxRows = 10
+	good := &fakeWriter{name: "jsonl"}
+	bad := &fakeWriter{name: "clickhouse"}
+	bad.down.Store(true)
+	p := newTestPipeline(t, o, good, bad)
+	for i := 0; i < 200; i += 10 {
+		publishN(t, p, i, 10)
+		time.Sleep(time.Millisecond)
+	}
+	waitFor(t, "the good writer stored all", func() bool { return len(good.stored()) == 200 })
+	waitFor(t, "the good writer's log empty, the bad one's not", func() bool {
+		m := p.Metrics()
+		return m.Writers[0].BacklogBytes == 0 && m.Writers[1].BacklogBytes > 0
+	})
+	bad.down.Store(false)
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	checkInOrder(t, good.stored(), 200)
+	checkInOrder(t, bad.stored(), 200)
+}
