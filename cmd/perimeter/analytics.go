@@ -164,10 +164,12 @@ func newAnalytics(cfg *configs.Config, log zerolog.Logger) (*analytics, error) {
 
 	opts := sink.OptionsFromConfig(cfg.Storage)
 	opts.Logger = log.With().Str("component", "sink").Logger()
-	opts.Process = a.pricer.Apply
+	// Price, detect (on the text as captured), then mask credentials in
+	// what every writer stores.
+	opts.Process = func(b []*sink.Event) []*sink.Event { return files.RedactEvents(a.pricer.Apply(b)) }
 	if cfg.Detect.Enabled {
 		detectBatch := scan.New(detect.Options{}, sc.MaxSessions).Process
-		opts.Process = func(b []*sink.Event) []*sink.Event { return detectBatch(a.pricer.Apply(b)) }
+		opts.Process = func(b []*sink.Event) []*sink.Event { return files.RedactEvents(detectBatch(a.pricer.Apply(b))) }
 	}
 	if recorder != nil {
 		opts.Process = files.SkipProcess(opts.Process, files.ExchangeEvent)

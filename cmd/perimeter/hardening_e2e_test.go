@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -384,5 +386,48 @@ func TestDashboardConnectionsCannotStarveProxy(t *testing.T) {
 	}
 	if !p.alive() {
 		t.Fatal("perimeter exited")
+	}
+}
+
+// Credentials a prompt carries are found by detection and masked in what
+// every writer stores (here the event recorder).
+func TestStoredEventsHoldNoCredentials(t *testing.T) {
+	dir := t.TempDir()
+	cfg := fmt.Sprintf("interceptors:\n  - {type: event_recorder, enabled: true, config: {output_dir: %q}}\n", dir)
+	p := startEdge(t, startMockLLM(t), cfg)
+	key := "sk-proj-Zyxwvutsrqponmlkjihgfedcba_9876543210"
+	body := `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"deploy with ` + key + ` and password=hunter2hunter2"}]}`
+	resp, err := http.Post(p.url+"/v1/chat/completions", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	// A graceful stop flushes the recorder.
+	syscall.Kill(p.pid, syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(30 * time.Second):
+		t.Fatal("perimeter did not stop")
+	}
+	var stored strings.Builder
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			b, _ := os.ReadFile(path)
+			stored.Write(b)
+		}
+		return nil
+	})
+	out := stored.String()
+	if !strings.Contains(out, "llm.call.start") {
+		t.Fatalf("nothing recorded:\n%s", p.logs.String())
+	}
+	for _, leak := range []string{key, "hunter2hunter2"} {
+		if strings.Contains(out, leak) {
+			t.Errorf("stored events hold %q", leak)
+		}
+	}
+	if !strings.Contains(out, "[REDACTED") {
+		t.Errorf("no masked credential in the stored events:\n%s", out)
 	}
 }

@@ -2,11 +2,14 @@ package files
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cylestio/perimeter/sink"
 )
 
 func TestMessageLoggerGolden(t *testing.T) {
@@ -152,6 +155,60 @@ func TestRedactJSON(t *testing.T) {
 	} {
 		if got := string(redactJSON([]byte(tc.in))); got != tc.want {
 			t.Errorf("%s:\n got %s\nwant %s", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestRedactEvents(t *testing.T) {
+	plain := []byte(`{"llm.model":"gpt-4o","llm.usage.input_tokens":12,"messages":[{"role":"user","content":"hello"}]}`)
+	secret := []byte(`{"messages":[{"role":"user","content":"use sk-proj-Abcdefghijklmnopqrstuvwxyz_0123456789 please"}],"api_key":"short","tool":{"args":"{\"password\":\"hunter2hunter2\"}"}}`)
+	batch := []*sink.Event{{Attributes: plain}, {Attributes: secret}, {}}
+	out := RedactEvents(batch)
+	if &out[0].Attributes[0] != &plain[0] {
+		t.Error("an event without credentials was copied")
+	}
+	got := string(out[1].Attributes)
+	for _, leak := range []string{"sk-proj-Abcdefghijklmnopqrstuvwxyz_0123456789", "short", "hunter2hunter2"} {
+		if strings.Contains(got, leak) {
+			t.Errorf("stored attributes still hold %q: %s", leak, got)
+		}
+	}
+	if !json.Valid(out[1].Attributes) || !strings.Contains(got, "[REDACTED_API_KEY]") {
+		t.Errorf("masked attributes: %s", got)
+	}
+}
+
+func BenchmarkRedactEvents(b *testing.B) {
+	plain := []byte(`{"host.name":"box","http.method":"POST","http.path":"/v1/chat/completions","llm.model":"gpt-4o","llm.usage.input_tokens":120,"llm.usage.output_tokens":40,"messages":[{"role":"system","content":"You are a helpful assistant that answers questions about orders."},{"role":"user","content":"Where is my order 12345? It was supposed to arrive yesterday and I have not heard anything."}]}`)
+	secret := []byte(`{"messages":[{"role":"user","content":"my key is sk-proj-Abcdefghijklmnopqrstuvwxyz_0123456789, can you check why it fails?"}]}`)
+	for _, c := range []struct {
+		name string
+		attr []byte
+	}{{"plain", plain}, {"secret", secret}} {
+		b.Run(c.name, func(b *testing.B) {
+			ev := &sink.Event{}
+			batch := []*sink.Event{ev}
+			b.SetBytes(int64(len(c.attr)))
+			b.ReportAllocs()
+			for b.Loop() {
+				ev.Attributes = c.attr
+				RedactEvents(batch)
+			}
+		})
+	}
+}
+
+func TestMayHoldCredentialFoldsLikeThePatterns(t *testing.T) {
+	for s, want := range map[string]bool{
+		"plain text — with “quotes” and 日本語": false,
+		"ſk-abc":               true, // (?i) folds the long s onto s
+		"Bearer xyz":           true,
+		"PASSWORD=":            true,
+		"input_tokens counted": false,
+		"the token count":      true, // conservative: "token allocation" would match
+	} {
+		if got := mayHoldCredential([]byte(s)); got != want {
+			t.Errorf("%q: %v", s, got)
 		}
 	}
 }

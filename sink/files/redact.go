@@ -1,9 +1,13 @@
 package files
 
 import (
+	"bytes"
 	"encoding/json"
 	"regexp"
 	"strings"
+	"unsafe"
+
+	"github.com/cylestio/perimeter/sink"
 )
 
 // credentialPatterns are the original message_logger's patterns, applied
@@ -177,4 +181,87 @@ func stringEnd(src []byte, i int) int {
 		}
 	}
 	return len(src)
+}
+
+// RedactEvents masks credentials in the events' attributes before they are
+// stored or written anywhere: every string passes RedactCredentials and a
+// member named like a secret holds "[REDACTED]" (redactJSON). It runs in
+// the pipeline after detection, which has already seen the text and keeps
+// only masked evidence, so no writer stores a key a prompt, a tool call or
+// a reflected answer carried. An event whose attributes hold no needle of
+// any pattern (the common case) is left untouched without a copy.
+func RedactEvents(batch []*sink.Event) []*sink.Event {
+	for _, ev := range batch {
+		if len(ev.Attributes) == 0 || !mayHoldCredential(ev.Attributes) {
+			continue
+		}
+		if out := redactJSON(ev.Attributes); !bytes.Equal(out, ev.Attributes) {
+			ev.Attributes = out
+		}
+	}
+	return batch
+}
+
+// credentialNeedles are what any credential pattern's match or secret
+// member name contains, lower case. "token" is checked apart (every call
+// carries token counts): it counts only followed by the separator its
+// pattern needs (a quote, space, ':' or '=').
+var credentialNeedles = []string{"sk-", "api", "bearer", "akia", "password", "passwd", "secret", "credential",
+	"authorization", "accesstoken", "access_token", "refreshtoken", "refresh_token", "privatekey", "private_key"}
+
+// mayHoldCredential reports whether b holds one of credentialNeedles,
+// ignoring ASCII case, in one pass: only bytes that can start a needle are
+// looked at further. A byte that may begin a letter (?i) folds onto an
+// ASCII one (the Kelvin sign, the long s) sends it to the exact check.
+func mayHoldCredential(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		switch b[i] | 0x20 {
+		case 't':
+			if hasPrefixFold(b[i:], "token") && i+5 < len(b) {
+				switch b[i+5] {
+				case '"', ' ', '\t', '\n', '\r', '\f', '\v', ':', '=':
+					return true
+				}
+			}
+		case 's', 'a', 'b', 'p', 'c', 'r':
+			rest := b[i:]
+			for _, n := range credentialNeedles {
+				if n[0] == b[i]|0x20 && hasPrefixFold(rest, n) {
+					return true
+				}
+			}
+		case 0xe2, 0xe5: // 0xe2 84 aa is the Kelvin sign, 0xc5 bf the long s
+			if !bytes.HasPrefix(b[i:], kelvin) && !bytes.HasPrefix(b[i:], longS) {
+				continue
+			}
+			s := unsafe.String(unsafe.SliceData(b), len(b))
+			for _, n := range credentialNeedles {
+				if containsFold(s, n) {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	return false
+}
+
+var kelvin, longS = []byte("\u212a"), []byte("\u017f")
+
+// hasPrefixFold reports whether b starts with the lower-case ASCII lit,
+// ignoring ASCII case.
+func hasPrefixFold(b []byte, lit string) bool {
+	if len(b) < len(lit) {
+		return false
+	}
+	for j := 0; j < len(lit); j++ {
+		c := b[j]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lit[j] {
+			return false
+		}
+	}
+	return true
 }
