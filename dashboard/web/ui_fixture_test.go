@@ -143,6 +143,19 @@ func TestUIAgainstFixture(t *testing.T) {
 		ot.open("/sessions")
 		ot.waitText("[data-testid=analytics-off]", "Analytics are off because", 5*time.Second)
 	})
+
+	t.Run("ephemeral store", func(t *testing.T) {
+		tb.t = t
+		fx := newFixture(true)
+		fx.storage["ephemeral"] = true
+		fx.storage["warning"] = "storage.embedded.ephemeral is true: events are kept in memory and deleted at exit"
+		mem := fx.start(t)
+		mt := b.tab(t, mem.URL)
+		mt.open("/")
+		mt.waitText("[data-testid=analytics-ephemeral]", "lost when the proxy stops", 5*time.Second)
+		mt.waitText("[data-testid=analytics-ephemeral]", "storage.embedded.ephemeral is true", time.Second)
+		mt.waitText("#engine", "(in memory)", time.Second)
+	})
 }
 
 // assertNoInjection checks that captured markup stayed text: no element

@@ -83,8 +83,15 @@ export function empty(title, ...lines) {
 }
 
 // storageBanner explains why analytics are empty, with the API's reason
-// and fix, or returns null when the store works.
+// and fix, or that they will not survive a restart (an ephemeral store),
+// or returns null when the store works and keeps its data.
 export function storageBanner(status) {
+  if (status && status.available !== false && status.ephemeral) {
+    return h('div', { class: 'banner', role: 'alert', dataset: { testid: 'analytics-ephemeral' } },
+      h('div', {},
+        h('strong', {}, 'This store is in memory: everything shown here is lost when the proxy stops.'),
+        h('p', {}, status.warning || 'Remove storage.embedded.ephemeral (or live_trace storage_mode: memory) to keep analytics on disk.')));
+  }
   if (!status || status.available !== false) return null;
   return h('div', { class: 'banner', role: 'alert', dataset: { testid: 'analytics-off' } },
     h('div', {},
