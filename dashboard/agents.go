@@ -16,13 +16,13 @@ import (
 // event. A session is active when its last event is recent; its risk is
 // detect's score over its findings (riskExpr), and the agent's is half its
 // worst session's plus half the mean over all its sessions.
-const agentAgg = `SELECT agent, countIf(sid != '') AS sessions, countIf(sid != '' AND s_last >= ?) AS active,
+var agentAgg = `SELECT agent, countIf(sid != '') AS sessions, countIf(sid != '' AND s_last >= ?) AS active,
   sum(s_events) AS events, sum(s_messages) AS messages, sum(s_requests) AS requests, sum(s_tokens) AS tokens,
   sum(s_in) AS tokens_in, sum(s_out) AS tokens_out, sum(s_cached) AS tokens_cached, sum(s_tools) AS tools,
   length(groupUniqArrayArray(s_toolset)) AS unique_tools, sum(s_errors) AS errors, sum(s_dur) AS dur_sum,
   sum(s_responses) AS responses, min(s_first) AS first_us, max(s_last) AS last_us, sum(s_findings) AS findings,
   sum(s_high) AS high, maxIf(s_risk, sid != '') AS max_risk, sumIf(s_risk, sid != '') AS sum_risk,
-  countIf(sid != '' AND s_risk >= %[3]d) AS risky
+  countIf(sid != '' AND s_risk >= %[3]d) AS risky, ` + costOuter + `
 FROM (SELECT agent_id AS agent, session_id AS sid, min(ts_us) AS s_first, max(ts_us) AS s_last, count() AS s_events,
     countIf(name = %[4]s) AS s_messages,
     countIf(name IN (%[5]s, %[6]s)) AS s_requests,
@@ -37,9 +37,11 @@ FROM (SELECT agent_id AS agent, session_id AS sid, min(ts_us) AS s_first, max(ts
     countIf(` + isError + `) AS s_errors,
     countIf(name = %[8]s) AS s_findings,
     countIf(name = %[8]s AND %[9]s IN ('high', 'critical')) AS s_high,
-    %[10]s AS s_risk
+    %[10]s AS s_risk, ` + costInner + `
   FROM %[1]s %[2]s GROUP BY agent_id, session_id)
 GROUP BY agent ORDER BY last_us DESC, agent`
+
+var costInner, costOuter = costAgg("s_"), costSums("s_", "")
 
 // agents lists agents, most recently seen first, with their risk.
 func (q *querier) agents(ctx context.Context, only string) ([]AgentSummary, error) {
@@ -93,8 +95,9 @@ func (q *querier) agentSummary(r rec) AgentSummary {
 		LastSeenRelative: relative(last, q.now), FindingsCount: r.int("findings"),
 		MinSessionsRequired: 1, RiskySessions: r.int("risky"),
 		maxRisk: r.float("max_risk"), durSum: r.float("dur_sum"), events: r.int("events"), high: r.int("high"),
-		cached: r.int("tokens_cached"), responses: r.int("responses"),
+		cached: r.int("tokens_cached"), responses: r.int("responses"), cost: readCost(r, ""),
 	}
+	a.Cost = a.cost.cost()
 	if a.TotalSessions > 0 {
 		a.RiskScore = round(0.5*a.maxRisk+0.5*r.float("sum_risk")/float64(a.TotalSessions), 2)
 	}
@@ -150,6 +153,9 @@ type ModelStats struct {
 	P50ResponseTimeMs float64 `json:"p50_response_time_ms"`
 	P95ResponseTimeMs float64 `json:"p95_response_time_ms"`
 	P99ResponseTimeMs float64 `json:"p99_response_time_ms"`
+	CachedTokens      int64   `json:"cached_tokens"`
+	Cost
+	CostCalls
 }
 
 // ToolStats are one tool's calls and results.
@@ -169,6 +175,7 @@ type DayStats struct {
 	Tokens       int64  `json:"tokens"`
 	InputTokens  int64  `json:"input_tokens"`
 	OutputTokens int64  `json:"output_tokens"`
+	Cost
 }
 
 // Analytics is the agent page's usage breakdown.
@@ -186,6 +193,11 @@ type TokenSummary struct {
 	OutputTokens int64 `json:"output_tokens"`
 	CachedTokens int64 `json:"cached_tokens"`
 	ModelsUsed   int   `json:"models_used"`
+	// The agent's cost (null when no call was priced) and the date of
+	// the price table in use.
+	Cost
+	CostCalls
+	PricingLastUpdated string `json:"pricing_last_updated"`
 }
 
 // RiskAnalysis is an agent's risk from its stored findings.
@@ -231,9 +243,10 @@ type AgentResponse struct {
 
 func emptyAgentResponse() *AgentResponse {
 	return &AgentResponse{
-		Agent: AgentDetail{AgentSummary: AgentSummary{RiskLevel: "none", MinSessionsRequired: 1},
+		Agent: AgentDetail{AgentSummary: AgentSummary{RiskLevel: "none", MinSessionsRequired: 1, Cost: Cost{Status: costNone}},
 			ToolUsageDetails: map[string]int64{}, AvailableTools: []string{}, UsedTools: []string{}, Models: []string{}},
-		Analytics:    Analytics{Models: []ModelStats{}, Tools: []ToolStats{}, Timeline: []DayStats{}},
+		Analytics: Analytics{Models: []ModelStats{}, Tools: []ToolStats{}, Timeline: []DayStats{},
+			TokenSummary: TokenSummary{Cost: Cost{Status: costNone}}},
 		RiskAnalysis: RiskAnalysis{EvaluationStatus: "INSUFFICIENT_DATA", RiskLevel: "none", Formula: riskFormula, BySeverity: severityCounts(), ByCategory: map[string]int64{}, TopRules: []RuleCount{}, RiskiestSessions: []SessionRisk{}},
 	}
 }
@@ -284,19 +297,23 @@ FROM (SELECT session_id AS sid, (max(ts_us) - min(ts_us)) / 60000000 AS d,
   avgIf(duration_ms, name = `+qFinish+`) AS avg_ms,
   quantileIf(0.5)(duration_ms, name = `+qFinish+`) AS p50,
   quantileIf(0.95)(duration_ms, name = `+qFinish+`) AS p95,
-  quantileIf(0.99)(duration_ms, name = `+qFinish+`) AS p99
+  quantileIf(0.99)(duration_ms, name = `+qFinish+`) AS p99, `+costAgg("")+`
 FROM `+q.src+` WHERE agent_id = ? AND name IN (`+qFinish+`, `+qError+`)
 GROUP BY model ORDER BY tokens DESC, m`, id)
 	if err != nil {
 		return nil, true, err
 	}
 	ts := &out.Analytics.TokenSummary
+	var cost costSum
 	for i := range res.len() {
 		r := res.row(i)
+		c := readCost(r, "")
+		cost.add(c)
 		m := ModelStats{Model: r.str("m"), Vendor: r.str("v"), Requests: r.int("requests"), Errors: r.int("errors"),
 			InputTokens: r.int("tokens_in"), OutputTokens: r.int("tokens_out"), TotalTokens: r.int("tokens"),
 			AvgResponseTimeMs: round(r.float("avg_ms"), 1), P50ResponseTimeMs: round(r.float("p50"), 1),
-			P95ResponseTimeMs: round(r.float("p95"), 1), P99ResponseTimeMs: round(r.float("p99"), 1)}
+			P95ResponseTimeMs: round(r.float("p95"), 1), P99ResponseTimeMs: round(r.float("p99"), 1),
+			CachedTokens: r.int("tokens_cached"), Cost: c.cost(), CostCalls: c.calls}
 		if m.Model == "" {
 			m.Model = "unknown"
 		} else {
@@ -309,6 +326,7 @@ GROUP BY model ORDER BY tokens DESC, m`, id)
 		ts.CachedTokens += r.int("tokens_cached")
 	}
 	ts.ModelsUsed = len(a.Models)
+	ts.Cost, ts.CostCalls = cost.cost(), cost.calls
 
 	// Tools: calls the model made and the results the agent sent back.
 	status := first("attributes", "tool.status")
@@ -334,7 +352,7 @@ GROUP BY tool_name ORDER BY executions DESC, results DESC, tool`, id)
 
 	// Per day.
 	res, err = q.run(ctx, `SELECT date AS d, count() AS requests, sumIf(total_tokens, name = `+qFinish+`) AS tokens,
-  sumIf(input_tokens, name = `+qFinish+`) AS tokens_in, sumIf(output_tokens, name = `+qFinish+`) AS tokens_out
+  sumIf(input_tokens, name = `+qFinish+`) AS tokens_in, sumIf(output_tokens, name = `+qFinish+`) AS tokens_out, `+costAgg("")+`
 FROM `+q.src+` WHERE agent_id = ? AND name IN (`+qFinish+`, `+qError+`) GROUP BY date ORDER BY date`, id)
 	if err != nil {
 		return nil, true, err
@@ -343,7 +361,8 @@ FROM `+q.src+` WHERE agent_id = ? AND name IN (`+qFinish+`, `+qError+`) GROUP BY
 		r := res.row(i)
 		d, _ := r.v("d").(time.Time)
 		out.Analytics.Timeline = append(out.Analytics.Timeline, DayStats{Date: dateOf(d, r.str("d")),
-			Requests: r.int("requests"), Tokens: r.int("tokens"), InputTokens: r.int("tokens_in"), OutputTokens: r.int("tokens_out")})
+			Requests: r.int("requests"), Tokens: r.int("tokens"), InputTokens: r.int("tokens_in"), OutputTokens: r.int("tokens_out"),
+			Cost: readCost(r, "").cost()})
 	}
 
 	// Declared tools, from the tool lists of its latest session starts.

@@ -61,6 +61,10 @@ func (s *Server) routes(mux *http.ServeMux) {
 	get("/api/risk", func() enveloped { return emptyRisk() }, s.apiRisk)
 	get("/api/timeseries", func() enveloped { return &TimeseriesResponse{Points: []Point{}} }, s.apiTimeseries)
 	get("/api/sql/schema", func() enveloped { return emptySchema() }, s.apiSQLSchema)
+	get("/api/cost", func() enveloped { return emptyCost() }, s.apiCost)
+	mux.HandleFunc("GET /api/models", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, s.models()) })
+	mux.HandleFunc("GET /api/replay/config", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, s.replay.config()) })
+	mux.HandleFunc("POST /api/replay", s.apiReplay)
 	mux.HandleFunc("POST /api/sql", s.gateSQL(s.apiSQL))
 	mux.HandleFunc("GET /api/events/stream", s.hub.serve)
 	s.wf = newWorkflowAPI(s)
@@ -130,7 +134,7 @@ type SessionResponse struct {
 
 func emptySession() *SessionResponse {
 	return &SessionResponse{
-		Session: SessionDetail{SessionRow: SessionRow{Tags: map[string]string{}, RiskLevel: "none"},
+		Session: SessionDetail{SessionRow: SessionRow{Tags: map[string]string{}, RiskLevel: "none", Cost: Cost{Status: costNone}},
 			Models: []string{}, ToolUsageDetails: map[string]int64{}, AvailableTools: []string{}, FindingsBySeverity: severityCounts()},
 		Events: []Event{}, Timeline: []TimelineItem{}, Findings: []Finding{}, Limit: 500,
 	}
@@ -317,6 +321,7 @@ func (s *Server) apiAgent(ctx context.Context, p params, q *querier) (enveloped,
 	if !ok {
 		return nil, notFound("agent", id)
 	}
+	out.Analytics.TokenSummary.PricingLastUpdated = s.prices.Table().LastUpdated
 	return out, nil
 }
 

@@ -118,6 +118,14 @@ func testAPI(t *testing.T, s *Server, w *world) {
 			t.Fatalf("envelope %+v", d.Envelope)
 		}
 		k := d.KPIs
+		// The "est. cost" card: alpha's three priced calls and its cut one
+		// (a lower bound, hence partial); beta's unpriced call is counted,
+		// never priced at $0.
+		if !usdIs(k.USD, 0.0000045+0.000009+0.000009+0.000175) || k.Status != "partial" ||
+			k.CostCalls != (CostCalls{Priced: 3, Partial: 1, Unpriced: 1}) {
+			t.Fatalf("cost %v %+v", usd(k.USD), k)
+		}
+		k.Cost, k.CostCalls = Cost{}, CostCalls{}
 		want := KPIs{TotalAgents: 2, TotalSessions: 4, ActiveSessions: 1, TotalEvents: int64(w.distinct()),
 			TotalRequests: 6, TotalTokens: 15 + 30 + 30 + 40 + 150, InputTokens: 10 + 20 + 20 + 30 + 100, OutputTokens: 5 + 10 + 10 + 10 + 50,
 			TotalToolCalls: 3, TotalErrors: 1, ErrorRate: round(100.0/6, 1), AvgResponseTimeMs: 300, P50ResponseTimeMs: k.P50ResponseTimeMs,
@@ -165,6 +173,10 @@ func testAPI(t *testing.T, s *Server, w *world) {
 			t.Errorf("risk status %v %v", a.RiskStatus, b.RiskStatus)
 		}
 		a.RiskStatus, b.RiskStatus, wantA.RiskStatus, wantB.RiskStatus = nil, nil, nil, nil
+		if !usdIs(a.USD, 0.0000045+0.000009+0.000009+0.000175) || a.Status != "partial" || b.USD != nil || b.Status != "unpriced" {
+			t.Errorf("cost: alpha %v %s, beta %v %s", usd(a.USD), a.Status, usd(b.USD), b.Status)
+		}
+		a.Cost, b.Cost = Cost{}, Cost{}
 		if fmt.Sprintf("%+v", a) != fmt.Sprintf("%+v", wantA) {
 			t.Errorf("alpha\n got %+v\nwant %+v", a, wantA)
 		}
@@ -559,4 +571,17 @@ func TestAPILegacyFindings(t *testing.T) {
 			}
 		})
 	}
+}
+
+// usdIs reports whether a cost is want (to the 10 decimals the dashboard
+// rounds to); a null cost is never a number.
+func usdIs(got *float64, want float64) bool {
+	return got != nil && math.Abs(*got-want) < 1e-10
+}
+
+func usd(f *float64) any {
+	if f == nil {
+		return nil
+	}
+	return *f
 }

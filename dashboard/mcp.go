@@ -29,8 +29,8 @@ import (
 // or dropped its session id. Tools are the same on both.
 
 const mcpInstructions = "Perimeter records every call agents make to LLM providers through its proxy: sessions, " +
-	"tool calls, tokens, latency, errors and security findings (PII, secrets, prompt injection, OWASP LLM Top 10). " +
-	"Start with get_dashboard_summary or get_risk_summary (range=24h for today); drill into get_agent, get_agent_checks, list_sessions, " +
+	"tool calls, tokens, cost, latency, errors and security findings (PII, secrets, prompt injection, OWASP LLM Top 10). " +
+	"Start with get_dashboard_summary, get_risk_summary or get_cost_summary (range=24h for today); drill into get_agent, get_agent_checks, list_sessions, " +
 	"get_session_events and get_findings; query_sql runs read-only ClickHouse SQL over perimeter.events (read it as " +
 	"perimeter.events FINAL). Risk: " + riskFormula + "."
 
@@ -170,6 +170,12 @@ type riskArgsIn struct {
 	Limit int `json:"limit,omitempty" jsonschema:"riskiest sessions listed (default 20)"`
 }
 
+type costArgsIn struct {
+	AgentID         string `json:"agent_id,omitempty" jsonschema:"only this agent"`
+	AgentWorkflowID string `json:"agent_workflow_id,omitempty" jsonschema:"only the sessions of this agent workflow (unassigned: of none)"`
+	windowArgs
+}
+
 type sqlArgs struct {
 	Query string `json:"query" jsonschema:"one read-only SELECT (or WITH … SELECT) over perimeter.events; use perimeter.events FINAL to count retried batches once"`
 	Limit int    `json:"limit,omitempty" jsonschema:"rows returned at most (default 1000)"`
@@ -215,7 +221,7 @@ func (s *Server) addTools(srv *mcp.Server) {
 		return &mcp.Tool{Name: name, Description: desc, InputSchema: in, Annotations: readOnly}
 	}
 	mcp.AddTool(srv, tool("get_dashboard_summary",
-		"Overview: KPIs (agents, sessions, requests, tokens, errors, latency p50/p99, findings, risky sessions), agents with risk, the 10 latest sessions.",
+		"Overview: KPIs (agents, sessions, requests, tokens, estimated cost, errors, latency p50/p99, findings, risky sessions), agents with cost and risk, the 10 latest sessions.",
 		schemaFor[agentFilterArgs](nil)),
 		func(ctx context.Context, _ *mcp.CallToolRequest, in agentFilterArgs) (*mcp.CallToolResult, any, error) {
 			return s.callTool(ctx, s.apiDashboard, func() enveloped { return emptyDashboard(s.opts.RefreshInterval) }, "", url.Values{"agent_id": {in.AgentID}})
@@ -309,8 +315,18 @@ func (s *Server) addTools(srv *mcp.Server) {
 			setInt(v, "limit", in.Limit)
 			return s.callTool(ctx, s.apiRisk, func() enveloped { return emptyRisk() }, "", v)
 		})
+	mcp.AddTool(srv, tool("get_cost_summary",
+		"What LLM calls cost (USD, from each call's reported usage at its model's price): total, per model and per agent, over a window (e.g. range=24h) or all time, "+
+			"with the count of calls priced, partial (cut streams), unpriced (model without a price) and without usage. cost_usd is null when no call was priced, never 0 for unknown; "+
+			"unpriced_models names the models to add to pricing.models.",
+		schemaFor[costArgsIn](nil)),
+		func(ctx context.Context, _ *mcp.CallToolRequest, in costArgsIn) (*mcp.CallToolResult, any, error) {
+			v := url.Values{"agent_id": {in.AgentID}, "agent_workflow_id": {in.AgentWorkflowID}}
+			in.windowArgs.set(v)
+			return s.callTool(ctx, s.apiCost, func() enveloped { return emptyCost() }, "", v)
+		})
 	mcp.AddTool(srv, tool("query_sql",
-		"Run one read-only ClickHouse SELECT over perimeter.events (columns: id, ts, ts_us, name, level, session_id, agent_id, vendor, model, status, duration_ms, input_tokens, output_tokens, total_tokens, tool_name, error_type, error_message, risk_score, attributes JSON). "+
+		"Run one read-only ClickHouse SELECT over perimeter.events (columns: id, ts, ts_us, name, level, session_id, agent_id, vendor, model, status, duration_ms, input_tokens, output_tokens, total_tokens, cached_tokens, cost_usd (NULL unless priced), cost_status, tool_name, error_type, error_message, risk_score, attributes JSON). "+
 			"Limited to 10 s and at most limit rows; no SETTINGS, files, URLs or other servers.",
 		schemaFor[sqlArgs](func(p map[string]*jsonschema.Schema) {
 			nonEmpty(p, "query")

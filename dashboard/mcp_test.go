@@ -18,7 +18,7 @@ import (
 
 var wantTools = []string{
 	// Perimeter's analytics tools.
-	"get_agent", "get_agent_checks", "get_dashboard_summary", "get_event", "get_findings", "get_risk_summary",
+	"get_agent", "get_agent_checks", "get_cost_summary", "get_dashboard_summary", "get_event", "get_findings", "get_risk_summary",
 	"get_session_events", "list_agents", "list_sessions", "query_sql",
 	// The security workflow: the original's tools (get_findings,
 	// get_session_events and get_event above serve both) and Perimeter's.

@@ -28,6 +28,9 @@ type KPIs struct {
 	HighFindings      int64   `json:"high_findings"`
 	RiskySessions     int64   `json:"risky_sessions"`
 	MaxSessionRisk    float64 `json:"max_session_risk"`
+	// The "est. cost" card: null when no call was priced.
+	Cost
+	CostCalls
 }
 
 // LatestSession is /api/dashboard's latest_session.
@@ -97,7 +100,8 @@ FROM ` + q.src
 }
 
 func emptyDashboard(refresh time.Duration) *DashboardResponse {
-	return &DashboardResponse{Agents: []AgentSummary{}, RecentSessions: []SessionRow{}, RefreshInterval: refresh.Seconds()}
+	return &DashboardResponse{Agents: []AgentSummary{}, RecentSessions: []SessionRow{}, RefreshInterval: refresh.Seconds(),
+		KPIs: KPIs{Cost: Cost{Status: costNone}}}
 }
 
 func (q *querier) dashboard(ctx context.Context, agent, wf string, refresh time.Duration) (*DashboardResponse, error) {
@@ -114,6 +118,7 @@ func (q *querier) dashboard(ctx context.Context, agent, wf string, refresh time.
 	k := &out.KPIs
 	var dur float64
 	var responses int64
+	var cost costSum
 	k.TotalAgents = int64(len(out.Agents))
 	for _, a := range out.Agents {
 		k.TotalSessions += a.TotalSessions
@@ -132,7 +137,9 @@ func (q *querier) dashboard(ctx context.Context, agent, wf string, refresh time.
 		k.MaxSessionRisk = max(k.MaxSessionRisk, round(a.maxRisk, 2))
 		dur += a.durSum
 		responses += a.responses
+		cost.add(a.cost)
 	}
+	k.Cost, k.CostCalls = cost.cost(), cost.calls
 	k.ErrorRate = pct(k.TotalErrors, k.TotalRequests)
 	k.AvgResponseTimeMs = round(ratio(dur, responses), 1)
 	sql := "SELECT quantile(0.5)(duration_ms) AS p50, quantile(0.99)(duration_ms) AS p99 FROM " + q.src + " PREWHERE name = " + qFinish
@@ -253,6 +260,7 @@ type Point struct {
 	Findings     int64   `json:"findings"`
 	HighFindings int64   `json:"high_findings"`
 	RiskMax      float64 `json:"risk_max"`
+	Cost
 }
 
 // TimeseriesResponse is /api/timeseries.
@@ -269,7 +277,7 @@ func bucketsFor(from, to time.Time, bucket int64) []Point {
 	start := from.Unix() / bucket * bucket
 	var out []Point
 	for b := start; b < to.Unix(); b += bucket {
-		out = append(out, Point{T: Time(time.Unix(b, 0)), TS: b})
+		out = append(out, Point{T: Time(time.Unix(b, 0)), TS: b, Cost: Cost{Status: costNone}})
 	}
 	if out == nil {
 		out = []Point{}
@@ -287,7 +295,7 @@ func (q *querier) timeseries(ctx context.Context, from, to time.Time, bucket int
   quantileIf(0.5)(duration_ms, name = ` + qFinish + `) AS p50, quantileIf(0.99)(duration_ms, name = ` + qFinish + `) AS p99,
   avgIf(duration_ms, name = ` + qFinish + `) AS avg_ms,
   countIf(name = ` + qToolExe + `) AS tools, countIf(name = ` + qFinding + `) AS findings,
-  countIf(name = ` + qFinding + ` AND level = 'WARNING') AS high, max(risk_score) AS risk
+  countIf(name = ` + qFinding + ` AND level = 'WARNING') AS high, max(risk_score) AS risk, ` + costAgg("") + `
 FROM ` + q.src + `
 WHERE date >= toDate(?) AND date <= toDate(?) AND ts >= ? AND ts < ?`
 	args := []any{day(from), day(to), from, to}
@@ -320,6 +328,7 @@ WHERE date >= toDate(?) AND date <= toDate(?) AND ts >= ? AND ts < ?`
 		p.P50Ms, p.P99Ms, p.AvgMs = round(r.float("p50"), 1), round(r.float("p99"), 1), round(r.float("avg_ms"), 1)
 		p.ToolCalls, p.Findings, p.HighFindings = r.int("tools"), r.int("findings"), r.int("high")
 		p.RiskMax = round(r.float("risk"), 2)
+		p.Cost = readCost(r, "").cost()
 	}
 	return points, nil
 }

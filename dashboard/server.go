@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/cylestio/perimeter/sink"
+	"github.com/cylestio/perimeter/sink/pricing"
 )
 
 // Options configure a Server. Zero values take the defaults noted.
@@ -51,6 +52,13 @@ type Options struct {
 	DetectionOff bool
 	// UI serves "/"; nil serves the embedded web UI (package web).
 	UI http.Handler
+	// Pricer is the price table /api/models shows and /api/cost checks
+	// unpriced models against (the pipeline's, which priced the stored
+	// calls); nil: the built-in table.
+	Pricer *pricing.Pricer
+	// Replay is the upstream POST /api/replay re-sends captured calls to;
+	// without a BaseURL replay is off.
+	Replay ReplayOptions
 	// SQLTimeout and SQLMaxRows bound the SQL explorer (defaults 10s and
 	// 10000 rows at most per request).
 	SQLTimeout time.Duration
@@ -152,6 +160,8 @@ type Server struct {
 	explorer  *lane   // the SQL explorer's turns
 	results   *budget // bytes of explorer results held, across requests
 	wf        *workflowAPI
+	prices    *pricing.Pricer
+	replay    *replayer
 
 	mu     sync.Mutex
 	srv    *http.Server
@@ -172,7 +182,18 @@ func New(opts Options) (*Server, error) {
 	s := &Server{opts: opts, log: opts.Logger, started: opts.Now(),
 		pages:    newLane("dashboard", opts.PagesLane, 2*time.Second),
 		explorer: newLane("SQL explorer", opts.ExplorerLane, explorerRetry),
-		results:  &budget{max: opts.SQLResultBudget}}
+		results:  &budget{max: opts.SQLResultBudget}, prices: opts.Pricer}
+	if s.prices == nil {
+		var err error
+		if s.prices, err = pricing.New(pricing.Options{}); err != nil {
+			return nil, fmt.Errorf("dashboard: built-in price table: %w", err)
+		}
+	}
+	replay, err := newReplayer(opts.Replay, s.prices)
+	if err != nil {
+		return nil, err
+	}
+	s.replay = replay
 	s.hub = newHub(s)
 	mux := http.NewServeMux()
 	s.routes(mux)

@@ -44,7 +44,7 @@ const sessionAggCols = `session_id AS sid, argMin(agent_id, ts_us) AS agent,
   countIf(name = %[4]s) AS findings,
   argMaxIf(model, ts_us, model != '') AS last_model`
 
-var sessionAgg = sprintf(sessionAggCols, qStart, qFinish, qToolExe, qFinding)
+var sessionAgg = sprintf(sessionAggCols, qStart, qFinish, qToolExe, qFinding) + ",\n  " + costAgg("")
 
 // sessionQuery renders the sessions matching f (without ORDER BY and
 // LIMIT), with only what filtering and ordering need: their agent and last
@@ -174,6 +174,8 @@ func (q *querier) sessionRow(r rec) SessionRow {
 		Tags: map[string]string{},
 	}
 	s.ErrorRate = pct(s.Errors, msgs)
+	s.cost = readCost(r, "")
+	s.Cost = s.cost.cost()
 	s.IDShort, s.AgentIDShort = short(s.ID, 12, false), short(s.AgentID, 12, false)
 	return s
 }
@@ -401,6 +403,7 @@ type SessionDetail struct {
 	AvailableTools     []string         `json:"available_tools"`
 	SystemPrompt       *string          `json:"system_prompt"`
 	FindingsBySeverity map[string]int64 `json:"findings_by_severity"`
+	CostCalls
 }
 
 // session returns one session's summary, or ok=false when it has no events.
@@ -421,6 +424,7 @@ func (q *querier) session(ctx context.Context, id string) (SessionDetail, bool, 
 		Models:             []string{},
 		FindingsBySeverity: severityCounts(),
 	}
+	d.CostCalls = d.cost.calls
 	if m := r.str("first_model"); m != "" {
 		d.Model = m
 	}
@@ -488,7 +492,7 @@ func toolNames(raw string) []string {
 // eventCols is how events are read.
 const eventCols = `toString(id) AS eid, ts_us, name, level, trace_id, span_id, session_id, agent_id, vendor, model,
   status, duration_ms, input_tokens, output_tokens, total_tokens, cached_tokens, tool_name, finish_reason,
-  error_type, error_message, risk_score, attributes`
+  error_type, error_message, risk_score, cost_usd, cost_status, attributes`
 
 // eventOrder puts events of the same microsecond in the order they were
 // emitted: a request's session.start, tool results and call start, then its
@@ -537,6 +541,7 @@ func eventOf(r rec) Event {
 		ErrorMessage: r.str("error_message"), RiskScore: round(r.float("risk_score"), 2),
 		Attributes: rawJSON(r.str("attributes")),
 	}
+	e.CostUSD, e.CostStatus = callCost(e.Name, r.v("cost_usd"), r.str("cost_status"))
 	if e.Name == "security.finding" {
 		f := findingOf(r)
 		f.ID, f.SessionID, f.AgentID = "", "", ""
@@ -569,13 +574,17 @@ type TimelineItem struct {
 	Details     json.RawMessage `json:"details"`
 	RiskScore   float64         `json:"risk_score"`
 	Severity    string          `json:"severity,omitempty"`
+	// A finished call's cost (API.md "Event").
+	CostUSD    *float64 `json:"cost_usd,omitempty"`
+	CostStatus string   `json:"cost_status,omitempty"`
 }
 
 func timeline(events []Event) []TimelineItem {
 	out := make([]TimelineItem, 0, len(events))
 	for _, e := range events {
 		it := TimelineItem{ID: e.ID, EventID: e.EventID, Timestamp: e.Timestamp, EventType: e.Name,
-			Level: e.Level, Details: e.Attributes, RiskScore: e.RiskScore, Description: describe(&e)}
+			Level: e.Level, Details: e.Attributes, RiskScore: e.RiskScore, Description: describe(&e),
+			CostUSD: e.CostUSD, CostStatus: e.CostStatus}
 		if e.Finding != nil {
 			it.Severity = e.Finding.Severity
 		}

@@ -105,8 +105,10 @@ type AgentSummary struct {
 	RiskStatus          *string `json:"risk_status"`
 	CurrentSessions     int64   `json:"current_sessions"`
 	MinSessionsRequired int     `json:"min_sessions_required"`
+	Cost
 
 	// For the overview's totals.
+	cost                            costSum
 	maxRisk, durSum                 float64 // riskiest session's score; sum of call durations
 	events, high, cached, responses int64
 }
@@ -137,33 +139,39 @@ type SessionRow struct {
 	RiskScore            float64           `json:"risk_score"`
 	RiskLevel            string            `json:"risk_level"`
 	Tags                 map[string]string `json:"tags"`
+	Cost
+	cost costSum
 }
 
 // Event is one stored event (API.md "Event").
 type Event struct {
-	ID           string          `json:"id"`
-	EventID      string          `json:"event_id"`
-	TraceID      string          `json:"trace_id"`
-	Name         string          `json:"name"`
-	Level        string          `json:"level"`
-	Timestamp    Time            `json:"timestamp"`
-	SessionID    string          `json:"session_id"`
-	AgentID      string          `json:"agent_id"`
-	Vendor       string          `json:"vendor"`
-	Model        string          `json:"model"`
-	Status       int64           `json:"status"`
-	DurationMs   float64         `json:"duration_ms"`
-	InputTokens  int64           `json:"input_tokens"`
-	OutputTokens int64           `json:"output_tokens"`
-	TotalTokens  int64           `json:"total_tokens"`
-	CachedTokens int64           `json:"cached_tokens"`
-	ToolName     string          `json:"tool_name"`
-	FinishReason string          `json:"finish_reason"`
-	ErrorType    string          `json:"error_type"`
-	ErrorMessage string          `json:"error_message"`
-	RiskScore    float64         `json:"risk_score"`
-	Attributes   json.RawMessage `json:"attributes"`
-	Finding      *Finding        `json:"finding,omitempty"`
+	ID           string  `json:"id"`
+	EventID      string  `json:"event_id"`
+	TraceID      string  `json:"trace_id"`
+	Name         string  `json:"name"`
+	Level        string  `json:"level"`
+	Timestamp    Time    `json:"timestamp"`
+	SessionID    string  `json:"session_id"`
+	AgentID      string  `json:"agent_id"`
+	Vendor       string  `json:"vendor"`
+	Model        string  `json:"model"`
+	Status       int64   `json:"status"`
+	DurationMs   float64 `json:"duration_ms"`
+	InputTokens  int64   `json:"input_tokens"`
+	OutputTokens int64   `json:"output_tokens"`
+	TotalTokens  int64   `json:"total_tokens"`
+	CachedTokens int64   `json:"cached_tokens"`
+	ToolName     string  `json:"tool_name"`
+	FinishReason string  `json:"finish_reason"`
+	ErrorType    string  `json:"error_type"`
+	ErrorMessage string  `json:"error_message"`
+	RiskScore    float64 `json:"risk_score"`
+	// CostUSD and CostStatus are a finished call's cost (null unless
+	// priced) and how it was priced; "" for other events.
+	CostUSD    *float64        `json:"cost_usd"`
+	CostStatus string          `json:"cost_status"`
+	Attributes json.RawMessage `json:"attributes"`
+	Finding    *Finding        `json:"finding,omitempty"`
 }
 
 // Finding is one security.finding event (API.md "Finding").

@@ -527,8 +527,12 @@ func opStaticSummary(wf string) wfOp {
 }
 
 func opWorkflows() wfOp {
-	return func(ctx context.Context, svc *workflow.Service, _ *querier) (any, error) {
-		return svc.Workflows(ctx)
+	return func(ctx context.Context, svc *workflow.Service, q *querier) (any, error) {
+		list, err := svc.Workflows(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return q.withCosts(ctx, list)
 	}
 }
 

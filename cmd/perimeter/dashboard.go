@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -106,6 +107,8 @@ func startDashboard(cfg *configs.Config, f dashboardFlags, an *analytics, config
 		Logger:       log.With().Str("component", "dashboard").Logger(),
 		Proxy: dashboard.ProxyInfo{ProviderType: cfg.LLM.Type, ProviderBaseURL: redactURL(cfg.LLM.BaseURL),
 			ProxyHost: cfg.Server.Host, ProxyPort: cfg.Server.Port},
+		Pricer: an.pricer,
+		Replay: replayOptions(cfg.LLM),
 	}
 	if an.store != nil {
 		o.Store = an.store
@@ -134,6 +137,25 @@ func startDashboard(cfg *configs.Config, f dashboardFlags, an *analytics, config
 	}
 	ev.Msg("dashboard ready")
 	return d, nil
+}
+
+// replayOptions point the dashboard's replay at the proxy's upstream with
+// its key; without llm.api_key, the provider's usual environment variable
+// (OPENAI_API_KEY, ANTHROPIC_API_KEY) as the original did, else the key
+// the user types for each replay.
+func replayOptions(l configs.LLMConfig) dashboard.ReplayOptions {
+	o := dashboard.ReplayOptions{ProviderType: l.Type, BaseURL: l.BaseURL, APIKey: l.APIKey, KeySource: "proxy_config"}
+	if o.APIKey == "" {
+		env := "OPENAI_API_KEY"
+		if strings.EqualFold(l.Type, "anthropic") {
+			env = "ANTHROPIC_API_KEY"
+		}
+		o.APIKey, o.KeySource = os.Getenv(env), "environment ("+env+")"
+		if o.APIKey == "" {
+			o.KeySource = ""
+		}
+	}
+	return o
 }
 
 // storageMode is the original's /api/config storage_mode and db_path.
