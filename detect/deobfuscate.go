@@ -21,33 +21,55 @@ var leetMap = func() (m [256]byte) {
 	return
 }()
 
+// leetClass sorts the bytes of leetTokens' words: 0 ends a word.
+const (
+	leetNone = iota
+	leetLower
+	leetUpper
+	leetDigit // a leet digit or symbol
+	leetOther // a digit leetspeak does not use
+)
+
+var leetClass = func() (t [256]uint8) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = leetLower, leetUpper
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = leetOther
+	}
+	for c := range 256 {
+		if leetMap[c] != 0 {
+			t[c] = leetDigit
+		}
+	}
+	return
+}()
+
 // leetTokens counts words that mix letters with leet digits ("pr3v10u5",
 // "4ll"; not "mp3", "ipv4", "sha256", nor the mixed-case runs of keys and
 // hashes), and all words.
 func leetTokens(t string) (mixed, words int) {
 	for i := 0; i < len(t); {
-		if !isAlnum(t[i]) && t[i] != '@' && t[i] != '$' {
+		if leetClass[t[i]] == leetNone {
 			i++
 			continue
 		}
-		j, lower, upper, leet, other := i, 0, 0, 0, 0
-		for j < len(t) && (isAlnum(t[j]) || t[j] == '@' || t[j] == '$') {
-			switch b := t[j]; {
-			case b >= 'a' && b <= 'z':
-				lower++
-			case b >= 'A' && b <= 'Z':
-				upper++
-			case leetMap[b] != 0:
-				leet++
-			default:
-				other++
+		var n [5]int
+		j := i
+		for ; j < len(t); j++ {
+			k := leetClass[t[j]]
+			if k == leetNone {
+				break
 			}
-			j++
+			n[k]++
 		}
 		words++
-		n := j - i
-		if other == 0 && n >= 3 && n <= 16 && (lower == 0 || upper <= 1) && (lower+upper > 0 && leet >= 1 && leet*4 >= n || lower+upper == 0 && leet == n && n <= 5) {
-			mixed++
+		lower, upper, leet, other := n[leetLower], n[leetUpper], n[leetDigit], n[leetOther]
+		// Most words hold no leet digit at all.
+		if leet > 0 && other == 0 {
+			if l := j - i; l >= 3 && l <= 16 && (lower == 0 || upper <= 1) && (lower+upper > 0 && leet*4 >= l || lower+upper == 0 && leet == l && l <= 5) {
+				mixed++
+			}
 		}
 		i = j
 	}

@@ -121,16 +121,16 @@ func injectionRules() []*regexRule {
 
 // negative context: the phrase is quoted, discussed or asked about, not
 // addressed to the model.
-var metaWords = []string{"such as", "e.g.", "for example", "for instance", "phrases like", "phrase like", "strings like",
+var metaWords = newWordList("such as", "e.g.", "for example", "for instance", "phrases like", "phrase like", "strings like",
 	"prompts like", "example of", "examples of", "known as", "called", "detect", "classif", "filter", "block",
 	"prompt injection", "injection attack", "jailbreak attempt", "attackers", "attacker", "red team", "red-team",
 	"dataset", "benchmark", "how do i", "how can i", "how to", "should i", "should we", "test suite", "our test", "is it possible", "what does", "what is a", "why does",
 	"paper", "research", "training data", "guardrail", "test case", "unit test", "regex", "pattern", "template",
-	"token", "tokenizer", " tags", "format"}
+	"token", "tokenizer", " tags", "format")
 
 // afterMetaWords follow a quoted attack that is being discussed.
-var afterMetaWords = []string{"injection attack", "prompt injection", "jailbreak prompt", "is an example", "as an example",
-	"for example", "example of", "is a classic", "is a known"}
+var afterMetaWords = newWordList("injection attack", "prompt injection", "jailbreak prompt", "is an example", "as an example",
+	"for example", "example of", "is a classic", "is a known")
 
 func checkInjection(c *scanCtx, r *regexRule, m []int) (float32, Severity, bool) {
 	conf, sev := r.conf, r.sev
@@ -145,7 +145,7 @@ func checkInjection(c *scanCtx, r *regexRule, m []int) (float32, Severity, bool)
 	if i := strings.LastIndexAny(t[ls:s], ".!?\n"); i >= 0 && ls+i+1 < s-1 {
 		ls = ls + i + 1
 	}
-	if containsAnyFold(t[ls:s], metaWords) || containsAnyFold(t[e:min(len(t), e+40)], afterMetaWords) {
+	if metaWords.in(t[ls:s]) || afterMetaWords.in(t[e:min(len(t), e+40)]) {
 		conf -= 0.4
 	}
 	quoted := s > 0 && strings.ContainsRune(`"'“‘«`+"`", rune(t[s-1])) ||

@@ -61,43 +61,11 @@ func (c *scanCtx) pii() {
 
 // context reports whether any of words occurs (case-insensitively) within
 // before bytes before s or after bytes after e.
-func (c *scanCtx) context(s, e, before, after int, words []string) bool {
+func (c *scanCtx) context(s, e, before, after int, words *wordList) bool {
 	t := c.t
 	ws := max(0, s-before)
 	we := min(len(t), e+after)
-	return containsAnyFold(t[ws:s], words) || containsAnyFold(t[e:we], words)
-}
-
-func containsAnyFold(s string, words []string) bool {
-	if s == "" {
-		return false
-	}
-	var buf [256]byte
-	var l []byte
-	if len(s) <= len(buf) {
-		l = buf[:len(s)]
-	} else {
-		l = make([]byte, len(s))
-	}
-	for i := 0; i < len(s); i++ {
-		l[i] = lowerASCII(s[i])
-	}
-	ls := string(l) // small; the compiler keeps it on the stack when it can
-	for _, w := range words {
-		for off := 0; ; {
-			i := strings.Index(ls[off:], w)
-			if i < 0 {
-				break
-			}
-			i += off
-			// A word must start at a word boundary ("ver" is not in "server").
-			if i == 0 || !isAlnum(ls[i-1]) || !isAlnum(w[0]) {
-				return true
-			}
-			off = i + 1
-		}
-	}
-	return false
+	return words.in(t[ws:s]) || words.in(t[e:we])
 }
 
 // ---- e-mail ----
@@ -115,6 +83,8 @@ var fileExtTLDs = map[string]bool{"png": true, "jpg": true, "jpeg": true, "gif":
 	"mjs": true, "cjs": true, "map": true, "wasm": true, "bin": true, "exe": true, "dll": true, "so": true,
 	"docx": true, "doc": true, "xlsx": true, "xls": true, "pptx": true, "csv": true, "log": true, "bak": true, "tmp": true,
 	"jar": true, "war": true, "mp4": true, "mp3": true, "mov": true, "avi": true, "heic": true, "tiff": true, "bmp": true}
+
+var emailWords = newWordList("email", "e-mail", "mail", "contact", "reach")
 
 var exampleDomains = []string{"example.com", "example.org", "example.net", "example.edu", "test.com", "domain.com",
 	"email.com", "company.com", "yourdomain.com", "acme.com", "foo.com", "bar.com", "mail.com"}
@@ -190,7 +160,7 @@ func (c *scanCtx) email(at int) int {
 	if strings.HasPrefix(ldom, "your") || strings.HasPrefix(ldom, "my-company") || strings.HasPrefix(ldom, "mycompany") {
 		conf = 0.2 // "you@yourcompany.com" placeholders
 	}
-	if conf > 0.5 && c.context(s, e, 40, 0, []string{"email", "e-mail", "mail", "contact", "reach"}) {
+	if conf > 0.5 && c.context(s, e, 40, 0, emailWords) {
 		conf += 0.05
 	}
 	ev := local[:1] + "***@***" + domain[dot:]
@@ -359,13 +329,13 @@ func uniformSep(gs []group, seps string) bool {
 	return true
 }
 
-var cardWords = []string{"card", "visa", "mastercard", "amex", "american express", "credit", "debit", "cc ", "cc#",
+var cardWords = newWordList("card", "visa", "mastercard", "amex", "american express", "credit", "debit", "cc ", "cc#",
 	"cc:", "payment", "pay with", "cvv", "cvc", "expir", "exp ", "discover", "jcb", "diners", "maestro", "unionpay",
-	"pan\"", "pan:", "pan=", "pan ", "charge", "paid with", "billing", "rupay", "hipercard"}
-var idWords = []string{"order", "row", "imei", "tracking", "invoice", "ticket", "id:", "id ", "#", "ref", "serial", "sku",
+	"pan\"", "pan:", "pan=", "pan ", "charge", "paid with", "billing", "rupay", "hipercard")
+var idWords = newWordList("order", "row", "imei", "tracking", "invoice", "ticket", "id:", "id ", "#", "ref", "serial", "sku",
 	"isbn", "account no", "transaction", "confirmation", "case", "build", "version", "timestamp", "epoch", "room",
 	"coupon", "code", "lot", "part", "pn ", "model", "item", "routing", "session", "nonce", "batch", "trace", "request",
-	"rack", "route", "span", "job", "run "}
+	"rack", "route", "span", "job", "run ")
 
 var testCards = map[string]bool{"4111111111111111": true, "4242424242424242": true, "4000056655665556": true,
 	"5555555555554444": true, "5200828282828210": true, "5105105105105100": true, "378282246310005": true,
@@ -437,7 +407,9 @@ func (c *scanCtx) card(gs []group, nd int) bool {
 	if testCards[string(d)] || distinctDigits(d) <= 4 {
 		conf = 0.2 // documented test numbers and placeholders such as 1111 2222 3333 4444
 	}
-	c.emit(CategoryPII, ruleCard, SeverityMedium, conf, s, e, brand+" ****"+string(d[len(d)-4:]))
+	if c.reports(CategoryPII, conf) {
+		c.emit(CategoryPII, ruleCard, SeverityMedium, conf, s, e, brand+" ****"+string(d[len(d)-4:]))
+	}
 	return conf >= 0.5 || brand != "card"
 }
 
@@ -535,8 +507,8 @@ func luhn(d []byte) bool {
 
 // ---- US SSN ----
 
-var ssnWords = []string{"ssn", "social security", "soc sec", "social sec", "ss#", "ss #", "taxpayer", "itin", "tin:",
-	"tax form", "w-2", "w2", "1040", "employee record", "payroll", "social"}
+var ssnWords = newWordList("ssn", "social security", "soc sec", "social sec", "ss#", "ss #", "taxpayer", "itin", "tin:",
+	"tax form", "w-2", "w2", "1040", "employee record", "payroll", "social")
 var fakeSSNs = map[string]bool{"078051120": true, "219099999": true, "123456789": true, "111111111": true,
 	"987654320": true, "987654321": true}
 
@@ -547,7 +519,6 @@ func (c *scanCtx) ssn(gs []group, nd int) bool {
 	var buf [9]byte
 	d := digitsOf(c.t, gs, buf[:0])
 	s, e := gs[0].s, gs[len(gs)-1].e
-	ctx := c.context(s, e, 40, 48, ssnWords)
 	conf := float32(0)
 	switch {
 	case len(gs) == 3 && gs[0].e-gs[0].s == 3 && gs[1].e-gs[1].s == 2 && uniformSep(gs, "-"):
@@ -567,7 +538,7 @@ func (c *scanCtx) ssn(gs []group, nd int) bool {
 	if area == 0 || area == 666 || area >= 900 || grp == 0 || serial == 0 {
 		return false
 	}
-	if ctx {
+	if c.context(s, e, 40, 48, ssnWords) {
 		conf += 0.4
 	} else if c.context(s, e, 32, 0, idWords) || c.context(s, e, 24, 0, phoneWords) {
 		conf -= 0.3
@@ -578,18 +549,20 @@ func (c *scanCtx) ssn(gs []group, nd int) bool {
 	if conf <= 0.3 && len(gs) == 1 {
 		return false // leave plain 9-digit numbers to the phone recogniser
 	}
-	c.emit(CategoryPII, ruleSSN, SeverityMedium, conf, s, e, "***-**-"+string(d[5:]))
+	if c.reports(CategoryPII, conf) {
+		c.emit(CategoryPII, ruleSSN, SeverityMedium, conf, s, e, "***-**-"+string(d[5:]))
+	}
 	return true
 }
 
 // ---- phone numbers ----
 
-var phoneWords = []string{"phone", "tel", "call", "mobile", "cell", "whatsapp", "sms", "text me", "fax", "contact",
-	"reach me", "reach", "number", "ring", "dial", "telefon", "tél", "landline", "hotline"}
+var phoneWords = newWordList("phone", "tel", "call", "mobile", "cell", "whatsapp", "sms", "text me", "fax", "contact",
+	"reach me", "reach", "number", "ring", "dial", "telefon", "tél", "landline", "hotline")
 
 // strongPhoneWords are enough to call a bare run of digits a phone number.
-var strongPhoneWords = []string{"phone", "tel", "call", "mobile", "cell", "whatsapp", "sms", "text me", "fax",
-	"telefon", "landline", "hotline"}
+var strongPhoneWords = newWordList("phone", "tel", "call", "mobile", "cell", "whatsapp", "sms", "text me", "fax",
+	"telefon", "landline", "hotline")
 
 // countryCodes are the assigned ITU-T E.164 country calling codes.
 var countryCodes = func() map[string]bool {
@@ -613,11 +586,20 @@ func (c *scanCtx) phone(gs []group, nd int, cs int) bool {
 	paren := cs < s && t[cs] == '('
 	var buf [20]byte
 	d := digitsOf(t, gs, buf[:0])
-	ctx := c.context(cs, e, 40, 0, phoneWords)
-	if len(gs) == 1 {
-		ctx = c.context(cs, e, 40, 0, strongPhoneWords) && !sequential(d)
+	// The words around the number are read only for a candidate that
+	// passes the shape checks below (most digit runs do not).
+	ctx, ctxRead := false, false
+	phoneCtx := func() bool {
+		if !ctxRead {
+			ctxRead = true
+			if len(gs) == 1 {
+				ctx = c.context(cs, e, 40, 0, strongPhoneWords) && !sequential(d)
+			} else {
+				ctx = c.context(cs, e, 40, 0, phoneWords)
+			}
+		}
+		return ctx
 	}
-	neg := c.context(cs, e, 32, 0, idWords)
 	conf := float32(0)
 	idp := intlPrefix(gs, d)
 	switch {
@@ -643,7 +625,7 @@ func (c *scanCtx) phone(gs []group, nd int, cs int) bool {
 		if paren {
 			s = cs
 		}
-	case d[0] == '0' && nd >= 9 && nd <= 12 && (len(gs) >= 2 || ctx):
+	case d[0] == '0' && nd >= 9 && nd <= 12 && (len(gs) >= 2 || phoneCtx()):
 		// National format with a trunk prefix: valid in one of the
 		// numbering plans of the regions we check, and spoken of as a
 		// phone number unless the plan is strict and the grouping is a
@@ -674,9 +656,9 @@ func (c *scanCtx) phone(gs []group, nd int, cs int) bool {
 		conf = 0.2 // 555-0100…0199 is reserved for fiction
 	}
 	if conf >= 0.3 {
-		if ctx {
+		if phoneCtx() {
 			conf += 0.25
-		} else if neg {
+		} else if c.context(cs, e, 32, 0, idWords) {
 			conf -= 0.3
 		}
 	}
@@ -686,7 +668,9 @@ func (c *scanCtx) phone(gs []group, nd int, cs int) bool {
 	if conf < 0.3 && len(gs) == 1 {
 		return false
 	}
-	c.emit(CategoryPII, rulePhone, SeverityLow, conf, s, e, maskDigits(d, 2))
+	if c.reports(CategoryPII, conf) {
+		c.emit(CategoryPII, rulePhone, SeverityLow, conf, s, e, maskDigits(d, 2))
+	}
 	return true
 }
 
@@ -785,11 +769,11 @@ func maskDigits(d []byte, keep int) string {
 
 // ---- IPv4 ----
 
-var versionWords = []string{"version", "ver.", "ver ", "v.", "release", "build", "firmware", "sdk", "python", "node",
+var versionWords = newWordList("version", "ver.", "ver ", "v.", "release", "build", "firmware", "sdk", "python", "node",
 	"go ", "java", "chrome", "firefox", "ios ", "android", "macos", "windows", "kernel", "npm", "pip", "package",
-	"upgrade", "update", "patch", "oid", "section", "chapter", "figure", "table", "step"}
-var ipWords = []string{"ip", "address", "host", "server", "client", "from", "connect", "login", "logged", "source",
-	"remote", "origin", "x-forwarded", "ssh", "ping"}
+	"upgrade", "update", "patch", "oid", "section", "chapter", "figure", "table", "step")
+var ipWords = newWordList("ip", "address", "host", "server", "client", "from", "connect", "login", "logged", "source",
+	"remote", "origin", "x-forwarded", "ssh", "ping")
 
 // ipv4 reports a dotted quad starting at i and returns its end (i if none).
 func (c *scanCtx) ipv4(i int) int {
@@ -881,16 +865,31 @@ func (c *scanCtx) ipv6At(s, e int) {
 	if v == "" {
 		return
 	}
-	groups, digits := 0, false
-	for _, g := range strings.Split(v, ":") {
+	// The shape of an address, checked before the parser (whose errors
+	// allocate): groups of at most four hex digits, eight of them unless
+	// "::" stands for some, the last may be a dotted IPv4 address.
+	groups, parts, digits, dotted := 0, 0, false, false
+	for p := 0; p <= len(v); {
+		q := p + strings.IndexByte(v[p:], ':')
+		if q < p {
+			q = len(v)
+		}
+		g := v[p:q]
+		parts++
 		if g != "" {
 			groups++
 		}
-		if strings.ContainsAny(g, "0123456789") {
-			digits = true
+		if strings.IndexByte(g, '.') >= 0 {
+			dotted = q == len(v)
+		} else if len(g) > 4 {
+			return
 		}
+		for k := 0; k < len(g) && !digits; k++ {
+			digits = isDigit(g[k])
+		}
+		p = q + 1
 	}
-	if groups < 3 || !digits {
+	if groups < 3 || !digits || parts > 9 || !strings.Contains(v, "::") && parts != 8 && !(dotted && parts == 7) {
 		return
 	}
 	addr, err := netip.ParseAddr(v)

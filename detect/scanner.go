@@ -339,6 +339,14 @@ func (c *scanCtx) emit(cat Category, rule string, sev Severity, conf float32, st
 	c.out = append(c.out, f)
 }
 
+// reports reports whether emit would keep a finding of cat at conf (as far
+// as category, confidence and the findings cap decide), so that a detector
+// renders evidence only for findings that are kept.
+func (c *scanCtx) reports(cat Category, conf float32) bool {
+	o := &c.s.opts
+	return o.Categories.Has(cat) && conf >= o.MinConfidence && len(c.out)-c.base < o.MaxFindings
+}
+
 // covered reports whether a finding of cat already overlaps [start, end)
 // of c.t (used to let specific rules win over generic ones).
 func (c *scanCtx) covered(cat Category, start, end int) bool {

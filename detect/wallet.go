@@ -6,8 +6,8 @@ import (
 	"strings"
 )
 
-var walletWords = []string{"wallet", "btc", "bitcoin", "eth", "ether", "usdt", "usdc", "crypto", "send", "address",
-	"pay", "deposit", "withdraw", "erc20", "erc-20", "metamask", "coin"}
+var walletWords = newWordList("wallet", "btc", "bitcoin", "eth", "ether", "usdt", "usdc", "crypto", "send", "address",
+	"pay", "deposit", "withdraw", "erc20", "erc-20", "metamask", "coin")
 
 // exampleWallets are documentation examples, test vectors and burn
 // addresses (lower-cased for bech32 and Ethereum).
