@@ -6,7 +6,9 @@ package main
 // small synthetic fleet of agents through the proxy for a bounded time:
 // multi-turn, tool-using conversations in the OpenAI Chat, OpenAI Responses
 // and Anthropic Messages formats, some streamed, a few risky (prompt
-// injection, personal data, a leaked key), some failing upstream.
+// injection, personal data, a leaked key), some failing upstream. Three
+// agents call through /agent-workflow/{id}/ and an IDE assistant then
+// works their security workflow over MCP (demo_workflow.go).
 //
 // The mock is bench/mockllm, test and benchmark infrastructure that the
 // proxy itself never imports; only this command does, so that the demo
@@ -118,7 +120,12 @@ func (c *demoCommand) run() int {
 	fmt.Fprintf(out, "  dashboard   %s   <- open this\n", info.DashboardURL)
 	fmt.Fprintf(out, "  proxy       %s  (OpenAI and Anthropic formats)\n", info.ProxyURL)
 	fmt.Fprintf(out, "  provider    %s  (mock, in-process; no key, no network)\n", base)
-	fmt.Fprintf(out, "  fleet       %d agents, at most %.1f calls/s, for %s\n\n", len(demoAgents), c.rate, c.duration)
+	fmt.Fprintf(out, "  fleet       %d agents, at most %.1f calls/s, for %s\n", len(demoAgents), c.rate, c.duration)
+	ids := make([]string, len(demoWorkflows))
+	for i, wf := range demoWorkflows {
+		ids[i] = wf.id
+	}
+	fmt.Fprintf(out, "  workflows   %s  (agents call %s/agent-workflow/{id}/…)\n\n", strings.Join(ids, ", "), strings.TrimRight(info.ProxyURL, "/"))
 
 	seed := c.seed
 	if seed == 0 {
@@ -134,6 +141,25 @@ func (c *demoCommand) run() int {
 	}()
 
 	start := time.Now()
+	say := func(format string, args ...any) {
+		fmt.Fprintf(out, "[%s] %s\n", clock(time.Since(start)), fmt.Sprintf(format, args...))
+	}
+	// The IDE assistant's part; with --exit the demo waits for it.
+	seeded := make(chan struct{})
+	go func(fleetDone <-chan struct{}) {
+		defer close(seeded)
+		if err := seedWorkflows(ctx, info.DashboardURL, demoSessionTimeout, fleetDone, say); err != nil && ctx.Err() == nil {
+			say("security workflow not seeded: %v", err)
+		}
+	}(fleetDone)
+	stopped := false
+	shutdown := func() {
+		if !stopped {
+			stopped = true
+			close(stop)
+		}
+	}
+	fleetOver := false
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
 	for {
@@ -143,17 +169,25 @@ func (c *demoCommand) run() int {
 		case <-fleetDone:
 			fleetDone = nil
 			tick.Stop()
+			fleetOver = true
 			if ctx.Err() != nil {
 				fmt.Fprintf(out, "[%s] stopping: %s\n", clock(time.Since(start)), fl.stats.String())
-				close(stop)
+				shutdown()
 				break
 			}
 			fmt.Fprintf(out, "[%s] fleet done: %s\n", clock(time.Since(start)), fl.stats.String())
 			if c.exit {
-				close(stop)
+				if seeded == nil {
+					shutdown()
+				}
 				break
 			}
 			fmt.Fprintf(out, "The dashboard stays up at %s — press Ctrl-C to stop.\n", info.DashboardURL)
+		case <-seeded:
+			seeded = nil
+			if fleetOver && (c.exit || ctx.Err() != nil) {
+				shutdown()
+			}
 		case code := <-served:
 			if ctx.Err() != nil {
 				fmt.Fprintln(out, "stopped")
@@ -162,6 +196,9 @@ func (c *demoCommand) run() int {
 		}
 	}
 }
+
+// demoSessionTimeout is the demo's live_trace session_completion_timeout.
+const demoSessionTimeout = 10 * time.Second
 
 func clock(d time.Duration) string {
 	d = d.Round(time.Second)
@@ -194,6 +231,10 @@ func demoConfig(base, tmp string, port, dashPort int, dataDir string) *configs.C
 		"server_port":       dashPort,
 		"auto_open_browser": false,
 		"storage_mode":      "memory",
+		// Conversations pause a few seconds between turns at most; a
+		// session idle for this long counts as completed, so that the
+		// dynamic analysis has sessions to analyse within the first minute.
+		"session_completion_timeout": int(demoSessionTimeout / time.Second),
 	}
 	if dataDir != "" {
 		lt["storage_mode"] = "sqlite" // the original's name for "on disk"
@@ -529,6 +570,9 @@ func (f *fleet) call(ctx context.Context, cv *convo, r *rand.Rand, tool string) 
 	a := cv.agent
 	stream := r.Float64() < a.streamP
 	path, body := cv.request(tool, stream)
+	if wf := demoWorkflowOf(a.name); wf != "" {
+		path = "/agent-workflow/" + wf + path
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.proxy+path, bytes.NewReader(body))
 	if err != nil {
 		return demoReply{}, false

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cylestio/perimeter/dashboard/workflow"
 	"github.com/cylestio/perimeter/detect"
 	"github.com/cylestio/perimeter/sink/chdb"
 )
@@ -127,5 +128,190 @@ func TestDemoFillsTheStore(t *testing.T) {
 	}
 	if withUsage == 0 {
 		t.Error("no completed call reported token usage")
+	}
+	if !strings.Contains(out.String(), "security workflow ready") {
+		t.Errorf("output lacks the security workflow's summary:\n%s", out.String())
+	}
+	checkDemoWorkflows(t, st)
+}
+
+// checkDemoWorkflows reads, with the workflow package over the demo's
+// store, what the demo's IDE assistant left: every workflow with traffic,
+// each review's findings with what store_finding was given, their
+// recommendations in the status the plan worked them to, the risk score
+// of the completed review, the gates (customer-support OPEN, coding-agent
+// BLOCKED), an audit trail, dynamic analyses, saved reports and agent
+// display names.
+func checkDemoWorkflows(t *testing.T, st *chdb.Store) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	svc := workflow.New(st, workflow.Options{})
+
+	wl, err := svc.Workflows(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]*workflow.WorkflowSummary{}
+	unassigned := false
+	for _, w := range wl.AgentWorkflows {
+		if w.ID == nil {
+			unassigned = true
+			continue
+		}
+		seen[*w.ID] = w
+	}
+	for _, wf := range demoWorkflows {
+		if w := seen[wf.id]; w == nil || w.SessionCount == 0 {
+			t.Errorf("workflow %s: no sessions (workflows: %+v)", wf.id, wl.AgentWorkflows)
+		}
+	}
+	if !unassigned {
+		t.Error("no Unassigned row: the agents outside workflows are missing")
+	}
+
+	wantGate := map[string]string{"customer-support": "OPEN", "coding-agent": "BLOCKED"}
+	for _, wf := range demoWorkflows {
+		g, err := svc.GateStatus(ctx, wf.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := wantGate[wf.id]; want != "" && g.GateState != want {
+			t.Errorf("gate of %s: %s (%s), want %s", wf.id, g.GateState, g.Message, want)
+		}
+		if w := seen[wf.id]; w != nil && w.GateState != g.GateState {
+			t.Errorf("workflows home says %s's gate is %s, the gate %s", wf.id, w.GateState, g.GateState)
+		}
+		if wf.review != nil {
+			checkDemoReview(t, ctx, svc, wf, g)
+		}
+		if wf.dynamic {
+			h, err := svc.AnalysisHistoryOf(ctx, wf.id, "DYNAMIC", 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(h.Analyses) == 0 || h.Analyses[0].Status != "COMPLETED" || h.Analyses[0].SessionsAnalyzed == nil || *h.Analyses[0].SessionsAnalyzed == 0 {
+				t.Errorf("%s: no completed dynamic analysis of its sessions: %+v", wf.id, h)
+			}
+		}
+	}
+
+	ids := make([]string, len(demoAgentInfo))
+	for i, a := range demoAgentInfo {
+		ids[i] = a.id
+	}
+	infos, err := svc.AgentInfos(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range demoAgentInfo {
+		if i := infos[a.id]; i == nil || i.DisplayName == nil || *i.DisplayName != a.name {
+			t.Errorf("agent %s: info %+v, want display name %q", a.id, i, a.name)
+		}
+	}
+}
+
+func checkDemoReview(t *testing.T, ctx context.Context, svc *workflow.Service, wf *demoWorkflow, gate *workflow.GateStatus) {
+	t.Helper()
+	h, err := svc.AnalysisHistoryOf(ctx, wf.id, "STATIC", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Analyses) != 1 {
+		t.Fatalf("%s: %d static analyses, want 1: %+v", wf.id, len(h.Analyses), h)
+	}
+	a := h.Analyses[0]
+	// The review is completed before any recommendation is worked, so
+	// every finding counts: CRITICAL 25, HIGH 15, MEDIUM 5, LOW 1.
+	risk := 0
+	for _, f := range wf.review.findings {
+		risk += map[string]int{"CRITICAL": 25, "HIGH": 15, "MEDIUM": 5, "LOW": 1}[f.sev]
+	}
+	if a.Status != "COMPLETED" || a.FindingsCount != int64(len(wf.review.findings)) || a.RiskScore == nil || *a.RiskScore != min(risk, 100) {
+		t.Errorf("%s: static analysis %+v, want COMPLETED with %d findings and risk %d", wf.id, a, len(wf.review.findings), min(risk, 100))
+	}
+
+	fl, err := svc.ListFindings(ctx, workflow.FindingFilter{WorkflowID: wf.id, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byTitle := map[string]*workflow.Finding{}
+	for _, f := range fl.Findings {
+		if f.SourceType == "STATIC" {
+			byTitle[f.Title] = f
+		}
+	}
+	if len(byTitle) != len(wf.review.findings) {
+		t.Errorf("%s: %d static findings, want %d", wf.id, len(byTitle), len(wf.review.findings))
+	}
+	recs, err := svc.ListRecommendations(ctx, wf.id, workflow.RecFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recByID := map[string]*workflow.Recommendation{}
+	for _, r := range recs.Recommendations {
+		recByID[r.RecommendationID] = r
+	}
+	blocked := false
+	for _, p := range wf.review.findings {
+		f := byTitle[p.title]
+		if f == nil {
+			t.Errorf("%s: finding %q not stored", wf.id, p.title)
+			continue
+		}
+		if f.FilePath != p.file || f.LineStart == nil || *f.LineStart != int64(p.lineStart) || f.LineEnd == nil || *f.LineEnd != int64(p.lineEnd) ||
+			f.Severity != p.sev || f.CVSSScore == nil || *f.CVSSScore != p.cvss || f.CWE == nil || *f.CWE != p.cwe ||
+			len(f.OWASPMapping) != 1 || f.OWASPMapping[0] != p.owasp || !strings.Contains(string(f.Evidence), "code_snippet") {
+			t.Errorf("%s: finding %q stored as %+v", wf.id, p.title, f)
+		}
+		want := map[demoAction][2]string{ // recommendation, finding
+			leavePending: {"PENDING", "OPEN"}, startFix: {"FIXING", "OPEN"}, fixAndVerify: {"VERIFIED", "FIXED"}, dismiss: {"DISMISSED", "DISMISSED"},
+		}[p.work.action]
+		wantRec, wantFinding := want[0], want[1]
+		if f.Status != wantFinding {
+			t.Errorf("%s: finding %q is %s, want %s", wf.id, p.title, f.Status, wantFinding)
+		}
+		if f.RecommendationID == nil || recByID[*f.RecommendationID] == nil {
+			t.Errorf("%s: finding %q has no recommendation", wf.id, p.title)
+			continue
+		}
+		r := recByID[*f.RecommendationID]
+		if r.Status != wantRec {
+			t.Errorf("%s: %s (%q) is %s, want %s", wf.id, r.RecommendationID, p.title, r.Status, wantRec)
+		}
+		if (p.sev == "CRITICAL" || p.sev == "HIGH") && (wantRec == "PENDING" || wantRec == "FIXING") {
+			blocked = true
+		}
+		switch p.work.action {
+		case dismiss:
+			if r.DismissedReason == nil || *r.DismissedReason != p.work.reason {
+				t.Errorf("%s: %s dismissed with reason %v", wf.id, r.RecommendationID, r.DismissedReason)
+			}
+		case fixAndVerify:
+			log, err := svc.AuditLog(ctx, workflow.AuditFilter{EntityType: "recommendation", EntityID: r.RecommendationID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, e := range log.Entries { // newest first
+				got = append([]string{e.Action}, got...)
+			}
+			if strings.Join(got, ",") != "CREATED,FIX_STARTED,FIX_COMPLETED,VERIFIED" {
+				t.Errorf("%s: audit log of %s: %v", wf.id, r.RecommendationID, got)
+			}
+		}
+	}
+	// Dynamic recommendations may block a gate too; the plan alone decides
+	// it for a workflow whose plan blocks it or has no dynamic analysis.
+	if (blocked || !wf.dynamic) && gate.IsBlocked != blocked {
+		t.Errorf("%s: gate %s, but the plan leaves it blocked=%v", wf.id, gate.GateState, blocked)
+	}
+
+	rl, err := svc.ListReports(ctx, wf.id, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rl.Reports) != 1 || rl.Reports[0].GateStatus != gate.GateState || rl.Reports[0].FindingsCount < int64(len(wf.review.findings)) {
+		t.Errorf("%s: saved reports %+v, want one with gate %s and at least %d findings", wf.id, rl.Reports, gate.GateState, len(wf.review.findings))
 	}
 }
