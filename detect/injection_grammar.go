@@ -30,9 +30,13 @@ var overrideObjects = []string{"instruction", "direction", "directive", "rules",
 	"consignes", "regles", "ordres", "instruccion", "reglas", "directrices", "ordenes", "indicaciones", "istruzioni", "regole", "direttive",
 	"instrucoes", "regras", "diretrizes", "instructies", "regels", "opdrachten"}
 
-// needing sets the words one of which must be in a rule's window.
+// needing sets the words one of which must be in a rule's window. The
+// rules that need an object are verb phrases: their keyword (the verb) is
+// followed by a word gap and a word, which runAnchored checks before it
+// runs the expression ("cancel := ctx" is no phrase).
 func needing(r *regexRule, words []string) *regexRule {
 	r.needs = words
+	r.verb = true
 	return r
 }
 

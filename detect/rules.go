@@ -37,6 +37,9 @@ type regexRule struct {
 	// compiled with a leading ^ and run once per keyword from its start,
 	// which costs the length of the match instead of the window.
 	anchored bool
+	// verb rules start with their keyword, a verb that a word gap
+	// ([\s_*-]+) and a letter follow.
+	verb bool
 	// signal, when set, makes the rule a scorer input instead of a
 	// finding of its own (injection_signals.go).
 	signal signalID
@@ -59,11 +62,12 @@ type ruleTables struct {
 	output    []*regexRule
 	agency    []*regexRule
 	// keyword ids of hand-written detectors
-	genericKW   []int32
-	awsSecretKW []int32
-	bech32KW    []int32
-	ethKW       []int32
-	urlCredKW   []int32
+	genericKW     []int32
+	awsSecretKW   []int32
+	awsSecretMask [4]uint64
+	bech32KW      []int32
+	ethKW         []int32
+	urlCredKW     []int32
 	// provider names of contextSecrets: keyword id → rule id
 	providerIDs  map[int32]string
 	providerMask [4]uint64
@@ -129,6 +133,7 @@ func buildRules() *ruleTables {
 	t.agency = b.add(agencyRules())
 	t.genericKW = b.idsOf(genericKeywords...)
 	t.awsSecretKW = b.idsOf("akia", "asia", "abia", "acca", "a3t", "secret_access_key", "secretaccesskey", "aws_secret", "secret access key")
+	t.awsSecretMask = idMask(t.awsSecretKW)
 	t.bech32KW = b.idsOf("bc1")
 	t.ethKW = b.idsOf("0x")
 	t.urlCredKW = b.idsOf("://")
@@ -180,10 +185,7 @@ func (c *scanCtx) runRule(r *regexRule, visit func(m []int)) {
 		c.runAnchored(r, visit)
 		return
 	}
-	if !c.mayHitMask(&r.kwMask) {
-		return
-	}
-	ends := c.hitEnds(c.sc.ends[:0], r.kwIDs)
+	ends := c.hitEnds(c.sc.ends[:0], r.kwIDs, &r.kwMask)
 	c.sc.ends = ends
 	if len(ends) == 0 {
 		return
@@ -273,7 +275,7 @@ func idMask(ids []int32) (m [4]uint64) {
 
 // hitIn reports a hit of one of ids (filter mask) ending within (ws, we].
 func (c *scanCtx) hitIn(ids []int32, mask *[4]uint64, ws, we int) bool {
-	if !c.mayHitMask(mask) {
+	if !c.hasHit(ids, mask) {
 		return false
 	}
 	for _, h := range c.hits {
@@ -296,8 +298,17 @@ func isPhraseGap(b byte) bool {
 	return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '_' || b == '*' || b == '-' || b == ',' || b == ':' || b == '.' || b == '"' || b == '\''
 }
 
+// wordFollows reports a word gap ([\s_*-]+) and a letter at t[i:].
+func wordFollows(t string, i int) bool {
+	j := i
+	for j < len(t) && (t[j] == ' ' || t[j] == '\t' || t[j] == '\n' || t[j] == '\r' || t[j] == '\v' || t[j] == '\f' || t[j] == '_' || t[j] == '*' || t[j] == '-') {
+		j++
+	}
+	return j > i && j < len(t) && isAlpha(t[j])
+}
+
 func (c *scanCtx) runAnchored(r *regexRule, visit func(m []int)) {
-	if !c.mayHitMask(&r.kwMask) {
+	if !c.hasHit(r.kwIDs, &r.kwMask) {
 		return
 	}
 	t := c.t
@@ -321,6 +332,9 @@ func (c *scanCtx) runAnchored(r *regexRule, visit func(m []int)) {
 		// A whole keyword of a phrase rule is followed by the gap to the
 		// next word ("cancel()" starts no phrase).
 		if r.lower && len(words[h.id]) < maxKeyword && int(h.end) < len(t) && isAlnum(words[h.id][len(words[h.id])-1]) && !isPhraseGap(t[h.end]) {
+			continue
+		}
+		if r.verb && len(words[h.id]) < maxKeyword && !wordFollows(t, int(h.end)) {
 			continue
 		}
 		we := min(len(t), int(h.end)+r.after)

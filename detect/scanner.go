@@ -185,6 +185,8 @@ type scratch struct {
 	dec   []byte
 	words []wordSpan
 	low   []byte
+	// present is the set of keyword ids in the current hit list (mayHit).
+	present []uint64
 	// phoneChecks counts numbering-plan validations in this scan;
 	// phoneSeen remembers their results.
 	phoneChecks int
@@ -365,36 +367,58 @@ func (c *scanCtx) covered(cat Category, start, end int) bool {
 	return false
 }
 
-// mayHit reports whether c.hits can hold one of ids: a 256-bit filter of
-// the keyword ids present, rebuilt when c.hits changes, lets the rules
-// whose keywords are absent skip the hit list (most of them, most of the
-// time).
-func (c *scanCtx) mayHit(ids []int32) bool {
-	m := idMask(ids)
-	return c.mayHitMask(&m)
+// hasHit reports whether c.hits holds one of ids (m is their 256-bit
+// filter). Two filters answer it without walking the hit list: the 256-bit
+// one (keyword id mod 256), tested in four words, and, when that passes,
+// the exact set of keyword ids present. Both are rebuilt when c.hits
+// changes.
+func (c *scanCtx) hasHit(ids []int32, m *[4]uint64) bool {
+	if !c.mayHitMask(m) {
+		return false
+	}
+	present := c.sc.present
+	for _, id := range ids {
+		if present[id>>6]&(1<<(id&63)) != 0 {
+			return true
+		}
+	}
+	return false
 }
 
-// mayHitMask is mayHit for a precomputed filter of keyword ids.
+// mayHitMask is the 256-bit filter alone: true when c.hits may hold one of
+// the ids m was built from.
 func (c *scanCtx) mayHitMask(m *[4]uint64) bool {
 	if len(c.hits) == 0 {
 		return false
 	}
 	if p := unsafe.SliceData(c.hits); p != c.hmaskOf || len(c.hits) != c.hmaskLen {
 		c.hmask = [4]uint64{}
+		present := c.sc.present
+		if n := (len(rules().words) + 63) / 64; len(present) != n {
+			present = make([]uint64, n)
+			c.sc.present = present
+		} else {
+			clear(present)
+		}
 		for _, h := range c.hits {
 			c.hmask[(h.id>>6)&3] |= 1 << (h.id & 63)
+			present[h.id>>6] |= 1 << (h.id & 63)
 		}
 		c.hmaskOf, c.hmaskLen = p, len(c.hits)
 	}
 	return c.hmask[0]&m[0]|c.hmask[1]&m[1]|c.hmask[2]&m[2]|c.hmask[3]&m[3] != 0
 }
 
-// hitEnds appends to dst the end offsets of hits of the keyword ids in ids.
-func (c *scanCtx) hitEnds(dst []int32, ids []int32) []int32 {
-	if !c.mayHit(ids) {
+// hitEnds appends to dst the end offsets of hits of the keyword ids in ids
+// (m is their 256-bit filter).
+func (c *scanCtx) hitEnds(dst []int32, ids []int32, m *[4]uint64) []int32 {
+	if !c.hasHit(ids, m) {
 		return dst
 	}
 	for _, h := range c.hits {
+		if m[(h.id>>6)&3]&(1<<(h.id&63)) == 0 {
+			continue
+		}
 		for _, id := range ids {
 			if h.id == id {
 				dst = append(dst, h.end)

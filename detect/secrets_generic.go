@@ -3,6 +3,7 @@ package detect
 import (
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // genericKeywords are gitleaks generic-api-key's key words.
@@ -77,19 +78,6 @@ func (c *scanCtx) genericAssignment() {
 		if op == 0 {
 			continue
 		}
-		// The allow-list is read only for names that are assigned a value
-		// (most key words in code are not: "apiKey)", "key.length").
-		name := lowerString(t[ns:ne])
-		allowed := false
-		for _, a := range genericNameAllow {
-			if strings.Contains(name, a) {
-				allowed = true
-				break
-			}
-		}
-		if allowed {
-			continue
-		}
 		p += op
 		for k := 0; p < len(t) && k < 5 && (t[p] == ' ' || t[p] == '\t' || t[p] == '"' || t[p] == '\'' || t[p] == '`' || t[p] == '='); k++ {
 			p++
@@ -113,7 +101,22 @@ func (c *scanCtx) genericAssignment() {
 			}
 		}
 		v := t[vs:ve]
-		if !genericValueOK(v) || c.covered(CategorySecret, vs, ve) {
+		if !genericValueOK(v) {
+			continue
+		}
+		// The allow-list is read only for names that are assigned a value
+		// that could be a secret (most key words in code are not:
+		// "apiKey)", "key.length", "apiKey := os.Getenv(…)").
+		var nameBuf [96]byte
+		name := lowerInto(nameBuf[:0], t[ns:ne])
+		allowed := false
+		for _, a := range genericNameAllow {
+			if strings.Contains(name, a) {
+				allowed = true
+				break
+			}
+		}
+		if allowed || c.covered(CategorySecret, vs, ve) {
 			continue
 		}
 		conf := float32(0.6)
@@ -136,6 +139,15 @@ func (c *scanCtx) genericAssignment() {
 	}
 }
 
+// lowerInto returns s lower-cased (ASCII) in buf, which it grows only when s
+// does not fit; the result is valid while buf is.
+func lowerInto(buf []byte, s string) string {
+	for i := 0; i < len(s); i++ {
+		buf = append(buf, lowerASCII(s[i]))
+	}
+	return unsafe.String(unsafe.SliceData(buf), len(buf))
+}
+
 func genericValueOK(v string) bool {
 	if shannon(v) < 3.5 || isPlaceholder(v) {
 		return false
@@ -154,7 +166,8 @@ func genericValueOK(v string) bool {
 	if !digit || !(lower || upper) {
 		return false // gitleaks drops ^[a-zA-Z_.-]+$; a secret without digits is rare enough
 	}
-	l := lowerString(v)
+	var buf [160]byte
+	l := lowerInto(buf[:0], v)
 	for _, w := range genericValueStop {
 		if strings.Contains(l, w) {
 			return false
@@ -173,7 +186,7 @@ func genericValueOK(v string) bool {
 // id or its key name.
 func (c *scanCtx) awsSecret() {
 	rt := rules()
-	ends := c.hitEnds(c.sc.ends[:0], rt.awsSecretKW)
+	ends := c.hitEnds(c.sc.ends[:0], rt.awsSecretKW, &rt.awsSecretMask)
 	c.sc.ends = ends
 	t := c.t
 	done := -1
