@@ -46,7 +46,7 @@ func benchServer(b *testing.B, st sink.Store) *Server {
 
 // BenchmarkAPI1M times the dashboard's heaviest pages over 1,000,000
 // stored events on the embedded engine: 40 agents × 330 sessions × about 77
-// events (a session start, 25 calls with their finishes, 12 tool calls with
+// events (a session start, 25 calls with their finishes (priced but one), 12 tool calls with
 // results, an error, findings in every fifth session), request attributes
 // of about 1 KB. Run with
 //
@@ -56,7 +56,7 @@ func BenchmarkAPI1M(b *testing.B) {
 	seed1M(b, st)
 	srv := benchServer(b, st)
 	for _, path := range []string{"/api/dashboard", "/api/agent/agent-07", "/api/session/sess-07-100", "/api/sessions/list?limit=20",
-		"/api/sessions/list?tags=env:prod&limit=20", "/api/findings", "/api/risk?range=24h", "/api/timeseries?range=6h", "/api/stats"} {
+		"/api/sessions/list?tags=env:prod&limit=20", "/api/findings", "/api/risk?range=24h", "/api/timeseries?range=6h", "/api/stats", "/api/cost", "/api/cost?range=1h"} {
 		b.Run(strings.TrimPrefix(path, "/api/"), func(b *testing.B) {
 			for b.Loop() {
 				resp, err := http.Get(srv.URL() + path)
@@ -91,7 +91,12 @@ func seed1M(tb testing.TB, st sink.Store) {
 			for c := range 25 {
 				t := at.Add(time.Duration(c) * 50 * time.Millisecond)
 				call := sd.call(agent, sid, t, []string{"gpt-4o-mini", "gpt-4o"}[c%2], filler, nil)
-				sd.finish(agent, sid, t.Add(20*time.Millisecond), "openai", call.Model, float64(100+c*13%700), 500, 80)
+				f := sd.finish(agent, sid, t.Add(20*time.Millisecond), "openai", call.Model, float64(100+c*13%700), 500, 80)
+				if c == 24 {
+					priced(f, sink.CostUnpriced, 0)
+				} else {
+					priced(f, sink.CostPriced, 0.00012)
+				}
 				if c < 12 {
 					sd.tool(agent, sid, t.Add(20*time.Millisecond), []string{"lookup", "update"}[c%2], `{"id":42}`)
 					sd.result(agent, sid, t.Add(30*time.Millisecond), []string{"lookup", "update"}[c%2], "success", "ok")
