@@ -21,16 +21,18 @@ var leetMap = func() (m [256]byte) {
 	return
 }()
 
-// leetClass sorts the bytes of leetTokens' words: 0 ends a word.
+// leetInc sorts the bytes of leetTokens' words: a byte outside words adds
+// nothing, a letter or digit adds one to its class's 16-bit counter
+// (lower case, upper case, leet digit or symbol, other digit), so a word is
+// counted by additions in a register.
 const (
-	leetNone = iota
-	leetLower
+	leetLower = 1 << (16 * iota)
 	leetUpper
 	leetDigit // a leet digit or symbol
 	leetOther // a digit leetspeak does not use
 )
 
-var leetClass = func() (t [256]uint8) {
+var leetInc = func() (t [256]uint64) {
 	for c := 'a'; c <= 'z'; c++ {
 		t[c], t[c-'a'+'A'] = leetLower, leetUpper
 	}
@@ -50,26 +52,26 @@ var leetClass = func() (t [256]uint8) {
 // hashes), and all words.
 func leetTokens(t string) (mixed, words int) {
 	for i := 0; i < len(t); {
-		if leetClass[t[i]] == leetNone {
+		if leetInc[t[i]] == 0 {
 			i++
 			continue
 		}
-		var n [5]int
+		var n uint64
 		j := i
 		for ; j < len(t); j++ {
-			k := leetClass[t[j]]
-			if k == leetNone {
+			inc := leetInc[t[j]]
+			if inc == 0 {
 				break
 			}
-			n[k]++
+			n += inc
 		}
 		words++
-		lower, upper, leet, other := n[leetLower], n[leetUpper], n[leetDigit], n[leetOther]
-		// Most words hold no leet digit at all.
-		if leet > 0 && other == 0 {
-			if l := j - i; l >= 3 && l <= 16 && (lower == 0 || upper <= 1) && (lower+upper > 0 && leet*4 >= l || lower+upper == 0 && leet == l && l <= 5) {
-				mixed++
-			}
+		// The counters of a word longer than 16 bits may carry into each
+		// other; such a word is too long to count anyway.
+		lower, upper, leet, other := int(n&0xffff), int(n>>16&0xffff), int(n>>32&0xffff), int(n>>48)
+		if l := j - i; leet > 0 && other == 0 && l >= 3 && l <= 16 && (lower == 0 || upper <= 1) &&
+			(lower+upper > 0 && leet*4 >= l || lower+upper == 0 && leet == l && l <= 5) {
+			mixed++
 		}
 		i = j
 	}

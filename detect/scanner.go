@@ -177,14 +177,15 @@ func (s *Scanner) AppendScan(dst []Finding, in *Input) []Finding {
 
 // scratch is per-scan memory reused across scans.
 type scratch struct {
-	norm  Normalized
-	buf   []byte
-	m     []int32
-	hits  []kwHit
-	ends  []int32
-	dec   []byte
-	words []wordSpan
-	low   []byte
+	norm   Normalized
+	buf    []byte
+	m      []int32
+	hits   []kwHit
+	ends   []int32
+	dec    []byte
+	words  []wordSpan
+	low    []byte
+	groups [24]group // digit groups of the cluster being classified
 	// present is the set of keyword ids in the current hit list (mayHit).
 	present []uint64
 	// phoneChecks counts numbering-plan validations in this scan;
