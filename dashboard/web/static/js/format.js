@@ -34,6 +34,25 @@ export function ms(n) {
   return m + 'm ' + Math.round((v % 60000) / 1000) + 's';
 }
 
+// usd formats a cost (API.md "Cost"). A null cost is never $0: it says
+// why there is none. A partial cost is a lower bound.
+export function usd(v, status) {
+  if (v === null || v === undefined || v === '' || Number.isNaN(Number(v))) {
+    return { unpriced: 'unpriced', no_usage: 'no usage' }[status] || '—';
+  }
+  const n = Number(v);
+  const a = Math.abs(n);
+  let s;
+  if (a === 0) s = '$0';
+  else if (a >= 1) s = '$' + n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  else {
+    // Enough decimals for two significant digits: $0.0012, $0.0000045.
+    const d = Math.min(10, Math.max(4, 1 - Math.floor(Math.log10(a))));
+    s = '$' + n.toFixed(d).replace(/(\.\d\d\d*?)0+$/, '$1');
+  }
+  return status === 'partial' ? '≥ ' + s : s;
+}
+
 export function minutes(n) {
   if (n === null || n === undefined) return '—';
   const v = Number(n);

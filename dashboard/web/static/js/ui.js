@@ -3,7 +3,7 @@
 
 import { h, route } from './dom.js';
 import { sparkline } from './charts.js';
-import { toDate } from './format.js';
+import { toDate, usd } from './format.js';
 
 export function pageHead({ title, sub, crumbs, actions }) {
   return h('header', { class: 'page-head' },
@@ -76,6 +76,22 @@ export function riskLevel(v) {
 export function riskScore(v) {
   if (v === null || v === undefined) return h('span', { class: 'muted' }, '—');
   return h('span', { class: ['score', riskLevel(v)], title: 'risk ' + riskLevel(v) }, String(Math.round(Number(v))));
+}
+
+const COST_NOTES = {
+  priced: 'every call priced from the usage it reported',
+  partial: 'a lower bound: some calls have no price, reported no usage or were cut short',
+  unpriced: 'the model has no price: add it to pricing.models in the config',
+  no_usage: 'the calls reported no usage (an OpenAI stream without stream_options.include_usage)',
+  none: 'no completed calls',
+};
+
+// cost shows what a set of calls cost (API.md "Cost"): its cost_usd, or
+// why there is none — never $0 for an unknown cost.
+export function cost(o) {
+  const st = (o && o.cost_status) || '';
+  const v = o ? o.cost_usd : null;
+  return h('span', { class: ['cost', (v === null || v === undefined) && 'muted'], title: COST_NOTES[st] || '', dataset: { cost: st } }, usd(v, st));
 }
 
 export function empty(title, ...lines) {

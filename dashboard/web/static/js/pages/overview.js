@@ -4,7 +4,7 @@ import { h, route } from '../dom.js';
 import { get } from '../api.js';
 import { timeSeries, palette } from '../charts.js';
 import * as f from '../format.js';
-import { pageHead, panel, kpi, table, storageBanner, empty, changed, rangePicker, setQuery, riskScore, badge, RANGES, RANGE_NAMES, BUCKETS, fitRange } from '../ui.js';
+import { pageHead, panel, kpi, table, storageBanner, empty, changed, rangePicker, setQuery, riskScore, badge, cost, RANGES, RANGE_NAMES, BUCKETS, fitRange } from '../ui.js';
 import { UNASSIGNED, wfLink, wfPath } from '../workflow.js';
 import { gatePanel } from './recommendations.js';
 
@@ -31,8 +31,10 @@ export function mount(root, { query }) {
       }
       const ts = await get('/api/timeseries', { range, bucket: BUCKETS[range] });
       if (!config) config = await get('/api/config').catch(() => ({}));
-      if (!changed(state, dash, ts)) return;
-      root.replaceChildren(...render(dash, ts, range, config));
+      // Models without a price are named only when some call had one.
+      const costs = Number(dash.kpis?.unpriced_calls) ? await get('/api/cost').catch(() => null) : null;
+      if (!changed(state, dash, ts, costs)) return;
+      root.replaceChildren(...render(dash, ts, range, config, costs));
     },
   };
 }
@@ -54,10 +56,10 @@ function renderScoped(wf, dash, ready, config) {
   out.push(h('div', { class: 'kpis' },
     kpi({ label: 'Requests', value: big(k.total_requests), note: `${f.compact(k.total_events)} events captured`, testid: 'requests' }),
     kpi({ label: 'Tokens', value: f.compact(k.total_tokens), note: `${f.compact(k.input_tokens)} in · ${f.compact(k.output_tokens)} out`, testid: 'tokens' }),
+    costKPI(k),
     kpi({ label: 'Latency p50', value: f.ms(k.p50_response_time_ms), note: `p99 ${f.ms(k.p99_response_time_ms)} · avg ${f.ms(k.avg_response_time_ms)}`, testid: 'latency' }),
     kpi({ label: 'Errors', value: big(k.total_errors), note: `${f.pct(k.error_rate)} of requests`, alert: Number(k.error_rate) >= 5, testid: 'errors' }),
-    kpi({ label: 'Agents', value: f.int(k.total_agents ?? (dash.agents || []).length), note: dash.latest_session ? `last active ${dash.latest_session.last_activity}` : 'none yet', testid: 'agents' }),
-    kpi({ label: 'Sessions', value: f.int(k.total_sessions ?? dash.sessions_count), note: `${f.int(k.active_sessions)} active now`, testid: 'sessions' }),
+    sessionsKPI(k, dash),
     kpi({ label: 'Tool calls', value: big(k.total_tool_calls), note: 'in this workflow', testid: 'tools' }),
     kpi({ label: 'Findings', value: f.int(k.total_findings), note: `${f.int(k.high_findings)} high or critical at run time`, alert: Number(k.high_findings) > 0, testid: 'findings' })));
   const agents = dash.agents || [];
@@ -90,13 +92,14 @@ function agentsTable(agents) {
     { label: 'Tokens', num: true, value: (a) => f.compact(a.total_tokens) },
     { label: 'Avg latency', num: true, value: (a) => f.ms(a.avg_response_time_ms) },
     { label: 'Errors', num: true, value: (a) => errorsCell(a.total_errors, a.error_rate) },
+    { label: 'Cost', num: true, value: (a) => cost(a) },
     { label: 'Findings', num: true, value: (a) => f.int(a.findings_count) },
     { label: 'Risk', num: true, value: (a) => riskScore(a.risk_score) },
     { label: 'Last seen', value: (a) => h('span', { class: 'muted' }, a.last_seen_relative || f.relative(a.last_seen)) },
   ], agents, { href: (a) => route('agent', a.id), key: (a) => a.id });
 }
 
-function render(dash, ts, range, config) {
+function render(dash, ts, range, config, costs) {
   const k = dash.kpis || {};
   const pts = ts.points || [];
   const col = (name) => pts.map((p) => Number(p[name]) || 0);
@@ -117,10 +120,10 @@ function render(dash, ts, range, config) {
   out.push(h('div', { class: 'kpis' },
     kpi({ label: 'Requests', value: big(k.total_requests), note: `${f.compact(k.total_events)} events captured`, spark: col('requests'), testid: 'requests' }),
     kpi({ label: 'Tokens', value: f.compact(k.total_tokens), note: `${f.compact(k.input_tokens)} in · ${f.compact(k.output_tokens)} out`, spark: col('tokens'), color: palette.teal, testid: 'tokens' }),
+    costKPI(k, col('cost_usd')),
     kpi({ label: 'Latency p50', value: f.ms(k.p50_response_time_ms), note: `p99 ${f.ms(k.p99_response_time_ms)} · avg ${f.ms(k.avg_response_time_ms)}`, spark: col('p50_ms'), color: palette.violet, testid: 'latency' }),
     kpi({ label: 'Errors', value: big(k.total_errors), note: `${f.pct(k.error_rate)} of requests`, spark: col('errors'), color: palette.red, alert: Number(k.error_rate) >= 5, testid: 'errors' }),
-    kpi({ label: 'Agents', value: f.int(k.total_agents), note: dash.latest_session ? `last active ${dash.latest_session.last_activity}` : 'none yet', testid: 'agents' }),
-    kpi({ label: 'Sessions', value: f.int(k.total_sessions), note: `${f.int(k.active_sessions)} active now`, testid: 'sessions' }),
+    sessionsKPI(k, dash),
     kpi({ label: 'Tool calls', value: big(k.total_tool_calls), note: Number(k.total_sessions) ? `${(Number(k.total_tool_calls) / Number(k.total_sessions)).toFixed(1)} per session` : 'none yet', spark: col('tool_calls'), color: palette.violet, testid: 'tools' }),
     kpi({ label: 'Findings', value: f.int(k.total_findings), note: `${f.int(k.high_findings)} high or critical · ${f.int(k.risky_sessions)} risky sessions`, spark: col('findings'), color: palette.red, alert: Number(k.high_findings) > 0, testid: 'findings' }),
   ));
@@ -166,6 +169,8 @@ function render(dash, ts, range, config) {
 
   const agents = dash.agents || [];
   out.push(panel('Agents', agents.length ? agentsTable(agents) : empty('No agents yet'), { hint: `${agents.length} by last activity`, id: 'agents' }));
+  const unpriced = (costs && costs.unpriced_models) || [];
+  if (unpriced.length) out.push(unpricedPanel(unpriced));
 
   const sessions = dash.recent_sessions || [];
   out.push(panel('Recent sessions', sessions.length ? sessionsTable(sessions) : empty('No sessions yet'), {
@@ -183,6 +188,7 @@ export function sessionsTable(sessions, { showAgent = true } = {}) {
     { label: 'Calls', num: true, value: (r) => f.int(r.message_count) },
     { label: 'Tools', num: true, value: (r) => f.int(r.tool_uses) },
     { label: 'Tokens', num: true, value: (r) => f.compact(r.total_tokens) },
+    { label: 'Cost', num: true, value: (r) => cost(r) },
     { label: 'Errors', num: true, value: (r) => errorsCell(r.errors) },
     { label: 'Risk', num: true, value: (r) => (Number(r.findings_count) ? h('span', { title: f.plural(r.findings_count, 'finding') }, riskScore(r.risk_score), ' ', h('span', { class: 'flag' }, `⚑${f.int(r.findings_count)}`)) : h('span', { class: 'muted' }, '—')) },
     { label: 'Last active', value: (r) => h('span', { class: 'muted' }, r.last_activity_relative || f.relative(r.last_activity)) },
@@ -197,6 +203,44 @@ export function errorsCell(n, rate) {
   const v = Number(n) || 0;
   if (!v) return h('span', { class: 'muted' }, '0');
   return h('span', { class: 'badge error' }, f.int(v) + (rate !== undefined ? ` · ${f.pct(rate)}` : ''));
+}
+
+// sessionsKPI counts sessions and the agents they belong to (one card,
+// so that the cost card fits the row of four).
+function sessionsKPI(k, dash) {
+  const agents = k.total_agents ?? (dash.agents || []).length;
+  const last = dash.latest_session ? ` · last ${dash.latest_session.last_activity}` : '';
+  return kpi({ label: 'Sessions', value: f.int(k.total_sessions ?? dash.sessions_count),
+    note: `${f.plural(agents, 'agent')} · ${f.int(k.active_sessions)} active${last}`, testid: 'sessions' });
+}
+
+// costKPI is the "est. cost" card: what the priced calls cost, and how
+// many calls it leaves out (never counted as $0).
+export function costKPI(k, spark) {
+  const out = [];
+  if (Number(k.unpriced_calls)) out.push(`${f.int(k.unpriced_calls)} unpriced`);
+  if (Number(k.no_usage_calls)) out.push(`${f.int(k.no_usage_calls)} without usage`);
+  if (Number(k.partial_calls)) out.push(`${f.int(k.partial_calls)} cut short`);
+  const note = out.length ? out.join(' · ') : `${f.plural(Number(k.priced_calls) || 0, 'priced call')}`;
+  return kpi({ label: 'Est. cost', value: cost(k), note, spark: spark ? spark.map((v) => v || 0) : undefined, color: palette.amber, testid: 'cost' });
+}
+
+// unpricedPanel names the models whose calls have no price, with what to
+// do about it.
+function unpricedPanel(models) {
+  return panel('Models without a price', h('div', {},
+    table([
+      { label: 'Model', value: (m) => h('span', { class: 'mono' }, m.model) },
+      { label: 'Vendor', value: (m) => m.vendor || '—' },
+      { label: 'Unpriced calls', num: true, value: (m) => f.int(m.calls) },
+      { label: 'Last seen', value: (m) => h('span', { class: 'muted' }, f.relative(m.last_seen)) },
+      { label: '', value: (m) => (m.priced_now ? badge('priced now', 'outline') : '') },
+    ], models, { key: (m) => m.model }),
+    h('p', { class: 'panel-body muted' }, 'Their calls are left out of the cost, never counted as $0. ',
+      'To price them, add each to ', h('code', {}, 'pricing.models'), ' in the config (USD per 1M tokens: ',
+      h('code', {}, 'input'), ', ', h('code', {}, 'output'), ', ', h('code', {}, 'cached_input'), '…), or point ',
+      h('code', {}, 'pricing.file'), ' / ', h('code', {}, 'pricing.url'), ' at a newer price table. Calls already stored keep their status.')),
+  { hint: `${f.plural(models.length, 'model')}`, id: 'unpriced-models' });
 }
 
 // big keeps KPI numbers short enough for their card.
