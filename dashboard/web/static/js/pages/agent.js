@@ -4,8 +4,8 @@ import { h, route } from '../dom.js';
 import { get } from '../api.js';
 import { timeSeries, bar, palette } from '../charts.js';
 import * as f from '../format.js';
-import { pageHead, panel, kpi, table, storageBanner, empty, changed, riskScore, severityBadge, badge, RANGE_NAMES, BUCKETS, fitRange } from '../ui.js';
-import { sessionsTable, bucketLabel } from './overview.js';
+import { pageHead, panel, kpi, table, storageBanner, empty, changed, riskScore, severityBadge, badge, cost, RANGE_NAMES, BUCKETS, fitRange } from '../ui.js';
+import { sessionsTable, bucketLabel, costKPI } from './overview.js';
 import { levelClass } from './agents.js';
 import { agentInfo } from './agent_info.js';
 
@@ -67,8 +67,10 @@ function render(id, data, ts, sessions, range) {
     kpi({ label: 'Avg latency', value: f.ms(a.avg_response_time_ms), spark: col('p50_ms'), color: palette.violet }),
     kpi({ label: 'Errors', value: f.int(a.total_errors), note: `${f.pct(a.error_rate)} of requests`, alert: Number(a.error_rate) >= 5 }),
     kpi({ label: 'Tool calls', value: f.int(a.total_tools), note: `${f.int(a.unique_tools)} tools · ${f.pct(a.tools_utilization_percent)} of declared` }),
-    kpi({ label: 'Findings', value: f.int(risk.findings_count ?? a.findings_count), note: `${f.int(risk.risky_sessions ?? a.risky_sessions)} risky sessions`, alert: Number(risk.summary?.critical_issues) > 0 }),
-    kpi({ label: 'Risk score', value: riskScore(risk.risk_score ?? a.risk_score), note: risk.risk_level || a.risk_level || 'none' }),
+    kpi({ label: 'Risk score', value: riskScore(risk.risk_score ?? a.risk_score),
+      note: `${f.plural(risk.findings_count ?? a.findings_count, 'finding')} · ${f.int(risk.risky_sessions ?? a.risky_sessions)} risky sessions`,
+      alert: Number(risk.summary?.critical_issues) > 0 }),
+    costKPI(an.token_summary || a, col('cost_usd')),
   ));
 
   const x = pts.map((p) => p.t);
@@ -100,10 +102,11 @@ function render(id, data, ts, sessions, range) {
     { label: 'Input', num: true, value: (m) => f.compact(m.input_tokens) },
     { label: 'Output', num: true, value: (m) => f.compact(m.output_tokens) },
     { label: 'Total tokens', num: true, value: (m) => h('span', {}, f.compact(m.total_tokens), ' ', bar(Number(m.total_tokens) || 0, maxTok, palette.teal)) },
+    { label: 'Cost', num: true, value: (m) => cost(m) },
     { label: 'p50', num: true, value: (m) => f.ms(m.p50_response_time_ms) },
     { label: 'p95', num: true, value: (m) => f.ms(m.p95_response_time_ms) },
     { label: 'p99', num: true, value: (m) => f.ms(m.p99_response_time_ms) },
-  ], models) : empty('No completed calls yet'), { hint: 'tokens and latency per model', id: 'models' }));
+  ], models) : empty('No completed calls yet'), { hint: 'tokens, cost and latency per model', id: 'models' }));
 
   out.push(h('div', { class: 'grid two' }, toolsPanel(a, an.tools || []), riskPanel(risk)));
   out.push(checksPanel(risk));
