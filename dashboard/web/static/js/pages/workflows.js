@@ -1,11 +1,11 @@
 // Workflows home: every agent workflow (agents sent through the proxy's
 // /agent-workflow/{id}/ route, or analysed from an IDE) with its agents,
-// sessions, errors, open findings and production gate.
+// sessions, cost, errors, open findings and production gate.
 
 import { h } from '../dom.js';
 import { get } from '../api.js';
 import * as f from '../format.js';
-import { pageHead, panel, table, storageBanner, empty, changed } from '../ui.js';
+import { pageHead, panel, table, storageBanner, empty, changed, cost } from '../ui.js';
 import { gateBadge, wfLink, wfName, UNASSIGNED } from '../workflow.js';
 
 export function mount(root) {
@@ -41,6 +41,7 @@ function render(data) {
     { label: 'Sessions', num: true, value: (w) => f.int(w.session_count) },
     { label: 'Errors', num: true, value: (w) => (Number(w.error_count) ? h('span', { class: 'badge error' }, f.int(w.error_count)) : h('span', { class: 'muted' }, '0')) },
     { label: 'Open findings', num: true, value: (w) => (w.id ? h('span', { class: Number(w.open_findings) ? 'flag' : 'muted' }, f.int(w.open_findings)) : h('span', { class: 'muted' }, '—')) },
+    { label: 'Cost', num: true, value: (w) => cost(w) },
     { label: 'Gate', value: (w) => (w.id ? gateCell(w) : h('span', { class: 'muted' }, '—')) },
     { label: 'Last seen', value: (w) => h('span', { class: 'muted' }, w.last_seen_relative || f.relative(w.last_seen)) },
     { label: '', value: (w) => (w.id ? h('span', { class: 'row-links' },
