@@ -16,6 +16,11 @@ type Config struct {
 	Storage   StorageConfig   `yaml:"storage"`
 	Detect    DetectConfig    `yaml:"detect"`
 	Pricing   PricingConfig   `yaml:"pricing"`
+	// Policies, Limits and Alerts act on traffic inline (edge/policy) and
+	// notify off the request path (sink/alert).
+	Policies PoliciesConfig `yaml:"policies"`
+	Limits   []LimitConfig  `yaml:"limits"`
+	Alerts   AlertsConfig   `yaml:"alerts"`
 
 	// lines maps a YAML path ("interceptors[2].config.server_port") to the
 	// line it was read from, so Validate can point at the file.
@@ -325,6 +330,7 @@ func Default() *Config {
 			CommitIntervalMS: 100,
 		},
 		Pricing: PricingConfig{RefreshInterval: Duration(DefaultPricingRefresh)},
+		Alerts:  defaultAlerts(),
 		Detect: DetectConfig{
 			Enabled:          true,
 			Guard:            "off",

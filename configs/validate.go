@@ -27,6 +27,9 @@ func (c *Config) Validate() []Problem {
 	c.validateStorage(ps)
 	c.validateDetect(ps)
 	c.validatePricing(ps)
+	c.validatePolicies(ps)
+	c.validateLimits(ps)
+	c.validateAlerts(ps)
 	return ps.list
 }
 

@@ -1,17 +1,23 @@
 package edge
 
 import (
-	"fmt"
+	"encoding/hex"
 	"sort"
+	"strconv"
 	"sync/atomic"
+	"time"
+	"unsafe"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/valyala/fasthttp"
 
 	"github.com/cylestio/perimeter/detect"
+	"github.com/cylestio/perimeter/edge/policy"
 	"github.com/cylestio/perimeter/edge/provider"
+	"github.com/cylestio/perimeter/session"
 )
 
-// GuardMode says what the inline guard does with a risky request.
+// GuardMode is the detect.guard shorthand: one policy for every finding.
 type GuardMode uint8
 
 // Guard modes.
@@ -20,93 +26,552 @@ const (
 	GuardRedact                      // mask PII and secrets in the new messages, then forward
 )
 
-// Guard scans the new client input of each model call before it is
-// forwarded (detection otherwise runs in the sink, off the request path).
-// New input is what follows the last assistant message: the user turn and
-// the tool results the client sends back, so a long history is not scanned
-// again on every turn. Its cost is one provider parse plus one scan of that
-// text, measured by BenchmarkProxyJSONGuard.
-type Guard struct {
-	mode    GuardMode
-	min     detect.Severity
-	sc      *detect.Scanner
-	blocked atomic.Uint64
-	redact  atomic.Uint64
+// GuardConfig builds a Guard: policies (edge/policy), custom rules,
+// limits, and the detect.guard shorthand appended as the last policy.
+type GuardConfig struct {
+	Policies []policy.Spec
+	Rules    *policy.Rules
+	Limits   []policy.LimitSpec
+	// Thresholds are the fractions of token and cost budgets reported to
+	// OnLimit when crossed.
+	Thresholds []float64
+	// Mode and MinSeverity are detect.guard; Mode 0 is off.
+	Mode        GuardMode
+	MinSeverity detect.Severity
+	// Cost prices a call's usage in USD for cost limits; nil prices
+	// nothing.
+	Cost func(model []byte, u *provider.Usage, kind provider.Kind) float64
+	// OnDecision and OnLimit see every policy decision and every limit
+	// event (refusal, monitored, threshold); they must not block.
+	OnDecision func(*policy.Event)
+	OnLimit    func(*policy.LimitEvent)
 }
 
-// NewGuard returns a guard acting on findings of at least min severity.
-func NewGuard(mode GuardMode, min detect.Severity) *Guard {
-	return &Guard{mode: mode, min: min, sc: detect.NewScanner(detect.Options{MinSeverity: min})}
+// Guard applies policies and limits inline. Detection otherwise runs in
+// the sink, off the request path; the guard scans only what a policy
+// that can match the caller asks for, and only new client input: what
+// follows the last assistant message (the user turn and the tool results
+// the client sends back), so a long history is not scanned again on every
+// turn. With direction response policies it scans buffered answers before
+// they are written. A request no policy and no limit applies to costs a
+// few header lookups and no allocation (BenchmarkGuardNoMatch).
+type Guard struct {
+	set  *policy.Set
+	lim  *policy.Limiter
+	sc   *detect.Scanner
+	cost func([]byte, *provider.Usage, provider.Kind) float64
+	on   func(*policy.Event)
+
+	needAgent, needSession, needTags bool
+
+	blocked, redacted, monitored, limited atomic.Uint64
+	respBlocked, respRedacted             atomic.Uint64
 }
+
+// NewGuard returns the detect.guard shorthand: one policy acting on
+// findings of at least min severity (redact masks PII and secrets).
+func NewGuard(mode GuardMode, min detect.Severity) *Guard {
+	g, err := NewPolicyGuard(GuardConfig{Mode: mode, MinSeverity: min})
+	if err != nil {
+		panic(err) // one policy always compiles
+	}
+	return g
+}
+
+// NewPolicyGuard compiles cfg. It returns nil, nil when cfg has no
+// policy and no limit.
+func NewPolicyGuard(cfg GuardConfig) (*Guard, error) {
+	specs := cfg.Policies
+	switch cfg.Mode {
+	case GuardBlock:
+		specs = append(specs[:len(specs):len(specs)], policy.Spec{Name: "detect.guard", Action: policy.Block,
+			Match: policy.Match{MinSeverity: cfg.MinSeverity}})
+	case GuardRedact:
+		specs = append(specs[:len(specs):len(specs)], policy.Spec{Name: "detect.guard", Action: policy.Redact,
+			Match: policy.Match{MinSeverity: cfg.MinSeverity, Categories: []string{"pii", "secret"}}})
+	}
+	if len(specs) == 0 && len(cfg.Limits) == 0 {
+		return nil, nil
+	}
+	set, err := policy.NewSet(specs, cfg.Rules)
+	if err != nil {
+		return nil, err
+	}
+	g := &Guard{set: set, cost: cfg.Cost, on: cfg.OnDecision,
+		sc: detect.NewScanner(detect.Options{MinSeverity: set.MinSeverity()})}
+	if len(cfg.Limits) > 0 {
+		g.lim = policy.NewLimiter(cfg.Limits, cfg.Thresholds, 0)
+		g.lim.OnEvent = cfg.OnLimit
+		g.needSession = g.lim.NeedSession()
+		g.needAgent = g.lim.NeedAgent()
+		for _, l := range cfg.Limits {
+			g.needTags = g.needTags || l.Scope == policy.ScopeTag
+		}
+	}
+	g.needAgent = g.needAgent || set.NeedAgent()
+	for _, s := range specs {
+		g.needTags = g.needTags || len(s.Match.Tags) > 0
+	}
+	return g, nil
+}
+
+// Policies and Limiter expose the compiled policies and limits (for
+// /config and the dashboard).
+func (g *Guard) Policies() *policy.Set { return g.set }
+
+// Limiter: see Policies; nil without limits.
+func (g *Guard) Limiter() *policy.Limiter { return g.lim }
 
 // Stats returns the guard's counters for /metrics.
 func (g *Guard) Stats() map[string]any {
-	mode := "block"
-	if g.mode == GuardRedact {
-		mode = "redact"
+	return map[string]any{
+		"policies": g.set.Len(), "limits": g.limitCount(),
+		"blocked": g.blocked.Load(), "redacted": g.redacted.Load(), "monitored": g.monitored.Load(), "limited": g.limited.Load(),
+		"response_blocked": g.respBlocked.Load(), "response_redacted": g.respRedacted.Load(),
 	}
-	return map[string]any{"mode": mode, "min_severity": g.min.String(), "blocked": g.blocked.Load(), "redacted": g.redact.Load()}
 }
 
-// check inspects a request. It returns false when the request was answered
-// (blocked); in redact mode it may replace the body to forward.
-func (g *Guard) check(ctx *fasthttp.RequestCtx, ex *exchange, kind provider.Kind, body []byte) bool {
-	req := provider.AcquireRequest()
-	defer provider.ReleaseRequest(req)
-	if req.Parse(kind, body) != nil {
-		return true // unknown JSON is the provider's business
+func (g *Guard) limitCount() int {
+	if g.lim == nil {
+		return 0
 	}
-	first := 0
-	for i := len(req.Messages) - 1; i >= 0; i-- {
-		m := &req.Messages[i]
-		if m.Role.Equal("assistant") || m.Type.Equal("function_call") {
-			first = i + 1
-			break
-		}
+	return g.lim.Len()
+}
+
+// View is the effective policy: policies in the order they are tried and
+// limits, with their counters.
+func (g *Guard) View() map[string]any {
+	v := map[string]any{"policies": g.set.View(), "custom_rules": g.set.Rules().Len()}
+	if g.lim != nil {
+		v["limits"] = g.lim.View()
+	} else {
+		v["limits"] = []policy.LimitView{}
 	}
-	var edits []edit
-	var text []byte
-	for i := first; i < len(req.Messages); i++ {
-		m := &req.Messages[i]
-		role := detect.RoleUser
-		if m.Role.Equal("system") || m.Role.Equal("developer") {
-			continue
+	return v
+}
+
+// guardState is a request's guard state, kept in its exchange.
+type guardState struct {
+	sub      policy.Subject
+	tags     []session.Tag
+	agent    []byte // a computed agent id
+	sess     []byte // a computed session key
+	limits   policy.LimitMask
+	resp     policy.Mask // response policies that apply
+	kind     provider.Kind
+	charge   bool // limits count this call's tokens or cost
+	holdback bool
+}
+
+func (st *guardState) reset() {
+	st.sub = policy.Subject{}
+	st.tags = st.tags[:0]
+	st.limits, st.resp, st.charge, st.kind, st.holdback = 0, 0, false, provider.None, false
+}
+
+var (
+	hdrAgent    = []byte("X-Cylestio-Agent-Id")
+	hdrPrompt   = []byte("X-Cylestio-Prompt-Id")
+	hdrSession  = []byte("X-Cylestio-Session-Id")
+	hdrConvID   = []byte("X-Cylestio-Conversation-Id")
+	hdrTags     = []byte("X-Cylestio-Tags")
+	sessionPfx  = []byte("conv-")
+	roleAsst    = "assistant"
+	typeFnCall  = "function_call"
+	typeFnOut   = "function_call_output"
+	roleTool    = "tool"
+	roleSystem  = "system"
+	roleDevelop = "developer"
+)
+
+// admit applies request policies and limits to a model call. It returns
+// false when the request was answered (blocked or limited); a redact
+// decision may replace the body to forward.
+func (g *Guard) admit(ctx *fasthttp.RequestCtx, ex *exchange, kind provider.Kind, body []byte) bool {
+	st := &ex.pol
+	st.kind = kind
+	h := &ctx.Request.Header
+	st.sub.Workflow = ex.workflow
+	st.sub.Agent = session.AgentIDHeader(h.PeekBytes(hdrAgent), h.PeekBytes(hdrPrompt))
+	st.sub.Session = session.SessionIDHeader(h.PeekBytes(hdrSession), h.PeekBytes(hdrConvID))
+	if g.needTags {
+		st.tags = session.ParseTags(st.tags[:0], h.PeekBytes(hdrTags))
+		st.sub.Tags = st.tags
+	}
+	var req *provider.Request
+	defer func() {
+		if req != nil {
+			provider.ReleaseRequest(req)
 		}
-		if m.Role.Equal("tool") || m.Type.Equal("function_call_output") {
-			role = detect.RoleTool
-		}
-		text = m.Text.Append(text[:0])
-		if len(text) == 0 {
-			continue
-		}
-		fs := g.sc.Scan(&detect.Input{Text: string(text), Role: role, Direction: detect.Request})
-		for _, f := range fs {
-			if f.Severity < g.min {
-				continue
-			}
-			if g.mode == GuardBlock {
-				g.blocked.Add(1)
-				writeGuardError(ctx, fmt.Sprintf("request blocked by the Perimeter guard: %s (%s, %s) in messages[%d]: %s; set detect.guard to off or redact to let it through",
-					f.Rule, f.Severity, f.OWASP, i, f.Evidence))
+	}()
+	parse := func() bool {
+		if req == nil {
+			req = provider.AcquireRequest()
+			if req.Parse(kind, body) != nil {
 				return false
 			}
-			if (f.Category == detect.CategoryPII || f.Category == detect.CategorySecret) && m.Content == provider.ContentString {
-				edits = append(edits, edit{str: m.Text, start: f.Start, end: f.End})
+		}
+		return true
+	}
+	if (g.needAgent && len(st.sub.Agent) == 0) || (g.needSession && len(st.sub.Session) == 0) {
+		if !parse() {
+			return true // unknown JSON is the provider's business
+		}
+		if len(st.sub.Agent) == 0 {
+			st.agent = session.PromptAgentID(st.agent[:0], req.System.Raw, req.System.Escaped)
+			st.sub.Agent = st.agent
+		}
+		if len(st.sub.Session) == 0 {
+			st.sess = conversationKey(st.sess[:0], req)
+			st.sub.Session = st.sess
+		}
+	}
+	var lm policy.LimitMask
+	if g.lim != nil {
+		lm = g.lim.Applicable(&st.sub)
+	}
+	pm := g.set.Candidates(&st.sub, detect.Request)
+	st.resp = g.set.Candidates(&st.sub, detect.Response)
+	if pm == 0 && lm == 0 {
+		return true
+	}
+	if !parse() {
+		return true
+	}
+	if pm != 0 && !g.checkRequest(ctx, ex, req, body, pm) {
+		return false
+	}
+	if lm != 0 {
+		var tu policy.ToolUse
+		if g.lim.NeedTools(lm) {
+			tu = toolUse(req)
+		}
+		if v := g.lim.Admit(lm, &st.sub, tu); v.Limit != nil {
+			if !v.Limit.Spec.Monitor {
+				g.limited.Add(1)
+				writeLimitError(ctx, kind, &v)
+				return false
+			}
+		}
+		st.limits = lm
+		st.charge = g.lim.NeedUsage(lm)
+	}
+	return true
+}
+
+// conversationKey names a conversation without an x-cylestio-session-id:
+// a hash of its system prompt and first message, which every turn of it
+// repeats.
+func conversationKey(dst []byte, req *provider.Request) []byte {
+	d := xxhash.New()
+	_, _ = d.Write(req.System.Raw)
+	for i := range req.Messages {
+		m := &req.Messages[i]
+		if m.Role.Equal(roleSystem) || m.Role.Equal(roleDevelop) {
+			continue
+		}
+		_, _ = d.Write(m.Raw)
+		break
+	}
+	var sum [8]byte
+	s := d.Sum64()
+	for i := range sum {
+		sum[i] = byte(s >> (56 - 8*i))
+	}
+	dst = append(dst, sessionPfx...)
+	return hex.AppendEncode(dst, sum[:])
+}
+
+// newInput returns the index of the first message after the last model
+// message: what the client adds in this turn.
+func newInput(req *provider.Request) int {
+	for i := len(req.Messages) - 1; i >= 0; i-- {
+		m := &req.Messages[i]
+		if m.Role.Equal(roleAsst) || m.Type.Equal(typeFnCall) {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// toolUse counts the tool results of the new input and hashes the calls
+// they answer (name and arguments), for the tool-call limits.
+func toolUse(req *provider.Request) policy.ToolUse {
+	first := newInput(req)
+	var tu policy.ToolUse
+	d := xxhash.New()
+	for i := range req.ToolResults {
+		tr := &req.ToolResults[i]
+		if tr.Message < first {
+			continue
+		}
+		tu.Results++
+		if tr.Call >= 0 && tr.Call < len(req.ToolCalls) {
+			tc := &req.ToolCalls[tr.Call]
+			_, _ = d.Write(tc.Name.Raw)
+			_, _ = d.Write([]byte{0})
+			_, _ = d.Write(tc.Arguments.Raw)
+			_, _ = d.Write([]byte{0})
+		}
+	}
+	if tu.Results > 0 {
+		tu.Call = d.Sum64() | 1
+	}
+	return tu
+}
+
+// scanText scans one text with the built-in and the custom rules.
+func (g *Guard) scanText(dst []detect.Finding, in *detect.Input, src detect.Source) []detect.Finding {
+	dst = g.sc.AppendScan(dst, in)
+	text := in.Text
+	if src == detect.SourceToolArgs {
+		text = in.ToolArgs
+	}
+	return g.set.Rules().AppendScan(dst, text, src)
+}
+
+// checkRequest scans the new input for the policies of pm.
+func (g *Guard) checkRequest(ctx *fasthttp.RequestCtx, ex *exchange, req *provider.Request, body []byte, pm policy.Mask) bool {
+	want := g.set.Sources(pm)
+	first := newInput(req)
+	var edits []edit
+	var text []byte
+	var fs []detect.Finding
+	decide := func(i int, where string, str provider.Str, editable bool, src policy.Source, in *detect.Input) bool {
+		fs = g.scanText(fs[:0], in, detect.SourceText)
+		for k := range fs {
+			f := &fs[k]
+			p := g.set.Decide(pm, f, src)
+			if p == nil {
+				continue
+			}
+			g.record(p, f, &ex.pol.sub, detect.Request, src)
+			switch p.Action {
+			case policy.Block:
+				g.blocked.Add(1)
+				writeGuardError(ctx, "request "+blockMessage(p, f, where, i))
+				return false
+			case policy.Redact:
+				if !editable {
+					g.blocked.Add(1)
+					writeGuardError(ctx, "request "+blockMessage(p, f, where, i)+" (it cannot be redacted in place, so the request was blocked)")
+					return false
+				}
+				edits = append(edits, edit{str: str, start: f.Start, end: f.End})
+			default:
+				g.monitored.Add(1)
+			}
+		}
+		return true
+	}
+	if want&policy.SourceUser != 0 {
+		for i := first; i < len(req.Messages); i++ {
+			m := &req.Messages[i]
+			if m.Role.Equal(roleSystem) || m.Role.Equal(roleDevelop) || m.Role.Equal(roleTool) || m.Type.Equal(typeFnOut) {
+				continue
+			}
+			text = m.Text.Append(text[:0])
+			if len(text) == 0 {
+				continue
+			}
+			in := detect.Input{Text: bstr(text), Role: detect.RoleUser, Direction: detect.Request}
+			if !decide(i, "messages", m.Text, m.Content == provider.ContentString, policy.SourceUser, &in) {
+				return false
+			}
+		}
+	}
+	if want&policy.SourceToolResult != 0 {
+		for i := range req.ToolResults {
+			tr := &req.ToolResults[i]
+			if tr.Message < first {
+				continue
+			}
+			text = tr.Text.Append(text[:0])
+			if len(text) == 0 {
+				continue
+			}
+			in := detect.Input{Text: bstr(text), Role: detect.RoleTool, Direction: detect.Request, ToolName: bstr(tr.Name.Raw)}
+			if !decide(tr.Message, "messages", tr.Text, tr.Content == provider.ContentString, policy.SourceToolResult, &in) {
+				return false
+			}
+		}
+	}
+	if want&policy.SourceToolDefinition != 0 {
+		for i := range req.Tools {
+			t := &req.Tools[i]
+			in := detect.Input{Text: bstr(t.Raw), Role: detect.RoleToolDefinition, Direction: detect.Request, ToolName: bstr(t.Name.Raw)}
+			if !decide(i, "tools", provider.Str{}, false, policy.SourceToolDefinition, &in) {
+				return false
 			}
 		}
 	}
 	if len(edits) > 0 {
-		if nb, ok := redactBody(body, edits); ok {
-			g.redact.Add(1)
-			ex.req.SetBody(nb)
+		nb, ok := redactBody(body, edits)
+		if !ok {
+			g.blocked.Add(1)
+			writeGuardError(ctx, "request blocked by the Perimeter guard: a redact policy matched text that cannot be redacted in place")
+			return false
 		}
+		g.redacted.Add(1)
+		ex.req.SetBody(nb)
 	}
 	return true
+}
+
+// record counts a decision and hands it on.
+func (g *Guard) record(p *policy.Policy, f *detect.Finding, sub *policy.Subject, dir detect.Direction, src policy.Source) {
+	ev := &policy.Event{Time: time.Now(), Policy: p.Name, Action: p.Action.String(), Rule: f.Rule, Severity: f.Severity.String(),
+		OWASP: f.OWASP, Evidence: f.Evidence, Agent: string(sub.Agent), Workflow: string(sub.Workflow), Session: string(sub.Session),
+		Direction: "request", Source: src.String()}
+	if dir == detect.Response {
+		ev.Direction = "response"
+	}
+	p.Record(ev)
+	if g.on != nil {
+		g.on(ev)
+	}
+}
+
+func blockMessage(p *policy.Policy, f *detect.Finding, where string, i int) string {
+	return "blocked by the Perimeter policy " + strconv.Quote(p.Name) + ": " + f.Rule + " (" + f.Severity.String() + ", " + f.OWASP + ") in " +
+		where + "[" + strconv.Itoa(i) + "]: " + f.Evidence + "; if this is expected, change that policy's action to monitor (or detect.guard to off)"
 }
 
 func writeGuardError(ctx *fasthttp.RequestCtx, msg string) {
 	writeJSONError(ctx, fasthttp.StatusForbidden, "guard_blocked", newErrorBody("guard_blocked", msg))
 }
+
+// writeLimitError answers 429 in the provider's shape: Anthropic's
+// rate_limit_error, OpenAI's rate_limit_exceeded, with Retry-After.
+func writeLimitError(ctx *fasthttp.RequestCtx, kind provider.Kind, v *policy.Verdict) {
+	typ := "rate_limit_exceeded"
+	if kind.Vendor() == "anthropic" {
+		typ = "rate_limit_error"
+	}
+	b := newErrorBody(typ, v.Message())
+	b.Error.Code = "perimeter_limit"
+	writeJSONError(ctx, fasthttp.StatusTooManyRequests, "limit_exceeded", b)
+	ctx.Response.Header.Set("Retry-After", strconv.Itoa(max(1, v.RetryAfter)))
+}
+
+// checkResponse applies the response policies to a buffered answer before
+// it is written. It returns false when the answer was replaced by an
+// error.
+func (g *Guard) checkResponse(ctx *fasthttp.RequestCtx, ex *exchange, resp *provider.Response) bool {
+	pm := ex.pol.resp
+	want := g.set.Sources(pm)
+	var edits []edit
+	var text []byte
+	var fs []detect.Finding
+	body := ex.resp.Body()
+	decide := func(where string, i int, str provider.Str, editable bool, src policy.Source, in *detect.Input, field detect.Source) bool {
+		fs = g.scanText(fs[:0], in, field)
+		for k := range fs {
+			f := &fs[k]
+			p := g.set.Decide(pm, f, src)
+			if p == nil {
+				continue
+			}
+			g.record(p, f, &ex.pol.sub, detect.Response, src)
+			switch p.Action {
+			case policy.Block:
+				g.respBlocked.Add(1)
+				writeGuardError(ctx, "answer "+blockMessage(p, f, where, i))
+				return false
+			case policy.Redact:
+				if !editable {
+					g.respBlocked.Add(1)
+					writeGuardError(ctx, "answer "+blockMessage(p, f, where, i)+" (it cannot be redacted in place, so the answer was withheld)")
+					return false
+				}
+				edits = append(edits, edit{str: str, start: f.Start, end: f.End})
+			default:
+				g.monitored.Add(1)
+			}
+		}
+		return true
+	}
+	if want&policy.SourceModel != 0 && !resp.Text.IsEmpty() {
+		text = resp.Text.Append(text[:0])
+		in := detect.Input{Text: bstr(text), Role: detect.RoleAssistant, Direction: detect.Response}
+		lo, _ := spanOf(body, resp.Text.Raw)
+		if !decide("answer text", 0, resp.Text, lo >= 0, policy.SourceModel, &in, detect.SourceText) {
+			return false
+		}
+	}
+	if want&policy.SourceToolArgs != 0 {
+		for i := range resp.ToolCalls {
+			tc := &resp.ToolCalls[i]
+			text = tc.Arguments.Append(text[:0])
+			in := detect.Input{Text: "", ToolName: bstr(tc.Name.Raw), ToolArgs: bstr(text), Direction: detect.Response}
+			lo, _ := spanOf(body, tc.Arguments.Raw)
+			editable := lo >= 0 && tc.Arguments.Escaped // a JSON string, not Anthropic's input object
+			if !decide("tool_calls", i, tc.Arguments, editable, policy.SourceToolArgs, &in, detect.SourceToolArgs) {
+				return false
+			}
+		}
+	}
+	if len(edits) > 0 {
+		nb, ok := redactBody(body, edits)
+		if !ok {
+			g.respBlocked.Add(1)
+			writeGuardError(ctx, "answer withheld by the Perimeter guard: a redact policy matched but the answer could not be redacted in place")
+			return false
+		}
+		g.respRedacted.Add(1)
+		ex.resp.SetBody(nb)
+	}
+	return true
+}
+
+// afterResponse runs on a buffered answer before it is written: response
+// policies, then the usage charged to token and cost limits. It returns
+// false when the answer was replaced.
+func (g *Guard) afterResponse(ctx *fasthttp.RequestCtx, ex *exchange) bool {
+	st := &ex.pol
+	if st.resp == 0 && !st.charge {
+		return true
+	}
+	if compressed(&ex.resp.Header) {
+		return true
+	}
+	resp := provider.AcquireResponse()
+	defer provider.ReleaseResponse(resp)
+	if resp.Parse(st.kind, ex.resp.StatusCode(), ex.resp.Body()) != nil {
+		return true
+	}
+	if st.charge {
+		g.charge(st, resp)
+	}
+	if st.resp == 0 || resp.IsError {
+		return true
+	}
+	return g.checkResponse(ctx, ex, resp)
+}
+
+func (g *Guard) charge(st *guardState, resp *provider.Response) {
+	u := &resp.Usage
+	tokens := u.InputTokens + u.OutputTokens
+	if st.kind.Vendor() == "anthropic" { // its input count leaves out cache reads and writes
+		tokens += u.CachedTokens + u.CacheCreationTokens
+	}
+	var cost float64
+	if g.cost != nil {
+		cost = g.cost(resp.Model.Raw, &resp.Usage, st.kind)
+	}
+	g.lim.Charge(st.limits, &st.sub, tokens, cost)
+}
+
+// chargeStream charges a streamed answer's usage, read by its tap.
+func (g *Guard) chargeStream(ex *exchange) {
+	if ex.sp == nil {
+		return
+	}
+	g.charge(&ex.pol, ex.sp.Result())
+}
+
+// bstr views b as a string for reading; it must not outlive b.
+func bstr(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // edit masks [start, end) of the decoded text of one JSON string of the body.
 type edit struct {

@@ -45,8 +45,8 @@ func TestGuardRedacts(t *testing.T) {
 	if strings.Contains(c, "jane.roe@contoso.com") || strings.Contains(c, "4539 1488 0343 6467") || !strings.Contains(c, "Email me at ") || !strings.HasSuffix(c, " é") {
 		t.Fatalf("redacted content %q", c)
 	}
-	if g.redact.Load() != 1 {
-		t.Fatalf("redacted = %d", g.redact.Load())
+	if g.redacted.Load() != 1 {
+		t.Fatalf("redacted = %d", g.redacted.Load())
 	}
 	benign := `{"model":"m","messages":[{"role":"user","content":"hello"}]}`
 	if _, _, got := echoOf(t, h.post("/v1/chat/completions", benign, "x-mock-echo", "1")); got != benign {

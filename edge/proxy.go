@@ -97,6 +97,8 @@ type exchange struct {
 
 	// What the exchange holds of the memory budgets (budget.go).
 	bodyAcct, respAcct account
+
+	pol guardState // policies and limits (guard.go)
 }
 
 // maxTee bounds how much of a streamed non-SSE answer (an error body on a
@@ -137,6 +139,7 @@ func (p *Proxy) release(ex *exchange) {
 	ex.respCI = callInfo{}
 	ex.keptHeader.Reset()
 	ex.keptRespHeader.Reset()
+	ex.pol.reset()
 	p.pool.Put(ex)
 }
 
@@ -170,7 +173,7 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx) {
 	if p.opts.Capture != nil || p.opts.Guard != nil {
 		ex.kind = provider.Detect(string(p.opts.Provider), ctx.Method(), detectPath(ctx, ex))
 	}
-	if p.opts.Guard != nil && ex.kind != provider.None && !p.opts.Guard.check(ctx, ex, ex.kind, body) {
+	if p.opts.Guard != nil && ex.kind != provider.None && !p.opts.Guard.admit(ctx, ex, ex.kind, body) {
 		p.stats.inFlight.Add(-1)
 		p.release(ex)
 		return
@@ -191,10 +194,15 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx) {
 	p.stats.latency.record(time.Since(ex.start))
 	p.stats.countStatus(ex.resp.StatusCode())
 
+	buffered := !streamed || !ex.resp.IsBodyStream()
+	if buffered && p.opts.Guard != nil && !p.opts.Guard.afterResponse(ctx, ex) {
+		p.finish(ctx, ex) // the answer was withheld
+		return
+	}
 	ex.resp.Header.CopyTo(&ctx.Response.Header)
 	ex.scratch = prepareResponseHeader(&ctx.Response.Header, ex.scratch)
 
-	if !streamed || !ex.resp.IsBodyStream() {
+	if buffered {
 		// Hand the upstream's body buffer to the client's response and take
 		// the client's old buffer in exchange: no copy, no allocation.
 		b := ex.resp.SwapBody(nil)
@@ -225,6 +233,8 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx) {
 		if ex.sse && !compressed(&ex.resp.Header) {
 			ex.sp = provider.AcquireStreamParser(ex.kind)
 		}
+	} else if ex.pol.charge && ex.sse && !compressed(&ex.resp.Header) {
+		ex.sp = provider.AcquireStreamParser(ex.pol.kind) // usage for token and cost limits
 	}
 	if size < 0 && !ctx.Request.Header.IsHTTP11() {
 		p.closeDelimited(ctx, ex)
@@ -448,6 +458,9 @@ func (ex *exchange) CloseWithError(err error) error {
 	p.stats.bytesStreamed.Add(uint64(ex.result.Bytes))
 	if ex.sse {
 		p.stats.streamsActive.Add(-1)
+	}
+	if ex.pol.charge {
+		p.opts.Guard.chargeStream(ex)
 	}
 	if ex.kind != provider.None {
 		p.captureStreamed(ex)

@@ -40,7 +40,7 @@ func TestAccuracy(t *testing.T) {
 		t.Logf("%-20s precision %.4f recall %.4f fragmented %.4f extra sessions/conversation %.3f fuzzy matches %d tie-breaks %d",
 			row.name, acc.precision, acc.recall, acc.fragmentation, acc.extraSessions, acc.fuzzy, acc.tieBreaks)
 		var b strings.Builder
-		for p := profile(0); p < profileCount; p++ {
+		for _, p := range firstCorpus {
 			fmt.Fprintf(&b, " %s %.3f/%.3f", profileNames[p], acc.perProfilePrecision[p], acc.perProfileRecall[p])
 		}
 		t.Logf("%-20s by profile (precision/recall):%s", "", b.String())
@@ -52,7 +52,7 @@ func TestAccuracy(t *testing.T) {
 		{"exact", 0.97, 0.92, 0.10},
 		{"fuzzy", 0.995, 0.995, 0.002},
 		{"fuzzy-lossy-replies", 0.98, 0.98, 0.005},
-		{"fuzzy-no-replies", 0.97, 0.97, 0.005},
+		{"fuzzy-no-replies", 0.97, 0.97, 0.01}, // ambiguous tails are refused (see tails.go)
 	}
 	for _, f := range floors {
 		acc := got[f.name]

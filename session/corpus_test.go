@@ -26,10 +26,26 @@ const (
 	profRewrite                  // replaces old tool results by a placeholder
 	profResponses                // Responses API with previous_response_id: sends only new items
 	profTemplated                // repetitive turns ("continue", "Done.") and a trimming client
+
+	// Client behaviours of the second corpus (behaviour_test.go).
+	profSliding  // keeps the last few messages: the window moves every turn
+	profSummary  // replaces older turns by a summary message, refreshed every turn
+	profQuotes   // re-sends earlier messages with curly and straight quotes swapped
+	profSpacing  // re-sends earlier messages with other white space and line endings
+	profMarkdown // re-sends earlier messages with their Markdown re-flowed
+	profStored   // stores the model's answers other than the model sent them
+	profToolArgs // re-serialises tool JSON (other key order, spacing); some without call ids
+	profTemplate // a group starts with the same few-shot template, then re-renders
+	profMixed    // sliding window, summary or not, and every re-rendering at once
 	profileCount
 )
 
-var profileNames = [...]string{"clean", "tool-loop", "twin", "trim", "variant", "rewrite", "responses", "templated"}
+var profileNames = [...]string{"clean", "tool-loop", "twin", "trim", "variant", "rewrite", "responses", "templated",
+	"sliding", "summary", "quotes", "spacing", "markdown", "stored", "tool-json", "template", "mixed"}
+
+// firstCorpus are the profiles of the first corpus, the one TestAccuracy's
+// floors are set on.
+var firstCorpus = []profile{profClean, profToolLoop, profTwin, profTrim, profVariant, profRewrite, profResponses, profTemplated}
 
 var (
 	templatedAsks    = []string{"continue", "yes", "go on", "ok"}
@@ -59,6 +75,7 @@ type conversation struct {
 	sent     map[int]bool // history indexes already sent once
 	lastResp string
 	next     int // first history index a previous_response_id request sends
+	render   renderer
 }
 
 type request struct {
@@ -140,15 +157,37 @@ func (cp *corpus) newConversation(prof profile, ag *agent, first string) *conver
 	if ag.format == fmtChat {
 		c.history = append(c.history, sys(ag.system))
 	}
+	if prof >= profSliding {
+		c.setup(cp)
+	}
 	if first == "" {
 		first = "Task " + strconv.Itoa(cp.ids) + ": " + cp.sentence(8+cp.rng.IntN(20))
-		if prof == profVariant {
+		switch {
+		case prof == profVariant:
 			first = cp.roughText(12)
+		case c.render.rich:
+			first = c.raw(cp.userText())
 		}
 	}
 	c.history = append(c.history, u(first))
 	c.planTurn(cp)
 	return c
+}
+
+// raw is a text as this conversation's client or model first writes it.
+func (c *conversation) raw(s string) string {
+	if c.render.quotes == 2 {
+		return curly(s)
+	}
+	return s
+}
+
+// withTemplate starts a conversation with a few-shot exchange, the same
+// for every conversation of the group.
+func (c *conversation) withTemplate(example, answer string) {
+	n := len(c.history)
+	first := c.history[n-1]
+	c.history = append(c.history[:n-1], u(example), a(answer), first)
 }
 
 func (c *conversation) planTurn(cp *corpus) {
@@ -172,6 +211,13 @@ func (c *conversation) build(cp *corpus) *Conversation {
 	if c.prof == profResponses && c.lastResp != "" {
 		req.PreviousResponseID = []byte(c.lastResp)
 		msgs = msgs[c.next:]
+	}
+	if c.prof >= profSliding {
+		req.Messages = c.buildWindow(cp, req, msgs)
+		for i := range c.history {
+			c.sent[i] = true
+		}
+		return req
 	}
 	if c.prof == profTrim || c.prof == profTemplated {
 		// Drop the oldest whole turns until at most window messages are
@@ -232,12 +278,14 @@ func (c *conversation) step(cp *corpus) (request, bool) {
 		c.calls--
 		id := "call_" + strconv.FormatUint(cp.rng.Uint64(), 36)
 		var call, result Message
-		switch ag.format {
-		case fmtChat:
+		switch {
+		case c.render.rich:
+			call, result = c.richCall(cp, id)
+		case ag.format == fmtChat:
 			call, result = aCall("", id), tool(id, `{"result": "`+cp.sentence(6)+`"}`)
-		case fmtAnthropic:
+		case ag.format == fmtAnthropic:
 			call, result = aCall(cp.sentence(5), id), toolResult(id)
-		case fmtResponses:
+		case ag.format == fmtResponses:
 			call, result = fc(id), fco(id)
 		}
 		req.reply = call
@@ -247,11 +295,13 @@ func (c *conversation) step(cp *corpus) (request, bool) {
 		return req, true
 	}
 	answer := cp.sentence(10 + cp.rng.IntN(30))
-	switch c.prof {
-	case profVariant:
+	switch {
+	case c.prof == profVariant:
 		answer = cp.roughText(14)
-	case profTemplated:
+	case c.prof == profTemplated:
 		answer = templatedAnswers[cp.rng.IntN(len(templatedAnswers))]
+	case c.render.rich:
+		answer = c.raw(cp.answerText())
 	}
 	req.reply = a(answer)
 	c.history = append(c.history, req.reply)
@@ -261,11 +311,13 @@ func (c *conversation) step(cp *corpus) (request, bool) {
 	}
 	c.turns--
 	next := cp.sentence(6 + cp.rng.IntN(15))
-	switch c.prof {
-	case profVariant:
+	switch {
+	case c.prof == profVariant:
 		next = cp.roughText(10)
-	case profTemplated:
+	case c.prof == profTemplated:
 		next = templatedAsks[cp.rng.IntN(len(templatedAsks))]
+	case c.render.rich:
+		next = c.raw(cp.userText())
 	}
 	c.history = append(c.history, u(next))
 	c.planTurn(cp)
@@ -273,23 +325,34 @@ func (c *conversation) step(cp *corpus) (request, bool) {
 }
 
 // traffic generates the requests of n conversations, interleaved.
-func (cp *corpus) traffic(n int) []request {
+func (cp *corpus) traffic(n int) []request { return cp.trafficOf(n, firstCorpus) }
+
+// trafficOf generates the requests of n conversations of the given
+// profiles, interleaved.
+func (cp *corpus) trafficOf(n int, profs []profile) []request {
 	var active []*conversation
 	var out []request
 	started := 0
 	for started < n || len(active) > 0 {
 		// start conversations while fewer than 24 are in flight
 		for started < n && len(active) < 24 {
-			prof := profile(cp.rng.IntN(int(profileCount)))
+			prof := profs[cp.rng.IntN(len(profs))]
 			ag := cp.agents[cp.rng.IntN(len(cp.agents))]
 			if prof == profResponses {
 				ag = cp.agents[2] // a Responses-format agent
 			}
-			if prof == profTwin {
+			if prof == profTwin || prof == profTemplate {
 				// a group started with the same words at the same time
 				first := "Run the daily check: " + cp.sentence(6)
+				var example, answer string
+				if prof == profTemplate {
+					example, answer = "Example: "+cp.userText(), cp.answerText()
+				}
 				for k := 0; k < 4+cp.rng.IntN(5) && started < n; k++ {
 					c := cp.newConversation(prof, ag, first)
+					if prof == profTemplate {
+						c.withTemplate(example, answer)
+					}
 					active = append(active, c)
 					started++
 					req, _ := c.step(cp)
@@ -322,6 +385,10 @@ type accuracy struct {
 	nsPerRequest        float64 // Resolve and Reply, table creation excluded
 	perProfileRecall    [profileCount]float64
 	perProfilePrecision [profileCount]float64
+	perProfileFrag      [profileCount]float64 // share of the profile's requests fragmented
+	perProfileExtra     [profileCount]float64 // sessions per conversation beyond the first
+	perProfileRequests  [profileCount]int
+	stats               Stats
 }
 
 type replyMode uint8
@@ -339,12 +406,14 @@ func measure(reqs []request, fuzzy bool, mode replyMode) accuracy {
 	tab := New(cfg)
 	pred := make([]string, len(reqs))
 	frag := 0
+	var profFrag [profileCount]int
 	began := time.Now()
 	for i := range reqs {
 		r := tab.Resolve(reqs[i].c)
 		pred[i] = string(r.ID())
 		if r.Fragmented {
 			frag++
+			profFrag[reqs[i].prof]++
 		}
 		reply := &reqs[i].reply
 		if mode == noReplies || (mode == lossyReplies && i%7 == 3) {
@@ -354,12 +423,19 @@ func measure(reqs []request, fuzzy bool, mode replyMode) accuracy {
 	}
 	elapsed := time.Since(began)
 	st := tab.Stats()
-	acc := accuracy{requests: len(reqs), fuzzy: int(st.FuzzyMatches), tieBreaks: int(st.TieBreaks)}
+	acc := accuracy{requests: len(reqs), fuzzy: int(st.FuzzyMatches), tieBreaks: int(st.TieBreaks), stats: st}
+	for i := range reqs {
+		acc.perProfileRequests[reqs[i].prof]++
+	}
 	acc.nsPerRequest = float64(elapsed.Nanoseconds()) / float64(len(reqs))
 	acc.fragmentation = float64(frag) / float64(len(reqs))
 	acc.precision, acc.recall, acc.extraSessions = pairwise(reqs, pred, func(request) bool { return true })
 	for p := profile(0); p < profileCount; p++ {
-		acc.perProfilePrecision[p], acc.perProfileRecall[p], _ = pairwise(reqs, pred, func(r request) bool { return r.prof == p })
+		if acc.perProfileRequests[p] == 0 {
+			continue
+		}
+		acc.perProfilePrecision[p], acc.perProfileRecall[p], acc.perProfileExtra[p] = pairwise(reqs, pred, func(r request) bool { return r.prof == p })
+		acc.perProfileFrag[p] = float64(profFrag[p]) / float64(acc.perProfileRequests[p])
 	}
 	return acc
 }

@@ -55,7 +55,15 @@ func chain(sig, part uint64) uint64 {
 // to texts crafted to contain the "|" separator, which the original alone
 // would confuse). One hash per part is markedly faster than streaming the
 // whole string through one digest in many small writes.
-type signature struct{ sig uint64 }
+//
+// With calls set (fuzzy matching), a message's part also covers its CallID:
+// conversations whose messages differ by their call ids alone — tool loops
+// whose calls and results carry no text — are states the original
+// confuses and fuzzy matching tells apart.
+type signature struct {
+	sig   uint64
+	calls bool
+}
 
 // sigSeed starts every signature, so that an empty conversation still has
 // a non-zero one (zero marks "no signature" in a slot).
@@ -85,11 +93,16 @@ func (g *signature) message(m *Message) {
 	if role == nil {
 		role = roleUnknown
 	}
+	var part uint64
 	if p, ok := plainPrefix(m.Content, signatureRunes, m.Escaped); ok {
-		g.sig = chain(g.sig, textHash(role, pyStrip(p)))
-		return
+		part = textHash(role, pyStrip(p))
+	} else {
+		part = decodedHash(role, m.Content, m.Escaped, true)
 	}
-	g.sig = chain(g.sig, decodedHash(role, m.Content, m.Escaped, true))
+	if g.calls && len(m.CallID) > 0 {
+		part = chain(part, xxhash.Sum64(m.CallID))
+	}
+	g.sig = chain(g.sig, part)
 }
 
 // decodedHash hashes the first 100 code points of a text that is not plain
@@ -176,12 +189,13 @@ func normHash(m *Message) uint64 {
 	}
 	if len(m.CallID) > 0 {
 		h = chain(h, xxhash.Sum64(m.CallID))
-		if class == classTool {
-			return h // a tool result is its call, whatever its text became
+		if class == classTool || class == classLLM {
+			// A tool call and its result are their call id, whatever the
+			// client made of the text beside the call or of the result.
+			return h
 		}
 	}
-	var buf [normRunes * 4]byte
-	return chain(h^0x27d4eb2f165667c5, xxhash.Sum64(normView(buf[:0], m.Content, m.Escaped)))
+	return chain(h^0x27d4eb2f165667c5, canonHash(m.Content, m.Escaped))
 }
 
 // normSystemHash is the fuzzy fingerprint of a system prompt: the first

@@ -2,6 +2,7 @@ package session
 
 import (
 	"encoding/binary"
+	"unicode/utf8"
 
 	"github.com/cespare/xxhash/v2"
 )
@@ -85,8 +86,9 @@ func (t *Table) continueFuzzy(c *Conversation, full uint64, last int, now int64,
 	// F1: the request's last model message is the latest reply recorded
 	// for a session.
 	a := anchorKey(nsys, fz.at(last))
+	distinct := distinctive(&c.Messages[last])
 	for attempt := 0; attempt < 4; attempt++ {
-		h := t.pickReply(a, pfp, evidence, now)
+		h, alone := t.pickReply(a, pfp, evidence, distinct, now)
 		if h == 0 {
 			break
 		}
@@ -102,6 +104,9 @@ func (t *Table) continueFuzzy(c *Conversation, full uint64, last int, now int64,
 		t.advance(s, h, c, full, last, false, fz, now, r)
 		t.stats.hits.Add(1)
 		t.stats.fuzzyReply.Add(1)
+		if alone {
+			t.stats.fuzzyReplyAlone.Add(1)
+		}
 		return true
 	}
 
@@ -154,25 +159,30 @@ func agrees(ring, pfp []uint64) bool {
 // pickReply chooses the session a request continues by its last model
 // message: among the sessions whose latest recorded reply that message is,
 // the one whose latest state agrees best with the request's previous
-// state (the oldest on a tie). Without evidence (a previous state of
-// nothing but the system prompt) the reply must designate one session
-// alone.
-func (t *Table) pickReply(a uint64, pfp []uint64, evidence bool, now int64) handle {
+// state (the oldest on a tie). When none agrees, or without evidence (a
+// previous state of nothing but the system prompt), the reply must
+// designate one session alone: without evidence, one session has it as its
+// latest reply; against disagreeing evidence (a summary, a window that
+// moved past everything the session saw), the reply is distinctive and no
+// other live session ever received it — alone then says so.
+func (t *Table) pickReply(a uint64, pfp []uint64, evidence, distinct bool, now int64) (h handle, alone bool) {
 	var buf listBuf
 	list := t.idx.list(kindReply, a, &buf)
-	var best handle
-	bestSame, n := -1, 0
+	var best, only handle
+	bestSame, n, live := -1, 0, 0
 	for i := 0; i+8 <= len(list); i += 8 {
 		e := handle(binary.LittleEndian.Uint64(list[i:]))
 		s := t.usable(e, now)
-		if s == nil || s.reply.Load() != a {
+		if s == nil {
+			continue
+		}
+		live++
+		if s.reply.Load() != a {
 			continue
 		}
 		n++
+		only = e
 		if !evidence {
-			if n == 1 {
-				best = e
-			}
 			continue
 		}
 		if s = t.lock(e, now); s == nil {
@@ -184,10 +194,36 @@ func (t *Table) pickReply(a uint64, pfp []uint64, evidence bool, now int64) hand
 			best, bestSame = e, same
 		}
 	}
-	if !evidence && n != 1 {
-		return 0
+	switch {
+	case best != 0:
+		return best, false
+	case n != 1:
+		return 0, false
+	case !evidence:
+		return only, false
+	case distinct && live == 1:
+		return only, true
 	}
-	return best
+	return 0, false
+}
+
+// distinctiveRunes is how many letters and digits a model message's text
+// needs for its reply anchor to count as distinctive.
+const distinctiveRunes = 40
+
+// distinctive reports whether a model message is one a model gives to one
+// conversation only: a tool call (its id is random) or a text of some
+// length. Stock answers ("Done.", "OK, continuing.") are not.
+func distinctive(m *Message) bool {
+	if len(m.CallID) > 0 {
+		return true
+	}
+	var buf [canonRunes * 4]byte
+	text := m.Content
+	if len(text) > ContentReadLimit {
+		text = text[:ContentReadLimit]
+	}
+	return utf8.RuneCount(skeleton(buf[:0], text, m.Escaped)) >= distinctiveRunes
 }
 
 // normSystemCacheSize is the number of system prompts whose fuzzy

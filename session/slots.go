@@ -36,6 +36,7 @@ type slot struct {
 	sig       atomic.Uint64 // exact signature of the latest state
 	tail      atomic.Uint64 // fuzzy tail key of the latest state
 	reply     atomic.Uint64 // anchor of the latest recorded reply
+	replied   atomic.Uint64 // exact signature of the state that reply answered
 	access    atomic.Int64  // last use, unix nanoseconds
 	processed atomic.Int64  // the original's last_processed_index
 	span      atomic.Uint64 // the original's last_span_id; 0 = none
@@ -172,6 +173,7 @@ func (t *Table) renew(s *slot, i uint32, now int64) handle {
 	s.sig.Store(0)
 	s.tail.Store(0)
 	s.reply.Store(0)
+	s.replied.Store(0)
 	s.processed.Store(0)
 	s.span.Store(0)
 	s.access.Store(now)

@@ -7,18 +7,20 @@ import (
 
 // counters are plain atomics, cheap enough for every request.
 type counters struct {
-	created    atomic.Uint64
-	expired    atomic.Uint64 // reclaimed after their TTL
-	evicted    atomic.Uint64 // reclaimed live, to respect MaxSessions
-	fragmented atomic.Uint64
-	fuzzyReply atomic.Uint64
-	fuzzyTail  atomic.Uint64
-	tieBreaks  atomic.Uint64
-	hits       atomic.Uint64
-	misses     atomic.Uint64
-	external   atomic.Uint64
-	response   atomic.Uint64
-	rate       rateWindow
+	created         atomic.Uint64
+	expired         atomic.Uint64 // reclaimed after their TTL
+	evicted         atomic.Uint64 // reclaimed live, to respect MaxSessions
+	fragmented      atomic.Uint64
+	fuzzyReply      atomic.Uint64
+	fuzzyTail       atomic.Uint64
+	fuzzyReplyAlone atomic.Uint64 // of fuzzyReply: the reply alone designated the session
+	exact           atomic.Uint64
+	tieBreaks       atomic.Uint64
+	hits            atomic.Uint64
+	misses          atomic.Uint64
+	external        atomic.Uint64
+	response        atomic.Uint64
+	rate            rateWindow
 }
 
 // rateWindow counts creations per second over the last rateSeconds.
@@ -76,6 +78,8 @@ type Stats struct {
 	// TieBreaks counts exact matches where rule F0 chose a different
 	// session than the original's first-in-first-out rule would have.
 	TieBreaks uint64 `json:"fuzzy_tie_breaks"`
+	// MatchedBy splits the requests by the rule that resolved them.
+	MatchedBy MatchCounts `json:"matched_by"`
 	// CacheHits counts requests that continued a session (any rule);
 	// CacheMisses those for which detection created one (the original's
 	// cache_hits and cache_misses).
@@ -95,6 +99,31 @@ type Stats struct {
 	IndexEntries   int64 `json:"index_entries"`
 	IndexEvictions int64 `json:"index_evictions"`
 	IndexExpired   int64 `json:"index_expired"`
+}
+
+// MatchCounts counts requests by the rule that resolved them (doc.go).
+// Every request detection resolved is counted once among Exact, Reply,
+// Tail and New; header and previous_response_id continuations apart.
+type MatchCounts struct {
+	// Exact: the original algorithm found the session; TieBreak of them
+	// went to another session than the original's (fuzzy rule F0).
+	Exact    uint64 `json:"exact"`
+	TieBreak uint64 `json:"exact_tie_break"`
+	// Reply: fuzzy rule F1, the recorded reply; ReplyAlone of them against
+	// a history that no longer agrees (a summary, a moved window), the
+	// reply being distinctive and received by that session alone.
+	Reply      uint64 `json:"fuzzy_reply"`
+	ReplyAlone uint64 `json:"fuzzy_reply_alone"`
+	// Tail: fuzzy rule F2, the canonical tail of the history.
+	Tail uint64 `json:"fuzzy_tail"`
+	// New: detection created a session; Fragmented of them carried
+	// history.
+	New        uint64 `json:"new"`
+	Fragmented uint64 `json:"new_fragmented"`
+	// ResponseID and External: continuations by previous_response_id and
+	// by the session header.
+	ResponseID uint64 `json:"response_id"`
+	External   uint64 `json:"external"`
 }
 
 // Stats returns a snapshot. It walks the session slots (MaxSessions atomic
@@ -124,6 +153,17 @@ func (t *Table) Stats() Stats {
 		IndexExpired:      t.idx.c.ExpiredCount(),
 	}
 	st.FuzzyMatches = st.FuzzyReplyMatches + st.FuzzyTailMatches
+	st.MatchedBy = MatchCounts{
+		Exact:      t.stats.exact.Load(),
+		TieBreak:   st.TieBreaks,
+		Reply:      st.FuzzyReplyMatches,
+		ReplyAlone: t.stats.fuzzyReplyAlone.Load(),
+		Tail:       st.FuzzyTailMatches,
+		New:        st.CacheMisses,
+		Fragmented: st.Fragmented,
+		ResponseID: st.ResponseHits,
+		External:   st.ExternalHits,
+	}
 	if total := st.CacheHits + st.CacheMisses; total > 0 {
 		st.HitRate = float64(st.CacheHits) / float64(total)
 	}

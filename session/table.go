@@ -118,7 +118,7 @@ func (t *Table) detect(c *Conversation, now int64, r *Result) {
 	// The original looks up "the previous state": everything before the
 	// last model message, when that is not empty.
 	hasPrev := len(msgs) > 1 && last > 0
-	var g signature
+	g := signature{calls: t.cfg.Fuzzy}
 	g.reset()
 	sys, escaped := c.systemText()
 	g.system(sys, escaped)
@@ -172,6 +172,7 @@ func (t *Table) continueExact(c *Conversation, prev, full uint64, last int, now 
 		r.TieBreak = tie
 		t.advance(s, h, c, full, last, atState, fz, now, r)
 		t.stats.hits.Add(1)
+		t.stats.exact.Add(1)
 		if tie {
 			t.stats.tieBreaks.Add(1)
 		}
@@ -201,13 +202,26 @@ func (t *Table) pickExact(list []byte, prev uint64, last int, now int64, fz *fuz
 	}
 	if n > 1 && t.cfg.Fuzzy {
 		// F0: several sessions sit at this very state (identical starts).
-		// The one whose recorded reply this request carries is its own.
+		// The one whose recorded reply this request carries is its own;
+		// failing that, one whose reply was not recorded, rather than one
+		// known to have received another.
 		a := anchorKey(fz.nsys(), fz.at(last))
+		var unknown handle
 		for i := 0; i+8 <= len(list); i += 8 {
 			e := handle(binary.LittleEndian.Uint64(list[i:]))
-			if s := t.usable(e, now); s != nil && s.sig.Load() == prev && s.reply.Load() == a {
-				return e, true, e != first
+			s := t.usable(e, now)
+			if s == nil || s.sig.Load() != prev {
+				continue
 			}
+			switch {
+			case s.reply.Load() == a:
+				return e, true, e != first
+			case s.replied.Load() != prev && unknown == 0:
+				unknown = e
+			}
+		}
+		if unknown != 0 {
+			return unknown, true, unknown != first
 		}
 	}
 	if n > 0 {
@@ -254,7 +268,7 @@ func (t *Table) advance(s *slot, h handle, c *Conversation, full uint64, last in
 	s.mu.Unlock()
 	t.add(kindSig, full, h, now, seq)
 	if tail != 0 {
-		t.tails.put(tail, h)
+		t.putTail(tail, h, now)
 	}
 }
 
@@ -282,7 +296,7 @@ func (t *Table) create(c *Conversation, full uint64, fragmented bool, now int64,
 	s.mu.Unlock()
 	t.add(kindSig, full, h, now, false) // identical starts are common
 	if tail != 0 {
-		t.tails.put(tail, h)
+		t.putTail(tail, h, now)
 	}
 	t.stats.created.Add(1)
 	t.stats.misses.Add(1)
@@ -391,6 +405,7 @@ func (t *Table) Reply(r *Result, reply *Message, responseID []byte) {
 	}
 	a := anchorKey(s.nsys, fp)
 	s.reply.Store(a)
+	s.replied.Store(s.sig.Load())
 	s.access.Store(now)
 	s.mu.Unlock()
 	// Not fresh: an agent often answers alike in many sessions (the same

@@ -3,7 +3,7 @@ package session
 import "sync/atomic"
 
 // tails is the tail index of fuzzy rule F2: tail key → the session that
-// last reached that tail. It is written by every request, so it is not in
+// reached that tail, when only one live session sits there. It is written by every request, so it is not in
 // freecache (a Set costs a few cache misses) but a direct-mapped array of
 // entries, four per session slot, where a newer tail overwrites an older
 // one on collision. An entry is two atomics guarded like a seqlock: the
@@ -32,8 +32,25 @@ func (x *tails) init(slots int) {
 	x.mask = n - 1
 }
 
-func (x *tails) put(key uint64, h handle) {
+// putTail records that the session h reached tail key. When another live
+// session still sits at that tail (identical starts, a shared template),
+// the entry is marked ambiguous instead — its key stored with the low bit
+// cleared, which no lookup matches — and stays so until a different tail
+// takes its place: F2 then has no single session to name.
+func (t *Table) putTail(key uint64, h handle, now int64) {
+	x := &t.tails
 	e := &x.e[key&x.mask]
+	switch e.key.Load() {
+	case key &^ 1:
+		return // ambiguous already
+	case key:
+		if old := handle(e.h.Load()); old != h {
+			if s := t.usable(old, now); s != nil && s.tail.Load() == key {
+				e.key.Store(key &^ 1)
+				return
+			}
+		}
+	}
 	e.key.Store(0)
 	e.h.Store(uint64(h))
 	e.key.Store(key)

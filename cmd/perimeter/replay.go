@@ -161,7 +161,9 @@ func replay(cfg *configs.Config, pairs []files.Pair, delay time.Duration, progre
 		return nil, err
 	}
 	opts.Capture = an.capture
-	opts.Guard = newGuard(cfg.Detect, log)
+	if opts.Guard, err = newGuard(cfg, an.pricer, guardHooks{}, log); err != nil {
+		return nil, err
+	}
 	srv, err := edge.NewServer(opts)
 	if err != nil {
 		return nil, err

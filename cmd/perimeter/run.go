@@ -18,7 +18,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/cylestio/perimeter/configs"
-	"github.com/cylestio/perimeter/detect"
 	"github.com/cylestio/perimeter/edge"
 )
 
@@ -156,7 +155,11 @@ func serve(cfg *configs.Config, problems []configs.Problem, hooks serveHooks) in
 		opts.MaxConnsPerServer = autoMaxConns(fdLimit)
 	}
 	opts.Capture = an.capture
-	opts.Guard = newGuard(cfg.Detect, log)
+	opts.Guard, err = newGuard(cfg, an.pricer, guardHooks{}, log)
+	if err != nil {
+		log.Error().Err(err).Msg("cannot start")
+		return 1
+	}
 	opts.MetricsExtra = func() map[string]any {
 		m := an.metrics()
 		if opts.Guard != nil {
@@ -167,6 +170,7 @@ func serve(cfg *configs.Config, problems []configs.Problem, hooks serveHooks) in
 	opts.ConfigView = func() any {
 		v := cfg.Redacted()
 		v["analytics"] = map[string]any{"storage": an.storageStatus(), "writers": an.writers, "capture": an.capture != nil, "pricing": an.pricer.Status()}
+		v["effective_policies"] = effectivePolicies(opts.Guard)
 		return v
 	}
 	srv, err := edge.NewServer(opts)
@@ -239,26 +243,6 @@ func shutdown(srv *edge.Server, cfg *configs.Config, log zerolog.Logger, sig <-c
 	}
 	log.Info().Msg("shutdown complete")
 	return 0
-}
-
-// newGuard builds the inline guard of detect.guard, or nil when it is off.
-func newGuard(dc configs.DetectConfig, log zerolog.Logger) *edge.Guard {
-	var mode edge.GuardMode
-	switch strings.ToLower(dc.Guard) {
-	case "block":
-		mode = edge.GuardBlock
-	case "redact":
-		mode = edge.GuardRedact
-	default:
-		return nil
-	}
-	sev, ok := detect.ParseSeverity(dc.GuardMinSeverity)
-	if !ok {
-		sev = detect.SeverityHigh
-	}
-	log.Info().Str("mode", dc.Guard).Str("min_severity", sev.String()).
-		Msg("inline guard on: new client input is scanned before it is forwarded")
-	return edge.NewGuard(mode, sev)
 }
 
 // redactURL hides the password of a URL's user information

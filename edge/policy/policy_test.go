@@ -1,0 +1,266 @@
+package policy
+
+import (
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cylestio/perimeter/detect"
+	"github.com/cylestio/perimeter/session"
+)
+
+func TestGlob(t *testing.T) {
+	for _, c := range []struct {
+		p, s string
+		ok   bool
+	}{
+		{"*", "", true}, {"*", "abc", true}, {"secret.*", "secret.github-pat", true}, {"secret.*", "pii.email", false},
+		{"a?c", "abc", true}, {"a?c", "ac", false}, {"*-prod", "billing-prod", true}, {"*-prod", "billing-prod2", false},
+		{"a*b*c", "aXbYc", true}, {"a*b*c", "aXcYb", false}, {"exact", "exact", true}, {"exact", "exactly", false},
+	} {
+		if got := glob(c.p, c.s); got != c.ok {
+			t.Errorf("glob(%q, %q) = %v", c.p, c.s, got)
+		}
+	}
+}
+
+func TestCustomRules(t *testing.T) {
+	rs, err := CompileRules([]RuleSpec{
+		{ID: "custom.codename", Literal: "Nightingale", IgnoreCase: true, Severity: detect.SeverityHigh, Category: detect.CategorySecret, OWASP: "LLM02:2025"},
+		{ID: "custom.ticket", Regex: `TCK-[0-9]{6}`, Severity: detect.SeverityMedium, Category: detect.CategoryPII, OWASP: "LLM02:2025"},
+		{ID: "custom.exact", Literal: "s3cr3t-value-123456", Severity: detect.SeverityCritical, Category: detect.CategorySecret},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := "project NIGHTINGALE ships; see TCK-123456 and TCK-999999, token s3cr3t-value-123456"
+	fs := rs.AppendScan(nil, text, detect.SourceText)
+	got := map[string]int{}
+	for _, f := range fs {
+		got[f.Rule]++
+		if text[f.Start:f.End] == "" || strings.Contains(f.Evidence, text[f.Start:f.End]) && f.End-f.Start > 6 {
+			t.Errorf("%s: evidence %q reveals the match %q", f.Rule, f.Evidence, text[f.Start:f.End])
+		}
+	}
+	if got["custom.codename"] != 1 || got["custom.ticket"] != 2 || got["custom.exact"] != 1 {
+		t.Fatalf("findings %v", got)
+	}
+	if _, err := CompileRules([]RuleSpec{{ID: "x", Regex: "(?<=a)b"}}); err == nil {
+		t.Fatal("a look-behind compiled")
+	}
+}
+
+func subject(agent, wf string, tags ...string) *Subject {
+	s := &Subject{Agent: []byte(agent), Workflow: []byte(wf)}
+	for _, t := range tags {
+		k, v, ok := strings.Cut(t, ":")
+		if !ok {
+			v = "true"
+		}
+		s.Tags = append(s.Tags, session.Tag{Key: []byte(k), Value: []byte(v)})
+	}
+	return s
+}
+
+func TestSetFirstMatchWins(t *testing.T) {
+	set, err := NewSet([]Spec{
+		{Name: "support-monitor-pii", Action: Monitor, Match: Match{Categories: []string{"pii"}, Agents: []string{"support-*"}}},
+		{Name: "prod-secrets", Action: Block, Match: Match{Rules: []string{"secret.*"}, Tags: []string{"env:prod*"}}},
+		{Name: "answers", Action: Redact, Match: Match{Directions: []detect.Direction{detect.Response}, Sources: SourceModel}},
+		{Name: "tools-high", Action: Block, Match: Match{MinSeverity: detect.SeverityHigh, Sources: SourceToolResult, Workflows: []string{"wf-1"}}},
+		{Name: "rest", Action: Redact, Match: Match{Categories: []string{"pii", "secret"}}},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	email := &detect.Finding{Rule: "pii.email", Category: detect.CategoryPII, Severity: detect.SeverityMedium}
+	key := &detect.Finding{Rule: "secret.github-pat", Category: detect.CategorySecret, Severity: detect.SeverityCritical}
+	inj := &detect.Finding{Rule: "llm01.instruction_override", Category: detect.CategoryInjection, Severity: detect.SeverityHigh}
+	for _, c := range []struct {
+		sub  *Subject
+		dir  detect.Direction
+		f    *detect.Finding
+		src  Source
+		want string
+	}{
+		{subject("support-bot", ""), detect.Request, email, SourceUser, "support-monitor-pii"},
+		{subject("billing", ""), detect.Request, email, SourceUser, "rest"},
+		{subject("billing", "", "env:production"), detect.Request, key, SourceUser, "prod-secrets"},
+		{subject("billing", "", "env:dev"), detect.Request, key, SourceUser, "rest"},
+		{subject("billing", ""), detect.Response, email, SourceModel, "answers"},
+		{subject("billing", ""), detect.Response, email, SourceToolArgs, ""},
+		{subject("billing", "wf-1"), detect.Request, inj, SourceToolResult, "tools-high"},
+		{subject("billing", "wf-1"), detect.Request, inj, SourceUser, ""},
+		{subject("billing", "wf-2"), detect.Request, inj, SourceToolResult, ""},
+	} {
+		m := set.Candidates(c.sub, c.dir)
+		p := set.Decide(m, c.f, c.src)
+		got := ""
+		if p != nil {
+			got = p.Name
+		}
+		if got != c.want {
+			t.Errorf("agent %s wf %s tags %d dir %d %s from %s: got %q, want %q", c.sub.Agent, c.sub.Workflow, len(c.sub.Tags), c.dir, c.f.Rule, c.src, got, c.want)
+		}
+	}
+}
+
+type clock struct{ t atomic.Int64 }
+
+func (c *clock) now() time.Time      { return time.Unix(0, c.t.Load()) }
+func (c *clock) add(d time.Duration) { c.t.Add(int64(d)) }
+
+func newClock() *clock {
+	c := &clock{}
+	c.t.Store(time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC).UnixNano())
+	return c
+}
+
+// N concurrent requests against a limit of L admit exactly L.
+func TestLimiterExactUnderConcurrency(t *testing.T) {
+	l := NewLimiter([]LimitSpec{
+		{Name: "rpm", Scope: ScopeAgent, Match: "bot-*", RequestsPerMinute: 37},
+		{Name: "tag", Scope: ScopeTag, Match: "team", RequestsPerMinute: 1000},
+	}, nil, 0)
+	c := newClock()
+	l.Now = c.now
+	sub := subject("bot-1", "", "team:a")
+	m := l.Applicable(sub)
+	if m != 3 {
+		t.Fatalf("applicable %b", m)
+	}
+	var ok, refused atomic.Int64
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 25 {
+				if v := l.Admit(m, sub, ToolUse{}); v.Limit == nil {
+					ok.Add(1)
+				} else {
+					if v.Kind != KindRequestsPerMinute || v.RetryAfter != 60 {
+						t.Errorf("verdict %+v", v)
+					}
+					refused.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if ok.Load() != 37 || refused.Load() != 200-37 {
+		t.Fatalf("admitted %d, refused %d", ok.Load(), refused.Load())
+	}
+	// A refused request counts nothing: the tag limit saw 37.
+	views := l.View()
+	if views[0].Limited != 163 || views[1].Limited != 0 {
+		t.Fatalf("views %+v", views)
+	}
+	c.add(time.Minute)
+	if v := l.Admit(m, sub, ToolUse{}); v.Limit != nil {
+		t.Fatalf("next minute refused: %+v", v)
+	}
+	if l.Applicable(subject("other", "")) != 0 {
+		t.Fatal("a limit applied to an agent it does not match")
+	}
+}
+
+func TestLimiterTokensAndThresholds(t *testing.T) {
+	l := NewLimiter([]LimitSpec{{Name: "tok", Scope: ScopeSession, Match: "*", TokensPerHour: 100, CostPerDay: 1}}, []float64{0.8, 1}, 0)
+	c := newClock()
+	l.Now = c.now
+	var evs []LimitEvent
+	var mu sync.Mutex
+	l.OnEvent = func(e *LimitEvent) { mu.Lock(); evs = append(evs, *e); mu.Unlock() }
+	sub := &Subject{Session: []byte("s1")}
+	m := l.Applicable(sub)
+	admitted := 0
+	for range 10 {
+		if v := l.Admit(m, sub, ToolUse{}); v.Limit != nil {
+			if v.Kind != KindTokensPerHour || v.RetryAfter != 3600 {
+				t.Fatalf("verdict %+v", v)
+			}
+			break
+		}
+		admitted++
+		l.Charge(m, sub, 30, 0.01)
+	}
+	if admitted != 4 { // 0, 30, 60, 90 are below 100; 120 is not
+		t.Fatalf("admitted %d", admitted)
+	}
+	var th []float64
+	for _, e := range evs {
+		if e.Action == "threshold" {
+			th = append(th, e.Fraction)
+		}
+	}
+	if len(th) != 2 || th[0] != 0.8 || th[1] != 1 {
+		t.Fatalf("thresholds %v (events %+v)", th, evs)
+	}
+	c.add(time.Hour)
+	if v := l.Admit(m, sub, ToolUse{}); v.Limit != nil {
+		t.Fatalf("next hour refused: %+v", v)
+	}
+}
+
+func TestLimiterToolLoop(t *testing.T) {
+	l := NewLimiter([]LimitSpec{{Name: "loop", Scope: ScopeSession, Match: "*", ToolCallsPerSession: 10, IdenticalToolCalls: 3}}, nil, 0)
+	sub := &Subject{Session: []byte("s1")}
+	m := l.Applicable(sub)
+	same := ToolUse{Results: 1, Call: 42}
+	for i := range 3 {
+		if v := l.Admit(m, sub, same); v.Limit != nil {
+			t.Fatalf("identical call %d refused", i+1)
+		}
+	}
+	if v := l.Admit(m, sub, same); v.Kind != KindIdenticalToolCalls {
+		t.Fatalf("4th identical call: %+v", v)
+	}
+	// A different call breaks the run; the session total still counts.
+	for i := range 7 {
+		if v := l.Admit(m, sub, ToolUse{Results: 1, Call: uint64(100 + i)}); v.Limit != nil {
+			t.Fatalf("call %d refused: %+v", 4+i, v)
+		}
+	}
+	if v := l.Admit(m, sub, ToolUse{Results: 1, Call: 7}); v.Kind != KindToolCallsPerSession {
+		t.Fatalf("11th tool call: %+v", v)
+	}
+	// A turn without tool results passes.
+	if v := l.Admit(m, sub, ToolUse{}); v.Limit != nil {
+		t.Fatalf("plain turn refused: %+v", v)
+	}
+}
+
+func TestLimiterMonitorPasses(t *testing.T) {
+	l := NewLimiter([]LimitSpec{{Name: "m", Scope: ScopeAgent, Match: "*", RequestsPerSecond: 1, Monitor: true}}, nil, 0)
+	var n atomic.Int64
+	l.OnEvent = func(e *LimitEvent) {
+		if e.Action == "monitored" {
+			n.Add(1)
+		}
+	}
+	sub := subject("a", "")
+	m := l.Applicable(sub)
+	for range 5 {
+		if v := l.Admit(m, sub, ToolUse{}); v.Limit != nil {
+			t.Fatal("monitor refused")
+		}
+	}
+	if n.Load() == 0 || l.View()[0].Monitored != uint64(n.Load()) {
+		t.Fatalf("monitored %d, view %+v", n.Load(), l.View()[0])
+	}
+}
+
+func TestLimiterBoundsKeys(t *testing.T) {
+	l := NewLimiter([]LimitSpec{{Name: "s", Scope: ScopeSession, Match: "*", RequestsPerMinute: 1}}, nil, 32)
+	for i := range 200 {
+		sub := &Subject{Session: []byte("s" + string(rune('a'+i%26)) + string(rune('a'+i/26)))}
+		l.Admit(l.Applicable(sub), sub, ToolUse{})
+	}
+	v := l.View()[0]
+	if v.Keys > 32+numShards || v.Untracked == 0 {
+		t.Fatalf("keys %d untracked %d", v.Keys, v.Untracked)
+	}
+}

@@ -1,0 +1,347 @@
+package session
+
+import (
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/cespare/xxhash/v2"
+	"golang.org/x/text/unicode/norm"
+)
+
+// The canonical form of a message text, what its fuzzy fingerprint hashes
+// (doc.go, "Canonical form"): the letters and digits of the text's first
+// ContentReadLimit bytes, compatibility-decomposed (NFKD), lower-cased, the
+// first canonRunes of them; everything else — white space, line endings,
+// punctuation, quotes of any shape, Markdown markup, combining marks — is
+// not part of it. A text that is a JSON object or array is hashed by its
+// structure instead (canonJSON), so that key order and spacing do not
+// count.
+
+// canonRunes is how many letters and digits of a text its canonical form
+// keeps.
+const canonRunes = 100
+
+// canonHash is the fingerprint of the canonical form of a text, plain or
+// a JSON string body (escaped).
+func canonHash(text []byte, escaped bool) uint64 {
+	if len(text) > ContentReadLimit {
+		text = text[:ContentReadLimit]
+	}
+	if startsJSON(text, escaped) {
+		if h, ok := jsonHash(text, escaped); ok {
+			return h
+		}
+	}
+	var buf [canonRunes * 4]byte
+	return xxhash.Sum64(skeleton(buf[:0], text, escaped))
+}
+
+// canonASCII maps an ASCII byte to itself lower-cased when it is a letter
+// or a digit, else to 0.
+var canonASCII = func() (t [utf8.RuneSelf]byte) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c)
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = byte(c)
+		t[c-'a'+'A'] = byte(c)
+	}
+	return t
+}()
+
+// skeleton appends the canonical form of text to dst, which must have room
+// for canonRunes*4 bytes. Plain ASCII is filtered a byte at a time through
+// a table; escapes and other code points take the general path.
+func skeleton(dst, text []byte, escaped bool) []byte {
+	n := 0
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if c >= utf8.RuneSelf || (escaped && c == '\\') {
+			return skeletonSlow(dst, text[i:], escaped, n)
+		}
+		if k := canonASCII[c]; k != 0 {
+			dst = append(dst, k)
+			if n++; n == canonRunes {
+				break
+			}
+		}
+	}
+	return dst
+}
+
+// skeletonSlow is skeleton from the first escape or non-ASCII byte on,
+// n code points having been kept already.
+//
+//go:noinline
+func skeletonSlow(dst, text []byte, escaped bool, n int) []byte {
+	for len(text) > 0 && n < canonRunes {
+		var r rune
+		var size int
+		c := text[0]
+		switch {
+		case escaped && c == '\\':
+			r, size = unescapeRune(text)
+		case c < utf8.RuneSelf:
+			if k := canonASCII[c]; k != 0 {
+				dst = append(dst, k)
+				n++
+			}
+			text = text[1:]
+			continue
+		default:
+			r, size = utf8.DecodeRune(text)
+		}
+		text = text[size:]
+		dst, n = appendCanonRune(dst, r, n)
+	}
+	return dst
+}
+
+// appendCanonRune appends the letters and digits of the compatibility
+// decomposition of r, lower-cased, while fewer than canonRunes are kept.
+func appendCanonRune(dst []byte, r rune, n int) ([]byte, int) {
+	if r < utf8.RuneSelf {
+		if k := canonASCII[r]; k != 0 {
+			dst = append(dst, k)
+			n++
+		}
+		return dst, n
+	}
+	if r >= hangulBase && r < hangulBase+hangulCount {
+		// Hangul syllables decompose by arithmetic, not by table.
+		s := r - hangulBase
+		dst, n = appendCanonLetter(dst, 0x1100+s/(21*28), n)
+		dst, n = appendCanonLetter(dst, 0x1161+(s%(21*28))/28, n)
+		if t := s % 28; t != 0 {
+			dst, n = appendCanonLetter(dst, 0x11A7+t, n)
+		}
+		return dst, n
+	}
+	var enc [utf8.UTFMax]byte
+	d := norm.NFKD.Properties(enc[:utf8.EncodeRune(enc[:], r)]).Decomposition()
+	if d == nil {
+		return appendCanonLetter(dst, r, n)
+	}
+	for len(d) > 0 && n < canonRunes {
+		dr, size := utf8.DecodeRune(d)
+		d = d[size:]
+		if dr < utf8.RuneSelf {
+			if k := canonASCII[dr]; k != 0 {
+				dst = append(dst, k)
+				n++
+			}
+			continue
+		}
+		dst, n = appendCanonLetter(dst, dr, n)
+	}
+	return dst, n
+}
+
+const (
+	hangulBase  = 0xAC00
+	hangulCount = 11172
+)
+
+func appendCanonLetter(dst []byte, r rune, n int) ([]byte, int) {
+	if n >= canonRunes || !(unicode.IsLetter(r) || unicode.IsNumber(r)) {
+		return dst, n
+	}
+	return utf8.AppendRune(dst, unicode.ToLower(r)), n + 1
+}
+
+// unescapeRune decodes the JSON escape sequence at the start of b (b[0] is
+// a backslash) as unescape does.
+func unescapeRune(b []byte) (rune, int) {
+	if len(b) < 2 {
+		return '\\', 1
+	}
+	switch b[1] {
+	case 'u':
+		cp, ok := hex4(b[2:])
+		if !ok {
+			return '\\', 1
+		}
+		if cp >= 0xD800 && cp < 0xDC00 && len(b) >= 12 && b[6] == '\\' && b[7] == 'u' {
+			if lo, ok := hex4(b[8:]); ok && lo >= 0xDC00 && lo < 0xE000 {
+				return rune(0x10000 + (cp-0xD800)<<10 + (lo - 0xDC00)), 12
+			}
+		}
+		if cp >= 0xD800 && cp < 0xE000 {
+			return utf8.RuneError, 6
+		}
+		return rune(cp), 6
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return ' ', 2 // none is a letter or a digit
+	}
+	return '\\', 1
+}
+
+// startsJSON reports whether text, past white space, opens an object or an
+// array.
+func startsJSON(text []byte, escaped bool) bool {
+	for i := 0; i < len(text); i++ {
+		switch text[i] {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case '\\':
+			if escaped && i+1 < len(text) && (text[i+1] == 'n' || text[i+1] == 'r' || text[i+1] == 't') {
+				i++
+				continue
+			}
+		case '{', '[':
+			return true
+		}
+		return false
+	}
+	return false
+}
+
+// jsonHash fingerprints a JSON text by its structure: an object is the sum
+// of its members' fingerprints (so their order does not count), an array
+// the chain of its elements', a string that of its canonical form, any
+// other value its literal bytes; white space outside strings does not
+// count. It reports false when text is not one complete JSON value (such
+// as one cut at ContentReadLimit).
+func jsonHash(text []byte, escaped bool) (uint64, bool) {
+	var buf [ContentReadLimit]byte
+	if escaped {
+		text, _ = unescape(buf[:0], text, ContentReadLimit)
+	}
+	w := jsonWalker{b: text}
+	h, ok := w.value(0)
+	w.space()
+	return h, ok && w.i == len(w.b)
+}
+
+// jsonWalker reads a JSON text without allocating.
+type jsonWalker struct {
+	b []byte
+	i int
+}
+
+// maxJSONDepth bounds the nesting jsonHash follows.
+const maxJSONDepth = 32
+
+func (w *jsonWalker) space() {
+	for w.i < len(w.b) {
+		switch w.b[w.i] {
+		case ' ', '\t', '\n', '\r':
+			w.i++
+		default:
+			return
+		}
+	}
+}
+
+func (w *jsonWalker) value(depth int) (uint64, bool) {
+	w.space()
+	if w.i >= len(w.b) || depth > maxJSONDepth {
+		return 0, false
+	}
+	switch w.b[w.i] {
+	case '{':
+		w.i++
+		h := uint64(0x6f626a)
+		w.space()
+		if w.i < len(w.b) && w.b[w.i] == '}' {
+			w.i++
+			return h, true
+		}
+		for {
+			w.space()
+			key, ok := w.str()
+			if !ok {
+				return 0, false
+			}
+			w.space()
+			if w.i >= len(w.b) || w.b[w.i] != ':' {
+				return 0, false
+			}
+			w.i++
+			v, ok := w.value(depth + 1)
+			if !ok {
+				return 0, false
+			}
+			var kb [canonRunes * 4]byte
+			h += chain(xxhash.Sum64(skeleton(kb[:0], key, true)), v)
+			w.space()
+			if w.i >= len(w.b) {
+				return 0, false
+			}
+			w.i++
+			switch w.b[w.i-1] {
+			case ',':
+				continue
+			case '}':
+				return chain(h, 0x7d), true
+			}
+			return 0, false
+		}
+	case '[':
+		w.i++
+		h := uint64(0x617272)
+		w.space()
+		if w.i < len(w.b) && w.b[w.i] == ']' {
+			w.i++
+			return h, true
+		}
+		for {
+			v, ok := w.value(depth + 1)
+			if !ok {
+				return 0, false
+			}
+			h = chain(h, v)
+			w.space()
+			if w.i >= len(w.b) {
+				return 0, false
+			}
+			w.i++
+			switch w.b[w.i-1] {
+			case ',':
+				continue
+			case ']':
+				return h, true
+			}
+			return 0, false
+		}
+	case '"':
+		s, ok := w.str()
+		if !ok {
+			return 0, false
+		}
+		var sb [canonRunes * 4]byte
+		return chain(0x737472, xxhash.Sum64(skeleton(sb[:0], s, true))), true
+	}
+	start := w.i
+	for w.i < len(w.b) {
+		switch w.b[w.i] {
+		case ',', ']', '}', ' ', '\t', '\n', '\r':
+		default:
+			w.i++
+			continue
+		}
+		break
+	}
+	if w.i == start {
+		return 0, false
+	}
+	return chain(0x6c6974, xxhash.Sum64(w.b[start:w.i])), true
+}
+
+// str reads a string and returns its body, escapes intact.
+func (w *jsonWalker) str() ([]byte, bool) {
+	if w.i >= len(w.b) || w.b[w.i] != '"' {
+		return nil, false
+	}
+	start := w.i + 1
+	for j := start; j < len(w.b); j++ {
+		switch w.b[j] {
+		case '\\':
+			j++
+		case '"':
+			w.i = j + 1
+			return w.b[start:j], true
+		}
+	}
+	return nil, false
+}
