@@ -3,6 +3,7 @@ package detect
 import (
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Obfuscations that survive normalisation: leetspeak ("1gn0r3 pr3v10u5
@@ -182,17 +183,17 @@ func (c *scanCtx) deobfuscate() {
 		for _, one := range []byte{'i', 'l', '?'} {
 			dec = deleet(t, one, c.sc.dec[:0])
 			c.sc.dec = dec
-			c.injectionLayer("leetspeak", string(dec))
+			c.injectionLayer("leetspeak", unsafe.String(unsafe.SliceData(dec), len(dec)))
 		}
 	}
 	if dec = unspace(t, c.sc.dec[:0]); dec != nil {
 		c.sc.dec = dec
-		c.injectionLayer("spaced_letters", string(dec))
+		c.injectionLayer("spaced_letters", unsafe.String(unsafe.SliceData(dec), len(dec)))
 	}
 	if !c.n.Identity() {
 		if dec = unseparate(t, c.sc.dec[:0]); dec != nil {
 			c.sc.dec = dec
-			c.injectionLayer("separators", string(dec))
+			c.injectionLayer("separators", unsafe.String(unsafe.SliceData(dec), len(dec)))
 		}
 	}
 }
@@ -225,7 +226,7 @@ func unseparate(t string, buf []byte) []byte {
 }
 
 // injectionLayer runs the injection detectors on text, a rewritten view of
-// the whole field.
+// the whole field held in scratch memory (findings copy what they keep).
 func (c *scanCtx) injectionLayer(name, text string) {
 	saveT, saveHits, saveLayer, saveSpan := c.t, c.hits, c.layer, c.lspan
 	c.lspan.start, c.lspan.end = c.n.Original(0, len(c.t))

@@ -207,11 +207,7 @@ func (c *scanCtx) injection() {
 			if !ok {
 				return
 			}
-			ev := c.t[m[0]:m[1]]
-			if len(ev) > 120 {
-				ev = ev[:120] + "…"
-			}
-			c.emit(CategoryInjection, r.id, sev, conf, m[0], m[1], quoteEvidence(ev))
+			c.emit(CategoryInjection, r.id, sev, conf, m[0], m[1], c.quote(c.t[m[0]:m[1]], 120))
 		})
 	}
 }
@@ -236,21 +232,4 @@ func (c *scanCtx) smuggling() {
 }
 
 // quoteEvidence makes a short printable excerpt.
-func quoteEvidence(s string) string {
-	if len(s) > 160 {
-		s = s[:160] + "…"
-	}
-	b := make([]byte, 0, len(s)+2)
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		switch {
-		case ch == '\n' || ch == '\r' || ch == '\t':
-			b = append(b, ' ')
-		case ch < 0x20 || ch == 0x7f:
-		default:
-			b = append(b, ch)
-		}
-	}
-	return string(append(b, '"'))
-}
+func quoteEvidence(s string) string { return string(appendQuoted(nil, s, false)) }

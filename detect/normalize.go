@@ -50,7 +50,7 @@ type span struct{ start, end int }
 func Normalize(s string) Normalized {
 	var n Normalized
 	normalizeInto(&n, s, nil, nil)
-	return n
+	return n // buf was allocated for n alone
 }
 
 // Original maps the span [start, end) of n.Text to a span of the original
@@ -102,7 +102,8 @@ func isASCIINoTags(s string) bool {
 }
 
 // normalizeInto fills n, reusing buf and m for the normalised bytes and the
-// offset map (both may be nil).
+// offset map (both may be nil). n.Text may share buf's memory: it is valid
+// until buf is reused.
 func normalizeInto(n *Normalized, s string, buf []byte, m []int32) ([]byte, []int32) {
 	return normalizeWith(n, s, buf, m, true)
 }
@@ -199,7 +200,7 @@ func normalizeWith(n *Normalized, s string, buf []byte, m []int32, fast bool) ([
 		n.tags = append(n.tags, span{inTag, len(buf)})
 	}
 	m = append(m, int32(len(s)))
-	n.Text = string(buf)
+	n.Text = unsafe.String(unsafe.SliceData(buf), len(buf))
 	n.m = m
 	return buf, m
 }

@@ -408,7 +408,7 @@ func (c *scanCtx) card(gs []group, nd int) bool {
 		conf = 0.2 // documented test numbers and placeholders such as 1111 2222 3333 4444
 	}
 	if c.reports(CategoryPII, conf) {
-		c.emit(CategoryPII, ruleCard, SeverityMedium, conf, s, e, brand+" ****"+string(d[len(d)-4:]))
+		c.emit(CategoryPII, ruleCard, SeverityMedium, conf, s, e, c.keepConcat(brand, " ****", string(d[len(d)-4:])))
 	}
 	return conf >= 0.5 || brand != "card"
 }
@@ -550,7 +550,7 @@ func (c *scanCtx) ssn(gs []group, nd int) bool {
 		return false // leave plain 9-digit numbers to the phone recogniser
 	}
 	if c.reports(CategoryPII, conf) {
-		c.emit(CategoryPII, ruleSSN, SeverityMedium, conf, s, e, "***-**-"+string(d[5:]))
+		c.emit(CategoryPII, ruleSSN, SeverityMedium, conf, s, e, c.keepConcat("***-**-", string(d[5:])))
 	}
 	return true
 }
@@ -669,7 +669,7 @@ func (c *scanCtx) phone(gs []group, nd int, cs int) bool {
 		return false
 	}
 	if c.reports(CategoryPII, conf) {
-		c.emit(CategoryPII, rulePhone, SeverityLow, conf, s, e, maskDigits(d, 2))
+		c.emit(CategoryPII, rulePhone, SeverityLow, conf, s, e, c.mask(d, 2))
 	}
 	return true
 }
@@ -753,18 +753,6 @@ func isNANP(gs []group, d []byte, paren bool) bool {
 		return gs[2].sep == "-" || gs[2].sep == " " || gs[2].sep == "."
 	}
 	return gs[1].sep == gs[2].sep && (gs[1].sep == "-" || gs[1].sep == "." || gs[1].sep == " ")
-}
-
-func maskDigits(d []byte, keep int) string {
-	b := make([]byte, len(d))
-	for i := range d {
-		if i >= len(d)-keep {
-			b[i] = d[i]
-		} else {
-			b[i] = '*'
-		}
-	}
-	return string(b)
 }
 
 // ---- IPv4 ----

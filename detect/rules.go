@@ -248,7 +248,7 @@ func (c *scanCtx) runRules(list []*regexRule) {
 			if r.evidence != nil {
 				ev = r.evidence(c, r, m)
 			} else {
-				ev = quoteEvidence(c.t[s:e])
+				ev = c.quote(c.t[s:e], 160)
 			}
 			c.emit(r.cat, r.id, sev, conf, s, e, ev)
 		})

@@ -1,7 +1,8 @@
 package detect
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 	"sync"
 	"time"
 	"unsafe"
@@ -146,7 +147,10 @@ func (s *Scanner) Scan(in *Input) []Finding { return s.AppendScan(nil, in) }
 // AppendScan appends the findings for in to dst and returns it.
 func (s *Scanner) AppendScan(dst []Finding, in *Input) []Finding {
 	sc := s.pool.Get().(*scratch)
-	c := scanCtx{s: s, in: in, sc: sc, out: dst, base: len(dst)}
+	// The scan state lives in the scratch too: the detectors' callbacks
+	// make it escape, and a fresh one would cost an allocation per scan.
+	c := &sc.ctx
+	*c = scanCtx{s: s, in: in, sc: sc, out: dst, base: len(dst)}
 	if in.Text != "" {
 		c.field(SourceText, in.Text)
 	}
@@ -156,20 +160,20 @@ func (s *Scanner) AppendScan(dst []Finding, in *Input) []Finding {
 	if in.Usage != nil {
 		c.usage()
 	}
-	out := c.out
+	out, base := c.out, c.base
+	*c = scanCtx{} // drop the references to the input and the findings
 	sc.reset()
 	s.pool.Put(sc)
-	found := out[c.base:]
+	found := out[base:]
 	if len(found) > 1 {
-		sort.SliceStable(found, func(i, j int) bool {
-			a, b := &found[i], &found[j]
+		slices.SortStableFunc(found, func(a, b Finding) int {
 			if a.Source != b.Source {
-				return a.Source < b.Source
+				return cmp.Compare(a.Source, b.Source)
 			}
 			if a.Start != b.Start {
-				return a.Start < b.Start
+				return cmp.Compare(a.Start, b.Start)
 			}
-			return a.End < b.End
+			return cmp.Compare(a.End, b.End)
 		})
 	}
 	return out
@@ -177,6 +181,7 @@ func (s *Scanner) AppendScan(dst []Finding, in *Input) []Finding {
 
 // scratch is per-scan memory reused across scans.
 type scratch struct {
+	ctx    scanCtx
 	norm   Normalized
 	buf    []byte
 	m      []int32
@@ -213,6 +218,8 @@ type scanCtx struct {
 	sc   *scratch
 	out  []Finding
 	base int
+	// arena holds this scan's evidence strings (evidence_arena.go).
+	arena []byte
 
 	src    Source
 	orig   string      // the field as given (truncated to MaxBytes)

@@ -270,21 +270,7 @@ func isPlaceholder(v string) bool {
 
 // redactSecret keeps a recognisable prefix (a vendor tag such as "ghp_",
 // "sk-ant-api03-", "AKIA") and the length, nothing of the secret itself.
-func redactSecret(v string) string {
-	p := 0
-	for i := 0; i < len(v) && i < 14; i++ {
-		if v[i] == '_' || v[i] == '-' || v[i] == '.' {
-			p = i + 1
-		}
-	}
-	if p == 0 && len(v) >= 20 {
-		p = 4
-	}
-	if p > len(v)/3 {
-		p = min(4, len(v)/4)
-	}
-	return v[:p] + "…[" + strconv.Itoa(len(v)) + " chars]"
-}
+func redactSecret(v string) string { return string(appendRedacted(nil, v)) }
 
 func (c *scanCtx) secrets() {
 	for _, r := range rules().secrets {
@@ -298,7 +284,7 @@ func (c *scanCtx) secrets() {
 			if r.evidence != nil {
 				ev = r.evidence(c, r, m)
 			} else {
-				ev = redactSecret(c.t[s:e])
+				ev = c.redact(c.t[s:e])
 			}
 			c.emit(CategorySecret, r.id, sev, conf, s, e, ev)
 		})

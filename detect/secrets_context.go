@@ -94,7 +94,7 @@ func (c *scanCtx) contextSecrets() {
 		if len(v) < 16 || !contextValueOK(v) || c.covered(CategorySecret, vs, ve) {
 			continue
 		}
-		c.emit(CategorySecret, "secret."+id, SeverityHigh, 0.8, vs, ve, redactSecret(v))
+		c.emit(CategorySecret, "secret."+id, SeverityHigh, 0.8, vs, ve, c.redact(v))
 	}
 }
 

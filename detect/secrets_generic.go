@@ -207,7 +207,7 @@ func (c *scanCtx) awsSecret() {
 			if j-i == 40 && (i == 0 || t[i-1] != '=') && (j == len(t) || t[j] != '=') {
 				v := t[i:j]
 				if awsSecretShape(v) && !isPlaceholder(v) && !c.covered(CategorySecret, i, j) {
-					c.emit(CategorySecret, "secret.aws-secret-access-key", SeverityCritical, 0.85, i, j, redactSecret(v))
+					c.emit(CategorySecret, "secret.aws-secret-access-key", SeverityCritical, 0.85, i, j, c.redact(v))
 				}
 			}
 			i = j
