@@ -235,15 +235,17 @@ func (g *Guard) admit(ctx *fasthttp.RequestCtx, ex *exchange, kind provider.Kind
 	if pm == 0 && lm == 0 {
 		return true
 	}
-	if !parse() {
-		return true
-	}
-	if pm != 0 && !g.checkRequest(ctx, ex, req, body, pm) {
-		return false
+	if pm != 0 {
+		if !parse() {
+			return true
+		}
+		if !g.checkRequest(ctx, ex, req, body, pm) {
+			return false
+		}
 	}
 	if lm != 0 {
 		var tu policy.ToolUse
-		if g.lim.NeedTools(lm) {
+		if g.lim.NeedTools(lm) && parse() {
 			tu = toolUse(req)
 		}
 		if v := g.lim.Admit(lm, &st.sub, tu); v.Limit != nil {
