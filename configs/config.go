@@ -16,6 +16,8 @@ type Config struct {
 	Storage   StorageConfig   `yaml:"storage"`
 	Detect    DetectConfig    `yaml:"detect"`
 	Pricing   PricingConfig   `yaml:"pricing"`
+	// Telemetry is OpenTelemetry export and the Prometheus series.
+	Telemetry TelemetryConfig `yaml:"telemetry"`
 	// Policies, Limits and Alerts act on traffic inline (edge/policy) and
 	// notify off the request path (sink/alert).
 	Policies PoliciesConfig `yaml:"policies"`
@@ -185,6 +187,12 @@ type StorageConfig struct {
 	CommitIntervalMS int `yaml:"commit_interval_ms"`
 	// RetentionDays adds a TTL where the server supports it; 0 keeps forever.
 	RetentionDays int `yaml:"retention_days"`
+	// Content is what is kept of message texts in every store, recorder
+	// and export: "full" (default; credentials masked), "masked" (PII
+	// and secrets replaced by typed placeholders) or "metadata" (no text:
+	// roles, lengths, hashes, findings, usage). Detection always reads the
+	// original text.
+	Content string `yaml:"content"`
 }
 
 // Storage engines.
@@ -328,9 +336,11 @@ func Default() *Config {
 			Spill:            SpillConfig{Dir: "./data/spill", MaxBytes: GiB},
 			Durability:       DurabilitySpill,
 			CommitIntervalMS: 100,
+			Content:          ContentFull,
 		},
-		Pricing: PricingConfig{RefreshInterval: Duration(DefaultPricingRefresh)},
-		Alerts:  defaultAlerts(),
+		Telemetry: defaultTelemetry(),
+		Pricing:   PricingConfig{RefreshInterval: Duration(DefaultPricingRefresh)},
+		Alerts:    defaultAlerts(),
 		Detect: DetectConfig{
 			Enabled:          true,
 			Guard:            "off",

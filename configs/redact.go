@@ -28,6 +28,7 @@ const RedactedValue = "[REDACTED]"
 func (c *Config) Redacted() map[string]any {
 	out := jsonValue(reflect.ValueOf(*c)).(map[string]any)
 	redactTree(out)
+	redactOTelHeaders(out)
 	if llm, ok := out["llm"].(map[string]any); ok {
 		llm["api_key_configured"] = c.LLM.APIKey != ""
 	}

@@ -27,6 +27,7 @@ func (c *Config) Validate() []Problem {
 	c.validateStorage(ps)
 	c.validateDetect(ps)
 	c.validatePricing(ps)
+	c.validateTelemetry(ps)
 	c.validatePolicies(ps)
 	c.validateLimits(ps)
 	c.validateAlerts(ps)

@@ -41,7 +41,14 @@ type Capture struct {
 	undecodable atomic.Uint64
 
 	rec httpRec // raw exchanges for the http_recorder (httprecord.go)
+
+	traces bool // continue clients' traceparent (traceparent.go)
 }
+
+// ContinueTraces makes calls that arrive with a W3C traceparent continue
+// the client's trace: the upstream gets the call's span as parent and the
+// events carry it (see traceparent.go). Call it before serving.
+func (c *Capture) ContinueTraces() { c.traces = true }
 
 // NewCapture returns a Capture resolving sessions in sessions and publishing
 // to pub. llmType is the configured llm.type.
@@ -86,6 +93,7 @@ type callInfo struct {
 	body     []byte
 	streamed bool
 	workflow []byte // agent_workflow.id from the /agent-workflow/{id}/ route
+	span     uint64 // the call's span id chosen before forwarding (traceparent.go), 0 when none
 
 	// For the http_recorder (httprecord.go): the answer as the client got
 	// it, and what record learnt about the call.
@@ -280,6 +288,15 @@ func (b *builder) storedSpan(store bool) uint64 {
 	return s
 }
 
+// callSpan is the span of the call's finish or error event: the one chosen
+// for a continued trace, else the session's stored span (its start's).
+func (b *builder) callSpan(ci *callInfo) uint64 {
+	if ci.span != 0 {
+		return ci.span
+	}
+	return b.storedSpan(false)
+}
+
 func (b *builder) newStoredSpan() uint64 {
 	s := newSpan()
 	b.c.sessions.SetSpan(b.r, s)
@@ -355,7 +372,12 @@ func (b *builder) requestEvents(ci *callInfo, conv *session.Conversation) {
 	if !req.Model.Present() {
 		return
 	}
-	ev := b.event(sink.LLMCallStart, ci.start, b.newStoredSpan())
+	callSpan := ci.span
+	if callSpan == 0 {
+		callSpan = newSpan()
+	}
+	b.c.sessions.SetSpan(b.r, callSpan)
+	ev := b.event(sink.LLMCallStart, ci.start, callSpan)
 	o := b.attrStart()
 	o.open()
 	o.str("llm.vendor", b.vendor)
@@ -368,6 +390,7 @@ func (b *builder) requestEvents(ci *callInfo, conv *session.Conversation) {
 	o.bytesStr("http.method", ci.method)
 	o.bytesStr("http.path", ci.path)
 	o.bool("llm.request.stream", req.Stream)
+	traceAttr(&o, ci)
 	b.tagsAttr(&o)
 	o.close()
 	b.attrEnd(ev, o)
@@ -487,7 +510,7 @@ func (b *builder) responseEvents(ci *callInfo) {
 	resp := ci.resp
 	durMs := float64(ci.end.Sub(ci.start)) / float64(time.Millisecond)
 	if ci.failed || resp == nil || resp.IsError {
-		ev := b.event(sink.LLMCallError, ci.end, b.storedSpan(false))
+		ev := b.event(sink.LLMCallError, ci.end, b.callSpan(ci))
 		ev.Level = sink.LevelError
 		ev.Status = ci.status
 		ev.DurationMs = durMs
@@ -525,6 +548,7 @@ func (b *builder) responseEvents(ci *callInfo) {
 		o.int("http.status_code", int64(ci.status))
 		o.float("llm.response.duration_ms", durMs)
 		workflowAttr(&o, ci)
+		traceAttr(&o, ci)
 		o.close()
 		b.attrEnd(ev, o)
 		return
@@ -532,7 +556,7 @@ func (b *builder) responseEvents(ci *callInfo) {
 
 	u := &resp.Usage
 	total, hasTotal := u.Total()
-	ev := b.event(sink.LLMCallFinish, ci.end, b.storedSpan(false))
+	ev := b.event(sink.LLMCallFinish, ci.end, b.callSpan(ci))
 	o := b.attrStart()
 	o.open()
 	o.str("llm.vendor", b.vendor)
@@ -565,6 +589,9 @@ func (b *builder) responseEvents(ci *callInfo) {
 	if resp.ID.Present() {
 		o.pstr("llm.response.id", resp.ID)
 	}
+	if resp.Model.Present() {
+		o.pstr("llm.response.model", resp.Model)
+	}
 	if b.vendor == "anthropic" {
 		if resp.FinishReasonRaw != nil {
 			o.raw("stop_reason", resp.FinishReasonRaw)
@@ -587,6 +614,7 @@ func (b *builder) responseEvents(ci *callInfo) {
 		o.bool("llm.response.incomplete", true)
 	}
 	workflowAttr(&o, ci)
+	traceAttr(&o, ci)
 	o.close()
 	b.attrEnd(ev, o)
 	ev.Status = ci.status
@@ -613,6 +641,7 @@ func (b *builder) responseEvents(ci *callInfo) {
 		o.pstr("tool.call_id", tc.ID)
 		b.common(&o)
 		workflowAttr(&o, ci)
+		traceAttr(&o, ci)
 		o.close()
 		b.attrEnd(ev, o)
 		keepStr(b, &ev.ToolName, name)
@@ -624,6 +653,14 @@ func (b *builder) responseEvents(ci *callInfo) {
 func workflowAttr(o *obj, ci *callInfo) {
 	if len(ci.workflow) > 0 {
 		o.bytesStr("agent_workflow.id", ci.workflow)
+	}
+}
+
+// traceAttr adds trace.parent, the client's traceparent, to the events of
+// a call that continues the client's trace.
+func traceAttr(o *obj, ci *callInfo) {
+	if tp := clientTraceparent(ci); tp != nil {
+		o.bytesStr("trace.parent", tp)
 	}
 }
 

@@ -181,6 +181,7 @@ func (p *Proxy) captureKept(ex *exchange) {
 		headers:    &ex.keptHeader,
 		body:       ex.req.Body(),
 		workflow:   ex.keptWorkflow,
+		span:       ex.span,
 		respHeader: &ex.keptRespHeader,
 		status:     ex.resp.StatusCode(),
 	}

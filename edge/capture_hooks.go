@@ -18,6 +18,7 @@ func (p *Proxy) callInfo(ctx *fasthttp.RequestCtx, ex *exchange, ended bool) *ca
 		headers:  &ctx.Request.Header,
 		body:     ex.body,
 		workflow: ex.workflow,
+		span:     ex.span,
 
 		respHeader: &ctx.Response.Header,
 	}

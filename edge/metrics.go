@@ -2,6 +2,7 @@ package edge
 
 import (
 	"math/bits"
+	"strconv"
 	"sync/atomic"
 	"time"
 )
@@ -106,4 +107,48 @@ func (h *histogram) quantiles(qs ...float64) []uint64 {
 		}
 	}
 	return out
+}
+
+// promBounds are the buckets, in microseconds, of the histogram form of a
+// histogram at /metrics/prometheus. Each is one of the log-linear buckets'
+// upper bounds plus one, so the counts are exact.
+var promBounds = func() []uint64 {
+	want := []uint64{500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
+		1000000, 2500000, 5000000, 10000000, 30000000, 60000000}
+	out := make([]uint64, len(want))
+	for i, w := range want {
+		out[i] = histUpper(histIndex(w)) + 1
+	}
+	return out
+}()
+
+// appendHistogram renders h as a Prometheus histogram in seconds. A
+// bucket's le is the exclusive upper end of the log-linear buckets it
+// sums (within 12.5 % above the round number it was chosen near).
+func (h *histogram) appendHistogram(b []byte, name string) []byte {
+	b = append(b, "# HELP "+name+" Upstream time to response headers, as a histogram.\n# TYPE "+name+" histogram\n"...)
+	var cum uint64
+	i := 0
+	for _, le := range promBounds {
+		for ; i < histBuckets && histUpper(i) < le; i++ {
+			cum += h.buckets[i].Load()
+		}
+		b = append(b, name+`_bucket{le="`...)
+		b = strconv.AppendFloat(b, float64(le)/1e6, 'g', -1, 64)
+		b = append(b, `"} `...)
+		b = strconv.AppendUint(b, cum, 10)
+		b = append(b, '\n')
+	}
+	for ; i < histBuckets; i++ {
+		cum += h.buckets[i].Load()
+	}
+	b = append(b, name+`_bucket{le="+Inf"} `...)
+	b = strconv.AppendUint(b, cum, 10)
+	b = append(b, '\n')
+	b = append(b, name+"_sum "...)
+	b = strconv.AppendFloat(b, float64(h.sumUs.Load())/1e6, 'g', -1, 64)
+	b = append(b, '\n')
+	b = append(b, name+"_count "...)
+	b = strconv.AppendUint(b, cum, 10)
+	return append(b, '\n')
 }

@@ -60,6 +60,9 @@ type Options struct {
 	ConfigView func() any
 	// MetricsExtra adds sections (sessions, sinks) to GET /metrics.
 	MetricsExtra func() map[string]any
+	// PrometheusExtra appends further series (text exposition format) to
+	// GET /metrics/prometheus after the proxy's own.
+	PrometheusExtra func(b []byte) []byte
 }
 
 func (o *Options) setDefaults() {

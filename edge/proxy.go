@@ -88,6 +88,7 @@ type exchange struct {
 	tee      []byte                 // first bytes of a streamed non-SSE answer
 	conv     session.Conversation
 	respCI   callInfo
+	span     uint64 // the call's span id when it continues the client's trace (traceparent.go)
 
 	// Kept for a deferred capture (capture_defer.go).
 	end                                time.Time
@@ -137,6 +138,7 @@ func (p *Proxy) release(ex *exchange) {
 	}
 	ex.tee = ex.tee[:0]
 	ex.respCI = callInfo{}
+	ex.span = 0
 	ex.keptHeader.Reset()
 	ex.keptRespHeader.Reset()
 	ex.pol.reset()
@@ -180,6 +182,8 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx) {
 	}
 	if p.opts.Capture == nil {
 		ex.kind = provider.None
+	} else if ex.kind != provider.None && p.opts.Capture.traces {
+		p.continueTrace(ctx, ex)
 	}
 
 	streamed := wantsStream(ctx, body)

@@ -275,6 +275,10 @@ func (p *Proxy) appendPrometheus(b []byte) []byte {
 	}
 	line("perimeter_upstream_latency_seconds_sum", "", float64(st.latency.sumUs.Load())/1e6)
 	line("perimeter_upstream_latency_seconds_count", "", st.latency.count.Load())
+	b = st.latency.appendHistogram(b, "perimeter_upstream_response_seconds")
+	if f := p.opts.PrometheusExtra; f != nil {
+		b = f(b)
+	}
 	return b
 }
 

@@ -17,9 +17,12 @@ import (
 	"github.com/cylestio/perimeter/sink"
 	"github.com/cylestio/perimeter/sink/chdb"
 	"github.com/cylestio/perimeter/sink/clickhouse"
+	"github.com/cylestio/perimeter/sink/content"
 	"github.com/cylestio/perimeter/sink/files"
+	"github.com/cylestio/perimeter/sink/otel"
 	"github.com/cylestio/perimeter/sink/pricing"
 	"github.com/cylestio/perimeter/sink/printer"
+	"github.com/cylestio/perimeter/sink/prom"
 	"github.com/cylestio/perimeter/sink/scan"
 )
 
@@ -37,6 +40,12 @@ type analytics struct {
 	// stopPricer ends its refresh loop.
 	pricer     *pricing.Pricer
 	stopPricer func()
+	// content is storage.content, applied to every event before any
+	// writer; otel is the OpenTelemetry exporter (nil when off).
+	content *content.Reducer
+	otel    *otel.Writer
+	// traffic counts the captured calls for /metrics/prometheus.
+	traffic *prom.Traffic
 }
 
 // openStore opens the analytics store of storage.engine. A store that cannot
@@ -136,6 +145,14 @@ func newAnalytics(cfg *configs.Config, log zerolog.Logger) (*analytics, error) {
 	if a.store != nil {
 		writers = append(writers, notifyWrites{Store: a.store, fn: &a.onWrite})
 	}
+	if oc := cfg.Telemetry.OTel; oc.Enabled {
+		w, err := otel.New(otelOptions(oc, log))
+		if err != nil {
+			return nil, err
+		}
+		a.otel = w
+		writers = append(writers, w)
+	}
 	for _, w := range writers {
 		a.writers = append(a.writers, w.Name())
 	}
@@ -161,18 +178,44 @@ func newAnalytics(cfg *configs.Config, log zerolog.Logger) (*analytics, error) {
 		log.Info().Msg("no event writer configured (printer, storage): sessions are tracked, events are not captured")
 		return a, nil
 	}
+	a.traffic = prom.NewTraffic(prom.Options{MaxAgents: cfg.Telemetry.Prometheus.MaxAgents})
+	writers = append(writers, a.traffic)
 
 	opts := sink.OptionsFromConfig(cfg.Storage)
 	opts.Logger = log.With().Str("component", "sink").Logger()
-	// Price, detect (on the text as captured), then mask credentials in
-	// what every writer stores.
-	opts.Process = func(b []*sink.Event) []*sink.Event { return files.RedactEvents(a.pricer.Apply(b)) }
+	// Price, detect (on the text as captured), reduce the text to what
+	// storage.content keeps, then mask credentials in what every writer
+	// stores.
+	mode, err := content.ParseMode(cfg.Storage.Content)
+	if err != nil {
+		a.stopPricer()
+		return nil, err
+	}
+	a.content = content.New(mode)
+	analyse := a.pricer.Apply
 	if cfg.Detect.Enabled {
 		detectBatch := scan.New(detect.Options{}, sc.MaxSessions).Process
-		opts.Process = func(b []*sink.Event) []*sink.Event { return files.RedactEvents(detectBatch(a.pricer.Apply(b))) }
+		analyse = func(b []*sink.Event) []*sink.Event { return detectBatch(a.pricer.Apply(b)) }
 	}
+	opts.Process = func(b []*sink.Event) []*sink.Event { return files.RedactEvents(a.content.Process(analyse(b))) }
 	if recorder != nil {
-		opts.Process = files.SkipProcess(opts.Process, files.ExchangeEvent)
+		skip := files.SkipProcess(opts.Process, files.ExchangeEvent)
+		opts.Process = skip
+		if mode != content.Full {
+			// Raw exchanges skip detection but not storage.content.
+			opts.Process = func(b []*sink.Event) []*sink.Event {
+				b = skip(b)
+				for _, ev := range b {
+					if ev.Name == files.ExchangeEvent {
+						a.content.Event(ev)
+					}
+				}
+				return b
+			}
+		}
+	}
+	if mode != content.Full {
+		log.Info().Str("storage.content", mode.String()).Msg("stored events keep no raw message text beyond what storage.content allows")
 	}
 	p, err := sink.NewPipeline(opts, writers...)
 	if err != nil {
@@ -188,6 +231,9 @@ func newAnalytics(cfg *configs.Config, log zerolog.Logger) (*analytics, error) {
 	}
 	a.pipeline = p
 	a.capture = edge.NewCapture(a.sessions, p, cfg.LLM.Type)
+	if a.otel != nil {
+		a.capture.ContinueTraces()
+	}
 	if recorder != nil {
 		a.capture.RecordHTTP(recorder.MaxBodySize())
 	}
@@ -202,6 +248,9 @@ func (a *analytics) metrics() map[string]any {
 	}
 	if a.pipeline != nil {
 		out["sink"] = a.pipeline.Metrics()
+	}
+	if a.otel != nil {
+		out["otel"] = a.otel.Metrics()
 	}
 	if a.store != nil {
 		st := map[string]any{"status": a.store.Status()}

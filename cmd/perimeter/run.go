@@ -167,6 +167,7 @@ func serve(cfg *configs.Config, problems []configs.Problem, hooks serveHooks) in
 		}
 		return m
 	}
+	opts.PrometheusExtra = func(b []byte) []byte { return an.appendPrometheus(b, opts.Guard) }
 	opts.ConfigView = func() any {
 		v := cfg.Redacted()
 		v["analytics"] = map[string]any{"storage": an.storageStatus(), "writers": an.writers, "capture": an.capture != nil, "pricing": an.pricer.Status()}

@@ -96,6 +96,27 @@ func secretMember(name string) bool {
 // by "[REDACTED]". Everything else is kept byte for byte. src must be
 // valid JSON.
 func redactJSON(src []byte) []byte {
+	return mapJSON(src, RedactCredentials, func(key, s string) string {
+		r := RedactCredentials(s)
+		if key != "" && secretMember(key) && s != "" {
+			r = "[REDACTED]"
+		}
+		return r
+	})
+}
+
+// MapStrings returns the JSON value src with every string value replaced
+// by fn(member, value), where member is the name of the object member the
+// value belongs to ("" in arrays and at the top). Member names, numbers,
+// literals and unchanged strings are kept byte for byte. src must be valid
+// JSON. storage.content masking (sink/content) is built on it.
+func MapStrings(src []byte, fn func(member, value string) string) []byte {
+	return mapJSON(src, nil, fn)
+}
+
+// mapJSON rewrites member names with names (nil keeps them) and string
+// values with values.
+func mapJSON(src []byte, names func(string) string, values func(key, s string) string) []byte {
 	out := make([]byte, 0, len(src)+16)
 	var pendingKey string // member name whose value comes next
 	for i := 0; i < len(src); {
@@ -120,7 +141,9 @@ func redactJSON(src []byte) []byte {
 			name, _ := unquote(tok)
 			pendingKey = name
 			// A key used as a member name is as secret as one in a value.
-			if r := RedactCredentials(name); r != name {
+			if names == nil {
+				out = append(out, tok...)
+			} else if r := names(name); r != name {
 				out = appendString(out, r)
 			} else {
 				out = append(out, tok...)
@@ -131,10 +154,7 @@ func redactJSON(src []byte) []byte {
 		if s, ok := unquote(tok); !ok {
 			out = append(out, tok...)
 		} else {
-			r := RedactCredentials(s)
-			if pendingKey != "" && secretMember(pendingKey) && s != "" {
-				r = "[REDACTED]"
-			}
+			r := values(pendingKey, s)
 			if r == s {
 				out = append(out, tok...)
 			} else {

@@ -1,13 +1,15 @@
 // Session: the conversation as a timeline — messages sent, answers with
 // usage, tool calls with their arguments and results, errors, and security
-// findings, each finding highlighted on the event it was found in.
+// findings, each finding highlighted on the event it was found in, the cost
+// of each call, and a replay of any request.
 // Everything here is captured traffic: text only, never markup.
 
 import { h, route } from '../dom.js';
 import { get } from '../api.js';
 import * as f from '../format.js';
-import { pageHead, panel, storageBanner, empty, changed, riskScore, severityBadge, severityClass, badge } from '../ui.js';
+import { pageHead, panel, storageBanner, empty, changed, riskScore, severityBadge, severityClass, badge, cost } from '../ui.js';
 import { statusBadge } from './overview.js';
+import { replayPanel } from './replay.js';
 import { levelClass } from './agents.js';
 
 const LIMIT = 500;
@@ -20,6 +22,7 @@ export function mount(root, { params, query }) {
   let seen = null; // event ids already shown, to mark new ones
   let page = 0;
   let focused = false;
+  const replay = replayPanel(); // outlives live re-renders
   const view = {
     async refresh() {
       let data;
@@ -36,7 +39,7 @@ export function mount(root, { params, query }) {
       const ids = (data.events || []).map(eventKey);
       const fresh = seen ? new Set(ids.filter((x) => !seen.has(x))) : new Set();
       seen = new Set(ids);
-      root.replaceChildren(...render(data, { open, fresh, focus, onPage: (p) => { page = p; state.key = null; view.refresh(); } }));
+      root.replaceChildren(...render(data, { open, fresh, focus, replay, onPage: (p) => { page = p; state.key = null; view.refresh(); } }));
       if (focus && !focused) {
         const el = root.querySelector(`[data-event-id="${CSS.escape(focus)}"]`);
         if (el) { el.scrollIntoView({ block: 'center' }); focused = true; }
@@ -76,13 +79,26 @@ function render(data, ctx) {
   if (banner) out.push(banner);
 
   ctx.shown = new Set(events.map((e) => e.event_id).filter(Boolean));
+  ctx.answers = answers(events);
   const list = h('ol', { class: 'timeline', dataset: { testid: 'timeline' } },
     events.map((ev) => timelineItem(ev, bySource.get(ev.event_id) || [], ctx)));
   const tlPanel = panel('Timeline', [
     events.length ? list : empty('No events on this page'),
     pager(data, ctx),
   ], { hint: `${f.plural(data.events_total ?? events.length, 'event')}${findings.length ? ' · ' + f.plural(findings.length, 'finding') : ''}`, id: 'timeline' });
-  out.push(h('div', { class: 'grid side-right' }, tlPanel, facts(s, findings)));
+  out.push(h('div', { class: 'grid side-right' }, tlPanel, facts(s, findings)), ctx.replay.el);
+  return out;
+}
+
+// answers pairs each request with the answer that followed it (calls of a
+// session are sequential).
+function answers(events) {
+  const out = new Map();
+  const pending = [];
+  for (const ev of events) {
+    if (ev.name === 'llm.call.start') pending.push(ev);
+    else if ((ev.name === 'llm.call.finish' || ev.name === 'llm.call.error') && pending.length) out.set(eventKey(pending.shift()), ev);
+  }
   return out;
 }
 
@@ -123,7 +139,10 @@ function timelineItem(ev, found, ctx) {
       break;
     case 'llm.call.start': {
       const data = a['llm.request.data'] || {};
-      head.append(h('span', { class: 'tl-desc mono' }, ev.model || a['llm.model'] || ''));
+      head.append(h('span', { class: 'tl-desc mono' }, ev.model || a['llm.model'] || ''),
+        h('button', { type: 'button', class: 'tl-replay', dataset: { testid: 'replay-open' }, title: 'Edit this request and send it again',
+          style: { height: '24px', padding: '0 8px', 'font-size': '12px', 'margin-left': 'auto' },
+          onclick: () => ctx.replay.open(ev, ctx.answers.get(key) || null) }, 'Replay'));
       // A request repeats the model's previous turn (it is history now):
       // that part is shown folded, the new input in full.
       const msgs = requestMessages(data).map((m) => (m.role === 'assistant' ? { ...m, echo: true } : m));
@@ -227,6 +246,7 @@ function usage(ev, a) {
     h('span', {}, h('b', {}, f.int(outT)), ' out'),
     h('span', {}, h('b', {}, f.int(tot)), ' total tokens'),
     Number(ev.cached_tokens) ? h('span', {}, h('b', {}, f.int(ev.cached_tokens)), ' cached') : null,
+    ev.cost_status ? h('span', { dataset: { testid: 'call-cost' } }, h('b', {}, cost(ev)), ' cost') : null,
     reason ? h('span', {}, 'finish: ', h('b', {}, reason)) : null);
 }
 
@@ -386,6 +406,8 @@ function facts(s, findings) {
     h('dl', { class: 'kv' },
       h('dt', {}, 'Calls'), h('dd', {}, `${f.int(s.message_count)} sent · ${f.int(s.response_count)} answered`),
       h('dt', {}, 'Tokens'), h('dd', {}, `${f.int(s.total_tokens)} (${f.int(s.input_tokens)} in · ${f.int(s.output_tokens)} out)`),
+      h('dt', {}, 'Cost'), h('dd', { dataset: { testid: 'session-cost' } }, cost(s),
+        Number(s.unpriced_calls) ? h('span', { class: 'muted small' }, ` · ${f.int(s.unpriced_calls)} unpriced`) : null),
       h('dt', {}, 'Avg latency'), h('dd', {}, f.ms(s.avg_response_time_ms)),
       h('dt', {}, 'Errors'), h('dd', {}, Number(s.errors) ? badge(`${f.int(s.errors)} · ${f.pct(s.error_rate)}`, 'error') : '0')),
     h('h3', {}, 'Risk'),
