@@ -157,6 +157,7 @@ func behaviourTable(fuzzy bool, mode replyMode) (rows [profileCount + 1]behaviou
 		st.Fragmented += s.Fragmented
 		st.FuzzyReplyMatches += s.FuzzyReplyMatches
 		st.MatchedBy.ReplyAlone += s.MatchedBy.ReplyAlone
+		st.MatchedBy.TailAlone += s.MatchedBy.TailAlone
 		st.FuzzyTailMatches += s.FuzzyTailMatches
 		st.FuzzyMatches += s.FuzzyMatches
 		st.TieBreaks += s.TieBreaks
@@ -224,8 +225,8 @@ func TestBehaviours(t *testing.T) {
 	for _, m := range behaviourModes {
 		rows, st := behaviourTable(m.fuzzy, m.mode)
 		results[m.name] = rows
-		t.Logf("%s: matched exactly or by response id %d (tie-breaks %d), fuzzy reply %d (alone %d), fuzzy tail %d, created %d (fragmented %d)",
-			m.name, st.CacheHits-st.FuzzyMatches, st.TieBreaks, st.FuzzyReplyMatches, st.MatchedBy.ReplyAlone, st.FuzzyTailMatches, st.Created, st.Fragmented)
+		t.Logf("%s: matched exactly or by response id %d (tie-breaks %d), fuzzy reply %d (alone %d), fuzzy tail %d (alone %d), created %d (fragmented %d)",
+			m.name, st.CacheHits-st.FuzzyMatches, st.TieBreaks, st.FuzzyReplyMatches, st.MatchedBy.ReplyAlone, st.FuzzyTailMatches, st.MatchedBy.TailAlone, st.Created, st.Fragmented)
 	}
 	for p := profile(0); p <= profileCount; p++ {
 		name := "all"

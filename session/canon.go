@@ -49,24 +49,52 @@ var canonASCII = func() (t [utf8.RuneSelf]byte) {
 	return t
 }()
 
-// skeleton appends the canonical form of text to dst, which must have room
-// for canonRunes*4 bytes. Plain ASCII is filtered a byte at a time through
-// a table; escapes and other code points take the general path.
-func skeleton(dst, text []byte, escaped bool) []byte {
-	n := 0
-	for i := 0; i < len(text); i++ {
-		c := text[i]
-		if c >= utf8.RuneSelf || (escaped && c == '\\') {
-			return skeletonSlow(dst, text[i:], escaped, n)
-		}
-		if k := canonASCII[c]; k != 0 {
-			dst = append(dst, k)
-			if n++; n == canonRunes {
-				break
-			}
+// canonClass classifies a byte for skeleton's fast path: canonKeep (a
+// letter or a digit), canonDrop, or canonStop (not ASCII, or a backslash
+// of an escaped text: the general path takes over); canonLower maps it.
+const (
+	canonDrop = 0
+	canonKeep = 1
+	canonStop = 2
+)
+
+var canonClass, canonClassEscaped, canonLower = func() (plain, escaped, lower [256]byte) {
+	for c := 0; c < 256; c++ {
+		switch {
+		case c >= utf8.RuneSelf:
+			plain[c], escaped[c] = canonStop, canonStop
+		case canonASCII[c] != 0:
+			plain[c], escaped[c] = canonKeep, canonKeep
+			lower[c] = canonASCII[c]
 		}
 	}
-	return dst
+	escaped['\\'] = canonStop
+	return plain, escaped, lower
+}()
+
+// skeleton appends the canonical form of text to dst, which must have room
+// for canonRunes*4 bytes. Plain ASCII is filtered through tables, without
+// a branch per kept or dropped byte; escapes and other code points take
+// the general path.
+func skeleton(dst, text []byte, escaped bool) []byte {
+	class := &canonClass
+	if escaped {
+		class = &canonClassEscaped
+	}
+	var out [canonRunes + 1]byte
+	k := 0
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		v := class[c]
+		if v == canonStop {
+			return skeletonSlow(append(dst, out[:k]...), text[i:], escaped, k)
+		}
+		out[k] = canonLower[c]
+		if k += int(v); k == canonRunes {
+			break
+		}
+	}
+	return append(dst, out[:k]...)
 }
 
 // skeletonSlow is skeleton from the first escape or non-ASCII byte on,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
@@ -14,6 +15,8 @@ var textSeeds = []string{
 	"é ü 中文 😀", "\u00a0nbsp\u3000ideographic", "ﬁ ligature ① ＦＵＬＬ", "zero\u200bwidth\ufeff",
 	"\x1c\x1d sep", strings.Repeat("abc ", 40), strings.Repeat("é", 150), "\u2028line\u2029para",
 	"e\u0301 combining", "\xff\xfe invalid", "a  b   c", " lead", "trail ", "\u0085x",
+	"“curly” ‘quotes’ — “dash”", "**bold** _em_ `code`\r\n- item", "한국어 텍스트", "ǄǅǆİẞΣ", "½ ① ㍿ ﾊﾟ",
+	`{"b": 1, "a": ["x", {"c": null}]}`, " [1, 2.5e3, true] ", `{"k": "v\"q"}`,
 }
 
 // refNormText is the normal form of doc.go written plainly: the oracle
@@ -35,6 +38,24 @@ func refNormText(s string) string {
 	out := []rune(strings.Join(strings.FieldsFunc(string(b), isPySpace), " "))
 	if len(out) > normRunes {
 		out = out[:normRunes]
+	}
+	return string(out)
+}
+
+// refSkeleton is the canonical form of doc.go written plainly: the oracle
+// for skeleton's paths.
+func refSkeleton(s string) string {
+	if len(s) > ContentReadLimit {
+		s = s[:ContentReadLimit]
+	}
+	var out []rune
+	for _, r := range norm.NFKD.String(s) {
+		if len(out) == canonRunes {
+			break
+		}
+		if unicode.IsLetter(r) || unicode.IsNumber(r) {
+			out = append(out, unicode.ToLower(r))
+		}
 	}
 	return string(out)
 }
@@ -101,6 +122,14 @@ func FuzzText(f *testing.F) {
 		}
 		if got, want := string(normText(nil, plain, false)), refNormText(s); got != want {
 			t.Fatalf("normText(%q) = %q, want %q", s, got, want)
+		}
+		if got, want := string(skeleton(nil, plain, false)), refSkeleton(s); got != want {
+			t.Fatalf("skeleton(%q) = %q, want %q", s, got, want)
+		}
+		if len(body) <= ContentReadLimit {
+			if got, want := string(skeleton(nil, body, true)), refSkeleton(s); got != want {
+				t.Fatalf("skeleton(escaped %q) = %q, want %q", s, got, want)
+			}
 		}
 		if got, want := string(pyStrip(plain)), strings.TrimFunc(s, isPySpace); got != want {
 			t.Fatalf("pyStrip(%q) = %q, want %q", s, got, want)

@@ -62,6 +62,14 @@ func tailKey(nsys uint64, ring []uint64) uint64 {
 	return xxhash.Sum64(b[:]) | 1
 }
 
+// lastKey is the fuzzy key of a state's last message alone.
+func lastKey(nsys uint64, ring []uint64) uint64 {
+	if len(ring) == 0 {
+		return 0
+	}
+	return chain(nsys^0x3c6ef372fe94f82b, ring[len(ring)-1]) | 1
+}
+
 // anchorKey is the fuzzy key of a reply: the system prompt and the reply
 // message, in normal form.
 func anchorKey(nsys, fp uint64) uint64 {
@@ -110,12 +118,28 @@ func (t *Table) continueFuzzy(c *Conversation, full uint64, last int, now int64,
 		return true
 	}
 
-	// F2: the previous state ends, in normal form, as the latest state of
-	// the session that last reached that tail.
+	// F2: the previous state ends, in canonical form, as the latest state
+	// of the one session at that tail.
 	if !evidence {
 		return false
 	}
-	h, ok := t.tails.get(tailKey(nsys, pfp))
+	if h, ok := t.tails.get(tailKey(nsys, pfp)); ok {
+		if s := t.lock(h, now); s != nil {
+			if agrees(s.ring[:s.ringN], pfp) {
+				t.matchTail(s, h, c, full, last, fz, now, r, false)
+				return true
+			}
+			s.mu.Unlock()
+		}
+	}
+	// F2, last message alone: the history before it no longer agrees (a
+	// summary took its place), but the previous state's last message is
+	// distinctive and the one session at that message is there still.
+	pm := &c.Messages[last-1]
+	if roleClass(pm) == classSystem || !distinctive(pm) {
+		return false
+	}
+	h, ok := t.tails.get(lastKey(nsys, pfp))
 	if !ok {
 		return false
 	}
@@ -123,15 +147,23 @@ func (t *Table) continueFuzzy(c *Conversation, full uint64, last int, now int64,
 	if s == nil {
 		return false
 	}
-	if !agrees(s.ring[:s.ringN], pfp) {
+	if s.ringN == 0 || s.ring[s.ringN-1] != pfp[pk-1] {
 		s.mu.Unlock()
 		return false
 	}
+	t.matchTail(s, h, c, full, last, fz, now, r, true)
+	return true
+}
+
+// matchTail continues the locked session s by rule F2.
+func (t *Table) matchTail(s *slot, h handle, c *Conversation, full uint64, last int, fz *fuzzyState, now int64, r *Result, alone bool) {
 	r.Match = MatchTail
 	t.advance(s, h, c, full, last, false, fz, now, r)
 	t.stats.hits.Add(1)
 	t.stats.fuzzyTail.Add(1)
-	return true
+	if alone {
+		t.stats.fuzzyTailAlone.Add(1)
+	}
 }
 
 // agreement returns the length of the longest common suffix of a session's

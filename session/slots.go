@@ -35,6 +35,7 @@ type slot struct {
 	state     atomic.Uint64 // gen<<1 | live
 	sig       atomic.Uint64 // exact signature of the latest state
 	tail      atomic.Uint64 // fuzzy tail key of the latest state
+	last      atomic.Uint64 // fuzzy last key of the latest state
 	reply     atomic.Uint64 // anchor of the latest recorded reply
 	replied   atomic.Uint64 // exact signature of the state that reply answered
 	access    atomic.Int64  // last use, unix nanoseconds
@@ -172,6 +173,7 @@ func (t *Table) renew(s *slot, i uint32, now int64) handle {
 	gen := uint32(s.state.Load()>>1) + 1
 	s.sig.Store(0)
 	s.tail.Store(0)
+	s.last.Store(0)
 	s.reply.Store(0)
 	s.replied.Store(0)
 	s.processed.Store(0)

@@ -14,6 +14,7 @@ type counters struct {
 	fuzzyReply      atomic.Uint64
 	fuzzyTail       atomic.Uint64
 	fuzzyReplyAlone atomic.Uint64 // of fuzzyReply: the reply alone designated the session
+	fuzzyTailAlone  atomic.Uint64 // of fuzzyTail: the last message alone designated the session
 	exact           atomic.Uint64
 	tieBreaks       atomic.Uint64
 	hits            atomic.Uint64
@@ -114,8 +115,10 @@ type MatchCounts struct {
 	// reply being distinctive and received by that session alone.
 	Reply      uint64 `json:"fuzzy_reply"`
 	ReplyAlone uint64 `json:"fuzzy_reply_alone"`
-	// Tail: fuzzy rule F2, the canonical tail of the history.
-	Tail uint64 `json:"fuzzy_tail"`
+	// Tail: fuzzy rule F2, the canonical tail of the history; TailAlone
+	// of them by its last message alone (doc.go).
+	Tail      uint64 `json:"fuzzy_tail"`
+	TailAlone uint64 `json:"fuzzy_tail_alone"`
 	// New: detection created a session; Fragmented of them carried
 	// history.
 	New        uint64 `json:"new"`
@@ -159,6 +162,7 @@ func (t *Table) Stats() Stats {
 		Reply:      st.FuzzyReplyMatches,
 		ReplyAlone: t.stats.fuzzyReplyAlone.Load(),
 		Tail:       st.FuzzyTailMatches,
+		TailAlone:  t.stats.fuzzyTailAlone.Load(),
 		New:        st.CacheMisses,
 		Fragmented: st.Fragmented,
 		ResponseID: st.ResponseHits,

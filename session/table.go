@@ -237,7 +237,7 @@ func (t *Table) advance(s *slot, h handle, c *Conversation, full uint64, last in
 	n := len(c.Messages)
 	s.sig.Store(full)
 	s.access.Store(now)
-	var tail uint64
+	var tail, lk uint64
 	if t.cfg.Fuzzy {
 		if seq && s.count == last && s.ringN > 0 {
 			s.pushRing(fz.suffix(n - last))
@@ -247,6 +247,8 @@ func (t *Table) advance(s *slot, h handle, c *Conversation, full uint64, last in
 		s.nsys = fz.nsys()
 		tail = tailKey(s.nsys, s.ring[:s.ringN])
 		s.tail.Store(tail)
+		lk = lastKey(s.nsys, s.ring[:s.ringN])
+		s.last.Store(lk)
 	}
 	s.count = n
 	p := s.processed.Load()
@@ -268,7 +270,8 @@ func (t *Table) advance(s *slot, h handle, c *Conversation, full uint64, last in
 	s.mu.Unlock()
 	t.add(kindSig, full, h, now, seq)
 	if tail != 0 {
-		t.putTail(tail, h, now)
+		t.putTail(tail, h, now, false)
+		t.putTail(lk, h, now, true)
 	}
 }
 
@@ -281,12 +284,14 @@ func (t *Table) create(c *Conversation, full uint64, fragmented bool, now int64,
 	s.sig.Store(full)
 	s.count = n
 	s.processed.Store(int64(n))
-	var tail uint64
+	var tail, lk uint64
 	if t.cfg.Fuzzy {
 		s.setRing(fz.suffix(ringSize))
 		s.nsys = fz.nsys()
 		tail = tailKey(s.nsys, s.ring[:s.ringN])
 		s.tail.Store(tail)
+		lk = lastKey(s.nsys, s.ring[:s.ringN])
+		s.last.Store(lk)
 	}
 	r.h = h
 	r.New = true
@@ -296,7 +301,8 @@ func (t *Table) create(c *Conversation, full uint64, fragmented bool, now int64,
 	s.mu.Unlock()
 	t.add(kindSig, full, h, now, false) // identical starts are common
 	if tail != 0 {
-		t.putTail(tail, h, now)
+		t.putTail(tail, h, now, false)
+		t.putTail(lk, h, now, true)
 	}
 	t.stats.created.Add(1)
 	t.stats.misses.Add(1)

@@ -20,8 +20,8 @@ type tailEntry struct {
 	h   atomic.Uint64
 }
 
-// tailsPerSlot sizes the tail index.
-const tailsPerSlot = 4
+// tailsPerSlot sizes the tail index: two keys per session state.
+const tailsPerSlot = 8
 
 func (x *tails) init(slots int) {
 	n := uint64(1)
@@ -37,7 +37,10 @@ func (x *tails) init(slots int) {
 // the entry is marked ambiguous instead — its key stored with the low bit
 // cleared, which no lookup matches — and stays so until a different tail
 // takes its place: F2 then has no single session to name.
-func (t *Table) putTail(key uint64, h handle, now int64) {
+//
+// Two keys name a state: its tail key (the last two messages) and its last
+// key (the last message alone); last says which one key is.
+func (t *Table) putTail(key uint64, h handle, now int64, last bool) {
 	x := &t.tails
 	e := &x.e[key&x.mask]
 	switch e.key.Load() {
@@ -45,7 +48,8 @@ func (t *Table) putTail(key uint64, h handle, now int64) {
 		return // ambiguous already
 	case key:
 		if old := handle(e.h.Load()); old != h {
-			if s := t.usable(old, now); s != nil && s.tail.Load() == key {
+			s := t.usable(old, now)
+			if s != nil && ((!last && s.tail.Load() == key) || (last && s.last.Load() == key)) {
 				e.key.Store(key &^ 1)
 				return
 			}
