@@ -189,12 +189,16 @@ func (c *Capture) reply(r *session.Result, req *provider.Request, ci *callInfo) 
 	}
 	resp := ci.resp
 	msg := session.Message{Role: []byte("assistant"), Content: resp.Text.Raw, Escaped: resp.Text.Escaped}
-	if len(resp.ToolCalls) > 0 {
+	if n := len(resp.ToolCalls); n > 0 {
+		// As the next request will carry it: one Chat or Anthropic message
+		// names its first call; Responses output items come one per call,
+		// the last of them ending the history.
 		msg.CallID = resp.ToolCalls[0].ID.Raw
 		if req.Kind == provider.OpenAIResponses {
 			msg.Role = nil
 			msg.Type = []byte("function_call")
 			msg.Content = nil
+			msg.CallID = resp.ToolCalls[n-1].ID.Raw
 		}
 	}
 	var id []byte

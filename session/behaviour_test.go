@@ -129,8 +129,8 @@ func ratio(a, b float64) float64 {
 // behaviourTable runs the second corpus of every seed through a table in
 // the given mode and pools the figures by profile (index profileCount:
 // all requests).
-func behaviourTable(fuzzy bool, mode replyMode) (rows [profileCount + 1]behaviourRow, st Stats) {
-	for _, seed := range behaviourSeeds {
+func behaviourTable(seeds []uint64, fuzzy bool, mode replyMode) (rows [profileCount + 1]behaviourRow, st Stats) {
+	for _, seed := range seeds {
 		reqs := newCorpus(seed).trafficOf(behaviourConversations, allProfiles)
 		cfg := DefaultConfig()
 		cfg.Fuzzy = fuzzy
@@ -223,7 +223,7 @@ func TestBehaviours(t *testing.T) {
 	fmt.Fprintf(&b, "\n| behaviour | mode | requests | precision | recall | F1 | split | flagged fragmented | extra sessions |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	results := map[string][profileCount + 1]behaviourRow{}
 	for _, m := range behaviourModes {
-		rows, st := behaviourTable(m.fuzzy, m.mode)
+		rows, st := behaviourTable(behaviourSeeds, m.fuzzy, m.mode)
 		results[m.name] = rows
 		t.Logf("%s: matched exactly or by response id %d (tie-breaks %d), fuzzy reply %d (alone %d), fuzzy tail %d (alone %d), created %d (fragmented %d)",
 			m.name, st.CacheHits-st.FuzzyMatches, st.TieBreaks, st.FuzzyReplyMatches, st.MatchedBy.ReplyAlone, st.FuzzyTailMatches, st.MatchedBy.TailAlone, st.Created, st.Fragmented)
@@ -240,6 +240,15 @@ func TestBehaviours(t *testing.T) {
 		}
 	}
 	t.Log(b.String())
+	for _, m := range behaviourModes {
+		var line strings.Builder
+		for _, seed := range behaviourSeeds {
+			rows, _ := behaviourTable([]uint64{seed}, m.fuzzy, m.mode)
+			r := rows[profileCount]
+			fmt.Fprintf(&line, " %d: P %.4f R %.4f F1 %.4f split %.4f;", seed, r.precision(), r.recall(), r.f1(), r.splitShare())
+		}
+		t.Logf("%s by seed:%s", m.name, line.String())
+	}
 
 	fz := results["fuzzy"]
 	all := fz[profileCount]
