@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -258,6 +259,20 @@ func testCost(t *testing.T, s *Server) {
 	}
 	if m := found[pricing.OverrideProvider+"/mystery-x"]; m.Input != 1 || m.Output != 2 {
 		t.Errorf("configured model %+v", m)
+	}
+
+	// The SQL explorer's cost example runs (where the engine can vet it).
+	if explorerRuns(s) {
+		for _, ex := range s.examples() {
+			if !strings.Contains(ex.Query, "cost_usd") {
+				continue
+			}
+			body, _ := json.Marshal(map[string]any{"query": ex.Query})
+			code, raw := call(t, s, "POST", "/api/sql", body, map[string]string{"Content-Type": "application/json"})
+			if code != 200 || !strings.Contains(string(raw), `"gpt-4o-mini"`) || !strings.Contains(string(raw), `"mystery-x"`) {
+				t.Errorf("example %q: %d %.400s", ex.Title, code, raw)
+			}
+		}
 	}
 
 	// MCP answers the same.

@@ -65,6 +65,21 @@
 // proxy does not use it.
 // Bad parameters are 400s that name the parameter, unknown ids 404s.
 //
+// # Cost and replay
+//
+// The pipeline prices each finished call (sink/pricing) and stores
+// cost_usd (NULL unless priced) and cost_status; every page sums those
+// columns in the queries it already runs and shows a set's cost with its
+// status: cost_usd is null when no call of the set was priced, never 0
+// for an unknown cost, and counts say how many calls were priced, cut
+// short, unpriced or without usage. GET /api/cost totals a scope per
+// model and per agent and names the unpriced models; GET /api/models is
+// the price table in use (Options.Pricer). POST /api/replay re-sends a
+// captured call to the configured upstream (Options.Replay) from the
+// dashboard itself, so a replay is never stored: only that base URL, at
+// a provider path, without following redirects, with bounded bodies and
+// two replays at once; the configured key never leaves the server.
+//
 // # Security
 //
 // Bound to a loopback address, the server answers only requests whose Host

@@ -208,6 +208,7 @@ func (s *Server) examples() []Example {
 	src := sink.EventsSource(s.opts.Schema)
 	return []Example{
 		{"Requests, tokens and p99 latency per agent", "SELECT agent_id, count() AS requests, sum(total_tokens) AS tokens,\n  round(quantile(0.99)(duration_ms)) AS p99_ms\nFROM " + src + "\nWHERE name = 'llm.call.finish'\nGROUP BY agent_id ORDER BY requests DESC"},
+		{"Cost per model (calls without a price counted apart, never as $0)", "SELECT model, countIf(cost_status IN ('priced', 'partial')) AS priced_calls,\n  countIf(cost_status NOT IN ('priced', 'partial', 'no_usage')) AS unpriced_calls, sum(cost_usd) AS cost_usd\nFROM " + src + "\nWHERE name = 'llm.call.finish'\nGROUP BY model ORDER BY cost_usd DESC"},
 		{"Tool calls by tool", "SELECT tool_name, count() AS calls\nFROM " + src + "\nWHERE name = 'tool.execution'\nGROUP BY tool_name ORDER BY calls DESC"},
 		{"Findings by rule and severity", "SELECT visitParamExtractString(attributes, 'finding.rule') AS rule,\n  visitParamExtractString(attributes, 'finding.severity') AS severity, count() AS n\nFROM " + src + "\nWHERE name = 'security.finding'\nGROUP BY rule, severity ORDER BY n DESC"},
 		{"Errors in the last hour", "SELECT ts, agent_id, session_id, status, error_type, error_message\nFROM " + src + "\nWHERE name = 'llm.call.error' AND ts > now() - 3600\nORDER BY ts DESC LIMIT 100"},
