@@ -111,11 +111,16 @@ func (r *Reducer) Event(ev *sink.Event) {
 }
 
 // Mask returns s with every personal datum and secret replaced by a typed
-// placeholder.
+// placeholder, and what the credential patterns of the message logger
+// match (files.RedactCredentials) masked as they mask it.
 func (r *Reducer) Mask(s string) string {
 	if len(s) < minMaskLen || r.sc == nil {
 		return s
 	}
+	return files.RedactCredentials(r.mask(s))
+}
+
+func (r *Reducer) mask(s string) string {
 	fs := r.sc.Scan(&detect.Input{Text: s, Direction: detect.Request})
 	if len(fs) == 0 {
 		return s
