@@ -15,6 +15,7 @@ import (
 	"github.com/cylestio/perimeter/edge"
 	"github.com/cylestio/perimeter/session"
 	"github.com/cylestio/perimeter/sink"
+	"github.com/cylestio/perimeter/sink/alert"
 	"github.com/cylestio/perimeter/sink/chdb"
 	"github.com/cylestio/perimeter/sink/clickhouse"
 	"github.com/cylestio/perimeter/sink/content"
@@ -40,6 +41,9 @@ type analytics struct {
 	// stopPricer ends its refresh loop.
 	pricer     *pricing.Pricer
 	stopPricer func()
+	// findings, when set, alerts on the findings of every processed
+	// batch (alerts.go).
+	findings atomic.Pointer[alert.FindingWatch]
 	// content is storage.content, applied to every event before any
 	// writer; otel is the OpenTelemetry exporter (nil when off).
 	content *content.Reducer
@@ -213,6 +217,14 @@ func newAnalytics(cfg *configs.Config, log zerolog.Logger) (*analytics, error) {
 				return b
 			}
 		}
+	}
+	process := opts.Process
+	opts.Process = func(b []*sink.Event) []*sink.Event {
+		b = process(b)
+		if w := a.findings.Load(); w != nil {
+			w.Process(b)
+		}
+		return b
 	}
 	if mode != content.Full {
 		log.Info().Str("storage.content", mode.String()).Msg("stored events keep no raw message text beyond what storage.content allows")

@@ -134,11 +134,14 @@ func serve(cfg *configs.Config, problems []configs.Problem, hooks serveHooks) in
 	ensureProcs()
 	shortenSlices(log)
 
+	alerts := newAlerts(cfg.Alerts, log)
+	defer closeAlerts(alerts, cfg, log) // after the pipeline drained
 	an, err := newAnalytics(cfg, log)
 	if err != nil {
 		log.Error().Err(err).Msg("cannot start")
 		return 1
 	}
+	an.findings.Store(findingWatch(alerts, cfg.Alerts))
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.Server.ShutdownTimeout))
 		defer cancel()
@@ -155,7 +158,7 @@ func serve(cfg *configs.Config, problems []configs.Problem, hooks serveHooks) in
 		opts.MaxConnsPerServer = autoMaxConns(fdLimit)
 	}
 	opts.Capture = an.capture
-	opts.Guard, err = newGuard(cfg, an.pricer, guardHooks{}, log)
+	opts.Guard, err = newGuard(cfg, an.pricer, alertHooks(alerts, cfg.Alerts), log)
 	if err != nil {
 		log.Error().Err(err).Msg("cannot start")
 		return 1
@@ -164,6 +167,9 @@ func serve(cfg *configs.Config, problems []configs.Problem, hooks serveHooks) in
 		m := an.metrics()
 		if opts.Guard != nil {
 			m["guard"] = opts.Guard.Stats()
+		}
+		if alerts != nil {
+			m["alerts"] = alerts.Stats()
 		}
 		return m
 	}
@@ -179,6 +185,9 @@ func serve(cfg *configs.Config, problems []configs.Problem, hooks serveHooks) in
 		log.Error().Err(err).Msg("cannot start")
 		return 1
 	}
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	defer stopWatch()
+	watchHealth(watchCtx, alerts, cfg.Alerts, srv, an)
 	dash, err := startDashboard(cfg, hooks.dashboard, an, opts.ConfigView, log)
 	if err != nil {
 		log.Error().Err(err).Msg("cannot start")
