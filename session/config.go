@@ -19,7 +19,7 @@ type Config struct {
 	TTL time.Duration
 
 	// MemoryMB bounds the session table, in MiB: the session slots (about
-	// 330 bytes each), the fuzzy tail index (64 bytes per slot) and, with
+	// 350 bytes each), the fuzzy tail index (128 bytes per slot) and, with
 	// the rest but never less than 2 MiB, the fingerprint index (freecache).
 	// When full, the index forgets its least recently used fingerprints
 	// first. 0 means DefaultMemoryMB.

@@ -58,7 +58,79 @@ func fuzzyCases() []fuzzyCase {
 	unicode := append([]Message{}, next...)
 	unicode[0] = u("Find ﬂights from Ｂｅｒｌｉｎ to Paris on March ２\u200b")
 
+	// A client that re-renders: typographic quotes, Markdown re-flowed.
+	rich := []Message{
+		u(`Find flights to "Paris" for March, it's for my team's offsite`),
+		a("## Options\n\n* **AF123**: 420 EUR, it's direct\n* **LH99**: 380 EUR via \"Frankfurt\""),
+		u("Book AF123 and find a hotel near the Louvre for two nights, please"),
+	}
+	quoted := append([]Message{}, rich...)
+	quoted[0] = u("Find flights to “Paris” for March, it’s for my team’s offsite")
+	quoted[1] = a("## Options\n\n* **AF123**: 420 EUR, it’s direct\n* **LH99**: 380 EUR via “Frankfurt”")
+	reflowed := append([]Message{}, rich...)
+	reflowed[1] = a("Options\n-------\n\n- __AF123__: 420 EUR,\n  it's direct\n- __LH99__: 380 EUR\r\n  via \"Frankfurt\"")
+	booking := []Message{aCall("", "call_b9"), tool("call_b9", `{"booking": "OK"}`)}
+	summary := u("Summary of the earlier conversation: flights to Paris compared, AF123 chosen.")
+
+	// Functions before tools: no call ids; the client re-serialises the
+	// results it stores.
+	legacy := []Message{u("What's the weather in Paris?"), a(""), msg("function", `{"city": "Paris", "temp": 18, "sky": "cloudy"}`)}
+	legacyNext := append([]Message{}, legacy...)
+	legacyNext[2] = msg("function", `{"city":"Paris","sky":"cloudy","temp":18}`)
+	legacyNext = append(legacyNext, a(""), msg("function", `{"city": "Lyon", "temp": 21}`))
+
 	return []fuzzyCase{
+		{
+			name:     "quotes re-rendered curly",
+			first:    []*Conversation{chat(rich...)},
+			next:     chat(append(quoted, booking...)...),
+			exact:    MatchCreated,
+			fuzzy:    MatchTail,
+			firstNew: 1 + len(rich),
+		},
+		{
+			name:     "Markdown re-flowed",
+			first:    []*Conversation{chat(rich...)},
+			next:     chat(append(reflowed, booking...)...),
+			exact:    MatchCreated,
+			fuzzy:    MatchTail,
+			firstNew: 1 + len(rich),
+		},
+		{
+			name:  "history replaced by a summary: found by the recorded reply alone",
+			first: []*Conversation{chat(rich...)},
+			reply: ptr(aCall("I'll book it now.", "call_b9")), // the client keeps the call, not its text
+			next:  chat(append([]Message{summary}, booking...)...),
+			exact: MatchCreated,
+			fuzzy: MatchReply,
+			// [system, summary, call, result]
+			firstNew: 2,
+		},
+		{
+			name:     "history replaced by a summary, a stock reply: not enough to merge",
+			first:    []*Conversation{chat(rich...)},
+			reply:    ptr(a("Done.")),
+			next:     chat(summary, a("Done."), u("continue")),
+			exact:    MatchCreated,
+			fuzzy:    MatchCreated,
+			firstNew: 0,
+		},
+		{
+			name:     "summary before the last message, no reply recorded: the last message alone",
+			first:    []*Conversation{chat(rich...)},
+			next:     chat(append([]Message{summary, rich[2]}, booking...)...),
+			exact:    MatchCreated,
+			fuzzy:    MatchTail,
+			firstNew: 3,
+		},
+		{
+			name:     "function results re-serialised, no call ids",
+			first:    []*Conversation{chat(legacy...)},
+			next:     chat(legacyNext...),
+			exact:    MatchCreated,
+			fuzzy:    MatchTail,
+			firstNew: 1 + len(legacy),
+		},
 		{
 			name:     "white space re-encoded",
 			first:    []*Conversation{chat(history...)},
@@ -275,4 +347,44 @@ func TestNormText(t *testing.T) {
 			t.Errorf("normText(escaped %q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
+}
+
+// Identical starts with a few-shot template reach the same tail: a
+// re-rendered continuation whose reply was not recorded matches none of
+// them rather than the last one (F2 refuses an ambiguous tail).
+func TestFuzzyTemplateTailIsAmbiguous(t *testing.T) {
+	tab := newTestTable(t, true)
+	template := []Message{u(`Example: "summarise" this ticket`), a("**Summary**: the customer's card was declined twice."), u("Run the daily check of the payment queue")}
+	ra := tab.Resolve(chat(template...))
+	rb := tab.Resolve(chat(template...))
+	if !ra.New || !rb.New || string(ra.ID()) == string(rb.ID()) {
+		t.Fatal("identical starts must be two sessions")
+	}
+	rendered := []Message{u(`Example:  "summarise" this ticket`), a("**Summary**:\nthe customer's card was declined twice."), u("Run the daily check of the payment queue\n")}
+	r := tab.Resolve(chat(append(rendered, a("Queue checked: 3 payments pending."), u("Retry them"))...))
+	if r.Match != MatchCreated || string(r.ID()) == string(ra.ID()) || string(r.ID()) == string(rb.ID()) {
+		t.Fatalf("match %v: merged into a template twin", r.Match)
+	}
+}
+
+// F0: among identical starts, a session known to have received another
+// reply is not the one a continuation belongs to; one whose reply was not
+// recorded may be.
+func TestTieBreakPrefersUnknownReply(t *testing.T) {
+	forEachMode(t, func(t *testing.T, fuzzy bool) {
+		tab := newTestTable(t, fuzzy)
+		start := chat(u("What is 2+2?"))
+		ra := tab.Resolve(start)
+		rb := tab.Resolve(start)
+		tab.Reply(&ra, ptr(aCall("", "call_A")), nil)
+		// B's reply was lost (a cut stream); B's continuation comes first.
+		r := tab.Resolve(chat(u("What is 2+2?"), aCall("", "call_B"), tool("call_B", "4")))
+		want := ra.ID() // the original: the oldest session at that state
+		if fuzzy {
+			want = rb.ID()
+		}
+		if string(r.ID()) != string(want) || r.Match != MatchExact {
+			t.Fatalf("B's continuation went to %s (%v), want %s", r.ID(), r.Match, want)
+		}
+	})
 }
