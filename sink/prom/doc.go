@@ -14,10 +14,11 @@
 // vendor (openai, anthropic). model is the request's model; the first
 // MaxModels distinct models get their own value, later ones "other".
 // agent is capped to MaxAgents values: an agent gets its own value once
-// it has made AdmitCalls calls while a slot is free, tracked in a
-// space-saving table of 16×MaxAgents candidates, so the busiest agents
-// take the slots and thousands of one-off agent ids all count under
-// agent="other". Counters never move between label values (a series only
+// it has made AdmitCalls calls (counted in a space-saving table of
+// 16×MaxAgents candidates, only while it is in the table) while a slot is
+// free, so the busiest agents take the slots and thousands of one-off
+// agent ids all count under agent="other"; the slots are kept until the
+// process restarts. Counters never move between label values (a series only
 // grows, as Prometheus requires): an agent's calls before its admission
 // stay in "other". Finding series are by category and severity only,
 // error series by provider and error type (the proxy's and the providers'

@@ -50,8 +50,8 @@ type Traffic struct {
 	findings map[findKey]uint64
 	models   map[string]bool
 	errTypes map[string]bool
-	agents   map[string]bool   // admitted
-	cand     map[string]uint64 // space-saving candidates: agent → calls (over-)estimate
+	agents   map[string]bool      // admitted
+	cand     map[string]candidate // space-saving candidates
 }
 
 // NewTraffic returns an empty Traffic.
@@ -64,7 +64,7 @@ func NewTraffic(o Options) *Traffic {
 	}
 	return &Traffic{opts: o, calls: map[callKey]*callStats{}, dur: map[durKey]*Histogram{}, errs: map[errKey]uint64{},
 		findings: map[findKey]uint64{}, models: map[string]bool{}, errTypes: map[string]bool{},
-		agents: map[string]bool{}, cand: map[string]uint64{}}
+		agents: map[string]bool{}, cand: map[string]candidate{}}
 }
 
 // Name is "prometheus".
@@ -110,7 +110,10 @@ func capped(set map[string]bool, v string, max int) string {
 	return Other
 }
 
-// agent returns the label value of an agent, counting its call.
+// agent returns the label value of an agent, counting its call. Calls are
+// counted in a space-saving table: a newcomer that finds it full replaces
+// the least counted candidate and inherits its count as an error bound, so
+// only calls seen while it was tracked (count - err) admit it.
 func (t *Traffic) agent(id string) string {
 	if t.opts.MaxAgents == 0 {
 		return Other
@@ -118,30 +121,30 @@ func (t *Traffic) agent(id string) string {
 	if t.agents[id] {
 		return id
 	}
-	n, ok := t.cand[id]
-	if !ok {
-		if len(t.cand) >= 16*t.opts.MaxAgents {
-			// Space-saving: the new agent replaces the least counted
-			// candidate and inherits its count (an over-estimate).
-			min, minID := ^uint64(0), ""
-			for k, c := range t.cand {
-				if c < min {
-					min, minID = c, k
-				}
+	c, ok := t.cand[id]
+	if !ok && len(t.cand) >= 16*t.opts.MaxAgents {
+		minID, min := "", candidate{count: ^uint64(0)}
+		for k, v := range t.cand {
+			if v.count < min.count {
+				minID, min = k, v
 			}
-			delete(t.cand, minID)
-			n = min
 		}
+		delete(t.cand, minID)
+		c = candidate{count: min.count, err: min.count}
 	}
-	n++
-	if n >= AdmitCalls && len(t.agents) < t.opts.MaxAgents {
+	c.count++
+	if c.count-c.err >= AdmitCalls && len(t.agents) < t.opts.MaxAgents {
 		delete(t.cand, id)
 		t.agents[id] = true
 		return id
 	}
-	t.cand[id] = n
+	t.cand[id] = c
 	return Other
 }
+
+// candidate is an agent's call count in the space-saving table and the
+// count it inherited (an over-estimate of its calls before it was tracked).
+type candidate struct{ count, err uint64 }
 
 func (t *Traffic) model(m string) string {
 	if m == "" {
