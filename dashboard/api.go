@@ -580,8 +580,12 @@ func (s *Server) apiTimeseries(ctx context.Context, p params, q *querier) (envel
 	if err != nil {
 		return nil, err
 	}
+	wf, err := p.firstStr("agent_workflow_id", "workflow")
+	if err != nil {
+		return nil, err
+	}
 	out := &TimeseriesResponse{From: Time(from), To: Time(to), BucketSeconds: bucket}
-	if out.Points, err = q.timeseries(ctx, from, to, bucket, agent, session); err != nil {
+	if out.Points, err = q.timeseries(ctx, from, to, bucket, agent, session, wf); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -285,7 +285,7 @@ func bucketsFor(from, to time.Time, bucket int64) []Point {
 	return out
 }
 
-func (q *querier) timeseries(ctx context.Context, from, to time.Time, bucket int64, agent, session string) ([]Point, error) {
+func (q *querier) timeseries(ctx context.Context, from, to time.Time, bucket int64, agent, session, wf string) ([]Point, error) {
 	points := bucketsFor(from, to, bucket)
 	b := strconv.FormatInt(bucket, 10)
 	sql := `SELECT intDiv(toUInt32(ts), ` + b + `) * ` + b + ` AS bucket,
@@ -306,6 +306,11 @@ WHERE date >= toDate(?) AND date <= toDate(?) AND ts >= ? AND ts < ?`
 	if session != "" {
 		sql += " AND session_id = ?"
 		args = append(args, session)
+	}
+	if wf != "" {
+		c, a := q.workflowSessions(wf)
+		sql += " AND " + c
+		args = append(args, a...)
 	}
 	sql += "\nGROUP BY bucket ORDER BY bucket"
 	res, err := q.run(ctx, sql, args...)

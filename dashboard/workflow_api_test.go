@@ -122,6 +122,18 @@ func testWorkflowAPI(t *testing.T, s *Server) {
 	doCase(t, s, apiCase{method: "GET", path: "/api/dashboard?agent_workflow_id=wf-shop", status: 200, check: func(m map[string]any) bool {
 		return num(m, "kpis", "total_sessions") == 3 && num(m, "kpis", "total_agents") == 2 && m["agent_workflow_id"] == "wf-shop"
 	}})
+	requests := func(m map[string]any) (n float64) {
+		for _, p := range m["points"].([]any) {
+			n += num(p.(map[string]any), "requests")
+		}
+		return n
+	}
+	doCase(t, s, apiCase{method: "GET", path: "/api/timeseries?range=2h&agent_workflow_id=wf-shop", status: 200, check: func(m map[string]any) bool {
+		return requests(m) == 3
+	}})
+	doCase(t, s, apiCase{method: "GET", path: "/api/timeseries?range=2h&agent_workflow_id=unassigned", status: 200, check: func(m map[string]any) bool {
+		return requests(m) == 1
+	}})
 	doCase(t, s, apiCase{method: "GET", path: "/api/findings", status: 200, check: func(m map[string]any) bool { return num(m, "total_count") == 2 }})
 	doCase(t, s, apiCase{method: "GET", path: "/api/findings?agent_workflow_id=wf-shop", status: 200, check: func(m map[string]any) bool {
 		f := m["findings"].([]any)

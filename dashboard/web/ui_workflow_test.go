@@ -71,6 +71,10 @@ func TestWorkflowUIAgainstFixture(t *testing.T) {
 			t.Error("the scoped overview lists an agent of another workflow")
 		}
 		tb.waitRow("#recent-sessions", "sess-shop-0002", time.Second)
+		tb.waitText("#scoped-requests", "Requests and errors", time.Second)
+		if n := tb.count("#scoped-requests svg"); n == 0 {
+			t.Error("the scoped overview draws no requests chart")
+		}
 		assertClean(t, tb)
 		tb.shot("workflow-overview")
 

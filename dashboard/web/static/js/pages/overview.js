@@ -21,12 +21,13 @@ export function mount(root, { query }) {
       // install shows its first minutes, not a flat hour.
       if (!range) range = fitRange((dash.agents || []).map((a) => a.first_seen));
       if (wf) {
-        // The time series are not kept per workflow: a scoped overview
-        // shows its totals, the gate and its sessions instead.
+        // A scoped overview: its totals, the gate, its requests over time
+        // and its sessions.
         const ready = wf === UNASSIGNED ? null : await get(wfPath('/api/workflow/', wf, '/production-readiness')).catch(() => null);
+        const ts = await get('/api/timeseries', { range, bucket: BUCKETS[range], agent_workflow_id: wf });
         if (!config) config = await get('/api/config').catch(() => ({}));
-        if (!changed(state, dash, ready)) return;
-        root.replaceChildren(...renderScoped(wf, dash, ready, config));
+        if (!changed(state, dash, ready, ts)) return;
+        root.replaceChildren(...renderScoped(wf, dash, ready, config, ts));
         return;
       }
       const ts = await get('/api/timeseries', { range, bucket: BUCKETS[range] });
@@ -39,8 +40,20 @@ export function mount(root, { query }) {
   };
 }
 
+// requestsPanel charts requests and errors per bucket.
+function requestsPanel(ts) {
+  const pts = ts.points || [];
+  return panel('Requests and errors', h('div', { class: 'panel-body' }, timeSeries({
+    x: pts.map((p) => p.t), kind: 'bar', integer: true, format: f.compact, label: 'Requests and errors over time',
+    series: [
+      { name: 'Succeeded', color: palette.blue, values: pts.map((p) => Math.max(0, (Number(p.requests) || 0) - (Number(p.errors) || 0))) },
+      { name: 'Errors', color: palette.red, values: pts.map((p) => Number(p.errors) || 0) },
+    ],
+  })), { hint: `per ${bucketLabel(ts.bucket_seconds)}`, id: 'scoped-requests' });
+}
+
 // renderScoped is the overview of one agent workflow.
-function renderScoped(wf, dash, ready, config) {
+function renderScoped(wf, dash, ready, config, ts) {
   const k = dash.kpis || {};
   const out = [pageHead({
     title: wf === UNASSIGNED ? 'Unassigned traffic' : `Workflow ${wf}`,
@@ -67,6 +80,7 @@ function renderScoped(wf, dash, ready, config) {
     out.push(panel(null, emptyWorkflow(wf, config), { cls: 'getting-started' }));
     return out;
   }
+  out.push(requestsPanel(ts));
   out.push(panel('Agents', agentsTable(agents), { hint: `${agents.length} by last activity`, id: 'agents' }));
   const sessions = dash.recent_sessions || [];
   out.push(panel('Recent sessions', sessions.length ? sessionsTable(sessions) : empty('No sessions yet'), {
@@ -136,13 +150,7 @@ function render(dash, ts, range, config, costs) {
 
   const peakRisk = Math.max(0, ...col('risk_max'));
   out.push(h('div', { class: 'grid two' },
-    panel('Requests and errors', h('div', { class: 'panel-body' }, timeSeries({
-      x, kind: 'bar', integer: true, format: f.compact, label: 'Requests and errors over time',
-      series: [
-        { name: 'Succeeded', color: palette.blue, values: pts.map((p) => Math.max(0, (Number(p.requests) || 0) - (Number(p.errors) || 0))) },
-        { name: 'Errors', color: palette.red, values: col('errors') },
-      ],
-    })), { hint: `per ${bucketLabel(ts.bucket_seconds)}` }),
+    requestsPanel(ts),
     panel('Tokens', h('div', { class: 'panel-body' }, timeSeries({
       x, kind: 'bar', integer: true, format: f.compact, label: 'Tokens over time',
       series: [
