@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -58,7 +59,11 @@ func (f findingFilter) where(q *querier) (string, []any) {
 		b.WriteString(" AND " + q.f.cat + " IN ?")
 		args = append(args, f.categories)
 	}
-	if f.rule != "" {
+	if prefix, ok := strings.CutSuffix(f.rule, "*"); ok {
+		// rule=llm01.tool_* : a family of rules.
+		b.WriteString(" AND substring(" + q.f.rule + ", 1, " + strconv.Itoa(len(prefix)) + ") = ?")
+		args = append(args, prefix)
+	} else if f.rule != "" {
 		b.WriteString(" AND " + q.f.rule + " = ?")
 		args = append(args, f.rule)
 	}

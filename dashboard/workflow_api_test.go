@@ -135,6 +135,9 @@ func testWorkflowAPI(t *testing.T, s *Server) {
 		return requests(m) == 1
 	}})
 	doCase(t, s, apiCase{method: "GET", path: "/api/findings", status: 200, check: func(m map[string]any) bool { return num(m, "total_count") == 2 }})
+	doCase(t, s, apiCase{method: "GET", path: "/api/findings?rule=pii.*", status: 200, check: func(m map[string]any) bool { return num(m, "total_count") == 2 }})
+	doCase(t, s, apiCase{method: "GET", path: "/api/findings?rule=pii.e*", status: 200, check: func(m map[string]any) bool { return num(m, "total_count") == 2 }})
+	doCase(t, s, apiCase{method: "GET", path: "/api/findings?rule=llm01.tool_*", status: 200, check: func(m map[string]any) bool { return num(m, "total_count") == 0 }})
 	doCase(t, s, apiCase{method: "GET", path: "/api/findings?agent_workflow_id=wf-shop", status: 200, check: func(m map[string]any) bool {
 		f := m["findings"].([]any)
 		return num(m, "total_count") == 1 && len(f) == 1 && f[0].(map[string]any)["session_id"] == "wf-s1" && obj(m, "filters")["agent_workflow_id"] == "wf-shop"

@@ -27,13 +27,14 @@ export function mount(root, { params }) {
         throw e;
       }
       const range = fitRange([data.agent && data.agent.first_seen]);
-      const [ts, sessions] = await Promise.all([
+      const [ts, sessions, toolDefs] = await Promise.all([
         get('/api/timeseries', { range, bucket: BUCKETS[range], agent_id: id }),
         get('/api/sessions/list', { agent_id: id, limit: 10 }),
+        get('/api/findings', { agent_id: id, rule: 'llm01.tool_*', range: '30d', limit: 20 }).catch(() => null),
       ]);
       if (!info.loaded) await info.load();
-      if (!changed(state, data, ts, sessions)) return;
-      const out = render(id, data, ts, sessions, range);
+      if (!changed(state, data, ts, sessions, toolDefs)) return;
+      const out = render(id, data, ts, sessions, range, toolDefs);
       out.splice(out[1] && out[1].classList.contains('banner') ? 2 : 1, 0, info.el);
       root.replaceChildren(...out);
     },
@@ -45,7 +46,7 @@ function notFound(id) {
     panel(null, empty('No events for this agent', `Nothing stored for agent ${id}.`, h('a', { href: '#/agents' }, 'See all agents'))));
 }
 
-function render(id, data, ts, sessions, range) {
+function render(id, data, ts, sessions, range, toolDefs) {
   const a = data.agent || {};
   const an = data.analytics || {};
   const risk = data.risk_analysis || {};
@@ -108,7 +109,7 @@ function render(id, data, ts, sessions, range) {
     { label: 'p99', num: true, value: (m) => f.ms(m.p99_response_time_ms) },
   ], models) : empty('No completed calls yet'), { hint: 'tokens, cost and latency per model', id: 'models' }));
 
-  out.push(h('div', { class: 'grid two' }, toolsPanel(a, an.tools || []), riskPanel(risk)));
+  out.push(h('div', { class: 'grid two' }, toolsPanel(a, an.tools || [], toolDefs), riskPanel(risk)));
   out.push(checksPanel(risk));
 
   const rows = sessions.sessions || [];
@@ -118,7 +119,25 @@ function render(id, data, ts, sessions, range) {
   return out;
 }
 
-function toolsPanel(a, tools) {
+// toolDefinitionFindings lists what detection found in the tool
+// definitions the agent sent: hidden instructions (llm01.tool_poisoning),
+// a tool shadowing another (llm01.tool_shadowing) and a definition that
+// changed after first use (llm01.tool_definition_changed).
+function toolDefinitionFindings(list) {
+  const fs = (list && list.findings) || [];
+  const names = { 'llm01.tool_poisoning': 'Hidden instructions', 'llm01.tool_shadowing': 'Shadows another tool', 'llm01.tool_definition_changed': 'Changed after first use' };
+  return h('div', { class: 'panel-body', dataset: { testid: 'tool-definition-findings' } },
+    h('h3', { class: 'subhead' }, 'Tool definitions'),
+    fs.length ? table([
+      { label: 'Tool', value: (x) => h('span', { class: 'mono' }, x.tool_name || '—') },
+      { label: 'Finding', value: (x) => names[x.rule] || x.rule },
+      { label: 'Severity', value: (x) => severityBadge(x.severity) },
+      { label: 'Evidence', value: (x) => h('span', { class: 'muted' }, x.evidence || '') },
+      { label: 'When', value: (x) => f.relative(x.timestamp) },
+    ], fs) : h('p', { class: 'muted' }, 'No poisoned, shadowing or changed tool definitions seen in the last 30 days.'));
+}
+
+function toolsPanel(a, tools, toolDefs) {
   const declared = a.available_tools || [];
   const used = new Set(a.used_tools || []);
   const body = h('div', {});
@@ -137,6 +156,7 @@ function toolsPanel(a, tools) {
       h('h3', { class: 'subhead first' }, 'Declared tools (used ones highlighted)'),
       h('div', { class: 'chips' }, declared.map((t) => h('span', { class: ['chip', used.has(t) && 'used'] }, t)))));
   }
+  if (toolDefs) body.append(toolDefinitionFindings(toolDefs));
   return panel('Tools', body, { id: 'tools' });
 }
 
