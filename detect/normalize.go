@@ -2,6 +2,7 @@ package detect
 
 import (
 	"encoding/binary"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
@@ -139,10 +140,17 @@ func normalizeWith(n *Normalized, s string, buf []byte, m []int32, fast bool) ([
 	for p := 0; p < len(s); {
 		c := s[p]
 		if c < utf8.RuneSelf && (p+1 == len(s) || s[p+1] < utf8.RuneSelf) {
+			// A run of ASCII (but for its last byte when non-ASCII
+			// follows: it may combine with what follows) is copied as is.
+			k := p + 1
+			for k < len(s) && s[k] < utf8.RuneSelf && (k+1 == len(s) || s[k+1] < utf8.RuneSelf) {
+				k++
+			}
 			mark(len(buf), false)
-			buf = append(buf, c)
-			m = append(m, int32(p))
-			p++
+			buf = append(buf, s[p:k]...)
+			for ; p < k; p++ {
+				m = append(m, int32(p))
+			}
 			continue
 		}
 		start := len(buf)
@@ -153,7 +161,7 @@ func normalizeWith(n *Normalized, s string, buf []byte, m []int32, fast bool) ([
 			for j < len(s) && s[j] >= utf8.RuneSelf {
 				j++
 			}
-			quick = p + norm.NFKC.QuickSpanString(s[p:j])
+			quick = p + nfkcSpan(s[p:j])
 		}
 		if p < quick {
 			// Text NFKC leaves alone (most prose: accents, dashes, curly
@@ -396,3 +404,97 @@ var homoglyphs = map[rune]byte{
 	// Armenian and Latin variants
 	'օ': 'o', 'ս': 'u', 'հ': 'h', 'ɑ': 'a', 'ɩ': 'i', 'ʏ': 'y', 'ᴠ': 'v', 'ᴡ': 'w', 'ᴢ': 'z',
 }
+
+// nfkcSpan is norm.NFKC.QuickSpanString(s) for a run of non-ASCII text
+// (and the ASCII byte before it), from a table where it can: the runes that NFKC keeps and that combine with
+// nothing before them (most accented letters, punctuation, symbols,
+// emoji) are skipped, and a rune that NFKC replaces and that combines with
+// nothing ends the span; the quick check itself runs only from any other
+// rune, backing up one rune when that one may combine with what follows.
+// Text full of curly quotes and dashes would otherwise pay a call per rune.
+func nfkcSpan(s string) int {
+	t := nfkcTable()
+	q, last := 0, 0 // last: start of the rune before q
+	stop := false
+	for q < len(s) {
+		r, size := utf8.DecodeRuneInString(s[q:])
+		c := runeNFKC(t, r)
+		if c == nfkcOther || r == utf8.RuneError && size <= 1 {
+			break
+		}
+		if c == nfkcReplaced {
+			stop = true
+			break
+		}
+		last = q
+		q += size
+	}
+	if q == len(s) {
+		return q
+	}
+	if q > 0 {
+		if r, _ := utf8.DecodeRuneInString(s[last:]); runeNFKC(t, r) != nfkcAlone {
+			return last + norm.NFKC.QuickSpanString(s[last:])
+		}
+	}
+	if stop {
+		return q
+	}
+	return q + norm.NFKC.QuickSpanString(s[q:])
+}
+
+// How NFKC treats a rune, for nfkcSpan.
+const (
+	nfkcOther    = iota // ask the quick check
+	nfkcKept            // kept, combines with nothing before it
+	nfkcAlone           // kept, combines with nothing before or after it
+	nfkcReplaced        // replaced, combines with nothing before or after it
+)
+
+// runeNFKC classifies r by t, the nfkcTable (runes below U+10000 and the emoji planes
+// U+1F000–U+1FFFF; others are nfkcOther).
+func runeNFKC(t *[(0x10000 + 0x1000) / 4]uint8, r rune) uint8 {
+	var i int
+	switch {
+	case r < 0x10000:
+		i = int(r)
+	case r >= 0x1F000 && r < 0x20000:
+		i = int(r-0x1F000) + 0x10000
+	default:
+		return nfkcOther
+	}
+	return t[i/4] >> (i % 4 * 2) & 3
+}
+
+// nfkcTable packs two bits per rune: U+0000–U+FFFF, then U+1F000–U+1FFFF.
+var nfkcTable = sync.OnceValue(func() *[(0x10000 + 0x1000) / 4]uint8 {
+	var t [(0x10000 + 0x1000) / 4]uint8
+	var b [4]byte
+	set := func(i int, r rune) {
+		if r >= 0xD800 && r <= 0xDFFF {
+			return
+		}
+		n := utf8.EncodeRune(b[:], r)
+		p := norm.NFKC.Properties(b[:n])
+		if !p.BoundaryBefore() || p.CCC() != 0 {
+			return
+		}
+		c := uint8(nfkcOther)
+		switch q := norm.NFKC.QuickSpan(b[:n]); {
+		case q == n && p.BoundaryAfter():
+			c = nfkcAlone
+		case q == n:
+			c = nfkcKept
+		case q == 0 && p.BoundaryAfter():
+			c = nfkcReplaced
+		}
+		t[i/4] |= c << (i % 4 * 2)
+	}
+	for r := rune(0); r < 0x10000; r++ {
+		set(int(r), r)
+	}
+	for r := rune(0x1F000); r < 0x20000; r++ {
+		set(int(r-0x1F000)+0x10000, r)
+	}
+	return &t
+})
