@@ -27,6 +27,7 @@ func TestGenerateEvalSets(t *testing.T) {
 		g.secretSet()
 		g.injectionSet()
 		g.toolSet()
+		g.longTailSecretSet(seed + 100)
 		for name, ss := range g.files {
 			var b strings.Builder
 			for i := range ss {

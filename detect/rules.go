@@ -125,7 +125,7 @@ func (b *ruleBuilder) add(list []*regexRule) []*regexRule {
 func buildRules() *ruleTables {
 	b := &ruleBuilder{ids: map[string]int32{}}
 	t := &ruleTables{}
-	t.secrets = b.add(append(secretRules(), vendorSecretRules()...))
+	t.secrets = b.add(append(append(secretRules(), vendorSecretRules()...), longTailSecretRules()...))
 	t.injection = b.add(injectionRules())
 	t.signals = b.add(signalRules())
 	t.toolSigs = append(append([]*regexRule{}, t.signals...), b.add(toolSignalRules())...)

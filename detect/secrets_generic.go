@@ -90,6 +90,9 @@ func (c *scanCtx) genericAssignment() {
 		for ve > vs && (t[ve-1] == '.' || t[ve-1] == '-') {
 			ve--
 		}
+		if strings.HasPrefix(t[ve:], "..") {
+			continue // cut short for display ("…" normalises to "..."): not the secret
+		}
 		if ve-vs < 10 || ve-vs > 150 {
 			continue
 		}
