@@ -27,6 +27,7 @@ func main() {
 	demoCmd := newDemoCommand(app)
 	app.Command("version", "Print the version and exit.")
 	chdbWorkerCmd := newCHDBWorkerCommand(app)
+	healthCmd := newHealthcheckCommand(app)
 
 	cmd, err := app.Parse(os.Args[1:])
 	if err != nil {
@@ -47,6 +48,8 @@ func main() {
 		code = demoCmd.run()
 	case "version":
 		fmt.Println(versionString())
+	case "healthcheck":
+		code = healthCmd.run(os.Stderr)
 	case chdbWorkerName:
 		code = chdbWorkerCmd.run()
 	}
