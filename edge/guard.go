@@ -45,6 +45,9 @@ type GuardConfig struct {
 	// event (refusal, monitored, threshold); they must not block.
 	OnDecision func(*policy.Event)
 	OnLimit    func(*policy.LimitEvent)
+	// HoldbackBytes, when more than 0, holds back the start of streamed
+	// answers for response policies (holdback.go).
+	HoldbackBytes int
 }
 
 // Guard applies policies and limits inline. Detection otherwise runs in
@@ -63,6 +66,7 @@ type Guard struct {
 	on   func(*policy.Event)
 
 	needAgent, needSession, needTags bool
+	holdback                         int
 
 	blocked, redacted, monitored, limited atomic.Uint64
 	respBlocked, respRedacted             atomic.Uint64
@@ -97,7 +101,7 @@ func NewPolicyGuard(cfg GuardConfig) (*Guard, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &Guard{set: set, cost: cfg.Cost, on: cfg.OnDecision,
+	g := &Guard{set: set, cost: cfg.Cost, on: cfg.OnDecision, holdback: cfg.HoldbackBytes,
 		sc: detect.NewScanner(detect.Options{MinSeverity: set.MinSeverity()})}
 	if len(cfg.Limits) > 0 {
 		g.lim = policy.NewLimiter(cfg.Limits, cfg.Thresholds, 0)
@@ -160,13 +164,14 @@ type guardState struct {
 	resp     policy.Mask // response policies that apply
 	kind     provider.Kind
 	charge   bool // limits count this call's tokens or cost
-	holdback bool
+	holdback bool // the answer passes the hold-back window (holdback.go)
+	hold     *holdback
 }
 
 func (st *guardState) reset() {
 	st.sub = policy.Subject{}
 	st.tags = st.tags[:0]
-	st.limits, st.resp, st.charge, st.kind, st.holdback = 0, 0, false, provider.None, false
+	st.limits, st.resp, st.charge, st.kind, st.holdback, st.hold = 0, 0, false, provider.None, false, nil
 }
 
 var (
@@ -460,12 +465,36 @@ func writeLimitError(ctx *fasthttp.RequestCtx, kind provider.Kind, v *policy.Ver
 // it is written. It returns false when the answer was replaced by an
 // error.
 func (g *Guard) checkResponse(ctx *fasthttp.RequestCtx, ex *exchange, resp *provider.Response) bool {
+	body := ex.resp.Body()
+	edits, msg := g.scanAnswer(ex, resp, body)
+	if msg == "" && len(edits) > 0 {
+		nb, ok := redactBody(body, edits)
+		if !ok {
+			msg = "answer withheld by the Perimeter guard: a redact policy matched but the answer could not be redacted in place"
+		} else {
+			g.respRedacted.Add(1)
+			ex.resp.SetBody(nb)
+			return true
+		}
+	}
+	if msg != "" {
+		g.respBlocked.Add(1)
+		writeGuardError(ctx, msg)
+		return false
+	}
+	return true
+}
+
+// scanAnswer applies the response policies that hold for the caller to an
+// answer: the model's text and its tool calls. It returns the edits of
+// redact decisions, or the message of a block (also of a redaction that
+// cannot be made in place: body nil, a streamed answer, or text that is
+// not one JSON string of body).
+func (g *Guard) scanAnswer(ex *exchange, resp *provider.Response, body []byte) (edits []edit, blocked string) {
 	pm := ex.pol.resp
 	want := g.set.Sources(pm)
-	var edits []edit
 	var text []byte
 	var fs []detect.Finding
-	body := ex.resp.Body()
 	decide := func(where string, i int, str provider.Str, editable bool, src policy.Source, in *detect.Input, field detect.Source) bool {
 		fs = g.scanText(fs[:0], in, field)
 		for k := range fs {
@@ -477,13 +506,11 @@ func (g *Guard) checkResponse(ctx *fasthttp.RequestCtx, ex *exchange, resp *prov
 			g.record(p, f, &ex.pol.sub, detect.Response, src)
 			switch p.Action {
 			case policy.Block:
-				g.respBlocked.Add(1)
-				writeGuardError(ctx, "answer "+blockMessage(p, f, where, i))
+				blocked = "answer " + blockMessage(p, f, where, i)
 				return false
 			case policy.Redact:
 				if !editable {
-					g.respBlocked.Add(1)
-					writeGuardError(ctx, "answer "+blockMessage(p, f, where, i)+" (it cannot be redacted in place, so the answer was withheld)")
+					blocked = "answer " + blockMessage(p, f, where, i) + " (it cannot be redacted in place, so the answer was withheld)"
 					return false
 				}
 				edits = append(edits, edit{str: str, start: f.Start, end: f.End})
@@ -496,9 +523,8 @@ func (g *Guard) checkResponse(ctx *fasthttp.RequestCtx, ex *exchange, resp *prov
 	if want&policy.SourceModel != 0 && !resp.Text.IsEmpty() {
 		text = resp.Text.Append(text[:0])
 		in := detect.Input{Text: bstr(text), Role: detect.RoleAssistant, Direction: detect.Response}
-		lo, _ := spanOf(body, resp.Text.Raw)
-		if !decide("answer text", 0, resp.Text, lo >= 0, policy.SourceModel, &in, detect.SourceText) {
-			return false
+		if !decide("answer text", 0, resp.Text, inString(body, resp.Text.Raw), policy.SourceModel, &in, detect.SourceText) {
+			return nil, blocked
 		}
 	}
 	if want&policy.SourceToolArgs != 0 {
@@ -506,24 +532,20 @@ func (g *Guard) checkResponse(ctx *fasthttp.RequestCtx, ex *exchange, resp *prov
 			tc := &resp.ToolCalls[i]
 			text = tc.Arguments.Append(text[:0])
 			in := detect.Input{Text: "", ToolName: bstr(tc.Name.Raw), ToolArgs: bstr(text), Direction: detect.Response}
-			lo, _ := spanOf(body, tc.Arguments.Raw)
-			editable := lo >= 0 && tc.Arguments.Escaped // a JSON string, not Anthropic's input object
-			if !decide("tool_calls", i, tc.Arguments, editable, policy.SourceToolArgs, &in, detect.SourceToolArgs) {
-				return false
+			// OpenAI's arguments are a JSON string; Anthropic's input is an
+			// object, which cannot be masked as a string.
+			if !decide("tool_calls", i, tc.Arguments, inString(body, tc.Arguments.Raw), policy.SourceToolArgs, &in, detect.SourceToolArgs) {
+				return nil, blocked
 			}
 		}
 	}
-	if len(edits) > 0 {
-		nb, ok := redactBody(body, edits)
-		if !ok {
-			g.respBlocked.Add(1)
-			writeGuardError(ctx, "answer withheld by the Perimeter guard: a redact policy matched but the answer could not be redacted in place")
-			return false
-		}
-		g.respRedacted.Add(1)
-		ex.resp.SetBody(nb)
-	}
-	return true
+	return edits, ""
+}
+
+// inString reports whether s is the inside of one JSON string of body.
+func inString(body, s []byte) bool {
+	lo, hi := spanOf(body, s)
+	return lo > 0 && hi < len(body) && body[lo-1] == '"' && body[hi] == '"'
 }
 
 // afterResponse runs on a buffered answer before it is written: response

@@ -2,6 +2,7 @@ package edge
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -237,8 +238,11 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx) {
 		if ex.sse && !compressed(&ex.resp.Header) {
 			ex.sp = provider.AcquireStreamParser(ex.kind)
 		}
-	} else if ex.pol.charge && ex.sse && !compressed(&ex.resp.Header) {
-		ex.sp = provider.AcquireStreamParser(ex.pol.kind) // usage for token and cost limits
+	} else if (ex.pol.charge || (ex.pol.resp != 0 && p.opts.Guard.holdback > 0)) && ex.sse && !compressed(&ex.resp.Header) {
+		ex.sp = provider.AcquireStreamParser(ex.pol.kind) // usage for limits, text for the hold-back window
+	}
+	if ex.sp != nil && ex.pol.resp != 0 && p.opts.Guard.holdback > 0 {
+		ex.pol.holdback = true
 	}
 	if size < 0 && !ctx.Request.Header.IsHTTP11() {
 		p.closeDelimited(ctx, ex)
@@ -431,9 +435,23 @@ func (ex *exchange) WriteTo(w io.Writer) (int64, error) {
 	if ex.sp != nil {
 		tap = ex
 	}
+	var dst io.Writer = &dw
+	if ex.pol.holdback {
+		ex.pol.hold = &holdback{g: ex.p.opts.Guard, ex: ex, dst: &dw, limit: ex.p.opts.Guard.holdback}
+		dst = ex.pol.hold
+	}
 	c := stream.AcquireCopier()
-	ex.result = c.Copy(&dw, ex.resp.BodyStream(), tap)
+	ex.result = c.Copy(dst, ex.resp.BodyStream(), tap)
 	stream.ReleaseCopier(c)
+	if h := ex.pol.hold; h != nil {
+		h.afterEvent(true)
+		if errors.Is(ex.result.DstErr, errWithheld) {
+			ex.result.DstErr = nil
+		}
+		if ex.result.DstErr == nil && h.err != nil {
+			ex.result.DstErr = h.err
+		}
+	}
 	return ex.result.Bytes, ex.result.Err()
 }
 
@@ -478,7 +496,12 @@ func (ex *exchange) CloseWithError(err error) error {
 }
 
 // Event is the stream tap: each complete SSE event of the answer, in place.
-func (ex *exchange) Event(ev []byte) { _ = ex.sp.Event(ev) }
+func (ex *exchange) Event(ev []byte) {
+	_ = ex.sp.Event(ev)
+	if ex.pol.hold != nil {
+		ex.pol.hold.afterEvent(false)
+	}
+}
 
 // deadlineWriter bounds each write to a slow client by an idle timeout, and
 // keeps the first limit bytes in *tee when set.

@@ -91,6 +91,7 @@ func guardConfig(cfg *configs.Config) (edge.GuardConfig, error) {
 			ToolCallsPerSession: int64(l.ToolCallsPerSession), IdenticalToolCalls: int64(l.IdenticalToolCalls), Monitor: l.Action == "monitor"})
 	}
 	gc.Thresholds = cfg.Alerts.BudgetThresholds
+	gc.HoldbackBytes = int(cfg.Policies.StreamHoldbackBytes)
 	switch cfg.Detect.Guard {
 	case "block":
 		gc.Mode = edge.GuardBlock

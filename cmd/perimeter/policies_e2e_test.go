@@ -396,3 +396,101 @@ func TestLimitsThroughTheProxy(t *testing.T) {
 		}
 	})
 }
+
+// firstByte posts a streamed call and returns the time to the first body
+// byte and the whole body.
+func firstByte(t *testing.T, url, body string, hdr ...string) (time.Duration, int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", url+"/v1/chat/completions", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	start := time.Now()
+	resp, err := policyClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	one := make([]byte, 1)
+	if _, err := io.ReadFull(resp.Body, one); err != nil {
+		t.Fatal(err)
+	}
+	ttfb := time.Since(start)
+	rest, _ := io.ReadAll(resp.Body)
+	return ttfb, resp.StatusCode, string(one) + string(rest)
+}
+
+const holdbackYAML = `
+policies:
+  stream_holdback_bytes: 1KB
+  custom_rules:
+    - {id: custom.answer, literal: "Sure! Here", severity: medium}
+    - {id: custom.city, literal: "San Francisco", severity: medium}
+  guard:
+    - {name: answer-block, match: {agents: ["held-block-*"], directions: [response], rules: [custom.answer]}, action: block}
+    - {name: tool-block, match: {agents: ["held-*"], directions: [response], rules: [custom.city], sources: [tool_args]}, action: block}
+`
+
+func TestStreamHoldback(t *testing.T) {
+	mock, base, err := mockllm.Start(mockllm.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mock.Close()
+	p := startEdge(t, base, holdbackYAML)
+	stream := `{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}`
+	const delay = "15ms"
+
+	// "Sure! Here" is in the first three pieces of the answer: inside a 1 KB window.
+	_, st, body := firstByte(t, p.url, stream, "x-cylestio-agent-id", "held-block-1", "x-mock-chunks", "30")
+	if st != 200 || strings.Contains(body, "Sure") || !strings.Contains(body, `"guard_blocked"`) || !strings.Contains(body, "answer-block") {
+		t.Fatalf("held stream: %d %s", st, body)
+	}
+	// A tool call's arguments arrive in pieces; the window waits for the
+	// whole call.
+	tools := `{"model":"m","stream":true,"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object"}}}],"messages":[{"role":"user","content":"use the tool"}]}`
+	_, st, body = firstByte(t, p.url, tools, "x-cylestio-agent-id", "held-1", "x-mock-tool", "1")
+	if st != 200 || strings.Contains(body, "Francisco") || !strings.Contains(body, "tool-block") {
+		t.Fatalf("held tool call: %d %s", st, body)
+	}
+	// Anthropic's stream gets its own error event shape: see
+	// TestPoliciesAnthropicShape for the request side; here a clean held
+	// stream passes unchanged.
+	_, st, body = firstByte(t, p.url, stream, "x-cylestio-agent-id", "held-2", "x-mock-chunks", "10")
+	if st != 200 || !strings.Contains(body, "[DONE]") || strings.Contains(body, "guard_blocked") {
+		t.Fatalf("clean held stream: %d %s", st, body)
+	}
+
+	// Anthropic's stream ends with its own error event.
+	pa := startEdgeAnthropic(t, base, holdbackYAML)
+	req, _ := http.NewRequest("POST", pa.url+"/v1/messages", strings.NewReader(`{"model":"claude-3-5-haiku","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"hi"}]}`))
+	req.Header.Set("x-cylestio-agent-id", "held-block-1")
+	resp, err := policyClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ab, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(ab), "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"guard_blocked\"") || strings.Contains(string(ab), "Sure") {
+		t.Fatalf("anthropic held stream: %s", ab)
+	}
+
+	// What the window costs: the first byte waits until the window is full
+	// (or the answer ends). Pieces arrive every 15 ms.
+	var free, held time.Duration
+	for range 3 {
+		f, _, _ := firstByte(t, p.url, stream, "x-cylestio-agent-id", "free-1", "x-mock-chunks", "12", "x-mock-chunk-delay", delay)
+		h, _, b := firstByte(t, p.url, stream, "x-cylestio-agent-id", "held-3", "x-mock-chunks", "12", "x-mock-chunk-delay", delay)
+		if strings.Contains(b, "guard_blocked") {
+			t.Fatalf("benign stream blocked: %s", b)
+		}
+		free += f
+		held += h
+	}
+	free, held = free/3, held/3
+	t.Logf("time to first byte, 15 ms between events: %s without the window, %s with a 1 KB window", free, held)
+	if held < free+30*time.Millisecond { // about four events of ~220 bytes fill 1 KB: three gaps
+		t.Fatalf("the window did not hold the stream back: %s vs %s", held, free)
+	}
+}
