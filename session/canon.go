@@ -72,57 +72,39 @@ var canonClass, canonClassEscaped, canonLower = func() (plain, escaped, lower [2
 	return plain, escaped, lower
 }()
 
-// skeleton appends the canonical form of text to dst, which must have room
-// for canonRunes*4 bytes. Plain ASCII is filtered through tables, without
-// a branch per kept or dropped byte; escapes and other code points take
-// the general path.
+// skeleton appends the canonical form of text to dst. Plain ASCII is
+// filtered through tables, without a branch per kept or dropped byte; an
+// escape or another code point is decoded and decomposed on its own, and
+// the ASCII that follows it takes the tables again.
 func skeleton(dst, text []byte, escaped bool) []byte {
 	class := &canonClass
 	if escaped {
 		class = &canonClassEscaped
 	}
-	var out [canonRunes + 1]byte
-	k := 0
-	for i := 0; i < len(text); i++ {
+	var out [canonRunes * utf8.UTFMax]byte
+	w, n := 0, 0
+	for i := 0; i < len(text) && n < canonRunes; {
 		c := text[i]
-		v := class[c]
-		if v == canonStop {
-			return skeletonSlow(append(dst, out[:k]...), text[i:], escaped, k)
+		if v := class[c]; v != canonStop {
+			out[w] = canonLower[c]
+			w += int(v)
+			n += int(v)
+			i++
+			continue
 		}
-		out[k] = canonLower[c]
-		if k += int(v); k == canonRunes {
-			break
-		}
-	}
-	return append(dst, out[:k]...)
-}
-
-// skeletonSlow is skeleton from the first escape or non-ASCII byte on,
-// n code points having been kept already.
-//
-//go:noinline
-func skeletonSlow(dst, text []byte, escaped bool, n int) []byte {
-	for len(text) > 0 && n < canonRunes {
 		var r rune
 		var size int
-		c := text[0]
-		switch {
-		case escaped && c == '\\':
-			r, size = unescapeRune(text)
-		case c < utf8.RuneSelf:
-			if k := canonASCII[c]; k != 0 {
-				dst = append(dst, k)
-				n++
-			}
-			text = text[1:]
-			continue
-		default:
-			r, size = utf8.DecodeRune(text)
+		if c == '\\' {
+			r, size = unescapeRune(text[i:])
+		} else {
+			r, size = utf8.DecodeRune(text[i:])
 		}
-		text = text[size:]
-		dst, n = appendCanonRune(dst, r, n)
+		i += size
+		var kept []byte
+		kept, n = appendCanonRune(out[:w], r, n)
+		w = len(kept)
 	}
-	return dst
+	return append(dst, out[:w]...)
 }
 
 // appendCanonRune appends the letters and digits of the compatibility

@@ -298,3 +298,56 @@ func BenchmarkNormHash(b *testing.B) {
 		normHash(&m)
 	}
 }
+
+// BenchmarkResolveFuzzy measures a fuzzy rescue: the next turn of a known
+// 20-message conversation whose client re-rendered every earlier text
+// (typographic quotes, CRLF), so that the exact signature misses and the
+// recorded reply (F1) or the canonical tail (F2, no reply) finds the
+// session. Each request continues a different session.
+func BenchmarkResolveFuzzy(b *testing.B) {
+	for _, withReply := range []bool{true, false} {
+		name := "reply"
+		if !withReply {
+			name = "tail"
+		}
+		b.Run(name, func(b *testing.B) {
+			cfg := DefaultConfig()
+			cfg.MaxSessions = b.N + evictionSample
+			tab := New(cfg)
+			next := make([]*Conversation, b.N)
+			for i := range next {
+				c := benchConversation(i, []byte(`Thanks. What about "costs"?`))
+				// The turns around the reply are this conversation's own:
+				// replies and tails shared by thousands of sessions are
+				// ambiguous by design.
+				c.Messages[17].Content = []byte("Thanks. What about the costs of task " + strconv.Itoa(i) + "?")
+				c.Messages[18].Content = []byte("Costs of task " + strconv.Itoa(i) + " are falling. " + benchLong)
+				first := *c
+				first.Messages = c.Messages[:18]
+				r := tab.Resolve(&first)
+				if withReply {
+					tab.Reply(&r, &c.Messages[18], nil)
+				}
+				re := &Conversation{System: c.System, HasSystem: true, Messages: append([]Message{}, c.Messages...)}
+				for j := 1; j < 18; j++ {
+					m := &re.Messages[j]
+					m.Content = []byte(strings.ReplaceAll(curly(string(m.Content)), ". ", ".\r\n"))
+				}
+				next[i] = re
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			missed := 0
+			for i := 0; i < b.N; i++ {
+				if r := tab.Resolve(next[i]); !r.Match.Fuzzy() {
+					missed++ // a tail key lost to a full bucket of the tail index
+				}
+			}
+			b.StopTimer()
+			if missed*50 > b.N {
+				b.Fatalf("%d of %d requests not matched", missed, b.N)
+			}
+			b.ReportMetric(float64(missed)/float64(b.N), "missed/op")
+		})
+	}
+}

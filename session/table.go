@@ -270,8 +270,8 @@ func (t *Table) advance(s *slot, h handle, c *Conversation, full uint64, last in
 	s.mu.Unlock()
 	t.add(kindSig, full, h, now, seq)
 	if tail != 0 {
-		t.putTail(tail, h, now, false)
-		t.putTail(lk, h, now, true)
+		t.putTail(tail, h, now)
+		t.putTail(lk, h, now)
 	}
 }
 
@@ -301,8 +301,8 @@ func (t *Table) create(c *Conversation, full uint64, fragmented bool, now int64,
 	s.mu.Unlock()
 	t.add(kindSig, full, h, now, false) // identical starts are common
 	if tail != 0 {
-		t.putTail(tail, h, now, false)
-		t.putTail(lk, h, now, true)
+		t.putTail(tail, h, now)
+		t.putTail(lk, h, now)
 	}
 	t.stats.created.Add(1)
 	t.stats.misses.Add(1)
