@@ -138,6 +138,12 @@ alerts:
 	if decisions != 1 || budget != 2 || leaked != 0 {
 		t.Fatalf("decision alerts %d (want 1: deduplicated), budget %d, alerts holding the key %d: %+v", decisions, budget, leaked, alerts)
 	}
+	// /config shows neither the webhook's secret nor its path.
+	var cfgView map[string]any
+	getJSON(t, p.url+"/config", &cfgView)
+	if b, _ := json.Marshal(cfgView["alerts"]); strings.Contains(string(b), secret) || strings.Contains(string(b), "/perimeter") || !strings.Contains(string(b), "[REDACTED]") {
+		t.Fatalf("/config alerts: %s", b)
+	}
 	// The failed first attempt was retried and counted.
 	var m struct {
 		Alerts struct {

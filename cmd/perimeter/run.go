@@ -178,6 +178,7 @@ func serve(cfg *configs.Config, problems []configs.Problem, hooks serveHooks) in
 		v := cfg.Redacted()
 		v["analytics"] = map[string]any{"storage": an.storageStatus(), "writers": an.writers, "capture": an.capture != nil, "pricing": an.pricer.Status()}
 		v["effective_policies"] = effectivePolicies(opts.Guard)
+		redactAlertURLs(v)
 		return v
 	}
 	srv, err := edge.NewServer(opts)

@@ -201,3 +201,64 @@ func TestFindingWatch(t *testing.T) {
 		t.Fatalf("alerts %v", kinds)
 	}
 }
+
+// collect is a destination that keeps what it is sent.
+type collect struct {
+	mu  sync.Mutex
+	got []Alert
+}
+
+func (c *collect) Name() string { return "collect" }
+func (c *collect) Send(_ context.Context, a *Alert, _ []byte) error {
+	c.mu.Lock()
+	c.got = append(c.got, *a)
+	c.mu.Unlock()
+	return nil
+}
+func (c *collect) kinds() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var k []string
+	for _, a := range c.got {
+		k = append(k, a.Kind+":"+a.Rule)
+	}
+	return k
+}
+
+func TestWatchErrorRateAndStores(t *testing.T) {
+	c := &collect{}
+	n := New(Options{Destinations: []Destination{c}, DedupWindow: -1})
+	var mu sync.Mutex
+	s := Sample{Stores: []StoreHealth{{Name: "clickhouse", Healthy: true}}}
+	step := make(chan struct{})
+	sample := func() Sample {
+		<-step
+		mu.Lock()
+		defer mu.Unlock()
+		out := s
+		out.Stores = append([]StoreHealth(nil), s.Stores...)
+		return out
+	}
+	set := func(f func()) { mu.Lock(); f(); mu.Unlock(); step <- struct{}{} }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		n.Watch(ctx, WatchOptions{Every: time.Millisecond, ErrorRate: 0.5, Window: time.Hour, MinRequests: 10, Stores: true}, sample)
+		close(done)
+	}()
+	set(func() {})                                                         // baseline: 0 requests
+	set(func() { s.Requests, s.Failed = 8, 8 })                            // too few requests
+	set(func() { s.Requests, s.Failed = 20, 12 })                          // 60 % of 20: alert
+	set(func() { s.Requests, s.Failed = 30, 18 })                          // still spiking: no new alert
+	set(func() { s.Stores[0].Healthy, s.Stores[0].Error = false, "dial" }) // down
+	set(func() {})                                                         // still down: nothing
+	set(func() { s.Stores[0].Healthy = true })                             // up
+	cancel()
+	close(step)
+	<-done
+	n.Close(context.Background())
+	got := strings.Join(c.kinds(), ",")
+	if got != "error_rate:,store_down:clickhouse,store_recovered:clickhouse" {
+		t.Fatalf("alerts %s", got)
+	}
+}
