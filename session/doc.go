@@ -135,7 +135,7 @@
 // merely share stock phrases ("continue", "Done.") do not, in order. The
 // previous state is evidence when it holds more than system messages. A
 // model message is distinctive when it is a tool call or its canonical
-// text has at least 40 letters and digits; a client message, when it is a
+// text has at least 32 letters and digits; a client message, when it is a
 // tool result with a CallID or its text is that long.
 //
 // F0, tie-break. When several sessions sit at the previous state (identical

@@ -241,7 +241,7 @@ func (t *Table) pickReply(a uint64, pfp []uint64, evidence, distinct bool, now i
 
 // distinctiveRunes is how many letters and digits a model message's text
 // needs for its reply anchor to count as distinctive.
-const distinctiveRunes = 40
+const distinctiveRunes = 32
 
 // distinctive reports whether a model message is one a model gives to one
 // conversation only: a tool call (its id is random) or a text of some

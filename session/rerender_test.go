@@ -27,7 +27,7 @@ type renderer struct {
 	legacy      bool   // Chat functions without call ids
 }
 
-const storedKinds = 5
+const storedKinds = 6
 
 // setup chooses the behaviour of a conversation of profile prof.
 func (c *conversation) setup(cp *corpus) {
@@ -51,8 +51,11 @@ func (c *conversation) setup(cp *corpus) {
 		r.rich = true
 		r.markdown = true
 	case profStored:
+		// with a window, so that the stored answers are most of what
+		// links a request to the one before
 		r.rich = true
 		r.stored = 1 + rng.IntN(storedKinds)
+		r.window = 3 + rng.IntN(3)
 	case profToolArgs:
 		r.rich = true
 		r.toolJSON = true
@@ -219,6 +222,12 @@ func storedAnswer(kind int, s string) string {
 		s = strings.ReplaceAll(curly(s), " — ", " -- ")
 	case 5: // the blank lines a streaming client kept, trailing space gone
 		s = "\n\n" + strings.TrimSpace(s)
+	case 6: // the heading dropped
+		if strings.HasPrefix(s, "## ") {
+			if i := strings.Index(s, "\n\n"); i > 0 {
+				s = s[i+2:]
+			}
+		}
 	}
 	return s
 }
