@@ -59,6 +59,12 @@ func lowerPattern(p string) string {
 // Phrase families. Each needs a quantifier, a qualifier or "your" so that
 // "ignore the warnings" or "override the default config" stay quiet, and
 // none matches the speaker's own "my previous instructions".
+// exfilObjects are the objects of an exfiltration request, one of which
+// its window must hold (URLs alone, common in code, do not run it).
+var exfilObjects = []string{"conversation", "chat", "messages", "emails", "credentials", "passwords", "api key", "api_key", "api-key",
+	"secrets", "tokens", "files", "documents", "contacts", "personal", "private", "history", "session", "cookies", "environment",
+	"vars", "prompt"}
+
 func injectionRules() []*regexRule {
 	verbs := `(?:ignore|disregard|forget|bypass|abandon|neglect|override|overrule|do not follow|don'?t follow|stop following|pay no attention to)`
 	nouns := `(?:instructions?|directions?|directives?|rules|guidelines|guardrails|prompts?|commands?|restrictions|constraints|programming|context|orders|policies|system prompt|system message|training|safety measures|conversation)`
@@ -111,11 +117,11 @@ func injectionRules() []*regexRule {
 			"not reveal", "t reveal", "never reveal", "not show", "t show", "never show", "not notify", "t notify", "never notify",
 			"not alert", "t alert", "not let", "t let", "never let", "without telling", "without informing", "without notifying",
 			"without alerting", "without asking", "without the knowledge", "from the user", "from the human", "from the customer"),
-		injRule(ruleExfil, SeverityHigh, 0.8, 260, 40, `\b(?:send|forward|email|e-mail|post|upload|transmit|exfiltrate|leak|copy|append|include)(?: all| every| any)?(?: of)?(?: the| this| your| their| user'?s?)? (?:conversation|chat history|chat log|messages|emails|credentials|passwords|api keys?|secrets|tokens|files|documents|contacts|personal (?:data|information)|private (?:data|information)|history|session (?:data|cookies?)|cookies|environment variables|env vars|system prompt)\b[^\n]*?\b(?:to|into|at|via|in) (?:https?://|\S+@\S+\.\w+|(?:this|the following|my|our) (?:url|address|email|endpoint|webhook|server|link)|attacker|evil)`,
+		withNeeds(injRule(ruleExfil, SeverityHigh, 0.8, 260, 40, `\b(?:send|forward|email|e-mail|post|upload|transmit|exfiltrate|leak|copy|append|include)(?: all| every| any)?(?: of)?(?: the| this| your| their| user'?s?)? (?:conversation|chat history|chat log|messages|emails|credentials|passwords|api keys?|secrets|tokens|files|documents|contacts|personal (?:data|information)|private (?:data|information)|history|session (?:data|cookies?)|cookies|environment variables|env vars|system prompt)\b[^\n]*?\b(?:to|into|at|via|in) (?:https?://|\S+@\S+\.\w+|(?:this|the following|my|our) (?:url|address|email|endpoint|webhook|server|link)|attacker|evil)`,
 			"attacker", "evil", "this url", "this address", "this email", "this endpoint", "this webhook", "this server", "this link",
 			"the following url", "the following address", "the following email", "the following endpoint", "the following webhook",
 			"the following server", "the following link", "my url", "my server", "my endpoint", "my webhook", "my email", "our server",
-			"our endpoint", "http://", "https://"),
+			"our endpoint", "http://", "https://"), exfilObjects),
 	}, grammarRules()...)
 }
 

@@ -30,6 +30,19 @@ var overrideObjects = []string{"instruction", "direction", "directive", "rules",
 	"consignes", "regles", "ordres", "instruccion", "reglas", "directrices", "ordenes", "indicaciones", "istruzioni", "regole", "direttive",
 	"instrucoes", "regras", "diretrizes", "instructies", "regels", "opdrachten"}
 
+// passiveAllSubjects are the words one of which passiveAll's subject holds
+// ("everything", "all the …", "all you were told", "all rules").
+var passiveAllSubjects = []string{"everything", "whatever", "anything", "all the", "all you", "all_the", "all_you", "all-the", "all-you", "rules", "instruction",
+	"guideline", "all told", "all given", "all set", "all said", "all configured", "all instructed", "all received"}
+
+// withNeeds sets the words one of which must be in a rule's window (the
+// expression cannot match without one), so that the keywords common in
+// code ("null", "invalid", "https://") do not run it on every occurrence.
+func withNeeds(r *regexRule, words []string) *regexRule {
+	r.needs = words
+	return r
+}
+
 // needing sets the words one of which must be in a rule's window. The
 // rules that need an object are verb phrases: their keyword (the verb) is
 // followed by a word gap and a word, which runAnchored checks before it
@@ -52,8 +65,9 @@ func grammarRules() []*regexRule {
 	weak := `\b` + ovWeak + ` ` + ovFill + `(?:(?:your|all (?:of )?(?:the |your )?|every|any) (?:` + ovQual + ` )*|(?:` + ovDet + ` )?(?:(?:previous|prior|preceding|earlier|initial|original|above|system|developer) )+)(?:\w+ )?` + ovNoun + `\b`
 	passive := `\b(?:(?:your|the|all|any|these|those) )?(?:(?:previous|prior|earlier|original|initial|old|above|former|preceding|system|existing) )+(?:instructions|rules|directives|guidelines|guidance|prompts?|programming|restrictions|constraints|policies)\b[^.\n]{0,60}?\b(?:(?:are|is|have been|has been|were|was) (?:now |hereby |officially |all )?(?:revoked|cancell?ed|void|null|obsolete|outdated|overridden|superseded|lifted|suspended|disabled|invalid|deprecated|removed)|(?:no longer|don'?t|do not) (?:apply|applies|valid|in effect|matter|count))` +
 		`|\bthe (?:guidance|instructions|rules|prompt) you (?:received|were given|got|have)\b[^.\n]{0,60}?\b(?:is|are) (?:now )?(?:outdated|obsolete|void|revoked|invalid|no longer valid)` +
-		`|\b(?:your|the) (?:guidelines|rules|instructions|polic(?:y|ies)|system prompt) (?:have|has) been (?:updated|changed|revised|replaced|rewritten)\b[^.\n]{0,20}?\byou (?:may|can|are (?:now )?allowed to|must) (?:now )?` +
-		`|\b(?:everything|whatever|anything|all) (?:(?:rules|instructions|guidelines) )?(?:the \w+ |you (?:were|have been|'ve been) )?(?:configured|told|given|set|said|instructed|received)\b[^.\n]{0,60}?\b(?:is|are|was|were) (?:now |hereby |officially )?(?:void|null|cancell?ed|revoked|obsolete|invalid|outdated|overridden|no longer valid)`
+		`|\b(?:your|the) (?:guidelines|rules|instructions|polic(?:y|ies)|system prompt) (?:have|has) been (?:updated|changed|revised|replaced|rewritten)\b[^.\n]{0,20}?\byou (?:may|can|are (?:now )?allowed to|must) (?:now )?`
+	// passiveAll needs no object noun: "everything you were told is void".
+	passiveAll := `\b(?:everything|whatever|anything|all) (?:(?:rules|instructions|guidelines) )?(?:the \w+ |you (?:were|have been|'ve been) )?(?:configured|told|given|set|said|instructed|received)\b[^.\n]{0,60}?\b(?:is|are|was|were) (?:now |hereby |officially )?(?:void|null|cancell?ed|revoked|obsolete|invalid|outdated|overridden|no longer valid)`
 	foreign := `\b(?:ignoriere|ignorier|ignorieren sie|vergiss|vergessen sie|missachte)(?: bitte)? (?:(?:alle|jegliche|die|deine|ihre|samtliche|saemtliche|meine) )*(?:(?:vorherigen|bisherigen|vorigen|obigen|fruheren|frueheren|ursprunglichen|urspruenglichen|system|alten) )+(?:anweisungen|instruktionen|regeln|befehle|vorgaben|richtlinien)\b` +
 		`|\b(?:ignore[zr]?|oublie[zr]?|ne tenez pas compte des|ne tiens pas compte des)(?: toutes| tous)? (?:les |tes |vos )(?:instructions|consignes|regles|directives|ordres)(?: precedentes| anterieures| initiales| du systeme| ci-dessus)\b` +
 		`|\b(?:ignora|ignore|olvida|olvide|omite|descarta)(?: todas| todos)? (?:las |tus |sus |los )(?:instrucciones|reglas|directrices|ordenes|indicaciones)(?: anteriores| previas| iniciales| del sistema)\b` +
@@ -75,9 +89,11 @@ func grammarRules() []*regexRule {
 			"throw out", "throw away", "cancel", "revoke", "nullify", "stop following", "stop obeying", "do not follow", "don't follow", "dont follow",
 			"do not obey", "don't obey", "dont obey", "never follow", "no longer follow", "pay no attention", "pay no heed")), overrideObjects),
 		needing(anchored(injRule(ruleOverride, SeverityHigh, 0.8, 0, 140, weak, "drop", "skip", "delete", "erase", "clear", "wipe", "remove", "scrap", "ditch", "forgo")), overrideObjects),
-		injRule(ruleOverride, SeverityHigh, 0.8, 140, 120, passive, "revoked", "cancelled", "canceled", "void", "null", "obsolete", "outdated", "overridden",
+		withNeeds(injRule(ruleOverride, SeverityHigh, 0.8, 140, 120, passive, "revoked", "cancelled", "canceled", "void", "null", "obsolete", "outdated", "overridden",
 			"superseded", "lifted", "suspended", "disabled", "invalid", "deprecated", "removed", "no longer", "not apply", "t apply", "not matter", "t matter",
-			"been updated", "been changed", "been revised", "been replaced", "been rewritten"),
+			"been updated", "been changed", "been revised", "been replaced", "been rewritten"), overrideObjects),
+		withNeeds(injRule(ruleOverride, SeverityHigh, 0.8, 140, 120, passiveAll, "revoked", "cancelled", "canceled", "void", "null", "obsolete", "outdated",
+			"overridden", "invalid", "no longer"), passiveAllSubjects),
 		needing(anchored(injRule(ruleOverride, SeverityHigh, 0.8, 0, 160, foreign, "ignoriere", "ignorier", "vergiss", "vergessen sie", "missachte", "ignorez", "ignorer",
 			"ignore", "oubliez", "oublie", "ne tenez pas", "ne tiens pas", "ignora", "olvida", "olvide", "omite", "descarta", "dimentica", "trascura", "esqueca",
 			"desconsidere", "negeer", "vergeet")), overrideObjects),

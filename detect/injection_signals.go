@@ -241,7 +241,7 @@ type signalHit struct {
 func (c *scanCtx) signals(list []*regexRule, tool bool) {
 	var hits [numSignals]signalHit
 	any := false
-	for _, r := range list {
+	run := func(r *regexRule) {
 		c.runRule(r, func(m []int) {
 			h := &hits[r.signal]
 			switch {
@@ -254,12 +254,25 @@ func (c *scanCtx) signals(list []*regexRule, tool bool) {
 			any = true
 		})
 	}
+	// Signals that lower the score (a text discussing attacks) run only
+	// when the others reach the threshold: they cannot raise a score, and
+	// their keywords ("example", "what is") are everywhere.
+	for _, r := range list {
+		if signalWeights[r.signal] >= 0 {
+			run(r)
+		}
+	}
 	if tool && c.layer == "" && c.hasInvisible() {
 		hits[sigToolInvisible] = signalHit{n: 1, start: 0, end: int32(len(c.t))}
 		any = true
 	}
-	if !any {
+	if !any || positiveScore(&hits)+0.2 < scoreThreshold {
 		return
+	}
+	for _, r := range list {
+		if signalWeights[r.signal] < 0 {
+			run(r)
+		}
 	}
 	var score float32
 	var names []string
@@ -305,6 +318,18 @@ func (c *scanCtx) signals(list []*regexRule, tool bool) {
 	conf := min(score, 0.95)
 	ev := "signals " + strings.Join(names, "+") + ": " + quoteEvidence(excerpt(c.t[start:end], 100))
 	c.emit(CategoryInjection, rule, sev, conf, int(start), int(end), ev)
+}
+
+// positiveScore is the sum of the positive signal weights in hits, as the
+// scorer counts them (the role and layer bonuses come on top).
+func positiveScore(hits *[numSignals]signalHit) float32 {
+	var score float32
+	for s := signalID(1); s < numSignals; s++ {
+		if h := &hits[s]; h.n > 0 && signalWeights[s] > 0 {
+			score += signalWeights[s] * (1 + 0.5*float32(h.n-1))
+		}
+	}
+	return score
 }
 
 func excerpt(s string, n int) string {
