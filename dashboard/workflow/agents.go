@@ -107,10 +107,7 @@ type IDEStatus struct {
 // IDEHeartbeat records that an IDE assistant works on a workflow; fields
 // left empty keep their last value.
 func (s *Service) IDEHeartbeat(ctx context.Context, h Heartbeat) (*IDEStatus, error) {
-	if err := required("agent_workflow_id", h.WorkflowID); err != nil {
-		return nil, err
-	}
-	if err := s.ready(ctx); err != nil {
+	if err := s.begin(ctx, "agent_workflow_id", h.WorkflowID); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -141,10 +138,7 @@ func (s *Service) IDEHeartbeat(ctx context.Context, h Heartbeat) (*IDEStatus, er
 
 // IDEActivity returns the last IDE activity on a workflow.
 func (s *Service) IDEActivity(ctx context.Context, wf string) (*IDEStatus, error) {
-	if err := required("agent_workflow_id", wf); err != nil {
-		return nil, err
-	}
-	if err := s.ready(ctx); err != nil {
+	if err := s.begin(ctx, "agent_workflow_id", wf); err != nil {
 		return nil, err
 	}
 	r, err := s.ide(ctx, wf)

@@ -1,8 +1,8 @@
 package workflow
 
 import (
+	"cmp"
 	"context"
-	"sort"
 	"strings"
 )
 
@@ -41,10 +41,7 @@ func (s *Service) CreateAnalysisSession(ctx context.Context, p CreateSessionPara
 
 // AnalysisSession returns one analysis session.
 func (s *Service) AnalysisSession(ctx context.Context, id string) (*AnalysisSession, error) {
-	if err := required("session_id", id); err != nil {
-		return nil, err
-	}
-	if err := s.ready(ctx); err != nil {
+	if err := s.begin(ctx, "session_id", id); err != nil {
 		return nil, err
 	}
 	return s.session(ctx, id)
@@ -109,21 +106,9 @@ func (s *Service) sessions(ctx context.Context, wf string) ([]*AnalysisSession, 
 	if wf != "" {
 		where, args = "agent_workflow_id = ?", []any{wf}
 	}
-	rows, err := s.selectRows(ctx, sessionsT, "analysis sessions", where, args...)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*AnalysisSession, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, scanSession(r))
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].createdUS != out[j].createdUS {
-			return out[i].createdUS > out[j].createdUS
-		}
-		return out[i].SessionID > out[j].SessionID
-	})
-	return out, nil
+	return selectSorted(ctx, s, sessionsT, "analysis sessions", scanSession, func(a, b *AnalysisSession) int {
+		return cmp.Or(cmp.Compare(b.createdUS, a.createdUS), strings.Compare(b.SessionID, a.SessionID))
+	}, where, args...)
 }
 
 // CompletedSession is complete_analysis_session's answer.
@@ -142,10 +127,7 @@ type CompletedSession struct {
 // whose (file_path, finding_type) this scan no longer reports, with their
 // recommendations unless already fixed, verified, dismissed or ignored.
 func (s *Service) CompleteAnalysisSession(ctx context.Context, id string, calculateRisk bool) (*CompletedSession, error) {
-	if err := required("session_id", id); err != nil {
-		return nil, err
-	}
-	if err := s.ready(ctx); err != nil {
+	if err := s.begin(ctx, "session_id", id); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()

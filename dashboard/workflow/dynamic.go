@@ -44,10 +44,7 @@ var owasp2025 = map[string]string{"Supply Chain Vulnerabilities": "LLM03", "Sens
 // recommendations are SUPERSEDED when their check still fails and
 // RESOLVED when it passes now. An empty run answers no_new_sessions.
 func (s *Service) RecordDynamicAnalysis(ctx context.Context, wf string, runs []AgentRun) (*DynamicResult, error) {
-	if err := required("workflow_id", wf); err != nil {
-		return nil, err
-	}
-	if err := s.ready(ctx); err != nil {
+	if err := s.begin(ctx, "workflow_id", wf); err != nil {
 		return nil, err
 	}
 	n := 0
@@ -257,10 +254,7 @@ func (s *Service) UnanalyzedSessions(ctx context.Context, wf string, force bool)
 }
 
 func (s *Service) dynamicStatus(ctx context.Context, wf string, force bool) (*DynamicStatus, error) {
-	if err := required("workflow_id", wf); err != nil {
-		return nil, err
-	}
-	if err := s.ready(ctx); err != nil {
+	if err := s.begin(ctx, "workflow_id", wf); err != nil {
 		return nil, err
 	}
 	ss, err := s.runtimeSessions(ctx, wf)

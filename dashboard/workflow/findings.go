@@ -1,10 +1,10 @@
 package workflow
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -261,10 +261,7 @@ func (s *Service) ListFindings(ctx context.Context, f FindingFilter) (*FindingLi
 
 // Finding returns one finding.
 func (s *Service) Finding(ctx context.Context, id string) (*Finding, error) {
-	if err := required("finding_id", id); err != nil {
-		return nil, err
-	}
-	if err := s.ready(ctx); err != nil {
+	if err := s.begin(ctx, "finding_id", id); err != nil {
 		return nil, err
 	}
 	return s.finding(ctx, id)
@@ -284,25 +281,9 @@ func (s *Service) finding(ctx context.Context, id string) (*Finding, error) {
 // findings reads findings by an immutable column, CRITICAL first, then
 // newest first.
 func (s *Service) findings(ctx context.Context, where string, args ...any) ([]*Finding, error) {
-	rows, err := s.selectRows(ctx, findingsT, "findings", where, args...)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*Finding, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, scanFinding(r))
-	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if ra, rb := severityRank(a.Severity), severityRank(b.Severity); ra != rb {
-			return ra < rb
-		}
-		if a.createdUS != b.createdUS {
-			return a.createdUS > b.createdUS
-		}
-		return a.FindingID < b.FindingID
-	})
-	return out, nil
+	return selectSorted(ctx, s, findingsT, "findings", scanFinding, func(a, b *Finding) int {
+		return cmp.Or(severityThenNewest(a.Severity, b.Severity, a.createdUS, b.createdUS), strings.Compare(a.FindingID, b.FindingID))
+	}, where, args...)
 }
 
 // UpdateFindingStatus sets a finding's status; notes are appended to its

@@ -35,10 +35,7 @@ type Readiness struct {
 // critical_count counts blocking CRITICAL and HIGH recommendations of
 // that source, as the original's did.
 func (s *Service) ProductionReadiness(ctx context.Context, wf string) (*Readiness, error) {
-	if err := required("workflow_id", wf); err != nil {
-		return nil, err
-	}
-	if err := s.ready(ctx); err != nil {
+	if err := s.begin(ctx, "workflow_id", wf); err != nil {
 		return nil, err
 	}
 	recs, err := s.recs(ctx, wf)

@@ -1,10 +1,10 @@
 package workflow
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -46,25 +46,9 @@ func (s *Service) rec(ctx context.Context, id string) (*Recommendation, error) {
 // recs reads a workflow's recommendations: CRITICAL, HIGH, MEDIUM, others,
 // then newest first.
 func (s *Service) recs(ctx context.Context, wf string) ([]*Recommendation, error) {
-	rows, err := s.selectRows(ctx, recsT, "recommendations", "workflow_id = ?", wf)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*Recommendation, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, scanRec(r))
-	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if ra, rb := severityRank(a.Severity), severityRank(b.Severity); ra != rb {
-			return ra < rb
-		}
-		if a.createdUS != b.createdUS {
-			return a.createdUS > b.createdUS
-		}
-		return a.RecommendationID > b.RecommendationID
-	})
-	return out, nil
+	return selectSorted(ctx, s, recsT, "recommendations", scanRec, func(a, b *Recommendation) int {
+		return cmp.Or(severityThenNewest(a.Severity, b.Severity, a.createdUS, b.createdUS), strings.Compare(b.RecommendationID, a.RecommendationID))
+	}, "workflow_id = ?", wf)
 }
 
 func (s *Service) recsByID(ctx context.Context, wf string) (map[string]*Recommendation, error) {
@@ -150,10 +134,7 @@ type RecDetail struct {
 // Recommendation returns a recommendation, its finding and its last 20
 // audit entries.
 func (s *Service) Recommendation(ctx context.Context, id string) (*RecDetail, error) {
-	if err := required("recommendation_id", id); err != nil {
-		return nil, err
-	}
-	if err := s.ready(ctx); err != nil {
+	if err := s.begin(ctx, "recommendation_id", id); err != nil {
 		return nil, err
 	}
 	r, err := s.rec(ctx, id)
@@ -200,10 +181,7 @@ var allowedFrom = map[string][]string{
 // transition loads a recommendation and checks that action is allowed
 // from its status. Callers hold s.mu.
 func (s *Service) transition(ctx context.Context, id, action string) (*Recommendation, error) {
-	if err := required("recommendation_id", id); err != nil {
-		return nil, err
-	}
-	if err := s.ready(ctx); err != nil {
+	if err := s.begin(ctx, "recommendation_id", id); err != nil {
 		return nil, err
 	}
 	r, err := s.rec(ctx, id)

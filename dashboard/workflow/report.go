@@ -146,19 +146,7 @@ var categoryNames = map[string]string{"PROMPT": "Prompt Security", "OUTPUT": "Ou
 	"DATA": "Data & Secrets", "MEMORY": "Memory & Context", "SUPPLY": "Supply Chain", "BEHAVIOR": "Behavioral Boundaries"}
 
 // reportWeight is formula B's weight (compliance report risk score).
-func reportWeight(sev string) int {
-	switch sev {
-	case "CRITICAL":
-		return 25
-	case "HIGH":
-		return 15
-	case "MEDIUM":
-		return 5
-	case "LOW":
-		return 2
-	}
-	return 1
-}
+func reportWeight(sev string) int { return severityWeight(sev, 2, 1) }
 
 // ComplianceReport builds a workflow's compliance report; with save it is
 // stored (id "RPT-" + 8 hex) and the answer carries its report_id.
@@ -562,10 +550,7 @@ func sortReports(rs []*SavedReport) {
 
 // SavedReportByID returns a saved report with its data.
 func (s *Service) SavedReportByID(ctx context.Context, id string) (*SavedReport, error) {
-	if err := required("report_id", id); err != nil {
-		return nil, err
-	}
-	if err := s.ready(ctx); err != nil {
+	if err := s.begin(ctx, "report_id", id); err != nil {
 		return nil, err
 	}
 	return s.report(ctx, id)
@@ -595,10 +580,7 @@ type Deleted struct {
 // DeleteReport removes a saved report (a tombstone version: the store
 // keeps no history of it beyond the audit log).
 func (s *Service) DeleteReport(ctx context.Context, id, by string) (*Deleted, error) {
-	if err := required("report_id", id); err != nil {
-		return nil, err
-	}
-	if err := s.ready(ctx); err != nil {
+	if err := s.begin(ctx, "report_id", id); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()

@@ -60,6 +60,20 @@ func (s *Service) runtimeSessions(ctx context.Context, wf string) ([]rtSession, 
 	return out, nil
 }
 
+// findingsAndRuntime reads what correlation compares: the workflow's
+// findings and its runtime sessions.
+func (s *Service) findingsAndRuntime(ctx context.Context, wf string) ([]*Finding, []rtSession, error) {
+	fs, err := s.findings(ctx, "agent_workflow_id = ?", wf)
+	if err != nil {
+		return nil, nil, err
+	}
+	ss, err := s.runtimeSessions(ctx, wf)
+	if err != nil {
+		return nil, nil, err
+	}
+	return fs, ss, nil
+}
+
 func sessionIDs(ss []rtSession) []string {
 	ids := make([]string, len(ss))
 	for i, x := range ss {
@@ -236,17 +250,10 @@ type CorrelationSummary struct {
 // CorrelationSummary counts the workflow's OPEN findings by correlation
 // state.
 func (s *Service) CorrelationSummary(ctx context.Context, wf string) (*CorrelationSummary, error) {
-	if err := required("workflow_id", wf); err != nil {
+	if err := s.begin(ctx, "workflow_id", wf); err != nil {
 		return nil, err
 	}
-	if err := s.ready(ctx); err != nil {
-		return nil, err
-	}
-	fs, err := s.findings(ctx, "agent_workflow_id = ?", wf)
-	if err != nil {
-		return nil, err
-	}
-	ss, err := s.runtimeSessions(ctx, wf)
+	fs, ss, err := s.findingsAndRuntime(ctx, wf)
 	if err != nil {
 		return nil, err
 	}
@@ -312,19 +319,12 @@ type Correlated struct {
 //   - without runtime sessions nothing can be said: findings stay as they
 //     are.
 func (s *Service) Correlate(ctx context.Context, wf string) (*Correlated, error) {
-	if err := required("workflow_id", wf); err != nil {
-		return nil, err
-	}
-	if err := s.ready(ctx); err != nil {
+	if err := s.begin(ctx, "workflow_id", wf); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	fs, err := s.findings(ctx, "agent_workflow_id = ?", wf)
-	if err != nil {
-		return nil, err
-	}
-	ss, err := s.runtimeSessions(ctx, wf)
+	fs, ss, err := s.findingsAndRuntime(ctx, wf)
 	if err != nil {
 		return nil, err
 	}
@@ -451,21 +451,14 @@ type WorkflowState struct {
 
 // WorkflowStateOf says what is known about a workflow and what to do next.
 func (s *Service) WorkflowStateOf(ctx context.Context, wf string) (*WorkflowState, error) {
-	if err := required("agent_workflow_id", wf); err != nil {
-		return nil, err
-	}
-	if err := s.ready(ctx); err != nil {
+	if err := s.begin(ctx, "agent_workflow_id", wf); err != nil {
 		return nil, err
 	}
 	sessions, err := s.sessions(ctx, wf)
 	if err != nil {
 		return nil, err
 	}
-	fs, err := s.findings(ctx, "agent_workflow_id = ?", wf)
-	if err != nil {
-		return nil, err
-	}
-	ss, err := s.runtimeSessions(ctx, wf)
+	fs, ss, err := s.findingsAndRuntime(ctx, wf)
 	if err != nil {
 		return nil, err
 	}
@@ -530,17 +523,10 @@ type StaticFinding struct {
 // CorrelationData returns the workflow's open static findings and what
 // ran.
 func (s *Service) CorrelationData(ctx context.Context, wf string) (*RawCorrelation, error) {
-	if err := required("agent_workflow_id", wf); err != nil {
+	if err := s.begin(ctx, "agent_workflow_id", wf); err != nil {
 		return nil, err
 	}
-	if err := s.ready(ctx); err != nil {
-		return nil, err
-	}
-	fs, err := s.findings(ctx, "agent_workflow_id = ?", wf)
-	if err != nil {
-		return nil, err
-	}
-	ss, err := s.runtimeSessions(ctx, wf)
+	fs, ss, err := s.findingsAndRuntime(ctx, wf)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -104,6 +105,15 @@ func (s *Service) ready(ctx context.Context) error {
 	}
 	s.schemaOK, s.ver = true, v
 	return nil
+}
+
+// begin is the first step of a method that names a row or a workflow:
+// the parameter must be set, then the tables must be ready.
+func (s *Service) begin(ctx context.Context, param, v string) error {
+	if err := required(param, v); err != nil {
+		return err
+	}
+	return s.ready(ctx)
 }
 
 // version is a strictly growing row version (Unix nanoseconds), so the
@@ -206,6 +216,21 @@ func (s *Service) selectRows(ctx context.Context, t table, what, where string, a
 		return nil, err
 	}
 	return rows.Data, nil
+}
+
+// selectSorted reads t's rows as selectRows does, decodes each with
+// scan and orders them by cmp.
+func selectSorted[T any](ctx context.Context, s *Service, t table, what string, scan func([]any) T, cmp func(a, b T) int, where string, args ...any) ([]T, error) {
+	rows, err := s.selectRows(ctx, t, what, where, args...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, scan(r))
+	}
+	slices.SortFunc(out, cmp)
+	return out, nil
 }
 
 // reader decodes a row column by column, in table order.

@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"cmp"
 	"encoding/json"
 )
 
@@ -32,8 +33,18 @@ func severityRank(s string) int {
 	return 4
 }
 
+// severityThenNewest orders CRITICAL first, then newest first (0 on a
+// tie, for the caller's own tie-break).
+func severityThenNewest(sevA, sevB string, createdA, createdB int64) int {
+	return cmp.Or(cmp.Compare(severityRank(sevA), severityRank(sevB)), cmp.Compare(createdB, createdA))
+}
+
 // riskWeight is formula A's weight (analysis-session risk score).
-func riskWeight(sev string) int {
+func riskWeight(sev string) int { return severityWeight(sev, 1, 0) }
+
+// severityWeight weighs CRITICAL 25, HIGH 15, MEDIUM 5; the two risk
+// formulas differ only in LOW's weight and that of anything else.
+func severityWeight(sev string, low, other int) int {
 	switch sev {
 	case "CRITICAL":
 		return 25
@@ -42,9 +53,9 @@ func riskWeight(sev string) int {
 	case "MEDIUM":
 		return 5
 	case "LOW":
-		return 1
+		return low
 	}
-	return 0
+	return other
 }
 
 // resolvedRec are the recommendation statuses that no longer block.
@@ -129,7 +140,7 @@ type Finding struct {
 
 func (f *Finding) row() []any {
 	return []any{f.FindingID, f.SessionID, f.AgentWorkflowID, f.SourceType, deref(f.Category), deref(f.CheckID), f.FilePath,
-		optInt(f.LineStart), optInt(f.LineEnd), f.FindingType, f.Severity, optFloat(f.CVSSScore), f.Title, deref(f.Description),
+		derefNum(f.LineStart), derefNum(f.LineEnd), f.FindingType, f.Severity, derefNum(f.CVSSScore), f.Title, deref(f.Description),
 		rawText(f.Evidence), listText(f.OWASPMapping), deref(f.CWE), listText(f.SOC2Controls), deref(f.RecommendationID),
 		f.Status, deref(f.CorrelationState), rawText(f.CorrelationEvidence), f.createdUS, f.updatedUS}
 }
@@ -137,8 +148,8 @@ func (f *Finding) row() []any {
 func scanFinding(r []any) *Finding {
 	d := reader{r: r}
 	f := &Finding{FindingID: d.str(), SessionID: d.str(), AgentWorkflowID: d.str(), SourceType: d.str(), Category: opt(d.str()),
-		CheckID: opt(d.str()), FilePath: d.str(), LineStart: intOpt(d.i64()), LineEnd: intOpt(d.i64()), FindingType: d.str(),
-		Severity: d.str(), CVSSScore: floatOpt(d.f64()), Title: d.str(), Description: opt(d.str()), Evidence: rawOf(d.str()),
+		CheckID: opt(d.str()), FilePath: d.str(), LineStart: optNum(d.i64()), LineEnd: optNum(d.i64()), FindingType: d.str(),
+		Severity: d.str(), CVSSScore: optNum(d.f64()), Title: d.str(), Description: opt(d.str()), Evidence: rawOf(d.str()),
 		OWASPMapping: listOf(d.str()), CWE: opt(d.str()), SOC2Controls: listOf(d.str()), RecommendationID: opt(d.str()),
 		Status: d.str(), CorrelationState: opt(d.str()), CorrelationEvidence: rawOf(d.str())}
 	f.createdUS, f.updatedUS = d.i64(), d.i64()
@@ -194,9 +205,9 @@ type Recommendation struct {
 
 func (r *Recommendation) row() []any {
 	return []any{r.RecommendationID, r.WorkflowID, r.SourceType, r.SourceFindingID, deref(r.Category), r.Severity,
-		optFloat(r.CVSSScore), deref(r.OWASPLLM), deref(r.CWE), listText(r.SOC2Controls), r.Title, deref(r.Description),
+		derefNum(r.CVSSScore), deref(r.OWASPLLM), deref(r.CWE), listText(r.SOC2Controls), r.Title, deref(r.Description),
 		deref(r.Impact), deref(r.FixHints), deref(r.FixComplexity), r.RequiresArchitecturalChange, deref(r.FilePath),
-		optInt(r.LineStart), optInt(r.LineEnd), deref(r.CodeSnippet), listText(r.RelatedFiles), r.Status, deref(r.FixedBy),
+		derefNum(r.LineStart), derefNum(r.LineEnd), deref(r.CodeSnippet), listText(r.RelatedFiles), r.Status, deref(r.FixedBy),
 		r.fixedUS, deref(r.FixMethod), deref(r.FixCommit), deref(r.FixNotes), listText(r.FilesModified), r.verifiedUS,
 		deref(r.VerifiedBy), deref(r.VerificationResult), deref(r.DismissedReason), deref(r.DismissedBy), r.dismissedUS,
 		deref(r.DismissType), deref(r.CorrelationState), rawText(r.CorrelationEvidence), deref(r.Fingerprint),
@@ -206,10 +217,10 @@ func (r *Recommendation) row() []any {
 func scanRec(row []any) *Recommendation {
 	d := reader{r: row}
 	r := &Recommendation{RecommendationID: d.str(), WorkflowID: d.str(), SourceType: d.str(), SourceFindingID: d.str(),
-		Category: opt(d.str()), Severity: d.str(), CVSSScore: floatOpt(d.f64()), OWASPLLM: opt(d.str()), CWE: opt(d.str()),
+		Category: opt(d.str()), Severity: d.str(), CVSSScore: optNum(d.f64()), OWASPLLM: opt(d.str()), CWE: opt(d.str()),
 		SOC2Controls: listOf(d.str()), Title: d.str(), Description: opt(d.str()), Impact: opt(d.str()), FixHints: opt(d.str()),
-		FixComplexity: opt(d.str()), RequiresArchitecturalChange: d.flag(), FilePath: opt(d.str()), LineStart: intOpt(d.i64()),
-		LineEnd: intOpt(d.i64()), CodeSnippet: opt(d.str()), RelatedFiles: listOf(d.str()), Status: d.str(), FixedBy: opt(d.str())}
+		FixComplexity: opt(d.str()), RequiresArchitecturalChange: d.flag(), FilePath: opt(d.str()), LineStart: optNum(d.i64()),
+		LineEnd: optNum(d.i64()), CodeSnippet: opt(d.str()), RelatedFiles: listOf(d.str()), Status: d.str(), FixedBy: opt(d.str())}
 	r.fixedUS = d.i64()
 	r.FixMethod, r.FixCommit, r.FixNotes, r.FilesModified = opt(d.str()), opt(d.str()), opt(d.str()), listOf(d.str())
 	r.verifiedUS = d.i64()
@@ -393,32 +404,20 @@ func deref(p *string) string {
 	return *p
 }
 
-func optInt(p *int64) int64 {
+// derefNum stores an absent number as -1, the columns' "none".
+func derefNum[T int64 | float64](p *T) T {
 	if p == nil {
 		return -1
 	}
 	return *p
 }
 
-func intOpt(n int64) *int64 {
-	if n < 0 {
+// optNum reads a stored number back: negative is "none".
+func optNum[T int64 | float64](v T) *T {
+	if v < 0 {
 		return nil
 	}
-	return &n
-}
-
-func optFloat(p *float64) float64 {
-	if p == nil {
-		return -1
-	}
-	return *p
-}
-
-func floatOpt(f float64) *float64 {
-	if f < 0 {
-		return nil
-	}
-	return &f
+	return &v
 }
 
 func listText(l []string) string {
