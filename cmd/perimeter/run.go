@@ -177,7 +177,11 @@ func serve(cfg *configs.Config, problems []configs.Problem, hooks serveHooks) in
 	opts.ConfigView = func() any {
 		v := cfg.Redacted()
 		v["analytics"] = map[string]any{"storage": an.storageStatus(), "writers": an.writers, "capture": an.capture != nil, "pricing": an.pricer.Status()}
-		v["effective_policies"] = effectivePolicies(opts.Guard)
+		ep := effectivePolicies(opts.Guard)
+		if alerts != nil {
+			ep["alerts"] = alerts.Stats()
+		}
+		v["effective_policies"] = ep
 		redactAlertURLs(v)
 		return v
 	}

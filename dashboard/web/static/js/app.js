@@ -21,6 +21,7 @@ import * as report from './pages/report.js';
 import * as staticAnalysis from './pages/static.js';
 import * as dynamicAnalysis from './pages/dynamic.js';
 import * as dev from './pages/dev.js';
+import * as policies from './pages/policies.js';
 import { startLive, setLiveState } from './live.js';
 import { onStorage } from './api.js';
 import { setSticky, currentWorkflow, loadWorkflows, wfLink } from './workflow.js';
@@ -44,6 +45,7 @@ const routes = [
   { re: /^\/reports$/, page: reports, nav: 'reports', scoped: true },
   { re: /^\/report\/([^/]+)$/, page: report, nav: 'reports', params: ['id'] },
   { re: /^\/dev-connection$/, page: dev, nav: 'dev', scoped: true },
+  { re: /^\/policies$/, page: policies, nav: 'policies' },
 ];
 
 const main = document.getElementById('main');
