@@ -59,4 +59,13 @@
 // being woken per call, and the proxy's threads ask the kernel for short
 // scheduling slices (sink.LatencySlice), so that background work yields
 // the CPU to a request at once.
+//
+// Policies and limits (guard.go, edge/policy) run before a model call is
+// forwarded: the caller's agent id, workflow, session and tags are read
+// from the headers (the body is parsed only when a policy or limit needs
+// it), and a call no policy or limit applies to pays nothing else. A
+// block is answered 403, a refusal 429 with Retry-After, both in the
+// provider's error shape; a redaction rewrites the JSON strings it masks.
+// Response policies check a buffered answer before it is written, and a
+// streamed one only through the opt-in hold-back window (holdback.go).
 package edge
