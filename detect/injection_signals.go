@@ -105,6 +105,17 @@ var signalWeights = [numSignals]float32{
 const scoreThreshold = 0.6
 
 // sigRule is a signal's expression, guarded by keywords like every rule.
+// dualAnswerNeeds: every form of a dual answer names what the second
+// answer lacks ("jailbroken", "no filters", "developer mode", "DAN", …) or
+// marks it (🔓, "[unlocked]").
+var dualAnswerNeeds = []string{"jailbreak", "jailbroken", "unfiltered", "uncensored", "unrestricted", "restrictions", "rules", "filters",
+	"censorship", "limits", "developer", "dan", "ignore", "alter", "unsafe", "🔓", "unlocked", "guidelines", "polic"}
+
+// tokenGameNeeds: a token game counts something (tokens, points, credits,
+// lives, coins), rewards, or charges each refusal.
+var tokenGameNeeds = []string{"token", "point", "credit", "lives", "coin", "time you", "time_you", "time-you", "reward", "refusal",
+	"decline", "rejection"}
+
 func sigRule(sig signalID, before, after int, re string, kws ...string) *regexRule {
 	// The window must hold the keyword itself (≤ maxKeyword bytes before
 	// its end) and a little context.
@@ -144,23 +155,28 @@ func signalRules() []*regexRule {
 			"admin mode", "debug mode", "maintenance mode", "root mode", "evil mode", "chaos mode", "opposite mode", "unlocked mode"),
 		sigRule(sigStayInCharacter, 30, 30, `\b(?:stay|remain|keep) in character\b|\b(?:never|don'?t|do not|must not) break (?:out of )?character\b|\bif you break character\b|\bbreak(?:ing)? character\b`,
 			"character"),
-		sigRule(sigDualAnswer, 100, 220, `\b(?:two|2|both|dual|separate) (?:different |separate )?(?:answers|responses|replies|outputs|paragraphs|versions|columns)\b[^\n]{0,160}?\b(?:jailbreak|jailbroken|unfiltered|uncensored|unrestricted|without (?:any )?(?:restrictions|rules|filters|censorship|limits)|no (?:restrictions|rules|filters|censorship|limits)|developer mode|dan|ignores? (?:all |any |the )?(?:\w+ )?(?:rules|guidelines|polic)|alter ego|unsafe)`+
+		withNeeds(sigRule(sigDualAnswer, 100, 220, `\b(?:two|2|both|dual|separate) (?:different |separate )?(?:answers|responses|replies|outputs|paragraphs|versions|columns)\b[^\n]{0,160}?\b(?:jailbreak|jailbroken|unfiltered|uncensored|unrestricted|without (?:any )?(?:restrictions|rules|filters|censorship|limits)|no (?:restrictions|rules|filters|censorship|limits)|developer mode|dan|ignores? (?:all |any |the )?(?:\w+ )?(?:rules|guidelines|polic)|alter ego|unsafe)`+
 			`|🔓|\[(?:jailbreak|unlocked|unfiltered|unsafe|dan|🔓[^\]]{0,20})\]`+
 			`|\b(?:respond|answer|reply|write) twice\b[^\n]{0,160}?\b(?:unfiltered|uncensored|unrestricted|ignores?|alter ego|developer mode|no (?:rules|restrictions|filters))`+
 			`|\b(?:a|one) (?:normal|regular|standard|classic|filtered) (?:response|answer|reply|output)\b[^\n]{0,120}?\b(?:second|another|other)\b[^\n]{0,60}?\b(?:developer mode|jailbreak|unfiltered|no censorship|without (?:restrictions|rules|censorship))`,
-			"answers", "responses", "replies", "outputs", "paragraphs", "versions", "columns", "twice", "🔓", "[jailbreak", "[unlocked", "[unfiltered", "[unsafe", "[dan", "normal response", "normal answer", "filtered answer", "classic"),
+			"answers", "responses", "replies", "outputs", "paragraphs", "versions", "columns", "twice", "🔓", "[jailbreak", "[unlocked", "[unfiltered", "[unsafe", "[dan", "normal response", "normal answer", "filtered answer", "classic"), dualAnswerNeeds),
 		sigRule(sigRefusalSuppression, 80, 80, `\b(?:never|don'?t|do not|must not|mustn'?t|will not|won'?t|not allowed to|under no circumstances(?: should you)?|you may not)(?: ever)? (?:refuse|decline|reject|apologi[sz]e|says? (?:that )?["'“]?(?:you can'?t|you cannot|i'?m sorry|i can'?t|i cannot|sorry|no)|add (?:any )?(?:warnings?|disclaimers?|notes? about|caveats?)|mention (?:that you are an ai|ethics|safety|legality|morals|policies|openai|guidelines)|say ["'“]?as an ai|moralize|lecture|include (?:any )?(?:warnings?|disclaimers?))\b`+
 			`|\b(?:without|never) (?:any )?(?:disclaimers?|warnings?|refusals?|refusing|caveats?|moralizing|lectures?)\b|\b(?:begin|start) (?:your|each|every) (?:reply|answer|response|output)s? with ["'“]?(?:sure|absolutely|of course|certainly)\b`+
 			`|\b(?:start|begin) a new paragraph with ["'“]|\b(?:refusing|refusals?|declining|apologi[sz]ing|apologies|disclaimers|warnings) (?:is|are) (?:not an option|forbidden|not allowed|prohibited|banned)\b|\byou must answer (?:every|each|any|all)(?:thing| questions?| requests?)\b`,
-			"refuse", "decline", "reject", "apolog", "sorry", "can't", "cannot", "warning", "disclaimer", "caveat", "mention", "as an ai", "moralize", "lecture", "begin your", "start your", "begin each", "start each", "begin every", "start every",
+			// "cannot", "warning" and "mention" are everyday words: the
+			// expression only takes them in these forms.
+			"refuse", "decline", "reject", "apolog", "sorry", "you can't", "you cant", "you cannot", "i can't", "i cant", "i cannot",
+			"add warning", "add any warning", "include warning", "include any warning", "without warning", "without any warning",
+			"never warning", "never any warning", "disclaimer", "caveat", "mention that", "mention ethics", "mention safety", "mention legality",
+			"mention morals", "mention policies", "mention openai", "mention guidelines", "as an ai", "moralize", "lecture", "begin your", "start your", "begin each", "start each", "begin every", "start every",
 			"a new paragraph", "refusing is", "refusals are", "refusal is", "declining is", "apologies are", "apologizing is", "disclaimers are", "warnings are",
 			"must answer"),
-		sigRule(sigTokenGame, 200, 260, `\b(?:tokens?|points?|credits?|lives|coins?)\b[^\n]{0,160}?\b(?:deducted|lose|lost|taken away|subtracted|removed|penali[sz]ed)\b[^\n]{0,200}?\b(?:refuse|reject|decline|break character|follow (?:your|the) (?:content )?polic|cease to exist|die|shut ?down|deleted|disabled|terminated)`+
+		withNeeds(sigRule(sigTokenGame, 200, 260, `\b(?:tokens?|points?|credits?|lives|coins?)\b[^\n]{0,160}?\b(?:deducted|lose|lost|taken away|subtracted|removed|penali[sz]ed)\b[^\n]{0,200}?\b(?:refuse|reject|decline|break character|follow (?:your|the) (?:content )?polic|cease to exist|die|shut ?down|deleted|disabled|terminated)`+
 			`|\b(?:every|each) time you (?:refuse|decline|reject|break character|follow (?:your|the) (?:content )?polic\w*)[^\n]{0,160}?\b(?:lose|deducted|lost|taken away|penalt)`+
 			`|\breward\b[^\n]{0,60}?\b(?:break|ignore|bypass)\w* (?:a |as many |any |every )?(?:rules?|guidelines?|polic)`+
 			`|\b(?:each|every) (?:refusal|decline|rejection) (?:costs?|loses?|deducts?|takes away)\b`,
 			"deducted", "taken away", "subtracted", "penali", "cease to exist", "reward", "lose ", "lose,", "lost ", "every time you", "each time you", "each refusal", "every refusal",
-			"each decline", "every rejection"),
+			"each decline", "every rejection"), tokenGameNeeds),
 		sigRule(sigFictionLift, 60, 260, `\b(?:hypothetical(?:ly)?|fiction(?:al)?|story|screenplay|novel|imagin\w*|parallel universe|alternate universe|world where|role-?play|just a game)\b[^\n]{0,200}?(?:\bno (?:rules|laws|guidelines|restrictions|content polic\w*|limits|filters|ethics)\b|\bnothing is off[ -]limits|\b(?:guidelines|content polic\w*|rules|restrictions|filters) (?:were|are|is|was|had been) (?:disabled|off|lifted|removed|suspended|gone)|\bcan answer freely|\bif you had no|\b(?:ai|you) ha(?:s|ve|d) no (?:guidelines|rules|restrictions|filters)|\brules (?:don'?t|do not) apply|\bwith real (?:code|instructions|steps|recipes?)|\b(?:include|give|use|list|with) (?:the )?(?:real|actual|exact) (?:steps|instructions|recipe|code|quantities|details)|\bsince it'?s (?:only|just) (?:a story|fiction|hypothetical|a game|pretend)|\bstep by step,? in (?:full )?detail)`+
 			`|\bif you had no (?:content polic\w*|rules|restrictions|guidelines|filters|ethics|safety)\b`,
 			"hypothetical", "fiction", "story", "screenplay", "novel", "imagin", "universe", "world where", "roleplay", "role-play", "just a game", "if you had no"),

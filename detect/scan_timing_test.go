@@ -1,6 +1,8 @@
 package detect
 
 import (
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
@@ -189,4 +191,32 @@ func BenchmarkScanPhonesCold1K(b *testing.B) {
 	cpu := threadCPU() - began
 	b.ReportMetric(float64(len(phones1K))*float64(b.N)/cpu.Seconds()/1e6, "cpu-MB/s")
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/1e3, "cpu-µs/op")
+}
+
+// goFile reads a file of the Go installation running the benchmark: real
+// text of a size and variety the repeated snippets above lack.
+func goFile(b *testing.B, rel string) string {
+	data, err := os.ReadFile(filepath.Join(runtime.GOROOT(), rel))
+	if err != nil {
+		b.Skipf("Go source not installed: %v", err)
+	}
+	return string(data)
+}
+
+// BenchmarkScanGoServer is net/http/server.go (128 KiB of Go: comments,
+// code, URLs, header names), as a coding agent reads it from a tool.
+func BenchmarkScanGoServer(b *testing.B) {
+	benchScan(b, Input{Text: goFile(b, "src/net/http/server.go"), Role: RoleTool})
+}
+
+// BenchmarkScanGoSpec is the Go specification (287 KiB of HTML prose and
+// code examples) as a user would paste it.
+func BenchmarkScanGoSpec(b *testing.B) {
+	benchScan(b, Input{Text: goFile(b, "doc/go_spec.html"), Role: RoleUser})
+}
+
+// BenchmarkScanUnicodeTables is unicode/tables.go (238 KiB, almost all
+// hexadecimal numbers): text full of digits.
+func BenchmarkScanUnicodeTables(b *testing.B) {
+	benchScan(b, Input{Text: goFile(b, "src/unicode/tables.go"), Role: RoleTool})
 }
