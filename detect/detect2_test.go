@@ -168,3 +168,27 @@ func TestProviderContextSecrets(t *testing.T) {
 		}
 	}
 }
+
+// A decimal fraction with a leading zero is no national phone number, even
+// when its digits would be valid in a numbering plan.
+func TestDecimalFractionIsNoPhone(t *testing.T) {
+	for _, s := range []string{"float32(0.49999999) // 0.5 of type float32", "ratio 0,491234567 of the total"} {
+		for _, f := range Scan(&Input{Text: s, Role: RoleUser}) {
+			if f.Rule == rulePhone {
+				t.Errorf("%q: phone finding %+v", s, f)
+			}
+		}
+	}
+	if !hasRule(Scan(&Input{Text: "call me on 049 999 999", Role: RoleUser}), rulePhone) {
+		t.Error("a grouped national number after a phone word is still a phone")
+	}
+}
+
+func hasRule(fs []Finding, rule string) bool {
+	for _, f := range fs {
+		if f.Rule == rule {
+			return true
+		}
+	}
+	return false
+}

@@ -251,6 +251,9 @@ func (c *scanCtx) digits(i int) int {
 	if end < len(t) && (t[end] == '.' || t[end] == ',') && end+1 < len(t) && isDigit(t[end+1]) {
 		return skipDigits(t, end+1) // a decimal number
 	}
+	if n >= 2 && gs[0].e-gs[0].s == 1 && t[gs[0].s] == '0' && (gs[1].sep == "." || gs[1].sep == ",") {
+		return end // a decimal fraction ("0.49999999"), not a number with a trunk 0
+	}
 	c.classify(gs[:n], start)
 	return end
 }
