@@ -198,7 +198,9 @@ func newAnalytics(cfg *configs.Config, log zerolog.Logger) (*analytics, error) {
 	a.content = content.New(mode)
 	analyse := a.pricer.Apply
 	if cfg.Detect.Enabled {
-		detectBatch := scan.New(detect.Options{}, sc.MaxSessions).Process
+		proc := scan.New(detect.Options{}, sc.MaxSessions)
+		proc.Extra = pipelineRules(cfg) // policies.custom_rules
+		detectBatch := proc.Process
 		analyse = func(b []*sink.Event) []*sink.Event { return detectBatch(a.pricer.Apply(b)) }
 	}
 	opts.Process = func(b []*sink.Event) []*sink.Event { return files.RedactEvents(a.content.Process(analyse(b))) }

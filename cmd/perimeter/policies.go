@@ -51,19 +51,11 @@ func newGuard(cfg *configs.Config, pricer *pricing.Pricer, hooks guardHooks, log
 // guardConfig maps the validated config onto edge.GuardConfig.
 func guardConfig(cfg *configs.Config) (edge.GuardConfig, error) {
 	var gc edge.GuardConfig
-	var specs []policy.RuleSpec
-	for _, r := range cfg.Policies.CustomRules {
-		sev, _ := detect.ParseSeverity(r.Severity)
-		cat, _ := detect.ParseCategory(r.Category)
-		specs = append(specs, policy.RuleSpec{ID: r.ID, Literal: r.Literal, Regex: r.Regex, IgnoreCase: r.IgnoreCase, Severity: sev, Category: cat, OWASP: r.OWASP})
+	rules, err := customRules(cfg)
+	if err != nil {
+		return gc, err
 	}
-	if len(specs) > 0 {
-		rules, err := policy.CompileRules(specs)
-		if err != nil {
-			return gc, fmt.Errorf("policies.custom_rules: %w", err)
-		}
-		gc.Rules = rules
-	}
+	gc.Rules = rules
 	for _, p := range cfg.Policies.Guard {
 		act, _ := policy.ParseAction(p.Action)
 		m := policy.Match{Rules: p.Match.Rules, Categories: p.Match.Categories, Agents: p.Match.Agents, Workflows: p.Match.Workflows, Tags: p.Match.Tags}
@@ -112,4 +104,42 @@ func effectivePolicies(g *edge.Guard) map[string]any {
 		return map[string]any{"policies": []any{}, "limits": []any{}, "note": "no policies: nothing is blocked, redacted or limited inline (see policies:, limits: and detect.guard)"}
 	}
 	return g.View()
+}
+
+// customRules compiles policies.custom_rules; nil without any.
+func customRules(cfg *configs.Config) (*policy.Rules, error) {
+	var specs []policy.RuleSpec
+	for _, r := range cfg.Policies.CustomRules {
+		sev, _ := detect.ParseSeverity(r.Severity)
+		cat, _ := detect.ParseCategory(r.Category)
+		specs = append(specs, policy.RuleSpec{ID: r.ID, Literal: r.Literal, Regex: r.Regex, IgnoreCase: r.IgnoreCase, Severity: sev, Category: cat, OWASP: r.OWASP})
+	}
+	if len(specs) == 0 {
+		return nil, nil
+	}
+	rules, err := policy.CompileRules(specs)
+	if err != nil {
+		return nil, fmt.Errorf("policies.custom_rules: %w", err)
+	}
+	return rules, nil
+}
+
+// pipelineRules scans the custom rules in the pipeline's detection step
+// too, so that their findings are stored and alerted on like the built-in
+// ones whether or not a policy acts on them. The config is valid, so the
+// rules compile.
+func pipelineRules(cfg *configs.Config) func([]detect.Finding, *detect.Input) []detect.Finding {
+	rules, err := customRules(cfg)
+	if err != nil || rules == nil {
+		return nil
+	}
+	return func(dst []detect.Finding, in *detect.Input) []detect.Finding {
+		if in.Text != "" {
+			dst = rules.AppendScan(dst, in.Text, detect.SourceText)
+		}
+		if in.ToolArgs != "" {
+			dst = rules.AppendScan(dst, in.ToolArgs, detect.SourceToolArgs)
+		}
+		return dst
+	}
 }

@@ -31,6 +31,10 @@ import (
 // Processor scans batches. It is safe for concurrent use.
 type Processor struct {
 	sc *detect.Scanner
+	// Extra, when set, adds findings of its own to every scanned input
+	// (custom rules: edge/policy.Rules); it must be safe for concurrent
+	// use.
+	Extra func(dst []detect.Finding, in *detect.Input) []detect.Finding
 
 	mu       sync.Mutex
 	sessions map[string]*sessionState
@@ -181,6 +185,9 @@ func (p *Processor) scanEvent(ev *sink.Event, buf []byte) ([]detect.Finding, []b
 	scan := func(in *detect.Input) {
 		n := len(fs)
 		fs = p.sc.AppendScan(fs, in)
+		if p.Extra != nil {
+			fs = p.Extra(fs, in)
+		}
 		keepFindings(fs, n)
 	}
 	switch ev.Name {
