@@ -7,18 +7,12 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/cylestio/perimeter/bench/mockllm"
 	"github.com/cylestio/perimeter/sink"
-	"github.com/cylestio/perimeter/sink/chdb"
-	"github.com/cylestio/perimeter/sink/clickhouse"
 )
 
 // costCall is one call of the cost end-to-end test and how it must be
@@ -68,30 +62,15 @@ func TestCostReachesTheStore(t *testing.T) {
 	t.Run("embedded", func(t *testing.T) {
 		lib := requireLibchdb(t)
 		data := t.TempDir()
-		driveCostCalls(t, fmt.Sprintf("storage: {embedded: {path: %q}}\n", data), "CHDB_LIB_PATH="+lib)
-		st, err := chdb.Open(context.Background(), chdb.Options{Path: data, LibPath: lib, WorkerCommand: []string{binary, "__chdb-worker"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.Close()
-		checkStoredCosts(t, st, sink.SchemaOptions{})
+		driveCostCalls(t, embeddedSection(data), "CHDB_LIB_PATH="+lib)
+		checkStoredCosts(t, openEmbedded(t, data, lib), sink.SchemaOptions{})
 	})
 	t.Run("clickhouse", func(t *testing.T) {
-		addr := os.Getenv("PERIMETER_TEST_CLICKHOUSE")
-		if addr == "" {
-			t.Skip("SKIPPED LOUDLY: PERIMETER_TEST_CLICKHOUSE is not set (CI sets it after starting clickhouse-server)")
-		}
+		addr := requireClickHouse(t)
 		db := fmt.Sprintf("perimeter_cost_%d", time.Now().UnixNano())
-		driveCostCalls(t, fmt.Sprintf("storage: {engine: clickhouse, clickhouse: {addresses: [%q], database: %s}}\n", addr, db))
-		st, err := clickhouse.Open(context.Background(), clickhouse.Options{Addresses: []string{addr}, Database: db})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() {
-			st.Exec(context.Background(), "DROP DATABASE IF EXISTS "+sink.Ident(db))
-			st.Close()
-		}()
-		checkStoredCosts(t, st, sink.SchemaOptions{Database: db})
+		dropAtEnd(t, addr, db)
+		driveCostCalls(t, clickhouseSection(addr, db))
+		checkStoredCosts(t, openClickHouse(t, addr, db), sink.SchemaOptions{Database: db})
 	})
 }
 
@@ -105,40 +84,9 @@ func driveCostCalls(t *testing.T, storage string, env ...string) {
 		t.Fatal(err)
 	}
 	defer mock.Close()
-	port := freePort(t)
-	path := filepath.Join(t.TempDir(), "perimeter.yaml")
-	cfg := fmt.Sprintf("server: {port: %d}\nllm: {base_url: %q, type: openai, api_key: sk-test}\n", port, base) + storage +
-		"pricing:\n  models:\n    my-llama-70b: {input: 0, output: 0}\n"
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(binary, "run", "-c", path)
-	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), env...)
-	var logs syncBuffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		cmd.Process.Kill()
-		if t.Failed() {
-			t.Logf("perimeter output:\n%s", logs.String())
-		}
-	}()
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		resp, err := http.Get(url + "/health")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("proxy never became healthy: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	p := startConfig(t, fmt.Sprintf("llm: {base_url: %q, type: openai, api_key: sk-test}\n", base)+storage+
+		"pricing:\n  models:\n    my-llama-70b: {input: 0, output: 0}\n", nil, env...)
+	url := p.url
 	for i, c := range costCalls {
 		req, _ := http.NewRequest(http.MethodPost, url+c.path, strings.NewReader(c.body))
 		req.Header.Set("content-type", "application/json")
@@ -198,17 +146,7 @@ func driveCostCalls(t *testing.T, storage string, env ...string) {
 		t.Errorf("/config unpriced models %v, want [mystery-model-x]", unpriced)
 	}
 
-	cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("exit: %v", err)
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatal("perimeter did not exit")
-	}
+	p.stop(t, 60*time.Second)
 }
 
 func checkStoredCosts(t *testing.T, st sink.Store, o sink.SchemaOptions) {

@@ -6,10 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -82,25 +79,13 @@ func TestRunServesTheDashboard(t *testing.T) {
 	}
 	defer mock.Close()
 	port, dport := freePort(t), freePort(t)
-	cmd := exec.Command(binary, "run", "--port", fmt.Sprint(port), "--dashboard-port", fmt.Sprint(dport))
-	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), "LLM_BASE_URL="+base, "LLM_TYPE=openai", "LLM_API_KEY=sk-dash-key-987654")
+	env := []string{"LLM_BASE_URL=" + base, "LLM_TYPE=openai", "LLM_API_KEY=sk-dash-key-987654"}
 	lib, libErr := chdb.FindLib("")
 	if libErr == nil {
-		cmd.Env = append(cmd.Env, "CHDB_LIB_PATH="+lib) // the binary runs from a temporary directory
+		env = append(env, "CHDB_LIB_PATH="+lib) // the binary runs from a temporary directory
 	}
-	var logs syncBuffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("perimeter output:\n%s", logs.String())
-		}
-	}()
+	p := launch(t, "", env, "run", "--port", fmt.Sprint(port), "--dashboard-port", fmt.Sprint(dport))
+	defer p.halt()
 	proxy, dash := fmt.Sprintf("http://127.0.0.1:%d", port), fmt.Sprintf("http://127.0.0.1:%d", dport)
 	waitHTTP(t, proxy+"/health", 90*time.Second)
 	waitHTTP(t, dash+"/health", 10*time.Second)
@@ -146,20 +131,16 @@ func TestRunServesTheDashboard(t *testing.T) {
 	if resp, err := http.Get(dash + "/"); err != nil || resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 		t.Fatalf("UI: %v %v", resp, err)
 	}
-	if !strings.Contains(logs.String(), "dashboard ready") {
+	if !strings.Contains(p.logs.String(), "dashboard ready") {
 		t.Fatalf("no dashboard line in the log")
 	}
 }
 
 func TestRunWithoutDashboard(t *testing.T) {
 	port, dport := freePort(t), freePort(t)
-	cmd := exec.Command(binary, "run", "--port", fmt.Sprint(port), "--dashboard-port", fmt.Sprint(dport), "--no-dashboard", "--base-url", "http://127.0.0.1:1", "--type", "openai")
-	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), "CHDB_LIB_PATH=/nonexistent")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
+	p := launch(t, "", []string{"CHDB_LIB_PATH=/nonexistent"},
+		"run", "--port", fmt.Sprint(port), "--dashboard-port", fmt.Sprint(dport), "--no-dashboard", "--base-url", "http://127.0.0.1:1", "--type", "openai")
+	defer p.halt()
 	waitHTTP(t, fmt.Sprintf("http://127.0.0.1:%d/health", port), 30*time.Second)
 	if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", dport), time.Second); err == nil {
 		c.Close()

@@ -107,35 +107,10 @@ func TestRunProxiesAndShutsDownGracefully(t *testing.T) {
 	}
 	defer mock.Close()
 	port := freePort(t)
-	cmd := exec.Command(binary, "run", "--port", fmt.Sprint(port), "--log-level", "debug")
-	cmd.Dir = t.TempDir() // the default store writes ./data
-	cmd.Env = append(os.Environ(), "LLM_BASE_URL="+base, "LLM_TYPE=openai", "LLM_API_KEY=sk-env-key-123456")
-	var logs syncBuffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		cmd.Process.Kill()
-		if t.Failed() {
-			t.Logf("perimeter output:\n%s", logs.String())
-		}
-	}()
+	p := launch(t, "", []string{"LLM_BASE_URL=" + base, "LLM_TYPE=openai", "LLM_API_KEY=sk-env-key-123456"},
+		"run", "--port", fmt.Sprint(port), "--log-level", "debug")
 	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get(url + "/health")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("proxy never became healthy: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitHTTP(t, url+"/health", 10*time.Second)
 
 	// The key comes from LLM_API_KEY and never shows in /config or the logs.
 	resp, err := http.Get(url + "/config")
@@ -164,7 +139,7 @@ func TestRunProxiesAndShutsDownGracefully(t *testing.T) {
 		t.Fatalf("upstream did not get the configured key: %v", auth.Headers)
 	}
 
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	// Let the stream finish: release the mock's remaining events.
@@ -181,17 +156,17 @@ func TestRunProxiesAndShutsDownGracefully(t *testing.T) {
 		t.Fatalf("stream cut by shutdown: %q %v", rest, err)
 	}
 	select {
-	case err := <-exited:
+	case err := <-p.exited:
 		if err != nil {
 			t.Fatalf("exit: %v", err)
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("perimeter did not exit after SIGTERM")
 	}
-	if strings.Contains(logs.String(), "sk-env-key-123456") {
+	if strings.Contains(p.logs.String(), "sk-env-key-123456") {
 		t.Fatal("the API key appears in the logs")
 	}
-	if !strings.Contains(logs.String(), "shutdown complete") {
-		t.Fatalf("no shutdown log:\n%s", logs.String())
+	if !strings.Contains(p.logs.String(), "shutdown complete") {
+		t.Fatalf("no shutdown log:\n%s", p.logs.String())
 	}
 }

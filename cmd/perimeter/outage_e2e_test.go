@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -34,70 +33,6 @@ import (
 // eventsPerCall is what one plain chat call (a new conversation, no tools,
 // detection off) produces: session.start, llm.call.start, llm.call.finish.
 const eventsPerCall = 3
-
-// perimeterProc is a running perimeter binary.
-type perimeterProc struct {
-	url    string
-	cmd    *exec.Cmd
-	logs   *syncBuffer
-	exited chan error
-}
-
-// startPerimeter runs the binary in front of upstream with storage (YAML
-// lines under the server and llm sections) and waits until it is healthy.
-// The process is killed at the end of the test if it still runs.
-func startPerimeter(t *testing.T, upstream, storage string, env ...string) *perimeterProc {
-	t.Helper()
-	port := freePort(t)
-	path := filepath.Join(t.TempDir(), "perimeter.yaml")
-	cfg := fmt.Sprintf("server: {port: %d}\nllm: {base_url: %q, type: openai}\n", port, upstream) + storage
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	p := &perimeterProc{url: fmt.Sprintf("http://127.0.0.1:%d", port), logs: &syncBuffer{}, exited: make(chan error, 1)}
-	// No dashboard: its queries are not under test and port 7100 may be taken.
-	p.cmd = exec.Command(binary, "run", "-c", path, "--no-dashboard")
-	p.cmd.Dir = t.TempDir()
-	p.cmd.Env = append(os.Environ(), env...)
-	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.exited <- p.cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = p.cmd.Process.Kill()
-		if t.Failed() {
-			t.Logf("perimeter output:\n%s", p.logs.String())
-		}
-	})
-	waitUntil(t, 90*time.Second, "perimeter healthy", func() bool {
-		resp, err := http.Get(p.url + "/health")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == 200
-	})
-	return p
-}
-
-// stop sends SIGTERM and requires a clean exit within d.
-func (p *perimeterProc) stop(t *testing.T, d time.Duration) time.Duration {
-	t.Helper()
-	start := time.Now()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-p.exited:
-		if err != nil {
-			t.Fatalf("perimeter exit: %v", err)
-		}
-	case <-time.After(d):
-		t.Fatalf("perimeter did not exit within %s of SIGTERM", d)
-	}
-	return time.Since(start)
-}
 
 // metricsView is the part of GET /metrics these tests read.
 type metricsView struct {

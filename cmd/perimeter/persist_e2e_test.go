@@ -6,10 +6,8 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -19,55 +17,20 @@ import (
 // exampleRun is the binary running a shipped example config with the
 // dashboard on, in dir (whose ./data is the store), in front of upstream.
 type exampleRun struct {
-	cmd         *exec.Cmd
-	logs        *syncBuffer
-	proxy, dash string
+	*perimeterProc
+	dash string
 }
 
 func startExample(t *testing.T, dir, cfgPath, upstream, lib string) *exampleRun {
 	t.Helper()
 	port, dport := freePort(t), freePort(t)
-	r := &exampleRun{logs: &syncBuffer{},
-		proxy: fmt.Sprintf("http://127.0.0.1:%d", port), dash: fmt.Sprintf("http://127.0.0.1:%d", dport)}
-	r.cmd = exec.Command(binary, "run", "-c", cfgPath, "--port", fmt.Sprint(port), "--dashboard-port", fmt.Sprint(dport))
-	r.cmd.Dir = dir
-	r.cmd.Env = append(os.Environ(), "OPENAI_BASE_URL="+upstream, "OPENAI_API_KEY=", "CHDB_LIB_PATH="+lib)
-	r.cmd.Stdout, r.cmd.Stderr = r.logs, r.logs
-	if err := r.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = r.cmd.Process.Kill()
-		if t.Failed() {
-			t.Logf("perimeter output (last 4 KB):\n%s", tail(r.logs.String(), 4096))
-		}
-	})
-	waitHTTP(t, r.proxy+"/health", 90*time.Second)
+	r := &exampleRun{dash: fmt.Sprintf("http://127.0.0.1:%d", dport),
+		perimeterProc: launch(t, dir, []string{"OPENAI_BASE_URL=" + upstream, "OPENAI_API_KEY=", "CHDB_LIB_PATH=" + lib},
+			"run", "-c", cfgPath, "--port", fmt.Sprint(port), "--dashboard-port", fmt.Sprint(dport))}
+	r.url = fmt.Sprintf("http://127.0.0.1:%d", port)
+	waitHTTP(t, r.url+"/health", 90*time.Second)
 	waitHTTP(t, r.dash+"/health", 10*time.Second)
 	return r
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
-}
-
-// stop sends SIGTERM and waits for a clean exit.
-func (r *exampleRun) stop(t *testing.T) {
-	t.Helper()
-	_ = r.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- r.cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("exit: %v", err)
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatal("perimeter did not exit within 60 s of SIGTERM")
-	}
 }
 
 // storage is the store's status as /config shows it.
@@ -78,7 +41,7 @@ func (r *exampleRun) storage(t *testing.T) map[string]any {
 			Storage map[string]any `json:"storage"`
 		} `json:"analytics"`
 	}
-	getJSON(t, r.proxy+"/config", &cfg)
+	getJSON(t, r.url+"/config", &cfg)
 	return cfg.Analytics.Storage
 }
 
@@ -150,21 +113,21 @@ func TestShippedConfigPersistsAcrossRestart(t *testing.T) {
 	if strings.Contains(r.logs.String(), "ephemeral: events") {
 		t.Fatalf("startup warned of an ephemeral store:\n%s", r.logs.String())
 	}
-	sendCalls(t, r.proxy, 0, n1)
+	sendCalls(t, r.url, 0, n1)
 	if got := r.dashboardCalls(t, n1); got != n1 {
 		t.Fatalf("first run: dashboard counts %d calls, want %d", got, n1)
 	}
-	r.stop(t)
+	r.stop(t, time.Minute)
 
 	r = startExample(t, dir, cfg, upstream, lib)
 	if got := r.dashboardCalls(t, n1); got != n1 {
 		t.Fatalf("after a restart the dashboard counts %d calls, want the first run's %d", got, n1)
 	}
-	sendCalls(t, r.proxy, n1, n1+n2)
+	sendCalls(t, r.url, n1, n1+n2)
 	if got := r.dashboardCalls(t, n1+n2); got != n1+n2 {
 		t.Fatalf("second run: dashboard counts %d calls, want %d", got, n1+n2)
 	}
-	r.stop(t)
+	r.stop(t, time.Minute)
 	if _, err := os.Stat(filepath.Join(dir, "data", "perimeter")); err != nil {
 		t.Fatalf("no store at storage.embedded.path: %v", err)
 	}
@@ -196,14 +159,14 @@ func TestEphemeralStoreIsSaidLoudly(t *testing.T) {
 	if !strings.Contains(string(health.Storage), `"ephemeral":true`) {
 		t.Fatalf("dashboard storage status %s: want ephemeral", health.Storage)
 	}
-	sendCalls(t, r.proxy, 0, 5)
+	sendCalls(t, r.url, 0, 5)
 	if got := r.dashboardCalls(t, 5); got != 5 {
 		t.Fatalf("dashboard counts %d calls, want 5", got)
 	}
-	r.stop(t)
+	r.stop(t, time.Minute)
 	r = startExample(t, dir, cfg, upstream, lib)
 	if got := r.dashboardCalls(t, 0); got != 0 {
 		t.Fatalf("an ephemeral store kept %d calls across a restart", got)
 	}
-	r.stop(t)
+	r.stop(t, time.Minute)
 }

@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -51,34 +49,9 @@ interceptors:
     config: {directory: %q, buffer_size: 100}
 `, port, base, filepath.Join(dir, "spill"), recDir, filepath.Join(dir, "events"), filepath.Join(dir, "messages"))), 0o600)
 
-	cmd := exec.Command(binary, "run", "--config", cfgPath)
-	cmd.Dir = dir
-	var logs syncBuffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		cmd.Process.Kill()
-		if t.Failed() {
-			t.Logf("perimeter output:\n%s", logs.String())
-		}
-	}()
+	p := launch(t, dir, nil, "run", "--config", cfgPath)
 	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get(url + "/health")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("proxy never became healthy: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitHTTP(t, url+"/health", 10*time.Second)
 
 	calls := []struct{ body, session string }{
 		{`{"model":"gpt-4o-mini","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"hello"}]}`, ""},
@@ -108,15 +81,7 @@ interceptors:
 		t.Fatalf("mock saw %d calls, want %d", n, len(calls))
 	}
 	// Shutdown drains the pipeline into the files.
-	cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("exit: %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("perimeter did not exit after SIGTERM")
-	}
+	p.stop(t, 20*time.Second)
 
 	// 4 exchanges = 8 records, 3 per file.
 	rec, err := files.ReadRecordings(recDir)

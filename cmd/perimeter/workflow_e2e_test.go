@@ -6,20 +6,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/cylestio/perimeter/bench/mockllm"
-	"github.com/cylestio/perimeter/sink"
-	"github.com/cylestio/perimeter/sink/clickhouse"
 )
 
 // TestWorkflowLoopOverMCP drives the security workflow as an IDE assistant
@@ -33,23 +27,13 @@ import (
 func TestWorkflowLoopOverMCP(t *testing.T) {
 	t.Run("embedded", func(t *testing.T) {
 		lib := requireLibchdb(t)
-		runWorkflowLoop(t, fmt.Sprintf("storage: {embedded: {path: %q}}\n", t.TempDir()), "CHDB_LIB_PATH="+lib)
+		runWorkflowLoop(t, embeddedSection(t.TempDir()), "CHDB_LIB_PATH="+lib)
 	})
 	t.Run("clickhouse", func(t *testing.T) {
-		addr := os.Getenv("PERIMETER_TEST_CLICKHOUSE")
-		if addr == "" {
-			t.Skip("SKIPPED LOUDLY: PERIMETER_TEST_CLICKHOUSE is not set (CI sets it after starting clickhouse-server)")
-		}
+		addr := requireClickHouse(t)
 		db := fmt.Sprintf("perimeter_wf_e2e_%d", time.Now().UnixNano())
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			if st, err := clickhouse.Open(ctx, clickhouse.Options{Addresses: []string{addr}, Database: db}); err == nil {
-				_ = st.Exec(ctx, "DROP DATABASE IF EXISTS "+sink.Ident(db))
-				st.Close()
-			}
-		})
-		runWorkflowLoop(t, fmt.Sprintf("storage: {engine: clickhouse, clickhouse: {addresses: [%q], database: %s}}\n", addr, db))
+		dropAtEnd(t, addr, db)
+		runWorkflowLoop(t, clickhouseSection(addr, db))
 	})
 }
 
@@ -59,30 +43,11 @@ func runWorkflowLoop(t *testing.T, storage string, env ...string) {
 		t.Fatal(err)
 	}
 	defer mock.Close()
-	port, dport := freePort(t), freePort(t)
-	cfg := fmt.Sprintf("server: {port: %d}\nllm: {base_url: %q, type: openai}\n", port, base) + storage +
-		fmt.Sprintf("interceptors:\n  - type: live_trace\n    enabled: true\n    config: {server_port: %d, session_completion_timeout: 1}\n", dport)
-	path := filepath.Join(t.TempDir(), "perimeter.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(binary, "run", "-c", path)
-	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), env...)
-	var logs syncBuffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("perimeter output:\n%s", logs.String())
-		}
-	}()
-	proxy, dash := fmt.Sprintf("http://127.0.0.1:%d", port), fmt.Sprintf("http://127.0.0.1:%d", dport)
-	waitHTTP(t, proxy+"/health", 90*time.Second)
+	dport := freePort(t)
+	p := startConfig(t, fmt.Sprintf("llm: {base_url: %q, type: openai}\n", base)+storage+
+		fmt.Sprintf("interceptors:\n  - type: live_trace\n    enabled: true\n    config: {server_port: %d, session_completion_timeout: 1}\n", dport), nil, env...)
+	defer p.halt()
+	proxy, dash := p.url, fmt.Sprintf("http://127.0.0.1:%d", dport)
 	waitHTTP(t, dash+"/health", 10*time.Second)
 
 	// One agent's traffic, through the workflow route: three conversations.
