@@ -521,7 +521,7 @@ func (b *builder) responseEvents(ci *callInfo) {
 		switch {
 		case ci.failed:
 			ev.ErrorType = ci.perr.String()
-			ev.ErrorMessage = "the proxy could not complete the call: " + ci.perr.String()
+			ev.ErrorMessage = ci.perr.captureMessage()
 		case resp != nil:
 			ev.ErrorType = resp.Error.TypeOrCode().String()
 			if ev.ErrorType == "" {

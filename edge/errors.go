@@ -27,6 +27,8 @@ const (
 	errBadTarget                        // request target the proxy will not forward: 400
 	errMethod                           // CONNECT: 405
 	errBudget                           // a global memory budget is spent: 503
+	errGuardBlocked                     // a policy blocked the call: 403 (guard.go)
+	errLimited                          // a limit refused the call: 429 (guard.go)
 	numErrClasses
 )
 
@@ -44,9 +46,23 @@ var errClassNames = [numErrClasses]string{
 	"invalid_request_target",
 	"method_not_allowed",
 	"memory_budget_exceeded",
+	"guard_blocked",
+	"limit_exceeded",
 }
 
 func (c errClass) String() string { return errClassNames[c] }
+
+// captureMessage is the error message recorded for a call that failed
+// with c.
+func (c errClass) captureMessage() string {
+	switch c {
+	case errGuardBlocked:
+		return "the call was blocked by a Perimeter policy (guard_blocked)"
+	case errLimited:
+		return "the call was refused by a Perimeter limit (limit_exceeded)"
+	}
+	return "the proxy could not complete the call: " + c.String()
+}
 
 func (c errClass) status() int {
 	switch c {
@@ -60,6 +76,10 @@ func (c errClass) status() int {
 		return fasthttp.StatusBadRequest
 	case errMethod:
 		return fasthttp.StatusMethodNotAllowed
+	case errGuardBlocked:
+		return fasthttp.StatusForbidden
+	case errLimited:
+		return fasthttp.StatusTooManyRequests
 	case errInternal:
 		return fasthttp.StatusInternalServerError
 	default:

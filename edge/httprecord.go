@@ -117,7 +117,7 @@ func (c *Capture) publishExchange(kind provider.Kind, ci *callInfo) {
 	o.int("status", int64(ci.status))
 	if ci.failed {
 		o.str("error_type", ci.perr.String())
-		o.str("error_message", "the proxy could not complete the call: "+ci.perr.String())
+		o.str("error_message", ci.perr.captureMessage())
 	} else if ci.respHeader != nil {
 		o.key("response_headers")
 		o.b = append(o.b, '[')

@@ -177,8 +177,7 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx) {
 		ex.kind = provider.Detect(string(p.opts.Provider), ctx.Method(), detectPath(ctx, ex))
 	}
 	if p.opts.Guard != nil && ex.kind != provider.None && !p.opts.Guard.admit(ctx, ex, ex.kind, body) {
-		p.stats.inFlight.Add(-1)
-		p.release(ex)
+		p.refused(ctx, ex)
 		return
 	}
 	if p.opts.Capture == nil {
@@ -298,6 +297,26 @@ func (p *Proxy) fail(ctx *fasthttp.RequestCtx, ex *exchange, err error) {
 		p.opts.Logger.Warn().Str("error_type", c.String()).Err(err).
 			Bytes("method", ctx.Method()).Bytes("path", ctx.Path()).Uint64("similar_not_logged", held).
 			Msg("upstream request failed (at most one such line a second; /metrics counts them all)")
+	}
+	p.stats.inFlight.Add(-1)
+	p.release(ex)
+}
+
+// refused ends a call the guard answered itself (blocked or limited). It
+// is counted and, with capture on, recorded as a failed call, so that what
+// it carried reaches detection, the store and alerts.
+func (p *Proxy) refused(ctx *fasthttp.RequestCtx, ex *exchange) {
+	c := errGuardBlocked
+	if ctx.Response.StatusCode() == fasthttp.StatusTooManyRequests {
+		c = errLimited
+	}
+	p.stats.errors[c].Add(1)
+	if p.opts.Capture != nil {
+		p.inOrder(func() {
+			ci := p.callInfo(ctx, ex, true)
+			ci.failed, ci.perr, ci.status = true, c, c.status()
+			p.opts.Capture.record(ex.kind, &ex.conv, ci)
+		})
 	}
 	p.stats.inFlight.Add(-1)
 	p.release(ex)

@@ -117,7 +117,7 @@ func watchHealth(ctx context.Context, n *alert.Notifier, ac configs.AlertsConfig
 		}
 		if errs, ok := snap["errors"].(map[string]uint64); ok {
 			for k, v := range errs {
-				if k != "client_disconnected" {
+				if k != "client_disconnected" && k != "guard_blocked" && k != "limit_exceeded" { // the proxy's own decisions are not failures
 					s.Failed += v
 				}
 			}

@@ -122,11 +122,13 @@ alerts:
 		for _, a := range alerts {
 			kinds[a.Kind]++
 		}
-		custom := false
+		custom, blockedFound := false, false
 		for _, a := range alerts {
 			custom = custom || (a.Kind == alert.KindFinding && a.Rule == "custom.codename" && a.Agent == "codename-agent")
+			// A blocked call is captured too: its finding reaches the pipeline.
+			blockedFound = blockedFound || (a.Kind == alert.KindFinding && a.Rule == "secret.github-pat" && a.Agent == "leaky-agent")
 		}
-		return custom && kinds[alert.KindDecision] >= 1 && kinds[alert.KindFinding] >= 2 && kinds[alert.KindBudget] >= 2
+		return custom && blockedFound && kinds[alert.KindDecision] >= 1 && kinds[alert.KindBudget] >= 2
 	})
 	var decisions, budget, leaked int
 	for _, a := range alerts {
