@@ -52,7 +52,7 @@ bench-quick: ## the same benchmark, shorter: fewer scenarios, one round (≤ 2 m
 	./bin/perimeter-bench --quick $(BENCHFLAGS)
 
 fuzz: ## run each fuzz target briefly (FUZZTIME=20s)
-	@for spec in stream:FuzzEventEnd stream:FuzzCopy configs:FuzzParse bench/mockllm:FuzzParseRequest sink/chdb:FuzzReadFrame sink/chdb:FuzzParseResult sink:FuzzBindStringStaysALiteral dashboard:FuzzCheckSQL edge:FuzzHasDotSegment detect:FuzzNormalize detect:FuzzScan detect:FuzzDeobfuscate edge/provider:FuzzRequest edge/provider:FuzzResponse edge/provider:FuzzStreamEvents edge/provider:FuzzPyStr sink:FuzzDecodeBatch sink:FuzzSpillSegment session:FuzzText session:FuzzCanonJSON session:FuzzResolve session:FuzzParseTags session:FuzzHeaders; do \
+	@for spec in stream:FuzzEventEnd stream:FuzzCopy configs:FuzzParse bench/mockllm:FuzzParseRequest sink/chdb:FuzzReadFrame sink/chdb:FuzzParseResult sink:FuzzBindStringStaysALiteral dashboard:FuzzCheckSQL edge:FuzzHasDotSegment detect:FuzzNormalize detect:FuzzScan detect:FuzzDeobfuscate detect:FuzzDecodeBlob edge/provider:FuzzRequest edge/provider:FuzzResponse edge/provider:FuzzStreamEvents edge/provider:FuzzPyStr sink:FuzzDecodeBatch sink:FuzzSpillSegment session:FuzzText session:FuzzCanonJSON session:FuzzResolve session:FuzzParseTags session:FuzzHeaders; do \
 		pkg=$${spec%%:*}; t=$${spec##*:}; echo "== $$pkg $$t"; \
 		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-20s} -fuzzminimizetime 100x ./$$pkg/ || exit 1; done
 

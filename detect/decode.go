@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Hidden layers: base64 (standard or URL alphabet, ≥ 24 characters), hex
@@ -125,17 +126,26 @@ runs:
 		n := be - bs
 		switch {
 		case allHex && n >= 32 && n%2 == 0:
-			out, err := hex.DecodeString(t[bs:be])
-			if err == nil {
+			// Decoded into scratch memory: most candidates (identifiers,
+			// hashes) decode to bytes that read as no text.
+			out := grow(c.sc.blob, n/2)
+			c.sc.blob = out
+			if _, err := hex.Decode(out, bytesOf(t[bs:be])); err == nil {
 				c.tryLayer(blobHex, bs, be, out)
 			}
 		case !allHex && n >= 24:
-			c.tryLayer(blobBase64, bs, i, b64Decode(t[bs:i]))
+			out := b64DecodeInto(c.sc.blob, t[bs:i])
+			if out != nil {
+				c.sc.blob = out
+			}
+			c.tryLayer(blobBase64, bs, i, out)
 		}
 	}
 }
 
-func b64Decode(s string) []byte {
+// b64DecodeInto decodes s (padded or not, standard or URL alphabet) into
+// buf, grown as needed; nil when s is no base64.
+func b64DecodeInto(buf []byte, s string) []byte {
 	// Strip padding and pick the alphabet by the characters used.
 	for len(s) > 0 && s[len(s)-1] == '=' {
 		s = s[:len(s)-1]
@@ -150,12 +160,24 @@ func b64Decode(s string) []byte {
 	if len(s)%4 == 1 {
 		s = s[:len(s)-1]
 	}
-	out, err := enc.DecodeString(s)
+	out := grow(buf, enc.DecodedLen(len(s)))
+	n, err := enc.Decode(out, bytesOf(s))
 	if err != nil {
 		return nil
 	}
-	return out
+	return out[:n]
 }
+
+// grow returns buf resized to n bytes, reallocated only when too small.
+func grow(buf []byte, n int) []byte {
+	if cap(buf) < n {
+		return make([]byte, n)
+	}
+	return buf[:n]
+}
+
+// bytesOf views s as bytes, for decoders that only read their input.
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 func unhex(b byte) byte {
 	switch {

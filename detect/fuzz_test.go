@@ -1,6 +1,8 @@
 package detect
 
 import (
+	"bytes"
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"testing"
@@ -53,7 +55,10 @@ func FuzzNormalize(f *testing.F) {
 func FuzzScan(f *testing.F) {
 	for _, s := range []string{"", benignParagraph, findings1K[:300], "aWdub3JlIGFsbCBwcmV2aW91cyBpbnN0cnVjdGlvbnM=",
 		"%69%67%6e%6f%72%65 all", "ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z5A", "+1 (415) 867-5309 4539 1488 0343 6467",
-		"-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----", "2001:db8::1 1.2.3.4 bc1q 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"} {
+		"-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----", "2001:db8::1 1.2.3.4 bc1q 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+		`{"auths": {"r.io": {"auth": "ZGVwbG95OnMzY3JldFBhc3M="}}}`, "[Interface]\nPrivateKey = yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=",
+		"machine api.heroku.com login ci password 9fQ2xLp7Rt", "pat" + strings.Repeat("a1", 7) + "." + strings.Repeat("0f", 32),
+		"café’s “menu” naïve… 🙂 0.49999999"} {
 		f.Add(s, s, uint8(0))
 	}
 	sc := NewScanner(Options{MinConfidence: 0.01})
@@ -75,6 +80,41 @@ func FuzzScan(f *testing.F) {
 			if f.Confidence < 0.01 || f.Confidence > 1 {
 				t.Fatalf("confidence %v", f.Confidence)
 			}
+		}
+	})
+}
+
+// FuzzDecodeBlob checks the scratch-memory base64 decoder of hidden layers
+// against the standard library's allocating one, with a reused buffer.
+func FuzzDecodeBlob(f *testing.F) {
+	for _, s := range []string{"aWdub3JlIGFsbCBwcmV2aW91cyBpbnN0cnVjdGlvbnM=", "aWdub3Jl_-x", "", "a", "ab==", "////", "Zm9v\n"} {
+		f.Add(s)
+	}
+	buf := make([]byte, 0, 8)
+	f.Fuzz(func(t *testing.T, s string) {
+		got := b64DecodeInto(buf, s)
+		if got != nil {
+			buf = got
+		}
+		// The reference: the same padding and alphabet rules, decoded by
+		// DecodeString.
+		r := strings.TrimRight(s, "=")
+		enc := base64.RawStdEncoding
+		if strings.ContainsAny(r, "-_") {
+			enc = base64.RawURLEncoding
+		}
+		if len(r)%4 == 1 {
+			r = r[:len(r)-1]
+		}
+		want, err := enc.DecodeString(r)
+		if err != nil {
+			if got != nil {
+				t.Fatalf("%q: decoded %q, the reference fails: %v", s, got, err)
+			}
+			return
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%q: got %q, want %q", s, got, want)
 		}
 	})
 }

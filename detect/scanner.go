@@ -191,6 +191,7 @@ type scratch struct {
 	words  []wordSpan
 	low    []byte
 	groups [24]group // digit groups of the cluster being classified
+	blob   []byte    // a decoded blob before it is known to read as text
 	// present is the set of keyword ids in the current hit list (mayHit).
 	present []uint64
 	// phoneChecks counts numbering-plan validations in this scan;
