@@ -18,6 +18,9 @@ type counters struct {
 	status        [6]atomic.Uint64 // by status/100; [0] counts odd codes
 	errors        [numErrClasses]atomic.Uint64
 	latency       histogram // upstream time to response headers
+	// firstEvent is, for event streams, the time from the request's
+	// arrival to the first bytes of the answer written to the client.
+	firstEvent histogram
 	// framing counts upstream connections closed because their bytes did
 	// not add up to the answers asked for (transport.go).
 	framing atomic.Uint64
@@ -125,8 +128,8 @@ var promBounds = func() []uint64 {
 // appendHistogram renders h as a Prometheus histogram in seconds. A
 // bucket's le is the exclusive upper end of the log-linear buckets it
 // sums (within 12.5 % above the round number it was chosen near).
-func (h *histogram) appendHistogram(b []byte, name string) []byte {
-	b = append(b, "# HELP "+name+" Upstream time to response headers, as a histogram.\n# TYPE "+name+" histogram\n"...)
+func (h *histogram) appendHistogram(b []byte, name, help string) []byte {
+	b = append(b, "# HELP "+name+" "+help+"\n# TYPE "+name+" histogram\n"...)
 	var cum uint64
 	i := 0
 	for _, le := range promBounds {

@@ -1,8 +1,14 @@
 package edge
 
 import (
+	"bytes"
 	"testing"
 	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/cylestio/perimeter/bench/mockllm"
 )
 
 func TestHistogramBucketsCoverValues(t *testing.T) {
@@ -34,5 +40,48 @@ func TestHistogramQuantiles(t *testing.T) {
 	}
 	if h.count.Load() != 1000 {
 		t.Fatalf("count = %d", h.count.Load())
+	}
+}
+
+// TestTimeToFirstTokenIsRecordedForStreams: a stream whose provider waits
+// 150 ms before answering records one first-event time of at least that;
+// a buffered answer records none; the exposition parses.
+func TestTimeToFirstTokenIsRecordedForStreams(t *testing.T) {
+	h := startWithMock(t, mockllm.Config{Chunks: 3}, Options{})
+	resp := h.post("/v1/chat/completions", `{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}`, "x-mock-hang", "150ms")
+	readAll(t, resp.Body)
+	resp = h.post("/v1/chat/completions", `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}`)
+	readAll(t, resp.Body)
+	st := &h.srv.proxy.stats
+	deadline := time.Now().Add(waitLimit)
+	for st.firstEvent.count.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := st.firstEvent.count.Load(); n != 1 {
+		t.Fatalf("%d first-event times recorded, want 1 (the stream only)", n)
+	}
+	if q := st.firstEvent.quantiles(1)[0]; q < 150_000 {
+		t.Errorf("time to first event %d µs, the provider waited 150 ms", q)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(bytes.NewReader(h.srv.proxy.appendPrometheus(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ttft := fams["perimeter_time_to_first_token_seconds"].GetMetric()[0].GetHistogram()
+	var le100ms, le250ms uint64
+	for _, b := range ttft.GetBucket() {
+		if b.GetUpperBound() <= 0.1 {
+			le100ms = b.GetCumulativeCount()
+		}
+		if b.GetUpperBound() <= 0.3 {
+			le250ms = b.GetCumulativeCount()
+		}
+	}
+	if ttft.GetSampleCount() != 1 || le100ms != 0 || le250ms != 1 {
+		t.Errorf("ttft histogram %v", ttft)
+	}
+	if up := fams["perimeter_upstream_response_seconds"].GetMetric()[0].GetHistogram(); up.GetSampleCount() != 2 {
+		t.Errorf("upstream histogram counts %d, want 2", up.GetSampleCount())
 	}
 }

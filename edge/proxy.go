@@ -447,6 +447,9 @@ func (ex *exchange) SupportsBodyWriteTo() bool { return true }
 // flushes every Write, so each upstream read reaches the client at once.
 func (ex *exchange) WriteTo(w io.Writer) (int64, error) {
 	dw := deadlineWriter{w: w, conn: ex.conn, timeout: ex.p.opts.WriteIdleTimeout}
+	if ex.sse {
+		dw.first, dw.start = &ex.p.stats.firstEvent, ex.start
+	}
 	if ex.kind != provider.None {
 		dw.tee, dw.limit = &ex.tee, ex.p.opts.Capture.teeLimit(ex.sse)
 	}
@@ -530,9 +533,17 @@ type deadlineWriter struct {
 	timeout time.Duration
 	tee     *[]byte
 	limit   int
+	// first, when set, records the time from start to the first write:
+	// for an event stream, the time to its first event.
+	first *histogram
+	start time.Time
 }
 
 func (d *deadlineWriter) Write(b []byte) (int, error) {
+	if d.first != nil {
+		d.first.record(time.Since(d.start))
+		d.first = nil
+	}
 	if d.conn != nil {
 		if err := d.conn.SetWriteDeadline(time.Now().Add(d.timeout)); err != nil {
 			return 0, err

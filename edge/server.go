@@ -275,7 +275,9 @@ func (p *Proxy) appendPrometheus(b []byte) []byte {
 	}
 	line("perimeter_upstream_latency_seconds_sum", "", float64(st.latency.sumUs.Load())/1e6)
 	line("perimeter_upstream_latency_seconds_count", "", st.latency.count.Load())
-	b = st.latency.appendHistogram(b, "perimeter_upstream_response_seconds")
+	b = st.latency.appendHistogram(b, "perimeter_upstream_response_seconds", "Upstream time to response headers.")
+	b = st.firstEvent.appendHistogram(b, "perimeter_time_to_first_token_seconds",
+		"Event streams: time from the request's arrival to the answer's first event reaching the client (the provider sends it with or just before the first token).")
 	if f := p.opts.PrometheusExtra; f != nil {
 		b = f(b)
 	}
