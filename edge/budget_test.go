@@ -124,21 +124,29 @@ func TestBufferedAnswersStayWithinBudget(t *testing.T) {
 			statuses <- fmt.Sprintf("%d %s", resp.StatusCode, resp.Header.Get("X-Perimeter-Error"))
 		}()
 	}
-	// The answers that fit wait for their last megabyte; the rest are
-	// refused meanwhile (at most three of 2 MiB fit in 8 MiB).
+	// The answers that fit wait for their last megabyte, each holding its
+	// first 2 MiB; the rest are refused meanwhile (at most three of 2 MiB
+	// fit in 8 MiB). Wait until every call is one or the other, however
+	// slowly a loaded machine sends them.
 	refused := 0
-	for quiet := time.After(waitLimit); ; {
+	for deadline := time.Now().Add(30 * time.Second); ; {
 		select {
 		case s := <-statuses:
 			if s != "503 memory_budget_exceeded" {
 				t.Fatalf("before the answers completed: %s", s)
 			}
 			refused++
-			quiet = time.After(300 * time.Millisecond)
 			continue
-		case <-quiet:
+		default:
 		}
-		break
+		holding := int(h.srv.proxy.answers.used.Load() / (2 * mib))
+		if refused+holding == calls {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30 s: %d calls refused, %d holding 2 MiB, of %d", refused, holding, calls)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	if used := h.srv.proxy.answers.used.Load(); used > 8*mib {
 		t.Fatalf("buffered answers hold %d bytes, budget %d", used, 8*mib)
