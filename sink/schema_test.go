@@ -2,35 +2,14 @@ package sink
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cylestio/perimeter/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./sink -run %s -update)", err, t.Name())
-	}
-	if string(want) != got {
-		t.Fatalf("%s differs from the rendered SQL (go test -update to accept):\n%s", path, got)
-	}
-}
 
 func mustVersion(t *testing.T, s string) ServerVersion {
 	t.Helper()
@@ -85,7 +64,7 @@ func TestSchemaGolden(t *testing.T) {
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			stmts := SchemaStatements(mustVersion(t, tc.version), tc.opts)
-			golden(t, tc.file, strings.Join(stmts, ";\n\n")+";\n")
+			golden.Check(t, tc.file, []byte(strings.Join(stmts, ";\n\n")+";\n"))
 		})
 	}
 }
@@ -146,7 +125,7 @@ func TestRenderInsertGolden(t *testing.T) {
 	e1.ID = [16]byte{0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10}
 	e2 := &Event{ID: [16]byte{15: 1}, Time: time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC), Status: 70000, RiskScore: 0.1}
 	got := RenderInsert(SchemaOptions{}, []*Event{e1, e2})
-	golden(t, "insert_values.sql", got+"\n")
+	golden.Check(t, "insert_values.sql", []byte(got+"\n"))
 }
 
 func TestAppendUUID(t *testing.T) {
@@ -286,7 +265,7 @@ func TestMigrationStepsGolden(t *testing.T) {
 		}
 		b.WriteString("\n")
 	}
-	golden(t, "migration_steps.sql", b.String())
+	golden.Check(t, "migration_steps.sql", []byte(b.String()))
 }
 
 func TestSchemaStatementsAt(t *testing.T) {

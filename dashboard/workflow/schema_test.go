@@ -1,33 +1,12 @@
 package workflow
 
 import (
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/cylestio/perimeter/internal/golden"
 	"github.com/cylestio/perimeter/sink"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./dashboard/workflow -run %s -update)", err, t.Name())
-	}
-	if string(want) != got {
-		t.Fatalf("%s differs from the rendered SQL (go test -update to accept):\n%s", path, got)
-	}
-}
 
 // TestSchemaGolden pins the DDL: single node, and a cluster (ON CLUSTER,
 // ReplicatedReplacingMergeTree per local table with its own ZooKeeper
@@ -43,7 +22,7 @@ func TestSchemaGolden(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			got := strings.Join(SchemaStatements(v, o), ";\n\n") + ";\n"
-			golden(t, name, got)
+			golden.Check(t, name, []byte(got))
 			// The DDL does not depend on the server version: the same
 			// statements run on 18.16 and 26.x.
 			v26, _ := sink.ParseServerVersion("26.7.2.1")
