@@ -3,8 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,15 +66,7 @@ func sendCalls(t *testing.T, proxy string, from, to int) {
 	t.Helper()
 	for i := from; i < to; i++ {
 		body := fmt.Sprintf(`{"model":"gpt-4o-mini","messages":[{"role":"system","content":"persist agent"},{"role":"user","content":"question %d"}]}`, i)
-		resp, err := http.Post(proxy+"/v1/chat/completions", "application/json", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Fatalf("call %d: %d", i, resp.StatusCode)
-		}
+		postCall(t, proxy+"/v1/chat/completions", body)
 	}
 }
 

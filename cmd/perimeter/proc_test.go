@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -101,6 +104,21 @@ func (p *perimeterProc) halt() {
 	select {
 	case <-p.exited:
 	case <-time.After(time.Minute):
+	}
+}
+
+// postCall sends one model call (a JSON body) to url and requires a 200;
+// the answer is read to its end and dropped.
+func postCall(t *testing.T, url, body string) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("POST %s %.80s: HTTP %d", url, body, resp.StatusCode)
 	}
 }
 

@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -31,15 +28,7 @@ func driveProxy(t *testing.T, cfg string, n int, env ...string) {
 			stream = `"stream":true,"stream_options":{"include_usage":true},`
 		}
 		body := fmt.Sprintf(`{"model":"gpt-4o-mini",%s"messages":[{"role":"system","content":"agent %d"},{"role":"user","content":"question %d"}]}`, stream, i%4, i)
-		resp, err := http.Post(url+"/v1/chat/completions", "application/json", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Fatalf("call %d: %d", i, resp.StatusCode)
-		}
+		postCall(t, url+"/v1/chat/completions", body)
 	}
 	p.stop(t, 60*time.Second)
 }

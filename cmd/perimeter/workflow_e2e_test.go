@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -53,15 +51,7 @@ func runWorkflowLoop(t *testing.T, storage string, env ...string) {
 	// One agent's traffic, through the workflow route: three conversations.
 	for i := range 3 {
 		body := fmt.Sprintf(`{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are the shop's order agent."},{"role":"user","content":"where is order %d"}]}`, i)
-		resp, err := http.Post(proxy+"/agent-workflow/wf-e2e/v1/chat/completions", "application/json", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Fatalf("call %d through the workflow route: %d", i, resp.StatusCode)
-		}
+		postCall(t, proxy+"/agent-workflow/wf-e2e/v1/chat/completions", body)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
