@@ -193,14 +193,15 @@
 // Resolve hashes at most 100 code points per message (plain ASCII is
 // sliced and checked a word at a time, never copied; escaped text is
 // decoded in runs), reads one index list, locks one session, and writes
-// one index list (plus one tail entry with fuzzy matching); fuzzy
-// fingerprints are computed only for the new messages of a request (in
-// full after a fuzzy match). The request path allocates nothing
-// (allocation_test.go), except when a continuation reaches a state that
-// other sessions already share, where freecache copies the shared list
-// once; freecache also grows its own tables now and then as the index
-// fills. resolve_timing_test.go measures a 20-message continuation at
-// about 1.5-2 µs (plain text, exact or fuzzy) and 2.5-3 µs (escaped text)
-// on a shared 2-core VM: some 0.6-1.3 µs of hashing, the rest two
-// freecache lookups that miss the CPU caches.
+// one index list (plus two tail entries with fuzzy matching); fuzzy
+// fingerprints are computed only for the new messages of a request (for
+// the last 16 after a fuzzy match, or to look for one). The request path
+// allocates nothing (allocation_test.go), except when a continuation
+// reaches a state that other sessions already share, where freecache
+// copies the shared list once; freecache also grows its own tables now and
+// then as the index fills. resolve_timing_test.go measures a 20-message
+// continuation at about 1.3-2 µs of CPU (plain text, exact or fuzzy) and
+// 2.3-3 µs (escaped text), and a fuzzy rescue of a re-rendered 20-message
+// history at about 5 µs, on a shared 2-core VM; docs/sessions.md has the
+// figures.
 package session
