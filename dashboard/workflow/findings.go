@@ -296,6 +296,13 @@ func (s *Service) UpdateFindingStatus(ctx context.Context, id, status, notes, by
 	if err != nil {
 		return nil, err
 	}
+	return s.updateFinding(ctx, id, func(f *Finding) error {
+		return s.moveFinding(ctx, f, st, notes, "STATUS_CHANGED", by, notes)
+	})
+}
+
+// updateFinding applies change to a finding under s.mu.
+func (s *Service) updateFinding(ctx context.Context, id string, change func(*Finding) error) (*Finding, error) {
 	if err := s.ready(ctx); err != nil {
 		return nil, err
 	}
@@ -305,7 +312,7 @@ func (s *Service) UpdateFindingStatus(ctx context.Context, id, status, notes, by
 	if err != nil {
 		return nil, err
 	}
-	if err := s.moveFinding(ctx, f, st, notes, "STATUS_CHANGED", by, notes); err != nil {
+	if err := change(f); err != nil {
 		return nil, err
 	}
 	return f, nil
@@ -351,19 +358,7 @@ func (s *Service) UpdateFindingCorrelation(ctx context.Context, id, state string
 	_ = json.Unmarshal(evidence, &ev)
 	ev["source"] = "manual"
 	evidence, _ = json.Marshal(ev)
-	if err := s.ready(ctx); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, err := s.finding(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.correlate(ctx, f, st, evidence, by); err != nil {
-		return nil, err
-	}
-	return f, nil
+	return s.updateFinding(ctx, id, func(f *Finding) error { return s.correlate(ctx, f, st, evidence, by) })
 }
 
 // correlate writes a finding's correlation and copies it to its
