@@ -43,5 +43,10 @@
 // them to the SDK's OTLP/HTTP exporter, which retries with backoff up to
 // RetryMaxElapsed; a batch still failing then is dropped and counted.
 // WriteBatch never fails, so the pipeline never spills for this writer:
-// traces are best effort, the stores are the record.
+// traces are best effort, the stores are the record. Batches the pipeline
+// replays after a crash are exported again with the same span ids.
+//
+// The cost is the pipeline's, not the proxy's: about 40 CPU-µs per call
+// with one tool call, conversion and OTLP encoding included
+// (BenchmarkCallOTLP).
 package otel
