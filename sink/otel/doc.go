@@ -45,8 +45,4 @@
 // WriteBatch never fails, so the pipeline never spills for this writer:
 // traces are best effort, the stores are the record. Batches the pipeline
 // replays after a crash are exported again with the same span ids.
-//
-// The cost is the pipeline's, not the proxy's: about 40 CPU-µs per call
-// with one tool call, conversion and OTLP encoding included
-// (BenchmarkCallOTLP).
 package otel
