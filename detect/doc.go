@@ -19,7 +19,9 @@
 //	score := detect.EventScore(fs)
 //
 // AppendScan reuses a findings slice; per-scan scratch memory is pooled, so
-// a scan of benign text allocates almost nothing.
+// a scan of text without findings allocates nothing, and the evidence
+// strings of one scan share memory. Findings own their memory: later scans
+// never change them.
 //
 // Which check reads what:
 //
@@ -84,14 +86,19 @@
 // cut to 12 bytes, matched case-insensitively); a rule's regular
 // expression only runs on a window around its keyword hits, phrase
 // families on a lower-cased window (Go's case-insensitive matching is slow)
-// and, where the keyword starts the phrase, anchored at it. A rule whose
-// keywords are absent is skipped by a 256-bit filter, and a phrase whose
-// keyword is its verb runs only where one of its objects occurs. PII
-// recognisers are byte scanners anchored on '@', digits, ':' and
-// "bc1"/"0x"; phone candidates are validated with libphonenumber at most 12
-// times per scan. Prose without findings scans at well over 100 MB/s per
-// core, code and digit-heavy text at 45–80 MB/s; docs/detection.md has the
-// measurements.
+// and, where the keyword starts the phrase or the token, anchored at it. A
+// rule whose keywords are absent is skipped by a 256-bit filter and the
+// exact set of keywords present, and a rule whose expression cannot match
+// without one of a few words (a verb's object, an exfiltration's object)
+// runs only where one occurs. Signals that lower the injection score run
+// only when the others reach the threshold. Context words around numbers
+// are matched by small automata. PII recognisers are byte scanners
+// anchored on '@', digits, ':' and "bc1"/"0x"; phone candidates are
+// validated with libphonenumber at most 12 times per scan, and verdicts are
+// remembered across scans in a process-wide table (a remembered verdict
+// still counts against the 12, so results never depend on earlier scans).
+// Prose, code and digit-heavy text without findings scan at 100 MB/s per
+// core or more; docs/detection.md has the measurements, also on real text.
 //
 // # Sources of the rules
 //
@@ -114,9 +121,11 @@
 // its key name) and URL credentials are hand-written.
 //
 // More secret formats (secrets_vendors.go) follow gitleaks' patterns or the
-// vendors' published token formats; prefix-less keys are recognised by a
-// provider's name in the assigned name (secrets_context.go, 140 providers,
-// one shared scanner).
+// vendors' published token formats, and the long tail (secrets_longtail.go:
+// AI tooling, cloud, developer platforms, SaaS, payments, credentials in
+// WireGuard, netrc, npmrc, Docker and minisign files) the vendors'
+// formats; prefix-less keys are recognised by a provider's name in the
+// assigned name (secrets_context.go, 140 providers, one shared scanner).
 //
 // PII: the entity set is the original's Presidio configuration
 // (seed-anatomy §6.7.4) with validation instead of NER: e-mail (RFC-shaped
