@@ -147,15 +147,7 @@ func (l *load) run(from, to, workers int, pace time.Duration) *calls {
 				if i >= to {
 					return
 				}
-				if err := l.call(i); err != nil {
-					l.failed.Add(1)
-					l.mu.Lock()
-					if len(l.errs) < 5 {
-						l.errs = append(l.errs, err.Error())
-					}
-					l.mu.Unlock()
-				}
-				l.answered.Add(1)
+				l.send(i)
 				if pace > 0 {
 					time.Sleep(pace)
 				}
@@ -167,6 +159,19 @@ func (l *load) run(from, to, workers int, pace time.Duration) *calls {
 
 // all sends calls from to to and returns once every one is answered.
 func (l *load) all(from, to, workers int) { l.run(from, to, workers, 0).wait() }
+
+// send makes call i and keeps its score.
+func (l *load) send(i int) {
+	if err := l.call(i); err != nil {
+		l.failed.Add(1)
+		l.mu.Lock()
+		if len(l.errs) < 5 {
+			l.errs = append(l.errs, err.Error())
+		}
+		l.mu.Unlock()
+	}
+	l.answered.Add(1)
+}
 
 func (l *load) call(i int) error {
 	stream := i%3 == 0

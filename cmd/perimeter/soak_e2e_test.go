@@ -58,15 +58,7 @@ func TestSoak(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				if err := l.call(i); err != nil {
-					l.failed.Add(1)
-					l.mu.Lock()
-					if len(l.errs) < 5 {
-						l.errs = append(l.errs, err.Error())
-					}
-					l.mu.Unlock()
-				}
-				l.answered.Add(1)
+				l.send(i)
 			}
 		}()
 	}
