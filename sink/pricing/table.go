@@ -43,24 +43,24 @@ type LongContext struct {
 // entry is one model in the file format (see doc.go). Rates a file leaves
 // out take the defaults documented there, hence the pointers.
 type entry struct {
-	Description  string     `json:"description,omitempty"`
-	Input        *float64   `json:"input"`
-	Output       *float64   `json:"output"`
-	CachedInput  *float64   `json:"cached_input,omitempty"`
-	CacheWrite   *float64   `json:"cache_write,omitempty"`
-	CacheWrite1h *float64   `json:"cache_write_1h,omitempty"`
-	Reasoning    *float64   `json:"reasoning,omitempty"`
-	LongContext  *longEntry `json:"long_context,omitempty"`
+	Description string     `json:"description,omitempty"`
+	LongContext *longEntry `json:"long_context,omitempty"`
+	fileRates
 }
 
 type longEntry struct {
-	AboveInputTokens int64    `json:"above_input_tokens"`
-	Input            *float64 `json:"input"`
-	Output           *float64 `json:"output"`
-	CachedInput      *float64 `json:"cached_input,omitempty"`
-	CacheWrite       *float64 `json:"cache_write,omitempty"`
-	CacheWrite1h     *float64 `json:"cache_write_1h,omitempty"`
-	Reasoning        *float64 `json:"reasoning,omitempty"`
+	AboveInputTokens int64 `json:"above_input_tokens"`
+	fileRates
+}
+
+// fileRates are Rates as a file spells them.
+type fileRates struct {
+	Input        *float64 `json:"input"`
+	Output       *float64 `json:"output"`
+	CachedInput  *float64 `json:"cached_input,omitempty"`
+	CacheWrite   *float64 `json:"cache_write,omitempty"`
+	CacheWrite1h *float64 `json:"cache_write_1h,omitempty"`
+	Reasoning    *float64 `json:"reasoning,omitempty"`
 }
 
 type file struct {
@@ -102,7 +102,7 @@ func orDefault(v *float64, def float64) float64 {
 }
 
 func (e entry) price() (Price, error) {
-	p, err := Rates{e.Input, e.Output, e.CachedInput, e.CacheWrite, e.CacheWrite1h, e.Reasoning}.price(e.Description)
+	p, err := Rates(e.fileRates).price(e.Description)
 	if err != nil || e.LongContext == nil {
 		return p, err
 	}
@@ -110,7 +110,7 @@ func (e entry) price() (Price, error) {
 	if l.AboveInputTokens <= 0 {
 		return Price{}, errors.New("long_context.above_input_tokens must be more than 0")
 	}
-	lp, err := Rates{l.Input, l.Output, l.CachedInput, l.CacheWrite, l.CacheWrite1h, l.Reasoning}.price("")
+	lp, err := Rates(l.fileRates).price("")
 	if err != nil {
 		return Price{}, fmt.Errorf("long_context: %w", err)
 	}
