@@ -163,12 +163,7 @@ func TestDurableWriterDownKeepsTheLog(t *testing.T) {
 	if err := p.Close(context.Background()); err == nil || !strings.Contains(err.Error(), "next start") {
 		t.Fatalf("Close with the writer down: %v", err)
 	}
-	up := &fakeWriter{name: "store"}
-	p2 := newTestPipeline(t, o, up)
-	if err := p2.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	checkInOrder(t, up.stored(), 300)
+	drainAfterRestart(t, o, 300)
 }
 
 // TestDurableBatchAgeWithinCommitInterval: the batch age limit plus the

@@ -160,6 +160,20 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// drainAfterRestart starts a pipeline on o's spill log with a healthy
+// writer, closes it, and requires the n events the log held stored in
+// order.
+func drainAfterRestart(t *testing.T, o Options, n int) *Pipeline {
+	t.Helper()
+	up := &fakeWriter{name: "store"}
+	p := newTestPipeline(t, o, up)
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	checkInOrder(t, up.stored(), n)
+	return p
+}
+
 // checkInOrder asserts that events are exactly 0..n-1 in publish order.
 func checkInOrder(t *testing.T, events []*Event, n int) {
 	t.Helper()
@@ -400,12 +414,7 @@ func TestCloseDeadlineSpillsMemoryBatches(t *testing.T) {
 	if d := p1.Metrics().Dropped; d != 0 {
 		t.Fatalf("dropped %d", d)
 	}
-	up := &fakeWriter{name: "store"}
-	p2 := newTestPipeline(t, o, up)
-	if err := p2.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	checkInOrder(t, up.stored(), 100)
+	drainAfterRestart(t, o, 100)
 }
 
 func TestCloseDeadlineWithoutSpillCountsDrops(t *testing.T) {
@@ -613,12 +622,7 @@ func TestCorruptSpillTailSkipped(t *testing.T) {
 	_, _ = f.Write([]byte{200, 0, 0, 0, 1, 2, 3, 4, 5})
 	_ = f.Close()
 
-	up := &fakeWriter{name: "store"}
-	p2 := newTestPipeline(t, o, up)
-	if err := p2.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	checkInOrder(t, up.stored(), 30)
+	p2 := drainAfterRestart(t, o, 30)
 	if c := p2.Metrics().Writers[0].CorruptBytes; c != 9 {
 		t.Fatalf("corrupt bytes %d, want 9", c)
 	}
