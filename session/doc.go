@@ -4,11 +4,12 @@
 // (cylestio-perimeter, seed-anatomy §3) and the fuzzy rules that go beyond
 // it, external ids and agent ids, and the session metrics.
 //
-// It never sees HTTP or JSON. A provider adapter pulls the conversation out
-// of a request body and hands it over as a Conversation whose byte slices
-// point into the body (JSON string bodies may stay escaped, see
-// Message.Escaped), so resolving a request needs no decoding and no
-// allocation.
+// It never sees HTTP or request bodies. A provider adapter pulls the
+// conversation out of a request body and hands it over as a Conversation
+// whose byte slices point into the body (JSON string bodies may stay
+// escaped, see Message.Escaped), so resolving a request needs no decoding
+// and no allocation. (A message text that is itself JSON, such as a tool
+// result, is fingerprinted by its structure: see "Canonical form".)
 //
 // # Use
 //
