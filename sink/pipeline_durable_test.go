@@ -114,12 +114,7 @@ func TestDurableWriterAcksTheLog(t *testing.T) {
 	o.MaxWriteRows = 10000
 	w := &pacedWriter{fakeWriter: fakeWriter{name: "paced"}, interval: 300 * time.Millisecond}
 	p := newTestPipeline(t, o, wrapped{w})
-	n := 0
-	for range 100 {
-		publishN(t, p, n, 1)
-		n++
-		time.Sleep(10 * time.Millisecond)
-	}
+	n := trickle(t, p, 0, 100, 1, 10*time.Millisecond)
 	waitFor(t, "the trickle stored", func() bool { return len(w.stored()) == n })
 	if writes := len(w.batchSizes()); writes < 2 || writes > 6 {
 		t.Fatalf("%d writes for a second of events at a 300 ms interval, want 2–6 (sizes %v)", writes, w.batchSizes())
@@ -243,18 +238,9 @@ func TestDurableOverflowAndOutage(t *testing.T) {
 	o.WriterQueue = 2
 	w := &fakeWriter{name: "store", delay: 5 * time.Millisecond}
 	p := newTestPipeline(t, o, w)
-	n := 0
-	for range 30 {
-		publishN(t, p, n, 10)
-		n += 10
-		time.Sleep(time.Millisecond)
-	}
+	n := trickle(t, p, 0, 30, 10, time.Millisecond)
 	w.down.Store(true)
-	for range 20 {
-		publishN(t, p, n, 10)
-		n += 10
-		time.Sleep(2 * time.Millisecond)
-	}
+	n = trickle(t, p, n, 20, 10, 2*time.Millisecond)
 	waitFor(t, "the writer to fail", func() bool { return !p.Metrics().Writers[0].Healthy })
 	w.down.Store(false)
 	waitFor(t, "every event stored", func() bool { return len(w.stored()) >= n })
@@ -278,12 +264,7 @@ func TestDurableFullLogFallsBackToMemory(t *testing.T) {
 	o.SpillMaxBytes = 2 << 10 // a few batches at most
 	w := &fakeWriter{name: "store", delay: 2 * time.Millisecond}
 	p := newTestPipeline(t, o, w)
-	n := 0
-	for range 40 {
-		publishN(t, p, n, 10)
-		n += 10
-		time.Sleep(time.Millisecond)
-	}
+	n := trickle(t, p, 0, 40, 10, time.Millisecond)
 	if err := p.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -160,6 +160,18 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// trickle publishes rounds batches of size events, numbered from from,
+// pausing between them, and returns the number after the last.
+func trickle(t *testing.T, p *Pipeline, from, rounds, size int, pause time.Duration) int {
+	t.Helper()
+	for range rounds {
+		publishN(t, p, from, size)
+		from += size
+		time.Sleep(pause)
+	}
+	return from
+}
+
 // drainAfterRestart starts a pipeline on o's spill log with a healthy
 // writer, closes it, and requires the n events the log held stored in
 // order.
@@ -766,12 +778,7 @@ func TestPacedWriterCoalescesBatches(t *testing.T) {
 	p := newTestPipeline(t, o, wrapped{w})
 	// 1: a trickle of 100 events/s for a second: about 25 batches cut,
 	// written in four or five writes.
-	n := 0
-	for range 100 {
-		publishN(t, p, n, 1)
-		n++
-		time.Sleep(10 * time.Millisecond)
-	}
+	n := trickle(t, p, 0, 100, 1, 10*time.Millisecond)
 	waitFor(t, "the trickle stored", func() bool { return len(w.stored()) == n })
 	w.mu.Lock()
 	times := append([]time.Time(nil), w.times...)
