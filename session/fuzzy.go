@@ -94,9 +94,8 @@ func (t *Table) continueFuzzy(c *Conversation, full uint64, last int, now int64,
 	// F1: the request's last model message is the latest reply recorded
 	// for a session.
 	a := anchorKey(nsys, fz.at(last))
-	distinct := distinctive(&c.Messages[last])
 	for attempt := 0; attempt < 4; attempt++ {
-		h, alone := t.pickReply(a, pfp, evidence, distinct, now)
+		h, alone := t.pickReply(a, &c.Messages[last], pfp, evidence, now)
 		if h == 0 {
 			break
 		}
@@ -189,7 +188,7 @@ func agrees(ring, pfp []uint64) bool {
 }
 
 // pickReply chooses the session a request continues by its last model
-// message: among the sessions whose latest recorded reply that message is,
+// message (reply, whose anchor is a): among the sessions whose latest recorded reply that message is,
 // the one whose latest state agrees best with the request's previous
 // state (the oldest on a tie). When none agrees, or without evidence (a
 // previous state of nothing but the system prompt), the reply must
@@ -197,7 +196,7 @@ func agrees(ring, pfp []uint64) bool {
 // latest reply; against disagreeing evidence (a summary, a window that
 // moved past everything the session saw), the reply is distinctive and no
 // other live session ever received it — alone then says so.
-func (t *Table) pickReply(a uint64, pfp []uint64, evidence, distinct bool, now int64) (h handle, alone bool) {
+func (t *Table) pickReply(a uint64, reply *Message, pfp []uint64, evidence bool, now int64) (h handle, alone bool) {
 	var buf listBuf
 	list := t.idx.list(kindReply, a, &buf)
 	var best, only handle
@@ -233,7 +232,7 @@ func (t *Table) pickReply(a uint64, pfp []uint64, evidence, distinct bool, now i
 		return 0, false
 	case !evidence:
 		return only, false
-	case distinct && live == 1:
+	case live == 1 && distinctive(reply):
 		return only, true
 	}
 	return 0, false
