@@ -53,7 +53,10 @@
 // Appends are not fsynced (a segment is, when it reaches its size limit or
 // at shutdown): a power loss or kernel crash may also lose what the page
 // cache held. cmd/perimeter's TestKill9LosesAtMostTheCommitInterval checks
-// the bound with kill -9 under load.
+// the bound with kill -9 under load. A writer that is Volatile (counters,
+// a best-effort exporter) has no spool at all: durability and spilling
+// cost it nothing, and a batch its memory queue cannot take is dropped
+// and counted.
 //
 // With durability none batches wait in memory for their writer — up to
 // the batch age plus a paced writer's interval (the embedded engine's

@@ -183,7 +183,7 @@ func NewPipeline(opts Options, writers ...Writer) (*Pipeline, error) {
 		}
 		ws.interval = writeInterval(w)
 		ws.healthy.Store(true)
-		if p.budget != nil {
+		if v, ok := w.(Volatile); p.budget != nil && !(ok && v.Volatile()) {
 			sp, err := openSpool(filepath.Join(opts.SpillDir, dir), p.budget, opts.SegmentBytes)
 			if err != nil {
 				p.closeSpools()

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -298,4 +299,45 @@ func TestDurableWritersIndependent(t *testing.T) {
 	}
 	checkInOrder(t, good.stored(), 200)
 	checkInOrder(t, bad.stored(), 200)
+}
+
+// volatileWriter counts what it is given and keeps nothing worth a log.
+type volatileWriter struct{ n atomic.Int64 }
+
+func (v *volatileWriter) Name() string { return "counter" }
+func (v *volatileWriter) WriteBatch(_ context.Context, b []*Event) error {
+	v.n.Add(int64(len(b)))
+	return nil
+}
+func (v *volatileWriter) Close() error   { return nil }
+func (v *volatileWriter) Volatile() bool { return true }
+
+// A volatile writer gets no spill log, even with durability on: the store
+// beside it is logged as before, the counter costs no disk.
+func TestVolatileWriterHasNoSpillLog(t *testing.T) {
+	dir := t.TempDir()
+	store := &fakeWriter{name: "store"}
+	counter := &volatileWriter{}
+	p, err := NewPipeline(Options{Durable: true, SpillDir: dir, SpillMaxBytes: 1 << 20, MaxRows: 10, MaxDelay: time.Millisecond}, store, counter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 25 {
+		p.Publish(&Event{ID: NewID(), Name: "x"})
+	}
+	p.Close(context.Background())
+	if got := counter.n.Load(); got != 25 {
+		t.Errorf("the volatile writer saw %d events, want 25", got)
+	}
+	if _, err := os.Stat(filepath.Join(dir, dirName("counter"))); !os.IsNotExist(err) {
+		t.Errorf("the volatile writer has a spill directory: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, dirName(store.Name()))); err != nil {
+		t.Errorf("the store has no spill log: %v", err)
+	}
+	for _, w := range p.Metrics().Writers {
+		if w.Name == "counter" && (w.SpilledBytes != 0 || w.BacklogBytes != 0) {
+			t.Errorf("volatile writer metrics %+v", w)
+		}
+	}
 }

@@ -62,7 +62,7 @@ func (w *writerState) dispatch(b *batch, rec []byte) {
 		return
 	}
 	w.sp.mu.Lock()
-	if w.p.opts.Durable {
+	if w.durable() {
 		w.logLocked(b, rec)
 		w.sp.mu.Unlock()
 		return
@@ -246,13 +246,13 @@ func (w *writerState) writeLive(first *batch) (memClosed bool) {
 		err := w.write(events)
 		if err == nil {
 			w.stored(len(events))
-			if w.p.opts.Durable {
+			if w.durable() {
 				w.sp.ack(len(group))
 			}
 			return memClosed
 		}
 		w.failed(err)
-		if w.p.opts.Durable && attempt >= w.p.opts.Attempts {
+		if w.durable() && attempt >= w.p.opts.Attempts {
 			// Every batch in memory is in the spool too: read them back
 			// from there, in order, once the writer recovers.
 			return w.toLog(group) || memClosed
@@ -320,7 +320,7 @@ func (w *writerState) tryEvacuate(group []*batch) (spilled, memClosed bool) {
 // holds (shutdown: order across an interrupted drain is not kept, data
 // is), or drops them when spilling is off.
 func (w *writerState) evacuate(group []*batch) (memClosed bool) {
-	if w.p.opts.Durable {
+	if w.durable() {
 		return w.toLog(group)
 	}
 	if w.sp == nil {
@@ -560,3 +560,7 @@ func (w *writerState) metrics(now time.Time) WriterMetrics {
 	}
 	return m
 }
+
+// durable tells whether this writer's batches go through its log first:
+// durability is on and the writer has a log (a Volatile writer has none).
+func (w *writerState) durable() bool { return w.p.opts.Durable && w.sp != nil }

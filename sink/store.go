@@ -53,6 +53,16 @@ func writeInterval(w Writer) time.Duration {
 	return 0
 }
 
+// Volatile is implemented by a writer whose batches are not worth a spill
+// log: it keeps counters or exports best-effort, never fails a write, and
+// would gain nothing from a replay (the Prometheus counters, the
+// OpenTelemetry exporter). The pipeline gives it no log, so durability
+// costs no disk traffic for it; a batch its memory queue cannot take is
+// dropped and counted.
+type Volatile interface {
+	Volatile() bool
+}
+
 // Store is a Writer that can also answer analytics queries. Both engines
 // (embedded chDB and a ClickHouse server) speak the same SQL, written for
 // ClickHouse 18.16 and later.

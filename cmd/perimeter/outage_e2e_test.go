@@ -57,14 +57,36 @@ func (p *perimeterProc) metrics(t *testing.T) metricsView {
 	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
 		t.Fatalf("/metrics: %v", err)
 	}
-	if len(m.Sink.Writers) != 1 {
-		t.Fatalf("/metrics: writers %+v, want the store alone", m.Sink.Writers)
+	// The store's lane, and besides it only writers that keep no spill
+	// log (the Prometheus counters).
+	stores := 0
+	for _, w := range m.Sink.Writers {
+		switch w.Name {
+		case "embedded", "clickhouse":
+			stores++
+		case "prometheus":
+			if w.SpilledBytes != 0 || w.BacklogBytes != 0 {
+				t.Fatalf("/metrics: the prometheus writer has a spill log: %+v", w)
+			}
+		default:
+			t.Fatalf("/metrics: unexpected writer %+v", w)
+		}
+	}
+	if stores != 1 {
+		t.Fatalf("/metrics: writers %+v, want one store", m.Sink.Writers)
 	}
 	return m
 }
 
-// store is the store's writer lane, the pipeline's only writer here.
-func (m metricsView) store() sink.WriterMetrics { return m.Sink.Writers[0] }
+// store is the store's writer lane.
+func (m metricsView) store() sink.WriterMetrics {
+	for _, w := range m.Sink.Writers {
+		if w.Name == "embedded" || w.Name == "clickhouse" {
+			return w
+		}
+	}
+	return sink.WriterMetrics{}
+}
 
 // waitUntil polls cond every 50 ms for at most d.
 func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {

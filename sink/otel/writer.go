@@ -160,6 +160,9 @@ func newWriter(o Options, exp sdktrace.SpanExporter) (*Writer, error) {
 // Name is "otel".
 func (w *Writer) Name() string { return "otel" }
 
+// Volatile: its batches need no spill log (sink.Volatile).
+func (w *Writer) Volatile() bool { return true }
+
 // WriteBatch turns the batch into spans and queues them; it never fails.
 func (w *Writer) WriteBatch(_ context.Context, batch []*sink.Event) error {
 	w.convert(batch, time.Now())

@@ -70,6 +70,9 @@ func NewTraffic(o Options) *Traffic {
 // Name is "prometheus".
 func (t *Traffic) Name() string { return "prometheus" }
 
+// Volatile: its batches need no spill log (sink.Volatile).
+func (t *Traffic) Volatile() bool { return true }
+
 // Close does nothing.
 func (t *Traffic) Close() error { return nil }
 
