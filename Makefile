@@ -51,10 +51,11 @@ bench-quick: ## the same benchmark, shorter: fewer scenarios, one round (≤ 2 m
 	$(GO) build -o bin/perimeter-bench ./bench/cmd/perimeter-bench
 	./bin/perimeter-bench --quick $(BENCHFLAGS)
 
-fuzz: ## run each fuzz target briefly (FUZZTIME=20s)
-	@for spec in stream:FuzzEventEnd stream:FuzzCopy configs:FuzzParse bench/mockllm:FuzzParseRequest sink/chdb:FuzzReadFrame sink/chdb:FuzzParseResult sink:FuzzBindStringStaysALiteral dashboard:FuzzCheckSQL edge:FuzzHasDotSegment detect:FuzzNormalize detect:FuzzScan detect:FuzzDeobfuscate detect:FuzzDecodeBlob edge/provider:FuzzRequest edge/provider:FuzzResponse edge/provider:FuzzStreamEvents edge/provider:FuzzPyStr sink:FuzzDecodeBatch sink:FuzzSpillSegment session:FuzzText session:FuzzCanonJSON session:FuzzResolve session:FuzzParseTags session:FuzzHeaders; do \
-		pkg=$${spec%%:*}; t=$${spec##*:}; echo "== $$pkg $$t"; \
-		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-20s} -fuzzminimizetime 100x ./$$pkg/ || exit 1; done
+fuzz: ## run every fuzz target of the tree briefly (FUZZTIME=20s; the list is read from the *_test.go files)
+	@for f in $$(git ls-files '*_test.go' | xargs grep -l '^func Fuzz'); do \
+		pkg=./$$(dirname $$f); for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
+		echo "== $$pkg $$t"; \
+		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-20s} -fuzzminimizetime 100x $$pkg/ || exit 1; done; done
 
 setup: chdb ## install what run and test need: Go modules and libchdb.so
 	$(GO) mod download
