@@ -22,12 +22,14 @@ import (
 // call, edited or not, to the proxy's configured upstream and answers with
 // the upstream's answer, its usage and its cost. The dashboard sends it
 // itself, not through the proxy: a replay is no agent traffic and is never
-// stored. Only the configured base URL is ever contacted (a base_url in
-// the request must be that one), at a provider path (…/chat/completions,
-// …/responses, …/messages) and without following redirects, so the
-// endpoint cannot be pointed at another host. The configured key is used
-// server-side and never answered; a key sent with the request is used for
-// that request only and never stored or logged.
+// stored. It goes to the configured upstream, or to another base URL and
+// provider given for that one replay, always at a provider path
+// (…/chat/completions, …/responses, …/messages) and without following
+// redirects. The configured key is used server-side for the configured
+// upstream only and never answered: another base URL gets the key typed
+// for it, or none. A key sent with the request is used for that request
+// only and never stored or logged. Like every write, a replay needs the
+// dashboard's guard (a local Host and Origin, a JSON body) and its token.
 
 // ReplayOptions say where POST /api/replay sends calls: the proxy's
 // configured upstream (the llm block).
@@ -267,25 +269,36 @@ func (r *replayer) do(hr *http.Request) (*ReplayAnswer, error) {
 	if r.base == nil {
 		return nil, replayFail(http.StatusServiceUnavailable, "", "replay is off: "+r.config().Reason)
 	}
-	if p := strings.ToLower(strings.TrimSpace(in.Provider)); p != "" && p != r.o.ProviderType {
-		return nil, replayFail(http.StatusBadRequest, "provider", "replays go to the proxy's upstream, a "+r.o.ProviderType+" API (llm.type), not "+strconv.Quote(in.Provider))
+	// The configured upstream, or another base URL and provider entered
+	// for this replay. The configured key only ever goes to the configured
+	// upstream: another one gets the key typed for it, or none.
+	base, provider, other := r.base, r.o.ProviderType, false
+	if p := strings.ToLower(strings.TrimSpace(in.Provider)); p != "" && p != provider {
+		if p != "openai" && p != "anthropic" {
+			return nil, replayFail(http.StatusBadRequest, "provider", "provider: openai or anthropic, not "+strconv.Quote(in.Provider))
+		}
+		provider, other = p, true
 	}
 	if b := strings.TrimRight(strings.TrimSpace(in.BaseURL), "/"); b != "" && b != r.base.String() {
-		return nil, replayFail(http.StatusBadRequest, "base_url", "replays go to the proxy's configured upstream only ("+r.base.String()+", llm.base_url); leave base_url out")
+		u, err := url.Parse(b)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			return nil, replayFail(http.StatusBadRequest, "base_url", "base_url: want http(s)://host[:port][/prefix], without credentials, query or fragment")
+		}
+		base, other = u, true
 	}
 	body, err := replayBody(in.RequestData)
 	if err != nil {
 		return nil, err
 	}
-	path, err := r.path(in.Path, body)
+	path, err := replayPath(in.Path, body, base, provider)
 	if err != nil {
 		return nil, err
 	}
 	key := in.APIKey
-	if key == "" {
+	if key == "" && !other {
 		key = r.o.APIKey
 	}
-	if key == "" {
+	if key == "" && !other {
 		return nil, replayFail(http.StatusBadRequest, "api_key", "No API key available. Please provide an API key.")
 	}
 	select {
@@ -298,7 +311,7 @@ func (r *replayer) do(hr *http.Request) (*ReplayAnswer, error) {
 	// the upstream's time is bounded by the client's timeout anyway.
 	ctx, cancel := context.WithTimeout(hr.Context(), r.o.Timeout)
 	defer cancel()
-	u := *r.base
+	u := *base
 	u.Path += path
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
 	if err != nil {
@@ -307,10 +320,13 @@ func (r *replayer) do(hr *http.Request) (*ReplayAnswer, error) {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "perimeter-dashboard-replay")
-	if r.o.ProviderType == "anthropic" {
-		req.Header.Set("X-Api-Key", key)
+	switch {
+	case provider == "anthropic":
+		if key != "" {
+			req.Header.Set("X-Api-Key", key)
+		}
 		req.Header.Set("Anthropic-Version", anthropicVersion)
-	} else {
+	case key != "":
 		req.Header.Set("Authorization", "Bearer "+key)
 	}
 	start := time.Now()
@@ -323,7 +339,7 @@ func (r *replayer) do(hr *http.Request) (*ReplayAnswer, error) {
 		if errors.Is(err, context.DeadlineExceeded) || (ue != nil && ue.Timeout()) {
 			return nil, replayFail(http.StatusGatewayTimeout, "", "the upstream did not answer within "+r.o.Timeout.String())
 		}
-		return nil, replayFail(http.StatusBadGateway, "", "the upstream "+r.base.String()+" could not be reached: "+redactKey(err.Error(), key))
+		return nil, replayFail(http.StatusBadGateway, "", "the upstream "+base.String()+" could not be reached: "+redactKey(err.Error(), key))
 	}
 	defer resp.Body.Close()
 	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxReplayAnswer+1))
@@ -344,7 +360,7 @@ func (r *replayer) do(hr *http.Request) (*ReplayAnswer, error) {
 	if !json.Valid(answer) {
 		return nil, replayFail(http.StatusBadGateway, "", "the upstream answered "+strconv.Itoa(resp.StatusCode)+" with something other than JSON")
 	}
-	out := &ReplayAnswer{Replay: true, Provider: r.o.ProviderType, Path: path, Status: resp.StatusCode,
+	out := &ReplayAnswer{Replay: true, Provider: provider, Path: path, Status: resp.StatusCode,
 		RawResponse: answer, ElapsedMs: round(float64(elapsed.Microseconds())/1000, 2)}
 	r.digest(out, answer, body)
 	return out, nil
@@ -366,20 +382,21 @@ func replayBody(data json.RawMessage) ([]byte, error) {
 // providerEndpoints are the path endings a replay may be sent to.
 var providerEndpoints = []string{"/chat/completions", "/responses", "/messages"}
 
-// path is the upstream path (after the base URL's own): the captured one
-// when given, and only a provider endpoint; else the provider's default.
-func (r *replayer) path(captured string, body []byte) (string, error) {
+// replayPath is the upstream path (after the base URL's own): the
+// captured one when given, and only a provider endpoint; else the
+// provider's default.
+func replayPath(captured string, body []byte, base *url.URL, provider string) (string, error) {
 	p := strings.TrimSpace(captured)
 	if p == "" {
 		switch {
-		case r.o.ProviderType == "anthropic":
+		case provider == "anthropic":
 			p = "/v1/messages"
 		case bytes.Contains(body, []byte(`"input":`)) && !bytes.Contains(body, []byte(`"messages":`)):
 			p = "/v1/responses"
 		default:
 			p = "/v1/chat/completions"
 		}
-		if strings.HasSuffix(r.base.Path, "/v1") {
+		if strings.HasSuffix(base.Path, "/v1") {
 			p = strings.TrimPrefix(p, "/v1")
 		}
 		return p, nil
@@ -407,6 +424,9 @@ func (r *replayer) path(captured string, body []byte) (string, error) {
 	}
 	for _, e := range providerEndpoints {
 		if strings.HasSuffix(p, e) {
+			if (e == "/messages") != (provider == "anthropic") {
+				return "", bad("not an endpoint of the " + provider + " API (leave path out to use the provider's own)")
+			}
 			return p, nil
 		}
 	}
@@ -543,8 +563,8 @@ func (r *replayer) digest(out *ReplayAnswer, answer, sent []byte) {
 
 	var u usageDoc
 	_ = json.Unmarshal(d.Usage, &u)
-	anthropic := r.o.ProviderType == "anthropic"
-	use := pricing.Usage{InputIncludesCache: pricing.UsageShape(r.o.ProviderType)}
+	anthropic := out.Provider == "anthropic"
+	use := pricing.Usage{InputIncludesCache: pricing.UsageShape(out.Provider)}
 	if anthropic {
 		use.Input, use.Output = u.InputTokens, u.OutputTokens
 		use.Cached, use.CacheWrite, use.CacheWrite1h = u.CacheRead, u.CacheCreation, u.CacheDetail.Ephemeral1h

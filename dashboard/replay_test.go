@@ -157,8 +157,11 @@ func TestReplay(t *testing.T) {
 			status int
 			want   string
 		}{
-			{body: `{"request_data":{"model":"m"},"base_url":"http://169.254.169.254"}`, status: 400, want: "configured upstream only"},
-			{body: `{"request_data":{"model":"m"},"provider":"anthropic"}`, status: 400, want: "provider"},
+			{body: `{"request_data":{"model":"m"},"base_url":"http://user:pw@127.0.0.1:1"}`, status: 400, want: "without credentials"},
+			{body: `{"request_data":{"model":"m"},"base_url":"file:///etc/passwd"}`, status: 400, want: "http(s)"},
+			{body: `{"request_data":{"model":"m"},"base_url":"http://127.0.0.1:1/?x=1"}`, status: 400, want: "query"},
+			{body: `{"request_data":{"model":"m"},"provider":"gemini"}`, status: 400, want: "provider"},
+			{body: `{"request_data":{"model":"m"},"provider":"anthropic","path":"/v1/chat/completions"}`, status: 400, want: "not an endpoint of the anthropic API"},
 			{body: `{"request_data":{"model":"m"},"path":"/v1/../admin/chat/completions"}`, status: 400, want: "segments"},
 			{body: `{"request_data":{"model":"m"},"path":"//evil.example/chat/completions"}`, status: 400, want: "segments"},
 			{body: `{"request_data":{"model":"m"},"path":"http://evil.example/v1/chat/completions"}`, status: 400, want: "path"},
@@ -183,6 +186,32 @@ func TestReplay(t *testing.T) {
 		}
 		if got := len(log.all()); got != n {
 			t.Fatalf("refused replays sent %d requests", got-n)
+		}
+	})
+
+	// Another base URL and provider for one replay: the configured key
+	// never goes there, only the key typed for it (or none).
+	t.Run("other upstream", func(t *testing.T) {
+		other, otherBase, err := mockllm.Start(mockllm.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Close()
+		s, log := replayServer(t, ReplayOptions{ProviderType: "openai", BaseURL: base, APIKey: replayKey}, nil)
+		body := `{"request_data":{"model":"claude-sonnet-4-5","max_tokens":50,"messages":[{"role":"user","content":"x"}]},"provider":"anthropic","base_url":"` + otherBase + `"`
+		code, m, raw := postReplay(t, s, body+`}`, nil)
+		sent := log.all()
+		if code != 200 || m["provider"] != "anthropic" || len(sent) != 1 || sent[0].url != otherBase+"/v1/messages" ||
+			sent[0].header.Get("X-Api-Key") != "" || sent[0].header.Get("Authorization") != "" || bytes.Contains(raw, []byte(replayKey)) {
+			t.Fatalf("other upstream without a key: %d %s %+v", code, raw, sent)
+		}
+		if u := usageOf(t, m["raw_response"], "input_tokens", "output_tokens"); !usdIs(ptrF(m["cost_usd"]), (u[0]*3+u[1]*15)/1e6) {
+			t.Fatalf("other upstream priced as Anthropic: %s", raw)
+		}
+		code, _, raw = postReplay(t, s, body+`,"api_key":"sk-ant-typed-for-this-one"}`, nil)
+		sent = log.all()
+		if code != 200 || len(sent) != 2 || sent[1].header.Get("X-Api-Key") != "sk-ant-typed-for-this-one" {
+			t.Fatalf("other upstream with a typed key: %d %s %+v", code, raw, sent[1:])
 		}
 	})
 

@@ -155,6 +155,23 @@ func TestCostAndReplayAgainstRealServer(t *testing.T) {
 		tb.eval(`document.querySelector('[data-testid=replay-send]').click()`)
 		tb.waitText("[data-testid=replay-answer]", "mystery-model-x", 15*time.Second)
 		tb.waitText("[data-testid=replay-answer-cost]", "unpriced", time.Second)
+
+		// Another upstream for one replay: a second mock, spoken to as
+		// Anthropic.
+		other, otherBase, err := mockllm.Start(mockllm.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Close()
+		tb.eval(fmt.Sprintf(`(() => {
+			document.querySelector('[data-testid=replay-base-url]').value = %q;
+			document.querySelector('[data-testid=replay-provider]').value = 'anthropic';
+			const t = document.querySelector('[data-testid=replay-body]');
+			t.value = JSON.stringify({model: 'claude-sonnet-4-5', max_tokens: 50, messages: [{role: 'user', content: 'hi'}]});
+			document.querySelector('[data-testid=replay-send]').click();
+		})()`, otherBase))
+		tb.waitText("[data-testid=replay-answer]", "claude-sonnet-4-5", 15*time.Second)
+		tb.waitText("[data-testid=replay-answer-cost]", "$", time.Second)
 	})
 
 	// The replays were not agent traffic.

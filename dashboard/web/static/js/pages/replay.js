@@ -1,5 +1,5 @@
 // Replay: re-send a captured request, edited or not, to the proxy's
-// upstream (POST /api/replay) and compare the answer, its latency, tokens
+// upstream or another one given here (POST /api/replay) and compare the answer, its latency, tokens
 // and cost with the original call's. The dashboard sends it itself: a
 // replay is never recorded as agent traffic. The configured key stays on
 // the server; a key typed here is sent with this replay only.
@@ -19,6 +19,13 @@ export function replayPanel() {
   const body = h('textarea', { rows: 14, spellcheck: false, attrs: { 'aria-label': 'Request to replay (JSON)' }, dataset: { testid: 'replay-body' } });
   const key = h('input', { type: 'password', autocomplete: 'off', attrs: { 'aria-label': 'API key for this replay' }, dataset: { testid: 'replay-key' },
     style: { height: '32px', padding: '0 10px', border: '1px solid var(--border-strong)', 'border-radius': '6px', 'min-width': '260px' } });
+  const fieldStyle = { height: '32px', padding: '0 10px', border: '1px solid var(--border-strong)', 'border-radius': '6px' };
+  // Another upstream for this replay only: the configured key never goes
+  // there, only a key typed for it.
+  const baseURL = h('input', { type: 'url', autocomplete: 'off', placeholder: 'another base URL (optional), e.g. http://127.0.0.1:8080',
+    attrs: { 'aria-label': 'Base URL for this replay' }, dataset: { testid: 'replay-base-url' }, style: { ...fieldStyle, 'min-width': '320px' } });
+  const provider = h('select', { attrs: { 'aria-label': 'Provider for this replay' }, dataset: { testid: 'replay-provider' }, style: fieldStyle },
+    h('option', { value: '' }, 'configured provider'), h('option', { value: 'openai' }, 'OpenAI'), h('option', { value: 'anthropic' }, 'Anthropic'));
   const send = h('button', { type: 'button', class: 'primary', dataset: { testid: 'replay-send' }, onclick: () => run() }, 'Send');
   const close = h('button', { type: 'button', onclick: () => { el.hidden = true; } }, 'Close');
   const result = h('div', { dataset: { testid: 'replay-result' } });
@@ -26,8 +33,9 @@ export function replayPanel() {
     where,
     h('p', { class: 'muted small' }, 'The request as captured: the messages new in this call (earlier turns of the session are not stored with it). Edit the model, messages or parameters; the answer comes back whole (stream off).'),
     body,
+    h('div', { style: { display: 'flex', gap: '8px', 'align-items': 'center', margin: '8px 0', 'flex-wrap': 'wrap' } }, baseURL, provider),
     h('div', { style: { display: 'flex', gap: '8px', 'align-items': 'center', margin: '8px 0' } }, key, send, close),
-    result), { id: 'replay', hint: 'sent to the configured upstream · not recorded as agent traffic' });
+    result), { id: 'replay', hint: 'sent to the configured upstream unless another is given · not recorded as agent traffic' });
   el.hidden = true;
 
   async function open(start, finish) {
@@ -64,8 +72,11 @@ export function replayPanel() {
     send.textContent = 'Sending…';
     try {
       const req = { request_data: data };
-      if (path) req.path = path;
+      // The captured path belongs to the configured provider.
+      if (path && (!provider.value || provider.value === (config.provider_type || 'openai'))) req.path = path;
       if (key.value) req.api_key = key.value;
+      if (baseURL.value.trim()) req.base_url = baseURL.value.trim();
+      if (provider.value) req.provider = provider.value;
       const ans = await post('/api/replay', req);
       result.replaceChildren(compare(original, ans));
     } catch (e) {
