@@ -266,6 +266,9 @@ func (a *analytics) metrics() map[string]any {
 	if a.otel != nil {
 		out["otel"] = a.otel.Metrics()
 	}
+	if a.traffic != nil {
+		out["models"] = a.traffic.Models()
+	}
 	if a.store != nil {
 		st := map[string]any{"status": a.store.Status()}
 		if a.embedded != nil {

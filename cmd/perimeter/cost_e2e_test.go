@@ -146,6 +146,44 @@ func driveCostCalls(t *testing.T, storage string, env ...string) {
 		t.Errorf("/config unpriced models %v, want [mystery-model-x]", unpriced)
 	}
 
+	// /metrics carries the cost and tokens per model; the unpriced model
+	// has no cost (null), never $0.
+	var m struct {
+		Models []struct {
+			Model       string   `json:"model"`
+			Calls       uint64   `json:"calls"`
+			InputTokens uint64   `json:"input_tokens"`
+			CostUSD     *float64 `json:"cost_usd"`
+		} `json:"models"`
+	}
+	seen := map[string]bool{}
+	for deadline := time.Now().Add(30 * time.Second); !(seen["mystery-model-x"] && seen["gpt-4o-mini"]) && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+		resp, err := http.Get(url + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = json.NewDecoder(resp.Body).Decode(&m)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mm := range m.Models {
+			seen[mm.Model] = true
+		}
+	}
+	for _, mm := range m.Models {
+		if mm.Model == "mystery-model-x" && mm.CostUSD != nil {
+			t.Errorf("/metrics: the unpriced model has a cost: %+v", mm)
+		}
+		if mm.Model == "gpt-4o-mini" && (mm.CostUSD == nil || *mm.CostUSD <= 0 || mm.InputTokens == 0) {
+			t.Errorf("/metrics: gpt-4o-mini without cost or tokens: %+v", mm)
+		}
+	}
+	if !seen["mystery-model-x"] || !seen["gpt-4o-mini"] {
+		t.Errorf("/metrics models: %+v", m.Models)
+	}
+
 	p.stop(t, 60*time.Second)
 }
 

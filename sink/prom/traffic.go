@@ -1,7 +1,9 @@
 package prom
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"sort"
 	"sync"
 
@@ -296,4 +298,60 @@ func (t *Traffic) Append(e *Exposition) {
 	for _, k := range fks {
 		e.Sample("perimeter_findings_total", float64(t.findings[k]), "category", k.category, "severity", k.severity)
 	}
+}
+
+// ModelTotals are one model's counters in GET /metrics (JSON).
+type ModelTotals struct {
+	Provider      string   `json:"provider"`
+	Model         string   `json:"model"`
+	Calls         uint64   `json:"calls"`
+	Errors        uint64   `json:"errors"`
+	InputTokens   uint64   `json:"input_tokens"`
+	OutputTokens  uint64   `json:"output_tokens"`
+	CachedTokens  uint64   `json:"cached_tokens"`
+	CostUSD       *float64 `json:"cost_usd"` // nil when no call of the model was priced: never a $0 for unpriced calls
+	PricedCalls   uint64   `json:"priced_calls"`
+	UnpricedCalls uint64   `json:"unpriced_calls"`
+	NoUsageCalls  uint64   `json:"no_usage_calls"`
+}
+
+// Models sums the counters per provider and model (over agents), with
+// the same bounded model labels as the exposition, sorted by calls.
+func (t *Traffic) Models() []ModelTotals {
+	t.mu.Lock()
+	byModel := map[durKey]*ModelTotals{}
+	costs := map[durKey]float64{}
+	for k, s := range t.calls {
+		mk := durKey{k.provider, k.model}
+		m := byModel[mk]
+		if m == nil {
+			m = &ModelTotals{Provider: k.provider, Model: k.model}
+			byModel[mk] = m
+		}
+		m.Calls += s.ok + s.errors
+		m.Errors += s.errors
+		m.InputTokens += s.input
+		m.OutputTokens += s.output
+		m.CachedTokens += s.cached
+		m.PricedCalls += s.priced
+		m.UnpricedCalls += s.unpriced
+		m.NoUsageCalls += s.noUsage
+		costs[mk] += s.costUSD
+	}
+	t.mu.Unlock()
+	out := make([]ModelTotals, 0, len(byModel))
+	for k, m := range byModel {
+		if m.PricedCalls > 0 {
+			c := costs[k]
+			m.CostUSD = &c
+		}
+		out = append(out, *m)
+	}
+	slices.SortFunc(out, func(a, b ModelTotals) int {
+		if a.Calls != b.Calls {
+			return cmp.Compare(b.Calls, a.Calls)
+		}
+		return cmp.Compare(a.Provider+"/"+a.Model, b.Provider+"/"+b.Model)
+	})
+	return out
 }

@@ -176,3 +176,26 @@ func BenchmarkTrafficWrite(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch)), "ns/call")
 }
+
+// /metrics' per-model view sums the agents' counters; a model with no
+// priced call has no cost (null), never $0.
+func TestModels(t *testing.T) {
+	tr := NewTraffic(Options{MaxAgents: 10})
+	fin := func(agent, model, status string, cost float64, in int64) *sink.Event {
+		return &sink.Event{Name: sink.LLMCallFinish, Vendor: "openai", Model: model, AgentID: agent, InputTokens: in, OutputTokens: 1,
+			CostUSD: cost, CostStatus: status}
+	}
+	tr.WriteBatch(context.Background(), []*sink.Event{
+		fin("a", "gpt-4o", sink.CostPriced, 0.25, 10), fin("b", "gpt-4o", sink.CostPriced, 0.5, 20),
+		fin("a", "my-local", sink.CostUnpriced, 0, 5),
+		{Name: sink.LLMCallError, Vendor: "openai", Model: "gpt-4o", AgentID: "a"},
+	})
+	ms := tr.Models()
+	if len(ms) != 2 || ms[0].Model != "gpt-4o" || ms[0].Calls != 3 || ms[0].Errors != 1 || ms[0].InputTokens != 30 ||
+		ms[0].CostUSD == nil || *ms[0].CostUSD != 0.75 || ms[0].PricedCalls != 2 {
+		t.Fatalf("gpt-4o: %+v", ms)
+	}
+	if ms[1].Model != "my-local" || ms[1].CostUSD != nil || ms[1].UnpricedCalls != 1 {
+		t.Fatalf("unpriced model: %+v", ms[1])
+	}
+}
