@@ -279,3 +279,17 @@ func FuzzCheckSQL(f *testing.F) {
 		}
 	})
 }
+
+// Every answer says what the stored events keep of message text
+// (storage.content), REST and MCP alike.
+func TestStorageContentIsReported(t *testing.T) {
+	st := openStore(t, engineEmbedded)
+	s := testServer(t, st, func(o *Options) { o.StorageContent = "masked" })
+	code, b := call(t, s, "GET", "/api/dashboard", nil, nil)
+	var m struct {
+		Storage sink.Status `json:"storage"`
+	}
+	if code != 200 || json.Unmarshal(b, &m) != nil || m.Storage.Content != "masked" {
+		t.Fatalf("/api/dashboard: %d %s", code, b)
+	}
+}

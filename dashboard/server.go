@@ -93,6 +93,10 @@ type Options struct {
 	Logger       zerolog.Logger
 	// Now is the clock (tests).
 	Now func() time.Time
+	// StorageContent is storage.content (full, masked or metadata): what
+	// the stored events keep of message text, reported in every answer's
+	// storage status (REST and MCP) and shown by the UI.
+	StorageContent string
 	// WrapListener, when set, wraps the dashboard's listener (the wiring
 	// caps its connections with it, so that the dashboard's clients cannot
 	// take the descriptors the proxy needs).
@@ -296,7 +300,9 @@ func (s *Server) status() sink.Status {
 		return sink.Status{Engine: "none", Reason: "analytics are off: storage.engine is none, so events are not stored",
 			Fix: "set storage.engine to embedded (needs libchdb: make chdb) or clickhouse"}
 	}
-	return s.opts.Store.Status()
+	st := s.opts.Store.Status()
+	st.Content = s.opts.StorageContent
+	return st
 }
 
 // querier prepares one request's queries.

@@ -176,6 +176,10 @@ type Status struct {
 	// keep the data. Every analytics surface should show it.
 	Ephemeral bool   `json:"ephemeral,omitempty"`
 	Warning   string `json:"warning,omitempty"`
+	// Content is what the stored events keep of message text
+	// (storage.content: full, masked or metadata), set by whoever reports
+	// the status to users; empty when unknown.
+	Content string `json:"content,omitempty"`
 }
 
 // ErrUnavailable is returned by stores that cannot run here (for example

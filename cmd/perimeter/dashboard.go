@@ -117,6 +117,10 @@ func startDashboard(cfg *configs.Config, f dashboardFlags, an *analytics, config
 		}
 	}
 	o.Proxy.StorageMode, o.Proxy.DBPath = storageMode(cfg, an)
+	o.StorageContent = cfg.Storage.Content
+	if o.StorageContent == "" {
+		o.StorageContent = "full"
+	}
 	dlog := log.With().Str("component", "dashboard").Logger()
 	o.WrapListener = func(ln net.Listener) net.Listener {
 		return netlimit.Wrap(ln, netlimit.Limits{MaxConns: dashboardMaxConns, Name: "dashboard",

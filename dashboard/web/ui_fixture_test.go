@@ -156,6 +156,16 @@ func TestUIAgainstFixture(t *testing.T) {
 		mt.waitText("[data-testid=analytics-ephemeral]", "storage.embedded.ephemeral is true", time.Second)
 		mt.waitText("#engine", "(in memory)", time.Second)
 	})
+
+	t.Run("masked store", func(t *testing.T) {
+		tb.t = t
+		fx := newFixture(true)
+		fx.storage["content"] = "masked"
+		mk := fx.start(t)
+		kt := b.tab(t, mk.URL)
+		kt.open("/")
+		kt.waitText("#engine", "masked text", 5*time.Second)
+	})
 }
 
 // assertNoInjection checks that captured markup stayed text: no element

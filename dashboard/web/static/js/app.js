@@ -126,7 +126,7 @@ onStorage((st) => {
   if (!el) return;
   const names = { embedded: 'Embedded ClickHouse', clickhouse: 'ClickHouse server', none: 'No store' };
   const name = names[st.engine] || st.engine || 'Store';
-  el.textContent = st.available === false ? `${name}: analytics off` : `${name}${st.ephemeral ? ' (in memory)' : ''}${st.version ? ' · ' + st.version.replace(/\s*\(.*\)$/, '') : ''}`;
+  el.textContent = st.available === false ? `${name}: analytics off` : `${name}${st.ephemeral ? ' (in memory)' : ''}${st.content && st.content !== 'full' ? ' · ' + st.content + ' text' : ''}${st.version ? ' · ' + st.version.replace(/\s*\(.*\)$/, '') : ''}`;
   el.title = st.available === false ? [st.reason, st.fix].filter(Boolean).join(' — ') : st.version || '';
   el.classList.toggle('off', st.available === false);
 });
