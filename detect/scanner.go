@@ -199,6 +199,7 @@ type scratch struct {
 	phoneChecks int
 	phoneSeen   [maxPhoneChecks]phoneMemo
 	phoneN      int
+	phoneDigits [24]byte // the digits being validated (the regexp package keeps its input on the heap)
 }
 
 func (sc *scratch) reset() {
