@@ -31,7 +31,7 @@ mock: ## run the mock OpenAI/Anthropic server on 127.0.0.1:8080
 
 test: vet ## the whole test suite (race detector on), then the allocation tests (which need it off)
 	$(GO) test -race -count=1 $(PKGS)
-	$(GO) test -count=1 -run 'Alloc' ./edge/... ./session/ ./sink/ ./bench/mockllm/
+	$(GO) test -count=1 -run 'Alloc' ./edge/... ./session/ ./sink/ ./bench/mockllm/ ./detect/
 
 test-short: ## quick tests without the race detector
 	$(GO) test -count=1 $(PKGS)
