@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// PrinterConfig is the printer interceptor (seed-anatomy §5.1).
+// PrinterConfig is the printer interceptor.
 type PrinterConfig struct {
 	LogRequests  bool `yaml:"log_requests"`
 	LogResponses bool `yaml:"log_responses"`

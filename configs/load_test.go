@@ -200,7 +200,7 @@ func TestOriginalExamplesLoad(t *testing.T) {
 	}
 }
 
-// Behaviours of the original's tests/test_config.py (seed-anatomy §8.2).
+// Behaviours of the original's tests/test_config.py.
 func TestOriginalConfigBehaviours(t *testing.T) {
 	t.Run("llm defaults", func(t *testing.T) {
 		cfg, _, err := Parse([]byte("llm: {base_url: https://api.openai.com, type: openai}"), nil)

@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// guard is the original's localhost guard (seed-anatomy §6.5) with real
+// guard is the original's localhost guard with real
 // 403s, plus the token that non-loopback binds require.
 //
 //   - Bound to a loopback address, a request's Host must name the machine

@@ -12,7 +12,7 @@ import (
 	"github.com/cylestio/perimeter/dashboard/workflow"
 )
 
-// The security workflow's MCP tools: the original's (seed-anatomy §6.9),
+// The security workflow's MCP tools: the original's,
 // with its argument names and answer shapes, and a few of Perimeter's
 // (generate_compliance_report, list_reports, correlate_findings). Each
 // runs the same operation as its REST endpoint.

@@ -127,8 +127,8 @@
 // formats; prefix-less keys are recognised by a provider's name in the
 // assigned name (secrets_context.go, 140 providers, one shared scanner).
 //
-// PII: the entity set is the original's Presidio configuration
-// (seed-anatomy §6.7.4) with validation instead of NER: e-mail (RFC-shaped
+// PII: the entity set is the original's Presidio configuration,
+// with validation instead of NER: e-mail (RFC-shaped
 // local part and domain, letter TLD, file extensions and example domains
 // rejected), phone (international numbers after +, 00, 011 or 0011 and
 // national numbers of GB, FR, AU, IL, IN, BR and DE validated with

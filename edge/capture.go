@@ -21,7 +21,7 @@ import (
 // the request and the answer (the stream as its events pass, never by
 // buffering it), resolves the session, and publishes session.start,
 // tool.result, llm.call.start, llm.call.finish or llm.call.error and
-// tool.execution with the original's names and attributes (seed-anatomy §4).
+// tool.execution with the original's names and attributes.
 //
 // It runs once the upstream has answered — for a stream, once the stream has
 // ended — so what it costs is never between the client and the provider's

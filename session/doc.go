@@ -1,7 +1,7 @@
 // Package session tells which conversation an LLM request belongs to,
 // without help from the client: it owns the fingerprints, the bounded
 // session table, the detection algorithm of the original Python gateway
-// (cylestio-perimeter, seed-anatomy §3) and the fuzzy rules that go beyond
+// (cylestio-perimeter) and the fuzzy rules that go beyond
 // it, external ids and agent ids, and the session metrics.
 //
 // It never sees HTTP or request bodies. A provider adapter pulls the

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// The original's tests/providers/test_external_ids.py (seed-anatomy §8.4),
+// The original's tests/providers/test_external_ids.py,
 // minus what belongs to the edge (forwarding, key injection).
 
 func TestExternalSessionID(t *testing.T) {
@@ -265,7 +265,7 @@ func TestAgentID(t *testing.T) {
 		c    *Conversation
 		want string
 	}{
-		// reference values of seed-anatomy §3.6
+		// the original's reference values
 		{"no system prompt", conv(u("hi")), "prompt-7077bd40d00f"},
 		{"empty system message", &Conversation{HasSystem: true, Messages: []Message{sys(""), u("hi")}}, "prompt-d41d8cd98f00"},
 		// python3 -c 'import hashlib;print(hashlib.md5(b"You are a helpful assistant.").hexdigest()[:12])'

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// The original's tests/providers/test_session_utils.py (seed-anatomy §8.3),
+// The original's tests/providers/test_session_utils.py,
 // as request sequences. Each step names the session it must land in by a
 // label: steps with one label share an id, steps with different labels do
 // not; an empty label checks nothing.

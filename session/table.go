@@ -447,7 +447,7 @@ func (t *Table) Processed(r *Result) (int, bool) {
 }
 
 // Span returns the session's last span id (the original's last_span_id,
-// which chains events: see seed-anatomy §4.2); ok is false when none is
+// which chains events); ok is false when none is
 // stored or the session is gone.
 func (t *Table) Span(r *Result) (span uint64, ok bool) {
 	if t == nil || r.h == 0 {

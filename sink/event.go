@@ -45,7 +45,7 @@ const (
 
 // Event is one thing that happened to a conversation. Fields the dashboard
 // aggregates are typed columns; everything else is in Attributes, a JSON
-// object with the original's attribute names (seed-anatomy §4.3).
+// object with the original's attribute names.
 //
 // An Event owns all its memory: nothing in it aliases a request or response
 // buffer, so it may outlive the exchange that produced it.

@@ -1,6 +1,6 @@
 // Package behavior computes an agent's dynamic security checks and
 // behavioural analysis from per-session features: the original's 16
-// runtime checks (seed-anatomy §6.7.2) and its MinHash clustering of
+// runtime checks and its MinHash clustering of
 // sessions (§6.7.3), in the report shape of its risk analysis (§6.7.7).
 //
 // It is pure: the caller aggregates the features (package dashboard does it

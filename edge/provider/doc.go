@@ -98,7 +98,7 @@
 //     e.g. "{'type': 'text', 'text': 'hi'}", "42", "True" — what the
 //     original's content_text produces.
 //
-// This is the original's content_text (seed-anatomy §3.2) with one
+// This is the original's content_text with one
 // deliberate difference: it counts Responses "input_text" and
 // "output_text" parts, which the original saw as empty — so all Responses
 // user turns hashed alike there. Joined texts keep their escapes (the

@@ -2,7 +2,7 @@ package provider
 
 // Param names a top-level request member whose JSON Request.Param returns
 // verbatim: the generation settings the original copies into its
-// conversation metadata (seed-anatomy §2.2, §2.3), so events can carry them
+// conversation metadata, so events can carry them
 // without decoding the body again.
 type Param uint8
 

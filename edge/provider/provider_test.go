@@ -158,8 +158,8 @@ func md5Agent(prompt []byte) string {
 	return "prompt-" + hex.EncodeToString(sum[:])[:12]
 }
 
-// TestSystemPrompt pins the original's _extract_system_prompt cases
-// (seed-anatomy §2.2, §2.3, §3.6, §8.5.9) through AppendSystemPrompt.
+// TestSystemPrompt pins the original's _extract_system_prompt cases through
+// AppendSystemPrompt.
 func TestSystemPrompt(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -211,7 +211,7 @@ func TestSystemPrompt(t *testing.T) {
 			}
 		})
 	}
-	// The original's reference agent ids (seed-anatomy §3.6).
+	// The original's reference agent ids.
 	var r Request
 	r.Parse(OpenAIChat, []byte(`{"messages":[{"role":"user","content":"hi"}]}`))
 	if got := md5Agent(r.AppendSystemPrompt(nil)); got != "prompt-7077bd40d00f" {
@@ -223,7 +223,7 @@ func TestSystemPrompt(t *testing.T) {
 	}
 }
 
-// TestToolResultCounts pins seed-anatomy §8.5 (1–3): the tool results the
+// TestToolResultCounts pins the original's tool-result counts: the tool results the
 // original turns into tool.result events, and their names.
 func TestToolResultCounts(t *testing.T) {
 	chat := `{"model":"gpt-4o","messages":[
@@ -316,7 +316,7 @@ func TestContentText(t *testing.T) {
 	}
 }
 
-// TestAnthropicUsage pins seed-anatomy §8.5.10.
+// TestAnthropicUsage pins the original's Anthropic usage reading.
 func TestAnthropicUsage(t *testing.T) {
 	tests := []struct {
 		usage        string

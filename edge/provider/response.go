@@ -106,7 +106,7 @@ func (e *Error) TypeOrCode() Str {
 }
 
 // DefaultErrorType is the error type the original reports for an HTTP
-// status when the body names none (seed-anatomy §2.2, §2.3).
+// status when the body names none.
 func DefaultErrorType(k Kind, status int) string {
 	if k == AnthropicMessages {
 		switch status {

@@ -1,6 +1,5 @@
 // Package files holds the file interceptors of cylestio-perimeter as sink
-// writers, in the original's formats and with its options
-// (seed-anatomy §5.2–§5.4):
+// writers, in the original's formats and with its options:
 //
 //   - MessageLogger (message_logger): one JSONL file of conversation
 //     entries (request, response, error) built from llm.call.start,

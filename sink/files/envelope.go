@@ -11,8 +11,8 @@ import (
 // SchemaVersion is the envelope's schema_version, as the original.
 const SchemaVersion = "1.0"
 
-// AppendEnvelope appends ev as the original's event JSON (seed-anatomy
-// §4.1), members in its order: schema_version, timestamp (ISO 8601 with
+// AppendEnvelope appends ev as the original's event JSON,
+// members in its order: schema_version, timestamp (ISO 8601 with
 // microseconds and +00:00), trace_id, span_id, name, level, agent_id,
 // session_id (null when there is none) and attributes (an empty object
 // when the event has none).

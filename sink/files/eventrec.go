@@ -28,7 +28,7 @@ type EventRecorderOptions struct {
 }
 
 // EventRecorder writes every event of a session to
-// {output_dir}/session_{id}.{jsonl|json} (seed-anatomy §5.3), each in the
+// {output_dir}/session_{id}.{jsonl|json}, each in the
 // original's envelope (AppendEnvelope). The id keeps only letters, digits,
 // "-" and "_" ("unknown" when nothing is left).
 //

@@ -20,7 +20,7 @@ import (
 )
 
 // SensitiveHeaders are the headers whose values are recorded as
-// "[REDACTED]" (seed-anatomy §5.4), lower case.
+// "[REDACTED]", lower case.
 var SensitiveHeaders = []string{
 	"authorization", "x-api-key", "api-key", "x-auth-token", "x-access-token", "cookie", "set-cookie",
 	"proxy-authorization", "www-authenticate", "x-amz-security-token", "x-csrf-token",
@@ -61,8 +61,8 @@ func (o HTTPRecorderOptions) MaxBodySize() int {
 	return int(o.MaxBodySizeMB * (1 << 20))
 }
 
-// HTTPRecorder writes ExchangeEvents as the original's recording files
-// (seed-anatomy §5.4): {output_dir}/recording_NNN.jsonl, NNN from 001,
+// HTTPRecorder writes ExchangeEvents as the original's recording files:
+// {output_dir}/recording_NNN.jsonl, NNN from 001,
 // each holding at most max_events_per_file records (a request and its
 // response count as two), one JSON record per line: "request", then
 // "response" or "error". On start it continues the highest-numbered file

@@ -25,7 +25,7 @@ type MessageLoggerOptions struct {
 	Logger            zerolog.Logger
 }
 
-// MessageLogger writes conversations as JSONL (seed-anatomy §5.2): one
+// MessageLogger writes conversations as JSONL: one
 // request line per llm.call.start, one response line per llm.call.finish,
 // one error line per llm.call.error, with the original's members and
 // order. Entries are buffered up to BufferSize and written when the buffer

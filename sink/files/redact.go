@@ -11,7 +11,7 @@ import (
 )
 
 // credentialPatterns are the original message_logger's patterns, applied
-// in order, case-insensitively, to every string value (seed-anatomy §5.2),
+// in order, case-insensitively, to every string value,
 // followed by one the original lacked: today's OpenAI and Anthropic keys
 // (sk-proj-…, sk-ant-…) have dashes the first pattern does not allow.
 //
