@@ -275,7 +275,7 @@ func (p params) boolParam(name string, def bool) (bool, error) {
 // of an agent workflow (unassignedWorkflow: of none), read from the
 // workflow id the edge writes on calls made through /agent-workflow/{id}/.
 func (q *querier) workflowSessions(wf string) (string, []any) {
-	sub := "SELECT session_id FROM " + q.src + " PREWHERE name IN (" + qFinish + ", " + qError + ", " + qToolExe + ") WHERE "
+	sub := "SELECT session_id FROM " + q.src + " PREWHERE name IN " + workflow.WorkflowEvents + " WHERE "
 	if wf == unassignedWorkflow {
 		return "session_id NOT IN (" + sub + workflow.WorkflowExpr + " != '')", nil
 	}

@@ -394,7 +394,7 @@ func (l *strOrList) UnmarshalJSON(b []byte) error {
 func (s *Server) workflowFindings(ctx context.Context, in findingsArgs) (handled bool, res *mcp.CallToolResult, out any, err error) {
 	w := s.wf
 	wfMode := in.workflowMode()
-	if !wfMode && in.SessionID != "" {
+	if !wfMode && workflow.IsAnalysisSessionID(in.SessionID) {
 		// An analysis session's id rather than a runtime session's?
 		if svc := w.service(); svc != nil {
 			if _, e := svc.AnalysisSession(queryContext(ctx), in.SessionID); e == nil {
@@ -410,8 +410,15 @@ func (s *Server) workflowFindings(ctx context.Context, in findingsArgs) (handled
 		wf = in.AgentWorkflowID
 	}
 	args := wfFindingsArgs{wfRef: wfRef{WorkflowID: wf}, SessionID: in.SessionID, Status: in.Status, Limit: in.Limit}
-	if len(in.Severity) > 0 {
+	switch len(in.Severity) {
+	case 0:
+	case 1:
 		args.Severity = in.Severity[0]
+	default:
+		// A workflow's findings filter on one severity; dropping the
+		// others silently would answer another question.
+		return true, nil, nil, &workflow.BadParamError{Param: "severity", Value: strings.Join(in.Severity, ","),
+			Msg: "one severity for a workflow's findings"}
 	}
 	res, out, err = w.call(ctx, false, opListFindings(args), nil)
 	return true, res, out, err

@@ -109,6 +109,7 @@ func testWorkflowMCP(t *testing.T, ctx context.Context, s *Server) {
 	if m := tool("get_findings", map[string]any{"session_id": sid, "severity": "HIGH"}); num(m, "total_count") != 1 {
 		t.Errorf("analysis session findings %v", m)
 	}
+	toolErr("get_findings", map[string]any{"agent_workflow_id": "wf-shop", "severity": []any{"HIGH", "LOW"}}, "one severity")
 	if m := tool("get_findings", map[string]any{"severity": "HIGH"}); m["filters"] == nil {
 		t.Errorf("runtime findings with one severity string %v", m)
 	}

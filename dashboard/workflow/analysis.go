@@ -28,7 +28,7 @@ func (s *Service) CreateAnalysisSession(ctx context.Context, p CreateSessionPara
 		return nil, err
 	}
 	now := s.nowUS()
-	a := &AnalysisSession{SessionID: "sess_" + randomHex(6), AgentWorkflowID: p.WorkflowID, AgentWorkflowName: opt(p.WorkflowName),
+	a := &AnalysisSession{SessionID: analysisIDPrefix + randomHex(6), AgentWorkflowID: p.WorkflowID, AgentWorkflowName: opt(p.WorkflowName),
 		AgentID: opt(p.AgentID), SessionType: typ, Status: "IN_PROGRESS", createdUS: now}
 	a.CreatedAt = isoUS(now)
 	s.mu.Lock()
@@ -229,3 +229,11 @@ func nonNil(l []string) []string {
 	}
 	return l
 }
+
+// analysisIDPrefix starts every analysis session's id.
+const analysisIDPrefix = "sess_"
+
+// IsAnalysisSessionID tells whether id has the shape of an analysis
+// session's id (a runtime session's id never does: those are UUIDs or the
+// client's own), so callers can tell the two apart without a query.
+func IsAnalysisSessionID(id string) bool { return strings.HasPrefix(id, analysisIDPrefix) }

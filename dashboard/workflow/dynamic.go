@@ -89,10 +89,15 @@ func (s *Service) RecordDynamicAnalysis(ctx context.Context, wf string, runs []A
 		if len(r.SessionIDs) == 0 {
 			continue
 		}
+		checks := make([][]any, 0, len(r.Checks))
 		for _, c := range r.Checks {
-			if err := s.storeCheck(ctx, wf, id, r.AgentID, c); err != nil {
-				return nil, err
-			}
+			checks = append(checks, s.checkRow(wf, id, r.AgentID, c))
+		}
+		// One insert for the agent's checks, not one part per check.
+		if err := s.insert(ctx, checksT, "security checks of agent "+r.AgentID, checks...); err != nil {
+			return nil, err
+		}
+		for _, c := range r.Checks {
 			if c.Status != "critical" && c.Status != "warning" {
 				continue
 			}
@@ -169,12 +174,14 @@ func (s *Service) retireDynamic(ctx context.Context, wf, id string, analysed, fa
 	return nil
 }
 
-func (s *Service) storeCheck(ctx context.Context, wf, analysis, agent string, c behavior.Check) error {
+// checkRow is a check's stored row; its id carries the agent, so two
+// agents of one analysis never collide.
+func (s *Service) checkRow(wf, analysis, agent string, c behavior.Check) []any {
 	ev, _ := json.Marshal(c.Evidence)
 	sc := &SecurityCheck{CheckID: analysis + "_" + agent + "_" + c.CheckID, AgentID: agent, AgentWorkflowID: &wf, AnalysisSessionID: analysis,
 		CategoryID: c.Category, CheckType: c.CheckID, Status: c.Status, Title: c.Name, Description: opt(c.Description), Value: opt(c.Value),
 		Evidence: ev, Recommendations: nonNil(c.Recommendations), createdUS: s.nowUS()}
-	return s.insert(ctx, checksT, "security check "+sc.CheckID, sc.row())
+	return sc.row()
 }
 
 func (s *Service) dynamicFinding(ctx context.Context, wf, analysis, agent string, c behavior.Check) (*Finding, error) {

@@ -26,8 +26,9 @@ var WorkflowExpr = func() string {
 	return "extract(substring(attributes, greatest(1, length(attributes) - 511), 512), " + re + ")"
 }()
 
-// workflowEvents are the events carrying the workflow id.
-var workflowEvents = func() string {
+// WorkflowEvents is the SQL list of the event names that carry the
+// workflow id (for "name IN "+WorkflowEvents).
+var WorkflowEvents = func() string {
 	q, _ := sink.Bind("?", []string{sink.LLMCallFinish, sink.LLMCallError, sink.ToolExecution})
 	return q
 }()
@@ -48,7 +49,7 @@ type rtSession struct {
 func (s *Service) runtimeSessions(ctx context.Context, wf string) ([]rtSession, error) {
 	rows, err := s.query(ctx, "runtime sessions of workflow "+wf,
 		"SELECT session_id, any(agent_id), min(ts_us), max(ts_us) FROM "+sink.EventsSource(s.o)+
-			"\nPREWHERE name IN "+workflowEvents+" WHERE "+WorkflowExpr+" = ?\nGROUP BY session_id", wf)
+			"\nPREWHERE name IN "+WorkflowEvents+" WHERE "+WorkflowExpr+" = ?\nGROUP BY session_id", wf)
 	if err != nil {
 		return nil, err
 	}
@@ -595,7 +596,7 @@ func (s *Service) Workflows(ctx context.Context) (*WorkflowList, error) {
 		"SELECT wf, uniqExact(agent_id), uniqExact(session_id), countIf(name = "+lit(sink.LLMCallError)+"), max(ts_us),\n"+
 			"  arrayStringConcat(arrayMap(x -> hex(x), arraySlice(groupUniqArray(agent_id), 1, "+strconv.Itoa(maxListedAgents)+")), ',')\n"+
 			"FROM (SELECT name, agent_id, session_id, ts_us, "+WorkflowExpr+" AS wf FROM "+sink.EventsSource(s.o)+
-			" PREWHERE name IN "+workflowEvents+")\nGROUP BY wf")
+			" PREWHERE name IN "+WorkflowEvents+")\nGROUP BY wf")
 	if err != nil {
 		return nil, err
 	}
