@@ -212,3 +212,26 @@ func TestMayHoldCredentialFoldsLikeThePatterns(t *testing.T) {
 		}
 	}
 }
+
+// Every secret member name, however it is spelt, reaches redaction: the
+// prefilter must not skip {"private-key": "…"}.
+func TestPrefilterCoversSecretMembers(t *testing.T) {
+	words := map[string][]string{"apikey": {"api", "key"}, "xapikey": {"x", "api", "key"}, "proxyauthorization": {"proxy", "authorization"},
+		"clientsecret": {"client", "secret"}, "accesstoken": {"access", "token"}, "refreshtoken": {"refresh", "token"},
+		"privatekey": {"private", "key"}, "awssecretaccesskey": {"aws", "secret", "access", "key"}}
+	for _, m := range secretMembers {
+		w := words[m]
+		if w == nil {
+			w = []string{m}
+		}
+		for _, sep := range []string{"", "-", "_"} {
+			for _, name := range []string{strings.Join(w, sep), strings.ToUpper(strings.Join(w, sep))} {
+				attrs := []byte(`{"` + name + `":"abc123"}`)
+				out := RedactEvents([]*sink.Event{{Attributes: attrs}})
+				if strings.Contains(string(out[0].Attributes), "abc123") {
+					t.Errorf("%s: stored unmasked: %s", name, out[0].Attributes)
+				}
+			}
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
 	"unsafe"
 
@@ -82,13 +83,13 @@ func foldsUnicode(s string) bool {
 // the patterns, which see values only, miss.
 func secretMember(name string) bool {
 	n := strings.ToLower(strings.NewReplacer("-", "", "_", "").Replace(name))
-	switch n {
-	case "apikey", "xapikey", "authorization", "proxyauthorization", "password", "passwd", "secret",
-		"clientsecret", "accesstoken", "refreshtoken", "privatekey", "awssecretaccesskey":
-		return true
-	}
-	return false
+	return slices.Contains(secretMembers, n)
 }
+
+// secretMembers are the member names (lower case, separators removed)
+// whose string value is a secret whatever it looks like.
+var secretMembers = []string{"apikey", "xapikey", "authorization", "proxyauthorization", "password", "passwd", "secret",
+	"clientsecret", "accesstoken", "refreshtoken", "privatekey", "awssecretaccesskey"}
 
 // redactJSON returns the JSON value src with every string value (and,
 // beyond the original, every member name) passed through
@@ -225,9 +226,11 @@ func RedactEvents(batch []*sink.Event) []*sink.Event {
 // credentialNeedles are what any credential pattern's match or secret
 // member name contains, lower case. "token" is checked apart (every call
 // carries token counts): it counts only followed by the separator its
-// pattern needs (a quote, space, ':' or '=').
+// pattern needs (a quote, space, ':' or '='). A secret member's name may be spelt with any separator (private-key,
+// private_key, privateKey): its needle is the name's first word.
+// TestPrefilterCoversSecretMembers holds the list to secretMembers.
 var credentialNeedles = []string{"sk-", "api", "bearer", "akia", "password", "passwd", "secret", "credential",
-	"authorization", "accesstoken", "access_token", "refreshtoken", "refresh_token", "privatekey", "private_key"}
+	"authorization", "access", "refresh", "private"}
 
 // mayHoldCredential reports whether b holds one of credentialNeedles,
 // ignoring ASCII case, in one pass: only bytes that can start a needle are
