@@ -1,6 +1,7 @@
 package configs
 
 import (
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -336,4 +337,22 @@ func lowerOr(v, def string) string {
 		return def
 	}
 	return v
+}
+
+// redactAlertURLs hides the path and query of alert destination URLs in a
+// redacted view: an incoming webhook's URL is its credential
+// (hooks.slack.com/services/T…/B…/secret).
+func redactAlertURLs(v map[string]any) {
+	a, _ := v["alerts"].(map[string]any)
+	ds, _ := a["destinations"].([]any)
+	for _, d := range ds {
+		m, _ := d.(map[string]any)
+		if u, ok := m["url"].(string); ok && u != "" {
+			if p, err := url.Parse(u); err == nil && p.Host != "" {
+				m["url"] = p.Scheme + "://" + p.Host + "/" + RedactedValue
+			} else {
+				m["url"] = RedactedValue
+			}
+		}
+	}
 }

@@ -29,6 +29,7 @@ func (c *Config) Redacted() map[string]any {
 	out := jsonValue(reflect.ValueOf(*c)).(map[string]any)
 	redactTree(out)
 	redactOTelHeaders(out)
+	redactAlertURLs(out)
 	if llm, ok := out["llm"].(map[string]any); ok {
 		llm["api_key_configured"] = c.LLM.APIKey != ""
 	}
@@ -154,17 +155,17 @@ func redactString(s string) string {
 	if s == "" {
 		return s
 	}
-	s = redactURL(s)
+	s = RedactURL(s)
 	for _, re := range secretPatterns {
 		s = re.ReplaceAllString(s, RedactedValue)
 	}
 	return bearerPattern.ReplaceAllString(s, "${1}"+RedactedValue)
 }
 
-// redactURL replaces the password of scheme://user:password@host and the
-// values of query parameters with secret names. Anything not shaped like a
-// URL is returned unchanged.
-func redactURL(s string) string {
+// RedactURL replaces the password of scheme://user:password@host and the
+// values of query parameters with secret names, for logs and views of a
+// configured URL. Anything not shaped like a URL is returned unchanged.
+func RedactURL(s string) string {
 	i := strings.Index(s, "://")
 	if i < 0 {
 		return s

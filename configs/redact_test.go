@@ -22,6 +22,7 @@ func TestRedactedHidesSecrets(t *testing.T) {
 		"URL_KEY":     "url-key-4410ccdd",
 		"AWS":         "AKIAABCDEFGHIJKLMNOP",
 		"NESTED":      "nested-secret-3131",
+		"SLACK_PATH":  "T000/B000/slackpath9a8b",
 	}
 	data := `llm:
   base_url: "https://gateway.example/v1?api_key=${URL_KEY}&region=eu"
@@ -44,6 +45,9 @@ interceptors:
       upstream: {credentials: {user: me, pass: "${NESTED}"}}
       note: "rotate ${AWS} soon"
       redact_credentials: true
+alerts:
+  destinations:
+    - {type: slack, url: "https://hooks.slack.com/services/${SLACK_PATH}"}
 `
 	cfg, _, err := Parse([]byte(data), env(secrets))
 	if err != nil {

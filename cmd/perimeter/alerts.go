@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -145,23 +144,5 @@ func closeAlerts(n *alert.Notifier, cfg *configs.Config, log zerolog.Logger) {
 	defer cancel()
 	if err := n.Close(ctx); err != nil {
 		log.Warn().Err(err).Msg("alerts still queued at shutdown were not delivered")
-	}
-}
-
-// redactAlertURLs hides the path and query of alert destination URLs in a
-// /config view: an incoming webhook's URL is its credential
-// (hooks.slack.com/services/T…/B…/secret).
-func redactAlertURLs(v map[string]any) {
-	a, _ := v["alerts"].(map[string]any)
-	ds, _ := a["destinations"].([]any)
-	for _, d := range ds {
-		m, _ := d.(map[string]any)
-		if u, ok := m["url"].(string); ok && u != "" {
-			if p, err := url.Parse(u); err == nil && p.Host != "" {
-				m["url"] = p.Scheme + "://" + p.Host + "/" + configs.RedactedValue
-			} else {
-				m["url"] = configs.RedactedValue
-			}
-		}
 	}
 }

@@ -39,7 +39,7 @@ func (c *validateCommand) run(stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "✓ Configuration is valid: %s\n", c.path)
 	fmt.Fprintf(stdout, "  - Server: %s:%d\n", cfg.Server.Host, cfg.Server.Port)
-	fmt.Fprintf(stdout, "  - LLM: %s @ %s\n", cfg.LLM.Type, redactURL(cfg.LLM.BaseURL))
+	fmt.Fprintf(stdout, "  - LLM: %s @ %s\n", cfg.LLM.Type, configs.RedactURL(cfg.LLM.BaseURL))
 	fmt.Fprintf(stdout, "  - Interceptors: %d configured\n", len(cfg.Interceptors))
 	if len(problems) > 0 {
 		fmt.Fprintln(stdout, "Warnings:")

@@ -105,7 +105,7 @@ func startDashboard(cfg *configs.Config, f dashboardFlags, an *analytics, config
 		OpenBrowser: lt.AutoOpenBrowser, ConfigView: configView, Version: shortVersion(),
 		DetectionOff: !cfg.Detect.Enabled,
 		Logger:       log.With().Str("component", "dashboard").Logger(),
-		Proxy: dashboard.ProxyInfo{ProviderType: cfg.LLM.Type, ProviderBaseURL: redactURL(cfg.LLM.BaseURL),
+		Proxy: dashboard.ProxyInfo{ProviderType: cfg.LLM.Type, ProviderBaseURL: configs.RedactURL(cfg.LLM.BaseURL),
 			ProxyHost: cfg.Server.Host, ProxyPort: cfg.Server.Port},
 		Pricer: an.pricer,
 		Replay: replayOptions(cfg.LLM),

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net"
-	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
@@ -182,7 +181,6 @@ func serve(cfg *configs.Config, problems []configs.Problem, hooks serveHooks) in
 			ep["alerts"] = alerts.Stats()
 		}
 		v["effective_policies"] = ep
-		redactAlertURLs(v)
 		return v
 	}
 	srv, err := edge.NewServer(opts)
@@ -205,7 +203,7 @@ func serve(cfg *configs.Config, problems []configs.Problem, hooks serveHooks) in
 		log.Error().Err(err).Msgf("cannot listen on %s; is another process using the port? choose one with --port", addr)
 		return 1
 	}
-	log.Info().Str("listen", "http://"+ln.Addr().String()).Str("upstream", redactURL(cfg.LLM.BaseURL)).
+	log.Info().Str("listen", "http://"+ln.Addr().String()).Str("upstream", configs.RedactURL(cfg.LLM.BaseURL)).
 		Int("max_conns", opts.MaxConnsPerServer).
 		Str("type", cfg.LLM.Type).Bool("api_key_configured", cfg.LLM.APIKey != "").
 		Str("version", shortVersion()).Msg("perimeter is ready")
@@ -258,23 +256,6 @@ func shutdown(srv *edge.Server, cfg *configs.Config, log zerolog.Logger, sig <-c
 	}
 	log.Info().Msg("shutdown complete")
 	return 0
-}
-
-// redactURL hides the password of a URL's user information
-// (https://user:secret@host): logs, the dashboard and validate-config show
-// the base URL, never a credential in it.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	if _, ok := u.User.Password(); !ok {
-		return raw
-	}
-	user := u.User.Username()
-	u.User = nil
-	rest := strings.TrimPrefix(u.String(), u.Scheme+"://")
-	return u.Scheme + "://" + url.PathEscape(user) + ":" + configs.RedactedValue + "@" + rest
 }
 
 // edgeOptions maps the config onto the proxy's options.
