@@ -68,17 +68,14 @@ func (c *Capture) publishExchange(kind provider.Kind, ci *callInfo) {
 	if h == nil {
 		return
 	}
-	reqBody, respBody := maskedCopy(ci.body, c.secret), maskedCopy(ci.respBody, c.secret)
-	reqCut := len(reqBody) > c.rec.maxBody
-	if reqCut {
-		reqBody = nil
+	// Cut first, then mask (a same-length mask) only what is recorded.
+	var reqBody, respBody []byte
+	reqCut, respCut := len(ci.body) > c.rec.maxBody, len(ci.respBody) > c.rec.maxBody
+	if !reqCut {
+		reqBody = maskedCopy(ci.body, c.secret)
 	}
-	respCut := len(respBody) > c.rec.maxBody
-	if respCut {
-		respBody = nil
-	}
-	if ci.failed {
-		respBody = nil
+	if !respCut && !ci.failed {
+		respBody = maskedCopy(ci.respBody, c.secret)
 	}
 	size := 1024 + 2*len(h.RequestURI()) + base64.StdEncoding.EncodedLen(len(reqBody)) + base64.StdEncoding.EncodedLen(len(respBody))
 	o := obj{b: make([]byte, 0, size)}

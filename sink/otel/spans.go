@@ -152,7 +152,13 @@ func (w *Writer) convert(batch []*sink.Event, now time.Time) {
 				early[ev.SessionID] = append(early[ev.SessionID], fs...)
 			}
 		case sink.LLMCallStart:
-			w.state.starts.put(ev.SpanID, startInfo{at: ev.Time, a: parse(ev)})
+			a := parse(ev)
+			if !w.opts.CaptureContent {
+				// Held until the call finishes: keep no copy of a prompt
+				// that will not be exported.
+				a.Request.Messages, a.Request.Input = nil, nil
+			}
+			w.state.starts.put(ev.SpanID, startInfo{at: ev.Time, a: a})
 			if fs := take(ev); len(fs) > 0 {
 				if early == nil {
 					early = map[string][]*sink.Event{}
