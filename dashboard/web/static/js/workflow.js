@@ -96,12 +96,23 @@ export function setSticky(wf) {
   paintPicker();
 }
 
+// The list is asked for at most every listTTL ms: navigating between
+// pages repaints the picker without another scan of the events.
+const listTTL = 15000;
+let listedAt = -Infinity;
+
 export async function loadWorkflows() {
+  if (Date.now() - listedAt < listTTL) {
+    paintPicker();
+    return;
+  }
+  listedAt = Date.now();
   try {
     const list = await get('/api/agent-workflows');
     known = (list.agent_workflows || []).map((w) => (w.id === null || w.id === undefined ? UNASSIGNED : String(w.id)));
   } catch {
     // The picker keeps what it had; the page shows the error.
+    listedAt = -Infinity;
   }
   paintPicker();
 }
