@@ -24,7 +24,8 @@ run: build ## build and run the proxy (LLM_BASE_URL, LLM_TYPE, LLM_API_KEY, PORT
 .PHONY: demo
 demo: build ## no API key? mock provider + proxy + dashboard + a synthetic fleet of agents (DEMOFLAGS; Ctrl-C stops)
 	@$(MAKE) --no-print-directory chdb || echo "warning: embedded ClickHouse not installed; the demo runs with analytics off (see make chdb)"
-	./$(BIN) demo $(DEMOFLAGS)
+	$(GO) build -trimpath -o bin/perimeter-demo ./cmd/perimeter-demo
+	./bin/perimeter-demo --perimeter $(BIN) $(DEMOFLAGS)
 
 mock: ## run the mock OpenAI/Anthropic server on 127.0.0.1:8080
 	$(GO) run ./bench/cmd/mockllm --addr 127.0.0.1:8080

@@ -1,7 +1,7 @@
 // Package mockllm is an in-process mock LLM provider for tests and
 // benchmarks. It is test and benchmark infrastructure: the proxy and its
 // packages never import it; only tests, the benchmark suite and the
-// `perimeter demo` command (which needs a provider without a key) do.
+// demo program cmd/perimeter-demo (which needs a provider without a key) do.
 //
 // A Server speaks the real wire formats, byte for byte in shape:
 //

@@ -24,7 +24,6 @@ func main() {
 	validateCmd := newValidateCommand(app)
 	generateCmd := newGenerateCommand(app)
 	replayCmd := newReplayCommand(app)
-	demoCmd := newDemoCommand(app)
 	app.Command("version", "Print the version and exit.")
 	chdbWorkerCmd := newCHDBWorkerCommand(app)
 	healthCmd := newHealthcheckCommand(app)
@@ -44,8 +43,6 @@ func main() {
 		code = generateCmd.run(os.Stdout, os.Stderr)
 	case "replay":
 		code = replayCmd.run(os.Stdout, os.Stderr)
-	case "demo":
-		code = demoCmd.run()
 	case "version":
 		fmt.Println(versionString())
 	case "healthcheck":

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cylestio/perimeter/bench/mockllm"
+	"github.com/cylestio/perimeter/internal/testenv"
 )
 
 // binary is the perimeter executable built once for the tests in this file.
@@ -88,14 +88,7 @@ func TestRunRequiresUpstream(t *testing.T) {
 	}
 }
 
-func freePort(t *testing.T) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+var freePort = testenv.FreePort
 
 // TestRunProxiesAndShutsDownGracefully drives the real binary: environment
 // for the upstream, a flag for the port, a stream in flight when SIGTERM

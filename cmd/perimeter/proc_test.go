@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cylestio/perimeter/internal/testenv"
 	"github.com/cylestio/perimeter/sink"
 	"github.com/cylestio/perimeter/sink/chdb"
 	"github.com/cylestio/perimeter/sink/clickhouse"
@@ -122,30 +123,9 @@ func postCall(t *testing.T, url, body string) {
 	}
 }
 
-// requireLibchdb returns libchdb's path, or skips the test loudly when it
-// is not installed (fails when PERIMETER_REQUIRE_CHDB is set, as in CI).
-func requireLibchdb(t *testing.T) string {
-	t.Helper()
-	lib, err := chdb.FindLib("")
-	if err != nil {
-		if os.Getenv("PERIMETER_REQUIRE_CHDB") != "" {
-			t.Fatalf("libchdb required but not found: %v", err)
-		}
-		t.Skipf("SKIPPED LOUDLY: libchdb not installed (%v); run make chdb", err)
-	}
-	return lib
-}
+var requireLibchdb = testenv.RequireLibchdb
 
-// requireClickHouse returns the shared ClickHouse server's address, or
-// skips the test loudly when PERIMETER_TEST_CLICKHOUSE is not set.
-func requireClickHouse(t *testing.T) string {
-	t.Helper()
-	addr := os.Getenv("PERIMETER_TEST_CLICKHOUSE")
-	if addr == "" {
-		t.Skip("SKIPPED LOUDLY: PERIMETER_TEST_CLICKHOUSE is not set (CI sets it after starting clickhouse-server)")
-	}
-	return addr
-}
+var requireClickHouse = testenv.RequireClickHouse
 
 // embeddedSection and clickhouseSection are the storage sections of the
 // two engines.

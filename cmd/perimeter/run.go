@@ -100,20 +100,10 @@ func (c *runCommand) run() int {
 	return serve(cfg, problems, serveHooks{dashboard: c.dash})
 }
 
-// serveHooks let other commands (perimeter demo) reuse run's wiring.
+// serveHooks are what the run command adds to a config.
 type serveHooks struct {
-	// ready, when set, is called once the proxy listens.
-	ready func(readyInfo)
-	// stop, when closed, shuts down as a signal would.
-	stop <-chan struct{}
 	// dashboard holds run's dashboard flags (dashboard.go).
 	dashboard dashboardFlags
-}
-
-// readyInfo is where a started instance answers.
-type readyInfo struct {
-	ProxyURL     string // http://host:port of the proxy
-	DashboardURL string // the dashboard's URL, "" when it is off
 }
 
 // serve runs the proxy with everything behind it (analytics, dashboard)
@@ -207,13 +197,6 @@ func serve(cfg *configs.Config, problems []configs.Problem, hooks serveHooks) in
 		Int("max_conns", opts.MaxConnsPerServer).
 		Str("type", cfg.LLM.Type).Bool("api_key_configured", cfg.LLM.APIKey != "").
 		Str("version", shortVersion()).Msg("perimeter is ready")
-	if hooks.ready != nil {
-		info := readyInfo{ProxyURL: "http://" + ln.Addr().String()}
-		if dash != nil {
-			info.DashboardURL = dash.BrowserURL()
-		}
-		hooks.ready(info)
-	}
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -228,8 +211,6 @@ func serve(cfg *configs.Config, problems []configs.Problem, hooks serveHooks) in
 			return 1
 		}
 		return 0
-	case <-hooks.stop:
-		return shutdown(srv, cfg, log, sig, "stop requested")
 	case s := <-sig:
 		return shutdown(srv, cfg, log, sig, s.String())
 	}

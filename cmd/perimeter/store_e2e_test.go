@@ -1,12 +1,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/cylestio/perimeter/bench/mockllm"
+	"github.com/cylestio/perimeter/internal/testenv"
 	"github.com/cylestio/perimeter/sink"
 )
 
@@ -33,35 +33,9 @@ func driveProxy(t *testing.T, cfg string, n int, env ...string) {
 	p.stop(t, 60*time.Second)
 }
 
-// countEvents returns events by name, read with the store's deduplication.
-func countEvents(t *testing.T, st sink.Store, table string) map[string]int64 {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	rows, err := st.Query(ctx, "SELECT name, count() AS n, uniqExact(id) AS u FROM "+table+" GROUP BY name")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]int64{}
-	for _, r := range rows.Data {
-		n, u := toInt(r[1]), toInt(r[2])
-		if n != u {
-			t.Fatalf("%v: %d rows for %d distinct ids: an event was stored twice", r[0], n, u)
-		}
-		out[fmt.Sprint(r[0])] = n
-	}
-	return out
-}
+var countEvents = testenv.CountEvents
 
-func toInt(v any) int64 {
-	switch x := v.(type) {
-	case uint64:
-		return int64(x)
-	case int64:
-		return x
-	}
-	return -1
-}
+var toInt = testenv.ToInt
 
 func checkCounts(t *testing.T, got map[string]int64, n int) {
 	t.Helper()

@@ -127,7 +127,7 @@ func TestUIAgainstFixture(t *testing.T) {
 		et := b.tab(t, empty.URL)
 		et.open("/")
 		et.waitText("[data-testid=no-traffic]", "No traffic yet", 5*time.Second)
-		et.waitText("[data-testid=no-traffic]", "perimeter demo", time.Second)
+		et.waitText("[data-testid=no-traffic]", "make demo", time.Second)
 		et.open("/findings")
 		et.waitText("#findings", "No findings", 5*time.Second)
 	})

@@ -272,5 +272,5 @@ function emptyTraffic(config) {
     h('h2', {}, 'No traffic yet'),
     h('p', {}, 'Send your agent\'s LLM calls through the proxy and they appear here within two seconds.'),
     h('p', {}, 'OpenAI clients: ', h('code', {}, `OPENAI_BASE_URL=${base}/v1`), '  ·  Anthropic clients: ', h('code', {}, `ANTHROPIC_BASE_URL=${base}`)),
-    h('p', {}, 'No API key at hand? ', h('code', {}, 'perimeter demo'), ' runs a mock provider and a small fleet of agents.'));
+    h('p', {}, 'No API key at hand? ', h('code', {}, 'make demo'), ' runs a mock provider and a small fleet of agents.'));
 }

@@ -1,20 +1,5 @@
 package main
 
-// perimeter demo: a self-contained tour for someone without an API key.
-// It starts the project's mock provider in-process, runs the proxy and its
-// dashboard in front of it with run's own wiring (serve), and drives a
-// small synthetic fleet of agents through the proxy for a bounded time:
-// multi-turn, tool-using conversations in the OpenAI Chat, OpenAI Responses
-// and Anthropic Messages formats, some streamed, a few risky (prompt
-// injection, personal data, a leaked key), some failing upstream. Three
-// agents call through /agent-workflow/{id}/ and an IDE assistant then
-// works their security workflow over MCP (demo_workflow.go).
-//
-// The mock is bench/mockllm, test and benchmark infrastructure that the
-// proxy itself never imports; only this command does, so that the demo
-// needs no network and no key. Everything listens on 127.0.0.1 and the
-// fleet's rate is bounded.
-
 import (
 	"bufio"
 	"bytes"
@@ -38,10 +23,10 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 
 	"github.com/cylestio/perimeter/bench/mockllm"
-	"github.com/cylestio/perimeter/configs"
 )
 
 type demoCommand struct {
+	binary   string
 	port     int
 	dashPort int
 	duration time.Duration
@@ -53,15 +38,14 @@ type demoCommand struct {
 
 func newDemoCommand(app *kingpin.Application) *demoCommand {
 	c := &demoCommand{}
-	cmd := app.Command("demo", "Run a self-contained demo: a mock LLM provider, the proxy with its dashboard in front of it, "+
-		"and a small fleet of synthetic agents sending traffic through it. No API key or network needed; everything listens on 127.0.0.1.")
-	cmd.Flag("port", "Proxy port (on 127.0.0.1).").Default("4000").IntVar(&c.port)
-	cmd.Flag("dashboard-port", "Dashboard port (on 127.0.0.1).").Default("7100").IntVar(&c.dashPort)
-	cmd.Flag("duration", "How long the fleet sends traffic; the proxy and the dashboard stay up afterwards until Ctrl-C.").Default("10m").DurationVar(&c.duration)
-	cmd.Flag("rate", "Most model calls per second the fleet sends (0.2 to 20).").Default("3").Float64Var(&c.rate)
-	cmd.Flag("data", "Keep the demo's events in this directory (default: in a temporary directory removed at exit).").PlaceHolder("DIR").StringVar(&c.dataDir)
-	cmd.Flag("exit", "Exit when the fleet is done instead of waiting for Ctrl-C.").BoolVar(&c.exit)
-	cmd.Flag("seed", "Seed of the fleet's choices (0: a new one each run).").Uint64Var(&c.seed)
+	app.Flag("perimeter", "The perimeter binary to run (default: the one beside this program, else perimeter on PATH).").PlaceHolder("PATH").StringVar(&c.binary)
+	app.Flag("port", "Proxy port (on 127.0.0.1).").Default("4000").IntVar(&c.port)
+	app.Flag("dashboard-port", "Dashboard port (on 127.0.0.1).").Default("7100").IntVar(&c.dashPort)
+	app.Flag("duration", "How long the fleet sends traffic; the proxy and the dashboard stay up afterwards until Ctrl-C.").Default("10m").DurationVar(&c.duration)
+	app.Flag("rate", "Most model calls per second the fleet sends (0.2 to 20).").Default("3").Float64Var(&c.rate)
+	app.Flag("data", "Keep the demo's events in this directory (default: in a temporary directory removed at exit).").PlaceHolder("DIR").StringVar(&c.dataDir)
+	app.Flag("exit", "Exit when the fleet is done instead of waiting for Ctrl-C.").BoolVar(&c.exit)
+	app.Flag("seed", "Seed of the fleet's choices (0: a new one each run).").Uint64Var(&c.seed)
 	return c
 }
 
@@ -88,29 +72,29 @@ func (c *demoCommand) run() int {
 	}
 	defer mock.Close()
 
-	cfg := demoConfig(base, tmp, c.port, c.dashPort, c.dataDir)
-	problems := cfg.Validate()
-	if configs.HasErrors(problems) {
-		fmt.Fprintln(os.Stderr, "Error: the demo configuration is invalid:")
-		printProblems(os.Stderr, problems)
+	bin, err := findPerimeter(c.binary)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "Error: %v\n", err)
 		return 1
 	}
-
-	ready := make(chan readyInfo, 1)
-	stop := make(chan struct{})
-	served := make(chan int, 1)
-	go func() {
-		served <- serve(cfg, problems, serveHooks{ready: func(r readyInfo) { ready <- r }, stop: stop})
-	}()
-	var info readyInfo
-	select {
-	case info = <-ready:
-	case code := <-served:
-		fmt.Fprintln(os.Stderr, "Error: the proxy did not start (see above); choose other ports with --port and --dashboard-port")
-		return code
+	cfgPath := filepath.Join(tmp, "demo.yaml")
+	if err := os.WriteFile(cfgPath, demoConfig(base, tmp, c.port, c.dashPort, c.dataDir), 0o600); err != nil {
+		fmt.Fprintf(os.Stderr, "Error: write the demo's config: %v\n", err)
+		return 1
 	}
-	if info.DashboardURL == "" {
-		info.DashboardURL = fmt.Sprintf("http://127.0.0.1:%d/", c.dashPort)
+	proxy, err := startProxy(bin, cfgPath)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "Error: %v\n", err)
+		return 1
+	}
+	info := readyInfo{
+		ProxyURL:     fmt.Sprintf("http://127.0.0.1:%d", c.port),
+		DashboardURL: fmt.Sprintf("http://127.0.0.1:%d/", c.dashPort),
+	}
+	if err := proxy.waitReady(info, 2*time.Minute); err != nil {
+		fmt.Fprintf(os.Stderr, "Error: %v\n", err)
+		proxy.stop(10 * time.Second)
+		return 1
 	}
 
 	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -156,7 +140,7 @@ func (c *demoCommand) run() int {
 	shutdown := func() {
 		if !stopped {
 			stopped = true
-			close(stop)
+			proxy.terminate()
 		}
 	}
 	fleetOver := false
@@ -188,7 +172,7 @@ func (c *demoCommand) run() int {
 			if fleetOver && (c.exit || ctx.Err() != nil) {
 				shutdown()
 			}
-		case code := <-served:
+		case code := <-proxy.done:
 			if ctx.Err() != nil {
 				fmt.Fprintln(out, "stopped")
 			}
@@ -205,43 +189,46 @@ func clock(d time.Duration) string {
 	return fmt.Sprintf("%02d:%02d", int(d.Minutes()), int(d.Seconds())%60)
 }
 
-// demoConfig is the defaults with the mock as upstream, everything on
-// 127.0.0.1, quiet logs (the demo prints its own progress), the dashboard
-// on dashPort and the embedded store in memory — or on disk in dataDir.
-// Of the environment only CHDB_LIB_PATH counts: a user's LLM_* variables
-// must not point the demo at a real provider.
-func demoConfig(base, tmp string, port, dashPort int, dataDir string) *configs.Config {
-	cfg := configs.Default()
-	cfg.ApplyEnv(func(k string) (string, bool) {
-		if k == configs.EnvCHDBLibPath {
-			return os.LookupEnv(k)
-		}
-		return "", false
-	})
-	cfg.LLM.BaseURL = base
-	cfg.LLM.Type = "openai" // requests are classified by path, so Anthropic's /v1/messages passes too
-	cfg.Server.Host = "127.0.0.1"
-	cfg.Server.Port = port
-	cfg.Server.ShutdownTimeout = configs.Seconds(5)
-	cfg.Logging.Level = "WARNING"
-	cfg.Storage.Spill.Dir = filepath.Join(tmp, "spill")
-	cfg.Storage.Embedded.Path = filepath.Join(tmp, "data")
-	lt := map[string]any{
-		"server_host":       "127.0.0.1",
-		"server_port":       dashPort,
-		"auto_open_browser": false,
-		"storage_mode":      "memory",
-		// Conversations pause a few seconds between turns at most; a
-		// session idle for this long counts as completed, so that the
-		// dynamic analysis has sessions to analyse within the first minute.
-		"session_completion_timeout": int(demoSessionTimeout / time.Second),
-	}
+// demoConfig is the config file the demo runs perimeter with: the
+// defaults with the mock as upstream, everything on 127.0.0.1, quiet logs
+// (the demo prints its own progress), the dashboard on dashPort and the
+// embedded store in memory — or on disk in dataDir. The file sets every
+// value the environment could (LLM_*, LOG_LEVEL), so a user's variables
+// cannot point the demo at a real provider or inject their key;
+// CHDB_LIB_PATH still counts.
+func demoConfig(base, tmp string, port, dashPort int, dataDir string) []byte {
+	store := "      storage_mode: memory\n"
 	if dataDir != "" {
-		lt["storage_mode"] = "sqlite" // the original's name for "on disk"
-		lt["db_path"] = filepath.Join(dataDir, "demo.db")
+		// "sqlite" is the original's name for "on disk".
+		store = fmt.Sprintf("      storage_mode: sqlite\n      db_path: %q\n", filepath.Join(dataDir, "demo.db"))
 	}
-	cfg.Interceptors = append(cfg.Interceptors, configs.InterceptorConfig{Type: configs.TypeLiveTrace, Enabled: true, Config: lt})
-	return cfg
+	// Conversations pause a few seconds between turns at most; a session
+	// idle for demoSessionTimeout counts as completed, so that the
+	// dynamic analysis has sessions to analyse within the first minute.
+	return fmt.Appendf(nil, `server:
+  host: "127.0.0.1"
+  port: %d
+  shutdown_timeout: 5
+llm:
+  base_url: %q
+  type: openai   # requests are classified by path, so Anthropic's /v1/messages passes too
+  api_key: ""
+logging:
+  level: WARNING
+storage:
+  spill:
+    dir: %q
+  embedded:
+    path: %q
+interceptors:
+  - type: live_trace
+    enabled: true
+    config:
+      server_host: "127.0.0.1"
+      server_port: %d
+      auto_open_browser: false
+      session_completion_timeout: %d
+%s`, port, base, filepath.Join(tmp, "spill"), filepath.Join(tmp, "data"), dashPort, int(demoSessionTimeout/time.Second), store)
 }
 
 // The fleet.

@@ -255,7 +255,7 @@ func seedWorkflows(ctx context.Context, dashboardURL string, sessionTimeout time
 		return fmt.Errorf("no dashboard to drive (%q)", dashboardURL)
 	}
 	endpoint := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/mcp"}).String()
-	client := mcp.NewClient(&mcp.Implementation{Name: "perimeter-demo-ide", Version: version}, nil)
+	client := mcp.NewClient(&mcp.Implementation{Name: "perimeter-demo-ide", Version: "1"}, nil)
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	cs, err := client.Connect(cctx, &mcp.StreamableClientTransport{Endpoint: endpoint}, nil)
 	cancel()

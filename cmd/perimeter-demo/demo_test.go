@@ -12,10 +12,34 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cylestio/perimeter/configs"
 	"github.com/cylestio/perimeter/dashboard/workflow"
 	"github.com/cylestio/perimeter/detect"
+	"github.com/cylestio/perimeter/internal/testenv"
 	"github.com/cylestio/perimeter/sink/chdb"
 )
+
+// binary and demoBinary are perimeter and perimeter-demo, built once for
+// the tests of this package.
+var binary, demoBinary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "perimeter-demo")
+	if err != nil {
+		panic(err)
+	}
+	binary, err = testenv.Build(dir, "perimeter", "../perimeter")
+	if err == nil {
+		demoBinary, err = testenv.Build(dir, "perimeter-demo", ".")
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
 
 // TestDemoRiskyConversationsAreDetected: every agent's risky conversation
 // carries something detection reports, and its ordinary ones nothing of
@@ -79,18 +103,18 @@ func TestDemoCardIsValid(t *testing.T) {
 // store: several agents and sessions, both vendors, tool calls and their
 // results, and the planted findings.
 func TestDemoFillsTheStore(t *testing.T) {
-	lib := requireLibchdb(t)
+	lib := testenv.RequireLibchdb(t)
 	data := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, "demo", "--duration", "8s", "--rate", "10", "--seed", "7", "--exit",
-		"--port", fmt.Sprint(freePort(t)), "--dashboard-port", fmt.Sprint(freePort(t)), "--data", data)
+	cmd := exec.CommandContext(ctx, demoBinary, "--perimeter", binary, "--duration", "8s", "--rate", "10", "--seed", "7", "--exit",
+		"--port", fmt.Sprint(testenv.FreePort(t)), "--dashboard-port", fmt.Sprint(testenv.FreePort(t)), "--data", data)
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(os.Environ(), "CHDB_LIB_PATH="+lib)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("perimeter demo: %v\n%s", err, out.String())
+		t.Fatalf("perimeter-demo: %v\n%s", err, out.String())
 	}
 	for _, want := range []string{"Perimeter demo", "dashboard", "fleet done"} {
 		if !strings.Contains(out.String(), want) {
@@ -103,7 +127,7 @@ func TestDemoFillsTheStore(t *testing.T) {
 		t.Fatalf("open the demo's store: %v\n%s", err, out.String())
 	}
 	defer st.Close()
-	byName := countEvents(t, st, "perimeter.events FINAL")
+	byName := testenv.CountEvents(t, st, "perimeter.events FINAL")
 	for _, name := range []string{"session.start", "llm.call.start", "llm.call.finish", "tool.execution", "tool.result", "security.finding"} {
 		if byName[name] == 0 {
 			t.Errorf("no %s events (all: %v)\n%s", name, byName, out.String())
@@ -115,7 +139,7 @@ func TestDemoFillsTheStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	agents, sessions, vendors, withUsage := toInt(rows.Data[0][0]), toInt(rows.Data[0][1]), toInt(rows.Data[0][2]), toInt(rows.Data[0][3])
+	agents, sessions, vendors, withUsage := testenv.ToInt(rows.Data[0][0]), testenv.ToInt(rows.Data[0][1]), testenv.ToInt(rows.Data[0][2]), testenv.ToInt(rows.Data[0][3])
 	t.Logf("demo stored %v; %d agents, %d sessions, %d vendors", byName, agents, sessions, vendors)
 	if agents < int64(len(demoAgents)) {
 		t.Errorf("%d agents, want %d", agents, len(demoAgents))
@@ -313,5 +337,36 @@ func checkDemoReview(t *testing.T, ctx context.Context, svc *workflow.Service, w
 	}
 	if len(rl.Reports) != 1 || rl.Reports[0].GateStatus != gate.GateState || rl.Reports[0].FindingsCount < int64(len(wf.review.findings)) {
 		t.Errorf("%s: saved reports %+v, want one with gate %s and at least %d findings", wf.id, rl.Reports, gate.GateState, len(wf.review.findings))
+	}
+}
+
+// TestDemoConfigIsValidAndIgnoresTheUsersProvider: the file the demo runs
+// perimeter with validates, points at the mock and keeps a user's LLM_*
+// variables (a real provider and key) out, on disk and in memory.
+func TestDemoConfigIsValidAndIgnoresTheUsersProvider(t *testing.T) {
+	env := map[string]string{"LLM_BASE_URL": "https://api.openai.com", "LLM_TYPE": "anthropic", "LLM_API_KEY": "sk-users-real-key", "LOG_LEVEL": "DEBUG"}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	for _, dataDir := range []string{"", t.TempDir()} {
+		path := filepath.Join(t.TempDir(), "demo.yaml")
+		if err := os.WriteFile(path, demoConfig("http://127.0.0.1:9", t.TempDir(), 4100, 7200, dataDir), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, problems, err := configs.LoadLayered(path, lookup)
+		if err != nil || configs.HasErrors(problems) {
+			t.Fatalf("data %q: %v %v", dataDir, err, problems)
+		}
+		if cfg.LLM.BaseURL != "http://127.0.0.1:9" || cfg.LLM.Type != "openai" || cfg.LLM.APIKey != "" || cfg.Logging.Level != "WARNING" {
+			t.Errorf("data %q: llm %q %q key %q, log %q: the user's environment leaked in", dataDir, cfg.LLM.BaseURL, cfg.LLM.Type, cfg.LLM.APIKey, cfg.Logging.Level)
+		}
+		if cfg.Server.Port != 4100 || cfg.Server.Host != "127.0.0.1" {
+			t.Errorf("data %q: listens on %s:%d", dataDir, cfg.Server.Host, cfg.Server.Port)
+		}
+		lt := cfg.Interceptors[len(cfg.Interceptors)-1]
+		if lt.Type != configs.TypeLiveTrace || fmt.Sprint(lt.Config["server_port"]) != "7200" {
+			t.Errorf("data %q: dashboard interceptor %+v", dataDir, lt)
+		}
+		if got := fmt.Sprint(lt.Config["storage_mode"]); (dataDir == "") != (got == "memory") {
+			t.Errorf("data %q: storage_mode %s", dataDir, got)
+		}
 	}
 }
