@@ -14,11 +14,15 @@ type TelemetryConfig struct {
 }
 
 // OTelConfig exports one span per model call and per tool execution over
-// OTLP/HTTP (sink/otel).
+// OTLP/HTTP or OTLP/gRPC (sink/otel).
 type OTelConfig struct {
 	Enabled bool `yaml:"enabled"`
-	// Endpoint is the collector's OTLP/HTTP URL: "http://collector:4318"
-	// (the traces path /v1/traces is added) or a full traces URL.
+	// Protocol is http (OTLP/HTTP, protobuf; the default) or grpc.
+	Protocol string `yaml:"protocol"`
+	// Endpoint is the collector's URL. Over http: "http://collector:4318"
+	// (the traces path /v1/traces is added) or a full traces URL; over
+	// grpc: "http://collector:4317" (clear text) or https:// (TLS), no
+	// path.
 	Endpoint string `yaml:"endpoint"`
 	// Headers go with every export (authorization for a hosted backend).
 	Headers map[string]string `yaml:"headers"`
@@ -59,6 +63,7 @@ const (
 func defaultTelemetry() TelemetryConfig {
 	return TelemetryConfig{
 		OTel: OTelConfig{
+			Protocol:          "http",
 			ServiceName:       "perimeter",
 			QueueSize:         4096,
 			BatchSize:         512,
@@ -81,9 +86,20 @@ func (c *Config) validateTelemetry(ps *problems) {
 		ps.errorf("storage.content", "must be full, masked or metadata, got %q", s.Content)
 	}
 	o := &c.Telemetry.OTel
+	o.Protocol = strings.ToLower(strings.TrimSpace(o.Protocol))
+	switch o.Protocol {
+	case "http", "grpc":
+	case "":
+		o.Protocol = "http"
+	default:
+		ps.errorf("telemetry.otel.protocol", "must be http (OTLP/HTTP, port 4318) or grpc (OTLP/gRPC, port 4317), got %q", o.Protocol)
+	}
 	if o.Enabled {
 		u, err := url.Parse(o.Endpoint)
-		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		switch {
+		case o.Protocol == "grpc" && (err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || (u.Path != "" && u.Path != "/")):
+			ps.errorf("telemetry.otel.endpoint", "over grpc, must be the collector's URL without a path, such as http://127.0.0.1:4317 (https:// for TLS), got %q", o.Endpoint)
+		case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https"):
 			ps.errorf("telemetry.otel.endpoint", "must be the collector's OTLP/HTTP URL, such as http://127.0.0.1:4318, got %q", o.Endpoint)
 		}
 		nonEmpty(ps, "telemetry.otel.service_name", o.ServiceName)

@@ -271,3 +271,29 @@ func TestDurabilityFollowsTheSpillBudget(t *testing.T) {
 		t.Errorf("default commit interval %v", d.Storage.CommitInterval())
 	}
 }
+
+// TestOTelProtocol: telemetry.otel.protocol is http (default) or grpc, and
+// a grpc endpoint has no path.
+func TestOTelProtocol(t *testing.T) {
+	for _, c := range []struct {
+		yaml, protocol, problem string
+	}{
+		{"endpoint: http://c:4318", "http", ""},
+		{"protocol: GRPC\n    endpoint: http://c:4317", "grpc", ""},
+		{"protocol: grpc\n    endpoint: https://c.example", "grpc", ""},
+		{"protocol: grpc\n    endpoint: http://c:4317/v1/traces", "grpc", "telemetry.otel.endpoint: over grpc, must be the collector's URL without a path"},
+		{"protocol: thrift\n    endpoint: http://c:4317", "thrift", "telemetry.otel.protocol: must be http"},
+	} {
+		cfg, _, err := Parse([]byte("llm: {base_url: \"http://u\", type: openai}\ntelemetry:\n  otel:\n    enabled: true\n    "+c.yaml+"\n"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps := problemStrings(cfg.Validate())
+		if cfg.Telemetry.OTel.Protocol != c.protocol {
+			t.Errorf("%q: protocol %q, want %q", c.yaml, cfg.Telemetry.OTel.Protocol, c.protocol)
+		}
+		if c.problem == "" && len(ps) != 0 || c.problem != "" && (len(ps) != 1 || !strings.HasPrefix(ps[0], c.problem)) {
+			t.Errorf("%q: problems %q, want %q", c.yaml, ps, c.problem)
+		}
+	}
+}

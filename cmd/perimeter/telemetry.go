@@ -21,6 +21,7 @@ func otelOptions(c configs.OTelConfig, log zerolog.Logger) otel.Options {
 		retry = -1 // no retries
 	}
 	return otel.Options{
+		Protocol:           c.Protocol,
 		Endpoint:           c.Endpoint,
 		Headers:            c.Headers,
 		ServiceName:        c.ServiceName,

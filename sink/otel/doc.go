@@ -1,5 +1,5 @@
 // Package otel exports captured LLM traffic as OpenTelemetry traces over
-// OTLP/HTTP: a sink.Writer beside the stores, fed by the same pipeline after
+// OTLP/HTTP or OTLP/gRPC: a sink.Writer beside the stores, fed by the same pipeline after
 // pricing, detection and storage.content masking, so it never sits on the
 // request path and exports exactly what the stores keep.
 //
@@ -40,7 +40,8 @@
 // Ended spans go to a bounded queue (Options.QueueSize spans). A full
 // queue drops the span and counts it; nothing ever blocks the pipeline or
 // the proxy. One goroutine cuts batches (BatchSize, BatchTimeout) and hands
-// them to the SDK's OTLP/HTTP exporter, which retries with backoff up to
+// them to the SDK's OTLP/HTTP or OTLP/gRPC exporter (Options.Protocol; the
+// gRPC one dials lazily), which retries with backoff up to
 // RetryMaxElapsed; a batch still failing then is dropped and counted.
 // WriteBatch never fails, so the pipeline never spills for this writer:
 // traces are best effort, the stores are the record. Batches the pipeline

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -21,9 +22,14 @@ import (
 
 // Options configure the exporter (telemetry.otel in the configuration).
 type Options struct {
-	// Endpoint is the collector's OTLP/HTTP URL. A URL without a path
+	// Protocol is ProtocolHTTP (OTLP/HTTP with protobuf, the default) or
+	// ProtocolGRPC (OTLP/gRPC).
+	Protocol string
+	// Endpoint is the collector's URL. Over HTTP, a URL without a path
 	// ("http://collector:4318") gets the traces path /v1/traces; one with
-	// a path is used as it is. http:// sends in clear text.
+	// a path is used as it is. Over gRPC it is scheme, host and port
+	// ("http://collector:4317"), without a path. http:// sends in clear
+	// text, https:// over TLS with the system's roots.
 	Endpoint string
 	// Headers are sent with every export (an API key for a hosted backend).
 	Headers map[string]string
@@ -54,7 +60,16 @@ type Options struct {
 	Logger  zerolog.Logger
 }
 
+// The protocols Options.Protocol takes.
+const (
+	ProtocolHTTP = "http"
+	ProtocolGRPC = "grpc"
+)
+
 func (o *Options) setDefaults() {
+	if o.Protocol == "" {
+		o.Protocol = ProtocolHTTP
+	}
 	if o.ServiceName == "" {
 		o.ServiceName = "perimeter"
 	}
@@ -93,6 +108,17 @@ func TracesURL(endpoint string) (string, error) {
 	return u.String(), nil
 }
 
+// GRPCTarget checks an OTLP/gRPC endpoint: an http:// (clear text) or
+// https:// URL with a host and no path.
+func GRPCTarget(endpoint string) (string, error) {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		return "", fmt.Errorf("telemetry.otel.endpoint %q: over grpc, want an http:// (clear text) or https:// URL without a path, such as http://127.0.0.1:4317", endpoint)
+	}
+	u.Path = ""
+	return u.String(), nil
+}
+
 // Writer turns events into spans. Its WriteBatch is called from one
 // pipeline goroutine; Close ends what is open and flushes.
 type Writer struct {
@@ -107,6 +133,31 @@ type Writer struct {
 // shows up as failed exports in Metrics, never as an error here.
 func New(o Options) (*Writer, error) {
 	o.setDefaults()
+	var (
+		exp sdktrace.SpanExporter
+		err error
+	)
+	switch o.Protocol {
+	case ProtocolHTTP:
+		exp, err = newHTTPExporter(o)
+	case ProtocolGRPC:
+		exp, err = newGRPCExporter(o)
+	default:
+		err = fmt.Errorf("telemetry.otel.protocol %q: want %s or %s", o.Protocol, ProtocolHTTP, ProtocolGRPC)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return newWriter(o, exp)
+}
+
+// backoff is the retry schedule of a failed export, both protocols.
+const (
+	retryInitial = 500 * time.Millisecond
+	retryMax     = 5 * time.Second
+)
+
+func newHTTPExporter(o Options) (sdktrace.SpanExporter, error) {
 	endpoint, err := TracesURL(o.Endpoint)
 	if err != nil {
 		return nil, err
@@ -115,21 +166,41 @@ func New(o Options) (*Writer, error) {
 		otlptracehttp.WithEndpointURL(endpoint),
 		otlptracehttp.WithTimeout(o.ExportTimeout),
 		otlptracehttp.WithCompression(otlptracehttp.GzipCompression),
+		otlptracehttp.WithRetry(otlptracehttp.RetryConfig{Enabled: o.RetryMaxElapsed > 0,
+			InitialInterval: retryInitial, MaxInterval: retryMax, MaxElapsedTime: max(o.RetryMaxElapsed, 0)}),
 	}
 	if len(o.Headers) > 0 {
 		eo = append(eo, otlptracehttp.WithHeaders(o.Headers))
-	}
-	if o.RetryMaxElapsed < 0 {
-		eo = append(eo, otlptracehttp.WithRetry(otlptracehttp.RetryConfig{Enabled: false}))
-	} else {
-		eo = append(eo, otlptracehttp.WithRetry(otlptracehttp.RetryConfig{Enabled: true,
-			InitialInterval: 500 * time.Millisecond, MaxInterval: 5 * time.Second, MaxElapsedTime: o.RetryMaxElapsed}))
 	}
 	exp, err := otlptracehttp.New(context.Background(), eo...)
 	if err != nil {
 		return nil, fmt.Errorf("telemetry.otel: %w", err)
 	}
-	return newWriter(o, exp)
+	return exp, nil
+}
+
+// newGRPCExporter dials lazily: a collector that is down shows up as
+// failed exports, as over HTTP.
+func newGRPCExporter(o Options) (sdktrace.SpanExporter, error) {
+	endpoint, err := GRPCTarget(o.Endpoint)
+	if err != nil {
+		return nil, err
+	}
+	eo := []otlptracegrpc.Option{
+		otlptracegrpc.WithEndpointURL(endpoint),
+		otlptracegrpc.WithTimeout(o.ExportTimeout),
+		otlptracegrpc.WithCompressor("gzip"),
+		otlptracegrpc.WithRetry(otlptracegrpc.RetryConfig{Enabled: o.RetryMaxElapsed > 0,
+			InitialInterval: retryInitial, MaxInterval: retryMax, MaxElapsedTime: max(o.RetryMaxElapsed, 0)}),
+	}
+	if len(o.Headers) > 0 {
+		eo = append(eo, otlptracegrpc.WithHeaders(o.Headers))
+	}
+	exp, err := otlptracegrpc.New(context.Background(), eo...)
+	if err != nil {
+		return nil, fmt.Errorf("telemetry.otel: %w", err)
+	}
+	return exp, nil
 }
 
 func newWriter(o Options, exp sdktrace.SpanExporter) (*Writer, error) {
