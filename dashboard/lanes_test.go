@@ -219,7 +219,6 @@ func TestExplorerResultMemoryBounded(t *testing.T) {
 
 	// Clients that send the request and never read, with a small window.
 	const clients = 6
-	var conns []net.Conn
 	for range clients {
 		c, err := net.Dial("tcp", hs.Listener.Addr().String())
 		if err != nil {
@@ -228,7 +227,6 @@ func TestExplorerResultMemoryBounded(t *testing.T) {
 		_ = c.(*net.TCPConn).SetReadBuffer(4 << 10)
 		defer c.Close()
 		fmt.Fprintf(c, "POST /x HTTP/1.1\r\nHost: %s\r\nContent-Length: 0\r\n\r\n", hs.Listener.Addr())
-		conns = append(conns, c)
 	}
 	// A reading client gets the first rows and says why there are no more.
 	var got struct {

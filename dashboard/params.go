@@ -48,8 +48,6 @@ type params struct {
 	id  string // the path's {id}
 }
 
-func (p params) has(name string) bool { return p.q.Has(name) }
-
 func (p params) str(name string) (string, error) {
 	v := strings.TrimSpace(p.q.Get(name))
 	if len(v) > maxIDLen || !utf8.ValidString(v) {

@@ -217,11 +217,11 @@ func TestReplay(t *testing.T) {
 
 	t.Run("anthropic", func(t *testing.T) {
 		s, log := replayServer(t, ReplayOptions{ProviderType: "anthropic", BaseURL: base + "/"}, nil)
-		code, m, raw := postReplay(t, s, `{"request_data":{"model":"claude-sonnet-4-5","max_tokens":50,"messages":[{"role":"user","content":"x"}]}}`, nil)
+		code, _, raw := postReplay(t, s, `{"request_data":{"model":"claude-sonnet-4-5","max_tokens":50,"messages":[{"role":"user","content":"x"}]}}`, nil)
 		if code != 400 || !strings.Contains(string(raw), "No API key available") {
 			t.Fatalf("no key: %d %s", code, raw)
 		}
-		code, m, raw = postReplay(t, s, `{"request_data":{"model":"claude-sonnet-4-5","max_tokens":50,"messages":[{"role":"user","content":"x"}]},"api_key":"`+replayKey+`"}`, nil)
+		code, m, raw := postReplay(t, s, `{"request_data":{"model":"claude-sonnet-4-5","max_tokens":50,"messages":[{"role":"user","content":"x"}]},"api_key":"`+replayKey+`"}`, nil)
 		sent := log.all()
 		if code != 200 || len(sent) != 1 || sent[0].url != base+"/v1/messages" || sent[0].header.Get("X-Api-Key") != replayKey ||
 			sent[0].header.Get("Anthropic-Version") == "" || sent[0].header.Get("Authorization") != "" {

@@ -970,10 +970,3 @@ func (g *gen) consumption() {
 		add(false, "storm at the limit / past it", Usage{ToolCallsInWindow: 30 + 5*(i%2), SessionToolCalls: 50 + 3*(i%2)})
 	}
 }
-
-// dump is a debugging aid: it prints the findings of one text.
-func dump(t *testing.T, in Input) {
-	for _, f := range Scan(&in) {
-		t.Logf("%s %s %s %.2f [%d,%d) %s %s", f.Category, f.Rule, f.Severity, f.Confidence, f.Start, f.End, f.Evidence, f.Decoded)
-	}
-}

@@ -168,9 +168,8 @@ func (c *scanCtx) toolName() {
 	}
 	name := c.in.ToolName
 	args := c.in.ToolArgs
-	n := len(args)
-	if n > c.s.opts.MaxBytes {
-		n = c.s.opts.MaxBytes
+	if len(args) > c.s.opts.MaxBytes {
+		args = args[:c.s.opts.MaxBytes]
 	}
 	c.t = c.n.Text
 	end := len(c.t)

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -196,7 +197,11 @@ func BenchmarkScanPhonesCold1K(b *testing.B) {
 // goFile reads a file of the Go installation running the benchmark: real
 // text of a size and variety the repeated snippets above lack.
 func goFile(b *testing.B, rel string) string {
-	data, err := os.ReadFile(filepath.Join(runtime.GOROOT(), rel))
+	root, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		b.Skipf("go env GOROOT: %v", err)
+	}
+	data, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(root)), rel))
 	if err != nil {
 		b.Skipf("Go source not installed: %v", err)
 	}

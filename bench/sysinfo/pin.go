@@ -1,6 +1,7 @@
 package sysinfo
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -104,7 +105,7 @@ func AllowedCPUs() ([]int, error) {
 			return ParseCPUList(strings.TrimSpace(v))
 		}
 	}
-	return nil, fmt.Errorf("Cpus_allowed_list not in /proc/self/status")
+	return nil, errors.New("no Cpus_allowed_list line in /proc/self/status")
 }
 
 // ParseCPUList parses a kernel CPU list such as "0-2,4".

@@ -340,11 +340,7 @@ func wantsKind(specs []target.Spec, k target.Kind) bool {
 // build compiles pkg from repo into dir and returns the binary's path.
 func build(ctx context.Context, repo, pkg, dir string) (string, error) {
 	out := filepath.Join(dir, filepath.Base(pkg))
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(gobin); err != nil {
-		gobin = "go"
-	}
-	cmd := exec.CommandContext(ctx, gobin, "build", "-trimpath", "-o", out, pkg)
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, pkg)
 	cmd.Dir = repo
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build %s: %w\n%s", pkg, err, b)
