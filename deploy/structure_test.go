@@ -36,7 +36,7 @@ func get(o any, path ...string) any {
 	return o
 }
 
-func str(o any, path ...string) string { s, _ := get(o, path...).(string); return s }
+func str(o any, path ...string) string  { s, _ := get(o, path...).(string); return s }
 func list(o any, path ...string) []any  { l, _ := get(o, path...).([]any); return l }
 func mapping(o any, path ...string) obj { m, _ := get(o, path...).(obj); return m }
 
