@@ -18,9 +18,10 @@ const (
 	opExec    byte = 'E' // parent → worker: a statement whose result is not wanted (INSERT, DDL)
 	opQuery   byte = 'Q' // parent → worker: a SELECT; answered with opRows
 	opExplore byte = 'S' // parent → worker: an explorer SELECT on its own connection; payload is a byte limit (uint64, 0 = none), then the statement; answered with opRows or opCut
+	opInsert  byte = 'I' // parent → worker: an INSERT with binary data (insertPayload); answered like opExec
 
 	opHello byte = 'H' // worker → parent, id 0, once: the engine is up; payload is its version
-	opDone  byte = 'D' // worker → parent: opExec succeeded; payload is rows written (uint64)
+	opDone  byte = 'D' // worker → parent: opExec or opInsert succeeded; payload is rows written (uint64)
 	opRows  byte = 'R' // worker → parent: opQuery or opExplore succeeded; payload is TabSeparatedWithNamesAndTypes
 	opCut   byte = 'C' // worker → parent: opExplore's result passed its byte limit; payload is opRows' cut after the last whole row that fits (at least the two header lines)
 	opError byte = 'X' // worker → parent: the request failed; payload is the engine's message. With id 0: the worker cannot start
@@ -110,4 +111,39 @@ func unexpected(err error) error {
 		return io.ErrUnexpectedEOF
 	}
 	return err
+}
+
+// appendInsertPayload appends an opInsert payload: the INSERT statement
+// without FORMAT or data, the input format, then the data, each of the
+// first two after its length (uint32).
+func appendInsertPayload(dst []byte, stmt, format string, data func([]byte) []byte) []byte {
+	dst = binary.BigEndian.AppendUint32(dst, uint32(len(stmt)))
+	dst = append(dst, stmt...)
+	dst = binary.BigEndian.AppendUint32(dst, uint32(len(format)))
+	dst = append(dst, format...)
+	return data(dst)
+}
+
+// parseInsertPayload splits an opInsert payload.
+func parseInsertPayload(p []byte) (stmt, format, data []byte, err error) {
+	next := func() ([]byte, bool) {
+		if len(p) < 4 {
+			return nil, false
+		}
+		n := binary.BigEndian.Uint32(p)
+		if uint64(len(p)-4) < uint64(n) {
+			return nil, false
+		}
+		b := p[4 : 4+n]
+		p = p[4+n:]
+		return b, true
+	}
+	var ok bool
+	if stmt, ok = next(); !ok {
+		return nil, nil, nil, errors.New("insert request without its statement")
+	}
+	if format, ok = next(); !ok || len(format) == 0 {
+		return nil, nil, nil, errors.New("insert request without its format")
+	}
+	return stmt, format, p, nil
 }

@@ -91,3 +91,17 @@ func FuzzReadFrame(f *testing.F) {
 		}
 	})
 }
+
+func TestInsertPayloadRoundTrip(t *testing.T) {
+	data := []byte("\n\nbinary\x00data")
+	p := appendInsertPayload(nil, "INSERT INTO t (a)", "Native", func(d []byte) []byte { return append(d, data...) })
+	stmt, format, got, err := parseInsertPayload(p)
+	if err != nil || string(stmt) != "INSERT INTO t (a)" || string(format) != "Native" || !bytes.Equal(got, data) {
+		t.Fatalf("%q %q %q %v", stmt, format, got, err)
+	}
+	for _, bad := range [][]byte{nil, {0, 0, 0, 9, 'x'}, p[:len("INSERT INTO t (a)")+4+2], appendInsertPayload(nil, "INSERT", "", func(d []byte) []byte { return d })} {
+		if _, _, _, err := parseInsertPayload(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

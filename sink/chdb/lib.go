@@ -83,8 +83,15 @@ type lib struct {
 	streamQueryN func(conn unsafe.Pointer, query []byte, queryLen uintptr, format string, formatLen uintptr) unsafe.Pointer
 	streamFetch  func(conn unsafe.Pointer, res unsafe.Pointer) unsafe.Pointer
 	streamCancel func(conn unsafe.Pointer, res unsafe.Pointer)
-	handle       uintptr
-	path         string
+	// The streaming INSERT, where the library has it (nil otherwise):
+	// binary input formats travel as data, never through the SQL parser.
+	insertN       func(conn unsafe.Pointer, query []byte, queryLen uintptr, format []byte, formatLen uintptr) unsafe.Pointer
+	insertAppend  func(stream unsafe.Pointer, data unsafe.Pointer, n uintptr) int32
+	insertDone    func(stream unsafe.Pointer) unsafe.Pointer
+	insertError   func(stream unsafe.Pointer) string
+	insertDestroy func(stream unsafe.Pointer)
+	handle        uintptr
+	path          string
 }
 
 var (
@@ -132,6 +139,7 @@ func openLib(path string) (l *lib, err error) {
 	bind(&l.resultError, "chdb_result_error")
 	bind(&l.destroyQueryResult, "chdb_destroy_query_result")
 	l.bindStreaming()
+	l.bindInsertStream()
 	l.setSignalHandlers(0)
 	return l, nil
 }
@@ -146,6 +154,20 @@ func (l *lib) bindStreaming() {
 	purego.RegisterLibFunc(&l.streamQueryN, l.handle, "chdb_stream_query_n")
 	purego.RegisterLibFunc(&l.streamFetch, l.handle, "chdb_stream_fetch_result")
 	purego.RegisterLibFunc(&l.streamCancel, l.handle, "chdb_stream_cancel_query")
+}
+
+// bindInsertStream binds the streaming INSERT, all five functions or none.
+func (l *lib) bindInsertStream() {
+	defer func() {
+		if recover() != nil {
+			l.insertN, l.insertAppend, l.insertDone, l.insertError, l.insertDestroy = nil, nil, nil, nil, nil
+		}
+	}()
+	purego.RegisterLibFunc(&l.insertN, l.handle, "chdb_stream_insert_n")
+	purego.RegisterLibFunc(&l.insertAppend, l.handle, "chdb_stream_append")
+	purego.RegisterLibFunc(&l.insertDone, l.handle, "chdb_stream_done")
+	purego.RegisterLibFunc(&l.insertError, l.handle, "chdb_stream_insert_error")
+	purego.RegisterLibFunc(&l.insertDestroy, l.handle, "chdb_destroy_insert_stream")
 }
 
 // conn is one chDB connection. A connection runs one statement at a time;
@@ -293,4 +315,49 @@ func (c *conn) query(q []byte, format string, use func(out []byte, rowsWritten u
 	}
 	use(out, c.lib.resultRowsWritten(res))
 	return nil
+}
+
+// errNoInsertStream says the library predates chDB's streaming INSERT.
+var errNoInsertStream = errors.New("this libchdb has no streaming INSERT (chdb_stream_insert_n); install chDB 26.7 or later with \"make chdb\"")
+
+// insert runs stmt (an INSERT without FORMAT or data) with data in format
+// through chDB's streaming INSERT, and returns the rows written. The data
+// never passes through the SQL parser, so binary formats are safe (inline
+// after FORMAT, an empty line would end them early).
+func (c *conn) insert(stmt, format, data []byte) (uint64, error) {
+	l := c.lib
+	if l.insertN == nil {
+		return 0, errNoInsertStream
+	}
+	if len(stmt) == 0 || len(format) == 0 {
+		return 0, errors.New("empty insert statement or format")
+	}
+	st := l.insertN(*(*unsafe.Pointer)(c.ptr), stmt, uintptr(len(stmt)), format, uintptr(len(format)))
+	if st == nil {
+		return 0, errors.New("chdb_stream_insert_n returned no stream")
+	}
+	defer l.insertDestroy(st)
+	if msg := l.insertError(st); msg != "" {
+		return 0, errors.New(msg)
+	}
+	if len(data) > 0 {
+		ok := l.insertAppend(st, unsafe.Pointer(unsafe.SliceData(data)), uintptr(len(data)))
+		runtime.KeepAlive(data)
+		if ok != 0 {
+			msg := l.insertError(st)
+			if msg == "" {
+				msg = "chdb_stream_append failed"
+			}
+			return 0, errors.New(msg)
+		}
+	}
+	res := l.insertDone(st)
+	if res == nil {
+		return 0, errors.New("chdb_stream_done returned no result")
+	}
+	defer l.destroyQueryResult(res)
+	if msg := l.resultError(res); msg != "" {
+		return 0, errors.New(msg)
+	}
+	return l.resultRowsWritten(res), nil
 }

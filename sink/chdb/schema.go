@@ -32,7 +32,18 @@ func databaseOf(o sink.SchemaOptions) string {
 	return o.Database
 }
 
-// insertValues is the default Insert: sink's INSERT … VALUES text.
+// insertNative is the default insert: the batch as one Native block for
+// chDB's streaming INSERT (an opInsert payload). cols is scratch space.
+func (s *Store) insertNative(dst []byte, cols *sink.ColumnBatch, batch []*sink.Event) []byte {
+	cols.Reset()
+	for _, e := range batch {
+		cols.Append(e)
+	}
+	return appendInsertPayload(dst, s.insertPrefix, "Native", func(d []byte) []byte { return sink.AppendNative(d, cols) })
+}
+
+// insertValues renders the batch as sink's INSERT … VALUES text, the
+// insert before Native (tests and benchmarks compare the two).
 func (s *Store) insertValues(dst []byte, batch []*sink.Event) []byte {
 	dst = append(dst, s.insertPrefix...)
 	dst = append(dst, " VALUES "...)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -118,5 +120,61 @@ func BenchmarkRealQueryEvents(b *testing.B) {
 		if err != nil || len(rows.Data) != 5 {
 			b.Fatal(rows, err)
 		}
+	}
+}
+
+// oddEvents are events at the edges of every column's range: text that
+// needs escaping or is not UTF-8, NaN and infinities, times before 1970
+// and past 2106, statuses past UInt16, no attributes, priced and not.
+func oddEvents() []*sink.Event {
+	base := eventsBatch(3, time.Date(2026, 5, 1, 10, 0, 0, 123456789, time.UTC))
+	odd := []*sink.Event{
+		{ID: sink.NewID(), Time: time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC), Status: 70000, DurationMs: math.NaN(), RiskScore: float32(math.Inf(1)), CostUSD: math.Inf(-1), CostStatus: sink.CostPriced},
+		{ID: sink.NewID(), Time: time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC), Status: -1, InputTokens: -5, CacheWrite: math.MinInt64, CostStatus: sink.CostUnpriced},
+		{ID: [16]byte{0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10}, Time: time.Unix(0, 999), Name: "it's \\ 'quoted'\x00\n\n\t", SessionID: "sess-ü\xff\xfe", ErrorMessage: strings.Repeat("\n", 40), Attributes: json.RawMessage("{\"a\":\"b'c\\n\"}\n\n"), CostUSD: 0.000125, CostStatus: sink.CostPartial},
+	}
+	return append(base, odd...)
+}
+
+// TestRealNativeInsertMatchesValues: the default insert (Native through
+// chDB's streaming INSERT) stores exactly what VALUES text stores, column
+// for column, for ordinary and odd events.
+func TestRealNativeInsertMatchesValues(t *testing.T) {
+	s := mustOpen(t, eventsOptions(t))
+	ctx := context.Background()
+	events := sink.SchemaOptions{}.Table(sink.EventsTable)
+	viaValues := sink.SchemaOptions{}.Table("events_values")
+	if err := s.Exec(ctx, "CREATE TABLE "+viaValues+" AS "+events); err != nil {
+		t.Fatal(err)
+	}
+	batch := oddEvents()
+	if err := s.WriteBatch(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	q := strings.Replace(string(s.insertValues(nil, batch)), events, viaValues, 1)
+	if err := s.Exec(ctx, q); err != nil {
+		t.Fatal(err)
+	}
+	read := func(table string) string {
+		rows, err := s.Query(ctx, "SELECT toString(id), * FROM "+table+" ORDER BY id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows.Data) != len(batch) {
+			t.Fatalf("%s: %d rows, want %d", table, len(rows.Data), len(batch))
+		}
+		return fmt.Sprint(rows.Types, rows.Data)
+	}
+	native, values := read(events), read(viaValues)
+	if native != values {
+		t.Fatalf("Native stored\n%s\nVALUES stored\n%s", native, values)
+	}
+	odd := batch[len(batch)-1]
+	rows, err := s.Query(ctx, "SELECT toString(id), name, session_id, attributes, cost_usd FROM "+events+" WHERE id = ?", string(sink.AppendUUID(nil, odd.ID)))
+	if err != nil || len(rows.Data) != 1 {
+		t.Fatalf("odd row by id: %v, %v", rows, err)
+	}
+	if got := rows.Data[0]; got[0] != "01234567-89ab-cdef-fedc-ba9876543210" || got[1] != odd.Name || got[2] != odd.SessionID || got[3] != string(odd.Attributes) || got[4] != 0.000125 {
+		t.Fatalf("odd row: %q", got)
 	}
 }

@@ -75,6 +75,9 @@ type engine interface {
 	// ClickHouse version ("chDB 26.7.3 (ClickHouse 26.7.2.1)\n26.7.2.1").
 	Version() string
 	Exec(q []byte) (rowsWritten uint64, err error)
+	// Insert runs stmt, an INSERT without FORMAT, with data in format, on
+	// the write connection (Exec's).
+	Insert(stmt, format, data []byte) (rowsWritten uint64, err error)
 	// Query runs the dashboard's reads; Explore the explorer's, on a
 	// connection of its own with the same read-only settings, where the
 	// engine may stop once more than limit bytes of result have come (0:
@@ -196,7 +199,7 @@ func (w *workerServer) serve(in io.Reader, out io.Writer) int {
 			break
 		}
 		switch f.op {
-		case opExec, opQuery, opExplore:
+		case opExec, opInsert, opQuery, opExplore:
 			queues[laneOf(f.op)] <- f
 		default:
 			fmt.Fprintf(os.Stderr, "chdb-worker: unknown request op %q\n", f.op)
@@ -212,8 +215,17 @@ func (w *workerServer) serve(in io.Reader, out io.Writer) int {
 }
 
 func (w *workerServer) run(f frame, reply func(op byte, id uint32, p []byte)) {
-	if f.op == opExec {
-		n, err := w.e.Exec(f.payload)
+	if f.op == opExec || f.op == opInsert {
+		var n uint64
+		var err error
+		if f.op == opExec {
+			n, err = w.e.Exec(f.payload)
+		} else {
+			var stmt, format, data []byte
+			if stmt, format, data, err = parseInsertPayload(f.payload); err == nil {
+				n, err = w.e.Insert(stmt, format, data)
+			}
+		}
 		if err != nil {
 			reply(opError, f.id, []byte(err.Error()))
 			return
@@ -351,6 +363,17 @@ func (e *chdbEngine) Exec(q []byte) (uint64, error) {
 		if rerr := e.write.afterError(); rerr != nil {
 			// Without a connection the worker is useless: let the parent
 			// restart it.
+			fmt.Fprintln(os.Stderr, "chdb-worker: write connection lost:", rerr)
+			os.Exit(4)
+		}
+	}
+	return n, err
+}
+
+func (e *chdbEngine) Insert(stmt, format, data []byte) (uint64, error) {
+	n, err := e.write.insert(stmt, format, data)
+	if err != nil && !errors.Is(err, errNoInsertStream) {
+		if rerr := e.write.afterError(); rerr != nil {
 			fmt.Fprintln(os.Stderr, "chdb-worker: write connection lost:", rerr)
 			os.Exit(4)
 		}
