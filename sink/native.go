@@ -22,6 +22,9 @@ import (
 // covers every column).
 func AppendNative(dst []byte, c *ColumnBatch) []byte {
 	cols := c.Columns()
+	if len(cols) != len(eventColumns) {
+		panic(fmt.Sprintf("sink: ColumnBatch has %d columns, the events table %d", len(cols), len(eventColumns)))
+	}
 	rows := c.Len()
 	dst = binary.AppendUvarint(dst, uint64(len(cols)))
 	dst = binary.AppendUvarint(dst, uint64(rows))
