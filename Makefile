@@ -41,8 +41,8 @@ vet: ## gofmt check and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 
-bench-go: ## Go micro-benchmarks of the hot paths with allocations (BENCHTIME=1s)
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./stream/ ./edge/ ./edge/provider/ ./session/ ./detect/ ./sink/
+bench-go: ## every Go micro-benchmark of the tree with allocations (BENCHTIME=1s; the packages are found from the *_test.go files)
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $$(git ls-files '*_test.go' | xargs grep -l '^func Benchmark' | xargs -n1 dirname | sort -u | sed 's|^|./|')
 
 bench: ## side-by-side benchmark: direct vs Perimeter vs nginx; report, JSON and charts in bench/results/ (≤ 10 min; BENCHFLAGS)
 	$(GO) build -o bin/perimeter-bench ./bench/cmd/perimeter-bench
