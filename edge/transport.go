@@ -150,9 +150,16 @@ func (t *framedTransport) stream(hc *fasthttp.HostClient, cc any, br *bufio.Read
 	sb.eof = false
 	sb.inner.Header.CopyTo(&resp.Header)
 	size := sb.inner.Header.ContentLength()
-	if sb.inner.BodyStream() == nil {
+	sb.chunked = nil
+	switch {
+	case sb.inner.BodyStream() == nil:
 		// No body to read (HEAD, 204, 304): the answer has ended.
 		sb.eof = true
+	case size == -1:
+		// Chunked: decoded here, so that chunks that arrived together are
+		// read at once (chunked.go).
+		sb.chunks.reset(br)
+		sb.chunked = &sb.chunks
 	}
 	resp.SetBodyStream(sb, size)
 	return false, nil
@@ -168,6 +175,9 @@ type streamBody struct {
 	br    *bufio.Reader
 	keep  bool // the exchange allows keep-alive
 	eof   bool // the body was read to its framed end
+
+	chunks  chunkedBody
+	chunked *chunkedBody // &chunks for a chunked answer, else nil
 }
 
 var streamBodyPool = sync.Pool{New: func() any { return new(streamBody) }}
@@ -176,7 +186,13 @@ func (s *streamBody) Read(p []byte) (int, error) {
 	if s.eof {
 		return 0, io.EOF
 	}
-	n, err := s.inner.BodyStream().Read(p)
+	var n int
+	var err error
+	if s.chunked != nil {
+		n, err = s.chunked.Read(p)
+	} else {
+		n, err = s.inner.BodyStream().Read(p)
+	}
 	if err == io.EOF {
 		s.eof = true
 	}
@@ -209,6 +225,7 @@ func (s *streamBody) CloseWithError(err error) error {
 	}
 	s.inner.Reset()
 	s.t, s.hc, s.cc, s.br = nil, nil, nil, nil
+	s.chunks, s.chunked = chunkedBody{}, nil
 	streamBodyPool.Put(s)
 	return nil
 }

@@ -1,0 +1,196 @@
+package edge
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+// pieces is a connection that delivers one piece per Read and fails the
+// test when read past what the test allows to be waited for.
+type pieces struct {
+	t     *testing.T
+	parts []string
+	reads int
+	limit int // reads allowed
+}
+
+func (p *pieces) Read(b []byte) (int, error) {
+	if p.reads >= p.limit {
+		p.t.Fatalf("read %d would wait on the connection with data already in hand", p.reads+1)
+	}
+	p.reads++
+	if len(p.parts) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(b, p.parts[0])
+	p.parts[0] = p.parts[0][n:]
+	if p.parts[0] == "" {
+		p.parts = p.parts[1:]
+	}
+	return n, nil
+}
+
+func chunkedOver(t *testing.T, parts ...string) (*chunkedBody, *pieces) {
+	src := &pieces{t: t, parts: parts, limit: 1}
+	c := &chunkedBody{}
+	c.reset(bufio.NewReaderSize(src, 4096))
+	return c, src
+}
+
+func TestChunkedReadsEveryChunkThatArrived(t *testing.T) {
+	c, src := chunkedOver(t, "5\r\nhello\r\n3;ext=1\r\nabc\r\n1\r\n!\r\n", "0\r\nX-T: 1\r\n\r\n")
+	buf := make([]byte, 64)
+	n, err := c.Read(buf)
+	if err != nil || string(buf[:n]) != "helloabc!" {
+		t.Fatalf("first read: %q, %v; want the three chunks that arrived together", buf[:n], err)
+	}
+	src.limit++
+	n, err = c.Read(buf)
+	if n != 0 || err != io.EOF {
+		t.Fatalf("second read: %q, %v; want io.EOF after the trailer", buf[:n], err)
+	}
+	if c.br.Buffered() != 0 {
+		t.Fatalf("%d bytes left after the body", c.br.Buffered())
+	}
+}
+
+func TestChunkedNeverHoldsBackArrivedBytes(t *testing.T) {
+	// Each read hands over what the connection delivered, without waiting
+	// for the rest of the chunk, its CRLF or the next chunk's size line.
+	for _, tc := range []struct {
+		parts []string
+		first string
+	}{
+		{[]string{"5\r\nhel", "lo\r\n0\r\n\r\n"}, "hel"},
+		{[]string{"5\r\nhello", "\r\n0\r\n\r\n"}, "hello"},
+		{[]string{"5\r\nhello\r", "\n0\r\n\r\n"}, "hello"},
+		{[]string{"5\r\nhello\r\n", "0\r\n\r\n"}, "hello"},
+		{[]string{"5\r\nhello\r\n1", "\r\n!\r\n0\r\n\r\n"}, "hello"},
+		{[]string{"5\r\nhello\r\n0\r\n", "\r\n"}, "hello"},
+	} {
+		parts, want := tc.parts, tc.first
+		c, src := chunkedOver(t, parts...)
+		buf := make([]byte, 64)
+		n, err := c.Read(buf)
+		if err != nil || string(buf[:n]) != want {
+			t.Fatalf("%q: first read %q, %v; want %q", parts, buf[:n], err, want)
+		}
+		src.limit = 10
+		rest, err := io.ReadAll(c)
+		if err != nil {
+			t.Fatalf("%q: %v", parts, err)
+		}
+		if got := want + string(rest); got != "hello" && got != "hello!" {
+			t.Fatalf("%q: body %q", parts, got)
+		}
+	}
+}
+
+func TestChunkedRefusesMalformedFraming(t *testing.T) {
+	for _, body := range []string{
+		"5\nhello\r\n0\r\n\r\n",                                    // bare LF after the size
+		"5\r\nhelloX\r\n0\r\n\r\n",                                 // data longer than its size
+		" 5\r\nhello\r\n0\r\n\r\n",                                 // space before the size
+		"-5\r\nhello\r\n0\r\n\r\n",                                 // sign
+		"1000000000000000\r\nx\r\n",                                // 64-bit size
+		"5;a\rb\r\nhello\r\n0\r\n\r\n",                             // CR inside an extension
+		"5 x\r\nhello\r\n0\r\n\r\n",                                // junk after the size
+		"\r\nhello\r\n0\r\n\r\n",                                   // no size
+		"5\r\nhello\r\n0\r\n" + strings.Repeat("X-T: 1\r\n", 3000), // endless trailer
+	} {
+		c, src := chunkedOver(t, body)
+		src.limit = 100
+		_, err := io.ReadAll(c)
+		if !errors.Is(err, errChunkFraming) {
+			t.Errorf("%q: %v, want errChunkFraming", body, err)
+		}
+	}
+	c, src := chunkedOver(t, "5\r\nhel")
+	src.limit = 100
+	if _, err := io.ReadAll(c); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("a body cut by the connection's end: %v, want io.ErrUnexpectedEOF", err)
+	}
+}
+
+// TestStreamedChunksArrivingTogetherAreOneWrite: an upstream that frames
+// every event as its own chunk but whose chunks arrive together reaches the
+// client in one chunk (one write, one flush), byte for byte.
+func TestStreamedChunksArrivingTogetherAreOneWrite(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var events, framed bytes.Buffer
+	for i := range 20 {
+		ev := fmt.Sprintf("data: {\"n\":%d}\n\n", i)
+		events.WriteString(ev)
+		fmt.Fprintf(&framed, "%x\r\n%s\r\n", len(ev), ev)
+	}
+	framed.WriteString("0\r\n\r\n")
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		br := bufio.NewReader(c)
+		for { // the request's header; its body is read below
+			line, err := br.ReadString('\n')
+			if err != nil || line == "\r\n" {
+				break
+			}
+		}
+		br.Discard(len(benchStream))
+		// One write: the chunks arrive at the proxy together.
+		c.Write(append([]byte("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"), framed.Bytes()...))
+		io.Copy(io.Discard, c) // until the proxy closes the connection
+	}()
+	h := startProxy(t, Options{BaseURL: "http://" + ln.Addr().String()})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(h.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(benchStream), benchStream)
+	conn.SetReadDeadline(time.Now().Add(waitLimit))
+	br := bufio.NewReader(conn)
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		if line == "\r\n" {
+			break
+		}
+	}
+	var body bytes.Buffer
+	chunks := 0
+	for {
+		var size int
+		if _, err := fmt.Fscanf(br, "%x\r\n", &size); err != nil {
+			t.Fatal(err)
+		}
+		if size == 0 {
+			break
+		}
+		chunks++
+		if _, err := io.CopyN(&body, br, int64(size)); err != nil {
+			t.Fatal(err)
+		}
+		br.Discard(2)
+	}
+	if body.String() != events.String() {
+		t.Fatalf("the client got %q, want %q", body.String(), events.String())
+	}
+	if chunks > 2 {
+		t.Fatalf("20 events that arrived together reached the client in %d chunks, want one write for them", chunks)
+	}
+}
