@@ -87,7 +87,10 @@ func (up *upstream) newClient(o *Options, streamBodies bool, framing *atomic.Uin
 		DisableHeaderNamesNormalizing: false,
 		StreamResponseBody:            streamBodies,
 		Transport:                     &framedTransport{anomalies: framing},
-		ReadBufferSize:                16 << 10,
+		// The read buffer holds the answer's whole header, and an open
+		// stream holds it to its end: streams get 8 KiB, the header size
+		// nginx's proxy_buffer_size allows by default.
+		ReadBufferSize: readBufferSize(streamBodies),
 		// Retrying a POST that reached the provider could bill a completion
 		// twice, so only the one safe case is retried: a pooled keep-alive
 		// connection the upstream had closed, which fails before any byte of
@@ -97,6 +100,13 @@ func (up *upstream) newClient(o *Options, streamBodies bool, framing *atomic.Uin
 			return false, errors.Is(err, fasthttp.ErrConnectionClosed)
 		},
 	}
+}
+
+func readBufferSize(streamed bool) int {
+	if streamed {
+		return 8 << 10
+	}
+	return 16 << 10
 }
 
 // dialer opens upstream connections whose reads and writes carry idle

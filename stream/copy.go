@@ -1,14 +1,14 @@
 package stream
 
 import (
-	"errors"
 	"io"
 	"sync"
 )
 
-// DefaultBufferSize is the read size of Copy. Provider events are a few
-// hundred bytes; 16 KiB takes a burst of them in one read.
-const DefaultBufferSize = 16 << 10
+// DefaultBufferSize is the read size of Copy, and what an open stream holds.
+// Provider events are a few hundred bytes; 4 KiB takes a burst of them in
+// one read, and the buffer grows for a larger event the tap must see whole.
+const DefaultBufferSize = 4 << 10
 
 // DefaultMaxEventSize bounds how far the buffer grows to hold one event for
 // the tap. Larger events still reach the client untouched.
@@ -39,10 +39,6 @@ func (r *Result) Err() error {
 	return r.SrcErr
 }
 
-// ErrEmptyWrite is returned when dst accepts fewer bytes than it was given
-// without an error of its own.
-var ErrEmptyWrite = errors.New("stream: short write to client")
-
 // Copier holds the buffer of one stream. Acquire it with AcquireCopier and
 // return it with ReleaseCopier; a Copier is not safe for concurrent use.
 type Copier struct {
@@ -71,7 +67,10 @@ func ReleaseCopier(c *Copier) {
 
 // Copy reads src until io.EOF or an error and writes every read to dst at
 // once, one Write per read. dst is expected to flush each Write (fasthttp's
-// chunked body writer does). tap, when not nil, is called for every complete
+// chunked body writer does), so src should return in one Read all it has
+// at hand: Copy then flushes once for events that arrived together. A dst
+// that takes fewer bytes than it was given without an error ends the copy
+// with io.ErrShortWrite. tap, when not nil, is called for every complete
 // event in arrival order. Copy never allocates once its buffer is warm.
 func (c *Copier) Copy(dst io.Writer, src io.Reader, tap Tap) Result {
 	var res Result
@@ -83,6 +82,12 @@ func (c *Copier) Copy(dst io.Writer, src io.Reader, tap Tap) Result {
 	start, end := 0, 0 // buf[start:end] holds the pending partial event
 	skipping := false  // inside an event that outgrew maxEvent
 	for {
+		if start > 0 && len(buf)-end < len(buf)/4 {
+			// Little room left after a partial event: move it to the
+			// front, so that the next read is not a small one.
+			end = copy(buf, buf[start:end])
+			start = 0
+		}
 		if end == len(buf) {
 			switch {
 			case start > 0:
@@ -105,7 +110,7 @@ func (c *Copier) Copy(dst io.Writer, src io.Reader, tap Tap) Result {
 			w, werr := dst.Write(buf[end : end+n])
 			res.Bytes += int64(w)
 			if werr == nil && w < n {
-				werr = ErrEmptyWrite
+				werr = io.ErrShortWrite
 			}
 			if werr != nil {
 				res.DstErr = werr

@@ -158,3 +158,35 @@ func FuzzCopy(f *testing.F) {
 		}
 	})
 }
+
+// shortWriter accepts one byte less than it is given, without an error.
+type shortWriter struct{}
+
+func (shortWriter) Write(p []byte) (int, error) { return max(len(p)-1, 0), nil }
+
+func TestCopyShortWriteIsAnError(t *testing.T) {
+	src := &chunkReader{chunks: chunks("data: 1\n\n", "data: 2\n\n")}
+	res := AcquireCopier().Copy(shortWriter{}, src, nil)
+	if !errors.Is(res.DstErr, io.ErrShortWrite) || len(src.chunks) != 1 || res.Bytes != 8 {
+		t.Fatalf("a short write: %+v, %d chunks left; want io.ErrShortWrite at once", res, len(src.chunks))
+	}
+}
+
+// TestCopyKeepsReadsWhole: a partial event left near the buffer's end is
+// moved to its front before the next read, so that read is not cut into a
+// small write and another.
+func TestCopyKeepsReadsWhole(t *testing.T) {
+	first := "data: " + strings.Repeat("a", 32) + "\n\n" + "data: " + strings.Repeat("b", 14) // 40 + 20 bytes
+	second := strings.Repeat("b", 28) + "\n\n"
+	src := &chunkReader{chunks: chunks(first, second)}
+	var dst writeLog
+	var tap tapLog
+	c := &Copier{buf: make([]byte, 64)}
+	c.Copy(&dst, src, &tap)
+	if len(dst.writes) != 2 || dst.writes[0] != first || dst.writes[1] != second {
+		t.Fatalf("writes = %q, want the two reads whole", dst.writes)
+	}
+	if len(tap.events) != 2 || tap.events[1] != "data: "+strings.Repeat("b", 42)+"\n\n" {
+		t.Fatalf("events = %q", tap.events)
+	}
+}

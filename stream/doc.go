@@ -2,9 +2,9 @@
 // without buffering them and lets an observer see every complete event in
 // place.
 //
-// Copy forwards each upstream read to the client as one write, so the
-// client's chunk cadence is the upstream's and no byte waits for an event
-// boundary. While the bytes are still in Copy's buffer it splits them into
+// Copy forwards each upstream read to the client as one write: events that
+// arrived together leave together (one write, one flush), and no byte waits
+// for an event boundary. While the bytes are still in Copy's buffer it splits them into
 // SSE events (a blank line ends an event; lines end with CRLF, LF or CR as in
 // the WHATWG spec) and hands each complete event to a Tap. The slice a Tap
 // receives aliases the copy buffer: it is valid only during the call and must
