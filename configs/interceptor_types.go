@@ -21,7 +21,7 @@ func defaultPrinter() PrinterConfig {
 
 func (p PrinterConfig) checked(*problems, string) PrinterConfig { return p }
 
-// MessageLoggerConfig is the message_logger interceptor (§5.2): JSONL
+// MessageLoggerConfig is the message_logger interceptor: JSONL
 // conversations with credentials redacted.
 type MessageLoggerConfig struct {
 	Directory            string `yaml:"directory"`
@@ -57,7 +57,7 @@ func (m MessageLoggerConfig) checked(ps *problems, path string) MessageLoggerCon
 	return m
 }
 
-// EventRecorderConfig is the event_recorder interceptor (§5.3).
+// EventRecorderConfig is the event_recorder interceptor.
 type EventRecorderConfig struct {
 	OutputDir string `yaml:"output_dir"`
 	// FileFormat is "jsonl" or "json".
@@ -77,7 +77,7 @@ func (e EventRecorderConfig) checked(ps *problems, path string) EventRecorderCon
 	return e
 }
 
-// HTTPRecorderConfig is the http_recorder interceptor (§5.4).
+// HTTPRecorderConfig is the http_recorder interceptor.
 type HTTPRecorderConfig struct {
 	OutputDir              string  `yaml:"output_dir"`
 	MaxEventsPerFile       int     `yaml:"max_events_per_file"`
@@ -113,7 +113,7 @@ func (h HTTPRecorderConfig) checked(ps *problems, path string) HTTPRecorderConfi
 	return h
 }
 
-// LiveTraceConfig is the live_trace interceptor (§5.7): the dashboard and
+// LiveTraceConfig is the live_trace interceptor: the dashboard and
 // MCP server.
 type LiveTraceConfig struct {
 	ServerPort      int    `yaml:"server_port"`

@@ -1,7 +1,7 @@
 // Package behavior computes an agent's dynamic security checks and
 // behavioural analysis from per-session features: the original's 16
 // runtime checks and its MinHash clustering of
-// sessions (§6.7.3), in the report shape of its risk analysis (§6.7.7).
+// sessions, in the report shape of its risk analysis.
 //
 // It is pure: the caller aggregates the features (package dashboard does it
 // in ClickHouse, one GROUP BY session over the events) and passes them in
@@ -54,46 +54,10 @@
 // cluster's share of the sessions, predictability one minus the outliers'
 // share, diversity clusters over √sessions.
 //
-// Cost: the 512 digests of a shingle are computed once per analysis and
-// shared by every session that has it, equal signatures are merged before
-// banding, and a candidate pair already in one component is not compared.
-// On the 2-core development machine (shared, ±30 %), BenchmarkEvaluate
-// (1,000 sessions of four workflows with noise, all 16 checks) takes about
-// 70 ms and 12 MB, BenchmarkAnalyzeMax (2,000 sessions, the dashboard's
-// bound) about 115–140 ms; md5 is half of it.
-//
-// # Deviations from the original, and why
-//
-//   - Counting: the original counted a tool call twice (it matched "tool"
-//     in both tool.execution and tool.result) and an LLM call two or three
-//     times (start, finish, error). Here a tool call is one tool.execution
-//     and an LLM call one llm.call.start; the caller's features say so.
-//   - Signatures keep the high 64 bits of each md5 digest instead of all
-//     128: the minimum is the same shingle's except on a 2⁻⁶⁴ tie, and a
-//     signature takes 4 KiB instead of 8.
-//   - Only completed sessions are evaluated (the original's resource and
-//     environment checks also saw sessions still running; the behavioural
-//     analysis did not), so one report describes one set of sessions.
-//   - PII comes from the detector findings stored with the events
-//     (package detect's rules: pii.email, pii.phone, pii.credit_card,
-//     pii.iban, pii.us_ssn, pii.ip_address, pii.crypto_wallet) instead of
-//     a Presidio run over request texts, so it is synchronous, covers
-//     model answers and tool results too, and never comes from a cache of
-//     another batch (the original's first analysis of an agent never had
-//     PII checks). PII_001's high-risk types map US_SSN → pii.us_ssn,
-//     CREDIT_CARD → pii.credit_card, US_BANK_NUMBER → pii.iban; there is
-//     no detector for MEDICAL_LICENSE or US_PASSPORT. Confidence bands are
-//     the original's (high ≥ 0.8, medium 0.5–0.8; detect drops findings
-//     below 0.5 as Presidio did). PII_002 reads findings in system prompts,
-//     which the pipeline does not scan: the caller scans each distinct
-//     system prompt itself. Evidence shows detect's redacted evidence,
-//     never the matched text.
-//   - Outlier root causes, cluster characteristics and recommendations
-//     are written here (the original's wording is not specified); cluster
-//     ids are cluster_1.. with normal clusters first.
-//   - Lists are bounded: 50 session ids per cluster, 100 outliers
-//     explained, 20 violations and 20 PII findings in evidence; the counts
-//     cover everything.
-//   - Confidence is the original's persisted-view rule (high with ≥ 3
-//     clusters and ≥ 10 sessions, medium with ≥ 2 and ≥ 5, else low).
+// The MinHash digests of a shingle are computed once per analysis and
+// shared by every session that has it. Lists in the report are bounded
+// (50 session ids per cluster, 100 outliers explained, 20 violations and
+// 20 PII findings in evidence); the counts cover everything.
+// docs/behavior.md has the measurements and the deviations from the
+// original and why.
 package behavior
