@@ -63,7 +63,7 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 0, "measured time per run (default 3s, quick 2s)")
 	flag.DurationVar(&o.warmup, "warmup", 0, "warm-up per run, not measured (default 500ms)")
 	flag.StringVar(&o.scenarios, "scenarios", "", "comma-separated scenario names to run (default all of the mode)")
-	flag.StringVar(&o.targets, "targets", "direct,perimeter,nginx", "built-in targets to compare (also: perimeter-capture)")
+	flag.StringVar(&o.targets, "targets", "direct,perimeter,perimeter-capture,nginx", "built-in targets to compare: direct, perimeter (capture off), perimeter-capture (the default configuration: full capture into the embedded engine), nginx")
 	flag.Var(&o.extra, "target", "extra Perimeter target NAME=CONFIG.yaml[,events=PATH][,dropped=PATH] (repeatable; PATHs are dot paths in /metrics)")
 	flag.StringVar(&o.pin, "pin", "split", "CPU pinning: split (load generator on one CPU, servers on the rest) or none")
 	flag.StringVar(&o.out, "out", "bench/results", "directory for results (a timestamped folder per run, and latest)")
