@@ -22,21 +22,21 @@ func isImageBlock(t Str) bool {
 // found in a list are recorded against message idx; idx < 0 records none.
 func (r *Request) content(idx int, images *int) content {
 	d := &r.d
-	start := d.mark()
+	start := d.Mark()
 	var c content
-	switch d.peek() {
+	switch d.Peek() {
 	case '"':
-		c.text, c.kind = d.str(), ContentString
+		c.text, c.kind = d.Str(), ContentString
 	case 'n':
-		d.skip()
+		d.Skip()
 		c.kind = ContentNull
 	case '[':
 		c.kind = ContentArray
 		base := r.j.base()
-		if d.enterArr() {
+		if d.EnterArr() {
 			for {
 				r.block(idx, images)
-				if !d.moreArr() {
+				if !d.MoreArr() {
 					break
 				}
 			}
@@ -44,9 +44,9 @@ func (r *Request) content(idx int, images *int) content {
 		c.text = r.j.join(base)
 	default:
 		c.kind = ContentOther
-		d.skip()
+		d.Skip()
 	}
-	c.raw = d.since(start)
+	c.raw = d.Since(start)
 	if c.kind == ContentOther && c.raw != nil {
 		c.text = r.j.pyStr(c.raw)
 	}
@@ -105,37 +105,37 @@ func (j *joiner) pyStr(raw []byte) Str {
 // Anthropic tool_use or tool_result, or anything else (skipped).
 func (r *Request) block(idx int, images *int) {
 	d := &r.d
-	if d.peek() != '{' {
-		d.skip()
+	if d.Peek() != '{' {
+		d.Skip()
 		return
 	}
 	var typ, text, id, name, toolUseID Str
 	var input []byte
 	var inner content
 	isError := false
-	if d.enterObj() {
+	if d.EnterObj() {
 		for {
-			switch string(d.key()) {
+			switch string(d.Key()) {
 			case "type":
-				typ = d.strOrSkip()
+				typ = d.StrOrSkip()
 			case "text":
-				text = d.strOrSkip()
+				text = d.StrOrSkip()
 			case "id":
-				id = d.strOrSkip()
+				id = d.StrOrSkip()
 			case "name":
-				name = d.strOrSkip()
+				name = d.StrOrSkip()
 			case "input":
-				input = d.raw()
+				input = d.Raw()
 			case "tool_use_id":
-				toolUseID = d.strOrSkip()
+				toolUseID = d.StrOrSkip()
 			case "is_error":
-				isError, _ = d.boolean()
+				isError, _ = d.Bool()
 			case "content":
 				inner = r.content(-1, images)
 			default:
-				d.skip()
+				d.Skip()
 			}
-			if !d.moreObj() {
+			if !d.MoreObj() {
 				break
 			}
 		}

@@ -11,92 +11,92 @@ func (r *Request) Parse(kind Kind, body []byte) error {
 	r.Reset()
 	r.Kind = kind
 	d := &r.d
-	d.reset(body)
-	defer func() { d.b = nil }()
-	if d.peek() != '{' {
-		d.skip()
-		d.end()
-		if d.err != nil {
-			return d.error()
+	d.Reset(body)
+	defer d.Reset(nil)
+	if d.Peek() != '{' {
+		d.Skip()
+		d.End()
+		if d.Failed() {
+			return d.Err()
 		}
 		return ErrNotObject
 	}
 	var instr Str
 	var instrRaw []byte
-	if d.enterObj() {
+	if d.EnterObj() {
 		for {
-			k := d.key()
+			k := d.Key()
 			switch string(k) {
 			case "model":
-				r.Model = d.strOrSkip()
+				r.Model = d.StrOrSkip()
 			case "stream":
-				v, _ := d.boolean()
+				v, _ := d.Bool()
 				r.Stream = v
 			case "stream_options":
-				start := d.mark()
+				start := d.Mark()
 				r.IncludeUsage = r.includeUsage()
-				r.params[ParamStreamOptions] = d.since(start)
+				r.params[ParamStreamOptions] = d.Since(start)
 			case "max_tokens", "max_completion_tokens", "max_output_tokens":
 				p := paramOf(k)
-				start := d.mark()
-				n, ok := d.int()
-				r.params[p] = d.since(start)
+				start := d.Mark()
+				n, ok := d.Int()
+				r.params[p] = d.Since(start)
 				if ok {
 					r.setMaxTokens(p, n)
 				}
 			case "temperature":
-				start := d.mark()
-				r.Temperature, r.HasTemperature = d.float()
-				r.params[ParamTemperature] = d.since(start)
+				start := d.Mark()
+				r.Temperature, r.HasTemperature = d.Float()
+				r.params[ParamTemperature] = d.Since(start)
 			case "messages":
 				if kind == OpenAIChat || kind == AnthropicMessages {
 					r.messages()
 				} else {
-					d.skip()
+					d.Skip()
 				}
 			case "input":
 				if kind == OpenAIResponses {
 					r.input()
 				} else {
-					d.skip()
+					d.Skip()
 				}
 			case "instructions":
-				start := d.mark()
-				if d.peek() == '"' {
-					instr = d.str()
+				start := d.Mark()
+				if d.Peek() == '"' {
+					instr = d.Str()
 				} else {
 					instr = Str{}
-					d.skip()
+					d.Skip()
 				}
-				instrRaw = d.since(start)
+				instrRaw = d.Since(start)
 				r.params[ParamInstructions] = instrRaw
 			case "system":
-				start := d.mark()
+				start := d.Mark()
 				if kind == AnthropicMessages {
 					r.system()
 				} else {
-					d.skip()
+					d.Skip()
 				}
-				r.params[ParamSystem] = d.since(start)
+				r.params[ParamSystem] = d.Since(start)
 			case "tools":
 				r.tools()
 			case "previous_response_id":
-				r.PreviousResponseID = d.strOrSkip()
+				r.PreviousResponseID = d.StrOrSkip()
 			default:
 				if p := paramOf(k); p < numParams {
-					r.params[p] = d.raw()
+					r.params[p] = d.Raw()
 				} else {
-					d.skip()
+					d.Skip()
 				}
 			}
-			if !d.moreObj() {
+			if !d.MoreObj() {
 				break
 			}
 		}
 	}
-	d.end()
-	if d.err != nil {
-		return d.error()
+	d.End()
+	if d.Failed() {
+		return d.Err()
 	}
 	r.finish(instr, instrRaw)
 	return nil
@@ -123,14 +123,14 @@ func maxTokensRank(p Param) int {
 func (r *Request) includeUsage() bool {
 	d := &r.d
 	v := false
-	if d.enterObj() {
+	if d.EnterObj() {
 		for {
-			if string(d.key()) == "include_usage" {
-				v, _ = d.boolean()
+			if string(d.Key()) == "include_usage" {
+				v, _ = d.Bool()
 			} else {
-				d.skip()
+				d.Skip()
 			}
-			if !d.moreObj() {
+			if !d.MoreObj() {
 				break
 			}
 		}
@@ -142,16 +142,16 @@ func (r *Request) includeUsage() bool {
 func (r *Request) messages() {
 	d := &r.d
 	r.resetConversation()
-	start := d.mark()
-	if d.enterArr() {
+	start := d.Mark()
+	if d.EnterArr() {
 		for {
 			r.message()
-			if !d.moreArr() {
+			if !d.MoreArr() {
 				break
 			}
 		}
 	}
-	r.MessagesRaw = d.since(start)
+	r.MessagesRaw = d.Since(start)
 }
 
 var roleUser = []byte("user")
@@ -164,24 +164,24 @@ var emptyText = make([]byte, 0)
 func (r *Request) input() {
 	d := &r.d
 	r.resetConversation()
-	start := d.mark()
-	if d.peek() == '"' {
-		s := d.str()
+	start := d.Mark()
+	if d.Peek() == '"' {
+		s := d.Str()
 		r.Messages = append(r.Messages, Message{
 			Role:       Str{Raw: roleUser[:4:4]},
 			Text:       s,
 			Content:    ContentString,
-			ContentRaw: d.since(start),
+			ContentRaw: d.Since(start),
 		})
-	} else if d.enterArr() {
+	} else if d.EnterArr() {
 		for {
 			r.message()
-			if !d.moreArr() {
+			if !d.MoreArr() {
 				break
 			}
 		}
 	}
-	r.MessagesRaw = d.since(start)
+	r.MessagesRaw = d.Since(start)
 }
 
 // resetConversation forgets a list read before: with a duplicated member
@@ -202,27 +202,27 @@ func (r *Request) message() {
 	idx := len(r.Messages)
 	r.Messages = append(r.Messages, Message{})
 	firstCall, firstResult := len(r.ToolCalls), len(r.ToolResults)
-	start := d.mark()
+	start := d.Mark()
 	var m Message
 	var toolCallID, callID, args Str
 	var output content
 	hasArgs := false
-	if d.enterObj() {
+	if d.EnterObj() {
 		for {
-			switch string(d.key()) {
+			switch string(d.Key()) {
 			case "role":
-				m.Role = d.strOrSkip()
+				m.Role = d.StrOrSkip()
 			case "type":
-				m.Type = d.strOrSkip()
+				m.Type = d.StrOrSkip()
 			case "content":
 				c := r.content(idx, &m.Images)
 				m.Text, m.Content, m.ContentRaw = c.text, c.kind, c.raw
 			case "name":
-				m.Name = d.strOrSkip()
+				m.Name = d.StrOrSkip()
 			case "tool_call_id":
-				toolCallID = d.strOrSkip()
+				toolCallID = d.StrOrSkip()
 			case "call_id":
-				callID = d.strOrSkip()
+				callID = d.StrOrSkip()
 			case "tool_calls":
 				r.ToolCalls = chatToolCalls(&r.d, r.ToolCalls, idx)
 			case "function_call":
@@ -232,14 +232,14 @@ func (r *Request) message() {
 			case "output":
 				output = r.content(idx, &m.Images)
 			default:
-				d.skip()
+				d.Skip()
 			}
-			if !d.moreObj() {
+			if !d.MoreObj() {
 				break
 			}
 		}
 	}
-	m.Raw = d.since(start)
+	m.Raw = d.Since(start)
 
 	switch {
 	case m.Role.Equal("tool") || m.Role.Equal("function"):
@@ -275,8 +275,8 @@ func (r *Request) message() {
 // message: a call without an id.
 func (r *Request) legacyFunctionCall(idx int) {
 	d := &r.d
-	if d.peek() != '{' {
-		d.skip()
+	if d.Peek() != '{' {
+		d.Skip()
 		return
 	}
 	tc := ToolCall{Message: idx}
@@ -287,10 +287,10 @@ func (r *Request) legacyFunctionCall(idx int) {
 // system reads Anthropic's system member: a string or a list of text
 // blocks.
 func (r *Request) system() {
-	start := r.d.mark()
+	start := r.d.Mark()
 	var images int
 	c := r.content(-1, &images)
-	raw := r.d.since(start)
+	raw := r.d.Since(start)
 	if !pyTruthy(raw) {
 		return
 	}
@@ -305,53 +305,53 @@ func (r *Request) tools() {
 	d := &r.d
 	clear(r.Tools)
 	r.Tools = r.Tools[:0]
-	start := d.mark()
-	if d.enterArr() {
+	start := d.Mark()
+	if d.EnterArr() {
 		for {
 			r.tool()
-			if !d.moreArr() {
+			if !d.MoreArr() {
 				break
 			}
 		}
 	}
-	r.ToolsRaw = d.since(start)
+	r.ToolsRaw = d.Since(start)
 }
 
 func (r *Request) tool() {
 	d := &r.d
-	start := d.mark()
+	start := d.Mark()
 	var t Tool
-	if d.enterObj() {
+	if d.EnterObj() {
 		for {
-			switch string(d.key()) {
+			switch string(d.Key()) {
 			case "name":
-				t.Name = d.strOrSkip()
+				t.Name = d.StrOrSkip()
 			case "type":
-				t.Type = d.strOrSkip()
+				t.Type = d.StrOrSkip()
 			case "function", "custom":
-				if d.enterObj() {
+				if d.EnterObj() {
 					for {
-						if string(d.key()) == "name" {
-							if n := d.strOrSkip(); !t.Name.Present() {
+						if string(d.Key()) == "name" {
+							if n := d.StrOrSkip(); !t.Name.Present() {
 								t.Name = n
 							}
 						} else {
-							d.skip()
+							d.Skip()
 						}
-						if !d.moreObj() {
+						if !d.MoreObj() {
 							break
 						}
 					}
 				}
 			default:
-				d.skip()
+				d.Skip()
 			}
-			if !d.moreObj() {
+			if !d.MoreObj() {
 				break
 			}
 		}
 	}
-	t.Raw = d.since(start)
+	t.Raw = d.Since(start)
 	r.Tools = append(r.Tools, t)
 }
 

@@ -13,38 +13,38 @@ func (r *Response) Parse(kind Kind, status int, body []byte) error {
 	r.Kind, r.StatusCode, r.Complete = kind, status, true
 	r.IsError = status >= 400
 	d := &r.d
-	d.reset(body)
-	defer func() { d.b = nil }()
-	if d.peek() != '{' {
-		if len(body) == 0 || d.i == len(body) {
+	d.Reset(body)
+	defer d.Reset(nil)
+	if d.Peek() != '{' {
+		if d.AtEnd() {
 			if r.IsError {
 				return nil
 			}
-			d.fail(ErrInvalidJSON)
-			return d.error()
+			d.Fail(ErrInvalidJSON)
+			return d.Err()
 		}
-		d.skip()
-		d.end()
-		if d.err != nil {
-			return d.error()
+		d.Skip()
+		d.End()
+		if d.Failed() {
+			return d.Err()
 		}
 		return ErrNotObject
 	}
 	var incomplete Str
 	var incompleteRaw []byte
-	if d.enterObj() {
+	if d.EnterObj() {
 		for {
-			switch string(d.key()) {
+			switch string(d.Key()) {
 			case "id":
-				r.ID = d.strOrSkip()
+				r.ID = d.StrOrSkip()
 			case "model":
-				r.Model = d.strOrSkip()
+				r.Model = d.StrOrSkip()
 			case "type":
-				if t := d.strOrSkip(); t.Equal("error") {
+				if t := d.StrOrSkip(); t.Equal("error") {
 					r.IsError = true
 				}
 			case "error":
-				if !d.isNull() {
+				if !d.IsNull() {
 					r.IsError = true
 					r.Error.parse(d)
 				}
@@ -53,32 +53,32 @@ func (r *Response) Parse(kind Kind, status int, body []byte) error {
 			case "choices":
 				r.choices()
 			case "system_fingerprint":
-				r.SystemFingerprint = d.strOrSkip()
+				r.SystemFingerprint = d.StrOrSkip()
 			case "content":
 				r.anthropicContent()
 			case "stop_reason":
-				start := d.mark()
-				r.FinishReason = d.strOrSkip()
-				r.FinishReasonRaw = d.since(start)
+				start := d.Mark()
+				r.FinishReason = d.StrOrSkip()
+				r.FinishReasonRaw = d.Since(start)
 			case "stop_sequence":
-				r.StopSequence = d.strOrSkip()
+				r.StopSequence = d.StrOrSkip()
 			case "output":
 				r.output()
 			case "status":
-				r.Status = d.strOrSkip()
+				r.Status = d.StrOrSkip()
 			case "incomplete_details":
 				incomplete, incompleteRaw = reasonOf(d)
 			default:
-				d.skip()
+				d.Skip()
 			}
-			if !d.moreObj() {
+			if !d.MoreObj() {
 				break
 			}
 		}
 	}
-	d.end()
-	if d.err != nil {
-		return d.error()
+	d.End()
+	if d.Failed() {
+		return d.Err()
 	}
 	if r.Status.Present() { // Responses
 		if r.Status.Equal("failed") {
@@ -97,16 +97,16 @@ func (r *Response) Parse(kind Kind, status int, body []byte) error {
 
 // reasonOf reads {"reason": …} and returns the reason and its JSON.
 func reasonOf(d *dec) (s Str, raw []byte) {
-	if d.enterObj() {
+	if d.EnterObj() {
 		for {
-			if string(d.key()) == "reason" {
-				start := d.mark()
-				s = d.strOrSkip()
-				raw = d.since(start)
+			if string(d.Key()) == "reason" {
+				start := d.Mark()
+				s = d.StrOrSkip()
+				raw = d.Since(start)
 			} else {
-				d.skip()
+				d.Skip()
 			}
-			if !d.moreObj() {
+			if !d.MoreObj() {
 				break
 			}
 		}
@@ -117,54 +117,54 @@ func reasonOf(d *dec) (s Str, raw []byte) {
 // parse reads an error value: an object with message/type/code/param, or
 // a bare string message.
 func (e *Error) parse(d *dec) {
-	start := d.mark()
-	if d.peek() == '"' {
-		e.Message = d.str()
-		e.Raw = d.since(start)
+	start := d.Mark()
+	if d.Peek() == '"' {
+		e.Message = d.Str()
+		e.Raw = d.Since(start)
 		return
 	}
-	if d.enterObj() {
+	if d.EnterObj() {
 		for {
-			switch string(d.key()) {
+			switch string(d.Key()) {
 			case "message":
-				e.Message = d.strOrSkip()
+				e.Message = d.StrOrSkip()
 			case "type":
-				e.Type = d.strOrSkip()
+				e.Type = d.StrOrSkip()
 			case "code":
 				e.Code = strOrNumber(d)
 			case "param":
-				e.Param = d.strOrSkip()
+				e.Param = d.StrOrSkip()
 			default:
-				d.skip()
+				d.Skip()
 			}
-			if !d.moreObj() {
+			if !d.MoreObj() {
 				break
 			}
 		}
 	}
-	e.Raw = d.since(start)
+	e.Raw = d.Since(start)
 }
 
 // strOrNumber reads a string, or a number as its digits.
 func strOrNumber(d *dec) Str {
-	switch c := d.peek(); {
+	switch c := d.Peek(); {
 	case c == '"':
-		return d.str()
+		return d.Str()
 	case c == '-' || (c >= '0' && c <= '9'):
-		raw, _ := d.number()
+		raw, _ := d.Number()
 		return Str{Raw: raw}
 	}
-	d.skip()
+	d.Skip()
 	return Str{}
 }
 
 // parse reads a usage object of any provider; members overwrite.
 func (u *Usage) parse(d *dec) {
-	if !d.enterObj() {
+	if !d.EnterObj() {
 		return
 	}
 	for {
-		switch string(d.key()) {
+		switch string(d.Key()) {
 		case "prompt_tokens", "input_tokens":
 			u.set(d, &u.InputTokens, HasInput)
 		case "completion_tokens", "output_tokens":
@@ -182,32 +182,32 @@ func (u *Usage) parse(d *dec) {
 		case "completion_tokens_details", "output_tokens_details":
 			u.details(d, "reasoning_tokens", &u.ReasoningTokens, HasReasoning)
 		default:
-			d.skip()
+			d.Skip()
 		}
-		if !d.moreObj() {
+		if !d.MoreObj() {
 			break
 		}
 	}
 }
 
 func (u *Usage) set(d *dec, dst *int64, f UsageFields) {
-	if n, ok := d.int(); ok {
+	if n, ok := d.Int(); ok {
 		*dst = n
 		u.Has |= f
 	}
 }
 
 func (u *Usage) details(d *dec, name string, dst *int64, f UsageFields) {
-	if !d.enterObj() {
+	if !d.EnterObj() {
 		return
 	}
 	for {
-		if string(d.key()) == name {
+		if string(d.Key()) == name {
 			u.set(d, dst, f)
 		} else {
-			d.skip()
+			d.Skip()
 		}
-		if !d.moreObj() {
+		if !d.MoreObj() {
 			break
 		}
 	}
@@ -217,34 +217,34 @@ func (u *Usage) details(d *dec, name string, dst *int64, f UsageFields) {
 // refusal; every one may carry tool calls.
 func (r *Response) choices() {
 	d := &r.d
-	if !d.enterArr() {
+	if !d.EnterArr() {
 		return
 	}
 	for i := 0; ; i++ {
-		if d.enterObj() {
+		if d.EnterObj() {
 			for {
-				switch string(d.key()) {
+				switch string(d.Key()) {
 				case "message", "delta":
-					start := d.mark()
+					start := d.Mark()
 					nonEmpty := r.choiceMessage(i)
-					if raw := d.since(start); nonEmpty && raw != nil {
+					if raw := d.Since(start); nonEmpty && raw != nil {
 						r.Content = append(r.Content, raw)
 					}
 				case "finish_reason":
-					start := d.mark()
-					s := d.strOrSkip()
+					start := d.Mark()
+					s := d.StrOrSkip()
 					if i == 0 {
-						r.FinishReason, r.FinishReasonRaw = s, d.since(start)
+						r.FinishReason, r.FinishReasonRaw = s, d.Since(start)
 					}
 				default:
-					d.skip()
+					d.Skip()
 				}
-				if !d.moreObj() {
+				if !d.MoreObj() {
 					break
 				}
 			}
 		}
-		if !d.moreArr() {
+		if !d.MoreArr() {
 			break
 		}
 	}
@@ -254,35 +254,35 @@ func (r *Response) choices() {
 // any member.
 func (r *Response) choiceMessage(i int) bool {
 	d := &r.d
-	if !d.enterObj() {
+	if !d.EnterObj() {
 		return false
 	}
 	for {
-		switch string(d.key()) {
+		switch string(d.Key()) {
 		case "content":
 			t := r.text()
 			if i == 0 {
 				r.Text = t
 			}
 		case "refusal":
-			s := d.strOrSkip()
+			s := d.StrOrSkip()
 			if i == 0 {
 				r.Refusal = s
 			}
 		case "tool_calls":
 			r.ToolCalls = chatToolCalls(&r.d, r.ToolCalls, i)
 		case "function_call":
-			if d.peek() == '{' {
+			if d.Peek() == '{' {
 				tc := ToolCall{Message: i}
 				parseFunction(&r.d, &tc)
 				r.ToolCalls = append(r.ToolCalls, tc)
 			} else {
-				d.skip()
+				d.Skip()
 			}
 		default:
-			d.skip()
+			d.Skip()
 		}
-		if !d.moreObj() {
+		if !d.MoreObj() {
 			return true
 		}
 	}
@@ -292,22 +292,22 @@ func (r *Response) choiceMessage(i int) bool {
 // text parts.
 func (r *Response) text() Str {
 	d := &r.d
-	switch d.peek() {
+	switch d.Peek() {
 	case '"':
-		return d.str()
+		return d.Str()
 	case '[':
 		base := r.j.base()
-		if d.enterArr() {
+		if d.EnterArr() {
 			for {
 				r.textPart()
-				if !d.moreArr() {
+				if !d.MoreArr() {
 					break
 				}
 			}
 		}
 		return r.j.join(base)
 	}
-	d.skip()
+	d.Skip()
 	return Str{}
 }
 
@@ -315,19 +315,19 @@ func (r *Response) text() Str {
 func (r *Response) textPart() {
 	d := &r.d
 	var typ, text, refusal Str
-	if d.enterObj() {
+	if d.EnterObj() {
 		for {
-			switch string(d.key()) {
+			switch string(d.Key()) {
 			case "type":
-				typ = d.strOrSkip()
+				typ = d.StrOrSkip()
 			case "text":
-				text = d.strOrSkip()
+				text = d.StrOrSkip()
 			case "refusal":
-				refusal = d.strOrSkip()
+				refusal = d.StrOrSkip()
 			default:
-				d.skip()
+				d.Skip()
 			}
-			if !d.moreObj() {
+			if !d.MoreObj() {
 				break
 			}
 		}
@@ -343,34 +343,34 @@ func (r *Response) textPart() {
 // arguments reads a function-call arguments member: a JSON string holding
 // JSON, or (from lenient senders) the JSON itself.
 func arguments(d *dec) Str {
-	if d.peek() == '"' {
-		return d.str()
+	if d.Peek() == '"' {
+		return d.Str()
 	}
-	if d.isNull() {
+	if d.IsNull() {
 		return Str{}
 	}
-	return Str{Raw: d.raw()}
+	return Str{Raw: d.Raw()}
 }
 
 // anthropicContent reads an Anthropic answer's content blocks.
 func (r *Response) anthropicContent() {
 	d := &r.d
-	if d.peek() != '[' {
+	if d.Peek() != '[' {
 		// Not a list: the original wraps a single value in one.
-		if raw := d.raw(); raw != nil && string(raw) != "null" {
+		if raw := d.Raw(); raw != nil && string(raw) != "null" {
 			r.Content = append(r.Content, raw)
 		}
 		return
 	}
 	base := r.j.base()
-	if d.enterArr() {
+	if d.EnterArr() {
 		for i := 0; ; i++ {
-			start := d.mark()
+			start := d.Mark()
 			r.anthropicBlock(i)
-			if raw := d.since(start); raw != nil {
+			if raw := d.Since(start); raw != nil {
 				r.Content = append(r.Content, raw)
 			}
-			if !d.moreArr() {
+			if !d.MoreArr() {
 				break
 			}
 		}
@@ -382,23 +382,23 @@ func (r *Response) anthropicBlock(i int) {
 	d := &r.d
 	var typ, text, id, name Str
 	var input []byte
-	if d.enterObj() {
+	if d.EnterObj() {
 		for {
-			switch string(d.key()) {
+			switch string(d.Key()) {
 			case "type":
-				typ = d.strOrSkip()
+				typ = d.StrOrSkip()
 			case "text":
-				text = d.strOrSkip()
+				text = d.StrOrSkip()
 			case "id":
-				id = d.strOrSkip()
+				id = d.StrOrSkip()
 			case "name":
-				name = d.strOrSkip()
+				name = d.StrOrSkip()
 			case "input":
-				input = d.raw()
+				input = d.Raw()
 			default:
-				d.skip()
+				d.Skip()
 			}
-			if !d.moreObj() {
+			if !d.MoreObj() {
 				break
 			}
 		}
@@ -417,14 +417,14 @@ func (r *Response) anthropicBlock(i int) {
 func (r *Response) output() {
 	d := &r.d
 	base := r.j.base()
-	if d.enterArr() {
+	if d.EnterArr() {
 		for i := 0; ; i++ {
-			start := d.mark()
+			start := d.Mark()
 			r.outputItem(i)
-			if raw := d.since(start); raw != nil {
+			if raw := d.Since(start); raw != nil {
 				r.Content = append(r.Content, raw)
 			}
-			if !d.moreArr() {
+			if !d.MoreArr() {
 				break
 			}
 		}
@@ -435,32 +435,32 @@ func (r *Response) output() {
 func (r *Response) outputItem(i int) {
 	d := &r.d
 	var typ, callID, name, args Str
-	if d.enterObj() {
+	if d.EnterObj() {
 		for {
-			switch string(d.key()) {
+			switch string(d.Key()) {
 			case "type":
-				typ = d.strOrSkip()
+				typ = d.StrOrSkip()
 			case "call_id":
-				callID = d.strOrSkip()
+				callID = d.StrOrSkip()
 			case "name":
-				name = d.strOrSkip()
+				name = d.StrOrSkip()
 			case "arguments", "input":
 				args = arguments(d)
 			case "content":
 				// Message items: their output_text parts are pushed as
 				// parts of the whole output's text.
-				if d.enterArr() {
+				if d.EnterArr() {
 					for {
 						r.textPart()
-						if !d.moreArr() {
+						if !d.MoreArr() {
 							break
 						}
 					}
 				}
 			default:
-				d.skip()
+				d.Skip()
 			}
-			if !d.moreObj() {
+			if !d.MoreObj() {
 				break
 			}
 		}
@@ -474,28 +474,28 @@ func (r *Response) outputItem(i int) {
 // assistant message or an answer's choice) to dst; msg is the index of the
 // message or choice carrying them.
 func chatToolCalls(d *dec, dst []ToolCall, msg int) []ToolCall {
-	if !d.enterArr() {
+	if !d.EnterArr() {
 		return dst
 	}
 	for {
 		tc := ToolCall{Message: msg}
-		if d.enterObj() {
+		if d.EnterObj() {
 			for {
-				switch string(d.key()) {
+				switch string(d.Key()) {
 				case "id":
-					tc.ID = d.strOrSkip()
+					tc.ID = d.StrOrSkip()
 				case "function", "custom":
 					parseFunction(d, &tc)
 				default:
-					d.skip()
+					d.Skip()
 				}
-				if !d.moreObj() {
+				if !d.MoreObj() {
 					break
 				}
 			}
 			dst = append(dst, tc)
 		}
-		if !d.moreArr() {
+		if !d.MoreArr() {
 			break
 		}
 	}
@@ -505,19 +505,19 @@ func chatToolCalls(d *dec, dst []ToolCall, msg int) []ToolCall {
 // parseFunction reads {"name": …, "arguments": …} (or a custom tool's
 // "input") into tc.
 func parseFunction(d *dec, tc *ToolCall) {
-	if !d.enterObj() {
+	if !d.EnterObj() {
 		return
 	}
 	for {
-		switch string(d.key()) {
+		switch string(d.Key()) {
 		case "name":
-			tc.Name = d.strOrSkip()
+			tc.Name = d.StrOrSkip()
 		case "arguments", "input":
 			tc.Arguments = arguments(d)
 		default:
-			d.skip()
+			d.Skip()
 		}
-		if !d.moreObj() {
+		if !d.MoreObj() {
 			break
 		}
 	}

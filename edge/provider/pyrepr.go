@@ -5,6 +5,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/cylestio/perimeter/internal/jsonscan"
 )
 
 // AppendPyStr appends Python's str() of the JSON value raw, as the
@@ -22,46 +24,46 @@ import (
 // U+FFFD, and NaN/Infinity literals are not JSON here.
 func AppendPyStr(dst, raw []byte) ([]byte, error) {
 	var d dec
-	d.reset(raw)
-	if d.peek() == '"' {
-		s := d.str()
-		d.end()
-		if d.err != nil {
-			return dst, d.error()
+	d.Reset(raw)
+	if d.Peek() == '"' {
+		s := d.Str()
+		d.End()
+		if d.Failed() {
+			return dst, d.Err()
 		}
 		return s.Append(dst), nil
 	}
 	n := len(dst)
-	dst = d.pyRepr(dst)
-	d.end()
-	if d.err != nil {
-		return dst[:n], d.error()
+	dst = pyRepr(&d, dst)
+	d.End()
+	if d.Failed() {
+		return dst[:n], d.Err()
 	}
 	return dst, nil
 }
 
-func (d *dec) pyRepr(dst []byte) []byte {
-	switch c := d.peek(); {
+func pyRepr(d *dec, dst []byte) []byte {
+	switch c := d.Peek(); {
 	case c == '"':
-		return appendPyQuoted(dst, d.str())
+		return appendPyQuoted(dst, d.Str())
 	case c == 'n':
-		d.literal("null")
+		d.Literal("null")
 		return append(dst, "None"...)
 	case c == 't':
-		d.literal("true")
+		d.Literal("true")
 		return append(dst, "True"...)
 	case c == 'f':
-		d.literal("false")
+		d.Literal("false")
 		return append(dst, "False"...)
 	case c == '[':
 		dst = append(dst, '[')
-		if d.enterArr() {
+		if d.EnterArr() {
 			for first := true; ; first = false {
 				if !first {
 					dst = append(dst, ", "...)
 				}
-				dst = d.pyRepr(dst)
-				if !d.moreArr() {
+				dst = pyRepr(d, dst)
+				if !d.MoreArr() {
 					break
 				}
 			}
@@ -69,37 +71,35 @@ func (d *dec) pyRepr(dst []byte) []byte {
 		return append(dst, ']')
 	case c == '{':
 		dst = append(dst, '{')
-		if d.enterObj() {
+		if d.EnterObj() {
 			for first := true; ; first = false {
 				if !first {
 					dst = append(dst, ", "...)
 				}
-				if d.peek() != '"' {
-					d.fail(ErrInvalidJSON)
+				if d.Peek() != '"' {
+					d.Fail(ErrInvalidJSON)
 					break
 				}
-				dst = appendPyQuoted(dst, d.str())
-				if d.peek() != ':' {
-					d.fail(ErrInvalidJSON)
+				dst = appendPyQuoted(dst, d.Str())
+				if !d.Expect(':') {
 					break
 				}
-				d.i++
 				dst = append(dst, ": "...)
-				dst = d.pyRepr(dst)
-				if !d.moreObj() {
+				dst = pyRepr(d, dst)
+				if !d.MoreObj() {
 					break
 				}
 			}
 		}
 		return append(dst, '}')
 	case c == '-' || (c >= '0' && c <= '9'):
-		raw, ok := d.number()
+		raw, ok := d.Number()
 		if !ok {
 			return dst
 		}
 		return appendPyNumber(dst, raw)
 	}
-	d.fail(ErrInvalidJSON)
+	d.Fail(ErrInvalidJSON)
 	return dst
 }
 
@@ -226,7 +226,8 @@ func forEachRune(s Str, fn func(rune)) {
 		switch {
 		case c == '\\' && s.Escaped:
 			var r rune
-			r, b = decodeEscape(b)
+			r, n := jsonscan.DecodeEscape(b)
+			b = b[n:]
 			fn(r)
 		case c < utf8.RuneSelf:
 			fn(rune(c))
@@ -243,18 +244,18 @@ func forEachRune(s Str, fn func(rune)) {
 // zero, "", [] and {} are false.
 func pyTruthy(raw []byte) bool {
 	var d dec
-	d.reset(raw)
-	switch c := d.peek(); {
+	d.Reset(raw)
+	switch c := d.Peek(); {
 	case c == 0 || c == 'n' || c == 'f':
 		return false
 	case c == '"':
-		return len(d.str().Raw) > 0
+		return len(d.Str().Raw) > 0
 	case c == '[':
-		return d.enterArr()
+		return d.EnterArr()
 	case c == '{':
-		return d.enterObj()
+		return d.EnterObj()
 	case c == '-' || (c >= '0' && c <= '9'):
-		f, ok := d.float()
+		f, ok := d.Float()
 		return !ok || f != 0
 	}
 	return true

@@ -29,29 +29,29 @@ func (p *StreamParser) Event(ev []byte) error {
 	f := &p.f
 	f.reset()
 	d := &p.d
-	d.reset(data)
-	defer func() { d.b = nil }()
-	if d.peek() != '{' {
-		d.skip()
-		d.end()
+	d.Reset(data)
+	defer d.Reset(nil)
+	if d.Peek() != '{' {
+		d.Skip()
+		d.End()
 		p.bad++
-		if d.err != nil {
-			return d.error()
+		if d.Failed() {
+			return d.Err()
 		}
 		return ErrNotObject
 	}
-	if d.enterObj() {
+	if d.EnterObj() {
 		for {
-			p.member(d, d.key())
-			if !d.moreObj() {
+			p.member(d, d.Key())
+			if !d.MoreObj() {
 				break
 			}
 		}
 	}
-	d.end()
-	if d.err != nil {
+	d.End()
+	if d.Failed() {
 		p.bad++
-		return d.error()
+		return d.Err()
 	}
 	if !f.typ.Present() && name != nil {
 		f.typ = Str{Raw: name}
@@ -162,39 +162,39 @@ func (p *StreamParser) member(d *dec, k []byte) {
 	f := &p.f
 	switch string(k) {
 	case "type":
-		f.typ = d.strOrSkip()
+		f.typ = d.StrOrSkip()
 	case "index", "output_index":
 		if !f.hasIndex || string(k) == "output_index" {
-			f.index, f.hasIndex = d.int()
+			f.index, f.hasIndex = d.Int()
 		} else {
-			d.skip()
+			d.Skip()
 		}
 	case "id":
-		f.id = d.strOrSkip()
+		f.id = d.StrOrSkip()
 	case "model":
-		f.model = d.strOrSkip()
+		f.model = d.StrOrSkip()
 	case "system_fingerprint":
-		f.fingerprint = d.strOrSkip()
+		f.fingerprint = d.StrOrSkip()
 	case "choices":
 		p.choices(d)
 	case "usage":
 		f.usage.parse(d)
 	case "error":
-		if !d.isNull() {
+		if !d.IsNull() {
 			f.hasErr = true
 			f.err.parse(d)
 		}
 	case "message":
-		if d.peek() == '"' { // Responses error events: top-level message
-			f.messageStr = d.str()
+		if d.Peek() == '"' { // Responses error events: top-level message
+			f.messageStr = d.Str()
 		} else {
 			p.messageObject(d)
 		}
 	case "content_block":
 		p.contentBlock(d)
 	case "delta":
-		if d.peek() == '"' { // Responses deltas are strings
-			f.text = d.str()
+		if d.Peek() == '"' { // Responses deltas are strings
+			f.text = d.Str()
 		} else {
 			p.deltaObject(d)
 		}
@@ -204,27 +204,27 @@ func (p *StreamParser) member(d *dec, k []byte) {
 	case "item":
 		p.itemObject(d)
 	case "arguments":
-		f.arguments = d.strOrSkip()
+		f.arguments = d.StrOrSkip()
 	case "code":
 		f.code = strOrNumber(d)
 	case "param":
-		f.param = d.strOrSkip()
+		f.param = d.StrOrSkip()
 	case "refusal":
-		f.refusal = d.strOrSkip()
+		f.refusal = d.StrOrSkip()
 	default:
-		d.skip()
+		d.Skip()
 	}
 }
 
 // ---- OpenAI Chat Completions chunks
 
 func (p *StreamParser) choices(d *dec) {
-	if !d.enterArr() {
+	if !d.EnterArr() {
 		return
 	}
 	for pos := int64(0); ; pos++ {
 		p.choice(d, pos)
-		if !d.moreArr() {
+		if !d.MoreArr() {
 			break
 		}
 	}
@@ -235,27 +235,27 @@ func (p *StreamParser) choices(d *dec) {
 // position.
 func (p *StreamParser) choice(d *dec, choice int64) {
 	f := &p.f
-	if !d.enterObj() {
+	if !d.EnterObj() {
 		return
 	}
 	for {
-		switch string(d.key()) {
+		switch string(d.Key()) {
 		case "index":
-			if n, ok := d.int(); ok {
+			if n, ok := d.Int(); ok {
 				choice = n
 			}
 		case "delta", "message":
 			p.chatDelta(d, choice)
 		case "finish_reason":
-			start := d.mark()
-			s := d.strOrSkip()
+			start := d.Mark()
+			s := d.StrOrSkip()
 			if choice == 0 && s.Present() {
-				f.finish, f.finishRaw = s, d.since(start)
+				f.finish, f.finishRaw = s, d.Since(start)
 			}
 		default:
-			d.skip()
+			d.Skip()
 		}
-		if !d.moreObj() {
+		if !d.MoreObj() {
 			break
 		}
 	}
@@ -263,25 +263,25 @@ func (p *StreamParser) choice(d *dec, choice int64) {
 
 func (p *StreamParser) chatDelta(d *dec, choice int64) {
 	f := &p.f
-	if !d.enterObj() {
+	if !d.EnterObj() {
 		return
 	}
 	for {
-		switch string(d.key()) {
+		switch string(d.Key()) {
 		case "content":
-			if s := d.strOrSkip(); choice == 0 {
+			if s := d.StrOrSkip(); choice == 0 {
 				f.text = s
 			}
 		case "refusal":
-			if s := d.strOrSkip(); choice == 0 {
+			if s := d.StrOrSkip(); choice == 0 {
 				f.refusal = s
 			}
 		case "tool_calls":
 			p.chatToolCalls(d, choice)
 		default:
-			d.skip()
+			d.Skip()
 		}
-		if !d.moreObj() {
+		if !d.MoreObj() {
 			break
 		}
 	}
@@ -289,47 +289,47 @@ func (p *StreamParser) chatDelta(d *dec, choice int64) {
 
 func (p *StreamParser) chatToolCalls(d *dec, choice int64) {
 	f := &p.f
-	if !d.enterArr() {
+	if !d.EnterArr() {
 		return
 	}
 	for pos := int64(0); ; pos++ {
-		if d.enterObj() {
+		if d.EnterObj() {
 			op := toolDelta{key: pos}
 			for {
-				switch string(d.key()) {
+				switch string(d.Key()) {
 				case "index":
-					if n, ok := d.int(); ok {
+					if n, ok := d.Int(); ok {
 						op.key = n
 					}
 				case "id":
-					op.id = d.strOrSkip()
+					op.id = d.StrOrSkip()
 				case "function":
-					if d.enterObj() {
+					if d.EnterObj() {
 						for {
-							switch string(d.key()) {
+							switch string(d.Key()) {
 							case "name":
-								op.name = d.strOrSkip()
+								op.name = d.StrOrSkip()
 							case "arguments":
-								op.args = d.strOrSkip()
+								op.args = d.StrOrSkip()
 							default:
-								d.skip()
+								d.Skip()
 							}
-							if !d.moreObj() {
+							if !d.MoreObj() {
 								break
 							}
 						}
 					}
 				default:
-					d.skip()
+					d.Skip()
 				}
-				if !d.moreObj() {
+				if !d.MoreObj() {
 					break
 				}
 			}
 			op.key = choice<<20 | op.key&(1<<20-1)
 			f.ops = append(f.ops, op)
 		}
-		if !d.moreArr() {
+		if !d.MoreArr() {
 			break
 		}
 	}
@@ -365,21 +365,21 @@ func (p *StreamParser) commitChat() {
 // messageObject reads message_start's message.
 func (p *StreamParser) messageObject(d *dec) {
 	f := &p.f
-	if !d.enterObj() {
+	if !d.EnterObj() {
 		return
 	}
 	for {
-		switch string(d.key()) {
+		switch string(d.Key()) {
 		case "id":
-			f.id = d.strOrSkip()
+			f.id = d.StrOrSkip()
 		case "model":
-			f.model = d.strOrSkip()
+			f.model = d.StrOrSkip()
 		case "usage":
 			f.usage.parse(d)
 		default:
-			d.skip()
+			d.Skip()
 		}
-		if !d.moreObj() {
+		if !d.MoreObj() {
 			break
 		}
 	}
@@ -388,25 +388,25 @@ func (p *StreamParser) messageObject(d *dec) {
 // contentBlock reads content_block_start's block.
 func (p *StreamParser) contentBlock(d *dec) {
 	f := &p.f
-	if !d.enterObj() {
+	if !d.EnterObj() {
 		return
 	}
 	for {
-		switch string(d.key()) {
+		switch string(d.Key()) {
 		case "type":
-			f.block.typ = d.strOrSkip()
+			f.block.typ = d.StrOrSkip()
 		case "text":
-			f.text = d.strOrSkip()
+			f.text = d.StrOrSkip()
 		case "id":
-			f.block.id = d.strOrSkip()
+			f.block.id = d.StrOrSkip()
 		case "name":
-			f.block.name = d.strOrSkip()
+			f.block.name = d.StrOrSkip()
 		case "input":
-			f.blockInput = d.raw()
+			f.blockInput = d.Raw()
 		default:
-			d.skip()
+			d.Skip()
 		}
-		if !d.moreObj() {
+		if !d.MoreObj() {
 			break
 		}
 	}
@@ -415,29 +415,29 @@ func (p *StreamParser) contentBlock(d *dec) {
 // deltaObject reads content_block_delta's and message_delta's delta.
 func (p *StreamParser) deltaObject(d *dec) {
 	f := &p.f
-	if !d.enterObj() {
+	if !d.EnterObj() {
 		return
 	}
 	for {
-		switch string(d.key()) {
+		switch string(d.Key()) {
 		case "type":
-			f.deltaType = d.strOrSkip()
+			f.deltaType = d.StrOrSkip()
 		case "text":
-			f.text = d.strOrSkip()
+			f.text = d.StrOrSkip()
 		case "partial_json":
-			f.partial = d.strOrSkip()
+			f.partial = d.StrOrSkip()
 		case "stop_reason":
-			start := d.mark()
-			f.finish = d.strOrSkip()
-			if raw := d.since(start); !isNullRaw(raw) {
+			start := d.Mark()
+			f.finish = d.StrOrSkip()
+			if raw := d.Since(start); !isNullRaw(raw) {
 				f.finishRaw = raw
 			}
 		case "stop_sequence":
-			f.stopSeq = d.strOrSkip()
+			f.stopSeq = d.StrOrSkip()
 		default:
-			d.skip()
+			d.Skip()
 		}
-		if !d.moreObj() {
+		if !d.MoreObj() {
 			break
 		}
 	}
@@ -501,30 +501,30 @@ func (p *StreamParser) commitAnthropic() {
 // completed, incomplete, failed).
 func (p *StreamParser) responseObject(d *dec) {
 	f := &p.f
-	if !d.enterObj() {
+	if !d.EnterObj() {
 		return
 	}
 	for {
-		switch string(d.key()) {
+		switch string(d.Key()) {
 		case "id":
-			f.id = d.strOrSkip()
+			f.id = d.StrOrSkip()
 		case "model":
-			f.model = d.strOrSkip()
+			f.model = d.StrOrSkip()
 		case "status":
-			f.status = d.strOrSkip()
+			f.status = d.StrOrSkip()
 		case "usage":
 			f.usage.parse(d)
 		case "error":
-			if !d.isNull() {
+			if !d.IsNull() {
 				f.hasErr = true
 				f.err.parse(d)
 			}
 		case "incomplete_details":
 			f.reason, f.reasonRaw = reasonOf(d)
 		default:
-			d.skip()
+			d.Skip()
 		}
-		if !d.moreObj() {
+		if !d.MoreObj() {
 			break
 		}
 	}
@@ -533,23 +533,23 @@ func (p *StreamParser) responseObject(d *dec) {
 // itemObject reads output_item.added/done's item.
 func (p *StreamParser) itemObject(d *dec) {
 	f := &p.f
-	if !d.enterObj() {
+	if !d.EnterObj() {
 		return
 	}
 	for {
-		switch string(d.key()) {
+		switch string(d.Key()) {
 		case "type":
-			f.item.typ = d.strOrSkip()
+			f.item.typ = d.StrOrSkip()
 		case "call_id":
-			f.item.callID = d.strOrSkip()
+			f.item.callID = d.StrOrSkip()
 		case "name":
-			f.item.name = d.strOrSkip()
+			f.item.name = d.StrOrSkip()
 		case "arguments":
-			f.item.args = d.strOrSkip()
+			f.item.args = d.StrOrSkip()
 		default:
-			d.skip()
+			d.Skip()
 		}
-		if !d.moreObj() {
+		if !d.MoreObj() {
 			break
 		}
 	}
