@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/cylestio/perimeter/internal/jsonscan"
 )
 
 // agentIDPrefix and the 12 hex digits after it form the original's
@@ -39,7 +40,7 @@ func PromptAgentID(dst, system []byte, escaped bool) []byte {
 		var buf [512]byte
 		for len(system) > 0 {
 			var chunk []byte
-			chunk, system = unescape(buf[:0], system, len(buf)/4)
+			chunk, system = jsonscan.AppendUnescapedPrefix(buf[:0], system, len(buf)/4)
 			h.Write(chunk)
 		}
 		h.Sum(sum[:0])

@@ -5,6 +5,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/cylestio/perimeter/internal/jsonscan"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -95,7 +96,7 @@ func skeleton(dst, text []byte, escaped bool) []byte {
 		var r rune
 		var size int
 		if c == '\\' {
-			r, size = unescapeRune(text[i:])
+			r, size = jsonscan.DecodeEscape(text[i:])
 		} else {
 			r, size = utf8.DecodeRune(text[i:])
 		}
@@ -159,33 +160,6 @@ func appendCanonLetter(dst []byte, r rune, n int) ([]byte, int) {
 	return utf8.AppendRune(dst, unicode.ToLower(r)), n + 1
 }
 
-// unescapeRune decodes the JSON escape sequence at the start of b (b[0] is
-// a backslash) as unescape does.
-func unescapeRune(b []byte) (rune, int) {
-	if len(b) < 2 {
-		return '\\', 1
-	}
-	switch b[1] {
-	case 'u':
-		cp, ok := hex4(b[2:])
-		if !ok {
-			return '\\', 1
-		}
-		if cp >= 0xD800 && cp < 0xDC00 && len(b) >= 12 && b[6] == '\\' && b[7] == 'u' {
-			if lo, ok := hex4(b[8:]); ok && lo >= 0xDC00 && lo < 0xE000 {
-				return rune(0x10000 + (cp-0xD800)<<10 + (lo - 0xDC00)), 12
-			}
-		}
-		if cp >= 0xD800 && cp < 0xE000 {
-			return utf8.RuneError, 6
-		}
-		return rune(cp), 6
-	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-		return ' ', 2 // none is a letter or a digit
-	}
-	return '\\', 1
-}
-
 // startsJSON reports whether text, past white space, opens an object or an
 // array.
 func startsJSON(text []byte, escaped bool) bool {
@@ -215,143 +189,70 @@ func startsJSON(text []byte, escaped bool) bool {
 func jsonHash(text []byte, escaped bool) (uint64, bool) {
 	var buf [ContentReadLimit]byte
 	if escaped {
-		text, _ = unescape(buf[:0], text, ContentReadLimit)
+		text, _ = jsonscan.AppendUnescapedPrefix(buf[:0], text, ContentReadLimit)
 	}
-	w := jsonWalker{b: text}
-	h, ok := w.value(0)
-	w.space()
-	return h, ok && w.i == len(w.b)
-}
-
-// jsonWalker reads a JSON text without allocating.
-type jsonWalker struct {
-	b []byte
-	i int
+	d := jsonscan.NewDecoder(text)
+	h, ok := jsonValueHash(&d, 0)
+	d.End()
+	return h, ok && !d.Failed()
 }
 
 // maxJSONDepth bounds the nesting jsonHash follows.
 const maxJSONDepth = 32
 
-func (w *jsonWalker) space() {
-	for w.i < len(w.b) {
-		switch w.b[w.i] {
-		case ' ', '\t', '\n', '\r':
-			w.i++
-		default:
-			return
-		}
-	}
-}
-
-func (w *jsonWalker) value(depth int) (uint64, bool) {
-	w.space()
-	if w.i >= len(w.b) || depth > maxJSONDepth {
+func jsonValueHash(d *jsonscan.Decoder, depth int) (uint64, bool) {
+	if depth > maxJSONDepth {
 		return 0, false
 	}
-	switch w.b[w.i] {
+	switch d.Peek() {
 	case '{':
-		w.i++
 		h := uint64(0x6f626a)
-		w.space()
-		if w.i < len(w.b) && w.b[w.i] == '}' {
-			w.i++
-			return h, true
+		if !d.EnterObj() {
+			return h, !d.Failed()
 		}
 		for {
-			w.space()
-			key, ok := w.str()
-			if !ok {
+			key := d.Str()
+			if !d.Expect(':') {
 				return 0, false
 			}
-			w.space()
-			if w.i >= len(w.b) || w.b[w.i] != ':' {
-				return 0, false
-			}
-			w.i++
-			v, ok := w.value(depth + 1)
+			v, ok := jsonValueHash(d, depth+1)
 			if !ok {
 				return 0, false
 			}
 			var kb [canonRunes * 4]byte
-			h += chain(xxhash.Sum64(skeleton(kb[:0], key, true)), v)
-			w.space()
-			if w.i >= len(w.b) {
-				return 0, false
+			h += chain(xxhash.Sum64(skeleton(kb[:0], key.Raw, key.Escaped)), v)
+			if !d.MoreObj() {
+				return chain(h, 0x7d), !d.Failed()
 			}
-			w.i++
-			switch w.b[w.i-1] {
-			case ',':
-				continue
-			case '}':
-				return chain(h, 0x7d), true
-			}
-			return 0, false
 		}
 	case '[':
-		w.i++
 		h := uint64(0x617272)
-		w.space()
-		if w.i < len(w.b) && w.b[w.i] == ']' {
-			w.i++
-			return h, true
+		if !d.EnterArr() {
+			return h, !d.Failed()
 		}
 		for {
-			v, ok := w.value(depth + 1)
+			v, ok := jsonValueHash(d, depth+1)
 			if !ok {
 				return 0, false
 			}
 			h = chain(h, v)
-			w.space()
-			if w.i >= len(w.b) {
-				return 0, false
+			if !d.MoreArr() {
+				return h, !d.Failed()
 			}
-			w.i++
-			switch w.b[w.i-1] {
-			case ',':
-				continue
-			case ']':
-				return h, true
-			}
-			return 0, false
 		}
 	case '"':
-		s, ok := w.str()
-		if !ok {
+		s := d.Str()
+		if d.Failed() {
 			return 0, false
 		}
 		var sb [canonRunes * 4]byte
-		return chain(0x737472, xxhash.Sum64(skeleton(sb[:0], s, true))), true
+		return chain(0x737472, xxhash.Sum64(skeleton(sb[:0], s.Raw, s.Escaped))), true
 	}
-	start := w.i
-	for w.i < len(w.b) {
-		switch w.b[w.i] {
-		case ',', ']', '}', ' ', '\t', '\n', '\r':
-		default:
-			w.i++
-			continue
-		}
-		break
-	}
-	if w.i == start {
+	start := d.Mark()
+	d.Skip()
+	lit := d.Since(start)
+	if lit == nil {
 		return 0, false
 	}
-	return chain(0x6c6974, xxhash.Sum64(w.b[start:w.i])), true
-}
-
-// str reads a string and returns its body, escapes intact.
-func (w *jsonWalker) str() ([]byte, bool) {
-	if w.i >= len(w.b) || w.b[w.i] != '"' {
-		return nil, false
-	}
-	start := w.i + 1
-	for j := start; j < len(w.b); j++ {
-		switch w.b[j] {
-		case '\\':
-			j++
-		case '"':
-			w.i = j + 1
-			return w.b[start:j], true
-		}
-	}
-	return nil, false
+	return chain(0x6c6974, xxhash.Sum64(lit)), true
 }

@@ -7,6 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/cylestio/perimeter/internal/jsonscan"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -77,8 +78,8 @@ func FuzzText(f *testing.F) {
 		for naive < len(plain) && plain[naive] < utf8.RuneSelf && plain[naive] != '\\' {
 			naive++
 		}
-		if got := plainRun(plain); got != naive {
-			t.Fatalf("plainRun(%q) = %d, want %d", s, got, naive)
+		if got := jsonscan.PlainRun(plain); got != naive {
+			t.Fatalf("PlainRun(%q) = %d, want %d", s, got, naive)
 		}
 		// Never panics, whatever the bytes, escaped or not.
 		textPrefix(make([]byte, 0, signatureRunes*4), plain, true, signatureRunes)

@@ -3,8 +3,9 @@ package session
 import (
 	"bytes"
 	"encoding/binary"
-	"math/bits"
 	"unicode/utf8"
+
+	"github.com/cylestio/perimeter/internal/jsonscan"
 )
 
 // ContentReadLimit is the most Resolve ever reads of one Content or System
@@ -118,119 +119,8 @@ func isASCII(b []byte) bool {
 // unescapePrefix appends to dst the decoded first n code points of the JSON
 // string body src.
 func unescapePrefix(dst, src []byte, n int) []byte {
-	dst, _ = unescape(dst, src, n)
+	dst, _ = jsonscan.AppendUnescapedPrefix(dst, src, n)
 	return dst
-}
-
-// unescape appends to dst the decoded first n code points of the JSON
-// string body src and returns the bytes of src not consumed. Runs without
-// a backslash are copied whole. Malformed escapes are copied literally, as
-// a lenient decoder would; a request holding them never reached the
-// original's session detector, so no compatibility is at stake.
-func unescape(dst, src []byte, n int) ([]byte, []byte) {
-	for r := 0; r < n && len(src) > 0; {
-		if c := src[0]; c != '\\' {
-			// A plain ASCII run is copied whole, up to the next backslash.
-			if k := plainRun(src[:min(len(src), n-r)]); k > 0 {
-				dst = append(dst, src[:k]...)
-				r += k
-				src = src[k:]
-				continue
-			}
-			_, size := utf8.DecodeRune(src) // not ASCII
-			dst = append(dst, src[:size]...)
-			src = src[size:]
-			r++
-			continue
-		}
-		r++
-		if len(src) < 2 {
-			dst = append(dst, src[0])
-			src = src[1:]
-			continue
-		}
-		switch src[1] {
-		case '"', '\\', '/':
-			dst = append(dst, src[1])
-			src = src[2:]
-		case 'b':
-			dst = append(dst, '\b')
-			src = src[2:]
-		case 'f':
-			dst = append(dst, '\f')
-			src = src[2:]
-		case 'n':
-			dst = append(dst, '\n')
-			src = src[2:]
-		case 'r':
-			dst = append(dst, '\r')
-			src = src[2:]
-		case 't':
-			dst = append(dst, '\t')
-			src = src[2:]
-		case 'u':
-			cp, ok := hex4(src[2:])
-			if !ok {
-				dst = append(dst, src[0])
-				src = src[1:]
-				continue
-			}
-			src = src[6:]
-			if cp >= 0xD800 && cp < 0xDC00 && len(src) >= 6 && src[0] == '\\' && src[1] == 'u' {
-				if lo, ok := hex4(src[2:]); ok && lo >= 0xDC00 && lo < 0xE000 {
-					cp = 0x10000 + (cp-0xD800)<<10 + (lo - 0xDC00)
-					src = src[6:]
-				}
-			}
-			dst = utf8.AppendRune(dst, rune(cp)) // a lone surrogate becomes U+FFFD
-		default:
-			dst = append(dst, src[0])
-			src = src[1:]
-		}
-	}
-	return dst, src
-}
-
-// plainRun returns the length of the longest prefix of b that is ASCII
-// and holds no backslash, eight bytes at a time.
-func plainRun(b []byte) int {
-	const hi, ones, bs = 0x8080808080808080, 0x0101010101010101, 0x5c5c5c5c5c5c5c5c
-	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		x := binary.LittleEndian.Uint64(b[i:])
-		y := x ^ bs
-		// The lowest flagged byte is exact: the zero-byte test only errs
-		// above a true zero byte.
-		if m := x&hi | (y-ones)&^y&hi; m != 0 {
-			return i + bits.TrailingZeros64(m)/8
-		}
-	}
-	for ; i < len(b); i++ {
-		if b[i] >= utf8.RuneSelf || b[i] == '\\' {
-			return i
-		}
-	}
-	return i
-}
-
-func hex4(b []byte) (uint32, bool) {
-	if len(b) < 4 {
-		return 0, false
-	}
-	var v uint32
-	for _, c := range b[:4] {
-		switch {
-		case c >= '0' && c <= '9':
-			v = v<<4 | uint32(c-'0')
-		case c >= 'a' && c <= 'f':
-			v = v<<4 | uint32(c-'a'+10)
-		case c >= 'A' && c <= 'F':
-			v = v<<4 | uint32(c-'A'+10)
-		default:
-			return 0, false
-		}
-	}
-	return v, true
 }
 
 // asciiSpace marks the ASCII characters isPySpace accepts.

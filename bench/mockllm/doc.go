@@ -82,7 +82,8 @@
 // # Cost
 //
 // The default non-streaming path renders into a pooled buffer with
-// append-based templates and scans the request with an allocation-free JSON
-// scanner (no encoding/json), so the mock is a fair "direct upstream" floor
+// append-based templates and reads the request with the project's
+// allocation-free JSON scanner (internal/jsonscan, one pass, no
+// encoding/json), so the mock is a fair "direct upstream" floor
 // for benchmarks. Benchmarks should set Config.MaxRecorded < 0.
 package mockllm

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cylestio/perimeter/internal/jsonscan"
 	"github.com/valyala/fasthttp"
 )
 
@@ -297,7 +298,7 @@ func hasRawHeader(raw []byte, name string) bool {
 
 func (s *Server) countTokens(ctx *fasthttp.RequestCtx) {
 	body := ctx.PostBody()
-	if !validDocument(body) {
+	if !jsonscan.Valid(body) {
 		s.writeError(ctx, apiMessages, fasthttp.StatusBadRequest, "")
 		return
 	}

@@ -1,5 +1,7 @@
 package mockllm
 
+import "github.com/cylestio/perimeter/internal/jsonscan"
+
 // api identifies the wire format a route speaks.
 type api uint8
 
@@ -22,61 +24,95 @@ type reqInfo struct {
 	inputTokens  int
 }
 
-// parseRequest reads the fields the mock reacts to. ok is false when the body
-// is not a JSON object.
+// parseRequest reads the fields the mock reacts to, in one pass that also
+// validates the whole body. ok is false when the body is not a JSON object.
 func parseRequest(a api, body []byte) (r reqInfo, ok bool) {
-	it := iterate(body)
-	if !it.object {
+	d := jsonscan.NewDecoder(body)
+	if d.Peek() != '{' {
 		return r, false
 	}
 	r.inputTokens = max(1, len(body)/4)
-	for k, v, more := it.next(); more; k, v, more = it.next() {
+	d.Members(func(k []byte) bool {
 		switch string(k) {
 		case "model":
-			if isString(v) {
-				r.model = v
+			if d.Peek() == '"' {
+				r.model = d.Raw()
 			}
 		case "stream":
-			r.stream = isTrue(v)
+			r.stream, _ = d.Bool()
 		case "stream_options":
-			r.includeUsage = isTrue(field(v, "include_usage"))
+			d.Members(func(k []byte) bool {
+				if string(k) == "include_usage" {
+					r.includeUsage, _ = d.Bool()
+				}
+				return true
+			})
 		case "tools":
-			first := firstElem(v)
-			if first == nil {
-				break
-			}
-			r.toolsOffered = true
-			name := field(first, "name") // Anthropic and Responses put it on the tool
-			if fn := field(first, "function"); fn != nil {
-				name = field(fn, "name") // Chat Completions nests it
-			}
-			if isString(name) {
-				r.toolName = name
-			}
+			d.Elements(func(int) bool {
+				r.toolsOffered = true
+				r.toolName = firstToolName(&d)
+				return false
+			})
 		case "messages", "input":
-			r.askedForTool = lastUserAsksForTool(v)
+			r.askedForTool = lastUserAsksForTool(&d)
 		}
-	}
-	// The walk validated every member; what is left must be whitespace.
-	return r, !it.bad && skipWS(body, it.i) == len(body)
+		return true
+	})
+	d.End()
+	return r, !d.Failed()
 }
 
-// lastUserAsksForTool reports whether the conversation ends with a user turn
-// that mentions "tool". A user turn that returns tool results (Anthropic
-// tool_result blocks) does not count, so agent loops terminate.
-func lastUserAsksForTool(v []byte) bool {
-	if isString(v) { // Responses API: input may be a plain string
-		return containsFold(v, "tool")
+// firstToolName reads the tool at the cursor and returns its name as a raw
+// JSON string: Anthropic and Responses put it on the tool, Chat
+// Completions on its "function".
+func firstToolName(d *jsonscan.Decoder) []byte {
+	var name []byte
+	hasFn := false
+	d.Members(func(k []byte) bool {
+		switch string(k) {
+		case "name":
+			if !hasFn && d.Peek() == '"' {
+				name = d.Raw()
+			}
+		case "function":
+			hasFn, name = true, nil
+			d.Members(func(k []byte) bool {
+				if string(k) == "name" && d.Peek() == '"' {
+					name = d.Raw()
+				}
+				return true
+			})
+		}
+		return true
+	})
+	return name
+}
+
+// lastUserAsksForTool reads the messages (or input) at the cursor and
+// reports whether the conversation ends with a user turn that mentions
+// "tool". A user turn that returns tool results (Anthropic tool_result
+// blocks) does not count, so agent loops terminate.
+func lastUserAsksForTool(d *jsonscan.Decoder) bool {
+	if d.Peek() == '"' { // Responses API: input may be a plain string
+		return containsFold(d.Raw(), "tool")
 	}
-	last := lastElem(v)
-	if last == nil {
-		return false
-	}
-	role := field(last, "role")
+	var role, content []byte
+	d.Elements(func(int) bool {
+		role, content = nil, nil
+		d.Members(func(k []byte) bool {
+			switch string(k) {
+			case "role":
+				role = d.Raw()
+			case "content":
+				content = d.Raw()
+			}
+			return true
+		})
+		return true
+	})
 	if string(role) != `"user"` {
 		return false
 	}
-	content := field(last, "content")
 	return containsFold(content, "tool") && !containsFold(content, `"tool_result"`)
 }
 
@@ -89,4 +125,33 @@ func (r *reqInfo) wantsTool(c *controls) bool {
 		return false
 	}
 	return r.toolsOffered && r.askedForTool
+}
+
+// containsFold reports whether b contains the ASCII word w, ignoring case.
+func containsFold(b []byte, w string) bool {
+	for i := 0; i+len(w) <= len(b); i++ {
+		if equalFoldASCII(b[i:i+len(w)], w) {
+			return true
+		}
+	}
+	return false
+}
+
+func equalFoldASCII(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range len(b) {
+		c, d := b[i], s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if 'A' <= d && d <= 'Z' {
+			d += 'a' - 'A'
+		}
+		if c != d {
+			return false
+		}
+	}
+	return true
 }

@@ -8,11 +8,8 @@
 // the consumption and agency checks, the system prompt for the leakage
 // check). It never does I/O.
 //
-// It reads the attribute objects with a small walker (jsonwalk.go) and
-// decodes their strings with edge/provider's JSON string decoder: that
-// package is a leaf of wire-format parsers (it imports nothing of the
-// proxy's but stream), so using it here keeps one decoder for the
-// project without a dependency cycle.
+// It reads the attribute objects with the project's JSON scanner
+// (internal/jsonscan), in place, decoding only the strings detection reads.
 package scan
 
 import (
@@ -25,6 +22,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 
 	"github.com/cylestio/perimeter/detect"
+	"github.com/cylestio/perimeter/internal/jsonscan"
 	"github.com/cylestio/perimeter/sink"
 )
 
@@ -115,16 +113,16 @@ func (p *Processor) Process(batch []*sink.Event) []*sink.Event {
 // has not sent this exact definition before, and reports a definition that
 // changed since it was first seen.
 func (p *Processor) scanTool(agent string, tl, buf []byte, scan func(*detect.Input), fs *[]detect.Finding) []byte {
-	if fn := member(tl, "function"); len(fn) > 0 {
+	if fn := jsonscan.Member(tl, "function"); len(fn) > 0 {
 		tl = fn
 	}
-	schema := member(tl, "parameters")
+	schema := jsonscan.Member(tl, "parameters")
 	if len(schema) == 0 {
-		schema = member(tl, "input_schema")
+		schema = jsonscan.Member(tl, "input_schema")
 	}
-	buf, _ = appendString(buf, member(tl, "name"))
+	buf, _ = appendString(buf, jsonscan.Member(tl, "name"))
 	nameEnd := len(buf)
-	buf, _ = appendString(buf, member(tl, "description"))
+	buf, _ = appendString(buf, jsonscan.Member(tl, "description"))
 	name, desc := text(buf[:nameEnd], 0), text(buf, nameEnd)
 	if name == "" {
 		return buf
@@ -192,33 +190,33 @@ func (p *Processor) scanEvent(ev *sink.Event, buf []byte) ([]detect.Finding, []b
 	}
 	switch ev.Name {
 	case sink.SessionStart:
-		buf, _ = appendString(buf, member(attrs, "prompt"))
+		buf, _ = appendString(buf, jsonscan.Member(attrs, "prompt"))
 		prompt := string(buf)
 		p.mu.Lock()
 		p.state(ev.SessionID).system = prompt
 		p.mu.Unlock()
 	case sink.LLMCallStart:
-		data := member(attrs, "llm.request.data")
-		list := member(data, "messages")
+		data := jsonscan.Member(attrs, "llm.request.data")
+		list := jsonscan.Member(data, "messages")
 		if len(list) == 0 {
-			list = member(data, "input")
+			list = jsonscan.Member(data, "input")
 		}
-		elements(list, func(m []byte) {
-			var roleRaw, content, output []byte
-			members(m, func(key, val []byte) bool {
-				switch {
-				case keyIs(key, "role"):
-					roleRaw = val
-				case keyIs(key, "content"):
-					content = val
-				case keyIs(key, "output"):
-					output = val
+		d := jsonscan.NewDecoder(list)
+		d.Elements(func(int) bool {
+			var role detect.Role
+			var content, output []byte
+			var rb [32]byte
+			d.Members(func(k []byte) bool {
+				switch string(k) {
+				case "role":
+					role = detect.Role(d.StrOrSkip().Append(rb[:0]))
+				case "content":
+					content = d.Raw()
+				case "output":
+					output = d.Raw()
 				}
 				return true
 			})
-			var rb [32]byte
-			roleB, _ := appendString(rb[:0], roleRaw)
-			role := detect.Role(roleB)
 			buf = buf[:0]
 			var ok bool
 			if buf, ok = appendContent(buf, content); !ok {
@@ -227,19 +225,22 @@ func (p *Processor) scanEvent(ev *sink.Event, buf []byte) ([]detect.Finding, []b
 				}
 			}
 			if !ok || role == "system" || role == "developer" {
-				return
+				return true
 			}
 			if role == "" {
 				role = detect.RoleUser
 			}
 			scan(&detect.Input{Text: text(buf, 0), Role: role, Direction: detect.Request})
+			return true
 		})
-		elements(member(data, "tools"), func(tl []byte) {
-			buf = p.scanTool(ev.AgentID, tl, buf[:0], scan, &fs)
+		d = jsonscan.NewDecoder(jsonscan.Member(data, "tools"))
+		d.Elements(func(int) bool {
+			buf = p.scanTool(ev.AgentID, d.Raw(), buf[:0], scan, &fs)
+			return true
 		})
 	case sink.ToolResult:
 		var ok bool
-		if buf, ok = appendContent(buf, member(attrs, "tool.result")); ok {
+		if buf, ok = appendContent(buf, jsonscan.Member(attrs, "tool.result")); ok {
 			scan(&detect.Input{Text: text(buf, 0), Role: detect.RoleTool, Direction: detect.Request, ToolName: ev.ToolName})
 		}
 	case sink.LLMCallFinish:
@@ -250,17 +251,20 @@ func (p *Processor) scanEvent(ev *sink.Event, buf []byte) ([]detect.Finding, []b
 		usage := detect.Usage{CallTokens: ev.InputTokens + ev.OutputTokens, SessionTokens: st.tokens, SessionCalls: st.calls}
 		system := st.system
 		p.mu.Unlock()
-		elements(member(attrs, "llm.response.content"), func(c []byte) {
+		d := jsonscan.NewDecoder(jsonscan.Member(attrs, "llm.response.content"))
+		d.Elements(func(int) bool {
+			c := d.Raw()
 			var ok bool
-			if buf, ok = appendContent(buf, member(c, "text")); !ok {
-				buf, _ = appendContent(buf, member(c, "content"))
+			if buf, ok = appendContent(buf, jsonscan.Member(c, "text")); !ok {
+				buf, _ = appendContent(buf, jsonscan.Member(c, "content"))
 			}
+			return true
 		})
 		scan(&detect.Input{Text: text(buf, 0), Role: detect.RoleAssistant, Direction: detect.Response, SystemPrompt: system, Usage: &usage})
 	case sink.ToolExecution:
 		// The raw JSON of the arguments, as the model sent them; the
 		// attributes never change, so no copy.
-		params := member(attrs, "tool.params")
+		params := jsonscan.Member(attrs, "tool.params")
 		args := ""
 		if len(params) > 0 {
 			args = unsafe.String(&params[0], len(params))

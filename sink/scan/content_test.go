@@ -6,7 +6,7 @@ import (
 	"unicode/utf8"
 )
 
-// refContent is the reading the walker replaces, with encoding/json: a
+// refContent is the reading the scanner replaces, with encoding/json: a
 // string, or the text parts of a list of blocks joined by newlines. One
 // difference is deliberate: the old reading dropped a whole list when any
 // element was not an object, so a stray string hid every block from
@@ -83,7 +83,7 @@ func TestContentMatchesEncodingJSON(t *testing.T) {
 		got, _ := appendContent(nil, []byte(c))
 		want := refContent(json.RawMessage(c))
 		if !json.Valid([]byte(c)) {
-			want = "" // encoding/json rejects it whole; the walker may read a prefix
+			want = "" // encoding/json rejects it whole; the reader may keep what it read before the fault
 			if len(got) > 0 && c != `"bad \x escape"` && c != `[{"text":"x"` {
 				t.Errorf("%s: invalid input read as %q", c, got)
 			}
@@ -95,32 +95,15 @@ func TestContentMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
-func TestMemberAndElements(t *testing.T) {
-	obj := []byte(` { "a" : 1, "b":{"c":[1,2,{"d":"}"}]}, "e\"q":"v", "big": "x,y]}", "last": [ ] } `)
-	for name, want := range map[string]string{"a": "1", "b": `{"c":[1,2,{"d":"}"}]}`, `e"q`: `"v"`, "big": `"x,y]}"`, "last": "[ ]", "none": ""} {
-		if got := string(member(obj, name)); got != want {
-			t.Errorf("member %q = %q, want %q", name, got, want)
+func TestContentOfBrokenInput(t *testing.T) {
+	for _, bad := range []string{``, `{`, `[`, `[1,`, `"`, `[{"text":"x"`, `[{"text":"x"},{"text":`, `nul`} {
+		if got, ok := appendContent(nil, []byte(bad)); ok && bad != `[{"text":"x"},{"text":` {
+			t.Errorf("%s read as %q", bad, got)
 		}
-	}
-	var got []string
-	elements([]byte(`[ 1 ,"two", {"three":[3]} , [4], null ]`), func(v []byte) { got = append(got, string(v)) })
-	if want := []string{"1", `"two"`, `{"three":[3]}`, "[4]", "null"}; len(got) != len(want) {
-		t.Fatalf("elements = %q", got)
-	} else {
-		for i := range want {
-			if got[i] != want[i] {
-				t.Errorf("element %d = %q, want %q", i, got[i], want[i])
-			}
-		}
-	}
-	for _, bad := range []string{``, `{`, `{"a"`, `{"a":`, `{"a":1,`, `[`, `[1,`, `"`, `{"a" 1}`, `nul`} {
-		_ = member([]byte(bad), "a")
-		elements([]byte(bad), func([]byte) {})
-		appendContent(nil, []byte(bad))
 	}
 }
 
-// FuzzContent checks the walker against encoding/json on every valid input
+// FuzzContent checks the content reader against encoding/json on every valid input
 // and that no input makes it panic.
 func FuzzContent(f *testing.F) {
 	for _, c := range contentCases {
@@ -128,7 +111,6 @@ func FuzzContent(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		got, _ := appendContent(nil, raw)
-		_ = member(raw, "text")
 		if !json.Valid(raw) {
 			return
 		}
