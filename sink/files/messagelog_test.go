@@ -202,6 +202,9 @@ func TestMayHoldCredentialFoldsLikeThePatterns(t *testing.T) {
 	for s, want := range map[string]bool{
 		"plain text — with “quotes” and 日本語": false,
 		"ſk-abc":               true, // (?i) folds the long s onto s
+		"s\u212a-abc":          true, // and the Kelvin sign onto k
+		"xx PRIVATE":           true,
+		"a":                    false,
 		"Bearer xyz":           true,
 		"PASSWORD=":            true,
 		"input_tokens counted": false,

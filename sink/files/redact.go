@@ -233,28 +233,20 @@ var credentialNeedles = []string{"sk-", "api", "bearer", "akia", "password", "pa
 	"authorization", "access", "refresh", "private"}
 
 // mayHoldCredential reports whether b holds one of credentialNeedles,
-// ignoring ASCII case, in one pass: only bytes that can start a needle are
-// looked at further. A byte that may begin a letter (?i) folds onto an
-// ASCII one (the Kelvin sign, the long s) sends it to the exact check.
+// ignoring ASCII case, in one pass: a position is looked at further only
+// when its two bytes, folded, begin a needle (needleBigrams). The first
+// bytes of the Kelvin sign and the long s, which (?i) folds onto k and s,
+// send the text to the exact check.
 func mayHoldCredential(b []byte) bool {
-	for i := 0; i < len(b); i++ {
-		switch b[i] | 0x20 {
-		case 't':
-			if hasPrefixFold(b[i:], "token") && i+5 < len(b) {
-				switch b[i+5] {
-				case '"', ' ', '\t', '\n', '\r', '\f', '\v', ':', '=':
-					return true
-				}
-			}
-		case 's', 'a', 'b', 'p', 'c', 'r':
-			rest := b[i:]
-			for _, n := range credentialNeedles {
-				if n[0] == b[i]|0x20 && hasPrefixFold(rest, n) {
-					return true
-				}
-			}
-		case 0xe2, 0xe5: // 0xe2 84 aa is the Kelvin sign, 0xc5 bf the long s
-			if !bytes.HasPrefix(b[i:], kelvin) && !bytes.HasPrefix(b[i:], longS) {
+	for i := 0; i+1 < len(b); i++ {
+		k := uint16(b[i]|0x20)<<8 | uint16(b[i+1]|0x20)
+		if needleBigrams[k>>6]&(1<<(k&63)) == 0 {
+			continue
+		}
+		rest := b[i:]
+		switch k {
+		case 0xe2<<8 | 0xa4, 0xe5<<8 | 0xbf: // 0xe2 84 aa is the Kelvin sign, 0xc5 bf the long s
+			if !bytes.HasPrefix(rest, kelvin) && !bytes.HasPrefix(rest, longS) {
 				continue
 			}
 			s := unsafe.String(unsafe.SliceData(b), len(b))
@@ -264,10 +256,40 @@ func mayHoldCredential(b []byte) bool {
 				}
 			}
 			return false
+		case 't'<<8 | 'o':
+			if hasPrefixFold(rest, "token") && len(rest) > 5 {
+				switch rest[5] {
+				case '"', ' ', '\t', '\n', '\r', '\f', '\v', ':', '=':
+					return true
+				}
+			}
+			continue
+		}
+		for _, n := range credentialNeedles {
+			if n[0] == rest[0]|0x20 && n[1] == rest[1]|0x20 && hasPrefixFold(rest, n) {
+				return true
+			}
 		}
 	}
 	return false
 }
+
+// needleBigrams is a bit set of the folded (b|0x20) first two bytes of the
+// needles, "to" of "token", and the first two bytes of the Kelvin sign and
+// the long s.
+var needleBigrams = func() (set [1024]uint64) {
+	add := func(c0, c1 byte) {
+		k := uint16(c0|0x20)<<8 | uint16(c1|0x20)
+		set[k>>6] |= 1 << (k & 63)
+	}
+	for _, n := range credentialNeedles {
+		add(n[0], n[1])
+	}
+	add('t', 'o')
+	add(kelvin[0], kelvin[1])
+	add(longS[0], longS[1])
+	return set
+}()
 
 var kelvin, longS = []byte("\u212a"), []byte("\u017f")
 
