@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cylestio/perimeter/bench/mockllm"
+	"github.com/cylestio/perimeter/edge/capture"
 	"github.com/cylestio/perimeter/session"
 	"github.com/cylestio/perimeter/sink"
 )
@@ -37,11 +38,11 @@ func (g *gatedPublisher) count() int {
 // TestBufferedCaptureIsAfterTheAnswer: a buffered call's answer reaches the
 // client while its capture cannot proceed (the publisher is blocked), its
 // events arrive once it can, with the call's request and answer, and
-// Shutdown waits for them.
+// closing the capture after Shutdown waits for them.
 func TestBufferedCaptureIsAfterTheAnswer(t *testing.T) {
 	pub := &gatedPublisher{gate: make(chan struct{})}
-	h := startWithMock(t, mockllm.Config{}, Options{Provider: OpenAI,
-		Capture: NewCapture(session.New(session.DefaultConfig()), pub, "openai")})
+	c := capture.New(session.New(session.DefaultConfig()), pub, "openai")
+	h := startWithMock(t, mockllm.Config{}, Options{Provider: OpenAI, Capture: c})
 	answered := make(chan string, 1)
 	go func() {
 		resp := h.post("/v1/chat/completions", `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"deferred?"}]}`,
@@ -65,7 +66,11 @@ func TestBufferedCaptureIsAfterTheAnswer(t *testing.T) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 		defer cancel()
-		shut <- h.srv.Shutdown(ctx)
+		if err := h.srv.Shutdown(ctx); err != nil {
+			shut <- err
+			return
+		}
+		shut <- c.Close(ctx)
 	}()
 	select {
 	case err := <-shut:
@@ -96,46 +101,10 @@ func TestBufferedCaptureIsAfterTheAnswer(t *testing.T) {
 	}
 }
 
-// TestCaptureLoopSleepsAndWakes: once idle the capture loop stops polling
-// and waits, and the next call wakes it at once; calls that arrive while it
-// polls are captured within a few poll intervals, in order.
-func TestCaptureLoopSleepsAndWakes(t *testing.T) {
-	h, rec := startCapturing(t, OpenAI, Options{})
-	call := func(sid string) {
-		readAll(t, h.post("/v1/chat/completions", `{"model":"m","messages":[{"role":"user","content":"hi"}]}`,
-			"X-Cylestio-Session-Id", sid).Body)
-	}
-	call("s-0")
-	waitEvents(t, rec, 3)
-	deadline := time.Now().Add(waitLimit)
-	for !h.srv.proxy.def.asleep.Load() {
-		if time.Now().After(deadline) {
-			t.Fatalf("the capture loop still polls after %v without calls", waitLimit)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	begin := time.Now()
-	call("s-1")
-	waitFor(t, func() bool { return len(rec.Events()) >= 3 })
-	if d := time.Since(begin); d > 500*time.Millisecond {
-		t.Fatalf("a call after idle was captured %v later: the loop was not woken", d)
-	}
-	rec.Reset()
-	for i := range 20 {
-		call(fmt.Sprintf("s-%d", 2+i))
-	}
-	evs := waitEvents(t, rec, 60)
-	for i := range 20 {
-		if got, want := evs[3*i].SessionID, fmt.Sprintf("s-%d", 2+i); got != want {
-			t.Fatalf("call %d captured as session %q, want %q (out of order)", i, got, want)
-		}
-	}
-}
-
 // TestStreamedTurnAfterBufferedKeepsOrder: an agent sends a streamed turn
-// right after a buffered one, sooner than the capture loop polls. The
-// streamed turn is captured in its handler, but only after the buffered
-// turn queued before it, so both land in one session, in order.
+// right after a buffered one, sooner than the capture loop polls. Both
+// pass the one queue in the order they ended, so both land in one
+// session, in order.
 func TestStreamedTurnAfterBufferedKeepsOrder(t *testing.T) {
 	h, rec := startCapturing(t, OpenAI, Options{})
 	for i := range 5 {

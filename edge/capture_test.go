@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cylestio/perimeter/bench/mockllm"
+	"github.com/cylestio/perimeter/edge/capture"
 	"github.com/cylestio/perimeter/session"
 	"github.com/cylestio/perimeter/sink"
 )
@@ -19,7 +20,7 @@ func startCapturing(t *testing.T, typ Provider, o Options) (*harness, *sink.Reco
 	t.Helper()
 	rec := &sink.Recorder{}
 	o.Provider = typ
-	o.Capture = NewCapture(session.New(session.DefaultConfig()), rec, string(typ))
+	o.Capture = capture.New(session.New(session.DefaultConfig()), rec, string(typ))
 	return startWithMock(t, mockllm.Config{Chunks: 4}, o), rec
 }
 
@@ -80,7 +81,7 @@ func TestCaptureOpenAIToolConversation(t *testing.T) {
 			}
 			sid := evs[0].SessionID
 			for _, e := range evs {
-				if e.SessionID != sid || e.AgentID != agentOf("You are a weather bot.") || e.TraceID != string(appendTraceID(nil, []byte(sid))) || e.Model != "gpt-4o-mini" || e.Vendor != "openai" {
+				if e.SessionID != sid || e.AgentID != agentOf("You are a weather bot.") || e.TraceID != traceOf(sid) || e.Model != "gpt-4o-mini" || e.Vendor != "openai" {
 					t.Fatalf("%s: session %q agent %q trace %q model %q", e.Name, e.SessionID, e.AgentID, e.TraceID, e.Model)
 				}
 			}
@@ -277,4 +278,10 @@ func TestStripWorkflow(t *testing.T) {
 			t.Errorf("%q -> %q %q", tt.in, rest, id)
 		}
 	}
+}
+
+// traceOf is the original's trace id: the md5 of the session id in hex.
+func traceOf(sid string) string {
+	sum := md5.Sum([]byte(sid))
+	return hex.EncodeToString(sum[:])
 }

@@ -46,24 +46,26 @@
 // goes away mid-stream makes the next write fail; the upstream connection is
 // then closed at once instead of being drained.
 //
-// Capture (capture.go) turns a finished call into events. It parses the
-// request and the answer in place (edge/provider), resolves the session, and
-// builds every event of the call in two heap allocations, however many
-// events there are: one array of sink.Event and one block holding all their
-// strings and attribute objects (capture_arena.go); scratch memory comes
-// from a pool. TestAllocsCapture pins this. It never delays an answer: a
-// streamed call is captured after its last byte, a buffered one by a
-// capture loop after the handler has copied the bodies and headers it
-// needs and returned (capture_defer.go), so the answer is written at once.
-// The loop polls its queue every 10 ms on a low-priority thread instead of
-// being woken per call, and the proxy's threads ask the kernel for short
+// Capture is not the proxy's business: once a model call has ended
+// (buffered answer written to the client's response, stream's last byte
+// sent, call failed or refused) the proxy fills the exchange's
+// capture.Call with the bytes it already holds — a copy of the request
+// headers, method and path, the request body, the upstream's answer and
+// the stream tap's parser — and submits it to edge/capture
+// (capture_hook.go). It never parses for capture, never waits for it (but
+// for room in a full queue), and knows nothing of events; capture hands
+// the exchange back through the Call's Done, and the exchange keeps its
+// share of the memory budgets until then. A buffered answer's client gets
+// a copy of the upstream's body, so what the guard parsed of it is still
+// valid for capture. The proxy's threads ask the kernel for short
 // scheduling slices (sink.LatencySlice), so that background work yields
 // the CPU to a request at once.
 //
 // Policies and limits (guard.go, edge/policy) run before a model call is
 // forwarded: the caller's agent id, workflow, session and tags are read
 // from the headers (the body is parsed only when a policy or limit needs
-// it), and a call no policy or limit applies to pays nothing else. A
+// it, and capture then reuses that parse), and a call no policy or limit
+// applies to pays nothing else. A
 // block is answered 403, a refusal 429 with Retry-After, both in the
 // provider's error shape; a redaction rewrites the JSON strings it masks.
 // Response policies check a buffered answer before it is written, and a

@@ -12,6 +12,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/cylestio/perimeter/detect"
+	"github.com/cylestio/perimeter/edge/capture"
 	"github.com/cylestio/perimeter/edge/policy"
 	"github.com/cylestio/perimeter/edge/provider"
 	"github.com/cylestio/perimeter/session"
@@ -166,12 +167,29 @@ type guardState struct {
 	charge   bool // limits count this call's tokens or cost
 	holdback bool // the answer passes the hold-back window (holdback.go)
 	hold     *holdback
+
+	// What the guard parsed, kept for capture so that it does not parse
+	// the same bytes again: the request body (req), and a buffered answer
+	// (parsed) unless the guard rewrote it. rewritten: the forwarded body
+	// is not the one req was parsed from.
+	req       *provider.Request
+	parsed    *provider.Response
+	rewritten bool
 }
 
 func (st *guardState) reset() {
 	st.sub = policy.Subject{}
 	st.tags = st.tags[:0]
 	st.limits, st.resp, st.charge, st.kind, st.holdback, st.hold = 0, 0, false, provider.None, false, nil
+	if st.req != nil {
+		provider.ReleaseRequest(st.req)
+		st.req = nil
+	}
+	if st.parsed != nil {
+		provider.ReleaseResponse(st.parsed)
+		st.parsed = nil
+	}
+	st.rewritten = false
 }
 
 var (
@@ -203,20 +221,20 @@ func (g *Guard) admit(ctx *fasthttp.RequestCtx, ex *exchange, kind provider.Kind
 		st.tags = session.ParseTags(st.tags[:0], h.PeekBytes(hdrTags))
 		st.sub.Tags = st.tags
 	}
+	// The parsed request stays with the exchange (st.req) for capture;
+	// a body that does not parse is the provider's business.
 	var req *provider.Request
-	defer func() {
-		if req != nil {
-			provider.ReleaseRequest(req)
-		}
-	}()
+	failed := false
 	parse := func() bool {
-		if req == nil {
+		if req == nil && !failed {
 			req = provider.AcquireRequest()
 			if req.Parse(kind, body) != nil {
-				return false
+				provider.ReleaseRequest(req)
+				req, failed = nil, true
 			}
+			st.req = req
 		}
-		return true
+		return req != nil
 	}
 	if (g.needAgent && len(st.sub.Agent) == 0) || (g.needSession && len(st.sub.Session) == 0) {
 		if !parse() {
@@ -421,6 +439,7 @@ func (g *Guard) checkRequest(ctx *fasthttp.RequestCtx, ex *exchange, req *provid
 		}
 		g.redacted.Add(1)
 		ex.req.SetBody(nb)
+		ex.pol.rewritten = true
 	}
 	return true
 }
@@ -473,7 +492,9 @@ func (g *Guard) checkResponse(ctx *fasthttp.RequestCtx, ex *exchange, resp *prov
 			msg = "answer withheld by the Perimeter guard: a redact policy matched but the answer could not be redacted in place"
 		} else {
 			g.respRedacted.Add(1)
-			ex.resp.SetBody(nb)
+			ex.resp.SetBody(nb) // over the bytes resp was parsed from
+			ex.pol.parsed = nil
+			provider.ReleaseResponse(resp)
 			return true
 		}
 	}
@@ -560,10 +581,11 @@ func (g *Guard) afterResponse(ctx *fasthttp.RequestCtx, ex *exchange) bool {
 		return true
 	}
 	resp := provider.AcquireResponse()
-	defer provider.ReleaseResponse(resp)
 	if resp.Parse(st.kind, ex.resp.StatusCode(), ex.resp.Body()) != nil {
+		provider.ReleaseResponse(resp)
 		return true
 	}
+	st.parsed = resp // for capture; released with the exchange
 	if st.charge {
 		g.charge(st, resp)
 	}
@@ -638,9 +660,25 @@ func redactBody(body []byte, edits []edit) ([]byte, bool) {
 			}
 		}
 		out = append(out, body[prev:s.lo]...)
-		quoted := appendJSONString(nil, text)
+		quoted := capture.AppendJSONString(nil, text)
 		out = append(out, quoted[1:len(quoted)-1]...) // inside the original quotes
 		prev = s.hi
 	}
 	return append(out, body[prev:]...), true
+}
+
+// spanOf returns where sub lies in body, or -1, -1 when it does not alias it.
+func spanOf(body, sub []byte) (int, int) {
+	if len(sub) == 0 || len(body) == 0 {
+		return -1, -1
+	}
+	d := uintptr(unsafe.Pointer(unsafe.SliceData(sub))) - uintptr(unsafe.Pointer(unsafe.SliceData(body)))
+	if d > uintptr(len(body)) {
+		return -1, -1
+	}
+	off := int(d)
+	if off+len(sub) > len(body) {
+		return -1, -1
+	}
+	return off, off + len(sub)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/cylestio/perimeter/bench/mockllm"
+	"github.com/cylestio/perimeter/edge/capture"
 	"github.com/cylestio/perimeter/session"
 	"github.com/cylestio/perimeter/sink"
 )
@@ -167,7 +168,7 @@ func TestReflectedKeyIsMaskedInCapturedEvents(t *testing.T) {
 	const key = "sk-configured-0123456789abcdef"
 	rec := &sink.Recorder{}
 	o := Options{BaseURL: reflectingUpstream(t), Provider: OpenAI, APIKey: key}
-	o.Capture = NewCapture(session.New(session.DefaultConfig()), rec, "openai")
+	o.Capture = capture.New(session.New(session.DefaultConfig()), rec, "openai")
 	o.Capture.RecordHTTP(1 << 20)
 	h := startProxy(t, o)
 	resp := h.post("/v1/chat/completions", `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}`)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cylestio/perimeter/bench/mockllm"
+	"github.com/cylestio/perimeter/edge/capture"
 	"github.com/cylestio/perimeter/session"
 	"github.com/cylestio/perimeter/sink"
 	"github.com/cylestio/perimeter/sink/files"
@@ -17,7 +18,7 @@ func startRecording(t *testing.T, maxBody int, o Options) (*harness, *sink.Recor
 	t.Helper()
 	rec := &sink.Recorder{}
 	o.Provider = OpenAI
-	o.Capture = NewCapture(session.New(session.DefaultConfig()), rec, "openai")
+	o.Capture = capture.New(session.New(session.DefaultConfig()), rec, "openai")
 	o.Capture.RecordHTTP(maxBody)
 	if o.BaseURL != "" {
 		return startProxy(t, o), rec

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/cylestio/perimeter/edge/capture"
 )
 
 // Provider names the upstream API family; it decides how the key is sent.
@@ -46,8 +48,9 @@ type Options struct {
 	// together; beyond it a call is answered 503. Default 256 MiB.
 	MaxBufferedResponseBytes int64
 
-	// Capture turns calls into events; nil turns capture off.
-	Capture *Capture
+	// Capture is handed every model call once it has ended (capture_hook.go);
+	// nil turns capture off. Its owner closes it after the server.
+	Capture *capture.Capture
 	// Guard scans new client input before forwarding; nil turns it off.
 	Guard *Guard
 

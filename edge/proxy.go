@@ -12,9 +12,9 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/cylestio/perimeter/edge/capture"
 	"github.com/cylestio/perimeter/edge/provider"
 	"github.com/cylestio/perimeter/internal/netlimit"
-	"github.com/cylestio/perimeter/session"
 	"github.com/cylestio/perimeter/stream"
 )
 
@@ -27,8 +27,6 @@ type Proxy struct {
 	stats counters
 	start time.Time
 	pool  sync.Pool // *exchange
-
-	def deferred // buffered calls waiting for capture (capture_defer.go)
 
 	listener atomic.Pointer[netlimit.Listener] // set by Server.Serve, for /metrics
 
@@ -57,10 +55,13 @@ func NewProxy(o Options) (*Proxy, error) {
 	up.streamed = up.newClient(&p.opts, true, &p.stats.framing)
 	p.failLog.interval, p.cutLog.interval = time.Second, time.Second
 	p.bodies.limit, p.answers.limit = p.opts.MaxInflightBodyBytes, p.opts.MaxBufferedResponseBytes
-	p.pool.New = func() any { return &exchange{p: p} }
+	p.pool.New = func() any {
+		ex := &exchange{p: p}
+		ex.call.Done, ex.call.MaxDecoded = ex.captured, p.opts.MaxResponseBufferSize
+		return ex
+	}
 	if o.Capture != nil {
 		o.Capture.SetSecret(o.APIKey)
-		p.startDeferred()
 	}
 	return p, nil
 }
@@ -86,16 +87,9 @@ type exchange struct {
 	workflow []byte // /agent-workflow/{id}/ route id; aliases the request URI
 	ctx      *fasthttp.RequestCtx
 	sp       *provider.StreamParser // taps an SSE answer
-	tee      []byte                 // first bytes of a streamed non-SSE answer
-	conv     session.Conversation
-	respCI   callInfo
-	span     uint64 // the call's span id when it continues the client's trace (traceparent.go)
-
-	// Kept for a deferred capture (capture_defer.go).
-	end                                time.Time
-	keptHeader                         fasthttp.RequestHeader
-	keptRespHeader                     fasthttp.ResponseHeader
-	keptMethod, keptPath, keptWorkflow []byte
+	tee      []byte                 // first bytes of a streamed answer, for capture
+	span     uint64                 // the call's span id when it continues the client's trace (traceparent.go)
+	call     capture.Call           // what capture is handed (capture_hook.go)
 
 	// What the exchange holds of the memory budgets (budget.go).
 	bodyAcct, respAcct account
@@ -103,9 +97,8 @@ type exchange struct {
 	pol guardState // policies and limits (guard.go)
 }
 
-// maxTee bounds how much of a streamed non-SSE answer (an error body on a
-// stream request) is kept for capture.
-const maxTee = 1 << 20
+// maxPooledTee is the largest stream copy an exchange keeps for reuse.
+const maxPooledTee = 1 << 20
 
 func (p *Proxy) acquire() *exchange {
 	ex := p.pool.Get().(*exchange)
@@ -137,11 +130,13 @@ func (p *Proxy) release(ex *exchange) {
 		provider.ReleaseStreamParser(ex.sp)
 		ex.sp = nil
 	}
-	ex.tee = ex.tee[:0]
-	ex.respCI = callInfo{}
+	if cap(ex.tee) > maxPooledTee {
+		ex.tee = nil
+	} else {
+		ex.tee = ex.tee[:0]
+	}
 	ex.span = 0
-	ex.keptHeader.Reset()
-	ex.keptRespHeader.Reset()
+	ex.call.Reset()
 	ex.pol.reset()
 	p.pool.Put(ex)
 }
@@ -182,7 +177,7 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx) {
 	}
 	if p.opts.Capture == nil {
 		ex.kind = provider.None
-	} else if ex.kind != provider.None && p.opts.Capture.traces {
+	} else if ex.kind != provider.None && p.opts.Capture.ContinuesTraces() {
 		p.continueTrace(ctx, ex)
 	}
 
@@ -207,16 +202,18 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx) {
 	ex.scratch = prepareResponseHeader(&ctx.Response.Header, ex.scratch)
 
 	if buffered {
+		if ex.kind != provider.None {
+			// The client gets a copy; the upstream's buffer stays with the
+			// exchange for capture, which releases it.
+			ctx.Response.SetBody(ex.resp.Body())
+			p.done(ctx, ex)
+			p.captureBuffered(ctx, ex)
+			return
+		}
 		// Hand the upstream's body buffer to the client's response and take
 		// the client's old buffer in exchange: no copy, no allocation.
 		b := ex.resp.SwapBody(nil)
 		ex.resp.SwapBody(ctx.Response.SwapBody(b))
-		if ex.kind != provider.None {
-			p.keepForCapture(ctx, ex)
-			p.done(ctx, ex)
-			p.deferCapture(ex) // captured and released after the answer is written
-			return
-		}
 		p.finish(ctx, ex)
 		return
 	}
@@ -285,13 +282,6 @@ func (p *Proxy) done(ctx *fasthttp.RequestCtx, ex *exchange) {
 func (p *Proxy) fail(ctx *fasthttp.RequestCtx, ex *exchange, err error) {
 	c := classify(err)
 	p.stats.errors[c].Add(1)
-	if ex.kind != provider.None {
-		p.inOrder(func() {
-			ci := p.callInfo(ctx, ex, true)
-			ci.failed, ci.perr, ci.status = true, c, c.status()
-			p.opts.Capture.record(ex.kind, &ex.conv, ci)
-		})
-	}
 	writeError(ctx, c, p.explain(c, err))
 	if ok, held := p.failLog.allow(time.Now()); ok {
 		p.opts.Logger.Warn().Str("error_type", c.String()).Err(err).
@@ -299,6 +289,10 @@ func (p *Proxy) fail(ctx *fasthttp.RequestCtx, ex *exchange, err error) {
 			Msg("upstream request failed (at most one such line a second; /metrics counts them all)")
 	}
 	p.stats.inFlight.Add(-1)
+	if ex.kind != provider.None {
+		p.captureFailed(ctx, ex, c) // released by capture
+		return
+	}
 	p.release(ex)
 }
 
@@ -311,14 +305,11 @@ func (p *Proxy) refused(ctx *fasthttp.RequestCtx, ex *exchange) {
 		c = errLimited
 	}
 	p.stats.errors[c].Add(1)
-	if p.opts.Capture != nil {
-		p.inOrder(func() {
-			ci := p.callInfo(ctx, ex, true)
-			ci.failed, ci.perr, ci.status = true, c, c.status()
-			p.opts.Capture.record(ex.kind, &ex.conv, ci)
-		})
-	}
 	p.stats.inFlight.Add(-1)
+	if p.opts.Capture != nil {
+		p.captureFailed(ctx, ex, c) // released by capture
+		return
+	}
 	p.release(ex)
 }
 
@@ -451,7 +442,7 @@ func (ex *exchange) WriteTo(w io.Writer) (int64, error) {
 		dw.first, dw.start = &ex.p.stats.firstEvent, ex.start
 	}
 	if ex.kind != provider.None {
-		dw.tee, dw.limit = &ex.tee, ex.p.opts.Capture.teeLimit(ex.sse)
+		dw.tee, dw.limit = &ex.tee, ex.p.opts.Capture.TeeLimit(ex.sse)
 	}
 	var tap stream.Tap
 	if ex.sp != nil {
@@ -506,12 +497,13 @@ func (ex *exchange) CloseWithError(err error) error {
 	if ex.pol.charge {
 		p.opts.Guard.chargeStream(ex)
 	}
-	if ex.kind != provider.None {
-		p.captureStreamed(ex)
-	}
 	p.stats.inFlight.Add(-1)
 	if p.opts.AccessLog || p.opts.Logger.Debug().Enabled() {
 		p.accessLog(nil, ex, err)
+	}
+	if ex.kind != provider.None {
+		p.captureStreamed(ex) // released by capture
+		return nil
 	}
 	p.release(ex)
 	return nil

@@ -53,6 +53,9 @@ func startProxy(t *testing.T, o Options) *harness {
 		defer cancel()
 		srv.Shutdown(ctx)
 		<-done
+		if o.Capture != nil {
+			o.Capture.Close(ctx)
+		}
 	})
 	return &harness{t: t, srv: srv, url: "http://" + ln.Addr().String()}
 }

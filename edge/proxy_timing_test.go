@@ -11,6 +11,7 @@ import (
 	"github.com/valyala/fasthttp/fasthttputil"
 
 	"github.com/cylestio/perimeter/detect"
+	"github.com/cylestio/perimeter/edge/capture"
 	"github.com/cylestio/perimeter/session"
 	"github.com/cylestio/perimeter/sink"
 )
@@ -43,8 +44,8 @@ func benchUpstream(ctx *fasthttp.RequestCtx) {
 // client bound to the proxy.
 func benchProxy(b *testing.B) *fasthttp.HostClient { return benchProxyWith(b, nil) }
 
-func benchProxyWith(b *testing.B, capture *Capture) *fasthttp.HostClient {
-	return benchProxyOpts(b, Options{Capture: capture})
+func benchProxyWith(b *testing.B, c *capture.Capture) *fasthttp.HostClient {
+	return benchProxyOpts(b, Options{Capture: c})
 }
 
 func benchProxyOpts(b *testing.B, o Options) *fasthttp.HostClient {
@@ -101,8 +102,8 @@ func BenchmarkProxySSE(b *testing.B) {
 	benchRun(b, benchProxy(b), benchStream, 20*len(benchChunk)+len("data: [DONE]\n\n"))
 }
 
-func benchCapture() *Capture {
-	return NewCapture(session.New(session.DefaultConfig()), sink.Discard{}, "openai")
+func benchCapture() *capture.Capture {
+	return capture.New(session.New(session.DefaultConfig()), sink.Discard{}, "openai")
 }
 
 // BenchmarkProxyJSONCapture adds session detection and event capture.

@@ -96,9 +96,6 @@ func (s *Server) Serve(ln net.Listener) error {
 // request has been in flight for shutdownQuiet: what is left open then
 // carries no request and closes with the process.
 func (s *Server) Shutdown(ctx context.Context) error {
-	// Deferred captures of the last calls reach the pipeline before
-	// Shutdown returns (the caller closes the pipeline next).
-	defer s.proxy.waitCaptures(ctx)
 	done := make(chan error, 1)
 	go func() { done <- s.srv.ShutdownWithContext(ctx) }()
 	tick := time.NewTicker(shutdownQuiet / 10)

@@ -1,10 +1,14 @@
 package edge
 
-import "github.com/valyala/fasthttp"
+import (
+	"github.com/valyala/fasthttp"
+
+	"github.com/cylestio/perimeter/edge/capture"
+)
 
 // W3C trace context (traceparent) for exported traces.
 //
-// With Capture.ContinueTraces on (telemetry.otel enabled), a model call
+// With capture.Capture.ContinueTraces on (telemetry.otel enabled), a model call
 // whose client sent a valid traceparent gets its call span id chosen before
 // forwarding: the upstream receives the client's trace id with that span id
 // as parent, and the call's events carry the same span id (Event.SpanID) and
@@ -53,23 +57,10 @@ func (p *Proxy) continueTrace(ctx *fasthttp.RequestCtx, ex *exchange) {
 	if !validTraceparent(v) {
 		return
 	}
-	ex.span = newSpan()
+	ex.span = capture.NewSpan()
 	var tp [traceparentLen]byte
 	b := append(tp[:0], v[:36]...) // version, trace id and the dash after it
-	b = appendSpanHex(b, ex.span)
+	b = capture.AppendSpanID(b, ex.span)
 	b = append(b, v[52:]...) // "-" flags
 	ex.req.Header.SetBytesV("Traceparent", b)
-}
-
-// clientTraceparent returns the traceparent the client sent when the call's
-// span was chosen for it, else nil.
-func clientTraceparent(ci *callInfo) []byte {
-	if ci.span == 0 || ci.headers == nil {
-		return nil
-	}
-	v := ci.headers.Peek("Traceparent")
-	if !validTraceparent(v) {
-		return nil
-	}
-	return v
 }

@@ -3,6 +3,7 @@ package edge
 import (
 	"testing"
 
+	"github.com/cylestio/perimeter/edge/capture"
 	"github.com/valyala/fasthttp"
 )
 
@@ -43,7 +44,7 @@ func FuzzTraceparent(f *testing.F) {
 		p.continueTrace(ctx, ex)
 		got := string(ex.req.Header.Peek("Traceparent"))
 		if ex.span == 0 || !validTraceparent([]byte(got)) || got[:36] != v[:36] || got[52:] != v[52:] ||
-			got[36:52] != string(appendSpanHex(nil, ex.span)) {
+			got[36:52] != string(capture.AppendSpanID(nil, ex.span)) {
 			t.Fatalf("%q rewritten as %q (span %x)", v, got, ex.span)
 		}
 	})

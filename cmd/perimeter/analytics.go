@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -12,7 +13,7 @@ import (
 
 	"github.com/cylestio/perimeter/configs"
 	"github.com/cylestio/perimeter/detect"
-	"github.com/cylestio/perimeter/edge"
+	"github.com/cylestio/perimeter/edge/capture"
 	"github.com/cylestio/perimeter/session"
 	"github.com/cylestio/perimeter/sink"
 	"github.com/cylestio/perimeter/sink/alert"
@@ -31,7 +32,7 @@ import (
 // capture, detection, and the sink pipeline with its writers.
 type analytics struct {
 	sessions *session.Table
-	capture  *edge.Capture
+	capture  *capture.Capture
 	pipeline *sink.Pipeline
 	writers  []string
 	store    sink.Store // nil with storage.engine none
@@ -244,7 +245,7 @@ func newAnalytics(cfg *configs.Config, log zerolog.Logger) (*analytics, error) {
 			Msg("batches wait in memory for their writers: a crash loses what is queued (set storage.durability: spill)")
 	}
 	a.pipeline = p
-	a.capture = edge.NewCapture(a.sessions, p, cfg.LLM.Type)
+	a.capture = capture.New(a.sessions, p, cfg.LLM.Type)
 	if a.otel != nil {
 		a.capture.ContinueTraces()
 	}
@@ -287,19 +288,24 @@ func (a *analytics) storageStatus() sink.Status {
 	return a.store.Status()
 }
 
-// close drains the pipeline: every queued event reaches its writers (or
-// their spill files) before the process exits.
+// close captures the calls still queued, then drains the pipeline: every
+// event reaches its writers (or their spill files) before the process
+// exits. Call it once the proxy has stopped.
 func (a *analytics) close(ctx context.Context) error {
 	if a.stopPricer != nil {
 		a.stopPricer()
 	}
+	var errCapture error
+	if a.capture != nil {
+		errCapture = a.capture.Close(ctx)
+	}
 	if a.pipeline != nil {
 		// The pipeline owns its writers, the store included, and closes
 		// them once drained.
-		return a.pipeline.Close(ctx)
+		return errors.Join(errCapture, a.pipeline.Close(ctx))
 	}
 	if a.store != nil {
-		return a.store.Close()
+		return errors.Join(errCapture, a.store.Close())
 	}
-	return nil
+	return errCapture
 }

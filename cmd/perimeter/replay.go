@@ -199,8 +199,9 @@ func replay(cfg *configs.Config, pairs []files.Pair, delay time.Duration, progre
 	}
 	bar.done()
 
-	// Shutdown waits for every call, so its events are published before
-	// they are counted, then the pipeline drains into the writers.
+	// Shutdown waits for every call and closing the capture for its
+	// events, so they are published before they are counted; then the
+	// pipeline drains into the writers.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.Server.ShutdownTimeout))
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
@@ -208,6 +209,10 @@ func replay(cfg *configs.Config, pairs []files.Pair, delay time.Duration, progre
 	}
 	<-served
 	if an.capture != nil {
+		// Every call's events are published once the capture is closed.
+		if err := an.capture.Close(ctx); err != nil {
+			log.Warn().Err(err).Msg("replay capture did not finish before the deadline")
+		}
 		res.capturing = true
 		if n, ok := an.capture.Stats()["events_published"].(uint64); ok {
 			res.events = n

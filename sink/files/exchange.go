@@ -14,7 +14,7 @@ import (
 const ExchangeEvent = "http.exchange"
 
 // Exchange is the attributes object of an ExchangeEvent. The proxy writes
-// it without reflection (edge/httprecord.go); the member names here are
+// it without reflection (edge/capture/httprecord.go); the member names here are
 // the contract. Bodies are base64 (encoding/json's []byte), as captured:
 // a response may still carry its Content-Encoding, which HTTPRecorder
 // decodes off the request path. The event's SessionID, AgentID, Vendor

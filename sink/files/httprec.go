@@ -119,7 +119,7 @@ func NewHTTPRecorder(o HTTPRecorderOptions) (*HTTPRecorder, error) {
 func (r *HTTPRecorder) Name() string { return "http_recorder" }
 
 // MaxBodySize is the body limit in bytes: the proxy copies no more of a
-// body than this (edge.Capture.RecordHTTP).
+// body than this (capture.Capture.RecordHTTP in edge/capture).
 func (r *HTTPRecorder) MaxBodySize() int { return r.opts.MaxBodySize() }
 
 // Close implements sink.Writer; every batch is on disk when WriteBatch

@@ -1,4 +1,4 @@
-package edge
+package capture
 
 import (
 	"testing"
@@ -16,7 +16,7 @@ func TestCaptureReplyAnchorsParallelResponsesCalls(t *testing.T) {
 	for _, kind := range []provider.Kind{provider.OpenAIResponses, provider.OpenAIChat} {
 		t.Run(kind.String(), func(t *testing.T) {
 			tab := session.New(session.DefaultConfig())
-			c := NewCapture(tab, &sink.Recorder{}, "openai")
+			c := New(tab, &sink.Recorder{}, "openai")
 			sys := []byte("You are a research agent with search tools.")
 			first := &session.Conversation{System: sys, HasSystem: true, Messages: []session.Message{
 				{Role: []byte("user"), Content: []byte("Compare the flight prices to Paris and to Berlin for March")},

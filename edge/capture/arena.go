@@ -1,4 +1,4 @@
-package edge
+package capture
 
 import (
 	"crypto/md5"
@@ -158,8 +158,9 @@ func appendTraceID(dst, sessionID []byte) []byte {
 	return hex.AppendEncode(dst, sum[:])
 }
 
-// appendSpanHex appends a span id as 16 hex digits.
-func appendSpanHex(dst []byte, s uint64) []byte {
+// AppendSpanID appends a span id as 16 hex digits, as events and
+// traceparent headers carry it.
+func AppendSpanID(dst []byte, s uint64) []byte {
 	const digits = "0123456789abcdef"
 	for i := 60; i >= 0; i -= 4 {
 		dst = append(dst, digits[(s>>uint(i))&0xf])

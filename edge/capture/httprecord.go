@@ -1,4 +1,4 @@
-package edge
+package capture
 
 import (
 	"bytes"
@@ -35,28 +35,6 @@ func (c *Capture) RecordHTTP(maxBody int) {
 	c.rec = httpRec{on: true, maxBody: maxBody}
 }
 
-// teeLimit is how many bytes of a streamed answer WriteTo keeps: the first
-// maxTee of a non-SSE answer for parsing, and with RecordHTTP up to
-// maxBody+1 of any answer, to record it and know when it was cut.
-func (c *Capture) teeLimit(sse bool) int {
-	limit := 0
-	if !sse {
-		limit = maxTee
-	}
-	if c != nil && c.rec.on {
-		limit = max(limit, c.rec.maxBody+1)
-	}
-	return limit
-}
-
-// trimTee lets go of a large stream copy so that the pooled exchange does
-// not keep it.
-func (p *Proxy) trimTee(ex *exchange) {
-	if cap(ex.tee) > maxTee {
-		ex.tee = nil
-	}
-}
-
 // publishExchange publishes the call's ExchangeEvent when RecordHTTP is on.
 // It runs after record built the call's events, so the session and agent
 // are known.
@@ -65,9 +43,6 @@ func (c *Capture) publishExchange(kind provider.Kind, ci *callInfo) {
 		return
 	}
 	h := ci.headers
-	if h == nil {
-		return
-	}
 	// Cut first, then mask (a same-length mask) only what is recorded.
 	var reqBody, respBody []byte
 	reqCut, respCut := len(ci.body) > c.rec.maxBody, len(ci.respBody) > c.rec.maxBody
@@ -113,9 +88,9 @@ func (c *Capture) publishExchange(kind provider.Kind, ci *callInfo) {
 	o.bool("streaming", ci.stream || ci.streamed)
 	o.int("status", int64(ci.status))
 	if ci.failed {
-		o.str("error_type", ci.perr.String())
-		o.str("error_message", ci.perr.captureMessage())
-	} else if ci.respHeader != nil {
+		o.str("error_type", ci.errType)
+		o.str("error_message", ci.errMessage)
+	} else {
 		o.key("response_headers")
 		o.b = append(o.b, '[')
 		n = 0

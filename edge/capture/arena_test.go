@@ -1,8 +1,11 @@
-package edge
+package capture
 
 import (
+	"crypto/md5"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,7 +39,7 @@ func recordOnce(c *Capture, conv *session.Conversation, ci *callInfo, body []byt
 	t0 := time.Unix(1_700_000_000, 0)
 	*ci = callInfo{status: 200, resp: resp, body: body, start: t0, end: t0.Add(42 * time.Millisecond),
 		method: methodPOST, path: chatPath}
-	c.record(provider.OpenAIChat, conv, ci)
+	c.events(provider.OpenAIChat, conv, ci, nil)
 }
 
 // TestCaptureEventsAreIndependent checks that events sharing one call's
@@ -49,7 +52,7 @@ func TestCaptureEventsAreIndependent(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := &sink.Recorder{}
-	c := NewCapture(session.New(session.DefaultConfig()), rec, "openai")
+	c := New(session.New(session.DefaultConfig()), rec, "openai")
 	var conv session.Conversation
 	var ci callInfo
 	recordOnce(c, &conv, &ci, conversationBody(1), resp)
@@ -95,4 +98,17 @@ func TestCaptureEventsAreIndependent(t *testing.T) {
 			t.Fatalf("event %d changed after later calls:\nbefore %s\nafter  %s", i, before[i], after[i])
 		}
 	}
+}
+
+func names(evs []*sink.Event) string {
+	var s []string
+	for _, e := range evs {
+		s = append(s, e.Name)
+	}
+	return strings.Join(s, " ")
+}
+
+func agentOf(system string) string {
+	sum := md5.Sum([]byte(system))
+	return "prompt-" + hex.EncodeToString(sum[:])[:12]
 }

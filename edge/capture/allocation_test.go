@@ -1,6 +1,6 @@
 //go:build !race
 
-package edge
+package capture
 
 import (
 	"testing"
@@ -24,7 +24,7 @@ func TestAllocsCapture(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := &countingPublisher{}
-	c := NewCapture(session.New(session.DefaultConfig()), rec, "openai")
+	c := New(session.New(session.DefaultConfig()), rec, "openai")
 	const runs = 50
 	bodies := make([][]byte, runs+1)
 	for i := range bodies {

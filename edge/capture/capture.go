@@ -1,4 +1,4 @@
-package edge
+package capture
 
 import (
 	"encoding/json"
@@ -42,18 +42,22 @@ type Capture struct {
 
 	rec httpRec // raw exchanges for the http_recorder (httprecord.go)
 
-	traces bool // continue clients' traceparent (traceparent.go)
+	traces bool // continue clients' traceparent
+
+	q loop // the FIFO of calls waiting for capture (loop.go)
 }
 
 // ContinueTraces makes calls that arrive with a W3C traceparent continue
-// the client's trace: the upstream gets the call's span as parent and the
-// events carry it (see traceparent.go). Call it before serving.
+// the client's trace: the proxy picks the call's span (Call.Span) and
+// names it as the upstream's parent, and the events carry it (Event.SpanID
+// and the attribute "trace.parent"). Call it before serving.
 func (c *Capture) ContinueTraces() { c.traces = true }
 
-// NewCapture returns a Capture resolving sessions in sessions and publishing
+// New returns a Capture resolving sessions in sessions and publishing
 // to pub. llmType is the configured llm.type.
-func NewCapture(sessions *session.Table, pub sink.Publisher, llmType string) *Capture {
+func New(sessions *session.Table, pub sink.Publisher, llmType string) *Capture {
 	c := &Capture{sessions: sessions, pub: pub, llmType: llmType}
+	c.startLoop()
 	hostname, _ := os.Hostname()
 	o := obj{first: true}
 	o.str("os.type", goosName())
@@ -78,22 +82,24 @@ func (c *Capture) Stats() map[string]any {
 	}
 }
 
-// callInfo is what record needs to know about how a call ended.
+// callInfo is what record reads of a call, in the form the event
+// builders want.
 type callInfo struct {
-	status   int
-	resp     *provider.Response // parsed answer, nil when there is none
-	perr     errClass           // proxy-side failure when failed
-	failed   bool
-	cut      bool // the stream ended before its final event
-	start    time.Time
-	end      time.Time
-	method   []byte
-	path     []byte
-	headers  *fasthttp.RequestHeader
-	body     []byte
-	streamed bool
-	workflow []byte // agent_workflow.id from the /agent-workflow/{id}/ route
-	span     uint64 // the call's span id chosen before forwarding (traceparent.go), 0 when none
+	status     int
+	resp       *provider.Response // parsed answer, nil when there is none
+	failed     bool
+	errType    string // why the proxy failed the call, when failed
+	errMessage string
+	cut        bool // the stream ended before its final event
+	start      time.Time
+	end        time.Time
+	method     []byte
+	path       []byte
+	headers    *fasthttp.RequestHeader
+	body       []byte
+	streamed   bool
+	workflow   []byte // agent_workflow.id from the /agent-workflow/{id}/ route
+	span       uint64 // the call's span id chosen before forwarding, 0 when none
 
 	// For the http_recorder (httprecord.go): the answer as the client got
 	// it, and what record learnt about the call.
@@ -104,13 +110,37 @@ type callInfo struct {
 }
 
 // record builds and publishes the events of one call.
-func (c *Capture) record(kind provider.Kind, conv *session.Conversation, ci *callInfo) {
+func (c *Capture) record(call *Call) {
+	ci := &call.ci
+	*ci = callInfo{
+		status:     call.Status,
+		start:      call.Start,
+		end:        call.End,
+		method:     call.Method,
+		path:       call.Path,
+		headers:    &call.Header,
+		body:       call.Body,
+		workflow:   call.Workflow,
+		span:       call.Span,
+		respHeader: &call.ResponseHeader,
+	}
+	if resp := c.answer(call, ci); resp != nil {
+		defer provider.ReleaseResponse(resp)
+	}
+	c.events(call.Kind, &call.conv, ci, call.Request)
+}
+
+// events builds and publishes the events of one call; req, when not nil,
+// is ci.body already parsed.
+func (c *Capture) events(kind provider.Kind, conv *session.Conversation, ci *callInfo, req *provider.Request) {
 	defer c.publishExchange(kind, ci)
-	req := provider.AcquireRequest()
-	defer provider.ReleaseRequest(req)
-	if err := req.Parse(kind, ci.body); err != nil {
-		c.unparsable.Add(1)
-		return
+	if req == nil {
+		req = provider.AcquireRequest()
+		defer provider.ReleaseRequest(req)
+		if err := req.Parse(kind, ci.body); err != nil {
+			c.unparsable.Add(1)
+			return
+		}
 	}
 	sc := getScratch()
 	conv.Reset()
@@ -237,7 +267,8 @@ func fillConversation(conv *session.Conversation, req *provider.Request, h *fast
 	conv.PreviousResponseID = req.PreviousResponseID.Raw
 }
 
-func newSpan() uint64 {
+// NewSpan returns a random non-zero span id.
+func NewSpan() uint64 {
 	for {
 		if s := rand.Uint64(); s != 0 {
 			return s
@@ -245,7 +276,7 @@ func newSpan() uint64 {
 	}
 }
 
-// builder builds the events of one call (see capture_arena.go for where
+// builder builds the events of one call (see arena.go for where
 // they live).
 type builder struct {
 	c      *Capture
@@ -275,7 +306,7 @@ func (b *builder) event(name string, at time.Time, span uint64) *sink.Event {
 	ev.Name = name
 	ev.Level = sink.LevelInfo
 	var hx [16]byte
-	keepStr(b, &ev.SpanID, appendSpanHex(hx[:0], span))
+	keepStr(b, &ev.SpanID, AppendSpanID(hx[:0], span))
 	return ev
 }
 
@@ -285,7 +316,7 @@ func (b *builder) storedSpan(store bool) uint64 {
 	if s, ok := b.c.sessions.Span(b.r); ok {
 		return s
 	}
-	s := newSpan()
+	s := NewSpan()
 	if store {
 		b.c.sessions.SetSpan(b.r, s)
 	}
@@ -302,7 +333,7 @@ func (b *builder) callSpan(ci *callInfo) uint64 {
 }
 
 func (b *builder) newStoredSpan() uint64 {
-	s := newSpan()
+	s := NewSpan()
 	b.c.sessions.SetSpan(b.r, s)
 	return s
 }
@@ -378,7 +409,7 @@ func (b *builder) requestEvents(ci *callInfo, conv *session.Conversation) {
 	}
 	callSpan := ci.span
 	if callSpan == 0 {
-		callSpan = newSpan()
+		callSpan = NewSpan()
 	}
 	b.c.sessions.SetSpan(b.r, callSpan)
 	ev := b.event(sink.LLMCallStart, ci.start, callSpan)
@@ -520,8 +551,8 @@ func (b *builder) responseEvents(ci *callInfo) {
 		ev.DurationMs = durMs
 		switch {
 		case ci.failed:
-			ev.ErrorType = ci.perr.String()
-			ev.ErrorMessage = ci.perr.captureMessage()
+			ev.ErrorType = ci.errType
+			ev.ErrorMessage = ci.errMessage
 		case resp != nil:
 			ev.ErrorType = resp.Error.TypeOrCode().String()
 			if ev.ErrorType == "" {
@@ -661,9 +692,13 @@ func workflowAttr(o *obj, ci *callInfo) {
 }
 
 // traceAttr adds trace.parent, the client's traceparent, to the events of
-// a call that continues the client's trace.
+// a call that continues the client's trace (the proxy chose its span
+// only for a valid one).
 func traceAttr(o *obj, ci *callInfo) {
-	if tp := clientTraceparent(ci); tp != nil {
+	if ci.span == 0 || ci.headers == nil {
+		return
+	}
+	if tp := ci.headers.Peek("Traceparent"); len(tp) > 0 {
 		o.bytesStr("trace.parent", tp)
 	}
 }

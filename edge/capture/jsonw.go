@@ -1,4 +1,4 @@
-package edge
+package capture
 
 import (
 	"strconv"
@@ -76,6 +76,10 @@ func appendPStr(b []byte, s provider.Str) []byte {
 	}
 	return appendJSONString(b, s.Raw)
 }
+
+// AppendJSONString appends s as a JSON string, as capture writes the
+// strings of events (the guard re-encodes the strings it redacts with it).
+func AppendJSONString(dst, s []byte) []byte { return appendJSONString(dst, s) }
 
 // appendJSONString appends s as a JSON string; invalid UTF-8 becomes
 // U+FFFD, as encoding/json does.

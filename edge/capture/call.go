@@ -1,0 +1,213 @@
+package capture
+
+import (
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/cylestio/perimeter/edge/provider"
+	"github.com/cylestio/perimeter/session"
+)
+
+// Call is one model call as the proxy saw it: the bytes it already holds,
+// never parsed or copied for capture's sake beyond what the proxy must
+// keep once its handler returns. The proxy owns a Call (one per pooled
+// exchange), fills it, and hands it to Submit; capture reads it on its own
+// goroutine and then calls Done, after which the proxy may reuse the Call
+// and everything it points to.
+type Call struct {
+	Kind       provider.Kind
+	Start, End time.Time
+	// Method, Path and Workflow (the /agent-workflow/{id}/ route's id) are
+	// the call's own copies.
+	Method, Path, Workflow []byte
+	// Header is a copy of the client's request headers, credentials
+	// included (the events and recordings never carry them).
+	Header fasthttp.RequestHeader
+	// Body is the request body as forwarded. Request, when not nil, is Body
+	// already parsed (by the guard) and is used instead of parsing again.
+	Body    []byte
+	Request *provider.Request
+	// Span is the call's span id when it continues the client's trace
+	// (Header's Traceparent is valid then), else 0.
+	Span uint64
+
+	// Status is the status the client got.
+	Status int
+	// Response is the upstream's answer: status, headers (Content-Encoding)
+	// and, for a buffered answer, its body; nil for a failed call.
+	// Parsed, when not nil, is the buffered body already parsed (by the
+	// guard).
+	Response *fasthttp.Response
+	Parsed   *provider.Response
+	// ResponseHeader is a copy of the headers the client got, kept only
+	// when KeepsResponseHeader (for the http_recorder).
+	ResponseHeader fasthttp.ResponseHeader
+
+	// A streamed answer: Stream is its tap (nil when it was not a readable
+	// event stream) and Tee its first TeeLimit bytes.
+	Streamed, SSE bool
+	Stream        *provider.StreamParser
+	Tee           []byte
+
+	// A call the proxy answered itself (upstream failure, guard refusal):
+	// ErrorType and ErrorMessage name why.
+	Failed                  bool
+	ErrorType, ErrorMessage string
+
+	// MaxDecoded bounds a compressed buffered answer once decoded
+	// (llm.max_response_buffer_size); set once by the proxy.
+	MaxDecoded int
+	// Done is called by capture when it is finished with the call; set
+	// once by the proxy.
+	Done func()
+
+	conv session.Conversation // kept across calls: its slices are reused
+	ci   callInfo
+}
+
+// Reset clears the call for its next use, keeping its buffers, MaxDecoded
+// and Done.
+func (c *Call) Reset() {
+	c.Kind = provider.None
+	c.Start, c.End = time.Time{}, time.Time{}
+	c.Method, c.Path, c.Workflow = c.Method[:0], c.Path[:0], c.Workflow[:0]
+	c.Header.Reset()
+	c.Body, c.Request, c.Span = nil, nil, 0
+	c.Status, c.Response, c.Parsed = 0, nil, nil
+	c.ResponseHeader.Reset()
+	c.Streamed, c.SSE, c.Stream, c.Tee = false, false, nil, nil
+	c.Failed, c.ErrorType, c.ErrorMessage = false, "", ""
+	c.ci = callInfo{}
+}
+
+// capture records one call and hands it back.
+func (c *Capture) capture(call *Call) {
+	c.record(call)
+	if call.Done != nil {
+		call.Done()
+	}
+}
+
+// maxTee bounds how much of a streamed non-SSE answer (an error body on a
+// stream request) is kept for parsing.
+const maxTee = 1 << 20
+
+// TeeLimit is how many bytes of a streamed answer the proxy keeps in
+// Call.Tee: the first maxTee of a non-SSE answer for parsing, and with
+// RecordHTTP up to its limit+1 of any answer, to record it and know when it
+// was cut.
+func (c *Capture) TeeLimit(sse bool) int {
+	limit := 0
+	if !sse {
+		limit = maxTee
+	}
+	if c.rec.on {
+		limit = max(limit, c.rec.maxBody+1)
+	}
+	return limit
+}
+
+// KeepsResponseHeader reports whether Call.ResponseHeader is read (the
+// http_recorder is on).
+func (c *Capture) KeepsResponseHeader() bool { return c.rec.on }
+
+// ContinuesTraces reports whether ContinueTraces was called: the proxy
+// then picks a span for calls that carry a valid traceparent.
+func (c *Capture) ContinuesTraces() bool { return c.traces }
+
+// answer fills ci's answer from the call: the stream's tap, the kept
+// bytes of a streamed answer, or the buffered body, parsed in place. It
+// returns the response to release, if it acquired one.
+func (c *Capture) answer(call *Call, ci *callInfo) (acquired *provider.Response) {
+	switch {
+	case call.Failed:
+		ci.failed, ci.errType, ci.errMessage = true, call.ErrorType, call.ErrorMessage
+		return nil
+	case call.Streamed:
+		ci.streamed, ci.respBody = true, call.Tee
+		if call.Stream != nil {
+			ci.resp = call.Stream.Result()
+			if !call.Stream.Complete() {
+				ci.cut = true
+				c.streamsCut.Add(1)
+			}
+			return nil
+		}
+		if call.SSE || compressed(&call.Response.Header) {
+			// A compressed event stream cannot be read in place.
+			c.undecodable.Add(1)
+			return nil
+		}
+		return c.parse(call, ci, call.Tee)
+	}
+	body := call.Response.Body()
+	ci.respBody = body
+	if call.Parsed != nil {
+		ci.resp = call.Parsed
+		return nil
+	}
+	if compressed(&call.Response.Header) {
+		b, err := call.Response.BodyUncompressedWithLimit(call.MaxDecoded)
+		if err != nil {
+			c.undecodable.Add(1)
+			body = nil
+		} else {
+			body = b
+		}
+	}
+	return c.parse(call, ci, body)
+}
+
+func (c *Capture) parse(call *Call, ci *callInfo, body []byte) *provider.Response {
+	resp := provider.AcquireResponse()
+	if err := resp.Parse(call.Kind, ci.status, body); err == nil || resp.IsError {
+		ci.resp = resp
+	}
+	return resp
+}
+
+// compressed reports whether a response body has a content coding.
+func compressed(h *fasthttp.ResponseHeader) bool {
+	ce := h.ContentEncoding()
+	return len(ce) > 0 && !equalFold(ce, "identity")
+}
+
+func equalFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range b {
+		if lower(b[i]) != lower(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// equalFoldDash is equalFold with "_" taken for "-".
+func equalFoldDash(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range b {
+		x, y := lower(b[i]), lower(s[i])
+		if x == '_' {
+			x = '-'
+		}
+		if y == '_' {
+			y = '-'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
