@@ -79,15 +79,23 @@ func newCredential(p Provider, key string) *credential {
 // configured credential replaces the client's, and Anthropic requests get an
 // anthropic-version when they lack one. scratch is reused to hold header
 // names between the scan and the deletes; the grown slice is returned.
+//
+// One pass over the header finds what is to go; only those are deleted (a
+// delete scans the header again), so a request that carries none of them
+// costs the one pass.
 func prepareRequestHeader(h *fasthttp.RequestHeader, p Provider, cred *credential, scratch [][]byte) [][]byte {
 	scratch = connectionTokens(h.Peek("Connection"), scratch[:0])
+	var present uint32 // bit i: dropNames[i] is in the header
 	for k := range h.All() {
-		if hasPrefixFold(k, cylestioPrefix) {
+		switch {
+		case hasPrefixFold(k, cylestioPrefix):
 			scratch = append(scratch, k)
-		} else if cred != nil && bytes.IndexByte(k, '_') >= 0 && isCredentialHeader(k) {
+		case cred != nil && bytes.IndexByte(k, '_') >= 0 && isCredentialHeader(k):
 			// X_Api_Key and the like: servers that map "-" and "_" to
 			// one name (CGI, WSGI) would read the client's credential.
 			scratch = append(scratch, k)
+		default:
+			present |= dropBit(k)
 		}
 	}
 	// The names alias the header's own storage. fasthttp deletes by moving
@@ -96,15 +104,17 @@ func prepareRequestHeader(h *fasthttp.RequestHeader, p Provider, cred *credentia
 	for _, k := range scratch {
 		h.DelBytes(k)
 	}
-	for _, k := range hopHeaders {
-		h.Del(k)
-	}
-	h.ResetConnectionClose()
-	h.Del("Expect")
+	drop := present & (hopBits | expectBit)
 	if cred != nil {
-		for _, k := range credentialHeaders {
+		drop |= present & credentialBits
+	}
+	for i, k := range dropNames {
+		if drop&(1<<i) != 0 {
 			h.Del(k)
 		}
+	}
+	h.ResetConnectionClose()
+	if cred != nil {
 		h.SetBytesV(cred.name, cred.value)
 	}
 	if p == Anthropic && len(h.Peek("Anthropic-Version")) == 0 {
@@ -120,11 +130,37 @@ func prepareResponseHeader(h *fasthttp.ResponseHeader, scratch [][]byte) [][]byt
 	for _, k := range scratch {
 		h.DelBytes(k)
 	}
-	for _, k := range hopHeaders {
-		h.Del(k)
+	var present uint32
+	for k := range h.All() {
+		present |= dropBit(k)
+	}
+	for i, k := range dropNames {
+		if present&hopBits&(1<<i) != 0 {
+			h.Del(k)
+		}
 	}
 	h.ResetConnectionClose()
 	return scratch
+}
+
+// dropNames are the headers the proxy may delete by name: the hop-by-hop
+// ones, then the credentials, then Expect.
+var dropNames = append(append(append([]string(nil), hopHeaders...), credentialHeaders...), "Expect")
+
+var (
+	hopBits        = uint32(1)<<len(hopHeaders) - 1
+	credentialBits = (uint32(1)<<len(credentialHeaders) - 1) << len(hopHeaders)
+	expectBit      = uint32(1) << (len(dropNames) - 1)
+)
+
+// dropBit is the bit of k's name in dropNames, 0 for any other name.
+func dropBit(k []byte) uint32 {
+	for i, name := range dropNames {
+		if len(k) == len(name) && equalFold(k, name) {
+			return 1 << i
+		}
+	}
+	return 0
 }
 
 // connectionTokens appends the header names listed in a Connection header

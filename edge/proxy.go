@@ -78,6 +78,7 @@ type exchange struct {
 	scratch [][]byte
 	start   time.Time
 	conn    net.Conn // the client's, for write deadlines while streaming
+	dw      deadlineWriter
 	sse     bool
 	result  stream.Result
 
@@ -121,6 +122,7 @@ func (p *Proxy) release(ex *exchange) {
 	ex.req.Reset()
 	ex.resp.Reset()
 	ex.conn = nil
+	ex.dw = deadlineWriter{}
 	ex.sse = false
 	ex.result = stream.Result{}
 	ex.kind = provider.None
@@ -437,7 +439,8 @@ func (ex *exchange) SupportsBodyWriteTo() bool { return true }
 // WriteTo copies the upstream body to the client. fasthttp's chunked writer
 // flushes every Write, so each upstream read reaches the client at once.
 func (ex *exchange) WriteTo(w io.Writer) (int64, error) {
-	dw := deadlineWriter{w: w, conn: ex.conn, timeout: ex.p.opts.WriteIdleTimeout}
+	ex.dw = deadlineWriter{w: w, conn: ex.conn, timeout: ex.p.opts.WriteIdleTimeout}
+	dw := &ex.dw
 	if ex.sse {
 		dw.first, dw.start = &ex.p.stats.firstEvent, ex.start
 	}
@@ -448,9 +451,9 @@ func (ex *exchange) WriteTo(w io.Writer) (int64, error) {
 	if ex.sp != nil {
 		tap = ex
 	}
-	var dst io.Writer = &dw
+	var dst io.Writer = dw
 	if ex.pol.holdback {
-		ex.pol.hold = &holdback{g: ex.p.opts.Guard, ex: ex, dst: &dw, limit: ex.p.opts.Guard.holdback}
+		ex.pol.hold = &holdback{g: ex.p.opts.Guard, ex: ex, dst: dw, limit: ex.p.opts.Guard.holdback}
 		dst = ex.pol.hold
 	}
 	c := stream.AcquireCopier()
@@ -517,12 +520,13 @@ func (ex *exchange) Event(ev []byte) {
 	}
 }
 
-// deadlineWriter bounds each write to a slow client by an idle timeout, and
-// keeps the first limit bytes in *tee when set.
+// deadlineWriter bounds each write to a slow client by an idle timeout
+// (within [7/8, 1] of it), and keeps the first limit bytes in *tee when set.
 type deadlineWriter struct {
 	w       io.Writer
 	conn    net.Conn
 	timeout time.Duration
+	armed   time.Time // the write deadline set on conn
 	tee     *[]byte
 	limit   int
 	// first, when set, records the time from start to the first write:
@@ -537,8 +541,13 @@ func (d *deadlineWriter) Write(b []byte) (int, error) {
 		d.first = nil
 	}
 	if d.conn != nil {
-		if err := d.conn.SetWriteDeadline(time.Now().Add(d.timeout)); err != nil {
-			return 0, err
+		// Re-armed only when it has fallen an eighth of the timeout behind
+		// (as idleConn does): a deadline is a timer-heap update.
+		if want := time.Now().Add(d.timeout); want.Sub(d.armed) > d.timeout/8 {
+			if err := d.conn.SetWriteDeadline(want); err != nil {
+				return 0, err
+			}
+			d.armed = want
 		}
 	}
 	if d.tee != nil && len(*d.tee) < d.limit {

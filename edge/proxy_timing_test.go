@@ -2,6 +2,7 @@ package edge
 
 import (
 	"bufio"
+	"bytes"
 	"net"
 	"strings"
 	"testing"
@@ -25,7 +26,7 @@ var (
 
 // benchUpstream answers like a provider: 1 KB JSON, or 20 SSE chunks.
 func benchUpstream(ctx *fasthttp.RequestCtx) {
-	if ctx.IsPost() && strings.Contains(string(ctx.PostBody()), `"stream":true`) {
+	if ctx.IsPost() && bytes.Contains(ctx.PostBody(), []byte(`"stream":true`)) {
 		ctx.SetContentType("text/event-stream")
 		ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 			for range 20 {
@@ -65,6 +66,28 @@ func benchProxyOpts(b *testing.B, o Options) *fasthttp.HostClient {
 	return &fasthttp.HostClient{Addr: "proxy", Dial: func(string) (net.Conn, error) { return ln.Dial() }, MaxConns: 1024}
 }
 
+// benchProxyTCP is benchProxyOpts over 127.0.0.1: the upstream and the
+// proxy listen on loopback TCP, as they do in production.
+func benchProxyTCP(b *testing.B, o Options) *fasthttp.HostClient {
+	upLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	go fasthttp.Serve(upLn, benchUpstream)
+	o.BaseURL, o.Provider, o.APIKey, o.Logger = "http://"+upLn.Addr().String(), OpenAI, "sk-bench", zerolog.Nop()
+	p, err := NewServer(o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	go p.Serve(ln)
+	b.Cleanup(func() { ln.Close(); upLn.Close() })
+	return &fasthttp.HostClient{Addr: ln.Addr().String(), MaxConns: 1024}
+}
+
 func benchRun(b *testing.B, c *fasthttp.HostClient, body []byte, wantLen int) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
@@ -100,6 +123,16 @@ func BenchmarkProxyJSON(b *testing.B) {
 // BenchmarkProxySSE is one 20-event stream through the proxy.
 func BenchmarkProxySSE(b *testing.B) {
 	benchRun(b, benchProxy(b), benchStream, 20*len(benchChunk)+len("data: [DONE]\n\n"))
+}
+
+// BenchmarkProxyJSONLoopback is BenchmarkProxyJSON over 127.0.0.1.
+func BenchmarkProxyJSONLoopback(b *testing.B) {
+	benchRun(b, benchProxyTCP(b, Options{}), benchRequest, len(benchJSON))
+}
+
+// BenchmarkProxySSELoopback is BenchmarkProxySSE over 127.0.0.1.
+func BenchmarkProxySSELoopback(b *testing.B) {
+	benchRun(b, benchProxyTCP(b, Options{}), benchStream, 20*len(benchChunk)+len("data: [DONE]\n\n"))
 }
 
 func benchCapture() *capture.Capture {

@@ -1,0 +1,76 @@
+package edge
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestStalledClientIsCutAfterWriteIdleTimeout: a client that stops reading
+// a stream holds it no longer than server.write_idle_timeout (the deadline
+// is re-armed lazily, within [7/8, 1] of it), and the upstream is let go.
+func TestStalledClientIsCutAfterWriteIdleTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	upstreamDone := make(chan error, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		br := bufio.NewReader(c)
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil || line == "\r\n" {
+				break
+			}
+		}
+		br.Discard(len(benchStream))
+		if _, err := io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"); err != nil {
+			upstreamDone <- err
+			return
+		}
+		ev := "data: " + strings.Repeat("x", 16<<10) + "\n\n"
+		chunk := fmt.Sprintf("%x\r\n%s\r\n", len(ev), ev)
+		c.SetWriteDeadline(time.Now().Add(waitLimit))
+		for { // until the proxy lets go of the stream
+			if _, err := io.WriteString(c, chunk); err != nil {
+				upstreamDone <- err
+				return
+			}
+		}
+	}()
+	const timeout = 300 * time.Millisecond
+	h := startProxy(t, Options{BaseURL: "http://" + ln.Addr().String(), WriteIdleTimeout: timeout})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(h.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.(*net.TCPConn).SetReadBuffer(4 << 10)
+	fmt.Fprintf(conn, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(benchStream), benchStream)
+	// The client reads nothing: the proxy's writes stall once the socket
+	// buffers are full.
+	start := time.Now()
+	waitFor(t, func() bool { return h.srv.proxy.stats.errors[errClientGone].Load() == 1 })
+	if took := time.Since(start); took < timeout*7/8 {
+		t.Fatalf("the stream was cut after %v, before the %v write timeout", took, timeout)
+	}
+	select {
+	case err := <-upstreamDone:
+		if err == nil {
+			t.Fatal("upstream stopped without an error")
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("the upstream connection was kept after the client was cut")
+	}
+	waitFor(t, func() bool { return h.srv.InFlight() == 0 })
+}
