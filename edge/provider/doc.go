@@ -13,10 +13,10 @@
 //
 // # JSON
 //
-// A hand-written scanner (scan.go) makes one forward pass over a body,
-// validating every byte exactly as encoding/json.Valid does (the fuzz
-// targets check the two agree) while the parsers pick the members they
-// need; everything else is skipped. Nothing is decoded unless asked:
+// The project's JSON scanner (internal/jsonscan) makes one forward pass
+// over a body, validating every byte exactly as encoding/json.Valid does
+// (the fuzz targets check the two agree) while the parsers pick the
+// members they need with its primitives; everything else is skipped. Nothing is decoded unless asked:
 // strings come back as Str, the bytes between the quotes plus a flag
 // saying whether they hold escape sequences, found with a word-at-a-time
 // search for quotes and backslashes. Objects, arrays and numbers that a

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -107,6 +108,9 @@ func FuzzWalk(f *testing.F) {
 			return
 		}
 		for k := range m {
+			if strings.ContainsRune(k, utf8.RuneError) {
+				continue // encoding/json replaced invalid UTF-8; the name in the document differs
+			}
 			// An escaped name of up to 64 bytes is decoded; ten bytes of
 			// text escape to at most 60.
 			if raw := Member(b, k); (raw == nil && len(k) <= 10) || (raw != nil && !json.Valid(raw)) {
