@@ -38,7 +38,6 @@ func (c *counters) countStatus(code int) {
 // per power of two, so any reported percentile is within 12.5 % of the truth.
 type histogram struct {
 	buckets [histBuckets]atomic.Uint64
-	count   atomic.Uint64
 	sumUs   atomic.Uint64
 	maxUs   atomic.Uint64
 }
@@ -71,7 +70,6 @@ func histUpper(i int) uint64 {
 func (h *histogram) record(d time.Duration) {
 	us := uint64(d / time.Microsecond)
 	h.buckets[histIndex(us)].Add(1)
-	h.count.Add(1)
 	h.sumUs.Add(us)
 	for {
 		m := h.maxUs.Load()
@@ -79,6 +77,16 @@ func (h *histogram) record(d time.Duration) {
 			break
 		}
 	}
+}
+
+// count is the number of durations recorded: the buckets' sum, read when
+// the metrics are, not kept per request.
+func (h *histogram) count() uint64 {
+	var n uint64
+	for i := range h.buckets {
+		n += h.buckets[i].Load()
+	}
+	return n
 }
 
 // quantiles returns the upper bound, in microseconds, of the buckets holding

@@ -38,8 +38,8 @@ func TestHistogramQuantiles(t *testing.T) {
 	if !within(q[0], 500_000) || !within(q[1], 990_000) || q[2] != 1_000_000 {
 		t.Fatalf("quantiles = %v", q)
 	}
-	if h.count.Load() != 1000 {
-		t.Fatalf("count = %d", h.count.Load())
+	if h.count() != 1000 {
+		t.Fatalf("count = %d", h.count())
 	}
 }
 
@@ -54,10 +54,10 @@ func TestTimeToFirstTokenIsRecordedForStreams(t *testing.T) {
 	readAll(t, resp.Body)
 	st := &h.srv.proxy.stats
 	deadline := time.Now().Add(waitLimit)
-	for st.firstEvent.count.Load() == 0 && time.Now().Before(deadline) {
+	for st.firstEvent.count() == 0 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	if n := st.firstEvent.count.Load(); n != 1 {
+	if n := st.firstEvent.count(); n != 1 {
 		t.Fatalf("%d first-event times recorded, want 1 (the stream only)", n)
 	}
 	if q := st.firstEvent.quantiles(1)[0]; q < 150_000 {

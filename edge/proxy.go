@@ -155,7 +155,7 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx) {
 	p.stats.requests.Add(1)
 	p.stats.inFlight.Add(1)
 	ex := p.acquire()
-	ex.start = time.Now()
+	ex.start = ctx.Time() // read by fasthttp as the request arrived
 
 	body, ok := p.readBody(ctx, ex)
 	if !ok {

@@ -225,7 +225,7 @@ func (p *Proxy) Snapshot() map[string]any {
 			// nobody asked for (transport.go)
 			"framing_errors": st.framing.Load(),
 			"latency_ms": map[string]any{
-				"count": st.latency.count.Load(),
+				"count": st.latency.count(),
 				"p50":   ms(q[0]), "p90": ms(q[1]), "p99": ms(q[2]), "p999": ms(q[3]),
 				"max": ms(st.latency.maxUs.Load()),
 			},
@@ -271,7 +271,7 @@ func (p *Proxy) appendPrometheus(b []byte) []byte {
 		line("perimeter_upstream_latency_seconds", fmt.Sprintf(`{quantile="%g"}`, qs[i]), float64(v)/1e6)
 	}
 	line("perimeter_upstream_latency_seconds_sum", "", float64(st.latency.sumUs.Load())/1e6)
-	line("perimeter_upstream_latency_seconds_count", "", st.latency.count.Load())
+	line("perimeter_upstream_latency_seconds_count", "", st.latency.count())
 	b = st.latency.appendHistogram(b, "perimeter_upstream_response_seconds", "Upstream time to response headers.")
 	b = st.firstEvent.appendHistogram(b, "perimeter_time_to_first_token_seconds",
 		"Event streams: time from the request's arrival to the answer's first event reaching the client (the provider sends it with or just before the first token).")
