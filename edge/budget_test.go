@@ -162,3 +162,67 @@ func TestBufferedAnswersStayWithinBudget(t *testing.T) {
 	}
 	waitFor(t, func() bool { return h.srv.proxy.answers.used.Load() == 0 })
 }
+
+// TestContentLengthIsTakenOnce: an answer of known length takes its whole
+// length from the budget before its body is read (one atomic add, however
+// many reads), so the calls that cannot fit are refused while the first
+// ones still wait for their bodies, and everything is given back.
+func TestContentLengthIsTakenOnce(t *testing.T) {
+	const mib = 1 << 20
+	release := make(chan struct{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				var req fasthttp.Request
+				if req.Read(br) != nil {
+					return
+				}
+				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{", 3*mib)
+				<-release
+				c.Write(make([]byte, 3*mib-1))
+			}()
+		}
+	}()
+	h := startProxy(t, Options{BaseURL: "http://" + ln.Addr().String(),
+		MaxResponseBufferSize: 4 * mib, MaxBufferedResponseBytes: 8 * mib})
+	statuses := make(chan string, 3)
+	call := func() {
+		resp := h.post("/v1/chat/completions", `{"model":"m"}`)
+		b := readAll(t, resp.Body)
+		statuses <- fmt.Sprintf("%d %d", resp.StatusCode, len(b))
+	}
+	go call()
+	waitFor(t, func() bool { return h.srv.proxy.answers.used.Load() == 3*mib })
+	go call()
+	waitFor(t, func() bool { return h.srv.proxy.answers.used.Load() == 6*mib })
+	go call() // 9 MiB would pass the budget
+	select {
+	case s := <-statuses:
+		if !strings.HasPrefix(s, "503 ") {
+			t.Fatalf("the call past the budget: %s", s)
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("the call past the budget waited for the others")
+	}
+	if used := h.srv.proxy.answers.used.Load(); used != 6*mib {
+		t.Fatalf("two answers of 3 MiB hold %d bytes", used)
+	}
+	close(release)
+	for range 2 {
+		if s := <-statuses; s != fmt.Sprintf("200 %d", 3*mib) {
+			t.Errorf("an answer within the budget: %s", s)
+		}
+	}
+	waitFor(t, func() bool { return h.srv.proxy.answers.used.Load() == 0 })
+}

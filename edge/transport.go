@@ -104,14 +104,8 @@ func (t *framedTransport) RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Reque
 	if streamBody {
 		return t.stream(hc, cc, br, req, resp)
 	}
-	ic := upstreamConn(conn)
-	if a, ok := req.UserValue(responseAccountKey).(*account); ok && ic != nil && a.b.limit > 0 {
-		ic.acct = a
-	}
-	err = resp.ReadLimitBody(br, hc.MaxResponseBodySize)
-	if ic != nil {
-		ic.acct = nil
-	}
+	a, _ := req.UserValue(responseAccountKey).(*account)
+	err = readBudgeted(resp, br, hc.MaxResponseBodySize, a, upstreamConn(conn))
 	if err != nil {
 		hc.ReleaseReader(br)
 		withConn(closeConn, hc, cc)
