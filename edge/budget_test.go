@@ -92,7 +92,9 @@ func TestStalledBodiesStayWithinBudget(t *testing.T) {
 // hold at most llm.max_buffered_response_bytes together; the calls whose
 // answers would pass it are answered 503.
 func TestBufferedAnswersStayWithinBudget(t *testing.T) {
-	const mib = 1 << 20
+	// tail is small enough that the answers holding their first 2 MiB
+	// (at most three: each holds its chunk framing too) can all finish.
+	const mib, tail = 1 << 20, 64 << 10
 	release := make(chan struct{})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -103,7 +105,7 @@ func TestBufferedAnswersStayWithinBudget(t *testing.T) {
 			w.Write(make([]byte, 2*mib))
 			w.Flush()
 			<-release
-			w.Write(make([]byte, mib))
+			w.Write(make([]byte, tail))
 		})
 	}}
 	go s.Serve(ln)
@@ -124,7 +126,7 @@ func TestBufferedAnswersStayWithinBudget(t *testing.T) {
 			statuses <- fmt.Sprintf("%d %s", resp.StatusCode, resp.Header.Get("X-Perimeter-Error"))
 		}()
 	}
-	// The answers that fit wait for their last megabyte, each holding its
+	// The answers that fit wait for their tail, each holding its
 	// first 2 MiB; the rest are refused meanwhile (at most three of 2 MiB
 	// fit in 8 MiB). Wait until every call is one or the other, however
 	// slowly a loaded machine sends them.
@@ -156,7 +158,7 @@ func TestBufferedAnswersStayWithinBudget(t *testing.T) {
 	}
 	close(release)
 	for range calls - refused {
-		if s := <-statuses; s != fmt.Sprintf("200 %d bytes", 3*mib) {
+		if s := <-statuses; s != fmt.Sprintf("200 %d bytes", 2*mib+tail) {
 			t.Errorf("an answer within the budget: %s", s)
 		}
 	}
