@@ -292,3 +292,12 @@ func (p params) bucket(from, to time.Time) (int64, error) {
 	}
 	return int64(d / time.Second), nil
 }
+
+// severityRank orders severities for min_severity filters.
+func severityRank(s string) int {
+	sev, ok := detect.ParseSeverity(s)
+	if !ok {
+		return -1
+	}
+	return int(sev)
+}
