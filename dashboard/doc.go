@@ -22,9 +22,12 @@
 // risk_score (weight·log2(1+confidence)); only while findings stored
 // before that migration exist do the queries read them from the attributes,
 // through visitParamExtract* on the finding.* keys sink/scan writes before
-// any nested JSON. Keys that follow raw request bodies (prompt, tools,
-// tags) are parsed in Go. The tags filter narrows session starts by
-// substring in SQL and decides exactly in Go. Risk scores are package
+// any nested JSON. Keys that follow raw request bodies (prompt, tools) are
+// parsed in Go. Session tags are the tags column (schema migration 4: a
+// session.start's tags as a flat JSON object of strings), which the tags
+// filter matches in SQL with visitParamHas/visitParamExtractString; for
+// session starts stored before that migration the filter narrows them by
+// substring in SQL and decides in Go (session_tags.go). Risk scores are package
 // detect's formula, computed in SQL per session and combined per agent as
 // detect.AgentScore does.
 //

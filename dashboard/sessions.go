@@ -211,15 +211,15 @@ func (q *querier) decorateSessions(ctx context.Context, rows []SessionRow) error
 			}
 		}
 	}
-	res, err := q.run(ctx, "SELECT session_id AS sid, attributes FROM "+q.src+
-		"\nPREWHERE name = "+qSession+" WHERE agent_id IN ? AND session_id IN ? AND position(attributes, '\"tags\":') > 0", agentList, ids)
+	res, err := q.run(ctx, "SELECT session_id AS sid, "+storedTags+" FROM "+q.src+
+		"\nPREWHERE name = "+qSession+" WHERE agent_id IN ? AND session_id IN ? AND "+hasStoredTags, agentList, ids)
 	if err != nil {
 		return err
 	}
 	for i := range res.len() {
 		r := res.row(i)
 		if j, ok := at[r.str("sid")]; ok {
-			mergeTags(rows[j].Tags, tagsOf(r.str("attributes")))
+			mergeTags(rows[j].Tags, tagsOfRow(r))
 		}
 	}
 	return nil

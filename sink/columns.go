@@ -90,6 +90,7 @@ type ColumnBatch struct {
 	CostUSD    []float64
 	Priced     []bool
 	CostStatus []string
+	Tags       []string // see rowTags
 	costPtrs   []*float64
 }
 
@@ -106,6 +107,7 @@ func (c *ColumnBatch) Reset() {
 	c.RiskScore, c.Attributes = c.RiskScore[:0], c.Attributes[:0]
 	c.Category, c.Rule, c.Severity = c.Category[:0], c.Rule[:0], c.Severity[:0]
 	c.CostUSD, c.Priced, c.CostStatus = c.CostUSD[:0], c.Priced[:0], c.CostStatus[:0]
+	c.Tags = c.Tags[:0]
 	clear(c.costPtrs)
 	c.costPtrs = c.costPtrs[:0]
 }
@@ -152,6 +154,7 @@ func (c *ColumnBatch) Append(e *Event) {
 	c.CostUSD = append(c.CostUSD, cost)
 	c.Priced = append(c.Priced, priced)
 	c.CostStatus = append(c.CostStatus, e.CostStatus)
+	c.Tags = append(c.Tags, rowTags(e))
 }
 
 // Columns returns the column slices in InsertColumns order. The UUID
@@ -174,7 +177,7 @@ func (c *ColumnBatch) Columns() []any {
 		c.InputTokens, c.OutputTokens, c.TotalTokens, c.CachedTokens, c.CacheWriteTokens,
 		c.ToolName, c.FinishReason, c.ErrorType, c.ErrorMessage, c.RiskScore, c.Attributes,
 		c.Category, c.Rule, c.Severity,
-		c.costPtrs, c.CostStatus,
+		c.costPtrs, c.CostStatus, c.Tags,
 	}
 }
 
@@ -250,6 +253,8 @@ func AppendValues(dst []byte, batch []*Event) []byte {
 		}
 		dst = append(dst, ',')
 		dst = appendQuoted(dst, e.CostStatus)
+		dst = append(dst, ',')
+		dst = appendQuoted(dst, rowTags(e))
 		dst = append(dst, ')')
 	}
 	return dst

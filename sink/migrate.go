@@ -47,6 +47,9 @@ var migrations = []Migration{
 	{Version: 3, Name: "cost columns", steps: func(v ServerVersion, o SchemaOptions) []Step {
 		return addEventColumns(v, o, 3)
 	}},
+	{Version: 4, Name: "session tags column", steps: func(v ServerVersion, o SchemaOptions) []Step {
+		return addEventColumns(v, o, 4)
+	}},
 }
 
 // addEventColumns adds the columns migration version brings to the

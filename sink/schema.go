@@ -172,6 +172,10 @@ var eventColumns = []column{
 	// which), so sum and avg count priced calls only.
 	{name: "cost_usd", typ: "Nullable(Float64)", since: 3},
 	{name: "cost_status", typ: "String", lc: true, since: 3},
+	// Migration 4: a session.start's tags (see rowTags), so that the
+	// dashboard filters sessions by tag in SQL. "" on other events and on
+	// rows written before the column existed.
+	{name: "tags", typ: "String", since: 4},
 }
 
 // eventsOrderBy is the sorting key. It ends with id so that

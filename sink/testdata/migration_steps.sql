@@ -6,6 +6,8 @@ ALTER TABLE `perimeter`.`events` ADD COLUMN `severity` String;
 -- migration 3: cost columns
 ALTER TABLE `perimeter`.`events` ADD COLUMN `cost_usd` Nullable(Float64);
 ALTER TABLE `perimeter`.`events` ADD COLUMN `cost_status` String;
+-- migration 4: session tags column
+ALTER TABLE `perimeter`.`events` ADD COLUMN `tags` String;
 
 -- 18.16.1 cluster="prod"
 -- migration 2: finding columns
@@ -20,6 +22,9 @@ ALTER TABLE `analytics`.`events_local` ON CLUSTER `prod` ADD COLUMN `cost_usd` N
 ALTER TABLE `analytics`.`events_local` ON CLUSTER `prod` ADD COLUMN `cost_status` String;
 ALTER TABLE `analytics`.`events` ON CLUSTER `prod` ADD COLUMN `cost_usd` Nullable(Float64);
 ALTER TABLE `analytics`.`events` ON CLUSTER `prod` ADD COLUMN `cost_status` String;
+-- migration 4: session tags column
+ALTER TABLE `analytics`.`events_local` ON CLUSTER `prod` ADD COLUMN `tags` String;
+ALTER TABLE `analytics`.`events` ON CLUSTER `prod` ADD COLUMN `tags` String;
 
 -- 26.7.3.1 cluster=""
 -- migration 2: finding columns
@@ -29,6 +34,8 @@ ALTER TABLE `perimeter`.`events` ADD COLUMN IF NOT EXISTS `severity` LowCardinal
 -- migration 3: cost columns
 ALTER TABLE `perimeter`.`events` ADD COLUMN IF NOT EXISTS `cost_usd` Nullable(Float64);
 ALTER TABLE `perimeter`.`events` ADD COLUMN IF NOT EXISTS `cost_status` LowCardinality(String);
+-- migration 4: session tags column
+ALTER TABLE `perimeter`.`events` ADD COLUMN IF NOT EXISTS `tags` String;
 
 -- 26.7.3.1 cluster="prod"
 -- migration 2: finding columns
@@ -43,4 +50,7 @@ ALTER TABLE `perimeter`.`events_local` ON CLUSTER `prod` ADD COLUMN IF NOT EXIST
 ALTER TABLE `perimeter`.`events_local` ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS `cost_status` LowCardinality(String);
 ALTER TABLE `perimeter`.`events` ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS `cost_usd` Nullable(Float64);
 ALTER TABLE `perimeter`.`events` ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS `cost_status` LowCardinality(String);
+-- migration 4: session tags column
+ALTER TABLE `perimeter`.`events_local` ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS `tags` String;
+ALTER TABLE `perimeter`.`events` ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS `tags` String;
 

@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS `analytics`.`events_local` ON CLUSTER `prod`
     `rule` String,
     `severity` String,
     `cost_usd` Nullable(Float64),
-    `cost_status` String
+    `cost_status` String,
+    `tags` String
 )
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/analytics/events_local', '{replica}')
 PARTITION BY toYYYYMM(date)

@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS `perimeter`.`events`
     `rule` String,
     `severity` String,
     `cost_usd` Nullable(Float64),
-    `cost_status` String
+    `cost_status` String,
+    `tags` String
 )
 ENGINE = ReplacingMergeTree()
 PARTITION BY toYYYYMM(date)

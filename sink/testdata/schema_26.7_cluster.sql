@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS `perimeter`.`events_local` ON CLUSTER `prod`
     `rule` LowCardinality(String),
     `severity` LowCardinality(String),
     `cost_usd` Nullable(Float64),
-    `cost_status` LowCardinality(String)
+    `cost_status` LowCardinality(String),
+    `tags` String
 )
 ENGINE = ReplicatedReplacingMergeTree('/ch/{cluster}/{shard}/perimeter/events_local', '{replica}')
 PARTITION BY toYYYYMM(date)

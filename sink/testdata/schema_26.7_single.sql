@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS `perimeter`.`events`
     `rule` LowCardinality(String),
     `severity` LowCardinality(String),
     `cost_usd` Nullable(Float64),
-    `cost_status` LowCardinality(String)
+    `cost_status` LowCardinality(String),
+    `tags` String
 )
 ENGINE = ReplacingMergeTree()
 PARTITION BY toYYYYMM(date)
