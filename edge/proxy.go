@@ -457,6 +457,7 @@ func (ex *exchange) WriteTo(w io.Writer) (int64, error) {
 		dst = ex.pol.hold
 	}
 	c := stream.AcquireCopier()
+	c.CountEvents = ex.sse && (ex.p.opts.AccessLog || ex.p.opts.Logger.Debug().Enabled()) // for accessLog
 	ex.result = c.Copy(dst, ex.resp.BodyStream(), tap)
 	stream.ReleaseCopier(c)
 	if h := ex.pol.hold; h != nil {

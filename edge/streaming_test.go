@@ -2,12 +2,18 @@ package edge
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/cylestio/perimeter/bench/mockllm"
 )
 
 // TestStalledClientIsCutAfterWriteIdleTimeout: a client that stops reading
@@ -73,4 +79,38 @@ func TestStalledClientIsCutAfterWriteIdleTimeout(t *testing.T) {
 		t.Fatal("the upstream connection was kept after the client was cut")
 	}
 	waitFor(t, func() bool { return h.srv.InFlight() == 0 })
+}
+
+// syncBuffer is a log destination safe for the proxy's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestAccessLogCountsStreamEvents: with capture off nothing taps a stream,
+// yet the access log still reports its events, counted as they pass.
+func TestAccessLogCountsStreamEvents(t *testing.T) {
+	var logs syncBuffer
+	h := startWithMock(t, mockllm.Config{Chunks: 3}, Options{AccessLog: true})
+	h.srv.proxy.opts.Logger = zerolog.New(&logs)
+	resp := h.post("/v1/chat/completions", `{"model":"m","stream":true,"messages":[]}`)
+	body := string(readAll(t, resp.Body))
+	events := strings.Count(body, "\n\n")
+	if events < 4 {
+		t.Fatalf("the client got %d events: %q", events, body)
+	}
+	want := fmt.Sprintf(`"events":%d`, events)
+	waitFor(t, func() bool { return strings.Contains(logs.String(), want) })
 }

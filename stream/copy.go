@@ -23,7 +23,7 @@ type Tap interface {
 // Result describes one finished Copy.
 type Result struct {
 	Bytes     int64 // bytes written to the client
-	Events    int   // complete events seen (tapped or not)
+	Events    int   // complete events seen (with a tap or CountEvents)
 	Oversized int   // events larger than the buffer limit, forwarded untapped
 	// SrcErr is the upstream read error that ended the copy (nil on a clean
 	// io.EOF); DstErr the client write error (the client went away).
@@ -44,6 +44,10 @@ func (r *Result) Err() error {
 type Copier struct {
 	// MaxEventSize overrides DefaultMaxEventSize when positive.
 	MaxEventSize int
+	// CountEvents makes a Copy without a tap still split the stream into
+	// events to count them (Result.Events, Result.Oversized). Without it,
+	// such a Copy only moves bytes and leaves the counts at zero.
+	CountEvents bool
 
 	buf []byte
 }
@@ -62,6 +66,7 @@ func ReleaseCopier(c *Copier) {
 		c.buf = make([]byte, DefaultBufferSize)
 	}
 	c.MaxEventSize = 0
+	c.CountEvents = false
 	copierPool.Put(c)
 }
 
@@ -73,6 +78,9 @@ func ReleaseCopier(c *Copier) {
 // with io.ErrShortWrite. tap, when not nil, is called for every complete
 // event in arrival order. Copy never allocates once its buffer is warm.
 func (c *Copier) Copy(dst io.Writer, src io.Reader, tap Tap) Result {
+	if tap == nil && !c.CountEvents {
+		return c.move(dst, src)
+	}
 	var res Result
 	maxEvent := c.MaxEventSize
 	if maxEvent <= 0 {
@@ -120,6 +128,33 @@ func (c *Copier) Copy(dst io.Writer, src io.Reader, tap Tap) Result {
 			start = c.scan(buf, start, end, tap, &res, &skipping)
 			if start == end {
 				start, end = 0, 0
+			}
+		}
+		if rerr != nil {
+			if rerr != io.EOF {
+				res.SrcErr = rerr
+			}
+			return res
+		}
+	}
+}
+
+// move is Copy that neither taps nor counts events: each read is written
+// as it is, from the start of the buffer.
+func (c *Copier) move(dst io.Writer, src io.Reader) Result {
+	var res Result
+	buf := c.buf
+	for {
+		n, rerr := src.Read(buf)
+		if n > 0 {
+			w, werr := dst.Write(buf[:n])
+			res.Bytes += int64(w)
+			if werr == nil && w < n {
+				werr = io.ErrShortWrite
+			}
+			if werr != nil {
+				res.DstErr = werr
+				return res
 			}
 		}
 		if rerr != nil {

@@ -85,17 +85,39 @@ func TestCopyForwardsEachReadAndTapsEvents(t *testing.T) {
 
 func TestCopyReportsClientAndUpstreamErrors(t *testing.T) {
 	boom := errors.New("upstream reset")
-	src := &chunkReader{chunks: chunks("data: 1\n\n", "data: 2\n\n"), err: boom}
-	res := AcquireCopier().Copy(&writeLog{}, src, nil)
-	if !errors.Is(res.SrcErr, boom) || res.DstErr != nil || res.Events != 2 {
-		t.Fatalf("upstream error: %+v", res)
-	}
+	for _, count := range []bool{true, false} {
+		src := &chunkReader{chunks: chunks("data: 1\n\n", "data: 2\n\n"), err: boom}
+		c := AcquireCopier()
+		c.CountEvents = count
+		res := c.Copy(&writeLog{}, src, nil)
+		wantEvents := 0
+		if count {
+			wantEvents = 2
+		}
+		if !errors.Is(res.SrcErr, boom) || res.DstErr != nil || res.Events != wantEvents || res.Bytes != 18 {
+			t.Fatalf("upstream error, counting %v: %+v", count, res)
+		}
 
-	src = &chunkReader{chunks: chunks("data: 1\n\n", "data: 2\n\n", "data: 3\n\n")}
-	dst := &writeLog{failAt: 2}
-	res = AcquireCopier().Copy(dst, src, nil)
-	if res.DstErr == nil || len(dst.writes) != 1 || len(src.chunks) != 1 {
-		t.Fatalf("client error should stop reading at once: %+v, %d chunks left", res, len(src.chunks))
+		src = &chunkReader{chunks: chunks("data: 1\n\n", "data: 2\n\n", "data: 3\n\n")}
+		dst := &writeLog{failAt: 2}
+		c.CountEvents = count
+		res = c.Copy(dst, src, nil)
+		if res.DstErr == nil || len(dst.writes) != 1 || len(src.chunks) != 1 {
+			t.Fatalf("counting %v: client error should stop reading at once: %+v, %d chunks left", count, res, len(src.chunks))
+		}
+		ReleaseCopier(c)
+	}
+}
+
+// TestCopyWithoutTapMovesEachRead: with neither a tap nor CountEvents,
+// Copy writes each read whole and as it came, events split or not.
+func TestCopyWithoutTapMovesEachRead(t *testing.T) {
+	reads := []string{"data: {\"a\":1}\n\nda", "ta: 2\n", "\n", strings.Repeat("x", 3000), "\n\n"}
+	var dst writeLog
+	c := &Copier{buf: make([]byte, 4096)}
+	res := c.Copy(&dst, &chunkReader{chunks: chunks(reads...)}, nil)
+	if strings.Join(dst.writes, "|") != strings.Join(reads, "|") || res.Err() != nil || res.Events != 0 {
+		t.Fatalf("writes %q, result %+v", dst.writes, res)
 	}
 }
 
@@ -166,7 +188,7 @@ func (shortWriter) Write(p []byte) (int, error) { return max(len(p)-1, 0), nil }
 
 func TestCopyShortWriteIsAnError(t *testing.T) {
 	src := &chunkReader{chunks: chunks("data: 1\n\n", "data: 2\n\n")}
-	res := AcquireCopier().Copy(shortWriter{}, src, nil)
+	res := AcquireCopier().Copy(shortWriter{}, src, &tapLog{})
 	if !errors.Is(res.DstErr, io.ErrShortWrite) || len(src.chunks) != 1 || res.Bytes != 8 {
 		t.Fatalf("a short write: %+v, %d chunks left; want io.ErrShortWrite at once", res, len(src.chunks))
 	}
@@ -188,5 +210,13 @@ func TestCopyKeepsReadsWhole(t *testing.T) {
 	}
 	if len(tap.events) != 2 || tap.events[1] != "data: "+strings.Repeat("b", 42)+"\n\n" {
 		t.Fatalf("events = %q", tap.events)
+	}
+}
+
+func TestCopyShortWriteWithoutTapIsAnError(t *testing.T) {
+	src := &chunkReader{chunks: chunks("data: 1\n\n", "data: 2\n\n")}
+	res := AcquireCopier().Copy(shortWriter{}, src, nil)
+	if !errors.Is(res.DstErr, io.ErrShortWrite) || len(src.chunks) != 1 {
+		t.Fatalf("a short write: %+v, %d chunks left; want io.ErrShortWrite at once", res, len(src.chunks))
 	}
 }

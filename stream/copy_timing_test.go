@@ -27,3 +27,22 @@ func BenchmarkCopy(b *testing.B) {
 		ReleaseCopier(c)
 	}
 }
+
+// BenchmarkCopyNoTap is BenchmarkCopy without a tap: bytes moved, not
+// looked at.
+func BenchmarkCopyNoTap(b *testing.B) {
+	ev := []byte(`data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":"hello"},"finish_reason":null}]}` + "\n\n")
+	src := &chunkReader{}
+	parts := make([][]byte, 20)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(ev) * 20))
+	for b.Loop() {
+		for i := range parts {
+			parts[i] = ev
+		}
+		src.chunks = parts[:]
+		c := AcquireCopier()
+		c.Copy(io.Discard, src, nil)
+		ReleaseCopier(c)
+	}
+}

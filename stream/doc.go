@@ -10,7 +10,8 @@
 // receives aliases the copy buffer: it is valid only during the call and must
 // not be retained. Partial events stay in the buffer until their end arrives;
 // an event larger than MaxEventSize is still forwarded but not tapped, and is
-// counted.
+// counted. Without a tap (and without CountEvents) Copy does not look at the
+// bytes at all: it moves them, as a plain reverse proxy does.
 //
 // Fields lets a tap walk the lines of one event (event, data, id, retry)
 // without allocating.
