@@ -28,6 +28,12 @@ type Config struct {
 	// Fuzzy enables the matching rules of doc.go beyond the original
 	// algorithm. Off, Resolve behaves exactly as the original.
 	Fuzzy bool
+
+	// Peers, when set, is asked for the session of a request that carries
+	// history this Table does not know (see "Several instances" in
+	// doc.go). nil, the default, is a single instance: Resolve never
+	// leaves the process.
+	Peers Peers
 }
 
 // Defaults of the original (session_utils.py) and of the Perimeter config.

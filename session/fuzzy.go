@@ -8,14 +8,23 @@ import (
 )
 
 // fuzzyState computes a request's fuzzy fingerprints lazily, once each.
+// It describes either a request of this instance (c) or a peer's request
+// (p, see peers.go), whose fingerprints come precomputed; n is the
+// request's message count either way.
 type fuzzyState struct {
-	c     *Conversation
-	exact uint64 // exact system fingerprint
-	sysOK bool
-	sys   uint64
-	k     int              // fingerprints computed for the last k messages
-	suf   [ringSize]uint64 // suf[ringSize-k:] = fingerprints of Messages[n-k:]
-	tab   *Table
+	c  *Conversation
+	p  *Probe
+	n  int
+	st *counters // &tab.stats, or &tab.served when answering a peer
+	// strict refuses weak exact matches (Table.weak): set when peers may
+	// know better, and when answering one; weak records a refusal.
+	strict, weak bool
+	exact        uint64 // exact system fingerprint
+	sysOK        bool
+	sys          uint64
+	k            int              // fingerprints computed for the last k messages
+	suf          [ringSize]uint64 // suf[ringSize-k:] = fingerprints of Messages[n-k:]
+	tab          *Table
 }
 
 // nsys is the fuzzy fingerprint of the system prompt.
@@ -29,6 +38,10 @@ func (f *fuzzyState) nsys() uint64 {
 
 // suffix returns the fingerprints of the last min(k, ringSize, n) messages.
 func (f *fuzzyState) suffix(k int) []uint64 {
+	if f.p != nil {
+		k = min(k, int(f.p.sufN))
+		return f.p.suf[int(f.p.sufN)-k : f.p.sufN]
+	}
 	msgs := f.c.Messages
 	k = min(k, ringSize, len(msgs))
 	for f.k < k {
@@ -40,11 +53,46 @@ func (f *fuzzyState) suffix(k int) []uint64 {
 
 // at returns the fingerprint of message i.
 func (f *fuzzyState) at(i int) uint64 {
+	if f.p != nil {
+		return f.p.at(i)
+	}
 	msgs := f.c.Messages
 	if back := len(msgs) - i; back <= ringSize {
 		return f.suffix(back)[0]
 	}
 	return normHash(&msgs[i])
+}
+
+// evidence reports whether the pk messages before the last model message
+// hold more than system messages.
+func (f *fuzzyState) evidence(last, pk int) bool {
+	if f.p != nil {
+		return f.p.flags&probeEvidence != 0
+	}
+	for i := last - pk; i < last; i++ {
+		if roleClass(&f.c.Messages[i]) != classSystem {
+			return true
+		}
+	}
+	return false
+}
+
+// distinctiveReply reports whether the last model message is distinctive.
+func (f *fuzzyState) distinctiveReply(last int) bool {
+	if f.p != nil {
+		return f.p.flags&probeReplyDistinctive != 0
+	}
+	return distinctive(&f.c.Messages[last])
+}
+
+// distinctivePrev reports whether the message before the last model
+// message is distinctive and not a system message.
+func (f *fuzzyState) distinctivePrev(last int) bool {
+	if f.p != nil {
+		return f.p.flags&probePrevDistinctive != 0
+	}
+	pm := &f.c.Messages[last-1]
+	return roleClass(pm) != classSystem && distinctive(pm)
 }
 
 // tailKey is the fuzzy key of a state: its system prompt and last two
@@ -78,24 +126,23 @@ func anchorKey(nsys, fp uint64) uint64 {
 
 // continueFuzzy applies rules F1 and F2 (doc.go) once the exact algorithm
 // found nothing.
-func (t *Table) continueFuzzy(c *Conversation, full uint64, last int, now int64, fz *fuzzyState, r *Result) bool {
+func (t *Table) continueFuzzy(full uint64, last int, now int64, fz *fuzzyState, r *Result) bool {
 	nsys := fz.nsys()
 	// The previous state's last fingerprints, and whether any of them is
 	// more than the system prompt: the evidence both rules weigh.
 	var prev [ringSize]uint64
 	pk := min(last, ringSize)
-	evidence := false
 	for i := 0; i < pk; i++ {
 		prev[i] = fz.at(last - pk + i)
-		evidence = evidence || roleClass(&c.Messages[last-pk+i]) != classSystem
 	}
+	evidence := pk > 0 && fz.evidence(last, pk)
 	pfp := prev[:pk]
 
 	// F1: the request's last model message is the latest reply recorded
 	// for a session.
 	a := anchorKey(nsys, fz.at(last))
 	for attempt := 0; attempt < 4; attempt++ {
-		h, alone := t.pickReply(a, &c.Messages[last], pfp, evidence, now)
+		h, alone := t.pickReply(a, fz, last, pfp, evidence, now)
 		if h == 0 {
 			break
 		}
@@ -108,11 +155,11 @@ func (t *Table) continueFuzzy(c *Conversation, full uint64, last int, now int64,
 			continue
 		}
 		r.Match = MatchReply
-		t.advance(s, h, c, full, last, false, fz, now, r)
-		t.stats.hits.Add(1)
-		t.stats.fuzzyReply.Add(1)
+		t.advance(s, h, full, last, false, fz, now, r)
+		fz.st.hits.Add(1)
+		fz.st.fuzzyReply.Add(1)
 		if alone {
-			t.stats.fuzzyReplyAlone.Add(1)
+			fz.st.fuzzyReplyAlone.Add(1)
 		}
 		return true
 	}
@@ -124,8 +171,8 @@ func (t *Table) continueFuzzy(c *Conversation, full uint64, last int, now int64,
 	}
 	if h, ok := t.tails.get(tailKey(nsys, pfp)); ok {
 		if s := t.lock(h, now); s != nil {
-			if agrees(s.ring[:s.ringN], pfp) {
-				t.matchTail(s, h, c, full, last, fz, now, r, false)
+			if agrees(s.ring[:s.ringN], pfp) && !fz.partial(s.ring[:s.ringN], pfp, last) && !fz.refuse(s, a) {
+				t.matchTail(s, h, full, last, fz, now, r, false)
 				return true
 			}
 			s.mu.Unlock()
@@ -134,8 +181,7 @@ func (t *Table) continueFuzzy(c *Conversation, full uint64, last int, now int64,
 	// F2, last message alone: the history before it no longer agrees (a
 	// summary took its place), but the previous state's last message is
 	// distinctive and the one session at that message is there still.
-	pm := &c.Messages[last-1]
-	if roleClass(pm) == classSystem || !distinctive(pm) {
+	if !fz.distinctivePrev(last) {
 		return false
 	}
 	h, ok := t.tails.get(lastKey(nsys, pfp))
@@ -146,22 +192,80 @@ func (t *Table) continueFuzzy(c *Conversation, full uint64, last int, now int64,
 	if s == nil {
 		return false
 	}
-	if s.ringN == 0 || s.ring[s.ringN-1] != pfp[pk-1] {
+	if s.ringN == 0 || s.ring[s.ringN-1] != pfp[pk-1] || fz.refuse(s, a) {
 		s.mu.Unlock()
 		return false
 	}
-	t.matchTail(s, h, c, full, last, fz, now, r, true)
+	t.matchTail(s, h, full, last, fz, now, r, true)
 	return true
 }
 
+// refuse reports whether a strict state (see fuzzyState.strict) refuses
+// the locked session s as the request's by rule F2: the session is known
+// to have received another reply to its latest state than the request's
+// last model message, whose anchor is a. One instance sees every live
+// session at a tail and marks the tail ambiguous when several sit there;
+// with peers it may see only one of them (identical starts spread over
+// the instances), so the recorded reply must not contradict the request.
+func (f *fuzzyState) refuse(s *slot, a uint64) bool {
+	if f.strict && s.replied.Load() == s.sig.Load() && s.reply.Load() != a {
+		f.weak = true
+		return true
+	}
+	return false
+}
+
+// partial reports whether a strict state refuses a candidate whose ring
+// agrees with the previous state's fingerprints pfp on less than their
+// whole common window, not counting the system messages at the start of
+// pfp (a trimmed history keeps its system prompt before the messages it
+// kept). One instance holds the session that agrees best; with peers, the
+// best local one may be another conversation's that only shares a few
+// stock messages.
+func (f *fuzzyState) partial(ring, pfp []uint64, last int) bool {
+	if !f.strict {
+		return false
+	}
+	if same, window := agreement(ring, pfp); same+f.lead(last, len(pfp)) < window {
+		f.weak = true
+		return true
+	}
+	return false
+}
+
+// lead counts the system messages at the start of the pk messages before
+// the last model message.
+func (f *fuzzyState) lead(last, pk int) int {
+	if f.p != nil {
+		return int(f.p.lead)
+	}
+	n := 0
+	for i := last - pk; i < last && roleClass(&f.c.Messages[i]) == classSystem; i++ {
+		n++
+	}
+	return n
+}
+
+// bestRing returns a copy of the ring of session h (empty when gone).
+func bestRing(t *Table, h handle, now int64) []uint64 {
+	s := t.lock(h, now)
+	if s == nil {
+		return nil
+	}
+	var ring [ringSize]uint64
+	n := copy(ring[:], s.ring[:s.ringN])
+	s.mu.Unlock()
+	return ring[:n]
+}
+
 // matchTail continues the locked session s by rule F2.
-func (t *Table) matchTail(s *slot, h handle, c *Conversation, full uint64, last int, fz *fuzzyState, now int64, r *Result, alone bool) {
+func (t *Table) matchTail(s *slot, h handle, full uint64, last int, fz *fuzzyState, now int64, r *Result, alone bool) {
 	r.Match = MatchTail
-	t.advance(s, h, c, full, last, false, fz, now, r)
-	t.stats.hits.Add(1)
-	t.stats.fuzzyTail.Add(1)
+	t.advance(s, h, full, last, false, fz, now, r)
+	fz.st.hits.Add(1)
+	fz.st.fuzzyTail.Add(1)
 	if alone {
-		t.stats.fuzzyTailAlone.Add(1)
+		fz.st.fuzzyTailAlone.Add(1)
 	}
 }
 
@@ -188,7 +292,7 @@ func agrees(ring, pfp []uint64) bool {
 }
 
 // pickReply chooses the session a request continues by its last model
-// message (reply, whose anchor is a): among the sessions whose latest recorded reply that message is,
+// message (message last of the request, whose anchor is a): among the sessions whose latest recorded reply that message is,
 // the one whose latest state agrees best with the request's previous
 // state (the oldest on a tie). When none agrees, or without evidence (a
 // previous state of nothing but the system prompt), the reply must
@@ -196,7 +300,7 @@ func agrees(ring, pfp []uint64) bool {
 // latest reply; against disagreeing evidence (a summary, a window that
 // moved past everything the session saw), the reply is distinctive and no
 // other live session ever received it — alone then says so.
-func (t *Table) pickReply(a uint64, reply *Message, pfp []uint64, evidence bool, now int64) (h handle, alone bool) {
+func (t *Table) pickReply(a uint64, fz *fuzzyState, last int, pfp []uint64, evidence bool, now int64) (h handle, alone bool) {
 	var buf listBuf
 	list := t.idx.list(kindReply, a, &buf)
 	var best, only handle
@@ -226,13 +330,15 @@ func (t *Table) pickReply(a uint64, reply *Message, pfp []uint64, evidence bool,
 		}
 	}
 	switch {
+	case best != 0 && fz.partial(bestRing(t, best, now), pfp, last):
+		return 0, false
 	case best != 0:
 		return best, false
 	case n != 1:
 		return 0, false
 	case !evidence:
 		return only, false
-	case live == 1 && distinctive(reply):
+	case live == 1 && fz.distinctiveReply(last):
 		return only, true
 	}
 	return 0, false

@@ -21,9 +21,11 @@ const (
 	MatchExternal
 	// MatchResponse: previous_response_id named a response of the session.
 	MatchResponse
+	// MatchPeer: another instance knew the session (Config.Peers).
+	MatchPeer
 )
 
-var matchNames = [...]string{"disabled", "created", "exact", "fuzzy-reply", "fuzzy-tail", "external", "response"}
+var matchNames = [...]string{"disabled", "created", "exact", "fuzzy-reply", "fuzzy-tail", "external", "response", "peer"}
 
 func (m Match) String() string {
 	if int(m) < len(matchNames) {

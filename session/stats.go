@@ -21,6 +21,9 @@ type counters struct {
 	misses          atomic.Uint64
 	external        atomic.Uint64
 	response        atomic.Uint64
+	peerLookups     atomic.Uint64 // asked the peers (served: were asked)
+	peerHits        atomic.Uint64 // a peer knew the session (served: this table did)
+	peerMisses      atomic.Uint64
 	rate            rateWindow
 }
 
@@ -90,6 +93,15 @@ type Stats struct {
 	// previous_response_id; both are part of CacheHits.
 	ExternalHits uint64 `json:"external_hits"`
 	ResponseHits uint64 `json:"response_id_hits"`
+	// PeerLookups counts requests this instance asked its peers about
+	// (Config.Peers); PeerHits those a peer knew the session of (part of
+	// CacheHits); the others started a session here.
+	PeerLookups uint64 `json:"peer_lookups"`
+	PeerHits    uint64 `json:"peer_hits"`
+	// PeerServed counts the peers' lookups this instance answered;
+	// PeerServedHits those it knew the session of.
+	PeerServed     uint64 `json:"peer_lookups_served"`
+	PeerServedHits uint64 `json:"peer_lookups_served_hits"`
 	// CreationRate is sessions created per second over the last minute.
 	CreationRate float64 `json:"session_creation_rate"`
 	// HitRate is CacheHits / (CacheHits + CacheMisses), 0 when idle.
@@ -104,7 +116,7 @@ type Stats struct {
 
 // MatchCounts counts requests by the rule that resolved them (doc.go).
 // Every request detection resolved is counted once among Exact, Reply,
-// Tail and New; header and previous_response_id continuations apart.
+// Tail, Peer and New; header and previous_response_id continuations apart.
 type MatchCounts struct {
 	// Exact: the original algorithm found the session; TieBreak of them
 	// went to another session than the original's (fuzzy rule F0).
@@ -127,6 +139,8 @@ type MatchCounts struct {
 	// by the session header.
 	ResponseID uint64 `json:"response_id"`
 	External   uint64 `json:"external"`
+	// Peer: another instance knew the session.
+	Peer uint64 `json:"peer"`
 }
 
 // Stats returns a snapshot. It walks the session slots (MaxSessions atomic
@@ -150,6 +164,10 @@ func (t *Table) Stats() Stats {
 		CacheMisses:       t.stats.misses.Load(),
 		ExternalHits:      t.stats.external.Load(),
 		ResponseHits:      t.stats.response.Load(),
+		PeerLookups:       t.stats.peerLookups.Load(),
+		PeerHits:          t.stats.peerHits.Load(),
+		PeerServed:        t.served.peerLookups.Load(),
+		PeerServedHits:    t.served.peerHits.Load(),
 		CreationRate:      t.stats.rate.perSecond(now),
 		IndexEntries:      t.idx.c.EntryCount(),
 		IndexEvictions:    t.idx.c.EvacuateCount(),
@@ -167,6 +185,7 @@ func (t *Table) Stats() Stats {
 		Fragmented: st.Fragmented,
 		ResponseID: st.ResponseHits,
 		External:   st.ExternalHits,
+		Peer:       st.PeerHits,
 	}
 	if total := st.CacheHits + st.CacheMisses; total > 0 {
 		st.HitRate = float64(st.CacheHits) / float64(total)

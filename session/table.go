@@ -24,6 +24,7 @@ type Table struct {
 	idx     index
 	tails   tails
 	stats   counters
+	served  counters // lookups answered for peers (peers.go)
 	systems [normSystemCacheSize]atomic.Pointer[normSystemEntry]
 	agents  agentCache
 }
@@ -131,14 +132,33 @@ func (t *Table) detect(c *Conversation, now int64, r *Result) {
 		g.message(&msgs[i])
 	}
 	sig := g.sum()
-	fz := fuzzyState{c: c, exact: sysKey, tab: t}
-	if hasPrev && t.continueExact(c, prev, sig, last, now, &fz, r) {
+	fz := fuzzyState{c: c, n: len(msgs), st: &t.stats, exact: sysKey, tab: t}
+	fz.strict = t.cfg.Peers != nil
+	if hasPrev && t.continueExact(prev, sig, last, now, &fz, r) {
 		return
 	}
-	if t.cfg.Fuzzy && last >= 0 && t.continueFuzzy(c, sig, last, now, &fz, r) {
+	if t.cfg.Fuzzy && last >= 0 && t.continueFuzzy(sig, last, now, &fz, r) {
 		return
 	}
-	t.create(c, sig, !isFirst(msgs), now, &fz, r)
+	if t.cfg.Peers != nil {
+		// A request that carries history (or names a previous response)
+		// may continue a session another instance knows: ask the peers
+		// before settling for a weak local choice or a new session.
+		if (last >= 0 || len(c.PreviousResponseID) > 0) && t.askPeers(c, hasPrev, prev, sig, last, now, &fz, r) {
+			return
+		}
+		if fz.weak {
+			// No peer knew better: take the choice one instance makes.
+			fz.strict = false
+			if hasPrev && t.continueExact(prev, sig, last, now, &fz, r) {
+				return
+			}
+			if t.cfg.Fuzzy && last >= 0 && t.continueFuzzy(sig, last, now, &fz, r) {
+				return
+			}
+		}
+	}
+	t.create(sig, !isFirst(msgs), now, &fz, r)
 }
 
 // continueExact is the original's _find_existing_session and
@@ -147,7 +167,7 @@ func (t *Table) detect(c *Conversation, now int64, r *Result) {
 // recently. The claim is re-checked under the session's lock, so two
 // concurrent continuations of identical conversations take one session
 // each, as they would one after the other in the original.
-func (t *Table) continueExact(c *Conversation, prev, full uint64, last int, now int64, fz *fuzzyState, r *Result) bool {
+func (t *Table) continueExact(prev, full uint64, last int, now int64, fz *fuzzyState, r *Result) bool {
 	var buf listBuf
 	// Each failed attempt means a concurrent request claimed a session
 	// first; there are at most maxList of them to lose to.
@@ -160,6 +180,10 @@ func (t *Table) continueExact(c *Conversation, prev, full uint64, last int, now 
 		if h == 0 {
 			return false
 		}
+		if fz.strict && t.weak(h, atState, prev, last, now, fz) {
+			fz.weak = true // a peer may know better (peers.go)
+			return false
+		}
 		s := t.lock(h, now)
 		if s == nil {
 			continue
@@ -170,11 +194,11 @@ func (t *Table) continueExact(c *Conversation, prev, full uint64, last int, now 
 		}
 		r.Match = MatchExact
 		r.TieBreak = tie
-		t.advance(s, h, c, full, last, atState, fz, now, r)
-		t.stats.hits.Add(1)
-		t.stats.exact.Add(1)
+		t.advance(s, h, full, last, atState, fz, now, r)
+		fz.st.hits.Add(1)
+		fz.st.exact.Add(1)
 		if tie {
-			t.stats.tieBreaks.Add(1)
+			fz.st.tieBreaks.Add(1)
 		}
 		return true
 	}
@@ -230,11 +254,29 @@ func (t *Table) pickExact(list []byte, prev uint64, last int, now int64, fz *fuz
 	return progressed, false, false
 }
 
+// weak reports whether pickExact's choice h is one that another instance
+// may know better than this one: a session that moved on from the
+// previous state (a retry here, or another conversation's twin whose own
+// session lives elsewhere), or — with fuzzy matching, which records
+// replies — one not known to have received the reply the request carries
+// (identical starts spread over the instances look alike here but for
+// their replies).
+func (t *Table) weak(h handle, atState bool, prev uint64, last int, now int64, fz *fuzzyState) bool {
+	if !atState {
+		return true
+	}
+	if !t.cfg.Fuzzy {
+		return false
+	}
+	s := t.usable(h, now)
+	return s != nil && (s.replied.Load() != prev || s.reply.Load() != anchorKey(fz.nsys(), fz.at(last)))
+}
+
 // advance moves the locked session s to the request's state, fills r and
 // unlocks s. seq says the session sat exactly at the request's previous
 // state, so its fuzzy ring only needs the new messages.
-func (t *Table) advance(s *slot, h handle, c *Conversation, full uint64, last int, seq bool, fz *fuzzyState, now int64, r *Result) {
-	n := len(c.Messages)
+func (t *Table) advance(s *slot, h handle, full uint64, last int, seq bool, fz *fuzzyState, now int64, r *Result) {
+	n := fz.n
 	s.sig.Store(full)
 	s.access.Store(now)
 	var tail, lk uint64
@@ -276,39 +318,55 @@ func (t *Table) advance(s *slot, h handle, c *Conversation, full uint64, last in
 }
 
 // create is the original's _create_new_session.
-func (t *Table) create(c *Conversation, full uint64, fragmented bool, now int64, fz *fuzzyState, r *Result) {
-	n := len(c.Messages)
-	s, h := t.alloc(now)
-	newUUID(&s.id)
-	s.idLen = uuidLen
-	s.sig.Store(full)
-	s.count = n
-	s.processed.Store(int64(n))
-	var tail, lk uint64
-	if t.cfg.Fuzzy {
-		s.setRing(fz.suffix(ringSize))
-		s.nsys = fz.nsys()
-		tail = tailKey(s.nsys, s.ring[:s.ringN])
-		s.tail.Store(tail)
-		lk = lastKey(s.nsys, s.ring[:s.ringN])
-		s.last.Store(lk)
-	}
+func (t *Table) create(full uint64, fragmented bool, now int64, fz *fuzzyState, r *Result) {
+	s, h := t.install(nil, full, now, fz)
 	r.h = h
 	r.New = true
 	r.Fragmented = fragmented
 	r.Match = MatchCreated
 	r.setID(s.id[:s.idLen], nil)
-	s.mu.Unlock()
-	t.add(kindSig, full, h, now, false) // identical starts are common
-	if tail != 0 {
-		t.putTail(tail, h, now)
-		t.putTail(lk, h, now)
-	}
+	t.indexNew(s, h, full, now)
 	t.stats.created.Add(1)
 	t.stats.misses.Add(1)
 	t.stats.rate.add(now)
 	if fragmented {
 		t.stats.fragmented.Add(1)
+	}
+}
+
+// install claims a slot for a session at the request's state, named id
+// (a new UUID when nil), its processed index at the request's end, and
+// returns it locked.
+func (t *Table) install(id []byte, full uint64, now int64, fz *fuzzyState) (*slot, handle) {
+	n := fz.n
+	s, h := t.alloc(now)
+	if id == nil {
+		newUUID(&s.id)
+		s.idLen = uuidLen
+	} else {
+		s.idLen = uint8(copy(s.id[:], id))
+	}
+	s.sig.Store(full)
+	s.count = n
+	s.processed.Store(int64(n))
+	if t.cfg.Fuzzy {
+		s.setRing(fz.suffix(ringSize))
+		s.nsys = fz.nsys()
+		s.tail.Store(tailKey(s.nsys, s.ring[:s.ringN]))
+		s.last.Store(lastKey(s.nsys, s.ring[:s.ringN]))
+	}
+	return s, h
+}
+
+// indexNew unlocks the session s that install returned and lists it under
+// its state.
+func (t *Table) indexNew(s *slot, h handle, full uint64, now int64) {
+	tail, lk := s.tail.Load(), s.last.Load()
+	s.mu.Unlock()
+	t.add(kindSig, full, h, now, false) // identical starts are common
+	if tail != 0 {
+		t.putTail(tail, h, now)
+		t.putTail(lk, h, now)
 	}
 }
 
@@ -364,7 +422,18 @@ func (t *Table) resolveExternal(c *Conversation, now int64, r *Result) {
 // (never recorded, or its session is gone); detection then runs on the
 // input, as in the original.
 func (t *Table) resolveResponse(c *Conversation, now int64, r *Result) bool {
-	h, ok := t.one(kindResponse, xxhash.Sum64(c.PreviousResponseID))
+	if !t.continueResponse(xxhash.Sum64(c.PreviousResponseID), now, r) {
+		return false
+	}
+	t.stats.hits.Add(1)
+	t.stats.response.Add(1)
+	return true
+}
+
+// continueResponse continues the session that recorded the response id
+// whose hash is fp.
+func (t *Table) continueResponse(fp uint64, now int64, r *Result) bool {
+	h, ok := t.one(kindResponse, fp)
 	if !ok {
 		return false
 	}
@@ -379,8 +448,6 @@ func (t *Table) resolveResponse(c *Conversation, now int64, r *Result) bool {
 	r.FirstNew = 0
 	r.setID(s.id[:s.idLen], s.long)
 	s.mu.Unlock()
-	t.stats.hits.Add(1)
-	t.stats.response.Add(1)
 	return true
 }
 
