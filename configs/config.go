@@ -119,7 +119,32 @@ type SessionConfig struct {
 	// Fuzzy lets a conversation continue when its history was slightly
 	// edited (the original's README promise).
 	Fuzzy bool `yaml:"fuzzy"`
+	// Peers lets the instances behind one load balancer ask each other for
+	// the sessions they do not know (docs/sessions.md).
+	Peers SessionPeers `yaml:"peers"`
 }
+
+// SessionPeers configures session lookups between instances.
+type SessionPeers struct {
+	// Listen is the host:port where this instance answers its peers'
+	// lookups; empty answers none. Never the proxy's port: agents must not
+	// reach it.
+	Listen string `yaml:"listen"`
+	// Addresses are the peers' listen addresses (host:port). The same list
+	// may be given to every instance: an instance recognises its own.
+	Addresses []string `yaml:"addresses"`
+	// Token is the shared secret of the deployment's instances, at least
+	// 16 characters; lookups without it are refused.
+	Token string `yaml:"token"`
+	// Timeout bounds one lookup, all peers together; past it the request
+	// starts a new session.
+	Timeout Duration `yaml:"timeout"`
+	// DownFor is how long a peer that failed or timed out is not asked.
+	DownFor Duration `yaml:"down_for"`
+}
+
+// Enabled reports whether this instance asks or answers peers.
+func (p SessionPeers) Enabled() bool { return p.Listen != "" || len(p.Addresses) > 0 }
 
 // LoggingConfig is the process log.
 type LoggingConfig struct {
@@ -312,6 +337,7 @@ func Default() *Config {
 			SessionTTLSeconds: 3600,
 			MemoryMB:          64,
 			Fuzzy:             true,
+			Peers:             SessionPeers{Timeout: Duration(25 * time.Millisecond), DownFor: Seconds(5)},
 		},
 		Logging: LoggingConfig{
 			Level:       "INFO",

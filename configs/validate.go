@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Validate checks every value and returns every problem at once, errors
@@ -146,6 +147,52 @@ func (c *Config) validateSession(ps *problems) {
 	atLeast(ps, "session.max_sessions", s.MaxSessions, 1)
 	atLeast(ps, "session.session_ttl_seconds", s.SessionTTLSeconds, 1)
 	atLeast(ps, "session.memory_mb", s.MemoryMB, 1)
+	c.validateSessionPeers(ps)
+}
+
+// minPeerToken is the shortest session.peers.token (session/peer's
+// MinTokenLength; configs imports no other package of the module).
+const minPeerToken = 16
+
+// maxPeers is the most session.peers.addresses (session/peer's limit).
+const maxPeers = 64
+
+func (c *Config) validateSessionPeers(ps *problems) {
+	p := c.Session.Peers
+	if !p.Enabled() {
+		return
+	}
+	if len(p.Token) < minPeerToken {
+		ps.errorf("session.peers.token", "required with session.peers (at least %d characters, the same on every instance, e.g. \"${PERIMETER_PEER_TOKEN}\")", minPeerToken)
+	}
+	if p.Listen != "" {
+		host, port, err := net.SplitHostPort(p.Listen)
+		n, perr := strconv.Atoi(port)
+		switch {
+		case err != nil || perr != nil || n < 1 || n > 65535:
+			ps.errorf("session.peers.listen", "must be host:port (e.g. 0.0.0.0:4101), got %q", p.Listen)
+		case n == c.Server.Port && (host == "" || host == c.Server.Host || host == "0.0.0.0" || c.Server.Host == "0.0.0.0"):
+			ps.errorf("session.peers.listen", "must not be the proxy's port %d: agents must not reach session lookups", n)
+		}
+	} else {
+		ps.warnf("session.peers.listen", "empty: this instance asks its peers but answers none of them (give every instance a listen address)")
+	}
+	if len(p.Addresses) > maxPeers {
+		ps.errorf("session.peers.addresses", "at most %d peers, got %d (route by a header hash instead, see docs/sessions.md)", maxPeers, len(p.Addresses))
+	}
+	for i, addr := range p.Addresses {
+		host, port, err := net.SplitHostPort(addr)
+		n, perr := strconv.Atoi(port)
+		if err != nil || host == "" || perr != nil || n < 1 || n > 65535 {
+			ps.errorf(indexPath("session.peers.addresses", i), "must be host:port of a peer's session.peers.listen, got %q", addr)
+		}
+	}
+	if p.Timeout < Duration(time.Millisecond) || p.Timeout > Seconds(10) {
+		ps.errorf("session.peers.timeout", "must be 1ms..10s (a lookup waits this long at most; a few ms suit one data centre), got %v", p.Timeout)
+	}
+	if p.DownFor < 0 {
+		ps.errorf("session.peers.down_for", "must not be negative, got %v", p.DownFor)
+	}
 }
 
 var logLevels = []string{"TRACE", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}

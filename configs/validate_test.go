@@ -1,6 +1,7 @@
 package configs
 
 import (
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -295,5 +296,46 @@ func TestOTelProtocol(t *testing.T) {
 		if c.problem == "" && len(ps) != 0 || c.problem != "" && (len(ps) != 1 || !strings.HasPrefix(ps[0], c.problem)) {
 			t.Errorf("%q: problems %q, want %q", c.yaml, ps, c.problem)
 		}
+	}
+}
+
+func TestValidateSessionPeers(t *testing.T) {
+	base := "llm: {base_url: https://api.openai.com, type: openai}\nserver: {host: 0.0.0.0, port: 4000}\n"
+	for _, tc := range []struct {
+		yaml string
+		want []string // path: message prefix; none means valid
+		warn string
+	}{
+		{`session: {peers: {listen: "0.0.0.0:4101", addresses: ["10.0.0.1:4101", "10.0.0.2:4101"], token: "0123456789abcdef"}}`, nil, ""},
+		{`session: {peers: {listen: "0.0.0.0:4101", addresses: ["10.0.0.1:4101"]}}`, []string{"session.peers.token: required with session.peers"}, ""},
+		{`session: {peers: {listen: ":4000", token: "0123456789abcdef"}}`, []string{"session.peers.listen: must not be the proxy's port 4000"}, ""},
+		{`session: {peers: {listen: "4101", token: "0123456789abcdef"}}`, []string{"session.peers.listen: must be host:port"}, ""},
+		{`session: {peers: {listen: ":4101", addresses: ["peer-1", "peer-2:0"], token: "0123456789abcdef", timeout: 30s, down_for: -1}}`, []string{
+			"session.peers.addresses[0]: must be host:port", "session.peers.addresses[1]: must be host:port",
+			"session.peers.timeout: must be 1ms..10s", "session.peers.down_for: must not be negative"}, ""},
+		{`session: {peers: {addresses: ["10.0.0.1:4101"], token: "0123456789abcdef"}}`, nil, "session.peers.listen: empty"},
+	} {
+		cfg, _, err := Parse([]byte(base+tc.yaml), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps := cfg.Validate()
+		errs := problemStrings(Errors(ps))
+		if len(errs) != len(tc.want) {
+			t.Errorf("%s: errors %q, want %d", tc.yaml, errs, len(tc.want))
+			continue
+		}
+		for i, w := range tc.want {
+			if !strings.HasPrefix(errs[i], w) {
+				t.Errorf("%s: error %q, want %q", tc.yaml, errs[i], w)
+			}
+		}
+		if tc.warn != "" && !strings.Contains(strings.Join(problemStrings(ps), "\n"), tc.warn) {
+			t.Errorf("%s: no warning %q in %q", tc.yaml, tc.warn, problemStrings(ps))
+		}
+	}
+	cfg, _, _ := Parse([]byte(base+`session: {peers: {listen: ":4101", token: "a-very-secret-peer-token"}}`), nil)
+	if red, _ := json.Marshal(cfg.Redacted()); strings.Contains(string(red), "a-very-secret-peer-token") {
+		t.Error("session.peers.token is not redacted")
 	}
 }

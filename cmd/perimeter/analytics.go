@@ -15,6 +15,7 @@ import (
 	"github.com/cylestio/perimeter/detect"
 	"github.com/cylestio/perimeter/edge/capture"
 	"github.com/cylestio/perimeter/session"
+	"github.com/cylestio/perimeter/session/peer"
 	"github.com/cylestio/perimeter/sink"
 	"github.com/cylestio/perimeter/sink/alert"
 	"github.com/cylestio/perimeter/sink/chdb"
@@ -51,6 +52,10 @@ type analytics struct {
 	otel    *otel.Writer
 	// traffic counts the captured calls for /metrics/prometheus.
 	traffic *prom.Traffic
+	// peers asks the other instances for sessions this one does not know;
+	// peerServer answers theirs (session.peers; nil when not configured).
+	peers      *peer.Client
+	peerServer *peer.Server
 }
 
 // openStore opens the analytics store of storage.engine. A store that cannot
@@ -171,14 +176,10 @@ func newAnalytics(cfg *configs.Config, log zerolog.Logger) (*analytics, error) {
 	}
 	a.pricer, a.stopPricer = pricer, stop
 
-	sc := cfg.Session
-	a.sessions = session.New(session.Config{
-		Enabled:     sc.Enabled,
-		MaxSessions: sc.MaxSessions,
-		TTL:         time.Duration(sc.SessionTTLSeconds) * time.Second,
-		MemoryMB:    sc.MemoryMB,
-		Fuzzy:       sc.Fuzzy,
-	})
+	if err := a.openSessions(cfg.Session, log); err != nil {
+		a.stopPricer()
+		return nil, err
+	}
 	if len(writers) == 0 {
 		log.Info().Msg("no event writer configured (printer, storage): sessions are tracked, events are not captured")
 		return a, nil
@@ -199,7 +200,7 @@ func newAnalytics(cfg *configs.Config, log zerolog.Logger) (*analytics, error) {
 	a.content = content.New(mode)
 	analyse := a.pricer.Apply
 	if cfg.Detect.Enabled {
-		proc := scan.New(detect.Options{}, sc.MaxSessions)
+		proc := scan.New(detect.Options{}, cfg.Session.MaxSessions)
 		proc.Extra = pipelineRules(cfg) // policies.custom_rules
 		detectBatch := proc.Process
 		analyse = func(b []*sink.Event) []*sink.Event { return detectBatch(a.pricer.Apply(b)) }
@@ -252,12 +253,58 @@ func newAnalytics(cfg *configs.Config, log zerolog.Logger) (*analytics, error) {
 	if recorder != nil {
 		a.capture.RecordHTTP(recorder.MaxBodySize())
 	}
+	if a.peerServer != nil {
+		// A peer asks for the session of a turn this instance may have
+		// answered a moment ago: capture what is queued first, unless
+		// this instance's capture itself waits on a peer.
+		wait := cfg.Session.Peers.Timeout.D() / 2
+		cp, cl := a.capture, a.peers
+		a.peerServer.BeforeAnswer(func() { cp.Flush(wait, cl.Asking) })
+	}
 	return a, nil
+}
+
+// openSessions makes the session table and, with session.peers, the
+// lookup client it asks and the listener that answers the peers.
+func (a *analytics) openSessions(sc configs.SessionConfig, log zerolog.Logger) error {
+	scfg := session.Config{
+		Enabled:     sc.Enabled,
+		MaxSessions: sc.MaxSessions,
+		TTL:         time.Duration(sc.SessionTTLSeconds) * time.Second,
+		MemoryMB:    sc.MemoryMB,
+		Fuzzy:       sc.Fuzzy,
+	}
+	pc := sc.Peers
+	if sc.Enabled && len(pc.Addresses) > 0 {
+		cl, err := peer.NewClient(peer.Config{Addresses: pc.Addresses, Token: pc.Token, Timeout: pc.Timeout.D(), DownFor: pc.DownFor.D()})
+		if err != nil {
+			return err
+		}
+		a.peers = cl
+		scfg.Peers = cl
+	}
+	a.sessions = session.New(scfg)
+	if sc.Enabled && pc.Listen != "" {
+		srv, err := peer.Listen(pc.Listen, a.sessions, pc.Token, "")
+		if err != nil {
+			a.peers.Close()
+			return err
+		}
+		a.peerServer = srv
+	}
+	if sc.Enabled && pc.Enabled() {
+		log.Info().Str("listen", pc.Listen).Strs("peers", pc.Addresses).Dur("timeout", pc.Timeout.D()).
+			Msg("session peers: sessions this instance does not know are looked up on its peers")
+	}
+	return nil
 }
 
 // metrics is the analytics part of GET /metrics.
 func (a *analytics) metrics() map[string]any {
 	out := map[string]any{"sessions": a.sessions.Stats()}
+	if a.peers != nil {
+		out["session_peers"] = a.peers.Stats()
+	}
 	if a.capture != nil {
 		out["capture"] = a.capture.Stats()
 	}
@@ -295,10 +342,14 @@ func (a *analytics) close(ctx context.Context) error {
 	if a.stopPricer != nil {
 		a.stopPricer()
 	}
+	if a.peerServer != nil {
+		_ = a.peerServer.Close() // peers stop asking this instance
+	}
 	var errCapture error
 	if a.capture != nil {
-		errCapture = a.capture.Close(ctx)
+		errCapture = a.capture.Close(ctx) // its last captures may still ask the peers
 	}
+	a.peers.Close()
 	if a.pipeline != nil {
 		// The pipeline owns its writers, the store included, and closes
 		// them once drained.

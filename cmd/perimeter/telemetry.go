@@ -51,6 +51,17 @@ func (a *analytics) appendPrometheus(b []byte, guard *edge.Guard) []byte {
 		e.Counter("perimeter_sessions_created_total", "Sessions created.", float64(st.Created))
 		e.Counter("perimeter_sessions_expired_total", "Sessions expired after session.session_ttl_seconds.", float64(st.Expired))
 		e.Counter("perimeter_sessions_evicted_total", "Sessions evicted because session.max_sessions was reached.", float64(st.Evicted))
+		if a.peers != nil {
+			ps := a.peers.Stats()
+			e.Family("perimeter_session_peer_lookups_total", "counter", "Lookups of a session on the peers (session.peers), by result.")
+			e.Sample("perimeter_session_peer_lookups_total", float64(ps.Found), "result", "found")
+			e.Sample("perimeter_session_peer_lookups_total", float64(ps.NotFound), "result", "not_found")
+			e.Sample("perimeter_session_peer_lookups_total", float64(ps.Timeouts), "result", "timeout")
+			e.Sample("perimeter_session_peer_lookups_total", float64(ps.AllDown), "result", "all_down")
+			e.Counter("perimeter_session_peer_errors_total", "Failed questions to one peer (refused, wrong token or version).", float64(ps.Errors))
+			e.Gauge("perimeter_session_peers_down", "Peers not asked now after a failure or a timeout.", float64(ps.Down))
+		}
+		e.Counter("perimeter_session_peer_lookups_served_total", "Peers' lookups this instance answered.", float64(st.PeerServed))
 	}
 	if a.capture != nil {
 		cs := a.capture.Stats()

@@ -48,6 +48,9 @@ type loop struct {
 	submitting atomic.Int64 // Submit calls between their closing check and their send
 	done       chan struct{}
 	late       sync.Mutex // orders the calls submitted after Close
+	// queued and captured count the calls sent to the queue and the calls
+	// the loop captured (Flush).
+	queued, captured atomic.Uint64
 }
 
 func (c *Capture) startLoop() {
@@ -71,6 +74,7 @@ func (c *Capture) Submit(call *Call) {
 		c.q.late.Unlock()
 		return
 	}
+	c.q.queued.Add(1)
 	c.q.queue <- call
 	c.q.submitting.Add(-1)
 	if c.q.asleep.Load() {
@@ -128,6 +132,7 @@ func (c *Capture) drain() int {
 		select {
 		case call := <-c.q.queue:
 			c.capture(call)
+			c.q.captured.Add(1)
 			y.Tick()
 		default:
 			return n

@@ -115,6 +115,7 @@ type remote struct {
 type counters struct {
 	lookups, found, notFound, timeouts, errors, skipped, allDown atomic.Uint64
 	nanos                                                        atomic.Uint64 // time spent in lookups
+	inflight                                                     atomic.Int64
 }
 
 // NewClient checks cfg and returns a Client.
@@ -165,6 +166,10 @@ func HostPort(addr string) (string, error) {
 	return s, nil
 }
 
+// Asking reports whether a Lookup is in progress: the caller (this
+// instance's capture) waits on the peers.
+func (c *Client) Asking() bool { return c != nil && c.stats.inflight.Load() > 0 }
+
 // Close releases idle connections.
 func (c *Client) Close() {
 	if c != nil {
@@ -183,7 +188,11 @@ type reply struct {
 func (c *Client) Lookup(p *session.Probe, a *session.PeerAnswer) bool {
 	began := time.Now()
 	c.stats.lookups.Add(1)
-	defer func() { c.stats.nanos.Add(uint64(time.Since(began))) }()
+	c.stats.inflight.Add(1)
+	defer func() {
+		c.stats.nanos.Add(uint64(time.Since(began)))
+		c.stats.inflight.Add(-1)
+	}()
 	body, _ := p.AppendBinary(make([]byte, 0, session.MaxProbeSize))
 	now := began.UnixNano()
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
@@ -345,6 +354,10 @@ func (c *Client) Stats() Stats {
 // lookup from instance (this instance itself, empty meaning ProcessID())
 // gets 508, which tells the Client to stop asking itself.
 func Handler(tab *session.Table, token, instance string) http.Handler {
+	return handler(tab, token, instance, nil)
+}
+
+func handler(tab *session.Table, token, instance string, before *atomic.Pointer[func()]) http.Handler {
 	if instance == "" {
 		instance = self
 	}
@@ -378,6 +391,11 @@ func Handler(tab *session.Table, token, instance string) http.Handler {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
+		if before != nil {
+			if f := before.Load(); f != nil {
+				(*f)()
+			}
+		}
 		var a session.PeerAnswer
 		if !tab.Answer(&p, &a) {
 			w.WriteHeader(http.StatusNoContent)
@@ -391,11 +409,17 @@ func Handler(tab *session.Table, token, instance string) http.Handler {
 
 // Server is a running lookup listener.
 type Server struct {
-	srv  *http.Server
-	ln   net.Listener
-	done chan struct{}
-	once sync.Once
+	srv    *http.Server
+	ln     net.Listener
+	done   chan struct{}
+	once   sync.Once
+	before atomic.Pointer[func()]
 }
+
+// BeforeAnswer makes the Server call f before it answers each lookup: the
+// proxy's hook that brings the session table up to date with the calls it
+// has answered but not yet captured.
+func (s *Server) BeforeAnswer(f func()) { s.before.Store(&f) }
 
 // Listen serves Handler(tab, token, instance) on addr (host:port).
 func Listen(addr string, tab *session.Table, token, instance string) (*Server, error) {
@@ -406,14 +430,15 @@ func Listen(addr string, tab *session.Table, token, instance string) (*Server, e
 	if err != nil {
 		return nil, fmt.Errorf("session peers: listen on %s: %w (is session.peers.listen free?)", addr, err)
 	}
-	s := &Server{ln: ln, done: make(chan struct{}), srv: &http.Server{
-		Handler:           Handler(tab, token, instance),
+	s := &Server{ln: ln, done: make(chan struct{})}
+	s.srv = &http.Server{
+		Handler:           handler(tab, token, instance, &s.before),
 		ReadHeaderTimeout: 2 * time.Second,
 		ReadTimeout:       5 * time.Second,
 		WriteTimeout:      5 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    8 << 10,
-	}}
+	}
 	go func() {
 		defer close(s.done)
 		_ = s.srv.Serve(ln)
