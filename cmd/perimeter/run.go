@@ -178,7 +178,6 @@ func serve(cfg *configs.Config, problems []configs.Problem, hooks serveHooks) in
 		log.Error().Err(err).Msg("cannot start")
 		return 1
 	}
-
 	watchCtx, stopWatch := context.WithCancel(context.Background())
 	defer stopWatch()
 	watchHealth(watchCtx, alerts, cfg.Alerts, srv, an)
