@@ -11,6 +11,13 @@
 // and dynamic analysis, reports, dev connection); the sidebar's picker
 // sets it.
 //
+// The JavaScript is laid out by job: app.js routes (the URL fragment picks
+// a module of pages/), pages/ are the screens, components/ the widgets
+// several screens share (a page never imports another page), and
+// lifecycle.js holds every timer, observer, event stream and window or
+// document listener against an AbortSignal; the router aborts a page's
+// signal when the page goes away, so nothing a page started outlives it.
+//
 // Traffic through the proxy is attacker-controlled: prompts, tool arguments
 // and model answers may carry markup. The UI never parses strings as HTML —
 // it builds DOM nodes and assigns text with textContent (see static/js/dom.js)

@@ -1,7 +1,11 @@
 // Router and live loop. Pages live in pages/*.js; each exports
-// mount(root, ctx) → {refresh(): Promise, live?: boolean, destroy?()}.
-// The live loop calls refresh every LIVE_MS, so new events show up within
-// two seconds without a reload.
+// mount(root, ctx) → {refresh(): Promise, live?: boolean, destroy?()},
+// with ctx {params, query, signal}. Pages import shared widgets from
+// components/ (and ui.js), never from another page. The signal aborts when
+// the page goes away, releasing the timers, observers and listeners the
+// page made through lifecycle.js; destroy, when a page has one, runs
+// first. The live loop calls refresh when the store changes (or polls),
+// so new events show up within two seconds without a reload.
 
 import { h } from './dom.js';
 import { errorBanner } from './ui.js';
@@ -24,6 +28,7 @@ import * as dev from './pages/dev.js';
 import * as policies from './pages/policies.js';
 import { startLive, setLiveState } from './live.js';
 import { onStorage } from './api.js';
+import { appSignal, listen, mark, startPage, sweep } from './lifecycle.js';
 import { setSticky, currentWorkflow, loadWorkflows, wfLink } from './workflow.js';
 
 // scoped: the page reads the workflow from its URL, so the sidebar's
@@ -66,6 +71,7 @@ async function navigate() {
   const gen = ++generation;
   if (current && current.view && current.view.destroy) current.view.destroy();
   current = null;
+  const signal = startPage();
   let match = null;
   let params = {};
   for (const r of routes) {
@@ -86,7 +92,7 @@ async function navigate() {
     return;
   }
   root.append(h('div', { class: 'loading' }, 'Loading…'));
-  const view = match.page.mount(root, { params, query });
+  const view = match.page.mount(root, { params, query, signal });
   current = { view, gen };
   window.scrollTo(0, 0);
   await refresh(true);
@@ -104,8 +110,10 @@ async function refresh(first) {
   if (first !== true && view.live === false) return;
   const initial = !view.loaded;
   busy = true;
+  const before = mark();
   try {
     await view.refresh();
+    sweep(before);
     view.loaded = true;
     if (gen === generation) setLiveState(true);
   } catch (e) {
@@ -155,8 +163,8 @@ document.getElementById('workflow-picker')?.addEventListener('change', (e) => {
   }
 });
 
-window.addEventListener('hashchange', navigate);
-window.addEventListener('hashchange', loadWorkflows);
+listen(window, 'hashchange', navigate, appSignal);
+listen(window, 'hashchange', loadWorkflows, appSignal);
 loadWorkflows();
 navigate();
 startLive(() => refresh(false));

@@ -4,6 +4,7 @@
 
 import { h, s } from './dom.js';
 import { hm, day, dateTime, toDate } from './format.js';
+import { resized } from './lifecycle.js';
 
 export const palette = {
   blue: '#2458d3', teal: '#0f8a83', violet: '#7047c9', amber: '#b86e00',
@@ -35,6 +36,8 @@ function yScale(max, integer) {
 //   height:  pixels (default 180)
 //   integer: values are counts (no fractional ticks)
 //   label:   accessible name
+//   signal:  releases the chart's resize observer (default: the page's;
+//            it is also released when the chart leaves the document)
 export function timeSeries(opts) {
   const wrap = h('div', { class: 'chart', role: 'img', attrs: { 'aria-label': opts.label || 'chart' } });
   const legend = h('div', { class: 'legend' }, opts.series.map((se) =>
@@ -52,8 +55,7 @@ export function timeSeries(opts) {
     plot.querySelector('svg')?.remove();
     plot.insertBefore(render(opts, w, tip), tip);
   };
-  const ro = new ResizeObserver(draw);
-  ro.observe(plot);
+  resized(plot, draw, opts.signal);
   return wrap;
 }
 

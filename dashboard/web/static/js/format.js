@@ -127,3 +127,12 @@ export function pretty(v) {
   }
   try { return JSON.stringify(v, null, 2); } catch { return String(v); }
 }
+
+// bucketLabel names a time-series bucket ("5 min").
+export function bucketLabel(sec) {
+  const v = Number(sec) || 60;
+  if (v < 60) return v + ' s';
+  if (v < 3600) return v / 60 + ' min';
+  if (v < 86400) return v / 3600 + ' h';
+  return v / 86400 + ' d';
+}

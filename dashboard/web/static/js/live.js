@@ -5,6 +5,7 @@
 // ("2m ago") current while nothing happens.
 
 import { streamURL } from './api.js';
+import { appSignal, every, listen, stream } from './lifecycle.js';
 
 export const POLL_MS = 1500;
 const IDLE_MS = 10000;
@@ -17,22 +18,23 @@ let lastTick = 0;
 export function startLive(onTick) {
   const tick = () => { lastTick = Date.now(); onTick(); };
   connect(tick);
-  setInterval(() => {
+  every(POLL_MS, () => {
     if (document.hidden) return;
     if (!streamUp || Date.now() - lastTick >= IDLE_MS) tick();
-  }, POLL_MS);
-  document.addEventListener('visibilitychange', () => { if (!document.hidden) tick(); });
-  setInterval(paint, 1000);
+  }, appSignal);
+  listen(document, 'visibilitychange', () => { if (!document.hidden) tick(); }, appSignal);
+  every(1000, paint, appSignal);
 }
 
 function connect(tick) {
   if (typeof EventSource === 'undefined') return;
-  const es = new EventSource(streamURL());
-  es.addEventListener('hello', () => { streamUp = true; paint(); });
-  es.addEventListener('change', () => { streamUp = true; if (!document.hidden) tick(); });
-  es.addEventListener('storage', () => { if (!document.hidden) tick(); });
-  // EventSource reconnects by itself; polling covers the gap.
-  es.onerror = () => { streamUp = false; paint(); };
+  stream(streamURL(), {
+    hello: () => { streamUp = true; paint(); },
+    change: () => { streamUp = true; if (!document.hidden) tick(); },
+    storage: () => { if (!document.hidden) tick(); },
+    // EventSource reconnects by itself; polling covers the gap.
+    error: () => { streamUp = false; paint(); },
+  }, appSignal);
 }
 
 export function setLiveState(ok, err) {

@@ -196,3 +196,8 @@ export function fitRange(times) {
   if (age < 5.5 * 3600e3) return '6h';
   return '24h';
 }
+
+// levelClass is the badge class of a risk level.
+export function levelClass(lvl) {
+  return { critical: 'critical', high: 'high', medium: 'medium', low: 'low' }[lvl] || 'outline';
+}

@@ -4,10 +4,10 @@ import { h, route } from '../dom.js';
 import { get } from '../api.js';
 import { timeSeries, bar, palette } from '../charts.js';
 import * as f from '../format.js';
-import { pageHead, panel, kpi, table, storageBanner, empty, changed, riskScore, severityBadge, badge, cost, RANGE_NAMES, BUCKETS, fitRange } from '../ui.js';
-import { sessionsTable, bucketLabel, costKPI } from './overview.js';
-import { levelClass } from './agents.js';
-import { agentInfo } from './agent_info.js';
+import { pageHead, panel, kpi, table, storageBanner, empty, changed, riskScore, severityBadge, badge, cost, RANGE_NAMES, BUCKETS, fitRange, levelClass } from '../ui.js';
+import { sessionsTable } from '../components/sessions.js';
+import { costKPI } from '../components/cost.js';
+import { agentInfo } from '../components/agent_info.js';
 
 export function mount(root, { params }) {
   const id = params.id;
@@ -76,7 +76,7 @@ function render(id, data, ts, sessions, range, toolDefs) {
 
   const x = pts.map((p) => p.t);
   const answered = (name) => pts.map((p) => (Number(p.requests) > Number(p.errors) ? Number(p[name]) || 0 : null));
-  const hint = `last ${RANGE_NAMES[range]}, per ${bucketLabel(ts.bucket_seconds)}`;
+  const hint = `last ${RANGE_NAMES[range]}, per ${f.bucketLabel(ts.bucket_seconds)}`;
   out.push(h('div', { class: 'grid two' },
     panel('Requests and errors', h('div', { class: 'panel-body' }, timeSeries({
       x, kind: 'bar', integer: true, format: f.compact, height: 150, label: 'Requests over time',

@@ -4,8 +4,8 @@ import { h, route } from '../dom.js';
 import { get } from '../api.js';
 import { bar, palette } from '../charts.js';
 import * as f from '../format.js';
-import { pageHead, panel, table, storageBanner, empty, changed, riskScore, badge } from '../ui.js';
-import { errorsCell } from './overview.js';
+import { pageHead, panel, table, storageBanner, empty, changed, riskScore, badge, levelClass } from '../ui.js';
+import { errorsCell } from '../components/sessions.js';
 import { wfLink, wfName } from '../workflow.js';
 
 export function mount(root, { query }) {
@@ -54,6 +54,3 @@ export function riskCell(a) {
   return h('span', {}, riskScore(a.risk_score), ' ', lvl === 'none' ? null : badge(lvl, levelClass(lvl)));
 }
 
-export function levelClass(lvl) {
-  return { critical: 'critical', high: 'high', medium: 'medium', low: 'low' }[lvl] || 'outline';
-}

@@ -6,6 +6,7 @@ import { h } from '../dom.js';
 import { get } from '../api.js';
 import { pageHead, panel, changed } from '../ui.js';
 import { wfLink } from '../workflow.js';
+import { codeBlock } from '../components/code.js';
 
 // A workflow id is one path segment of the proxy's route.
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -85,23 +86,3 @@ function idePart(dev) {
   ];
 }
 
-// codeBlock is a copyable snippet.
-export function codeBlock(testid, text, label) {
-  const pre = h('pre', { class: 'code', dataset: { testid } }, text);
-  const btn = h('button', { type: 'button', class: 'copy', onclick: async () => {
-    try {
-      await navigator.clipboard.writeText(text);
-      btn.textContent = 'Copied';
-    } catch {
-      // Without clipboard access, select the text for a manual copy.
-      const r = document.createRange();
-      r.selectNodeContents(pre);
-      const sel = window.getSelection();
-      sel.removeAllRanges();
-      sel.addRange(r);
-      btn.textContent = 'Selected';
-    }
-    setTimeout(() => { btn.textContent = 'Copy'; }, 1500);
-  } }, 'Copy');
-  return h('div', { class: 'code-block' }, label ? h('div', { class: 'subhead' }, label) : null, h('div', { class: 'code-wrap' }, pre, btn));
-}

@@ -7,7 +7,7 @@ import { get } from '../api.js';
 import * as f from '../format.js';
 import { pageHead, panel, storageBanner, changed, badge } from '../ui.js';
 import { chooser, wfName, wfLink } from '../workflow.js';
-import { codeBlock } from './connect.js';
+import { codeBlock } from '../components/code.js';
 
 export function mount(root, { query }) {
   const wf = query.get('workflow') || '';

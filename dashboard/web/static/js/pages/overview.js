@@ -6,8 +6,9 @@ import { timeSeries, palette } from '../charts.js';
 import * as f from '../format.js';
 import { pageHead, panel, kpi, table, storageBanner, empty, changed, rangePicker, setQuery, riskScore, badge, cost, RANGES, RANGE_NAMES, BUCKETS, fitRange } from '../ui.js';
 import { UNASSIGNED, wfLink, wfPath } from '../workflow.js';
-import { gatePanel } from './recommendations.js';
-
+import { gatePanel } from '../components/recommendations.js';
+import { sessionsTable, errorsCell } from '../components/sessions.js';
+import { costKPI } from '../components/cost.js';
 
 export function mount(root, { query }) {
   let range = RANGES.includes(query.get('range')) ? query.get('range') : null;
@@ -49,7 +50,7 @@ function requestsPanel(ts) {
       { name: 'Succeeded', color: palette.blue, values: pts.map((p) => Math.max(0, (Number(p.requests) || 0) - (Number(p.errors) || 0))) },
       { name: 'Errors', color: palette.red, values: pts.map((p) => Number(p.errors) || 0) },
     ],
-  })), { hint: `per ${bucketLabel(ts.bucket_seconds)}`, id: 'scoped-requests' });
+  })), { hint: `per ${f.bucketLabel(ts.bucket_seconds)}`, id: 'scoped-requests' });
 }
 
 // renderScoped is the overview of one agent workflow.
@@ -157,7 +158,7 @@ function render(dash, ts, range, config, costs) {
         { name: 'Input', color: palette.teal, values: col('input_tokens') },
         { name: 'Output', color: palette.amber, values: col('output_tokens') },
       ],
-    })), { hint: `per ${bucketLabel(ts.bucket_seconds)}` }),
+    })), { hint: `per ${f.bucketLabel(ts.bucket_seconds)}` }),
     panel('Latency', h('div', { class: 'panel-body' }, timeSeries({
       x, kind: 'line', format: f.ms, label: 'Latency percentiles over time',
       series: [
@@ -187,32 +188,6 @@ function render(dash, ts, range, config, costs) {
   return out;
 }
 
-export function sessionsTable(sessions, { showAgent = true } = {}) {
-  return table([
-    { label: 'Session', value: (r) => f.short(r.id, 13), cls: 'id' },
-    showAgent ? { label: 'Agent', value: (r) => h('span', { class: 'mono' }, f.short(r.agent_id, 20)) } : null,
-    { label: 'Status', value: (r) => statusBadge(r) },
-    { label: 'Model', value: (r) => h('span', { class: 'mono' }, r.model || '—') },
-    { label: 'Calls', num: true, value: (r) => f.int(r.message_count) },
-    { label: 'Tools', num: true, value: (r) => f.int(r.tool_uses) },
-    { label: 'Tokens', num: true, value: (r) => f.compact(r.total_tokens) },
-    { label: 'Cost', num: true, value: (r) => cost(r) },
-    { label: 'Errors', num: true, value: (r) => errorsCell(r.errors) },
-    { label: 'Risk', num: true, value: (r) => (Number(r.findings_count) ? h('span', { title: f.plural(r.findings_count, 'finding') }, riskScore(r.risk_score), ' ', h('span', { class: 'flag' }, `⚑${f.int(r.findings_count)}`)) : h('span', { class: 'muted' }, '—')) },
-    { label: 'Last active', value: (r) => h('span', { class: 'muted' }, r.last_activity_relative || f.relative(r.last_activity)) },
-  ].filter(Boolean), sessions, { href: (r) => route('session', r.id), key: (r) => r.id });
-}
-
-export function statusBadge(r) {
-  return r.is_active ? badge('Active', 'active') : badge('Completed', 'outline');
-}
-
-export function errorsCell(n, rate) {
-  const v = Number(n) || 0;
-  if (!v) return h('span', { class: 'muted' }, '0');
-  return h('span', { class: 'badge error' }, f.int(v) + (rate !== undefined ? ` · ${f.pct(rate)}` : ''));
-}
-
 // sessionsKPI counts sessions and the agents they belong to (one card,
 // so that the cost card fits the row of four).
 function sessionsKPI(k, dash) {
@@ -220,17 +195,6 @@ function sessionsKPI(k, dash) {
   const last = dash.latest_session ? ` · last ${dash.latest_session.last_activity}` : '';
   return kpi({ label: 'Sessions', value: f.int(k.total_sessions ?? dash.sessions_count),
     note: `${f.plural(agents, 'agent')} · ${f.int(k.active_sessions)} active${last}`, testid: 'sessions' });
-}
-
-// costKPI is the "est. cost" card: what the priced calls cost, and how
-// many calls it leaves out (never counted as $0).
-export function costKPI(k, spark) {
-  const out = [];
-  if (Number(k.unpriced_calls)) out.push(`${f.int(k.unpriced_calls)} unpriced`);
-  if (Number(k.no_usage_calls)) out.push(`${f.int(k.no_usage_calls)} without usage`);
-  if (Number(k.partial_calls)) out.push(`${f.int(k.partial_calls)} cut short`);
-  const note = out.length ? out.join(' · ') : `${f.plural(Number(k.priced_calls) || 0, 'priced call')}`;
-  return kpi({ label: 'Est. cost', value: cost(k), note, spark: spark ? spark.map((v) => v || 0) : undefined, color: palette.amber, testid: 'cost' });
 }
 
 // unpricedPanel names the models whose calls have no price, with what to
@@ -254,14 +218,6 @@ function unpricedPanel(models) {
 // big keeps KPI numbers short enough for their card.
 function big(n) {
   return Number(n) >= 100000 ? f.compact(n) : f.int(n);
-}
-
-export function bucketLabel(sec) {
-  const v = Number(sec) || 60;
-  if (v < 60) return v + ' s';
-  if (v < 3600) return v / 60 + ' min';
-  if (v < 86400) return v / 3600 + ' h';
-  return v / 86400 + ' d';
 }
 
 function emptyTraffic(config) {

@@ -8,7 +8,7 @@ import { get, post } from '../api.js';
 import * as f from '../format.js';
 import { pageHead, panel, storageBanner, severityBadge, empty } from '../ui.js';
 import { statusBadge, wfLink } from '../workflow.js';
-import { where } from './recommendations.js';
+import { where } from '../components/recommendations.js';
 
 // The steps each status allows (the API refuses the others with 409).
 const STEPS = {

@@ -7,7 +7,8 @@ import { h, route } from '../dom.js';
 import { get } from '../api.js';
 import * as f from '../format.js';
 import { pageHead, panel, table, storageBanner, empty, changed, setQuery, severityBadge } from '../ui.js';
-import { chooser, gateBadge, statusBadge, wfName, wfPath, analysisBadge } from '../workflow.js';
+import { chooser, statusBadge, wfName, wfPath } from '../workflow.js';
+import { gatePanel, where } from '../components/recommendations.js';
 
 const TABS = [
   ['open', 'Open', ['PENDING', 'FIXING']],
@@ -93,28 +94,3 @@ function render(wf, tab, severity, recs, ready) {
   return out;
 }
 
-export function where(r) {
-  if (!r.file_path) return h('span', { class: 'muted' }, r.source_type === 'DYNAMIC' ? 'runtime' : '—');
-  const lines = r.line_start ? `:${r.line_start}${r.line_end && r.line_end !== r.line_start ? '–' + r.line_end : ''}` : '';
-  return h('span', { class: 'mono small' }, f.truncate(r.file_path, 48) + lines);
-}
-
-// gatePanel is the production gate with what holds it shut.
-export function gatePanel(ready, recs) {
-  const gate = (ready && ready.gate) || {};
-  const blocked = gate.state === 'BLOCKED' || gate.is_blocked;
-  const blocking = (recs || []).filter((r) => (r.severity === 'CRITICAL' || r.severity === 'HIGH') && (r.status === 'PENDING' || r.status === 'FIXING'));
-  const crit = blocking.filter((r) => r.severity === 'CRITICAL').length;
-  const st = (ready && ready.static_analysis) || {};
-  const dy = (ready && ready.dynamic_analysis) || {};
-  return h('section', { class: ['gate-panel', blocked ? 'blocked' : 'open'], id: 'gate', dataset: { gate: blocked ? 'BLOCKED' : 'OPEN' } },
-    h('div', { class: 'gate-state' },
-      h('div', { class: 'kpi-label' }, 'Production gate'),
-      h('div', { class: 'gate-big' }, gateBadge(blocked ? 'BLOCKED' : 'OPEN')),
-      h('div', { class: 'gate-msg' }, blocked
-        ? `${f.plural(gate.blocking_count ?? blocking.length, 'blocking issue')}${recs ? ` (${crit} critical, ${blocking.length - crit} high)` : ''} must be fixed or dismissed before this workflow ships.`
-        : 'No critical or high recommendation is open: cleared for production.')),
-    h('dl', { class: 'kv gate-facts' },
-      h('dt', {}, 'Static analysis'), h('dd', {}, analysisBadge(st.status), st.critical_count ? h('span', { class: 'muted small' }, ` ${st.critical_count} blocking`) : null),
-      h('dt', {}, 'Dynamic analysis'), h('dd', {}, analysisBadge(dy.status), dy.critical_count ? h('span', { class: 'muted small' }, ` ${dy.critical_count} blocking`) : null)));
-}

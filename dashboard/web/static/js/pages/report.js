@@ -7,7 +7,7 @@ import { get, del, withToken } from '../api.js';
 import { pageHead, storageBanner } from '../ui.js';
 import { wfLink } from '../workflow.js';
 import { renderReport } from '../report_view.js';
-import { deleteButton } from './reports.js';
+import { deleteButton } from '../components/reports.js';
 
 export function mount(root, { params, query }) {
   const id = params.id;

@@ -8,6 +8,7 @@ import * as f from '../format.js';
 import { pageHead, panel, table, storageBanner, empty, changed, riskScore } from '../ui.js';
 import { chooser, gateBadge, wfName, wfPath } from '../workflow.js';
 import { renderReport, reportTypeName } from '../report_view.js';
+import { deleteButton } from '../components/reports.js';
 
 const TYPES = ['SECURITY_ASSESSMENT', 'EXECUTIVE_SUMMARY', 'CUSTOMER_DUE_DILIGENCE'];
 
@@ -111,18 +112,3 @@ function savedList(reports, wf, onDelete) {
   ], reports, { href: (r) => route('report', r.report_id) + '?workflow=' + encodeURIComponent(wf), key: (r) => r.report_id });
 }
 
-// deleteButton asks once more before deleting (a second click confirms).
-export function deleteButton(id, onDelete) {
-  const btn = h('button', { type: 'button', class: 'small-btn danger', dataset: { testid: 'delete-report' }, onclick: (e) => {
-    e.stopPropagation();
-    if (btn.dataset.armed !== '1') {
-      btn.dataset.armed = '1';
-      btn.textContent = 'Confirm delete';
-      setTimeout(() => { if (btn.isConnected) { btn.dataset.armed = ''; btn.textContent = 'Delete'; } }, 4000);
-      return;
-    }
-    btn.disabled = true;
-    onDelete(id);
-  } }, 'Delete');
-  return btn;
-}

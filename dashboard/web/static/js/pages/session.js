@@ -7,10 +7,9 @@
 import { h, route } from '../dom.js';
 import { get } from '../api.js';
 import * as f from '../format.js';
-import { pageHead, panel, storageBanner, empty, changed, riskScore, severityBadge, severityClass, badge, cost } from '../ui.js';
-import { statusBadge } from './overview.js';
-import { replayPanel } from './replay.js';
-import { levelClass } from './agents.js';
+import { pageHead, panel, storageBanner, empty, changed, riskScore, severityBadge, severityClass, badge, cost, levelClass } from '../ui.js';
+import { statusBadge } from '../components/sessions.js';
+import { replayPanel } from '../components/replay.js';
 
 const LIMIT = 500;
 

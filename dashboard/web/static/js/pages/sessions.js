@@ -5,7 +5,7 @@ import { h } from '../dom.js';
 import { get } from '../api.js';
 import * as f from '../format.js';
 import { pageHead, panel, storageBanner, empty, changed, setQuery } from '../ui.js';
-import { sessionsTable } from './overview.js';
+import { sessionsTable } from '../components/sessions.js';
 import { wfLink, wfName } from '../workflow.js';
 
 const PAGE = 25;
