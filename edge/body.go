@@ -3,6 +3,7 @@ package edge
 import (
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/valyala/fasthttp"
 )
@@ -14,6 +15,12 @@ import (
 // refusal it answers the client, closes the connection after the answer
 // (the rest of the body is not read) and returns false.
 func (p *Proxy) readBody(ctx *fasthttp.RequestCtx, ex *exchange) ([]byte, bool) {
+	if ex.body == nil {
+		if bb, _ := bodyBufs.Get().(*bodyBuf); bb != nil {
+			ex.body, bb.b = bb.b, nil
+			ex.spare = bb
+		}
+	}
 	r := ctx.RequestBodyStream()
 	if r == nil {
 		ex.body = append(ex.body[:0], ctx.PostBody()...)
@@ -59,6 +66,35 @@ func (p *Proxy) readBody(ctx *fasthttp.RequestCtx, ex *exchange) ([]byte, bool) 
 			return nil, p.bodyReadFailed(ctx, err)
 		}
 	}
+}
+
+// bodyBuf carries a body buffer through bodyBufs.
+type bodyBuf struct{ b []byte }
+
+// bodyBufs holds the body buffers of streams that no longer need them.
+var bodyBufs sync.Pool
+
+// dropBody gives up the request body of an exchange whose answer streams
+// and that nothing reads the body of again (capture and policies off): an
+// open stream then holds neither the buffer (agents send conversations of
+// a hundred kilobytes and more) nor its share of the in-flight body budget.
+// The buffer goes to bodyBufs, whose holder the exchange keeps or brings:
+// no allocation once warm.
+func (p *Proxy) dropBody(ex *exchange) {
+	ex.req.SetBodyRaw(nil)
+	ex.bodyAcct.release()
+	if ex.body == nil {
+		return
+	}
+	if cap(ex.body) <= maxPooledBody {
+		bb := ex.spare
+		if bb == nil {
+			bb = new(bodyBuf)
+		}
+		bb.b = ex.body[:0]
+		bodyBufs.Put(bb)
+	}
+	ex.body, ex.spare = nil, nil
 }
 
 // grow returns b with length n, reallocated when its capacity is short.

@@ -74,7 +74,8 @@ type exchange struct {
 	req     fasthttp.Request
 	resp    fasthttp.Response
 	url     []byte
-	body    []byte // the client's request body (body.go)
+	body    []byte   // the client's request body (body.go)
+	spare   *bodyBuf // carries body to bodyBufs when it is dropped early
 	scratch [][]byte
 	start   time.Time
 	conn    net.Conn // the client's, for write deadlines while streaming
@@ -220,6 +221,9 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx) {
 		return
 	}
 
+	if ex.kind == provider.None && p.opts.Guard == nil {
+		p.dropBody(ex) // sent, and nothing reads it again while the answer streams
+	}
 	ex.sse = isEventStream(ex.resp.Header.ContentType())
 	ex.conn = ctx.Conn()
 	size := ex.resp.Header.ContentLength()

@@ -3,7 +3,6 @@
 package edge
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"net"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
-	"github.com/valyala/fasthttp"
 )
 
 // heldStreams opens n event streams to addr over 127.0.0.1 and returns once
@@ -45,28 +43,6 @@ func heldStreams(t testing.TB, addr string, n int) []net.Conn {
 		}
 	}
 	return conns
-}
-
-// holdUpstream answers every request with an event stream whose first
-// event is sent at once and whose end waits for release to be closed.
-func holdUpstream(t testing.TB, release chan struct{}) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
-		ctx.SetContentType("text/event-stream")
-		ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
-			w.Write(benchChunk)
-			w.Flush()
-			<-release
-			w.WriteString("data: [DONE]\n\n")
-		})
-	}}
-	go s.Serve(ln)
-	t.Cleanup(func() { s.Shutdown() })
-	return ln.Addr().String()
 }
 
 // liveMemory is the heap in use plus goroutine stacks after a collection.

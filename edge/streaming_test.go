@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/valyala/fasthttp"
 
 	"github.com/cylestio/perimeter/bench/mockllm"
 )
@@ -113,4 +114,58 @@ func TestAccessLogCountsStreamEvents(t *testing.T) {
 	}
 	want := fmt.Sprintf(`"events":%d`, events)
 	waitFor(t, func() bool { return strings.Contains(logs.String(), want) })
+}
+
+// holdUpstream answers every request with an event stream whose first
+// event is sent at once and whose end waits for release to be closed.
+func holdUpstream(t testing.TB, release chan struct{}) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		ctx.SetContentType("text/event-stream")
+		ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+			w.Write(benchChunk)
+			w.Flush()
+			<-release
+			w.WriteString("data: [DONE]\n\n")
+		})
+	}}
+	go s.Serve(ln)
+	t.Cleanup(func() { s.Shutdown() })
+	return ln.Addr().String()
+}
+
+// TestOpenStreamHoldsNoRequestBody: once a stream's answer flows, with
+// capture and policies off, the proxy holds neither the request body nor its
+// share of the in-flight body budget, and the next call reuses the buffer.
+func TestOpenStreamHoldsNoRequestBody(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	up := holdUpstream(t, release)
+	h := startProxy(t, Options{BaseURL: "http://" + up})
+	body := `{"stream":true,"messages":[{"role":"user","content":"` + strings.Repeat("x", 64<<10) + `"}]}`
+	for i := range 3 {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(h.url, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+		conn.SetReadDeadline(time.Now().Add(waitLimit))
+		var got []byte
+		buf := make([]byte, 4096)
+		for !bytes.Contains(got, []byte("\n\n")) {
+			n, err := conn.Read(buf)
+			if err != nil {
+				t.Fatalf("stream %d: %v", i, err)
+			}
+			got = append(got, buf[:n]...)
+		}
+		if used := h.srv.proxy.bodies.used.Load(); used != 0 {
+			t.Fatalf("%d open streams hold %d bytes of request bodies, want 0", i+1, used)
+		}
+	}
 }
