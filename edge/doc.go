@@ -13,7 +13,9 @@
 // requests without a body (GET downloads) use a pool that streams response
 // bodies: an SSE answer is copied to the client read by read with
 // stream.Copier, flushed at once, and any other answer is passed through as a
-// body stream of known or chunked length. All other requests use a pool that
+// body stream of known or chunked length. The proxy decodes a chunked answer
+// itself (chunked.go) so that one read returns every chunk that has arrived:
+// events that arrive together leave in one write, and none waits for another. All other requests use a pool that
 // buffers the response (bounded by MaxResponseBufferSize) and hands its body
 // to the client by swapping buffers, so a non-streaming exchange makes no
 // heap allocation once the pools are warm. A streamed answer that reaches the
@@ -28,7 +30,9 @@
 // Memory is bounded by two global budgets (budget.go): request bodies are
 // read by the handler (body.go) only after their length was taken from
 // MaxInflightBodyBytes, and every byte read for a buffered answer is taken
-// from MaxBufferedResponseBytes; past either, the call is answered 503. The
+// from MaxBufferedResponseBytes; past either, the call is answered 503. A
+// streamed call with capture and policies off gives its body back once it is
+// sent, so an open stream holds only connection buffers. The
 // listener (internal/netlimit) bounds connections and waits out accept
 // errors such as running out of file descriptors.
 //
