@@ -3,9 +3,15 @@
 package edge
 
 import (
+	"context"
 	"net"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/cylestio/perimeter/edge/capture"
+	"github.com/cylestio/perimeter/session"
+	"github.com/cylestio/perimeter/sink"
 	"github.com/rs/zerolog"
 	"github.com/valyala/fasthttp"
 )
@@ -24,7 +30,7 @@ func loopbackUpstream(t *testing.T) string {
 
 // callAllocs is the heap allocations of one call to addr, client and
 // upstream included, averaged over many calls on warm connections.
-func callAllocs(t *testing.T, addr string, body []byte, wantLen int) float64 {
+func callAllocs(t *testing.T, addr string, body []byte, wantLen int, after func()) float64 {
 	c := &fasthttp.HostClient{Addr: addr}
 	req, resp := &fasthttp.Request{}, &fasthttp.Response{}
 	req.SetRequestURI("http://" + addr + "/v1/chat/completions")
@@ -36,11 +42,18 @@ func callAllocs(t *testing.T, addr string, body []byte, wantLen int) float64 {
 		if err := c.Do(req, resp); err != nil || resp.StatusCode() != 200 || len(resp.Body()) != wantLen {
 			t.Fatalf("%v: status %d, %d bytes", err, resp.StatusCode(), len(resp.Body()))
 		}
+		if after != nil {
+			after()
+		}
 	}
 	for range 20 {
 		call()
 	}
-	return testing.AllocsPerRun(500, call)
+	runs := 500
+	if after != nil {
+		runs = 100
+	}
+	return testing.AllocsPerRun(runs, call)
 }
 
 // TestAllocsForwarding pins what the proxy allocates per forwarded call
@@ -79,11 +92,80 @@ func TestAllocsForwarding(t *testing.T) {
 		{"JSON", benchRequest, len(benchJSON), 1},
 		{"20-event stream", benchStream, 20*len(benchChunk) + len("data: [DONE]\n\n"), 2},
 	} {
-		direct := callAllocs(t, up, tc.body, tc.wantLen)
-		proxied := callAllocs(t, proxy, tc.body, tc.wantLen)
+		direct := callAllocs(t, up, tc.body, tc.wantLen, nil)
+		proxied := callAllocs(t, proxy, tc.body, tc.wantLen, nil)
 		t.Logf("%s: %.1f allocations per call direct, %.1f through the proxy", tc.name, direct, proxied)
 		if proxied-direct > tc.max {
 			t.Errorf("%s: the proxy allocates %.1f times per call, want at most %.0f", tc.name, proxied-direct, tc.max)
+		}
+	}
+}
+
+// finishCounter counts the llm.call.finish events published: one per call.
+type finishCounter struct{ n atomic.Int64 }
+
+func (f *finishCounter) Publish(ev *sink.Event) bool {
+	if ev.Name == sink.LLMCallFinish {
+		f.n.Add(1)
+	}
+	return true
+}
+
+// TestAllocsCaptureHook pins what handing calls to capture costs the heap:
+// with capture on, a call allocates what it does with capture off plus
+// the two allocations capture makes for its events (TestAllocsCapture in
+// edge/capture); the hook itself — copying the request headers, method
+// and path into the pooled exchange's Call, queueing it and releasing the
+// exchange when capture hands it back — allocates nothing once warm. Each
+// call waits for its capture, so that its exchange is back in the pool
+// for the next (under load the pool holds as many exchanges as a poll
+// interval's calls).
+func TestAllocsCaptureHook(t *testing.T) {
+	if testing.Short() {
+		t.Skip("thousands of calls over loopback")
+	}
+	up := loopbackUpstream(t)
+	pub := &finishCounter{}
+	cp := capture.New(session.New(session.DefaultConfig()), pub, "openai")
+	t.Cleanup(func() { cp.Close(context.Background()) })
+	serve := func(c *capture.Capture) string {
+		srv, err := NewServer(Options{Provider: OpenAI, BaseURL: "http://" + up, APIKey: "sk-test", Logger: zerolog.Nop(), Capture: c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go srv.Serve(ln)
+		t.Cleanup(func() { ln.Close() })
+		return ln.Addr().String()
+	}
+	off, on := serve(nil), serve(cp)
+	for _, tc := range []struct {
+		name    string
+		body    []byte
+		wantLen int
+	}{
+		{"JSON", benchRequest, len(benchJSON)},
+		{"20-event stream", benchStream, 20*len(benchChunk) + len("data: [DONE]\n\n")},
+	} {
+		without := callAllocs(t, off, tc.body, tc.wantLen, nil)
+		var want int64
+		wait := func() {
+			want++
+			for deadline := time.Now().Add(5 * time.Second); pub.n.Load() < want; {
+				if time.Now().After(deadline) {
+					t.Fatalf("call %d was not captured", want)
+				}
+				time.Sleep(200 * time.Microsecond)
+			}
+		}
+		want = pub.n.Load()
+		with := callAllocs(t, on, tc.body, tc.wantLen, wait)
+		t.Logf("%s: %.1f allocations per call without capture, %.1f with", tc.name, without, with)
+		if with-without > 2 {
+			t.Errorf("%s: capture adds %.1f allocations per call, want at most 2 (its events)", tc.name, with-without)
 		}
 	}
 }
