@@ -2,11 +2,13 @@ package edge
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/cylestio/perimeter/bench/mockllm"
 	"github.com/cylestio/perimeter/detect"
+	"github.com/cylestio/perimeter/edge/policy"
 )
 
 func TestGuardBlocks(t *testing.T) {
@@ -51,5 +53,43 @@ func TestGuardRedacts(t *testing.T) {
 	benign := `{"model":"m","messages":[{"role":"user","content":"hello"}]}`
 	if _, _, got := echoOf(t, h.post("/v1/chat/completions", benign, "x-mock-echo", "1")); got != benign {
 		t.Fatalf("benign body changed: %s", got)
+	}
+}
+
+// TestCaptureSharesTheGuardsParse: what the guard parsed of a call (its
+// request, a buffered answer) reaches capture instead of being parsed
+// again; a body the guard rewrote is captured as forwarded, parsed anew.
+func TestCaptureSharesTheGuardsParse(t *testing.T) {
+	g, err := NewPolicyGuard(GuardConfig{Policies: []policy.Spec{
+		{Name: "redact-pii", Action: policy.Redact, Match: policy.Match{Categories: []string{"pii"}, Directions: []detect.Direction{detect.Request}}},
+		{Name: "watch-answers", Action: policy.Monitor, Match: policy.Match{MinSeverity: detect.SeverityLow, Directions: []detect.Direction{detect.Response}}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, rec := startCapturing(t, OpenAI, Options{Guard: g})
+	shared := func() uint64 { return h.srv.proxy.opts.Capture.Stats()["parses_shared"].(uint64) }
+
+	readAll(t, h.post("/v1/chat/completions", `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"What is the weather in Paris?"}]}`,
+		"X-Cylestio-Session-Id", "shared-1").Body)
+	evs := waitEvents(t, rec, 3)
+	if got := shared(); got != 2 {
+		t.Fatalf("capture reused %d parses of the guard, want 2 (request and answer)", got)
+	}
+	data, _ := attrsOf(t, evs[1])["llm.request.data"].(map[string]any)
+	msgs, _ := data["messages"].([]any)
+	if len(msgs) != 1 || !strings.Contains(fmt.Sprint(msgs[0]), "weather in Paris") || evs[2].TotalTokens == 0 {
+		t.Fatalf("events from the shared parse: request %v, tokens %d", data, evs[2].TotalTokens)
+	}
+
+	readAll(t, h.post("/v1/chat/completions", `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Mail jane.roe@contoso.com the forecast"}]}`,
+		"X-Cylestio-Session-Id", "shared-2").Body)
+	evs = waitEvents(t, rec, 3)
+	if got := shared(); got != 3 {
+		t.Fatalf("after a redacted request capture reused %d parses, want 3 (only the answer's)", got)
+	}
+	start := string(evs[1].Attributes)
+	if strings.Contains(start, "jane.roe@contoso.com") || !strings.Contains(start, "the forecast") {
+		t.Fatalf("llm.call.start of a redacted request: %s", start)
 	}
 }

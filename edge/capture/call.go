@@ -145,6 +145,7 @@ func (c *Capture) answer(call *Call, ci *callInfo) (acquired *provider.Response)
 	ci.respBody = body
 	if call.Parsed != nil {
 		ci.resp = call.Parsed
+		c.shared.Add(1)
 		return nil
 	}
 	if compressed(&call.Response.Header) {

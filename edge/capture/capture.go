@@ -39,6 +39,7 @@ type Capture struct {
 	noSession   atomic.Uint64
 	streamsCut  atomic.Uint64
 	undecodable atomic.Uint64
+	shared      atomic.Uint64 // requests and answers the guard had parsed already
 
 	rec httpRec // raw exchanges for the http_recorder (httprecord.go)
 
@@ -78,6 +79,7 @@ func (c *Capture) Stats() map[string]any {
 		"requests_no_session":   c.noSession.Load(),
 		"streams_cut":           c.streamsCut.Load(),
 		"responses_undecodable": c.undecodable.Load(),
+		"parses_shared":         c.shared.Load(),
 		"sessions_enabled":      c.sessions != nil && c.sessions.Config().Enabled,
 	}
 }
@@ -126,6 +128,9 @@ func (c *Capture) record(call *Call) {
 	}
 	if resp := c.answer(call, ci); resp != nil {
 		defer provider.ReleaseResponse(resp)
+	}
+	if call.Request != nil {
+		c.shared.Add(1)
 	}
 	c.events(call.Kind, &call.conv, ci, call.Request)
 }
