@@ -3,6 +3,7 @@
 package capture
 
 import (
+	"context"
 	"testing"
 
 	"github.com/cylestio/perimeter/edge/provider"
@@ -25,6 +26,7 @@ func TestAllocsCapture(t *testing.T) {
 	}
 	rec := &countingPublisher{}
 	c := New(session.New(session.DefaultConfig()), rec, "openai")
+	t.Cleanup(func() { c.Close(context.Background()) })
 	const runs = 50
 	bodies := make([][]byte, runs+1)
 	for i := range bodies {

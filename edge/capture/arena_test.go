@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"context"
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
@@ -53,6 +54,7 @@ func TestCaptureEventsAreIndependent(t *testing.T) {
 	}
 	rec := &sink.Recorder{}
 	c := New(session.New(session.DefaultConfig()), rec, "openai")
+	t.Cleanup(func() { c.Close(context.Background()) })
 	var conv session.Conversation
 	var ci callInfo
 	recordOnce(c, &conv, &ci, conversationBody(1), resp)

@@ -33,21 +33,21 @@ func testCall(sid string, done *sync.WaitGroup) *Call {
 	return call
 }
 
-// loopGoroutines counts the goroutines running the capture loop.
-func loopGoroutines() int {
-	buf := make([]byte, 1<<20)
+// loopRunning reports whether a goroutine runs c's loop (its receiver is
+// in the goroutine's trace).
+func loopRunning(c *Capture) bool {
+	buf := make([]byte, 1<<22)
 	buf = buf[:runtime.Stack(buf, true)]
-	return strings.Count(string(buf), "edge/capture.(*Capture).run(")
+	return strings.Contains(string(buf), fmt.Sprintf("edge/capture.(*Capture).run(%p)", c))
 }
 
 // TestCloseEndsTheLoop: Close captures every call submitted before it,
 // in order, each exactly once and handed back, and no goroutine of the
 // capture outlives it; a call submitted after Close is still captured.
 func TestCloseEndsTheLoop(t *testing.T) {
-	before := loopGoroutines()
 	rec := &sink.Recorder{}
 	c := New(session.New(session.DefaultConfig()), rec, "openai")
-	waitGoroutines(t, before+1)
+	waitLoop(t, c, true)
 	var done sync.WaitGroup
 	const n = 50
 	for i := range n {
@@ -68,7 +68,7 @@ func TestCloseEndsTheLoop(t *testing.T) {
 		}
 	}
 	waitDone(t, &done)
-	waitGoroutines(t, before)
+	waitLoop(t, c, false)
 
 	c.Submit(testCall("late", &done))
 	waitDone(t, &done)
@@ -80,14 +80,14 @@ func TestCloseEndsTheLoop(t *testing.T) {
 	}
 }
 
-// waitGoroutines waits until n goroutines run the capture loop.
-func waitGoroutines(t *testing.T, n int) {
+// waitLoop waits until c's loop runs or has ended.
+func waitLoop(t *testing.T, c *Capture, running bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
-	for loopGoroutines() != n {
+	for loopRunning(c) != running {
 		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("%d capture loop goroutines, want %d:\n%s", loopGoroutines(), n, buf[:runtime.Stack(buf, true)])
+			buf := make([]byte, 1<<22)
+			t.Fatalf("capture loop running: %v, want %v:\n%s", !running, running, buf[:runtime.Stack(buf, true)])
 		}
 		time.Sleep(time.Millisecond)
 	}

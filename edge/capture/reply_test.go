@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"context"
 	"testing"
 
 	"github.com/cylestio/perimeter/edge/provider"
@@ -17,6 +18,7 @@ func TestCaptureReplyAnchorsParallelResponsesCalls(t *testing.T) {
 		t.Run(kind.String(), func(t *testing.T) {
 			tab := session.New(session.DefaultConfig())
 			c := New(tab, &sink.Recorder{}, "openai")
+			t.Cleanup(func() { c.Close(context.Background()) })
 			sys := []byte("You are a research agent with search tools.")
 			first := &session.Conversation{System: sys, HasSystem: true, Messages: []session.Message{
 				{Role: []byte("user"), Content: []byte("Compare the flight prices to Paris and to Berlin for March")},
