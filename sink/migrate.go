@@ -13,6 +13,11 @@ type Step struct {
 	// without ADD COLUMN IF NOT EXISTS, Migrate skips the step when
 	// system.columns already lists the column, which keeps it idempotent.
 	Table, Column string
+	// Upgrade marks a step that only changes a table created before its
+	// migration (a codec, a setting): the first migration creates the
+	// table with it already, so SchemaStatements leaves it out. Migrate
+	// runs it; it must be harmless to repeat.
+	Upgrade bool
 }
 
 // Migration is one schema version. Versions only grow; a released
@@ -50,6 +55,7 @@ var migrations = []Migration{
 	{Version: 4, Name: "session tags column", steps: func(v ServerVersion, o SchemaOptions) []Step {
 		return addEventColumns(v, o, 4)
 	}},
+	{Version: 5, Name: "embedded storage", steps: embeddedStorage},
 }
 
 // addEventColumns adds the columns migration version brings to the

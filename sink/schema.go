@@ -84,6 +84,18 @@ func (v ServerVersion) AddColumnIfNotExists() bool { return v.AtLeast(20, 1) }
 // Codecs reports whether per-column compression codecs are supported.
 func (v ServerVersion) Codecs() bool { return v.AtLeast(20, 1) }
 
+// CompactParts reports whether MergeTree has compact parts (all columns in
+// one file) and the min_bytes_for_wide_part setting that chooses them.
+func (v ServerVersion) CompactParts() bool { return v.AtLeast(20, 3) }
+
+// EmbeddedWidePartBytes is min_bytes_for_wide_part of the embedded
+// engine's events table: parts smaller than this (every insert, the first
+// merges) are compact, one file for all columns instead of two per column.
+// Creating files is a large share of an insert's cost on ext4; past this
+// size reads of a few columns gain from wide parts and there are few of
+// them.
+const EmbeddedWidePartBytes = 128 << 20
+
 // SchemaOptions say where the tables live and how they are built.
 type SchemaOptions struct {
 	// Database holds every table; empty means DefaultDatabase.
@@ -95,6 +107,13 @@ type SchemaOptions struct {
 	// supports it; 0 keeps events forever. On older servers it is ignored
 	// (Migrate's caller should say so in its log).
 	RetentionDays int
+	// Embedded says the engine shares the proxy's machine (chDB): its
+	// events table trades disk for CPU. Large text columns are compressed
+	// with LZ4 instead of ZSTD(1) (about half the engine's CPU per event
+	// for those columns, on insert and on every merge; about 1.5× their
+	// size on disk), and parts stay compact up to EmbeddedWidePartBytes.
+	// A server (and a cluster) keeps ZSTD and its own part settings.
+	Embedded bool
 	// ReplicaPath and ReplicaName are the ZooKeeper arguments of the
 	// Replicated engine in cluster mode; defaults
 	// "/clickhouse/tables/{shard}/<database>/events_local" and "{replica}"
@@ -125,10 +144,10 @@ func (o SchemaOptions) database() string {
 
 // column is one column of the events table.
 type column struct {
-	name string
-	typ  string // portable type, valid on 18.16
-	lc   bool   // LowCardinality(typ) where the server supports it
-	zstd bool   // CODEC(ZSTD(1)) where the server supports codecs
+	name  string
+	typ   string // portable type, valid on 18.16
+	lc    bool   // LowCardinality(typ) where the server supports it
+	large bool   // large text: CODEC(ZSTD(1)) where the server supports codecs, CODEC(LZ4) embedded
 	// since is the migration that added the column to existing tables
 	// (0: the table's first version).
 	since int
@@ -160,9 +179,9 @@ var eventColumns = []column{
 	{name: "tool_name", typ: "String", lc: true},
 	{name: "finish_reason", typ: "String", lc: true},
 	{name: "error_type", typ: "String", lc: true},
-	{name: "error_message", typ: "String", zstd: true},
+	{name: "error_message", typ: "String", large: true},
 	{name: "risk_score", typ: "Float32"},
-	{name: "attributes", typ: "String", zstd: true},
+	{name: "attributes", typ: "String", large: true},
 	// Migration 2: the typed fields of security.finding events.
 	{name: "category", typ: "String", lc: true, since: 2},
 	{name: "rule", typ: "String", lc: true, since: 2},
@@ -300,8 +319,10 @@ func createEvents(v ServerVersion, o SchemaOptions, upTo int) []string {
 		cols.WriteString(Ident(c.name))
 		cols.WriteByte(' ')
 		cols.WriteString(columnType(v, c))
-		if c.zstd && v.Codecs() {
-			cols.WriteString(" CODEC(ZSTD(1))")
+		if c.large && v.Codecs() {
+			cols.WriteString(" CODEC(")
+			cols.WriteString(o.largeCodec())
+			cols.WriteString(")")
 		}
 	}
 	cols.WriteString("\n)")
@@ -328,6 +349,10 @@ func createEvents(v ServerVersion, o SchemaOptions, upTo int) []string {
 		b.WriteString(" DAY")
 	}
 	b.WriteString("\nSETTINGS index_granularity = 8192")
+	if o.compactParts(v) {
+		b.WriteString(", min_bytes_for_wide_part = ")
+		b.WriteString(strconv.Itoa(EmbeddedWidePartBytes))
+	}
 	out := []string{b.String()}
 
 	if o.Cluster != "" {
@@ -351,6 +376,37 @@ func createEvents(v ServerVersion, o SchemaOptions, upTo int) []string {
 	return out
 }
 
+// largeCodec is the codec of large text columns.
+func (o SchemaOptions) largeCodec() string {
+	if o.Embedded {
+		return "LZ4"
+	}
+	return "ZSTD(1)"
+}
+
+// compactParts says whether the events table sets min_bytes_for_wide_part.
+func (o SchemaOptions) compactParts(v ServerVersion) bool {
+	return o.Embedded && o.Cluster == "" && v.CompactParts()
+}
+
+// embeddedStorage is migration 4 for a table created before it: the
+// embedded engine's codecs and part sizes (createEvents renders them for a
+// new table). Both are metadata changes: parts written before keep their
+// codec until a merge rewrites them.
+func embeddedStorage(v ServerVersion, o SchemaOptions) []Step {
+	if !o.compactParts(v) || !v.Codecs() {
+		return nil
+	}
+	var out []Step
+	t := o.Table(EventsTable)
+	for _, c := range eventColumns {
+		if c.large {
+			out = append(out, Step{SQL: "ALTER TABLE " + t + " MODIFY COLUMN " + Ident(c.name) + " " + columnType(v, c) + " CODEC(" + o.largeCodec() + ")", Upgrade: true})
+		}
+	}
+	return append(out, Step{SQL: "ALTER TABLE " + t + " MODIFY SETTING min_bytes_for_wide_part = " + strconv.Itoa(EmbeddedWidePartBytes), Upgrade: true})
+}
+
 // createDatabase and createMigrations are the bootstrap statements Migrate
 // runs before reading the applied version.
 func createDatabase(o SchemaOptions) string {
@@ -366,9 +422,8 @@ func createMigrationsTable(o SchemaOptions, table string) string {
 
 // SchemaStatements returns every DDL statement of the current schema for a
 // server of version v, in order: database, migrations table, then each
-// migration's steps. Each statement is idempotent on its own except ADD
-// COLUMN steps on servers without IF NOT EXISTS — run them through Migrate,
-// which checks system.columns first.
+// migration's steps but those that only upgrade an older table (ADD
+// COLUMN, Step.Upgrade). Each statement is idempotent.
 func SchemaStatements(v ServerVersion, o SchemaOptions) []string {
 	return schemaStatements(v, o, migrations)
 }
@@ -394,7 +449,7 @@ func schemaStatements(v ServerVersion, o SchemaOptions, ms []Migration) []string
 			// The first migration creates the table with every current
 			// column; later ADD COLUMN steps only matter to tables created
 			// before them, which Migrate handles.
-			if s.Column != "" {
+			if s.Column != "" || s.Upgrade {
 				continue
 			}
 			out = append(out, s.SQL)

@@ -83,3 +83,88 @@ func versionsFrom(first int) []int {
 	}
 	return out
 }
+
+// TestRealEmbeddedStorageUpgrade: an events table an older release created
+// (the schema version before "embedded storage": ZSTD text columns, wide
+// parts from 10 MB) with rows in
+// it gets the embedded engine's storage from Migrate: LZ4 text columns and
+// compact parts up to sink.EmbeddedWidePartBytes; the old rows read back
+// unchanged, before and after a merge rewrites them.
+func TestRealEmbeddedStorageUpgrade(t *testing.T) {
+	s := mustOpen(t, eventsOptions(t))
+	ctx := context.Background()
+	v, o := s.Version(), s.Schema()
+	if !o.Embedded {
+		t.Fatal("the embedded store's schema is not Embedded")
+	}
+	for _, tbl := range []string{sink.EventsTable, sink.MigrationsTable} {
+		if err := s.Exec(ctx, "DROP TABLE "+o.Table(tbl)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prev := 0 // the version before the embedded storage
+	for _, m := range sink.Migrations() {
+		if m.Name == "embedded storage" {
+			prev = m.Version - 1
+		}
+	}
+	before := o
+	before.Embedded = false
+	for _, stmt := range sink.SchemaStatementsAt(v, before, prev) {
+		if err := s.Exec(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	if _, err := sink.MigrateWith(ctx, s, v, before, sink.Migrations()[:prev]); err != nil {
+		t.Fatal(err)
+	}
+	old := eventsBatch(500, time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC))
+	if err := s.WriteBatch(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	storage := func() string {
+		rows, err := s.Query(ctx, "SELECT name, compression_codec FROM system.columns WHERE database = ? AND table = ? AND name IN ('attributes', 'error_message') ORDER BY name", databaseOf(o), sink.EventsTable)
+		if err != nil {
+			t.Fatal(err)
+		}
+		create, err := s.Query(ctx, "SELECT position(create_table_query, 'min_bytes_for_wide_part = 134217728') > 0 FROM system.tables WHERE database = ? AND name = ?", databaseOf(o), sink.EventsTable)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(rows.Data, create.Data)
+	}
+	if got := storage(); got != "[[attributes CODEC(ZSTD(1))] [error_message CODEC(ZSTD(1))]] [[0]]" {
+		t.Fatalf("before: %s", got)
+	}
+	applied, err := sink.Migrate(ctx, s, v, o)
+	if err != nil || !reflect.DeepEqual(applied, versionsFrom(prev+1)) {
+		t.Fatalf("upgrade applied %v, %v", applied, err)
+	}
+	if got := storage(); got != "[[attributes CODEC(LZ4)] [error_message CODEC(LZ4)]] [[1]]" {
+		t.Fatalf("after: %s", got)
+	}
+	fresh := eventsBatch(500, time.Date(2026, 5, 1, 11, 0, 0, 0, time.UTC))
+	if err := s.WriteBatch(ctx, fresh); err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string) {
+		t.Helper()
+		rows, err := s.Query(ctx, "SELECT count(), uniqExact(id), sum(length(attributes)) FROM "+sink.EventsSource(o))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprint([][]any{{uint64(1000), uint64(1000), uint64(1000 * len(old[0].Attributes))}})
+		if got := fmt.Sprint(rows.Data); got != want {
+			t.Fatalf("%s: %s, want %s", when, got, want)
+		}
+	}
+	check("after the upgrade")
+	if err := s.Exec(ctx, "OPTIMIZE TABLE "+o.Table(sink.EventsTable)+" FINAL"); err != nil {
+		t.Fatal(err)
+	}
+	check("after a merge")
+	rows, err := s.Query(ctx, "SELECT part_type, count() FROM system.parts WHERE database = ? AND table = ? AND active GROUP BY part_type", databaseOf(o), sink.EventsTable)
+	if err != nil || fmt.Sprint(rows.Data) != "[[Compact 1]]" {
+		t.Fatalf("parts after the merge: %v %v", rows, err)
+	}
+}

@@ -187,6 +187,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		status:  sink.Status{Engine: engineName, Reason: "embedded ClickHouse is starting"},
 	}
 	s.opts.Schema.Cluster = "" // one engine, one node
+	s.opts.Schema.Embedded = true
 	s.insertPrefix = sink.InsertPrefix(s.opts.Schema)
 	if s.opts.Setup == nil {
 		s.opts.Setup = s.migrate

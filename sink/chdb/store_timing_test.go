@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
@@ -63,12 +64,23 @@ func benchStore(b *testing.B) *Store {
 
 // captureBatch is n events shaped like full capture's: a call's
 // llm.call.start (the request body, about 1.2 KB of attributes) and its
-// llm.call.finish (usage, cost and the reply, about 0.4 KB), for 200
-// sessions of 10 agents.
+// llm.call.finish (usage, cost and the reply, about 0.5 KB), for 200
+// sessions of 10 agents. The texts are drawn from a vocabulary of 4,096
+// words, so that they compress about as well as prose does, not as well
+// as one sentence repeated.
 func captureBatch(n int, base time.Time) []*sink.Event {
-	prompt := strings.Repeat("Summarise the quarterly figures for the northern region. ", 12)
-	reply := strings.Repeat("Revenue rose 4% on the quarter. ", 8)
 	b := make([]*sink.Event, n)
+	rng := rand.New(rand.NewPCG(uint64(base.UnixNano()), 1))
+	text := func(words int) string {
+		var t []byte
+		for i := range words {
+			if i > 0 {
+				t = append(t, ' ')
+			}
+			t = append(t, vocabulary[rng.IntN(len(vocabulary))]...)
+		}
+		return string(t)
+	}
 	for i := range b {
 		sess := i / 2 % 200
 		e := &sink.Event{
@@ -78,17 +90,32 @@ func captureBatch(n int, base time.Time) []*sink.Event {
 		}
 		if i%2 == 0 {
 			e.Name = sink.LLMCallStart
-			e.Attributes = json.RawMessage(`{"llm.vendor":"openai","llm.model":"gpt-4o-mini","llm.request.data":{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are a helpful analyst."},{"role":"user","content":"` + prompt + `"}],"temperature":0.2},"session.id":"` + e.SessionID + `","http.method":"POST","http.path":"/v1/chat/completions","llm.request.stream":false}`)
+			e.Attributes = json.RawMessage(`{"llm.vendor":"openai","llm.model":"gpt-4o-mini","llm.request.data":{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are a helpful analyst. Answer briefly and cite the figures you use."},{"role":"user","content":"` + text(130) + `"}],"temperature":0.2},"session.id":"` + e.SessionID + `","http.method":"POST","http.path":"/v1/chat/completions","llm.request.stream":false}`)
 		} else {
 			e.Name, e.Status, e.DurationMs = sink.LLMCallFinish, 200, float64(i%900)+12.5
 			e.InputTokens, e.OutputTokens, e.TotalTokens = 160, 64, 224
 			e.FinishReason, e.CostUSD, e.CostStatus = "stop", 0.0000624, sink.CostPriced
-			e.Attributes = json.RawMessage(`{"llm.vendor":"openai","llm.model":"gpt-4o-mini","llm.response.duration_ms":` + strconv.Itoa(i%900) + `,"llm.usage.input_tokens":160,"llm.usage.output_tokens":64,"llm.usage.total_tokens":224,"llm.response.content":[{"type":"text","text":"` + reply + `"}],"llm.response.id":"chatcmpl-` + strconv.Itoa(i) + `","session.id":"` + e.SessionID + `"}`)
+			e.Attributes = json.RawMessage(`{"llm.vendor":"openai","llm.model":"gpt-4o-mini","llm.response.duration_ms":` + strconv.Itoa(i%900) + `,"llm.usage.input_tokens":160,"llm.usage.output_tokens":64,"llm.usage.total_tokens":224,"llm.response.content":[{"type":"text","text":"` + text(40) + `"}],"llm.response.id":"chatcmpl-` + strconv.Itoa(i) + `","session.id":"` + e.SessionID + `"}`)
 		}
 		b[i] = e
 	}
 	return b
 }
+
+// vocabulary is 4,096 pronounceable words of 2 to 4 syllables.
+var vocabulary = func() []string {
+	syl := []string{"ka", "lo", "mer", "tin", "sa", "ve", "ro", "dun", "pi", "tal", "ne", "gor", "shi", "ba", "el", "quo"}
+	rng := rand.New(rand.NewPCG(7, 7))
+	out := make([]string, 4096)
+	for i := range out {
+		var w string
+		for range 2 + rng.IntN(3) {
+			w += syl[rng.IntN(len(syl))]
+		}
+		out[i] = w
+	}
+	return out
+}()
 
 // cpuTime is the user plus system CPU a process has used, from
 // /proc/<pid>/stat (clock ticks of 10 ms).
@@ -105,35 +132,56 @@ func cpuTime(tb testing.TB, pid int) time.Duration {
 	return time.Duration(utime+stime) * 10 * time.Millisecond
 }
 
+// insertVariants are the embedded engine's insert configurations the
+// benchmarks compare in one run: before (INSERT … VALUES text, ZSTD(1)
+// text columns, wide parts from 10 MB, as schema version 3 created them),
+// Native alone, the new storage alone, and the store as it is (Native,
+// LZ4, compact parts up to sink.EmbeddedWidePartBytes).
+var insertVariants = []struct {
+	name  string
+	setup func(b *testing.B, s *Store)
+}{
+	{"before", func(b *testing.B, s *Store) { s.opts.Insert = s.insertValues; oldStorage(b, s) }},
+	{"native", func(b *testing.B, s *Store) { oldStorage(b, s) }},
+	{"values-new-storage", func(b *testing.B, s *Store) { s.opts.Insert = s.insertValues }},
+	{"after", func(b *testing.B, s *Store) {}},
+}
+
+// oldStorage sets the events table back to schema version 3's storage.
+func oldStorage(b *testing.B, s *Store) {
+	for _, c := range []string{"attributes", "error_message"} {
+		mustExec(b, s, "ALTER TABLE perimeter.events MODIFY COLUMN "+c+" String CODEC(ZSTD(1))")
+	}
+	mustExec(b, s, "ALTER TABLE perimeter.events MODIFY SETTING min_bytes_for_wide_part = 10485760")
+}
+
+func mustExec(b *testing.B, s *Store, q string) {
+	b.Helper()
+	if err := s.Exec(context.Background(), q); err != nil {
+		b.Fatal(err)
+	}
+}
+
 // BenchmarkRealInsertFormat: the embedded engine's insert path with the
-// production schema and capture-shaped events, VALUES text against Native
-// through the streaming INSERT, a second's worth of events at 5,000 calls/s
-// per insert. worker-µs/event is the worker's CPU (parsing, sorting,
-// compressing, writing parts, and whatever merges ran meanwhile) per
-// stored event; render-µs/event is this process's, B/event the request's
-// bytes.
+// production schema and capture-shaped events, a second's worth of events
+// at 5,000 calls/s per insert, merges stopped (BenchmarkRealSteadyCapture
+// has them). worker-µs/event is the worker's CPU (reading the data,
+// sorting, compressing, writing the part) per stored event; render-µs/event
+// is this process's, B/event the request's bytes.
 func BenchmarkRealInsertFormat(b *testing.B) {
-	for _, format := range []string{"values", "native", "native-lz4"} {
-		b.Run(format, func(b *testing.B) {
-			s, err := Open(context.Background(), eventsOptions(b))
+	for _, v := range insertVariants {
+		b.Run(v.name, func(b *testing.B) {
+			s, err := Open(context.Background(), benchEventsOptions(b))
 			if err != nil {
 				b.Fatal(err)
 			}
 			b.Cleanup(func() { s.Close() })
-			if strings.HasSuffix(format, "-lz4") {
-				for _, c := range []string{"attributes", "error_message"} {
-					if err := s.Exec(context.Background(), "ALTER TABLE perimeter.events MODIFY COLUMN "+c+" String CODEC(LZ4)"); err != nil {
-						b.Fatal(err)
-					}
-				}
-			}
-			if format == "values" {
-				s.opts.Insert = s.insertValues
-			}
+			mustExec(b, s, "SYSTEM STOP MERGES perimeter.events")
+			v.setup(b, s)
 			batch := captureBatch(10000, time.Now())
 			var probe insertBuf
-			if format == "values" {
-				probe.b = s.insertValues(nil, batch)
+			if s.opts.Insert != nil {
+				probe.b = s.opts.Insert(nil, batch)
 			} else {
 				probe.b = s.insertNative(nil, &probe.cols, batch)
 			}
@@ -152,4 +200,100 @@ func BenchmarkRealInsertFormat(b *testing.B) {
 			b.ReportMetric(float64(len(probe.b))/float64(len(batch)), "B/event")
 		})
 	}
+}
+
+// benchEventsOptions is eventsOptions with the data directory under
+// PERIMETER_BENCH_DIR when set (a tmpfs takes the file system's cost out
+// of the comparison).
+func benchEventsOptions(b *testing.B) Options {
+	o := eventsOptions(b)
+	if dir := os.Getenv("PERIMETER_BENCH_DIR"); dir != "" {
+		d, err := os.MkdirTemp(dir, "chdb-bench-")
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { os.RemoveAll(d) })
+		o.Path = d
+	}
+	return o
+}
+
+// BenchmarkRealSteadyCapture inserts capture-shaped events at full
+// capture's rate at 5,000 calls/s (10,000 events/s, one insert a second as
+// the store paces them) for PERIMETER_STEADY_SECONDS (default 20), then
+// reports the worker's CPU per 1,000 stored events (inserts and the merges
+// they cause), its peak resident memory (and the anonymous part of it, the
+// engine's own allocations as opposed to the library's mapped code), the
+// active parts left and the bytes stored per event. Run with -benchtime 1x.
+func BenchmarkRealSteadyCapture(b *testing.B) {
+	secs := 20
+	if v, err := strconv.Atoi(os.Getenv("PERIMETER_STEADY_SECONDS")); err == nil && v > 0 {
+		secs = v
+	}
+	const perSecond = 10000
+	for _, v := range insertVariants {
+		b.Run(v.name, func(b *testing.B) {
+			s, err := Open(context.Background(), benchEventsOptions(b))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { s.Close() })
+			v.setup(b, s)
+			ctx := context.Background()
+			pid := workerPID(s)
+			var peak, peakAnon int64
+			sample := func() {
+				rss, anon := rssOf(pid)
+				if rss > peak {
+					peak, peakAnon = rss, anon
+				}
+			}
+			for b.Loop() {
+				cpu0 := cpuTime(b, pid)
+				start := time.Now()
+				for i := range secs {
+					batch := captureBatch(perSecond, start.Add(time.Duration(i)*time.Second))
+					if err := s.WriteBatch(ctx, batch); err != nil {
+						b.Fatal(err)
+					}
+					for next := start.Add(time.Duration(i+1) * time.Second); time.Now().Before(next); {
+						sample()
+						time.Sleep(100 * time.Millisecond)
+					}
+				}
+				events := float64(secs * perSecond)
+				b.ReportMetric(float64((cpuTime(b, pid)-cpu0).Milliseconds())/events, "worker-CPU-s/1k-events")
+			}
+			b.ReportMetric(float64(peak>>20), "peak-RSS-MiB")
+			b.ReportMetric(float64(peakAnon>>20), "peak-anon-MiB")
+			rows, err := s.Query(ctx, "SELECT count(), sum(data_compressed_bytes) FROM system.parts WHERE database = 'perimeter' AND table = 'events' AND active")
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(rows.Data[0][0].(uint64)), "parts")
+			b.ReportMetric(float64(rows.Data[0][1].(uint64))/float64(secs*perSecond), "stored-B/event")
+		})
+	}
+}
+
+// rssOf is a process's resident memory and the anonymous part of it.
+func rssOf(pid int) (rss, anon int64) {
+	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0, 0
+	}
+	for line := range strings.Lines(string(raw)) {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		kb, _ := strconv.ParseInt(f[1], 10, 64)
+		switch f[0] {
+		case "VmRSS:":
+			rss = kb << 10
+		case "RssAnon:":
+			anon = kb << 10
+		}
+	}
+	return rss, anon
 }

@@ -1,4 +1,4 @@
--- 18.16.1 cluster=""
+-- 18.16.1 cluster="" embedded=false
 -- migration 2: finding columns
 ALTER TABLE `perimeter`.`events` ADD COLUMN `category` String;
 ALTER TABLE `perimeter`.`events` ADD COLUMN `rule` String;
@@ -8,8 +8,9 @@ ALTER TABLE `perimeter`.`events` ADD COLUMN `cost_usd` Nullable(Float64);
 ALTER TABLE `perimeter`.`events` ADD COLUMN `cost_status` String;
 -- migration 4: session tags column
 ALTER TABLE `perimeter`.`events` ADD COLUMN `tags` String;
+-- migration 5: embedded storage
 
--- 18.16.1 cluster="prod"
+-- 18.16.1 cluster="prod" embedded=false
 -- migration 2: finding columns
 ALTER TABLE `analytics`.`events_local` ON CLUSTER `prod` ADD COLUMN `category` String;
 ALTER TABLE `analytics`.`events_local` ON CLUSTER `prod` ADD COLUMN `rule` String;
@@ -25,8 +26,9 @@ ALTER TABLE `analytics`.`events` ON CLUSTER `prod` ADD COLUMN `cost_status` Stri
 -- migration 4: session tags column
 ALTER TABLE `analytics`.`events_local` ON CLUSTER `prod` ADD COLUMN `tags` String;
 ALTER TABLE `analytics`.`events` ON CLUSTER `prod` ADD COLUMN `tags` String;
+-- migration 5: embedded storage
 
--- 26.7.3.1 cluster=""
+-- 26.7.3.1 cluster="" embedded=false
 -- migration 2: finding columns
 ALTER TABLE `perimeter`.`events` ADD COLUMN IF NOT EXISTS `category` LowCardinality(String);
 ALTER TABLE `perimeter`.`events` ADD COLUMN IF NOT EXISTS `rule` LowCardinality(String);
@@ -36,8 +38,9 @@ ALTER TABLE `perimeter`.`events` ADD COLUMN IF NOT EXISTS `cost_usd` Nullable(Fl
 ALTER TABLE `perimeter`.`events` ADD COLUMN IF NOT EXISTS `cost_status` LowCardinality(String);
 -- migration 4: session tags column
 ALTER TABLE `perimeter`.`events` ADD COLUMN IF NOT EXISTS `tags` String;
+-- migration 5: embedded storage
 
--- 26.7.3.1 cluster="prod"
+-- 26.7.3.1 cluster="prod" embedded=false
 -- migration 2: finding columns
 ALTER TABLE `perimeter`.`events_local` ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS `category` LowCardinality(String);
 ALTER TABLE `perimeter`.`events_local` ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS `rule` LowCardinality(String);
@@ -53,4 +56,20 @@ ALTER TABLE `perimeter`.`events` ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS `cos
 -- migration 4: session tags column
 ALTER TABLE `perimeter`.`events_local` ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS `tags` String;
 ALTER TABLE `perimeter`.`events` ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS `tags` String;
+-- migration 5: embedded storage
+
+-- 26.7.3.1 cluster="" embedded=true
+-- migration 2: finding columns
+ALTER TABLE `perimeter`.`events` ADD COLUMN IF NOT EXISTS `category` LowCardinality(String);
+ALTER TABLE `perimeter`.`events` ADD COLUMN IF NOT EXISTS `rule` LowCardinality(String);
+ALTER TABLE `perimeter`.`events` ADD COLUMN IF NOT EXISTS `severity` LowCardinality(String);
+-- migration 3: cost columns
+ALTER TABLE `perimeter`.`events` ADD COLUMN IF NOT EXISTS `cost_usd` Nullable(Float64);
+ALTER TABLE `perimeter`.`events` ADD COLUMN IF NOT EXISTS `cost_status` LowCardinality(String);
+-- migration 4: session tags column
+ALTER TABLE `perimeter`.`events` ADD COLUMN IF NOT EXISTS `tags` String;
+-- migration 5: embedded storage
+ALTER TABLE `perimeter`.`events` MODIFY COLUMN `error_message` String CODEC(LZ4);
+ALTER TABLE `perimeter`.`events` MODIFY COLUMN `attributes` String CODEC(LZ4);
+ALTER TABLE `perimeter`.`events` MODIFY SETTING min_bytes_for_wide_part = 134217728;
 
