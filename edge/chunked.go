@@ -2,6 +2,7 @@ package edge
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 )
@@ -118,6 +119,32 @@ func (c *chunkedBody) ready() bool {
 		return false
 	case chunkDone:
 		return true
+	}
+	return false
+}
+
+// arrived reports whether data of the body is in the read buffer: inside
+// a chunk, any byte; at a chunk-size line, the whole line and a byte after
+// it (a last chunk has no data, so it does not count).
+func (c *chunkedBody) arrived() bool {
+	b := c.br.Buffered()
+	switch c.state {
+	case chunkData:
+		return b > 0
+	case chunkSize:
+		buf, _ := c.br.Peek(b)
+		i := bytes.IndexByte(buf, '\n')
+		if i < 0 || i+1 == len(buf) {
+			return false
+		}
+		for _, ch := range buf[:i] { // a size other than zero
+			if _, ok := hexVal(ch); !ok {
+				return false
+			}
+			if ch != '0' {
+				return true
+			}
+		}
 	}
 	return false
 }

@@ -194,3 +194,37 @@ func TestStreamedChunksArrivingTogetherAreOneWrite(t *testing.T) {
 		t.Fatalf("20 events that arrived together reached the client in %d chunks, want one write for them", chunks)
 	}
 }
+
+func TestChunkedArrived(t *testing.T) {
+	for in, want := range map[string]bool{
+		"5\r\nh":        true,
+		"05\r\nh":       true,
+		"5;x=1\r\nh":    true,
+		"5\r\n":         false, // the size, no data yet
+		"5\r":           false,
+		"0\r\n\r\n":     false, // the last chunk carries no data
+		"00\r\n\r\n":    false,
+		"\r\n\r\nxx":    false,
+		"zz\r\nxx":      false,
+		"10\r\nabcdefg": true,
+	} {
+		c, _ := chunkedOver(t, in)
+		c.br.Peek(len(in)) // what arrived is in the buffer
+		if got := c.arrived(); got != want {
+			t.Errorf("%q: arrived = %v, want %v", in, got, want)
+		}
+	}
+	c, src := chunkedOver(t, "5\r\nhel", "lo\r\n0\r\n\r\n")
+	buf := make([]byte, 3)
+	if n, err := c.Read(buf); n != 3 || err != nil {
+		t.Fatal(n, err)
+	}
+	if c.arrived() {
+		t.Error("inside a chunk with nothing buffered: arrived")
+	}
+	src.limit++
+	c.br.Peek(1)
+	if !c.arrived() {
+		t.Error("inside a chunk with bytes buffered: not arrived")
+	}
+}

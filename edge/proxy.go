@@ -233,7 +233,6 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx) {
 	if ex.sse {
 		p.stats.streams.Add(1)
 		p.stats.streamsActive.Add(1)
-		ctx.Response.ImmediateHeaderFlush = true
 	}
 	if ex.kind != provider.None {
 		ex.ctx = ctx
@@ -245,6 +244,13 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx) {
 	}
 	if ex.sp != nil && ex.pol.resp != 0 && p.opts.Guard.holdback > 0 {
 		ex.pol.holdback = true
+	}
+	if ex.sse {
+		// The header leaves at once, unless the body's first bytes have
+		// arrived with it and nothing holds them back: then the two leave
+		// together, in one write.
+		sb, _ := ex.resp.BodyStream().(*streamBody)
+		ctx.Response.ImmediateHeaderFlush = ex.pol.holdback || sb == nil || !sb.arrived()
 	}
 	if size < 0 && !ctx.Request.Header.IsHTTP11() {
 		p.closeDelimited(ctx, ex)

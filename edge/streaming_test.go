@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -167,5 +168,158 @@ func TestOpenStreamHoldsNoRequestBody(t *testing.T) {
 		if used := h.srv.proxy.bodies.used.Load(); used != 0 {
 			t.Fatalf("%d open streams hold %d bytes of request bodies, want 0", i+1, used)
 		}
+	}
+}
+
+// rawUpstream serves one connection: it reads a request with a body of
+// len(benchStream) bytes and hands the connection to respond.
+func rawUpstream(t *testing.T, respond func(c net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		br := bufio.NewReader(c)
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil || line == "\r\n" {
+				break
+			}
+		}
+		br.Discard(len(benchStream))
+		respond(c)
+		io.Copy(io.Discard, c) // until the proxy closes the connection
+	}()
+	return ln.Addr().String()
+}
+
+// writeCounter counts the writes the proxy makes to its clients.
+type writeCounter struct {
+	net.Listener
+	writes atomic.Int64
+}
+
+func (l *writeCounter) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &countedConn{Conn: c, n: &l.writes}, nil
+}
+
+type countedConn struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+func (c *countedConn) Write(p []byte) (int, error) {
+	c.n.Add(1)
+	return c.Conn.Write(p)
+}
+
+// proxyCountingWrites runs a proxy in front of upstream whose writes to
+// clients are counted.
+func proxyCountingWrites(t *testing.T, upstream string) (addr string, writes *atomic.Int64) {
+	t.Helper()
+	srv, err := NewServer(Options{Provider: OpenAI, BaseURL: "http://" + upstream, Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wc := &writeCounter{Listener: ln}
+	go srv.Serve(wc)
+	t.Cleanup(func() { ln.Close() })
+	return ln.Addr().String(), &wc.writes
+}
+
+func postStream(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	fmt.Fprintf(conn, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(benchStream), benchStream)
+	conn.SetReadDeadline(time.Now().Add(waitLimit))
+	return conn, bufio.NewReader(conn)
+}
+
+// readThroughEnd reads until the last chunk of a chunked answer.
+func readThroughEnd(t *testing.T, br *bufio.Reader) []byte {
+	t.Helper()
+	var got []byte
+	for !bytes.HasSuffix(got, []byte("\r\n0\r\n\r\n")) {
+		b, err := br.ReadByte()
+		if err != nil {
+			t.Fatalf("%v after %q", err, got)
+		}
+		got = append(got, b)
+	}
+	return got
+}
+
+// TestStreamHeaderLeavesWithEventsThatArrivedWithIt: an answer whose header
+// and events arrive together leaves the proxy in one write, and its end in
+// one more.
+func TestStreamHeaderLeavesWithEventsThatArrivedWithIt(t *testing.T) {
+	var framed strings.Builder
+	for i := range 5 {
+		ev := fmt.Sprintf("data: {\"n\":%d}\n\n", i)
+		fmt.Fprintf(&framed, "%x\r\n%s\r\n", len(ev), ev)
+	}
+	up := rawUpstream(t, func(c net.Conn) {
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"+framed.String()+"0\r\n\r\n")
+	})
+	addr, writes := proxyCountingWrites(t, up)
+	_, br := postStream(t, addr)
+	got := readThroughEnd(t, br)
+	if !bytes.HasSuffix(got, []byte("\r\n0\r\n\r\n")) || !bytes.Contains(got, []byte(`data: {"n":4}`)) {
+		t.Fatalf("the client got %q", got)
+	}
+	if n := writes.Load(); n != 2 {
+		t.Fatalf("the proxy wrote %d times, want 2: the header with the events, then the end", n)
+	}
+}
+
+// TestStreamHeaderIsNotHeldForTheFirstEvent: an answer whose first event
+// has not arrived has its header forwarded at once; the upstream sends the
+// first event only after the client has the header.
+func TestStreamHeaderIsNotHeldForTheFirstEvent(t *testing.T) {
+	gotHeader := make(chan struct{})
+	up := rawUpstream(t, func(c net.Conn) {
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+		select {
+		case <-gotHeader:
+		case <-time.After(waitLimit):
+			return
+		}
+		ev := "data: {}\n\n"
+		fmt.Fprintf(c, "%x\r\n%s\r\n0\r\n\r\n", len(ev), ev)
+	})
+	addr, _ := proxyCountingWrites(t, up)
+	_, br := postStream(t, addr)
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("no header while the upstream waited for it: %v", err)
+		}
+		if line == "\r\n" {
+			break
+		}
+	}
+	close(gotHeader)
+	rest := readThroughEnd(t, br)
+	if !bytes.Contains(rest, []byte("data: {}\n\n")) {
+		t.Fatalf("the event did not follow: %q", rest)
 	}
 }

@@ -193,6 +193,19 @@ func (s *streamBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// arrived reports whether a Read would return body bytes without waiting
+// on the connection: they are in the read buffer, with the whole chunk-size
+// line before them when the body is chunked.
+func (s *streamBody) arrived() bool {
+	if s.eof || s.br == nil {
+		return false
+	}
+	if s.chunked == nil {
+		return s.br.Buffered() > 0
+	}
+	return s.chunked.arrived()
+}
+
 // CloseWithError returns the connection to the pool only when the body was
 // read to its end, nothing followed it and the reader did not fail; any
 // other connection is closed, which also stops an upstream still sending.
