@@ -29,8 +29,9 @@
 //
 // Memory is bounded by two global budgets (budget.go): request bodies are
 // read by the handler (body.go) only after their length was taken from
-// MaxInflightBodyBytes, and every byte read for a buffered answer is taken
-// from MaxBufferedResponseBytes; past either, the call is answered 503. A
+// MaxInflightBodyBytes, and a buffered answer takes its Content-Length
+// from MaxBufferedResponseBytes once, before its body is read (a chunked
+// one each read as it is read); past either, the call is answered 503. A
 // streamed call with capture and policies off gives its body back once it is
 // sent, so an open stream holds only connection buffers. The
 // listener (internal/netlimit) bounds connections and waits out accept

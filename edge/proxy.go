@@ -139,7 +139,9 @@ func (p *Proxy) release(ex *exchange) {
 		ex.tee = ex.tee[:0]
 	}
 	ex.span = 0
-	ex.call.Reset()
+	if ex.call.Kind != provider.None { // it was handed to capture
+		ex.call.Reset()
+	}
 	ex.pol.reset()
 	p.pool.Put(ex)
 }

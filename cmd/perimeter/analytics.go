@@ -205,26 +205,25 @@ func newAnalytics(cfg *configs.Config, log zerolog.Logger) (*analytics, error) {
 		detectBatch := proc.Process
 		analyse = func(b []*sink.Event) []*sink.Event { return detectBatch(a.pricer.Apply(b)) }
 	}
-	opts.Process = func(b []*sink.Event) []*sink.Event { return files.RedactEvents(a.content.Process(analyse(b))) }
+	process := func(b []*sink.Event) []*sink.Event { return files.RedactEvents(a.content.Process(analyse(b))) }
+	// Raw exchanges (http_recorder) are not calls: they skip pricing,
+	// detection and RedactEvents (capture masks their credential headers,
+	// query parameters and the configured key as it builds them), but not
+	// storage.content.
+	reduceExchanges := false
 	if recorder != nil {
-		skip := files.SkipProcess(opts.Process, files.ExchangeEvent)
-		opts.Process = skip
-		if mode != content.Full {
-			// Raw exchanges skip detection but not storage.content.
-			opts.Process = func(b []*sink.Event) []*sink.Event {
-				b = skip(b)
-				for _, ev := range b {
-					if ev.Name == files.ExchangeEvent {
-						a.content.Event(ev)
-					}
-				}
-				return b
-			}
-		}
+		process = files.SkipProcess(process, files.ExchangeEvent)
+		reduceExchanges = mode != content.Full
 	}
-	process := opts.Process
 	opts.Process = func(b []*sink.Event) []*sink.Event {
 		b = process(b)
+		if reduceExchanges {
+			for _, ev := range b {
+				if ev.Name == files.ExchangeEvent {
+					a.content.Event(ev)
+				}
+			}
+		}
 		if w := a.findings.Load(); w != nil {
 			w.Process(b)
 		}
