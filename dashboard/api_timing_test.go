@@ -56,7 +56,7 @@ func BenchmarkAPI1M(b *testing.B) {
 	seed1M(b, st)
 	srv := benchServer(b, st)
 	for _, path := range []string{"/api/dashboard", "/api/agent/agent-07", "/api/session/sess-07-100", "/api/sessions/list?limit=20",
-		"/api/sessions/list?tags=env:prod&limit=20", "/api/findings", "/api/risk?range=24h", "/api/timeseries?range=6h", "/api/stats", "/api/cost", "/api/cost?range=1h"} {
+		"/api/sessions/list?tags=env:prod&limit=20", "/api/sessions/tags", "/api/findings", "/api/risk?range=24h", "/api/timeseries?range=6h", "/api/stats", "/api/cost", "/api/cost?range=1h"} {
 		b.Run(strings.TrimPrefix(path, "/api/"), func(b *testing.B) {
 			for b.Loop() {
 				resp, err := http.Get(srv.URL() + path)

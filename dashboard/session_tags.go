@@ -226,21 +226,50 @@ type TagKey struct {
 	Values []TagValue `json:"values"`
 }
 
+// tagPair matches one "key":"value" member of the tags column, whose
+// values are all strings.
+const tagPair = `"(?:[^"\\]|\\.)*":"(?:[^"\\]|\\.)*"`
+
+// maxTagStarts is how many of the latest session starts with tags the tag
+// list counts.
+const maxTagStarts = 10000
+
+// sessionTags counts each tag's values over the latest session starts with
+// tags: SQL counts the key/value pairs of the tags column; legacy rows
+// among them are read from their attributes.
 func (q *querier) sessionTags(ctx context.Context) ([]TagKey, error) {
-	res, err := q.run(ctx, "SELECT "+storedTags+" FROM "+q.src+
-		"\nPREWHERE name = "+qSession+" WHERE "+hasStoredTags+"\nORDER BY ts_us DESC LIMIT 10000")
+	latest := "(SELECT " + storedTags + " FROM " + q.src + "\nPREWHERE name = " + qSession + " WHERE " + hasStoredTags +
+		"\nORDER BY ts_us DESC LIMIT " + itoa(maxTagStarts) + ")"
+	res, err := q.run(ctx, "SELECT pair, count() AS n FROM "+latest+"\nARRAY JOIN extractAll(tags, ?) AS pair\nGROUP BY pair", tagPair)
 	if err != nil {
 		return nil, err
 	}
 	counts := map[string]map[string]int64{}
+	add := func(k, v string, n int64) {
+		if counts[k] == nil {
+			counts[k] = map[string]int64{}
+		}
+		counts[k][v] += n
+	}
+	for i := range res.len() {
+		r := res.row(i)
+		var kv map[string]string
+		if json.Unmarshal([]byte("{"+r.str("pair")+"}"), &kv) != nil {
+			continue
+		}
+		for k, v := range kv {
+			add(k, v, r.int("n"))
+		}
+	}
+	res, err = q.run(ctx, "SELECT legacy_attrs FROM "+latest+" WHERE tags = ''")
+	if err != nil {
+		return nil, err
+	}
 	for i := range res.len() {
 		m := map[string]string{}
-		mergeTags(m, tagsOfRow(res.row(i)))
+		mergeTags(m, tagsOf(res.row(i).str("legacy_attrs")))
 		for k, v := range m {
-			if counts[k] == nil {
-				counts[k] = map[string]int64{}
-			}
-			counts[k][v]++
+			add(k, v, 1)
 		}
 	}
 	out := make([]TagKey, 0, len(counts))
