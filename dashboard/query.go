@@ -19,12 +19,14 @@ import (
 var errUnavailable = errors.New("analytics store unavailable")
 
 // querier runs the dashboard's SQL against one store for one request. Every
-// statement reads events through sink.EventsSource (FINAL), so a batch the
-// pipeline stored twice is counted once, and binds user values with
-// sink.Bind placeholders.
+// statement that counts reads events through sink.EventsSource (FINAL), so
+// a batch the pipeline stored twice is counted once (only a question a
+// duplicate cannot change, such as which sessions carry a tag, reads the
+// table itself), and binds user values with sink.Bind placeholders.
 type querier struct {
 	store  sink.Store
 	src    string // `db`.`events` FINAL
+	table  string // `db`.`events`, duplicates and all
 	f      findingExprs
 	now    time.Time
 	active uint64 // ts_us at or after which a session is ACTIVE

@@ -50,7 +50,8 @@ const maxTagSessions = 100000
 // session's first request, as the list shows them; the tags of a session's
 // starts add up). SQL finds them by the tags column; legacy rows are
 // narrowed in SQL to those whose text holds a wanted "key":"value" and
-// checked in Go.
+// checked in Go. It reads the table without FINAL: a session start stored
+// twice changes no tag a session has.
 func (q *querier) resolveTags(ctx context.Context, f *sessionFilter) error {
 	if len(f.tags) == 0 {
 		return nil
@@ -73,7 +74,7 @@ func (q *querier) resolveTags(ctx context.Context, f *sessionFilter) error {
 		agent = " AND agent_id = ?"
 		agentArgs = []any{f.agent}
 	}
-	res, err := q.run(ctx, "SELECT session_id AS sid FROM "+q.src+"\nPREWHERE name = "+qSession+" WHERE tags NOT IN ('', '{}')"+agent+
+	res, err := q.run(ctx, "SELECT session_id AS sid FROM "+q.table+"\nPREWHERE name = "+qSession+" WHERE tags NOT IN ('', '{}')"+agent+
 		"\nGROUP BY session_id\nHAVING "+strings.Join(having, " AND ")+"\nLIMIT ?", append(append(agentArgs, args...), maxTagSessions)...)
 	if err != nil {
 		return err
@@ -110,7 +111,7 @@ func (q *querier) legacyTagSessions(ctx context.Context, f *sessionFilter, agent
 			args = append(args, n)
 		}
 	}
-	res, err := q.run(ctx, "SELECT session_id AS sid, attributes FROM "+q.src+"\nPREWHERE name = "+qSession+" AND tags = ''"+
+	res, err := q.run(ctx, "SELECT session_id AS sid, attributes FROM "+q.table+"\nPREWHERE name = "+qSession+" AND tags = ''"+
 		" WHERE ("+strings.Join(ors, " OR ")+")"+agent+"\nLIMIT ?", append(append(args, agentArgs...), maxTagSessions)...)
 	if err != nil || res.len() == 0 {
 		return nil, err
@@ -131,7 +132,7 @@ func (q *querier) legacyTagSessions(ctx context.Context, f *sessionFilter, agent
 	if len(order) > 0 {
 		// A session stored across the upgrade adds the tags of its newer
 		// starts.
-		res, err = q.run(ctx, "SELECT session_id AS sid, tags FROM "+q.src+"\nPREWHERE name = "+qSession+
+		res, err = q.run(ctx, "SELECT session_id AS sid, tags FROM "+q.table+"\nPREWHERE name = "+qSession+
 			" WHERE session_id IN ? AND tags NOT IN ('', '{}')"+agent, append([]any{order}, agentArgs...)...)
 		if err != nil {
 			return nil, err
@@ -231,16 +232,16 @@ type TagKey struct {
 const tagPair = `"(?:[^"\\]|\\.)*":"(?:[^"\\]|\\.)*"`
 
 // maxTagStarts is how many of the latest session starts with tags the tag
-// list counts.
+// list counts (and as many legacy ones).
 const maxTagStarts = 10000
 
 // sessionTags counts each tag's values over the latest session starts with
-// tags: SQL counts the key/value pairs of the tags column; legacy rows
-// among them are read from their attributes.
+// tags: SQL counts the key/value pairs of their tags column without
+// reading the attributes; legacy rows are read from their attributes.
 func (q *querier) sessionTags(ctx context.Context) ([]TagKey, error) {
-	latest := "(SELECT " + storedTags + " FROM " + q.src + "\nPREWHERE name = " + qSession + " WHERE " + hasStoredTags +
-		"\nORDER BY ts_us DESC LIMIT " + itoa(maxTagStarts) + ")"
-	res, err := q.run(ctx, "SELECT pair, count() AS n FROM "+latest+"\nARRAY JOIN extractAll(tags, ?) AS pair\nGROUP BY pair", tagPair)
+	res, err := q.run(ctx, "SELECT pair, count() AS n FROM (SELECT tags FROM "+q.src+
+		"\nPREWHERE name = "+qSession+" WHERE tags NOT IN ('', '{}')\nORDER BY ts_us DESC LIMIT ?)"+
+		"\nARRAY JOIN extractAll(tags, ?) AS pair\nGROUP BY pair", maxTagStarts, tagPair)
 	if err != nil {
 		return nil, err
 	}
@@ -261,13 +262,14 @@ func (q *querier) sessionTags(ctx context.Context) ([]TagKey, error) {
 			add(k, v, r.int("n"))
 		}
 	}
-	res, err = q.run(ctx, "SELECT legacy_attrs FROM "+latest+" WHERE tags = ''")
+	res, err = q.run(ctx, "SELECT attributes FROM "+q.src+"\nPREWHERE name = "+qSession+" AND tags = ''"+
+		" WHERE position(attributes, '\"tags\":') > 0\nORDER BY ts_us DESC LIMIT ?", maxTagStarts)
 	if err != nil {
 		return nil, err
 	}
 	for i := range res.len() {
 		m := map[string]string{}
-		mergeTags(m, tagsOf(res.row(i).str("legacy_attrs")))
+		mergeTags(m, tagsOf(res.row(i).str("attributes")))
 		for k, v := range m {
 			add(k, v, 1)
 		}
