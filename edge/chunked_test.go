@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/valyala/fasthttp"
 )
 
 // pieces is a connection that delivers one piece per Read and fails the
@@ -227,4 +229,55 @@ func TestChunkedArrived(t *testing.T) {
 	if !c.arrived() {
 		t.Error("inside a chunk with bytes buffered: not arrived")
 	}
+}
+
+// FuzzChunkedMatchesFasthttp decodes the same chunked body with
+// chunkedBody, read in arbitrary pieces, and with fasthttp's reader of whole
+// answers: where both accept it they agree on the body and on where it
+// ends, and what fasthttp accepts without a trailer chunkedBody accepts.
+func FuzzChunkedMatchesFasthttp(f *testing.F) {
+	f.Add([]byte("5\r\nhello\r\n3;x=y\r\nabc\r\n0\r\n\r\n"), uint8(3))
+	f.Add([]byte("a\r\n0123456789\r\n0\r\nX-T: 1\r\n\r\nNEXT"), uint8(1))
+	f.Add([]byte("5\nhello\r\n0\r\n\r\n"), uint8(7))
+	f.Fuzz(func(t *testing.T, in []byte, step uint8) {
+		n := int(step%16) + 1
+		var parts []string
+		for i := 0; i < len(in); i += n {
+			parts = append(parts, string(in[i:min(i+n, len(in))]))
+		}
+		c, src := chunkedOver(t, parts...)
+		src.limit = len(parts) + 2
+		got, err := io.ReadAll(c)
+		left := c.br.Buffered()
+
+		var resp fasthttp.Response
+		br := bufio.NewReader(bytes.NewReader(append([]byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"), in...)))
+		ferr := resp.ReadLimitBody(br, 1<<20)
+		if errors.Is(ferr, fasthttp.ErrBodyTooLarge) {
+			return
+		}
+		if len(in) > 3000 {
+			return // beyond one fill of either reader's buffer
+		}
+		if err == nil && ferr == nil {
+			if !bytes.Equal(got, resp.Body()) {
+				t.Fatalf("body %q, fasthttp %q", got, resp.Body())
+			}
+			if left+src.rest() != br.Buffered() {
+				t.Fatalf("%d bytes after the body, fasthttp %d", left+src.rest(), br.Buffered())
+			}
+		}
+		if ferr == nil && err != nil {
+			t.Fatalf("fasthttp reads %q, chunkedBody fails: %v", in, err)
+		}
+	})
+}
+
+// rest is what the connection has not delivered yet.
+func (p *pieces) rest() int {
+	n := 0
+	for _, s := range p.parts {
+		n += len(s)
+	}
+	return n
 }
