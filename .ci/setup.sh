@@ -1,7 +1,19 @@
 #!/usr/bin/env bash
 # Sourced by .ci/run: installs and starts everything the tests need on a
-# fresh machine (libchdb, clickhouse-server, Chromium) and exports the
-# variables that make their tests required rather than skipped.
+# fresh machine (libchdb, clickhouse-server, Chromium, buildah and
+# debootstrap for the image build) and exports the variables that make
+# their tests required rather than skipped.
+
+# at_exit CMD: runs CMD when the shell exits, before the EXIT trap already
+# set (this file is sourced: its caller's trap is kept, not replaced).
+at_exit() {
+	local prev
+	prev=$(trap -p EXIT) # trap -- 'commands' EXIT
+	prev=${prev#"trap -- "}
+	prev=${prev%" EXIT"}
+	eval "prev=${prev:-''}"
+	trap -- "$1${prev:+; $prev}" EXIT
+}
 
 echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(go version)"
 echo "== downloading Go modules"
@@ -28,7 +40,7 @@ else
 	[ "$(id -u)" = 0 ] || ch_cmd=(sudo "${ch_cmd[@]}")
 	(cd "$ch_dir" && exec "${ch_cmd[@]}" >"$ch_dir/server.out" 2>&1) &
 	ch_pid=$!
-	trap 'kill "$ch_pid" 2>/dev/null || true' EXIT
+	at_exit "kill $ch_pid 2>/dev/null || true"
 	for i in $(seq 1 60); do
 		if ver=$(ch_up); then break; fi
 		if ! kill -0 "$ch_pid" 2>/dev/null; then break; fi
@@ -53,3 +65,10 @@ fi
 /usr/bin/chromium --version 2>/dev/null || true
 # The browser tests fail, instead of skipping, without /usr/bin/chromium.
 export PERIMETER_REQUIRE_CHROMIUM=1
+
+echo "== installing buildah and debootstrap for the container image build (deploy/buildah-image.sh)"
+if ! command -v buildah >/dev/null || ! command -v debootstrap >/dev/null; then
+	as_root apt-get update
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends buildah debootstrap
+fi
+buildah --version
