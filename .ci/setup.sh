@@ -69,6 +69,6 @@ export PERIMETER_REQUIRE_CHROMIUM=1
 echo "== installing buildah and debootstrap for the container image build (deploy/buildah-image.sh)"
 if ! command -v buildah >/dev/null || ! command -v debootstrap >/dev/null; then
 	as_root apt-get update
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends buildah debootstrap
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y buildah debootstrap
 fi
 buildah --version

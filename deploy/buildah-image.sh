@@ -68,6 +68,8 @@ mkdir -p "$work"
 
 if [[ ! -x "$rootfs/bin/sh" ]]; then
 	step "debootstrap $release (minbase) into $rootfs"
+	# An interrupted second stage may have left /proc or /sys mounted.
+	findmnt -rn -o TARGET | grep -F "$rootfs.part/" | sort -r | xargs -r -n1 umount -l
 	rm -rf "$rootfs.part"
 	# In two stages, so that dpkg in the second need not fsync every file
 	# of a rootfs that is thrown away if the run is interrupted (half the
@@ -139,6 +141,7 @@ else
 fi
 
 step "buildah build -t $image (the Dockerfile, unchanged)"
+mkdir -p "$(go env GOMODCACHE)" "$(go env GOCACHE)"
 b build --pull=never --isolation chroot --format docker --jobs 2 -t "$image" "${build_args[@]}" \
 	--volume "$(go env GOMODCACHE):/go/pkg/mod" \
 	--volume "$(go env GOCACHE):/root/.cache/go-build" \
