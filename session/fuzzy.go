@@ -246,16 +246,16 @@ func (f *fuzzyState) lead(last, pk int) int {
 	return n
 }
 
-// bestRing returns a copy of the ring of session h (empty when gone).
-func bestRing(t *Table, h handle, now int64) []uint64 {
+// partialBest is partial for the ring of session h (refused when gone).
+func (f *fuzzyState) partialBest(t *Table, h handle, pfp []uint64, last int, now int64) bool {
 	s := t.lock(h, now)
 	if s == nil {
-		return nil
+		f.weak = true
+		return true
 	}
-	var ring [ringSize]uint64
-	n := copy(ring[:], s.ring[:s.ringN])
+	refuse := f.partial(s.ring[:s.ringN], pfp, last)
 	s.mu.Unlock()
-	return ring[:n]
+	return refuse
 }
 
 // matchTail continues the locked session s by rule F2.
@@ -330,7 +330,7 @@ func (t *Table) pickReply(a uint64, fz *fuzzyState, last int, pfp []uint64, evid
 		}
 	}
 	switch {
-	case best != 0 && fz.partial(bestRing(t, best, now), pfp, last):
+	case best != 0 && fz.strict && fz.partialBest(t, best, pfp, last, now):
 		return 0, false
 	case best != 0:
 		return best, false

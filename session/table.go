@@ -24,9 +24,9 @@ type Table struct {
 	idx     index
 	tails   tails
 	stats   counters
-	served  counters // lookups answered for peers (peers.go)
 	systems [normSystemCacheSize]atomic.Pointer[normSystemEntry]
 	agents  agentCache
+	served  counters // lookups answered for peers (peers.go)
 }
 
 // New returns a Table configured by cfg (zero sizes take the defaults).
