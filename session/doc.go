@@ -189,6 +189,30 @@
 // TestBehaviours hold the figures to floors; docs/sessions.md has the
 // table.
 //
+// # Several instances
+//
+// A Table knows the requests its own process resolved. Behind a load
+// balancer that does not route a conversation to one instance, each turn
+// would start a session wherever it lands. With Config.Peers set, a
+// request that carries history (a model message, or a
+// previous_response_id) and that no local session continues is described
+// to the peers by a Probe — its fingerprints, never its texts — before a
+// session is created; a peer's Table.Answer runs the same rules on it,
+// never creating a session, advances the session it finds (so the next
+// turn finds it there too) and returns its id and processed index, which
+// the asking Table installs as its own (MatchPeer). A peer answers only
+// strong matches, and with peers the asking Table also treats its own
+// weak ones as doubtful and asks first: an exact match on a session that
+// moved on, or (fuzzy) that is not known to have received the reply the
+// request carries; a fuzzy tail match against a contradicting recorded
+// reply; a fuzzy match whose history agrees only in part. Identical
+// starts spread over the instances look alike locally but for their
+// replies. When no peer knows better, the local choice stands, as on one
+// instance; when no peer answers, a session is created. Without peers
+// (nil), Resolve never leaves the process and does no extra work.
+// session/peer carries probes over HTTP; docs/sessions.md has the design
+// and the measurements.
+//
 // # Cost
 //
 // Resolve hashes at most 100 code points per message (plain ASCII is
