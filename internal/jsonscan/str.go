@@ -121,9 +121,15 @@ func AppendUnescaped(dst, src []byte) []byte {
 			return append(dst, src...)
 		}
 		dst = append(dst, src[:i]...)
-		r, n := DecodeEscape(src[i:])
+		src = src[i:]
+		if len(src) > 1 && simpleEscape[src[1]] != 0 {
+			dst = append(dst, simpleEscape[src[1]])
+			src = src[2:]
+			continue
+		}
+		r, n := DecodeEscape(src)
 		dst = utf8.AppendRune(dst, r)
-		src = src[i+n:]
+		src = src[n:]
 	}
 	return dst
 }
@@ -149,10 +155,15 @@ func AppendUnescapedPrefix(dst, src []byte, n int) (out, rest []byte) {
 			r++
 			continue
 		}
+		r++
+		if len(src) > 1 && simpleEscape[src[1]] != 0 {
+			dst = append(dst, simpleEscape[src[1]])
+			src = src[2:]
+			continue
+		}
 		c, size := DecodeEscape(src)
 		dst = utf8.AppendRune(dst, c)
 		src = src[size:]
-		r++
 	}
 	return dst, src
 }
@@ -178,6 +189,11 @@ func PlainRun(b []byte) int {
 	}
 	return i
 }
+
+// simpleEscape maps the byte after a backslash to what the two-byte escape
+// stands for (0 for \u and for bytes that escape nothing): the common
+// escapes decode without a call.
+var simpleEscape = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
 
 // DecodeEscape decodes the escape sequence at the start of src (src[0] ==
 // '\\'), joining a surrogate pair, and returns the code point and the
