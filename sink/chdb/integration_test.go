@@ -486,3 +486,43 @@ func exitCode(err error) int {
 	}
 	return 0
 }
+
+// TestRealEngineBudget: the worker's engine runs with engineBudget's
+// caches and merge pool and the memory ceiling, and has let go of the
+// library pages its start touched: its file-backed resident set is well
+// below the ~175 MiB a start leaves, and code it dropped (JSON functions,
+// quantiles, date formatting, the merge of a table) still runs.
+func TestRealEngineBudget(t *testing.T) {
+	opts := eventsOptions(t)
+	opts.MemoryLimit = 1 << 30
+	s := mustOpen(t, opts)
+	ctx := context.Background()
+	pid := workerPID(s)
+	rss, anon := rssOf(pid)
+	if file := rss - anon; file > 120<<20 {
+		t.Errorf("worker keeps %d MiB of the library resident after start", file>>20)
+	}
+	rows, err := s.Query(ctx, "SELECT name, value FROM system.server_settings WHERE name IN ('max_server_memory_usage', 'mark_cache_size', 'background_pool_size', 'merges_mutations_memory_usage_soft_limit') ORDER BY name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprint([][]any{{"background_pool_size", "2"}, {"mark_cache_size", strconv.Itoa(64 << 20)}, {"max_server_memory_usage", strconv.Itoa(3 << 28)}, {"merges_mutations_memory_usage_soft_limit", strconv.Itoa(3 << 26)}})
+	if got := fmt.Sprint(rows.Data); got != want {
+		t.Fatalf("engine settings %s, want %s", got, want)
+	}
+	for range 3 {
+		if err := s.WriteBatch(ctx, captureBatch(2000, time.Now())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Exec(ctx, "OPTIMIZE TABLE perimeter.events FINAL"); err != nil {
+		t.Fatal(err)
+	}
+	rows, err = s.Query(ctx, "SELECT count(), uniqExact(JSONExtractString(attributes, 'session.id')), quantileExact(0.5)(length(attributes)) > 0, formatDateTime(max(ts), '%Y') FROM "+sink.EventsSource(s.Schema()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(rows.Data); got != fmt.Sprint([][]any{{uint64(6000), uint64(200), uint8(1), time.Now().UTC().Format("2006")}}) {
+		t.Fatalf("after dropping start-up pages: %s", got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -161,12 +162,15 @@ func (e *fakeEngine) Explore(q []byte, _ uint64, use func([]byte)) error {
 func (e *fakeEngine) Close() {}
 
 func TestWorkerFlagsRoundTrip(t *testing.T) {
-	in := WorkerConfig{Path: "/d", Lib: "/l/libchdb.so", MaxMemory: 1 << 30, QueryTimeout: 1500 * time.Millisecond}
+	in := WorkerConfig{Path: "/d", Lib: "/l/libchdb.so", MaxMemory: 1 << 30, QueryTimeout: 1500 * time.Millisecond, Settings: []string{"mark_cache_size=1", "a=b=c"}, KeepCode: true}
 	got, err := parseWorkerArgs(in.args())
-	if err != nil || got != in {
+	if err != nil || !reflect.DeepEqual(got, in) {
 		t.Fatalf("parseWorkerArgs(args()) = %+v, %v; want %+v", got, err, in)
 	}
 	if _, err := parseWorkerArgs([]string{"--path", "/d"}); err == nil {
 		t.Fatal("missing --lib accepted")
+	}
+	if _, err := parseWorkerArgs([]string{"--path", "/d", "--lib", "/l", "--setting", "novalue"}); err == nil {
+		t.Fatal("a setting without a value accepted")
 	}
 }

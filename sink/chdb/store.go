@@ -87,6 +87,12 @@ type Options struct {
 	// CPU of the same rows as VALUES text.
 	Insert func(dst []byte, batch []*sink.Event) []byte
 
+	// settings are extra engine settings for the worker, keepCode its
+	// KeepCode, noBudget leaves out engineBudget (benchmarks).
+	settings []string
+	keepCode bool
+	noBudget bool
+
 	// hangGrace is how long past its timeout a lane may stay silent before
 	// the worker counts as hung (tests shorten it).
 	hangGrace time.Duration
@@ -586,12 +592,16 @@ func (s *Store) supervise(ctx context.Context) {
 
 // start runs one worker up to serving: greeting, then Setup.
 func (s *Store) start(ctx context.Context, lib string) (*proc, error) {
-	cfg := WorkerConfig{Path: s.dir, Lib: lib, QueryTimeout: s.opts.QueryTimeout}
+	cfg := WorkerConfig{Path: s.dir, Lib: lib, QueryTimeout: s.opts.QueryTimeout, KeepCode: s.opts.keepCode}
 	var maxRSS int64
 	if s.opts.MemoryLimit > 0 {
 		maxRSS = s.opts.MemoryLimit
 		cfg.MaxMemory = s.opts.MemoryLimit / 4 * 3
 	}
+	if !s.opts.noBudget {
+		cfg.Settings = engineBudget(cfg.MaxMemory)
+	}
+	cfg.Settings = append(cfg.Settings, s.opts.settings...)
 	p, err := startProc(s.opts.WorkerCommand, cfg, s.log)
 	if err != nil {
 		return nil, err
@@ -626,6 +636,24 @@ func (s *Store) start(ctx context.Context, lib string) (*proc, error) {
 	s.log.Info().Str("version", version).Str("path", s.dir).Bool("memory", s.tempDir).
 		Int("worker_pid", p.cmd.Process.Pid).Msg("embedded ClickHouse is up")
 	return p, nil
+}
+
+// engineBudget is the engine's share of the machine beyond its memory
+// ceiling (see the package doc, Memory): bounded caches, two merge
+// threads, and no merge started while the engine holds more than a
+// quarter of maxMemory (0: no ceiling).
+func engineBudget(maxMemory int64) []string {
+	b := []string{
+		"mark_cache_size=" + strconv.Itoa(64<<20),
+		"index_mark_cache_size=" + strconv.Itoa(16<<20),
+		"uncompressed_cache_size=0",
+		"background_pool_size=2",
+		"background_merges_mutations_concurrency_ratio=1",
+	}
+	if maxMemory > 0 {
+		b = append(b, "merges_mutations_memory_usage_soft_limit="+strconv.FormatInt(maxMemory/4, 10))
+	}
+	return b
 }
 
 // backoff is min·2^(n-1), at most max, with ±20% jitter so that several

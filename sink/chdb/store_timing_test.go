@@ -134,17 +134,29 @@ func cpuTime(tb testing.TB, pid int) time.Duration {
 
 // insertVariants are the embedded engine's insert configurations the
 // benchmarks compare in one run: before (INSERT … VALUES text, ZSTD(1)
-// text columns, wide parts from 10 MB, as schema version 3 created them),
+// text columns, wide parts from 10 MB, as schema version 4 created them,
+// the library's start-up pages resident, no engineBudget),
 // Native alone, the new storage alone, and the store as it is (Native,
 // LZ4, compact parts up to sink.EmbeddedWidePartBytes).
-var insertVariants = []struct {
+var insertVariants = []benchVariant{
+	{name: "before", setup: func(b *testing.B, s *Store) { s.opts.Insert = s.insertValues; oldStorage(b, s) }, opts: func(o *Options) { o.keepCode, o.noBudget = true, true }},
+	{name: "native", setup: func(b *testing.B, s *Store) { oldStorage(b, s) }},
+	{name: "values-new-storage", setup: func(b *testing.B, s *Store) { s.opts.Insert = s.insertValues }},
+	{name: "after", setup: func(b *testing.B, s *Store) {}},
+}
+
+type benchVariant struct {
 	name  string
 	setup func(b *testing.B, s *Store)
-}{
-	{"before", func(b *testing.B, s *Store) { s.opts.Insert = s.insertValues; oldStorage(b, s) }},
-	{"native", func(b *testing.B, s *Store) { oldStorage(b, s) }},
-	{"values-new-storage", func(b *testing.B, s *Store) { s.opts.Insert = s.insertValues }},
-	{"after", func(b *testing.B, s *Store) {}},
+	opts  func(o *Options)
+}
+
+// memoryVariants are the memory settings BenchmarkRealSteadyCapture
+// compares with PERIMETER_STEADY_MEMORY set.
+var memoryVariants = []benchVariant{
+	{name: "keep-code-no-budget", setup: func(b *testing.B, s *Store) {}, opts: func(o *Options) { o.keepCode, o.noBudget = true, true }},
+	{name: "no-budget", setup: func(b *testing.B, s *Store) {}, opts: func(o *Options) { o.noBudget = true }},
+	{name: "after", setup: func(b *testing.B, s *Store) {}},
 }
 
 // oldStorage sets the events table back to schema version 3's storage.
@@ -231,9 +243,17 @@ func BenchmarkRealSteadyCapture(b *testing.B) {
 		secs = v
 	}
 	const perSecond = 10000
-	for _, v := range insertVariants {
+	variants := insertVariants
+	if os.Getenv("PERIMETER_STEADY_MEMORY") != "" {
+		variants = memoryVariants
+	}
+	for _, v := range variants {
 		b.Run(v.name, func(b *testing.B) {
-			s, err := Open(context.Background(), benchEventsOptions(b))
+			o := benchEventsOptions(b)
+			if v.opts != nil {
+				v.opts(&o)
+			}
+			s, err := Open(context.Background(), o)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -241,6 +261,7 @@ func BenchmarkRealSteadyCapture(b *testing.B) {
 			v.setup(b, s)
 			ctx := context.Background()
 			pid := workerPID(s)
+			batches := [][]*sink.Event{captureBatch(perSecond, time.Now()), captureBatch(perSecond, time.Now().Add(time.Hour)), captureBatch(perSecond, time.Now().Add(2*time.Hour))}
 			var peak, peakAnon int64
 			sample := func() {
 				rss, anon := rssOf(pid)
@@ -252,7 +273,11 @@ func BenchmarkRealSteadyCapture(b *testing.B) {
 				cpu0 := cpuTime(b, pid)
 				start := time.Now()
 				for i := range secs {
-					batch := captureBatch(perSecond, start.Add(time.Duration(i)*time.Second))
+					batch := batches[i%len(batches)]
+					for j, e := range batch {
+						e.ID = sink.NewID()
+						e.Time = start.Add(time.Duration(i)*time.Second + time.Duration(j)*100*time.Microsecond)
+					}
 					if err := s.WriteBatch(ctx, batch); err != nil {
 						b.Fatal(err)
 					}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -37,6 +38,13 @@ type WorkerConfig struct {
 	Lib          string        // libchdb.so
 	MaxMemory    int64         // the engine's memory ceiling (max_server_memory_usage) in bytes; a statement gets half; 0 = chDB's defaults
 	QueryTimeout time.Duration // max_execution_time of reads; 0 = none
+	// Settings are engine settings ("name=value") for the connection that
+	// boots the engine: server settings (caches, pools, limits) apply to
+	// the engine, query settings to the write connection.
+	Settings []string
+	// KeepCode leaves resident the library pages starting the engine
+	// touched (dropColdCode; benchmarks compare).
+	KeepCode bool
 }
 
 func (c WorkerConfig) args() []string {
@@ -46,6 +54,12 @@ func (c WorkerConfig) args() []string {
 	}
 	if c.QueryTimeout > 0 {
 		a = append(a, "--query-timeout", c.QueryTimeout.String())
+	}
+	for _, kv := range c.Settings {
+		a = append(a, "--setting", kv)
+	}
+	if c.KeepCode {
+		a = append(a, "--keep-code")
 	}
 	return a
 }
@@ -58,6 +72,14 @@ func parseWorkerArgs(args []string) (WorkerConfig, error) {
 	fs.StringVar(&c.Lib, "lib", "", "libchdb.so")
 	fs.Int64Var(&c.MaxMemory, "max-memory", 0, "max_memory_usage in bytes")
 	fs.DurationVar(&c.QueryTimeout, "query-timeout", 0, "max_execution_time of reads")
+	fs.BoolVar(&c.KeepCode, "keep-code", false, "leave the library's start-up pages resident")
+	fs.Func("setting", "engine setting name=value (repeatable)", func(kv string) error {
+		if name, _, ok := strings.Cut(kv, "="); !ok || name == "" {
+			return fmt.Errorf("setting %q: want name=value", kv)
+		}
+		c.Settings = append(c.Settings, kv)
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -313,6 +335,9 @@ func openChdb(cfg WorkerConfig) (*chdbEngine, error) {
 		// before the parent's watchdog has to kill it.
 		first = append(common[:len(common):len(common)], "--max_server_memory_usage="+strconv.FormatInt(cfg.MaxMemory, 10))
 	}
+	for _, kv := range cfg.Settings {
+		first = append(first[:len(first):len(first)], "--"+kv)
+	}
 	w, err := l.connectArgs(first)
 	if err != nil {
 		return nil, fmt.Errorf("chDB at %s: %w", cfg.Path, err)
@@ -343,6 +368,9 @@ func openChdb(cfg WorkerConfig) (*chdbEngine, error) {
 		r.close()
 		w.close()
 		return nil, fmt.Errorf("chDB at %s does not answer: %w", cfg.Path, err)
+	}
+	if !cfg.KeepCode {
+		dropColdCode(cfg.Lib)
 	}
 	return &chdbEngine{lib: l, write: w, read: r, explore: x, version: "chDB " + l.version() + " (ClickHouse " + ch + ")\n" + ch}, nil
 }
