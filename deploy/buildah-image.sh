@@ -59,6 +59,7 @@ report() {
 } >&3
 trap 'report' EXIT
 trap 'echo "FAIL: stopped (timeout or interrupt) during: ${step_name:-start}" >&4; exit 143' TERM INT
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND (exit $?) during: ${step_name:-start}" >&4' ERR
 
 for tool in buildah debootstrap; do
 	command -v "$tool" >/dev/null || { echo "FAIL: $tool not found: apt-get install buildah debootstrap" >&2; exit 1; }
@@ -69,7 +70,7 @@ mkdir -p "$work"
 if [[ ! -x "$rootfs/bin/sh" ]]; then
 	step "debootstrap $release (minbase) into $rootfs"
 	# An interrupted second stage may have left /proc or /sys mounted.
-	findmnt -rn -o TARGET | grep -F "$rootfs.part/" | sort -r | xargs -r -n1 umount -l
+	findmnt -rn -o TARGET | { grep -F "$rootfs.part/" || true; } | sort -r | xargs -r -n1 umount -l
 	rm -rf "$rootfs.part"
 	# In two stages, so that dpkg in the second need not fsync every file
 	# of a rootfs that is thrown away if the run is interrupted (half the
