@@ -200,7 +200,9 @@
 // session is created; a peer's Table.Answer runs the same rules on it,
 // never creating a session, advances the session it finds (so the next
 // turn finds it there too) and returns its id and processed index, which
-// the asking Table installs as its own (MatchPeer). A peer answers only
+// the asking Table installs as its own (MatchPeer). An external session id
+// this instance has not seen, on a request with history, is looked up the
+// same way, for the processed index. A peer answers only
 // strong matches, and with peers the asking Table also treats its own
 // weak ones as doubtful and asks first: an exact match on a session that
 // moved on, or (fuzzy) that is not known to have received the reply the

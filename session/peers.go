@@ -36,6 +36,7 @@ type Probe struct {
 	prev     uint64
 	sig      uint64
 	response uint64 // xxhash of previous_response_id, 0 if none
+	external uint64 // xxhash of the external session id, 0 if none
 	nsys     uint64
 	sufN     uint8
 	suf      [ringSize]uint64 // fingerprints of the last sufN messages
@@ -161,6 +162,12 @@ func (t *Table) Answer(p *Probe, a *PeerAnswer) bool {
 	var r Result
 	fz := fuzzyState{p: p, n: p.n, st: &t.served, strict: true, sys: p.nsys, sysOK: true, tab: t}
 	switch {
+	case p.external != 0:
+		if !t.answerExternal(p, now, &r) {
+			t.served.peerMisses.Add(1)
+			return false
+		}
+		t.served.external.Add(1)
 	case p.response != 0 && t.continueResponse(p.response, now, &r):
 		t.served.response.Add(1)
 	case p.flags&probeHasPrev != 0 && t.continueExact(p.prev, p.sig, p.last, now, &fz, &r):
@@ -181,6 +188,49 @@ func (t *Table) Answer(p *Probe, a *PeerAnswer) bool {
 	return true
 }
 
+// askExternal asks the peers for the session named by an external id
+// (hash fp) that this instance has not seen, for its processed index.
+func (t *Table) askExternal(fp uint64, n int, a *PeerAnswer) bool {
+	p := Probe{n: n, last: -1, external: fp}
+	if t.cfg.Fuzzy {
+		p.flags |= probeFuzzy // the peer checks that it matches its own
+	}
+	t.stats.peerLookups.Add(1)
+	if !t.cfg.Peers.Lookup(&p, a) || a.match != MatchExternal {
+		t.stats.peerMisses.Add(1)
+		return false
+	}
+	t.stats.peerHits.Add(1)
+	return true
+}
+
+// answerExternal serves a peer's question about an external session id:
+// its processed index, advanced to the request as Resolve would.
+func (t *Table) answerExternal(p *Probe, now int64, r *Result) bool {
+	h, ok := t.one(kindExternal, p.external)
+	if !ok {
+		return false
+	}
+	s := t.lock(h, now)
+	if s == nil {
+		return false
+	}
+	defer s.mu.Unlock()
+	if !s.external || s.long != nil {
+		return false
+	}
+	s.access.Store(now)
+	pr := s.processed.Load()
+	r.Match = MatchExternal
+	r.Processed = int(pr)
+	r.FirstNew = min(int(pr), p.n)
+	if int64(p.n) > pr {
+		s.processed.Store(int64(p.n))
+	}
+	r.setID(s.id[:s.idLen], nil)
+	return true
+}
+
 // Wire forms. Both start with a version byte; integers are unsigned
 // varints, fingerprints 8 bytes little-endian.
 const (
@@ -188,7 +238,7 @@ const (
 	answerVersion = 1
 
 	// MaxProbeSize bounds a Probe's binary form.
-	MaxProbeSize = 2 + 3*binary.MaxVarintLen64 + 4*8 + 1 + ringSize*8 + 1 + (ringSize+1)*8 + 1
+	MaxProbeSize = 2 + 3*binary.MaxVarintLen64 + 5*8 + 1 + ringSize*8 + 1 + (ringSize+1)*8 + 1
 	// MaxAnswerSize bounds a PeerAnswer's binary form.
 	MaxAnswerSize = 2 + 2*binary.MaxVarintLen64 + 1 + inlineID
 )
@@ -205,6 +255,7 @@ func (p *Probe) AppendBinary(b []byte) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint64(b, p.prev)
 	b = binary.LittleEndian.AppendUint64(b, p.sig)
 	b = binary.LittleEndian.AppendUint64(b, p.response)
+	b = binary.LittleEndian.AppendUint64(b, p.external)
 	b = binary.LittleEndian.AppendUint64(b, p.nsys)
 	b = append(b, p.sufN)
 	for _, fp := range p.suf[:p.sufN] {
@@ -229,7 +280,7 @@ func (p *Probe) UnmarshalBinary(b []byte) error {
 	}
 	p.flags = d.byte()
 	n, last := d.uvarint(), d.uvarint()
-	p.prev, p.sig, p.response, p.nsys = d.u64(), d.u64(), d.u64(), d.u64()
+	p.prev, p.sig, p.response, p.external, p.nsys = d.u64(), d.u64(), d.u64(), d.u64(), d.u64()
 	p.sufN = d.byte()
 	if p.sufN > ringSize {
 		return ErrMalformed

@@ -193,3 +193,41 @@ func FuzzProbe(f *testing.F) {
 		}
 	})
 }
+
+// An external session id continued on another instance resumes the
+// processed index its first instance kept: not a new session, and only
+// the new messages are new.
+func TestPeerExternalID(t *testing.T) {
+	forEachMode(t, func(t *testing.T, fuzzy bool) {
+		ta, tb := twoTables(fuzzy)
+		first := withSystem("agent", u("hello"))
+		first.ExternalSessionID = []byte("conv-42")
+		r1 := ta.Resolve(first)
+		if !r1.New || ta.Stats().PeerLookups != 0 {
+			t.Fatalf("first request: %+v, lookups %d", r1, ta.Stats().PeerLookups)
+		}
+		next := withSystem("agent", u("hello"), a("Hi! What can I do?"), u("book a flight"))
+		next.ExternalSessionID = []byte("conv-42")
+		r2 := tb.Resolve(next)
+		if r2.New || r2.Match != MatchExternal || string(r2.ID()) != "conv-42" || r2.Processed != 1 || r2.FirstNew != 1 {
+			t.Fatalf("continuation on the other instance: %+v", r2)
+		}
+		// The peer advanced its index: a third turn there starts after
+		// the second one's messages.
+		third := withSystem("agent", u("hello"), a("Hi! What can I do?"), u("book a flight"), a("Where to?"), u("Rome"))
+		third.ExternalSessionID = []byte("conv-42")
+		r3 := ta.Resolve(third)
+		if r3.New || r3.FirstNew != 3 {
+			t.Fatalf("third turn back on the first instance: %+v", r3)
+		}
+		if st := tb.Stats(); st.PeerHits != 1 || st.Created != 0 {
+			t.Errorf("asker stats %+v", st)
+		}
+		// An id no peer knows starts a session.
+		other := withSystem("agent", u("hello"), a("Hi!"), u("again"))
+		other.ExternalSessionID = []byte("conv-43")
+		if r := tb.Resolve(other); !r.New {
+			t.Errorf("unknown external id: %+v", r)
+		}
+	})
+}

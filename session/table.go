@@ -400,6 +400,10 @@ func (t *Table) resolveExternal(c *Conversation, now int64, r *Result) {
 			s.mu.Unlock()
 		}
 	}
+	// A continuation this instance has not seen may have started on a
+	// peer: its processed index is there.
+	var peer PeerAnswer
+	known := t.cfg.Peers != nil && len(id) <= inlineID && !isFirst(c.Messages) && t.askExternal(fp, n, &peer)
 	s, h := t.alloc(now)
 	s.external = true
 	if len(id) <= inlineID {
@@ -409,10 +413,17 @@ func (t *Table) resolveExternal(c *Conversation, now int64, r *Result) {
 	}
 	s.processed.Store(int64(n))
 	r.h = h
-	r.New = true
 	r.setID(s.id[:s.idLen], s.long)
 	s.mu.Unlock()
 	t.put(kindExternal, fp, h)
+	if known {
+		r.Processed = peer.processed
+		r.FirstNew = min(peer.processed, n)
+		t.stats.hits.Add(1)
+		t.stats.external.Add(1)
+		return
+	}
+	r.New = true
 	t.stats.created.Add(1)
 	t.stats.rate.add(now)
 }
