@@ -1,6 +1,7 @@
 package session
 
 import (
+	"sync/atomic"
 	"testing"
 )
 
@@ -94,7 +95,7 @@ func TestRoundRobinFragments(t *testing.T) {
 type loopPeers struct {
 	self   int
 	tables *[]*Table
-	asked  int
+	asked  atomic.Int64
 }
 
 func (l *loopPeers) Lookup(p *Probe, a *PeerAnswer) bool {
@@ -103,7 +104,7 @@ func (l *loopPeers) Lookup(p *Probe, a *PeerAnswer) bool {
 		if i == l.self {
 			continue
 		}
-		l.asked++
+		l.asked.Add(1)
 		var q Probe
 		if err := q.UnmarshalBinary(wire); err != nil {
 			panic(err)

@@ -231,3 +231,38 @@ func TestPeerExternalID(t *testing.T) {
 		}
 	})
 }
+
+// Answer runs while the same table resolves its own requests: concurrent
+// conversations round-robin over two tables that ask each other (run
+// with -race). Each conversation keeps one session.
+func TestPeersConcurrent(t *testing.T) {
+	ts := peeredTables(2, true)
+	const workers, turns = 4, 12
+	ids := make([][]string, workers)
+	done := make(chan int)
+	for w := 0; w < workers; w++ {
+		go func() {
+			defer func() { done <- w }()
+			sysPrompt := "concurrent agent"
+			msgs := []Message{u("worker " + string(rune('A'+w)) + " starts a long task about invoices")}
+			for k := 0; k < turns; k++ {
+				tab := ts[(w+k)%2]
+				r := tab.Resolve(withSystem(sysPrompt, msgs...))
+				ids[w] = append(ids[w], string(r.ID()))
+				reply := a("worker " + string(rune('A'+w)) + " answer " + string(rune('a'+k)) + " with enough words to be distinctive")
+				tab.Reply(&r, &reply, nil)
+				msgs = append(msgs, reply, u("next step "+string(rune('a'+k))))
+			}
+		}()
+	}
+	for w := 0; w < workers; w++ {
+		<-done
+	}
+	for w, list := range ids {
+		for k, id := range list {
+			if id != list[0] {
+				t.Fatalf("worker %d turn %d: session %s, want %s", w, k, id, list[0])
+			}
+		}
+	}
+}
