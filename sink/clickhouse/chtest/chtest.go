@@ -4,6 +4,7 @@
 package chtest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -46,6 +47,9 @@ type Server struct {
 	Addr string
 
 	bin, dir string
+	// ddl: the server is in a cluster; Restart also waits for its
+	// distributed DDL worker (see waitDDLWorker).
+	ddl bool
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd     // nil while not running
@@ -69,7 +73,7 @@ func Start(who string) (*Server, error) {
 	s := &Server{bin: bin, dir: dir}
 	port, err := freePort()
 	if err == nil {
-		err = writeConfig(dir, port)
+		err = writeConfig(dir, port, "", "warning")
 	}
 	if err != nil {
 		_ = os.RemoveAll(dir)
@@ -103,14 +107,17 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func writeConfig(dir string, port int) error {
+// writeConfig writes config.xml and users.xml into dir for a server on
+// 127.0.0.1:port; extra is more XML inside the <yandex> root (a cluster's
+// remote_servers, macros, ZooKeeper) and level the server log's level.
+func writeConfig(dir string, port int, extra, level string) error {
 	for _, d := range []string{"data", "tmp", "user_files"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			return err
 		}
 	}
 	config := fmt.Sprintf(`<yandex>
-  <logger><level>warning</level><log>%[1]s/server.log</log><errorlog>%[1]s/server.err.log</errorlog><console>0</console></logger>
+  <logger><level>%[4]s</level><log>%[1]s/server.log</log><errorlog>%[1]s/server.err.log</errorlog><console>0</console></logger>
   <listen_host>127.0.0.1</listen_host>
   <tcp_port>%[2]d</tcp_port>
   <path>%[1]s/data/</path>
@@ -122,8 +129,8 @@ func writeConfig(dir string, port int) error {
   <timezone>UTC</timezone>
   <mark_cache_size>268435456</mark_cache_size>
   <uncompressed_cache_size>268435456</uncompressed_cache_size>
-</yandex>
-`, dir, port)
+%[3]s</yandex>
+`, dir, port, extra, level)
 	users := `<yandex>
   <profiles><default></default></profiles>
   <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default></users>
@@ -148,6 +155,10 @@ func (s *Server) Restart() error {
 	if err != nil {
 		return err
 	}
+	var logFrom int64
+	if fi, err := os.Stat(filepath.Join(s.dir, "server.log")); err == nil {
+		logFrom = fi.Size()
+	}
 	cmd := exec.Command(s.bin, "--config-file="+filepath.Join(s.dir, "config.xml"))
 	cmd.Dir = s.dir
 	cmd.Stdout, cmd.Stderr = out, out
@@ -163,7 +174,39 @@ func (s *Server) Restart() error {
 		s.killLocked()
 		return fmt.Errorf("started %s but %s never accepted connections: %w (log: %s)", s.bin, s.Addr, err, filepath.Join(s.dir, "server.err.log"))
 	}
+	if s.ddl {
+		if err := waitDDLWorker(filepath.Join(s.dir, "server.log"), logFrom, done); err != nil {
+			s.killLocked()
+			return fmt.Errorf("clickhouse-server on %s: %w", s.Addr, err)
+		}
+	}
 	return nil
+}
+
+// ddlReady is what a server's debug log says once its distributed DDL
+// worker has its ZooKeeper session.
+var ddlReady = []byte("DDLWorker: Processing tasks")
+
+// waitDDLWorker waits until the server log, from offset from on, says the
+// distributed DDL worker runs. clickhouse-server 18.16 accepts queries a
+// few hundred milliseconds before that, and an ON CLUSTER query in that
+// window crashes it (a null ZooKeeper session).
+func waitDDLWorker(log string, from int64, exited <-chan struct{}) error {
+	deadline := time.Now().Add(startTimeout)
+	for {
+		if b, err := os.ReadFile(log); err == nil && int64(len(b)) > from && bytes.Contains(b[from:], ddlReady) {
+			return nil
+		}
+		select {
+		case <-exited:
+			return errors.New("the server exited")
+		default:
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("its distributed DDL worker did not start within %s (ZooKeeper unreachable? see %s)", startTimeout, log)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // waitListening is WaitPort that gives up at once when the server exits.

@@ -1,0 +1,143 @@
+package chtest
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+)
+
+// ClusterName is the name a test cluster has in remote_servers (the
+// storage.clickhouse.cluster of the tests).
+const ClusterName = "perimeter_test"
+
+// Cluster is a ClickHouse cluster of private servers on 127.0.0.1: shards
+// × replicas clickhouse-server processes, each with its own port, data
+// directory and config file, all sharing one private ZooKeeper (which
+// Replicated tables and ON CLUSTER DDL need). Every server lists the whole
+// cluster in remote_servers as ClusterName, with internal_replication (a
+// Distributed table writes one replica per shard and replication copies
+// it), and has the macros {shard} (01, 02, …) and {replica} (r1, r2, …).
+type Cluster struct {
+	Name string
+	// Shards[i][j] is replica j of shard i.
+	Shards    [][]*Server
+	ZooKeeper *ZooKeeper
+}
+
+// StartCluster starts ZooKeeper and shards × replicas servers and waits
+// until every server listens. It returns ErrNotInstalled or ErrNoZooKeeper
+// when a program is missing. Stop ends everything.
+func StartCluster(who string, shards, replicas int) (*Cluster, error) {
+	if shards < 1 || replicas < 1 {
+		return nil, fmt.Errorf("chtest: a cluster needs at least one shard and one replica, got %d×%d", shards, replicas)
+	}
+	bin, err := exec.LookPath("clickhouse-server")
+	if err != nil {
+		return nil, ErrNotInstalled
+	}
+	zk, err := StartZooKeeper()
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{Name: ClusterName, ZooKeeper: zk}
+	type ports struct{ tcp, http int }
+	all := make([][]ports, shards)
+	for i := range all {
+		all[i] = make([]ports, replicas)
+		for j := range all[i] {
+			tcp, err1 := freePort()
+			http, err2 := freePort()
+			if err := errors.Join(err1, err2); err != nil {
+				c.Stop()
+				return nil, err
+			}
+			all[i][j] = ports{tcp, http}
+		}
+	}
+	var remote strings.Builder
+	fmt.Fprintf(&remote, "  <remote_servers><%s>\n", ClusterName)
+	for _, shard := range all {
+		remote.WriteString("    <shard><internal_replication>true</internal_replication>\n")
+		for _, p := range shard {
+			fmt.Fprintf(&remote, "      <replica><host>127.0.0.1</host><port>%d</port></replica>\n", p.tcp)
+		}
+		remote.WriteString("    </shard>\n")
+	}
+	fmt.Fprintf(&remote, "  </%s></remote_servers>\n", ClusterName)
+	common := remote.String() + fmt.Sprintf(`  <zookeeper><node><host>127.0.0.1</host><port>%d</port></node><session_timeout_ms>6000</session_timeout_ms></zookeeper>
+  <distributed_ddl><path>/clickhouse/task_queue/ddl</path></distributed_ddl>
+  <interserver_http_host>127.0.0.1</interserver_http_host>
+`, zk.Port)
+	c.Shards = make([][]*Server, shards)
+	for i, shard := range all {
+		for j, p := range shard {
+			dir, err := os.MkdirTemp("", fmt.Sprintf("perimeter-clickhouse-s%dr%d-", i+1, j+1))
+			if err != nil {
+				c.Stop()
+				return nil, err
+			}
+			extra := common + fmt.Sprintf("  <interserver_http_port>%d</interserver_http_port>\n  <macros><shard>%02d</shard><replica>r%d</replica></macros>\n", p.http, i+1, j+1)
+			s := &Server{bin: bin, dir: dir, Addr: fmt.Sprintf("127.0.0.1:%d", p.tcp), ddl: true}
+			c.Shards[i] = append(c.Shards[i], s)
+			if err := writeConfig(dir, p.tcp, extra, "debug"); err != nil {
+				c.Stop()
+				return nil, err
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(c.Servers()))
+	for k, s := range c.Servers() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[k] = s.Restart()
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		c.Stop()
+		return nil, err
+	}
+	fmt.Fprintf(os.Stderr, "%s: started a private ClickHouse cluster %q: %d shards × %d replicas on %s, ZooKeeper on %s\n",
+		who, ClusterName, shards, replicas, strings.Join(c.Addrs(), " "), zk.Addr)
+	return c, nil
+}
+
+// Servers lists every server, shard by shard.
+func (c *Cluster) Servers() []*Server {
+	var out []*Server
+	for _, shard := range c.Shards {
+		out = append(out, shard...)
+	}
+	return out
+}
+
+// Addrs lists every server's native address, shard by shard.
+func (c *Cluster) Addrs() []string {
+	var out []string
+	for _, s := range c.Servers() {
+		out = append(out, s.Addr)
+	}
+	return out
+}
+
+// Log is the error log of a server, for failure messages.
+func (s *Server) Log() string { return filepath.Join(s.dir, "server.err.log") }
+
+// Stop kills every server (their data is thrown away: a graceful
+// shutdown of 18.16 with replicated tables takes seconds), then ends
+// ZooKeeper, and removes their directories.
+func (c *Cluster) Stop() {
+	for _, s := range c.Servers() {
+		s.Kill()
+		_ = os.RemoveAll(s.dir)
+	}
+	if c.ZooKeeper != nil {
+		c.ZooKeeper.Stop()
+	}
+}

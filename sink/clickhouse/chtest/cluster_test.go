@@ -1,0 +1,82 @@
+package chtest_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+
+	"github.com/cylestio/perimeter/sink/clickhouse/chtest"
+)
+
+// TestClusterShardsAndReplicates: the test cluster runs ON CLUSTER DDL on
+// every server, a Distributed table splits rows between the two shards,
+// and each shard's second replica holds its first replica's rows.
+func TestClusterShardsAndReplicates(t *testing.T) {
+	if os.Getenv("PERIMETER_TEST_CLICKHOUSE") == "" {
+		t.Skip("SKIPPED LOUDLY: PERIMETER_TEST_CLICKHOUSE is not set; the cluster tests start 4 clickhouse-servers and ZooKeeper")
+	}
+	c, err := chtest.StartCluster(t.Name(), 2, 2)
+	if errors.Is(err, chtest.ErrNotInstalled) || errors.Is(err, chtest.ErrNoZooKeeper) {
+		t.Fatalf("PERIMETER_TEST_CLICKHOUSE is set, so the cluster tests must run: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	conn := func(addr string) ch.Conn {
+		conn, err := ch.Open(&ch.Options{Addr: []string{addr}, Settings: ch.Settings{"insert_distributed_sync": 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		return conn
+	}
+	first := conn(c.Shards[0][0].Addr)
+	for _, q := range []string{
+		"CREATE DATABASE IF NOT EXISTS t ON CLUSTER perimeter_test",
+		"CREATE TABLE t.x_local ON CLUSTER perimeter_test (n UInt64) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/t/x_local', '{replica}') ORDER BY n",
+		"CREATE TABLE t.x ON CLUSTER perimeter_test AS t.x_local ENGINE = Distributed(perimeter_test, t, x_local, n)",
+		"INSERT INTO t.x SELECT number FROM system.numbers LIMIT 1000",
+	} {
+		if err := first.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	count := func(addr, table string) uint64 {
+		var n uint64
+		if err := conn(addr).QueryRow(ctx, "SELECT count() FROM "+table).Scan(&n); err != nil {
+			t.Fatalf("%s on %s: %v", table, addr, err)
+		}
+		return n
+	}
+	var sum uint64
+	for i, shard := range c.Shards {
+		n := count(shard[0].Addr, "t.x_local")
+		if n == 0 || n == 1000 {
+			t.Errorf("shard %d holds %d of 1000 rows: the rows were not split between shards", i+1, n)
+		}
+		sum += n
+		deadline := time.Now().Add(30 * time.Second)
+		for count(shard[1].Addr, "t.x_local") != n {
+			if time.Now().After(deadline) {
+				t.Fatalf("shard %d replica 2 never caught up with replica 1 (%d rows)", i+1, n)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	if sum != 1000 {
+		t.Errorf("the shards hold %d rows, want 1000", sum)
+	}
+	// Replicas caught up, the Distributed table on any server reads all.
+	for _, s := range c.Servers() {
+		if n := count(s.Addr, "t.x"); n != 1000 {
+			t.Errorf("the Distributed table read on %s has %d rows, want 1000", s.Addr, n)
+		}
+	}
+}
