@@ -57,6 +57,12 @@ fi
 # The integration tests fail, instead of skipping, when this server is absent.
 export PERIMETER_TEST_CLICKHOUSE=127.0.0.1:9000
 
+echo "== installing ZooKeeper: the cluster tests start their own 2-shard, 2-replica ClickHouse cluster (sink/clickhouse/chtest) and need it for Replicated tables and ON CLUSTER DDL"
+if [ ! -f /usr/share/java/zookeeper.jar ]; then
+	as_root apt-get update
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends zookeeper
+fi
+
 echo "== installing Chromium for the dashboard UI's headless browser tests (dashboard/web)"
 if [ ! -x /usr/bin/chromium ]; then
 	as_root apt-get update

@@ -42,7 +42,7 @@ const sessionFeatures = `SELECT session_id AS sid, min(ts_us) AS first_us, max(t
   countIf(name = %[6]s) AS tool_calls,
   arrayStringConcat(arrayMap(x -> hex(x.2), arraySort(groupArrayIf(%[8]d)((ts_us, tool_name), name = %[6]s AND tool_name != ''))), ',') AS tools,
   countIf(name = %[2]s AND %[7]s = 'pii') AS pii
-FROM %[1]s WHERE agent_id = ? AND session_id IN (%[9]s)
+FROM %[1]s WHERE agent_id = ? AND session_id %[9]s
 GROUP BY session_id ORDER BY last_us DESC, sid`
 
 // sessionStarts reads the tools offered and the system prompt of the
@@ -55,21 +55,21 @@ const sessionStarts = `SELECT visitParamExtractRaw(attributes, 'tools') AS tools
   visitParamExtractString(if(tools = '', attributes,
     substring(attributes, position(attributes, '"tools":') + 8 + length(tools))), 'prompt') AS prompt,
   arrayStringConcat(arrayMap(x -> hex(x), groupArray(session_id)), ',') AS sids
-FROM %[1]s PREWHERE name = %[2]s WHERE agent_id = ? AND session_id IN (%[3]s)
+FROM %[1]s PREWHERE name = %[2]s WHERE agent_id = ? AND session_id %[3]s
 GROUP BY tools, prompt`
 
 // piiByRule counts the checked sessions' personal-data findings per rule
 // and confidence band.
 const piiByRule = `SELECT %[3]s AS r, count() AS n, countIf(%[4]s >= %[5]g) AS high,
   countIf(%[4]s >= %[9]g AND %[4]s < %[5]g) AS medium, countIf(%[4]s >= %[5]g AND %[3]s IN (%[6]s)) AS high_risk
-FROM %[1]s PREWHERE name = %[2]s WHERE agent_id = ? AND %[7]s = 'pii' AND session_id IN (%[8]s)
+FROM %[1]s PREWHERE name = %[2]s WHERE agent_id = ? AND %[7]s = 'pii' AND session_id %[8]s
 GROUP BY r`
 
 // piiStrongest lists the most confident of them, with their redacted
 // evidence.
 const piiStrongest = `SELECT %[3]s AS r, %[4]s AS c, session_id AS sid,
   ` + `visitParamExtractString(attributes, 'finding.evidence') AS ev, visitParamExtractString(attributes, 'finding.event_name') AS src
-FROM %[1]s PREWHERE name = %[2]s WHERE agent_id = ? AND %[5]s = 'pii' AND session_id IN (%[6]s)
+FROM %[1]s PREWHERE name = %[2]s WHERE agent_id = ? AND %[5]s = 'pii' AND session_id %[6]s
 ORDER BY c DESC, ts_us DESC, sid LIMIT %[7]d`
 
 // ChecksResponse is /api/agent/{id}/checks.
@@ -123,11 +123,12 @@ func (q *querier) checks(ctx context.Context, id string, out *ChecksResponse) er
 		out.EvaluationStatus = "INSUFFICIENT_DATA"
 		return nil
 	}
-	return q.checksOver(ctx, id, sprintf(checkSessions, q.src, maxCheckSessions), []any{id, q.active}, out)
+	return q.checksOver(ctx, id, q.schema.In(false)+" ("+sprintf(checkSessions, q.src, maxCheckSessions)+")", []any{id, q.active}, out)
 }
 
-// checksOver evaluates the agent's sessions that sel (SQL: a subquery or
-// a list of literals, with selArgs) picks into out. A dynamic analysis of
+// checksOver evaluates the agent's sessions that sel (SQL: the operator
+// and its operand, "IN (literals)" or, with q.schema.In, a subquery; with
+// selArgs) picks into out. A dynamic analysis of
 // a workflow passes the sessions it has not analysed yet.
 func (q *querier) checksOver(ctx context.Context, id, sel string, selArgs []any, out *ChecksResponse) error {
 	args := append([]any{id}, selArgs...)

@@ -18,7 +18,7 @@ const (
 	engineServer   = storetest.Server
 )
 
-var engines = storetest.Engines
+var engines = append(storetest.Engines[:len(storetest.Engines):len(storetest.Engines)], storetest.Cluster)
 
 func TestMain(m *testing.M) { stores.Main(m, sharedCleanups.run) }
 

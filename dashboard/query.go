@@ -27,6 +27,7 @@ type querier struct {
 	store  sink.Store
 	src    string // `db`.`events` FINAL
 	table  string // `db`.`events`, duplicates and all
+	schema sink.SchemaOptions
 	f      findingExprs
 	now    time.Time
 	active uint64 // ts_us at or after which a session is ACTIVE

@@ -308,7 +308,7 @@ func (s *Server) status() sink.Status {
 // querier prepares one request's queries.
 func (s *Server) querier(ctx context.Context, st sink.Status) *querier {
 	now := s.opts.Now().UTC()
-	q := &querier{store: s.opts.Store, src: sink.EventsSource(s.opts.Schema), table: s.opts.Schema.Table(sink.EventsTable), now: now, noDetection: s.opts.DetectionOff}
+	q := &querier{store: s.opts.Store, src: sink.EventsSource(s.opts.Schema), table: s.opts.Schema.Table(sink.EventsTable), schema: s.opts.Schema, now: now, noDetection: s.opts.DetectionOff}
 	q.active = uint64(max(0, now.Add(-s.opts.SessionTimeout).UnixMicro()))
 	if s.opts.Store == nil || !st.Available && !s.probeDue() {
 		q.store = nil

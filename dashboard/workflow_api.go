@@ -277,9 +277,9 @@ func (p params) boolParam(name string, def bool) (bool, error) {
 func (q *querier) workflowSessions(wf string) (string, []any) {
 	sub := "SELECT session_id FROM " + q.src + " PREWHERE name IN " + workflow.WorkflowEvents + " WHERE "
 	if wf == unassignedWorkflow {
-		return "session_id NOT IN (" + sub + workflow.WorkflowExpr + " != '')", nil
+		return "session_id " + q.schema.In(true) + " (" + sub + workflow.WorkflowExpr + " != '')", nil
 	}
-	return "session_id IN (" + sub + workflow.WorkflowExpr + " = ?)", []any{wf}
+	return "session_id " + q.schema.In(false) + " (" + sub + workflow.WorkflowExpr + " = ?)", []any{wf}
 }
 
 // unassignedWorkflow is the agent_workflow_id value of traffic sent

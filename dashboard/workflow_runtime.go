@@ -65,7 +65,7 @@ func (w *workflowAPI) opTrigger(in triggerArgs) wfOp {
 				continue
 			}
 			out := emptyChecks()
-			if err := q.checksOver(ctx, agent, sessionList(ids), nil, out); err != nil {
+			if err := q.checksOver(ctx, agent, "IN ("+sessionList(ids)+")", nil, out); err != nil {
 				return nil, err
 			}
 			var checks []behavior.Check

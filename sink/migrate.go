@@ -59,20 +59,26 @@ var migrations = []Migration{
 }
 
 // addEventColumns adds the columns migration version brings to the
-// events table (in cluster mode to the local tables, then to the
-// Distributed one).
+// events table. In cluster mode it alters the Replicated local tables ON
+// CLUSTER (run on one replica per shard, replication does the rest), then
+// makes the Distributed table again: ALTER … ON CLUSTER of a table that is
+// not replicated is refused in a cluster with internal_replication
+// (18.16: "Table events isn't replicated, but shard #2 is replicated
+// according to its cluster definition"), while DROP and CREATE run on
+// every node. Inserts that arrive in between fail, spill and are retried.
 func addEventColumns(v ServerVersion, o SchemaOptions, version int) []Step {
-	tables := []string{EventsTable}
+	table := EventsTable
 	if o.Cluster != "" {
-		tables = []string{EventsLocalTable, EventsTable}
+		table = EventsLocalTable
 	}
 	var out []Step
-	for _, t := range tables {
-		for _, c := range eventColumns {
-			if c.since == version {
-				out = append(out, AddColumnStep(v, o, t, c.name, columnType(v, c)))
-			}
+	for _, c := range eventColumns {
+		if c.since == version {
+			out = append(out, AddColumnStep(v, o, table, c.name, columnType(v, c)))
 		}
+	}
+	if o.Cluster != "" && len(out) > 0 {
+		out = append(out, Step{SQL: dropDistributed(o), Upgrade: true}, Step{SQL: createDistributed(o), Upgrade: true})
 	}
 	return out
 }
@@ -128,6 +134,17 @@ func MigrateHistory(ctx context.Context, ex SchemaExecer, v ServerVersion, o Sch
 }
 
 func migrate(ctx context.Context, ex SchemaExecer, v ServerVersion, o SchemaOptions, table string, ms []Migration) ([]int, error) {
+	// Up to date: no DDL at all. Besides sparing the statements, this
+	// keeps a reconnect from hanging on ON CLUSTER DDL (which waits for
+	// every node, up to distributed_ddl_task_timeout) while a node of the
+	// cluster is down.
+	if len(ms) > 0 {
+		if rows, err := ex.Query(ctx, "SELECT max(version) FROM "+o.Table(table)); err == nil {
+			if current, err := scalarInt(rows); err == nil && current >= int64(ms[len(ms)-1].Version) {
+				return nil, nil
+			}
+		}
+	}
 	for _, s := range []string{createDatabase(o), createMigrationsTable(o, table)} {
 		if err := ex.Exec(ctx, s); err != nil {
 			return nil, fmt.Errorf("migrate: %s: %w", firstLine(s), err)

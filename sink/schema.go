@@ -269,6 +269,21 @@ func EventsSource(o SchemaOptions) string {
 	return o.Table(EventsTable) + " FINAL"
 }
 
+// In is the IN operator for a subquery over EventsTable: GLOBAL IN in
+// cluster mode, where a plain IN would run the subquery on every shard
+// against the Distributed table again (which ClickHouse refuses, error
+// 288), plain IN on a single node. Not is "NOT " or "".
+func (o SchemaOptions) In(not bool) string {
+	op := "IN"
+	if not {
+		op = "NOT IN"
+	}
+	if o.Cluster != "" {
+		return "GLOBAL " + op
+	}
+	return op
+}
+
 // InsertPrefix is "INSERT INTO `db`.`events` (`id`, …)" — the explicit
 // column list 18.16 requires for native batch inserts.
 func InsertPrefix(o SchemaOptions) string {
@@ -356,6 +371,15 @@ func createEvents(v ServerVersion, o SchemaOptions, upTo int) []string {
 	out := []string{b.String()}
 
 	if o.Cluster != "" {
+		out = append(out, createDistributed(o))
+	}
+	return out
+}
+
+// createDistributed is the Distributed EventsTable over EventsLocalTable,
+// with the local table's columns as they are when it runs.
+func createDistributed(o SchemaOptions) string {
+	{
 		var d strings.Builder
 		d.WriteString("CREATE TABLE IF NOT EXISTS ")
 		d.WriteString(o.Table(EventsTable))
@@ -371,9 +395,15 @@ func createEvents(v ServerVersion, o SchemaOptions, upTo int) []string {
 		// Sharding by session keeps a session's events (and every copy of
 		// a retried event) on one shard, so FINAL deduplicates per shard.
 		d.WriteString(", cityHash64(session_id))")
-		out = append(out, d.String())
+		return d.String()
 	}
-	return out
+}
+
+// dropDistributed drops the Distributed EventsTable (it holds no data:
+// inserts are synchronous, see sink/clickhouse) so that createDistributed
+// can make it again with new columns.
+func dropDistributed(o SchemaOptions) string {
+	return "DROP TABLE IF EXISTS " + o.Table(EventsTable) + o.onCluster()
 }
 
 // largeCodec is the codec of large text columns.

@@ -158,6 +158,19 @@ func clientOptions(o *Options) (*ch.Options, string, error) {
 	}
 	co.Auth.Database = ""
 	co.Protocol = ch.Native
+	if o.Cluster != "" {
+		// An insert into the Distributed table returns once every shard
+		// has its rows, or fails (and the pipeline spills and retries),
+		// instead of queueing them on the node we talk to: a batch is
+		// acknowledged only when it is readable, and a shard that is down
+		// keeps the batch in our spill, not in a queue on another node
+		// that may die with it. A retried batch lands on the shards again;
+		// the table deduplicates by id.
+		if co.Settings == nil {
+			co.Settings = ch.Settings{}
+		}
+		co.Settings["insert_distributed_sync"] = 1
+	}
 	if o.Compress && co.Compression == nil {
 		co.Compression = &ch.Compression{Method: ch.CompressionLZ4}
 	}
@@ -300,7 +313,7 @@ func (s *Store) insertBatch(ctx context.Context, events []*sink.Event) error {
 		}
 	}
 	if err := b.Send(); err != nil {
-		return fmt.Errorf("clickhouse: insert: %w", err)
+		return s.shardError(fmt.Errorf("clickhouse: insert: %w", err))
 	}
 	return nil
 }
@@ -375,7 +388,37 @@ func (s *Store) query(ctx context.Context, maxBytes int64, query string, args ..
 	if err != nil && qctx.Err() != nil {
 		s.kill(id)
 	}
-	return out, err
+	return out, s.shardError(err)
+}
+
+// Codes of a ClickHouse exception that a Distributed table raises when it
+// cannot reach any replica of a shard.
+const (
+	codeNetwork            = 210 // NETWORK_ERROR (connection refused)
+	codeAllConnectionTries = 279 // ALL_CONNECTION_TRIES_FAILED
+	codeSocketTimeout      = 209
+)
+
+// ErrShardUnavailable wraps the error of a query or insert in cluster mode
+// that failed because a shard had no live replica.
+var ErrShardUnavailable = errors.New("part of the data is unavailable: a shard of the cluster has no live replica")
+
+// shardError says, in cluster mode, that a failure to reach a shard means
+// part of the data is unavailable. Perimeter does not read with
+// skip_unavailable_shards: an answer that silently left a shard out would
+// show lower totals as if they were true; the error names the server
+// (ClickHouse's message lists the address it tried) and what to do.
+func (s *Store) shardError(err error) error {
+	var ex *ch.Exception
+	if err == nil || s.opts.Cluster == "" || !errors.As(err, &ex) {
+		return err
+	}
+	switch ex.Code {
+	case codeNetwork, codeAllConnectionTries, codeSocketTimeout:
+		return fmt.Errorf("clickhouse cluster %s (via %s): %w; no partial answer is given: restart that shard's servers (or one replica of it): %w",
+			s.opts.Cluster, s.where, ErrShardUnavailable, err)
+	}
+	return err
 }
 
 func (s *Store) runQuery(ctx context.Context, bound string, maxBytes int64) (*sink.Rows, error) {

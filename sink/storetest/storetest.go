@@ -4,6 +4,12 @@
 //   - embedded chDB: libchdb.so must be installed (make chdb). Missing, a
 //     test skips loudly, or fails when PERIMETER_REQUIRE_CHDB is set (CI).
 //     The test binary doubles as the engine's worker process (see Main).
+//   - a ClickHouse cluster (Cluster): a private one of 2 shards × 2
+//     replicas and a ZooKeeper (chtest.StartCluster), started once for the
+//     run when PERIMETER_TEST_CLICKHOUSE is set (CI installs clickhouse-server
+//     and zookeeper); without it the cluster tests skip loudly, with it a
+//     cluster that cannot start fails them. Stores write and read through
+//     the Distributed table (storage.clickhouse.cluster).
 //   - a ClickHouse server: PERIMETER_TEST_CLICKHOUSE=host:port (CI), else
 //     127.0.0.1:9000 if something listens there, else a private
 //     clickhouse-server (if installed, e.g. Debian's 18.16) started once
@@ -42,9 +48,11 @@ const (
 const (
 	Embedded = "embedded"
 	Server   = "clickhouse"
+	Cluster  = "cluster"
 )
 
-// Engines lists both engines.
+// Engines lists both engines; tests that also run on a cluster add
+// Cluster.
 var Engines = []string{Embedded, Server}
 
 // Kit opens the stores of one test binary.
@@ -59,6 +67,10 @@ type Kit struct {
 	addr string
 	why  string
 	stop func()
+
+	clusterOnce sync.Once
+	cluster     *chtest.Cluster
+	clusterWhy  string
 }
 
 // New returns the kit of the tests named name (a word: it prefixes
@@ -80,6 +92,9 @@ func (k *Kit) Main(m *testing.M, after func()) {
 		after()
 	}
 	k.stop()
+	if k.cluster != nil {
+		k.cluster.Stop()
+	}
 	os.Exit(code)
 }
 
@@ -108,8 +123,11 @@ type Store interface {
 
 // Open opens a fresh store of the named engine, or skips.
 func (k *Kit) Open(tb testing.TB, engine string) Store {
-	if engine == Embedded {
+	switch engine {
+	case Embedded:
 		return k.Embedded(tb)
+	case Cluster:
+		return k.Cluster(tb)
 	}
 	return k.Server(tb)
 }
@@ -208,6 +226,59 @@ func (k *Kit) Server(tb testing.TB) *clickhouse.Store {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		_ = s.Exec(ctx, "DROP DATABASE IF EXISTS "+sink.Ident(db))
+		_ = s.Close()
+	})
+	return s
+}
+
+// ClusterOf starts the kit's cluster once per run (or skips, or fails,
+// as the package comment says) and returns it.
+func (k *Kit) ClusterOf(tb testing.TB) *chtest.Cluster {
+	tb.Helper()
+	k.clusterOnce.Do(func() {
+		if os.Getenv(EnvClickHouse) == "" {
+			k.clusterWhy = EnvClickHouse + " is not set (CI sets it and installs clickhouse-server and zookeeper)"
+			Banner("SKIPPING the " + k.name + "'s ClickHouse cluster tests: " + k.clusterWhy)
+			return
+		}
+		c, err := chtest.StartCluster(k.name+" tests", 2, 2)
+		if err != nil {
+			k.clusterWhy = "could not start a ClickHouse cluster: " + err.Error()
+			return
+		}
+		k.cluster = c
+	})
+	if k.cluster == nil {
+		if os.Getenv(EnvClickHouse) != "" {
+			tb.Fatalf("ClickHouse cluster required (%s is set): %s", EnvClickHouse, k.clusterWhy)
+		}
+		tb.Skipf("SKIPPED (no ClickHouse cluster): %s", k.clusterWhy)
+	}
+	return k.cluster
+}
+
+// Cluster opens a store in cluster mode on the kit's cluster in a fresh
+// database (dropped ON CLUSTER at cleanup), or skips.
+func (k *Kit) Cluster(tb testing.TB) *clickhouse.Store {
+	tb.Helper()
+	c := k.ClusterOf(tb)
+	var rnd [4]byte
+	_, _ = rand.Read(rnd[:])
+	db := k.name + "_cluster_" + hex.EncodeToString(rnd[:])
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, err := clickhouse.Open(ctx, clickhouse.Options{Addresses: c.Addrs(), Database: db, Cluster: c.Name,
+		DialTimeout: 5 * time.Second, QueryTimeout: 20 * time.Second, Logger: zerolog.Nop()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := s.Connect(ctx); err != nil {
+		tb.Fatalf("connect to cluster %s via %v: %v", c.Name, c.Addrs(), err)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_ = s.Exec(ctx, "DROP DATABASE IF EXISTS "+sink.Ident(db)+" ON CLUSTER "+sink.Ident(c.Name))
 		_ = s.Close()
 	})
 	return s

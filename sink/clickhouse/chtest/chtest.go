@@ -73,7 +73,7 @@ func Start(who string) (*Server, error) {
 	s := &Server{bin: bin, dir: dir}
 	port, err := freePort()
 	if err == nil {
-		err = writeConfig(dir, port, "", "warning")
+		err = writeConfig(dir, serverConfig{port: port, level: "warning"})
 	}
 	if err != nil {
 		_ = os.RemoveAll(dir)
@@ -107,10 +107,19 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// writeConfig writes config.xml and users.xml into dir for a server on
-// 127.0.0.1:port; extra is more XML inside the <yandex> root (a cluster's
-// remote_servers, macros, ZooKeeper) and level the server log's level.
-func writeConfig(dir string, port int, extra, level string) error {
+// serverConfig is what differs between private servers.
+type serverConfig struct {
+	port  int
+	level string // the server log's level
+	// extra is more XML inside the <yandex> root (a cluster's
+	// remote_servers, macros, ZooKeeper), profile more settings of the
+	// default user's profile.
+	extra, profile string
+}
+
+// writeConfig writes config.xml and users.xml into dir.
+func writeConfig(dir string, c serverConfig) error {
+	port, extra, level := c.port, c.extra, c.level
 	for _, d := range []string{"data", "tmp", "user_files"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			return err
@@ -132,7 +141,7 @@ func writeConfig(dir string, port int, extra, level string) error {
 %[3]s</yandex>
 `, dir, port, extra, level)
 	users := `<yandex>
-  <profiles><default></default></profiles>
+  <profiles><default>` + c.profile + `</default></profiles>
   <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default></users>
   <quotas><default></default></quotas>
 </yandex>

@@ -20,7 +20,7 @@ const ClusterName = "perimeter_test"
 // Replicated tables and ON CLUSTER DDL need). Every server lists the whole
 // cluster in remote_servers as ClusterName, with internal_replication (a
 // Distributed table writes one replica per shard and replication copies
-// it), and has the macros {shard} (01, 02, …) and {replica} (r1, r2, …).
+// it) and load_balancing in_order (clusterProfile), and has the macros {shard} (01, 02, …) and {replica} (r1, r2, …).
 type Cluster struct {
 	Name string
 	// Shards[i][j] is replica j of shard i.
@@ -83,7 +83,7 @@ func StartCluster(who string, shards, replicas int) (*Cluster, error) {
 			extra := common + fmt.Sprintf("  <interserver_http_port>%d</interserver_http_port>\n  <macros><shard>%02d</shard><replica>r%d</replica></macros>\n", p.http, i+1, j+1)
 			s := &Server{bin: bin, dir: dir, Addr: fmt.Sprintf("127.0.0.1:%d", p.tcp), ddl: true}
 			c.Shards[i] = append(c.Shards[i], s)
-			if err := writeConfig(dir, p.tcp, extra, "debug"); err != nil {
+			if err := writeConfig(dir, serverConfig{port: p.tcp, level: "debug", extra: extra, profile: clusterProfile}); err != nil {
 				c.Stop()
 				return nil, err
 			}
@@ -107,6 +107,12 @@ func StartCluster(who string, shards, replicas int) (*Cluster, error) {
 		who, ClusterName, shards, replicas, strings.Join(c.Addrs(), " "), zk.Addr)
 	return c, nil
 }
+
+// clusterProfile makes a Distributed table use the first live replica of
+// each shard, for writes and reads alike: what a client wrote it reads
+// back at once, while that replica lives (with the default, random, a
+// read may go to a replica that has not fetched the part yet).
+const clusterProfile = "<load_balancing>in_order</load_balancing>"
 
 // Servers lists every server, shard by shard.
 func (c *Cluster) Servers() []*Server {
