@@ -33,6 +33,12 @@ type Config struct {
 type ServerConfig struct {
 	Host string `yaml:"host"`
 	Port int    `yaml:"port"`
+	// InstanceID names this proxy among several writing one store: it is
+	// stamped into every event (column instance_id) and shown by /metrics,
+	// /config and the dashboard. Empty means DefaultInstanceID of the
+	// host name and server.port, filled in by the run command. Letters,
+	// digits and . _ : - only, at most 64.
+	InstanceID string `yaml:"instance_id"`
 	// Workers is accepted for compatibility and ignored: one process uses
 	// every core.
 	Workers            int      `yaml:"workers"`

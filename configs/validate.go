@@ -42,6 +42,9 @@ func (c *Config) validateServer(ps *problems) {
 		ps.errorf("server.host", "must not be empty (use 0.0.0.0 to listen on every interface)")
 	}
 	port(ps, "server.port", s.Port)
+	if s.InstanceID != "" && !instanceID.MatchString(s.InstanceID) {
+		ps.errorf("server.instance_id", "must be 1..64 letters, digits, '.', '_', ':' or '-' starting with a letter or digit, got %q (or leave it empty for <hostname>:<port>)", s.InstanceID)
+	}
 	atLeast(ps, "server.workers", s.Workers, 1)
 	if s.Workers > 1 {
 		ps.warnf("server.workers", "is %d but ignored: one Perimeter process already uses every core", s.Workers)
@@ -267,6 +270,31 @@ func (c *Config) validateInterceptors(ps *problems) {
 }
 
 var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// instanceID is what server.instance_id may be: short, printable, safe in
+// a metric label, a log field and a file name.
+var instanceID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
+
+// DefaultInstanceID is the instance id of a proxy on host listening on
+// port: "host:port", with every character server.instance_id does not
+// allow replaced by '-' and the host cut so that the whole fits; an empty
+// host name is "perimeter".
+func DefaultInstanceID(host string, port int) string {
+	suffix := ":" + strconv.Itoa(port)
+	b := []byte(host)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			b[i] = '-'
+		}
+	}
+	if len(b) == 0 || !(b[0] >= 'a' && b[0] <= 'z' || b[0] >= 'A' && b[0] <= 'Z' || b[0] >= '0' && b[0] <= '9') {
+		b = append([]byte("perimeter"), b...)
+	}
+	if len(b) > 64-len(suffix) {
+		b = b[:64-len(suffix)]
+	}
+	return string(b) + suffix
+}
 
 func (c *Config) validateStorage(ps *problems) {
 	s := &c.Storage

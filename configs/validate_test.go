@@ -2,6 +2,7 @@ package configs
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -337,5 +338,38 @@ func TestValidateSessionPeers(t *testing.T) {
 	cfg, _, _ := Parse([]byte(base+`session: {peers: {listen: ":4101", token: "a-very-secret-peer-token"}}`), nil)
 	if red, _ := json.Marshal(cfg.Redacted()); strings.Contains(string(red), "a-very-secret-peer-token") {
 		t.Error("session.peers.token is not redacted")
+	}
+}
+
+func TestInstanceID(t *testing.T) {
+	for _, tc := range []struct {
+		host string
+		port int
+		want string
+	}{
+		{"web-1.prod.example", 4000, "web-1.prod.example:4000"},
+		{"", 4000, "perimeter:4000"},
+		{"-odd host/é", 80, "perimeter-odd-host---:80"},
+		{strings.Repeat("h", 80), 65535, strings.Repeat("h", 58) + ":65535"},
+	} {
+		got := DefaultInstanceID(tc.host, tc.port)
+		if got != tc.want {
+			t.Errorf("DefaultInstanceID(%q, %d) = %q, want %q", tc.host, tc.port, got, tc.want)
+		}
+		c := Default()
+		c.LLM.BaseURL, c.LLM.Type = "http://127.0.0.1:1", "openai"
+		c.Server.InstanceID = got
+		if ps := c.Validate(); HasErrors(ps) {
+			t.Errorf("default instance id %q is invalid: %v", got, ps)
+		}
+	}
+	for _, bad := range []string{" a", "a b", "-a", "a/b", strings.Repeat("x", 65), "ü"} {
+		c := Default()
+		c.LLM.BaseURL, c.LLM.Type = "http://127.0.0.1:1", "openai"
+		c.Server.InstanceID = bad
+		ps := c.Validate()
+		if !HasErrors(ps) || !strings.Contains(fmt.Sprint(ps), "server.instance_id") {
+			t.Errorf("instance id %q accepted: %v", bad, ps)
+		}
 	}
 }

@@ -91,6 +91,7 @@ type ColumnBatch struct {
 	Priced     []bool
 	CostStatus []string
 	Tags       []string // see rowTags
+	InstanceID []string
 	costPtrs   []*float64
 }
 
@@ -108,6 +109,7 @@ func (c *ColumnBatch) Reset() {
 	c.Category, c.Rule, c.Severity = c.Category[:0], c.Rule[:0], c.Severity[:0]
 	c.CostUSD, c.Priced, c.CostStatus = c.CostUSD[:0], c.Priced[:0], c.CostStatus[:0]
 	c.Tags = c.Tags[:0]
+	c.InstanceID = c.InstanceID[:0]
 	clear(c.costPtrs)
 	c.costPtrs = c.costPtrs[:0]
 }
@@ -155,6 +157,7 @@ func (c *ColumnBatch) Append(e *Event) {
 	c.Priced = append(c.Priced, priced)
 	c.CostStatus = append(c.CostStatus, e.CostStatus)
 	c.Tags = append(c.Tags, rowTags(e))
+	c.InstanceID = append(c.InstanceID, e.InstanceID)
 }
 
 // Columns returns the column slices in InsertColumns order. The UUID
@@ -177,7 +180,8 @@ func (c *ColumnBatch) Columns() []any {
 		c.InputTokens, c.OutputTokens, c.TotalTokens, c.CachedTokens, c.CacheWriteTokens,
 		c.ToolName, c.FinishReason, c.ErrorType, c.ErrorMessage, c.RiskScore, c.Attributes,
 		c.Category, c.Rule, c.Severity,
-		c.costPtrs, c.CostStatus, c.Tags,
+		c.costPtrs, c.CostStatus, c.Tags, c.InstanceID,
+		
 	}
 }
 
@@ -255,6 +259,8 @@ func AppendValues(dst []byte, batch []*Event) []byte {
 		dst = appendQuoted(dst, e.CostStatus)
 		dst = append(dst, ',')
 		dst = appendQuoted(dst, rowTags(e))
+		dst = append(dst, ',')
+		dst = appendQuoted(dst, e.InstanceID)
 		dst = append(dst, ')')
 	}
 	return dst

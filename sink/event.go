@@ -58,6 +58,10 @@ type Event struct {
 	SpanID    string // 16 hex
 	SessionID string
 	AgentID   string
+	// InstanceID is the proxy instance that saw the event
+	// (server.instance_id); the pipeline stamps it (Options.Instance) on
+	// every event that has none.
+	InstanceID string
 
 	Vendor       string // openai | anthropic
 	Model        string

@@ -56,6 +56,9 @@ var migrations = []Migration{
 		return addEventColumns(v, o, 4)
 	}},
 	{Version: 5, Name: "embedded storage", steps: embeddedStorage},
+	{Version: 6, Name: "instance column", steps: func(v ServerVersion, o SchemaOptions) []Step {
+		return addEventColumns(v, o, 6)
+	}},
 }
 
 // addEventColumns adds the columns migration version brings to the

@@ -55,6 +55,10 @@ type Options struct {
 	// it may return a different slice.
 	Process func([]*Event) []*Event
 
+	// Instance is this proxy's server.instance_id: the batcher stamps it
+	// on every event that has none, off the request path.
+	Instance string
+
 	Logger zerolog.Logger
 }
 
@@ -293,6 +297,9 @@ func (p *Pipeline) runBatcher() {
 			select {
 			case ev := <-p.events:
 				p.received.Add(1)
+				if ev.InstanceID == "" {
+					ev.InstanceID = p.opts.Instance
+				}
 				if len(cur) == 0 {
 					created = time.Now()
 				}

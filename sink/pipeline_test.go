@@ -839,3 +839,27 @@ func TestPacedWriterSmallQueueLosesNothing(t *testing.T) {
 	}
 	checkInOrder(t, w.stored(), 200)
 }
+
+// Every event leaves the pipeline with an instance id: Options.Instance
+// when it had none, its own otherwise (a replayed or forwarded event).
+func TestPipelineStampsInstance(t *testing.T) {
+	o := testOptions(t)
+	o.Instance = "proxy-a:4000"
+	w := &fakeWriter{name: "w"}
+	p := newTestPipeline(t, o, w)
+	own := seqEvent(1)
+	own.InstanceID = "proxy-b:4000"
+	if !p.Publish(seqEvent(0)) || !p.Publish(own) {
+		t.Fatal("publish dropped")
+	}
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := map[int]string{}
+	for _, e := range w.stored() {
+		got[seqOf(e)] = e.InstanceID
+	}
+	if got[0] != "proxy-a:4000" || got[1] != "proxy-b:4000" {
+		t.Fatalf("instance ids %v", got)
+	}
+}

@@ -195,6 +195,10 @@ var eventColumns = []column{
 	// dashboard filters sessions by tag in SQL. "" on other events and on
 	// rows written before the column existed.
 	{name: "tags", typ: "String", since: 4},
+	// Migration 6: the proxy instance that saw the event
+	// (server.instance_id), so that several proxies writing one store can
+	// be told apart. Rows stored before it have "".
+	{name: "instance_id", typ: "String", lc: true, since: 6},
 }
 
 // eventsOrderBy is the sorting key. It ends with id so that

@@ -23,14 +23,15 @@ import (
 //	  version 2 on: category rule severity (uvarint length + bytes)
 //	  version 3 on: cache_write_1h reasoning tokens varint, cut byte,
 //	    cost_usd 8 bytes, cost_status (uvarint length + bytes)
+//	  version 4 on: instance_id (uvarint length + bytes)
 //
-// Version 1 and 2 records (written before the finding and the cost
-// columns) still decode.
+// Version 1, 2 and 3 records (written before the finding, the cost and
+// the instance columns) still decode; their events have no instance id.
 // The decoder treats the payload as untrusted: every length is checked
 // against what is left, so a damaged record is an error, never a panic or
 // an oversized allocation.
 
-const batchCodecVersion = 3
+const batchCodecVersion = 4
 
 // minEncodedEvent is the fewest bytes one event can take, bounding count.
 const minEncodedEvent = 16 + 2 + 8 + 1 + 8 + 5 + 4 + 4 + 1
@@ -75,6 +76,7 @@ func encodeBatch(dst []byte, created time.Time, events []*Event) []byte {
 		dst = append(dst, cut)
 		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(e.CostUSD))
 		dst = appendString(dst, e.CostStatus)
+		dst = appendString(dst, e.InstanceID)
 	}
 	return dst
 }
@@ -210,6 +212,9 @@ func decodeBatch(payload []byte) (created time.Time, events []*Event, err error)
 				e.CostUSD = math.Float64frombits(binary.LittleEndian.Uint64(b))
 			}
 			e.CostStatus = d.string()
+		}
+		if version >= 4 {
+			e.InstanceID = d.string()
 		}
 		events = append(events, e)
 	}

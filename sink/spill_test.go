@@ -37,6 +37,7 @@ func fullEvent() *Event {
 		Attributes:   json.RawMessage(`{"a":"b'c"}`),
 		CostUSD:      0.000125,
 		CostStatus:   CostPriced,
+		InstanceID:   "proxy-b:4000",
 	}
 }
 

@@ -116,6 +116,7 @@ func (a *analytics) openStore(cfg *configs.Config, log zerolog.Logger) error {
 var implementedInterceptors = map[string]bool{"printer": true, "message_logger": true, "event_recorder": true, "http_recorder": true, "live_trace": true}
 
 func newAnalytics(cfg *configs.Config, log zerolog.Logger) (*analytics, error) {
+	defaultInstanceID(cfg)
 	a := &analytics{}
 	var writers []sink.Writer
 	var recorder *files.HTTPRecorder
@@ -189,6 +190,7 @@ func newAnalytics(cfg *configs.Config, log zerolog.Logger) (*analytics, error) {
 
 	opts := sink.OptionsFromConfig(cfg.Storage)
 	opts.Logger = log.With().Str("component", "sink").Logger()
+	opts.Instance = cfg.Server.InstanceID
 	// Price, detect (on the text as captured), reduce the text to what
 	// storage.content keeps, then mask credentials in what every writer
 	// stores.

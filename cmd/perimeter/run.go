@@ -76,6 +76,7 @@ func (c *runCommand) load() (*configs.Config, []configs.Problem, error) {
 	if *c.set["log-level"] {
 		cfg.Logging.Level = c.logLevel
 	}
+	defaultInstanceID(cfg)
 	return cfg, append(problems, cfg.Validate()...), nil
 }
 
@@ -98,6 +99,15 @@ func (c *runCommand) run() int {
 		return 1
 	}
 	return serve(cfg, problems, serveHooks{dashboard: c.dash})
+}
+
+// defaultInstanceID fills an empty server.instance_id with
+// <hostname>:<port>, so that /config shows the id the events carry.
+func defaultInstanceID(cfg *configs.Config) {
+	if cfg.Server.InstanceID == "" {
+		host, _ := os.Hostname()
+		cfg.Server.InstanceID = configs.DefaultInstanceID(host, cfg.Server.Port)
+	}
 }
 
 // serveHooks are what the run command adds to a config.
@@ -154,6 +164,7 @@ func serve(cfg *configs.Config, problems []configs.Problem, hooks serveHooks) in
 	}
 	opts.MetricsExtra = func() map[string]any {
 		m := an.metrics()
+		m["instance_id"] = cfg.Server.InstanceID
 		if opts.Guard != nil {
 			m["guard"] = opts.Guard.Stats()
 		}
@@ -162,7 +173,7 @@ func serve(cfg *configs.Config, problems []configs.Problem, hooks serveHooks) in
 		}
 		return m
 	}
-	opts.PrometheusExtra = func(b []byte) []byte { return an.appendPrometheus(b, opts.Guard) }
+	opts.PrometheusExtra = func(b []byte) []byte { return an.appendPrometheus(b, opts.Guard, cfg.Server.InstanceID) }
 	opts.ConfigView = func() any {
 		v := cfg.Redacted()
 		v["analytics"] = map[string]any{"storage": an.storageStatus(), "writers": an.writers, "capture": an.capture != nil, "pricing": an.pricer.Status()}

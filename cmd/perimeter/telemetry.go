@@ -40,8 +40,12 @@ func otelOptions(c configs.OTelConfig, log zerolog.Logger) otel.Options {
 // appendPrometheus renders the analytics series after edge's own: the
 // captured traffic, sessions, the pipeline and its writers, the store, the
 // OpenTelemetry exporter and the guard's actions.
-func (a *analytics) appendPrometheus(b []byte, guard *edge.Guard) []byte {
+func (a *analytics) appendPrometheus(b []byte, guard *edge.Guard, instance string) []byte {
 	e := &prom.Exposition{B: b}
+	// One series whose label says which proxy this is (server.instance_id),
+	// for joins in queries over several instances.
+	e.Family("perimeter_instance_info", "gauge", "Always 1; instance_id is server.instance_id, the id this proxy stamps into its events.")
+	e.Sample("perimeter_instance_info", 1, "instance_id", instance)
 	if a.traffic != nil {
 		a.traffic.Append(e)
 	}

@@ -59,6 +59,7 @@ func TestRealCostColumnsUpgrade(t *testing.T) {
 		{"sess-d", "", 0},
 	} {
 		batch[i].SessionID, batch[i].CostStatus, batch[i].CostUSD = c.session, c.status, c.cost
+		batch[i].InstanceID = "proxy-a:4000"
 	}
 	batch[5].Name = sink.ToolExecution
 	if err := s.WriteBatch(ctx, batch); err != nil {
@@ -72,6 +73,12 @@ func TestRealCostColumnsUpgrade(t *testing.T) {
 	want := "[[old <nil> 0 ] [sess-a 0.75 2 partial,priced] [sess-b <nil> 0 unpriced] [sess-c <nil> 0 no_usage] [sess-d <nil> 0 ]]"
 	if got := fmt.Sprint(rows.Data); got != want {
 		t.Fatalf("per session cost:\n got %s\nwant %s", got, want)
+	}
+	// Migration 6: rows stored before it have no instance id, new ones
+	// theirs.
+	rows, err = s.Query(ctx, "SELECT session_id, any(instance_id) FROM "+sink.EventsSource(o)+" WHERE session_id IN ('old', 'sess-a') GROUP BY session_id ORDER BY session_id")
+	if err != nil || fmt.Sprint(rows.Data) != "[[old ] [sess-a proxy-a:4000]]" {
+		t.Fatalf("instance ids: %v %v", rows, err)
 	}
 }
 

@@ -74,7 +74,11 @@ func TestCostColumnsUpgrade(t *testing.T) {
 	if typ := scalar(t, s, "SELECT type FROM system.columns WHERE database = ? AND table = ? AND name = 'cost_usd'", o.Database, sink.EventsTable); typ != "Nullable(Float64)" {
 		t.Fatalf("cost_usd is %v", typ)
 	}
-	if err := s.WriteBatch(ctxT(t), costBatch()); err != nil {
+	batch := costBatch()
+	for _, e := range batch {
+		e.InstanceID = "proxy-a:4000"
+	}
+	if err := s.WriteBatch(ctxT(t), batch); err != nil {
 		t.Fatal(err)
 	}
 	r, err := s.Query(ctxT(t), costQuery(o))
@@ -83,6 +87,12 @@ func TestCostColumnsUpgrade(t *testing.T) {
 	}
 	if fmt.Sprint(r.Data) != fmt.Sprint(wantCostRows) {
 		t.Fatalf("per session cost:\n got %v\nwant %v", r.Data, wantCostRows)
+	}
+	// Migration 6: rows stored before it have no instance id, new ones
+	// theirs.
+	r, err = s.Query(ctxT(t), "SELECT session_id, any(instance_id) FROM "+sink.EventsSource(o)+" WHERE session_id IN ('old', 'sess-a') GROUP BY session_id ORDER BY session_id")
+	if err != nil || fmt.Sprint(r.Data) != "[[old ] [sess-a proxy-a:4000]]" {
+		t.Fatalf("instance ids: %v %v", r, err)
 	}
 }
 

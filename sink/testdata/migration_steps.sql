@@ -9,6 +9,8 @@ ALTER TABLE `perimeter`.`events` ADD COLUMN `cost_status` String;
 -- migration 4: session tags column
 ALTER TABLE `perimeter`.`events` ADD COLUMN `tags` String;
 -- migration 5: embedded storage
+-- migration 6: instance column
+ALTER TABLE `perimeter`.`events` ADD COLUMN `instance_id` String;
 
 -- 18.16.1 cluster="prod" embedded=false
 -- migration 2: finding columns
@@ -30,6 +32,11 @@ DROP TABLE IF EXISTS `analytics`.`events` ON CLUSTER `prod`;
 CREATE TABLE IF NOT EXISTS `analytics`.`events` ON CLUSTER `prod` AS `analytics`.`events_local`
 ENGINE = Distributed('prod', 'analytics', 'events_local', cityHash64(session_id));
 -- migration 5: embedded storage
+-- migration 6: instance column
+ALTER TABLE `analytics`.`events_local` ON CLUSTER `prod` ADD COLUMN `instance_id` String;
+DROP TABLE IF EXISTS `analytics`.`events` ON CLUSTER `prod`;
+CREATE TABLE IF NOT EXISTS `analytics`.`events` ON CLUSTER `prod` AS `analytics`.`events_local`
+ENGINE = Distributed('prod', 'analytics', 'events_local', cityHash64(session_id));
 
 -- 26.7.3.1 cluster="" embedded=false
 -- migration 2: finding columns
@@ -42,6 +49,8 @@ ALTER TABLE `perimeter`.`events` ADD COLUMN IF NOT EXISTS `cost_status` LowCardi
 -- migration 4: session tags column
 ALTER TABLE `perimeter`.`events` ADD COLUMN IF NOT EXISTS `tags` String;
 -- migration 5: embedded storage
+-- migration 6: instance column
+ALTER TABLE `perimeter`.`events` ADD COLUMN IF NOT EXISTS `instance_id` LowCardinality(String);
 
 -- 26.7.3.1 cluster="prod" embedded=false
 -- migration 2: finding columns
@@ -63,6 +72,11 @@ DROP TABLE IF EXISTS `perimeter`.`events` ON CLUSTER `prod`;
 CREATE TABLE IF NOT EXISTS `perimeter`.`events` ON CLUSTER `prod` AS `perimeter`.`events_local`
 ENGINE = Distributed('prod', 'perimeter', 'events_local', cityHash64(session_id));
 -- migration 5: embedded storage
+-- migration 6: instance column
+ALTER TABLE `perimeter`.`events_local` ON CLUSTER `prod` ADD COLUMN IF NOT EXISTS `instance_id` LowCardinality(String);
+DROP TABLE IF EXISTS `perimeter`.`events` ON CLUSTER `prod`;
+CREATE TABLE IF NOT EXISTS `perimeter`.`events` ON CLUSTER `prod` AS `perimeter`.`events_local`
+ENGINE = Distributed('prod', 'perimeter', 'events_local', cityHash64(session_id));
 
 -- 26.7.3.1 cluster="" embedded=true
 -- migration 2: finding columns
@@ -78,4 +92,6 @@ ALTER TABLE `perimeter`.`events` ADD COLUMN IF NOT EXISTS `tags` String;
 ALTER TABLE `perimeter`.`events` MODIFY COLUMN `error_message` String CODEC(LZ4);
 ALTER TABLE `perimeter`.`events` MODIFY COLUMN `attributes` String CODEC(LZ4);
 ALTER TABLE `perimeter`.`events` MODIFY SETTING min_bytes_for_wide_part = 134217728;
+-- migration 6: instance column
+ALTER TABLE `perimeter`.`events` ADD COLUMN IF NOT EXISTS `instance_id` LowCardinality(String);
 

@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS `analytics`.`events_local` ON CLUSTER `prod`
     `severity` String,
     `cost_usd` Nullable(Float64),
     `cost_status` String,
-    `tags` String
+    `tags` String,
+    `instance_id` String
 )
 ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/analytics/events_local', '{replica}')
 PARTITION BY toYYYYMM(date)

@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS `perimeter`.`events`
     `severity` String,
     `cost_usd` Nullable(Float64),
     `cost_status` String,
-    `tags` String
+    `tags` String,
+    `instance_id` String
 )
 ENGINE = ReplacingMergeTree()
 PARTITION BY toYYYYMM(date)

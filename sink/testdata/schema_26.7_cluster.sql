@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS `perimeter`.`events_local` ON CLUSTER `prod`
     `severity` LowCardinality(String),
     `cost_usd` Nullable(Float64),
     `cost_status` LowCardinality(String),
-    `tags` String
+    `tags` String,
+    `instance_id` LowCardinality(String)
 )
 ENGINE = ReplicatedReplacingMergeTree('/ch/{cluster}/{shard}/perimeter/events_local', '{replica}')
 PARTITION BY toYYYYMM(date)

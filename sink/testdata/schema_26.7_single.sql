@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS `perimeter`.`events`
     `severity` LowCardinality(String),
     `cost_usd` Nullable(Float64),
     `cost_status` LowCardinality(String),
-    `tags` String
+    `tags` String,
+    `instance_id` LowCardinality(String)
 )
 ENGINE = ReplacingMergeTree()
 PARTITION BY toYYYYMM(date)
