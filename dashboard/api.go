@@ -55,7 +55,11 @@ func (s *Server) routes(mux *http.ServeMux) {
 	get("/api/agent/{id}/checks", func() enveloped { return emptyChecks() }, s.apiAgentChecks)
 	get("/api/session/{id}", func() enveloped { return emptySession() }, s.apiSession)
 	get("/api/event/{id}", func() enveloped { return &EventResponse{} }, s.apiEvent)
-	get("/api/stats", func() enveloped { return emptyStats(s.opts.Now().Sub(s.started)) }, s.apiStats)
+	get("/api/stats", func() enveloped {
+		e := emptyStats(s.opts.Now().Sub(s.started))
+		e.ServedBy = s.opts.Instance
+		return e
+	}, s.apiStats)
 	get("/api/config", func() enveloped { return s.config() }, func(context.Context, params, *querier) (enveloped, error) { return s.config(), nil })
 	get("/api/findings", func() enveloped { return emptyFindings() }, s.apiFindings)
 	get("/api/risk", func() enveloped { return emptyRisk() }, s.apiRisk)
@@ -419,7 +423,11 @@ func (s *Server) apiEvent(ctx context.Context, p params, q *querier) (enveloped,
 }
 
 func (s *Server) apiStats(ctx context.Context, p params, q *querier) (enveloped, error) {
-	return q.stats(ctx, q.now.Sub(s.started))
+	out, err := q.stats(ctx, q.now.Sub(s.started))
+	if out != nil {
+		out.ServedBy = s.opts.Instance
+	}
+	return out, err
 }
 
 // findingArgs reads the findings filters (shared with MCP).

@@ -191,11 +191,28 @@ type StatsResponse struct {
 	TopTools          map[string]int64 `json:"top_tools"`
 	TopErrors         map[string]int64 `json:"top_errors"`
 	TotalFindings     int64            `json:"total_findings"`
+	// Instances are the proxies whose events the store holds (several
+	// behind a load balancer, writing one cluster); ServedBy is the one
+	// answering.
+	Instances []InstanceStats `json:"instances"`
+	ServedBy  string          `json:"served_by"`
 	Envelope
 }
 
+// InstanceStats is one proxy instance's share of the stored events, by
+// the server.instance_id it stamped on them ("" for events stored before
+// instance ids existed).
+type InstanceStats struct {
+	ID       string `json:"instance_id"`
+	Events   int64  `json:"events"`
+	Requests int64  `json:"requests"`
+	Sessions int64  `json:"sessions"`
+	LastSeen Time   `json:"last_seen"`
+}
+
 func emptyStats(uptime time.Duration) *StatsResponse {
-	return &StatsResponse{TopTools: map[string]int64{}, TopErrors: map[string]int64{}, UptimeMinutes: round(uptime.Minutes(), 1)}
+	return &StatsResponse{TopTools: map[string]int64{}, TopErrors: map[string]int64{}, UptimeMinutes: round(uptime.Minutes(), 1),
+		Instances: []InstanceStats{}}
 }
 
 // statsWindow is the window of events_per_minute.
@@ -240,6 +257,19 @@ FROM (SELECT agent, countIf(sid != '') AS s, countIf(sid != '' AND s_last >= ?) 
 			}
 			top.into[k] += res.row(i).int("n")
 		}
+	}
+	// A session whose calls were balanced over several instances counts
+	// once for each.
+	res, err = q.run(ctx, `SELECT instance_id AS i, count() AS n, countIf(name IN (`+qFinish+`, `+qError+`)) AS requests,
+  uniqExactIf(session_id, session_id != '') AS sessions, max(ts_us) AS last_us
+FROM `+q.src+` GROUP BY instance_id ORDER BY instance_id`)
+	if err != nil {
+		return nil, err
+	}
+	for i := range res.len() {
+		r := res.row(i)
+		out.Instances = append(out.Instances, InstanceStats{ID: r.str("i"), Events: r.int("n"), Requests: r.int("requests"),
+			Sessions: r.int("sessions"), LastSeen: Time(fromMicros(r.int("last_us")))})
 	}
 	return out, nil
 }

@@ -90,7 +90,11 @@ type Options struct {
 	// not told about (default 1s).
 	PollInterval time.Duration
 	Version      string
-	Logger       zerolog.Logger
+	// Instance is the server.instance_id of the proxy serving the
+	// dashboard (/api/stats served_by); the events of every instance
+	// writing the same store are shown whichever serves.
+	Instance string
+	Logger   zerolog.Logger
 	// Now is the clock (tests).
 	Now func() time.Time
 	// StorageContent is storage.content (full, masked or metadata): what

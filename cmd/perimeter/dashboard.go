@@ -102,7 +102,7 @@ func startDashboard(cfg *configs.Config, f dashboardFlags, an *analytics, config
 	o := dashboard.Options{
 		Host: lt.ServerHost, Port: lt.ServerPort, Token: lt.Token,
 		RefreshInterval: lt.RefreshInterval.D(), SessionTimeout: lt.SessionCompletionTimeout.D(),
-		OpenBrowser: lt.AutoOpenBrowser, ConfigView: configView, Version: shortVersion(),
+		OpenBrowser: lt.AutoOpenBrowser, ConfigView: configView, Version: shortVersion(), Instance: cfg.Server.InstanceID,
 		DetectionOff: !cfg.Detect.Enabled,
 		Logger:       log.With().Str("component", "dashboard").Logger(),
 		Proxy: dashboard.ProxyInfo{ProviderType: cfg.LLM.Type, ProviderBaseURL: configs.RedactURL(cfg.LLM.BaseURL),
