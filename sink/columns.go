@@ -181,7 +181,6 @@ func (c *ColumnBatch) Columns() []any {
 		c.ToolName, c.FinishReason, c.ErrorType, c.ErrorMessage, c.RiskScore, c.Attributes,
 		c.Category, c.Rule, c.Severity,
 		c.costPtrs, c.CostStatus, c.Tags, c.InstanceID,
-		
 	}
 }
 
