@@ -13,8 +13,9 @@
 //
 // Publish puts the event on a bounded channel (storage.batch.queue_size);
 // when it is full the event is dropped and counted (queue_full). One
-// batching goroutine cuts batches at max_rows events or when the oldest
-// event is max_delay_ms old and hands each batch to every writer's lane.
+// batching goroutine stamps each event with Options.Instance
+// (server.instance_id) unless it has an instance already, and cuts
+// batches at max_rows events or when the oldest event is max_delay_ms old and hands each batch to every writer's lane.
 // Each writer has its own goroutine, a bounded memory queue of batches and,
 // when storage.spill.max_bytes > 0, a spool of segment files under
 // storage.spill.dir/<writer>. A failed write is retried with exponential
