@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -98,7 +99,22 @@ func StartPrivate(who string) (addr string, stop func(), err error) {
 	return s.Addr, s.Stop, nil
 }
 
+// freePort finds a port free on 127.0.0.1, below the kernel's range of
+// ephemeral ports when it can: a server that is killed and restarted must
+// find its port free again, and while it is down an outgoing connection
+// of any process may be given a port from that range.
 func freePort() (int, error) {
+	low := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		_, _ = fmt.Sscan(string(b), &low)
+	}
+	for i := 0; i < 100 && low > 11000; i++ {
+		p := 10000 + rand.IntN(low-10000)
+		if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p)); err == nil {
+			l.Close()
+			return p, nil
+		}
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
@@ -181,7 +197,8 @@ func (s *Server) Restart() error {
 	s.cmd, s.done, s.out = cmd, done, out
 	if err := waitListening(s.Addr, done); err != nil {
 		s.killLocked()
-		return fmt.Errorf("started %s but %s never accepted connections: %w (log: %s)", s.bin, s.Addr, err, filepath.Join(s.dir, "server.err.log"))
+		return fmt.Errorf("started %s but %s never accepted connections: %w (log: %s); its last errors:\n%s", s.bin, s.Addr, err,
+			filepath.Join(s.dir, "server.err.log"), tail(filepath.Join(s.dir, "server.err.log"), 3000))
 	}
 	if s.ddl {
 		if err := waitDDLWorker(filepath.Join(s.dir, "server.log"), logFrom, done); err != nil {
@@ -190,6 +207,16 @@ func (s *Server) Restart() error {
 		}
 	}
 	return nil
+}
+
+// tail is the end of a file, for error messages (the directory is removed
+// with the server).
+func tail(path string, n int) string {
+	b, _ := os.ReadFile(path)
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return string(b)
 }
 
 // ddlReady is what a server's debug log says once its distributed DDL
