@@ -28,6 +28,8 @@
 //     before it and ends the loop and its thread; a call submitted after
 //     Close is captured by Submit itself. Close it after the proxy's
 //     server and before the sink pipeline.
+//   - Flush captures what is queued at once, for a peer instance's session
+//     lookup (flush.go), bounded in time.
 //
 // The loop polls its queue every 10 ms on a low-priority thread instead of
 // being woken per call, and sleeps once idle (loop.go), so that capture
