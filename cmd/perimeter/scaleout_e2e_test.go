@@ -24,12 +24,7 @@ import (
 // dashboard shows the totals of all the traffic sent, and names every
 // instance; /metrics and /config say which instance is which.
 func TestTwoProxiesOneCluster(t *testing.T) {
-	requireClickHouse(t)
-	c, err := chtest.StartCluster(t.Name(), 2, 2)
-	if err != nil {
-		t.Fatalf("a ClickHouse cluster is required (PERIMETER_TEST_CLICKHOUSE is set): %v (apt-get install -y clickhouse-server zookeeper)", err)
-	}
-	t.Cleanup(c.Stop)
+	c := chtest.StartTestCluster(t, 2, 2)
 	mock, base, err := mockllm.Start(mockllm.Config{Chunks: 3})
 	if err != nil {
 		t.Fatal(err)

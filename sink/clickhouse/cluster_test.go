@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -20,22 +19,15 @@ import (
 // The cluster tests run storage.clickhouse.cluster against a real
 // cluster: 2 shards × 2 replicas of Debian's clickhouse-server and a
 // ZooKeeper, all private to the test (chtest.StartCluster), since they
-// kill servers. They run when PERIMETER_TEST_CLICKHOUSE is set (CI
-// installs clickhouse-server and zookeeper); then a cluster that cannot
-// start fails them. Without it they skip, loudly.
+// kill servers. They run when PERIMETER_TEST_CLICKHOUSE is set and
+// clickhouse-server is installed (CI does both, and installs zookeeper);
+// then a cluster that cannot start fails them. Otherwise they skip,
+// loudly (chtest.StartTestCluster).
 
 // privateCluster starts a cluster of the test's own, stopped at cleanup.
 func privateCluster(t *testing.T) *chtest.Cluster {
 	t.Helper()
-	if os.Getenv(envServer) == "" {
-		t.Skipf("SKIPPED LOUDLY: %s is not set; the cluster tests start 4 clickhouse-servers and a ZooKeeper of their own (CI sets it and installs both)", envServer)
-	}
-	c, err := chtest.StartCluster(t.Name(), 2, 2)
-	if err != nil {
-		t.Fatalf("a ClickHouse cluster is required (%s is set): %v (apt-get install -y clickhouse-server zookeeper)", envServer, err)
-	}
-	t.Cleanup(c.Stop)
-	return c
+	return chtest.StartTestCluster(t, 2, 2)
 }
 
 // clusterStore opens a store in cluster mode on c, in a fresh database.

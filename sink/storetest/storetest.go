@@ -6,9 +6,9 @@
 //     The test binary doubles as the engine's worker process (see Main).
 //   - a ClickHouse cluster (Cluster): a private one of 2 shards × 2
 //     replicas and a ZooKeeper (chtest.StartCluster), started once for the
-//     run when PERIMETER_TEST_CLICKHOUSE is set (CI installs clickhouse-server
-//     and zookeeper); without it the cluster tests skip loudly, with it a
-//     cluster that cannot start fails them. Stores write and read through
+//     run when PERIMETER_TEST_CLICKHOUSE is set and clickhouse-server is
+//     installed (CI does both and installs zookeeper); otherwise the cluster
+//     tests skip loudly, else a cluster that cannot start fails them. Stores write and read through
 //     the Distributed table (storage.clickhouse.cluster).
 //   - a ClickHouse server: PERIMETER_TEST_CLICKHOUSE=host:port (CI), else
 //     127.0.0.1:9000 if something listens there, else a private
@@ -236,8 +236,8 @@ func (k *Kit) Server(tb testing.TB) *clickhouse.Store {
 func (k *Kit) ClusterOf(tb testing.TB) *chtest.Cluster {
 	tb.Helper()
 	k.clusterOnce.Do(func() {
-		if os.Getenv(EnvClickHouse) == "" {
-			k.clusterWhy = EnvClickHouse + " is not set (CI sets it and installs clickhouse-server and zookeeper)"
+		if why := chtest.SkipCluster(); why != "" {
+			k.clusterWhy = why
 			Banner("SKIPPING the " + k.name + "'s ClickHouse cluster tests: " + k.clusterWhy)
 			return
 		}
@@ -249,7 +249,7 @@ func (k *Kit) ClusterOf(tb testing.TB) *chtest.Cluster {
 		k.cluster = c
 	})
 	if k.cluster == nil {
-		if os.Getenv(EnvClickHouse) != "" {
+		if chtest.SkipCluster() == "" {
 			tb.Fatalf("ClickHouse cluster required (%s is set): %s", EnvClickHouse, k.clusterWhy)
 		}
 		tb.Skipf("SKIPPED (no ClickHouse cluster): %s", k.clusterWhy)

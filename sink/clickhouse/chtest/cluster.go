@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"testing"
 )
 
 // ClusterName is the name a test cluster has in remote_servers (the
@@ -146,4 +147,38 @@ func (c *Cluster) Stop() {
 	if c.ZooKeeper != nil {
 		c.ZooKeeper.Stop()
 	}
+}
+
+// EnvClickHouse is the variable CI sets after installing clickhouse-server
+// and zookeeper; the cluster tests run only when it is set.
+const EnvClickHouse = "PERIMETER_TEST_CLICKHOUSE"
+
+// SkipCluster says why cluster tests cannot run here ("" when they can):
+// EnvClickHouse is not set, or clickhouse-server is not installed. With
+// both, a cluster that fails to start (ZooKeeper missing included) is a
+// failure, not a skip.
+func SkipCluster() string {
+	if os.Getenv(EnvClickHouse) == "" {
+		return EnvClickHouse + " is not set (CI sets it and installs clickhouse-server and zookeeper); the cluster tests start 4 clickhouse-servers and a ZooKeeper of their own"
+	}
+	if _, err := exec.LookPath("clickhouse-server"); err != nil {
+		return "clickhouse-server is not installed (apt-get install -y clickhouse-server zookeeper)"
+	}
+	return ""
+}
+
+// StartTestCluster starts a cluster of the test's own, stopped at the
+// test's cleanup, or skips the test loudly (SkipCluster), or fails it.
+func StartTestCluster(tb testing.TB, shards, replicas int) *Cluster {
+	tb.Helper()
+	if why := SkipCluster(); why != "" {
+		fmt.Fprintf(os.Stderr, "\n%s\n!! SKIPPING %s: %s\n%[1]s\n\n", strings.Repeat("!", 78), tb.Name(), why)
+		tb.Skip("SKIPPED LOUDLY: " + why)
+	}
+	c, err := StartCluster(tb.Name(), shards, replicas)
+	if err != nil {
+		tb.Fatalf("a ClickHouse cluster is required (%s is set and clickhouse-server installed): %v (apt-get install -y zookeeper)", EnvClickHouse, err)
+	}
+	tb.Cleanup(c.Stop)
+	return c
 }

@@ -2,8 +2,6 @@ package chtest_test
 
 import (
 	"context"
-	"errors"
-	"os"
 	"testing"
 	"time"
 
@@ -16,17 +14,7 @@ import (
 // every server, a Distributed table splits rows between the two shards,
 // and each shard's second replica holds its first replica's rows.
 func TestClusterShardsAndReplicates(t *testing.T) {
-	if os.Getenv("PERIMETER_TEST_CLICKHOUSE") == "" {
-		t.Skip("SKIPPED LOUDLY: PERIMETER_TEST_CLICKHOUSE is not set; the cluster tests start 4 clickhouse-servers and ZooKeeper")
-	}
-	c, err := chtest.StartCluster(t.Name(), 2, 2)
-	if errors.Is(err, chtest.ErrNotInstalled) || errors.Is(err, chtest.ErrNoZooKeeper) {
-		t.Fatalf("PERIMETER_TEST_CLICKHOUSE is set, so the cluster tests must run: %v", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Stop()
+	c := chtest.StartTestCluster(t, 2, 2)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	conn := func(addr string) ch.Conn {
