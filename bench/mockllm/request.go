@@ -32,7 +32,7 @@ func parseRequest(a api, body []byte) (r reqInfo, ok bool) {
 		return r, false
 	}
 	r.inputTokens = max(1, len(body)/4)
-	d.Members(func(k []byte) bool {
+	for k := range d.Members() {
 		switch string(k) {
 		case "model":
 			if d.Peek() == '"' {
@@ -41,23 +41,22 @@ func parseRequest(a api, body []byte) (r reqInfo, ok bool) {
 		case "stream":
 			r.stream, _ = d.Bool()
 		case "stream_options":
-			d.Members(func(k []byte) bool {
+			for k := range d.Members() {
 				if string(k) == "include_usage" {
 					r.includeUsage, _ = d.Bool()
 				}
-				return true
-			})
+			}
 		case "tools":
-			d.Elements(func(int) bool {
-				r.toolsOffered = true
-				r.toolName = firstToolName(&d)
-				return false
-			})
+			for range d.Elements() {
+				if !r.toolsOffered { // the first tool; the others are skipped
+					r.toolsOffered = true
+					r.toolName = firstToolName(&d)
+				}
+			}
 		case "messages", "input":
 			r.askedForTool = lastUserAsksForTool(&d)
 		}
-		return true
-	})
+	}
 	d.End()
 	return r, !d.Failed()
 }
@@ -68,7 +67,7 @@ func parseRequest(a api, body []byte) (r reqInfo, ok bool) {
 func firstToolName(d *jsonscan.Decoder) []byte {
 	var name []byte
 	hasFn := false
-	d.Members(func(k []byte) bool {
+	for k := range d.Members() {
 		switch string(k) {
 		case "name":
 			if !hasFn && d.Peek() == '"' {
@@ -76,15 +75,13 @@ func firstToolName(d *jsonscan.Decoder) []byte {
 			}
 		case "function":
 			hasFn, name = true, nil
-			d.Members(func(k []byte) bool {
+			for k := range d.Members() {
 				if string(k) == "name" && d.Peek() == '"' {
 					name = d.Raw()
 				}
-				return true
-			})
+			}
 		}
-		return true
-	})
+	}
 	return name
 }
 
@@ -97,19 +94,17 @@ func lastUserAsksForTool(d *jsonscan.Decoder) bool {
 		return containsFold(d.Raw(), "tool")
 	}
 	var role, content []byte
-	d.Elements(func(int) bool {
+	for range d.Elements() {
 		role, content = nil, nil
-		d.Members(func(k []byte) bool {
+		for k := range d.Members() {
 			switch string(k) {
 			case "role":
 				role = d.Raw()
 			case "content":
 				content = d.Raw()
 			}
-			return true
-		})
-		return true
-	})
+		}
+	}
 	if string(role) != `"user"` {
 		return false
 	}

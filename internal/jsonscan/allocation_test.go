@@ -19,10 +19,10 @@ func TestAllocsRead(t *testing.T) {
 		}
 		d := NewDecoder(src)
 		var out [64]byte
-		d.Members(func(k []byte) bool {
+		for k := range d.Members() {
 			if string(k) == "messages" {
-				d.Elements(func(int) bool {
-					d.Members(func(k []byte) bool {
+				for range d.Elements() {
+					for k := range d.Members() {
 						switch string(k) {
 						case "role":
 							roles++
@@ -32,13 +32,10 @@ func TestAllocsRead(t *testing.T) {
 								_, _ = AppendUnescapedPrefix(out[:0], s.Raw, 3)
 							}
 						}
-						return true
-					})
-					return true
-				})
+					}
+				}
 			}
-			return true
-		})
+		}
 		d.End()
 		if d.Failed() {
 			t.Fatal(d.Err())

@@ -45,7 +45,7 @@ type Decoder struct {
 	err   error
 	errAt int
 	// kbuf holds the last decoded key that held escapes. It is allocated
-	// on first use, not embedded: a key handed to a callback then points
+	// on first use, not embedded: a key handed to a loop body then points
 	// at the heap, so a Decoder on the stack stays there.
 	kbuf *[maxKey]byte
 }

@@ -21,9 +21,9 @@
 //
 // Walking a document: EnterObj/Key/MoreObj and EnterArr/MoreArr are the
 // primitives, the cheapest way (the provider parsers use them); Members
-// and Elements are callbacks over the same cursor that skip whatever the
-// callback leaves unread and leave the cursor past the object or array
-// even when the callback stops early.
+// and Elements are range-over-func iterators over the same cursor that
+// skip whatever the loop body leaves unread and leave the cursor past the
+// object or array even when the body breaks out early.
 //
 // # Promises
 //
@@ -32,7 +32,7 @@
 //     value (allocation_test.go). A Decoder made with NewDecoder stays on
 //     the stack, and so does a document in a stack buffer as long as it
 //     is read with the primitives, Member or Valid: Members hands the
-//     callback keys that alias the document, and Reset (for pooled
+//     loop body keys that alias the document, and Reset (for pooled
 //     Decoders) stores it through a pointer, so both make the compiler
 //     keep the document on the heap.
 //   - No panic on any input (fuzz_jsonscan_test.go).

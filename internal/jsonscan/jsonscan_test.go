@@ -53,26 +53,27 @@ func TestMembersAndElements(t *testing.T) {
 	var d Decoder
 	d.Reset([]byte(` [ 1 ,"two", {"three":[3], "skip":{"x":[1,{}]}, "four":"4"} , [4, 5], null ] `))
 	var got []string
-	d.Elements(func(i int) bool {
+	for i := range d.Elements() {
 		switch i {
 		case 1:
 			got = append(got, d.Str().String())
 		case 2:
-			d.Members(func(k []byte) bool {
+			for k := range d.Members() {
 				if string(k) != "skip" {
 					got = append(got, string(k)+"="+string(d.Raw()))
 				}
-				return true
-			})
+			}
 		case 3:
-			d.Elements(func(j int) bool {
+			for range d.Elements() {
 				n, _ := d.Int()
 				got = append(got, string(rune('0'+n)))
-				return false // stop early: the rest of [4, 5] is skipped
-			})
+				if n == 4 {
+					break // stop early: the rest of [4, 5] is skipped
+				}
+			}
 		}
-		return true // elements 0 and 4 are left unread and skipped
-	})
+		// elements 0 and 4 are left unread and skipped
+	}
 	d.End()
 	if want := `two three=[3] four="4" 4`; strings.Join(got, " ") != want || d.Failed() {
 		t.Fatalf("read %q (error %v), want %q", strings.Join(got, " "), d.Err(), want)
@@ -83,19 +84,20 @@ func TestMembersAndElements(t *testing.T) {
 	for _, read := range []bool{false, true} {
 		d.Reset([]byte(`[{"a":{"x":1},"b":[2],"c":3},"after"]`))
 		var after string
-		d.Elements(func(i int) bool {
-			if i == 0 {
-				d.Members(func(k []byte) bool {
-					if read {
-						d.Raw()
-					}
-					return false
-				})
-			} else {
+		for i := range d.Elements() {
+			if i > 0 {
 				after = d.Str().String()
+				continue
 			}
-			return true
-		})
+			for k := range d.Members() {
+				if read {
+					d.Raw()
+				}
+				if string(k) == "a" {
+					break
+				}
+			}
+		}
 		d.End()
 		if after != "after" || d.Failed() {
 			t.Errorf("read=%v: next element %q, error %v", read, after, d.Err())
@@ -105,15 +107,14 @@ func TestMembersAndElements(t *testing.T) {
 	// Peek and IsNull on a non-null read nothing: the value is skipped.
 	d.Reset([]byte(`{"a":[1,2],"b":"x"}`))
 	var b string
-	d.Members(func(k []byte) bool {
+	for k := range d.Members() {
 		if string(k) == "a" {
 			d.Peek()
 			d.IsNull()
 		} else {
 			b = d.Str().String()
 		}
-		return true
-	})
+	}
 	if d.End(); b != "x" || d.Failed() {
 		t.Errorf("b = %q, error %v", b, d.Err())
 	}
@@ -122,7 +123,9 @@ func TestMembersAndElements(t *testing.T) {
 	for _, c := range []struct{ doc, want string }{{`"str"`, ""}, {`{"k":1}`, ""}, {`[1,2`, "0 1"}, {`{"k":1,"j"}`, ""}} {
 		d.Reset([]byte(c.doc))
 		var seen []string
-		d.Elements(func(i int) bool { seen = append(seen, string(rune('0'+i))); return true })
+		for i := range d.Elements() {
+			seen = append(seen, string(rune('0'+i)))
+		}
 		if strings.Join(seen, " ") != c.want {
 			t.Errorf("Elements over %s saw %q, want %q", c.doc, seen, c.want)
 		}
@@ -134,7 +137,9 @@ func TestKeyWithEscapes(t *testing.T) {
 	long := strings.Repeat(`\u0061`, 20) // 120 bytes escaped: returned raw
 	d.Reset([]byte(`{"r\u006fle":"user","` + long + `":1}`))
 	var keys []string
-	d.Members(func(k []byte) bool { keys = append(keys, string(k)); return true })
+	for k := range d.Members() {
+		keys = append(keys, string(k))
+	}
 	if len(keys) != 2 || keys[0] != "role" || keys[1] != long {
 		t.Errorf("keys %q", keys)
 	}
@@ -182,7 +187,7 @@ func TestReadersOnWrongKinds(t *testing.T) {
 	var d Decoder
 	d.Reset([]byte(`["s", 1, true, null, 2.5, 1e3, 12345678901234567890, -7]`))
 	var out []string
-	d.Elements(func(i int) bool {
+	for i := range d.Elements() {
 		switch i {
 		case 0:
 			_, ok := d.Int()
@@ -202,8 +207,7 @@ func TestReadersOnWrongKinds(t *testing.T) {
 			n, ok := d.Int()
 			out = append(out, strings.Repeat("int", b2i(ok && (n == 1000 || n == -7))))
 		}
-		return true
-	})
+	}
 	if got := strings.Join(out, ","); got != ",,true,null,2.5,int,,int" || d.Failed() {
 		t.Errorf("read %q, error %v", got, d.Err())
 	}

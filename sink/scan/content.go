@@ -47,20 +47,19 @@ func contentAt(d *jsonscan.Decoder, dst []byte) []byte {
 		return dst
 	}
 	start := len(dst)
-	d.Elements(func(int) bool {
+	for range d.Elements() {
 		var text jsonscan.Str
 		var content []byte
-		d.Members(func(k []byte) bool {
+		for k := range d.Members() {
 			switch string(k) {
 			case "text":
 				text = d.StrOrSkip()
 			case "content":
 				content = d.Raw()
 			}
-			return true
-		})
+		}
 		if d.Failed() {
-			return false
+			break
 		}
 		mark := len(dst)
 		if len(dst) > start {
@@ -74,7 +73,6 @@ func contentAt(d *jsonscan.Decoder, dst []byte) []byte {
 		if len(dst) == before {
 			dst = dst[:mark]
 		}
-		return true
-	})
+	}
 	return dst
 }

@@ -202,11 +202,11 @@ func (p *Processor) scanEvent(ev *sink.Event, buf []byte) ([]detect.Finding, []b
 			list = jsonscan.Member(data, "input")
 		}
 		d := jsonscan.NewDecoder(list)
-		d.Elements(func(int) bool {
+		for range d.Elements() {
 			var role detect.Role
 			var content, output []byte
 			var rb [32]byte
-			d.Members(func(k []byte) bool {
+			for k := range d.Members() {
 				switch string(k) {
 				case "role":
 					role = detect.Role(d.StrOrSkip().Append(rb[:0]))
@@ -215,8 +215,7 @@ func (p *Processor) scanEvent(ev *sink.Event, buf []byte) ([]detect.Finding, []b
 				case "output":
 					output = d.Raw()
 				}
-				return true
-			})
+			}
 			buf = buf[:0]
 			var ok bool
 			if buf, ok = appendContent(buf, content); !ok {
@@ -225,19 +224,17 @@ func (p *Processor) scanEvent(ev *sink.Event, buf []byte) ([]detect.Finding, []b
 				}
 			}
 			if !ok || role == "system" || role == "developer" {
-				return true
+				continue
 			}
 			if role == "" {
 				role = detect.RoleUser
 			}
 			scan(&detect.Input{Text: text(buf, 0), Role: role, Direction: detect.Request})
-			return true
-		})
+		}
 		d = jsonscan.NewDecoder(jsonscan.Member(data, "tools"))
-		d.Elements(func(int) bool {
+		for range d.Elements() {
 			buf = p.scanTool(ev.AgentID, d.Raw(), buf[:0], scan, &fs)
-			return true
-		})
+		}
 	case sink.ToolResult:
 		var ok bool
 		if buf, ok = appendContent(buf, jsonscan.Member(attrs, "tool.result")); ok {
@@ -252,14 +249,13 @@ func (p *Processor) scanEvent(ev *sink.Event, buf []byte) ([]detect.Finding, []b
 		system := st.system
 		p.mu.Unlock()
 		d := jsonscan.NewDecoder(jsonscan.Member(attrs, "llm.response.content"))
-		d.Elements(func(int) bool {
+		for range d.Elements() {
 			c := d.Raw()
 			var ok bool
 			if buf, ok = appendContent(buf, jsonscan.Member(c, "text")); !ok {
 				buf, _ = appendContent(buf, jsonscan.Member(c, "content"))
 			}
-			return true
-		})
+		}
 		scan(&detect.Input{Text: text(buf, 0), Role: detect.RoleAssistant, Direction: detect.Response, SystemPrompt: system, Usage: &usage})
 	case sink.ToolExecution:
 		// The raw JSON of the arguments, as the model sent them; the
