@@ -17,7 +17,7 @@ import (
 
 var (
 	stores  = storetest.New("workflow", "WORKFLOW_TEST_CHDB_WORKER")
-	engines = storetest.Engines
+	engines = append(storetest.Engines[:len(storetest.Engines):len(storetest.Engines)], storetest.Cluster)
 )
 
 func init() {

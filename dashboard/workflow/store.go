@@ -148,7 +148,8 @@ func (s *Service) insert(ctx context.Context, t table, what string, rows ...[]an
 	if s.o.Cluster != "" && s.ver.AtLeast(20, 1) {
 		// Read-your-writes through the Distributed table: the insert
 		// returns once every shard has its rows. (18.16 cannot say so in
-		// the statement: there a read may miss a write for a moment.)
+		// the statement; sink/clickhouse sets it for every statement of
+		// a connection in cluster mode, which covers 18.16 too.)
 		b.WriteString("SETTINGS insert_distributed_sync = 1\n")
 	}
 	for i, r := range rows {
