@@ -85,12 +85,12 @@
 // memory, strings with their length) and the worker hands it to chDB's
 // streaming INSERT (chdb_stream_insert_n, chdb_stream_append,
 // chdb_stream_done), so the engine copies values into columns instead of
-// parsing SQL text: about half the engine's CPU per stored event of the
-// same rows as INSERT … VALUES. The data never passes through the SQL
-// parser; inline after FORMAT it could not be binary, since chDB ends
-// inline data at the first empty line. A library without the streaming
-// INSERT (before chDB 26.7) fails the insert with a message that says to
-// update it.
+// parsing SQL text: about 40 % less of its CPU per stored event than the
+// same rows as INSERT … VALUES (docs/storage.md). The data never passes
+// through the SQL parser; inline after FORMAT it could not be binary,
+// since chDB ends inline data at the first empty line. With a library
+// without the streaming INSERT (before chDB 26.7) the store says so in its
+// log and inserts VALUES text instead.
 //
 // An INSERT in flight when the worker dies may have been stored without
 // being acknowledged; the pipeline retries it, and the schema deduplicates

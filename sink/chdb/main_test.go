@@ -67,6 +67,8 @@ func testWorker(mode string, args []string) int {
 		return 0
 	case "fake":
 		return runWorker(&fakeEngine{}, os.NewFile(workerInFD, "requests"), out())
+	case "fake-nostream": // a library without the streaming INSERT
+		return runWorker(&fakeEngine{noStream: true}, os.NewFile(workerInFD, "requests"), out())
 	}
 	fmt.Fprintln(os.Stderr, "unknown test worker mode", mode)
 	return 2
@@ -83,8 +85,9 @@ func testWorker(mode string, args []string) int {
 //	ROWS <n> <width> Explore: n rows of a width-byte string
 //	anything else    Exec: count it; Query: "execs\tpid" as one row
 type fakeEngine struct {
-	execs atomic.Int64
-	keep  [][]byte
+	noStream bool
+	execs    atomic.Int64
+	keep     [][]byte
 }
 
 func (e *fakeEngine) Version() string { return "fake 1.0 (ClickHouse 26.7.2.1)\n26.7.2.1" }
@@ -129,6 +132,9 @@ func (e *fakeEngine) Exec(q []byte) (uint64, error) {
 // Insert runs stmt as a command, like Exec; the rows written are the
 // data's length, so that a test sees it arrive whole.
 func (e *fakeEngine) Insert(stmt, format, data []byte) (uint64, error) {
+	if e.noStream {
+		return 0, errNoInsertStream
+	}
 	if err := e.do(string(stmt)); err != nil {
 		return 0, err
 	}

@@ -83,8 +83,8 @@ type Options struct {
 	// Insert renders a batch as one INSERT statement appended to dst
 	// (tests, other tables). Default: the events table's columns in
 	// ClickHouse's Native format (sink.AppendNative) through chDB's
-	// streaming INSERT, which the engine reads for about a third of the
-	// CPU of the same rows as VALUES text.
+	// streaming INSERT, which costs the engine about 40 % less CPU than
+	// the same rows as VALUES text (docs/storage.md).
 	Insert func(dst []byte, batch []*sink.Event) []byte
 
 	// settings are extra engine settings for the worker, keepCode its
@@ -161,8 +161,9 @@ type Store struct {
 	settled  chan struct{} // closed once the first start has succeeded or failed
 	settleMu sync.Once
 
-	restarts atomic.Int64
-	crashes  atomic.Int64
+	restarts       atomic.Int64
+	crashes        atomic.Int64
+	noInsertStream atomic.Bool // the library has no streaming INSERT
 
 	cancel    context.CancelFunc
 	done      chan struct{}
@@ -392,12 +393,23 @@ func (s *Store) WriteBatch(ctx context.Context, batch []*sink.Event) error {
 		buf = new(insertBuf)
 	}
 	op := byte(opExec)
-	if s.opts.Insert != nil {
+	switch {
+	case s.opts.Insert != nil:
 		buf.b = s.opts.Insert(buf.b[:0], batch)
-	} else {
+	case s.noInsertStream.Load():
+		buf.b = s.insertValues(buf.b[:0], batch)
+	default:
 		op, buf.b = opInsert, s.insertNative(buf.b[:0], &buf.cols, batch)
 	}
 	_, err = s.send(ctx, p, op, buf.b)
+	var ee *EngineError
+	if op == opInsert && errors.As(err, &ee) && strings.Contains(ee.Message, errNoInsertStream.Error()) {
+		// An older libchdb: VALUES text from now on.
+		s.noInsertStream.Store(true)
+		s.log.Warn().Msg("embedded ClickHouse: " + errNoInsertStream.Error() + "; inserting VALUES text meanwhile, which costs the engine more CPU")
+		buf.b = s.insertValues(buf.b[:0], batch)
+		_, err = s.send(ctx, p, opExec, buf.b)
+	}
 	if cap(buf.b) <= 16<<20 {
 		buf.cols.Reset()
 		s.bufs.Put(buf)

@@ -349,6 +349,21 @@ func TestStoreWriteBatch(t *testing.T) {
 	}
 }
 
+// TestStoreWithoutInsertStream: with a library that has no streaming
+// INSERT the store falls back to VALUES text at the first insert and stays
+// there; no batch is lost.
+func TestStoreWithoutInsertStream(t *testing.T) {
+	s := mustOpen(t, fakeOptions(t, "fake-nostream"))
+	for i := range 3 {
+		if err := s.WriteBatch(context.Background(), []*sink.Event{{Name: "n" + strconv.Itoa(i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if execs, _ := fakeState(t, s); execs != 3 || !s.noInsertStream.Load() {
+		t.Fatalf("%d VALUES inserts, fallback %v", execs, s.noInsertStream.Load())
+	}
+}
+
 func TestStoreCloseIsGracefulAndMemoryDirGoes(t *testing.T) {
 	// A directory left by a proxy that died without closing.
 	dead := exec.Command("true")
