@@ -84,22 +84,24 @@ if [[ ! -x "$rootfs/bin/sh" ]]; then
 	mv "$rootfs.part" "$rootfs"
 fi
 
-# stand_in NAME FROM FILL SETUP [ENV...]: a local image NAME made from
+# stand_in NAME KEY FROM FILL SETUP [ENV...]: a local image NAME made from
 # FROM (scratch or an image), FILL run on the host with the container's
 # root folder as $1, then SETUP (if any) run in the container, with ENV
-# (KEY=VALUE) in its configuration.
+# (KEY=VALUE) in its configuration. It is made again when KEY (what it was
+# made from, e.g. the Go version) differs from the one it was made with.
 stand_in() {
-	local name=$1 from=$2 fill=$3 setup=$4 c mnt e
-	shift 4
-	if b inspect --type image "$name" >/dev/null 2>&1; then
+	local name=$1 key=$2 from=$3 fill=$4 setup=$5 c mnt e
+	shift 5
+	if [[ $(b inspect --type image --format '{{index .OCIv1.Config.Labels "perimeter.stand-in"}}' "$name" 2>/dev/null) == "$key" ]]; then
 		return
 	fi
-	step "stand-in base image $name"
+	step "stand-in base image $name ($key)"
 	c=$(b from --pull=never "$from")
 	mnt=$(b mount "$c")
 	"$fill" "$mnt"
 	b umount "$c" >/dev/null
 	for e in "$@"; do b config --env "$e" "$c"; done
+	b config --label "perimeter.stand-in=$key" "$c"
 	if [[ -n $setup ]]; then
 		b run "$c" -- sh -c "$setup"
 	fi
@@ -123,13 +125,14 @@ fill_node() {
 	cp /usr/local/share/ca-certificates/*.crt "$1/usr/local/share/ca-certificates/" 2>/dev/null || true
 }
 
-stand_in "localhost/debian:$release-slim" scratch fill_debian ""
-stand_in "localhost/golang:$go_version-$release" "localhost/debian:$release-slim" fill_golang "" \
+deb_key="debootstrap $release minbase at $(stat -c %Y "$rootfs")"
+stand_in "localhost/debian:$release-slim" "$deb_key" scratch fill_debian ""
+stand_in "localhost/golang:$go_version-$release" "$(go version), $deb_key" "localhost/debian:$release-slim" fill_golang "" \
 	PATH=/usr/local/go/bin:/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin GOPATH=/go
 
 build_args=()
 if [[ ${CHDB_STAGE:-} == 1 ]]; then
-	stand_in "localhost/node:22-$release-slim" "localhost/debian:$release-slim" fill_node \
+	stand_in "localhost/node:22-$release-slim" "nodejs npm, $deb_key" "localhost/debian:$release-slim" fill_node \
 		"apt-get update -qq && apt-get install -y -qq --no-install-recommends ca-certificates nodejs npm >/dev/null && rm -rf /var/lib/apt/lists/*" \
 		NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
 else
