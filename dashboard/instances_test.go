@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/cylestio/perimeter/sink/storetest"
 )
 
 // TestStatsPerInstance: /api/stats lists every proxy instance whose events
@@ -35,6 +37,9 @@ func TestStatsPerInstance(t *testing.T) {
 				{ID: "", Events: 3, Requests: 1, Sessions: 1, LastSeen: Time(t0.Add(-7*time.Minute + time.Second))},
 				{ID: "proxy-a:4000", Events: 6, Requests: 2, Sessions: 2, LastSeen: Time(t0.Add(-8*time.Minute + time.Second))},
 				{ID: "proxy-b:4000", Events: 3, Requests: 1, Sessions: 1, LastSeen: Time(t0.Add(-9*time.Minute + time.Second))},
+			}
+			if r.Storage.Instance != "proxy-b:4000" || (engine == storetest.Cluster) != (r.Storage.Cluster != "") {
+				t.Errorf("storage status %+v: want the serving instance, and the cluster on a cluster", r.Storage)
 			}
 			if r.ServedBy != "proxy-b:4000" || len(r.Instances) != len(want) {
 				t.Fatalf("served by %q, instances %+v", r.ServedBy, r.Instances)

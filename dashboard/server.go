@@ -305,7 +305,7 @@ func (s *Server) status() sink.Status {
 			Fix: "set storage.engine to embedded (needs libchdb: make chdb) or clickhouse"}
 	}
 	st := s.opts.Store.Status()
-	st.Content = s.opts.StorageContent
+	st.Content, st.Cluster, st.Instance = s.opts.StorageContent, s.opts.Schema.Cluster, s.opts.Instance
 	return st
 }
 

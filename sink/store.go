@@ -180,6 +180,12 @@ type Status struct {
 	// (storage.content: full, masked or metadata), set by whoever reports
 	// the status to users; empty when unknown.
 	Content string `json:"content,omitempty"`
+	// Cluster is storage.clickhouse.cluster and Instance the
+	// server.instance_id of the proxy reporting, set like Content: with
+	// several proxies writing one cluster, every answer says which one
+	// served it.
+	Cluster  string `json:"cluster,omitempty"`
+	Instance string `json:"instance,omitempty"`
 }
 
 // ErrUnavailable is returned by stores that cannot run here (for example

@@ -166,6 +166,17 @@ func TestUIAgainstFixture(t *testing.T) {
 		kt.open("/")
 		kt.waitText("#engine", "masked text", 5*time.Second)
 	})
+
+	t.Run("one of several proxies", func(t *testing.T) {
+		tb.t = t
+		fx := newFixture(true)
+		fx.storage["engine"], fx.storage["cluster"], fx.storage["instance"] = "clickhouse", "perimeter", "web-2:4000"
+		sc := fx.start(t)
+		st := b.tab(t, sc.URL)
+		st.open("/")
+		st.waitText("#engine", "ClickHouse server", 5*time.Second)
+		st.waitText("#engine", "cluster perimeter · via web-2:4000", time.Second)
+	})
 }
 
 // assertNoInjection checks that captured markup stayed text: no element

@@ -128,13 +128,14 @@ async function refresh(first) {
   }
 }
 
-// The sidebar names the analytics engine every answer reports.
+// The sidebar names the analytics engine every answer reports, and with
+// several proxies the cluster and the instance serving this page.
 onStorage((st) => {
   const el = document.getElementById('engine');
   if (!el) return;
   const names = { embedded: 'Embedded ClickHouse', clickhouse: 'ClickHouse server', none: 'No store' };
   const name = names[st.engine] || st.engine || 'Store';
-  el.textContent = st.available === false ? `${name}: analytics off` : `${name}${st.ephemeral ? ' (in memory)' : ''}${st.content && st.content !== 'full' ? ' · ' + st.content + ' text' : ''}${st.version ? ' · ' + st.version.replace(/\s*\(.*\)$/, '') : ''}`;
+  el.textContent = st.available === false ? `${name}: analytics off` : `${name}${st.ephemeral ? ' (in memory)' : ''}${st.content && st.content !== 'full' ? ' · ' + st.content + ' text' : ''}${st.version ? ' · ' + st.version.replace(/\s*\(.*\)$/, '') : ''}${st.cluster ? ' · cluster ' + st.cluster : ''}${st.instance ? ' · via ' + st.instance : ''}`;
   el.title = st.available === false ? [st.reason, st.fix].filter(Boolean).join(' — ') : st.version || '';
   el.classList.toggle('off', st.available === false);
 });
