@@ -35,7 +35,7 @@ func AppendNative(dst []byte, c *ColumnBatch) []byte {
 		dst = appendNativeString(dst, ec.name)
 		dst = appendNativeString(dst, ec.typ)
 		var err error
-		if dst, err = appendNativeColumn(dst, ec.typ, col); err != nil {
+		if dst, err = appendNativeColumn(dst, ec.typ, col, &y); err != nil {
 			panic(fmt.Sprintf("sink: native column %s: %v", ec.name, err))
 		}
 	}
@@ -48,7 +48,8 @@ func appendNativeString[T ~string | ~[]byte](dst []byte, s T) []byte {
 }
 
 // appendNativeColumn appends one column's values in typ's binary layout.
-func appendNativeColumn(dst []byte, typ string, col any) ([]byte, error) {
+// Strings (kilobytes each in the attributes column) tick y every 64.
+func appendNativeColumn(dst []byte, typ string, col any, y *Yielder) ([]byte, error) {
 	le := binary.LittleEndian
 	switch v := col.(type) {
 	case [][16]byte:
@@ -119,7 +120,10 @@ func appendNativeColumn(dst []byte, typ string, col any) ([]byte, error) {
 		if typ != "String" {
 			break
 		}
-		for _, s := range v {
+		for i, s := range v {
+			if i&63 == 63 {
+				y.Tick()
+			}
 			dst = appendNativeString(dst, s)
 		}
 		return dst, nil

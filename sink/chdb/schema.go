@@ -36,7 +36,11 @@ func databaseOf(o sink.SchemaOptions) string {
 // chDB's streaming INSERT (an opInsert payload). cols is scratch space.
 func (s *Store) insertNative(dst []byte, cols *sink.ColumnBatch, batch []*sink.Event) []byte {
 	cols.Reset()
-	for _, e := range batch {
+	var y sink.Yielder
+	for i, e := range batch {
+		if i&63 == 63 {
+			y.Tick()
+		}
 		cols.Append(e)
 	}
 	return appendInsertPayload(dst, s.insertPrefix, "Native", func(d []byte) []byte { return sink.AppendNative(d, cols) })
