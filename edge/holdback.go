@@ -28,6 +28,7 @@ type holdback struct {
 	ex    *exchange
 	dst   io.Writer
 	held  []byte
+	seen  int // bytes of the events the parser has read: the window is judged on them, not on held (one read may hold many events)
 	limit int
 	state uint8
 	err   error
@@ -56,18 +57,19 @@ func (h *holdback) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// afterEvent decides once the window is over; final says the stream
-// ended.
-func (h *holdback) afterEvent(final bool) {
+// afterEvent counts an event of n bytes the parser has read and decides
+// once the window is over; final says the stream ended.
+func (h *holdback) afterEvent(final bool, n int) {
 	if h.state != holding {
 		return
 	}
+	h.seen += n
 	r := h.ex.sp.Result()
 	if !final && !r.Complete {
-		if len(h.held) < h.limit {
+		if h.seen < h.limit {
 			return
 		}
-		if len(r.ToolCalls) == 1 && r.FinishReason.IsEmpty() && len(h.held) < max(4*h.limit, maxToolHold) {
+		if len(r.ToolCalls) == 1 && r.FinishReason.IsEmpty() && h.seen < max(4*h.limit, maxToolHold) {
 			return // the first tool call may still be growing
 		}
 	}

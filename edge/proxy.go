@@ -473,7 +473,7 @@ func (ex *exchange) WriteTo(w io.Writer) (int64, error) {
 	ex.result = c.Copy(dst, ex.resp.BodyStream(), tap)
 	stream.ReleaseCopier(c)
 	if h := ex.pol.hold; h != nil {
-		h.afterEvent(true)
+		h.afterEvent(true, 0)
 		if errors.Is(ex.result.DstErr, errWithheld) {
 			ex.result.DstErr = nil
 		}
@@ -529,7 +529,7 @@ func (ex *exchange) CloseWithError(err error) error {
 func (ex *exchange) Event(ev []byte) {
 	_ = ex.sp.Event(ev)
 	if ex.pol.hold != nil {
-		ex.pol.hold.afterEvent(false)
+		ex.pol.hold.afterEvent(false, len(ev))
 	}
 }
 

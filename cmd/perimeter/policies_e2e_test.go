@@ -446,6 +446,8 @@ func TestStreamHoldback(t *testing.T) {
 	const delay = "15ms"
 
 	// "Sure! Here" is in the first three pieces of the answer: inside a 1 KB window.
+	// Without a delay the mock's events arrive together, in one read: the
+	// window is judged on the events the parser has read, not on the bytes held.
 	_, st, body := firstByte(t, p.url, stream, "x-cylestio-agent-id", "held-block-1", "x-mock-chunks", "30")
 	if st != 200 || strings.Contains(body, "Sure") || !strings.Contains(body, `"guard_blocked"`) || !strings.Contains(body, "answer-block") {
 		t.Fatalf("held stream: %d %s", st, body)
