@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sourced by .ci/run: installs and starts everything the tests need on a
-# fresh machine (libchdb, clickhouse-server, Chromium, buildah and
+# fresh machine (libchdb, clickhouse-server, ZooKeeper, nginx, Chromium, buildah and
 # debootstrap for the image build) and exports the variables that make
 # their tests required rather than skipped.
 
@@ -62,6 +62,14 @@ if [ ! -f /usr/share/java/zookeeper.jar ]; then
 	as_root apt-get update
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends zookeeper
 fi
+
+echo "== installing nginx: the sessions-across-instances test balances real instances with it (cmd/perimeter), as make bench compares with it"
+if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+	as_root apt-get update
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nginx
+fi
+# That test fails, instead of skipping, without nginx.
+export PERIMETER_REQUIRE_NGINX=1
 
 echo "== installing Chromium for the dashboard UI's headless browser tests (dashboard/web)"
 if [ ! -x /usr/bin/chromium ]; then
