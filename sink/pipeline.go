@@ -23,7 +23,8 @@ type Options struct {
 	QueueSize int           // events Publish can queue, default 100000 (storage.batch.queue_size)
 	// WriterQueue is how many batches each writer holds in memory before
 	// spilling (or, with spilling off, dropping); default
-	// max(2, QueueSize/MaxRows).
+	// max(2, QueueSize/MaxRows), and at most durableWriterQueue when
+	// Durable (the batches are on disk anyway).
 	WriterQueue int
 
 	SpillDir      string // storage.spill.dir; each writer spills under SpillDir/<writer name>
@@ -95,6 +96,12 @@ func (o *Options) setDefaults() {
 	}
 	if o.WriterQueue <= 0 {
 		o.WriterQueue = max(2, o.QueueSize/o.MaxRows)
+		if o.Durable && o.SpillMaxBytes > 0 {
+			// Every batch is in the spill log already: a writer that falls
+			// behind reads the rest back from disk instead of holding it
+			// in memory, so memory stays bounded under overload.
+			o.WriterQueue = min(o.WriterQueue, durableWriterQueue)
+		}
 	}
 	if o.SegmentBytes <= 0 {
 		o.SegmentBytes = 16 << 20
@@ -115,6 +122,12 @@ func (o *Options) setDefaults() {
 		o.MaxWriteRows = max(o.MaxRows, min(10*o.MaxRows, 20000))
 	}
 }
+
+// durableWriterQueue bounds a writer's memory queue, in batches, when
+// every batch is also in the spill log (Durable): about 35 MiB of
+// full-capture events, and still more than a paced write gathers
+// (MaxWriteRows/MaxRows), so pacing is unchanged.
+const durableWriterQueue = 32
 
 // Pipeline is the Publisher the proxy uses: a bounded queue, one batching
 // goroutine, and one goroutine per writer with retries, backoff and a spill

@@ -682,8 +682,12 @@ func TestOptionsFromConfig(t *testing.T) {
 		t.Fatalf("defaults map to %+v", o)
 	}
 	o.setDefaults()
-	if o.WriterQueue != 100 || o.MaxWriteRows != 10000 || o.Attempts != 3 || o.SegmentBytes != 16<<20 {
+	if o.WriterQueue != durableWriterQueue || o.MaxWriteRows != 10000 || o.Attempts != 3 || o.SegmentBytes != 16<<20 {
 		t.Fatalf("derived defaults %+v", o)
+	}
+	o.Durable, o.WriterQueue = false, 0
+	if o.setDefaults(); o.WriterQueue != 100 {
+		t.Fatalf("without durability a writer holds %d batches, want queue_size/max_rows", o.WriterQueue)
 	}
 }
 
