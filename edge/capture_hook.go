@@ -6,7 +6,6 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/cylestio/perimeter/edge/capture"
-	"github.com/cylestio/perimeter/edge/provider"
 )
 
 // The capture hook: once a model call has ended, the proxy fills the
@@ -82,6 +81,3 @@ func compressed(h *fasthttp.ResponseHeader) bool {
 	ce := h.ContentEncoding()
 	return len(ce) > 0 && !equalFold(ce, "identity")
 }
-
-// capturing reports whether the exchange is a model call capture records.
-func (ex *exchange) capturing() bool { return ex.kind != provider.None && ex.p.opts.Capture != nil }

@@ -91,7 +91,6 @@ type corpus struct {
 	rng    *rand.Rand
 	words  []string
 	agents []*agent
-	convs  []*conversation
 	ids    int
 }
 

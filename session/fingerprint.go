@@ -219,15 +219,6 @@ func normText(dst []byte, src []byte, escaped bool) []byte {
 	return normSlow(dst, src, escaped)
 }
 
-// normView is normText, except that it returns a prefix of src itself when
-// src starts in normal form, and else appends to dst.
-func normView(dst []byte, src []byte, escaped bool) []byte {
-	if p, ok := alreadyNormal(src, escaped); ok {
-		return p
-	}
-	return normSlow(dst, src, escaped)
-}
-
 func normSlow(dst []byte, src []byte, escaped bool) []byte {
 	if len(src) > ContentReadLimit {
 		src = src[:ContentReadLimit]

@@ -31,7 +31,7 @@ func refNormText(s string) string {
 		r = r[:normWindow]
 	}
 	var b []rune
-	for _, c := range []rune(norm.NFKC.String(string(r))) {
+	for _, c := range norm.NFKC.String(string(r)) {
 		if !isInvisible(c) {
 			b = append(b, c)
 		}

@@ -87,7 +87,7 @@ func (a *PeerAnswer) Match() Match { return a.match }
 // askPeers asks Config.Peers for the session of a request no local
 // session continues. On an answer the session is installed here under the
 // peer's id, at the request's state, and the request continues it.
-func (t *Table) askPeers(c *Conversation, hasPrev bool, prev, sig uint64, last int, now int64, fz *fuzzyState, r *Result) bool {
+func (t *Table) askPeers(c *Conversation, hasPrev bool, prev, sig uint64, last int, fz *fuzzyState, r *Result) bool {
 	var p Probe
 	t.fillProbe(&p, c, hasPrev, prev, sig, last, fz)
 	var a PeerAnswer
@@ -96,7 +96,7 @@ func (t *Table) askPeers(c *Conversation, hasPrev bool, prev, sig uint64, last i
 		t.stats.peerMisses.Add(1)
 		return false
 	}
-	now = t.tick() // the lookup took time
+	now := t.tick() // after the lookup, which took time
 	s, h := t.install(a.ID(), sig, now, fz)
 	r.h = h
 	r.Match = MatchPeer

@@ -144,7 +144,7 @@ func (t *Table) detect(c *Conversation, now int64, r *Result) {
 		// A request that carries history (or names a previous response)
 		// may continue a session another instance knows: ask the peers
 		// before settling for a weak local choice or a new session.
-		if (last >= 0 || len(c.PreviousResponseID) > 0) && t.askPeers(c, hasPrev, prev, sig, last, now, &fz, r) {
+		if (last >= 0 || len(c.PreviousResponseID) > 0) && t.askPeers(c, hasPrev, prev, sig, last, &fz, r) {
 			return
 		}
 		if fz.weak {

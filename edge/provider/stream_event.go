@@ -135,13 +135,13 @@ type evFields struct {
 	blockInput                  []byte
 
 	// Responses
-	status                   Str
-	reason                   Str
-	reasonRaw                []byte
-	item                     struct{ typ, callID, name, args Str }
-	arguments                Str
-	code, messageStr, param  Str
-	hasResponse, hasItemDone bool
+	status                  Str
+	reason                  Str
+	reasonRaw               []byte
+	item                    struct{ typ, callID, name, args Str }
+	arguments               Str
+	code, messageStr, param Str
+	hasResponse             bool
 
 	ops []toolDelta // chat tool call deltas
 }

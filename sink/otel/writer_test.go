@@ -121,7 +121,7 @@ func TestToolSpanAcrossBatches(t *testing.T) {
 	}
 	attrs := map[string]string{}
 	for _, kv := range call.Attributes() {
-		attrs[string(kv.Key)] = kv.Value.Emit()
+		attrs[string(kv.Key)] = kv.Value.String()
 	}
 	for k, want := range map[string]string{"gen_ai.provider.name": "anthropic", "gen_ai.request.model": "claude-sonnet-4-5",
 		"gen_ai.response.model": "claude-sonnet-4-5-20250929", "gen_ai.usage.output_tokens": "30", "gen_ai.request.max_tokens": "100",
