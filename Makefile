@@ -8,6 +8,7 @@ PORT         ?= 4000
 BENCHTIME    ?= 1s
 CHDB_PKG     ?= @chdb/lib-linux-x64-gnu@26.7.3-stable.1
 CHDB_DIR     ?= third_party/chdb
+STATICCHECK  ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: help build run mock test test-short vet bench-go bench bench-quick fuzz clean chdb setup
 
@@ -37,9 +38,10 @@ test: vet ## the whole test suite (race detector on), then the allocation tests 
 test-short: ## quick tests without the race detector
 	$(GO) test -count=1 $(PKGS)
 
-vet: ## gofmt check and go vet
+vet: ## gofmt check, go vet and staticcheck (fetched through the Go module proxy, pinned to STATICCHECK)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	GOFLAGS= $(GO) run $(STATICCHECK) $(PKGS)
 
 bench-go: ## every Go micro-benchmark of the tree with allocations (BENCHTIME=1s; the packages are found from the *_test.go files)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $$(git ls-files '*_test.go' | xargs grep -l '^func Benchmark' | xargs -n1 dirname | sort -u | sed 's|^|./|')
