@@ -6,6 +6,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/cylestio/perimeter/edge/capture"
+	"github.com/cylestio/perimeter/internal/ascii"
 )
 
 // The capture hook: once a model call has ended, the proxy fills the
@@ -79,5 +80,5 @@ func (ex *exchange) captured() { ex.p.release(ex) }
 // compressed reports whether a response body has a content coding.
 func compressed(h *fasthttp.ResponseHeader) bool {
 	ce := h.ContentEncoding()
-	return len(ce) > 0 && !equalFold(ce, "identity")
+	return len(ce) > 0 && !ascii.EqualFold(ce, "identity")
 }

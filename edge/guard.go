@@ -565,7 +565,7 @@ func (g *Guard) scanAnswer(ex *exchange, resp *provider.Response, body []byte) (
 
 // inString reports whether s is the inside of one JSON string of body.
 func inString(body, s []byte) bool {
-	lo, hi := spanOf(body, s)
+	lo, hi := capture.SpanOf(body, s)
 	return lo > 0 && hi < len(body) && body[lo-1] == '"' && body[hi] == '"'
 }
 
@@ -634,7 +634,7 @@ func redactBody(body []byte, edits []edit) ([]byte, bool) {
 	}
 	byStr := map[int]*span{}
 	for _, e := range edits {
-		lo, hi := spanOf(body, e.str.Raw)
+		lo, hi := capture.SpanOf(body, e.str.Raw)
 		if lo < 0 {
 			return nil, false
 		}
@@ -665,20 +665,4 @@ func redactBody(body []byte, edits []edit) ([]byte, bool) {
 		prev = s.hi
 	}
 	return append(out, body[prev:]...), true
-}
-
-// spanOf returns where sub lies in body, or -1, -1 when it does not alias it.
-func spanOf(body, sub []byte) (int, int) {
-	if len(sub) == 0 || len(body) == 0 {
-		return -1, -1
-	}
-	d := uintptr(unsafe.Pointer(unsafe.SliceData(sub))) - uintptr(unsafe.Pointer(unsafe.SliceData(body)))
-	if d > uintptr(len(body)) {
-		return -1, -1
-	}
-	off := int(d)
-	if off+len(sub) > len(body) {
-		return -1, -1
-	}
-	return off, off + len(sub)
 }

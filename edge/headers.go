@@ -3,6 +3,7 @@ package edge
 import (
 	"bytes"
 
+	"github.com/cylestio/perimeter/internal/ascii"
 	"github.com/valyala/fasthttp"
 )
 
@@ -27,31 +28,11 @@ var credentialHeaders = []string{"Authorization", "X-Api-Key", "Api-Key"}
 // "_" for "-" (X_Api_Key is X-Api-Key).
 func isCredentialHeader(k []byte) bool {
 	for _, c := range credentialHeaders {
-		if equalFoldDash(k, c) {
+		if ascii.EqualFoldDash(k, c) {
 			return true
 		}
 	}
-	return equalFoldDash(k, "Proxy-Authorization")
-}
-
-// equalFoldDash is equalFold with "_" equal to "-".
-func equalFoldDash(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range b {
-		x, y := lower(b[i]), lower(s[i])
-		if x == '_' {
-			x = '-'
-		}
-		if y == '_' {
-			y = '-'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
+	return ascii.EqualFoldDash(k, "Proxy-Authorization")
 }
 
 var cylestioPrefix = []byte("x-cylestio-")
@@ -156,7 +137,7 @@ var (
 // dropBit is the bit of k's name in dropNames, 0 for any other name.
 func dropBit(k []byte) uint32 {
 	for i, name := range dropNames {
-		if len(k) == len(name) && equalFold(k, name) {
+		if len(k) == len(name) && ascii.EqualFold(k, name) {
 			return 1 << i
 		}
 	}
@@ -174,7 +155,7 @@ func connectionTokens(v []byte, dst [][]byte) [][]byte {
 			tok, v = v, nil
 		}
 		tok = bytes.TrimSpace(tok)
-		if len(tok) == 0 || equalFold(tok, "close") || equalFold(tok, "keep-alive") {
+		if len(tok) == 0 || ascii.EqualFold(tok, "close") || ascii.EqualFold(tok, "keep-alive") {
 			continue
 		}
 		dst = append(dst, tok)
@@ -187,28 +168,9 @@ func hasPrefixFold(s, prefix []byte) bool {
 		return false
 	}
 	for i, c := range prefix {
-		if lower(s[i]) != c {
+		if ascii.Lower(s[i]) != c {
 			return false
 		}
 	}
 	return true
-}
-
-func equalFold(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range b {
-		if lower(b[i]) != lower(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func lower(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cylestio/perimeter/edge/capture"
 	"github.com/cylestio/perimeter/edge/provider"
+	"github.com/cylestio/perimeter/internal/ascii"
 	"github.com/cylestio/perimeter/internal/netlimit"
 	"github.com/cylestio/perimeter/stream"
 )
@@ -435,7 +436,7 @@ func skipSpace(b []byte) []byte {
 }
 
 func isEventStream(ct []byte) bool {
-	return len(ct) >= len(eventStream) && equalFold(ct[:len(eventStream)], string(eventStream))
+	return len(ct) >= len(eventStream) && ascii.EqualFold(ct[:len(eventStream)], string(eventStream))
 }
 
 // Read makes exchange an io.Reader for fasthttp's body stream contract; the

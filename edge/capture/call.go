@@ -6,6 +6,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/cylestio/perimeter/edge/provider"
+	"github.com/cylestio/perimeter/internal/ascii"
 	"github.com/cylestio/perimeter/session"
 )
 
@@ -171,44 +172,5 @@ func (c *Capture) parse(call *Call, ci *callInfo, body []byte) *provider.Respons
 // compressed reports whether a response body has a content coding.
 func compressed(h *fasthttp.ResponseHeader) bool {
 	ce := h.ContentEncoding()
-	return len(ce) > 0 && !equalFold(ce, "identity")
-}
-
-func equalFold(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range b {
-		if lower(b[i]) != lower(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// equalFoldDash is equalFold with "_" taken for "-".
-func equalFoldDash(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range b {
-		x, y := lower(b[i]), lower(s[i])
-		if x == '_' {
-			x = '-'
-		}
-		if y == '_' {
-			y = '-'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
-}
-
-func lower(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
+	return len(ce) > 0 && !ascii.EqualFold(ce, "identity")
 }

@@ -475,13 +475,13 @@ func (b *builder) requestData(dst []byte, first, nNew int, external bool) []byte
 	}
 	start, stop := -1, -1
 	if nNew > 0 && nNew < len(req.Messages) {
-		start, stop = spanOf(body, req.MessagesRaw)
+		start, stop = SpanOf(body, req.MessagesRaw)
 	}
 	if start < 0 {
 		dst = append(dst, body[:end]...)
 	} else {
-		newStart, _ := spanOf(body, req.Messages[first].Raw)
-		_, newStop := spanOf(body, req.Messages[len(req.Messages)-1].Raw)
+		newStart, _ := SpanOf(body, req.Messages[first].Raw)
+		_, newStop := SpanOf(body, req.Messages[len(req.Messages)-1].Raw)
 		if newStart < 0 || newStop < 0 {
 			dst = append(dst, body[:end]...)
 		} else {
@@ -500,8 +500,8 @@ func (b *builder) requestData(dst []byte, first, nNew int, external bool) []byte
 	return append(dst, '}')
 }
 
-// spanOf returns where sub lies in body, or -1, -1 when it does not alias it.
-func spanOf(body, sub []byte) (int, int) {
+// SpanOf returns where sub lies in body, or -1, -1 when it does not alias it.
+func SpanOf(body, sub []byte) (int, int) {
 	if len(sub) == 0 || len(body) == 0 {
 		return -1, -1
 	}

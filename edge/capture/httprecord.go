@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cylestio/perimeter/edge/provider"
+	"github.com/cylestio/perimeter/internal/ascii"
 	"github.com/cylestio/perimeter/sink"
 	"github.com/cylestio/perimeter/sink/files"
 )
@@ -151,7 +152,7 @@ func appendHeaderPair(dst []byte, i int, k, v []byte) []byte {
 // "-" (X_Api_Key).
 func sensitiveHeader(k []byte) bool {
 	for _, s := range files.SensitiveHeaders {
-		if equalFoldDash(k, s) {
+		if ascii.EqualFoldDash(k, s) {
 			return true
 		}
 	}
@@ -185,7 +186,7 @@ func redactQuery(dst, q []byte) []byte {
 
 func secretParam(name []byte) bool {
 	for _, s := range [...]string{"key", "api_key", "api-key", "apikey", "access_token", "token", "auth", "password", "secret"} {
-		if len(name) == len(s) && equalFold(name, s) {
+		if len(name) == len(s) && ascii.EqualFold(name, s) {
 			return true
 		}
 	}
