@@ -23,39 +23,9 @@
 // caller may want verbatim (message objects, tool inputs, content, params)
 // come back as their JSON bytes.
 //
-// Measured on the 2-core development box with go test -bench . -benchmem
-// -benchtime 200ms (provider_timing_test.go), best of several runs: the
-// box was shared with other builds, so absolute figures wandered by up to
-// 2× between runs while the ratios held.
-//
-//	                                      provider            encoding/json typed    encoding/json map
-//	request, small (1 KB chat)            1.7 µs   0 allocs   20 µs      42 allocs    18 µs   105 allocs
-//	request, large (200 KB, 101-msg chat) 0.19 ms  0 allocs   2.8 ms    629 allocs    1.7 ms 1432 allocs
-//	request, large (200 KB, Anthropic)    0.23 ms  0 allocs   4.5 ms   1160 allocs    1.8 ms 2213 allocs
-//	answer, chat completion (1 KB)        1.0 µs   0 allocs   7.6 µs     16 allocs
-//	SSE event, chat content delta         0.48 µs  0 allocs   4.0 µs     15 allocs
-//	SSE event, chat tool-call delta       0.88 µs  0 allocs   6.2 µs     18 allocs
-//	SSE event, Anthropic text delta       0.25 µs  0 allocs   2.2 µs     10 allocs
-//	SSE event, Responses text delta       0.42 µs  0 allocs   2.6 µs      8 allocs
-//
-// That is about 1 GB/s on large bodies, 10–20× encoding/json, and no
-// allocation at all once the pooled objects are warm.
-// The typed baseline decodes into structs holding only what Parse
-// reports; the map baseline is what the Python original's json.loads
-// does. In a scratch module (not kept, so the product gains no
-// dependency) the same extraction measured: valyala/fastjson with a pooled
-// parser 1.17 µs small, 0.22 ms large, 0.57 µs per chunk, 0 allocs — on a
-// par; tidwall/gjson over an unsafe string 7.8 µs small, 1.3 ms large
-// (412 KB, 101 allocs), 2.6 µs per chunk — it rescans for every path.
-// The scanner is kept over fastjson, at equal speed, because fastjson
-// copies each body into its parser (a pooled parser then keeps the largest
-// body it ever saw) and unescapes strings in that copy, while this scanner
-// hands out slices of the body itself, still escaped — the form the
-// session package hashes without decoding — and because fastjson accepts
-// invalid JSON (raw control characters, bad escapes, 01, 1.) that
-// encoding/json and the original's json.loads reject. sonic was not
-// considered: its JIT and assembly are a large dependency for a parser
-// whose cost is already dominated by reading the bytes once.
+// A large body parses at about 1 GB/s, 10–20× encoding/json, with no
+// allocation once the pooled objects are warm (provider_timing_test.go;
+// docs/jsonscan.md has the measurements and the libraries compared).
 //
 // # Ownership
 //
