@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/cylestio/perimeter/bench/mockllm"
-	"github.com/cylestio/perimeter/sink/chdb"
+	"github.com/cylestio/perimeter/internal/testenv"
 )
 
 // TestUIAgainstRealServer is the end-to-end check: the perimeter binary
@@ -135,19 +135,7 @@ detect: {enabled: true}
 	})
 }
 
-func requireChdb(t *testing.T) string {
-	t.Helper()
-	lib, err := chdb.FindLib("")
-	if err != nil {
-		if os.Getenv("PERIMETER_REQUIRE_CHDB") != "" {
-			t.Fatalf("libchdb required but not found: %v", err)
-		}
-		bar := strings.Repeat("!", 78)
-		fmt.Fprintf(os.Stderr, "\n%s\n!! SKIPPING %s: libchdb not installed (%v); run make chdb\n%s\n\n", bar, t.Name(), err, bar)
-		t.Skipf("SKIPPED: libchdb not installed (%v); run make chdb", err)
-	}
-	return lib
-}
+var requireChdb = testenv.RequireLibchdb
 
 var (
 	buildOnce sync.Once

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,6 +27,8 @@ func RequireLibchdb(t testing.TB) string {
 		if os.Getenv("PERIMETER_REQUIRE_CHDB") != "" {
 			t.Fatalf("libchdb required but not found: %v", err)
 		}
+		bar := strings.Repeat("!", 78)
+		fmt.Fprintf(os.Stderr, "\n%s\n!! SKIPPING %s: libchdb not installed (%v); run make chdb\n%s\n\n", bar, t.Name(), err, bar)
 		t.Skipf("SKIPPED LOUDLY: libchdb not installed (%v); run make chdb", err)
 	}
 	return lib
