@@ -50,23 +50,30 @@ func TestParseServerVersion(t *testing.T) {
 	}
 }
 
+// TestSchemaGolden pins the DDL: the 18.16 single-node schema in full,
+// every other variant as its line diff from a pinned base (26.7 single
+// node from 18.16's, 26.7's cluster and embedded variants from 26.7's
+// single node, 18.16's cluster from 18.16's single node), so that the
+// goldens hold what a variant changes and nothing twice.
 func TestSchemaGolden(t *testing.T) {
+	render := func(version string, o SchemaOptions) []byte {
+		return []byte(strings.Join(SchemaStatements(mustVersion(t, version), o), ";\n\n") + ";\n")
+	}
+	single := SchemaOptions{RetentionDays: 30}
+	old, cur := render("18.16.1", single), render("26.7.3.1", single)
+	golden.Check(t, "schema_18.16_single.sql", old)
+	golden.CheckDiff(t, "schema_26.7_single.sql.diff", old, cur)
 	for _, tc := range []struct {
-		file    string
-		version string
-		opts    SchemaOptions
+		file string
+		base []byte
+		got  []byte
 	}{
-		{"schema_18.16_single.sql", "18.16.1", SchemaOptions{RetentionDays: 30}},
-		{"schema_18.16_cluster.sql", "18.16.1", SchemaOptions{Database: "analytics", Cluster: "prod"}},
-		{"schema_26.7_single.sql", "26.7.3.1", SchemaOptions{RetentionDays: 30}},
-		{"schema_26.7_cluster.sql", "26.7.3.1", SchemaOptions{Cluster: "prod", RetentionDays: 90,
-			ReplicaPath: "/ch/{cluster}/{shard}/perimeter/events_local"}},
-		{"schema_26.7_embedded.sql", "26.7.3.1", SchemaOptions{Embedded: true}},
+		{"schema_18.16_cluster.sql.diff", old, render("18.16.1", SchemaOptions{Database: "analytics", Cluster: "prod"})},
+		{"schema_26.7_cluster.sql.diff", cur, render("26.7.3.1", SchemaOptions{Cluster: "prod", RetentionDays: 90,
+			ReplicaPath: "/ch/{cluster}/{shard}/perimeter/events_local"})},
+		{"schema_26.7_embedded.sql.diff", cur, render("26.7.3.1", SchemaOptions{Embedded: true})},
 	} {
-		t.Run(tc.file, func(t *testing.T) {
-			stmts := SchemaStatements(mustVersion(t, tc.version), tc.opts)
-			golden.Check(t, tc.file, []byte(strings.Join(stmts, ";\n\n")+";\n"))
-		})
+		t.Run(tc.file, func(t *testing.T) { golden.CheckDiff(t, tc.file, tc.base, tc.got) })
 	}
 }
 

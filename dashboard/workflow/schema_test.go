@@ -8,29 +8,31 @@ import (
 	"github.com/cylestio/perimeter/sink"
 )
 
-// TestSchemaGolden pins the DDL: single node, and a cluster (ON CLUSTER,
-// ReplicatedReplacingMergeTree per local table with its own ZooKeeper
-// path, a Distributed table sharded by the row key so that every version
-// of a row lands on one shard).
+// TestSchemaGolden pins the DDL: single node in full; a cluster (ON
+// CLUSTER, ReplicatedReplacingMergeTree per local table with its own
+// ZooKeeper path, a Distributed table sharded by the row key so that
+// every version of a row lands on one shard) as its diff from the single
+// node; a cluster with its own replica path and name as its diff from
+// the plain cluster.
 func TestSchemaGolden(t *testing.T) {
-	v, _ := sink.ParseServerVersion("18.16.1")
-	for name, o := range map[string]sink.SchemaOptions{
-		"schema_single.sql":  {},
-		"schema_cluster.sql": {Database: "perimeter", Cluster: "prod"},
-		"schema_cluster_replica_path.sql": {Cluster: "prod", ReplicaName: "{replica}-r",
-			ReplicaPath: "/ch/{shard}/perimeter/events_local"},
-	} {
-		t.Run(name, func(t *testing.T) {
-			got := strings.Join(SchemaStatements(v, o), ";\n\n") + ";\n"
-			golden.Check(t, name, []byte(got))
-			// The DDL does not depend on the server version: the same
-			// statements run on 18.16 and 26.x.
-			v26, _ := sink.ParseServerVersion("26.7.2.1")
-			if again := strings.Join(SchemaStatements(v26, o), ";\n\n") + ";\n"; again != got {
-				t.Fatal("DDL differs between 18.16 and 26.7")
-			}
-		})
+	render := func(o sink.SchemaOptions) []byte {
+		v, _ := sink.ParseServerVersion("18.16.1")
+		got := strings.Join(SchemaStatements(v, o), ";\n\n") + ";\n"
+		// The DDL does not depend on the server version: the same
+		// statements run on 18.16 and 26.x.
+		v26, _ := sink.ParseServerVersion("26.7.2.1")
+		if again := strings.Join(SchemaStatements(v26, o), ";\n\n") + ";\n"; again != got {
+			t.Fatalf("DDL for %+v differs between 18.16 and 26.7", o)
+		}
+		return []byte(got)
 	}
+	single := render(sink.SchemaOptions{})
+	cluster := render(sink.SchemaOptions{Database: "perimeter", Cluster: "prod"})
+	replicaPath := render(sink.SchemaOptions{Cluster: "prod", ReplicaName: "{replica}-r",
+		ReplicaPath: "/ch/{shard}/perimeter/events_local"})
+	golden.Check(t, "schema_single.sql", single)
+	golden.CheckDiff(t, "schema_cluster.sql.diff", single, cluster)
+	golden.CheckDiff(t, "schema_cluster_replica_path.sql.diff", cluster, replicaPath)
 }
 
 func TestSchemaClusterShape(t *testing.T) {
