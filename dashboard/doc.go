@@ -18,10 +18,10 @@
 // joins (results are combined in Go), dates bound as strings so the
 // server's time zone never shifts a partition filter. A finding's
 // severity, category and rule are typed columns (schema migration 2) and
-// its confidence follows from its own score, which sink/scan stores in
+// its confidence follows from its own score, which sink/inspect stores in
 // risk_score (weight·log2(1+confidence)); only while findings stored
 // before that migration exist do the queries read them from the attributes,
-// through visitParamExtract* on the finding.* keys sink/scan writes before
+// through visitParamExtract* on the finding.* keys sink/inspect writes before
 // any nested JSON. Keys that follow raw request bodies (prompt, tools) are
 // parsed in Go. Session tags are the tags column (schema migration 4: a
 // session.start's tags as a flat JSON object of strings), which the tags

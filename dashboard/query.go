@@ -38,7 +38,7 @@ type querier struct {
 // first is the string value of a top-level key. ClickHouse 18.16 has only
 // the visitParam* JSON functions, which find the first `"key":` anywhere in
 // the text; they are exact for keys written before any raw nested JSON (the
-// finding.* keys sink/scan writes, tool.status), and used only for those.
+// finding.* keys sink/inspect writes, tool.status), and used only for those.
 // Keys that may follow raw request bodies (prompt, tools, tags) are parsed
 // in Go instead, on every engine.
 func first(col, key string) string {
@@ -228,13 +228,13 @@ const isError = "endsWith(name, '.error')"
 
 // findingExprs read a security.finding's severity, category, rule and
 // confidence. Since schema migration 2 the first three are typed columns,
-// and the confidence follows from the finding's own score: sink/scan
+// and the confidence follows from the finding's own score: sink/inspect
 // stores detect.EventScore of the finding alone in risk_score, that is
 // weight(severity)·log2(1 + confidence), so confidence =
 // exp2(risk_score / weight) − 1. Reading them costs no JSON and, above all,
 // not the attributes column, which dominates the table's size. Findings
 // stored before migration 2 have empty columns; while any exist, the
-// expressions read the attributes (written by sink/scan before any nested
+// expressions read the attributes (written by sink/inspect before any nested
 // JSON, so visitParam is exact) instead.
 type findingExprs struct{ sev, cat, rule, conf string }
 

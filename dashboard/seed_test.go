@@ -18,7 +18,7 @@ import (
 // t0 is the seeded world's "now" (the server's clock in the tests).
 var t0 = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 
-// seed builds events the way the proxy and sink/scan shape them.
+// seed builds events the way the proxy and sink/inspect shape them.
 type seed struct {
 	events   []*sink.Event
 	span     int
@@ -123,7 +123,7 @@ func (s *seed) result(agent, session string, at time.Time, name, status, result 
 	e.ToolName = name
 }
 
-// finding is a security.finding event as sink/scan writes it.
+// finding is a security.finding event as sink/inspect writes it.
 func (s *seed) finding(src *sink.Event, category, rule, severity string, confidence float64, evidence, owasp string) {
 	sev, _ := detect.ParseSeverity(severity)
 	var t detect.SeverityTotals

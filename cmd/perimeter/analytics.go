@@ -22,11 +22,11 @@ import (
 	"github.com/cylestio/perimeter/sink/clickhouse"
 	"github.com/cylestio/perimeter/sink/content"
 	"github.com/cylestio/perimeter/sink/files"
+	"github.com/cylestio/perimeter/sink/inspect"
 	"github.com/cylestio/perimeter/sink/otel"
 	"github.com/cylestio/perimeter/sink/pricing"
 	"github.com/cylestio/perimeter/sink/printer"
 	"github.com/cylestio/perimeter/sink/prom"
-	"github.com/cylestio/perimeter/sink/scan"
 )
 
 // analytics is everything off the request path: the session table, event
@@ -202,7 +202,7 @@ func newAnalytics(cfg *configs.Config, log zerolog.Logger) (*analytics, error) {
 	a.content = content.New(mode)
 	analyse := a.pricer.Apply
 	if cfg.Detect.Enabled {
-		proc := scan.New(detect.Options{}, cfg.Session.MaxSessions)
+		proc := inspect.New(detect.Options{}, cfg.Session.MaxSessions)
 		proc.Extra = pipelineRules(cfg) // policies.custom_rules
 		detectBatch := proc.Process
 		analyse = func(b []*sink.Event) []*sink.Event { return detectBatch(a.pricer.Apply(b)) }

@@ -2,7 +2,7 @@
 // everything else in the project that reads JSON it did not build with
 // encoding/json: provider bodies and streamed events (edge/provider), the
 // structural hash of JSON message text (session), captured attributes
-// (sink/scan) and the bench mock's requests.
+// (sink/inspect) and the bench mock's requests.
 //
 // A Decoder is a cursor over one document. It makes one forward pass,
 // validating every byte exactly as encoding/json.Valid does (nesting

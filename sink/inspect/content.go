@@ -1,4 +1,4 @@
-package scan
+package inspect
 
 import "github.com/cylestio/perimeter/internal/jsonscan"
 

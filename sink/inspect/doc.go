@@ -1,0 +1,13 @@
+// Package inspect runs security detection over captured events inside the sink
+// pipeline, off the request path: it reads the text an event carries
+// (request messages, tool results, model answers, tool-call arguments),
+// scans it with package detect, sets the event's RiskScore and adds one
+// security.finding event per finding.
+//
+// It keeps small, bounded per-session state (token and tool-call counters for
+// the consumption and agency checks, the system prompt for the leakage
+// check). It never does I/O.
+//
+// It reads the attribute objects with the project's JSON scanner
+// (internal/jsonscan), in place, decoding only the strings detection reads.
+package inspect
