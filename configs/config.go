@@ -43,6 +43,10 @@ type ServerConfig struct {
 	// every core.
 	Workers            int      `yaml:"workers"`
 	MaxRequestBodySize ByteSize `yaml:"max_request_body_size"`
+	// MaxRequestHeaderSize bounds a request's line and headers together;
+	// larger ones get 431. Every client connection holds a read buffer of
+	// this size, an open stream to its end.
+	MaxRequestHeaderSize ByteSize `yaml:"max_request_header_size"`
 	// ReadTimeout bounds reading a client's request (headers and body).
 	ReadTimeout Duration `yaml:"read_timeout"`
 	// IdleTimeout closes keep-alive connections idle this long.
@@ -316,14 +320,15 @@ type DetectConfig struct {
 func Default() *Config {
 	return &Config{
 		Server: ServerConfig{
-			Host:               "127.0.0.1",
-			Port:               4000,
-			Workers:            1,
-			MaxRequestBodySize: 32 * MiB,
-			ReadTimeout:        Seconds(60),
-			IdleTimeout:        Seconds(120),
-			WriteIdleTimeout:   Seconds(60),
-			ShutdownTimeout:    Seconds(30),
+			Host:                 "127.0.0.1",
+			Port:                 4000,
+			Workers:              1,
+			MaxRequestBodySize:   32 * MiB,
+			MaxRequestHeaderSize: 8 * KiB,
+			ReadTimeout:          Seconds(60),
+			IdleTimeout:          Seconds(120),
+			WriteIdleTimeout:     Seconds(60),
+			ShutdownTimeout:      Seconds(30),
 
 			MaxInflightBodyBytes: 256 * MiB,
 		},

@@ -52,6 +52,9 @@ func (c *Config) validateServer(ps *problems) {
 	if s.MaxRequestBodySize <= 0 {
 		ps.errorf("server.max_request_body_size", "must be more than 0")
 	}
+	if s.MaxRequestHeaderSize < KiB || s.MaxRequestHeaderSize > MiB {
+		ps.errorf("server.max_request_header_size", "must be 1KB..1MB, got %s (8KB takes what clients send; every client connection holds this much)", s.MaxRequestHeaderSize)
+	}
 	nonNegative(ps, "server.read_timeout", s.ReadTimeout)
 	nonNegative(ps, "server.idle_timeout", s.IdleTimeout)
 	nonNegative(ps, "server.write_idle_timeout", s.WriteIdleTimeout)

@@ -29,6 +29,7 @@ const (
 	errBudget                           // a global memory budget is spent: 503
 	errGuardBlocked                     // a policy blocked the call: 403 (guard.go)
 	errLimited                          // a limit refused the call: 429 (guard.go)
+	errHeaderTooLarge                   // request line and headers above the limit: 431
 	numErrClasses
 )
 
@@ -48,6 +49,7 @@ var errClassNames = [numErrClasses]string{
 	"memory_budget_exceeded",
 	"guard_blocked",
 	"limit_exceeded",
+	"request_header_too_large",
 }
 
 func (c errClass) String() string { return errClassNames[c] }
@@ -72,6 +74,8 @@ func (c errClass) status() int {
 		return fasthttp.StatusServiceUnavailable
 	case errRequestTooLarge:
 		return fasthttp.StatusRequestEntityTooLarge
+	case errHeaderTooLarge:
+		return fasthttp.StatusRequestHeaderFieldsTooLarge
 	case errBadRequest, errBadTarget:
 		return fasthttp.StatusBadRequest
 	case errMethod:

@@ -195,3 +195,47 @@ func TestBaseURLErrorsHideThePassword(t *testing.T) {
 		}
 	}
 }
+
+// TestOversizeRequestHeaderGets431: a request whose line and headers pass
+// server.max_request_header_size is answered 431, naming the setting,
+// without reaching the upstream; one within it, or within a raised limit,
+// is forwarded.
+func TestOversizeRequestHeaderGets431(t *testing.T) {
+	const call = `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}`
+	post := func(h *harness, headerBytes int) string {
+		return rawExchange(t, h.url, fmt.Sprintf("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Pad: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+			strings.Repeat("p", headerBytes), len(call), call))
+	}
+	status := func(got string) string {
+		line, _, _ := strings.Cut(got, "\r\n")
+		return line
+	}
+	h := startWithMock(t, mockllm.Config{}, Options{})
+	if got := post(h, DefaultMaxRequestHeaderSize-512); !strings.HasPrefix(got, "HTTP/1.1 200") {
+		t.Fatalf("a header within the default limit: %q", status(got))
+	}
+	got := post(h, DefaultMaxRequestHeaderSize)
+	if !strings.HasPrefix(got, "HTTP/1.1 431") {
+		t.Fatalf("a header past the default limit: %q, want 431", status(got))
+	}
+	_, body, _ := strings.Cut(got, "\r\n\r\n")
+	var e errorBody
+	if err := json.Unmarshal([]byte(body), &e); err != nil {
+		t.Fatalf("431 body %q: %v", body, err)
+	}
+	if e.Error.Type != "request_header_too_large" || !strings.Contains(e.Error.Message, "server.max_request_header_size") ||
+		!strings.Contains(e.Error.Message, fmt.Sprint(DefaultMaxRequestHeaderSize)) {
+		t.Fatalf("431 body does not name the setting and its value: %+v", e.Error)
+	}
+	if n := len(h.mock.Requests()); n != 1 {
+		t.Fatalf("the upstream saw %d requests, want only the one within the limit", n)
+	}
+	if n := h.srv.Proxy().stats.errors[errHeaderTooLarge].Load(); n != 1 {
+		t.Fatalf("request_header_too_large counted %d times, want 1", n)
+	}
+
+	raised := startWithMock(t, mockllm.Config{}, Options{MaxRequestHeaderSize: 4 * DefaultMaxRequestHeaderSize})
+	if got := post(raised, DefaultMaxRequestHeaderSize); !strings.HasPrefix(got, "HTTP/1.1 200") {
+		t.Fatalf("the same header with the limit raised: %q", status(got))
+	}
+}

@@ -33,12 +33,16 @@ type Options struct {
 	MaxResponseBufferSize int           // largest buffered (non-streaming) answer, default 64 MiB
 	TLSConfig             *tls.Config   // nil: system roots, certificates verified
 
-	MaxRequestBodySize int           // default 32 MiB; larger bodies get 413
-	ReadTimeout        time.Duration // client request read timeout, default 60s
-	IdleTimeout        time.Duration // client keep-alive idle timeout, default 120s
-	WriteIdleTimeout   time.Duration // max block on one write to a slow client, default 60s
-	MaxConnsPerServer  int           // open client connections, beyond it 503 and closed; 0 = unlimited
-	MaxConnsPerIP      int           // open client connections from one address; 0 = unlimited
+	MaxRequestBodySize int // default 32 MiB; larger bodies get 413
+	// MaxRequestHeaderSize bounds a request's line and headers together,
+	// default 8 KiB; larger ones get 431. It is the size of each client
+	// connection's read buffer, which an open stream holds to its end.
+	MaxRequestHeaderSize int
+	ReadTimeout          time.Duration // client request read timeout, default 60s
+	IdleTimeout          time.Duration // client keep-alive idle timeout, default 120s
+	WriteIdleTimeout     time.Duration // max block on one write to a slow client, default 60s
+	MaxConnsPerServer    int           // open client connections, beyond it 503 and closed; 0 = unlimited
+	MaxConnsPerIP        int           // open client connections from one address; 0 = unlimited
 
 	// MaxInflightBodyBytes bounds the request bodies held by all requests
 	// together; a request whose body would pass it is answered 503 before
@@ -68,6 +72,11 @@ type Options struct {
 	PrometheusExtra func(b []byte) []byte
 }
 
+// DefaultMaxRequestHeaderSize is MaxRequestHeaderSize's default: the
+// size of nginx's large_client_header_buffers, which holds a request line
+// or one header line.
+const DefaultMaxRequestHeaderSize = 8 << 10
+
 func (o *Options) setDefaults() {
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
@@ -89,6 +98,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.MaxRequestBodySize <= 0 {
 		o.MaxRequestBodySize = 32 << 20
+	}
+	if o.MaxRequestHeaderSize <= 0 {
+		o.MaxRequestHeaderSize = DefaultMaxRequestHeaderSize
 	}
 	if o.MaxInflightBodyBytes <= 0 {
 		o.MaxInflightBodyBytes = max(256<<20, int64(o.MaxRequestBodySize))

@@ -60,8 +60,10 @@ func NewServer(o Options) (*Server, error) {
 		WriteTimeout:                 po.WriteIdleTimeout,
 		IdleTimeout:                  po.IdleTimeout,
 		CloseOnShutdown:              true,
-		ReadBufferSize:               16 << 10,
-		Logger:                       fasthttpLogger{s.log},
+		// The read buffer holds the whole request header, so its size is
+		// the largest header accepted (Options.MaxRequestHeaderSize).
+		ReadBufferSize: po.MaxRequestHeaderSize,
+		Logger:         fasthttpLogger{s.log},
 		// fasthttp's parse errors otherwise quote the raw request, headers
 		// and credentials included.
 		SecureErrorLogMessage: true,
@@ -170,13 +172,17 @@ func (s *Server) requestError(ctx *fasthttp.RequestCtx, err error) {
 			"the request body exceeds server.max_request_body_size (%d bytes); send less or raise the limit", s.proxy.opts.MaxRequestBodySize))
 		return
 	}
-	s.proxy.stats.errors[errBadRequest].Add(1)
 	// The error may quote the request (headers, credentials): it is never
 	// echoed, only classified.
 	var small *fasthttp.ErrSmallBuffer
+	if errors.As(err, &small) {
+		s.proxy.stats.errors[errHeaderTooLarge].Add(1)
+		writeError(ctx, errHeaderTooLarge, fmt.Sprintf(
+			"the request line and headers exceed server.max_request_header_size (%d bytes); send smaller headers or raise the limit", s.proxy.opts.MaxRequestHeaderSize))
+		return
+	}
+	s.proxy.stats.errors[errBadRequest].Add(1)
 	switch {
-	case errors.As(err, &small):
-		writeError(ctx, errBadRequest, "the request line or headers are larger than the proxy reads (16 KB); send smaller headers")
 	case isTimeout(err):
 		writeError(ctx, errBadRequest, fmt.Sprintf("the request was not received within server.read_timeout (%s)", s.proxy.opts.ReadTimeout))
 	default:

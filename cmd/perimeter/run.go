@@ -264,6 +264,7 @@ func edgeOptions(cfg *configs.Config, log zerolog.Logger) (edge.Options, error) 
 		MaxIdleConnDuration:      time.Duration(l.MaxIdleConnDuration),
 		MaxResponseBufferSize:    int(l.MaxResponseBufferSize),
 		MaxRequestBodySize:       int(cfg.Server.MaxRequestBodySize),
+		MaxRequestHeaderSize:     int(cfg.Server.MaxRequestHeaderSize),
 		ReadTimeout:              time.Duration(cfg.Server.ReadTimeout),
 		IdleTimeout:              time.Duration(cfg.Server.IdleTimeout),
 		WriteIdleTimeout:         time.Duration(cfg.Server.WriteIdleTimeout),
