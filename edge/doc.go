@@ -63,7 +63,7 @@
 // share of the memory budgets until then. A buffered answer's client gets
 // a copy of the upstream's body, so what the guard parsed of it is still
 // valid for capture. The proxy's threads ask the kernel for short
-// scheduling slices (sink.LatencySlice), so that background work yields
+// scheduling slices (sched.LatencySlice), so that background work yields
 // the CPU to a request at once.
 //
 // Policies and limits (guard.go, edge/policy) run before a model call is

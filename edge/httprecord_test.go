@@ -9,6 +9,7 @@ import (
 
 	"github.com/cylestio/perimeter/bench/mockllm"
 	"github.com/cylestio/perimeter/edge/capture"
+	"github.com/cylestio/perimeter/internal/httprec"
 	"github.com/cylestio/perimeter/session"
 	"github.com/cylestio/perimeter/sink"
 	"github.com/cylestio/perimeter/sink/files"
@@ -33,12 +34,12 @@ func exchangeOf(t *testing.T, rec *sink.Recorder) (*sink.Event, *files.Exchange,
 	var evs []*sink.Event
 	waitFor(t, func() bool {
 		evs = rec.Events()
-		return len(evs) > 0 && evs[len(evs)-1].Name == files.ExchangeEvent
+		return len(evs) > 0 && evs[len(evs)-1].Name == httprec.EventName
 	})
 	rec.Reset()
 	ev := evs[len(evs)-1]
 	for _, e := range evs[:len(evs)-1] {
-		if e.Name == files.ExchangeEvent {
+		if e.Name == httprec.EventName {
 			t.Fatalf("two exchanges: %s", names(evs))
 		}
 	}
@@ -94,7 +95,7 @@ func TestRecordHTTPExchange(t *testing.T) {
 				t.Fatalf("request line %s %s %s %s", x.Method, x.URL, x.Path, x.Query)
 			}
 			for _, n := range []string{"Authorization", "X-Api-Key", "Cookie"} {
-				if v := header(x.RequestHeaders, n); v != files.Redacted {
+				if v := header(x.RequestHeaders, n); v != httprec.Redacted {
 					t.Errorf("%s recorded as %q", n, v)
 				}
 			}
@@ -155,7 +156,7 @@ func TestNoExchangeWithoutRecordHTTP(t *testing.T) {
 	h, rec := startCapturing(t, OpenAI, Options{})
 	readAll(t, h.post("/v1/chat/completions", `{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}`).Body)
 	for _, e := range waitEvents(t, rec, 3) {
-		if e.Name == files.ExchangeEvent {
+		if e.Name == httprec.EventName {
 			t.Fatal("exchange published without RecordHTTP")
 		}
 	}

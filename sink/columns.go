@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 	"unsafe"
+
+	"github.com/cylestio/perimeter/internal/sched"
 )
 
 // maxDateTime is the last second a ClickHouse DateTime (UInt32) can hold.
@@ -205,7 +207,7 @@ func AppendUUID(dst []byte, id [16]byte) []byte {
 // tests. Strings are escaped as Bind escapes them, so event content can
 // never leave its literal. Prefix it with InsertPrefix(o) + " VALUES ".
 func AppendValues(dst []byte, batch []*Event) []byte {
-	var y Yielder
+	var y sched.Yielder
 	for i, e := range batch {
 		y.Tick()
 		if i > 0 {

@@ -72,16 +72,16 @@
 //     waiting on it, so Publish never wakes a goroutine: no thread switch on
 //     the request's path per event;
 //   - the batcher and every writer (and edge's capture loop) run locked to
-//     OS threads in the batch scheduling class at nice PipelineNice (Linux)
+//     OS threads in the batch scheduling class at nice sched.BackgroundNice (Linux)
 //     with the kernel's default slice, while the proxy's threads ask for a
-//     short one (LatencySlice, ShortenSlices): on Linux 6.12+ a waking
+//     short one (internal/sched): on Linux 6.12+ a waking
 //     thread with a shorter slice preempts the running one, so the kernel
 //     hands the CPU to a thread serving a request as soon as one is ready
 //     instead of letting a pipeline thread finish its 1.4 ms slice; a thread
 //     whose queue is more than a quarter full returns to normal priority
 //     until it is nearly empty again, so that a saturated proxy slows down a
-//     little instead of dropping events (threadprio_linux.go);
-//   - long loops (detection, insert rendering) call Yielder.Tick, which lets
+//     little instead of dropping events (internal/sched);
+//   - long loops (detection, insert rendering) call sched.Yielder.Tick, which lets
 //     other goroutines run every 100 µs of work;
 //   - perimeter runs with at least two Go processors (unless GOMAXPROCS is
 //     set): with one, a busy pipeline goroutine would keep the scheduler from

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/cylestio/perimeter/internal/sched"
 )
 
 // AppendNative appends the batch as one block of ClickHouse's Native
@@ -28,7 +30,7 @@ func AppendNative(dst []byte, c *ColumnBatch) []byte {
 	rows := c.Len()
 	dst = binary.AppendUvarint(dst, uint64(len(cols)))
 	dst = binary.AppendUvarint(dst, uint64(rows))
-	var y Yielder
+	var y sched.Yielder
 	for i, col := range cols {
 		y.Tick()
 		ec := eventColumns[i]
@@ -49,7 +51,7 @@ func appendNativeString[T ~string | ~[]byte](dst []byte, s T) []byte {
 
 // appendNativeColumn appends one column's values in typ's binary layout.
 // Strings (kilobytes each in the attributes column) tick y every 64.
-func appendNativeColumn(dst []byte, typ string, col any, y *Yielder) ([]byte, error) {
+func appendNativeColumn(dst []byte, typ string, col any, y *sched.Yielder) ([]byte, error) {
 	le := binary.LittleEndian
 	switch v := col.(type) {
 	case [][16]byte:

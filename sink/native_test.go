@@ -5,6 +5,8 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/cylestio/perimeter/internal/sched"
 )
 
 // TestAppendNativeLayout reads a block back: the counts, then every
@@ -72,10 +74,10 @@ func TestAppendNativeLayout(t *testing.T) {
 }
 
 func TestAppendNativeRefusesMismatch(t *testing.T) {
-	if _, err := appendNativeColumn(nil, "UInt16", []string{"x"}, new(Yielder)); err == nil {
+	if _, err := appendNativeColumn(nil, "UInt16", []string{"x"}, new(sched.Yielder)); err == nil {
 		t.Fatal("a string column encoded as UInt16")
 	}
-	if _, err := appendNativeColumn(nil, "LowCardinality(String)", []string{"x"}, new(Yielder)); err == nil {
+	if _, err := appendNativeColumn(nil, "LowCardinality(String)", []string{"x"}, new(sched.Yielder)); err == nil {
 		t.Fatal("a LowCardinality type accepted: the block must carry the portable type")
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cylestio/perimeter/configs"
+	"github.com/cylestio/perimeter/internal/sched"
 	"github.com/rs/zerolog"
 )
 
@@ -284,7 +285,7 @@ func (b *batch) encoded() []byte {
 // dispatches them. It exits when Close stops it, after draining the queue,
 // and closes every writer's memory queue on the way out.
 func (p *Pipeline) runBatcher() {
-	prio := LowerThread()
+	prio := sched.LowerThread()
 	defer close(p.batcherDone)
 	// The batcher polls the queue rather than wait on it: a receiver
 	// waiting on the channel would be woken by every Publish, a thread

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync/atomic"
 	"time"
+
+	"github.com/cylestio/perimeter/internal/sched"
 )
 
 // writerState is one writer's lane: a bounded memory queue of batches fed
@@ -162,7 +164,7 @@ func (w *writerState) spillFailed(b *batch, err error) {
 }
 
 func (w *writerState) run() {
-	prio := LowerThread()
+	prio := sched.LowerThread()
 	defer w.p.wg.Done()
 	memOpen := true
 	handle := func(b *batch, ok bool) {

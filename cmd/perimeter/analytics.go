@@ -14,6 +14,7 @@ import (
 	"github.com/cylestio/perimeter/configs"
 	"github.com/cylestio/perimeter/detect"
 	"github.com/cylestio/perimeter/edge/capture"
+	"github.com/cylestio/perimeter/internal/httprec"
 	"github.com/cylestio/perimeter/session"
 	"github.com/cylestio/perimeter/session/peer"
 	"github.com/cylestio/perimeter/sink"
@@ -214,14 +215,14 @@ func newAnalytics(cfg *configs.Config, log zerolog.Logger) (*analytics, error) {
 	// storage.content.
 	reduceExchanges := false
 	if recorder != nil {
-		process = files.SkipProcess(process, files.ExchangeEvent)
+		process = files.SkipProcess(process, httprec.EventName)
 		reduceExchanges = mode != content.Full
 	}
 	opts.Process = func(b []*sink.Event) []*sink.Event {
 		b = process(b)
 		if reduceExchanges {
 			for _, ev := range b {
-				if ev.Name == files.ExchangeEvent {
+				if ev.Name == httprec.EventName {
 					a.content.Event(ev)
 				}
 			}

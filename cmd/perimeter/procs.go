@@ -4,9 +4,8 @@ import (
 	"os"
 	"runtime"
 
+	"github.com/cylestio/perimeter/internal/sched"
 	"github.com/rs/zerolog"
-
-	"github.com/cylestio/perimeter/sink"
 )
 
 // minProcs is the fewest Go processors the proxy runs with. With one (a
@@ -27,10 +26,10 @@ func ensureProcs() {
 
 // shortenSlices gives the proxy's threads a short scheduling slice, so that
 // a request arriving while a background thread runs preempts it
-// (sink.LatencySlice explains why). It runs before the pipeline and the
+// (sched.LatencySlice explains why). It runs before the pipeline and the
 // embedded engine's worker start: their threads set their own priority.
 func shortenSlices(log zerolog.Logger) {
-	if failed := sink.ShortenSlices(sink.LatencySlice); failed != 0 {
+	if failed := sched.ShortenSlices(sched.LatencySlice); failed != 0 {
 		log.Debug().Int("threads", failed).Msg("could not shorten the scheduling slice of some threads; tail latency may suffer under load")
 	}
 }

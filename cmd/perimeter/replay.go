@@ -17,6 +17,7 @@ import (
 
 	"github.com/cylestio/perimeter/configs"
 	"github.com/cylestio/perimeter/edge"
+	"github.com/cylestio/perimeter/internal/httprec"
 	"github.com/cylestio/perimeter/sink/files"
 )
 
@@ -256,7 +257,7 @@ func sendRecorded(client *http.Client, base string, r *files.Record) (int, error
 		case "host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer", "accept-encoding":
 			continue
 		}
-		if h[1] == files.Redacted {
+		if h[1] == httprec.Redacted {
 			continue
 		}
 		req.Header.Add(h[0], h[1])

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cylestio/perimeter/bench/mockllm"
+	"github.com/cylestio/perimeter/internal/httprec"
 	"github.com/cylestio/perimeter/sink/files"
 )
 
@@ -107,8 +108,8 @@ interceptors:
 		if bytes.Contains(b, []byte(replayKey)) {
 			t.Errorf("the key reached %s", path)
 		}
-		if bytes.Contains(b, []byte(files.ExchangeEvent)) {
-			t.Errorf("%s reached %s", files.ExchangeEvent, path)
+		if bytes.Contains(b, []byte(httprec.EventName)) {
+			t.Errorf("%s reached %s", httprec.EventName, path)
 		}
 		if info.Mode().Perm() != 0o600 {
 			t.Errorf("%s mode %v", path, info.Mode().Perm())

@@ -7,8 +7,8 @@ import (
 
 	"github.com/cylestio/perimeter/edge/provider"
 	"github.com/cylestio/perimeter/internal/ascii"
+	"github.com/cylestio/perimeter/internal/httprec"
 	"github.com/cylestio/perimeter/sink"
-	"github.com/cylestio/perimeter/sink/files"
 )
 
 // httpRec is the http_recorder's switch on a Capture.
@@ -18,7 +18,7 @@ type httpRec struct {
 }
 
 // RecordHTTP makes the capture publish, after the events of each model
-// call, one files.ExchangeEvent with the raw exchange for the http_recorder
+// call, one httprec.EventName event with the raw exchange for the http_recorder
 // writer: method, URL, the client's headers (credentials already
 // "[REDACTED]"), bodies, status, the response headers the client got, and
 // timings. Each body is copied only up to maxBody bytes
@@ -36,7 +36,7 @@ func (c *Capture) RecordHTTP(maxBody int) {
 	c.rec = httpRec{on: true, maxBody: maxBody}
 }
 
-// publishExchange publishes the call's ExchangeEvent when RecordHTTP is on.
+// publishExchange publishes the call's exchange event when RecordHTTP is on.
 // It runs after record built the call's events, so the session and agent
 // are known.
 func (c *Capture) publishExchange(kind provider.Kind, ci *callInfo) {
@@ -114,7 +114,7 @@ func (c *Capture) publishExchange(kind provider.Kind, ci *callInfo) {
 	ev := &sink.Event{
 		ID:         sink.NewID(),
 		Time:       ci.start.UTC(),
-		Name:       files.ExchangeEvent,
+		Name:       httprec.EventName,
 		Level:      sink.LevelInfo,
 		SessionID:  ci.session,
 		AgentID:    ci.agent,
@@ -141,7 +141,7 @@ func appendHeaderPair(dst []byte, i int, k, v []byte) []byte {
 	dst = appendJSONString(dst, k)
 	dst = append(dst, ',')
 	if sensitiveHeader(k) {
-		dst = append(dst, `"`+files.Redacted+`"`...)
+		dst = append(dst, `"`+httprec.Redacted+`"`...)
 	} else {
 		dst = appendJSONString(dst, v)
 	}
@@ -151,7 +151,7 @@ func appendHeaderPair(dst []byte, i int, k, v []byte) []byte {
 // sensitiveHeader reports whether k is a credential header, "_" taken for
 // "-" (X_Api_Key).
 func sensitiveHeader(k []byte) bool {
-	for _, s := range files.SensitiveHeaders {
+	for _, s := range httprec.SensitiveHeaders {
 		if ascii.EqualFoldDash(k, s) {
 			return true
 		}
@@ -176,7 +176,7 @@ func redactQuery(dst, q []byte) []byte {
 		}
 		name, _, hasValue := bytes.Cut(part, []byte{'='})
 		if hasValue && secretParam(name) {
-			dst = append(append(append(dst, name...), '='), files.Redacted...)
+			dst = append(append(append(dst, name...), '='), httprec.Redacted...)
 			continue
 		}
 		dst = append(dst, part...)

@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/cylestio/perimeter/sink"
+	"github.com/cylestio/perimeter/internal/sched"
 )
 
 // Every call reaches capture through one FIFO, whichever way it ended
@@ -33,7 +33,7 @@ const queueSize = 512
 // than the capture itself at moderate rates and lands in the middle of
 // the next request. It polls every poll while calls arrive; after
 // idlePolls empty polls it sleeps until the next call wakes it. Its thread
-// runs at the pipeline's low priority (sink.LowerThread), back to normal
+// runs at the pipeline's low priority (sched.LowerThread), back to normal
 // while the queue is over a quarter full. Events are late by at most a
 // poll interval, which the pipeline's batching (200 ms by default) hides.
 // 10 ms rather than 2: at 3,000 calls/s on a shared CPU the proxy used
@@ -98,7 +98,7 @@ func (c *Capture) signal() {
 // drains the queue and returns. Its locked thread ends with it.
 func (c *Capture) run() {
 	defer close(c.q.done)
-	prio := sink.LowerThread()
+	prio := sched.LowerThread()
 	tick := time.NewTimer(poll)
 	defer tick.Stop()
 	idle := 0
@@ -132,7 +132,7 @@ func (c *Capture) run() {
 
 // drain captures every call queued now and returns how many.
 func (c *Capture) drain() int {
-	var y sink.Yielder
+	var y sched.Yielder
 	for n := 0; ; n++ {
 		select {
 		case call := <-c.q.queue:

@@ -1,6 +1,6 @@
 package chdb
 
-import "github.com/cylestio/perimeter/sink"
+import "github.com/cylestio/perimeter/internal/sched"
 
 // WorkerNice is the CPU priority the worker runs at: the lowest, so that
 // analytics yield to traffic whenever both want a CPU.
@@ -16,5 +16,5 @@ const WorkerNice = 19
 // running proxy thread, which keeps merges out of the proxy's tail latency.
 // Best effort: it reports how many threads it could not lower.
 func LowerPriority() (failed int) {
-	return sink.EachThread(func(tid int) bool { return sink.SetThreadPriority(tid, WorkerNice) })
+	return sched.EachThread(func(tid int) bool { return sched.SetThreadPriority(tid, WorkerNice) })
 }

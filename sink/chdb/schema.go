@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/cylestio/perimeter/internal/sched"
 	"github.com/cylestio/perimeter/sink"
 )
 
@@ -36,7 +37,7 @@ func databaseOf(o sink.SchemaOptions) string {
 // chDB's streaming INSERT (an opInsert payload). cols is scratch space.
 func (s *Store) insertNative(dst []byte, cols *sink.ColumnBatch, batch []*sink.Event) []byte {
 	cols.Reset()
-	var y sink.Yielder
+	var y sched.Yielder
 	for i, e := range batch {
 		if i&63 == 63 {
 			y.Tick()

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/cylestio/perimeter/detect"
+	"github.com/cylestio/perimeter/internal/httprec"
+	"github.com/cylestio/perimeter/internal/sched"
 	"github.com/cylestio/perimeter/sink"
 	"github.com/cylestio/perimeter/sink/files"
 )
@@ -80,7 +82,7 @@ func (r *Reducer) Process(batch []*sink.Event) []*sink.Event {
 	if r.mode == Full {
 		return batch
 	}
-	var y sink.Yielder
+	var y sched.Yielder
 	for _, ev := range batch {
 		y.Tick()
 		r.Event(ev)
@@ -92,14 +94,14 @@ func (r *Reducer) Process(batch []*sink.Event) []*sink.Event {
 func (r *Reducer) Event(ev *sink.Event) {
 	switch r.mode {
 	case Masked:
-		if ev.Name == files.ExchangeEvent {
+		if ev.Name == httprec.EventName {
 			r.exchange(ev)
 		} else if len(ev.Attributes) > 0 {
 			ev.Attributes = files.MapStrings(ev.Attributes, func(_, s string) string { return r.Mask(s) })
 		}
 		ev.ErrorMessage = r.Mask(ev.ErrorMessage)
 	case Metadata:
-		if ev.Name == files.ExchangeEvent {
+		if ev.Name == httprec.EventName {
 			r.exchange(ev)
 		} else if len(ev.Attributes) > 0 {
 			ev.Attributes = files.MapStrings(ev.Attributes, metadataValue)

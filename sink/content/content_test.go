@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cylestio/perimeter/internal/httprec"
 	"github.com/cylestio/perimeter/sink"
 	"github.com/cylestio/perimeter/sink/files"
 )
@@ -76,7 +77,7 @@ func TestExchangeBodies(t *testing.T) {
 		Status:       200}
 	attrs, _ := json.Marshal(x)
 	for _, mode := range []Mode{Masked, Metadata} {
-		ev := &sink.Event{Name: files.ExchangeEvent, Attributes: append(json.RawMessage(nil), attrs...)}
+		ev := &sink.Event{Name: httprec.EventName, Attributes: append(json.RawMessage(nil), attrs...)}
 		New(mode).Process([]*sink.Event{ev})
 		got, err := files.DecodeExchange(ev)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/cylestio/perimeter/configs"
+	"github.com/cylestio/perimeter/internal/httprec"
 	"github.com/cylestio/perimeter/sink"
 )
 
@@ -55,7 +56,7 @@ func New(ic configs.InterceptorConfig, llmType string, log zerolog.Logger) (sink
 	return nil, fmt.Errorf("%q is not a file interceptor", ic.Type)
 }
 
-// Route wraps every writer but the HTTPRecorder so that ExchangeEvents
+// Route wraps every writer but the HTTPRecorder so that exchange events
 // reach the recorder only.
 func Route(writers []sink.Writer) []sink.Writer {
 	out := make([]sink.Writer, len(writers))
@@ -63,7 +64,7 @@ func Route(writers []sink.Writer) []sink.Writer {
 		if _, ok := w.(*HTTPRecorder); ok {
 			out[i] = w
 		} else {
-			out[i] = Except(w, ExchangeEvent)
+			out[i] = Except(w, httprec.EventName)
 		}
 	}
 	return out

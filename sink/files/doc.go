@@ -17,8 +17,9 @@
 // the error is returned. Directories are created with mode 0700 and files
 // with mode 0600, as the original.
 //
-// The proxy publishes one ExchangeEvent per model call for HTTPRecorder
-// only when it is enabled; Except keeps those events (large, raw bytes)
+// The proxy publishes one raw-exchange event (internal/httprec names it
+// and its credential mask) per model call for HTTPRecorder only when it
+// is enabled; Except keeps those events (large, raw bytes)
 // away from every other writer and SkipProcess away from detection.
 //
 // Nothing here ever writes a credential: request headers arrive redacted

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cylestio/perimeter/internal/httprec"
 	"github.com/cylestio/perimeter/sink"
 )
 
@@ -24,10 +25,10 @@ func TestEventRecorderJSONLGolden(t *testing.T) {
 	odd := &sink.Event{ID: id(9), Time: t0, Name: sink.SessionStart, SessionID: "../a b/c:d", AgentID: "x"}
 	none := &sink.Event{ID: id(10), Time: t0, Name: sink.SecurityFinding, Level: sink.LevelInfo}
 	// Two batches: the metadata line is written once, when the file is new.
-	if err := Except(r, ExchangeEvent).WriteBatch(context.Background(), evs[:3]); err != nil {
+	if err := Except(r, httprec.EventName).WriteBatch(context.Background(), evs[:3]); err != nil {
 		t.Fatal(err)
 	}
-	if err := Except(r, ExchangeEvent).WriteBatch(context.Background(), append(evs[3:], odd, none)); err != nil {
+	if err := Except(r, httprec.EventName).WriteBatch(context.Background(), append(evs[3:], odd, none)); err != nil {
 		t.Fatal(err)
 	}
 	session := filepath.Join(dir, "session_3f2a9c1e-0000-4000-8000-00000000abcd.jsonl")
@@ -50,7 +51,7 @@ func TestEventRecorderJSONLGolden(t *testing.T) {
 		if err := json.Unmarshal([]byte(l), &env); err != nil {
 			t.Fatalf("%v: %s", err, l)
 		}
-		if env["name"] == ExchangeEvent {
+		if env["name"] == httprec.EventName {
 			t.Fatal("http.exchange reached the event recorder")
 		}
 	}
@@ -114,18 +115,18 @@ func TestFilters(t *testing.T) {
 	}}
 	evs := conversation()
 	ctx := context.Background()
-	Except(w, ExchangeEvent).WriteBatch(ctx, evs)
-	if strings.Contains(strings.Join(got, " "), ExchangeEvent) || len(got) != len(evs)-1 {
+	Except(w, httprec.EventName).WriteBatch(ctx, evs)
+	if strings.Contains(strings.Join(got, " "), httprec.EventName) || len(got) != len(evs)-1 {
 		t.Fatalf("Except: %v", got)
 	}
 	got = nil
-	Only(w, ExchangeEvent).WriteBatch(ctx, evs)
-	if strings.Join(got, " ") != ExchangeEvent {
+	Only(w, httprec.EventName).WriteBatch(ctx, evs)
+	if strings.Join(got, " ") != httprec.EventName {
 		t.Fatalf("Only: %v", got)
 	}
 	got = nil
 	w.calls = 0
-	Except(w, ExchangeEvent).WriteBatch(ctx, evs[6:])
+	Except(w, httprec.EventName).WriteBatch(ctx, evs[6:])
 	if w.calls != 0 {
 		t.Fatal("an empty batch was passed on")
 	}
@@ -136,17 +137,17 @@ func TestFilters(t *testing.T) {
 	// Detection never sees exchanges; they follow what it returns.
 	process := func(b []*sink.Event) []*sink.Event {
 		for _, e := range b {
-			if e.Name == ExchangeEvent {
+			if e.Name == httprec.EventName {
 				t.Fatal("detection saw an exchange")
 			}
 		}
 		return append(b, &sink.Event{Name: sink.SecurityFinding})
 	}
-	out := SkipProcess(process, ExchangeEvent)(evs)
-	if len(out) != len(evs)+1 || out[len(out)-1].Name != ExchangeEvent || out[len(out)-2].Name != sink.SecurityFinding {
+	out := SkipProcess(process, httprec.EventName)(evs)
+	if len(out) != len(evs)+1 || out[len(out)-1].Name != httprec.EventName || out[len(out)-2].Name != sink.SecurityFinding {
 		t.Fatalf("SkipProcess: %d events", len(out))
 	}
-	if out := SkipProcess(process, ExchangeEvent)(evs[:2]); len(out) != 3 {
+	if out := SkipProcess(process, httprec.EventName)(evs[:2]); len(out) != 3 {
 		t.Fatalf("SkipProcess without exchanges: %d", len(out))
 	}
 }

@@ -5,15 +5,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cylestio/perimeter/internal/httprec"
 	"github.com/cylestio/perimeter/sink"
 )
 
-// ExchangeEvent names the event the proxy publishes per model call when
-// the http_recorder is on: the raw request and response for HTTPRecorder.
-// No other writer stores it (wrap them with Except).
-const ExchangeEvent = "http.exchange"
-
-// Exchange is the attributes object of an ExchangeEvent. The proxy writes
+// Exchange is the attributes object of an httprec.EventName. The proxy writes
 // it without reflection (edge/capture/httprecord.go); the member names here are
 // the contract. Bodies are base64 (encoding/json's []byte), as captured:
 // a response may still carry its Content-Encoding, which HTTPRecorder
@@ -51,14 +47,14 @@ type Exchange struct {
 	ErrorMessage string `json:"error_message,omitempty"`
 }
 
-// DecodeExchange reads an ExchangeEvent's attributes.
+// DecodeExchange reads an httprec.EventName's attributes.
 func DecodeExchange(ev *sink.Event) (*Exchange, error) {
-	if ev.Name != ExchangeEvent {
-		return nil, fmt.Errorf("event %s is not %s", ev.Name, ExchangeEvent)
+	if ev.Name != httprec.EventName {
+		return nil, fmt.Errorf("event %s is not %s", ev.Name, httprec.EventName)
 	}
 	x := &Exchange{}
 	if err := json.Unmarshal(ev.Attributes, x); err != nil {
-		return nil, fmt.Errorf("%s attributes: %w", ExchangeEvent, err)
+		return nil, fmt.Errorf("%s attributes: %w", httprec.EventName, err)
 	}
 	return x, nil
 }

@@ -13,7 +13,7 @@ type filtered struct {
 }
 
 // Except wraps w so that it never sees events with one of the given names
-// (typically ExchangeEvent, which only HTTPRecorder wants). Name and Close
+// (typically httprec.EventName, which only HTTPRecorder wants). Name and Close
 // are w's own, so spill directories and logs are unchanged.
 func Except(w sink.Writer, names ...string) sink.Writer {
 	return &filtered{Writer: w, keep: func(n string) bool { return !contains(names, n) }}

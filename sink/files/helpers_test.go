@@ -10,6 +10,7 @@ import (
 	"time"
 
 	goldenfile "github.com/cylestio/perimeter/internal/golden"
+	"github.com/cylestio/perimeter/internal/httprec"
 	"github.com/cylestio/perimeter/sink"
 )
 
@@ -141,6 +142,6 @@ func conversation() []*sink.Event {
 		{ID: id(6), Time: t0.Add(3 * time.Second), Name: sink.LLMCallError, Level: sink.LevelError, SessionID: sid, Vendor: "openai", Model: "gpt-4o",
 			Status: 401, ErrorType: "invalid_request_error", ErrorMessage: "Incorrect API key provided: sk-abcdefghijklmnopqrstuvwxyz0123456789",
 			Attributes: with(map[string]any{"error.type": "invalid_request_error"})},
-		{ID: id(7), Time: t0, Name: ExchangeEvent, SessionID: sid, Attributes: attrs(map[string]any{"method": "POST"})},
+		{ID: id(7), Time: t0, Name: httprec.EventName, SessionID: sid, Attributes: attrs(map[string]any{"method": "POST"})},
 	}
 }

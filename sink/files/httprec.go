@@ -16,29 +16,9 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/valyala/fasthttp"
 
+	"github.com/cylestio/perimeter/internal/httprec"
 	"github.com/cylestio/perimeter/sink"
 )
-
-// SensitiveHeaders are the headers whose values are recorded as
-// "[REDACTED]", lower case.
-var SensitiveHeaders = []string{
-	"authorization", "x-api-key", "api-key", "x-auth-token", "x-access-token", "cookie", "set-cookie",
-	"proxy-authorization", "www-authenticate", "x-amz-security-token", "x-csrf-token",
-}
-
-// Redacted replaces a sensitive header's value.
-const Redacted = "[REDACTED]"
-
-// IsSensitiveHeader reports whether name (any case) is one of
-// SensitiveHeaders.
-func IsSensitiveHeader(name string) bool {
-	for _, s := range SensitiveHeaders {
-		if strings.EqualFold(name, s) {
-			return true
-		}
-	}
-	return false
-}
 
 // HTTPRecorderOptions mirror the original's http_recorder config
 // (configs.HTTPRecorderConfig).
@@ -48,7 +28,7 @@ type HTTPRecorderOptions struct {
 	IncludeHeaders   bool
 	IncludeTiming    bool
 	MaxBodySizeMB    float64 // default 100; larger bodies are replaced by a marker
-	// RedactSensitiveHeaders redacts SensitiveHeaders in what is written.
+	// RedactSensitiveHeaders redacts httprec.SensitiveHeaders in what is written.
 	// Credentials are redacted by the proxy before they reach the
 	// pipeline whatever this says: keys never reach a recording.
 	RedactSensitiveHeaders bool
@@ -61,7 +41,8 @@ func (o HTTPRecorderOptions) MaxBodySize() int {
 	return int(o.MaxBodySizeMB * (1 << 20))
 }
 
-// HTTPRecorder writes ExchangeEvents as the original's recording files:
+// HTTPRecorder writes exchange events (httprec.EventName) as the
+// original's recording files:
 // {output_dir}/recording_NNN.jsonl, NNN from 001,
 // each holding at most max_events_per_file records (a request and its
 // response count as two), one JSON record per line: "request", then
@@ -71,7 +52,7 @@ func (o HTTPRecorderOptions) MaxBodySize() int {
 // max_body_size_mb is replaced by "[TRUNCATED - size exceeds NMB]". A
 // compressed answer is decoded first (the original's HTTP client did the
 // same), and its Content-Encoding dropped from the recorded headers.
-// Events other than ExchangeEvent are ignored.
+// Events other than httprec.EventName are ignored.
 type HTTPRecorder struct {
 	opts HTTPRecorderOptions
 
@@ -214,7 +195,7 @@ func (r *HTTPRecorder) WriteBatch(_ context.Context, batch []*sink.Event) error 
 		count++
 	}
 	for _, ev := range batch {
-		if ev.Name != ExchangeEvent {
+		if ev.Name != httprec.EventName {
 			continue
 		}
 		x, err := DecodeExchange(ev)
@@ -381,13 +362,13 @@ func (r *HTTPRecorder) headers(hs [][2]string, decoded bool) json.RawMessage {
 			continue
 		}
 		v := h[1]
-		if r.opts.RedactSensitiveHeaders && IsSensitiveHeader(name) {
-			v = Redacted
+		if r.opts.RedactSensitiveHeaders && httprec.IsSensitiveHeader(name) {
+			v = httprec.Redacted
 		}
 		if i, ok := idx[name]; ok {
 			var prev string
 			_ = json.Unmarshal(o[i].value, &prev)
-			if prev != Redacted || v != Redacted { // one [REDACTED] says it all
+			if prev != httprec.Redacted || v != httprec.Redacted { // one [REDACTED] says it all
 				o[i].value = appendString(nil, prev+", "+v)
 			}
 			continue

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cylestio/perimeter/internal/httprec"
 	"github.com/cylestio/perimeter/sink"
 )
 
@@ -18,7 +19,7 @@ func exchangeEvent(n byte, sid, model string, x Exchange) *sink.Event {
 	if err != nil {
 		panic(err)
 	}
-	return &sink.Event{ID: id(n), Time: x.Start(), Name: ExchangeEvent, SessionID: sid, Vendor: "openai", Model: model, Status: x.Status, Attributes: b}
+	return &sink.Event{ID: id(n), Time: x.Start(), Name: httprec.EventName, SessionID: sid, Vendor: "openai", Model: model, Status: x.Status, Attributes: b}
 }
 
 func gz(s string) []byte {
@@ -190,7 +191,7 @@ func TestRecordingsRoundTrip(t *testing.T) {
 		t.Fatalf("request body %s query %v", body, p.Request.Query)
 	}
 	for _, h := range p.Request.Headers {
-		if (h[0] == "authorization" || h[0] == "cookie") && h[1] != Redacted {
+		if (h[0] == "authorization" || h[0] == "cookie") && h[1] != httprec.Redacted {
 			t.Fatalf("header %v", h)
 		}
 	}

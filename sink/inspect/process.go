@@ -11,6 +11,7 @@ import (
 
 	"github.com/cylestio/perimeter/detect"
 	"github.com/cylestio/perimeter/internal/jsonscan"
+	"github.com/cylestio/perimeter/internal/sched"
 	"github.com/cylestio/perimeter/sink"
 )
 
@@ -78,7 +79,7 @@ func (p *Processor) state(id string) *sessionState {
 func (p *Processor) Process(batch []*sink.Event) []*sink.Event {
 	var out []*sink.Event
 	var buf []byte // decoded texts, reused for every event of the batch
-	var y sink.Yielder
+	var y sched.Yielder
 	for _, ev := range batch {
 		// Detection is the heaviest work behind the proxy; on a busy
 		// machine let request handlers run between events.

@@ -20,7 +20,7 @@ import (
 	"syscall"
 
 	"github.com/cylestio/perimeter/bench/mockllm"
-	"github.com/cylestio/perimeter/sink"
+	"github.com/cylestio/perimeter/internal/sched"
 )
 
 func main() {
@@ -38,8 +38,8 @@ func main() {
 	// does not depend on what runs next to the proxy. Sharing the proxy's
 	// CPU in a benchmark, it asks for the same short scheduling slice as
 	// the proxy's threads, so that the proxy's background threads delay it
-	// no more than they delay the proxy (sink.LatencySlice).
-	sink.ShortenSlices(sink.LatencySlice)
+	// no more than they delay the proxy (sched.LatencySlice).
+	sched.ShortenSlices(sched.LatencySlice)
 
 	if err := run(*addr, mockllm.Config{
 		Chunks:      *chunks,

@@ -12,13 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cylestio/perimeter/internal/sched"
 	"golang.org/x/sys/unix"
 )
 
 // TestPipelineThreadsAloneRunLow runs a pipeline with two writers in a
-// child process that asked for short slices (ShortenSlices) while many
+// child process that asked for short slices (sched.ShortenSlices) while many
 // goroutines force the runtime to start new threads, and checks that
-// exactly the batcher's and the writers' threads run at PipelineNice with
+// exactly the batcher's and the writers' threads run at sched.BackgroundNice with
 // the default slice, and every other thread, old or new, at normal
 // priority with the short one: a thread the runtime started from a
 // pipeline thread would otherwise inherit the low priority and serve
@@ -40,9 +41,9 @@ func TestPipelineThreadsAloneRunLow(t *testing.T) {
 			k, v, _ := strings.Cut(part, "=")
 			kv[k] = v
 		}
-		short := kv["slice"] == strconv.Itoa(int(LatencySlice))
+		short := kv["slice"] == strconv.Itoa(int(sched.LatencySlice))
 		switch kv["nice"] {
-		case strconv.Itoa(PipelineNice):
+		case strconv.Itoa(sched.BackgroundNice):
 			low++
 			if kv["policy"] == "3" {
 				batchLow++
@@ -62,13 +63,13 @@ func TestPipelineThreadsAloneRunLow(t *testing.T) {
 	if low != 3 || normal < 4 {
 		t.Fatalf("want 3 low-priority threads (batcher, two writers) and the rest normal; got %d low, %d normal:\n%s", low, normal, out)
 	}
-	t.Logf("%d pipeline threads at nice %d (%d in the batch class), %d normal", low, PipelineNice, batchLow, normal)
+	t.Logf("%d pipeline threads at nice %d (%d in the batch class), %d normal", low, sched.BackgroundNice, batchLow, normal)
 	switch {
 	case !kernelKeepsSlices():
 		t.Logf("SKIPPED the slice check: this kernel (before Linux 6.12) keeps no custom slice for normal threads")
 	case shortNormal != normal || shortLow != 0:
 		t.Fatalf("want every normal thread (%d) at the %v slice ShortenSlices asked for and no pipeline thread; got %d normal and %d pipeline threads with it:\n%s",
-			normal, LatencySlice, shortNormal, shortLow, out)
+			normal, sched.LatencySlice, shortNormal, shortLow, out)
 	}
 }
 
@@ -79,13 +80,13 @@ func kernelKeepsSlices() bool {
 	ok := make(chan bool)
 	go func() {
 		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
-		attr := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_NORMAL, Runtime: uint64(LatencySlice)}
+		attr := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_NORMAL, Runtime: uint64(sched.LatencySlice)}
 		if unix.SchedSetAttr(0, &attr, 0) != nil {
 			ok <- false
 			return
 		}
 		got, err := unix.SchedGetAttr(0, 0)
-		ok <- err == nil && got.Runtime == uint64(LatencySlice)
+		ok <- err == nil && got.Runtime == uint64(sched.LatencySlice)
 	}()
 	return <-ok
 }
@@ -110,7 +111,7 @@ func (w *blockingWriter) WriteBatch(_ context.Context, _ []*Event) error {
 func (w *blockingWriter) Close() error { return nil }
 
 func threadPrioChild() {
-	ShortenSlices(LatencySlice)
+	sched.ShortenSlices(sched.LatencySlice)
 	p, err := NewPipeline(Options{MaxRows: 10, MaxDelay: 4 * time.Millisecond, QueueSize: 10000, WriteTimeout: time.Second},
 		&blockingWriter{name: "a"}, &blockingWriter{name: "b"})
 	if err != nil {

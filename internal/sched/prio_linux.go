@@ -1,4 +1,4 @@
-package sink
+package sched
 
 import (
 	"os"
@@ -11,7 +11,7 @@ import (
 )
 
 // LowerThread locks the calling goroutine to its OS thread and puts that
-// thread in the batch scheduling class at nice PipelineNice, with the
+// thread in the batch scheduling class at nice BackgroundNice, with the
 // kernel's default slice, so that the pipeline's batcher and writers (and
 // edge's capture loop) get a small share of a contended CPU; together with
 // ShortenSlices on the proxy's threads, a request that arrives while one
@@ -49,7 +49,7 @@ func (t *ThreadPrio) set(normal bool) {
 		return
 	}
 	t.normal = normal
-	nice := PipelineNice
+	nice := BackgroundNice
 	if normal {
 		nice = 0
 	}
@@ -72,21 +72,6 @@ func SetThreadPriority(tid, nice int) bool {
 	}
 	return unix.Setpriority(unix.PRIO_PROCESS, tid, nice) == nil
 }
-
-// LatencySlice is the scheduling slice the proxy's threads ask for.
-//
-// Linux (6.6 on) schedules with EEVDF: a thread that starts running keeps
-// the CPU for its slice — 0.7 ms × (1 + log2 CPUs) by default, 1.4 ms on
-// two CPUs — even when a thread of higher priority wakes meanwhile; nice
-// only changes how often a thread gets its turn, not how long the turn
-// lasts. So a request that arrives while a background thread (the
-// pipeline, the embedded engine's worker, or any other process) has just
-// been given the CPU waits up to a whole slice: that was most of the
-// proxy's p99 latency with capture on. Since Linux 6.12 a thread may ask
-// for a shorter slice, and a waking thread with a shorter slice than the
-// running one preempts it. The proxy's threads ask for LatencySlice; the
-// background ones keep the default. Older kernels ignore the request.
-const LatencySlice = 100 * time.Microsecond
 
 var latencySlice atomic.Int64
 

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package sink
+package sched
 
 import "time"
 
@@ -16,10 +16,6 @@ func (t *ThreadPrio) Adjust(depth, capacity int) {}
 
 // SetThreadPriority does nothing here.
 func SetThreadPriority(tid, nice int) bool { return false }
-
-// LatencySlice is the scheduling slice the proxy's threads ask for on
-// Linux.
-const LatencySlice = 100 * time.Microsecond
 
 // ShortenSlices does nothing here.
 func ShortenSlices(d time.Duration) (failed int) { return 0 }
