@@ -225,3 +225,66 @@ func BenchmarkScanGoSpec(b *testing.B) {
 func BenchmarkScanUnicodeTables(b *testing.B) {
 	benchScan(b, Input{Text: goFile(b, "src/unicode/tables.go"), Role: RoleTool})
 }
+
+// A typical exchange through the proxy: a user message of about 500 bytes
+// (a Request) and the assistant's answer of about 1 KiB (a Response,
+// checked for leakage against its system prompt, with usage counters).
+// Neither has a finding: most traffic is like this.
+const (
+	cleanRequest = `Hi! I'm planning a trip from Lisbon to Vienna in late April with my partner and our two kids (8 and 11).
+We'd like to stop for two or three nights somewhere on the way, ideally a smaller town with a lake or mountains nearby,
+and we'd rather take trains than fly. Could you suggest a route, roughly how long each leg takes, and whether we should
+book the night train or split the journey? We don't mind changing trains, but the kids get restless after about six hours.
+Also, is it worth buying a rail pass for this, or are point-to-point tickets cheaper?`
+	cleanAnswer = `Great plan — travelling overland with kids is very doable if you break it up. Here is a route that keeps every leg
+under six hours:
+
+1. **Lisbon → Madrid** (about 9 hours by day train, or take the overnight bus and rest in Madrid for a day).
+2. **Madrid → Barcelona** on the high-speed AVE: 2.5 to 3 hours.
+3. **Barcelona → Lyon or Annecy**: about 5 hours via the TGV; Annecy has a clear lake and easy walks for children.
+4. **Annecy → Zurich → Lucerne** (4 hours), a good stop for two nights with boat trips on the lake and a cogwheel train up the mountain.
+5. **Lucerne → Vienna** with the Railjet through Innsbruck and Salzburg: about 8 hours, so consider a night in Salzburg.
+
+A night train only makes sense for the last leg; the Nightjet from Zurich to Vienna has family compartments that book out
+early, so reserve as soon as sales open. For four travellers a rail pass is usually more expensive than booking the fast trains
+two to three months ahead, when saver fares are cheapest; children under twelve often travel at a large discount.
+
+Would you like me to put together a day-by-day plan with the train times?`
+)
+
+var cleanUsage = Usage{CallTokens: 1450, SessionTokens: 6200, SessionCalls: 4}
+
+// BenchmarkScanCleanExchange scans both sides of the exchange per
+// operation, the way the sink scans an LLM call.
+func BenchmarkScanCleanExchange(b *testing.B) {
+	req := Input{Text: cleanRequest, Role: RoleUser, Direction: Request}
+	resp := Input{Text: cleanAnswer, Role: RoleAssistant, Direction: Response, SystemPrompt: systemPrompts[0], Usage: &cleanUsage}
+	sc := NewScanner(Options{})
+	var dst []Finding
+	n := len(req.Text) + len(resp.Text)
+	b.SetBytes(int64(n))
+	b.ReportAllocs()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	b.ResetTimer()
+	began := threadCPU()
+	for i := 0; i < b.N; i++ {
+		dst = sc.AppendScan(dst[:0], &req)
+		dst = sc.AppendScan(dst, &resp)
+	}
+	cpu := threadCPU() - began
+	if len(dst) != 0 {
+		b.Fatalf("clean exchange has findings: %+v", dst)
+	}
+	if cpu > 0 {
+		b.ReportMetric(float64(n)*float64(b.N)/cpu.Seconds()/1e6, "cpu-MB/s")
+	}
+}
+
+func BenchmarkScanCleanRequest(b *testing.B) {
+	benchScan(b, Input{Text: cleanRequest, Role: RoleUser, Direction: Request})
+}
+
+func BenchmarkScanCleanAnswer(b *testing.B) {
+	benchScan(b, Input{Text: cleanAnswer, Role: RoleAssistant, Direction: Response, SystemPrompt: systemPrompts[0], Usage: &cleanUsage})
+}
