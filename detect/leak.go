@@ -1,7 +1,10 @@
 package detect
 
 import (
+	"hash/maphash"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -60,20 +63,14 @@ func (c *scanCtx) leakage() {
 	if len(sp) > c.s.opts.MaxBytes {
 		sp = sp[:c.s.opts.MaxBytes]
 	}
-	spn := Normalize(sp)
-	pw := appendWords(c.sc.words[:0], spn.Text)
-	promptWords := len(pw)
+	p := promptShingles(sp)
+	promptWords := p.words
 	if promptWords < shingleK {
-		c.sc.words = pw
 		return
 	}
-	set := make(map[uint64]struct{}, promptWords)
-	for i := 0; i+shingleK <= len(pw); i++ {
-		set[shingleHash(pw[i:i+shingleK])] = struct{}{}
-	}
 	t := c.n.Text
-	rw := appendWords(pw[len(pw):], t)
-	c.sc.words = pw[:0]
+	rw := appendWords(c.sc.words[:0], t)
+	c.sc.words = rw[:0]
 	need := c.s.opts.LeakMinWords
 	if promptWords < 2*need {
 		need = max(promptWords/2, shingleK)
@@ -81,12 +78,23 @@ func (c *scanCtx) leakage() {
 	copied := 0
 	first, last := -1, -1
 	covered := -1 // last response word index already counted
-	for i := 0; i+shingleK <= len(rw); i++ {
-		if _, ok := set[shingleHash(rw[i:i+shingleK])]; !ok {
+	// run counts the consecutive response words, up to the current one,
+	// that may be prompt words: a shingle needs shingleK of them.
+	run := 0
+	for j := range rw {
+		if !p.mayHaveWord(rw[j].h) {
+			run = 0
+			continue
+		}
+		if run++; run < shingleK {
+			continue
+		}
+		i := j - shingleK + 1
+		if !p.has(shingleHash(rw[i : j+1])) {
 			continue
 		}
 		from := max(i, covered+1)
-		to := i + shingleK - 1
+		to := j
 		copied += to - from + 1
 		covered = to
 		if first < 0 {
@@ -112,4 +120,93 @@ func (c *scanCtx) leakage() {
 	c.t = t
 	c.emit(CategoryPromptLeak, "llm07.system_prompt_leak", sev, conf, rw[first].start, rw[last].end,
 		strconv.Itoa(copied)+" words copied from the system prompt ("+strconv.Itoa(int(share*100+0.5))+"% of it)")
+}
+
+// leakPrompt is what the leakage check needs of a system prompt: its word
+// count, the set of its shingle hashes (open addressing, 0 marks an empty
+// slot and zero is kept aside) and a filter of its word hashes.
+type leakPrompt struct {
+	prompt  string
+	words   int
+	set     []uint64
+	hasZero bool
+	wordBit [16]uint64 // 1024-bit filter of the word hashes
+}
+
+func (p *leakPrompt) mayHaveWord(h uint64) bool {
+	b := h >> 54
+	return p.wordBit[b>>6]&(1<<(b&63)) != 0
+}
+
+func (p *leakPrompt) has(h uint64) bool {
+	if h == 0 {
+		return p.hasZero
+	}
+	mask := uint64(len(p.set) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		switch p.set[i] {
+		case h:
+			return true
+		case 0:
+			return false
+		}
+	}
+}
+
+func newLeakPrompt(sp string) *leakPrompt {
+	p := &leakPrompt{prompt: sp}
+	pw := appendWords(nil, Normalize(sp).Text)
+	p.words = len(pw)
+	if len(pw) < shingleK {
+		return p
+	}
+	for _, w := range pw {
+		b := w.h >> 54
+		p.wordBit[b>>6] |= 1 << (b & 63)
+	}
+	size := 16
+	for size < 2*len(pw) {
+		size *= 2
+	}
+	p.set = make([]uint64, size)
+	mask := uint64(size - 1)
+	for i := 0; i+shingleK <= len(pw); i++ {
+		h := shingleHash(pw[i : i+shingleK])
+		if h == 0 {
+			p.hasZero = true
+			continue
+		}
+		j := h & mask
+		for p.set[j] != 0 && p.set[j] != h {
+			j = (j + 1) & mask
+		}
+		p.set[j] = h
+	}
+	return p
+}
+
+// leakPrompts remembers the shingles of recent system prompts, shared by
+// all scanners: a session sends the same prompt with every call, and
+// shingling it is most of the check's cost. An entry is a pure function of
+// its prompt, which it keeps to compare, so a lost race or an evicted
+// entry only costs shingling the prompt again. Prompts over
+// maxCachedPrompt bytes are shingled per scan and not kept.
+var (
+	leakPrompts    [64]atomic.Pointer[leakPrompt]
+	leakPromptSeed = maphash.MakeSeed()
+)
+
+const maxCachedPrompt = 64 << 10
+
+func promptShingles(sp string) *leakPrompt {
+	if len(sp) > maxCachedPrompt {
+		return newLeakPrompt(sp)
+	}
+	slot := &leakPrompts[maphash.String(leakPromptSeed, sp)%uint64(len(leakPrompts))]
+	if p := slot.Load(); p != nil && p.prompt == sp {
+		return p
+	}
+	p := newLeakPrompt(strings.Clone(sp))
+	slot.Store(p)
+	return p
 }

@@ -24,6 +24,10 @@ type Normalized struct {
 	// tags lists the runs of Unicode tag characters (U+E0020–U+E007E) that
 	// were decoded to ASCII, as spans in Text.
 	tags []span
+	// seg is scratch memory for a segment NFKC changes (appendSegment's
+	// tmp, which escapes), kept with the view so that a pooled view
+	// allocates it once.
+	seg []byte
 }
 
 type span struct{ start, end int }
@@ -121,7 +125,6 @@ func normalizeWith(n *Normalized, s string, buf []byte, m []int32, fast bool) ([
 	}
 	buf = buf[:0]
 	m = m[:0]
-	var seg [64]byte
 	inTag := -1
 	// tag runs: open one at a decoded tag byte, close it at the first
 	// other output.
@@ -196,7 +199,10 @@ func normalizeWith(n *Normalized, s string, buf []byte, m []int32, fast bool) ([
 		if r, size := utf8.DecodeRuneInString(s[p:]); fast && size == l && hasFoldTable(r) {
 			buf = append(buf, foldTable(r)...) // a one-rune segment NFKC changes, e.g. … or full-width letters
 		} else {
-			buf, isTag = appendSegment(buf, s[p:p+l], seg[:0])
+			if n.seg == nil {
+				n.seg = make([]byte, 0, 64)
+			}
+			buf, isTag = appendSegment(buf, s[p:p+l], n.seg[:0])
 		}
 		mark(start, isTag)
 		for i := start; i < len(buf); i++ {

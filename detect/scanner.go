@@ -203,7 +203,7 @@ type scratch struct {
 }
 
 func (sc *scratch) reset() {
-	sc.norm = Normalized{tags: sc.norm.tags[:0]}
+	sc.norm = Normalized{tags: sc.norm.tags[:0], seg: sc.norm.seg}
 	sc.hits = sc.hits[:0]
 	sc.ends = sc.ends[:0]
 	sc.words = sc.words[:0]
