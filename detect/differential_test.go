@@ -164,3 +164,40 @@ func TestDumpFindings(t *testing.T) {
 	}
 	t.Logf("%d inputs, %d findings, sha256 %x", len(ins), n, sha256.Sum256([]byte(s)))
 }
+
+// TestFastPathMatchesFullPath scans the varied inputs with every option
+// set with the prefilters on and off (fullPath) and wants the same
+// findings: every seventh input (all of them with DETECT_DIFF_ALL=1, about
+// 30 s).
+func TestFastPathMatchesFullPath(t *testing.T) {
+	ins := variedInputs(t)
+	if os.Getenv("DETECT_DIFF_ALL") == "" {
+		var some []Input
+		for i := 0; i < len(ins); i += 7 {
+			some = append(some, ins[i])
+		}
+		ins = some
+	}
+	fast, n := findingsDigest(ins)
+	fullPath = true
+	defer func() { fullPath = false }()
+	full, m := findingsDigest(ins)
+	if n == 0 || n != m || fast != full {
+		fl, gl := strings.Split(full, "\n"), strings.Split(fast, "\n")
+		shown := 0
+		for _, l := range fl {
+			if !slices.Contains(gl, l) && shown < 10 {
+				t.Errorf("full path only: %s", l)
+				shown++
+			}
+		}
+		for _, l := range gl {
+			if !slices.Contains(fl, l) && shown < 20 {
+				t.Errorf("fast path only: %s", l)
+				shown++
+			}
+		}
+		t.Fatalf("fast path: %d findings, full path: %d", n, m)
+	}
+	t.Logf("%d inputs × %d option sets: %d findings, the same on both paths", len(ins), len(diffOptions), n)
+}

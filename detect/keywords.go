@@ -12,6 +12,7 @@ type keywordSet struct {
 	out    []int32 // out[state/nclass] = index into outs of this state's first match, -1 if none
 	outs   []kwOut
 	words  []string
+	maxLen int // the longest keyword's length
 }
 
 type kwOut struct {
@@ -36,6 +37,9 @@ func lowerASCII(b byte) byte {
 // of words[i] is i.
 func buildKeywords(words []string) *keywordSet {
 	k := &keywordSet{words: words}
+	for _, w := range words {
+		k.maxLen = max(k.maxLen, len(w))
+	}
 	// Byte classes.
 	next := 1
 	for _, w := range words {
@@ -140,11 +144,66 @@ func buildKeywords(words []string) *keywordSet {
 	return k
 }
 
-// scan appends every keyword occurrence in s to hits.
+// scan appends every keyword occurrence in s to hits, in the order of
+// their end offsets.
+//
+// The automaton's state after a byte depends only on the last maxLen bytes
+// (no state is deeper than the longest keyword), so a second run started
+// maxLen bytes before the middle of s is in the right state from the
+// middle on. scan runs both halves in one loop: each step's table load
+// depends on the one before, and two independent chains of loads keep the
+// processor busy while each waits. The second run stops at its first
+// occurrence in its half, and the scan goes on from there alone once the
+// first half is done, so hits stay in order.
 func (k *keywordSet) scan(s string, hits []kwHit) []kwHit {
+	if len(s) < splitScanMin || fullPath {
+		return k.scanFrom(s, 0, 0, hits)
+	}
 	delta, class, out, nc := k.delta, &k.class, k.out, int32(k.nclass)
-	st := int32(0)
-	for i := 0; i < len(s); i++ {
+	a := (len(s) + k.maxLen) / 2 // the first run reads s[:a]
+	b := a - k.maxLen            // the second run's next byte
+	i := 0
+	sa, sb := int32(0), int32(0)
+	for i < a {
+		st := delta[sa+int32(class[s[i]])]
+		i++
+		if st < 0 {
+			st = -st - 1
+			for o := out[st/nc]; o >= 0; o = k.outs[o].next {
+				hits = append(hits, kwHit{id: k.outs[o].id, end: int32(i)})
+			}
+		}
+		sa = st
+		nb := delta[sb+int32(class[s[b]])]
+		if nb < 0 {
+			if b >= a {
+				break // an occurrence in the second half: resume at b after the first
+			}
+			nb = -nb - 1 // the first run reports it
+		}
+		sb = nb
+		b++
+	}
+	for ; i < a; i++ {
+		sa = delta[sa+int32(class[s[i]])]
+		if sa < 0 {
+			sa = -sa - 1
+			for o := out[sa/nc]; o >= 0; o = k.outs[o].next {
+				hits = append(hits, kwHit{id: k.outs[o].id, end: int32(i + 1)})
+			}
+		}
+	}
+	return k.scanFrom(s, b, sb, hits)
+}
+
+// splitScanMin is the shortest text scan splits in two.
+const splitScanMin = 64
+
+// scanFrom appends the keyword occurrences ending after s[from] to hits,
+// starting in state st (the automaton's state after s[:from]).
+func (k *keywordSet) scanFrom(s string, from int, st int32, hits []kwHit) []kwHit {
+	delta, class, out, nc := k.delta, &k.class, k.out, int32(k.nclass)
+	for i := from; i < len(s); i++ {
 		st = delta[st+int32(class[s[i]])]
 		if st < 0 {
 			st = -st - 1

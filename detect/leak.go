@@ -82,7 +82,7 @@ func (c *scanCtx) leakage() {
 	// that may be prompt words: a shingle needs shingleK of them.
 	run := 0
 	for j := range rw {
-		if !p.mayHaveWord(rw[j].h) {
+		if !p.mayHaveWord(rw[j].h) && !fullPath {
 			run = 0
 			continue
 		}
@@ -199,7 +199,7 @@ var (
 const maxCachedPrompt = 64 << 10
 
 func promptShingles(sp string) *leakPrompt {
-	if len(sp) > maxCachedPrompt {
+	if len(sp) > maxCachedPrompt || fullPath {
 		return newLeakPrompt(sp)
 	}
 	slot := &leakPrompts[maphash.String(leakPromptSeed, sp)%uint64(len(leakPrompts))]

@@ -1,7 +1,9 @@
 package detect
 
 import (
+	"math/bits"
 	"regexp"
+	"slices"
 	"sync"
 	"unsafe"
 )
@@ -53,14 +55,16 @@ type regexRule struct {
 
 // ruleTables holds everything compiled once and shared by all scanners.
 type ruleTables struct {
-	kw        *keywordSet
-	words     []string
-	secrets   []*regexRule
-	injection []*regexRule
-	signals   []*regexRule // scorer inputs for messages
-	toolSigs  []*regexRule // scorer inputs for tool definitions (signals and tool-only ones)
-	output    []*regexRule
-	agency    []*regexRule
+	kw      *keywordSet
+	words   []string
+	secrets []*regexRule
+	// secretsByKW lists, per keyword id, the secret rules it guards.
+	secretsByKW ruleIndex
+	injection   []*regexRule
+	signals     []*regexRule // scorer inputs for messages
+	toolSigs    []*regexRule // scorer inputs for tool definitions (signals and tool-only ones)
+	output      []*regexRule
+	agency      []*regexRule
 	// keyword ids of hand-written detectors
 	genericKW     []int32
 	awsSecretKW   []int32
@@ -145,7 +149,63 @@ func buildRules() *ruleTables {
 	}
 	t.words = b.words
 	t.kw = buildKeywords(b.words)
+	t.secretsByKW = indexRules(t.secrets, len(t.words))
 	return t
+}
+
+// ruleIndex maps a keyword id to the rules of a list it guards: the rules
+// of keyword k are at[from[k]:from[k+1]], as indexes into the list.
+type ruleIndex struct {
+	from []int32
+	at   []uint16
+	n    int // rules in the list
+}
+
+func indexRules(list []*regexRule, words int) ruleIndex {
+	ix := ruleIndex{from: make([]int32, words+1), n: len(list)}
+	for _, r := range list {
+		for _, id := range r.kwIDs {
+			ix.from[id+1]++
+		}
+	}
+	for k := 0; k < words; k++ {
+		ix.from[k+1] += ix.from[k]
+	}
+	ix.at = make([]uint16, ix.from[words])
+	next := append([]int32(nil), ix.from[:words]...)
+	for i, r := range list {
+		for _, id := range r.kwIDs {
+			if p := ix.from[id]; slices.Contains(ix.at[p:next[id]], uint16(i)) {
+				continue // a keyword listed twice by one rule
+			}
+			ix.at[next[id]] = uint16(i)
+			next[id]++
+		}
+	}
+	return ix
+}
+
+// candidates returns in dst the set of rules of ix (as a bitmap of their
+// indexes) of which a keyword occurs in c.hits: the only rules runRule
+// can match anything with.
+func (c *scanCtx) candidates(ix *ruleIndex, dst []uint64) []uint64 {
+	n := (ix.n + 63) / 64
+	if cap(dst) < n {
+		dst = make([]uint64, n)
+	}
+	dst = dst[:n]
+	clear(dst)
+	present := c.presentKeywords()
+	for w, bits64 := range present {
+		for bits64 != 0 {
+			k := w*64 + bits.TrailingZeros64(bits64)
+			bits64 &= bits64 - 1
+			for _, i := range ix.at[ix.from[k]:ix.from[k+1]] {
+				dst[i>>6] |= 1 << (i & 63)
+			}
+		}
+	}
+	return dst
 }
 
 func lowerString(s string) string {

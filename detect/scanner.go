@@ -179,6 +179,13 @@ func (s *Scanner) AppendScan(dst []Finding, in *Input) []Finding {
 	return out
 }
 
+// fullPath turns the prefilters off: every rule of a list runs (and finds
+// nothing where its keywords are absent), the keyword automaton reads the
+// text in one run, and the leakage check shingles the system prompt on
+// every scan and hashes every shingle. Tests set it to check that the
+// fast path finds exactly what the full path finds.
+var fullPath = false
+
 // scratch is per-scan memory reused across scans.
 type scratch struct {
 	ctx    scanCtx
@@ -194,6 +201,8 @@ type scratch struct {
 	blob   []byte    // a decoded blob before it is known to read as text
 	// present is the set of keyword ids in the current hit list (mayHit).
 	present []uint64
+	// rules is the set of rules of a list that may match (candidates).
+	rules []uint64
 	// phoneChecks counts numbering-plan validations in this scan;
 	// phoneSeen remembers their results.
 	phoneChecks int
@@ -401,6 +410,12 @@ func (c *scanCtx) mayHitMask(m *[4]uint64) bool {
 	if len(c.hits) == 0 {
 		return false
 	}
+	c.filterHits()
+	return c.hmask[0]&m[0]|c.hmask[1]&m[1]|c.hmask[2]&m[2]|c.hmask[3]&m[3] != 0
+}
+
+// filterHits rebuilds the filters of c.hits when the hit list changed.
+func (c *scanCtx) filterHits() {
 	if p := unsafe.SliceData(c.hits); p != c.hmaskOf || len(c.hits) != c.hmaskLen {
 		c.hmask = [4]uint64{}
 		present := c.sc.present
@@ -416,7 +431,16 @@ func (c *scanCtx) mayHitMask(m *[4]uint64) bool {
 		}
 		c.hmaskOf, c.hmaskLen = p, len(c.hits)
 	}
-	return c.hmask[0]&m[0]|c.hmask[1]&m[1]|c.hmask[2]&m[2]|c.hmask[3]&m[3] != 0
+}
+
+// presentKeywords returns the set of keyword ids in c.hits (nil when there
+// are none), valid until c.hits changes.
+func (c *scanCtx) presentKeywords() []uint64 {
+	if len(c.hits) == 0 {
+		return nil
+	}
+	c.filterHits()
+	return c.sc.present
 }
 
 // hitEnds appends to dst the end offsets of hits of the keyword ids in ids

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"math"
+	"math/bits"
 	"regexp"
 	"strconv"
 	"strings"
@@ -273,24 +274,41 @@ func isPlaceholder(v string) bool {
 func redactSecret(v string) string { return string(appendRedacted(nil, v)) }
 
 func (c *scanCtx) secrets() {
-	for _, r := range rules().secrets {
-		c.runRule(r, func(m []int) {
-			conf, sev, ok := r.check(c, r, m)
-			if !ok {
-				return
+	t := rules()
+	if fullPath {
+		for _, r := range t.secrets {
+			c.secretRule(r)
+		}
+	} else {
+		c.sc.rules = c.candidates(&t.secretsByKW, c.sc.rules)
+		for w, set := range c.sc.rules {
+			for set != 0 {
+				c.secretRule(t.secrets[w*64+bits.TrailingZeros64(set)])
+				set &= set - 1
 			}
-			s, e := m[2], m[3]
-			ev := ""
-			if r.evidence != nil {
-				ev = r.evidence(c, r, m)
-			} else {
-				ev = c.redact(c.t[s:e])
-			}
-			c.emit(CategorySecret, r.id, sev, conf, s, e, ev)
-		})
+		}
 	}
 	c.awsSecret()
 	c.urlCredentials()
 	c.contextSecrets()
 	c.genericAssignment()
+}
+
+// secretRule runs one secret rule, in the order of the list (an earlier
+// rule's finding wins an overlap).
+func (c *scanCtx) secretRule(r *regexRule) {
+	c.runRule(r, func(m []int) {
+		conf, sev, ok := r.check(c, r, m)
+		if !ok {
+			return
+		}
+		s, e := m[2], m[3]
+		ev := ""
+		if r.evidence != nil {
+			ev = r.evidence(c, r, m)
+		} else {
+			ev = c.redact(c.t[s:e])
+		}
+		c.emit(CategorySecret, r.id, sev, conf, s, e, ev)
+	})
 }
