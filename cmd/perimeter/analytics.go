@@ -51,6 +51,9 @@ type analytics struct {
 	// writer; otel is the OpenTelemetry exporter (nil when off).
 	content *content.Reducer
 	otel    *otel.Writer
+	// detect is the pipeline's detection (nil when detect.enabled is
+	// false); /metrics shows its memo counters.
+	detect *inspect.Processor
 	// traffic counts the captured calls for /metrics/prometheus.
 	traffic *prom.Traffic
 	// peers asks the other instances for sessions this one does not know;
@@ -205,6 +208,7 @@ func newAnalytics(cfg *configs.Config, log zerolog.Logger) (*analytics, error) {
 	if cfg.Detect.Enabled {
 		proc := inspect.New(detect.Options{}, cfg.Session.MaxSessions)
 		proc.Extra = pipelineRules(cfg) // policies.custom_rules
+		a.detect = proc
 		detectBatch := proc.Process
 		analyse = func(b []*sink.Event) []*sink.Event { return detectBatch(a.pricer.Apply(b)) }
 	}
@@ -315,6 +319,9 @@ func (a *analytics) metrics() map[string]any {
 	}
 	if a.otel != nil {
 		out["otel"] = a.otel.Metrics()
+	}
+	if a.detect != nil {
+		out["detect"] = a.detect.Stats()
 	}
 	if a.traffic != nil {
 		out["models"] = a.traffic.Models()

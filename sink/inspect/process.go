@@ -20,8 +20,13 @@ type Processor struct {
 	sc *detect.Scanner
 	// Extra, when set, adds findings of its own to every scanned input
 	// (custom rules: edge/policy.Rules); it must be safe for concurrent
-	// use.
+	// use, and its findings must depend on the input's fields alone: the
+	// memo replays them for an input seen before.
 	Extra func(dst []detect.Finding, in *detect.Input) []detect.Finding
+
+	// memo replays the findings of request-side inputs seen before (nil:
+	// off).
+	memo *memo
 
 	mu       sync.Mutex
 	sessions map[string]*sessionState
@@ -51,14 +56,18 @@ type sessionState struct {
 const window = time.Minute
 
 // New returns a processor; maxSessions bounds the per-session state kept
-// (oldest forgotten first).
+// (oldest forgotten first). Its memo uses DefaultMemoBytes.
 func New(opts detect.Options, maxSessions int) *Processor {
 	if maxSessions <= 0 {
 		maxSessions = 10000
 	}
 	return &Processor{sc: detect.NewScanner(opts), sessions: map[string]*sessionState{}, max: maxSessions,
-		tools: map[string]map[string]uint64{}}
+		tools: map[string]map[string]uint64{}, memo: newMemo(DefaultMemoBytes)}
 }
+
+// SetMemoBytes sizes the memo of request-side findings (see
+// DefaultMemoBytes); 0 turns it off. Call it before the first Process.
+func (p *Processor) SetMemoBytes(n int) { p.memo = newMemo(n) }
 
 func (p *Processor) state(id string) *sessionState {
 	s := p.sessions[id]
@@ -131,7 +140,19 @@ func (p *Processor) scanTool(agent string, tl, buf []byte, scan func(*detect.Inp
 		f := detect.ToolChanged(name, before, h)
 		*fs = append(*fs, f)
 	}
+	var key uint64
+	if p.memo != nil {
+		key = memoKey(memoToolDefinition, tl)
+		var hit bool
+		if *fs, hit = p.memo.get(*fs, key); hit {
+			return buf
+		}
+	}
+	n := len(*fs)
 	scan(&detect.Input{Text: desc, Role: detect.RoleToolDefinition, Direction: detect.Request, ToolName: name, ToolArgs: string(schema)})
+	if p.memo != nil {
+		p.memo.put(key, (*fs)[n:])
+	}
 	return buf
 }
 
@@ -192,42 +213,54 @@ func (p *Processor) scanEvent(ev *sink.Event, buf []byte) ([]detect.Finding, []b
 		}
 		d := jsonscan.NewDecoder(list)
 		for range d.Elements() {
-			var role detect.Role
-			var content, output []byte
+			var roleName, content, output []byte
 			var rb [32]byte
 			for k := range d.Members() {
 				switch string(k) {
 				case "role":
-					role = detect.Role(d.StrOrSkip().Append(rb[:0]))
+					roleName = d.StrOrSkip().Append(rb[:0])
 				case "content":
 					content = d.Raw()
 				case "output":
 					output = d.Raw()
 				}
 			}
-			buf = buf[:0]
-			var ok bool
-			if buf, ok = appendContent(buf, content); !ok {
-				if buf, ok = appendContent(buf, output); ok { // Responses function_call_output
-					role = detect.RoleTool
+			// The input is a function of these three: the memo is keyed
+			// by them and a hit decodes nothing.
+			var key uint64
+			if p.memo != nil {
+				key = memoKey(memoMessage, roleName, content, output)
+				var hit bool
+				if fs, hit = p.memo.get(fs, key); hit {
+					continue
 				}
 			}
-			if !ok || role == "system" || role == "developer" {
-				continue
+			n := len(fs)
+			buf = p.scanMessage(detect.Role(roleName), content, output, buf[:0], scan)
+			if p.memo != nil {
+				p.memo.put(key, fs[n:])
 			}
-			if role == "" {
-				role = detect.RoleUser
-			}
-			scan(&detect.Input{Text: text(buf, 0), Role: role, Direction: detect.Request})
 		}
 		d = jsonscan.NewDecoder(jsonscan.Member(data, "tools"))
 		for range d.Elements() {
 			buf = p.scanTool(ev.AgentID, d.Raw(), buf[:0], scan, &fs)
 		}
 	case sink.ToolResult:
+		result := jsonscan.Member(attrs, "tool.result")
+		var key uint64
+		if p.memo != nil {
+			key = memoKey(memoToolResult, unsafe.Slice(unsafe.StringData(ev.ToolName), len(ev.ToolName)), result)
+			var hit bool
+			if fs, hit = p.memo.get(fs, key); hit {
+				break
+			}
+		}
 		var ok bool
-		if buf, ok = appendContent(buf, jsonscan.Member(attrs, "tool.result")); ok {
+		if buf, ok = appendContent(buf, result); ok {
 			scan(&detect.Input{Text: text(buf, 0), Role: detect.RoleTool, Direction: detect.Request, ToolName: ev.ToolName})
+		}
+		if p.memo != nil {
+			p.memo.put(key, fs)
 		}
 	case sink.LLMCallFinish:
 		p.mu.Lock()
@@ -276,6 +309,26 @@ func (p *Processor) scanEvent(ev *sink.Event, buf []byte) ([]detect.Finding, []b
 		scan(&detect.Input{Role: detect.RoleAssistant, Direction: detect.Response, ToolName: ev.ToolName, ToolArgs: args, Usage: &usage})
 	}
 	return fs, buf
+}
+
+// scanMessage scans the text of one request message (content, or a
+// Responses function_call_output's output) unless it is a system or
+// developer message.
+func (p *Processor) scanMessage(role detect.Role, content, output, buf []byte, scan func(*detect.Input)) []byte {
+	var ok bool
+	if buf, ok = appendContent(buf, content); !ok {
+		if buf, ok = appendContent(buf, output); ok { // Responses function_call_output
+			role = detect.RoleTool
+		}
+	}
+	if !ok || role == "system" || role == "developer" {
+		return buf
+	}
+	if role == "" {
+		role = detect.RoleUser
+	}
+	scan(&detect.Input{Text: text(buf, 0), Role: role, Direction: detect.Request})
+	return buf
 }
 
 // findingEvent turns a finding into a security.finding event of the same
