@@ -241,3 +241,41 @@ func sameFinding(a, b *sink.Event) error {
 	}
 	return nil
 }
+
+// TestMemoConcurrent: two goroutines share one processor (and its memo)
+// for conversations of their own; each gets the events a processor
+// without memo gives it.
+func TestMemoConcurrent(t *testing.T) {
+	texts := corpusTexts(t)
+	shared := New(detect.Options{}, 1000)
+	shared.SetMemoBytes(64 << 10)
+	errs := make(chan error, 2)
+	for g := range 2 {
+		batches := conversations(texts, 6, 6, uint64(g)) // overlapping texts, sessions and agents of their own
+		for _, b := range batches {
+			for _, e := range b {
+				e.SessionID = fmt.Sprintf("g%d-%s", g, e.SessionID)
+				e.AgentID = fmt.Sprintf("g%d-%s", g, e.AgentID)
+			}
+		}
+		ref := New(detect.Options{}, 1000)
+		ref.SetMemoBytes(0)
+		go func() {
+			for bi, b := range batches {
+				if err := sameEvents(ref.Process(cloneBatch(b)), shared.Process(cloneBatch(b))); err != nil {
+					errs <- fmt.Errorf("goroutine %d, batch %d: %v", g, bi, err)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := shared.Stats().Memo; s.Hits == 0 {
+		t.Fatalf("memo not used: %+v", s)
+	}
+}
