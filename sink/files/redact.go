@@ -233,46 +233,104 @@ var credentialNeedles = []string{"sk-", "api", "bearer", "akia", "password", "pa
 	"authorization", "access", "refresh", "private"}
 
 // mayHoldCredential reports whether b holds one of credentialNeedles,
-// ignoring ASCII case, in one pass: a position is looked at further only
-// when its two bytes, folded, begin a needle (needleBigrams). The first
-// bytes of the Kelvin sign and the long s, which (?i) folds onto k and s,
-// send the text to the exact check.
+// ignoring ASCII case, in one pass. Every needle, "token" and the Kelvin
+// sign are at least three bytes long, so each occurrence has its first or
+// its second byte pair at an odd offset: only those pairs are looked up
+// (probeBigrams), and a pair that may belong to an occurrence has the two
+// positions it may start at looked at exactly (credentialAt), in order.
+// The long s is two bytes: a pair that begins with its last byte is a
+// probe too. The first bytes of the Kelvin sign and the long s, which (?i)
+// folds onto k and s, send the text to the exact check.
 func mayHoldCredential(b []byte) bool {
-	for i := 0; i+1 < len(b); i++ {
-		k := uint16(b[i]|0x20)<<8 | uint16(b[i+1]|0x20)
-		if needleBigrams[k>>6]&(1<<(k&63)) == 0 {
+	n := len(b)
+	j := 1
+	for ; j+1 < n; j += 2 {
+		k := uint16(b[j]) | uint16(b[j+1])<<8
+		if probeBigrams[k>>6]&(1<<(k&63)) == 0 {
 			continue
 		}
-		rest := b[i:]
-		switch k {
-		case 0xe2<<8 | 0xa4, 0xe5<<8 | 0xbf: // 0xe2 84 aa is the Kelvin sign, 0xc5 bf the long s
-			if !bytes.HasPrefix(rest, kelvin) && !bytes.HasPrefix(rest, longS) {
-				continue
-			}
-			s := unsafe.String(unsafe.SliceData(b), len(b))
-			for _, n := range credentialNeedles {
-				if containsFold(s, n) {
-					return true
-				}
-			}
-			return false
-		case 't'<<8 | 'o':
-			if hasPrefixFold(rest, "token") && len(rest) > 5 {
-				switch rest[5] {
-				case '"', ' ', '\t', '\n', '\r', '\f', '\v', ':', '=':
-					return true
-				}
-			}
-			continue
+		if found, done := credentialAt(b, j-1); done {
+			return found
 		}
-		for _, n := range credentialNeedles {
-			if n[0] == rest[0]|0x20 && n[1] == rest[1]|0x20 && hasPrefixFold(rest, n) {
-				return true
-			}
+		if found, done := credentialAt(b, j); done {
+			return found
+		}
+	}
+	for i := j - 1; i+1 < n; i++ { // the positions no probe covered
+		if found, done := credentialAt(b, i); done {
+			return found
 		}
 	}
 	return false
 }
+
+// credentialAt looks at position i of b (i+1 < len(b)): done when the
+// answer of mayHoldCredential is known there, found when it is yes. A
+// position is looked at further only when its two bytes, folded, begin a
+// needle (needleBigrams).
+func credentialAt(b []byte, i int) (found, done bool) {
+	k := uint16(b[i]|0x20)<<8 | uint16(b[i+1]|0x20)
+	if needleBigrams[k>>6]&(1<<(k&63)) == 0 {
+		return false, false
+	}
+	rest := b[i:]
+	switch k {
+	case 0xe2<<8 | 0xa4, 0xe5<<8 | 0xbf: // 0xe2 84 aa is the Kelvin sign, 0xc5 bf the long s
+		if !bytes.HasPrefix(rest, kelvin) && !bytes.HasPrefix(rest, longS) {
+			return false, false
+		}
+		s := unsafe.String(unsafe.SliceData(b), len(b))
+		for _, n := range credentialNeedles {
+			if containsFold(s, n) {
+				return true, true
+			}
+		}
+		return false, true
+	case 't'<<8 | 'o':
+		if hasPrefixFold(rest, "token") && len(rest) > 5 {
+			switch rest[5] {
+			case '"', ' ', '\t', '\n', '\r', '\f', '\v', ':', '=':
+				return true, true
+			}
+		}
+		return false, false
+	}
+	for _, n := range credentialNeedles {
+		if n[0] == rest[0]|0x20 && n[1] == rest[1]|0x20 && hasPrefixFold(rest, n) {
+			return true, true
+		}
+	}
+	return false, false
+}
+
+// probeBigrams is a bit set of the byte pairs, as they are in the text
+// (b[j] | b[j+1]<<8), that may be the first or the second pair of an
+// occurrence credentialAt accepts: every case of the needles' first and
+// second pairs, of "to" and "ok", of the Kelvin sign's pairs, of the long
+// s, and any pair that begins with the long s's last byte.
+var probeBigrams = func() (set [1024]uint64) {
+	add := func(c0, c1 byte) { // c0, c1 folded (|0x20): both of their cases
+		for _, x := range [2]byte{c0, c0 &^ 0x20} {
+			for _, y := range [2]byte{c1, c1 &^ 0x20} {
+				k := uint16(x) | uint16(y)<<8
+				set[k>>6] |= 1 << (k & 63)
+			}
+		}
+	}
+	for _, n := range credentialNeedles {
+		add(n[0]|0x20, n[1]|0x20)
+		add(n[1]|0x20, n[2]|0x20)
+	}
+	add('t', 'o')
+	add('o', 'k')
+	add(kelvin[0]|0x20, kelvin[1]|0x20)
+	add(kelvin[1]|0x20, kelvin[2]|0x20)
+	add(longS[0]|0x20, longS[1]|0x20)
+	for c := range 256 {
+		add(longS[1]|0x20, byte(c)|0x20)
+	}
+	return set
+}()
 
 // needleBigrams is a bit set of the folded (b|0x20) first two bytes of the
 // needles, "to" of "token", and the first two bytes of the Kelvin sign and
