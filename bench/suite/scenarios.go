@@ -30,13 +30,23 @@ type Scenario struct {
 	Requests func(hostport string) loadgen.Requests
 }
 
-// requests returns the request source aimed at hostport.
+// requests returns the request source aimed at hostport: by default the
+// chat completion with a new ticket number in every request, so that each
+// request is a one-turn conversation the proxy has not seen (a memo of
+// what was scanned before never flatters the figures).
 func (s *Scenario) requests(hostport string) loadgen.Requests {
 	if s.Requests != nil {
 		return s.Requests(hostport)
 	}
-	return loadgen.Fixed(ChatRequest(hostport, s.Stream, s.Chunks, s.ChunkDelay))
+	n, err := loadgen.NewNumbered(ChatRequest(hostport, s.Stream, s.Chunks, s.ChunkDelay), TicketField)
+	if err != nil {
+		panic(err) // ChatRequest holds the field
+	}
+	return n
 }
+
+// TicketField is the fixed-width counter in ChatRequest's user message.
+const TicketField = "000000000000"
 
 // maxOpen is the most streams the scenario holds open at once.
 func (s *Scenario) maxOpen() int {
@@ -47,7 +57,9 @@ func (s *Scenario) maxOpen() int {
 }
 
 // ChatRequest is an OpenAI chat completion request of about 1 KB, as an
-// agent would send it, with the mock's controls for the answer's shape.
+// agent would send it, with the mock's controls for the answer's shape;
+// its user message ends with a ticket number (TicketField) that the
+// scenarios change on every request.
 func ChatRequest(hostport string, stream bool, chunks int, delay time.Duration) []byte {
 	var body strings.Builder
 	body.WriteString(`{"model":"gpt-4o-mini",`)
@@ -55,7 +67,7 @@ func ChatRequest(hostport string, stream bool, chunks int, delay time.Duration) 
 		body.WriteString(`"stream":true,"stream_options":{"include_usage":true},`)
 	}
 	body.WriteString(`"messages":[{"role":"system","content":"You are a careful assistant for an operations team. Answer briefly, cite the runbook section you rely on, and never invent command output. If a question needs data you do not have, say which data and where to find it."},`)
-	body.WriteString(`{"role":"user","content":"Our checkout service started returning 502s at 09:14 UTC after a config push. The load balancer health checks are green, the upstream pods report ready, and the error rate is about 3 percent of requests, concentrated on the payment-confirmation path. Recent changes: a new TLS certificate on the internal gateway, a bump of the connection pool size from 64 to 256, and a log level change. What should I check first, and what would each finding tell me? Keep it to five steps."}],`)
+	body.WriteString(`{"role":"user","content":"Our checkout service started returning 502s at 09:14 UTC after a config push. The load balancer health checks are green, the upstream pods report ready, and the error rate is about 3 percent of requests, concentrated on the payment-confirmation path. Recent changes: a new TLS certificate on the internal gateway, a bump of the connection pool size from 64 to 256, and a log level change. What should I check first, and what would each finding tell me? Keep it to five steps. Ticket ` + TicketField + `."}],`)
 	body.WriteString(`"temperature":0.2,"max_tokens":512,"user":"bench-agent-7"}`)
 	var b strings.Builder
 	b.WriteString("POST /v1/chat/completions HTTP/1.1\r\nHost: ")

@@ -5,13 +5,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/cylestio/perimeter/bench/loadgen"
 	"github.com/cylestio/perimeter/bench/mockllm"
 	"github.com/cylestio/perimeter/bench/report"
 	"github.com/cylestio/perimeter/bench/sysinfo"
@@ -151,3 +154,44 @@ func (f *fakeFleet) Upstream() sysinfo.Group { return sysinfo.Group{Root: os.Get
 func (f *fakeFleet) Restart(context.Context) error { f.restarts++; return nil }
 
 func (f *fakeFleet) Check() error { return nil }
+
+// TestScenarioRequestsAreNew: the JSON and SSE scenarios send a request
+// never sent before each time (another ticket number), each a valid
+// request of the same length.
+func TestScenarioRequestsAreNew(t *testing.T) {
+	for _, s := range Full() {
+		if s.Kind == report.KindStreams {
+			continue
+		}
+		src := s.requests("127.0.0.1:9")
+		seen := map[string]bool{}
+		size := -1
+		for w := range 3 {
+			for seq := range uint64(3) {
+				raw := string(src.Request(w, seq))
+				if seen[raw] {
+					t.Fatalf("%s: worker %d seq %d repeats a request", s.Name, w, seq)
+				}
+				seen[raw] = true
+				if size >= 0 && len(raw) != size {
+					t.Fatalf("%s: request length %d, then %d", s.Name, size, len(raw))
+				}
+				size = len(raw)
+				req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader([]byte(raw))))
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(req.Body)
+				var doc struct {
+					Messages []struct{ Content string }
+				}
+				if int64(len(body)) != req.ContentLength || json.Unmarshal(body, &doc) != nil || len(doc.Messages) != 2 {
+					t.Fatalf("%s: bad request %s", s.Name, raw)
+				}
+				if want := fmt.Sprintf("Ticket %012d.", seq*loadgen.MaxNumberedWorkers+uint64(w)+1); !strings.HasSuffix(doc.Messages[1].Content, want) {
+					t.Fatalf("%s: user message %q does not end with %q", s.Name, doc.Messages[1].Content, want)
+				}
+			}
+		}
+	}
+}
