@@ -49,7 +49,52 @@ var blobClass = func() (t [256]uint8) {
 	return
 }()
 
+// minToken is the shortest token that can decode to text: 4 %HH escapes
+// (base64 and hex need 24 and 32 bytes).
+const minToken = 12
+
+// decodeLayers decodes the tokens of c.t that may hide a layer. A token
+// is a maximal run of the bytes a URL-encoded token allows (clURL), from
+// its first base64 byte, '%' or `\x` on; only runs of minToken bytes or
+// more can hold one, and every such run covers one of the bytes at
+// minToken-1, 2·minToken-1, …, past the end of the run before it, so
+// those are the only bytes looked at outside runs: prose, whose words are
+// shorter, is mostly skipped.
 func (c *scanCtx) decodeLayers() {
+	if fullPath {
+		c.decodeLayersBytewise()
+		return
+	}
+	t := c.t
+	lim := &c.s.opts.Decode
+	for p := minToken - 1; p < len(t) && c.blobs > 0 && c.budget > 0; {
+		if blobClass[t[p]]&clURL == 0 {
+			p += minToken
+			continue
+		}
+		rs, re := p, p+1
+		for rs > 0 && blobClass[t[rs-1]]&clURL != 0 {
+			rs--
+		}
+		for re < len(t) && blobClass[t[re]]&clURL != 0 {
+			re++
+		}
+		p = re + minToken
+		if re-rs < minToken {
+			continue
+		}
+		s := rs
+		for s < re && blobClass[t[s]]&clB64 == 0 && t[s] != '%' && !(t[s] == '\\' && s+1 < len(t) && t[s+1] == 'x') {
+			s++
+		}
+		if re-s >= 24 || re-s >= minToken && strings.IndexByte(t[s:re], '%') >= 0 {
+			c.decodeToken(s, re, lim)
+		}
+	}
+}
+
+// decodeLayersBytewise is decodeLayers reading every byte (fullPath).
+func (c *scanCtx) decodeLayersBytewise() {
 	t := c.t
 	lim := &c.s.opts.Decode
 	for i := 0; i < len(t) && c.blobs > 0 && c.budget > 0; {

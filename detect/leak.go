@@ -24,26 +24,50 @@ type wordSpan struct {
 	h          uint64
 }
 
-// words appends the words of t (runs of letters and digits; other UTF-8
-// sequences count as letters) with a case-folded hash.
+// appendWords appends the words of t (runs of letters and digits; other
+// UTF-8 sequences count as letters) with a case-folded hash. The hash
+// takes the folded bytes eight at a time, so its multiplications do not
+// form a chain through every byte.
 func appendWords(dst []wordSpan, t string) []wordSpan {
 	for i := 0; i < len(t); {
-		b := t[i]
-		if !isAlnum(b) && b < utf8.RuneSelf {
+		if wordFold[t[i]] == 0 {
 			i++
 			continue
 		}
 		s := i
 		h := uint64(14695981039346656037)
-		for i < len(t) && (isAlnum(t[i]) || t[i] >= utf8.RuneSelf) {
-			h ^= uint64(lowerASCII(t[i]))
-			h *= 1099511628211
+		var acc uint64
+		n := 0
+		for i < len(t) {
+			b := wordFold[t[i]]
+			if b == 0 {
+				break
+			}
+			acc = acc<<8 | uint64(b)
 			i++
+			if n++; n == 8 {
+				h = (h ^ acc) * 0x9E3779B97F4A7C15
+				h ^= h >> 32
+				acc, n = 0, 0
+			}
 		}
+		h = (h ^ acc ^ uint64(i-s)<<56) * 0x9E3779B97F4A7C15
+		h ^= h >> 29
 		dst = append(dst, wordSpan{start: s, end: i, h: h})
 	}
 	return dst
 }
+
+// wordFold maps a byte of a word to its ASCII-lower-cased form, and every
+// other byte to 0.
+var wordFold = func() (t [256]byte) {
+	for c := 0; c < 256; c++ {
+		if b := byte(c); isAlnum(b) || b >= utf8.RuneSelf {
+			t[c] = lowerASCII(b)
+		}
+	}
+	return
+}()
 
 func shingleHash(ws []wordSpan) uint64 {
 	var h uint64

@@ -2,6 +2,8 @@ package detect
 
 import (
 	"encoding/binary"
+	"math/bits"
+	"slices"
 	"sync"
 	"unicode"
 	"unicode/utf8"
@@ -106,6 +108,23 @@ func isASCIINoTags(s string) bool {
 	return true
 }
 
+// nextNonASCII returns the index of the first byte of s at or after i that
+// is not ASCII, or len(s).
+func nextNonASCII(s string, i int) int {
+	b := unsafe.Slice(unsafe.StringData(s), len(s))
+	for ; i+8 <= len(b); i += 8 {
+		if w := binary.LittleEndian.Uint64(b[i:]) & 0x8080808080808080; w != 0 {
+			return i + bits.TrailingZeros64(w)/8
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] >= utf8.RuneSelf {
+			return i
+		}
+	}
+	return len(b)
+}
+
 // normalizeInto fills n, reusing buf and m for the normalised bytes and the
 // offset map (both may be nil). n.Text may share buf's memory: it is valid
 // until buf is reused.
@@ -145,15 +164,18 @@ func normalizeWith(n *Normalized, s string, buf []byte, m []int32, fast bool) ([
 		if c < utf8.RuneSelf && (p+1 == len(s) || s[p+1] < utf8.RuneSelf) {
 			// A run of ASCII (but for its last byte when non-ASCII
 			// follows: it may combine with what follows) is copied as is.
-			k := p + 1
-			for k < len(s) && s[k] < utf8.RuneSelf && (k+1 == len(s) || s[k+1] < utf8.RuneSelf) {
-				k++
+			k := len(s)
+			if j := nextNonASCII(s, p+1); j < len(s) {
+				k = j - 1 // s[p+1] is ASCII, so j ≥ p+2
 			}
 			mark(len(buf), false)
 			buf = append(buf, s[p:k]...)
-			for ; p < k; p++ {
-				m = append(m, int32(p))
+			n := len(m)
+			m = slices.Grow(m, k-p)[:n+k-p]
+			for j := range m[n:] {
+				m[n+j] = int32(p + j)
 			}
+			p = k
 			continue
 		}
 		start := len(buf)
