@@ -152,46 +152,63 @@ func buildKeywords(words []string) *keywordSet {
 // maxLen bytes before the middle of s is in the right state from the
 // middle on. scan runs both halves in one loop: each step's table load
 // depends on the one before, and two independent chains of loads keep the
-// processor busy while each waits. The second run stops at its first
-// occurrence in its half, and the scan goes on from there alone once the
-// first half is done, so hits stay in order.
+// processor busy while each waits. The second run notes where its
+// occurrences end (up to len(later)); they are appended once the first
+// run is done, so hits stay in order. When the notes are full, the second
+// run stops and the scan goes on from there alone.
 func (k *keywordSet) scan(s string, hits []kwHit) []kwHit {
 	if len(s) < splitScanMin || fullPath {
 		return k.scanFrom(s, 0, 0, hits)
 	}
-	delta, class, out, nc := k.delta, &k.class, k.out, int32(k.nclass)
+	delta, class := k.delta, &k.class
 	a := (len(s) + k.maxLen) / 2 // the first run reads s[:a]
 	b := a - k.maxLen            // the second run's next byte
 	i := 0
 	sa, sb := int32(0), int32(0)
+	var later [64]struct{ end, st int32 }
+	nl := 0
 	for i < a {
-		st := delta[sa+int32(class[s[i]])]
-		i++
-		if st < 0 {
-			st = -st - 1
-			for o := out[st/nc]; o >= 0; o = k.outs[o].next {
-				hits = append(hits, kwHit{id: k.outs[o].id, end: int32(i)})
+		// Both runs step until either reaches a state with matches; the
+		// loop holds no call, so the states stay in registers.
+		var na, nb int32
+		for ; i < a; i, b = i+1, b+1 {
+			na = delta[sa+int32(class[s[i]])]
+			nb = delta[sb+int32(class[s[b]])]
+			if na|nb < 0 {
+				break
 			}
+			sa, sb = na, nb
 		}
-		sa = st
-		nb := delta[sb+int32(class[s[b]])]
+		if i == a {
+			break
+		}
+		if na < 0 {
+			na = -na - 1
+			hits = k.appendHits(hits, na, i+1)
+		}
+		sa = na
+		i++
 		if nb < 0 {
-			if b >= a {
-				break // an occurrence in the second half: resume at b after the first
+			nb = -nb - 1
+			if b >= a { // in the second half: the second run's to report
+				if nl == len(later) {
+					// Notes full: the first run finishes alone, then
+					// the scan resumes at b.
+					hits = k.scanFrom(s[:a], i, sa, hits)
+					for _, h := range later[:nl] {
+						hits = k.appendHits(hits, h.st, int(h.end))
+					}
+					return k.scanFrom(s, b, sb, hits)
+				}
+				later[nl].end, later[nl].st = int32(b+1), nb
+				nl++
 			}
-			nb = -nb - 1 // the first run reports it
 		}
 		sb = nb
 		b++
 	}
-	for ; i < a; i++ {
-		sa = delta[sa+int32(class[s[i]])]
-		if sa < 0 {
-			sa = -sa - 1
-			for o := out[sa/nc]; o >= 0; o = k.outs[o].next {
-				hits = append(hits, kwHit{id: k.outs[o].id, end: int32(i + 1)})
-			}
-		}
+	for _, h := range later[:nl] {
+		hits = k.appendHits(hits, h.st, int(h.end))
 	}
 	return k.scanFrom(s, b, sb, hits)
 }
@@ -202,15 +219,31 @@ const splitScanMin = 64
 // scanFrom appends the keyword occurrences ending after s[from] to hits,
 // starting in state st (the automaton's state after s[:from]).
 func (k *keywordSet) scanFrom(s string, from int, st int32, hits []kwHit) []kwHit {
-	delta, class, out, nc := k.delta, &k.class, k.out, int32(k.nclass)
-	for i := from; i < len(s); i++ {
-		st = delta[st+int32(class[s[i]])]
-		if st < 0 {
-			st = -st - 1
-			for o := out[st/nc]; o >= 0; o = k.outs[o].next {
-				hits = append(hits, kwHit{id: k.outs[o].id, end: int32(i + 1)})
+	delta, class := k.delta, &k.class
+	i := from
+	for i < len(s) {
+		var n int32
+		for ; i < len(s); i++ {
+			n = delta[st+int32(class[s[i]])]
+			if n < 0 {
+				break
 			}
+			st = n
 		}
+		if i == len(s) {
+			break
+		}
+		st = -n - 1
+		i++
+		hits = k.appendHits(hits, st, i)
+	}
+	return hits
+}
+
+// appendHits appends the keywords that end in state st, at end.
+func (k *keywordSet) appendHits(hits []kwHit, st int32, end int) []kwHit {
+	for o := k.out[st/int32(k.nclass)]; o >= 0; o = k.outs[o].next {
+		hits = append(hits, kwHit{id: k.outs[o].id, end: int32(end)})
 	}
 	return hits
 }
