@@ -18,7 +18,9 @@ import (
 // keepCall fills the exchange's Call with copies of what the request
 // context holds (fasthttp reuses it once the handler returns).
 func (p *Proxy) keepCall(ctx *fasthttp.RequestCtx, ex *exchange) *capture.Call {
-	c := &ex.call
+	h := p.calls.Get().(*callHolder)
+	h.ex, ex.call = ex, h
+	c := &h.call
 	c.Kind = ex.kind
 	c.Start, c.End = ex.start, time.Now()
 	c.Span = ex.span
@@ -74,8 +76,16 @@ func (p *Proxy) captureFailed(ctx *fasthttp.RequestCtx, ex *exchange, e errClass
 	p.opts.Capture.Submit(c)
 }
 
+// callHolder carries a capture.Call to the exchange it was filled from.
+// It is pooled apart from exchanges, so that an open stream holds none:
+// a Call is filled only once the call has ended.
+type callHolder struct {
+	call capture.Call
+	ex   *exchange
+}
+
 // captured is the Call's Done: capture is finished with the exchange.
-func (ex *exchange) captured() { ex.p.release(ex) }
+func (h *callHolder) captured() { h.ex.p.release(h.ex) }
 
 // compressed reports whether a response body has a content coding.
 func compressed(h *fasthttp.ResponseHeader) bool {

@@ -8,12 +8,13 @@ import (
 )
 
 // chunkedBody decodes a streamed answer's chunked framing (RFC 9112 §7.1)
-// from the upstream connection's reader. Unlike a reader that returns one
-// chunk per call, Read returns every chunk's data that has already arrived,
-// up to len(p): events an upstream sent as separate chunks but that arrived
-// together reach the client in one write, and so one flush. It blocks only
-// while it holds no data for the caller, so no byte that has arrived waits
-// for the next.
+// in the upstream connection's read buffer. Next returns the data of every
+// chunk that has already arrived as one slice of that buffer, the chunks'
+// framing squeezed out in place: events an upstream sent as separate chunks
+// but that arrived together reach the client in one write, and so one
+// flush, without being copied out of the buffer. It blocks only while it
+// holds no data for the caller, so no byte that has arrived waits for the
+// next.
 //
 // The framing is read strictly: lines end in CRLF, the size is hex without
 // sign or overflow, nothing follows a chunk's data but CRLF. Anything else is
@@ -22,7 +23,10 @@ type chunkedBody struct {
 	br    *bufio.Reader
 	left  int64 // data bytes left in the current chunk
 	state uint8
-	trail int // trailer bytes read so far
+	trail int    // trailer bytes read so far
+	used  int    // buffered bytes the last next returned, consumed by the next call
+	err   error  // met after data that next returned first
+	rest  []byte // what Read has not yet copied of next's slice
 }
 
 const (
@@ -42,91 +46,126 @@ func (c *chunkedBody) reset(br *bufio.Reader) {
 	*c = chunkedBody{br: br}
 }
 
-// Read fills p with the body's data that is available: it waits for the
-// first byte only.
-func (c *chunkedBody) Read(p []byte) (int, error) {
-	n := 0
-	for n < len(p) {
-		// With data in hand, go on only as far as the buffered bytes reach.
-		if n > 0 && !c.ready() {
-			return n, nil
+// next returns the body's data that is in the read buffer, waiting for
+// the first byte of it only, or the error that ended the body (io.EOF at
+// its end). The slice is in the reader's buffer and valid until the next
+// call, which consumes it; between the two the reader holds nothing else
+// unless more has arrived.
+func (c *chunkedBody) next() ([]byte, error) {
+	if c.used > 0 {
+		_, _ = c.br.Discard(c.used)
+		c.used = 0
+	}
+	if c.err != nil {
+		return nil, c.err
+	}
+	for c.state != chunkDone {
+		if c.br.Buffered() == 0 {
+			if _, err := c.br.Peek(1); err != nil {
+				return nil, unexpectedEOF(err)
+			}
 		}
+		buf, _ := c.br.Peek(c.br.Buffered())
+		n, used, err := c.scan(buf)
+		if n > 0 {
+			c.used, c.err = used, err
+			return buf[:n], nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		_, _ = c.br.Discard(used)
+		if used == 0 {
+			// A line or CRLF is incomplete: wait for the rest of it.
+			b := c.br.Buffered()
+			if b == c.br.Size() {
+				return nil, errChunkFraming // a line longer than the buffer
+			}
+			if _, err := c.br.Peek(b + 1); err != nil {
+				return nil, unexpectedEOF(err)
+			}
+		}
+	}
+	return nil, io.EOF
+}
+
+// scan decodes the framing in buf, moving the data of the chunks it holds
+// to buf[:n]; used is how far the whole steps taken reach.
+func (c *chunkedBody) scan(buf []byte) (n, used int, err error) {
+	for used < len(buf) {
 		switch c.state {
-		case chunkSize:
-			if err := c.readSize(); err != nil {
-				return n, err
+		case chunkSize, chunkTrailer:
+			i := bytes.IndexByte(buf[used:], '\n')
+			if i < 0 {
+				return n, used, nil
 			}
+			line := buf[used : used+i+1]
+			if len(line) < 2 || line[len(line)-2] != '\r' {
+				return n, used, errChunkFraming
+			}
+			if c.state == chunkSize {
+				if err := c.size(line[:len(line)-2]); err != nil {
+					return n, used, err
+				}
+			} else {
+				c.trail += len(line)
+				if c.trail > maxTrailer {
+					return n, used, errChunkFraming
+				}
+				if len(line) == 2 {
+					c.state = chunkDone
+				}
+			}
+			used += len(line)
 		case chunkData:
-			want := int64(len(p) - n)
-			if want > c.left {
-				want = c.left
+			k := int(min(c.left, int64(len(buf)-used)))
+			if n != used {
+				copy(buf[n:], buf[used:used+k])
 			}
-			if n > 0 && want > int64(c.br.Buffered()) {
-				want = int64(c.br.Buffered())
-			}
-			k, err := c.br.Read(p[n : n+int(want)])
-			n += k
-			c.left -= int64(k)
-			if err != nil {
-				return n, unexpectedEOF(err)
-			}
-			if c.left == 0 {
+			n, used = n+k, used+k
+			if c.left -= int64(k); c.left == 0 {
 				c.state = chunkCRLF
 			}
 		case chunkCRLF:
-			if err := c.readCRLF(); err != nil {
-				return n, err
+			if len(buf)-used < 2 {
+				return n, used, nil
 			}
+			if buf[used] != '\r' || buf[used+1] != '\n' {
+				return n, used, errChunkFraming
+			}
+			used += 2
 			c.state = chunkSize
-		case chunkTrailer:
-			line, err := c.line()
-			if err != nil {
-				return n, err
-			}
-			c.trail += len(line)
-			if c.trail > maxTrailer {
-				return n, errChunkFraming
-			}
-			if len(line) == 2 {
-				c.state = chunkDone
-			}
 		case chunkDone:
-			return n, io.EOF
+			return n, used, nil
 		}
 	}
-	return n, nil
+	return n, used, nil
 }
 
-// ready reports whether the next step can be taken from buffered bytes
-// alone, without waiting on the connection.
-func (c *chunkedBody) ready() bool {
-	b := c.br.Buffered()
-	switch c.state {
-	case chunkData:
-		return b > 0
-	case chunkCRLF:
-		return b >= 2
-	case chunkSize, chunkTrailer:
-		if b == 0 {
-			return false
+// Read copies what next returns into p; it waits for the first byte only.
+func (c *chunkedBody) Read(p []byte) (int, error) {
+	if len(c.rest) == 0 {
+		var err error
+		if c.rest, err = c.next(); err != nil {
+			return 0, err
 		}
-		buf, _ := c.br.Peek(b)
-		for _, ch := range buf {
-			if ch == '\n' {
-				return true
-			}
-		}
-		return false
-	case chunkDone:
-		return true
 	}
-	return false
+	k := copy(p, c.rest)
+	c.rest = c.rest[k:]
+	if len(c.rest) == 0 && c.used > 0 {
+		_, _ = c.br.Discard(c.used)
+		c.used = 0
+	}
+	return k, nil
 }
 
 // arrived reports whether data of the body is in the read buffer: inside
 // a chunk, any byte; at a chunk-size line, the whole line and a byte after
 // it (a last chunk has no data, so it does not count).
 func (c *chunkedBody) arrived() bool {
+	if c.used > 0 {
+		return false // only a Read or next finds out what follows
+	}
 	b := c.br.Buffered()
 	switch c.state {
 	case chunkData:
@@ -149,30 +188,9 @@ func (c *chunkedBody) arrived() bool {
 	return false
 }
 
-// line reads one CRLF-terminated line, CRLF included; it must fit the
-// reader's buffer.
-func (c *chunkedBody) line() ([]byte, error) {
-	line, err := c.br.ReadSlice('\n')
-	if err != nil {
-		if err == bufio.ErrBufferFull {
-			return nil, errChunkFraming
-		}
-		return nil, unexpectedEOF(err)
-	}
-	if len(line) < 2 || line[len(line)-2] != '\r' {
-		return nil, errChunkFraming
-	}
-	return line, nil
-}
-
-// readSize reads a chunk-size line: 1*HEXDIG, then optional extensions
-// (which are ignored), then CRLF.
-func (c *chunkedBody) readSize() error {
-	line, err := c.line()
-	if err != nil {
-		return err
-	}
-	line = line[:len(line)-2]
+// size reads a chunk-size line without its CRLF: 1*HEXDIG, then optional
+// extensions (which are ignored).
+func (c *chunkedBody) size(line []byte) error {
 	var size int64
 	i := 0
 	for ; i < len(line); i++ {
@@ -206,18 +224,6 @@ func (c *chunkedBody) readSize() error {
 		return nil
 	}
 	c.left, c.state = size, chunkData
-	return nil
-}
-
-func (c *chunkedBody) readCRLF() error {
-	b, err := c.br.Peek(2)
-	if err != nil {
-		return unexpectedEOF(err)
-	}
-	if b[0] != '\r' || b[1] != '\n' {
-		return errChunkFraming
-	}
-	_, _ = c.br.Discard(2)
 	return nil
 }
 

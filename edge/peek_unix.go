@@ -29,6 +29,28 @@ func (c *idleConn) pending() bool {
 	return err != nil || c.peeked
 }
 
+// canWait reports whether waitReadable works on this connection.
+func (c *idleConn) canWait() bool { return c.raw != nil }
+
+// waitReadable returns once the connection has input or was closed by its
+// peer, without reading it, or with the read deadline's error: a stream
+// waits for the upstream's next event holding no read buffer.
+func (c *idleConn) waitReadable() error {
+	if err := c.armRead(); err != nil {
+		return err
+	}
+	return c.raw.Read(c.wait)
+}
+
+// waitFunc is the raw read waitReadable runs: done unless the socket
+// would block (then the runtime waits for it to become readable).
+func (c *idleConn) waitFunc() func(fd uintptr) bool {
+	return func(fd uintptr) bool {
+		_, _, err := syscall.Recvfrom(int(fd), c.peekBuf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		return err != syscall.EAGAIN
+	}
+}
+
 // peekFunc is the raw read pending runs; it is built once per connection.
 func (c *idleConn) peekFunc() func(fd uintptr) bool {
 	return func(fd uintptr) bool {

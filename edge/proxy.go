@@ -12,7 +12,6 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/cylestio/perimeter/edge/capture"
 	"github.com/cylestio/perimeter/edge/provider"
 	"github.com/cylestio/perimeter/internal/ascii"
 	"github.com/cylestio/perimeter/internal/netlimit"
@@ -28,6 +27,7 @@ type Proxy struct {
 	stats counters
 	start time.Time
 	pool  sync.Pool // *exchange
+	calls sync.Pool // *callHolder (capture_hook.go)
 
 	listener atomic.Pointer[netlimit.Listener] // set by Server.Serve, for /metrics
 
@@ -56,10 +56,11 @@ func NewProxy(o Options) (*Proxy, error) {
 	up.streamed = up.newClient(&p.opts, true, &p.stats.framing)
 	p.failLog.interval, p.cutLog.interval = time.Second, time.Second
 	p.bodies.limit, p.answers.limit = p.opts.MaxInflightBodyBytes, p.opts.MaxBufferedResponseBytes
-	p.pool.New = func() any {
-		ex := &exchange{p: p}
-		ex.call.Done, ex.call.MaxDecoded = ex.captured, p.opts.MaxResponseBufferSize
-		return ex
+	p.pool.New = func() any { return &exchange{p: p} }
+	p.calls.New = func() any {
+		h := &callHolder{}
+		h.call.Done, h.call.MaxDecoded = h.captured, p.opts.MaxResponseBufferSize
+		return h
 	}
 	if o.Capture != nil {
 		o.Capture.SetSecret(o.APIKey)
@@ -92,7 +93,7 @@ type exchange struct {
 	sp       *provider.StreamParser // taps an SSE answer
 	tee      []byte                 // first bytes of a streamed answer, for capture
 	span     uint64                 // the call's span id when it continues the client's trace (traceparent.go)
-	call     capture.Call           // what capture is handed (capture_hook.go)
+	call     *callHolder            // what capture is handed, from keepCall to release (capture_hook.go)
 
 	// What the exchange holds of the memory budgets (budget.go).
 	bodyAcct, respAcct account
@@ -140,8 +141,10 @@ func (p *Proxy) release(ex *exchange) {
 		ex.tee = ex.tee[:0]
 	}
 	ex.span = 0
-	if ex.call.Kind != provider.None { // it was handed to capture
-		ex.call.Reset()
+	if h := ex.call; h != nil { // it was handed to capture
+		h.call.Reset()
+		h.ex, ex.call = nil, nil
+		p.calls.Put(h)
 	}
 	ex.pol.reset()
 	p.pool.Put(ex)
@@ -469,10 +472,15 @@ func (ex *exchange) WriteTo(w io.Writer) (int64, error) {
 		ex.pol.hold = &holdback{g: ex.p.opts.Guard, ex: ex, dst: dw, limit: ex.p.opts.Guard.holdback}
 		dst = ex.pol.hold
 	}
-	c := stream.AcquireCopier()
-	c.CountEvents = ex.sse && (ex.p.opts.AccessLog || ex.p.opts.Logger.Debug().Enabled()) // for accessLog
-	ex.result = c.Copy(dst, ex.resp.BodyStream(), tap)
-	stream.ReleaseCopier(c)
+	count := ex.sse && (ex.p.opts.AccessLog || ex.p.opts.Logger.Debug().Enabled()) // for accessLog
+	if sb, _ := ex.resp.BodyStream().(*streamBody); sb != nil && sb.chunked != nil {
+		ex.result = relay(dst, sb, tap, count)
+	} else {
+		c := stream.AcquireCopier()
+		c.CountEvents = count
+		ex.result = c.Copy(dst, ex.resp.BodyStream(), tap)
+		stream.ReleaseCopier(c)
+	}
 	if h := ex.pol.hold; h != nil {
 		h.afterEvent(true, 0)
 		if errors.Is(ex.result.DstErr, errWithheld) {

@@ -112,8 +112,9 @@ func TestMemoryPerOpenStream(t *testing.T) {
 }
 
 // maxStreamKiB bounds the proxy's heap and stack per open stream, measured
-// at 50 KiB: the client connection's read buffer (16 KiB, the largest
-// request header accepted), its write buffer (4 KiB), its RequestCtx, the
-// upstream connection's read buffer (8 KiB), the copy buffer (4 KiB), the
-// exchange and one goroutine's stack.
-const maxStreamKiB = 54
+// at 31 KiB: the client connection's read buffer (8 KiB, the largest
+// request header accepted by default), its write buffer (4 KiB), its
+// RequestCtx, the exchange and one goroutine's stack. An open stream waiting
+// for its next event holds no upstream read buffer and no copy buffer
+// (relay.go).
+const maxStreamKiB = 36

@@ -102,7 +102,7 @@ func (t *framedTransport) RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Reque
 	}
 	br := hc.AcquireReader(conn)
 	if streamBody {
-		return t.stream(hc, cc, br, req, resp)
+		return t.stream(hc, cc, conn, br, req, resp)
 	}
 	a, _ := req.UserValue(responseAccountKey).(*account)
 	err = readBudgeted(resp, br, hc.MaxResponseBodySize, a, upstreamConn(conn))
@@ -128,7 +128,7 @@ func (t *framedTransport) RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Reque
 
 // stream reads the answer's header into a pooled response and gives resp a
 // body stream that returns the connection when it is closed.
-func (t *framedTransport) stream(hc *fasthttp.HostClient, cc any, br *bufio.Reader, req *fasthttp.Request, resp *fasthttp.Response) (bool, error) {
+func (t *framedTransport) stream(hc *fasthttp.HostClient, cc any, conn net.Conn, br *bufio.Reader, req *fasthttp.Request, resp *fasthttp.Response) (bool, error) {
 	sb := streamBodyPool.Get().(*streamBody)
 	sb.inner.StreamBody = true
 	sb.inner.SkipBody = resp.SkipBody
@@ -140,6 +140,7 @@ func (t *framedTransport) stream(hc *fasthttp.HostClient, cc any, br *bufio.Read
 		return !errors.Is(err, fasthttp.ErrBodyTooLarge), err
 	}
 	sb.t, sb.hc, sb.cc, sb.br = t, hc, cc, br
+	sb.conn, sb.idle = conn, nil
 	sb.keep = !req.ConnectionClose() && !sb.inner.ConnectionClose()
 	sb.eof = false
 	sb.inner.Header.CopyTo(&resp.Header)
@@ -154,6 +155,9 @@ func (t *framedTransport) stream(hc *fasthttp.HostClient, cc any, br *bufio.Read
 		// read at once (chunked.go).
 		sb.chunks.reset(br)
 		sb.chunked = &sb.chunks
+		if ic, ok := sb.conn.(*idleConn); ok && ic.canWait() {
+			sb.idle = ic // plain TCP: an idle stream can give its reader back
+		}
 	}
 	resp.SetBodyStream(sb, size)
 	return false, nil
@@ -172,6 +176,9 @@ type streamBody struct {
 
 	chunks  chunkedBody
 	chunked *chunkedBody // &chunks for a chunked answer, else nil
+
+	conn net.Conn  // the connection br reads
+	idle *idleConn // set when next may give br back while it waits
 }
 
 var streamBodyPool = sync.Pool{New: func() any { return new(streamBody) }}
@@ -191,6 +198,36 @@ func (s *streamBody) Read(p []byte) (int, error) {
 		s.eof = true
 	}
 	return n, err
+}
+
+// next returns the data of a chunked body that is in the read buffer,
+// waiting for the first byte only (chunkedBody.next). When nothing is
+// buffered on a plain TCP connection, the read buffer goes back to the
+// pool while it waits for input: an open stream waiting for its next event
+// holds none.
+func (s *streamBody) next() ([]byte, error) {
+	if s.eof {
+		return nil, io.EOF
+	}
+	c := s.chunked
+	if c.used > 0 {
+		_, _ = s.br.Discard(c.used)
+		c.used = 0
+	}
+	if s.idle != nil && c.err == nil && c.state != chunkDone && s.br.Buffered() == 0 {
+		s.hc.ReleaseReader(s.br)
+		err := s.idle.waitReadable()
+		s.br = s.hc.AcquireReader(s.conn)
+		c.br = s.br
+		if err != nil {
+			return nil, err
+		}
+	}
+	b, err := c.next()
+	if err == io.EOF {
+		s.eof = true
+	}
+	return b, err
 }
 
 // arrived reports whether a Read would return body bytes without waiting
@@ -231,7 +268,7 @@ func (s *streamBody) CloseWithError(err error) error {
 		s.hc.ReleaseReader(s.br)
 	}
 	s.inner.Reset()
-	s.t, s.hc, s.cc, s.br = nil, nil, nil, nil
+	s.t, s.hc, s.cc, s.br, s.conn, s.idle = nil, nil, nil, nil, nil, nil
 	s.chunks, s.chunked = chunkedBody{}, nil
 	streamBodyPool.Put(s)
 	return nil

@@ -109,6 +109,22 @@ func readBufferSize(streamed bool) int {
 	return 16 << 10
 }
 
+// armRead sets the read deadline the next read or wait is held to.
+func (c *idleConn) armRead() error {
+	d := c.idleTimeout
+	if c.awaiting {
+		d = c.headerTimeout
+	}
+	want := time.Now().Add(d)
+	if d != c.readArmedFor || want.Sub(c.readArmed) > d/8 {
+		if err := c.Conn.SetReadDeadline(want); err != nil {
+			return err
+		}
+		c.readArmed, c.readArmedFor = want, d
+	}
+	return nil
+}
+
 // dialer opens upstream connections whose reads and writes carry idle
 // deadlines (see idleConn).
 type dialer struct {
@@ -132,7 +148,7 @@ func (d *dialer) dial(addr string) (net.Conn, error) {
 	ic := &idleConn{Conn: c, headerTimeout: d.headerTimeout, idleTimeout: d.idleTimeout}
 	if sc, ok := c.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
-			ic.raw, ic.peek = raw, ic.peekFunc()
+			ic.raw, ic.peek, ic.wait = raw, ic.peekFunc(), ic.waitFunc()
 		}
 	}
 	return ic, nil
@@ -166,6 +182,7 @@ type idleConn struct {
 	peek    func(fd uintptr) bool
 	peekBuf [1]byte
 	peeked  bool
+	wait    func(fd uintptr) bool // waitReadable's raw read, built once
 }
 
 func (c *idleConn) Write(p []byte) (int, error) {
@@ -196,16 +213,8 @@ func (c *idleConn) Read(p []byte) (int, error) {
 }
 
 func (c *idleConn) read(p []byte) (int, error) {
-	d := c.idleTimeout
-	if c.awaiting {
-		d = c.headerTimeout
-	}
-	want := time.Now().Add(d)
-	if d != c.readArmedFor || want.Sub(c.readArmed) > d/8 {
-		if err := c.Conn.SetReadDeadline(want); err != nil {
-			return 0, err
-		}
-		c.readArmed, c.readArmedFor = want, d
+	if err := c.armRead(); err != nil {
+		return 0, err
 	}
 	n, err := c.Conn.Read(p)
 	if n > 0 {
