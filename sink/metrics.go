@@ -115,7 +115,7 @@ func (p *Pipeline) Metrics() Metrics {
 		m.Durability, m.CommitIntervalMS = "spill", p.opts.CommitInterval.Milliseconds()
 	}
 	if p.budget != nil {
-		m.SpillBytes = p.budget.used.Load()
+		m.SpillBytes = p.budget.Used()
 	}
 	now := time.Now()
 	for _, w := range p.writers {

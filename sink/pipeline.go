@@ -13,6 +13,7 @@ import (
 
 	"github.com/cylestio/perimeter/configs"
 	"github.com/cylestio/perimeter/internal/sched"
+	"github.com/cylestio/perimeter/sink/spool"
 	"github.com/rs/zerolog"
 )
 
@@ -147,7 +148,7 @@ type Pipeline struct {
 	batches  atomic.Uint64
 
 	writers []*writerState
-	budget  *budget
+	budget  *spool.Budget
 	logBuf  []byte // the batcher's: the record being appended with durability
 
 	stop        chan struct{} // closed by Close: the batcher drains and exits
@@ -179,7 +180,7 @@ func NewPipeline(opts Options, writers ...Writer) (*Pipeline, error) {
 		if opts.SpillDir == "" {
 			return nil, errors.New("sink: spill budget set without a spill directory (set storage.spill.dir)")
 		}
-		p.budget = &budget{max: opts.SpillMaxBytes}
+		p.budget = spool.NewBudget(opts.SpillMaxBytes)
 	} else if opts.Durable {
 		return nil, errors.New("sink: durability spill needs a spill log: set storage.spill.max_bytes (or storage.durability: none)")
 	}
@@ -188,30 +189,25 @@ func NewPipeline(opts Options, writers ...Writer) (*Pipeline, error) {
 		name := w.Name()
 		dir := dirName(name)
 		if seen[dir] {
-			p.closeSpools()
+			p.closeLanes()
 			return nil, fmt.Errorf("sink: two writers named %q", name)
 		}
 		seen[dir] = true
-		ws := &writerState{
-			p:    p,
-			w:    w,
-			name: name,
-			mem:  make(chan *batch, opts.WriterQueue),
-			wake: make(chan struct{}, 1),
-		}
-		ws.interval = writeInterval(w)
+		ws := &writerState{p: p, w: w, name: name, interval: writeInterval(w)}
 		ws.healthy.Store(true)
+		cfg := spool.Config{Queue: opts.WriterQueue, Durable: opts.Durable, Paced: ws.interval > 0, Drop: ws.drop}
 		if v, ok := w.(Volatile); p.budget != nil && !(ok && v.Volatile()) {
-			sp, err := openSpool(filepath.Join(opts.SpillDir, dir), p.budget, opts.SegmentBytes)
-			if err != nil {
-				p.closeSpools()
-				return nil, err
-			}
-			ws.sp = sp
-			if n := sp.backlog.Load(); n > 0 {
-				p.log.Info().Str("writer", name).Int64("bytes", n).Str("dir", sp.dir).
-					Msg("sink: replaying events spilled by a previous run")
-			}
+			cfg.Dir, cfg.Budget, cfg.SegmentBytes = filepath.Join(opts.SpillDir, dir), p.budget, opts.SegmentBytes
+		}
+		lane, err := spool.Open[*batch](cfg)
+		if err != nil {
+			p.closeLanes()
+			return nil, err
+		}
+		ws.lane = lane
+		if n := lane.BacklogBytes(); n > 0 {
+			p.log.Info().Str("writer", name).Int64("bytes", n).Str("dir", lane.Dir()).
+				Msg("sink: replaying events spilled by a previous run")
 		}
 		p.writers = append(p.writers, ws)
 	}
@@ -223,11 +219,9 @@ func NewPipeline(opts Options, writers ...Writer) (*Pipeline, error) {
 	return p, nil
 }
 
-func (p *Pipeline) closeSpools() {
+func (p *Pipeline) closeLanes() {
 	for _, w := range p.writers {
-		if w.sp != nil {
-			w.sp.close()
-		}
+		w.lane.Close()
 	}
 }
 
@@ -275,8 +269,12 @@ type batch struct {
 	enc     []byte
 }
 
-// encoded is the spill payload, built once however many writers spill it.
-func (b *batch) encoded() []byte {
+// Len is the number of events (spool.Batch).
+func (b *batch) Len() int { return len(b.events) }
+
+// Record is the spill payload, built once however many writers spill it
+// (spool.Batch).
+func (b *batch) Record() []byte {
 	b.encOnce.Do(func() { b.enc = encodeBatch(nil, b.created, b.events) })
 	return b.enc
 }
@@ -339,7 +337,7 @@ func (p *Pipeline) runBatcher() {
 			drain()
 			flush()
 			for _, w := range p.writers {
-				close(w.mem)
+				w.lane.CloseQueue()
 			}
 			return
 		}
@@ -365,13 +363,13 @@ func (p *Pipeline) dispatch(events []*Event, created time.Time) {
 	if p.opts.Durable {
 		// One encoding for every writer's log, in a buffer the batcher
 		// reuses: the spools copy nothing and keep nothing of it.
-		p.logBuf = append(p.logBuf[:0], make([]byte, recordHeaderSize)...)
+		p.logBuf = append(p.logBuf[:0], make([]byte, spool.HeaderSize)...)
 		p.logBuf = encodeBatch(p.logBuf, created, events)
-		sealRecord(p.logBuf)
+		spool.Seal(p.logBuf)
 		rec = p.logBuf
 	}
 	for _, w := range p.writers {
-		w.dispatch(b, rec)
+		w.lane.Push(b, rec)
 	}
 }
 
@@ -467,10 +465,8 @@ func (p *Pipeline) Close(ctx context.Context) error {
 			if err := w.w.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("sink: close %s: %w", w.name, err))
 			}
-			if w.sp != nil {
-				left += w.sp.backlog.Load()
-				w.sp.close()
-			}
+			left += w.lane.BacklogBytes()
+			w.lane.Close()
 		}
 		p.reportDrops()
 		if !aborted && left > 0 {

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/cylestio/perimeter/sink/spool"
 )
 
 func durableOptions(t *testing.T, commit time.Duration) Options {
@@ -45,26 +47,21 @@ func copyDir(t *testing.T, src string) string {
 	return dst
 }
 
-// eventsIn counts the events in the spool directory dir.
+// eventsIn counts the events in the spill log directory dir.
 func eventsIn(t *testing.T, dir string) int {
 	t.Helper()
-	sp, err := openSpool(dir, &budget{max: 1 << 40}, 16<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sp.close()
 	n := 0
-	for {
-		payload, ok := sp.readNext()
-		if !ok {
-			return n
-		}
+	err := spool.ReadDir(dir, func(payload []byte) {
 		_, evs, err := decodeBatch(payload)
 		if err != nil {
 			t.Fatal(err)
 		}
 		n += len(evs)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
+	return n
 }
 
 // TestDurableBatchIsLoggedBeforeAnyWrite: with Durable, every published

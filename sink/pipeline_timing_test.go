@@ -100,7 +100,7 @@ func BenchmarkDurability(b *testing.B) {
 			cpu := processCPU()
 			b.ReportAllocs()
 			for b.Loop() {
-				for len(w.mem) == cap(w.mem) {
+				for w.lane.Depth() == w.lane.Cap() {
 					time.Sleep(100 * time.Microsecond)
 				}
 				p.dispatch(events, time.Now())

@@ -2,44 +2,29 @@ package sink
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
 
 	"github.com/cylestio/perimeter/internal/sched"
+	"github.com/cylestio/perimeter/sink/spool"
 )
 
-// writerState is one writer's lane: a bounded memory queue of batches fed
-// by the batcher, an optional spool, and the goroutine (run) that stores
-// them.
-//
-// Ordering: while the spool is active (has a backlog) the batcher appends
-// to it instead of the memory queue, so everything in memory is older than
-// everything on disk; run therefore empties memory first, then replays the
-// spool, and the spool goes inactive (under its lock) only once the reader
-// has caught up. Batches reach the store in the order they were formed.
-//
-// With durability every batch is appended to the spool first, then queued
-// in memory as well while the spool holds nothing else (inactive): the
-// writer stores it from memory and acks its record (spool.ack). A batch
-// that finds the memory queue full stays in the spool only and makes it
-// active, as a spilled batch does; a writer that keeps failing drops its
-// memory copies and reads them back from the spool (toLog). Either way the
-// order holds, because every record is appended in batch order.
+// writerState is one writer's goroutine (run) and counters: it takes
+// batches from its lane (a spool.Lane: the memory queue and the spill log,
+// with their ordering invariant) and stores them, retrying with backoff,
+// pacing a Pacer's writes and coalescing what queued behind.
 type writerState struct {
 	p    *Pipeline
 	w    Writer
 	name string
-	mem  chan *batch
-	wake chan struct{} // the batcher appended to the spool
-	sp   *spool        // nil when spilling is off
+	lane *spool.Lane[*batch]
 
 	drops    dropCounters
 	reported [numDropReasons]uint64 // owned by the batcher (reportDrops)
 
 	batches, events, retries atomic.Uint64
-	spilled, replayed        atomic.Uint64
+	replayed                 atomic.Uint64
 	pendingSince             atomic.Int64 // unix ns of the oldest event being stored, 0 when idle
 	healthy                  atomic.Bool
 	lastErr                  atomic.Pointer[string]
@@ -51,128 +36,36 @@ type writerState struct {
 	lastWrite time.Time     // run's view: when the last live write ended
 }
 
-// dispatch is called by the batcher; it never blocks on the writer. rec
-// is b's spill record, encoded by the batcher when durability is on.
-func (w *writerState) dispatch(b *batch, rec []byte) {
-	if w.sp == nil {
-		select {
-		case w.mem <- b:
-			w.notifyPaced()
-		default:
-			w.drops[DropWriterQueueFull].Add(uint64(len(b.events)))
-		}
-		return
-	}
-	w.sp.mu.Lock()
-	if w.durable() {
-		w.logLocked(b, rec)
-		w.sp.mu.Unlock()
-		return
-	}
-	if !w.sp.active {
-		select {
-		case w.mem <- b:
-			w.sp.mu.Unlock()
-			w.notifyPaced()
-			return
-		default:
-		}
-	}
-	w.spillLocked(b)
-	w.sp.mu.Unlock()
-	w.notify()
-}
-
-// notify wakes run (or pace) if it waits.
-func (w *writerState) notify() {
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
-}
-
-// notifyPaced wakes a paced writer's pace to look at its queue again (an
-// unpaced writer is already waiting on the queue itself).
-func (w *writerState) notifyPaced() {
-	if w.interval > 0 {
-		w.notify()
-	}
-}
-
-// logLocked is dispatch with durability: b's record is appended, then,
-// while the spool holds nothing unqueued (inactive), b is queued in memory
-// with its record's position; if the memory queue is full it stays in the
-// spool alone and the spool goes active. A batch the spool refuses
-// (budget, disk) is still queued in memory when the spool is inactive and
-// there is room, without a record.
-func (w *writerState) logLocked(b *batch, rec []byte) {
-	n, err := w.sp.appendRecordLocked(rec)
-	if err == nil && w.sp.active {
-		w.spilled.Add(uint64(n))
-		w.notify()
-		return
-	}
-	if w.sp.active {
-		w.spillFailed(b, err)
-		return
-	}
-	if err == nil {
-		w.spilled.Add(uint64(n))
-		pos := w.sp.tailLocked()
-		select {
-		case w.mem <- b:
-			w.sp.inMem = append(w.sp.inMem, pos)
-			w.notifyPaced()
-		default:
-			w.sp.active = true
-			w.notify()
-		}
-		return
-	}
-	select {
-	case w.mem <- b:
-		w.sp.inMem = append(w.sp.inMem, logPos{})
-		w.notifyPaced()
-	default:
-		w.spillFailed(b, err)
-	}
-}
-
-// spillLocked appends b to the spool (its lock held) or counts it dropped.
-func (w *writerState) spillLocked(b *batch) {
-	n, err := w.sp.appendLocked(b.encoded())
-	if err == nil {
-		w.spilled.Add(uint64(n))
-		w.sp.active = true
-		return
-	}
-	w.spillFailed(b, err)
-}
-
-// spillFailed counts b dropped for the reason err gives.
-func (w *writerState) spillFailed(b *batch, err error) {
+// drop counts events the lane dropped (it calls this under its lock).
+func (w *writerState) drop(r spool.Reason, events int, err error) {
 	reason := DropSpillError
-	switch {
-	case errors.Is(err, errBudget):
+	switch r {
+	case spool.DropQueueFull:
+		reason = DropWriterQueueFull
+	case spool.DropBudget:
 		reason = DropSpillBudget
-	case errors.Is(err, errDiskFull):
+	case spool.DropDiskFull:
 		reason = DropDiskFull
-	default:
+	case spool.DropShutdown:
+		reason = DropShutdown
+	}
+	if err != nil {
 		w.setErr(err)
 	}
-	w.drops[reason].Add(uint64(len(b.events)))
+	w.drops[reason].Add(uint64(events))
 }
 
 func (w *writerState) run() {
 	prio := sched.LowerThread()
 	defer w.p.wg.Done()
+	queue, wake := w.lane.Queue(), w.lane.Wake()
 	memOpen := true
 	handle := func(b *batch, ok bool) {
 		if !ok {
 			memOpen = false
 			return
 		}
-		prio.Adjust(len(w.mem), cap(w.mem))
+		prio.Adjust(w.lane.Depth(), w.lane.Cap())
 		w.pace()
 		if w.writeLive(b) {
 			memOpen = false
@@ -182,13 +75,13 @@ func (w *writerState) run() {
 	for {
 		if memOpen {
 			select {
-			case b, ok := <-w.mem:
+			case b, ok := <-queue:
 				handle(b, ok)
 				continue
 			default:
 			}
 		}
-		if w.sp != nil && w.p.ctx.Err() == nil && w.sp.hasBacklog() && !w.gaveUp {
+		if w.p.ctx.Err() == nil && !w.gaveUp && w.lane.Backlog() {
 			w.replay()
 			continue
 		}
@@ -196,9 +89,9 @@ func (w *writerState) run() {
 			return
 		}
 		select {
-		case b, ok := <-w.mem:
+		case b, ok := <-queue:
 			handle(b, ok)
-		case <-w.wake:
+		case <-wake:
 		}
 	}
 }
@@ -214,17 +107,17 @@ func (w *writerState) pace() {
 	if w.interval <= 0 {
 		return
 	}
-	full := max(1, min(w.p.opts.MaxWriteRows/w.p.opts.MaxRows, cap(w.mem)/2))
+	full := max(1, min(w.p.opts.MaxWriteRows/w.p.opts.MaxRows, w.lane.Cap()/2))
 	for {
 		wait := time.Until(w.lastWrite.Add(w.interval))
-		if wait <= 0 || len(w.mem)+1 >= full || w.p.closing() {
+		if wait <= 0 || w.lane.Depth()+1 >= full || w.p.closing() {
 			return
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-w.p.stop:
 		case <-t.C:
-		case <-w.wake: // a batch was queued (or spilled: run's loop checks the spool anyway)
+		case <-w.lane.Wake(): // a batch was queued (or spilled: run's loop checks the log anyway)
 		}
 		t.Stop()
 	}
@@ -232,10 +125,11 @@ func (w *writerState) pace() {
 
 // writeLive stores a batch from memory, together with the batches queued
 // behind it (see gather), retrying with backoff. After Attempts failures
-// it spills them and the rest of the memory queue (when the spool is
-// empty, so order holds; otherwise it keeps retrying, since newer batches
-// are already on disk). It reports whether it found the memory queue
-// closed.
+// it hands them and the rest of the memory queue to the lane's log
+// (lane.Spill: at once with durability, since they are logged already;
+// otherwise when the log holds no backlog, so order holds, and else it
+// keeps retrying, since newer batches are already on disk). It reports
+// whether it found the memory queue closed.
 func (w *writerState) writeLive(first *batch) (memClosed bool) {
 	group, events, memClosed := w.gather(first)
 	w.pendingSince.Store(first.created.UnixNano())
@@ -248,26 +142,20 @@ func (w *writerState) writeLive(first *batch) (memClosed bool) {
 		err := w.write(events)
 		if err == nil {
 			w.stored(len(events))
-			if w.durable() {
-				w.sp.ack(len(group))
-			}
+			w.lane.Stored(len(group))
 			return memClosed
 		}
 		w.failed(err)
-		if w.durable() && attempt >= w.p.opts.Attempts {
-			// Every batch in memory is in the spool too: read them back
-			// from there, in order, once the writer recovers.
-			return w.toLog(group) || memClosed
-		}
-		if w.sp != nil && w.p.closing() && attempt >= w.p.opts.Attempts {
-			// Shutting down with the writer failing: spill now rather than
-			// retry until the deadline (an absent libchdb must not make
-			// Ctrl-C take shutdown_timeout). Order is kept for the next run
-			// unless newer batches already sit on disk.
-			return w.evacuate(group) || memClosed
-		}
-		if w.sp != nil && attempt >= w.p.opts.Attempts {
-			if spilled, closed := w.tryEvacuate(group); spilled {
+		if w.lane.HasLog() && attempt >= w.p.opts.Attempts {
+			if w.p.closing() {
+				// Shutting down with the writer failing: spill now rather
+				// than retry until the deadline (an absent libchdb must not
+				// make Ctrl-C take shutdown_timeout). Order is kept for the
+				// next run unless newer batches already sit on disk.
+				return w.evacuate(group) || memClosed
+			}
+			if spilled, closed := w.lane.Spill(group); spilled {
+				w.wentDown()
 				return closed || memClosed
 			}
 		}
@@ -277,6 +165,30 @@ func (w *writerState) writeLive(first *batch) (memClosed bool) {
 	}
 }
 
+// evacuate hands group and the memory queue to the log whatever it holds
+// (lane.Evacuate), or drops them when there is no log.
+func (w *writerState) evacuate(group []*batch) (memClosed bool) {
+	memClosed = w.lane.Evacuate(group)
+	if w.lane.HasLog() {
+		w.wentDown()
+	}
+	return memClosed
+}
+
+// wentDown logs, once per outage, that the writer's batches now wait in
+// its log.
+func (w *writerState) wentDown() {
+	if w.down {
+		return
+	}
+	w.down = true
+	msg := "sink: writer failing; spilling batches to disk until it recovers"
+	if w.lane.Durable() {
+		msg = "sink: writer failing; batches wait in the spill log until it recovers"
+	}
+	w.p.log.Warn().Str("writer", w.name).Str("error", w.lastError()).Str("dir", w.lane.Dir()).Msg(msg)
+}
+
 // gather coalesces the batches already queued behind first into one write
 // of up to MaxWriteRows events: when the store keeps up each batch goes
 // alone (low latency); when it falls behind, inserts grow, which is what
@@ -284,10 +196,11 @@ func (w *writerState) writeLive(first *batch) (memClosed bool) {
 func (w *writerState) gather(first *batch) (group []*batch, events []*Event, memClosed bool) {
 	group = []*batch{first}
 	n := len(first.events)
+	queue := w.lane.Queue()
 loop:
 	for n < w.p.opts.MaxWriteRows {
 		select {
-		case b, ok := <-w.mem:
+		case b, ok := <-queue:
 			if !ok {
 				memClosed = true
 				break loop
@@ -308,108 +221,6 @@ loop:
 	return group, events, memClosed
 }
 
-// tryEvacuate moves group and the memory queue to an empty spool.
-func (w *writerState) tryEvacuate(group []*batch) (spilled, memClosed bool) {
-	w.sp.mu.Lock()
-	defer w.sp.mu.Unlock()
-	if w.sp.active {
-		return false, false
-	}
-	return true, w.evacuateLocked(group)
-}
-
-// evacuate moves group and the memory queue to the spool whatever it
-// holds (shutdown: order across an interrupted drain is not kept, data
-// is), or drops them when spilling is off.
-func (w *writerState) evacuate(group []*batch) (memClosed bool) {
-	if w.durable() {
-		return w.toLog(group)
-	}
-	if w.sp == nil {
-		for _, b := range group {
-			w.drops[DropShutdown].Add(uint64(len(b.events)))
-		}
-		for {
-			select {
-			case x, ok := <-w.mem:
-				if !ok {
-					return true
-				}
-				w.drops[DropShutdown].Add(uint64(len(x.events)))
-			default:
-				return false
-			}
-		}
-	}
-	w.sp.mu.Lock()
-	defer w.sp.mu.Unlock()
-	return w.evacuateLocked(group)
-}
-
-// toLog is evacuate with durability: group and the memory queue are
-// already in the spool, so their memory copies are dropped and the spool
-// goes active (replay reads them back from the reader's position, the
-// first unstored record). A batch the spool had refused is appended now.
-func (w *writerState) toLog(group []*batch) (memClosed bool) {
-	w.sp.mu.Lock()
-	defer w.sp.mu.Unlock()
-	if !w.down {
-		w.down = true
-		w.p.log.Warn().Str("writer", w.name).Str("error", w.lastError()).Str("dir", w.sp.dir).
-			Msg("sink: writer failing; batches wait in the spill log until it recovers")
-	}
-	logged, i := w.sp.inMem, 0
-	drop := func(b *batch) {
-		if i < len(logged) && !logged[i].ok {
-			w.spillLocked(b)
-		}
-		i++
-	}
-	for _, b := range group {
-		drop(b)
-	}
-drain:
-	for {
-		select {
-		case x, ok := <-w.mem:
-			if !ok {
-				memClosed = true
-				break drain
-			}
-			drop(x)
-		default:
-			break drain
-		}
-	}
-	w.sp.dropMemLocked()
-	if len(w.sp.segs) > 0 {
-		w.sp.active = true
-	}
-	return memClosed
-}
-
-func (w *writerState) evacuateLocked(group []*batch) (memClosed bool) {
-	if !w.down {
-		w.down = true
-		w.p.log.Warn().Str("writer", w.name).Str("error", w.lastError()).Str("dir", w.sp.dir).
-			Msg("sink: writer failing; spilling batches to disk until it recovers")
-	}
-	for _, b := range group {
-		w.spillLocked(b)
-	}
-	for {
-		select {
-		case x, ok := <-w.mem:
-			if !ok {
-				return true
-			}
-			w.spillLocked(x)
-		default:
-			return false
-		}
-	}
-}
-
 // replay stores the oldest spilled records (up to MaxWriteRows events in one
 // write), retrying until it succeeds or Close's deadline passes, then
 // commits them.
@@ -420,13 +231,13 @@ func (w *writerState) replay() {
 		bytes   int
 	)
 	for len(events) < w.p.opts.MaxWriteRows {
-		payload, ok := w.sp.readNext()
+		payload, ok := w.lane.Next()
 		if !ok {
 			break
 		}
 		c, evs, err := decodeBatch(payload)
 		if err != nil {
-			w.sp.corrupt.Add(int64(len(payload) + recordHeaderSize))
+			w.lane.Unreadable(payload)
 			w.p.log.Error().Err(err).Str("writer", w.name).Msg("sink: skipping an unreadable spill record")
 			continue
 		}
@@ -434,7 +245,7 @@ func (w *writerState) replay() {
 			created = c
 		}
 		events = append(events, evs...)
-		bytes += len(payload) + recordHeaderSize
+		bytes += len(payload) + spool.HeaderSize
 	}
 	if len(events) > 0 {
 		w.pendingSince.Store(created.UnixNano())
@@ -460,8 +271,8 @@ func (w *writerState) replay() {
 		w.stored(len(events))
 		w.replayed.Add(uint64(bytes))
 	}
-	w.sp.commit()
-	if w.down && !w.sp.hasBacklog() {
+	w.lane.Commit()
+	if w.down && !w.lane.Backlog() {
 		w.down = false
 		w.p.log.Info().Str("writer", w.name).Uint64("replayed_bytes", w.replayed.Load()).
 			Msg("sink: writer recovered; spilled batches replayed")
@@ -539,12 +350,12 @@ func (w *writerState) metrics(now time.Time) WriterMetrics {
 	m := WriterMetrics{
 		Name:          w.name,
 		Healthy:       w.healthy.Load(),
-		QueueDepth:    len(w.mem),
-		QueueCapacity: cap(w.mem),
+		QueueDepth:    w.lane.Depth(),
+		QueueCapacity: w.lane.Cap(),
 		Batches:       w.batches.Load(),
 		Events:        w.events.Load(),
 		Retries:       w.retries.Load(),
-		SpilledBytes:  w.spilled.Load(),
+		SpilledBytes:  w.lane.SpilledBytes(),
 		ReplayedBytes: w.replayed.Load(),
 		Dropped:       w.drops.total(),
 		DropReasons:   w.drops.snapshot(),
@@ -556,13 +367,7 @@ func (w *writerState) metrics(now time.Time) WriterMetrics {
 	if ps := w.pendingSince.Load(); ps > 0 {
 		m.LagSeconds = now.Sub(time.Unix(0, ps)).Seconds()
 	}
-	if w.sp != nil {
-		m.BacklogBytes = w.sp.backlog.Load()
-		m.CorruptBytes = w.sp.corrupt.Load()
-	}
+	m.BacklogBytes = w.lane.BacklogBytes()
+	m.CorruptBytes = w.lane.CorruptBytes()
 	return m
 }
-
-// durable tells whether this writer's batches go through its log first:
-// durability is on and the writer has a log (a Volatile writer has none).
-func (w *writerState) durable() bool { return w.p.opts.Durable && w.sp != nil }

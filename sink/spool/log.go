@@ -1,4 +1,4 @@
-package sink
+package spool
 
 import (
 	"encoding/binary"
@@ -16,7 +16,7 @@ import (
 	"syscall"
 )
 
-// Spill files. Each writer has a directory of segment files named by a
+// The log. Each lane has a directory of segment files named by a
 // growing sequence number ("00000000000000000042.seg"). A segment is
 //
 //	magic "PRMSPL01"
@@ -45,17 +45,25 @@ const (
 var (
 	crcTable = crc32.MakeTable(crc32.Castagnoli)
 
-	errBudget   = errors.New("spill disk budget exhausted")
-	errDiskFull = errors.New("spill disk full")
+	errBudget      = errors.New("spill disk budget exhausted")
+	errDiskFull    = errors.New("spill disk full")
+	errShortRecord = errors.New("spill record truncated")
 )
 
-// budget is the disk space all spools share.
-type budget struct {
+// Budget is the disk space all lanes' logs share. Leftovers adopted from a
+// previous run count against it even beyond its maximum: they are data.
+type Budget struct {
 	max  int64
 	used atomic.Int64
 }
 
-func (b *budget) reserve(n int64) bool {
+// NewBudget is a budget of max bytes.
+func NewBudget(max int64) *Budget { return &Budget{max: max} }
+
+// Used is how many bytes the logs hold.
+func (b *Budget) Used() int64 { return b.used.Load() }
+
+func (b *Budget) reserve(n int64) bool {
 	for {
 		u := b.used.Load()
 		if u+n > b.max {
@@ -67,7 +75,7 @@ func (b *budget) reserve(n int64) bool {
 	}
 }
 
-func (b *budget) release(n int64) { b.used.Add(-n) }
+func (b *Budget) release(n int64) { b.used.Add(-n) }
 
 // logPos is the end of a record: segment seq, offset just past it. ok is
 // false for a batch whose append failed (kept in memory only).
@@ -84,20 +92,20 @@ type segment struct {
 	disk int64 // bytes charged to the budget
 }
 
-// spool is one writer's FIFO of spilled batches. The dispatcher appends,
+// segLog is one writer's FIFO of spilled batches. The dispatcher appends,
 // the writer's goroutine reads, commits and clears; mu orders the two and
-// guards active, which routes new batches to the spool (not to memory)
+// guards active, which routes new batches to the log (not to memory)
 // while it has a backlog, so batches stay in order.
-type spool struct {
+type segLog struct {
 	dir    string
-	budget *budget
+	budget *Budget
 	segMax int64
 
 	mu     sync.Mutex
 	active bool      // backlog exists: new batches must be appended, not queued in memory
 	segs   []segment // oldest first; the last one takes appends while w != nil
 	// inMem is, with durability, where each batch held in the writer's
-	// memory queue ends in the spool (its record was appended first),
+	// memory queue ends in the log (its record was appended first),
 	// oldest first; ack drops the records of stored ones.
 	inMem []logPos
 	acked logPos // the last position ack saw
@@ -118,14 +126,14 @@ type spool struct {
 	corrupt atomic.Int64 // bytes skipped as damaged
 }
 
-// openSpool opens (creating) dir and adopts leftover segments from a
-// previous run, which makes the spool active: they are replayed before
+// openLog opens (creating) dir and adopts leftover segments from a
+// previous run, which makes the log active: they are replayed before
 // anything new.
-func openSpool(dir string, b *budget, segMax int64) (*spool, error) {
+func openLog(dir string, b *Budget, segMax int64) (*segLog, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("spill: create %s: %w", dir, err)
 	}
-	s := &spool{dir: dir, budget: b, segMax: segMax}
+	s := &segLog{dir: dir, budget: b, segMax: segMax}
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("spill: read %s: %w", dir, err)
@@ -165,34 +173,38 @@ func openSpool(dir string, b *budget, segMax int64) (*spool, error) {
 	return s, nil
 }
 
-func (s *spool) segPath(seq uint64) string {
+func (s *segLog) segPath(seq uint64) string {
 	return filepath.Join(s.dir, fmt.Sprintf("%020d%s", seq, segmentExt))
 }
 
 // appendLocked writes one record; mu must be held. It returns errBudget,
-// errDiskFull or another I/O error, leaving the spool as it was. The
-// caller decides whether the record makes the spool active.
-func (s *spool) appendLocked(payload []byte) (int64, error) {
+// errDiskFull or another I/O error, leaving the log as it was. The
+// caller decides whether the record makes the log active.
+func (s *segLog) appendLocked(payload []byte) (int64, error) {
 	if len(payload) > maxRecordSize {
 		return 0, fmt.Errorf("spill: batch of %d bytes exceeds the %d-byte record limit", len(payload), maxRecordSize)
 	}
 	s.buf = append(s.buf[:0], make([]byte, recordHeaderSize)...)
 	s.buf = append(s.buf, payload...)
-	sealRecord(s.buf)
+	Seal(s.buf)
 	return s.appendRecordLocked(s.buf)
 }
 
-// sealRecord fills the header of rec, a record whose first
-// recordHeaderSize bytes were left for it.
-func sealRecord(rec []byte) {
+// HeaderSize is the length of a record's header: a record Push takes is
+// HeaderSize bytes left for the header, then the payload.
+const HeaderSize = recordHeaderSize
+
+// Seal fills the header of rec, a record whose first HeaderSize bytes were
+// left for it, so that one encoding serves every lane's Push.
+func Seal(rec []byte) {
 	payload := rec[recordHeaderSize:]
 	binary.LittleEndian.PutUint32(rec[0:4], uint32(len(payload)))
 	binary.LittleEndian.PutUint32(rec[4:8], crc32.Checksum(payload, crcTable))
 }
 
-// appendRecordLocked writes rec, a whole record (sealRecord), with one
+// appendRecordLocked writes rec, a whole record (Seal), with one
 // write; mu must be held. Errors as appendLocked.
-func (s *spool) appendRecordLocked(rec []byte) (int64, error) {
+func (s *segLog) appendRecordLocked(rec []byte) (int64, error) {
 	if len(rec)-recordHeaderSize > maxRecordSize {
 		return 0, fmt.Errorf("spill: batch of %d bytes exceeds the %d-byte record limit", len(rec)-recordHeaderSize, maxRecordSize)
 	}
@@ -241,18 +253,18 @@ func (s *spool) appendRecordLocked(rec []byte) (int64, error) {
 }
 
 // tailLocked is the end of the last record appended.
-func (s *spool) tailLocked() logPos {
+func (s *segLog) tailLocked() logPos {
 	last := s.segs[len(s.segs)-1]
 	return logPos{seq: last.seq, end: last.size, ok: true}
 }
 
 // ack records that the oldest k batches of inMem are stored: the records
 // up to the last of them are done. Segments wholly before it are removed;
-// when nothing else waits the spool is emptied; otherwise the segment the
+// when nothing else waits the log is emptied; otherwise the segment the
 // position falls in is sealed (new records go to a fresh one, so that a
 // crash replays the records of at most the last two writes again) and the
 // reader is set just past it, where the next unstored record starts.
-func (s *spool) ack(k int) {
+func (s *segLog) ack(k int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k = min(k, len(s.inMem))
@@ -292,8 +304,8 @@ func (s *spool) ack(k int) {
 }
 
 // dropMemLocked forgets the memory queue's positions: its batches are
-// read back from the spool instead (the writer is failing).
-func (s *spool) dropMemLocked() { s.inMem = s.inMem[:0] }
+// read back from the log instead (the writer is failing).
+func (s *segLog) dropMemLocked() { s.inMem = s.inMem[:0] }
 
 func classify(err error) error {
 	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
@@ -304,7 +316,7 @@ func classify(err error) error {
 
 // closeWriteLocked seals the segment taking appends, syncing it to disk
 // unless it is about to be removed.
-func (s *spool) closeWriteLocked(sync bool) {
+func (s *segLog) closeWriteLocked(sync bool) {
 	if s.w == nil {
 		return
 	}
@@ -316,7 +328,7 @@ func (s *spool) closeWriteLocked(sync bool) {
 }
 
 // hasBacklog reports whether records wait on disk.
-func (s *spool) hasBacklog() bool {
+func (s *segLog) hasBacklog() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.active
@@ -325,7 +337,7 @@ func (s *spool) hasBacklog() bool {
 // readNext returns the next unread record's payload, or ok=false when the
 // reader has caught up with the writer. The payload is valid until the
 // next call. Damaged or vanished segments are skipped and counted.
-func (s *spool) readNext() (payload []byte, ok bool) {
+func (s *segLog) readNext() (payload []byte, ok bool) {
 	for {
 		s.mu.Lock()
 		idx := s.ahead
@@ -380,7 +392,7 @@ func (s *spool) readNext() (payload []byte, ok bool) {
 	}
 }
 
-func (s *spool) readRecord(limit int64) ([]byte, error) {
+func (s *segLog) readRecord(limit int64) ([]byte, error) {
 	if limit-s.rOff < recordHeaderSize {
 		return nil, errShortRecord
 	}
@@ -409,7 +421,7 @@ func (s *spool) readRecord(limit int64) ([]byte, error) {
 
 // skipCorrupt gives up on the rest of segment idx: a damaged record can't
 // be resynchronised in a length-prefixed stream.
-func (s *spool) skipCorrupt(seg segment, idx int) {
+func (s *segLog) skipCorrupt(seg segment, idx int) {
 	lost := seg.size - s.rOff
 	if lost < 0 {
 		lost = 0
@@ -428,8 +440,8 @@ func (s *spool) skipCorrupt(seg segment, idx int) {
 
 // commit records that everything read so far is stored: fully read
 // segments are deleted, and when the reader has caught up completely the
-// spool goes inactive so that new batches take the memory path again.
-func (s *spool) commit() {
+// segLog goes inactive so that new batches take the memory path again.
+func (s *segLog) commit() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for s.ahead > 0 {
@@ -445,7 +457,7 @@ func (s *spool) commit() {
 	}
 }
 
-func (s *spool) removeLocked(i int) {
+func (s *segLog) removeLocked(i int) {
 	seg := s.segs[i]
 	if s.r != nil && s.rSeq == seg.seq {
 		_ = s.r.Close()
@@ -459,12 +471,32 @@ func (s *spool) removeLocked(i int) {
 
 // close seals the write segment and closes the reader; the files stay for
 // the next run.
-func (s *spool) close() {
+func (s *segLog) close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closeWriteLocked(true)
 	if s.r != nil {
 		_ = s.r.Close()
 		s.r = nil
+	}
+}
+
+// ReadDir calls fn with the payload of every readable record a log left
+// in dir, oldest first, changing nothing there but removing empty
+// segments (and creating dir if absent): a look at what a
+// stopped (or crashed) process left for its next start. The payload is
+// valid during the call.
+func ReadDir(dir string, fn func(payload []byte)) error {
+	s, err := openLog(dir, NewBudget(0), 1)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	for {
+		p, ok := s.readNext()
+		if !ok {
+			return nil
+		}
+		fn(p)
 	}
 }

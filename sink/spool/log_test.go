@@ -1,83 +1,16 @@
-package sink
+package spool
 
 import (
-	"encoding/json"
-	"math"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
-	"time"
 )
-
-func fullEvent() *Event {
-	return &Event{
-		ID:           NewID(),
-		Time:         time.Date(2026, 3, 4, 5, 6, 7, 891234567, time.UTC),
-		Name:         LLMCallFinish,
-		Level:        LevelInfo,
-		TraceID:      "0123456789abcdef0123456789abcdef",
-		SpanID:       "0123456789abcdef",
-		SessionID:    "sess-ü",
-		AgentID:      "prompt-7077bd40d00f",
-		Vendor:       "openai",
-		Model:        "gpt-4o",
-		Status:       200,
-		DurationMs:   123.456,
-		InputTokens:  10,
-		OutputTokens: 20,
-		TotalTokens:  30,
-		CachedTokens: 4,
-		CacheWrite:   -1,
-		ToolName:     "search",
-		FinishReason: "stop",
-		ErrorType:    "rate_limit",
-		ErrorMessage: "it's \\ 'quoted'\x00",
-		RiskScore:    42.5,
-		Attributes:   json.RawMessage(`{"a":"b'c"}`),
-		CostUSD:      0.000125,
-		CostStatus:   CostPriced,
-		InstanceID:   "proxy-b:4000",
-	}
-}
-
-func TestBatchCodecRoundTrip(t *testing.T) {
-	created := time.Date(2026, 1, 1, 0, 0, 0, 5, time.UTC)
-	in := []*Event{fullEvent(), {}, {Attributes: json.RawMessage{}}, {Time: time.Unix(-5, 0).UTC(), Status: -3, DurationMs: math.Inf(1)}}
-	in[1].Time = time.Unix(0, 0).UTC()
-	enc := encodeBatch(nil, created, in)
-	gotCreated, out, err := decodeBatch(enc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !gotCreated.Equal(created) {
-		t.Fatalf("created %v, want %v", gotCreated, created)
-	}
-	if len(out) != len(in) {
-		t.Fatalf("%d events, want %d", len(out), len(in))
-	}
-	for i := range in {
-		if !out[i].Time.Equal(in[i].Time) {
-			t.Fatalf("event %d time %v, want %v", i, out[i].Time, in[i].Time)
-		}
-		a, b := *in[i], *out[i]
-		a.Time, b.Time = time.Time{}, time.Time{}
-		if !reflect.DeepEqual(a, b) {
-			t.Fatalf("event %d:\n got %+v\nwant %+v", i, b, a)
-		}
-	}
-	// Every strict prefix is an error, never a panic.
-	for n := range len(enc) {
-		if _, _, err := decodeBatch(enc[:n]); err == nil {
-			t.Fatalf("prefix of %d bytes decoded without error", n)
-		}
-	}
-}
 
 func TestSpoolAppendReadCommit(t *testing.T) {
 	dir := t.TempDir()
-	b := &budget{max: 1 << 20}
-	sp, err := openSpool(dir, b, 40)
+	b := &Budget{max: 1 << 20}
+	sp, err := openLog(dir, b, 40)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,8 +69,8 @@ func TestSpoolAppendReadCommit(t *testing.T) {
 }
 
 func TestSpoolBudget(t *testing.T) {
-	b := &budget{max: 100}
-	sp, err := openSpool(t.TempDir(), b, 1<<20)
+	b := &Budget{max: 100}
+	sp, err := openLog(t.TempDir(), b, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,8 +90,8 @@ func TestSpoolBudget(t *testing.T) {
 
 func TestSpoolLeftoversAndDamage(t *testing.T) {
 	dir := t.TempDir()
-	b := &budget{max: 1 << 20}
-	sp, _ := openSpool(dir, b, 1<<20)
+	b := &Budget{max: 1 << 20}
+	sp, _ := openLog(dir, b, 1<<20)
 	sp.mu.Lock()
 	for _, p := range []string{"one", "two", "three"} {
 		if _, err := sp.appendLocked([]byte(p)); err != nil {
@@ -178,8 +111,8 @@ func TestSpoolLeftoversAndDamage(t *testing.T) {
 	_ = os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o644)
 	_ = os.WriteFile(filepath.Join(dir, "00000000000000000099.seg"), nil, 0o644)
 
-	b2 := &budget{max: 1 << 20}
-	sp2, err := openSpool(dir, b2, 1<<20)
+	b2 := &Budget{max: 1 << 20}
+	sp2, err := openLog(dir, b2, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
