@@ -34,8 +34,8 @@ type Options struct {
 	SegmentBytes  int64  // spill segment size, default 16 MiB
 
 	// Durable (storage.durability: spill) appends every batch to each
-	// writer's spool before the writer sees it; the writer reads it back
-	// from there and commits it once stored, so a crash of the process
+	// writer's spill log before the writer sees it; the writer stores it
+	// and acknowledges it (sink/spool), so a crash of the process
 	// loses only what was not yet appended. Needs SpillMaxBytes.
 	Durable bool
 	// CommitInterval bounds, when Durable, how long an event waits in
@@ -132,8 +132,9 @@ func (o *Options) setDefaults() {
 const durableWriterQueue = 32
 
 // Pipeline is the Publisher the proxy uses: a bounded queue, one batching
-// goroutine, and one goroutine per writer with retries, backoff and a spill
-// spool. Close drains it. A Pipeline owns its writers: Close closes them.
+// goroutine, and one goroutine per writer with retries and backoff over its
+// lane (sink/spool). Close drains it. A Pipeline owns its writers: Close
+// closes them.
 type Pipeline struct {
 	opts Options
 	log  zerolog.Logger
@@ -362,7 +363,7 @@ func (p *Pipeline) dispatch(events []*Event, created time.Time) {
 	var rec []byte
 	if p.opts.Durable {
 		// One encoding for every writer's log, in a buffer the batcher
-		// reuses: the spools copy nothing and keep nothing of it.
+		// reuses: the lanes copy nothing and keep nothing of it.
 		p.logBuf = append(p.logBuf[:0], make([]byte, spool.HeaderSize)...)
 		p.logBuf = encodeBatch(p.logBuf, created, events)
 		spool.Seal(p.logBuf)

@@ -319,7 +319,7 @@ func (w *writerState) lastError() string {
 // (or begun) once Close has started ends at once: a writer that has failed
 // for a while backs off for up to BackoffMax, and shutdown must not sit
 // that out before the writer spills and stops. Later waits run their
-// course, so a writer without a spool does not retry in a tight loop.
+// course, so a writer without a log does not retry in a tight loop.
 func (w *writerState) sleep(d time.Duration) {
 	t := time.NewTimer(d)
 	defer t.Stop()
