@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -170,62 +168,29 @@ func TestRealEngineSurvivesKill9(t *testing.T) {
 			s := mustOpen(t, opts)
 			ctx := context.Background()
 
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) }))
-			defer srv.Close()
-			var served, failedHTTP, acked, refused atomic.Int64
 			stop := make(chan struct{})
 			var wg sync.WaitGroup
-			wg.Add(3)
-			go func() {
-				defer wg.Done()
-				for {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					resp, err := srv.Client().Get(srv.URL)
-					if err != nil || resp.StatusCode != 200 {
-						failedHTTP.Add(1)
-						continue
-					}
-					resp.Body.Close()
-					served.Add(1)
+			served, failedHTTP := serveDuring(t, &wg, stop, 1)
+			var acked, refused atomic.Int64
+			untilClosed(&wg, stop, func() bool {
+				if err := s.WriteBatch(ctx, testBatch(500, 3, time.Now())); err == nil {
+					acked.Add(500)
+				} else if errors.Is(err, sink.ErrUnavailable) {
+					refused.Add(1)
+					time.Sleep(20 * time.Millisecond)
+				} else {
+					t.Error(err)
+					return false
 				}
-			}()
-			go func() {
-				defer wg.Done()
-				for {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					if err := s.WriteBatch(ctx, testBatch(500, 3, time.Now())); err == nil {
-						acked.Add(500)
-					} else if errors.Is(err, sink.ErrUnavailable) {
-						refused.Add(1)
-						time.Sleep(20 * time.Millisecond)
-					} else {
-						t.Error(err)
-						return
-					}
+				return true
+			})
+			untilClosed(&wg, stop, func() bool {
+				if _, err := s.Query(ctx, "SELECT agent, count() FROM "+testTable+" GROUP BY agent"); err != nil && !errors.Is(err, sink.ErrUnavailable) {
+					t.Error(err)
+					return false
 				}
-			}()
-			go func() {
-				defer wg.Done()
-				for {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					if _, err := s.Query(ctx, "SELECT agent, count() FROM "+testTable+" GROUP BY agent"); err != nil && !errors.Is(err, sink.ErrUnavailable) {
-						t.Error(err)
-						return
-					}
-				}
-			}()
+				return true
+			})
 
 			waitFor(t, 30*time.Second, "some rows", func() bool { return acked.Load() >= 5000 })
 			pid := workerPID(s)

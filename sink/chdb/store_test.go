@@ -77,6 +77,47 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
+// untilClosed runs body in a goroutine of wg again and again until stop
+// is closed, or until body returns false.
+func untilClosed(wg *sync.WaitGroup, stop <-chan struct{}, body func() bool) {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if !body() {
+				return
+			}
+		}
+	}()
+}
+
+// serveDuring serves HTTP from this process and keeps `clients` clients
+// requesting it until stop is closed: what the parent must keep doing
+// while its worker dies. It counts the requests served and failed.
+func serveDuring(t *testing.T, wg *sync.WaitGroup, stop <-chan struct{}, clients int) (served, failed *atomic.Int64) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) }))
+	t.Cleanup(srv.Close)
+	served, failed = new(atomic.Int64), new(atomic.Int64)
+	for range clients {
+		untilClosed(wg, stop, func() bool {
+			resp, err := srv.Client().Get(srv.URL)
+			if err != nil || resp.StatusCode != 200 {
+				failed.Add(1)
+				return true
+			}
+			resp.Body.Close()
+			served.Add(1)
+			return true
+		})
+	}
+	return served, failed
+}
+
 func waitAvailable(t *testing.T, s *Store) {
 	t.Helper()
 	waitFor(t, 30*time.Second, "the store to be available", func() bool { return s.Status().Available })
@@ -407,32 +448,9 @@ func TestParentKeepsServingWhileWorkerDies(t *testing.T) {
 	opts := fakeOptions(t, "fake")
 	opts.QueryTimeout, opts.hangGrace = 200*time.Millisecond, 100*time.Millisecond
 	s := mustOpen(t, opts)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) }))
-	defer srv.Close()
-
-	var served, failed atomic.Int64
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				resp, err := srv.Client().Get(srv.URL)
-				if err != nil || resp.StatusCode != 200 {
-					failed.Add(1)
-					continue
-				}
-				resp.Body.Close()
-				served.Add(1)
-			}
-		}()
-	}
+	served, failed := serveDuring(t, &wg, stop, 4)
 	for _, blow := range []func(){
 		func() { _ = s.Exec(context.Background(), "CRASH") },
 		func() { _ = s.Exec(context.Background(), "SEGV") },

@@ -271,68 +271,27 @@ func TestClusterReplicaDown(t *testing.T) {
 func TestClusterShardDownSpillsAndReplays(t *testing.T) {
 	c := privateCluster(t)
 	s := clusterStore(t, c, nil)
-	p, err := sink.NewPipeline(sink.Options{
-		MaxRows: 200, MaxDelay: 20 * time.Millisecond, QueueSize: 100000,
-		SpillDir: t.TempDir(), SpillMaxBytes: 64 << 20,
-		BackoffMin: 10 * time.Millisecond, BackoffMax: 200 * time.Millisecond, WriteTimeout: 5 * time.Second,
-	}, s)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const perPhase = 2000
-	publish := func(from int) {
-		for i := from; i < from+perPhase; i++ {
-			if !p.Publish(clusterEvent(i)) {
-				t.Fatalf("publish %d dropped", i)
+	down := func(p *sink.Pipeline) {
+		waitWritten(t, p, perPhase)
+		for _, r := range c.Shards[1] {
+			r.Kill()
+		}
+	}
+	up := func() {
+		_, err := s.Query(ctxT(t), "SELECT count() FROM "+sink.EventsSource(s.schema))
+		if !errors.Is(err, ErrShardUnavailable) || !strings.Contains(err.Error(), c.Name) {
+			t.Fatalf("query with shard 2 down: %v; want ErrShardUnavailable naming the cluster", err)
+		}
+		t.Logf("query with shard 2 down: %v", err)
+		for _, r := range c.Shards[1] {
+			if err := r.Restart(); err != nil {
+				t.Fatal(err)
 			}
-			if i%500 == 0 {
-				time.Sleep(5 * time.Millisecond)
-			}
 		}
 	}
-	publish(0)
-	waitWritten(t, p, perPhase)
-	for _, r := range c.Shards[1] {
-		r.Kill()
-	}
-	publish(perPhase)
-	deadline := time.Now().Add(30 * time.Second)
-	for p.Metrics().Writers[0].SpilledBytes == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("nothing spilled while shard 2 was down: %+v", p.Metrics())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	_, err = s.Query(ctxT(t), "SELECT count() FROM "+sink.EventsSource(s.schema))
-	if !errors.Is(err, ErrShardUnavailable) || !strings.Contains(err.Error(), c.Name) {
-		t.Fatalf("query with shard 2 down: %v; want ErrShardUnavailable naming the cluster", err)
-	}
-	t.Logf("query with shard 2 down: %v", err)
-	for _, r := range c.Shards[1] {
-		if err := r.Restart(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	publish(2 * perPhase)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	if err := p.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
-	m := p.Metrics()
-	t.Logf("metrics: %+v", m.Writers[0])
-	if m.Dropped != 0 || m.Writers[0].ReplayedBytes == 0 {
-		t.Fatalf("dropped %d, replayed %d", m.Dropped, m.Writers[0].ReplayedBytes)
-	}
-	r := clusterStore(t, c, func(o *Options) { o.Database = s.schema.Database })
-	got, err := r.Query(ctxT(t), "SELECT count(), uniqExact(id), sum(input_tokens) FROM "+sink.EventsSource(r.schema))
-	if err != nil {
-		t.Fatal(err)
-	}
-	const n = 3 * perPhase
-	if row := got.Data[0]; row[0] != uint64(n) || row[1] != uint64(n) || row[2] != int64(n*(n-1)/2) {
-		t.Fatalf("count, ids, tokens = %v, want %d, %d, %d", row, n, n, n*(n-1)/2)
-	}
+	outageDrill(t, s, perPhase, clusterEvent, 5*time.Second, down, up)
+	storedOnce(t, clusterStore(t, c, func(o *Options) { o.Database = s.schema.Database }), 3*perPhase)
 }
 
 // waitWritten waits until the pipeline's store writer has written n

@@ -482,18 +482,35 @@ func TestPipelineSurvivesOutage(t *testing.T) {
 		o.DialTimeout = time.Second
 		o.QueryTimeout = 5 * time.Second
 	})
+	const perPhase = 3000
+	outageDrill(t, s, perPhase, testEvent, 3*time.Second, func(*sink.Pipeline) { proxy.setDown(true) }, func() { proxy.setDown(false) })
+	// The pipeline closed the store; read through a fresh one.
+	r, err := Open(ctxT(t), Options{Addresses: []string{addr}, Database: s.schema.Database})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	storedOnce(t, r, 3*perPhase)
+}
+
+// outageDrill runs a pipeline over s through an outage: it publishes
+// perPhase events event(i) before down(p), as many while the store is
+// down (until the pipeline has spilled some), then calls up() and
+// publishes the last perPhase. Closing the pipeline must replay the spill
+// and drop nothing; it closes s.
+func outageDrill(t *testing.T, s *Store, perPhase int, event func(int) *sink.Event, writeTimeout time.Duration, down func(*sink.Pipeline), up func()) {
+	t.Helper()
 	p, err := sink.NewPipeline(sink.Options{
 		MaxRows: 200, MaxDelay: 20 * time.Millisecond, QueueSize: 100000,
 		SpillDir: t.TempDir(), SpillMaxBytes: 64 << 20,
-		BackoffMin: 10 * time.Millisecond, BackoffMax: 200 * time.Millisecond, WriteTimeout: 3 * time.Second,
+		BackoffMin: 10 * time.Millisecond, BackoffMax: 200 * time.Millisecond, WriteTimeout: writeTimeout,
 	}, s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	const perPhase = 3000
 	publish := func(from int) {
 		for i := from; i < from+perPhase; i++ {
-			if !p.Publish(testEvent(i)) {
+			if !p.Publish(event(i)) {
 				t.Fatalf("publish %d dropped", i)
 			}
 			if i%500 == 0 {
@@ -502,18 +519,18 @@ func TestPipelineSurvivesOutage(t *testing.T) {
 		}
 	}
 	publish(0)
-	proxy.setDown(true)
+	down(p)
 	publish(perPhase)
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for p.Metrics().Writers[0].SpilledBytes == 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("nothing spilled while the server was down: %+v", p.Metrics())
+			t.Fatalf("nothing spilled while the store was down: %+v", p.Metrics())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	proxy.setDown(false)
+	up()
 	publish(2 * perPhase)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	if err := p.Close(ctx); err != nil {
 		t.Fatal(err)
@@ -523,17 +540,16 @@ func TestPipelineSurvivesOutage(t *testing.T) {
 	if m.Dropped != 0 || m.Writers[0].ReplayedBytes == 0 {
 		t.Fatalf("dropped %d, replayed %d", m.Dropped, m.Writers[0].ReplayedBytes)
 	}
-	// The pipeline closed the store; read through a fresh one.
-	r, err := Open(ctxT(t), Options{Addresses: []string{addr}, Database: s.schema.Database})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+}
+
+// storedOnce checks that r holds the events 0 to n-1 of testEvent (or
+// clusterEvent), each exactly once.
+func storedOnce(t *testing.T, r *Store, n int) {
+	t.Helper()
 	got, err := r.Query(ctxT(t), "SELECT count(), uniqExact(id), sum(input_tokens) FROM "+sink.EventsSource(r.schema))
 	if err != nil {
 		t.Fatal(err)
 	}
-	const n = 3 * perPhase
 	if row := got.Data[0]; row[0] != uint64(n) || row[1] != uint64(n) || row[2] != int64(n*(n-1)/2) {
 		t.Fatalf("count, ids, tokens = %v, want %d, %d, %d", row, n, n, n*(n-1)/2)
 	}

@@ -2,6 +2,7 @@ package chdb
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"testing"
@@ -16,31 +17,8 @@ import (
 // calls without a cost), and sums count priced calls only: a session of
 // unpriced calls sums to NULL, never 0.
 func TestRealCostColumnsUpgrade(t *testing.T) {
-	s := mustOpen(t, eventsOptions(t))
+	s, o := upgradedFrom(t, 2, "model, input_tokens, output_tokens", "'llm.call.finish', 'old', 'gpt-4o', 10, 5")
 	ctx := context.Background()
-	v, o := s.Version(), s.Schema()
-	for _, tbl := range []string{sink.EventsTable, sink.MigrationsTable} {
-		if err := s.Exec(ctx, "DROP TABLE "+o.Table(tbl)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, stmt := range sink.SchemaStatementsAt(v, o, 2) {
-		if err := s.Exec(ctx, stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-	}
-	if applied, err := sink.MigrateWith(ctx, s, v, o, sink.Migrations()[:2]); err != nil || !reflect.DeepEqual(applied, []int{1, 2}) {
-		t.Fatalf("record versions 1, 2: %v %v", applied, err)
-	}
-	old := "INSERT INTO " + o.Table(sink.EventsTable) + " (id, date, ts, ts_us, name, session_id, model, input_tokens, output_tokens)" +
-		" SELECT toUUID('00000000-0000-0000-0000-0000000000aa'), toDate('2026-05-01'), toDateTime(1777629600), 1777629600000000, 'llm.call.finish', 'old', 'gpt-4o', 10, 5"
-	if err := s.Exec(ctx, old); err != nil {
-		t.Fatal(err)
-	}
-	applied, err := sink.Migrate(ctx, s, v, o)
-	if err != nil || !reflect.DeepEqual(applied, versionsFrom(3)) {
-		t.Fatalf("upgrade applied %v, %v", applied, err)
-	}
 	rows, err := s.Query(ctx, "SELECT type FROM system.columns WHERE database = ? AND table = ? AND name IN ('cost_usd', 'cost_status') ORDER BY name", databaseOf(o), sink.EventsTable)
 	if err != nil || fmt.Sprint(rows.Data) != "[[LowCardinality(String)] [Nullable(Float64)]]" {
 		t.Fatalf("cost column types: %v %v", rows, err)
@@ -82,6 +60,47 @@ func TestRealCostColumnsUpgrade(t *testing.T) {
 	}
 }
 
+// upgradedFrom opens a store whose events table is at schema version n and
+// holds one row of 2026-05-01 10:00 UTC (values: the SELECT list of its
+// name, session_id and the columns cols, all of version n), and brings it
+// up to date: Migrate must apply every version after n.
+func upgradedFrom(t *testing.T, n int, cols, values string) (*Store, sink.SchemaOptions) {
+	t.Helper()
+	s := mustOpen(t, eventsOptions(t))
+	ctx, v, o := context.Background(), s.Version(), s.Schema()
+	eventsAtVersion(t, s, o, n)
+	old := "INSERT INTO " + o.Table(sink.EventsTable) + " (id, date, ts, ts_us, name, session_id, " + cols + ")" +
+		" SELECT toUUID('00000000-0000-0000-0000-0000000000aa'), toDate('2026-05-01'), toDateTime(1777629600), 1777629600000000, " + values
+	if err := s.Exec(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	if applied, err := sink.Migrate(ctx, s, v, o); err != nil || !reflect.DeepEqual(applied, versionsFrom(n+1)) {
+		t.Fatalf("upgrade from version %d applied %v, %v", n, applied, err)
+	}
+	return s, o
+}
+
+// eventsAtVersion replaces the store's events table by the one of schema
+// version n, as a data directory of that release holds it, with
+// migrations 1 to n recorded.
+func eventsAtVersion(t *testing.T, s *Store, o sink.SchemaOptions, n int) {
+	t.Helper()
+	ctx, v := context.Background(), s.Version()
+	for _, tbl := range []string{sink.EventsTable, sink.MigrationsTable} {
+		if err := s.Exec(ctx, "DROP TABLE "+o.Table(tbl)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, stmt := range sink.SchemaStatementsAt(v, o, n) {
+		if err := s.Exec(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	if applied, err := sink.MigrateWith(ctx, s, v, o, sink.Migrations()[:n]); err != nil || !reflect.DeepEqual(applied, versionsFrom(1)[:n]) {
+		t.Fatalf("record versions 1 to %d: %v %v", n, applied, err)
+	}
+}
+
 // versionsFrom lists the migrations from version first to the newest.
 func versionsFrom(first int) []int {
 	var out []int
@@ -104,11 +123,6 @@ func TestRealEmbeddedStorageUpgrade(t *testing.T) {
 	if !o.Embedded {
 		t.Fatal("the embedded store's schema is not Embedded")
 	}
-	for _, tbl := range []string{sink.EventsTable, sink.MigrationsTable} {
-		if err := s.Exec(ctx, "DROP TABLE "+o.Table(tbl)); err != nil {
-			t.Fatal(err)
-		}
-	}
 	prev := 0 // the version before the embedded storage
 	for _, m := range sink.Migrations() {
 		if m.Name == "embedded storage" {
@@ -117,14 +131,7 @@ func TestRealEmbeddedStorageUpgrade(t *testing.T) {
 	}
 	before := o
 	before.Embedded = false
-	for _, stmt := range sink.SchemaStatementsAt(v, before, prev) {
-		if err := s.Exec(ctx, stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-	}
-	if _, err := sink.MigrateWith(ctx, s, v, before, sink.Migrations()[:prev]); err != nil {
-		t.Fatal(err)
-	}
+	eventsAtVersion(t, s, before, prev)
 	// Today's writer inserts every column: add those of the migrations
 	// after the embedded storage first (Migrate adds them again, IF NOT
 	// EXISTS, which does nothing).
@@ -186,5 +193,30 @@ func TestRealEmbeddedStorageUpgrade(t *testing.T) {
 	rows, err := s.Query(ctx, "SELECT part_type, count() FROM system.parts WHERE database = ? AND table = ? AND active GROUP BY part_type", databaseOf(o), sink.EventsTable)
 	if err != nil || fmt.Sprint(rows.Data) != "[[Compact 1]]" {
 		t.Fatalf("parts after the merge: %v %v", rows, err)
+	}
+}
+
+// TestRealTagsColumnUpgrade: a data directory at schema version 3 (before
+// the tags column) with a session start in it is brought up to date by
+// Migrate; the old row's tags are "" (the dashboard reads those from the
+// attributes), a new start stores its tags as a flat object that
+// visitParamExtractString reads, and other events store "".
+func TestRealTagsColumnUpgrade(t *testing.T) {
+	s, o := upgradedFrom(t, 3, "attributes", `'session.start', 'old', '{"tags":{"env":"prod"}}'`)
+	ctx := context.Background()
+	batch := eventsBatch(2, time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC))
+	batch[0].Name, batch[0].SessionID = sink.SessionStart, "new"
+	batch[0].Attributes = json.RawMessage(`{"tools":[{"name":"t","input_schema":{"properties":{"tags":{}}}}],"tags":{"team":"blue","env":"dev"}}`)
+	batch[1].SessionID = "new"
+	if err := s.WriteBatch(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.Query(ctx, "SELECT session_id, name, tags, visitParamExtractString(tags, 'env') FROM "+sink.EventsSource(o)+" ORDER BY session_id, name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `[[new llm.call.finish  ] [new session.start {"env":"dev","team":"blue"} dev] [old session.start  ]]`
+	if got := fmt.Sprint(rows.Data); got != want {
+		t.Fatalf("tags after the upgrade:\n got %s\nwant %s", got, want)
 	}
 }
