@@ -3,9 +3,9 @@ package dashboard
 import (
 	"context"
 	"sort"
-	"strings"
 	"time"
 
+	"github.com/cylestio/perimeter/dashboard/workflow"
 	"github.com/cylestio/perimeter/detect"
 	"github.com/cylestio/perimeter/detect/behavior"
 )
@@ -51,21 +51,10 @@ func (q *querier) agents(ctx context.Context, only string) ([]AgentSummary, erro
 // agentsIn lists agents over the sessions of one agent workflow (all when
 // wf is empty): their totals count those sessions only.
 func (q *querier) agentsIn(ctx context.Context, only, wf string) ([]AgentSummary, error) {
-	var conds []string
-	args := []any{q.active}
-	if only != "" {
-		conds = append(conds, "agent_id = ?")
-		args = append(args, only)
-	}
-	if wf != "" {
-		c, a := q.workflowSessions(wf)
-		conds = append(conds, c)
-		args = append(args, a...)
-	}
-	where := ""
-	if len(conds) > 0 {
-		where = "WHERE " + strings.Join(conds, " AND ")
-	}
+	c := conds{args: []any{q.active}}
+	c.eq("agent_id", only)
+	c.workflow(q, wf)
+	where, args := c.where(), c.args
 	sql := sprintf(agentAgg, q.src, where, riskyScore, qStart, qFinish, qError, qToolExe, qFinding, q.f.sev,
 		riskExpr(q.f.sev, q.f.conf, "name = "+qFinding))
 	res, err := q.run(ctx, sql, args...)
@@ -92,7 +81,7 @@ func (q *querier) agentSummary(r rec) AgentSummary {
 		TotalTools: r.int("tools"), UniqueTools: r.int("unique_tools"), TotalErrors: r.int("errors"),
 		AvgResponseTimeMs: round(ratio(r.float("dur_sum"), r.int("responses")), 1),
 		FirstSeen:         Time(r.time("first_us")), LastSeen: Time(last),
-		LastSeenRelative: relative(last, q.now), FindingsCount: r.int("findings"),
+		LastSeenRelative: workflow.Relative(last, q.now), FindingsCount: r.int("findings"),
 		MinSessionsRequired: 1, RiskySessions: r.int("risky"),
 		maxRisk: r.float("max_risk"), durSum: r.float("dur_sum"), events: r.int("events"), high: r.int("high"),
 		cached: r.int("tokens_cached"), responses: r.int("responses"), cost: readCost(r, ""),
@@ -373,7 +362,7 @@ FROM `+q.src+` WHERE agent_id = ? AND name IN (`+qFinish+`, `+qError+`) GROUP BY
 	}
 	avail := map[string]bool{}
 	for i := range res.len() {
-		for _, n := range toolNames(string(parseStart(res.row(i).str("attributes")).Tools)) {
+		for _, n := range workflow.ToolNames(string(parseStart(res.row(i).str("attributes")).Tools)) {
 			avail[n] = true
 		}
 	}

@@ -46,7 +46,15 @@ func testServer(t *testing.T, st sink.Store, mod func(*Options)) *Server {
 }
 
 // call does one request and returns the status and body.
-func call(t *testing.T, s *Server, method, path string, body []byte, hdr map[string]string) (int, []byte) {
+func call(t testing.TB, s *Server, method, path string, body []byte, hdr map[string]string) (int, []byte) {
+	t.Helper()
+	resp, b := send(t, s, method, path, body, hdr)
+	return resp.StatusCode, b
+}
+
+// send makes a request of the dashboard with the headers hdr (Host sets
+// the request's host) and returns the answer with its body read.
+func send(t testing.TB, s *Server, method, path string, body []byte, hdr map[string]string) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, s.URL()+path, bytes.NewReader(body))
 	if err != nil {
@@ -65,7 +73,7 @@ func call(t *testing.T, s *Server, method, path string, body []byte, hdr map[str
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, b
+	return resp, b
 }
 
 // get decodes a 200 answer into v.

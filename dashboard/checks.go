@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/cylestio/perimeter/dashboard/workflow"
 	"github.com/cylestio/perimeter/detect"
 	"github.com/cylestio/perimeter/detect/behavior"
 )
@@ -166,7 +167,7 @@ func (q *querier) checksOver(ctx context.Context, id, sel string, selArgs []any,
 	for i := range res.len() {
 		r := res.row(i)
 		sids := hexList(r.str("sids"))
-		if tools := toolNames(r.str("tools")); len(tools) > 0 {
+		if tools := workflow.ToolNames(r.str("tools")); len(tools) > 0 {
 			for _, sid := range sids {
 				if j, ok := at[sid]; ok {
 					sessions[j].AvailableTools = append(sessions[j].AvailableTools, tools...)

@@ -156,26 +156,26 @@ type ModelsResponse struct {
 
 // ModelPrice is one model of /api/models.
 type ModelPrice struct {
-	ID           string           `json:"id"`
-	Name         string           `json:"name"`
-	Input        float64          `json:"input"`
-	Output       float64          `json:"output"`
-	CachedInput  float64          `json:"cached_input"`
-	CacheWrite   float64          `json:"cache_write"`
-	CacheWrite1h float64          `json:"cache_write_1h"`
-	Reasoning    float64          `json:"reasoning"`
-	LongContext  *LongContextRate `json:"long_context,omitempty"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Rates
+	LongContext *LongContextRate `json:"long_context,omitempty"`
 }
 
 // LongContextRate are a model's rates above a prompt size.
 type LongContextRate struct {
-	AboveInputTokens int64   `json:"above_input_tokens"`
-	Input            float64 `json:"input"`
-	Output           float64 `json:"output"`
-	CachedInput      float64 `json:"cached_input"`
-	CacheWrite       float64 `json:"cache_write"`
-	CacheWrite1h     float64 `json:"cache_write_1h"`
-	Reasoning        float64 `json:"reasoning"`
+	AboveInputTokens int64 `json:"above_input_tokens"`
+	Rates
+}
+
+// Rates are the USD per 1M tokens of each kind (sink/pricing.Price).
+type Rates struct {
+	Input        float64 `json:"input"`
+	Output       float64 `json:"output"`
+	CachedInput  float64 `json:"cached_input"`
+	CacheWrite   float64 `json:"cache_write"`
+	CacheWrite1h float64 `json:"cache_write_1h"`
+	Reasoning    float64 `json:"reasoning"`
 }
 
 func (s *Server) models() *ModelsResponse {
@@ -183,14 +183,14 @@ func (s *Server) models() *ModelsResponse {
 	out := &ModelsResponse{Models: map[string][]ModelPrice{}, LastUpdated: st.LastUpdated, Source: st.Source, InUse: st.InUse,
 		Error: st.Error, Fix: st.Fix}
 	for _, m := range s.prices.Models() {
-		mp := ModelPrice{ID: m.Name, Name: m.Description, Input: m.Input, Output: m.Output, CachedInput: m.CachedInput,
-			CacheWrite: m.CacheWrite, CacheWrite1h: m.CacheWrite1h, Reasoning: m.Reasoning}
+		mp := ModelPrice{ID: m.Name, Name: m.Description, Rates: Rates{Input: m.Input, Output: m.Output, CachedInput: m.CachedInput,
+			CacheWrite: m.CacheWrite, CacheWrite1h: m.CacheWrite1h, Reasoning: m.Reasoning}}
 		if mp.Name == "" {
 			mp.Name = m.Name
 		}
 		if l := m.LongContext; l != nil {
-			mp.LongContext = &LongContextRate{AboveInputTokens: l.AboveInputTokens, Input: l.Input, Output: l.Output,
-				CachedInput: l.CachedInput, CacheWrite: l.CacheWrite, CacheWrite1h: l.CacheWrite1h, Reasoning: l.Reasoning}
+			mp.LongContext = &LongContextRate{AboveInputTokens: l.AboveInputTokens, Rates: Rates{Input: l.Input, Output: l.Output,
+				CachedInput: l.CachedInput, CacheWrite: l.CacheWrite, CacheWrite1h: l.CacheWrite1h, Reasoning: l.Reasoning}}
 		}
 		out.Models[m.Provider] = append(out.Models[m.Provider], mp)
 	}
@@ -317,29 +317,11 @@ func (q *querier) costSummary(ctx context.Context, a costArgs, p *pricing.Pricer
 	out := emptyCost()
 	out.From, out.To, out.Filters = Time(a.from), Time(a.to), a.echo
 	out.Pricing = pricingInfo(p)
-	var conds []string
-	var args []any
-	if !a.from.IsZero() {
-		conds = append(conds, "date >= toDate(?) AND ts_us >= ?")
-		args = append(args, day(a.from), a.from.UnixMicro())
-	}
-	if !a.to.IsZero() {
-		conds = append(conds, "date <= toDate(?) AND ts_us < ?")
-		args = append(args, day(a.to), a.to.UnixMicro())
-	}
-	if a.agent != "" {
-		conds = append(conds, "agent_id = ?")
-		args = append(args, a.agent)
-	}
-	if a.workflow != "" {
-		c, wa := q.workflowSessions(a.workflow)
-		conds = append(conds, c)
-		args = append(args, wa...)
-	}
-	where := ""
-	if len(conds) > 0 {
-		where = " WHERE " + strings.Join(conds, " AND ")
-	}
+	var c conds
+	c.window(a.from, a.to)
+	c.eq("agent_id", a.agent)
+	c.workflow(q, a.workflow)
+	where, args := c.where(), c.args
 	res, err := q.run(ctx, `SELECT agent_id AS agent, model AS m, any(vendor) AS v, count() AS calls,
   sum(input_tokens) AS tokens_in, sum(output_tokens) AS tokens_out, sum(cached_tokens) AS tokens_cached,
   `+costAgg("")+`, maxIf(ts_us, cost_status NOT IN ('priced', 'partial', 'no_usage')) AS unpriced_last

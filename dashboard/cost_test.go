@@ -21,13 +21,8 @@ import (
 //	ag-cost-b  c-2  no workflow, 30 min ago: mystery-x unpriced, gpt-4o-mini without usage, an error
 //	ag-cost-c  c-3  2 days ago: old-model stored before pricing (no cost_status)
 func costWorld() []*sink.Event {
-	var out []*sink.Event
-	ev := func(name, agent, session string, at time.Time, attrs string) *sink.Event {
-		e := &sink.Event{ID: sink.NewID(), Time: at, Name: name, Level: sink.LevelInfo, SessionID: session, AgentID: agent,
-			Attributes: json.RawMessage(attrs)}
-		out = append(out, e)
-		return e
-	}
+	var sd seed
+	ev := sd.raw
 	call := func(agent, session, wf string, at time.Time, model, status string, usd float64, in, o int64) {
 		tail := ""
 		if wf != "" {
@@ -49,7 +44,7 @@ func costWorld() []*sink.Event {
 	e := ev(sink.LLMCallError, "ag-cost-b", "c-2", m30.Add(2*time.Minute), `{"error.type":"rate_limit_error"}`)
 	e.Level, e.Model, e.Status = sink.LevelError, "gpt-4o-mini", 429
 	call("ag-cost-c", "c-3", "", t0.Add(-48*time.Hour), "old-model", "", 0, 5, 5)
-	return out
+	return sd.events
 }
 
 // zeroCost finds a cost reported as 0: nothing in costWorld costs $0, so

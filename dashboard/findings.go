@@ -27,47 +27,24 @@ type findingFilter struct {
 // events. (With FINAL, a prewhere runs before copies are collapsed; copies
 // of an event are identical, so it selects the same rows.)
 func (f findingFilter) where(q *querier) (string, []any) {
-	var b strings.Builder
-	var args []any
-	b.WriteString("PREWHERE name = " + qFinding + " WHERE 1")
-	if f.agent != "" {
-		b.WriteString(" AND agent_id = ?")
-		args = append(args, f.agent)
-	}
-	if f.session != "" {
-		b.WriteString(" AND session_id = ?")
-		args = append(args, f.session)
-	}
-	if f.workflow != "" {
-		c, a := q.workflowSessions(f.workflow)
-		b.WriteString(" AND " + c)
-		args = append(args, a...)
-	}
-	if !f.from.IsZero() {
-		b.WriteString(" AND date >= toDate(?) AND ts_us >= ?")
-		args = append(args, day(f.from), f.from.UnixMicro())
-	}
-	if !f.to.IsZero() {
-		b.WriteString(" AND date <= toDate(?) AND ts_us < ?")
-		args = append(args, day(f.to), f.to.UnixMicro())
-	}
+	c := conds{list: []string{"1"}}
+	c.eq("agent_id", f.agent)
+	c.eq("session_id", f.session)
+	c.workflow(q, f.workflow)
+	c.window(f.from, f.to)
 	if len(f.severities) > 0 {
-		b.WriteString(" AND " + q.f.sev + " IN ?")
-		args = append(args, f.severities)
+		c.add(q.f.sev+" IN ?", f.severities)
 	}
 	if len(f.categories) > 0 {
-		b.WriteString(" AND " + q.f.cat + " IN ?")
-		args = append(args, f.categories)
+		c.add(q.f.cat+" IN ?", f.categories)
 	}
 	if prefix, ok := strings.CutSuffix(f.rule, "*"); ok {
 		// rule=llm01.tool_* : a family of rules.
-		b.WriteString(" AND substring(" + q.f.rule + ", 1, " + strconv.Itoa(len(prefix)) + ") = ?")
-		args = append(args, prefix)
-	} else if f.rule != "" {
-		b.WriteString(" AND " + q.f.rule + " = ?")
-		args = append(args, f.rule)
+		c.add("substring("+q.f.rule+", 1, "+strconv.Itoa(len(prefix))+") = ?", prefix)
+	} else {
+		c.eq(q.f.rule, f.rule)
 	}
-	return b.String(), args
+	return "PREWHERE name = " + qFinding + c.where(), c.args
 }
 
 const findingCols = "toString(id) AS eid, ts_us, agent_id, session_id, span_id, model, tool_name, risk_score, attributes"
@@ -194,9 +171,8 @@ func (s riskScope) filter() findingFilter {
 	return f
 }
 
-// sessionRisks scores sessions with detect's formula, in SQL, riskiest
-// first.
-func (q *querier) sessionRisks(ctx context.Context, s riskScope) ([]SessionRisk, error) {
+// where is the WHERE clause of the findings in scope, with its arguments.
+func (s riskScope) where(q *querier) (string, []any) {
 	where, args := s.filter().where(q)
 	if len(s.agents) > 1 {
 		where += " AND agent_id IN ?"
@@ -206,6 +182,13 @@ func (q *querier) sessionRisks(ctx context.Context, s riskScope) ([]SessionRisk,
 		where += " AND session_id IN ?"
 		args = append(args, s.sessions)
 	}
+	return where, args
+}
+
+// sessionRisks scores sessions with detect's formula, in SQL, riskiest
+// first.
+func (q *querier) sessionRisks(ctx context.Context, s riskScope) ([]SessionRisk, error) {
+	where, args := s.where(q)
 	res, err := q.run(ctx, "SELECT sid, argMin(agent, ts_us) AS agent, count() AS n, max(ts_us) AS last_us, "+riskExpr("sev", "conf", "")+" AS risk"+
 		"\nFROM (SELECT session_id AS sid, agent_id AS agent, ts_us, "+q.f.sev+" AS sev, "+q.f.conf+" AS conf"+
 		"\n  FROM "+q.src+" "+where+")"+
@@ -239,15 +222,7 @@ type ruleStat struct {
 }
 
 func (q *querier) ruleStats(ctx context.Context, s riskScope, bySession bool) ([]ruleStat, error) {
-	where, args := s.filter().where(q)
-	if len(s.agents) > 1 {
-		where += " AND agent_id IN ?"
-		args = append(args, s.agents)
-	}
-	if len(s.sessions) > 0 {
-		where += " AND session_id IN ?"
-		args = append(args, s.sessions)
-	}
+	where, args := s.where(q)
 	group := "agent_id, sev, f_rule, cat"
 	sel := "agent_id, '' AS sid"
 	if bySession {
@@ -301,21 +276,12 @@ func agentScore(risks []float64, sessions int64) (score, mx, avg float64) {
 
 // sessionsPerAgent counts sessions with events in the scope, per agent.
 func (q *querier) sessionsPerAgent(ctx context.Context, s riskScope) (map[string]int64, error) {
-	where := "session_id != ''"
-	var args []any
+	c := conds{list: []string{"session_id != ''"}}
 	if len(s.agents) > 0 {
-		where += " AND agent_id IN ?"
-		args = append(args, s.agents)
+		c.add("agent_id IN ?", s.agents)
 	}
-	if !s.from.IsZero() {
-		where += " AND date >= toDate(?) AND ts_us >= ?"
-		args = append(args, day(s.from), s.from.UnixMicro())
-	}
-	if !s.to.IsZero() {
-		where += " AND date <= toDate(?) AND ts_us < ?"
-		args = append(args, day(s.to), s.to.UnixMicro())
-	}
-	res, err := q.run(ctx, "SELECT agent_id, uniqExact(session_id) AS n FROM "+q.src+" WHERE "+where+" GROUP BY agent_id", args...)
+	c.window(s.from, s.to)
+	res, err := q.run(ctx, "SELECT agent_id, uniqExact(session_id) AS n FROM "+q.src+c.where()+" GROUP BY agent_id", c.args...)
 	if err != nil {
 		return nil, err
 	}

@@ -8,15 +8,35 @@ import (
 	"testing"
 )
 
+// guardCase is a request the guard must answer with code: GET path, or
+// POST for /mcp, with the headers hdr (Host sets the request's host).
+type guardCase struct {
+	name string
+	path string
+	hdr  map[string]string
+	code int
+}
+
+// check sends the request and reports a status other than c.code; it
+// returns the body, and whether the status was right.
+func (c guardCase) check(t *testing.T, s *Server) ([]byte, bool) {
+	t.Helper()
+	method := "GET"
+	if c.path == "/mcp" {
+		method = "POST"
+	}
+	code, body := call(t, s, method, c.path, nil, c.hdr)
+	if code != c.code {
+		t.Errorf("%s: %d %s, want %d", c.name, code, body, c.code)
+		return body, false
+	}
+	return body, true
+}
+
 func TestGuardLoopback(t *testing.T) {
 	s := testServer(t, nil, nil)
 	port := s.URL()[strings.LastIndexByte(s.URL(), ':')+1:]
-	for _, c := range []struct {
-		name string
-		path string
-		hdr  map[string]string
-		code int
-	}{
+	for _, c := range []guardCase{
 		{"local host", "/api/agents", nil, 200},
 		{"localhost name", "/api/agents", map[string]string{"Host": "localhost:" + port}, 200},
 		{"ipv6 loopback", "/api/agents", map[string]string{"Host": "[::1]:" + port}, 200},
@@ -31,16 +51,7 @@ func TestGuardLoopback(t *testing.T) {
 		{"file origin", "/mcp", map[string]string{"Origin": "file://"}, 403},
 		{"other local port", "/api/agents", map[string]string{"Origin": "http://127.0.0.1:9999"}, 403},
 	} {
-		method := "GET"
-		if c.path == "/mcp" {
-			method = "POST"
-		}
-		code, b := call(t, s, method, c.path, nil, c.hdr)
-		if code != c.code {
-			t.Errorf("%s: %d %s, want %d", c.name, code, b, c.code)
-			continue
-		}
-		if code == 403 {
+		if b, ok := c.check(t, s); ok && c.code == 403 {
 			var e map[string]string
 			if json.Unmarshal(b, &e) != nil || e["error"] == "" || e["detail"] == "" {
 				t.Errorf("%s: 403 body %s", c.name, b)
@@ -56,12 +67,7 @@ func TestGuardLoopback(t *testing.T) {
 
 func TestGuardToken(t *testing.T) {
 	s := testServer(t, nil, func(o *Options) { o.Token = "s3cret" })
-	for _, c := range []struct {
-		name string
-		path string
-		hdr  map[string]string
-		code int
-	}{
+	for _, c := range []guardCase{
 		{"no token", "/api/agents", nil, 401},
 		{"wrong token", "/api/agents", map[string]string{"Authorization": "Bearer nope"}, 401},
 		{"bearer", "/api/agents", map[string]string{"Authorization": "Bearer s3cret"}, 200},
@@ -71,14 +77,7 @@ func TestGuardToken(t *testing.T) {
 		{"ui needs none", "/", nil, 200},
 		{"health needs none", "/health", nil, 200},
 	} {
-		method := "GET"
-		if c.path == "/mcp" {
-			method = "POST"
-		}
-		code, b := call(t, s, method, c.path, nil, c.hdr)
-		if code != c.code {
-			t.Errorf("%s: %d %s, want %d", c.name, code, b, c.code)
-		}
+		c.check(t, s)
 	}
 	if !strings.Contains(s.BrowserURL(), "?token=s3cret") {
 		t.Errorf("browser URL %s", s.BrowserURL())

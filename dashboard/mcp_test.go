@@ -1,10 +1,8 @@
 package dashboard
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"sort"
 	"strings"
@@ -221,16 +219,7 @@ func text(res *mcp.CallToolResult) string {
 // rpc posts one raw JSON-RPC message.
 func rpc(t *testing.T, s *Server, hdr map[string]string, msg string) (*http.Response, map[string]any) {
 	t.Helper()
-	req, _ := http.NewRequest("POST", s.URL()+"/mcp", bytes.NewBufferString(msg))
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	resp, b := send(t, s, "POST", "/mcp", []byte(msg), hdr)
 	var m map[string]any
 	_ = json.Unmarshal(b, &m)
 	return resp, m

@@ -3,7 +3,6 @@ package dashboard
 import (
 	"context"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -143,21 +142,10 @@ func (q *querier) dashboard(ctx context.Context, agent, wf string, refresh time.
 	k.ErrorRate = pct(k.TotalErrors, k.TotalRequests)
 	k.AvgResponseTimeMs = round(ratio(dur, responses), 1)
 	sql := "SELECT quantile(0.5)(duration_ms) AS p50, quantile(0.99)(duration_ms) AS p99 FROM " + q.src + " PREWHERE name = " + qFinish
-	var args []any
-	var conds []string
-	if agent != "" {
-		conds = append(conds, "agent_id = ?")
-		args = append(args, agent)
-	}
-	if wf != "" {
-		c, a := q.workflowSessions(wf)
-		conds = append(conds, c)
-		args = append(args, a...)
-	}
-	if len(conds) > 0 {
-		sql += " WHERE " + strings.Join(conds, " AND ")
-	}
-	res, err := q.run(ctx, sql, args...)
+	var c conds
+	c.eq("agent_id", agent)
+	c.workflow(q, wf)
+	res, err := q.run(ctx, sql+c.where(), c.args...)
 	if err != nil {
 		return nil, err
 	}
@@ -328,22 +316,15 @@ func (q *querier) timeseries(ctx context.Context, from, to time.Time, bucket int
   countIf(name = ` + qFinding + ` AND level = 'WARNING') AS high, max(risk_score) AS risk, ` + costAgg("") + `
 FROM ` + q.src + `
 WHERE date >= toDate(?) AND date <= toDate(?) AND ts >= ? AND ts < ?`
-	args := []any{day(from), day(to), from, to}
-	if agent != "" {
-		sql += " AND agent_id = ?"
-		args = append(args, agent)
-	}
-	if session != "" {
-		sql += " AND session_id = ?"
-		args = append(args, session)
-	}
-	if wf != "" {
-		c, a := q.workflowSessions(wf)
-		sql += " AND " + c
-		args = append(args, a...)
+	c := conds{args: []any{day(from), day(to), from, to}}
+	c.eq("agent_id", agent)
+	c.eq("session_id", session)
+	c.workflow(q, wf)
+	for _, cond := range c.list {
+		sql += " AND " + cond
 	}
 	sql += "\nGROUP BY bucket ORDER BY bucket"
-	res, err := q.run(ctx, sql, args...)
+	res, err := q.run(ctx, sql, c.args...)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package dashboard
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -23,6 +24,20 @@ type apiError struct {
 }
 
 func (e *apiError) Error() string { return e.msg }
+
+// write answers with the error: its status, Retry-After when set, and a
+// JSON body of the message and the parameter and id it names.
+func (e *apiError) write(w http.ResponseWriter) {
+	setRetryAfter(w, e.retryAfter)
+	body := map[string]string{"error": e.msg}
+	if e.param != "" {
+		body["param"] = e.param
+	}
+	if e.id != "" {
+		body["id"] = e.id
+	}
+	writeJSON(w, e.status, body)
+}
 
 func badParam(param, format string, args ...any) error {
 	return &apiError{status: 400, param: param, msg: param + ": " + fmt.Sprintf(format, args...)}

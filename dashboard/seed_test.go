@@ -39,6 +39,15 @@ func (s *seed) ev(name, agent, session string, at time.Time, attrs map[string]an
 	return e
 }
 
+// raw adds an event whose attributes are the JSON text attrs as given,
+// keys in the order written (the edge writes agent_workflow.id last).
+func (s *seed) raw(name, agent, session string, at time.Time, attrs string) *sink.Event {
+	e := &sink.Event{ID: sink.NewID(), Time: at, Name: name, Level: sink.LevelInfo, SessionID: session, AgentID: agent,
+		Attributes: json.RawMessage(attrs)}
+	s.events = append(s.events, e)
+	return e
+}
+
 // start writes session.start with the edge's key order: the raw tool
 // schemas come before prompt and tags, and these tools declare parameters
 // named "prompt" and "tags" (which must not be mistaken for the session's).

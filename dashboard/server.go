@@ -377,15 +377,7 @@ func (s *Server) finish(w http.ResponseWriter, st sink.Status, now time.Time, v 
 	switch {
 	case err == nil:
 	case errors.As(err, &ae):
-		setRetryAfter(w, ae.retryAfter)
-		body := map[string]string{"error": ae.msg}
-		if ae.param != "" {
-			body["param"] = ae.param
-		}
-		if ae.id != "" {
-			body["id"] = ae.id
-		}
-		writeJSON(w, ae.status, body)
+		ae.write(w)
 		return
 	case errors.Is(err, errUnavailable):
 		if st = s.status(); st.Available {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+
+	"github.com/cylestio/perimeter/dashboard/workflow"
 )
 
 // The session list and one session's summary: which sessions a filter
@@ -51,53 +53,36 @@ var sessionAgg = sprintf(sessionAggCols, qStart, qFinish, qToolExe, qFinding) + 
 // LIMIT), with only what filtering and ordering need: their agent and last
 // activity. Lists then aggregate the page's sessions alone.
 func (q *querier) sessionQuery(f sessionFilter) (string, []any) {
-	var b strings.Builder
-	var args []any
-	b.WriteString("SELECT session_id AS sid, any(agent_id) AS agent, max(ts_us) AS last_us")
-	b.WriteString("\nFROM ")
-	b.WriteString(q.src)
-	b.WriteString("\nWHERE session_id != ''")
-	if f.agent != "" {
-		b.WriteString(" AND agent_id = ?")
-		args = append(args, f.agent)
-	}
+	w := conds{list: []string{"session_id != ''"}}
+	w.eq("agent_id", f.agent)
 	if len(f.ids) > 0 {
-		b.WriteString(" AND session_id IN ?")
-		args = append(args, f.ids)
+		w.add("session_id IN ?", f.ids)
 	}
-	if f.workflow != "" {
-		cond, wargs := q.workflowSessions(f.workflow)
-		b.WriteString(" AND " + cond)
-		args = append(args, wargs...)
-	}
-	b.WriteString("\nGROUP BY session_id")
-	var having []string
+	w.workflow(q, f.workflow)
+	var h conds
 	switch f.status {
 	case "ACTIVE":
-		having = append(having, "last_us >= ?")
-		args = append(args, q.active)
+		h.add("last_us >= ?", q.active)
 	case "COMPLETED":
-		having = append(having, "last_us < ?")
-		args = append(args, q.active)
+		h.add("last_us < ?", q.active)
 	case "INACTIVE":
-		having = append(having, "0")
+		h.add("0")
 	}
 	if f.none {
-		having = append(having, "0")
+		h.add("0")
 	}
 	if !f.from.IsZero() {
-		having = append(having, "last_us >= ?")
-		args = append(args, f.from.UnixMicro())
+		h.add("last_us >= ?", f.from.UnixMicro())
 	}
 	if !f.to.IsZero() {
-		having = append(having, "last_us < ?")
-		args = append(args, f.to.UnixMicro())
+		h.add("last_us < ?", f.to.UnixMicro())
 	}
-	if len(having) > 0 {
-		b.WriteString("\nHAVING ")
-		b.WriteString(strings.Join(having, " AND "))
+	sql := "SELECT session_id AS sid, any(agent_id) AS agent, max(ts_us) AS last_us\nFROM " + q.src + "\n" + strings.TrimPrefix(w.where(), " ") +
+		"\nGROUP BY session_id"
+	if len(h.list) > 0 {
+		sql += "\nHAVING " + h.and()
 	}
-	return b.String(), args
+	return sql, append(w.args, h.args...)
 }
 
 // sessions lists sessions newest first, with their risk and tags.
@@ -165,7 +150,7 @@ func (q *querier) sessionRow(r rec) SessionRow {
 	s := SessionRow{
 		ID: r.str("sid"), AgentID: r.str("agent"),
 		CreatedAt: Time(first), LastActivity: Time(last),
-		LastActivityRelative: relative(last, q.now),
+		LastActivityRelative: workflow.Relative(last, q.now),
 		DurationMinutes:      round(last.Sub(first).Minutes(), 1),
 		IsActive:             active, IsCompleted: !active, Status: status,
 		MessageCount: msgs, ResponseCount: r.int("responses"),
@@ -289,39 +274,13 @@ func (q *querier) session(ctx context.Context, id string) (SessionDetail, bool, 
 	}
 	if res.len() > 0 {
 		a := parseStart(res.row(0).str("attributes"))
-		d.AvailableTools = toolNames(string(a.Tools))
+		d.AvailableTools = workflow.ToolNames(string(a.Tools))
 		if a.Prompt != nil && *a.Prompt != "" {
 			d.SystemPrompt = a.Prompt
 		}
 		mergeTags(d.Tags, string(a.Tags))
 	}
 	return d, true, nil
-}
-
-// toolNames lists the tool names a request declares: OpenAI's
-// {"type":"function","function":{"name":…}}, Responses' and Anthropic's
-// {"name":…}.
-func toolNames(raw string) []string {
-	var tools []struct {
-		Name     string `json:"name"`
-		Function struct {
-			Name string `json:"name"`
-		} `json:"function"`
-	}
-	out := []string{}
-	if raw == "" || json.Unmarshal([]byte(raw), &tools) != nil {
-		return out
-	}
-	for _, t := range tools {
-		n := t.Name
-		if n == "" {
-			n = t.Function.Name
-		}
-		if n != "" {
-			out = append(out, n)
-		}
-	}
-	return out
 }
 
 // startAttrs are the session.start attributes the dashboard reads. They are

@@ -2,7 +2,6 @@ package dashboard
 
 import (
 	"encoding/json"
-	"strconv"
 	"time"
 
 	"github.com/cylestio/perimeter/detect"
@@ -49,23 +48,6 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 }
 
 func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }
-
-// relative is the original's "5m ago" style.
-func relative(t, now time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	d := int64(now.Sub(t) / time.Second)
-	switch {
-	case d < 60:
-		return "just now"
-	case d < 3600:
-		return strconv.FormatInt(d/60, 10) + "m ago"
-	case d < 86400:
-		return strconv.FormatInt(d/3600, 10) + "h ago"
-	}
-	return strconv.FormatInt(d/86400, 10) + "d ago"
-}
 
 func short(id string, n int, ellipsis bool) string {
 	if len(id) <= n {

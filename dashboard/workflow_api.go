@@ -211,15 +211,7 @@ func (w *workflowAPI) writeErr(rw http.ResponseWriter, st sink.Status, err error
 		setRetryAfter(rw, probeEvery)
 		writeJSON(rw, http.StatusServiceUnavailable, map[string]any{"error": se.Error(), "storage": st})
 	case errors.As(err, &ae):
-		setRetryAfter(rw, ae.retryAfter)
-		body := map[string]any{"error": ae.msg}
-		if ae.param != "" {
-			body["param"] = ae.param
-		}
-		if ae.id != "" {
-			body["id"] = ae.id
-		}
-		writeJSON(rw, ae.status, body)
+		ae.write(rw)
 	default:
 		w.s.log.Warn().Err(err).Msg("workflow request failed")
 		writeJSON(rw, http.StatusInternalServerError, map[string]any{"error": err.Error(), "storage": st})

@@ -18,13 +18,8 @@ import (
 // workflow. The edge writes agent_workflow.id as the last attribute of
 // finishes, errors and tool calls.
 func workflowEvents() []*sink.Event {
-	var out []*sink.Event
-	ev := func(name, agent, session string, at time.Time, attrs string) *sink.Event {
-		e := &sink.Event{ID: sink.NewID(), Time: at, Name: name, Level: sink.LevelInfo, SessionID: session, AgentID: agent,
-			Attributes: json.RawMessage(attrs)}
-		out = append(out, e)
-		return e
-	}
+	var sd seed
+	ev := sd.raw
 	for i, s := range []struct{ agent, session, wf string }{
 		{"agent-shop", "wf-s1", "wf-shop"}, {"agent-shop", "wf-s2", "wf-shop"}, {"agent-pay", "wf-s3", "wf-shop"}, {"agent-solo", "solo-1", ""},
 	} {
@@ -44,7 +39,7 @@ func workflowEvents() []*sink.Event {
 			fd.Category, fd.Rule, fd.Severity = "pii", "pii.email", "medium"
 		}
 	}
-	return out
+	return sd.events
 }
 
 type apiCase struct {

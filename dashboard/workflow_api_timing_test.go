@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"testing"
 	"time"
@@ -63,19 +62,7 @@ func BenchmarkWorkflowAPI(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Shutdown(context.Background())
-	httpDo := func(b *testing.B, method, path string) (int, []byte) {
-		req, err := http.NewRequest(method, s.URL()+path, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, body
-	}
+	httpDo := func(b *testing.B, method, path string) (int, []byte) { return call(b, s, method, path, nil, nil) }
 	svc := s.wf.service()
 	start := time.Now()
 	a, err := svc.CreateAnalysisSession(ctx, workflow.CreateSessionParams{WorkflowID: "wf-bench"})

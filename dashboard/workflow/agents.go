@@ -3,6 +3,7 @@ package workflow
 import (
 	"context"
 	"strings"
+	"time"
 )
 
 // AgentUpdate is update_agent_info's arguments; at least one of the
@@ -168,7 +169,7 @@ func (s *Service) ideStatus(wf string, r *ideRow) *IDEStatus {
 		return st
 	}
 	st.HasActivity, st.LastSeen = true, isoUS(r.seenUS)
-	st.LastSeenRelative = ptr(relative(s.opts.Now(), r.seenUS))
+	st.LastSeenRelative = ptr(Relative(time.UnixMicro(r.seenUS), s.opts.Now()))
 	info := r.IDEInfo
 	st.IDE = &info
 	return st

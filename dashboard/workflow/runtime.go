@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cylestio/perimeter/sink"
 )
@@ -112,7 +113,7 @@ func (s *Service) toolsDefined(ctx context.Context, ids []string) ([]string, err
 	}
 	set := map[string]bool{}
 	for _, r := range rows.Data {
-		for _, n := range toolNames((&reader{r: r}).str()) {
+		for _, n := range ToolNames((&reader{r: r}).str()) {
 			set[n] = true
 		}
 	}
@@ -609,7 +610,7 @@ func (s *Service) Workflows(ctx context.Context) (*WorkflowList, error) {
 		last := d.i64()
 		w.LastSeen = isoUS(last)
 		if last > 0 {
-			w.LastSeenRelative = ptr(relative(s.opts.Now(), last))
+			w.LastSeenRelative = ptr(Relative(time.UnixMicro(last), s.opts.Now()))
 		}
 		w.Agents = hexList(d.str())
 		if wf == "" {
@@ -695,20 +696,20 @@ func hexList(s string) []string {
 	return out
 }
 
-// toolNames lists the names a request declares: OpenAI's
+// ToolNames lists the tool names a request declares: OpenAI's
 // {"type":"function","function":{"name":…}}, Responses' and Anthropic's
-// {"name":…}.
-func toolNames(raw string) []string {
+// {"name":…}. None is an empty list, never nil (JSON []).
+func ToolNames(raw string) []string {
 	var tools []struct {
 		Name     string `json:"name"`
 		Function struct {
 			Name string `json:"name"`
 		} `json:"function"`
 	}
+	out := []string{}
 	if raw == "" || json.Unmarshal([]byte(raw), &tools) != nil {
-		return nil
+		return out
 	}
-	var out []string
 	for _, t := range tools {
 		n := t.Name
 		if n == "" {

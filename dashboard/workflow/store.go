@@ -313,9 +313,13 @@ func isoUS(us int64) *string {
 	return &s
 }
 
-// relative is the original's "just now" / "5m ago" / "3h ago" / "2d ago".
-func relative(now time.Time, us int64) string {
-	d := int64(now.Sub(time.UnixMicro(us)) / time.Second)
+// Relative is the original's "just now" / "5m ago" / "3h ago" / "2d
+// ago" of t seen at now; the zero time is "".
+func Relative(t, now time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	d := int64(now.Sub(t) / time.Second)
 	switch {
 	case d < 60:
 		return "just now"
