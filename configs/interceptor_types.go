@@ -72,8 +72,7 @@ func defaultEventRecorder() EventRecorderConfig {
 
 func (e EventRecorderConfig) checked(ps *problems, path string) EventRecorderConfig {
 	nonEmpty(ps, keyPath(path, "output_dir"), e.OutputDir)
-	e.FileFormat = strings.ToLower(strings.TrimSpace(e.FileFormat))
-	oneOf(ps, keyPath(path, "file_format"), e.FileFormat, "jsonl", "json")
+	oneOfLower(ps, keyPath(path, "file_format"), &e.FileFormat, "jsonl", "json")
 	return e
 }
 

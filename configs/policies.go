@@ -197,15 +197,8 @@ func (c *Config) validatePolicies(ps *problems) {
 	for i := range p.Guard {
 		g := &p.Guard[i]
 		path := indexPath("policies.guard", i)
-		g.Name = strings.TrimSpace(g.Name)
-		if g.Name == "" {
-			g.Name = "policy-" + strconv.Itoa(i+1)
-		} else if names[g.Name] {
-			ps.errorf(path+".name", "%q is used by an earlier policy; names must be unique (block answers and /metrics name them)", g.Name)
-		}
-		names[g.Name] = true
-		g.Action = strings.ToLower(strings.TrimSpace(g.Action))
-		oneOf(ps, path+".action", g.Action, "monitor", "block", "redact")
+		uniqueName(ps, names, path, &g.Name, "policy", i, "block answers and /metrics name them")
+		oneOfLower(ps, path+".action", &g.Action, "monitor", "block", "redact")
 		m := &g.Match
 		globs(ps, path+".match.rules", m.Rules)
 		globs(ps, path+".match.categories", m.Categories)
@@ -215,19 +208,16 @@ func (c *Config) validatePolicies(ps *problems) {
 			}
 		}
 		if m.MinSeverity != "" {
-			m.MinSeverity = strings.ToLower(strings.TrimSpace(m.MinSeverity))
-			oneOf(ps, path+".match.min_severity", m.MinSeverity, severities...)
+			oneOfLower(ps, path+".match.min_severity", &m.MinSeverity, severities...)
 		}
 		globs(ps, path+".match.agents", m.Agents)
 		globs(ps, path+".match.workflows", m.Workflows)
 		globs(ps, path+".match.tags", m.Tags)
 		for j := range m.Directions {
-			m.Directions[j] = strings.ToLower(strings.TrimSpace(m.Directions[j]))
-			oneOf(ps, indexPath(path+".match.directions", j), m.Directions[j], "request", "response")
+			oneOfLower(ps, indexPath(path+".match.directions", j), &m.Directions[j], "request", "response")
 		}
 		for j := range m.Sources {
-			m.Sources[j] = strings.ToLower(strings.TrimSpace(m.Sources[j]))
-			oneOf(ps, indexPath(path+".match.sources", j), m.Sources[j], "user", "tool_result", "tool_args", "tool_definition", "model")
+			oneOfLower(ps, indexPath(path+".match.sources", j), &m.Sources[j], "user", "tool_result", "tool_args", "tool_definition", "model")
 		}
 	}
 	if len(p.Guard) > 0 && !c.Detect.Enabled {
@@ -243,15 +233,8 @@ func (c *Config) validateLimits(ps *problems) {
 	for i := range c.Limits {
 		l := &c.Limits[i]
 		path := indexPath("limits", i)
-		l.Name = strings.TrimSpace(l.Name)
-		if l.Name == "" {
-			l.Name = "limit-" + strconv.Itoa(i+1)
-		} else if names[l.Name] {
-			ps.errorf(path+".name", "%q is used by an earlier limit; names must be unique (429 answers name them)", l.Name)
-		}
-		names[l.Name] = true
-		l.Scope = strings.ToLower(strings.TrimSpace(l.Scope))
-		oneOf(ps, path+".scope", l.Scope, "agent", "workflow", "session", "tag")
+		uniqueName(ps, names, path, &l.Name, "limit", i, "429 answers name them")
+		oneOfLower(ps, path+".scope", &l.Scope, "agent", "workflow", "session", "tag")
 		if l.Match == "" {
 			l.Match = "*"
 		}
@@ -303,8 +286,7 @@ func (c *Config) validateAlerts(ps *problems) {
 	for i := range a.Destinations {
 		d := &a.Destinations[i]
 		path := indexPath("alerts.destinations", i)
-		d.Type = strings.ToLower(strings.TrimSpace(d.Type))
-		oneOf(ps, path+".type", d.Type, "webhook", "slack", "log")
+		oneOfLower(ps, path+".type", &d.Type, "webhook", "slack", "log")
 		if d.Type == "webhook" || d.Type == "slack" {
 			if !strings.HasPrefix(d.URL, "http://") && !strings.HasPrefix(d.URL, "https://") {
 				ps.errorf(path+".url", "must be an http(s) URL for a %s destination, got %q", d.Type, d.URL)
@@ -321,6 +303,19 @@ func (c *Config) validateAlerts(ps *problems) {
 	if len(a.Destinations) == 0 && (a.SessionRiskThreshold > 0 || a.ErrorRate > 0 || a.StorageDown || a.Decisions) {
 		ps.warnf("alerts.destinations", "is empty: no alert is delivered; add a webhook, slack or log destination")
 	}
+}
+
+// uniqueName trims the name of entry i of a list of kind (policy, limit),
+// names an unnamed one kind-<i+1>, and reports a name an earlier entry
+// has taken (seen holds those); why says what shows the name.
+func uniqueName(ps *problems, seen map[string]bool, path string, name *string, kind string, i int, why string) {
+	*name = strings.TrimSpace(*name)
+	if *name == "" {
+		*name = kind + "-" + strconv.Itoa(i+1)
+	} else if seen[*name] {
+		ps.errorf(path+".name", "%q is used by an earlier %s; names must be unique (%s)", *name, kind, why)
+	}
+	seen[*name] = true
 }
 
 func globs(ps *problems, path string, gs []string) {

@@ -3,13 +3,11 @@ package configs
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+	"github.com/cylestio/perimeter/internal/golden"
+)
 
 func TestRedactedHidesSecrets(t *testing.T) {
 	secrets := map[string]string{
@@ -117,19 +115,7 @@ func TestRedactedGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = append(got, '\n')
-	const golden = "testdata/original-config.redacted.json"
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -run TestRedactedGolden -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("Redacted() differs from %s (run with -update if intended):\n%s", golden, got)
-	}
+	golden.Check(t, "original-config.redacted.json", got)
 	if strings.Contains(string(got), "golden-secret") {
 		t.Error("secret in golden output")
 	}

@@ -388,8 +388,7 @@ func (c *Config) validateDetect(ps *problems) {
 		d.Guard = "off"
 	}
 	oneOf(ps, "detect.guard", d.Guard, "off", "block", "redact")
-	d.GuardMinSeverity = strings.ToLower(strings.TrimSpace(d.GuardMinSeverity))
-	oneOf(ps, "detect.guard_min_severity", d.GuardMinSeverity, "low", "medium", "high", "critical")
+	oneOfLower(ps, "detect.guard_min_severity", &d.GuardMinSeverity, "low", "medium", "high", "critical")
 	if d.Guard != "off" && !d.Enabled {
 		ps.errorf("detect.guard", "is %s but detect.enabled is false", d.Guard)
 	}
@@ -429,6 +428,12 @@ func nonEmpty(ps *problems, path, v string) bool {
 		return false
 	}
 	return true
+}
+
+// oneOfLower lower-cases and trims *v, then checks it as oneOf does.
+func oneOfLower(ps *problems, path string, v *string, allowed ...string) {
+	*v = strings.ToLower(strings.TrimSpace(*v))
+	oneOf(ps, path, *v, allowed...)
 }
 
 func oneOf(ps *problems, path, v string, allowed ...string) {

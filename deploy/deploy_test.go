@@ -414,27 +414,7 @@ type podSpec struct {
 
 func TestKubernetesManifests(t *testing.T) {
 	objs := map[string]k8sObject{} // kind/name
-	files, _ := filepath.Glob(filepath.Join(root, "deploy/k8s/*.yaml"))
-	if len(files) == 0 {
-		t.Fatal("no manifests")
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dec := yaml.NewDecoder(bytes.NewReader(b))
-		for {
-			var o k8sObject
-			if err := dec.Decode(&o); err != nil {
-				if err.Error() == "EOF" {
-					break
-				}
-				t.Fatalf("%s: %v", f, err)
-			}
-			objs[o.Kind+"/"+o.Metadata.Name] = o
-		}
-	}
+	eachManifest(t, func(_ string, o k8sObject) { objs[o.Kind+"/"+o.Metadata.Name] = o })
 	dep, ok := objs["Deployment/perimeter"]
 	if !ok {
 		t.Fatalf("no Deployment/perimeter among %v", objs)

@@ -42,8 +42,27 @@ func mapping(o any, path ...string) obj { m, _ := get(o, path...).(obj); return 
 
 func loadManifests(t *testing.T) []obj {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(root, "deploy/k8s/*.yaml"))
 	var out []obj
+	eachManifest(t, func(file string, o obj) {
+		if o != nil {
+			o["_file"] = file
+			out = append(out, o)
+		}
+	})
+	if len(out) == 0 {
+		t.Fatal("no manifests under deploy/k8s")
+	}
+	return out
+}
+
+// eachManifest decodes every YAML document of deploy/k8s/*.yaml into a
+// new T and hands it to use with its file's name.
+func eachManifest[T any](t *testing.T, use func(file string, o T)) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(root, "deploy/k8s/*.yaml"))
+	if len(files) == 0 {
+		t.Fatal("no manifests under deploy/k8s")
+	}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -51,22 +70,15 @@ func loadManifests(t *testing.T) []obj {
 		}
 		dec := yaml.NewDecoder(bytes.NewReader(b))
 		for {
-			var o obj
+			var o T
 			if err := dec.Decode(&o); errors.Is(err, io.EOF) {
 				break
 			} else if err != nil {
 				t.Fatalf("%s: %v", f, err)
 			}
-			if o != nil {
-				o["_file"] = filepath.Base(f)
-				out = append(out, o)
-			}
+			use(filepath.Base(f), o)
 		}
 	}
-	if len(out) == 0 {
-		t.Fatal("no manifests under deploy/k8s")
-	}
-	return out
 }
 
 // imageRef: a repository with an explicit tag (or digest), never :latest

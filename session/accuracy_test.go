@@ -19,6 +19,7 @@ type accuracyRow struct {
 	mode  replyMode
 }
 
+// accuracyRows are the modes TestAccuracy and TestBehaviours measure.
 var accuracyRows = []accuracyRow{
 	{"exact", false, replies},
 	{"fuzzy", true, replies},

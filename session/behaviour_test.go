@@ -202,14 +202,6 @@ func behaviourTable(seeds []uint64, fuzzy bool, mode replyMode) (rows [profileCo
 	return rows, st
 }
 
-// behaviourModes are the table's modes.
-var behaviourModes = []accuracyRow{
-	{"exact", false, replies},
-	{"fuzzy", true, replies},
-	{"fuzzy-lossy-replies", true, lossyReplies},
-	{"fuzzy-no-replies", true, noReplies},
-}
-
 // TestBehaviours measures session assignment on the second corpus per
 // client behaviour and holds fuzzy matching (every reply recorded, as the
 // edge does) to the goals: pairwise F1 ≥ 0.99 overall, precision 1 in
@@ -222,7 +214,7 @@ func TestBehaviours(t *testing.T) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n| behaviour | mode | requests | precision | recall | F1 | split | flagged fragmented | extra sessions |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	results := map[string][profileCount + 1]behaviourRow{}
-	for _, m := range behaviourModes {
+	for _, m := range accuracyRows {
 		rows, st := behaviourTable(behaviourSeeds, m.fuzzy, m.mode)
 		results[m.name] = rows
 		t.Logf("%s: matched exactly or by response id %d (tie-breaks %d), fuzzy reply %d (alone %d), fuzzy tail %d (alone %d), created %d (fragmented %d)",
@@ -233,14 +225,14 @@ func TestBehaviours(t *testing.T) {
 		if p < profileCount {
 			name = profileNames[p]
 		}
-		for _, m := range behaviourModes {
+		for _, m := range accuracyRows {
 			r := results[m.name][p]
 			fmt.Fprintf(&b, "| %s | %s | %d | %.4f | %.4f | %.4f | %.4f | %.4f | %.3f |\n",
 				name, m.name, r.requests, r.precision(), r.recall(), r.f1(), r.splitShare(), r.frag(), r.extra())
 		}
 	}
 	t.Log(b.String())
-	for _, m := range behaviourModes {
+	for _, m := range accuracyRows {
 		var line strings.Builder
 		for _, seed := range behaviourSeeds {
 			rows, _ := behaviourTable([]uint64{seed}, m.fuzzy, m.mode)
@@ -286,7 +278,7 @@ func TestBehaviours(t *testing.T) {
 // included.
 func BenchmarkBehaviours(b *testing.B) {
 	reqs := newCorpus(behaviourSeeds[0]).trafficOf(behaviourConversations, allProfiles)
-	for _, row := range behaviourModes {
+	for _, row := range accuracyRows {
 		b.Run(row.name, func(b *testing.B) {
 			var acc accuracy
 			var ns float64

@@ -3,7 +3,6 @@ package report
 import (
 	"encoding/json"
 	"encoding/xml"
-	"flag"
 	"io"
 	"math"
 	"os"
@@ -14,9 +13,8 @@ import (
 
 	"github.com/cylestio/perimeter/bench/loadgen"
 	"github.com/cylestio/perimeter/bench/sysinfo"
+	"github.com/cylestio/perimeter/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func pct(p50, p99 float64) *Percentiles {
 	return &Percentiles{P50: p50, P90: (p50 + p99) / 2, P99: p99, P999: p99 * 2, Max: p99 * 3, Mean: p50 * 1.1, N: 1000}
@@ -130,17 +128,7 @@ func TestMarkdownGolden(t *testing.T) {
 	r := fixture()
 	Derive(r)
 	got := Markdown(r)
-	golden := filepath.Join("testdata", "report.md")
-	if *update {
-		os.WriteFile(golden, []byte(got), 0o644)
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("report differs from %s (go test -update to accept); got:\n%s", golden, got)
-	}
+	golden.Check(t, "report.md", []byte(got))
 	for _, must := range []string{"AMD EPYC", "load generator on CPU 0", "`0123456789ab` plus uncommitted changes to edge/proxy.go", "**skipped:** ClickHouse not running", "latency-json-5k.svg", "rss-streams.svg", "throughput.svg", "— (no capture)", "(+5 unsent)", "worst target: p50 20 µs, p99 90 µs"} {
 		if !strings.Contains(got, must) {
 			t.Errorf("report lacks %q", must)

@@ -1,30 +1,17 @@
 package target
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/cylestio/perimeter/internal/golden"
+)
 
 func TestNginxConfigGolden(t *testing.T) {
 	got := NginxConfig(NginxParams{Prefix: "/tmp/bench/nginx", Listen: "127.0.0.1:4100", Upstream: "127.0.0.1:4200", Workers: 1})
-	golden := filepath.Join("testdata", "nginx.conf")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("nginx.conf differs from %s (go test -update to accept):\n%s", golden, got)
-	}
+	golden.Check(t, "nginx.conf", []byte(got))
 }
 
 func TestNginxConfigEssentials(t *testing.T) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -120,15 +119,7 @@ func driveCostCalls(t *testing.T, storage string, env ...string) {
 				} `json:"pricing"`
 			} `json:"analytics"`
 		}
-		resp, err := http.Get(url + "/config")
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = json.NewDecoder(resp.Body).Decode(&cfg)
-		resp.Body.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		getJSON(t, url+"/config", &cfg)
 		p := cfg.Analytics.Pricing
 		if p.InUse != "built-in" || p.Models < 100 {
 			t.Fatalf("/config pricing: %+v", p)
@@ -159,15 +150,7 @@ func driveCostCalls(t *testing.T, storage string, env ...string) {
 	seen := map[string]bool{}
 	for deadline := time.Now().Add(30 * time.Second); !(seen["mystery-model-x"] && seen["gpt-4o-mini"]) && time.Now().Before(deadline); {
 		time.Sleep(100 * time.Millisecond)
-		resp, err := http.Get(url + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = json.NewDecoder(resp.Body).Decode(&m)
-		resp.Body.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		getJSON(t, url+"/metrics", &m)
 		for _, mm := range m.Models {
 			seen[mm.Model] = true
 		}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -167,17 +166,7 @@ func TestOutOfFileDescriptorsKeepsServing(t *testing.T) {
 		t.Fatal("perimeter exited when it ran out of file descriptors")
 	}
 	closeAll(idle)
-	deadline = time.Now().Add(15 * time.Second)
-	for {
-		code, err := chat(p.url)
-		if err == nil && code == 200 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the proxy does not answer after the connections closed: %d %v", code, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	answersAgain(t, p.url, 15*time.Second)
 	if !p.alive() || strings.Contains(p.logs.String(), "server stopped") {
 		t.Fatal("perimeter stopped serving")
 	}
@@ -208,16 +197,21 @@ func TestConnectionLimitAnswers503(t *testing.T) {
 		t.Fatalf("over the limit: %d %s %s", resp.StatusCode, resp.Header, body)
 	}
 	closeAll(idle)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		code, err := chat(p.url)
+	answersAgain(t, p.url, 10*time.Second)
+}
+
+// answersAgain waits up to d for a chat through the proxy at url to
+// succeed, as it must once the connections that exhausted it close.
+func answersAgain(t *testing.T, url string, d time.Duration) {
+	t.Helper()
+	for deadline := time.Now().Add(d); ; time.Sleep(50 * time.Millisecond) {
+		code, err := chat(url)
 		if err == nil && code == 200 {
-			break
+			return
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the proxy does not answer after the connections closed: %d %v", code, err)
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
 
@@ -326,15 +320,10 @@ func TestStalledBodiesKeepMemoryBounded(t *testing.T) {
 	}
 	time.Sleep(300 * time.Millisecond)
 	grown := rssBytes(t, p.pid) - before
-	resp, err := http.Get(p.url + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var m struct {
 		Errors map[string]uint64 `json:"errors"`
 	}
-	json.NewDecoder(resp.Body).Decode(&m)
-	resp.Body.Close()
+	getJSON(t, p.url+"/metrics", &m)
 	t.Logf("RSS grew by %d MiB with %d clients stalled on 7 of 8 MiB; %d refused", grown/mib, clients, m.Errors["memory_budget_exceeded"])
 	if refused := m.Errors["memory_budget_exceeded"]; refused < clients-4 {
 		t.Errorf("%d bodies refused, want at least %d (32 MB budget, 8 MB bodies)", refused, clients-4)

@@ -416,15 +416,7 @@ func TestOTelCollectorDownLeavesTheProxyAlone(t *testing.T) {
 		} `json:"sink"`
 	}
 	for deadline := time.Now().Add(20 * time.Second); ; {
-		resp, err := http.Get(url + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = json.NewDecoder(resp.Body).Decode(&m)
-		resp.Body.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		getJSON(t, url+"/metrics", &m)
 		if m.OTel.Dropped+m.OTel.Enqueued >= calls || time.Now().After(deadline) {
 			break
 		}

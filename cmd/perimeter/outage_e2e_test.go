@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -48,15 +47,8 @@ type metricsView struct {
 
 func (p *perimeterProc) metrics(t *testing.T) metricsView {
 	t.Helper()
-	resp, err := http.Get(p.url + "/metrics")
-	if err != nil {
-		t.Fatalf("/metrics: %v", err)
-	}
-	defer resp.Body.Close()
 	var m metricsView
-	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
-		t.Fatalf("/metrics: %v", err)
-	}
+	getJSON(t, p.url+"/metrics", &m)
 	// The store's lane, and besides it only writers that keep no spill
 	// log (the Prometheus counters).
 	stores := 0
