@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -250,6 +251,29 @@ func (tb *tab) evalInto(expr string, out any) {
 	if err != nil {
 		tb.t.Fatalf("evaluate %s: %v", expr, err)
 	}
+}
+
+// click clicks the first element sel matches.
+func (tb *tab) click(sel string) {
+	tb.t.Helper()
+	tb.eval(fmt.Sprintf(`document.querySelector(%q).click()`, sel))
+}
+
+// submit clicks opener, waits for the form it shows (sel), sets the form's
+// fields by name and clicks its submit button.
+func (tb *tab) submit(opener, sel string, fields map[string]string) {
+	tb.t.Helper()
+	tb.click(opener)
+	tb.waitVisible(sel)
+	values, err := json.Marshal(fields)
+	if err != nil {
+		tb.t.Fatal(err)
+	}
+	tb.eval(fmt.Sprintf(`(() => {
+		const f = document.querySelector(%q);
+		for (const [name, value] of Object.entries(%s)) f.querySelector('[name=' + name + ']').value = value;
+		f.querySelector('button[type=submit]').click();
+	})()`, sel, values))
 }
 
 // shot saves a 1280×800 PNG of the viewport as name.png.

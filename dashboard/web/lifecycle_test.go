@@ -153,7 +153,7 @@ func TestUIReleasesWhatPagesHold(t *testing.T) {
 	// A timer a page starts (the copy button's) goes with the page.
 	tb.goRoute("/connect")
 	tb.waitVisible("[data-testid=base-url]")
-	tb.eval(`document.querySelector('.code-block button.copy').click()`)
+	tb.click(".code-block button.copy")
 	deadline := time.Now().Add(2 * time.Second)
 	for tb.live().Timeout != 1 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)

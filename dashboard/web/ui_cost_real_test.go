@@ -27,11 +27,7 @@ import (
 func TestCostAndReplayAgainstRealServer(t *testing.T) {
 	b := newBrowser(t)
 	lib := requireChdb(t)
-	mock, base, err := mockllm.Start(mockllm.Config{Chunks: 6})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { mock.Close() })
+	base := startMock(t, mockllm.Config{Chunks: 6})
 	data := t.TempDir()
 	// No key configured anywhere: the panel asks for one.
 	inst := startPerimeter(t, base, fmt.Sprintf("storage:\n  embedded: {path: %q}\n", filepath.Join(data, "chdb")),
@@ -129,7 +125,7 @@ func TestCostAndReplayAgainstRealServer(t *testing.T) {
 		if n := tb.count("[data-testid=call-cost]"); n != 2 {
 			t.Fatalf("%d calls show a cost, want 2", n)
 		}
-		tb.eval(`document.querySelector('[data-testid=replay-open]').click()`)
+		tb.click("[data-testid=replay-open]")
 		tb.waitVisible("#replay [data-testid=replay-body]")
 		var placeholder, sent string
 		tb.evalInto(`document.querySelector('[data-testid=replay-key]').placeholder`, &placeholder)
@@ -141,10 +137,10 @@ func TestCostAndReplayAgainstRealServer(t *testing.T) {
 			t.Fatalf("replay body: %s", sent)
 		}
 		// Sent without a key first: the API's refusal is shown.
-		tb.eval(`document.querySelector('[data-testid=replay-send]').click()`)
+		tb.click("[data-testid=replay-send]")
 		tb.waitText("[data-testid=replay-error]", "No API key available", 10*time.Second)
 		tb.eval(`document.querySelector('[data-testid=replay-key]').value = 'sk-browser-test-key-0123456789'`)
-		tb.eval(`document.querySelector('[data-testid=replay-send]').click()`)
+		tb.click("[data-testid=replay-send]")
 		tb.waitText("[data-testid=replay-answer]", "replay", 15*time.Second)
 		tb.waitText("[data-testid=replay-answer-cost]", "$", time.Second)
 		tb.waitText("[data-testid=replay-original-cost]", "$", time.Second)
@@ -152,7 +148,7 @@ func TestCostAndReplayAgainstRealServer(t *testing.T) {
 
 		// Edited to a model without a price: no cost, never $0.
 		tb.eval(`(() => { const t = document.querySelector('[data-testid=replay-body]'); const v = JSON.parse(t.value); v.model = 'mystery-model-x'; t.value = JSON.stringify(v); })()`)
-		tb.eval(`document.querySelector('[data-testid=replay-send]').click()`)
+		tb.click("[data-testid=replay-send]")
 		tb.waitText("[data-testid=replay-answer]", "mystery-model-x", 15*time.Second)
 		tb.waitText("[data-testid=replay-answer-cost]", "unpriced", time.Second)
 

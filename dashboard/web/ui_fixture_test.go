@@ -110,14 +110,14 @@ func TestUIAgainstFixture(t *testing.T) {
 		tb.t = t
 		tb.open("/sql")
 		tb.waitText(".examples", "Events by name", 5*time.Second)
-		tb.eval(`document.querySelector('form.sql-editor button.primary').click()`)
+		tb.click("form.sql-editor button.primary")
 		tb.waitText("[data-testid=sql-result]", "<b>not bold</b>", 5*time.Second)
 		if n := tb.count("[data-testid=sql-result] b"); n != 0 {
 			t.Errorf("a result cell was parsed as HTML (%d <b> elements)", n)
 		}
 		tb.shot("sql")
 		tb.eval(`document.querySelector('textarea[name=query]').value = 'DROP TABLE perimeter.events'`)
-		tb.eval(`document.querySelector('form.sql-editor button.primary').click()`)
+		tb.click("form.sql-editor button.primary")
 		tb.waitText("[data-testid=sql-result]", "only SELECT statements are allowed", 5*time.Second)
 	})
 

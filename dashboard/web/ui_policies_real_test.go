@@ -16,11 +16,7 @@ import (
 // alert deliveries.
 func TestPoliciesPageAgainstRealServer(t *testing.T) {
 	b := newBrowser(t)
-	mock, base, err := mockllm.Start(mockllm.Config{Chunks: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { mock.Close() })
+	base := startMock(t, mockllm.Config{Chunks: 4})
 	inst := startPerimeter(t, base, `storage: {engine: none}
 policies:
   custom_rules:

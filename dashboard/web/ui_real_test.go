@@ -29,11 +29,7 @@ import (
 func TestUIAgainstRealServer(t *testing.T) {
 	b := newBrowser(t)
 	lib := requireChdb(t)
-	mock, base, err := mockllm.Start(mockllm.Config{Chunks: 6})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { mock.Close() })
+	base := startMock(t, mockllm.Config{Chunks: 6})
 	data := t.TempDir()
 	inst := startPerimeter(t, base, fmt.Sprintf(`storage:
   embedded: {path: %q}
@@ -119,7 +115,7 @@ detect: {enabled: true}
 		tb.t = t
 		tb.goRoute("/sql")
 		tb.waitVisible("form.sql-editor")
-		tb.eval(`document.querySelector('form.sql-editor button.primary').click()`)
+		tb.click("form.sql-editor button.primary")
 		tb.waitText("[data-testid=sql-result]", "llm.call.finish", 20*time.Second)
 		tb.shot("real-sql")
 	})
@@ -172,6 +168,18 @@ type instance struct {
 // startPerimeter runs "perimeter run" with extra config in front of the
 // mock at base, with its dashboard on a free port; it is stopped (SIGTERM)
 // at cleanup.
+// startMock starts the mock provider for the test and returns its base
+// URL.
+func startMock(t *testing.T, cfg mockllm.Config) string {
+	t.Helper()
+	mock, base, err := mockllm.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mock.Close() })
+	return base
+}
+
 func startPerimeter(t *testing.T, base, extra string, env ...string) *instance {
 	t.Helper()
 	return startPerimeterLT(t, base, "", extra, env...)

@@ -24,11 +24,7 @@ import (
 func TestWorkflowUIAgainstRealServer(t *testing.T) {
 	b := newBrowser(t)
 	lib := requireChdb(t)
-	mock, base, err := mockllm.Start(mockllm.Config{Chunks: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { mock.Close() })
+	base := startMock(t, mockllm.Config{Chunks: 4})
 	data := t.TempDir()
 	// Sessions complete one second after their last call, so the dynamic
 	// analysis has something to analyse.
@@ -103,26 +99,12 @@ detect: {enabled: true}
 		}
 		tb.goRoute("/recommendation/" + rec + "?workflow=" + wf)
 		tb.waitText("#rec-actions", "Start fix", 10*time.Second)
-		tb.eval(`document.querySelector('[data-step=start]').click()`)
+		tb.click("[data-step=start]")
 		tb.waitText(".page-head", "Fixing", 10*time.Second)
-		tb.eval(`document.querySelector('[data-step=complete]').click()`)
-		tb.waitVisible("form[data-form=complete]")
-		tb.eval(`(() => {
-			const f = document.querySelector('form[data-form=complete]');
-			f.querySelector('[name=fix_notes]').value = 'User input no longer reaches the system prompt';
-			f.querySelector('[name=files_modified]').value = 'shop/prompt.py';
-			f.querySelector('[name=fix_commit]').value = 'cafe123';
-			f.querySelector('button[type=submit]').click();
-		})()`)
+		tb.submit("[data-step=complete]", "form[data-form=complete]", map[string]string{"fix_notes": "User input no longer reaches the system prompt", "files_modified": "shop/prompt.py", "fix_commit": "cafe123"})
 		tb.waitText(".page-head", "Fixed", 10*time.Second)
 		tb.waitText("#rec-detail", "cafe123", 5*time.Second)
-		tb.eval(`document.querySelector('[data-step=verify]').click()`)
-		tb.waitVisible("form[data-form=verify]")
-		tb.eval(`(() => {
-			const f = document.querySelector('form[data-form=verify]');
-			f.querySelector('[name=verification_result]').value = 'Injection tests pass';
-			f.querySelector('button[type=submit]').click();
-		})()`)
+		tb.submit("[data-step=verify]", "form[data-form=verify]", map[string]string{"verification_result": "Injection tests pass"})
 		tb.waitText(".page-head", "Verified", 10*time.Second)
 		tb.waitText("[data-testid=no-steps]", "nothing more to do", 5*time.Second)
 		if n := tb.count("[data-testid=audit] li"); n < 3 {
@@ -140,11 +122,11 @@ detect: {enabled: true}
 		tb.t = t
 		tb.goRoute("/reports?workflow=" + wf)
 		tb.waitText("#reports", "No saved reports", 10*time.Second)
-		tb.eval(`document.querySelector('[data-testid=generate] button[type=submit]').click()`)
+		tb.click("[data-testid=generate] button[type=submit]")
 		tb.waitText("#report-preview [data-decision]", "GO", 10*time.Second)
 		tb.waitText("#report-preview tr[data-control=LLM01]", "LLM01", 5*time.Second)
 		assertClean(t, tb)
-		tb.eval(`document.querySelector('[data-testid=save-report]').click()`)
+		tb.click("[data-testid=save-report]")
 		tb.waitVisible("#saved-report")
 		tb.waitText("#saved-report", "Cleared for production deployment", 10*time.Second)
 		var link string
@@ -157,8 +139,8 @@ detect: {enabled: true}
 		tb.shot("real-report")
 		tb.goRoute("/reports?workflow=" + wf)
 		tb.waitText("#reports", "Security Assessment", 10*time.Second)
-		tb.eval(`document.querySelector('[data-testid=delete-report]').click()`)
-		tb.eval(`document.querySelector('[data-testid=delete-report]').click()`)
+		tb.click("[data-testid=delete-report]")
+		tb.click("[data-testid=delete-report]")
 		tb.waitText("#reports", "No saved reports", 10*time.Second)
 	})
 
@@ -168,7 +150,7 @@ detect: {enabled: true}
 		tb.waitText("#static-checks [data-category=PROMPT]", "PASS", 10*time.Second)
 		tb.waitText("#static-checks [data-category=DATA]", "INFO", 5*time.Second)
 		tb.waitText("#scan-history", sid, 5*time.Second)
-		tb.eval(`document.querySelector('[data-testid=correlate]').click()`)
+		tb.click("[data-testid=correlate]")
 		tb.waitText("[data-testid=correlate-result]", "Correlated", 10*time.Second)
 		assertClean(t, tb)
 		tb.shot("real-static-analysis")
@@ -179,7 +161,7 @@ detect: {enabled: true}
 		tb.goRoute("/dynamic-analysis?workflow=" + wf)
 		tb.waitText("[data-kpi=unanalyzed] .kpi-value", "1", 10*time.Second)
 		tb.waitText("#dyn-history", "No analyses yet", 5*time.Second)
-		tb.eval(`document.querySelector('[data-testid=run-analysis]').click()`)
+		tb.click("[data-testid=run-analysis]")
 		tb.waitVisible("[data-testid=run-result]")
 		tb.waitText("#dyn-checks [data-agent="+agent+"]", agent, 20*time.Second)
 		tb.waitText("#dyn-history", "dynamic_"+wf, 5*time.Second)
@@ -192,14 +174,7 @@ detect: {enabled: true}
 		tb.t = t
 		tb.goRoute("/agent/" + agent)
 		tb.waitText("#agent-info", "No display name", 10*time.Second)
-		tb.eval(`document.querySelector('[data-testid=edit-agent]').click()`)
-		tb.waitVisible("#agent-info form")
-		tb.eval(`(() => {
-			const f = document.querySelector('#agent-info form');
-			f.querySelector('[name=display_name]').value = 'Shop support';
-			f.querySelector('[name=description]').value = 'Answers order questions';
-			f.querySelector('button[type=submit]').click();
-		})()`)
+		tb.submit("[data-testid=edit-agent]", "#agent-info form", map[string]string{"display_name": "Shop support", "description": "Answers order questions"})
 		tb.waitText("#agent-info", "Shop support", 10*time.Second)
 		tb.open("/agent/" + agent)
 		tb.waitText("#agent-info", "Answers order questions", 10*time.Second)

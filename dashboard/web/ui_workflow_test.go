@@ -84,17 +84,17 @@ func TestWorkflowUIAgainstFixture(t *testing.T) {
 		if href != "#/sessions?workflow="+wf {
 			t.Fatalf("sessions link = %q", href)
 		}
-		tb.eval(`document.querySelector('a[data-nav=sessions]').click()`)
+		tb.click("a[data-nav=sessions]")
 		tb.waitRow("#sessions", "sess-shop-0001", 5*time.Second)
 		if n := tb.count(`#sessions tr[data-key^="sess-research"]`); n != 0 {
 			t.Error("the scoped sessions page lists another workflow's session")
 		}
-		tb.eval(`document.querySelector('a[data-nav=agents]').click()`)
+		tb.click("a[data-nav=agents]")
 		tb.waitText("#agents-table", "support-bot", 5*time.Second)
 		if strings.Contains(tb.text("#agents-table"), "research-agent") {
 			t.Error("the scoped agents page lists an agent of another workflow")
 		}
-		tb.eval(`document.querySelector('a[data-nav=findings]').click()`)
+		tb.click("a[data-nav=findings]")
 		tb.waitText("#workflow-findings", "Shell tool runs any command", 5*time.Second)
 		tb.waitText("#workflow-findings", `<img src=x onerror="window.__xss=3">`, time.Second)
 		tb.waitText("#findings", "llm01.instruction_override", 5*time.Second)
@@ -126,29 +126,14 @@ func TestWorkflowUIAgainstFixture(t *testing.T) {
 		tb.waitText("#rec-actions", "Start fix", 5*time.Second)
 		tb.waitText(".page-head h1", `<img src=x onerror="window.__xss=3">`, time.Second)
 		assertNoInjection(t, tb)
-		tb.eval(`document.querySelector('[data-step=start]').click()`)
+		tb.click("[data-step=start]")
 		tb.waitText("[data-testid=step-result]", "PENDING → FIXING", 5*time.Second)
 		tb.waitText(".page-head", "Fixing", time.Second)
-		tb.eval(`document.querySelector('[data-step=complete]').click()`)
-		tb.waitVisible("form[data-form=complete]")
-		tb.eval(`(() => {
-			const f = document.querySelector('form[data-form=complete]');
-			f.querySelector('[name=fix_notes]').value = 'Escaped user input and moved it out of the system prompt';
-			f.querySelector('[name=files_modified]').value = 'agent/prompt.py\nagent/tests/test_prompt.py';
-			f.querySelector('[name=fix_commit]').value = 'a1b2c3d';
-			f.querySelector('[name=by]').value = 'ana';
-			f.querySelector('button[type=submit]').click();
-		})()`)
+		tb.submit("[data-step=complete]", "form[data-form=complete]", map[string]string{"fix_notes": "Escaped user input and moved it out of the system prompt", "files_modified": "agent/prompt.py\nagent/tests/test_prompt.py", "fix_commit": "a1b2c3d", "by": "ana"})
 		tb.waitText("[data-testid=step-result]", "FIXING → FIXED", 5*time.Second)
 		tb.waitText("#rec-detail", "agent/tests/test_prompt.py", time.Second)
 		tb.waitText("#rec-detail", "a1b2c3d", time.Second)
-		tb.eval(`document.querySelector('[data-step=verify]').click()`)
-		tb.waitVisible("form[data-form=verify]")
-		tb.eval(`(() => {
-			const f = document.querySelector('form[data-form=verify]');
-			f.querySelector('[name=verification_result]').value = 'Injection test suite passes';
-			f.querySelector('button[type=submit]').click();
-		})()`)
+		tb.submit("[data-step=verify]", "form[data-form=verify]", map[string]string{"verification_result": "Injection test suite passes"})
 		tb.waitText("[data-testid=step-result]", "FIXED → VERIFIED", 5*time.Second)
 		tb.waitText("[data-testid=no-steps]", "nothing more to do", time.Second)
 		tb.waitText("[data-testid=audit]", "start fix", time.Second)
@@ -165,20 +150,14 @@ func TestWorkflowUIAgainstFixture(t *testing.T) {
 		tb.evalInto(`document.querySelector('#recommendations tbody tr').dataset.key`, &high)
 		tb.eval(fmt.Sprintf(`document.querySelector('#recommendations tr[data-key=%q] a').click()`, high))
 		tb.waitText("#rec-actions", "Dismiss", 5*time.Second)
-		tb.eval(`document.querySelector('[data-step=dismiss]').click()`)
-		tb.waitVisible("form[data-form=dismiss]")
-		tb.eval(`(() => {
-			const f = document.querySelector('form[data-form=dismiss]');
-			f.querySelector('[name=reason]').value = 'run_shell only runs in the sandbox image';
-			f.querySelector('button[type=submit]').click();
-		})()`)
+		tb.submit("[data-step=dismiss]", "form[data-form=dismiss]", map[string]string{"reason": "run_shell only runs in the sandbox image"})
 		tb.waitText("[data-testid=step-result]", "PENDING → DISMISSED", 5*time.Second)
 		tb.waitText("#rec-detail", "run_shell only runs in the sandbox image", time.Second)
 
 		tb.open("/recommendations?workflow=" + wf)
 		tb.waitText("#gate", "Open", 5*time.Second)
 		tb.waitText("#gate", "cleared for production", time.Second)
-		tb.eval(`document.querySelector('[data-tab=resolved]').click()`)
+		tb.click("[data-tab=resolved]")
 		tb.waitText("#recommendations", "Verified", 5*time.Second)
 		tb.waitText("#recommendations", "Dismissed", time.Second)
 	})
@@ -187,7 +166,7 @@ func TestWorkflowUIAgainstFixture(t *testing.T) {
 		tb.t = t
 		tb.open("/reports?workflow=" + wf)
 		tb.waitText("#reports", "No saved reports", 5*time.Second)
-		tb.eval(`document.querySelector('[data-testid=generate] button[type=submit]').click()`)
+		tb.click("[data-testid=generate] button[type=submit]")
 		tb.waitText("#report-preview [data-decision]", "GO", 5*time.Second)
 		tb.waitText("#report-preview", "OWASP Top 10 for LLM Applications", time.Second)
 		tb.waitText("#report-preview tr[data-control=LLM01]", "Prompt Injection", time.Second)
@@ -196,7 +175,7 @@ func TestWorkflowUIAgainstFixture(t *testing.T) {
 		assertNoInjection(t, tb)
 		assertClean(t, tb)
 		tb.shot("report-preview")
-		tb.eval(`document.querySelector('[data-testid=save-report]').click()`)
+		tb.click("[data-testid=save-report]")
 		tb.waitVisible("#saved-report")
 		tb.waitText(".page-head h1", "Security Assessment - ", 5*time.Second)
 		tb.waitText("#saved-report", "Cleared for production deployment", time.Second)
@@ -219,9 +198,9 @@ func TestWorkflowUIAgainstFixture(t *testing.T) {
 		if n := tb.count("#reports tbody tr"); n != 1 {
 			t.Fatalf("%d saved reports listed, want 1", n)
 		}
-		tb.eval(`document.querySelector('[data-testid=delete-report]').click()`)
+		tb.click("[data-testid=delete-report]")
 		tb.waitText("[data-testid=delete-report]", "Confirm delete", time.Second)
-		tb.eval(`document.querySelector('[data-testid=delete-report]').click()`)
+		tb.click("[data-testid=delete-report]")
 		tb.waitText("#reports", "No saved reports", 5*time.Second)
 	})
 
@@ -234,7 +213,7 @@ func TestWorkflowUIAgainstFixture(t *testing.T) {
 		tb.waitText(`#static-checks [data-category=PROMPT]`, "PASS", time.Second)
 		tb.waitText("#scan-history", "static_shop-assistant_", time.Second)
 		tb.waitText(`#correlation [data-corr=uncorrelated]`, "1", time.Second)
-		tb.eval(`document.querySelector('[data-testid=correlate]').click()`)
+		tb.click("[data-testid=correlate]")
 		tb.waitText("[data-testid=correlate-result]", "1 finding updated", 5*time.Second)
 		tb.waitText(`#correlation [data-corr=theoretical]`, "1", time.Second)
 		assertNoInjection(t, tb)
@@ -248,7 +227,7 @@ func TestWorkflowUIAgainstFixture(t *testing.T) {
 		tb.waitText("[data-kpi=unanalyzed] .kpi-value", "2", 5*time.Second)
 		tb.waitText("#dyn-agents", "2 new", time.Second)
 		tb.waitText("#dyn-history", "No analyses yet", time.Second)
-		tb.eval(`document.querySelector('[data-testid=run-analysis]').click()`)
+		tb.click("[data-testid=run-analysis]")
 		tb.waitText("[data-testid=run-result]", "Analysed 2 session(s)", 5*time.Second)
 		tb.waitText("#dyn-checks [data-agent=support-bot]", "Pinned model versions", 5*time.Second)
 		tb.waitText("#dyn-checks", "1 unpinned model(s)", time.Second)
@@ -270,7 +249,7 @@ func TestWorkflowUIAgainstFixture(t *testing.T) {
 		tb.waitText("[data-testid=ide-info]", "/home/ana/shop-assistant", time.Second)
 		tb.waitText("[data-testid=mcp-url]", "http://127.0.0.1:7100/mcp", time.Second)
 		tb.waitText("[data-testid=mcp-config]", "claude mcp add", time.Second)
-		tb.eval(`document.querySelector('[data-assistant=cursor]').click()`)
+		tb.click("[data-assistant=cursor]")
 		tb.waitText("[data-testid=mcp-config]", `"mcpServers"`, 2*time.Second)
 		tb.waitText("[data-testid=first-steps]", "/agent-workflow/"+wf, time.Second)
 		assertClean(t, tb)
@@ -297,14 +276,7 @@ func TestWorkflowUIAgainstFixture(t *testing.T) {
 		tb.t = t
 		tb.open("/agent/support-bot")
 		tb.waitText("#agent-info", "No display name", 5*time.Second)
-		tb.eval(`document.querySelector('[data-testid=edit-agent]').click()`)
-		tb.waitVisible("#agent-info form")
-		tb.eval(`(() => {
-			const f = document.querySelector('#agent-info form');
-			f.querySelector('[name=display_name]').value = 'Shop support <i>bot</i>';
-			f.querySelector('[name=description]').value = 'Answers order questions';
-			f.querySelector('button[type=submit]').click();
-		})()`)
+		tb.submit("[data-testid=edit-agent]", "#agent-info form", map[string]string{"display_name": "Shop support <i>bot</i>", "description": "Answers order questions"})
 		tb.waitText("#agent-info", "Shop support <i>bot</i>", 5*time.Second)
 		tb.waitText("#agent-info", "Answers order questions", time.Second)
 		if n := tb.count("#agent-info i"); n != 0 {
@@ -335,7 +307,7 @@ func TestWorkflowUIAgainstFixture(t *testing.T) {
 		tb.eval(`(() => { const s = document.getElementById('workflow-picker'); s.value = ''; s.dispatchEvent(new Event('change')); })()`)
 		tb.open("/recommendations")
 		tb.waitText("#choose-workflow", wf, 5*time.Second)
-		tb.eval(`document.querySelector('#choose-workflow a').click()`)
+		tb.click("#choose-workflow a")
 		tb.waitText("#gate", "Open", 5*time.Second)
 	})
 }
