@@ -79,7 +79,13 @@ func TestAccuracy(t *testing.T) {
 // and the cost per request (the corpus includes creations and fuzzy
 // matches).
 func BenchmarkAccuracy(b *testing.B) {
-	reqs := newCorpus(corpusSeed).traffic(corpusConversations)
+	benchmarkModes(b, newCorpus(corpusSeed).traffic(corpusConversations))
+}
+
+// benchmarkModes measures each mode of accuracyRows on reqs and reports
+// its pairwise precision and recall, the share of requests fragmented and
+// the time per request.
+func benchmarkModes(b *testing.B, reqs []request) {
 	for _, row := range accuracyRows {
 		b.Run(row.name, func(b *testing.B) {
 			var acc accuracy

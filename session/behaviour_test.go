@@ -277,18 +277,5 @@ func TestBehaviours(t *testing.T) {
 // (one seed) and the cost per request, creations and fuzzy rescues
 // included.
 func BenchmarkBehaviours(b *testing.B) {
-	reqs := newCorpus(behaviourSeeds[0]).trafficOf(behaviourConversations, allProfiles)
-	for _, row := range accuracyRows {
-		b.Run(row.name, func(b *testing.B) {
-			var acc accuracy
-			var ns float64
-			for i := 0; i < b.N; i++ {
-				acc = measure(reqs, row.fuzzy, row.mode)
-				ns += acc.nsPerRequest
-			}
-			b.ReportMetric(acc.precision, "precision")
-			b.ReportMetric(acc.recall, "recall")
-			b.ReportMetric(ns/float64(b.N), "ns/request")
-		})
-	}
+	benchmarkModes(b, newCorpus(behaviourSeeds[0]).trafficOf(behaviourConversations, allProfiles))
 }

@@ -250,33 +250,29 @@ func TestMigrateHistoryKeepsItsOwnVersions(t *testing.T) {
 // COLUMN, the embedded engine's codecs and part settings, in cluster mode
 // the Distributed table made again over the altered local ones;
 // SchemaStatements leaves them out: it creates the table with them), for
-// each server generation and layout.
+// each server generation and layout; the embedded engine's as their diff
+// from the 26.7 single node's.
 func TestMigrationStepsGolden(t *testing.T) {
-	var b strings.Builder
-	for _, tc := range []struct {
-		version string
-		opts    SchemaOptions
-	}{
-		{"18.16.1", SchemaOptions{}},
-		{"18.16.1", SchemaOptions{Database: "analytics", Cluster: "prod"}},
-		{"26.7.3.1", SchemaOptions{}},
-		{"26.7.3.1", SchemaOptions{Cluster: "prod"}},
-		{"26.7.3.1", SchemaOptions{Embedded: true}},
-	} {
-		v := mustVersion(t, tc.version)
-		fmt.Fprintf(&b, "-- %s cluster=%q embedded=%v\n", tc.version, tc.opts.Cluster, tc.opts.Embedded)
+	steps := func(version string, o SchemaOptions) string {
+		var b strings.Builder
+		fmt.Fprintf(&b, "-- %s cluster=%q embedded=%v\n", version, o.Cluster, o.Embedded)
 		for _, m := range Migrations()[1:] {
 			fmt.Fprintf(&b, "-- migration %d: %s\n", m.Version, m.Name)
-			for _, s := range m.Steps(v, tc.opts) {
+			for _, s := range m.Steps(mustVersion(t, version), o) {
 				if s.Column == "" && !s.Upgrade {
 					t.Errorf("migration %d has a step that a table created now would repeat: %s", m.Version, s.SQL)
 				}
 				b.WriteString(s.SQL + ";\n")
 			}
 		}
-		b.WriteString("\n")
+		return b.String() + "\n"
 	}
-	golden.Check(t, "migration_steps.sql", []byte(b.String()))
+	single := steps("26.7.3.1", SchemaOptions{})
+	golden.Check(t, "migration_steps.sql", []byte(steps("18.16.1", SchemaOptions{})+
+		steps("18.16.1", SchemaOptions{Database: "analytics", Cluster: "prod"})+
+		single+
+		steps("26.7.3.1", SchemaOptions{Cluster: "prod"})))
+	golden.CheckDiff(t, "migration_steps_embedded.sql.diff", []byte(single), []byte(steps("26.7.3.1", SchemaOptions{Embedded: true})))
 }
 
 func TestSchemaStatementsAt(t *testing.T) {

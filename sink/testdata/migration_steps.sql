@@ -78,20 +78,3 @@ DROP TABLE IF EXISTS `perimeter`.`events` ON CLUSTER `prod`;
 CREATE TABLE IF NOT EXISTS `perimeter`.`events` ON CLUSTER `prod` AS `perimeter`.`events_local`
 ENGINE = Distributed('prod', 'perimeter', 'events_local', cityHash64(session_id));
 
--- 26.7.3.1 cluster="" embedded=true
--- migration 2: finding columns
-ALTER TABLE `perimeter`.`events` ADD COLUMN IF NOT EXISTS `category` LowCardinality(String);
-ALTER TABLE `perimeter`.`events` ADD COLUMN IF NOT EXISTS `rule` LowCardinality(String);
-ALTER TABLE `perimeter`.`events` ADD COLUMN IF NOT EXISTS `severity` LowCardinality(String);
--- migration 3: cost columns
-ALTER TABLE `perimeter`.`events` ADD COLUMN IF NOT EXISTS `cost_usd` Nullable(Float64);
-ALTER TABLE `perimeter`.`events` ADD COLUMN IF NOT EXISTS `cost_status` LowCardinality(String);
--- migration 4: session tags column
-ALTER TABLE `perimeter`.`events` ADD COLUMN IF NOT EXISTS `tags` String;
--- migration 5: embedded storage
-ALTER TABLE `perimeter`.`events` MODIFY COLUMN `error_message` String CODEC(LZ4);
-ALTER TABLE `perimeter`.`events` MODIFY COLUMN `attributes` String CODEC(LZ4);
-ALTER TABLE `perimeter`.`events` MODIFY SETTING min_bytes_for_wide_part = 134217728;
--- migration 6: instance column
-ALTER TABLE `perimeter`.`events` ADD COLUMN IF NOT EXISTS `instance_id` LowCardinality(String);
-

@@ -228,30 +228,34 @@ var ddlReady = []byte("DDLWorker: Processing tasks")
 // few hundred milliseconds before that, and an ON CLUSTER query in that
 // window crashes it (a null ZooKeeper session).
 func waitDDLWorker(log string, from int64, exited <-chan struct{}) error {
-	deadline := time.Now().Add(startTimeout)
-	for {
-		if b, err := os.ReadFile(log); err == nil && int64(len(b)) > from && bytes.Contains(b[from:], ddlReady) {
-			return nil
+	return waitUntil(exited, func() (bool, error) {
+		b, err := os.ReadFile(log)
+		if err == nil && int64(len(b)) > from && bytes.Contains(b[from:], ddlReady) {
+			return true, nil
 		}
-		select {
-		case <-exited:
-			return errors.New("the server exited")
-		default:
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("its distributed DDL worker did not start within %s (ZooKeeper unreachable? see %s)", startTimeout, log)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return false, fmt.Errorf("its distributed DDL worker did not start within %s (ZooKeeper unreachable? see %s)", startTimeout, log)
+	})
 }
 
 // waitListening is WaitPort that gives up at once when the server exits.
 func waitListening(addr string, exited <-chan struct{}) error {
-	deadline := time.Now().Add(startTimeout)
-	for {
+	return waitUntil(exited, func() (bool, error) {
 		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
 		if err == nil {
 			c.Close()
+		}
+		return err == nil, err
+	})
+}
+
+// waitUntil polls ready every 50 ms until it says done, the server exits
+// (exited closes) or startTimeout passes; then it returns the error ready
+// gave last.
+func waitUntil(exited <-chan struct{}, ready func() (done bool, err error)) error {
+	deadline := time.Now().Add(startTimeout)
+	for {
+		done, err := ready()
+		if done {
 			return nil
 		}
 		select {
