@@ -1,7 +1,9 @@
 package detect
 
 import (
+	"encoding/binary"
 	"strings"
+	"unsafe"
 )
 
 // PII rule ids.
@@ -19,6 +21,29 @@ func isDigit(b byte) bool { return b >= '0' && b <= '9' }
 func isAlpha(b byte) bool { return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' }
 func isAlnum(b byte) bool { return isDigit(b) || isAlpha(b) }
 func isUpper(b byte) bool { return b >= 'A' && b <= 'Z' }
+
+// nextDigit returns the index of the first ASCII digit of t at or after i,
+// or len(t). It reads eight bytes at a time: XOR with '0' turns exactly
+// the digits into bytes below 10, and the classic "has a byte less than n"
+// test finds a word holding one.
+func nextDigit(t string, i int) int {
+	if i < 0 {
+		i = 0
+	}
+	b := unsafe.Slice(unsafe.StringData(t), len(t))
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:]) ^ 0x3030303030303030
+		if (x-0x0a0a0a0a0a0a0a0a)&^x&0x8080808080808080 != 0 {
+			break
+		}
+	}
+	for ; i < len(b); i++ {
+		if isDigit(b[i]) {
+			return i
+		}
+	}
+	return len(b)
+}
 
 // pii runs the PII recognisers over c.t. Each recogniser has its own file:
 // pii_email.go, pii_digits.go (digit runs, classified into pii_card.go,
@@ -39,12 +64,7 @@ func (c *scanCtx) pii() {
 		i = end + j
 	}
 	// Digits: cards, SSNs, phones, IPv4, IBAN, base58 wallets.
-	for i := 0; i < len(t); {
-		if !isDigit(t[i]) {
-			i++
-			continue
-		}
-		i = c.digits(i)
+	for i := nextDigit(t, 0); i < len(t); i = nextDigit(t, c.digits(i)) {
 	}
 	// IPv6: anchored on "::" or hex groups around ':'.
 	c.ipv6()
