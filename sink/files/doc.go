@@ -19,8 +19,8 @@
 //
 // The proxy publishes one raw-exchange event (internal/httprec names it
 // and its credential mask) per model call for HTTPRecorder only when it
-// is enabled; Except keeps those events (large, raw bytes)
-// away from every other writer and SkipProcess away from detection.
+// is enabled; Except keeps those events (large, raw bytes) away from
+// every other writer and SkipProcess away from detection.
 //
 // Nothing here ever writes a credential: request headers arrive redacted
 // from the proxy (HTTPRecorder redacts them again by name), and the

@@ -326,7 +326,8 @@ func (l *Lane[B]) evacuateLocked(group []B) (queueClosed bool) {
 func (l *Lane[B]) Backlog() bool { return l.log != nil && l.log.hasBacklog() }
 
 // Next is the payload of the oldest record not yet read back, or false
-// when the reader has caught up. The payload is valid until the next
+// when the reader has caught up. Next, Commit and Unreadable are for a
+// lane with a log (Backlog true). The payload is valid until the next
 // call. Damaged records are skipped and counted (Corrupt).
 func (l *Lane[B]) Next() ([]byte, bool) { return l.log.readNext() }
 
