@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"unsafe"
 
 	"github.com/cespare/xxhash/v2"
@@ -13,12 +12,12 @@ import (
 )
 
 // DefaultMemoBytes is the memory the findings memo of New may use: half
-// for its table (16 K sets of two 32-byte slots), half for the findings it
+// for its table (32 K sets of two 16-byte slots), half for the findings it
 // holds. An agent resends its whole history on every call; without the
 // memo every history message is decoded and scanned again at every turn.
-const DefaultMemoBytes = 4 << 20
+const DefaultMemoBytes = 2 << 20
 
-// memoSlotBytes is the size of one slot (key and slice header).
+// memoSlotBytes is the size of one slot.
 const memoSlotBytes = int(unsafe.Sizeof(memoSlot{}))
 
 // memo remembers the findings of request-side inputs whose findings are a
@@ -27,22 +26,27 @@ const memoSlotBytes = int(unsafe.Sizeof(memoSlot{}))
 // by an xxhash of the raw JSON the input is decoded from, so a hit skips
 // the decoding as well as the scan. A two-way set-associative table of
 // fixed size: a hit moves its slot first in its set, a miss evicts the
-// second. Most inputs have no finding: their slot holds only the key.
-// Findings are held within a byte budget; an input whose findings do not
-// fit is scanned every time.
+// second. Most inputs have no finding: their slot holds only the key, and
+// the table holds no pointer (the collector never scans it). Findings are
+// held apart within a byte budget; an input whose findings do not fit is
+// scanned every time.
 type memo struct {
-	mu     sync.Mutex
-	slots  []memoSlot // len a power of two; a set is slots[i], slots[i+1] with i even
-	mask   uint64
+	mu    sync.Mutex
+	slots []memoSlot // len a power of two; a set is slots[i], slots[i+1] with i even
+	mask  uint64
+	// found[ref-1] are the findings of a slot with a ref; free lists the
+	// unused indexes.
+	found  [][]detect.Finding
+	free   []uint32
 	held   int // bytes of findings held
 	budget int
 
-	hits, misses atomic.Uint64
+	hits, misses uint64
 }
 
 type memoSlot struct {
-	key   uint64 // 0: empty
-	found []detect.Finding
+	key uint64 // 0: empty
+	ref uint32 // 0: no finding
 }
 
 // newMemo returns a memo of about bytes, or nil when bytes is too small to
@@ -69,26 +73,27 @@ func (m *memo) get(dst []detect.Finding, key uint64) ([]detect.Finding, bool) {
 	case s[1].key:
 		s[0], s[1] = s[1], s[0]
 	default:
+		m.misses++
 		m.mu.Unlock()
-		m.misses.Add(1)
 		return dst, false
 	}
-	dst = append(dst, s[0].found...)
+	if s[0].ref != 0 {
+		dst = append(dst, m.found[s[0].ref-1]...)
+	}
+	m.hits++
 	m.mu.Unlock()
-	m.hits.Add(1)
 	return dst, true
 }
 
 // put remembers found (copied) for key.
 func (m *memo) put(key uint64, found []detect.Finding) {
-	size := findingsBytes(found)
-	if size > m.budget/64 {
-		return // one input's findings may not crowd out the others'
-	}
+	size := 0
 	if len(found) > 0 {
+		size = findingsBytes(found)
+		if size > m.budget/64 {
+			return // one input's findings may not crowd out the others'
+		}
 		found = slices.Clone(found)
-	} else {
-		found = nil
 	}
 	i := key & m.mask &^ 1
 	m.mu.Lock()
@@ -97,18 +102,37 @@ func (m *memo) put(key uint64, found []detect.Finding) {
 	if s[0].key == key || s[1].key == key {
 		return // another Process remembered it meanwhile
 	}
-	if m.held-findingsBytes(s[1].found)+size > m.budget {
+	if s[1].ref != 0 { // evicted
+		m.held -= findingsBytes(m.found[s[1].ref-1])
+		m.found[s[1].ref-1] = nil
+		m.free = append(m.free, s[1].ref-1)
+	}
+	s[1] = s[0]
+	s[0] = memoSlot{key: key}
+	if size == 0 || m.held+size > m.budget {
+		// Over budget the input is forgotten: its empty slot would
+		// replay no finding.
+		if size != 0 {
+			s[0].key = 0
+		}
 		return
 	}
-	m.held += size - findingsBytes(s[1].found)
-	s[1] = s[0]
-	s[0] = memoSlot{key: key, found: found}
+	var ref uint32
+	if n := len(m.free); n > 0 {
+		ref, m.free = m.free[n-1], m.free[:n-1]
+		m.found[ref] = found
+	} else {
+		ref = uint32(len(m.found))
+		m.found = append(m.found, found)
+	}
+	s[0].ref = ref + 1
+	m.held += size
 }
 
-// findingsBytes is what fs holds: the findings and their evidence (the
-// other strings are the rules' constants).
+// findingsBytes is what fs holds: the findings, their evidence (the other
+// strings are the rules' constants) and their entry in found.
 func findingsBytes(fs []detect.Finding) int {
-	n := len(fs) * int(unsafe.Sizeof(detect.Finding{}))
+	n := len(fs)*int(unsafe.Sizeof(detect.Finding{})) + int(unsafe.Sizeof(fs)) + 4
 	for i := range fs {
 		n += len(fs[i].Evidence)
 	}
@@ -123,20 +147,16 @@ const (
 	memoToolDefinition
 )
 
-// memoKey hashes the kind and the parts (each length-prefixed, so that
-// parts never run into each other). It never returns 0, the empty slot.
-func memoKey(kind byte, parts ...[]byte) uint64 {
-	var d xxhash.Digest
-	d.Reset()
-	var hdr [5]byte
-	hdr[0] = kind
-	d.Write(hdr[:1])
-	for _, p := range parts {
-		binary.LittleEndian.PutUint32(hdr[1:], uint32(len(p)))
-		d.Write(hdr[1:])
-		d.Write(p)
-	}
-	if k := d.Sum64(); k != 0 {
+// memoKey hashes the kind and the hashes of the parts (a part's hash
+// depends on its length, so parts never run into each other). It never
+// returns 0, the empty slot.
+func memoKey(kind byte, a, b, c []byte) uint64 {
+	var buf [32]byte
+	buf[0] = kind
+	binary.LittleEndian.PutUint64(buf[8:], xxhash.Sum64(a))
+	binary.LittleEndian.PutUint64(buf[16:], xxhash.Sum64(b))
+	binary.LittleEndian.PutUint64(buf[24:], xxhash.Sum64(c))
+	if k := xxhash.Sum64(buf[:]); k != 0 {
 		return k
 	}
 	return 1
@@ -153,8 +173,8 @@ type MemoStats struct {
 func (p *Processor) Stats() Stats {
 	var s Stats
 	if m := p.memo; m != nil {
-		s.Memo.Hits, s.Memo.Misses = m.hits.Load(), m.misses.Load()
 		m.mu.Lock()
+		s.Memo.Hits, s.Memo.Misses = m.hits, m.misses
 		s.Memo.Bytes = len(m.slots)*memoSlotBytes + m.held
 		m.mu.Unlock()
 	}

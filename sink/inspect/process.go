@@ -142,7 +142,7 @@ func (p *Processor) scanTool(agent string, tl, buf []byte, scan func(*detect.Inp
 	}
 	var key uint64
 	if p.memo != nil {
-		key = memoKey(memoToolDefinition, tl)
+		key = memoKey(memoToolDefinition, tl, nil, nil)
 		var hit bool
 		if *fs, hit = p.memo.get(*fs, key); hit {
 			return buf
@@ -225,6 +225,9 @@ func (p *Processor) scanEvent(ev *sink.Event, buf []byte) ([]detect.Finding, []b
 					output = d.Raw()
 				}
 			}
+			if len(output) == 0 && (string(roleName) == "system" || string(roleName) == "developer") {
+				continue // never scanned (scanMessage)
+			}
 			// The input is a function of these three: the memo is keyed
 			// by them and a hit decodes nothing.
 			var key uint64
@@ -249,7 +252,7 @@ func (p *Processor) scanEvent(ev *sink.Event, buf []byte) ([]detect.Finding, []b
 		result := jsonscan.Member(attrs, "tool.result")
 		var key uint64
 		if p.memo != nil {
-			key = memoKey(memoToolResult, unsafe.Slice(unsafe.StringData(ev.ToolName), len(ev.ToolName)), result)
+			key = memoKey(memoToolResult, unsafe.Slice(unsafe.StringData(ev.ToolName), len(ev.ToolName)), result, nil)
 			var hit bool
 			if fs, hit = p.memo.get(fs, key); hit {
 				break

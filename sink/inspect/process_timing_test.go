@@ -104,9 +104,7 @@ func BenchmarkProcessConversation(b *testing.B) {
 				p.SetMemoBytes(memo)
 				v := newVaried(benchConversation(turns))
 				b.ReportAllocs()
-				for b.Loop() {
-					p.Process(v.next())
-				}
+				loopCPU(b, func() { p.Process(v.next()) })
 			})
 		}
 	}
@@ -122,7 +120,28 @@ func BenchmarkProcessTypicalCall(b *testing.B) {
 		ev(sink.LLMCallFinish, map[string]any{"llm.response.content": []any{map[string]any{"type": "text", "text": "Hello there, how may I assist you today? Paris in spring is mild, pack layers and an umbrella."}}}),
 	})
 	b.ReportAllocs()
-	for b.Loop() {
-		p.Process(v.next())
+	loopCPU(b, func() { p.Process(v.next()) })
+}
+
+// BenchmarkMemoMiss is the memo's cost for an input it has not seen: the
+// key of a 300-byte message, a lookup and a put in a full table.
+func BenchmarkMemoMiss(b *testing.B) {
+	for _, size := range []int{256 << 10, 1 << 20, DefaultMemoBytes} {
+		b.Run(strconv.Itoa(size>>10)+"KiB", func(b *testing.B) { benchMemoMiss(b, size) })
 	}
+}
+
+func benchMemoMiss(b *testing.B, size int) {
+	m := newMemo(size)
+	role := []byte("user")
+	content := []byte(`"` + strings.Repeat("Paris in spring is mild; pack layers. ", 8) + `"`)
+	var n uint64
+	loopCPU(b, func() {
+		n++
+		copy(content[1:], strconv.FormatUint(n, 16))
+		key := memoKey(memoMessage, role, content, nil)
+		if _, hit := m.get(nil, key); !hit {
+			m.put(key, nil)
+		}
+	})
 }
