@@ -395,11 +395,21 @@ func (q *querier) sessionDetail(ctx context.Context, id string, a sessionArgs) (
 }
 
 func (s *Server) apiSession(ctx context.Context, p params, q *querier) (enveloped, error) {
+	d, err := q.sessionOf(ctx, p, 5000)
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// sessionOf reads the session p names with a page of its events (at most
+// maxLimit).
+func (q *querier) sessionOf(ctx context.Context, p params, maxLimit int) (*SessionResponse, error) {
 	id, err := pathID("session_id", p.id)
 	if err != nil {
 		return nil, err
 	}
-	a, err := p.sessionArgs(5000)
+	a, err := p.sessionArgs(maxLimit)
 	if err != nil {
 		return nil, err
 	}

@@ -266,15 +266,7 @@ func (s *Server) addTools(srv *mcp.Server) {
 			setInt(v, "limit", in.Limit)
 			setInt(v, "offset", in.Offset)
 			return s.callTool(ctx, func(ctx context.Context, p params, q *querier) (enveloped, error) {
-				id, err := pathID("session_id", p.id)
-				if err != nil {
-					return nil, err
-				}
-				a, err := p.sessionArgs(1000)
-				if err != nil {
-					return nil, err
-				}
-				d, err := q.sessionDetail(ctx, id, a)
+				d, err := q.sessionOf(ctx, p, 1000)
 				if err != nil {
 					return nil, err
 				}

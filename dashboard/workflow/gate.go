@@ -38,15 +38,22 @@ func (s *Service) ProductionReadiness(ctx context.Context, wf string) (*Readines
 	if err := s.begin(ctx, "workflow_id", wf); err != nil {
 		return nil, err
 	}
-	recs, err := s.recs(ctx, wf)
-	if err != nil {
-		return nil, err
-	}
-	sessions, err := s.sessions(ctx, wf)
+	recs, sessions, err := s.recsAndSessions(ctx, wf)
 	if err != nil {
 		return nil, err
 	}
 	return readiness(wf, recs, sessions), nil
+}
+
+// recsAndSessions reads what a workflow's readiness is computed from: its
+// recommendations and its analysis sessions.
+func (s *Service) recsAndSessions(ctx context.Context, wf string) ([]*Recommendation, []*AnalysisSession, error) {
+	recs, err := s.recs(ctx, wf)
+	if err != nil {
+		return nil, nil, err
+	}
+	sessions, err := s.sessions(ctx, wf)
+	return recs, sessions, err
 }
 
 func readiness(wf string, recs []*Recommendation, sessions []*AnalysisSession) *Readiness {

@@ -165,11 +165,7 @@ func (s *Service) ComplianceReport(ctx context.Context, wf, reportType string, s
 	if err != nil {
 		return nil, err
 	}
-	recs, err := s.recs(ctx, wf)
-	if err != nil {
-		return nil, err
-	}
-	sessions, err := s.sessions(ctx, wf)
+	recs, sessions, err := s.recsAndSessions(ctx, wf)
 	if err != nil {
 		return nil, err
 	}
