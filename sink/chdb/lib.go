@@ -102,7 +102,7 @@ var (
 
 // loadLib opens libchdb.so once per process and binds its functions. chDB
 // is told not to install its own signal handlers before anything else runs
-// (see the package doc).
+// (docs/embedded.md, "Signals").
 func loadLib(path string) (*lib, error) {
 	loadOnce.Do(func() { loaded, loadErr = openLib(path) })
 	if loadErr == nil && loaded.path != path {

@@ -651,7 +651,7 @@ func (s *Store) start(ctx context.Context, lib string) (*proc, error) {
 }
 
 // engineBudget is the engine's share of the machine beyond its memory
-// ceiling (see the package doc, Memory): bounded caches, two merge
+// ceiling (docs/embedded.md, "Isolation", Memory): bounded caches, two merge
 // threads, and no merge started while the engine holds more than a
 // quarter of maxMemory (0: no ceiling).
 func engineBudget(maxMemory int64) []string {
