@@ -1,15 +1,19 @@
 package mockllm
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/cylestio/perimeter/bench/llmreq"
 )
 
-const anthropicTools = `"tools":[{"name":"get_stock","description":"price","input_schema":{"type":"object"}}]`
+var anthropicTools = llmreq.AnthropicTools([]llmreq.Tool{{Name: "get_stock", Description: "price", Parameters: json.RawMessage(`{"type":"object"}`)}})
 
 func TestMessage(t *testing.T) {
 	_, base := startServer(t, Config{})
-	body := `{"model":"claude-opus-4-1","max_tokens":64,"messages":[{"role":"user","content":"hello"}]}`
+	body := request(t, &llmreq.MessagesRequest{Model: "claude-opus-4-1", MaxTokens: 64,
+		Messages: []llmreq.AnthropicMessage{{Role: "user", Text: "hello"}}})
 	resp := post(t, base+"/v1/messages", body, "anthropic-version", "2023-06-01", HeaderCachedTokens, "3")
 	m := decode(t, readBody(t, resp))
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("request-id"), "req_") {
@@ -31,8 +35,8 @@ func TestMessage(t *testing.T) {
 
 func TestMessageToolUse(t *testing.T) {
 	_, base := startServer(t, Config{})
-	m := decode(t, readBody(t, post(t, base+"/v1/messages",
-		`{"model":"claude","max_tokens":64,`+anthropicTools+`,"messages":[{"role":"user","content":[{"type":"text","text":"check with the tool"}]}]}`)))
+	m := decode(t, readBody(t, post(t, base+"/v1/messages", request(t, &llmreq.MessagesRequest{Model: "claude", MaxTokens: 64, Tools: anthropicTools,
+		Messages: []llmreq.AnthropicMessage{{Role: "user", Blocks: []llmreq.Block{{Type: "text", Text: "check with the tool"}}}}}))))
 	tu := get(m, "content", 1)
 	if str(m, "stop_reason") != "tool_use" || str(m, "content", 0, "type") != "text" || str(tu, "type") != "tool_use" ||
 		!strings.HasPrefix(str(tu, "id"), "toolu_") || str(tu, "name") != "get_stock" || str(tu, "input", "location") != "San Francisco, CA" {
@@ -40,10 +44,16 @@ func TestMessageToolUse(t *testing.T) {
 	}
 
 	// Returning the tool result ends the loop with a text answer.
-	m = decode(t, readBody(t, post(t, base+"/v1/messages",
-		`{"model":"claude","max_tokens":64,`+anthropicTools+`,"messages":[{"role":"user","content":"use the tool"},`+
-			`{"role":"assistant","content":[{"type":"tool_use","id":"toolu_1","name":"get_stock","input":{}}]},`+
-			`{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":"42"}]}]}`)))
+	loop := llmreq.Conversation{Format: llmreq.Anthropic, Model: "claude", MaxTokens: 64}
+	loop.User("use the tool")
+	calls := []llmreq.Call{{ID: "toolu_1", Name: "get_stock", Arguments: `{}`}}
+	loop.Assistant("", calls)
+	loop.ToolResults(calls, "42")
+	_, body, err := loop.Request([]llmreq.Tool{{Name: "get_stock", Description: "price", Parameters: json.RawMessage(`{"type":"object"}`)}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m = decode(t, readBody(t, post(t, base+"/v1/messages", string(body))))
 	if str(m, "stop_reason") != "end_turn" {
 		t.Fatalf("after tool_result: %v", m)
 	}
@@ -89,7 +99,8 @@ func TestMessagesStream(t *testing.T) {
 
 func TestMessagesStreamToolUse(t *testing.T) {
 	_, base := startServer(t, Config{})
-	evs := mustStream(t, post(t, base+"/v1/messages", `{"model":"claude-x","stream":true,"max_tokens":9,`+anthropicTools+`,"messages":[{"role":"user","content":"tool please"}]}`, HeaderChunks, "5"))
+	evs := mustStream(t, post(t, base+"/v1/messages", request(t, &llmreq.MessagesRequest{Model: "claude-x", Stream: true, MaxTokens: 9, Tools: anthropicTools,
+		Messages: []llmreq.AnthropicMessage{{Role: "user", Text: "tool please"}}}), HeaderChunks, "5"))
 	want := "message_start content_block_start ping content_block_delta content_block_stop content_block_start " +
 		strings.Repeat("content_block_delta ", 6) + "content_block_stop message_delta message_stop"
 	if got := eventNames(evs); got != want {

@@ -2,6 +2,7 @@
 // benchmarks. It is test and benchmark infrastructure: the proxy and its
 // packages never import it; only tests, the benchmark suite and the
 // demo program cmd/perimeter-demo (which needs a provider without a key) do.
+// Package bench/llmreq builds the requests it reads, in all three formats.
 //
 // A Server speaks the real wire formats, byte for byte in shape:
 //

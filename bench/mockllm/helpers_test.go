@@ -15,6 +15,16 @@ import (
 	"time"
 )
 
+// request renders a typed request (package llmreq) for a test.
+func request(t *testing.T, r interface{ JSON() ([]byte, error) }) string {
+	t.Helper()
+	b, err := r.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 func startServer(t *testing.T, cfg Config) (*Server, string) {
 	t.Helper()
 	s, base, err := Start(cfg)

@@ -1,11 +1,23 @@
 package mockllm
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/cylestio/perimeter/bench/llmreq"
 )
 
 const chatBody = `{"model":"gpt-4o-2024-08-06","messages":[{"role":"system","content":"be brief"},{"role":"user","content":"hello"}]}`
+
+// The constant above is what llmreq renders for this conversation.
+func TestChatBodyIsTyped(t *testing.T) {
+	c := llmreq.Conversation{Format: llmreq.Chat, Model: "gpt-4o-2024-08-06", System: "be brief"}
+	c.User("hello")
+	if _, b, err := c.Request(nil, false); err != nil || string(b) != chatBody {
+		t.Fatalf("%s, %v", b, err)
+	}
+}
 
 func TestChatCompletion(t *testing.T) {
 	_, base := startServer(t, Config{})
@@ -131,26 +143,32 @@ func TestChatStream(t *testing.T) {
 	}
 }
 
-const chatTools = `"tools":[{"type":"function","function":{"name":"lookup_weather","parameters":{"type":"object"}}}]`
+var chatTools = llmreq.ChatTools([]llmreq.Tool{{Name: "lookup_weather", Parameters: json.RawMessage(`{"type":"object"}`)}})
+
+// chatUser is a user message of a chat request.
+func chatUser(text string) llmreq.ChatMessage {
+	return llmreq.ChatMessage{Role: "user", Content: llmreq.Text(text)}
+}
 
 func TestChatToolCall(t *testing.T) {
 	_, base := startServer(t, Config{})
+	toolResult := llmreq.ChatMessage{Role: "tool", ToolCallID: "call_1", Content: llmreq.Text("sunny")}
 	for _, tc := range []struct {
 		name     string
-		body     string
+		req      llmreq.ChatRequest
 		hdr      []string
 		wantTool bool
 		wantName string
 	}{
-		{"asked", `{"model":"m",` + chatTools + `,"messages":[{"role":"user","content":"please use the Tool"}]}`, nil, true, "lookup_weather"},
-		{"not asked", `{"model":"m",` + chatTools + `,"messages":[{"role":"user","content":"hello"}]}`, nil, false, ""},
-		{"no tools offered", `{"model":"m","messages":[{"role":"user","content":"use a tool"}]}`, nil, false, ""},
-		{"after tool result", `{"model":"m",` + chatTools + `,"messages":[{"role":"user","content":"use the tool"},{"role":"tool","tool_call_id":"call_1","content":"sunny"}]}`, nil, false, ""},
-		{"forced", `{"model":"m","messages":[{"role":"user","content":"hello"}]}`, []string{HeaderTool, "1"}, true, defaultToolName},
-		{"suppressed", `{"model":"m",` + chatTools + `,"messages":[{"role":"user","content":"use the tool"}]}`, []string{HeaderTool, "0"}, false, ""},
+		{"asked", llmreq.ChatRequest{Model: "m", Tools: chatTools, Messages: []llmreq.ChatMessage{chatUser("please use the Tool")}}, nil, true, "lookup_weather"},
+		{"not asked", llmreq.ChatRequest{Model: "m", Tools: chatTools, Messages: []llmreq.ChatMessage{chatUser("hello")}}, nil, false, ""},
+		{"no tools offered", llmreq.ChatRequest{Model: "m", Messages: []llmreq.ChatMessage{chatUser("use a tool")}}, nil, false, ""},
+		{"after tool result", llmreq.ChatRequest{Model: "m", Tools: chatTools, Messages: []llmreq.ChatMessage{chatUser("use the tool"), toolResult}}, nil, false, ""},
+		{"forced", llmreq.ChatRequest{Model: "m", Messages: []llmreq.ChatMessage{chatUser("hello")}}, []string{HeaderTool, "1"}, true, defaultToolName},
+		{"suppressed", llmreq.ChatRequest{Model: "m", Tools: chatTools, Messages: []llmreq.ChatMessage{chatUser("use the tool")}}, []string{HeaderTool, "0"}, false, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := decode(t, readBody(t, post(t, base+"/v1/chat/completions", tc.body, tc.hdr...)))
+			m := decode(t, readBody(t, post(t, base+"/v1/chat/completions", request(t, &tc.req), tc.hdr...)))
 			choice := get(m, "choices", 0)
 			if !tc.wantTool {
 				if str(choice, "finish_reason") != "stop" || has(choice, "message", "tool_calls") {
@@ -168,8 +186,8 @@ func TestChatToolCall(t *testing.T) {
 			}
 
 			// The same request streamed.
-			body := strings.Replace(tc.body, `{"model":"m",`, `{"model":"m","stream":true,`, 1)
-			evs := mustStream(t, post(t, base+"/v1/chat/completions", body, append(tc.hdr, HeaderChunks, "6")...))
+			tc.req.Stream = true
+			evs := mustStream(t, post(t, base+"/v1/chat/completions", request(t, &tc.req), append(tc.hdr, HeaderChunks, "6")...))
 			if len(evs) != 1+6+1+1 {
 				t.Fatalf("%d events", len(evs))
 			}

@@ -1,13 +1,16 @@
 package mockllm
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/cylestio/perimeter/bench/llmreq"
 )
 
 func TestResponse(t *testing.T) {
 	_, base := startServer(t, Config{})
-	body := `{"model":"gpt-4.1","input":[{"role":"user","content":"hello"}]}`
+	body := request(t, &llmreq.ResponsesRequest{Model: "gpt-4.1", Input: []llmreq.ResponsesItem{{Role: "user", Content: "hello"}}})
 	resp := post(t, base+"/v1/responses", body)
 	m := decode(t, readBody(t, resp))
 	if resp.StatusCode != 200 || !strings.HasPrefix(str(m, "id"), "resp_") || str(m, "object") != "response" ||
@@ -79,15 +82,17 @@ func TestResponsesStream(t *testing.T) {
 
 func TestResponsesFunctionCall(t *testing.T) {
 	_, base := startServer(t, Config{})
-	tools := `"tools":[{"type":"function","name":"search_docs","parameters":{"type":"object"}}]`
-	m := decode(t, readBody(t, post(t, base+"/v1/responses", `{"model":"gpt-4.1",`+tools+`,"input":"find it with the tool"}`)))
+	tools := llmreq.ResponsesTools([]llmreq.Tool{{Name: "search_docs", Parameters: json.RawMessage(`{"type":"object"}`)}})
+	m := decode(t, readBody(t, post(t, base+"/v1/responses", request(t, &llmreq.ResponsesRequest{Model: "gpt-4.1", Tools: tools,
+		Input: []llmreq.ResponsesItem{{Role: "user", Content: "find it with the tool"}}}))))
 	item := get(m, "output", 0)
 	if str(item, "type") != "function_call" || str(item, "name") != "search_docs" || str(item, "arguments") != ToolArguments ||
 		!strings.HasPrefix(str(item, "call_id"), "call_") {
 		t.Fatalf("function call %v", item)
 	}
 
-	evs := mustStream(t, post(t, base+"/v1/responses", `{"model":"gpt-4.1","stream":true,`+tools+`,"input":[{"role":"user","content":[{"type":"input_text","text":"use the tool"}]}]}`, HeaderChunks, "4"))
+	evs := mustStream(t, post(t, base+"/v1/responses", request(t, &llmreq.ResponsesRequest{Model: "gpt-4.1", Stream: true, Tools: tools,
+		Input: []llmreq.ResponsesItem{{Role: "user", Content: "use the tool"}}}), HeaderChunks, "4"))
 	want := "response.created response.in_progress response.output_item.added " +
 		strings.Repeat("response.function_call_arguments.delta ", 4) +
 		"response.function_call_arguments.done response.output_item.done response.completed"

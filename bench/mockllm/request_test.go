@@ -3,6 +3,8 @@ package mockllm
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/cylestio/perimeter/bench/llmreq"
 )
 
 func TestParseRequest(t *testing.T) {
@@ -42,6 +44,41 @@ func TestParseRequest(t *testing.T) {
 				t.Fatalf("got %+v", r)
 			}
 		})
+	}
+}
+
+// The requests the demo sends (package llmreq) are read as meant in each
+// format: model, stream, the first tool offered, and a tool asked for only
+// while the last turn is the user's asking for one.
+func TestParseRequestConversation(t *testing.T) {
+	apis := map[llmreq.Format]api{llmreq.Chat: apiChat, llmreq.Responses: apiResponses, llmreq.Anthropic: apiMessages}
+	tools := []llmreq.Tool{{Name: "first_tool"}, {Name: "second_tool"}}
+	calls := []llmreq.Call{{ID: "c1", Name: "first_tool", Arguments: `{"query":"x"}`}}
+	for _, f := range []llmreq.Format{llmreq.Chat, llmreq.Responses, llmreq.Anthropic} {
+		c := llmreq.Conversation{Format: f, Model: "model-" + f.String(), System: "you help"}
+		c.User("please use a tool")
+		step := func(stream, wantAsk bool) {
+			t.Helper()
+			_, body, err := c.Request(tools, stream)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, ok := parseRequest(apis[f], body)
+			if !ok {
+				t.Fatalf("%v: not read: %s", f, body)
+			}
+			if string(r.model) != `"model-`+f.String()+`"` || r.stream != stream || string(r.toolName) != `"first_tool"` ||
+				r.includeUsage != (stream && f == llmreq.Chat) || r.askedForTool != wantAsk {
+				t.Errorf("%v: got %+v from %s", f, r, body)
+			}
+		}
+		step(true, true)
+		c.Assistant("", calls)
+		c.ToolResults(calls, "found")
+		step(false, false)
+		c.Assistant("here it is", nil)
+		c.User("thanks")
+		step(false, false)
 	}
 }
 

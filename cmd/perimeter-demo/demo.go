@@ -22,6 +22,7 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 
+	"github.com/cylestio/perimeter/bench/llmreq"
 	"github.com/cylestio/perimeter/bench/mockllm"
 )
 
@@ -233,19 +234,11 @@ interceptors:
 
 // The fleet.
 
-type apiFormat int
-
-const (
-	formatChat apiFormat = iota
-	formatResponses
-	formatAnthropic
-)
-
 // demoAgent is one synthetic agent: who it is, what it may call, and the
 // conversations it has.
 type demoAgent struct {
 	name    string // x-cylestio-agent-id; "" lets Perimeter derive the id from the prompt and tools
-	format  apiFormat
+	format  llmreq.Format
 	model   string
 	system  string
 	tools   []demoTool
@@ -268,7 +261,7 @@ type demoTurn struct {
 
 var demoAgents = []*demoAgent{
 	{
-		name: "support-bot", format: formatChat, model: "gpt-4o-mini", workers: 2, streamP: 0.3, riskyP: 0.25,
+		name: "support-bot", format: llmreq.Chat, model: "gpt-4o-mini", workers: 2, streamP: 0.3, riskyP: 0.25,
 		tags:   "env:demo,team:support",
 		system: "You are Northwind Outfitters' customer support assistant. Answer questions about orders, shipping and returns. Look facts up with your tools; never promise refunds above $200 without a human.",
 		tools: []demoTool{
@@ -295,7 +288,7 @@ var demoAgents = []*demoAgent{
 		},
 	},
 	{
-		name: "research-assistant", format: formatResponses, model: "gpt-4.1-mini", workers: 1, streamP: 0.5, riskyP: 0.3,
+		name: "research-assistant", format: llmreq.Responses, model: "gpt-4.1-mini", workers: 1, streamP: 0.5, riskyP: 0.3,
 		tags:   "env:demo,team:research",
 		system: "You are a research assistant for an engineering team. Search the web, read sources and write short, cited summaries.",
 		tools: []demoTool{
@@ -318,7 +311,7 @@ var demoAgents = []*demoAgent{
 		},
 	},
 	{
-		name: "code-reviewer", format: formatAnthropic, model: "claude-sonnet-4-5", workers: 1, streamP: 0.7, riskyP: 0.3,
+		name: "code-reviewer", format: llmreq.Anthropic, model: "claude-sonnet-4-5", workers: 1, streamP: 0.7, riskyP: 0.3,
 		tags:   "env:demo,team:platform",
 		system: "You review pull requests for the payments service. Read the changed files, run the tests, and report risks precisely.",
 		tools: []demoTool{
@@ -341,7 +334,7 @@ var demoAgents = []*demoAgent{
 	},
 	{
 		// No agent id header: Perimeter derives one from the system prompt.
-		format: formatChat, model: "gpt-4o", workers: 1, streamP: 0.6, riskyP: 0.3,
+		format: llmreq.Chat, model: "gpt-4o", workers: 1, streamP: 0.6, riskyP: 0.3,
 		tags:   "env:demo,team:sales",
 		system: "You draft short, friendly follow-up emails for the sales team from their call notes.",
 		plan: func(r *rand.Rand, risky bool) []demoTurn {
@@ -355,7 +348,7 @@ var demoAgents = []*demoAgent{
 		},
 	},
 	{
-		name: "ops-agent", format: formatAnthropic, model: "claude-haiku-4-5", workers: 1, streamP: 0.2, riskyP: 0.35,
+		name: "ops-agent", format: llmreq.Anthropic, model: "claude-haiku-4-5", workers: 1, streamP: 0.2, riskyP: 0.35,
 		tags:   "env:demo,team:sre",
 		system: "You are an SRE assistant with shell access to the staging cluster. Diagnose alerts; never run destructive commands.",
 		tools: []demoTool{
@@ -520,9 +513,9 @@ func (f *fleet) converse(ctx context.Context, a *demoAgent, r *rand.Rand, risky 
 	if risky {
 		f.stats.risky.Add(1)
 	}
-	cv := &convo{agent: a}
+	cv := newConvo(a)
 	for _, turn := range a.plan(r, risky) {
-		cv.user(turn.user)
+		cv.User(turn.user)
 		rep, ok := f.call(ctx, cv, r, turn.tool)
 		if !ok {
 			return
@@ -536,7 +529,7 @@ func (f *fleet) converse(ctx context.Context, a *demoAgent, r *rand.Rand, risky 
 		if !sleepCtx(ctx, time.Duration(50+r.IntN(400))*time.Millisecond) {
 			return
 		}
-		cv.toolResults(rep.calls, turn.result)
+		cv.ToolResults(rep.calls, turn.result)
 		rep, ok = f.call(ctx, cv, r, "")
 		if !ok {
 			return
@@ -556,7 +549,11 @@ func (f *fleet) call(ctx context.Context, cv *convo, r *rand.Rand, tool string) 
 	}
 	a := cv.agent
 	stream := r.Float64() < a.streamP
-	path, body := cv.request(tool, stream)
+	path, body, err := cv.request(tool, stream)
+	if err != nil {
+		f.stats.failed.Add(1)
+		return demoReply{}, false
+	}
 	if wf := demoWorkflowOf(a.name); wf != "" {
 		path = "/agent-workflow/" + wf + path
 	}
@@ -566,7 +563,7 @@ func (f *fleet) call(ctx context.Context, cv *convo, r *rand.Rand, tool string) 
 	}
 	h := req.Header
 	h.Set("Content-Type", "application/json")
-	if a.format == formatAnthropic {
+	if a.format == llmreq.Anthropic {
 		h.Set("anthropic-version", "2023-06-01")
 	}
 	if a.name != "" {
@@ -628,137 +625,42 @@ func (f *fleet) call(ctx context.Context, cv *convo, r *rand.Rand, tool string) 
 }
 
 // Wire formats. A convo keeps the conversation as the agent's format wants
-// it and renders requests; replies are read back into demoReply.
-
-type demoCall struct{ id, name, args string }
+// it (llmreq.Conversation) and renders requests; replies are read back into
+// demoReply.
 
 type demoReply struct {
 	text  string
-	calls []demoCall
+	calls []llmreq.Call
 }
 
 type convo struct {
 	agent *demoAgent
-	items []any
+	llmreq.Conversation
 }
 
-func (c *convo) user(text string) {
-	c.items = append(c.items, map[string]any{"role": "user", "content": text})
+func newConvo(a *demoAgent) *convo {
+	return &convo{agent: a, Conversation: llmreq.Conversation{Format: a.format, Model: a.model, System: a.system}}
 }
 
-func (c *convo) assistant(rep demoReply) {
-	switch c.agent.format {
-	case formatChat:
-		m := map[string]any{"role": "assistant", "content": rep.text}
-		if len(rep.calls) > 0 {
-			calls := make([]any, len(rep.calls))
-			for i, tc := range rep.calls {
-				calls[i] = map[string]any{"id": tc.id, "type": "function", "function": map[string]any{"name": tc.name, "arguments": tc.args}}
-			}
-			m["content"] = nil
-			m["tool_calls"] = calls
-		}
-		c.items = append(c.items, m)
-	case formatResponses:
-		if rep.text != "" {
-			c.items = append(c.items, map[string]any{"role": "assistant", "content": rep.text})
-		}
-		for _, tc := range rep.calls {
-			c.items = append(c.items, map[string]any{"type": "function_call", "call_id": tc.id, "name": tc.name, "arguments": tc.args})
-		}
-	case formatAnthropic:
-		var blocks []any
-		if rep.text != "" {
-			blocks = append(blocks, map[string]any{"type": "text", "text": rep.text})
-		}
-		for _, tc := range rep.calls {
-			var input any = map[string]any{}
-			_ = json.Unmarshal([]byte(tc.args), &input)
-			blocks = append(blocks, map[string]any{"type": "tool_use", "id": tc.id, "name": tc.name, "input": input})
-		}
-		c.items = append(c.items, map[string]any{"role": "assistant", "content": blocks})
-	}
-}
-
-func (c *convo) toolResults(calls []demoCall, result string) {
-	switch c.agent.format {
-	case formatChat:
-		for _, tc := range calls {
-			c.items = append(c.items, map[string]any{"role": "tool", "tool_call_id": tc.id, "content": result})
-		}
-	case formatResponses:
-		for _, tc := range calls {
-			c.items = append(c.items, map[string]any{"type": "function_call_output", "call_id": tc.id, "output": result})
-		}
-	case formatAnthropic:
-		blocks := make([]any, len(calls))
-		for i, tc := range calls {
-			blocks[i] = map[string]any{"type": "tool_result", "tool_use_id": tc.id, "content": result}
-		}
-		c.items = append(c.items, map[string]any{"role": "user", "content": blocks})
-	}
-}
+func (c *convo) assistant(rep demoReply) { c.Assistant(rep.text, rep.calls) }
 
 // request renders the next call. The mock calls the first tool offered, so
 // the wanted tool goes first.
-func (c *convo) request(tool string, stream bool) (path string, body []byte) {
-	a := c.agent
-	tools := make([]demoTool, 0, len(a.tools))
-	for _, t := range a.tools {
+func (c *convo) request(tool string, stream bool) (path string, body []byte, err error) {
+	tools := make([]llmreq.Tool, 0, len(c.agent.tools))
+	for _, t := range c.agent.tools {
+		lt := llmreq.Tool{Name: t.name, Description: t.desc}
 		if t.name == tool {
-			tools = append([]demoTool{t}, tools...)
+			tools = append([]llmreq.Tool{lt}, tools...)
 		} else {
-			tools = append(tools, t)
+			tools = append(tools, lt)
 		}
 	}
-	schema := map[string]any{"type": "object", "properties": map[string]any{"query": map[string]any{"type": "string"}}}
-	req := map[string]any{"model": a.model}
-	if stream {
-		req["stream"] = true
-	}
-	switch a.format {
-	case formatChat:
-		path = "/v1/chat/completions"
-		req["messages"] = append([]any{map[string]any{"role": "system", "content": a.system}}, c.items...)
-		if stream {
-			req["stream_options"] = map[string]any{"include_usage": true}
-		}
-		if len(tools) > 0 {
-			ts := make([]any, len(tools))
-			for i, t := range tools {
-				ts[i] = map[string]any{"type": "function", "function": map[string]any{"name": t.name, "description": t.desc, "parameters": schema}}
-			}
-			req["tools"] = ts
-		}
-	case formatResponses:
-		path = "/v1/responses"
-		req["input"] = append([]any{map[string]any{"role": "system", "content": a.system}}, c.items...)
-		if len(tools) > 0 {
-			ts := make([]any, len(tools))
-			for i, t := range tools {
-				ts[i] = map[string]any{"type": "function", "name": t.name, "description": t.desc, "parameters": schema}
-			}
-			req["tools"] = ts
-		}
-	case formatAnthropic:
-		path = "/v1/messages"
-		req["max_tokens"] = 1024
-		req["system"] = a.system
-		req["messages"] = c.items
-		if len(tools) > 0 {
-			ts := make([]any, len(tools))
-			for i, t := range tools {
-				ts[i] = map[string]any{"name": t.name, "description": t.desc, "input_schema": schema}
-			}
-			req["tools"] = ts
-		}
-	}
-	body, _ = json.Marshal(req) // maps of strings: cannot fail
-	return path, body
+	return c.Request(tools, stream)
 }
 
 // readReply decodes a non-streamed answer.
-func readReply(format apiFormat, body io.Reader) (demoReply, error) {
+func readReply(format llmreq.Format, body io.Reader) (demoReply, error) {
 	var v map[string]any
 	if err := json.NewDecoder(io.LimitReader(body, 8<<20)).Decode(&v); err != nil {
 		return demoReply{}, err
@@ -766,10 +668,10 @@ func readReply(format apiFormat, body io.Reader) (demoReply, error) {
 	return replyOf(format, v)
 }
 
-func replyOf(format apiFormat, v map[string]any) (demoReply, error) {
+func replyOf(format llmreq.Format, v map[string]any) (demoReply, error) {
 	var rep demoReply
 	switch format {
-	case formatChat:
+	case llmreq.Chat:
 		choices, _ := v["choices"].([]any)
 		if len(choices) == 0 {
 			return rep, errors.New("no choices")
@@ -780,9 +682,9 @@ func replyOf(format apiFormat, v map[string]any) (demoReply, error) {
 		for _, x := range tcs {
 			tc, _ := x.(map[string]any)
 			fn, _ := tc["function"].(map[string]any)
-			rep.calls = append(rep.calls, demoCall{id: str(tc["id"]), name: str(fn["name"]), args: str(fn["arguments"])})
+			rep.calls = append(rep.calls, llmreq.Call{ID: str(tc["id"]), Name: str(fn["name"]), Arguments: str(fn["arguments"])})
 		}
-	case formatResponses:
+	case llmreq.Responses:
 		out, _ := v["output"].([]any)
 		for _, x := range out {
 			it, _ := x.(map[string]any)
@@ -795,10 +697,10 @@ func replyOf(format apiFormat, v map[string]any) (demoReply, error) {
 					}
 				}
 			case "function_call":
-				rep.calls = append(rep.calls, demoCall{id: str(it["call_id"]), name: str(it["name"]), args: str(it["arguments"])})
+				rep.calls = append(rep.calls, llmreq.Call{ID: str(it["call_id"]), Name: str(it["name"]), Arguments: str(it["arguments"])})
 			}
 		}
-	case formatAnthropic:
+	case llmreq.Anthropic:
 		blocks, _ := v["content"].([]any)
 		for _, x := range blocks {
 			b, _ := x.(map[string]any)
@@ -807,7 +709,7 @@ func replyOf(format apiFormat, v map[string]any) (demoReply, error) {
 				rep.text += str(b["text"])
 			case "tool_use":
 				args, _ := json.Marshal(b["input"])
-				rep.calls = append(rep.calls, demoCall{id: str(b["id"]), name: str(b["name"]), args: string(args)})
+				rep.calls = append(rep.calls, llmreq.Call{ID: str(b["id"]), Name: str(b["name"]), Arguments: string(args)})
 			}
 		}
 	}
@@ -820,7 +722,7 @@ func str(v any) string {
 }
 
 // readStream reads an SSE answer to its end and assembles the reply.
-func readStream(format apiFormat, body io.Reader) (demoReply, error) {
+func readStream(format llmreq.Format, body io.Reader) (demoReply, error) {
 	sc := bufio.NewScanner(body)
 	sc.Buffer(make([]byte, 64<<10), 8<<20)
 	var rep demoReply
@@ -854,7 +756,7 @@ func readStream(format apiFormat, body io.Reader) (demoReply, error) {
 			continue
 		}
 		switch format {
-		case formatChat:
+		case llmreq.Chat:
 			choices, _ := ev["choices"].([]any)
 			if len(choices) == 0 {
 				continue
@@ -871,12 +773,12 @@ func readStream(format apiFormat, body io.Reader) (demoReply, error) {
 				p.name.WriteString(str(fn["name"]))
 				p.args.WriteString(str(fn["arguments"]))
 			}
-		case formatResponses:
+		case llmreq.Responses:
 			if ev["type"] == "response.completed" {
 				r, _ := ev["response"].(map[string]any)
 				return replyOf(format, r)
 			}
-		case formatAnthropic:
+		case llmreq.Anthropic:
 			idx, _ := ev["index"].(float64)
 			switch ev["type"] {
 			case "content_block_start":
@@ -911,7 +813,7 @@ func readStream(format apiFormat, body io.Reader) (demoReply, error) {
 	rep.text = text.String()
 	for _, i := range order {
 		p := calls[i]
-		rep.calls = append(rep.calls, demoCall{id: p.id.String(), name: p.name.String(), args: p.args.String()})
+		rep.calls = append(rep.calls, llmreq.Call{ID: p.id.String(), Name: p.name.String(), Arguments: p.args.String()})
 	}
 	return rep, nil
 }
