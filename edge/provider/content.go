@@ -101,6 +101,56 @@ func (j *joiner) pyStr(raw []byte) Str {
 	return Str{Raw: j.buf[n:len(j.buf):len(j.buf)]}
 }
 
+// blockFields are the members of a content block that every reader
+// wants: its type, its text, and a tool_use's id, name and input. One
+// reader serves request content lists, Anthropic answer content and the
+// stream's content_block_start.
+type blockFields struct {
+	typ, text, id, name Str
+	input               []byte
+}
+
+// member reads the value of member k into b when k is one of b's, and
+// reports whether it was.
+func (b *blockFields) member(d *dec, k []byte) bool {
+	switch string(k) {
+	case "type":
+		b.typ = d.StrOrSkip()
+	case "text":
+		b.text = d.StrOrSkip()
+	case "id":
+		b.id = d.StrOrSkip()
+	case "name":
+		b.name = d.StrOrSkip()
+	case "input":
+		b.input = d.Raw()
+	default:
+		return false
+	}
+	return true
+}
+
+// parse reads a block object into b; other members are skipped.
+func (b *blockFields) parse(d *dec) {
+	if !d.EnterObj() {
+		return
+	}
+	for {
+		if !b.member(d, d.Key()) {
+			d.Skip()
+		}
+		if !d.MoreObj() {
+			break
+		}
+	}
+}
+
+// toolCall is the call a tool_use block makes; msg is the index of the
+// message (or content position) carrying it.
+func (b *blockFields) toolCall(msg int) ToolCall {
+	return ToolCall{Message: msg, ID: b.id, Name: b.name, Arguments: Str{Raw: b.input}}
+}
+
 // block reads one element of a content list: a text part, an image, an
 // Anthropic tool_use or tool_result, or anything else (skipped).
 func (r *Request) block(idx int, images *int) {
@@ -109,23 +159,13 @@ func (r *Request) block(idx int, images *int) {
 		d.Skip()
 		return
 	}
-	var typ, text, id, name, toolUseID Str
-	var input []byte
+	var b blockFields
+	var toolUseID Str
 	var inner content
 	isError := false
 	if d.EnterObj() {
 		for {
-			switch string(d.Key()) {
-			case "type":
-				typ = d.StrOrSkip()
-			case "text":
-				text = d.StrOrSkip()
-			case "id":
-				id = d.StrOrSkip()
-			case "name":
-				name = d.StrOrSkip()
-			case "input":
-				input = d.Raw()
+			switch k := d.Key(); string(k) {
 			case "tool_use_id":
 				toolUseID = d.StrOrSkip()
 			case "is_error":
@@ -133,23 +173,25 @@ func (r *Request) block(idx int, images *int) {
 			case "content":
 				inner = r.content(-1, images)
 			default:
-				d.Skip()
+				if !b.member(d, k) {
+					d.Skip()
+				}
 			}
 			if !d.MoreObj() {
 				break
 			}
 		}
 	}
-	switch {
+	switch typ := b.typ; {
 	case isTextBlock(typ):
-		if text.Present() {
-			r.j.push(text)
+		if b.text.Present() {
+			r.j.push(b.text)
 		}
 	case isImageBlock(typ):
 		*images++
 	case idx < 0:
 	case typ.Equal("tool_use"):
-		r.ToolCalls = append(r.ToolCalls, ToolCall{Message: idx, ID: id, Name: name, Arguments: Str{Raw: input}})
+		r.ToolCalls = append(r.ToolCalls, b.toolCall(idx))
 	case typ.Equal("tool_result"):
 		r.ToolResults = append(r.ToolResults, ToolResult{
 			Message: idx, CallID: toolUseID, Call: -1,

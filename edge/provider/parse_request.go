@@ -14,12 +14,7 @@ func (r *Request) Parse(kind Kind, body []byte) error {
 	d.Reset(body)
 	defer d.Reset(nil)
 	if d.Peek() != '{' {
-		d.Skip()
-		d.End()
-		if d.Failed() {
-			return d.Err()
-		}
-		return ErrNotObject
+		return notObject(d)
 	}
 	var instr Str
 	var instrRaw []byte

@@ -23,12 +23,7 @@ func (r *Response) Parse(kind Kind, status int, body []byte) error {
 			d.Fail(ErrInvalidJSON)
 			return d.Err()
 		}
-		d.Skip()
-		d.End()
-		if d.Failed() {
-			return d.Err()
-		}
-		return ErrNotObject
+		return notObject(d)
 	}
 	var incomplete Str
 	var incompleteRaw []byte
@@ -362,11 +357,26 @@ func (r *Response) anthropicContent() {
 		}
 		return
 	}
+	r.contentList(true)
+}
+
+// output reads a Responses answer's output items.
+func (r *Response) output() { r.contentList(false) }
+
+// contentList reads the list of Anthropic content blocks or of Responses
+// output items: each element's JSON goes to Content, its text parts are
+// joined into Text and its tool calls appended.
+func (r *Response) contentList(anthropic bool) {
+	d := &r.d
 	base := r.j.base()
 	if d.EnterArr() {
 		for i := 0; ; i++ {
 			start := d.Mark()
-			r.anthropicBlock(i)
+			if anthropic {
+				r.anthropicBlock(i)
+			} else {
+				r.outputItem(i)
+			}
 			if raw := d.Since(start); raw != nil {
 				r.Content = append(r.Content, raw)
 			}
@@ -379,73 +389,53 @@ func (r *Response) anthropicContent() {
 }
 
 func (r *Response) anthropicBlock(i int) {
-	d := &r.d
-	var typ, text, id, name Str
-	var input []byte
-	if d.EnterObj() {
-		for {
-			switch string(d.Key()) {
-			case "type":
-				typ = d.StrOrSkip()
-			case "text":
-				text = d.StrOrSkip()
-			case "id":
-				id = d.StrOrSkip()
-			case "name":
-				name = d.StrOrSkip()
-			case "input":
-				input = d.Raw()
-			default:
-				d.Skip()
-			}
-			if !d.MoreObj() {
-				break
-			}
-		}
-	}
+	var b blockFields
+	b.parse(&r.d)
 	switch {
-	case typ.Equal("text"):
-		if text.Present() {
-			r.j.push(text)
+	case b.typ.Equal("text"):
+		if b.text.Present() {
+			r.j.push(b.text)
 		}
-	case typ.Equal("tool_use"):
-		r.ToolCalls = append(r.ToolCalls, ToolCall{Message: i, ID: id, Name: name, Arguments: Str{Raw: input}})
+	case b.typ.Equal("tool_use"):
+		r.ToolCalls = append(r.ToolCalls, b.toolCall(i))
 	}
 }
 
-// output reads a Responses answer's output items.
-func (r *Response) output() {
-	d := &r.d
-	base := r.j.base()
-	if d.EnterArr() {
-		for i := 0; ; i++ {
-			start := d.Mark()
-			r.outputItem(i)
-			if raw := d.Since(start); raw != nil {
-				r.Content = append(r.Content, raw)
-			}
-			if !d.MoreArr() {
-				break
-			}
-		}
+// itemFields are the members of a Responses output item that both the
+// answer's output and the stream's output_item events read.
+type itemFields struct {
+	typ, callID, name, args Str
+}
+
+// member reads the value of member k into it when k is one of its, and
+// reports whether it was.
+func (it *itemFields) member(d *dec, k []byte) bool {
+	switch string(k) {
+	case "type":
+		it.typ = d.StrOrSkip()
+	case "call_id":
+		it.callID = d.StrOrSkip()
+	case "name":
+		it.name = d.StrOrSkip()
+	case "arguments", "input":
+		it.args = arguments(d)
+	default:
+		return false
 	}
-	r.Text = r.j.join(base)
+	return true
+}
+
+// isToolCall reports whether the item is a function or custom tool call.
+func (it *itemFields) isToolCall() bool {
+	return it.typ.Equal("function_call") || it.typ.Equal("custom_tool_call")
 }
 
 func (r *Response) outputItem(i int) {
 	d := &r.d
-	var typ, callID, name, args Str
+	var it itemFields
 	if d.EnterObj() {
 		for {
-			switch string(d.Key()) {
-			case "type":
-				typ = d.StrOrSkip()
-			case "call_id":
-				callID = d.StrOrSkip()
-			case "name":
-				name = d.StrOrSkip()
-			case "arguments", "input":
-				args = arguments(d)
+			switch k := d.Key(); string(k) {
 			case "content":
 				// Message items: their output_text parts are pushed as
 				// parts of the whole output's text.
@@ -458,15 +448,17 @@ func (r *Response) outputItem(i int) {
 					}
 				}
 			default:
-				d.Skip()
+				if !it.member(d, k) {
+					d.Skip()
+				}
 			}
 			if !d.MoreObj() {
 				break
 			}
 		}
 	}
-	if typ.Equal("function_call") || typ.Equal("custom_tool_call") {
-		r.ToolCalls = append(r.ToolCalls, ToolCall{Message: i, ID: callID, Name: name, Arguments: args})
+	if it.isToolCall() {
+		r.ToolCalls = append(r.ToolCalls, ToolCall{Message: i, ID: it.callID, Name: it.name, Arguments: it.args})
 	}
 }
 
@@ -479,20 +471,8 @@ func chatToolCalls(d *dec, dst []ToolCall, msg int) []ToolCall {
 	}
 	for {
 		tc := ToolCall{Message: msg}
-		if d.EnterObj() {
-			for {
-				switch string(d.Key()) {
-				case "id":
-					tc.ID = d.StrOrSkip()
-				case "function", "custom":
-					parseFunction(d, &tc)
-				default:
-					d.Skip()
-				}
-				if !d.MoreObj() {
-					break
-				}
-			}
+		var index int64
+		if chatToolCall(d, &tc, &index) {
 			dst = append(dst, tc)
 		}
 		if !d.MoreArr() {
@@ -500,6 +480,35 @@ func chatToolCalls(d *dec, dst []ToolCall, msg int) []ToolCall {
 		}
 	}
 	return dst
+}
+
+// chatToolCall reads one element of a Chat tool_calls list into tc: its
+// id, and its function (or custom tool) name and arguments. A stream's
+// deltas also carry the call's index, read into index (left as it is
+// when absent). It reports false for an element that is not an object,
+// or an empty one.
+func chatToolCall(d *dec, tc *ToolCall, index *int64) bool {
+	if !d.EnterObj() {
+		return false
+	}
+	for {
+		switch string(d.Key()) {
+		case "index":
+			if n, ok := d.Int(); ok {
+				*index = n
+			}
+		case "id":
+			tc.ID = d.StrOrSkip()
+		case "function", "custom":
+			parseFunction(d, tc)
+		default:
+			d.Skip()
+		}
+		if !d.MoreObj() {
+			break
+		}
+	}
+	return true
 }
 
 // parseFunction reads {"name": …, "arguments": …} (or a custom tool's

@@ -480,3 +480,96 @@ func TestValidAndFrom(t *testing.T) {
 		}
 	}
 }
+
+func TestUsageMerge(t *testing.T) {
+	// Each reported field, alone, replaces only its own count.
+	fields := []struct {
+		has UsageFields
+		get func(*Usage) int64
+	}{
+		{HasInput, func(u *Usage) int64 { return u.InputTokens }},
+		{HasOutput, func(u *Usage) int64 { return u.OutputTokens }},
+		{HasTotal, func(u *Usage) int64 { return u.TotalTokens }},
+		{HasCached, func(u *Usage) int64 { return u.CachedTokens }},
+		{HasCacheCreation, func(u *Usage) int64 { return u.CacheCreationTokens }},
+		{HasReasoning, func(u *Usage) int64 { return u.ReasoningTokens }},
+		{HasCacheCreation1h, func(u *Usage) int64 { return u.CacheCreation1hTokens }},
+	}
+	all := Usage{1, 1, 1, 1, 1, 1, 1, HasInput}
+	for _, f := range fields {
+		o := Usage{9, 9, 9, 9, 9, 9, 9, f.has}
+		u := all
+		u.merge(&o)
+		if u.Has != HasInput|f.has {
+			t.Errorf("merge of %b: Has %b", f.has, u.Has)
+		}
+		for _, g := range fields {
+			want := int64(1)
+			if g.has == f.has {
+				want = 9
+			}
+			if got := g.get(&u); got != want {
+				t.Errorf("merge of field %b: field %b is %d, want %d", f.has, g.has, got, want)
+			}
+		}
+	}
+}
+
+// A stream's tool calls are read by the same code as a whole answer's:
+// custom tools and arguments sent as JSON rather than a string come out
+// the same either way.
+func TestStreamToolCallsMatchAnswer(t *testing.T) {
+	cases := []struct {
+		kind   Kind
+		answer string
+		events []string
+	}{
+		{OpenAIChat,
+			`{"choices":[{"index":0,"message":{"tool_calls":[{"id":"c1","custom":{"name":"sh","input":"ls -l"}},{"id":"c2","function":{"name":"f","arguments":{"a":1}}}]}}]}`,
+			[]string{
+				`data: {"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"c1","custom":{"name":"sh","input":"ls -l"}}]}}]}`,
+				`data: {"choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"id":"c2","function":{"name":"f","arguments":{"a":1}}}]}}]}`,
+			}},
+		{OpenAIResponses,
+			`{"status":"completed","output":[{"type":"custom_tool_call","call_id":"c1","name":"sh","input":"ls -l"}]}`,
+			[]string{
+				`data: {"type":"response.output_item.done","output_index":0,"item":{"type":"custom_tool_call","call_id":"c1","name":"sh","input":"ls -l"}}`,
+			}},
+		{AnthropicMessages,
+			`{"content":[{"type":"tool_use","id":"t1","name":"get","input":{"q":"x"}}]}`,
+			[]string{
+				`event: content_block_start` + "\n" + `data: {"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"t1","name":"get","input":{"q":"x"}}}`,
+			}},
+	}
+	type call struct{ ID, Name, Args string }
+	calls := func(r *Response) (out []call) {
+		for _, c := range r.ToolCalls {
+			out = append(out, call{c.ID.String(), c.Name.String(), c.Arguments.String()})
+		}
+		return out
+	}
+	for _, c := range cases {
+		r := AcquireResponse()
+		if err := r.Parse(c.kind, 200, []byte(c.answer)); err != nil {
+			t.Fatal(err)
+		}
+		want := calls(r)
+		ReleaseResponse(r)
+		if len(want) == 0 {
+			t.Fatalf("%v: the answer has no tool call", c.kind)
+		}
+		p := AcquireStreamParser(c.kind)
+		for _, ev := range c.events {
+			if err := p.Event([]byte(ev + "\n\n")); err != nil {
+				t.Fatalf("%v: %v", c.kind, err)
+			}
+		}
+		got := calls(p.Result())
+		ReleaseStreamParser(p)
+		a, _ := json.Marshal(got)
+		b, _ := json.Marshal(want)
+		if string(a) != string(b) {
+			t.Errorf("%v: stream gives %s, answer %s", c.kind, a, b)
+		}
+	}
+}

@@ -56,28 +56,23 @@ func (u *Usage) Total() (int64, bool) {
 	return 0, false
 }
 
-// merge copies the fields o reported over u's.
+// counts returns pointers to u's counts, in the order of their
+// UsageFields bits.
+func (u *Usage) counts() [7]*int64 {
+	return [...]*int64{&u.InputTokens, &u.OutputTokens, &u.TotalTokens, &u.CachedTokens,
+		&u.CacheCreationTokens, &u.ReasoningTokens, &u.CacheCreation1hTokens}
+}
+
+// merge copies the counts o reported over u's.
 func (u *Usage) merge(o *Usage) {
-	if o.Has&HasInput != 0 {
-		u.InputTokens = o.InputTokens
+	if o.Has == 0 {
+		return
 	}
-	if o.Has&HasOutput != 0 {
-		u.OutputTokens = o.OutputTokens
-	}
-	if o.Has&HasTotal != 0 {
-		u.TotalTokens = o.TotalTokens
-	}
-	if o.Has&HasCached != 0 {
-		u.CachedTokens = o.CachedTokens
-	}
-	if o.Has&HasCacheCreation != 0 {
-		u.CacheCreationTokens = o.CacheCreationTokens
-	}
-	if o.Has&HasReasoning != 0 {
-		u.ReasoningTokens = o.ReasoningTokens
-	}
-	if o.Has&HasCacheCreation1h != 0 {
-		u.CacheCreation1hTokens = o.CacheCreation1hTokens
+	dst, src := u.counts(), o.counts()
+	for i, p := range dst {
+		if o.Has&(1<<i) != 0 {
+			*p = *src[i]
+		}
 	}
 	u.Has |= o.Has
 }
@@ -108,28 +103,7 @@ func (e *Error) TypeOrCode() Str {
 // DefaultErrorType is the error type the original reports for an HTTP
 // status when the body names none.
 func DefaultErrorType(k Kind, status int) string {
-	if k == AnthropicMessages {
-		switch status {
-		case 400:
-			return "invalid_request_error"
-		case 401:
-			return "authentication_error"
-		case 403:
-			return "permission_denied"
-		case 404:
-			return "not_found"
-		case 429:
-			return "rate_limit_error"
-		case 500:
-			return "api_error"
-		case 529:
-			return "overloaded_error"
-		}
-		return "http_" + strconv.Itoa(status)
-	}
 	switch status {
-	case 400:
-		return "bad_request"
 	case 401:
 		return "authentication_error"
 	case 403:
@@ -138,12 +112,27 @@ func DefaultErrorType(k Kind, status int) string {
 		return "not_found"
 	case 429:
 		return "rate_limit_error"
-	case 500:
-		return "server_error"
-	case 502:
-		return "bad_gateway"
-	case 503:
-		return "service_unavailable"
+	}
+	if k == AnthropicMessages {
+		switch status {
+		case 400:
+			return "invalid_request_error"
+		case 500:
+			return "api_error"
+		case 529:
+			return "overloaded_error"
+		}
+	} else {
+		switch status {
+		case 400:
+			return "bad_request"
+		case 500:
+			return "server_error"
+		case 502:
+			return "bad_gateway"
+		case 503:
+			return "service_unavailable"
+		}
 	}
 	return "http_" + strconv.Itoa(status)
 }

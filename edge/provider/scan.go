@@ -24,6 +24,18 @@ var (
 	ErrTooDeep     = jsonscan.ErrTooDeep
 )
 
+// notObject reads a body whose value is not an object to its end and
+// returns the error that says so: ErrNotObject when it is JSON, the
+// syntax error when it is not.
+func notObject(d *dec) error {
+	d.Skip()
+	d.End()
+	if d.Failed() {
+		return d.Err()
+	}
+	return ErrNotObject
+}
+
 // SyntaxError reports where a body stopped being JSON. It wraps
 // ErrInvalidJSON (or ErrTooDeep).
 type SyntaxError = jsonscan.SyntaxError

@@ -124,33 +124,31 @@ func (p *StreamParser) maxText() int {
 	return DefaultMaxText
 }
 
+// appendCapped appends s to *buf, noting in *esc whether it holds
+// escapes, unless that would take *buf past MaxText: then the piece is
+// dropped whole, Truncated reports it, and appendCapped returns false.
+func (p *StreamParser) appendCapped(buf *[]byte, esc *bool, s Str) bool {
+	if len(s.Raw) == 0 {
+		return true
+	}
+	if len(*buf)+len(s.Raw) > p.maxText() {
+		p.trunc = true
+		return false
+	}
+	*buf = append(*buf, s.Raw...)
+	*esc = *esc || s.Escaped
+	return true
+}
+
+func (p *StreamParser) appendText(s Str) { p.appendCapped(&p.text, &p.textEsc, s) }
+
 // appendRefusal adds a refusal piece; replace starts over (a .done event
 // carrying the whole refusal).
 func (p *StreamParser) appendRefusal(s Str, replace bool) {
 	if replace {
 		p.refusal, p.refusalEsc = p.refusal[:0], false
 	}
-	if len(s.Raw) == 0 {
-		return
-	}
-	if len(p.refusal)+len(s.Raw) > p.maxText() {
-		p.trunc = true
-		return
-	}
-	p.refusal = append(p.refusal, s.Raw...)
-	p.refusalEsc = p.refusalEsc || s.Escaped
-}
-
-func (p *StreamParser) appendText(s Str) {
-	if len(s.Raw) == 0 {
-		return
-	}
-	if len(p.text)+len(s.Raw) > p.maxText() {
-		p.trunc = true
-		return
-	}
-	p.text = append(p.text, s.Raw...)
-	p.textEsc = p.textEsc || s.Escaped
+	p.appendCapped(&p.refusal, &p.refusalEsc, s)
 }
 
 // call returns the tool call with key, creating it when create is true
@@ -186,15 +184,9 @@ func (p *StreamParser) callMeta(c *streamCall, id, name Str) {
 }
 
 func (p *StreamParser) appendArgs(c *streamCall, s Str) {
-	if len(s.Raw) == 0 {
-		return
+	if !p.appendCapped(&c.args, &c.argsEsc, s) {
+		c.trunc = true
 	}
-	if len(c.args)+len(s.Raw) > p.maxText() {
-		c.trunc, p.trunc = true, true
-		return
-	}
-	c.args = append(c.args, s.Raw...)
-	c.argsEsc = c.argsEsc || s.Escaped
 }
 
 // finalArgs replaces the pieces with the complete arguments a .done event

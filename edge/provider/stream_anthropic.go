@@ -3,56 +3,6 @@ package provider
 // Anthropic Messages events: message_start, content_block_start/delta,
 // message_delta, message_stop and error.
 
-// messageObject reads message_start's message.
-func (p *StreamParser) messageObject(d *dec) {
-	f := &p.f
-	if !d.EnterObj() {
-		return
-	}
-	for {
-		switch string(d.Key()) {
-		case "id":
-			f.id = d.StrOrSkip()
-		case "model":
-			f.model = d.StrOrSkip()
-		case "usage":
-			f.usage.parse(d)
-		default:
-			d.Skip()
-		}
-		if !d.MoreObj() {
-			break
-		}
-	}
-}
-
-// contentBlock reads content_block_start's block.
-func (p *StreamParser) contentBlock(d *dec) {
-	f := &p.f
-	if !d.EnterObj() {
-		return
-	}
-	for {
-		switch string(d.Key()) {
-		case "type":
-			f.block.typ = d.StrOrSkip()
-		case "text":
-			f.text = d.StrOrSkip()
-		case "id":
-			f.block.id = d.StrOrSkip()
-		case "name":
-			f.block.name = d.StrOrSkip()
-		case "input":
-			f.blockInput = d.Raw()
-		default:
-			d.Skip()
-		}
-		if !d.MoreObj() {
-			break
-		}
-	}
-}
-
 // deltaObject reads content_block_delta's and message_delta's delta.
 func (p *StreamParser) deltaObject(d *dec) {
 	f := &p.f
@@ -106,12 +56,12 @@ func (p *StreamParser) commitAnthropic() {
 	case t.Equal("content_block_start"):
 		switch {
 		case f.block.typ.Equal("text"):
-			p.appendText(f.text)
+			p.appendText(f.block.text)
 		case f.block.typ.Equal("tool_use"):
 			if c := p.call(f.index, true); c != nil {
 				p.callMeta(c, f.block.id, f.block.name)
-				if len(f.blockInput) <= maxMeta {
-					c.initial = append(c.initial[:0], f.blockInput...)
+				if len(f.block.input) <= maxMeta {
+					c.initial = append(c.initial[:0], f.block.input...)
 				}
 			}
 		}

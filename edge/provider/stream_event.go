@@ -32,13 +32,8 @@ func (p *StreamParser) Event(ev []byte) error {
 	d.Reset(data)
 	defer d.Reset(nil)
 	if d.Peek() != '{' {
-		d.Skip()
-		d.End()
 		p.bad++
-		if d.Failed() {
-			return d.Err()
-		}
-		return ErrNotObject
+		return notObject(d)
 	}
 	if d.EnterObj() {
 		for {
@@ -121,7 +116,7 @@ type evFields struct {
 	hasIndex bool
 
 	id, model, fingerprint Str
-	text                   Str // chat choice 0 content, Anthropic text, Responses delta
+	text                   Str // chat choice 0 content, Anthropic text delta, Responses delta
 	finish                 Str
 	finishRaw              []byte
 	refusal                Str
@@ -131,14 +126,13 @@ type evFields struct {
 
 	// Anthropic
 	deltaType, partial, stopSeq Str
-	block                       struct{ typ, id, name Str }
-	blockInput                  []byte
+	block                       blockFields
 
 	// Responses
 	status                  Str
 	reason                  Str
 	reasonRaw               []byte
-	item                    struct{ typ, callID, name, args Str }
+	item                    itemFields
 	arguments               Str
 	code, messageStr, param Str
 	hasResponse             bool
@@ -148,8 +142,8 @@ type evFields struct {
 
 // toolDelta is one tool_calls entry of a chat chunk.
 type toolDelta struct {
-	key            int64
-	id, name, args Str
+	key  int64
+	call ToolCall
 }
 
 func (f *evFields) reset() {
@@ -180,18 +174,15 @@ func (p *StreamParser) member(d *dec, k []byte) {
 	case "usage":
 		f.usage.parse(d)
 	case "error":
-		if !d.IsNull() {
-			f.hasErr = true
-			f.err.parse(d)
-		}
+		f.errorMember(d)
 	case "message":
 		if d.Peek() == '"' { // Responses error events: top-level message
 			f.messageStr = d.Str()
 		} else {
-			p.messageObject(d)
+			p.answerObject(d)
 		}
 	case "content_block":
-		p.contentBlock(d)
+		f.block.parse(d)
 	case "delta":
 		if d.Peek() == '"' { // Responses deltas are strings
 			f.text = d.Str()
@@ -200,7 +191,7 @@ func (p *StreamParser) member(d *dec, k []byte) {
 		}
 	case "response":
 		f.hasResponse = true
-		p.responseObject(d)
+		p.answerObject(d)
 	case "item":
 		p.itemObject(d)
 	case "arguments":
@@ -213,6 +204,46 @@ func (p *StreamParser) member(d *dec, k []byte) {
 		f.refusal = d.StrOrSkip()
 	default:
 		d.Skip()
+	}
+}
+
+// answerObject reads the answer object a lifecycle event carries: the
+// message of Anthropic's message_start, the response of the Responses
+// response.* events. Both give id, model and usage; a response also has
+// its status, error and incomplete_details.
+func (p *StreamParser) answerObject(d *dec) {
+	f := &p.f
+	if !d.EnterObj() {
+		return
+	}
+	for {
+		switch string(d.Key()) {
+		case "id":
+			f.id = d.StrOrSkip()
+		case "model":
+			f.model = d.StrOrSkip()
+		case "status":
+			f.status = d.StrOrSkip()
+		case "usage":
+			f.usage.parse(d)
+		case "error":
+			f.errorMember(d)
+		case "incomplete_details":
+			f.reason, f.reasonRaw = reasonOf(d)
+		default:
+			d.Skip()
+		}
+		if !d.MoreObj() {
+			break
+		}
+	}
+}
+
+// errorMember reads an "error" member: an error unless it is null.
+func (f *evFields) errorMember(d *dec) {
+	if !d.IsNull() {
+		f.hasErr = true
+		f.err.parse(d)
 	}
 }
 

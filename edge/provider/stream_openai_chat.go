@@ -72,47 +72,21 @@ func (p *StreamParser) chatDelta(d *dec, choice int64) {
 	}
 }
 
+// chatToolCalls reads a delta's tool_calls pieces. Each is keyed by its
+// choice and its index (its position when it has none).
 func (p *StreamParser) chatToolCalls(d *dec, choice int64) {
 	f := &p.f
 	if !d.EnterArr() {
 		return
 	}
 	for pos := int64(0); ; pos++ {
-		if d.EnterObj() {
-			op := toolDelta{key: pos}
-			for {
-				switch string(d.Key()) {
-				case "index":
-					if n, ok := d.Int(); ok {
-						op.key = n
-					}
-				case "id":
-					op.id = d.StrOrSkip()
-				case "function":
-					if d.EnterObj() {
-						for {
-							switch string(d.Key()) {
-							case "name":
-								op.name = d.StrOrSkip()
-							case "arguments":
-								op.args = d.StrOrSkip()
-							default:
-								d.Skip()
-							}
-							if !d.MoreObj() {
-								break
-							}
-						}
-					}
-				default:
-					d.Skip()
-				}
-				if !d.MoreObj() {
-					break
-				}
-			}
-			op.key = choice<<20 | op.key&(1<<20-1)
-			f.ops = append(f.ops, op)
+		f.ops = append(f.ops, toolDelta{})
+		op := &f.ops[len(f.ops)-1]
+		index := pos
+		if chatToolCall(d, &op.call, &index) {
+			op.key = choice<<20 | index&(1<<20-1)
+		} else {
+			f.ops = f.ops[:len(f.ops)-1]
 		}
 		if !d.MoreArr() {
 			break
@@ -138,8 +112,8 @@ func (p *StreamParser) commitChat() {
 	for i := range f.ops {
 		op := &f.ops[i]
 		if c := p.call(op.key, true); c != nil {
-			p.callMeta(c, op.id, op.name)
-			p.appendArgs(c, op.args)
+			p.callMeta(c, op.call.ID, op.call.Name)
+			p.appendArgs(c, op.call.Arguments)
 		}
 	}
 	clear(f.ops)

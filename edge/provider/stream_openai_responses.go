@@ -3,56 +3,14 @@ package provider
 // OpenAI Responses events: response.* lifecycle events carrying the
 // response object, output items, text, refusal and argument deltas.
 
-// responseObject reads a Responses response object (created, in_progress,
-// completed, incomplete, failed).
-func (p *StreamParser) responseObject(d *dec) {
-	f := &p.f
-	if !d.EnterObj() {
-		return
-	}
-	for {
-		switch string(d.Key()) {
-		case "id":
-			f.id = d.StrOrSkip()
-		case "model":
-			f.model = d.StrOrSkip()
-		case "status":
-			f.status = d.StrOrSkip()
-		case "usage":
-			f.usage.parse(d)
-		case "error":
-			if !d.IsNull() {
-				f.hasErr = true
-				f.err.parse(d)
-			}
-		case "incomplete_details":
-			f.reason, f.reasonRaw = reasonOf(d)
-		default:
-			d.Skip()
-		}
-		if !d.MoreObj() {
-			break
-		}
-	}
-}
-
 // itemObject reads output_item.added/done's item.
 func (p *StreamParser) itemObject(d *dec) {
-	f := &p.f
+	it := &p.f.item
 	if !d.EnterObj() {
 		return
 	}
 	for {
-		switch string(d.Key()) {
-		case "type":
-			f.item.typ = d.StrOrSkip()
-		case "call_id":
-			f.item.callID = d.StrOrSkip()
-		case "name":
-			f.item.name = d.StrOrSkip()
-		case "arguments":
-			f.item.args = d.StrOrSkip()
-		default:
+		if !it.member(d, d.Key()) {
 			d.Skip()
 		}
 		if !d.MoreObj() {
@@ -76,7 +34,7 @@ func (p *StreamParser) commitResponses() {
 			p.finalArgs(c, f.arguments)
 		}
 	case t.Equal("response.output_item.added"), t.Equal("response.output_item.done"):
-		if f.item.typ.Equal("function_call") || f.item.typ.Equal("custom_tool_call") {
+		if f.item.isToolCall() {
 			if c := p.call(f.index, true); c != nil {
 				p.callMeta(c, f.item.callID, f.item.name)
 				if !f.item.args.IsEmpty() {
