@@ -126,30 +126,29 @@ func (t *framedTransport) RoundTrip(hc *fasthttp.HostClient, req *fasthttp.Reque
 	return false, nil
 }
 
-// stream reads the answer's header into a pooled response and gives resp a
-// body stream that returns the connection when it is closed.
+// stream reads the answer's header into resp (whose StreamBody is set)
+// and gives it a body stream, read from the connection's reader here, that
+// returns the connection when it is closed.
 func (t *framedTransport) stream(hc *fasthttp.HostClient, cc any, conn net.Conn, br *bufio.Reader, req *fasthttp.Request, resp *fasthttp.Response) (bool, error) {
-	sb := streamBodyPool.Get().(*streamBody)
-	sb.inner.StreamBody = true
-	sb.inner.SkipBody = resp.SkipBody
-	if err := sb.inner.ReadLimitBody(br, hc.MaxResponseBodySize); err != nil {
-		sb.inner.Reset()
-		streamBodyPool.Put(sb)
+	if err := resp.ReadLimitBody(br, hc.MaxResponseBodySize); err != nil {
 		hc.ReleaseReader(br)
 		withConn(closeConn, hc, cc)
 		return !errors.Is(err, fasthttp.ErrBodyTooLarge), err
 	}
+	sb := streamBodyPool.Get().(*streamBody)
 	sb.t, sb.hc, sb.cc, sb.br = t, hc, cc, br
 	sb.conn, sb.idle = conn, nil
-	sb.keep = !req.ConnectionClose() && !sb.inner.ConnectionClose()
+	sb.keep = !req.ConnectionClose() && !resp.ConnectionClose()
 	sb.eof = false
-	sb.inner.Header.CopyTo(&resp.Header)
-	size := sb.inner.Header.ContentLength()
-	sb.chunked = nil
+	size := resp.Header.ContentLength()
+	sb.chunked, sb.left = nil, int64(size)
 	switch {
-	case sb.inner.BodyStream() == nil:
+	case !resp.IsBodyStream():
 		// No body to read (HEAD, 204, 304): the answer has ended.
 		sb.eof = true
+	case size == -2:
+		// Until the upstream closes: the connection cannot be reused.
+		sb.keep = false
 	case size == -1:
 		// Chunked: decoded here, so that chunks that arrived together are
 		// read at once (chunked.go).
@@ -159,6 +158,8 @@ func (t *framedTransport) stream(hc *fasthttp.HostClient, cc any, conn net.Conn,
 			sb.idle = ic // plain TCP: an idle stream can give its reader back
 		}
 	}
+	// fasthttp's own body reader, which holds nothing yet, is released:
+	// the body is read here.
 	resp.SetBodyStream(sb, size)
 	return false, nil
 }
@@ -166,13 +167,13 @@ func (t *framedTransport) stream(hc *fasthttp.HostClient, cc any, conn net.Conn,
 // streamBody is a streamed answer's body. Its reads and its close come from
 // one goroutine at a time (the handler's WriteTo, then fasthttp's close).
 type streamBody struct {
-	inner fasthttp.Response // holds the framed body reader
-	t     *framedTransport
-	hc    *fasthttp.HostClient
-	cc    any
-	br    *bufio.Reader
-	keep  bool // the exchange allows keep-alive
-	eof   bool // the body was read to its framed end
+	t    *framedTransport
+	hc   *fasthttp.HostClient
+	cc   any
+	br   *bufio.Reader
+	keep bool  // the exchange allows keep-alive
+	eof  bool  // the body was read to its framed end
+	left int64 // body bytes left to read with a Content-Length; -2 until the connection closes
 
 	chunks  chunkedBody
 	chunked *chunkedBody // &chunks for a chunked answer, else nil
@@ -192,10 +193,29 @@ func (s *streamBody) Read(p []byte) (int, error) {
 	if s.chunked != nil {
 		n, err = s.chunked.Read(p)
 	} else {
-		n, err = s.inner.BodyStream().Read(p)
+		n, err = s.readPlain(p)
 	}
 	if err == io.EOF {
 		s.eof = true
+	}
+	return n, err
+}
+
+// readPlain reads a body framed by its Content-Length, or by the
+// connection's close.
+func (s *streamBody) readPlain(p []byte) (int, error) {
+	if s.left == 0 {
+		return 0, io.EOF
+	}
+	if s.left > 0 && int64(len(p)) > s.left {
+		p = p[:s.left]
+	}
+	n, err := s.br.Read(p)
+	if s.left > 0 {
+		s.left -= int64(n)
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF // cut short of its length
+		}
 	}
 	return n, err
 }
@@ -257,17 +277,14 @@ func (s *streamBody) CloseWithError(err error) error {
 	}
 	keep = keep && s.t.reusable()
 	if keep {
-		_ = s.inner.CloseBodyStream()
 		s.hc.ReleaseReader(s.br)
 		withConn(releaseConn, s.hc, s.cc)
 	} else {
 		// Close first: a read blocked on the connection then returns
 		// before the reader is recycled.
 		withConn(closeConn, s.hc, s.cc)
-		_ = s.inner.CloseBodyStream()
 		s.hc.ReleaseReader(s.br)
 	}
-	s.inner.Reset()
 	s.t, s.hc, s.cc, s.br, s.conn, s.idle = nil, nil, nil, nil, nil, nil
 	s.chunks, s.chunked = chunkedBody{}, nil
 	streamBodyPool.Put(s)

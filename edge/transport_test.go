@@ -166,3 +166,66 @@ func TestAnomalyStopsConnectionReuse(t *testing.T) {
 		t.Fatalf("%d upstream connections for 5 calls after an anomaly, want one each", n)
 	}
 }
+
+// closingUpstream answers every connection's first request with answer, as
+// written, and then closes it.
+func closingUpstream(t *testing.T, answer string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				if _, err := http.ReadRequest(bufio.NewReader(c)); err == nil {
+					io.WriteString(c, answer)
+				}
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String()
+}
+
+// TestStreamedPlainBodies: a streamed answer framed by its Content-Length
+// or by the upstream's close reaches the client whole; one the upstream cuts
+// short of its Content-Length is cut for the client too, and counted.
+func TestStreamedPlainBodies(t *testing.T) {
+	get := func(h *harness) (string, error) {
+		resp, err := http.Get(h.url + "/v1/files/f/content")
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return string(b), err
+	}
+	body := strings.Repeat("0123456789", 1000)
+	for _, tc := range []struct{ name, answer string }{
+		{"content-length", fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n%s", len(body), body)},
+		{"until close", "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n" + body},
+	} {
+		h := startProxy(t, Options{BaseURL: closingUpstream(t, tc.answer)})
+		got, err := get(h)
+		if err != nil || got != body {
+			t.Fatalf("%s: %d bytes, %v; want the %d sent", tc.name, len(got), err, len(body))
+		}
+	}
+	h := startProxy(t, Options{BaseURL: closingUpstream(t, fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n%s", len(body)+10, body))})
+	if got, err := get(h); err == nil {
+		t.Fatalf("an answer cut short of its Content-Length reached the client whole (%d bytes)", len(got))
+	}
+	deadline := time.Now().Add(waitLimit)
+	for h.srv.Proxy().stats.errors[errStreamBroken].Load() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the cut answer was not counted as stream_interrupted")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
