@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -150,9 +151,10 @@ func sameEvents(a, b []*sink.Event) error {
 }
 
 // TestMemoIsInvisible runs the same conversations through a processor
-// without memo and through processors with the default memo and a tiny
-// one (constant eviction, findings budget full): every event they produce
-// is the same, and the memo is hit.
+// without memo and through processors with the default memo, a tiny one
+// (constant eviction, no findings kept) and a small one (findings budget
+// full, findings evicted): every event they produce is the same, and the
+// memo is hit.
 func TestMemoIsInvisible(t *testing.T) {
 	texts := corpusTexts(t)
 	batches := conversations(texts, 24, 10, 7)
@@ -163,7 +165,10 @@ func TestMemoIsInvisible(t *testing.T) {
 	small := New(detect.Options{}, 100)
 	small.SetMemoBytes(16 << 10)
 	small.Extra = extra
-	procs := []*Processor{New(detect.Options{}, 100), small}
+	mid := New(detect.Options{}, 100)
+	mid.SetMemoBytes(32 << 10) // findings budget full, findings evicted
+	mid.Extra = extra
+	procs := []*Processor{New(detect.Options{}, 100), small, mid}
 	procs[0].Extra = extra
 	findings := 0
 	for bi, b := range batches {
@@ -189,7 +194,10 @@ func TestMemoIsInvisible(t *testing.T) {
 	if tiny.Hits == 0 || tiny.Hits >= full.Hits || tiny.Bytes > 16<<10 {
 		t.Fatalf("tiny memo: %+v (default %+v)", tiny, full)
 	}
-	t.Logf("default memo %+v, tiny %+v, %d findings", full, tiny, findings)
+	if m := mid.memo; m.held < m.budget/2 || len(m.found) == 0 {
+		t.Fatalf("small memo: %d of %d bytes of findings held", m.held, m.budget)
+	}
+	t.Logf("default memo %+v, tiny %+v, small %+v, %d findings", full, tiny, mid.Stats().Memo, findings)
 }
 
 // TestMemoReplaysFindings: a message seen before gives the same findings
@@ -277,5 +285,52 @@ func TestMemoConcurrent(t *testing.T) {
 	}
 	if s := shared.Stats().Memo; s.Hits == 0 {
 		t.Fatalf("memo not used: %+v", s)
+	}
+}
+
+// TestMemoEvictsWithinBudget: inputs of one set evict each other, least
+// recently used first, their findings are released and reused, and the
+// findings held never exceed the budget.
+func TestMemoEvictsWithinBudget(t *testing.T) {
+	m := newMemo(256 << 10) // 8 K slots, 128 KiB of findings, at most 2 KiB per input
+	finding := func(k uint64) []detect.Finding {
+		return []detect.Finding{{Rule: "r", Evidence: fmt.Sprintf("evidence of %d", k), Start: int(k)}}
+	}
+	set := uint64(6) // every key below lands in the set of slots 6 and 7
+	key := func(i int) uint64 { return set | uint64(i)<<20 }
+	for i := 1; i <= 100; i++ {
+		m.put(key(i), finding(key(i)))
+		if m.held > m.budget {
+			t.Fatalf("held %d over budget %d", m.held, m.budget)
+		}
+	}
+	if _, hit := m.get(nil, key(98)); hit {
+		t.Fatal("a third key of the set is still remembered")
+	}
+	for _, i := range []int{100, 99} { // 99 used last
+		got, hit := m.get(nil, key(i))
+		if !hit || len(got) != 1 || got[0].Start != int(key(i)) || got[0].Evidence != fmt.Sprintf("evidence of %d", key(i)) {
+			t.Fatalf("key %d: %v %+v", i, hit, got)
+		}
+	}
+	m.put(key(101), finding(key(101)))
+	if _, hit := m.get(nil, key(100)); hit {
+		t.Fatal("the least recently used key was kept")
+	}
+	if _, hit := m.get(nil, key(99)); !hit {
+		t.Fatal("the most recently used key was evicted")
+	}
+	if len(m.found) > 3 || m.held != 2*findingsBytes(finding(key(101))) {
+		t.Fatalf("findings not released: %d entries, %d bytes held", len(m.found), m.held)
+	}
+	// Findings past the budget are not remembered, and their input is not
+	// remembered as clean either.
+	big := make([]detect.Finding, 0, 64)
+	for i := range 20 {
+		big = append(big, detect.Finding{Evidence: strings.Repeat("x", 20), Start: i})
+	}
+	m.put(12345<<8, big)
+	if _, hit := m.get(nil, 12345<<8); hit {
+		t.Fatal("findings over the per-input bound were remembered")
 	}
 }
