@@ -102,19 +102,29 @@ type SessionsResponse struct {
 	Envelope
 }
 
+// Page says which part of a list an answer holds.
+type Page struct {
+	Limit   int  `json:"limit"`
+	Offset  int  `json:"offset"`
+	HasMore bool `json:"has_more"`
+}
+
+// pageOf is the page of n items from offset of a list of total items.
+func pageOf(limit, offset, n int, total int64) Page {
+	return Page{Limit: limit, Offset: offset, HasMore: int64(offset+n) < total}
+}
+
 // SessionListResponse is /api/sessions/list.
 type SessionListResponse struct {
-	Sessions   []SessionRow   `json:"sessions"`
-	TotalCount int64          `json:"total_count"`
-	Limit      int            `json:"limit"`
-	Offset     int            `json:"offset"`
-	HasMore    bool           `json:"has_more"`
-	Filters    map[string]any `json:"filters"`
+	Sessions   []SessionRow `json:"sessions"`
+	TotalCount int64        `json:"total_count"`
+	Page
+	Filters map[string]any `json:"filters"`
 	Envelope
 }
 
 func emptySessionList() *SessionListResponse {
-	return &SessionListResponse{Sessions: []SessionRow{}, Limit: 10, Filters: map[string]any{}}
+	return &SessionListResponse{Sessions: []SessionRow{}, Page: Page{Limit: 10}, Filters: map[string]any{}}
 }
 
 // TagsResponse is /api/sessions/tags.
@@ -125,14 +135,12 @@ type TagsResponse struct {
 
 // SessionResponse is /api/session/{id}.
 type SessionResponse struct {
-	Session     SessionDetail  `json:"session"`
-	Events      []Event        `json:"events"`
-	EventsTotal int64          `json:"events_total"`
-	Limit       int            `json:"limit"`
-	Offset      int            `json:"offset"`
-	HasMore     bool           `json:"has_more"`
-	Timeline    []TimelineItem `json:"timeline"`
-	Findings    []Finding      `json:"findings"`
+	Session     SessionDetail `json:"session"`
+	Events      []Event       `json:"events"`
+	EventsTotal int64         `json:"events_total"`
+	Page
+	Timeline []TimelineItem `json:"timeline"`
+	Findings []Finding      `json:"findings"`
 	Envelope
 }
 
@@ -140,7 +148,7 @@ func emptySession() *SessionResponse {
 	return &SessionResponse{
 		Session: SessionDetail{SessionRow: SessionRow{Tags: map[string]string{}, RiskLevel: "none", Cost: Cost{Status: costNone}},
 			Models: []string{}, ToolUsageDetails: map[string]int64{}, AvailableTools: []string{}, FindingsBySeverity: severityCounts()},
-		Events: []Event{}, Timeline: []TimelineItem{}, Findings: []Finding{}, Limit: 500,
+		Events: []Event{}, Timeline: []TimelineItem{}, Findings: []Finding{}, Page: Page{Limit: 500},
 	}
 }
 
@@ -152,18 +160,16 @@ type EventResponse struct {
 
 // FindingsResponse is /api/findings.
 type FindingsResponse struct {
-	Findings   []Finding      `json:"findings"`
-	TotalCount int64          `json:"total_count"`
-	Limit      int            `json:"limit"`
-	Offset     int            `json:"offset"`
-	HasMore    bool           `json:"has_more"`
-	Summary    FindingSummary `json:"summary"`
-	Filters    map[string]any `json:"filters"`
+	Findings   []Finding `json:"findings"`
+	TotalCount int64     `json:"total_count"`
+	Page
+	Summary FindingSummary `json:"summary"`
+	Filters map[string]any `json:"filters"`
 	Envelope
 }
 
 func emptyFindings() *FindingsResponse {
-	return &FindingsResponse{Findings: []Finding{}, Limit: 100, Filters: map[string]any{},
+	return &FindingsResponse{Findings: []Finding{}, Page: Page{Limit: 100}, Filters: map[string]any{},
 		Summary: FindingSummary{BySeverity: severityCounts(), ByCategory: map[string]int64{}}}
 }
 
@@ -295,13 +301,13 @@ func (q *querier) sessionList(ctx context.Context, a sessionListArgs) (*SessionL
 	if err != nil {
 		return nil, err
 	}
-	out := &SessionListResponse{Sessions: []SessionRow{}, TotalCount: total, Limit: a.limit, Offset: a.offset, Filters: a.echo}
+	out := &SessionListResponse{Sessions: []SessionRow{}, TotalCount: total, Filters: a.echo}
 	if total > int64(a.offset) {
 		if out.Sessions, err = q.sessions(ctx, a.f, a.limit, a.offset); err != nil {
 			return nil, err
 		}
 	}
-	out.HasMore = int64(a.offset+len(out.Sessions)) < total
+	out.Page = pageOf(a.limit, a.offset, len(out.Sessions), total)
 	return out, nil
 }
 
@@ -363,7 +369,7 @@ func (q *querier) sessionDetail(ctx context.Context, id string, a sessionArgs) (
 		return nil, notFound("session", id)
 	}
 	out := emptySession()
-	out.Session, out.Limit, out.Offset = d, a.limit, a.offset
+	out.Session = d
 	out.EventsTotal = d.TotalEvents
 	if len(a.types) > 0 {
 		if out.EventsTotal, err = q.countEvents(ctx, d.AgentID, id, a.types); err != nil {
@@ -375,7 +381,7 @@ func (q *querier) sessionDetail(ctx context.Context, id string, a sessionArgs) (
 			return nil, err
 		}
 	}
-	out.HasMore = int64(a.offset+len(out.Events)) < out.EventsTotal
+	out.Page = pageOf(a.limit, a.offset, len(out.Events), out.EventsTotal)
 	out.Timeline = timeline(out.Events)
 	if d.FindingsCount > 0 {
 		if out.Findings, err = q.findings(ctx, findingFilter{agent: d.AgentID, session: id}, 1000, 0, true); err != nil {
@@ -504,13 +510,13 @@ func (q *querier) findingList(ctx context.Context, a findingArgs) (*FindingsResp
 	if err != nil {
 		return nil, err
 	}
-	out := &FindingsResponse{Findings: []Finding{}, TotalCount: total, Limit: a.limit, Offset: a.offset, Summary: sum, Filters: a.echo}
+	out := &FindingsResponse{Findings: []Finding{}, TotalCount: total, Summary: sum, Filters: a.echo}
 	if total > int64(a.offset) {
 		if out.Findings, err = q.findings(ctx, a.f, a.limit, a.offset, false); err != nil {
 			return nil, err
 		}
 	}
-	out.HasMore = int64(a.offset+len(out.Findings)) < total
+	out.Page = pageOf(a.limit, a.offset, len(out.Findings), total)
 	return out, nil
 }
 

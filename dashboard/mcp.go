@@ -271,7 +271,7 @@ func (s *Server) addTools(srv *mcp.Server) {
 					return nil, err
 				}
 				return &SessionEventsResult{Session: d.Session, Events: d.Events, EventsTotal: d.EventsTotal,
-					Limit: d.Limit, Offset: d.Offset, HasMore: d.HasMore}, nil
+					Page: d.Page}, nil
 			}, func() enveloped { return &SessionEventsResult{Events: []Event{}} }, in.SessionID, v)
 		})
 	mcp.AddTool(srv, tool("get_event", "One event with all its attributes, by event UUID or span id.",
@@ -338,9 +338,7 @@ type SessionEventsResult struct {
 	Session     SessionDetail `json:"session"`
 	Events      []Event       `json:"events"`
 	EventsTotal int64         `json:"events_total"`
-	Limit       int           `json:"limit"`
-	Offset      int           `json:"offset"`
-	HasMore     bool          `json:"has_more"`
+	Page
 	Envelope
 }
 

@@ -326,9 +326,7 @@ type WorkflowSessionsAnswer struct {
 	Sessions   []SessionRow `json:"sessions"`
 	Count      int          `json:"count"`
 	TotalCount int64        `json:"total_count"`
-	Limit      int          `json:"limit"`
-	Offset     int          `json:"offset"`
-	HasMore    bool         `json:"has_more"`
+	Page
 }
 
 func opWorkflowSessions(in workflowSessionsArgs) wfOp {
@@ -358,7 +356,7 @@ func opWorkflowSessions(in workflowSessionsArgs) wfOp {
 		}
 		setWorkflow(l.Sessions, wf)
 		return &WorkflowSessionsAnswer{WorkflowID: wf, Sessions: l.Sessions, Count: len(l.Sessions), TotalCount: l.TotalCount,
-			Limit: limit, Offset: in.Offset, HasMore: l.HasMore}, nil
+			Page: l.Page}, nil
 	}
 }
 
