@@ -11,11 +11,16 @@
 // Two upstream pools serve the two kinds of answer. Requests that ask for a
 // stream ("stream": true in the body, or Accept: text/event-stream) and
 // requests without a body (GET downloads) use a pool that streams response
-// bodies: an SSE answer is copied to the client read by read with
-// stream.Copier, flushed at once, and any other answer is passed through as a
-// body stream of known or chunked length. The proxy decodes a chunked answer
-// itself (chunked.go) so that one read returns every chunk that has arrived:
-// events that arrive together leave in one write, and none waits for another. All other requests use a pool that
+// bodies: the answer is written to the client straight from the upstream
+// connection's read buffer (relay.go), each write flushed at once, with the
+// stream tap seeing each event in place. The proxy decodes a chunked answer
+// itself (chunked.go), squeezing the framing of the chunks that arrived
+// together out of the buffer, so that events that arrive together leave in
+// one write and none waits for another. While an open stream waits for its
+// next bytes on a plain TCP upstream, it gives its read buffer back and
+// waits on the socket: it holds no buffer of its own, only the client
+// connection's (whose read buffer, server.max_request_header_size, is the
+// largest request header accepted; larger get 431). All other requests use a pool that
 // buffers the response (bounded by MaxResponseBufferSize) and hands its body
 // to the client by swapping buffers, so a non-streaming exchange makes no
 // heap allocation once the pools are warm. A streamed answer that reaches the
@@ -53,8 +58,7 @@
 //
 // Capture is not the proxy's business: once a model call has ended
 // (buffered answer written to the client's response, stream's last byte
-// sent, call failed or refused) the proxy fills the exchange's
-// capture.Call with the bytes it already holds — a copy of the request
+// sent, call failed or refused) the proxy fills a pooled capture.Call with the bytes it already holds — a copy of the request
 // headers, method and path, the request body, the upstream's answer and
 // the stream tap's parser — and submits it to edge/capture
 // (capture_hook.go). It never parses for capture, never waits for it (but

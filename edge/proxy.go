@@ -473,7 +473,7 @@ func (ex *exchange) WriteTo(w io.Writer) (int64, error) {
 		dst = ex.pol.hold
 	}
 	count := ex.sse && (ex.p.opts.AccessLog || ex.p.opts.Logger.Debug().Enabled()) // for accessLog
-	if sb, _ := ex.resp.BodyStream().(*streamBody); sb != nil && sb.chunked != nil {
+	if sb, _ := ex.resp.BodyStream().(*streamBody); sb != nil {
 		ex.result = relay(dst, sb, tap, count)
 	} else {
 		c := stream.AcquireCopier()

@@ -7,11 +7,12 @@ import (
 	"github.com/cylestio/perimeter/stream"
 )
 
-// relay writes a chunked answer to dst straight from the upstream
+// relay writes a streamed answer to dst straight from the upstream
 // connection's read buffer, one Write for all the data that arrived
 // together (streamBody.next), and taps its events: the stream holds no copy
-// buffer, and while it waits for input, no read buffer either. It is
-// stream.Copier's Copy without the buffer, with the same Result.
+// buffer, and while it waits for input on a plain TCP upstream, no read
+// buffer either. It is stream.Copier's Copy without the buffer, with the
+// same Result.
 func relay(dst io.Writer, sb *streamBody, tap stream.Tap, count bool) stream.Result {
 	var res stream.Result
 	var sp eventSplitter

@@ -154,9 +154,9 @@ func (t *framedTransport) stream(hc *fasthttp.HostClient, cc any, conn net.Conn,
 		// read at once (chunked.go).
 		sb.chunks.reset(br)
 		sb.chunked = &sb.chunks
-		if ic, ok := sb.conn.(*idleConn); ok && ic.canWait() {
-			sb.idle = ic // plain TCP: an idle stream can give its reader back
-		}
+	}
+	if ic, ok := conn.(*idleConn); ok && ic.canWait() && !sb.eof {
+		sb.idle = ic // plain TCP: an idle stream can give its reader back
 	}
 	// fasthttp's own body reader, which holds nothing yet, is released:
 	// the body is read here.
@@ -174,6 +174,7 @@ type streamBody struct {
 	keep bool  // the exchange allows keep-alive
 	eof  bool  // the body was read to its framed end
 	left int64 // body bytes left to read with a Content-Length; -2 until the connection closes
+	used int   // buffered bytes the last nextPlain returned, consumed by the next call
 
 	chunks  chunkedBody
 	chunked *chunkedBody // &chunks for a chunked answer, else nil
@@ -204,6 +205,10 @@ func (s *streamBody) Read(p []byte) (int, error) {
 // readPlain reads a body framed by its Content-Length, or by the
 // connection's close.
 func (s *streamBody) readPlain(p []byte) (int, error) {
+	if s.used > 0 {
+		_, _ = s.br.Discard(s.used)
+		s.used = 0
+	}
 	if s.left == 0 {
 		return 0, io.EOF
 	}
@@ -220,8 +225,9 @@ func (s *streamBody) readPlain(p []byte) (int, error) {
 	return n, err
 }
 
-// next returns the data of a chunked body that is in the read buffer,
-// waiting for the first byte only (chunkedBody.next). When nothing is
+// next returns the body's data that is in the read buffer, waiting for
+// the first byte only (chunkedBody.next, nextPlain); the slice is valid
+// until the next call, which consumes it. When nothing is
 // buffered on a plain TCP connection, the read buffer goes back to the
 // pool while it waits for input: an open stream waiting for its next event
 // holds none.
@@ -230,24 +236,65 @@ func (s *streamBody) next() ([]byte, error) {
 		return nil, io.EOF
 	}
 	c := s.chunked
-	if c.used > 0 {
-		_, _ = s.br.Discard(c.used)
-		c.used = 0
+	more := s.left != 0 // a plain body
+	if c != nil {
+		if c.used > 0 {
+			_, _ = s.br.Discard(c.used)
+			c.used = 0
+		}
+		more = c.err == nil && c.state != chunkDone
+	} else if s.used > 0 {
+		_, _ = s.br.Discard(s.used)
+		s.used = 0
 	}
-	if s.idle != nil && c.err == nil && c.state != chunkDone && s.br.Buffered() == 0 {
+	if s.idle != nil && more && s.br.Buffered() == 0 {
 		s.hc.ReleaseReader(s.br)
 		err := s.idle.waitReadable()
 		s.br = s.hc.AcquireReader(s.conn)
-		c.br = s.br
+		if c != nil {
+			c.br = s.br
+		}
 		if err != nil {
 			return nil, err
 		}
 	}
-	b, err := c.next()
+	var b []byte
+	var err error
+	if c != nil {
+		b, err = c.next()
+	} else {
+		b, err = s.nextPlain()
+	}
 	if err == io.EOF {
 		s.eof = true
 	}
 	return b, err
+}
+
+// nextPlain is next for a body framed by its Content-Length or by the
+// connection's close.
+func (s *streamBody) nextPlain() ([]byte, error) {
+	if s.left == 0 {
+		return nil, io.EOF
+	}
+	if s.br.Buffered() == 0 {
+		if _, err := s.br.Peek(1); err != nil {
+			if err == io.EOF && s.left > 0 {
+				err = io.ErrUnexpectedEOF // cut short of its length
+			}
+			return nil, err
+		}
+	}
+	n := s.br.Buffered()
+	if s.left > 0 && int64(n) > s.left {
+		n = int(s.left)
+	}
+	b, _ := s.br.Peek(n)
+	s.used = n
+	if s.left > 0 {
+		s.left -= int64(n)
+	}
+	return b, nil
 }
 
 // arrived reports whether a Read would return body bytes without waiting
@@ -286,7 +333,7 @@ func (s *streamBody) CloseWithError(err error) error {
 		s.hc.ReleaseReader(s.br)
 	}
 	s.t, s.hc, s.cc, s.br, s.conn, s.idle = nil, nil, nil, nil, nil, nil
-	s.chunks, s.chunked = chunkedBody{}, nil
+	s.chunks, s.chunked, s.used = chunkedBody{}, nil, 0
 	streamBodyPool.Put(s)
 	return nil
 }

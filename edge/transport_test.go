@@ -168,7 +168,8 @@ func TestAnomalyStopsConnectionReuse(t *testing.T) {
 }
 
 // closingUpstream answers every connection's first request with answer, as
-// written, and then closes it.
+// written, and then closes it. A "|" in answer is not sent: it is a pause of
+// 50 ms, during which a streamed body waits for the rest.
 func closingUpstream(t *testing.T, answer string) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -185,7 +186,12 @@ func closingUpstream(t *testing.T, answer string) string {
 			go func() {
 				defer c.Close()
 				if _, err := http.ReadRequest(bufio.NewReader(c)); err == nil {
-					io.WriteString(c, answer)
+					for i, part := range strings.Split(answer, "|") {
+						if i > 0 {
+							time.Sleep(50 * time.Millisecond)
+						}
+						io.WriteString(c, part)
+					}
 				}
 			}()
 		}
@@ -210,6 +216,8 @@ func TestStreamedPlainBodies(t *testing.T) {
 	for _, tc := range []struct{ name, answer string }{
 		{"content-length", fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n%s", len(body), body)},
 		{"until close", "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n" + body},
+		{"content-length, in pauses", fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n%s|%s|%s", len(body), body[:10], body[10:5000], body[5000:])},
+		{"until close, in pauses", "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n" + body[:10] + "|" + body[10:]},
 	} {
 		h := startProxy(t, Options{BaseURL: closingUpstream(t, tc.answer)})
 		got, err := get(h)
