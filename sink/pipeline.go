@@ -196,7 +196,7 @@ func NewPipeline(opts Options, writers ...Writer) (*Pipeline, error) {
 		seen[dir] = true
 		ws := &writerState{p: p, w: w, name: name, interval: writeInterval(w)}
 		ws.healthy.Store(true)
-		cfg := spool.Config{Queue: opts.WriterQueue, Durable: opts.Durable, Paced: ws.interval > 0, Drop: ws.drop}
+		cfg := spool.Config[*batch]{Queue: opts.WriterQueue, Durable: opts.Durable, Paced: ws.interval > 0, Drop: ws.drop, Decode: readBatch}
 		if v, ok := w.(Volatile); p.budget != nil && !(ok && v.Volatile()) {
 			cfg.Dir, cfg.Budget, cfg.SegmentBytes = filepath.Join(opts.SpillDir, dir), p.budget, opts.SegmentBytes
 		}
@@ -278,6 +278,15 @@ func (b *batch) Len() int { return len(b.events) }
 func (b *batch) Record() []byte {
 	b.encOnce.Do(func() { b.enc = encodeBatch(nil, b.created, b.events) })
 	return b.enc
+}
+
+// readBatch is a spilled batch read back from a writer's log.
+func readBatch(payload []byte) (*batch, error) {
+	created, events, err := decodeBatch(payload)
+	if err != nil {
+		return nil, err
+	}
+	return &batch{events: events, created: created}, nil
 }
 
 // runBatcher owns the event queue: it cuts batches by size or age and

@@ -194,61 +194,37 @@ func (w *writerState) wentDown() {
 // alone (low latency); when it falls behind, inserts grow, which is what
 // ClickHouse wants (fewer, larger parts).
 func (w *writerState) gather(first *batch) (group []*batch, events []*Event, memClosed bool) {
-	group = []*batch{first}
-	n := len(first.events)
-	queue := w.lane.Queue()
-loop:
-	for n < w.p.opts.MaxWriteRows {
-		select {
-		case b, ok := <-queue:
-			if !ok {
-				memClosed = true
-				break loop
-			}
-			group = append(group, b)
-			n += len(b.events)
-		default:
-			break loop
-		}
-	}
+	group, memClosed = w.lane.Gather(first, w.p.opts.MaxWriteRows)
+	return group, eventsOf(group), memClosed
+}
+
+// eventsOf is the events of group in order, without a copy for one batch.
+func eventsOf(group []*batch) []*Event {
 	if len(group) == 1 {
-		return group, first.events, memClosed
+		return group[0].events
 	}
-	events = make([]*Event, 0, n)
+	n := 0
+	for _, b := range group {
+		n += len(b.events)
+	}
+	events := make([]*Event, 0, n)
 	for _, b := range group {
 		events = append(events, b.events...)
 	}
-	return group, events, memClosed
+	return events
 }
 
 // replay stores the oldest spilled records (up to MaxWriteRows events in one
 // write), retrying until it succeeds or Close's deadline passes, then
 // commits them.
 func (w *writerState) replay() {
-	var (
-		events  []*Event
-		created time.Time
-		bytes   int
-	)
-	for len(events) < w.p.opts.MaxWriteRows {
-		payload, ok := w.lane.Next()
-		if !ok {
-			break
-		}
-		c, evs, err := decodeBatch(payload)
-		if err != nil {
-			w.lane.Unreadable(payload)
-			w.p.log.Error().Err(err).Str("writer", w.name).Msg("sink: skipping an unreadable spill record")
-			continue
-		}
-		if len(events) == 0 {
-			created = c
-		}
-		events = append(events, evs...)
-		bytes += len(payload) + spool.HeaderSize
+	group, bytes, err := w.lane.ReadBack(w.p.opts.MaxWriteRows)
+	if err != nil {
+		w.p.log.Error().Err(err).Str("writer", w.name).Msg("sink: skipping an unreadable spill record")
 	}
-	if len(events) > 0 {
-		w.pendingSince.Store(created.UnixNano())
+	if len(group) > 0 {
+		events := eventsOf(group)
+		w.pendingSince.Store(group[0].created.UnixNano())
 		defer w.pendingSince.Store(0)
 		backoff := w.p.opts.BackoffMin
 		for attempt := 1; ; attempt++ {

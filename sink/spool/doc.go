@@ -1,11 +1,12 @@
 // Package spool is a writer's lane in the sink pipeline: a bounded memory
 // queue of batches and, when spilling is on, a log of segment files on
 // disk (log.go has the file format), behind one small API. The batcher
-// pushes; the writer's goroutine takes batches from the queue, or reads
-// records back from the log, stores them and says so (Stored, Commit), or
-// gives up on them for now (Spill, Evacuate). The lane never blocks the
-// batcher and never retries: retries, pacing and the store are the
-// writer's.
+// calls Push. The writer's goroutine takes its next write from the queue
+// (Queue, then Gather for what queued behind) or, when the log has a
+// backlog, from the log (ReadBack, decoded by Config.Decode); it stores
+// it and says so (Stored, Commit), or gives up on it for now (Spill,
+// Evacuate). The lane never blocks the batcher and never retries:
+// retries, pacing and the store are the writer's.
 //
 // What a lane keeps invariant:
 //   - Order: batches are read out (queue first, then the log) in the order

@@ -26,8 +26,8 @@ const (
 	DropShutdown                // shutdown, no log to keep the batch in
 )
 
-// Config configures a lane.
-type Config struct {
+// Config configures a lane of batches B.
+type Config[B Batch] struct {
 	// Dir is the log's directory; "" makes a lane without a log, which
 	// drops what its memory queue cannot take.
 	Dir          string
@@ -43,6 +43,9 @@ type Config struct {
 	// Drop counts events dropped for reason (err is the log's error for
 	// DropError). It runs under the lane's lock: it must not block.
 	Drop func(reason Reason, events int, err error)
+	// Decode turns a record's payload (Batch.Record) back into a batch;
+	// needed with Dir. The payload is valid only during the call.
+	Decode func(payload []byte) (B, error)
 }
 
 // Lane is one writer's ordered queue of batches: a bounded memory queue
@@ -50,7 +53,7 @@ type Config struct {
 // it keeps invariant. Push is the producer's; everything else is the
 // writer goroutine's, except the metrics.
 type Lane[B Batch] struct {
-	cfg  Config
+	cfg  Config[B]
 	mem  chan B
 	wake chan struct{}
 	log  *segLog // nil without a log
@@ -60,11 +63,11 @@ type Lane[B Batch] struct {
 
 // Open makes a lane. With a log, segments a previous run left in Dir are
 // adopted: they are replayed before anything new.
-func Open[B Batch](cfg Config) (*Lane[B], error) {
+func Open[B Batch](cfg Config[B]) (*Lane[B], error) {
 	l := &Lane[B]{cfg: cfg, mem: make(chan B, max(1, cfg.Queue)), wake: make(chan struct{}, 1)}
 	if cfg.Dir != "" {
-		if cfg.Budget == nil {
-			return nil, errors.New("spool: a log needs a budget")
+		if cfg.Budget == nil || cfg.Decode == nil {
+			return nil, errors.New("spool: a log needs a budget and a decoder")
 		}
 		lg, err := openLog(cfg.Dir, cfg.Budget, cfg.SegmentBytes)
 		if err != nil {
@@ -220,7 +223,7 @@ func (l *Lane[B]) Stored(k int) {
 
 // Spill gives up on writing group (batches taken from the memory queue,
 // oldest first) for now: group and the rest of the memory queue go to the
-// log, to be read back (Next) once the writer recovers. Without durability
+// log, to be read back (ReadBack) once the writer recovers. Without durability
 // that happens only when the log holds no backlog, so that order holds
 // (spilled false otherwise: keep retrying). It reports whether it found
 // the memory queue closed.
@@ -270,7 +273,7 @@ func (l *Lane[B]) Evacuate(group []B) (queueClosed bool) {
 
 // toLog is Evacuate with durability: group and the memory queue are
 // already in the log, so their memory copies are dropped and the log
-// goes active (Next reads them back from the reader's position, the
+// goes active (ReadBack reads them from the reader's position, the
 // first unstored record). A batch the log had refused is appended now.
 func (l *Lane[B]) toLog(group []B) (queueClosed bool) {
 	l.log.mu.Lock()
@@ -325,22 +328,58 @@ func (l *Lane[B]) evacuateLocked(group []B) (queueClosed bool) {
 // Backlog reports whether records wait in the log to be read back.
 func (l *Lane[B]) Backlog() bool { return l.log != nil && l.log.hasBacklog() }
 
-// Next is the payload of the oldest record not yet read back, or false
-// when the reader has caught up. Next, Commit and Unreadable are for a
-// lane with a log (Backlog true). The payload is valid until the next
-// call. Damaged records are skipped and counted (Corrupt).
-func (l *Lane[B]) Next() ([]byte, bool) { return l.log.readNext() }
-
-// Commit records that everything Next returned is stored: its segments
-// go, and once the reader has caught up the log goes inactive, so that
-// new batches take the memory path again.
-func (l *Lane[B]) Commit() { l.log.commit() }
-
-// Unreadable counts a payload Next returned that the caller could not
-// decode as corrupt.
-func (l *Lane[B]) Unreadable(payload []byte) {
-	l.log.corrupt.Add(int64(len(payload) + recordHeaderSize))
+// Gather takes the batches queued behind first, without waiting, until
+// the group holds maxEvents events (or the queue is empty): one write for
+// a writer that fell behind. It reports whether it found the queue
+// closed.
+func (l *Lane[B]) Gather(first B, maxEvents int) (group []B, queueClosed bool) {
+	group = []B{first}
+	n := first.Len()
+	for n < maxEvents {
+		select {
+		case b, ok := <-l.mem:
+			if !ok {
+				return group, true
+			}
+			group = append(group, b)
+			n += b.Len()
+		default:
+			return group, false
+		}
+	}
+	return group, false
 }
+
+// ReadBack reads the oldest records not yet read back, decoded, until
+// they hold maxEvents events or the reader has caught up (group empty:
+// nothing to read; Backlog tells whether Commit is due). bytes is what
+// they took in the log. A record that does not decode is skipped and
+// counted (CorruptBytes); err joins the reasons. ReadBack and Commit need
+// a log.
+func (l *Lane[B]) ReadBack(maxEvents int) (group []B, bytes int, err error) {
+	var errs []error
+	for n := 0; n < maxEvents; {
+		p, ok := l.log.readNext()
+		if !ok {
+			break
+		}
+		b, derr := l.cfg.Decode(p)
+		if derr != nil {
+			l.log.corrupt.Add(int64(len(p) + recordHeaderSize))
+			errs = append(errs, derr)
+			continue
+		}
+		group = append(group, b)
+		n += b.Len()
+		bytes += len(p) + recordHeaderSize
+	}
+	return group, bytes, errors.Join(errs...)
+}
+
+// Commit records that everything ReadBack returned is stored: its
+// segments go, and once the reader has caught up the log goes inactive,
+// so that new batches take the memory path again.
+func (l *Lane[B]) Commit() { l.log.commit() }
 
 // Close closes the log's files; they stay for the next run.
 func (l *Lane[B]) Close() {

@@ -22,10 +22,11 @@ func record(b tb) []byte {
 
 type drops map[Reason]int
 
-func openLane(t *testing.T, cfg Config) (*Lane[tb], drops) {
+func openLane(t *testing.T, cfg Config[tb]) (*Lane[tb], drops) {
 	t.Helper()
 	d := drops{}
 	cfg.Drop = func(r Reason, n int, _ error) { d[r] += n }
+	cfg.Decode = func(p []byte) (tb, error) { return tb(p), nil }
 	if cfg.SegmentBytes == 0 {
 		cfg.SegmentBytes = 1 << 20
 	}
@@ -57,14 +58,12 @@ func takeAll(l *Lane[tb]) (got []string) {
 
 // readAll reads the log's backlog and commits it.
 func readAll(l *Lane[tb]) (got []string) {
-	for {
-		p, ok := l.Next()
-		if !ok {
-			l.Commit()
-			return got
-		}
-		got = append(got, string(p))
+	group, _, _ := l.ReadBack(1 << 30)
+	for _, b := range group {
+		got = append(got, string(b))
 	}
+	l.Commit()
+	return got
 }
 
 func onDisk(t *testing.T, dir string) (got []string) {
@@ -76,7 +75,7 @@ func onDisk(t *testing.T, dir string) (got []string) {
 }
 
 func TestLaneWithoutLogDropsWhatItCannotQueue(t *testing.T) {
-	l, d := openLane(t, Config{Queue: 2})
+	l, d := openLane(t, Config[tb]{Queue: 2})
 	push(l, "a", "b", "c")
 	if d[DropQueueFull] != 1 || l.Depth() != 2 || l.Backlog() {
 		t.Fatalf("drops %v, depth %d, backlog %v; want c dropped for a full queue", d, l.Depth(), l.Backlog())
@@ -98,7 +97,7 @@ func TestLaneWithoutLogDropsWhatItCannotQueue(t *testing.T) {
 // writer reads everything in push order; once the log is read and
 // committed, batches take the memory path again.
 func TestLaneKeepsOrderAcrossTheLog(t *testing.T) {
-	l, d := openLane(t, Config{Queue: 2, Dir: t.TempDir(), Budget: NewBudget(1 << 20)})
+	l, d := openLane(t, Config[tb]{Queue: 2, Dir: t.TempDir(), Budget: NewBudget(1 << 20)})
 	push(l, "1", "2", "3")
 	if got := takeAll(l); !reflect.DeepEqual(got, []string{"1", "2"}) {
 		t.Fatalf("queue %q", got)
@@ -128,7 +127,7 @@ func TestLaneKeepsOrderAcrossTheLog(t *testing.T) {
 // batches go to the log only when it holds no backlog (else they would
 // overtake it); then the rest of the queue follows, in order.
 func TestLaneSpillWaitsForAnEmptyLog(t *testing.T) {
-	l, _ := openLane(t, Config{Queue: 2, Dir: t.TempDir(), Budget: NewBudget(1 << 20)})
+	l, _ := openLane(t, Config[tb]{Queue: 2, Dir: t.TempDir(), Budget: NewBudget(1 << 20)})
 	push(l, "1", "2")
 	first := <-l.Queue()
 	if spilled, _ := l.Spill([]tb{first}); !spilled {
@@ -153,7 +152,7 @@ func TestLaneSpillWaitsForAnEmptyLog(t *testing.T) {
 // from the log (not appended twice), in order.
 func TestLaneDurableLogsBeforeTheWriterSees(t *testing.T) {
 	dir := t.TempDir()
-	l, d := openLane(t, Config{Queue: 4, Dir: dir, Budget: NewBudget(1 << 20), Durable: true, SegmentBytes: 20})
+	l, d := openLane(t, Config[tb]{Queue: 4, Dir: dir, Budget: NewBudget(1 << 20), Durable: true, SegmentBytes: 20})
 	push(l, "a", "b", "c")
 	if got := onDisk(t, dir); !reflect.DeepEqual(got, []string{"a", "b", "c"}) {
 		t.Fatalf("on disk before any write: %q", got)
@@ -180,7 +179,7 @@ func TestLaneDurableLogsBeforeTheWriterSees(t *testing.T) {
 // TestLaneDurableFullQueueStaysInTheLog: a batch that finds the queue
 // full is only in the log, and the batches after it follow it there.
 func TestLaneDurableFullQueueStaysInTheLog(t *testing.T) {
-	l, _ := openLane(t, Config{Queue: 1, Dir: t.TempDir(), Budget: NewBudget(1 << 20), Durable: true})
+	l, _ := openLane(t, Config[tb]{Queue: 1, Dir: t.TempDir(), Budget: NewBudget(1 << 20), Durable: true})
 	push(l, "a", "b", "c")
 	if got := takeAll(l); !reflect.DeepEqual(got, []string{"a"}) {
 		t.Fatalf("queue %q", got)
@@ -196,8 +195,8 @@ func TestLaneDurableFullQueueStaysInTheLog(t *testing.T) {
 // still takes the memory path when there is room.
 func TestLaneBudget(t *testing.T) {
 	b := NewBudget(int64(len(segmentMagic)) + 2*(HeaderSize+8))
-	one, d1 := openLane(t, Config{Queue: 1, Dir: filepath.Join(t.TempDir(), "one"), Budget: b})
-	two, d2 := openLane(t, Config{Queue: 4, Dir: filepath.Join(t.TempDir(), "two"), Budget: b, Durable: true})
+	one, d1 := openLane(t, Config[tb]{Queue: 1, Dir: filepath.Join(t.TempDir(), "one"), Budget: b})
+	two, d2 := openLane(t, Config[tb]{Queue: 4, Dir: filepath.Join(t.TempDir(), "two"), Budget: b, Durable: true})
 	push(one, "aaaaaaaa", "bbbbbbbb", "cccccccc", "dddddddd") // a queued, b and c logged, d over budget
 	if d1[DropBudget] != 1 || b.Used() != int64(len(segmentMagic))+2*(HeaderSize+8) {
 		t.Fatalf("drops %v, used %d", d1, b.Used())
@@ -211,5 +210,54 @@ func TestLaneBudget(t *testing.T) {
 	}
 	if b.Used() != 0 {
 		t.Fatalf("budget still holds %d bytes after commit", b.Used())
+	}
+}
+
+// TestLaneGather: a writer that fell behind takes what queued behind its
+// first batch, up to a number of events, in order.
+func TestLaneGather(t *testing.T) {
+	l, _ := openLane(t, Config[tb]{Queue: 8})
+	push(l, "1", "2", "3", "4")
+	first := <-l.Queue()
+	group, closed := l.Gather(first, 3)
+	if fmt.Sprint(group) != "[1 2 3]" || closed || l.Depth() != 1 {
+		t.Fatalf("Gather(3): %v closed %v, %d left", group, closed, l.Depth())
+	}
+	l.CloseQueue()
+	group, closed = l.Gather(<-l.Queue(), 3)
+	if fmt.Sprint(group) != "[4]" || !closed {
+		t.Fatalf("Gather at the end: %v closed %v", group, closed)
+	}
+}
+
+// TestLaneReadBackSkipsWhatDoesNotDecode: ReadBack stops at the event
+// limit, and a record the caller cannot decode is skipped, counted as
+// corrupt and reported, never returned.
+func TestLaneReadBackSkipsWhatDoesNotDecode(t *testing.T) {
+	d := drops{}
+	l, err := Open[tb](Config[tb]{Queue: 1, Dir: t.TempDir(), Budget: NewBudget(1 << 20), SegmentBytes: 1 << 20,
+		Drop: func(r Reason, n int, _ error) { d[r] += n },
+		Decode: func(p []byte) (tb, error) {
+			if string(p) == "bad" {
+				return "", fmt.Errorf("undecodable")
+			}
+			return tb(p), nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	push(l, "q", "a", "bad", "b", "c") // q queued, the rest logged
+	<-l.Queue()
+	group, n, err := l.ReadBack(2)
+	if fmt.Sprint(group) != "[a b]" || err == nil || n != 2*(HeaderSize+1) || l.CorruptBytes() != HeaderSize+3 {
+		t.Fatalf("ReadBack(2): %v, %d bytes, err %v, corrupt %d", group, n, err, l.CorruptBytes())
+	}
+	l.Commit()
+	if !l.Backlog() {
+		t.Fatal("c was committed unread")
+	}
+	if got := readAll(l); fmt.Sprint(got) != "[c]" || l.Backlog() {
+		t.Fatalf("rest %v, backlog %v", got, l.Backlog())
 	}
 }
