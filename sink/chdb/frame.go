@@ -63,7 +63,15 @@ func writeFrame(w *bufio.Writer, op byte, id uint32, payload []byte) error {
 
 // readFrame reads one frame. The payload is freshly allocated and owned by
 // the caller. It returns io.EOF only at a clean frame boundary.
-func readFrame(r *bufio.Reader) (frame, error) {
+func readFrame(r *bufio.Reader) (frame, error) { return readFrameFrom(r, false) }
+
+// readRequest is readFrame for the worker, which trusts its parent's
+// length prefix: a large request (a second's inserts) is read into one
+// buffer of its size instead of growing into it, which would allocate
+// about twice its size on the way.
+func readRequest(r *bufio.Reader) (frame, error) { return readFrameFrom(r, true) }
+
+func readFrameFrom(r *bufio.Reader, trusted bool) (frame, error) {
 	var h [frameHeader]byte
 	if _, err := io.ReadFull(r, h[:4]); err != nil {
 		return frame{}, err
@@ -80,7 +88,7 @@ func readFrame(r *bufio.Reader) (frame, error) {
 	}
 	f := frame{op: h[4], id: binary.BigEndian.Uint32(h[5:9])}
 	size := int(n - 5)
-	if size <= 1<<20 {
+	if size <= 1<<20 || trusted {
 		f.payload = make([]byte, size)
 		if _, err := io.ReadFull(r, f.payload); err != nil {
 			return frame{}, unexpected(err)

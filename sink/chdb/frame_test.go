@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -103,5 +104,42 @@ func TestInsertPayloadRoundTrip(t *testing.T) {
 		if _, _, _, err := parseInsertPayload(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+// TestReadRequestAllocatesOnce: the worker reads a large request from its
+// parent into one buffer of exactly its size (the parent's reader grows
+// into it instead, see FuzzReadFrame), so a second's inserts never cost it
+// about twice their size.
+func TestReadRequestAllocatesOnce(t *testing.T) {
+	var buf bytes.Buffer
+	w := bufio.NewWriter(&buf)
+	payload := bytes.Repeat([]byte("n"), 12<<20)
+	for range 2 {
+		if err := writeFrame(w, opInsert, 9, payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := bufio.NewReaderSize(bytes.NewReader(buf.Bytes()), 1<<20)
+	var got frame
+	var err error
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	got, err = readRequest(r)
+	runtime.ReadMemStats(&ms1)
+	if err != nil || got.op != opInsert || got.id != 9 || !bytes.Equal(got.payload, payload) || cap(got.payload) != len(payload) {
+		t.Fatalf("readRequest: op %q id %d, %d bytes (cap %d), %v", got.op, got.id, len(got.payload), cap(got.payload), err)
+	}
+	if alloc := ms1.TotalAlloc - ms0.TotalAlloc; alloc > uint64(len(payload))+1<<20 {
+		t.Errorf("readRequest allocated %d bytes for a %d-byte request", alloc, len(payload))
+	}
+	runtime.ReadMemStats(&ms0)
+	got, err = readFrame(r)
+	runtime.ReadMemStats(&ms1)
+	if err != nil || !bytes.Equal(got.payload, payload) {
+		t.Fatalf("readFrame: %d bytes, %v", len(got.payload), err)
+	}
+	if alloc := ms1.TotalAlloc - ms0.TotalAlloc; alloc < uint64(len(payload))*3/2 {
+		t.Errorf("readFrame allocated %d bytes for a %d-byte frame: it no longer grows with the bytes that arrive", alloc, len(payload))
 	}
 }

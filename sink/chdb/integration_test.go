@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -474,6 +475,13 @@ func TestRealEngineBudget(t *testing.T) {
 	want := fmt.Sprint([][]any{{"background_pool_size", "2"}, {"mark_cache_size", strconv.Itoa(64 << 20)}, {"max_server_memory_usage", strconv.Itoa(3 << 28)}, {"merges_mutations_memory_usage_soft_limit", strconv.Itoa(3 << 26)}})
 	if got := fmt.Sprint(rows.Data); got != want {
 		t.Fatalf("engine settings %s, want %s", got, want)
+	}
+	rows, err = s.Query(ctx, "SELECT * FROM system.jemalloc_stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats := fmt.Sprint(rows.Data); !strings.Contains(stats, "opt.dirty_decay_ms: 1000 ") {
+		t.Errorf("the engine's allocator keeps freed pages: %s", regexp.MustCompile(`opt\.dirty_decay_ms: [^\n]*`).FindString(stats))
 	}
 	for range 3 {
 		if err := s.WriteBatch(ctx, captureBatch(2000, time.Now())); err != nil {

@@ -167,11 +167,32 @@ func (e *fakeEngine) Explore(q []byte, _ uint64, use func([]byte)) error {
 
 func (e *fakeEngine) Close() {}
 
+// TestWorkerEnv: the allocator's options reach the worker through its
+// environment, and JE_MALLOC_CONF set by the operator wins.
+func TestWorkerEnv(t *testing.T) {
+	t.Setenv(mallocConfEnv, "")
+	os.Unsetenv(mallocConfEnv)
+	if env := (WorkerConfig{}).env(); env != nil {
+		t.Fatalf("no MallocConf: env %v, want the proxy's (nil)", env)
+	}
+	env := WorkerConfig{MallocConf: "dirty_decay_ms:0"}.env()
+	if len(env) == 0 || env[len(env)-1] != "JE_MALLOC_CONF=dirty_decay_ms:0" || len(env) != len(os.Environ())+1 {
+		t.Fatalf("env ends %q, want the proxy's environment and JE_MALLOC_CONF=dirty_decay_ms:0", env[max(len(env)-1, 0):])
+	}
+	t.Setenv(mallocConfEnv, "dirty_decay_ms:2000")
+	if env := (WorkerConfig{MallocConf: "dirty_decay_ms:0"}).env(); env != nil {
+		t.Fatalf("operator's JE_MALLOC_CONF overridden: %v", env)
+	}
+}
+
 func TestWorkerFlagsRoundTrip(t *testing.T) {
-	in := WorkerConfig{Path: "/d", Lib: "/l/libchdb.so", MaxMemory: 1 << 30, QueryTimeout: 1500 * time.Millisecond, Settings: []string{"mark_cache_size=1", "a=b=c"}, KeepCode: true}
+	in := WorkerConfig{Path: "/d", Lib: "/l/libchdb.so", MaxMemory: 1 << 30, QueryTimeout: 1500 * time.Millisecond, Settings: []string{"mark_cache_size=1", "a=b=c"}, KeepCode: true, MallocConf: "dirty_decay_ms:0"}
 	got, err := parseWorkerArgs(in.args())
-	if err != nil || !reflect.DeepEqual(got, in) {
+	if want := in; err != nil || !reflect.DeepEqual(got, func() WorkerConfig { want.MallocConf = ""; return want }()) {
 		t.Fatalf("parseWorkerArgs(args()) = %+v, %v; want %+v", got, err, in)
+	}
+	if got.MallocConf != "" {
+		t.Fatal("MallocConf travels as a flag; it belongs in the environment")
 	}
 	if _, err := parseWorkerArgs([]string{"--path", "/d"}); err == nil {
 		t.Fatal("missing --lib accepted")

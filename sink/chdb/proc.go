@@ -102,6 +102,7 @@ func startProc(command []string, cfg WorkerConfig, log zerolog.Logger) (*proc, e
 	args := append(append(append([]string(nil), command[1:]...), "--"), cfg.args()...)
 	cmd := exec.Command(command[0], args...)
 	cmd.ExtraFiles = []*os.File{reqR, respW} // fds 3 and 4
+	cmd.Env = cfg.env()
 	cmd.Stdout, cmd.Stderr = logW, logW
 	cmd.SysProcAttr = workerProcAttr()
 	err = startCmd(cmd)

@@ -156,6 +156,9 @@ type benchVariant struct {
 var memoryVariants = []benchVariant{
 	{name: "keep-code-no-budget", setup: func(b *testing.B, s *Store) {}, opts: func(o *Options) { o.keepCode, o.noBudget = true, true }},
 	{name: "no-budget", setup: func(b *testing.B, s *Store) {}, opts: func(o *Options) { o.noBudget = true }},
+	{name: "jemalloc-decay-5s", setup: func(b *testing.B, s *Store) {}, opts: func(o *Options) { o.mallocConf = "dirty_decay_ms:5000" }},
+	{name: "jemalloc-decay-1s", setup: func(b *testing.B, s *Store) {}, opts: func(o *Options) { o.mallocConf = "dirty_decay_ms:1000" }},
+	{name: "jemalloc-decay-250ms", setup: func(b *testing.B, s *Store) {}, opts: func(o *Options) { o.mallocConf = "dirty_decay_ms:250" }},
 	{name: "after", setup: func(b *testing.B, s *Store) {}},
 }
 

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,6 +46,28 @@ type WorkerConfig struct {
 	// KeepCode leaves resident the library pages starting the engine
 	// touched (dropColdCode; benchmarks compare).
 	KeepCode bool
+	// MallocConf is the engine allocator's options (jemalloc's
+	// JE_MALLOC_CONF), handed to the worker in its environment: the
+	// allocator reads them as the library loads, before any flag is
+	// parsed. Empty, or JE_MALLOC_CONF already in the proxy's
+	// environment, leaves the environment as it is.
+	MallocConf string
+}
+
+// mallocConfEnv is the environment variable libchdb's jemalloc reads its
+// options from (it is built with the je_ prefix).
+const mallocConfEnv = "JE_MALLOC_CONF"
+
+// env is the worker's environment: the proxy's, with MallocConf unless the
+// proxy's environment sets the allocator's options itself.
+func (c WorkerConfig) env() []string {
+	if c.MallocConf == "" {
+		return nil // inherit
+	}
+	if _, ok := os.LookupEnv(mallocConfEnv); ok {
+		return nil
+	}
+	return append(os.Environ(), mallocConfEnv+"="+c.MallocConf)
 }
 
 func (c WorkerConfig) args() []string {
@@ -206,13 +229,17 @@ func (w *workerServer) serve(in io.Reader, out io.Writer) int {
 				w.running[lane].Lock()
 				w.run(f, reply)
 				w.running[lane].Unlock()
+				if len(f.payload) >= bigFrame {
+					f = frame{}
+					debug.FreeOSMemory()
+				}
 			}
 		}()
 	}
 	br := bufio.NewReaderSize(in, 1<<20)
 	code := 0
 	for code == 0 {
-		f, err := readFrame(br)
+		f, err := readRequest(br)
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
 				fmt.Fprintln(os.Stderr, "chdb-worker: read request:", err)
@@ -235,6 +262,14 @@ func (w *workerServer) serve(in io.Reader, out io.Writer) int {
 	w.closeEngine()
 	return code
 }
+
+// bigFrame is the request size (a second's inserts are 10 MiB or more)
+// after which the worker hands its Go heap back to the system: the
+// request, and the buffers it outgrew as it arrived, are garbage once
+// served, and without that they stay resident until the next GC and the
+// scavenger, next to the engine's own memory. One collection of a heap
+// of a few MiB per insert costs well under a millisecond.
+const bigFrame = 4 << 20
 
 func (w *workerServer) run(f frame, reply func(op byte, id uint32, p []byte)) {
 	if f.op == opExec || f.op == opInsert {
