@@ -1,6 +1,9 @@
 package session
 
-import "time"
+import (
+	"time"
+	"unsafe"
+)
 
 // Config sizes and switches a Table. The wiring maps the YAML `session`
 // section onto it (enabled, max_sessions, session_ttl_seconds, memory_mb,
@@ -22,7 +25,7 @@ type Config struct {
 	// 350 bytes each), the fuzzy tail index (128 bytes per slot) and, with
 	// the rest but never less than 2 MiB, the fingerprint index (freecache).
 	// When full, the index forgets its least recently used fingerprints
-	// first. 0 means DefaultMemoryMB.
+	// first. 0 means MemoryMBFor(MaxSessions).
 	MemoryMB int
 
 	// Fuzzy enables the matching rules of doc.go beyond the original
@@ -40,12 +43,32 @@ type Config struct {
 const (
 	DefaultMaxSessions = 10000
 	DefaultTTL         = time.Hour
-	DefaultMemoryMB    = 64
 )
 
-// DefaultConfig is detection on, the original's limits, fuzzy matching on.
+// indexBytesPerSession is the fingerprint index's share of the default
+// size per session: about 40 fingerprints of 49 bytes (a signature and a
+// reply anchor per turn), so that every one of MaxSessions sessions can
+// keep its last 20 turns resumable before the index forgets any.
+const indexBytesPerSession = 2 << 10
+
+// MemoryMBFor is the default size in MiB of a table of maxSessions
+// sessions (25 MiB for the original's 10,000): their slots, the fuzzy tail
+// index and indexBytesPerSession of fingerprints each. Past about 20 turns
+// per live session the index forgets the least recently used states
+// first; the latest state of a session is the most recently used, so
+// follow-ups still resolve, only jumps back to older states may not.
+func MemoryMBFor(maxSessions int) int {
+	if maxSessions <= 0 {
+		maxSessions = DefaultMaxSessions
+	}
+	b := maxSessions*(int(unsafe.Sizeof(slot{}))+indexBytesPerSession) + int(tailsLen(maxSessions))*int(unsafe.Sizeof(tailEntry{}))
+	return max((b+1<<20-1)>>20, (minIndexBytes>>20)+1)
+}
+
+// DefaultConfig is detection on, the original's limits, fuzzy matching on,
+// and the table sized for them (MemoryMBFor).
 func DefaultConfig() Config {
-	return Config{Enabled: true, MaxSessions: DefaultMaxSessions, TTL: DefaultTTL, MemoryMB: DefaultMemoryMB, Fuzzy: true}
+	return Config{Enabled: true, MaxSessions: DefaultMaxSessions, TTL: DefaultTTL, MemoryMB: MemoryMBFor(DefaultMaxSessions), Fuzzy: true}
 }
 
 func (c Config) withDefaults() Config {
@@ -56,7 +79,7 @@ func (c Config) withDefaults() Config {
 		c.TTL = DefaultTTL
 	}
 	if c.MemoryMB <= 0 {
-		c.MemoryMB = DefaultMemoryMB
+		c.MemoryMB = MemoryMBFor(c.MaxSessions)
 	}
 	return c
 }

@@ -29,12 +29,18 @@ type tailEntry struct {
 const tailsPerSlot = 8
 
 func (x *tails) init(slots int) {
+	n := tailsLen(slots)
+	x.e = make([]tailEntry, n)
+	x.mask = n - 1
+}
+
+// tailsLen is the tail index's entries for slots sessions: a power of two.
+func tailsLen(slots int) uint64 {
 	n := uint64(tailWays)
 	for n < uint64(slots*tailsPerSlot) {
 		n <<= 1
 	}
-	x.e = make([]tailEntry, n)
-	x.mask = n - 1
+	return n
 }
 
 // tailWays is the number of entries of a bucket.
