@@ -67,6 +67,42 @@ type ServerConfig struct {
 	MaxInflightBodyBytes ByteSize `yaml:"max_inflight_body_bytes"`
 	// AccessLog logs every request at info level.
 	AccessLog bool `yaml:"access_log"`
+	// MemoryLimitMB is a soft limit on the proxy's Go memory, in MiB
+	// (runtime/debug.SetMemoryLimit): near it the collector runs more
+	// often instead of letting the heap grow to twice what is live. Soft:
+	// a heap that needs more still gets it. 0 (the default) derives it
+	// from the other budgets (MemoryLimitAuto); -1 sets none. GOMEMLIMIT
+	// in the environment wins over both. Not the embedded engine's memory
+	// (storage.embedded), which is its own process.
+	MemoryLimitMB int `yaml:"memory_limit_mb"`
+}
+
+// Proxy memory budgets behind server.memory_limit_mb: 0.
+const (
+	// MemoryLimitBaseMB is the proxy's own share: connections, buffers,
+	// pools, detection rules, the binary's data.
+	MemoryLimitBaseMB = 64
+	// MemoryLimitCaptureMB is added when events are captured: the event
+	// queues, a paced write of up to 10,000 events rendered for the store,
+	// and what waits while the store catches up.
+	MemoryLimitCaptureMB = 160
+	// MemoryLimitOff is server.memory_limit_mb's value for no limit.
+	MemoryLimitOff = -1
+	// minMemoryLimitMB is the smallest explicit limit: below it the
+	// collector would run all the time.
+	minMemoryLimitMB = 32
+)
+
+// MemoryLimitAuto is server.memory_limit_mb's default: MemoryLimitBaseMB
+// plus the session table (sessionMB, as sized) plus MemoryLimitCaptureMB
+// when capture is on. With the defaults (a 25 MiB table) that is 89 MiB
+// with capture off and 249 MiB with it.
+func MemoryLimitAuto(sessionMB int, capture bool) int {
+	mb := MemoryLimitBaseMB + max(sessionMB, 0)
+	if capture {
+		mb += MemoryLimitCaptureMB
+	}
+	return mb
 }
 
 // LLMConfig is the upstream provider and how to reach it.
@@ -124,7 +160,9 @@ type SessionConfig struct {
 	Enabled           bool `yaml:"enabled"`
 	MaxSessions       int  `yaml:"max_sessions"`
 	SessionTTLSeconds int  `yaml:"session_ttl_seconds"`
-	// MemoryMB sizes the session table (freecache).
+	// MemoryMB sizes the session table (slots and the freecache index), in
+	// MiB. 0 (the default) sizes it from MaxSessions: about 2.6 KiB a
+	// session, 25 MiB for 10,000 (session.MemoryMBFor).
 	MemoryMB int `yaml:"memory_mb"`
 	// Fuzzy lets a conversation continue when its history was slightly
 	// edited (the original's README promise).
@@ -346,7 +384,7 @@ func Default() *Config {
 			Enabled:           true,
 			MaxSessions:       10000,
 			SessionTTLSeconds: 3600,
-			MemoryMB:          64,
+			MemoryMB:          0,
 			Fuzzy:             true,
 			Peers:             SessionPeers{Timeout: Duration(25 * time.Millisecond), DownFor: Seconds(5)},
 		},

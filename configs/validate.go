@@ -64,6 +64,9 @@ func (c *Config) validateServer(ps *problems) {
 	if s.MaxInflightBodyBytes < s.MaxRequestBodySize {
 		ps.errorf("server.max_inflight_body_bytes", "must be at least server.max_request_body_size (%s), or no body of the largest size could ever be read", s.MaxRequestBodySize)
 	}
+	if m := s.MemoryLimitMB; m != 0 && m != MemoryLimitOff && m < minMemoryLimitMB {
+		ps.errorf("server.memory_limit_mb", "must be at least %d (MiB), 0 to derive it from the other budgets or -1 for no limit, got %d", minMemoryLimitMB, m)
+	}
 }
 
 func (c *Config) validateLLM(ps *problems) {
@@ -152,7 +155,7 @@ func (c *Config) validateSession(ps *problems) {
 	}
 	atLeast(ps, "session.max_sessions", s.MaxSessions, 1)
 	atLeast(ps, "session.session_ttl_seconds", s.SessionTTLSeconds, 1)
-	atLeast(ps, "session.memory_mb", s.MemoryMB, 1)
+	atLeast(ps, "session.memory_mb", s.MemoryMB, 0)
 	c.validateSessionPeers(ps)
 }
 

@@ -373,3 +373,35 @@ func TestInstanceID(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateMemoryBudgets: server.memory_limit_mb is 0 (derived), -1
+// (none) or a limit the collector can live with; session.memory_mb 0 is
+// "size it from max_sessions", a negative size is an error.
+func TestValidateMemoryBudgets(t *testing.T) {
+	for _, tc := range []struct {
+		limit, session int
+		path, want     string
+	}{
+		{limit: 0}, {limit: MemoryLimitOff}, {limit: 32}, {limit: 4096}, {session: 0}, {session: 1},
+		{limit: 16, path: "server.memory_limit_mb", want: "must be at least 32 (MiB), 0 to derive it from the other budgets or -1 for no limit, got 16"},
+		{limit: -2, path: "server.memory_limit_mb", want: "got -2"},
+		{session: -1, path: "session.memory_mb", want: "must not be negative, got -1"},
+	} {
+		c := Default()
+		c.LLM.BaseURL, c.LLM.Type = "https://x.example", "openai"
+		c.Server.MemoryLimitMB, c.Session.MemoryMB = tc.limit, tc.session
+		ps := c.Validate()
+		if tc.want == "" {
+			if len(ps) != 0 {
+				t.Errorf("limit %d, session %d: %q", tc.limit, tc.session, problemStrings(ps))
+			}
+			continue
+		}
+		if !hasProblem(ps, tc.path, tc.want, false) {
+			t.Errorf("limit %d, session %d: problems %q, want %s: %s", tc.limit, tc.session, problemStrings(ps), tc.path, tc.want)
+		}
+	}
+	if got := [...]int{MemoryLimitAuto(25, false), MemoryLimitAuto(25, true), MemoryLimitAuto(512, true)}; got != [...]int{89, 249, 736} {
+		t.Errorf("derived limits %v, want 64 + session table (+ 160 with capture)", got)
+	}
+}

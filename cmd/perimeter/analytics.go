@@ -270,6 +270,15 @@ func newAnalytics(cfg *configs.Config, log zerolog.Logger) (*analytics, error) {
 	return a, nil
 }
 
+// sessionMemoryMB is the session table's size in MiB as made (0 without
+// one).
+func (a *analytics) sessionMemoryMB() int {
+	if a.sessions == nil {
+		return 0
+	}
+	return a.sessions.Config().MemoryMB
+}
+
 // openSessions makes the session table and, with session.peers, the
 // lookup client it asks and the listener that answers the peers.
 func (a *analytics) openSessions(sc configs.SessionConfig, log zerolog.Logger) error {

@@ -141,6 +141,7 @@ func serve(cfg *configs.Config, problems []configs.Problem, hooks serveHooks) in
 		return 1
 	}
 	an.findings.Store(findingWatch(alerts, cfg.Alerts))
+	applyMemoryLimit(cfg.Server, an.sessionMemoryMB(), an.pipeline != nil, log)
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.Server.ShutdownTimeout))
 		defer cancel()
