@@ -6,9 +6,10 @@
 //
 // It keeps small, bounded per-session state (token and tool-call counters for
 // the consumption and agency checks, the system prompt for the leakage
-// check) and a fixed-size memo of the findings of request-side inputs (an
-// agent resends its whole history on every call): an input seen before
-// gets the findings its scan gave, without being decoded or scanned again.
+// check) and a fixed-size memo of the findings of request-side inputs: an
+// input seen before (a call sent again, the history of a conversation
+// capture could not place in its session) gets the findings its scan
+// gave, without being decoded or scanned again.
 // It never does I/O.
 //
 // It reads the attribute objects with the project's JSON scanner

@@ -13,8 +13,10 @@ import (
 
 // DefaultMemoBytes is the memory the findings memo of New may use: half
 // for its table (32 K sets of two 16-byte slots), half for the findings it
-// holds. An agent resends its whole history on every call; without the
-// memo every history message is decoded and scanned again at every turn.
+// holds. Capture stores only the new messages of a call it places in a
+// session; a call sent again, or a conversation it could not place, brings
+// every message again, and without the memo each is decoded and scanned
+// again.
 const DefaultMemoBytes = 2 << 20
 
 // memoSlotBytes is the size of one slot.
