@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"math/bits"
 	"regexp"
 	"strings"
 )
@@ -202,12 +203,14 @@ func (c *scanCtx) injectionApplies() bool {
 }
 
 func (c *scanCtx) injection() {
+	rt := rules()
 	if c.in.Role == RoleToolDefinition {
-		c.signals(rules().toolSigs, true)
+		c.signals(rt.toolSigs, c.candidates64(&rt.toolSigsByKW), true)
 	} else {
-		c.signals(rules().signals, false)
+		c.signals(rt.signals, c.candidates64(&rt.signalsByKW), false)
 	}
-	for _, r := range rules().injection {
+	for set := c.candidates64(&rt.injectionByKW); set != 0; set &= set - 1 {
+		r := rt.injection[bits.TrailingZeros64(set)]
 		c.runRule(r, func(m []int) {
 			conf, sev, ok := r.check(c, r, m)
 			if !ok {

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"math/bits"
 	"regexp"
 	"strings"
 )
@@ -252,9 +253,10 @@ type signalHit struct {
 	start, end int32
 }
 
-// signals runs the signal rules and reports the score when it crosses the
+// signals runs the signal rules of list in cand (a set of indexes: the
+// rules whose keywords occur) and reports the score when it crosses the
 // threshold.
-func (c *scanCtx) signals(list []*regexRule, tool bool) {
+func (c *scanCtx) signals(list []*regexRule, cand uint64, tool bool) {
 	var hits [numSignals]signalHit
 	any := false
 	run := func(r *regexRule) {
@@ -273,8 +275,8 @@ func (c *scanCtx) signals(list []*regexRule, tool bool) {
 	// Signals that lower the score (a text discussing attacks) run only
 	// when the others reach the threshold: they cannot raise a score, and
 	// their keywords ("example", "what is") are everywhere.
-	for _, r := range list {
-		if signalWeights[r.signal] >= 0 {
+	for set := cand; set != 0; set &= set - 1 {
+		if r := list[bits.TrailingZeros64(set)]; signalWeights[r.signal] >= 0 {
 			run(r)
 		}
 	}
@@ -285,8 +287,8 @@ func (c *scanCtx) signals(list []*regexRule, tool bool) {
 	if !any || positiveScore(&hits)+0.2 < scoreThreshold {
 		return
 	}
-	for _, r := range list {
-		if signalWeights[r.signal] < 0 {
+	for set := cand; set != 0; set &= set - 1 {
+		if r := list[bits.TrailingZeros64(set)]; signalWeights[r.signal] < 0 {
 			run(r)
 		}
 	}

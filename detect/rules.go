@@ -61,10 +61,13 @@ type ruleTables struct {
 	// secretsByKW lists, per keyword id, the secret rules it guards.
 	secretsByKW ruleIndex
 	injection   []*regexRule
-	signals     []*regexRule // scorer inputs for messages
-	toolSigs    []*regexRule // scorer inputs for tool definitions (signals and tool-only ones)
-	output      []*regexRule
-	agency      []*regexRule
+	// injectionByKW, signalsByKW and toolSigsByKW index the lists below
+	// like secretsByKW (each has at most 64 rules).
+	injectionByKW, signalsByKW, toolSigsByKW ruleIndex
+	signals                                  []*regexRule // scorer inputs for messages
+	toolSigs                                 []*regexRule // scorer inputs for tool definitions (signals and tool-only ones)
+	output                                   []*regexRule
+	agency                                   []*regexRule
 	// keyword ids of hand-written detectors
 	genericKW     []int32
 	awsSecretKW   []int32
@@ -150,6 +153,12 @@ func buildRules() *ruleTables {
 	t.words = b.words
 	t.kw = buildKeywords(b.words)
 	t.secretsByKW = indexRules(t.secrets, len(t.words))
+	t.injectionByKW = indexRules(t.injection, len(t.words))
+	t.signalsByKW = indexRules(t.signals, len(t.words))
+	t.toolSigsByKW = indexRules(t.toolSigs, len(t.words))
+	if len(t.injection) > 64 || len(t.signals) > 64 || len(t.toolSigs) > 64 {
+		panic("detect: an injection rule list outgrew candidates64")
+	}
 	return t
 }
 
@@ -183,6 +192,25 @@ func indexRules(list []*regexRule, words int) ruleIndex {
 		}
 	}
 	return ix
+}
+
+// candidates64 is candidates for a list of at most 64 rules; fullPath
+// makes every rule a candidate.
+func (c *scanCtx) candidates64(ix *ruleIndex) uint64 {
+	if fullPath {
+		return 1<<ix.n - 1
+	}
+	var set uint64
+	for w, bits64 := range c.presentKeywords() {
+		for bits64 != 0 {
+			k := w*64 + bits.TrailingZeros64(bits64)
+			bits64 &= bits64 - 1
+			for _, i := range ix.at[ix.from[k]:ix.from[k+1]] {
+				set |= 1 << i
+			}
+		}
+	}
+	return set
 }
 
 // candidates returns in dst the set of rules of ix (as a bitmap of their
