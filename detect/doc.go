@@ -65,10 +65,14 @@
 //
 // Every keyword of every rule is compiled into one Aho–Corasick automaton;
 // a rule's expression runs only on a window around its keyword hits, and
-// a rule whose keywords are absent is skipped. PII recognisers are byte
-// scanners anchored on '@', digits, ':' and "bc1"/"0x"; phone candidates
-// are validated with libphonenumber at most 12 times per scan. Text
-// without findings scans at 100 MB/s per core or more.
+// a rule whose keywords are absent is never looked at (the keywords
+// present select the rules). PII recognisers are byte scanners anchored on
+// '@', digits, ':' and "bc1"/"0x"; phone candidates are validated with
+// libphonenumber at most 12 times per scan. Phone verdicts and the
+// shingles of recent system prompts are remembered across scans in
+// process-wide tables; both are pure functions of their key, so results
+// never depend on earlier scans. Text without findings scans at 100 MB/s
+// per core or more.
 //
 // Secret rules follow gitleaks' default configuration and the vendors'
 // published token formats (used as data; secrets*.go say where they
