@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -521,15 +518,15 @@ func (f *fleet) converse(ctx context.Context, a *demoAgent, r *rand.Rand, risky 
 			return
 		}
 		cv.assistant(rep)
-		if len(rep.calls) == 0 {
+		if len(rep.Calls) == 0 {
 			continue
 		}
-		f.stats.toolCalls.Add(int64(len(rep.calls)))
+		f.stats.toolCalls.Add(int64(len(rep.Calls)))
 		// The "tool" runs for a moment, then the model gets its result.
 		if !sleepCtx(ctx, time.Duration(50+r.IntN(400))*time.Millisecond) {
 			return
 		}
-		cv.ToolResults(rep.calls, turn.result)
+		cv.ToolResults(rep.Calls, turn.result)
 		rep, ok = f.call(ctx, cv, r, "")
 		if !ok {
 			return
@@ -543,23 +540,23 @@ func (f *fleet) converse(ctx context.Context, a *demoAgent, r *rand.Rand, risky 
 
 // call sends the conversation so far. tool, when set, makes the mock answer
 // with a call to that tool; otherwise it answers with text.
-func (f *fleet) call(ctx context.Context, cv *convo, r *rand.Rand, tool string) (demoReply, bool) {
+func (f *fleet) call(ctx context.Context, cv *convo, r *rand.Rand, tool string) (llmreq.Reply, bool) {
 	if !f.wait(ctx) {
-		return demoReply{}, false
+		return llmreq.Reply{}, false
 	}
 	a := cv.agent
 	stream := r.Float64() < a.streamP
 	path, body, err := cv.request(tool, stream)
 	if err != nil {
 		f.stats.failed.Add(1)
-		return demoReply{}, false
+		return llmreq.Reply{}, false
 	}
 	if wf := demoWorkflowOf(a.name); wf != "" {
 		path = "/agent-workflow/" + wf + path
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.proxy+path, bytes.NewReader(body))
 	if err != nil {
-		return demoReply{}, false
+		return llmreq.Reply{}, false
 	}
 	h := req.Header
 	h.Set("Content-Type", "application/json")
@@ -601,37 +598,32 @@ func (f *fleet) call(ctx context.Context, cv *convo, r *rand.Rand, tool string) 
 		if ctx.Err() == nil {
 			f.stats.failed.Add(1)
 		}
-		return demoReply{}, false
+		return llmreq.Reply{}, false
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 400 {
 		f.stats.failed.Add(1)
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-		return demoReply{}, false
+		return llmreq.Reply{}, false
 	}
-	var rep demoReply
+	var rep llmreq.Reply
 	if stream {
-		rep, err = readStream(a.format, resp.Body)
+		rep, err = llmreq.ReadStream(a.format, resp.Body)
 	} else {
-		rep, err = readReply(a.format, resp.Body)
+		rep, err = llmreq.ReadReply(a.format, resp.Body)
 	}
 	if err != nil {
 		if ctx.Err() == nil {
 			f.stats.failed.Add(1)
 		}
-		return demoReply{}, false
+		return llmreq.Reply{}, false
 	}
 	return rep, true
 }
 
 // Wire formats. A convo keeps the conversation as the agent's format wants
-// it (llmreq.Conversation) and renders requests; replies are read back into
-// demoReply.
-
-type demoReply struct {
-	text  string
-	calls []llmreq.Call
-}
+// it (llmreq.Conversation) and renders requests; replies are read back with
+// llmreq.ReadReply and ReadStream.
 
 type convo struct {
 	agent *demoAgent
@@ -642,7 +634,7 @@ func newConvo(a *demoAgent) *convo {
 	return &convo{agent: a, Conversation: llmreq.Conversation{Format: a.format, Model: a.model, System: a.system}}
 }
 
-func (c *convo) assistant(rep demoReply) { c.Assistant(rep.text, rep.calls) }
+func (c *convo) assistant(rep llmreq.Reply) { c.Assistant(rep.Text, rep.Calls) }
 
 // request renders the next call. The mock calls the first tool offered, so
 // the wanted tool goes first.
@@ -657,163 +649,4 @@ func (c *convo) request(tool string, stream bool) (path string, body []byte, err
 		}
 	}
 	return c.Request(tools, stream)
-}
-
-// readReply decodes a non-streamed answer.
-func readReply(format llmreq.Format, body io.Reader) (demoReply, error) {
-	var v map[string]any
-	if err := json.NewDecoder(io.LimitReader(body, 8<<20)).Decode(&v); err != nil {
-		return demoReply{}, err
-	}
-	return replyOf(format, v)
-}
-
-func replyOf(format llmreq.Format, v map[string]any) (demoReply, error) {
-	var rep demoReply
-	switch format {
-	case llmreq.Chat:
-		choices, _ := v["choices"].([]any)
-		if len(choices) == 0 {
-			return rep, errors.New("no choices")
-		}
-		msg, _ := choices[0].(map[string]any)["message"].(map[string]any)
-		rep.text, _ = msg["content"].(string)
-		tcs, _ := msg["tool_calls"].([]any)
-		for _, x := range tcs {
-			tc, _ := x.(map[string]any)
-			fn, _ := tc["function"].(map[string]any)
-			rep.calls = append(rep.calls, llmreq.Call{ID: str(tc["id"]), Name: str(fn["name"]), Arguments: str(fn["arguments"])})
-		}
-	case llmreq.Responses:
-		out, _ := v["output"].([]any)
-		for _, x := range out {
-			it, _ := x.(map[string]any)
-			switch it["type"] {
-			case "message":
-				parts, _ := it["content"].([]any)
-				for _, p := range parts {
-					if pm, ok := p.(map[string]any); ok {
-						rep.text += str(pm["text"])
-					}
-				}
-			case "function_call":
-				rep.calls = append(rep.calls, llmreq.Call{ID: str(it["call_id"]), Name: str(it["name"]), Arguments: str(it["arguments"])})
-			}
-		}
-	case llmreq.Anthropic:
-		blocks, _ := v["content"].([]any)
-		for _, x := range blocks {
-			b, _ := x.(map[string]any)
-			switch b["type"] {
-			case "text":
-				rep.text += str(b["text"])
-			case "tool_use":
-				args, _ := json.Marshal(b["input"])
-				rep.calls = append(rep.calls, llmreq.Call{ID: str(b["id"]), Name: str(b["name"]), Arguments: string(args)})
-			}
-		}
-	}
-	return rep, nil
-}
-
-func str(v any) string {
-	s, _ := v.(string)
-	return s
-}
-
-// readStream reads an SSE answer to its end and assembles the reply.
-func readStream(format llmreq.Format, body io.Reader) (demoReply, error) {
-	sc := bufio.NewScanner(body)
-	sc.Buffer(make([]byte, 64<<10), 8<<20)
-	var rep demoReply
-	var text strings.Builder
-	type partial struct{ id, name, args strings.Builder }
-	calls := map[int]*partial{}
-	order := []int{}
-	get := func(i int) *partial {
-		p := calls[i]
-		if p == nil {
-			p = &partial{}
-			calls[i] = p
-			order = append(order, i)
-		}
-		return p
-	}
-	done := false
-	for sc.Scan() {
-		line := sc.Text()
-		data, ok := strings.CutPrefix(line, "data:")
-		if !ok {
-			continue
-		}
-		data = strings.TrimSpace(data)
-		if data == "[DONE]" {
-			done = true
-			break
-		}
-		var ev map[string]any
-		if json.Unmarshal([]byte(data), &ev) != nil {
-			continue
-		}
-		switch format {
-		case llmreq.Chat:
-			choices, _ := ev["choices"].([]any)
-			if len(choices) == 0 {
-				continue
-			}
-			delta, _ := choices[0].(map[string]any)["delta"].(map[string]any)
-			text.WriteString(str(delta["content"]))
-			tcs, _ := delta["tool_calls"].([]any)
-			for _, x := range tcs {
-				tc, _ := x.(map[string]any)
-				idx, _ := tc["index"].(float64)
-				p := get(int(idx))
-				p.id.WriteString(str(tc["id"]))
-				fn, _ := tc["function"].(map[string]any)
-				p.name.WriteString(str(fn["name"]))
-				p.args.WriteString(str(fn["arguments"]))
-			}
-		case llmreq.Responses:
-			if ev["type"] == "response.completed" {
-				r, _ := ev["response"].(map[string]any)
-				return replyOf(format, r)
-			}
-		case llmreq.Anthropic:
-			idx, _ := ev["index"].(float64)
-			switch ev["type"] {
-			case "content_block_start":
-				b, _ := ev["content_block"].(map[string]any)
-				if b["type"] == "tool_use" {
-					p := get(int(idx))
-					p.id.WriteString(str(b["id"]))
-					p.name.WriteString(str(b["name"]))
-				}
-			case "content_block_delta":
-				d, _ := ev["delta"].(map[string]any)
-				switch d["type"] {
-				case "text_delta":
-					text.WriteString(str(d["text"]))
-				case "input_json_delta":
-					get(int(idx)).args.WriteString(str(d["partial_json"]))
-				}
-			case "message_stop":
-				done = true
-			}
-		}
-		if done {
-			break
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return rep, err
-	}
-	if !done {
-		return rep, errors.New("stream ended early")
-	}
-	rep.text = text.String()
-	for _, i := range order {
-		p := calls[i]
-		rep.calls = append(rep.calls, llmreq.Call{ID: p.id.String(), Name: p.name.String(), Arguments: p.args.String()})
-	}
-	return rep, nil
 }
