@@ -12,6 +12,9 @@ type MessagesRequest struct {
 	Tools     []AnthropicTool    `json:"tools,omitempty"`
 }
 
+// JSON renders the request.
+func (r *MessagesRequest) JSON() ([]byte, error) { return encode(r) }
+
 // AnthropicMessage is one message: its content is Text when Blocks is nil,
 // else the blocks.
 type AnthropicMessage struct {
@@ -51,16 +54,4 @@ type AnthropicTool struct {
 	Name        string          `json:"name"`
 	Description string          `json:"description,omitempty"`
 	InputSchema json.RawMessage `json:"input_schema"`
-}
-
-// JSON renders the request.
-func (r *MessagesRequest) JSON() ([]byte, error) { return encode(r) }
-
-// AnthropicTools renders tools in Anthropic's shape.
-func AnthropicTools(tools []Tool) []AnthropicTool {
-	var out []AnthropicTool
-	for _, t := range tools {
-		out = append(out, AnthropicTool{Name: t.Name, Description: t.Description, InputSchema: t.schema()})
-	}
-	return out
 }

@@ -11,6 +11,9 @@ type ChatRequest struct {
 	Tools         []ChatTool         `json:"tools,omitempty"`
 }
 
+// JSON renders the request.
+func (r *ChatRequest) JSON() ([]byte, error) { return encode(r) }
+
 // ChatStreamOptions asks for a usage chunk at the end of a stream.
 type ChatStreamOptions struct {
 	IncludeUsage bool `json:"include_usage"`
@@ -49,16 +52,4 @@ type ChatToolFunction struct {
 	Name        string          `json:"name"`
 	Description string          `json:"description,omitempty"`
 	Parameters  json.RawMessage `json:"parameters,omitempty"`
-}
-
-// JSON renders the request.
-func (r *ChatRequest) JSON() ([]byte, error) { return encode(r) }
-
-// ChatTools renders tools in Chat's shape.
-func ChatTools(tools []Tool) []ChatTool {
-	var out []ChatTool
-	for _, t := range tools {
-		out = append(out, ChatTool{Type: "function", Function: ChatToolFunction{Name: t.Name, Description: t.Description, Parameters: t.schema()}})
-	}
-	return out
 }

@@ -38,24 +38,6 @@ func (f Format) String() string {
 	return fmt.Sprintf("Format(%d)", int(f))
 }
 
-// Tool is a tool offered to the model. Parameters is its JSON schema;
-// nil offers an object with one string member, "query".
-type Tool struct {
-	Name        string
-	Description string
-	Parameters  json.RawMessage
-}
-
-// DefaultParameters is the schema a Tool without Parameters offers.
-var DefaultParameters = json.RawMessage(`{"type":"object","properties":{"query":{"type":"string"}}}`)
-
-func (t Tool) schema() json.RawMessage {
-	if t.Parameters == nil {
-		return DefaultParameters
-	}
-	return t.Parameters
-}
-
 // Call is a tool call the model made; Arguments is JSON text.
 type Call struct {
 	ID, Name, Arguments string

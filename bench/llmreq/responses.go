@@ -11,6 +11,9 @@ type ResponsesRequest struct {
 	Tools  []ResponsesTool `json:"tools,omitempty"`
 }
 
+// JSON renders the request.
+func (r *ResponsesRequest) JSON() ([]byte, error) { return encode(r) }
+
 // ResponsesItem is one input item: a message (Type empty, Role and
 // Content), a function_call (CallID, Name, Arguments) or a
 // function_call_output (CallID, Output).
@@ -30,16 +33,4 @@ type ResponsesTool struct {
 	Name        string          `json:"name"`
 	Description string          `json:"description,omitempty"`
 	Parameters  json.RawMessage `json:"parameters,omitempty"`
-}
-
-// JSON renders the request.
-func (r *ResponsesRequest) JSON() ([]byte, error) { return encode(r) }
-
-// ResponsesTools renders tools in the Responses shape.
-func ResponsesTools(tools []Tool) []ResponsesTool {
-	var out []ResponsesTool
-	for _, t := range tools {
-		out = append(out, ResponsesTool{Type: "function", Name: t.Name, Description: t.Description, Parameters: t.schema()})
-	}
-	return out
 }
