@@ -160,17 +160,28 @@ func (cp *corpus) newConversation(prof profile, ag *agent, first string) *conver
 		c.setup(cp)
 	}
 	if first == "" {
-		first = "Task " + strconv.Itoa(cp.ids) + ": " + cp.sentence(8+cp.rng.IntN(20))
-		switch {
-		case prof == profVariant:
-			first = cp.roughText(12)
-		case c.render.rich:
-			first = c.raw(cp.userText())
-		}
+		first = c.say(cp, "Task "+strconv.Itoa(cp.ids)+": "+cp.sentence(8+cp.rng.IntN(20)), 12, nil, cp.userText)
 	}
 	c.history = append(c.history, u(first))
 	c.planTurn(cp)
 	return c
+}
+
+// say is a message in the conversation's style, drawn after plain (so the
+// generator's random sequence stays as it was): rough text of roughWords
+// words for the variant profile, one of templated (when given) for the
+// templated profile, rich() as the client writes it for a rich client,
+// else plain.
+func (c *conversation) say(cp *corpus, plain string, roughWords int, templated []string, rich func() string) string {
+	switch {
+	case c.prof == profVariant:
+		return cp.roughText(roughWords)
+	case c.prof == profTemplated && templated != nil:
+		return templated[cp.rng.IntN(len(templated))]
+	case c.render.rich:
+		return c.raw(rich())
+	}
+	return plain
 }
 
 // raw is a text as this conversation's client or model first writes it.
@@ -293,15 +304,7 @@ func (c *conversation) step(cp *corpus) (request, bool) {
 		c.history = append(c.history, result)
 		return req, true
 	}
-	answer := cp.sentence(10 + cp.rng.IntN(30))
-	switch {
-	case c.prof == profVariant:
-		answer = cp.roughText(14)
-	case c.prof == profTemplated:
-		answer = templatedAnswers[cp.rng.IntN(len(templatedAnswers))]
-	case c.render.rich:
-		answer = c.raw(cp.answerText())
-	}
+	answer := c.say(cp, cp.sentence(10+cp.rng.IntN(30)), 14, templatedAnswers, cp.answerText)
 	req.reply = a(answer)
 	c.history = append(c.history, req.reply)
 	c.next = len(c.history)
@@ -309,15 +312,7 @@ func (c *conversation) step(cp *corpus) (request, bool) {
 		return req, false
 	}
 	c.turns--
-	next := cp.sentence(6 + cp.rng.IntN(15))
-	switch {
-	case c.prof == profVariant:
-		next = cp.roughText(10)
-	case c.prof == profTemplated:
-		next = templatedAsks[cp.rng.IntN(len(templatedAsks))]
-	case c.render.rich:
-		next = c.raw(cp.userText())
-	}
+	next := c.say(cp, cp.sentence(6+cp.rng.IntN(15)), 10, templatedAsks, cp.userText)
 	c.history = append(c.history, u(next))
 	c.planTurn(cp)
 	return req, true

@@ -22,6 +22,13 @@ func pct(p50, p99 float64) *Percentiles {
 
 func f(v float64) *float64 { return &v }
 
+// derived is the fixture after Derive.
+func derived() *Report {
+	r := fixture()
+	Derive(r)
+	return r
+}
+
 // fixture is a small report with every kind of scenario, as a run would
 // produce before Derive.
 func fixture() *Report {
@@ -95,8 +102,7 @@ func TestDerive(t *testing.T) {
 }
 
 func TestHeadlines(t *testing.T) {
-	r := fixture()
-	Derive(r)
+	r := derived()
 	hs := Headlines(r)
 	got := map[string]Headline{}
 	for _, h := range hs {
@@ -125,8 +131,7 @@ func TestHeadlines(t *testing.T) {
 }
 
 func TestMarkdownGolden(t *testing.T) {
-	r := fixture()
-	Derive(r)
+	r := derived()
 	got := Markdown(r)
 	golden.Check(t, "report.md", []byte(got))
 	for _, must := range []string{"AMD EPYC", "load generator on CPU 0", "`0123456789ab` plus uncommitted changes to edge/proxy.go", "**skipped:** ClickHouse not running", "latency-json-5k.svg", "rss-streams.svg", "throughput.svg", "— (no capture)", "(+5 unsent)", "worst target: p50 20 µs, p99 90 µs"} {
@@ -137,8 +142,7 @@ func TestMarkdownGolden(t *testing.T) {
 }
 
 func TestChartsAreWellFormedSVG(t *testing.T) {
-	r := fixture()
-	Derive(r)
+	r := derived()
 	cs := Charts(r)
 	files := map[string]bool{}
 	for _, c := range cs {
@@ -179,8 +183,7 @@ func TestAxes(t *testing.T) {
 }
 
 func TestSummaryFitsOneScreen(t *testing.T) {
-	r := fixture()
-	Derive(r)
+	r := derived()
 	s := Summary(r)
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	if len(lines) > 40 {
@@ -199,8 +202,7 @@ func TestSummaryFitsOneScreen(t *testing.T) {
 }
 
 func TestWrite(t *testing.T) {
-	r := fixture()
-	Derive(r)
+	r := derived()
 	dir := t.TempDir()
 	paths, err := Write(r, dir)
 	if err != nil {

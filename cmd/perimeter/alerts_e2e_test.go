@@ -3,66 +3,18 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/cylestio/perimeter/bench/mockllm"
+	"github.com/cylestio/perimeter/sink/alert/alerttest"
+
 	"github.com/cylestio/perimeter/sink/alert"
 )
 
-// hookReceiver is a local webhook endpoint whose first failFirst
-// deliveries fail with 503.
-type hookReceiver struct {
-	mu        sync.Mutex
-	failFirst int
-	got       []hookDelivery
-}
-
-type hookDelivery struct {
-	header http.Header
-	body   []byte
-	status int
-}
-
-func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	b, _ := io.ReadAll(r.Body)
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	st := 200
-	if h.failFirst > 0 {
-		h.failFirst--
-		st = 503
-	}
-	h.got = append(h.got, hookDelivery{r.Header.Clone(), b, st})
-	w.WriteHeader(st)
-}
-
-func (h *hookReceiver) delivered() []hookDelivery {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var out []hookDelivery
-	for _, d := range h.got {
-		if d.status == 200 {
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
 func TestAlertsThroughTheProxy(t *testing.T) {
-	mock, base, err := mockllm.Start(mockllm.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mock.Close()
-	rcv := &hookReceiver{failFirst: 1}
-	srv := httptest.NewServer(rcv)
-	defer srv.Close()
+	base := startMockLLM(t)
+	rcv := alerttest.Start(t, 1)
 	const secret = "e2e-alert-secret"
 	cfg := fmt.Sprintf(`
 interceptors:
@@ -81,7 +33,7 @@ alerts:
   retry_backoff: 0.05
   destinations:
     - {type: webhook, url: %q, secret: %q}
-`, t.TempDir(), srv.URL+"/perimeter", secret)
+`, t.TempDir(), rcv.URL+"/perimeter", secret)
 	p := startEdge(t, base, cfg)
 	const chat = "/v1/chat/completions"
 	key := "ghp_" + strings.Repeat("a1B2c3D4e5", 4)[:36]
@@ -108,12 +60,12 @@ alerts:
 	var alerts []alert.Alert
 	waitUntil(t, 15*time.Second, "the alerts", func() bool {
 		alerts = alerts[:0]
-		for _, d := range rcv.delivered() {
-			if err := alert.Verify([]byte(secret), d.header.Get(alert.HeaderTimestamp), d.header.Get(alert.HeaderSignature), d.body, time.Now(), time.Minute); err != nil {
+		for _, d := range rcv.Delivered() {
+			if err := alert.Verify([]byte(secret), d.Header.Get(alert.HeaderTimestamp), d.Header.Get(alert.HeaderSignature), d.Body, time.Now(), time.Minute); err != nil {
 				t.Fatalf("delivery signature: %v", err)
 			}
 			var a alert.Alert
-			if err := json.Unmarshal(d.body, &a); err != nil {
+			if err := json.Unmarshal(d.Body, &a); err != nil {
 				t.Fatal(err)
 			}
 			alerts = append(alerts, a)

@@ -78,11 +78,7 @@ func TestCostReachesTheStore(t *testing.T) {
 // pipeline drains into the store before it exits).
 func driveCostCalls(t *testing.T, storage string, env ...string) {
 	t.Helper()
-	mock, base, err := mockllm.Start(mockllm.Config{Chunks: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mock.Close()
+	_, base := mockWith(t, mockllm.Config{Chunks: 3})
 	p := startConfig(t, fmt.Sprintf("llm: {base_url: %q, type: openai, api_key: sk-test}\n", base)+storage+
 		"pricing:\n  models:\n    my-llama-70b: {input: 0, output: 0}\n", nil, env...)
 	url := p.url

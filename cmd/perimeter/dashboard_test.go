@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cylestio/perimeter/bench/mockllm"
 	"github.com/cylestio/perimeter/configs"
 	"github.com/cylestio/perimeter/sink/chdb"
 )
@@ -73,11 +72,7 @@ func TestDashboardNeedsTokenBeyondLoopback(t *testing.T) {
 // TestRunServesTheDashboard: the README's first command (run, no config)
 // serves the dashboard; traffic through the proxy shows up in its API.
 func TestRunServesTheDashboard(t *testing.T) {
-	mock, base, err := mockllm.Start(mockllm.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mock.Close()
+	base := startMockLLM(t)
 	port, dport := freePort(t), freePort(t)
 	env := []string{"LLM_BASE_URL=" + base, "LLM_TYPE=openai", "LLM_API_KEY=sk-dash-key-987654"}
 	lib, libErr := chdb.FindLib("")

@@ -87,14 +87,23 @@ func startEdge(t *testing.T, upstream, cfg string, wrap ...string) *edgeProc {
 	}
 }
 
+// startMockLLM starts the mock provider with its defaults for the test's
+// duration and returns its base URL.
 func startMockLLM(t *testing.T) string {
 	t.Helper()
-	mock, base, err := mockllm.Start(mockllm.Config{})
+	_, base := mockWith(t, mockllm.Config{})
+	return base
+}
+
+// mockWith starts the mock provider with cfg for the test's duration.
+func mockWith(t *testing.T, cfg mockllm.Config) (*mockllm.Server, string) {
+	t.Helper()
+	mock, base, err := mockllm.Start(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { mock.Close() })
-	return base
+	return mock, base
 }
 
 // chat sends one model call on a fresh connection and returns the status.

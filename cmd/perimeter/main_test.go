@@ -94,11 +94,7 @@ var freePort = testenv.FreePort
 // for the upstream, a flag for the port, a stream in flight when SIGTERM
 // arrives, and an exit code of 0 after the stream completed.
 func TestRunProxiesAndShutsDownGracefully(t *testing.T) {
-	mock, base, err := mockllm.Start(mockllm.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mock.Close()
+	mock, base := mockWith(t, mockllm.Config{})
 	port := freePort(t)
 	p := launch(t, "", []string{"LLM_BASE_URL=" + base, "LLM_TYPE=openai", "LLM_API_KEY=sk-env-key-123456"},
 		"run", "--port", fmt.Sprint(port), "--log-level", "debug")

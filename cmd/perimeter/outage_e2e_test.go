@@ -225,11 +225,7 @@ func (l *load) requireAllAnswered(t *testing.T, want int) {
 
 func startMock(t *testing.T) string {
 	t.Helper()
-	mock, base, err := mockllm.Start(mockllm.Config{Chunks: 3, MaxRecorded: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { mock.Close() })
+	_, base := mockWith(t, mockllm.Config{Chunks: 3, MaxRecorded: -1})
 	return base
 }
 

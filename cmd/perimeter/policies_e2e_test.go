@@ -92,11 +92,7 @@ policies:
 `
 
 func TestPoliciesThroughTheProxy(t *testing.T) {
-	mock, base, err := mockllm.Start(mockllm.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mock.Close()
+	mock, base := mockWith(t, mockllm.Config{})
 	p := startEdge(t, base, policiesYAML)
 	const chat = "/v1/chat/completions"
 	email := "write to jane.roe@contoso.com please"
@@ -213,11 +209,7 @@ func startEdgeAnthropic(t *testing.T, upstream, cfg string) *edgeProc {
 }
 
 func TestPoliciesAnthropicShape(t *testing.T) {
-	mock, base, err := mockllm.Start(mockllm.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mock.Close()
+	base := startMockLLM(t)
 	p := startEdgeAnthropic(t, base, policiesYAML+"limits:\n  - {name: anthropic-rps, scope: agent, match: limited, requests_per_minute: 1}\n")
 	const msgs = "/v1/messages"
 	c := postPolicy(t, p.url, msgs, `{"model":"claude-3-5-haiku","max_tokens":64,"messages":[{"role":"user","content":"project nightingale"}]}`, "anthropic-version", "2023-06-01")
@@ -300,11 +292,7 @@ func fire(t *testing.T, n int, send func(i int) policyCall) map[int]int {
 }
 
 func TestLimitsThroughTheProxy(t *testing.T) {
-	mock, base, err := mockllm.Start(mockllm.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mock.Close()
+	base := startMockLLM(t)
 	const chat = "/v1/chat/completions"
 	body := chatBody("user", "count my tokens")
 	// One call's tokens, as the mock reports them (deterministic).
@@ -436,11 +424,7 @@ policies:
 `
 
 func TestStreamHoldback(t *testing.T) {
-	mock, base, err := mockllm.Start(mockllm.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mock.Close()
+	base := startMockLLM(t)
 	p := startEdge(t, base, holdbackYAML)
 	stream := `{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}`
 	const delay = "15ms"

@@ -29,11 +29,7 @@ const (
 // "perimeter replay" sends the recordings through a fresh mock: every call
 // reaches it again, and the replayed calls produce events.
 func TestRecordThenReplay(t *testing.T) {
-	mock, base, err := mockllm.Start(mockllm.Config{Chunks: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mock.Close()
+	mock, base := mockWith(t, mockllm.Config{Chunks: 3})
 	dir := t.TempDir()
 	recDir := filepath.Join(dir, "recordings")
 	port := freePort(t)

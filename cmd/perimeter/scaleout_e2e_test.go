@@ -25,11 +25,7 @@ import (
 // instance; /metrics and /config say which instance is which.
 func TestTwoProxiesOneCluster(t *testing.T) {
 	c := chtest.StartTestCluster(t, 2, 2)
-	mock, base, err := mockllm.Start(mockllm.Config{Chunks: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mock.Close()
+	_, base := mockWith(t, mockllm.Config{Chunks: 3})
 	db := fmt.Sprintf("perimeter_scale_%d", time.Now().UnixNano())
 	addrs := c.Addrs()
 	type instance struct {

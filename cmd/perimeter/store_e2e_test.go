@@ -15,11 +15,7 @@ import (
 // once it exited: by then the pipeline has drained into the store.
 func driveProxy(t *testing.T, cfg string, n int, env ...string) {
 	t.Helper()
-	mock, base, err := mockllm.Start(mockllm.Config{Chunks: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mock.Close()
+	_, base := mockWith(t, mockllm.Config{Chunks: 3})
 	p := startConfig(t, fmt.Sprintf("llm: {base_url: %q, type: openai}\n", base)+cfg, nil, env...)
 	url := p.url
 	for i := range n {

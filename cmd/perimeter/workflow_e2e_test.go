@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-
-	"github.com/cylestio/perimeter/bench/mockllm"
 )
 
 // TestWorkflowLoopOverMCP drives the security workflow as an IDE assistant
@@ -36,11 +34,7 @@ func TestWorkflowLoopOverMCP(t *testing.T) {
 }
 
 func runWorkflowLoop(t *testing.T, storage string, env ...string) {
-	mock, base, err := mockllm.Start(mockllm.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mock.Close()
+	base := startMockLLM(t)
 	dport := freePort(t)
 	p := startConfig(t, fmt.Sprintf("llm: {base_url: %q, type: openai}\n", base)+storage+
 		fmt.Sprintf("interceptors:\n  - type: live_trace\n    enabled: true\n    config: {server_port: %d, session_completion_timeout: 1}\n", dport), nil, env...)

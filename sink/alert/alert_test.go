@@ -3,7 +3,6 @@ package alert
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,47 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cylestio/perimeter/sink/alert/alerttest"
+
 	"github.com/cylestio/perimeter/sink"
 )
-
-// receiver is a local webhook endpoint that fails its first `fail`
-// deliveries with 503 and records every request.
-type receiver struct {
-	mu   sync.Mutex
-	fail int
-	got  []delivery
-	srv  *httptest.Server
-}
-
-type delivery struct {
-	header http.Header
-	body   []byte
-	status int
-}
-
-func newReceiver(t *testing.T, fail int) *receiver {
-	r := &receiver{fail: fail}
-	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		b, _ := io.ReadAll(req.Body)
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		st := 204
-		if r.fail > 0 {
-			r.fail--
-			st = 503
-		}
-		r.got = append(r.got, delivery{req.Header.Clone(), b, st})
-		w.WriteHeader(st)
-	}))
-	t.Cleanup(r.srv.Close)
-	return r
-}
-
-func (r *receiver) deliveries() []delivery {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]delivery(nil), r.got...)
-}
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -65,9 +27,9 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func TestWebhookSignedDedupedRetried(t *testing.T) {
-	rcv := newReceiver(t, 2) // the first two attempts fail
+	rcv := alerttest.Start(t, 2) // the first two attempts fail
 	secret := []byte("alert-secret")
-	n := New(Options{Destinations: []Destination{&Webhook{URL: rcv.srv.URL + "/hook", Secret: secret}},
+	n := New(Options{Destinations: []Destination{&Webhook{URL: rcv.URL + "/hook", Secret: secret}},
 		Backoff: 10 * time.Millisecond, Retries: 3, DedupWindow: time.Minute})
 	defer n.Close(context.Background())
 
@@ -78,31 +40,31 @@ func TestWebhookSignedDedupedRetried(t *testing.T) {
 	n.Notify(&Alert{Kind: KindFinding, Severity: "critical", Rule: "secret.github-pat", Agent: "agent-2", Title: "other agent"})
 	waitFor(t, "two deliveries", func() bool { s, _ := n.Delivered(); return s == 2 })
 
-	ds := rcv.deliveries()
-	if len(ds) != 4 || ds[0].status != 503 || ds[1].status != 503 || ds[2].status != 204 {
+	ds := rcv.Deliveries()
+	if len(ds) != 4 || ds[0].Status != 503 || ds[1].Status != 503 || ds[2].Status != 204 {
 		t.Fatalf("deliveries %d: %+v", len(ds), ds)
 	}
 	// Every attempt of one alert carries the same delivery id and body.
-	if ds[0].header.Get(HeaderDelivery) == "" || ds[0].header.Get(HeaderDelivery) != ds[2].header.Get(HeaderDelivery) || string(ds[0].body) != string(ds[2].body) {
-		t.Fatalf("retries differ: %v / %v", ds[0].header, ds[2].header)
+	if ds[0].Header.Get(HeaderDelivery) == "" || ds[0].Header.Get(HeaderDelivery) != ds[2].Header.Get(HeaderDelivery) || string(ds[0].Body) != string(ds[2].Body) {
+		t.Fatalf("retries differ: %v / %v", ds[0].Header, ds[2].Header)
 	}
 	for _, d := range ds {
-		if err := Verify(secret, d.header.Get(HeaderTimestamp), d.header.Get(HeaderSignature), d.body, time.Now(), time.Minute); err != nil {
+		if err := Verify(secret, d.Header.Get(HeaderTimestamp), d.Header.Get(HeaderSignature), d.Body, time.Now(), time.Minute); err != nil {
 			t.Fatalf("signature: %v", err)
 		}
 	}
-	if err := Verify([]byte("wrong"), ds[2].header.Get(HeaderTimestamp), ds[2].header.Get(HeaderSignature), ds[2].body, time.Now(), time.Minute); err == nil {
+	if err := Verify([]byte("wrong"), ds[2].Header.Get(HeaderTimestamp), ds[2].Header.Get(HeaderSignature), ds[2].Body, time.Now(), time.Minute); err == nil {
 		t.Fatal("a wrong secret verified")
 	}
-	tampered := []byte(strings.Replace(string(ds[2].body), "agent-1", "agent-9", 1))
-	if err := Verify(secret, ds[2].header.Get(HeaderTimestamp), ds[2].header.Get(HeaderSignature), tampered, time.Now(), time.Minute); err == nil {
+	tampered := []byte(strings.Replace(string(ds[2].Body), "agent-1", "agent-9", 1))
+	if err := Verify(secret, ds[2].Header.Get(HeaderTimestamp), ds[2].Header.Get(HeaderSignature), tampered, time.Now(), time.Minute); err == nil {
 		t.Fatal("a tampered body verified")
 	}
-	if err := Verify(secret, ds[2].header.Get(HeaderTimestamp), ds[2].header.Get(HeaderSignature), ds[2].body, time.Now().Add(time.Hour), time.Minute); err == nil {
+	if err := Verify(secret, ds[2].Header.Get(HeaderTimestamp), ds[2].Header.Get(HeaderSignature), ds[2].Body, time.Now().Add(time.Hour), time.Minute); err == nil {
 		t.Fatal("an old delivery verified")
 	}
 	var got Alert
-	if err := json.Unmarshal(ds[2].body, &got); err != nil {
+	if err := json.Unmarshal(ds[2].Body, &got); err != nil {
 		t.Fatal(err)
 	}
 	if got.Kind != KindFinding || got.Rule != "secret.github-pat" || got.Agent != "agent-1" || got.Severity != "critical" || got.ID == "" || got.Time.IsZero() {
@@ -116,14 +78,14 @@ func TestWebhookSignedDedupedRetried(t *testing.T) {
 }
 
 func TestDeliveryFailureIsCounted(t *testing.T) {
-	rcv := newReceiver(t, 100)
-	n := New(Options{Destinations: []Destination{&Webhook{URL: rcv.srv.URL}}, Backoff: time.Millisecond, Retries: 2})
+	rcv := alerttest.Start(t, 100)
+	n := New(Options{Destinations: []Destination{&Webhook{URL: rcv.URL}}, Backoff: time.Millisecond, Retries: 2})
 	n.Notify(&Alert{Kind: KindErrorRate, Severity: "high", Title: "x"})
 	waitFor(t, "the failure", func() bool { _, f := n.Delivered(); return f == 1 })
 	n.Close(context.Background())
 	d := n.Stats()["destinations"].([]map[string]any)[0]
-	if len(rcv.deliveries()) != 3 || d["retries"].(uint64) != 2 || !strings.Contains(d["last_error"].(string), "503") {
-		t.Fatalf("%d attempts, stats %+v", len(rcv.deliveries()), d)
+	if len(rcv.Deliveries()) != 3 || d["retries"].(uint64) != 2 || !strings.Contains(d["last_error"].(string), "503") {
+		t.Fatalf("%d attempts, stats %+v", len(rcv.Deliveries()), d)
 	}
 	// A 4xx is not retried.
 	rcv2 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(404) }))
@@ -138,19 +100,19 @@ func TestDeliveryFailureIsCounted(t *testing.T) {
 }
 
 func TestSlackAndRateLimit(t *testing.T) {
-	rcv := newReceiver(t, 0)
-	n := New(Options{Destinations: []Destination{&Slack{URL: rcv.srv.URL}}, MaxPerMinute: 3, DedupWindow: -1})
+	rcv := alerttest.Start(t, 0)
+	n := New(Options{Destinations: []Destination{&Slack{URL: rcv.URL}}, MaxPerMinute: 3, DedupWindow: -1})
 	for i := range 10 {
 		n.Notify(&Alert{Kind: KindLimit, Severity: "medium", Rule: "burst", Agent: "a" + string(rune('0'+i)), Title: "limited"})
 	}
 	n.Close(context.Background())
-	ds := rcv.deliveries()
+	ds := rcv.Deliveries()
 	if len(ds) != 3 || n.Stats()["rate_limited"].(uint64) != 7 {
 		t.Fatalf("%d deliveries, stats %+v", len(ds), n.Stats())
 	}
 	var msg map[string]string
-	if err := json.Unmarshal(ds[0].body, &msg); err != nil || !strings.Contains(msg["text"], "*Perimeter limit*") || !strings.Contains(msg["text"], "agent: `a0`") {
-		t.Fatalf("slack body %s", ds[0].body)
+	if err := json.Unmarshal(ds[0].Body, &msg); err != nil || !strings.Contains(msg["text"], "*Perimeter limit*") || !strings.Contains(msg["text"], "agent: `a0`") {
+		t.Fatalf("slack body %s", ds[0].Body)
 	}
 }
 
@@ -179,8 +141,8 @@ func TestNotifyNeverBlocks(t *testing.T) {
 }
 
 func TestFindingWatch(t *testing.T) {
-	rcv := newReceiver(t, 0)
-	n := New(Options{Destinations: []Destination{&Webhook{URL: rcv.srv.URL}}, DedupWindow: time.Minute})
+	rcv := alerttest.Start(t, 0)
+	n := New(Options{Destinations: []Destination{&Webhook{URL: rcv.URL}}, DedupWindow: time.Minute})
 	w := &FindingWatch{N: n, MinSeverity: 3, RiskThreshold: 75}
 	ev := func(sev, rule string) *sink.Event {
 		return &sink.Event{Name: sink.SecurityFinding, Severity: sev, Rule: rule, AgentID: "agent-1", SessionID: "s1",
@@ -190,9 +152,9 @@ func TestFindingWatch(t *testing.T) {
 	w.Process([]*sink.Event{ev("critical", "secret.github-pat")})
 	n.Close(context.Background())
 	kinds := map[string][]string{}
-	for _, d := range rcv.deliveries() {
+	for _, d := range rcv.Deliveries() {
 		var a Alert
-		json.Unmarshal(d.body, &a)
+		json.Unmarshal(d.Body, &a)
 		kinds[a.Kind] = append(kinds[a.Kind], a.Rule)
 	}
 	// Findings of high and critical severity; the session crosses 75 with
