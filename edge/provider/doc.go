@@ -148,7 +148,10 @@
 // response.completed, .incomplete or .failed object for status, usage and
 // error; "error" events). An event whose data is not JSON changes nothing
 // and is counted. Result may be asked at any time: for a stream cut short,
-// Complete is false and everything seen so far is there.
+// Complete is false and everything seen so far is there. Blocks, output
+// items and tool calls are read by the same code in a stream as in a whole
+// answer, so both report them alike (custom tools and arguments sent as
+// JSON rather than a string included).
 //
 // # For the session package
 //
