@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"encoding/binary"
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
@@ -77,6 +78,50 @@ func leetTokens(t string) (mixed, words int) {
 		i = j
 	}
 	return
+}
+
+// leetMixedAtLeast reports whether t has at least n words leetTokens
+// counts as mixed. Only a word holding a leet digit or symbol can be one,
+// so it visits only those words, finding their leet bytes eight bytes at a
+// time (fullPath: it answers true and leetTokens decides).
+func leetMixedAtLeast(t string, n int) bool {
+	if fullPath {
+		return true
+	}
+	b := unsafe.Slice(unsafe.StringData(t), len(t))
+	mixed := 0
+	for i := 0; i < len(b); {
+		if i+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[i:])
+			d := x ^ 0x3030303030303030 // digits become bytes below 10
+			a := x ^ 0x4040404040404040 // '@' becomes 0
+			s := x ^ 0x2424242424242424 // '$' becomes 0
+			const lo, hi = 0x0101010101010101, 0x8080808080808080
+			if ((d-10*lo)&^d|(a-lo)&^a|(s-lo)&^s)&hi == 0 {
+				i += 8
+				continue
+			}
+		}
+		if leetInc[b[i]] != leetDigit {
+			i++
+			continue
+		}
+		ws := i
+		for ws > 0 && leetInc[b[ws-1]] != 0 {
+			ws--
+		}
+		we := i + 1
+		for we < len(b) && leetInc[b[we]] != 0 {
+			we++
+		}
+		if m, _ := leetTokens(t[ws:we]); m > 0 {
+			if mixed++; mixed >= n {
+				return true
+			}
+		}
+		i = we
+	}
+	return false
 }
 
 // deleet rewrites leet digits inside words as letters, with one for "1"
@@ -179,11 +224,13 @@ func (c *scanCtx) deobfuscate() {
 	}
 	t := c.t
 	var dec []byte
-	if mixed, words := leetTokens(t); mixed >= 3 && mixed*5 >= words {
-		for _, one := range []byte{'i', 'l', '?'} {
-			dec = deleet(t, one, c.sc.dec[:0])
-			c.sc.dec = dec
-			c.injectionLayer("leetspeak", unsafe.String(unsafe.SliceData(dec), len(dec)))
+	if leetMixedAtLeast(t, 3) {
+		if mixed, words := leetTokens(t); mixed >= 3 && mixed*5 >= words {
+			for _, one := range []byte{'i', 'l', '?'} {
+				dec = deleet(t, one, c.sc.dec[:0])
+				c.sc.dec = dec
+				c.injectionLayer("leetspeak", unsafe.String(unsafe.SliceData(dec), len(dec)))
+			}
 		}
 	}
 	if dec = unspace(t, c.sc.dec[:0]); dec != nil {

@@ -181,8 +181,9 @@ func (s *Scanner) AppendScan(dst []Finding, in *Input) []Finding {
 
 // fullPath turns the prefilters off: every rule of a list runs (and finds
 // nothing where its keywords are absent), the keyword automaton reads the
-// text in one run, and the leakage check shingles the system prompt on
-// every scan and hashes every shingle. Tests set it to check that the
+// text in one run, the hidden-layer search and the leetspeak check read
+// every byte, and the leakage check shingles the system prompt on every
+// scan and hashes every shingle. Tests set it to check that the
 // fast path finds exactly what the full path finds.
 var fullPath = false
 
