@@ -81,7 +81,7 @@ func (w *writerState) run() {
 			default:
 			}
 		}
-		if w.p.ctx.Err() == nil && !w.gaveUp && w.lane.Backlog() {
+		if w.p.ctx.Err() == nil && !w.gaveUp && w.lane.ReadBackDue() {
 			w.replay()
 			continue
 		}

@@ -328,6 +328,20 @@ func (l *Lane[B]) evacuateLocked(group []B) (queueClosed bool) {
 // Backlog reports whether records wait in the log to be read back.
 func (l *Lane[B]) Backlog() bool { return l.log != nil && l.log.hasBacklog() }
 
+// ReadBackDue reports whether the writer's next write is to come from the
+// log (ReadBack): records wait there and the memory queue is empty. Both
+// are looked at under the lock Push holds, so a batch the writer found
+// missing from the queue a moment ago cannot be queued, and a newer one
+// logged, in between: whatever sits in the queue goes first.
+func (l *Lane[B]) ReadBackDue() bool {
+	if l.log == nil {
+		return false
+	}
+	l.log.mu.Lock()
+	defer l.log.mu.Unlock()
+	return l.log.active && len(l.mem) == 0
+}
+
 // Gather takes the batches queued behind first, without waiting, until
 // the group holds maxEvents events (or the queue is empty): one write for
 // a writer that fell behind. It reports whether it found the queue

@@ -261,3 +261,30 @@ func TestLaneReadBackSkipsWhatDoesNotDecode(t *testing.T) {
 		t.Fatalf("rest %v, backlog %v", got, l.Backlog())
 	}
 }
+
+// TestLaneReadBackWaitsForTheQueue: the log's turn comes only once the
+// queue is empty, whatever the writer saw before: a batch queued just
+// before a newer one was logged must be written first.
+func TestLaneReadBackWaitsForTheQueue(t *testing.T) {
+	for _, durable := range []bool{false, true} {
+		l, _ := openLane(t, Config[tb]{Queue: 1, Dir: t.TempDir(), Budget: NewBudget(1 << 20), Durable: durable})
+		if l.ReadBackDue() {
+			t.Fatal("an empty lane has a read back due")
+		}
+		push(l, "0", "1") // 0 queued, 1 logged behind it
+		if !l.Backlog() || l.ReadBackDue() {
+			t.Fatalf("durable %v: backlog %v, read back due %v with 0 still queued", durable, l.Backlog(), l.ReadBackDue())
+		}
+		<-l.Queue()
+		l.Stored(1)
+		if !l.ReadBackDue() {
+			t.Fatalf("durable %v: no read back due once the queue is empty", durable)
+		}
+		if got := readAll(l); fmt.Sprint(got) != "[1]" || l.ReadBackDue() {
+			t.Fatalf("durable %v: read back %v, due after %v", durable, got, l.ReadBackDue())
+		}
+	}
+	if l, _ := openLane(t, Config[tb]{Queue: 1}); l.ReadBackDue() {
+		t.Fatal("a lane without a log has a read back due")
+	}
+}
