@@ -1,9 +1,12 @@
 package inspect
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/cylestio/perimeter/internal/jsonscan"
 )
 
 // refContent is the reading the scanner replaces, with encoding/json: a
@@ -116,6 +119,27 @@ func FuzzContent(f *testing.F) {
 		}
 		if want := refContent(raw); validUTF8(got) != want {
 			t.Fatalf("%q:\n got %q\nwant %q", raw, got, want)
+		}
+	})
+}
+
+// FuzzRequestLists: the one-pass reading of a request body finds what
+// jsonscan.Member finds for each name.
+func FuzzRequestLists(f *testing.F) {
+	for _, s := range []string{`{"model":"m","messages":[{"role":"user","content":"hi"}],"tools":[{"name":"t"}]}`,
+		`{"input":[{"role":"user","content":"x"}],"messages":[],"tools":null}`, `{"tools":[1],"messages":"x","messages":[2],"tools":[3]}`,
+		`{"messages":[1],"tools":[`, `{"a":{"messages":[1]},"input":"x"}`, `[]`, ``} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		want := jsonscan.Member(data, "messages")
+		if len(want) == 0 {
+			want = jsonscan.Member(data, "input")
+		}
+		wantTools := jsonscan.Member(data, "tools")
+		list, tools := requestLists(data)
+		if !bytes.Equal(list, want) || !bytes.Equal(tools, wantTools) || (list == nil) != (want == nil) || (tools == nil) != (wantTools == nil) {
+			t.Fatalf("%q: lists %q %q, Member %q %q", data, list, tools, want, wantTools)
 		}
 	})
 }

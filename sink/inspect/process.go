@@ -206,11 +206,7 @@ func (p *Processor) scanEvent(ev *sink.Event, buf []byte) ([]detect.Finding, []b
 		p.state(ev.SessionID).system = prompt
 		p.mu.Unlock()
 	case sink.LLMCallStart:
-		data := jsonscan.Member(attrs, "llm.request.data")
-		list := jsonscan.Member(data, "messages")
-		if len(list) == 0 {
-			list = jsonscan.Member(data, "input")
-		}
+		list, tools := requestLists(jsonscan.Member(attrs, "llm.request.data"))
 		d := jsonscan.NewDecoder(list)
 		for range d.Elements() {
 			var roleName, content, output []byte
@@ -244,7 +240,7 @@ func (p *Processor) scanEvent(ev *sink.Event, buf []byte) ([]detect.Finding, []b
 				p.memo.put(key, fs[n:])
 			}
 		}
-		d = jsonscan.NewDecoder(jsonscan.Member(data, "tools"))
+		d = jsonscan.NewDecoder(tools)
 		for range d.Elements() {
 			buf = p.scanTool(ev.AgentID, d.Raw(), buf[:0], scan, &fs)
 		}
@@ -312,6 +308,30 @@ func (p *Processor) scanEvent(ev *sink.Event, buf []byte) ([]detect.Finding, []b
 		scan(&detect.Input{Role: detect.RoleAssistant, Direction: detect.Response, ToolName: ev.ToolName, ToolArgs: args, Usage: &usage})
 	}
 	return fs, buf
+}
+
+// requestLists returns the raw message list (messages, or a Responses
+// input) and tools of a request body, as jsonscan.Member would find them
+// (the first of each name), in one pass over the body instead of one per
+// member.
+func requestLists(data []byte) (list, tools []byte) {
+	var messages, input []byte
+	var seenMessages, seenInput, seenTools bool
+	d := jsonscan.NewDecoder(data)
+	for k := range d.Members() {
+		switch {
+		case !seenMessages && string(k) == "messages":
+			messages, seenMessages = d.Raw(), true
+		case !seenInput && string(k) == "input":
+			input, seenInput = d.Raw(), true
+		case !seenTools && string(k) == "tools":
+			tools, seenTools = d.Raw(), true
+		}
+	}
+	if len(messages) == 0 {
+		messages = input
+	}
+	return messages, tools
 }
 
 // scanMessage scans the text of one request message (content, or a
