@@ -39,13 +39,22 @@ func (c *idleConn) waitReadable() error {
 	if err := c.armRead(); err != nil {
 		return err
 	}
+	c.waited = false
 	return c.raw.Read(c.wait)
 }
 
 // waitFunc is the raw read waitReadable runs: done unless the socket
-// would block (then the runtime waits for it to become readable).
+// would block; then the runtime waits for the poller to report it readable
+// and calls it again, and it is done without a second look (a report left
+// over from bytes already read only means the next Read waits, holding the
+// buffer, as every read did before). So a wait costs the syscalls a
+// blocking read does: one that finds nothing, one that reads.
 func (c *idleConn) waitFunc() func(fd uintptr) bool {
 	return func(fd uintptr) bool {
+		if c.waited {
+			return true
+		}
+		c.waited = true
 		_, _, err := syscall.Recvfrom(int(fd), c.peekBuf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 		return err != syscall.EAGAIN
 	}

@@ -183,6 +183,7 @@ type idleConn struct {
 	peekBuf [1]byte
 	peeked  bool
 	wait    func(fd uintptr) bool // waitReadable's raw read, built once
+	waited  bool                  // wait has seen the socket empty once
 }
 
 func (c *idleConn) Write(p []byte) (int, error) {
