@@ -70,7 +70,8 @@ type ServerConfig struct {
 	// MemoryLimitMB is a soft limit on the proxy's Go memory, in MiB
 	// (runtime/debug.SetMemoryLimit): near it the collector runs more
 	// often instead of letting the heap grow to twice what is live. Soft:
-	// a heap that needs more still gets it. 0 (the default) derives it
+	// a heap that needs more still gets it, and while more is live the
+	// limit in force is 3/2 of the live heap. 0 (the default) derives it
 	// from the other budgets (MemoryLimitAuto); -1 sets none. GOMEMLIMIT
 	// in the environment wins over both. Not the embedded engine's memory
 	// (storage.embedded), which is its own process.
@@ -83,9 +84,11 @@ const (
 	// pools, detection rules, the binary's data.
 	MemoryLimitBaseMB = 64
 	// MemoryLimitCaptureMB is added when events are captured: the event
-	// queues, a paced write of up to 10,000 events rendered for the store,
-	// and what waits while the store catches up.
-	MemoryLimitCaptureMB = 160
+	// queues and a paced write of up to 10,000 events rendered for the
+	// store. A larger backlog while the store catches up raises the limit
+	// in force with it (the run command's guard), rather than have the
+	// collector run back to back.
+	MemoryLimitCaptureMB = 96
 	// MemoryLimitOff is server.memory_limit_mb's value for no limit.
 	MemoryLimitOff = -1
 	// minMemoryLimitMB is the smallest explicit limit: below it the
@@ -96,7 +99,7 @@ const (
 // MemoryLimitAuto is server.memory_limit_mb's default: MemoryLimitBaseMB
 // plus the session table (sessionMB, as sized) plus MemoryLimitCaptureMB
 // when capture is on. With the defaults (a 25 MiB table) that is 89 MiB
-// with capture off and 249 MiB with it.
+// with capture off and 185 MiB with it.
 func MemoryLimitAuto(sessionMB int, capture bool) int {
 	mb := MemoryLimitBaseMB + max(sessionMB, 0)
 	if capture {

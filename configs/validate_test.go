@@ -401,7 +401,7 @@ func TestValidateMemoryBudgets(t *testing.T) {
 			t.Errorf("limit %d, session %d: problems %q, want %s: %s", tc.limit, tc.session, problemStrings(ps), tc.path, tc.want)
 		}
 	}
-	if got := [...]int{MemoryLimitAuto(25, false), MemoryLimitAuto(25, true), MemoryLimitAuto(512, true)}; got != [...]int{89, 249, 736} {
-		t.Errorf("derived limits %v, want 64 + session table (+ 160 with capture)", got)
+	if got := [...]int{MemoryLimitAuto(25, false), MemoryLimitAuto(25, true), MemoryLimitAuto(512, true)}; got != [...]int{89, 185, 672} {
+		t.Errorf("derived limits %v, want 64 + session table (+ 96 with capture)", got)
 	}
 }

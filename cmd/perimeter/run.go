@@ -141,7 +141,8 @@ func serve(cfg *configs.Config, problems []configs.Problem, hooks serveHooks) in
 		return 1
 	}
 	an.findings.Store(findingWatch(alerts, cfg.Alerts))
-	applyMemoryLimit(cfg.Server, an.sessionMemoryMB(), an.pipeline != nil, log)
+	_, stopMemoryGuard := applyMemoryLimit(cfg.Server, an.sessionMemoryMB(), an.pipeline != nil, log)
+	defer stopMemoryGuard()
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.Server.ShutdownTimeout))
 		defer cancel()
