@@ -6,9 +6,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/cylestio/perimeter/internal/cputime"
 )
 
 // benignText is ordinary prose and code talk with no findings.
@@ -58,35 +58,34 @@ var transcript100K = func() string {
 	return b.String()
 }()
 
-// benchScan also reports the scan's CPU time on its own thread (cpu-MB/s):
-// on a shared machine wall-clock figures swing with other load, CPU time
-// much less.
-func benchScan(b *testing.B, in Input) {
+// benchScan scans the inputs in turn per operation and also reports the
+// scans' CPU time on their own thread (cpu-MB/s): on a shared machine
+// wall-clock figures swing with other load, CPU time much less. It
+// returns the findings of the last operation.
+func benchScan(b *testing.B, ins ...Input) []Finding {
 	sc := NewScanner(Options{})
 	var dst []Finding
-	n := len(in.Text) + len(in.ToolArgs)
+	n := 0
+	for i := range ins {
+		n += len(ins[i].Text) + len(ins[i].ToolArgs)
+	}
 	b.SetBytes(int64(n))
 	b.ReportAllocs()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	b.ResetTimer()
-	began := threadCPU()
+	began := cputime.Thread()
 	for i := 0; i < b.N; i++ {
-		dst = sc.AppendScan(dst[:0], &in)
+		dst = dst[:0]
+		for k := range ins {
+			dst = sc.AppendScan(dst, &ins[k])
+		}
 	}
-	cpu := threadCPU() - began
+	cpu := cputime.Thread() - began
 	if cpu > 0 {
 		b.ReportMetric(float64(n)*float64(b.N)/cpu.Seconds()/1e6, "cpu-MB/s")
 	}
-}
-
-// threadCPU is the CPU time (user and system) of the calling thread.
-func threadCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(1 /* RUSAGE_THREAD */, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return dst
 }
 
 func BenchmarkScanBenign1K(b *testing.B)   { benchScan(b, Input{Text: benign1K, Role: RoleUser}) }
@@ -182,14 +181,14 @@ func BenchmarkScanPhonesCold1K(b *testing.B) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	b.ResetTimer()
-	began := threadCPU()
+	began := cputime.Thread()
 	for i := 0; i < b.N; i++ {
 		for k := range phoneVerdicts {
 			phoneVerdicts[k].Store(0)
 		}
 		dst = sc.AppendScan(dst[:0], &in)
 	}
-	cpu := threadCPU() - began
+	cpu := cputime.Thread() - began
 	b.ReportMetric(float64(len(phones1K))*float64(b.N)/cpu.Seconds()/1e6, "cpu-MB/s")
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/1e3, "cpu-µs/op")
 }
@@ -259,25 +258,8 @@ var cleanUsage = Usage{CallTokens: 1450, SessionTokens: 6200, SessionCalls: 4}
 func BenchmarkScanCleanExchange(b *testing.B) {
 	req := Input{Text: cleanRequest, Role: RoleUser, Direction: Request}
 	resp := Input{Text: cleanAnswer, Role: RoleAssistant, Direction: Response, SystemPrompt: systemPrompts[0], Usage: &cleanUsage}
-	sc := NewScanner(Options{})
-	var dst []Finding
-	n := len(req.Text) + len(resp.Text)
-	b.SetBytes(int64(n))
-	b.ReportAllocs()
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	b.ResetTimer()
-	began := threadCPU()
-	for i := 0; i < b.N; i++ {
-		dst = sc.AppendScan(dst[:0], &req)
-		dst = sc.AppendScan(dst, &resp)
-	}
-	cpu := threadCPU() - began
-	if len(dst) != 0 {
+	if dst := benchScan(b, req, resp); len(dst) != 0 {
 		b.Fatalf("clean exchange has findings: %+v", dst)
-	}
-	if cpu > 0 {
-		b.ReportMetric(float64(n)*float64(b.N)/cpu.Seconds()/1e6, "cpu-MB/s")
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"unsafe"
+
+	"github.com/cylestio/perimeter/internal/cputime"
 )
 
 // mayHoldCredentialRef is the prefilter as it was before it looked up
@@ -152,7 +154,7 @@ func BenchmarkMayHoldCredential(b *testing.B) {
 	}{{"before", mayHoldCredentialRef}, {"now", mayHoldCredential}} {
 		b.Run(c.name, func(b *testing.B) {
 			b.SetBytes(int64(len(attrs)))
-			loopCPU(b, func() { c.f(attrs) })
+			cputime.Loop(b, func() { c.f(attrs) })
 		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cylestio/perimeter/detect"
+	"github.com/cylestio/perimeter/internal/cputime"
 	"github.com/cylestio/perimeter/sink"
 )
 
@@ -104,7 +105,7 @@ func BenchmarkProcessConversation(b *testing.B) {
 				p.SetMemoBytes(memo)
 				v := newVaried(benchConversation(turns))
 				b.ReportAllocs()
-				loopCPU(b, func() { p.Process(v.next()) })
+				cputime.Loop(b, func() { p.Process(v.next()) })
 			})
 		}
 	}
@@ -120,7 +121,7 @@ func BenchmarkProcessTypicalCall(b *testing.B) {
 		ev(sink.LLMCallFinish, map[string]any{"llm.response.content": []any{map[string]any{"type": "text", "text": "Hello there, how may I assist you today? Paris in spring is mild, pack layers and an umbrella."}}}),
 	})
 	b.ReportAllocs()
-	loopCPU(b, func() { p.Process(v.next()) })
+	cputime.Loop(b, func() { p.Process(v.next()) })
 }
 
 // BenchmarkMemoMiss is the memo's cost for an input it has not seen: the
@@ -136,7 +137,7 @@ func benchMemoMiss(b *testing.B, size int) {
 	role := []byte("user")
 	content := []byte(`"` + strings.Repeat("Paris in spring is mild; pack layers. ", 8) + `"`)
 	var n uint64
-	loopCPU(b, func() {
+	cputime.Loop(b, func() {
 		n++
 		copy(content[1:], strconv.FormatUint(n, 16))
 		key := memoKey(memoMessage, role, content, nil)
