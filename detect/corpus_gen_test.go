@@ -17,14 +17,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/corpus/gen_*.jsonl")
 
-// TestGenerateCorpus writes the generated part of the evaluation corpus
-// (testdata/corpus/gen_*.jsonl) from a fixed seed. Run with -update after
-// changing it; hand-written samples live in testdata/corpus/hand_*.jsonl.
-func TestGenerateCorpus(t *testing.T) {
-	if !*update {
-		t.Skip("run with -update to regenerate testdata/corpus/gen_*.jsonl")
-	}
-	g := &gen{r: rand.New(rand.NewPCG(42, 2025)), files: map[string][]sample{}}
+// generate runs every generator of the corpus from the seed (s1, s2).
+func generate(s1, s2 uint64) *gen {
+	g := &gen{r: rand.New(rand.NewPCG(s1, s2)), files: map[string][]sample{}}
 	g.email()
 	g.phone()
 	g.card()
@@ -35,6 +30,17 @@ func TestGenerateCorpus(t *testing.T) {
 	g.secret()
 	g.leakage()
 	g.consumption()
+	return g
+}
+
+// TestGenerateCorpus writes the generated part of the evaluation corpus
+// (testdata/corpus/gen_*.jsonl) from a fixed seed. Run with -update after
+// changing it; hand-written samples live in testdata/corpus/hand_*.jsonl.
+func TestGenerateCorpus(t *testing.T) {
+	if !*update {
+		t.Skip("run with -update to regenerate testdata/corpus/gen_*.jsonl")
+	}
+	g := generate(42, 2025)
 	for name, ss := range g.files {
 		var b strings.Builder
 		for i := range ss {

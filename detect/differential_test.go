@@ -35,17 +35,7 @@ func variedInputs(tb testing.TB) []Input {
 		texts = append(texts, s.Text)
 	}
 	for seed := uint64(1); seed <= 2; seed++ {
-		g := &gen{r: rand.New(rand.NewPCG(seed, 99)), files: map[string][]sample{}}
-		g.email()
-		g.phone()
-		g.card()
-		g.iban()
-		g.ssn()
-		g.ip()
-		g.wallet()
-		g.secret()
-		g.leakage()
-		g.consumption()
+		g := generate(seed, 99)
 		for _, name := range slices.Sorted(maps.Keys(g.files)) {
 			ss := g.files[name]
 			for i := range ss {

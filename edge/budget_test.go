@@ -172,31 +172,16 @@ func TestBufferedAnswersStayWithinBudget(t *testing.T) {
 func TestContentLengthIsTakenOnce(t *testing.T) {
 	const mib = 1 << 20
 	release := make(chan struct{})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				var req fasthttp.Request
-				if req.Read(br) != nil {
-					return
-				}
-				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{", 3*mib)
-				<-release
-				c.Write(make([]byte, 3*mib-1))
-			}()
+	upstream := rawServer(t, func(c net.Conn) {
+		var req fasthttp.Request
+		if req.Read(bufio.NewReader(c)) != nil {
+			return
 		}
-	}()
-	h := startProxy(t, Options{BaseURL: "http://" + ln.Addr().String(),
+		fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{", 3*mib)
+		<-release
+		c.Write(make([]byte, 3*mib-1))
+	})
+	h := startProxy(t, Options{BaseURL: "http://" + upstream,
 		MaxResponseBufferSize: 4 * mib, MaxBufferedResponseBytes: 8 * mib})
 	statuses := make(chan string, 3)
 	call := func() {

@@ -415,6 +415,31 @@ func TestErrorAnswers(t *testing.T) {
 	})
 }
 
+// rawServer accepts connections on 127.0.0.1 until the test ends and
+// hands each, in its own goroutine, to serve, closing it when serve
+// returns. It returns the listener's host:port.
+func rawServer(t testing.TB, serve func(c net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				serve(c)
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(waitLimit)

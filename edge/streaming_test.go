@@ -171,21 +171,11 @@ func TestOpenStreamHoldsNoRequestBody(t *testing.T) {
 	}
 }
 
-// rawUpstream serves one connection: it reads a request with a body of
+// rawUpstream serves each connection once: it reads a request with a body of
 // len(benchStream) bytes and hands the connection to respond.
 func rawUpstream(t *testing.T, respond func(c net.Conn)) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
+	return rawServer(t, func(c net.Conn) {
 		br := bufio.NewReader(c)
 		for {
 			line, err := br.ReadString('\n')
@@ -196,8 +186,7 @@ func rawUpstream(t *testing.T, respond func(c net.Conn)) string {
 		br.Discard(len(benchStream))
 		respond(c)
 		io.Copy(io.Discard, c) // until the proxy closes the connection
-	}()
-	return ln.Addr().String()
+	})
 }
 
 // writeCounter counts the writes the proxy makes to its clients.

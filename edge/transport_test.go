@@ -24,48 +24,34 @@ import (
 // framedTransport.)
 func startDesyncUpstream(t *testing.T, mode string) (string, *atomic.Int64) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
 	var n, accepted atomic.Int64
 	answer := func(id string) string {
 		body := `{"id":"` + id + `"}`
 		return fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
 	}
-	go func() {
+	addr := rawServer(t, func(c net.Conn) {
+		accepted.Add(1)
+		br := bufio.NewReader(c)
 		for {
-			c, err := ln.Accept()
+			req, err := http.ReadRequest(br)
 			if err != nil {
 				return
 			}
-			accepted.Add(1)
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					req, err := http.ReadRequest(br)
-					if err != nil {
-						return
-					}
-					io.Copy(io.Discard, req.Body)
-					out := answer(req.Header.Get("X-Req-Id"))
-					k := n.Add(1)
-					switch {
-					case mode == "idle":
-						io.WriteString(c, out)
-						time.AfterFunc(50*time.Millisecond, func() { io.WriteString(c, answer("stray")) })
-					case mode == "first" && k == 1, mode == "every3" && k%3 == 0:
-						io.WriteString(c, out+answer("stray"))
-					default:
-						io.WriteString(c, out)
-					}
-				}
-			}()
+			io.Copy(io.Discard, req.Body)
+			out := answer(req.Header.Get("X-Req-Id"))
+			k := n.Add(1)
+			switch {
+			case mode == "idle":
+				io.WriteString(c, out)
+				time.AfterFunc(50*time.Millisecond, func() { io.WriteString(c, answer("stray")) })
+			case mode == "first" && k == 1, mode == "every3" && k%3 == 0:
+				io.WriteString(c, out+answer("stray"))
+			default:
+				io.WriteString(c, out)
+			}
 		}
-	}()
-	return "http://" + ln.Addr().String(), &accepted
+	})
+	return "http://" + addr, &accepted
 }
 
 // idCall sends one request with id, POST (buffered pool) or GET (streamed
@@ -172,31 +158,16 @@ func TestAnomalyStopsConnectionReuse(t *testing.T) {
 // 50 ms, during which a streamed body waits for the rest.
 func closingUpstream(t *testing.T, answer string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				if _, err := http.ReadRequest(bufio.NewReader(c)); err == nil {
-					for i, part := range strings.Split(answer, "|") {
-						if i > 0 {
-							time.Sleep(50 * time.Millisecond)
-						}
-						io.WriteString(c, part)
-					}
+	return "http://" + rawServer(t, func(c net.Conn) {
+		if _, err := http.ReadRequest(bufio.NewReader(c)); err == nil {
+			for i, part := range strings.Split(answer, "|") {
+				if i > 0 {
+					time.Sleep(50 * time.Millisecond)
 				}
-			}()
+				io.WriteString(c, part)
+			}
 		}
-	}()
-	return "http://" + ln.Addr().String()
+	})
 }
 
 // TestStreamedPlainBodies: a streamed answer framed by its Content-Length
