@@ -10,7 +10,7 @@ import (
 )
 
 // The canonical form of a message text, what its fuzzy fingerprint hashes
-// (doc.go, "Canonical form"): the letters and digits of the text's first
+// (docs/sessions.md, "Canonical form"): the letters and digits of the text's first
 // ContentReadLimit bytes, compatibility-decomposed (NFKD), lower-cased, the
 // first canonRunes of them; everything else — white space, line endings,
 // punctuation, quotes of any shape, Markdown markup, combining marks — is

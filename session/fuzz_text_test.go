@@ -43,7 +43,7 @@ func refNormText(s string) string {
 	return string(out)
 }
 
-// refSkeleton is the canonical form of doc.go written plainly: the oracle
+// refSkeleton is the canonical form of docs/sessions.md written plainly: the oracle
 // for skeleton's paths.
 func refSkeleton(s string) string {
 	if len(s) > ContentReadLimit {
