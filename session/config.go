@@ -14,7 +14,7 @@ type Config struct {
 	Enabled bool
 
 	// MaxSessions bounds the sessions tracked at once. Creating one more
-	// evicts the least recently used (sampled, see doc.go). 0 means
+	// evicts the least recently used (sampled, see docs/sessions.md). 0 means
 	// DefaultMaxSessions.
 	MaxSessions int
 
@@ -28,13 +28,13 @@ type Config struct {
 	// first. 0 means MemoryMBFor(MaxSessions).
 	MemoryMB int
 
-	// Fuzzy enables the matching rules of doc.go beyond the original
+	// Fuzzy enables the matching rules of docs/sessions.md beyond the original
 	// algorithm. Off, Resolve behaves exactly as the original.
 	Fuzzy bool
 
 	// Peers, when set, is asked for the session of a request that carries
 	// history this Table does not know (see "Several instances" in
-	// doc.go). nil, the default, is a single instance: Resolve never
+	// docs/sessions.md). nil, the default, is a single instance: Resolve never
 	// leaves the process.
 	Peers Peers
 }

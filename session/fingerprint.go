@@ -18,7 +18,7 @@ const (
 )
 
 // Fuzzy fingerprints read the first normWindow code points of a text and keep
-// the first normRunes code points of its normal form (see doc.go).
+// the first normRunes code points of its normal form (see docs/sessions.md).
 const (
 	normWindow      = 400
 	normRunes       = 100
@@ -180,7 +180,7 @@ func roleClass(m *Message) byte {
 	return classOther
 }
 
-// normHash is a message's fuzzy fingerprint (doc.go, "Normal form").
+// normHash is a message's fuzzy fingerprint (docs/sessions.md, "Normal form").
 func normHash(m *Message) uint64 {
 	class := roleClass(m)
 	h := uint64(class) * 0x9e3779b97f4a7c15

@@ -20,7 +20,7 @@ var textSeeds = []string{
 	`{"b": 1, "a": ["x", {"c": null}]}`, " [1, 2.5e3, true] ", `{"k": "v\"q"}`,
 }
 
-// refNormText is the normal form of doc.go written plainly: the oracle
+// refNormText is the normal form of docs/sessions.md written plainly: the oracle
 // for normText's fast paths.
 func refNormText(s string) string {
 	if len(s) > ContentReadLimit {

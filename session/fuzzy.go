@@ -124,7 +124,7 @@ func anchorKey(nsys, fp uint64) uint64 {
 	return chain(nsys^0xa5a5a5a5a5a5a5a5, fp) | 1
 }
 
-// continueFuzzy applies rules F1 and F2 (doc.go) once the exact algorithm
+// continueFuzzy applies rules F1 and F2 (docs/sessions.md) once the exact algorithm
 // found nothing.
 func (t *Table) continueFuzzy(full uint64, last int, now int64, fz *fuzzyState, r *Result) bool {
 	nsys := fz.nsys()

@@ -23,7 +23,7 @@ type Peers interface {
 }
 
 // Probe describes a request to a peer: its fingerprints, never its texts.
-// It holds what the detection rules of doc.go read — the exact signatures
+// It holds what the detection rules of docs/sessions.md read — the exact signatures
 // of the request and of its previous state, the fuzzy fingerprints of its
 // last messages and of the messages before its last model message, and
 // the hash of its previous_response_id — so that the peer's Table.Answer

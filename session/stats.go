@@ -114,7 +114,7 @@ type Stats struct {
 	IndexExpired   int64 `json:"index_expired"`
 }
 
-// MatchCounts counts requests by the rule that resolved them (doc.go).
+// MatchCounts counts requests by the rule that resolved them (docs/sessions.md).
 // Every request detection resolved is counted once among Exact, Reply,
 // Tail, Peer and New; header and previous_response_id continuations apart.
 type MatchCounts struct {
@@ -128,7 +128,7 @@ type MatchCounts struct {
 	Reply      uint64 `json:"fuzzy_reply"`
 	ReplyAlone uint64 `json:"fuzzy_reply_alone"`
 	// Tail: fuzzy rule F2, the canonical tail of the history; TailAlone
-	// of them by its last message alone (doc.go).
+	// of them by its last message alone (docs/sessions.md).
 	Tail      uint64 `json:"fuzzy_tail"`
 	TailAlone uint64 `json:"fuzzy_tail_alone"`
 	// New: detection created a session; Fragmented of them carried
