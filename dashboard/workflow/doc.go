@@ -11,8 +11,9 @@
 //
 // Its state lives in the events store (Store) in workflow_* tables with
 // their own migrations, written so that the same DDL runs on ClickHouse
-// 18.16 and chDB 26.x, single server or cluster; runtime data is read from
-// the events table.
+// 18.16 and chDB 26.x, single server or cluster. A change is readable
+// when the call returns (on an 18.16 cluster a read may miss it for a
+// moment). Runtime data is read from the events table.
 //
 // # Promises
 //
