@@ -48,7 +48,7 @@ type Message struct {
 	// that omit it.
 	Type Str
 
-	// Text is the message content as text — see the package doc, "Text".
+	// Text is the message content as text — see docs/providers.md, "Text".
 	// Responses function_call_output "output" is not content: it is in the
 	// ToolResult.
 	Text Str
@@ -115,7 +115,7 @@ type ToolResult struct {
 	Name Str
 	// Call is the index in Request.ToolCalls of the call answered, or -1.
 	Call int
-	// Text is the result content as text (package doc, "Text");
+	// Text is the result content as text (docs/providers.md, "Text");
 	// ContentRaw its JSON (a string, a list of blocks, …).
 	Text       Str
 	Content    ContentKind
@@ -151,7 +151,7 @@ type Request struct {
 	Temperature    float64
 	HasTemperature bool
 
-	// System is the system prompt as text (package doc, "System prompt");
+	// System is the system prompt as text (docs/providers.md, "System prompt");
 	// SystemRaw the JSON value it came from; SystemSource where that was.
 	System       Str
 	SystemRaw    []byte
