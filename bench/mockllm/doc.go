@@ -27,9 +27,10 @@
 //     output tokens the number of content pieces (argument pieces for tool
 //     calls).
 //   - Requests and LastRequest return what was received (headers in wire
-//     order and case; Headers and Body are read-only); Config.OnEvent runs right after each event
-//     is flushed; with x-mock-step the next event waits for a send on
-//     Server.Step(), so a test can assert order without wall-clock time.
+//     order and case; Headers and Body are read-only); Config.OnEvent runs
+//     right after each event is flushed; with x-mock-step the next event
+//     waits for a send on Server.Step(), so a test can assert order without
+//     wall-clock time.
 //   - ActiveStreams, StreamsAborted and Config.OnStreamEnd tell whether a
 //     proxy released its upstream when its client left; a gated or delayed
 //     stream notices the close at once.
