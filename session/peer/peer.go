@@ -267,6 +267,11 @@ func (c *Client) ask(ctx context.Context, r *remote, body []byte) reply {
 	var buf [session.MaxAnswerSize + 1]byte
 	n, err := io.ReadFull(io.LimitReader(resp.Body, int64(len(buf))), buf[:])
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		if ctx.Err() != nil {
+			// Another peer answered first while this one's answer was
+			// still arriving: not a failure of this peer.
+			return reply{}
+		}
 		return c.failed(r)
 	}
 	switch resp.StatusCode {

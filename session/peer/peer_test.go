@@ -254,6 +254,52 @@ func TestPeerDownOrSlow(t *testing.T) {
 	}
 }
 
+// TestLosingPeerIsNotMarkedDown: when one peer answers while another's
+// answer is still arriving, the second is not counted as failed nor
+// skipped afterwards: it was only slower.
+func TestLosingPeerIsNotMarkedDown(t *testing.T) {
+	first, next, reply := turns()
+	cfg := session.DefaultConfig()
+	knowing := session.New(cfg)
+	r := knowing.Resolve(first)
+	knowing.Reply(&r, &reply, nil)
+	srv, err := Listen("127.0.0.1:0", knowing, testToken, "knowing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	// A peer whose answer starts at once and ends 300 ms later.
+	stallLn, _ := net.Listen("tcp", "127.0.0.1:0")
+	stall := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		select {
+		case <-time.After(300 * time.Millisecond):
+		case <-r.Context().Done():
+		}
+	})}
+	go stall.Serve(stallLn)
+	defer stall.Close()
+
+	cl, err := NewClient(Config{Addresses: []string{srv.Addr(), stallLn.Addr().String()}, Token: testToken,
+		Timeout: 2 * time.Second, DownFor: time.Hour, Instance: "asking"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var p session.Probe
+	probeOf(t, next, &p)
+	for i := range 3 {
+		var a session.PeerAnswer
+		if !cl.Lookup(&p, &a) {
+			t.Fatalf("lookup %d: the knowing peer was not heard", i)
+		}
+	}
+	if st := cl.Stats(); st.Errors != 0 || st.Down != 0 || st.Skipped != 0 || st.Found != 3 {
+		t.Fatalf("stats %+v: the slower peer must be neither failed nor skipped", st)
+	}
+}
+
 func TestHandlerAuth(t *testing.T) {
 	c := newCluster(t, 1, false)
 	first, next, reply := turns()
