@@ -20,13 +20,7 @@ func relay(dst io.Writer, sb *streamBody, tap stream.Tap, count bool) stream.Res
 	for {
 		b, rerr := sb.next()
 		if len(b) > 0 {
-			w, werr := dst.Write(b)
-			res.Bytes += int64(w)
-			if werr == nil && w < len(b) {
-				werr = io.ErrShortWrite
-			}
-			if werr != nil {
-				res.DstErr = werr
+			if !res.Forward(dst, b) {
 				return res
 			}
 			if tap != nil || count {

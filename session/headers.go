@@ -3,6 +3,8 @@ package session
 import (
 	"bytes"
 	"unicode/utf8"
+
+	"github.com/cylestio/perimeter/internal/ascii"
 )
 
 // HeaderKind classifies a request header name for the x-cylestio-* scheme.
@@ -32,40 +34,22 @@ const cylestioPrefix = "x-cylestio-"
 // to ASCII case). Every kind but NotCylestio must be stripped before the
 // request is forwarded, as the original does.
 func ClassifyHeader(name []byte) HeaderKind {
-	if len(name) < len(cylestioPrefix) || !equalFold(name[:len(cylestioPrefix)], cylestioPrefix) {
+	if len(name) < len(cylestioPrefix) || !ascii.EqualFold(name[:len(cylestioPrefix)], cylestioPrefix) {
 		return NotCylestio
 	}
 	switch rest := name[len(cylestioPrefix):]; {
-	case equalFold(rest, "session-id"):
+	case ascii.EqualFold(rest, "session-id"):
 		return HeaderSessionID
-	case equalFold(rest, "conversation-id"):
+	case ascii.EqualFold(rest, "conversation-id"):
 		return HeaderConversationID
-	case equalFold(rest, "agent-id"):
+	case ascii.EqualFold(rest, "agent-id"):
 		return HeaderAgentID
-	case equalFold(rest, "prompt-id"):
+	case ascii.EqualFold(rest, "prompt-id"):
 		return HeaderPromptID
-	case equalFold(rest, "tags"):
+	case ascii.EqualFold(rest, "tags"):
 		return HeaderTags
 	}
 	return HeaderOtherCylestio
-}
-
-// equalFold compares b with the lower-case ASCII string s, ignoring the
-// ASCII case of b.
-func equalFold(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range b {
-		c := b[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != s[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // SessionIDHeader returns the external session id of a request from the

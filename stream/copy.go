@@ -39,6 +39,22 @@ func (r *Result) Err() error {
 	return r.SrcErr
 }
 
+// Forward writes b to dst and counts what was written; a failed or short
+// write becomes DstErr (io.ErrShortWrite for a short one) and Forward
+// returns false: the copy ends there.
+func (r *Result) Forward(dst io.Writer, b []byte) bool {
+	w, err := dst.Write(b)
+	r.Bytes += int64(w)
+	if err == nil && w < len(b) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		r.DstErr = err
+		return false
+	}
+	return true
+}
+
 // Copier holds the buffer of one stream. Acquire it with AcquireCopier and
 // return it with ReleaseCopier; a Copier is not safe for concurrent use.
 type Copier struct {
@@ -115,13 +131,7 @@ func (c *Copier) Copy(dst io.Writer, src io.Reader, tap Tap) Result {
 		}
 		n, rerr := src.Read(buf[end:])
 		if n > 0 {
-			w, werr := dst.Write(buf[end : end+n])
-			res.Bytes += int64(w)
-			if werr == nil && w < n {
-				werr = io.ErrShortWrite
-			}
-			if werr != nil {
-				res.DstErr = werr
+			if !res.Forward(dst, buf[end:end+n]) {
 				return res
 			}
 			end += n
@@ -147,13 +157,7 @@ func (c *Copier) move(dst io.Writer, src io.Reader) Result {
 	for {
 		n, rerr := src.Read(buf)
 		if n > 0 {
-			w, werr := dst.Write(buf[:n])
-			res.Bytes += int64(w)
-			if werr == nil && w < n {
-				werr = io.ErrShortWrite
-			}
-			if werr != nil {
-				res.DstErr = werr
+			if !res.Forward(dst, buf[:n]) {
 				return res
 			}
 		}
