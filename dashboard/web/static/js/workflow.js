@@ -9,7 +9,7 @@
 
 import { h } from './dom.js';
 import { get } from './api.js';
-import { badge, empty, panel } from './ui.js';
+import { badge, empty, pageHead, panel } from './ui.js';
 
 export const UNASSIGNED = 'unassigned';
 
@@ -81,6 +81,19 @@ export async function chooser(page, title) {
   return panel('Pick a workflow', h('ul', { class: 'wf-choices' }, wfs.map((w) => h('li', {},
     h('a', { href: wfLink(page, w.id), class: 'mono' }, w.id),
     ' ', h('span', { class: 'muted' }, `${w.agent_count ?? 0} agents · ${w.session_count ?? 0} sessions`)))), { id: 'choose-workflow', hint: `${title} is kept per workflow` });
+}
+
+// choosing is the view of a workflow page opened without a workflow: the
+// page's header (head, as pageHead takes it) over the chooser, drawn once.
+export function choosing(root, head, page, title) {
+  let drawn = false;
+  return {
+    async refresh() {
+      if (drawn) return;
+      drawn = true;
+      root.replaceChildren(pageHead(head), await chooser(page, title));
+    },
+  };
 }
 
 // Picker: the sidebar's workflow select. The pages that a workflow scopes

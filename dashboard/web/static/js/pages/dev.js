@@ -6,21 +6,16 @@ import { h } from '../dom.js';
 import { get } from '../api.js';
 import * as f from '../format.js';
 import { pageHead, panel, storageBanner, changed, badge } from '../ui.js';
-import { chooser, wfName, wfLink } from '../workflow.js';
+import { choosing, wfName, wfLink } from '../workflow.js';
 import { codeBlock } from '../components/code.js';
 
 export function mount(root, { query }) {
   const wf = query.get('workflow') || '';
+  if (!wf) return choosing(root, { title: 'Dev connection', sub: 'Pick an agent workflow.' }, 'dev-connection', 'IDE activity');
   const state = {};
   let pick = query.get('assistant') || '';
   return {
     async refresh() {
-      if (!wf) {
-        if (state.chosen) return;
-        state.chosen = true;
-        root.replaceChildren(pageHead({ title: 'Dev connection', sub: 'Pick an agent workflow.' }), await chooser('dev-connection', 'IDE activity'));
-        return;
-      }
       const [ide, dev] = await Promise.all([
         get('/api/ide/status', { agent_workflow_id: wf }),
         get('/api/dev-connection', { agent_workflow_id: wf }),

@@ -7,10 +7,11 @@ import { h } from '../dom.js';
 import { get, post } from '../api.js';
 import * as f from '../format.js';
 import { pageHead, panel, table, storageBanner, empty, changed, kpi, badge } from '../ui.js';
-import { chooser, analysisBadge, checkBadge, wfName, wfPath, wfLink } from '../workflow.js';
+import { choosing, analysisBadge, checkBadge, wfName, wfPath, wfLink } from '../workflow.js';
 
 export function mount(root, { query }) {
   const wf = query.get('workflow') || '';
+  if (!wf) return choosing(root, { title: 'Dynamic analysis', sub: 'Pick an agent workflow.' }, 'dynamic-analysis', 'A dynamic analysis');
   const state = {};
   let note = null;
   let running = false;
@@ -29,12 +30,6 @@ export function mount(root, { query }) {
   };
   const view = {
     async refresh() {
-      if (!wf) {
-        if (state.chosen) return;
-        state.chosen = true;
-        root.replaceChildren(pageHead({ title: 'Dynamic analysis', sub: 'Pick an agent workflow.' }), await chooser('dynamic-analysis', 'A dynamic analysis'));
-        return;
-      }
       const [st, checks, hist] = await Promise.all([
         get(wfPath('/api/workflow/', wf, '/dynamic-analysis-status')),
         get(wfPath('/api/agent-workflow/', wf, '/security-checks')),

@@ -7,7 +7,7 @@ import { h, route } from '../dom.js';
 import { get } from '../api.js';
 import * as f from '../format.js';
 import { pageHead, panel, table, storageBanner, empty, changed, setQuery, severityBadge } from '../ui.js';
-import { chooser, statusBadge, wfName, wfPath } from '../workflow.js';
+import { choosing, statusBadge, wfName, wfPath } from '../workflow.js';
 import { gatePanel, where } from '../components/recommendations.js';
 
 const TABS = [
@@ -20,17 +20,12 @@ const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'];
 
 export function mount(root, { query }) {
   const wf = query.get('workflow') || '';
+  if (!wf) return choosing(root, { title: 'Recommendations', sub: 'Pick an agent workflow to see its recommendations and gate.' }, 'recommendations', 'A recommendation');
   const tab = TABS.some((t) => t[0] === query.get('tab')) ? query.get('tab') : 'open';
   const severity = SEVERITIES.includes(query.get('severity')) ? query.get('severity') : '';
   const state = {};
   return {
     async refresh() {
-      if (!wf) {
-        if (state.chosen) return;
-        state.chosen = true;
-        root.replaceChildren(pageHead({ title: 'Recommendations', sub: 'Pick an agent workflow to see its recommendations and gate.' }), await chooser('recommendations', 'A recommendation'));
-        return;
-      }
       const [recs, ready] = await Promise.all([
         get(wfPath('/api/workflow/', wf, '/recommendations'), { limit: 1000 }),
         get(wfPath('/api/workflow/', wf, '/production-readiness')),

@@ -6,7 +6,7 @@ import { h, route } from '../dom.js';
 import { get, post, del } from '../api.js';
 import * as f from '../format.js';
 import { pageHead, panel, table, storageBanner, empty, changed, riskScore } from '../ui.js';
-import { chooser, gateBadge, wfName, wfPath } from '../workflow.js';
+import { choosing, gateBadge, wfName, wfPath } from '../workflow.js';
 import { renderReport, reportTypeName } from '../report_view.js';
 import { deleteButton } from '../components/reports.js';
 
@@ -14,6 +14,7 @@ const TYPES = ['SECURITY_ASSESSMENT', 'EXECUTIVE_SUMMARY', 'CUSTOMER_DUE_DILIGEN
 
 export function mount(root, { query }) {
   const wf = query.get('workflow') || '';
+  if (!wf) return choosing(root, { title: 'Reports', sub: 'Pick an agent workflow to report on.' }, 'reports', 'A compliance report');
   const state = {};
   let preview = null; // the generated, unsaved report
   let note = null;
@@ -62,12 +63,6 @@ export function mount(root, { query }) {
 
   const view = {
     async refresh() {
-      if (!wf) {
-        if (state.chosen) return;
-        state.chosen = true;
-        root.replaceChildren(pageHead({ title: 'Reports', sub: 'Pick an agent workflow to report on.' }), await chooser('reports', 'A compliance report'));
-        return;
-      }
       const list = await get(wfPath('/api/workflow/', wf, '/reports'), { limit: 100 });
       if (!state.mounted) {
         state.mounted = true;

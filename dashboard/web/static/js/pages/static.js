@@ -6,7 +6,7 @@ import { h, route } from '../dom.js';
 import { get, post } from '../api.js';
 import * as f from '../format.js';
 import { pageHead, panel, table, storageBanner, empty, changed, severityBadge, kpi } from '../ui.js';
-import { chooser, checkBadge, gateBadge, statusBadge, analysisBadge, wfName, wfPath, wfLink } from '../workflow.js';
+import { choosing, checkBadge, gateBadge, statusBadge, analysisBadge, wfName, wfPath, wfLink } from '../workflow.js';
 
 const CORRELATION = [
   ['validated', 'Validated', 'seen at run time: the risk is real'],
@@ -18,16 +18,11 @@ const CORRELATION = [
 
 export function mount(root, { query }) {
   const wf = query.get('workflow') || '';
+  if (!wf) return choosing(root, { title: 'Static analysis', sub: 'Pick an agent workflow.' }, 'static-analysis', 'A static analysis');
   const state = {};
   let note = null;
   const view = {
     async refresh() {
-      if (!wf) {
-        if (state.chosen) return;
-        state.chosen = true;
-        root.replaceChildren(pageHead({ title: 'Static analysis', sub: 'Pick an agent workflow.' }), await chooser('static-analysis', 'A static analysis'));
-        return;
-      }
       const [sum, corr] = await Promise.all([
         get(wfPath('/api/workflow/', wf, '/static-summary')),
         get(wfPath('/api/workflow/', wf, '/correlation-summary')),
