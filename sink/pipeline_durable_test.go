@@ -47,6 +47,19 @@ func copyDir(t *testing.T, src string) string {
 	return dst
 }
 
+// crashSnapshot copies o's spill directory until the copy of the store
+// writer's log holds enough events, and returns o on the copy: what a
+// process killed at that moment leaves for the next start.
+func crashSnapshot(t *testing.T, o Options, what string, enough func(events int) bool) Options {
+	t.Helper()
+	live := o.SpillDir
+	waitFor(t, what, func() bool {
+		o.SpillDir = copyDir(t, live)
+		return enough(eventsIn(t, filepath.Join(o.SpillDir, "store")))
+	})
+	return o
+}
+
 // eventsIn counts the events in the spill log directory dir.
 func eventsIn(t *testing.T, dir string) int {
 	t.Helper()
@@ -78,11 +91,7 @@ func TestDurableBatchIsLoggedBeforeAnyWrite(t *testing.T) {
 	const n = 500
 	publishN(t, p, 0, n)
 	published := time.Now()
-	var snapshot string
-	waitFor(t, "every event in the spill log", func() bool {
-		snapshot = copyDir(t, o.SpillDir)
-		return eventsIn(t, filepath.Join(snapshot, "store")) == n
-	})
+	after := crashSnapshot(t, o, "every event in the spill log", func(events int) bool { return events == n })
 	took := time.Since(published)
 	// The bound is the commit interval; the slack is for a shared CPU.
 	if took > commit+150*time.Millisecond {
@@ -92,14 +101,7 @@ func TestDurableBatchIsLoggedBeforeAnyWrite(t *testing.T) {
 		t.Fatal("the hung writer stored something")
 	}
 
-	after := o
-	after.SpillDir = snapshot
-	up := &fakeWriter{name: "store"}
-	p2 := newTestPipeline(t, after, up)
-	if err := p2.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	checkInOrder(t, up.stored(), n)
+	drainAfterRestart(t, after, n)
 	t.Logf("%d events in the log %v after publishing (commit interval %v)", n, took.Round(time.Millisecond), commit)
 }
 
@@ -132,14 +134,12 @@ func TestDurableWriterAcksTheLog(t *testing.T) {
 	publishN(t, p, n, 25)
 	n += 25
 	start := time.Now()
-	if err := p.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	mustClose(t, p)
 	if el := time.Since(start); el >= 250*time.Millisecond {
 		t.Fatalf("Close took %v: it waited for the write interval", el)
 	}
 	checkInOrder(t, w.stored(), n)
-	if segs, _ := filepath.Glob(filepath.Join(o.SpillDir, "*", "*.seg")); len(segs) != 0 {
+	if segs := segments(o, "*"); len(segs) != 0 {
 		t.Fatalf("segments left after a clean Close: %v", segs)
 	}
 }
@@ -149,12 +149,8 @@ func TestDurableWriterAcksTheLog(t *testing.T) {
 // replays it.
 func TestDurableWriterDownKeepsTheLog(t *testing.T) {
 	o := durableOptions(t, 10*time.Millisecond)
-	down := &fakeWriter{name: "store"}
-	down.down.Store(true)
-	p, err := NewPipeline(o, down)
-	if err != nil {
-		t.Fatal(err)
-	}
+	down := downWriter("store")
+	p := newTestPipeline(t, o, down)
 	publishN(t, p, 0, 300)
 	waitFor(t, "the writer to fail", func() bool { return down.calls.Load() > 0 })
 	if err := p.Close(context.Background()); err == nil || !strings.Contains(err.Error(), "next start") {
@@ -206,19 +202,8 @@ func TestDurableCrashReplaysOnlyUnstored(t *testing.T) {
 	defer close(w.gate)
 	const more = 150
 	publishN(t, p, first, more)
-	var snapshot string
-	waitFor(t, "the new events in the log", func() bool {
-		snapshot = copyDir(t, o.SpillDir)
-		return eventsIn(t, filepath.Join(snapshot, "store")) >= more
-	})
-	after := o
-	after.SpillDir = snapshot
-	up := &fakeWriter{name: "store"}
-	p2 := newTestPipeline(t, after, up)
-	if err := p2.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	got := up.stored()
+	after := crashSnapshot(t, o, "the new events in the log", func(events int) bool { return events >= more })
+	_, got := restart(t, after)
 	if len(got) < more || len(got) > more+lastWrites {
 		t.Fatalf("replayed %d events: want the %d unstored, plus at most the last two writes' %d", len(got), more, lastWrites)
 	}
@@ -247,9 +232,7 @@ func TestDurableOverflowAndOutage(t *testing.T) {
 	w.down.Store(false)
 	waitFor(t, "every event stored", func() bool { return len(w.stored()) >= n })
 	waitFor(t, "the log empty", func() bool { return p.Metrics().Writers[0].BacklogBytes == 0 })
-	if err := p.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	mustClose(t, p)
 	m := p.Metrics().Writers[0]
 	if m.Dropped != 0 || m.ReplayedBytes == 0 {
 		t.Fatalf("writer metrics %+v: want nothing dropped, some batches read back from the log", m)
@@ -267,9 +250,7 @@ func TestDurableFullLogFallsBackToMemory(t *testing.T) {
 	w := &fakeWriter{name: "store", delay: 2 * time.Millisecond}
 	p := newTestPipeline(t, o, w)
 	n := trickle(t, p, 0, 40, 10, time.Millisecond)
-	if err := p.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	mustClose(t, p)
 	if m := p.Metrics(); m.Dropped != 0 || m.SpillBytes != 0 {
 		t.Fatalf("metrics %+v: want nothing dropped and the log empty", m)
 	}
@@ -282,8 +263,7 @@ func TestDurableWritersIndependent(t *testing.T) {
 	o := durableOptions(t, 5*time.Millisecond)
 	o.MaxRows = 10
 	good := &fakeWriter{name: "jsonl"}
-	bad := &fakeWriter{name: "clickhouse"}
-	bad.down.Store(true)
+	bad := downWriter("clickhouse")
 	p := newTestPipeline(t, o, good, bad)
 	for i := 0; i < 200; i += 10 {
 		publishN(t, p, i, 10)
@@ -295,9 +275,7 @@ func TestDurableWritersIndependent(t *testing.T) {
 		return m.Writers[0].BacklogBytes == 0 && m.Writers[1].BacklogBytes > 0
 	})
 	bad.down.Store(false)
-	if err := p.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	mustClose(t, p)
 	checkInOrder(t, good.stored(), 200)
 	checkInOrder(t, bad.stored(), 200)
 }
@@ -319,10 +297,7 @@ func TestVolatileWriterHasNoSpillLog(t *testing.T) {
 	dir := t.TempDir()
 	store := &fakeWriter{name: "store"}
 	counter := &volatileWriter{}
-	p, err := NewPipeline(Options{Durable: true, SpillDir: dir, SpillMaxBytes: 1 << 20, MaxRows: 10, MaxDelay: time.Millisecond}, store, counter)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := newTestPipeline(t, Options{Durable: true, SpillDir: dir, SpillMaxBytes: 1 << 20, MaxRows: 10, MaxDelay: time.Millisecond}, store, counter)
 	for range 25 {
 		p.Publish(&Event{ID: NewID(), Name: "x"})
 	}

@@ -132,12 +132,64 @@ func newTestPipeline(t *testing.T, o Options, ws ...Writer) *Pipeline {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = p.Close(ctx)
-	})
+	t.Cleanup(func() { _ = closeWithin(p, 2*time.Second) })
 	return p
+}
+
+// downWriter is a fakeWriter whose store is down until down is cleared.
+func downWriter(name string) *fakeWriter {
+	w := &fakeWriter{name: name}
+	w.down.Store(true)
+	return w
+}
+
+func mustClose(t *testing.T, p *Pipeline) {
+	t.Helper()
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// closeWithin closes p with a deadline d from now.
+func closeWithin(p *Pipeline, d time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	return p.Close(ctx)
+}
+
+// closeSpillsAtOnce closes p, whose writer is down, without a deadline
+// and requires it to return at once (no waiting out a backoff or a
+// deadline: a missing libchdb must not make Ctrl-C slow) having lost
+// nothing: every event in the backlog on disk and the error saying the
+// next start stores it. why names what Close might have waited for.
+func closeSpillsAtOnce(t *testing.T, p *Pipeline, why string) {
+	t.Helper()
+	start := time.Now()
+	err := p.Close(context.Background())
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("Close took %s: it waited for %s", took, why)
+	}
+	if err == nil || !strings.Contains(err.Error(), "next start") {
+		t.Fatalf("Close: %v, want the spilled bytes reported", err)
+	}
+	if m := p.Metrics(); m.Dropped != 0 || m.Writers[0].BacklogBytes == 0 {
+		t.Fatalf("metrics %+v: want nothing dropped and a backlog on disk", m)
+	}
+}
+
+// segments lists the spill segments of the writer named writer ("*" for
+// every writer) in o's spill directory.
+func segments(o Options, writer string) []string {
+	segs, _ := filepath.Glob(filepath.Join(o.SpillDir, writer, "*.seg"))
+	return segs
+}
+
+// downStorePipeline is a pipeline with a 1 MiB spill log and one writer,
+// store, that is down.
+func downStorePipeline(t *testing.T) (Options, *fakeWriter, *Pipeline) {
+	o := withSpill(t, testOptions(t), 1<<20)
+	w := downWriter("store")
+	return o, w, newTestPipeline(t, o, w)
 }
 
 func publishN(t *testing.T, p *Pipeline, from, n int) {
@@ -172,17 +224,22 @@ func trickle(t *testing.T, p *Pipeline, from, rounds, size int, pause time.Durat
 	return from
 }
 
-// drainAfterRestart starts a pipeline on o's spill log with a healthy
-// writer, closes it, and requires the n events the log held stored in
-// order.
-func drainAfterRestart(t *testing.T, o Options, n int) *Pipeline {
+// restart starts a pipeline on o's spill log with a healthy writer named
+// store, closes it, and returns it and what the writer stored.
+func restart(t *testing.T, o Options) (*Pipeline, []*Event) {
 	t.Helper()
 	up := &fakeWriter{name: "store"}
 	p := newTestPipeline(t, o, up)
-	if err := p.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	checkInOrder(t, up.stored(), n)
+	mustClose(t, p)
+	return p, up.stored()
+}
+
+// drainAfterRestart restarts on o's spill log and requires the n events
+// the log held stored in order.
+func drainAfterRestart(t *testing.T, o Options, n int) *Pipeline {
+	t.Helper()
+	p, stored := restart(t, o)
+	checkInOrder(t, stored, n)
 	return p
 }
 
@@ -207,9 +264,7 @@ func TestBatchBySize(t *testing.T) {
 	p := newTestPipeline(t, o, w)
 	publishN(t, p, 0, 25)
 	waitFor(t, "two full batches", func() bool { return len(w.batchSizes()) == 2 })
-	if err := p.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	mustClose(t, p)
 	if got := w.batchSizes(); len(got) != 3 || got[0] != 10 || got[1] != 10 || got[2] != 5 {
 		t.Fatalf("batch sizes %v, want [10 10 5]", got)
 	}
@@ -249,9 +304,7 @@ func TestBehindWriterCoalescesBatches(t *testing.T) {
 	publishN(t, p, 10, 90) // nine more batches of ten
 	waitFor(t, "nine batches queued", func() bool { return p.Metrics().Writers[0].QueueDepth == 9 })
 	close(gate)
-	if err := p.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	mustClose(t, p)
 	// The first batch alone, then the queue in writes of whole batches,
 	// adding batches while under 35 rows.
 	if got := w.batchSizes(); len(got) != 4 || got[0] != 10 || got[1] != 40 || got[2] != 40 || got[3] != 10 {
@@ -282,9 +335,7 @@ func TestBackpressureDropsCounted(t *testing.T) {
 		t.Fatalf("no drops counted: %+v", m)
 	}
 	close(gate)
-	if err := p.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	mustClose(t, p)
 	m = p.Metrics()
 	stored := len(w.stored())
 	if uint64(stored)+m.Dropped != n {
@@ -300,9 +351,7 @@ func TestRetryWithBackoff(t *testing.T) {
 	w := &fakeWriter{name: "w", failFirst: 2}
 	p := newTestPipeline(t, o, w)
 	publishN(t, p, 0, 10)
-	if err := p.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	mustClose(t, p)
 	checkInOrder(t, w.stored(), 10)
 	m := p.Metrics().Writers[0]
 	if m.Retries != 2 || !m.Healthy || m.Batches != 1 {
@@ -311,10 +360,7 @@ func TestRetryWithBackoff(t *testing.T) {
 }
 
 func TestSpillThenReplayInOrder(t *testing.T) {
-	o := withSpill(t, testOptions(t), 1<<20)
-	w := &fakeWriter{name: "store"}
-	w.down.Store(true)
-	p := newTestPipeline(t, o, w)
+	o, w, p := downStorePipeline(t)
 	const n = 500
 	for i := range n {
 		if !p.Publish(seqEvent(i)) {
@@ -332,7 +378,7 @@ func TestSpillThenReplayInOrder(t *testing.T) {
 	if m.Writers[0].Healthy || m.Writers[0].SpilledBytes == 0 || m.SpillBytes == 0 {
 		t.Fatalf("expected an unhealthy writer with spilled bytes: %+v", m)
 	}
-	segs, _ := filepath.Glob(filepath.Join(o.SpillDir, "store", "*.seg"))
+	segs := segments(o, "store")
 	if len(segs) < 2 {
 		t.Fatalf("want several 4 KiB segments, got %v", segs)
 	}
@@ -346,14 +392,12 @@ func TestSpillThenReplayInOrder(t *testing.T) {
 	if m.SpillBytes != 0 || m.Writers[0].ReplayedBytes == 0 || m.Dropped != 0 {
 		t.Fatalf("after replay: %+v", m)
 	}
-	if segs, _ := filepath.Glob(filepath.Join(o.SpillDir, "store", "*.seg")); len(segs) != 0 {
+	if segs := segments(o, "store"); len(segs) != 0 {
 		t.Fatalf("segments left after replay: %v", segs)
 	}
 	// Back on the memory path.
 	publishN(t, p, n+20, 5)
-	if err := p.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	mustClose(t, p)
 	checkInOrder(t, w.stored(), n+25)
 }
 
@@ -364,9 +408,7 @@ func TestSlowWriterSpillsAndKeepsOrder(t *testing.T) {
 	p := newTestPipeline(t, o, w)
 	const n = 2000
 	publishN(t, p, 0, n)
-	if err := p.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	mustClose(t, p)
 	checkInOrder(t, w.stored(), n)
 	m := p.Metrics().Writers[0]
 	if m.SpilledBytes == 0 {
@@ -375,19 +417,10 @@ func TestSlowWriterSpillsAndKeepsOrder(t *testing.T) {
 }
 
 func TestRestartReplaysLeftoverSegments(t *testing.T) {
-	o := withSpill(t, testOptions(t), 1<<20)
-	down := &fakeWriter{name: "store"}
-	down.down.Store(true)
-	p1, err := NewPipeline(o, down)
-	if err != nil {
-		t.Fatal(err)
-	}
+	o, down, p1 := downStorePipeline(t)
 	const n = 300
 	publishN(t, p1, 0, n)
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	err = p1.Close(ctx)
-	if err == nil || !strings.Contains(err.Error(), "next start") {
+	if err := closeWithin(p1, 50*time.Millisecond); err == nil || !strings.Contains(err.Error(), "next start") {
 		t.Fatalf("Close with the store down: %v, want a deadline error", err)
 	}
 	if len(down.stored()) != 0 || p1.Metrics().Dropped != 0 {
@@ -398,11 +431,9 @@ func TestRestartReplaysLeftoverSegments(t *testing.T) {
 	p2 := newTestPipeline(t, o, up)
 	waitFor(t, "leftovers replayed", func() bool { return len(up.stored()) == n })
 	publishN(t, p2, n, 10)
-	if err := p2.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	mustClose(t, p2)
 	checkInOrder(t, up.stored(), n+10)
-	if segs, _ := filepath.Glob(filepath.Join(o.SpillDir, "store", "*.seg")); len(segs) != 0 {
+	if segs := segments(o, "store"); len(segs) != 0 {
 		t.Fatalf("segments left: %v", segs)
 	}
 }
@@ -413,14 +444,9 @@ func TestCloseDeadlineSpillsMemoryBatches(t *testing.T) {
 	o := withSpill(t, testOptions(t), 1<<20)
 	gate := make(chan struct{})
 	w := &fakeWriter{name: "store", gate: gate}
-	p1, err := NewPipeline(o, w)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p1 := newTestPipeline(t, o, w)
 	publishN(t, p1, 0, 100)
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	if err := p1.Close(ctx); err == nil {
+	if err := closeWithin(p1, 50*time.Millisecond); err == nil {
 		t.Fatal("want a deadline error")
 	}
 	if d := p1.Metrics().Dropped; d != 0 {
@@ -431,16 +457,10 @@ func TestCloseDeadlineSpillsMemoryBatches(t *testing.T) {
 
 func TestCloseDeadlineWithoutSpillCountsDrops(t *testing.T) {
 	o := testOptions(t)
-	w := &fakeWriter{name: "store"}
-	w.down.Store(true)
-	p, err := NewPipeline(o, w)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := downWriter("store")
+	p := newTestPipeline(t, o, w)
 	publishN(t, p, 0, 100)
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	if err := p.Close(ctx); err == nil {
+	if err := closeWithin(p, 50*time.Millisecond); err == nil {
 		t.Fatal("want a deadline error")
 	}
 	m := p.Metrics()
@@ -451,8 +471,7 @@ func TestCloseDeadlineWithoutSpillCountsDrops(t *testing.T) {
 
 func TestSpillBudgetExceededDropsCounted(t *testing.T) {
 	o := withSpill(t, testOptions(t), 8<<10)
-	w := &fakeWriter{name: "store"}
-	w.down.Store(true)
+	w := downWriter("store")
 	p := newTestPipeline(t, o, w)
 	const n = 2000
 	publishN(t, p, 0, n)
@@ -467,9 +486,7 @@ func TestSpillBudgetExceededDropsCounted(t *testing.T) {
 		t.Fatalf("spill uses %d bytes, budget 8192", used)
 	}
 	w.down.Store(false)
-	if err := p.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	mustClose(t, p)
 	m := p.Metrics()
 	stored := w.stored()
 	if uint64(len(stored))+m.Dropped != n {
@@ -493,9 +510,7 @@ func TestRetriedBatchMayRepeatButNeverLoses(t *testing.T) {
 	publishN(t, p, 0, 5)
 	waitFor(t, "a retry", func() bool { return w.calls.Load() >= 2 })
 	w.storeThenFail.Store(false)
-	if err := p.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	mustClose(t, p)
 	seen := map[int]int{}
 	for _, e := range w.stored() {
 		seen[seqOf(e)]++
@@ -523,9 +538,7 @@ func TestPanickingWriterIsAnError(t *testing.T) {
 	w := &panicWriter{fakeWriter{name: "boom"}}
 	p := newTestPipeline(t, testOptions(t), w)
 	publishN(t, p, 0, 3)
-	if err := p.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	mustClose(t, p)
 	if got := len(w.stored()); got != 3 {
 		t.Fatalf("stored %d, want 3 after the retry", got)
 	}
@@ -537,15 +550,12 @@ func TestPanickingWriterIsAnError(t *testing.T) {
 func TestMultipleWritersIndependent(t *testing.T) {
 	o := withSpill(t, testOptions(t), 1<<20)
 	good := &fakeWriter{name: "jsonl"}
-	bad := &fakeWriter{name: "clickhouse"}
-	bad.down.Store(true)
+	bad := downWriter("clickhouse")
 	p := newTestPipeline(t, o, good, bad)
 	publishN(t, p, 0, 200)
 	waitFor(t, "good writer stored all", func() bool { return len(good.stored()) == 200 })
 	bad.down.Store(false)
-	if err := p.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	mustClose(t, p)
 	checkInOrder(t, good.stored(), 200)
 	checkInOrder(t, bad.stored(), 200)
 	if !good.closed || !bad.closed {
@@ -561,9 +571,7 @@ func TestDuplicateWriterNames(t *testing.T) {
 
 func TestPublishAfterClose(t *testing.T) {
 	p := newTestPipeline(t, testOptions(t), &fakeWriter{name: "w"})
-	if err := p.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	mustClose(t, p)
 	if p.Publish(seqEvent(0)) {
 		t.Fatal("Publish after Close accepted an event")
 	}
@@ -579,10 +587,7 @@ func TestConcurrentPublishAndClose(t *testing.T) {
 	// Every event is either stored or counted as dropped, even when Close
 	// races with publishers.
 	w := &fakeWriter{name: "w"}
-	p, err := NewPipeline(testOptions(t), w)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := newTestPipeline(t, testOptions(t), w)
 	var accepted atomic.Int64
 	var wg sync.WaitGroup
 	for g := range 4 {
@@ -597,9 +602,7 @@ func TestConcurrentPublishAndClose(t *testing.T) {
 		}()
 	}
 	time.Sleep(time.Millisecond)
-	if err := p.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	mustClose(t, p)
 	wg.Wait()
 	m := p.Metrics()
 	if int64(len(w.stored())) != accepted.Load() {
@@ -611,18 +614,10 @@ func TestConcurrentPublishAndClose(t *testing.T) {
 }
 
 func TestCorruptSpillTailSkipped(t *testing.T) {
-	o := withSpill(t, testOptions(t), 1<<20)
-	down := &fakeWriter{name: "store"}
-	down.down.Store(true)
-	p1, err := NewPipeline(o, down)
-	if err != nil {
-		t.Fatal(err)
-	}
+	o, _, p1 := downStorePipeline(t)
 	publishN(t, p1, 0, 30)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
-	defer cancel()
-	_ = p1.Close(ctx)
-	segs, _ := filepath.Glob(filepath.Join(o.SpillDir, "store", "*.seg"))
+	_ = closeWithin(p1, 30*time.Millisecond)
+	segs := segments(o, "store")
 	if len(segs) == 0 {
 		t.Fatal("no segments")
 	}
@@ -638,7 +633,7 @@ func TestCorruptSpillTailSkipped(t *testing.T) {
 	if c := p2.Metrics().Writers[0].CorruptBytes; c != 9 {
 		t.Fatalf("corrupt bytes %d, want 9", c)
 	}
-	if segs, _ := filepath.Glob(filepath.Join(o.SpillDir, "store", "*.seg")); len(segs) != 0 {
+	if segs := segments(o, "store"); len(segs) != 0 {
 		t.Fatalf("segments left: %v", segs)
 	}
 }
@@ -668,9 +663,7 @@ func TestNoGoroutineLeak(t *testing.T) {
 			t.Fatal(err)
 		}
 		publishN(t, p, 0, 50)
-		if err := p.Close(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		mustClose(t, p)
 	}
 	waitFor(t, "goroutines to exit", func() bool { return runtime.NumGoroutine() <= before })
 }
@@ -706,16 +699,11 @@ func (s *stuckWriter) WriteBatch(context.Context, []*Event) error {
 func TestCloseReturnsDespiteStuckWriter(t *testing.T) {
 	w := &stuckWriter{fakeWriter: fakeWriter{name: "stuck"}, release: make(chan struct{})}
 	defer close(w.release)
-	p, err := NewPipeline(testOptions(t), w)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := newTestPipeline(t, testOptions(t), w)
 	publishN(t, p, 0, 5)
 	waitFor(t, "the write to hang", func() bool { return w.calls.Load() == 1 })
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
 	start := time.Now()
-	if err := p.Close(ctx); err == nil || !strings.Contains(err.Error(), "stuck") {
+	if err := closeWithin(p, 50*time.Millisecond); err == nil || !strings.Contains(err.Error(), "stuck") {
 		t.Fatalf("Close: %v", err)
 	}
 	if el := time.Since(start); el > closeGrace+2*time.Second {
@@ -727,25 +715,9 @@ func TestCloseReturnsDespiteStuckWriter(t *testing.T) {
 // down must not wait for any deadline — a missing libchdb must not make
 // Ctrl-C slow — and must lose nothing.
 func TestCloseSpillsAtOnceWhenAWriterIsDown(t *testing.T) {
-	o := withSpill(t, testOptions(t), 1<<20)
-	down := &fakeWriter{name: "store"}
-	down.down.Store(true)
-	p, err := NewPipeline(o, down)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, _, p := downStorePipeline(t)
 	publishN(t, p, 0, 200)
-	start := time.Now()
-	err = p.Close(context.Background())
-	if took := time.Since(start); took > 5*time.Second {
-		t.Fatalf("Close took %s with a down writer and no deadline", took)
-	}
-	if err == nil || !strings.Contains(err.Error(), "next start") {
-		t.Fatalf("Close: %v, want the spilled bytes reported", err)
-	}
-	if m := p.Metrics(); m.Dropped != 0 || m.Writers[0].BacklogBytes == 0 {
-		t.Fatalf("metrics %+v: want nothing dropped and a backlog on disk", m)
-	}
+	closeSpillsAtOnce(t, p, "a deadline it was not given")
 }
 
 // pacedWriter is a fakeWriter that asks for a write interval (Pacer) and
@@ -809,9 +781,7 @@ func TestPacedWriterCoalescesBatches(t *testing.T) {
 	publishN(t, p, n, 5)
 	n += 5
 	start = time.Now()
-	if err := p.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	mustClose(t, p)
 	if el := time.Since(start); el >= 250*time.Millisecond {
 		t.Fatalf("Close took %v: it waited for the write interval", el)
 	}
@@ -835,9 +805,7 @@ func TestPacedWriterSmallQueueLosesNothing(t *testing.T) {
 		time.Sleep(2 * time.Millisecond)
 	}
 	time.Sleep(50 * time.Millisecond) // let the batcher dispatch everything
-	if err := p.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	mustClose(t, p)
 	if d := p.Metrics().Dropped; d != 0 {
 		t.Fatalf("%d events dropped behind a paced writer", d)
 	}
@@ -856,9 +824,7 @@ func TestPipelineStampsInstance(t *testing.T) {
 	if !p.Publish(seqEvent(0)) || !p.Publish(own) {
 		t.Fatal("publish dropped")
 	}
-	if err := p.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	mustClose(t, p)
 	got := map[int]string{}
 	for _, e := range w.stored() {
 		got[seqOf(e)] = e.InstanceID

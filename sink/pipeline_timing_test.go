@@ -13,16 +13,32 @@ func (w nopWriter) Name() string                             { return w.name }
 func (nopWriter) WriteBatch(context.Context, []*Event) error { return nil }
 func (nopWriter) Close() error                               { return nil }
 
+// benchPipeline is a pipeline with o into a writer that does nothing,
+// closed at the benchmark's end.
+func benchPipeline(b *testing.B, o Options) *Pipeline {
+	p, err := NewPipeline(o, nopWriter{"nop"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = p.Close(context.Background()) })
+	return p
+}
+
+// fullEvents is n copies of fullEvent, each with its own id.
+func fullEvents(n int) []*Event {
+	events := make([]*Event, n)
+	for i := range events {
+		events[i] = fullEvent()
+	}
+	return events
+}
+
 // BenchmarkPublish is the proxy's cost per accepted event: a non-blocking
 // channel send and counter updates, while the batcher drains the queue.
 // When the queue fills (the benchmark outruns batching) the clock stops
 // until it has drained, so only accepted publishes are timed.
 func BenchmarkPublish(b *testing.B) {
-	p, err := NewPipeline(Options{QueueSize: 1 << 20}, nopWriter{"nop"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer p.Close(context.Background())
+	p := benchPipeline(b, Options{QueueSize: 1 << 20})
 	ev := seqEvent(1)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -37,11 +53,7 @@ func BenchmarkPublish(b *testing.B) {
 }
 
 func BenchmarkPublishParallel(b *testing.B) {
-	p, err := NewPipeline(Options{QueueSize: 1 << 20}, nopWriter{"nop"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer p.Close(context.Background())
+	p := benchPipeline(b, Options{QueueSize: 1 << 20})
 	ev := seqEvent(1)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -59,10 +71,7 @@ func BenchmarkPublishParallel(b *testing.B) {
 // BenchmarkPipelineThroughput is events/s through batching into a writer
 // that does nothing: the pipeline's own ceiling.
 func BenchmarkPipelineThroughput(b *testing.B) {
-	p, err := NewPipeline(Options{QueueSize: 1 << 16, MaxDelay: 50 * time.Millisecond}, nopWriter{"nop"})
-	if err != nil {
-		b.Fatal(err)
-	}
+	p := benchPipeline(b, Options{QueueSize: 1 << 16, MaxDelay: 50 * time.Millisecond})
 	ev := seqEvent(1)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -78,10 +87,7 @@ func BenchmarkPipelineThroughput(b *testing.B) {
 // to a writer that does nothing, with batches kept in memory (durability
 // none) and appended to the spill log first, then acked (spill).
 func BenchmarkDurability(b *testing.B) {
-	events := make([]*Event, 1000)
-	for i := range events {
-		events[i] = fullEvent()
-	}
+	events := fullEvents(1000)
 	for _, durable := range []bool{false, true} {
 		name := "none"
 		if durable {
@@ -92,10 +98,7 @@ func BenchmarkDurability(b *testing.B) {
 			if durable {
 				o.Durable, o.SpillDir, o.SpillMaxBytes = true, b.TempDir(), 1<<30
 			}
-			p, err := NewPipeline(o, nopWriter{"nop"})
-			if err != nil {
-				b.Fatal(err)
-			}
+			p := benchPipeline(b, o)
 			w := p.writers[0]
 			cpu := processCPU()
 			b.ReportAllocs()
@@ -122,10 +125,7 @@ func processCPU() int64 {
 }
 
 func BenchmarkSpillEncode(b *testing.B) {
-	events := make([]*Event, 1000)
-	for i := range events {
-		events[i] = fullEvent()
-	}
+	events := fullEvents(1000)
 	var buf []byte
 	b.ReportAllocs()
 	for b.Loop() {
@@ -135,10 +135,7 @@ func BenchmarkSpillEncode(b *testing.B) {
 }
 
 func BenchmarkSpillDecode(b *testing.B) {
-	events := make([]*Event, 1000)
-	for i := range events {
-		events[i] = fullEvent()
-	}
+	events := fullEvents(1000)
 	buf := encodeBatch(nil, time.Now(), events)
 	b.SetBytes(int64(len(buf)))
 	b.ReportAllocs()
