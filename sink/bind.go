@@ -3,6 +3,7 @@ package sink
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -66,30 +67,12 @@ func appendLiteral(b *strings.Builder, v any) error {
 		} else {
 			b.WriteString("0")
 		}
-	case int:
-		b.WriteString(strconv.FormatInt(int64(x), 10))
-	case int8:
-		b.WriteString(strconv.FormatInt(int64(x), 10))
-	case int16:
-		b.WriteString(strconv.FormatInt(int64(x), 10))
-	case int32:
-		b.WriteString(strconv.FormatInt(int64(x), 10))
-	case int64:
-		b.WriteString(strconv.FormatInt(x, 10))
-	case uint:
-		b.WriteString(strconv.FormatUint(uint64(x), 10))
-	case uint8:
-		b.WriteString(strconv.FormatUint(uint64(x), 10))
-	case uint16:
-		b.WriteString(strconv.FormatUint(uint64(x), 10))
-	case uint32:
-		b.WriteString(strconv.FormatUint(uint64(x), 10))
-	case uint64:
-		b.WriteString(strconv.FormatUint(x, 10))
-	case float32:
-		return appendFloat(b, float64(x))
-	case float64:
-		return appendFloat(b, x)
+	case int, int8, int16, int32, int64:
+		b.WriteString(strconv.FormatInt(reflect.ValueOf(x).Int(), 10))
+	case uint, uint8, uint16, uint32, uint64:
+		b.WriteString(strconv.FormatUint(reflect.ValueOf(x).Uint(), 10))
+	case float32, float64:
+		return appendFloat(b, reflect.ValueOf(x).Float())
 	case time.Time:
 		b.WriteString("toDateTime(")
 		b.WriteString(strconv.FormatInt(x.Unix(), 10))

@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +21,10 @@ func TestBind(t *testing.T) {
 		{"WHERE name = '?' AND id = ?", []any{uint64(7)}, "WHERE name = '?' AND id = 7", false},
 		{`WHERE a = 'it\'s ?' AND b = ?`, []any{true}, `WHERE a = 'it\'s ?' AND b = 1`, false},
 		{"WHERE ts > ?", []any{time.Unix(1700000000, 0)}, "WHERE ts > toDateTime(1700000000)", false},
+		{"SELECT ?, ?, ?, ?, ?", []any{-1, int8(-8), int16(-16), int32(-32), int64(-64)}, "SELECT -1, -8, -16, -32, -64", false},
+		{"SELECT ?, ?, ?, ?, ?", []any{uint(1), uint8(8), uint16(16), uint32(32), uint64(1 << 63)}, "SELECT 1, 8, 16, 32, 9223372036854775808", false},
+		{"SELECT ?, ?", []any{float32(0.5), -1e300}, "SELECT 0.5, -1e+300", false},
+		{"SELECT ?", []any{float32(math.Inf(1))}, "", true},
 		{"SELECT ?", nil, "", true},
 		{"SELECT 1", []any{1}, "", true},
 		{"SELECT ?", []any{struct{}{}}, "", true},
