@@ -3,8 +3,8 @@ package prom
 import (
 	"cmp"
 	"context"
+	"maps"
 	"slices"
-	"sort"
 	"sync"
 
 	"github.com/cylestio/perimeter/sink"
@@ -32,6 +32,20 @@ type callKey struct{ provider, model, agent string }
 type durKey struct{ provider, model string }
 type errKey struct{ provider, typ string }
 type findKey struct{ category, severity string }
+
+// The keys' orders: the exposition lists series sorted by their labels.
+func (a callKey) compare(b callKey) int {
+	return cmp.Or(cmp.Compare(a.provider, b.provider), cmp.Compare(a.model, b.model), cmp.Compare(a.agent, b.agent))
+}
+func (a durKey) compare(b durKey) int {
+	return cmp.Or(cmp.Compare(a.provider, b.provider), cmp.Compare(a.model, b.model))
+}
+func (a errKey) compare(b errKey) int {
+	return cmp.Or(cmp.Compare(a.provider, b.provider), cmp.Compare(a.typ, b.typ))
+}
+func (a findKey) compare(b findKey) int {
+	return cmp.Or(cmp.Compare(a.category, b.category), cmp.Compare(a.severity, b.severity))
+}
 
 type callStats struct {
 	ok, errors                                   uint64
@@ -214,20 +228,7 @@ func (t *Traffic) call(ev *sink.Event) {
 func (t *Traffic) Append(e *Exposition) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	keys := make([]callKey, 0, len(t.calls))
-	for k := range t.calls {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := keys[i], keys[j]
-		if a.provider != b.provider {
-			return a.provider < b.provider
-		}
-		if a.model != b.model {
-			return a.model < b.model
-		}
-		return a.agent < b.agent
-	})
+	keys := slices.SortedFunc(maps.Keys(t.calls), callKey.compare)
 	lbl := func(k callKey, more ...string) []string {
 		return append([]string{"provider", k.provider, "model", k.model, "agent", k.agent}, more...)
 	}
@@ -263,37 +264,19 @@ func (t *Traffic) Append(e *Exposition) {
 		e.Sample("perimeter_llm_tool_calls_total", float64(t.calls[k].toolCalls), lbl(k)...)
 	}
 
-	dks := make([]durKey, 0, len(t.dur))
-	for k := range t.dur {
-		dks = append(dks, k)
-	}
-	sort.Slice(dks, func(i, j int) bool {
-		return dks[i].provider < dks[j].provider || dks[i].provider == dks[j].provider && dks[i].model < dks[j].model
-	})
+	dks := slices.SortedFunc(maps.Keys(t.dur), durKey.compare)
 	e.Family("perimeter_llm_call_duration_seconds", "histogram", "Model call duration, from the request reaching the proxy to the answer's last byte.")
 	for _, k := range dks {
 		t.dur[k].write(e, "perimeter_llm_call_duration_seconds", DurationBounds, "provider", k.provider, "model", k.model)
 	}
 
-	eks := make([]errKey, 0, len(t.errs))
-	for k := range t.errs {
-		eks = append(eks, k)
-	}
-	sort.Slice(eks, func(i, j int) bool {
-		return eks[i].provider < eks[j].provider || eks[i].provider == eks[j].provider && eks[i].typ < eks[j].typ
-	})
+	eks := slices.SortedFunc(maps.Keys(t.errs), errKey.compare)
 	e.Family("perimeter_llm_errors_total", "counter", "Failed model calls by error type (the provider's type, or the proxy's own class when it could not complete the call).")
 	for _, k := range eks {
 		e.Sample("perimeter_llm_errors_total", float64(t.errs[k]), "provider", k.provider, "type", k.typ)
 	}
 
-	fks := make([]findKey, 0, len(t.findings))
-	for k := range t.findings {
-		fks = append(fks, k)
-	}
-	sort.Slice(fks, func(i, j int) bool {
-		return fks[i].category < fks[j].category || fks[i].category == fks[j].category && fks[i].severity < fks[j].severity
-	})
+	fks := slices.SortedFunc(maps.Keys(t.findings), findKey.compare)
 	e.Family("perimeter_findings_total", "counter", "Security findings by detector category and severity.")
 	for _, k := range fks {
 		e.Sample("perimeter_findings_total", float64(t.findings[k]), "category", k.category, "severity", k.severity)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -197,5 +198,55 @@ func TestModels(t *testing.T) {
 	}
 	if ms[1].Model != "my-local" || ms[1].CostUSD != nil || ms[1].UnpricedCalls != 1 {
 		t.Fatalf("unpriced model: %+v", ms[1])
+	}
+}
+
+// TestSeriesSortedByLabels: each family lists its series sorted by their
+// labels, in the order they are written, whatever order the calls came in.
+func TestSeriesSortedByLabels(t *testing.T) {
+	tr := NewTraffic(Options{MaxAgents: 10})
+	var batch []*sink.Event
+	for _, v := range []string{"openai", "anthropic"} {
+		for _, m := range []string{"m-b", "m-a"} {
+			for _, a := range []string{"z", "y"} {
+				for range AdmitCalls {
+					batch = append(batch, &sink.Event{Name: sink.LLMCallFinish, Vendor: v, Model: m, AgentID: a, DurationMs: 10},
+						&sink.Event{Name: sink.LLMCallError, Vendor: v, Model: m, AgentID: a, ErrorType: "t-" + a})
+				}
+			}
+		}
+	}
+	for _, c := range []string{"secret", "pii"} {
+		for _, s := range []string{"low", "high"} {
+			batch = append(batch, &sink.Event{Name: sink.SecurityFinding, Category: c, Severity: s})
+		}
+	}
+	tr.WriteBatch(context.Background(), batch)
+	e := &Exposition{}
+	tr.Append(e)
+	fams := parse(t, e.B)
+	for family, names := range map[string][]string{
+		"perimeter_llm_calls_total":           {"provider", "model", "agent", "outcome"},
+		"perimeter_llm_call_duration_seconds": {"provider", "model"},
+		"perimeter_llm_errors_total":          {"provider", "type"},
+		"perimeter_findings_total":            {"category", "severity"},
+	} {
+		var prev []string
+		for i, m := range fams[family].Metric {
+			var cur []string
+			for _, n := range names {
+				cur = append(cur, label(m, n))
+			}
+			if family == "perimeter_llm_calls_total" && cur[3] == "error" {
+				continue // each call key's outcomes come in the order ok, error
+			}
+			if i > 0 && slices.Compare(prev, cur) >= 0 {
+				t.Errorf("%s: series %v after %v", family, cur, prev)
+			}
+			prev = cur
+		}
+		if len(fams[family].Metric) < 4 {
+			t.Errorf("%s: %d series, want at least 4 to see the order", family, len(fams[family].Metric))
+		}
 	}
 }
