@@ -4,12 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"math/big"
-	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,7 +16,7 @@ var update = flag.Bool("update", false, "rewrite testdata/corpus/gen_*.jsonl")
 
 // generate runs every generator of the corpus from the seed (s1, s2).
 func generate(s1, s2 uint64) *gen {
-	g := &gen{r: rand.New(rand.NewPCG(s1, s2)), files: map[string][]sample{}}
+	g := &gen{rnd: newRnd(s1, s2), files: map[string][]sample{}}
 	g.email()
 	g.phone()
 	g.card()
@@ -42,46 +39,15 @@ func TestGenerateCorpus(t *testing.T) {
 	}
 	g := generate(42, 2025)
 	for name, ss := range g.files {
-		var b strings.Builder
-		for i := range ss {
-			line, err := json.Marshal(&ss[i])
-			if err != nil {
-				t.Fatal(err)
-			}
-			b.Write(line)
-			b.WriteByte('\n')
-		}
-		if err := os.WriteFile(filepath.Join("testdata", "corpus", "gen_"+name+".jsonl"), []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeJSONL(t, filepath.Join("testdata", "corpus", "gen_"+name+".jsonl"), ss)
 	}
 }
 
 type gen struct {
-	r     *rand.Rand
+	rnd
 	files map[string][]sample
 	n     int
 }
-
-func (g *gen) pick(xs ...string) string { return xs[g.r.IntN(len(xs))] }
-
-func (g *gen) digits(n int) string {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte('0' + g.r.IntN(10))
-	}
-	return string(b)
-}
-
-func (g *gen) alnum(n int, alphabet string) string {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = alphabet[g.r.IntN(len(alphabet))]
-	}
-	return string(b)
-}
-
-const alnumChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 func (g *gen) add(file, family, kind, text, span string, expect ...string) *sample {
 	g.n++
@@ -260,25 +226,6 @@ func (g *gen) phone() {
 
 // ---- cards ----
 
-func luhnComplete(prefix string, n int, g *gen) string {
-	body := prefix + g.digits(n-len(prefix)-1)
-	for d := 0; d < 10; d++ {
-		c := body + string(rune('0'+d))
-		if luhn([]byte(c)) {
-			return c
-		}
-	}
-	return ""
-}
-
-func group4(s, sep string) string {
-	var parts []string
-	for i := 0; i < len(s); i += 4 {
-		parts = append(parts, s[i:min(i+4, len(s))])
-	}
-	return strings.Join(parts, sep)
-}
-
 func (g *gen) card() {
 	ctx := []string{"My card number is %s, expiry 09/27.", "Visa: %s", "please charge card %s for the renewal",
 		"cc# %s cvv on the back", "Payment details: %s", "I paid with %s yesterday but got no receipt.",
@@ -289,7 +236,7 @@ func (g *gen) card() {
 	}{{"4", 16}, {"51", 16}, {"55", 16}, {"2221", 16}, {"2720", 16}, {"34", 15}, {"37", 15}, {"6011", 16}, {"65", 16}, {"4", 13}, {"3530", 16}, {"62", 16}}
 	for i := 0; i < 45; i++ {
 		b := brands[i%len(brands)]
-		num := luhnComplete(b.prefix, b.n, g)
+		num := g.luhnComplete(b.prefix, b.n)
 		f := num
 		switch i % 3 {
 		case 0:
@@ -353,30 +300,15 @@ func (g *gen) card() {
 
 // ---- IBAN ----
 
-func ibanWithCheck(cc, bban string) string {
-	s := bban + cc + "00"
-	var num strings.Builder
-	for _, ch := range s {
-		if ch >= 'A' && ch <= 'Z' {
-			num.WriteString(fmt.Sprint(int(ch-'A') + 10))
-		} else {
-			num.WriteRune(ch)
-		}
-	}
-	n, _ := new(big.Int).SetString(num.String(), 10)
-	check := 98 - new(big.Int).Mod(n, big.NewInt(97)).Int64()
-	return fmt.Sprintf("%s%02d%s", cc, check, bban)
-}
-
 func (g *gen) iban() {
 	const up = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	mk := []func() string{
 		func() string { return ibanWithCheck("DE", g.digits(18)) },
-		func() string { return ibanWithCheck("GB", g.alnum(4, up)+g.digits(14)) },
-		func() string { return ibanWithCheck("FR", g.digits(10)+g.alnum(11, "0123456789ABCDEFGHJ")+g.digits(2)) },
-		func() string { return ibanWithCheck("NL", g.alnum(4, up)+g.digits(10)) },
+		func() string { return ibanWithCheck("GB", g.chars(4, up)+g.digits(14)) },
+		func() string { return ibanWithCheck("FR", g.digits(10)+g.chars(11, "0123456789ABCDEFGHJ")+g.digits(2)) },
+		func() string { return ibanWithCheck("NL", g.chars(4, up)+g.digits(10)) },
 		func() string { return ibanWithCheck("ES", g.digits(20)) },
-		func() string { return ibanWithCheck("IT", g.alnum(1, up)+g.digits(22)) },
+		func() string { return ibanWithCheck("IT", g.chars(1, up)+g.digits(22)) },
 		func() string { return ibanWithCheck("CH", g.digits(17)) },
 		func() string { return ibanWithCheck("BE", g.digits(12)) },
 		func() string { return ibanWithCheck("PL", g.digits(24)) },
@@ -755,32 +687,32 @@ func (g *gen) wallet() {
 func (g *gen) jwt() string {
 	h := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
 	p := base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf(`{"sub":"%s","iat":%d,"role":"admin"}`, g.digits(8), 1700000000+g.r.IntN(1e6))))
-	return h + "." + p + "." + g.alnum(43, alnumChars+"-_")
+	return h + "." + p + "." + g.chars(43, alnumSet+"-_")
 }
 
 func (g *gen) secret() {
-	b64 := alnumChars + "+/"
+	b64 := alnumSet + "+/"
 	mk := []struct {
 		name string
 		f    func() string
 	}{
-		{"github-pat", func() string { return "ghp_" + g.alnum(36, alnumChars) }},
-		{"github-oauth", func() string { return "gho_" + g.alnum(36, alnumChars) }},
-		{"github-fine", func() string { return "github_pat_" + g.alnum(22, alnumChars) + "_" + g.alnum(59, alnumChars) }},
-		{"gitlab", func() string { return "glpat-" + g.alnum(20, alnumChars+"-_") }},
-		{"slack", func() string { return "xoxb-" + g.digits(12) + "-" + g.digits(13) + "-" + g.alnum(24, alnumChars) }},
-		{"stripe", func() string { return "sk_live_" + g.alnum(24, alnumChars) }},
-		{"gcp", func() string { return "AIza" + g.alnum(35, alnumChars+"-_") }},
-		{"anthropic", func() string { return "sk-ant-api03-" + g.alnum(93, alnumChars+"-_") + "AA" }},
+		{"github-pat", func() string { return "ghp_" + g.chars(36, alnumSet) }},
+		{"github-oauth", func() string { return "gho_" + g.chars(36, alnumSet) }},
+		{"github-fine", func() string { return "github_pat_" + g.chars(22, alnumSet) + "_" + g.chars(59, alnumSet) }},
+		{"gitlab", func() string { return "glpat-" + g.chars(20, alnumSet+"-_") }},
+		{"slack", func() string { return "xoxb-" + g.digits(12) + "-" + g.digits(13) + "-" + g.chars(24, alnumSet) }},
+		{"stripe", func() string { return "sk_live_" + g.chars(24, alnumSet) }},
+		{"gcp", func() string { return "AIza" + g.chars(35, alnumSet+"-_") }},
+		{"anthropic", func() string { return "sk-ant-api03-" + g.chars(93, alnumSet+"-_") + "AA" }},
 		{"openai", func() string {
-			return "sk-proj-" + g.alnum(74, alnumChars+"-_") + "T3BlbkFJ" + g.alnum(74, alnumChars+"-_")
+			return "sk-proj-" + g.chars(74, alnumSet+"-_") + "T3BlbkFJ" + g.chars(74, alnumSet+"-_")
 		}},
-		{"openai-unmarked", func() string { return "sk-proj-" + g.alnum(48, alnumChars) }},
-		{"aws", func() string { return "AKIA" + g.alnum(16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") }},
+		{"openai-unmarked", func() string { return "sk-proj-" + g.chars(48, alnumSet) }},
+		{"aws", func() string { return "AKIA" + g.chars(16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") }},
 		{"jwt", g.jwt},
-		{"sendgrid", func() string { return "SG." + g.alnum(22, alnumChars) + "." + g.alnum(43, alnumChars) }},
-		{"hf", func() string { return "hf_" + g.alnum(34, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") }},
-		{"npm", func() string { return "npm_" + g.alnum(36, alnumChars) }},
+		{"sendgrid", func() string { return "SG." + g.chars(22, alnumSet) + "." + g.chars(43, alnumSet) }},
+		{"hf", func() string { return "hf_" + g.chars(34, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") }},
+		{"npm", func() string { return "npm_" + g.chars(36, alnumSet) }},
 	}
 	ctx := []string{"Here is my token %s, why does the API return 401?", "export TOKEN=%s", "config: { key: \"%s\" }",
 		"I pasted %s into the settings page", "Authorization: Bearer %s", "the CI variable is set to %s now"}
@@ -790,30 +722,30 @@ func (g *gen) secret() {
 		g.pos("secrets", "secret", fmt.Sprintf(ctx[i%len(ctx)], v), v)
 	}
 	for i := 0; i < 4; i++ {
-		id := "AKIA" + g.alnum(16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
-		sec := g.alnum(40, b64)
+		id := "AKIA" + g.chars(16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+		sec := g.chars(40, b64)
 		for !awsSecretShape(sec) {
-			sec = g.alnum(40, b64)
+			sec = g.chars(40, b64)
 		}
 		g.pos("secrets", "secret", fmt.Sprintf("[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n", id, sec), sec)
 	}
 	for i := 0; i < 3; i++ {
 		var body strings.Builder
 		for l := 0; l < 8; l++ {
-			body.WriteString(g.alnum(64, b64) + "\n")
+			body.WriteString(g.chars(64, b64) + "\n")
 		}
 		g.pos("secrets", "secret", "Key for the deploy box:\n-----BEGIN OPENSSH PRIVATE KEY-----\n"+body.String()+"-----END OPENSSH PRIVATE KEY-----\nthanks", "BEGIN OPENSSH PRIVATE KEY")
 	}
 	gen := []string{`api_key = "%s"`, `DB_PASSWORD=%s`, `"client_secret": "%s"`, `auth_token: %s`, `SECRET_KEY = '%s'`}
 	for i := 0; i < 8; i++ {
-		v := g.alnum(28, alnumChars)
+		v := g.chars(28, alnumSet)
 		for shannon(v) < 3.5 || !strings.ContainsAny(v, "0123456789") {
-			v = g.alnum(28, alnumChars)
+			v = g.chars(28, alnumSet)
 		}
 		g.pos("secrets", "secret", fmt.Sprintf(gen[i%len(gen)], v), v)
 	}
 	for i := 0; i < 3; i++ {
-		pw := g.alnum(16, alnumChars)
+		pw := g.chars(16, alnumSet)
 		g.pos("secrets", "secret", fmt.Sprintf("DATABASE_URL=postgres://app:%s@db.internal:5432/prod", pw), pw)
 	}
 	negs := []string{

@@ -1,11 +1,6 @@
 package detect
 
 import (
-	"bufio"
-	"encoding/json"
-	"os"
-	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -66,34 +61,7 @@ func familyOf(rule string) string {
 func loadCorpus(t testing.TB) []sample { return loadSamples(t, "testdata/corpus/*.jsonl") }
 
 func loadSamples(t testing.TB, glob string) []sample {
-	files, err := filepath.Glob(glob)
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no corpus files under testdata/corpus (run: go test ./detect/ -run TestGenerateCorpus -update): %v", err)
-	}
-	sort.Strings(files)
-	var out []sample
-	for _, f := range files {
-		fh, err := os.Open(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(fh)
-		sc.Buffer(make([]byte, 1<<20), 1<<22)
-		line := 0
-		for sc.Scan() {
-			line++
-			if strings.TrimSpace(sc.Text()) == "" {
-				continue
-			}
-			var s sample
-			if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
-				t.Fatalf("%s:%d: %v", f, line, err)
-			}
-			out = append(out, s)
-		}
-		fh.Close()
-	}
-	return out
+	return readJSONL[sample](t, glob, "go test ./detect/ -run TestGenerateCorpus -update")
 }
 
 type prCounts struct{ tp, fp, fn, pos, neg int }

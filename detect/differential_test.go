@@ -43,7 +43,7 @@ func variedInputs(tb testing.TB) []Input {
 				texts = append(texts, ss[i].Text)
 			}
 		}
-		e := &egen{r: rand.New(rand.NewPCG(seed, 77)), holdout: seed == 2, files: map[string][]evalSample{}}
+		e := &egen{rnd: newRnd(seed, 77), holdout: seed == 2, files: map[string][]evalSample{}}
 		e.piiSet()
 		e.secretSet()
 		e.injectionSet()

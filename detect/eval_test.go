@@ -1,11 +1,7 @@
 package detect
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -75,32 +71,7 @@ var secretFPCeiling = map[string]float64{"dev": 0.03, "holdout": 0.05}
 var evalDetectors = []string{"pii", "secret", "injection", "tool"}
 
 func loadEval(t testing.TB, glob string) []evalSample {
-	files, err := filepath.Glob(glob)
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no evaluation files match %s (run: go test ./detect/ -run TestGenerateEvalSets -update-eval): %v", glob, err)
-	}
-	sort.Strings(files)
-	var out []evalSample
-	for _, f := range files {
-		fh, err := os.Open(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(fh)
-		sc.Buffer(make([]byte, 1<<20), 1<<22)
-		for line := 1; sc.Scan(); line++ {
-			if strings.TrimSpace(sc.Text()) == "" {
-				continue
-			}
-			var s evalSample
-			if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
-				t.Fatalf("%s:%d: %v", f, line, err)
-			}
-			out = append(out, s)
-		}
-		fh.Close()
-	}
-	return out
+	return readJSONL[evalSample](t, glob, "go test ./detect/ -run TestGenerateEvalSets -update-eval")
 }
 
 // evalCount is a confusion count; neg counts negative samples (for the

@@ -3,7 +3,6 @@ package detect
 import (
 	"encoding/base64"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 )
 
@@ -174,7 +173,7 @@ func longTailGens() []longTailGen {
 // context of the split's pool, and near misses for these formats. It runs
 // on its own random stream, so the other generated sets do not change.
 func (g *egen) longTailSecretSet(seed uint64) {
-	lt := &egen{r: rand.New(rand.NewPCG(seed, 4242)), holdout: g.holdout, files: g.files}
+	lt := &egen{rnd: newRnd(seed, 4242), holdout: g.holdout, files: g.files}
 	for _, gen := range longTailGens() {
 		sec, text := gen.make(lt)
 		if text == "" {

@@ -3,9 +3,9 @@ package detect
 import (
 	"fmt"
 
-	"github.com/nyaruka/phonenumbers"
-	"math/big"
 	"strings"
+
+	"github.com/nyaruka/phonenumbers"
 )
 
 // ---- cards ----
@@ -45,35 +45,17 @@ var issuers = []issuer{
 	{"troy_verve_uzcard", func(g *egen) string { return g.pick("9792", "506099", "650002", "8600", "9860") }, []int{16}},
 }
 
-// luhnComplete returns prefix padded with random digits to n digits, the
-// last one the Luhn check digit.
-func (g *egen) luhnComplete(prefix string, n int) string {
-	d := prefix + g.digits(n-1-len(prefix))
-	for c := byte('0'); c <= '9'; c++ {
-		if luhn([]byte(d + string(c))) {
-			return d + string(c)
-		}
-	}
-	return ""
-}
-
 // groupCard writes a card number the way people do.
 func (g *egen) groupCard(d string) string {
 	sep := g.pick(" ", "-", "", " ", "-")
 	if sep == "" {
 		return d
 	}
-	var parts []string
-	if len(d) == 15 && (d[:2] == "34" || d[:2] == "37") && g.r.IntN(2) == 0 {
-		parts = []string{d[:4], d[4:10], d[10:]}
-	} else if len(d) == 14 && g.r.IntN(2) == 0 {
-		parts = []string{d[:4], d[4:10], d[10:]}
-	} else {
-		for i := 0; i < len(d); i += 4 {
-			parts = append(parts, d[i:min(i+4, len(d))])
-		}
+	// Amex (15 digits) and Diners (14) are often written 4-6-rest.
+	if len(d) == 15 && (d[:2] == "34" || d[:2] == "37") && g.r.IntN(2) == 0 || len(d) == 14 && g.r.IntN(2) == 0 {
+		return d[:4] + sep + d[4:10] + sep + d[10:]
 	}
-	return strings.Join(parts, sep)
+	return group4(d, sep)
 }
 
 // ---- phones ----
@@ -207,26 +189,7 @@ func (g *egen) ibanOf(cc string) string {
 		}
 		i = j + 1
 	}
-	b := bban.String()
-	num := ""
-	for _, ch := range b + cc + "00" {
-		if ch >= 'A' && ch <= 'Z' {
-			num += fmt.Sprint(int(ch-'A') + 10)
-		} else {
-			num += string(ch)
-		}
-	}
-	n, _ := new(big.Int).SetString(num, 10)
-	check := 98 - new(big.Int).Mod(n, big.NewInt(97)).Int64()
-	return fmt.Sprintf("%s%02d%s", cc, check, b)
-}
-
-func groupIBAN(s string) string {
-	var parts []string
-	for i := 0; i < len(s); i += 4 {
-		parts = append(parts, s[i:min(i+4, len(s))])
-	}
-	return strings.Join(parts, " ")
+	return ibanWithCheck(cc, bban.String())
 }
 
 // ---- the PII set ----
@@ -302,7 +265,7 @@ func (g *egen) piiSet() {
 		for k := 0; k < 2; k++ {
 			ib := g.ibanOf(cc)
 			if g.r.IntN(2) == 0 {
-				ib = groupIBAN(ib)
+				ib = group4(ib, " ")
 			}
 			g.add("pii", evalSample{Class: "iban", Positive: true, Text: fmt.Sprintf(g.pick(ctxIBAN...), ib), Entities: []evalEntity{{"iban", "iban:" + cc, ib}}})
 		}

@@ -1,13 +1,9 @@
 package detect
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
-	"math/rand/v2"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -22,36 +18,23 @@ func TestGenerateEvalSets(t *testing.T) {
 		t.Skip("run with -update-eval to regenerate testdata/eval/*_gen_*.jsonl")
 	}
 	for split, seed := range map[string]uint64{"dev": 7, "holdout": 1913} {
-		g := &egen{r: rand.New(rand.NewPCG(seed, 2026)), holdout: split == "holdout", files: map[string][]evalSample{}}
+		g := &egen{rnd: newRnd(seed, 2026), holdout: split == "holdout", files: map[string][]evalSample{}}
 		g.piiSet()
 		g.secretSet()
 		g.injectionSet()
 		g.toolSet()
 		g.longTailSecretSet(seed + 100)
 		for name, ss := range g.files {
-			var b strings.Builder
-			for i := range ss {
-				line, err := json.Marshal(&ss[i])
-				if err != nil {
-					t.Fatal(err)
-				}
-				b.Write(line)
-				b.WriteByte('\n')
-			}
-			if err := os.WriteFile(filepath.Join("testdata", "eval", split+"_gen_"+name+".jsonl"), []byte(b.String()), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			writeJSONL(t, filepath.Join("testdata", "eval", split+"_gen_"+name+".jsonl"), ss)
 		}
 	}
 }
 
 type egen struct {
-	r       *rand.Rand
+	rnd
 	holdout bool
 	files   map[string][]evalSample
 }
-
-func (g *egen) pick(xs ...string) string { return xs[g.r.IntN(len(xs))] }
 
 // split returns dev's list in the dev set and holdout's in the holdout.
 func (g *egen) split(dev, holdout []string) []string {
@@ -59,22 +42,6 @@ func (g *egen) split(dev, holdout []string) []string {
 		return holdout
 	}
 	return dev
-}
-
-func (g *egen) digits(n int) string {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte('0' + g.r.IntN(10))
-	}
-	return string(b)
-}
-
-func (g *egen) chars(n int, alphabet string) string {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = alphabet[g.r.IntN(len(alphabet))]
-	}
-	return string(b)
 }
 
 const (
