@@ -373,10 +373,8 @@ func (c *scanCtx) hitIn(ids []int32, mask *[4]uint64, ws, we int) bool {
 		if int(h.end) > we {
 			break
 		}
-		for _, id := range ids {
-			if h.id == id {
-				return true
-			}
+		if slices.Contains(ids, h.id) {
+			return true
 		}
 	}
 	return false
@@ -403,14 +401,7 @@ func (c *scanCtx) runAnchored(r *regexRule, visit func(m []int)) {
 	words := rules().words
 	done := -1
 	for _, h := range c.hits {
-		ok := false
-		for _, id := range r.kwIDs {
-			if h.id == id {
-				ok = true
-				break
-			}
-		}
-		if !ok {
+		if !slices.Contains(r.kwIDs, h.id) {
 			continue
 		}
 		ws := int(h.end) - len(words[h.id])

@@ -64,55 +64,32 @@ func (o *Options) fill() {
 	if o.MinConfidence == 0 {
 		o.MinConfidence = 0.5
 	}
-	if o.MaxFindings <= 0 {
-		o.MaxFindings = 256
+	if o.Decode.MaxDepth == 0 {
+		o.Decode.MaxDepth = 2 // -1 disables decoding
 	}
-	if o.MaxBytes <= 0 {
-		o.MaxBytes = 1 << 20
-	}
+	positiveOr(&o.MaxFindings, 256)
+	positiveOr(&o.MaxBytes, 1<<20)
+	positiveOr(&o.LeakMinWords, 20)
 	d := &o.Decode
-	if d.MaxDepth == 0 {
-		d.MaxDepth = 2
-	}
-	if d.MaxBlob <= 0 {
-		d.MaxBlob = 16 << 10
-	}
-	if d.MaxTotal <= 0 {
-		d.MaxTotal = 64 << 10
-	}
-	if d.MaxBlobs <= 0 {
-		d.MaxBlobs = 32
-	}
+	positiveOr(&d.MaxBlob, 16<<10)
+	positiveOr(&d.MaxTotal, 64<<10)
+	positiveOr(&d.MaxBlobs, 32)
 	l := &o.Limits
-	if l.MaxToolCallsPerWindow <= 0 {
-		l.MaxToolCallsPerWindow = 30
-	}
-	if l.StormWindow <= 0 {
-		l.StormWindow = time.Minute
-	}
-	if l.MaxSessionToolCalls <= 0 {
-		l.MaxSessionToolCalls = 50
-	}
-	if l.MaxSessionTokens <= 0 {
-		l.MaxSessionTokens = 50000
-	}
-	if l.MaxCallTokens <= 0 {
-		l.MaxCallTokens = 100000
-	}
-	if l.SpikeFactor <= 0 {
-		l.SpikeFactor = 5
-	}
-	if l.SpikeMinTokens <= 0 {
-		l.SpikeMinTokens = 2000
-	}
-	if l.MaxRepeatedToolCalls <= 0 {
-		l.MaxRepeatedToolCalls = 5
-	}
-	if l.MaxSessionCalls <= 0 {
-		l.MaxSessionCalls = 200
-	}
-	if o.LeakMinWords <= 0 {
-		o.LeakMinWords = 20
+	positiveOr(&l.MaxToolCallsPerWindow, 30)
+	positiveOr(&l.StormWindow, time.Minute)
+	positiveOr(&l.MaxSessionToolCalls, 50)
+	positiveOr(&l.MaxSessionTokens, 50000)
+	positiveOr(&l.MaxCallTokens, 100000)
+	positiveOr(&l.SpikeFactor, 5)
+	positiveOr(&l.SpikeMinTokens, 2000)
+	positiveOr(&l.MaxRepeatedToolCalls, 5)
+	positiveOr(&l.MaxSessionCalls, 200)
+}
+
+// positiveOr sets *v to def unless it is positive.
+func positiveOr[T int | int64 | float64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
 	}
 }
 

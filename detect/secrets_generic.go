@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -45,14 +46,7 @@ func (c *scanCtx) genericAssignment() {
 	t := c.t
 	lastEnd := -1
 	for _, h := range c.hits {
-		isGeneric := false
-		for _, id := range rt.genericKW {
-			if h.id == id {
-				isGeneric = true
-				break
-			}
-		}
-		if !isGeneric || int(h.end) <= lastEnd {
+		if !slices.Contains(rt.genericKW, h.id) || int(h.end) <= lastEnd {
 			continue
 		}
 		kwLen := len(rt.words[h.id])
@@ -155,17 +149,7 @@ func genericValueOK(v string) bool {
 	if shannon(v) < 3.5 || isPlaceholder(v) {
 		return false
 	}
-	var lower, upper, digit bool
-	for i := 0; i < len(v); i++ {
-		switch b := v[i]; {
-		case b >= 'a' && b <= 'z':
-			lower = true
-		case b >= 'A' && b <= 'Z':
-			upper = true
-		case b >= '0' && b <= '9':
-			digit = true
-		}
-	}
+	lower, upper, digit := letterClasses(v)
 	if !digit || !(lower || upper) {
 		return false // gitleaks drops ^[a-zA-Z_.-]+$; a secret without digits is rare enough
 	}
@@ -223,8 +207,9 @@ func isB64Std(b byte) bool {
 	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '+' || b == '/'
 }
 
-func awsSecretShape(v string) bool {
-	var lower, upper, digit bool
+// letterClasses tells whether v holds a lower-case ASCII letter, an
+// upper-case one and a digit.
+func letterClasses(v string) (lower, upper, digit bool) {
 	for i := 0; i < len(v); i++ {
 		switch b := v[i]; {
 		case b >= 'a' && b <= 'z':
@@ -235,6 +220,11 @@ func awsSecretShape(v string) bool {
 			digit = true
 		}
 	}
+	return lower, upper, digit
+}
+
+func awsSecretShape(v string) bool {
+	lower, upper, digit := letterClasses(v)
 	return lower && upper && digit && shannon(v) >= 4.0 && strings.Count(v, "/") < 8
 }
 

@@ -56,15 +56,23 @@ func (c *scanCtx) base58(s int) int {
 	if string(h2[:4]) != string(dec[21:]) {
 		return s
 	}
-	conf := float32(0.85)
+	c.emitBTC(s, e, 0.85, v, 4)
+	return e
+}
+
+// emitBTC reports the Bitcoin address t[s:e], its checksum verified, with
+// confidence conf, 0.95 with wallet words around it, 0.2 when key (the
+// address as exampleWallets lists it) is a documentation example. The
+// evidence shows the first prefix characters and the last four.
+func (c *scanCtx) emitBTC(s, e int, conf float32, key string, prefix int) {
 	if c.context(s, e, 48, 16, walletWords) {
 		conf = 0.95
 	}
-	if exampleWallets[v] {
+	if exampleWallets[key] {
 		conf = 0.2
 	}
-	c.emit(CategoryPII, ruleWallet, SeverityLow, conf, s, e, "btc "+v[:4]+"…"+v[len(v)-4:])
-	return e
+	v := c.t[s:e]
+	c.emit(CategoryPII, ruleWallet, SeverityLow, conf, s, e, "btc "+v[:prefix]+"…"+v[len(v)-4:])
 }
 
 // b58Decode decodes a base58 string of at most 35 characters.
@@ -140,14 +148,7 @@ func (c *scanCtx) bech32(s int) {
 	if progLen < 2 || progLen > 40 || ver == 0 && progLen != 20 && progLen != 32 {
 		return
 	}
-	conf := float32(0.9)
-	if c.context(s, e, 48, 16, walletWords) {
-		conf = 0.95
-	}
-	if exampleWallets[lower] {
-		conf = 0.2
-	}
-	c.emit(CategoryPII, ruleWallet, SeverityLow, conf, s, e, "btc "+v[:6]+"…"+v[len(v)-4:])
+	c.emitBTC(s, e, 0.9, lower, 6)
 }
 
 func bech32HRPExpand(hrp string) []byte {

@@ -200,24 +200,23 @@ func interpret(stability, predictability float64, clusters int) string {
 	if clusters == 0 {
 		return "No clear behavioral patterns detected - agent behavior is highly variable"
 	}
-	s := "Unstable"
-	switch {
-	case stability >= 0.8:
-		s = "Highly stable"
-	case stability >= 0.6:
-		s = "Moderately stable"
-	}
-	p := "unpredictable"
-	switch {
-	case predictability >= 0.9:
-		p = "highly predictable"
-	case predictability >= 0.7:
-		p = "moderately predictable"
-	}
+	s := grade(stability, 0.8, 0.6, "Highly stable", "Moderately stable", "Unstable")
+	p := grade(predictability, 0.9, 0.7, "highly predictable", "moderately predictable", "unpredictable")
 	if clusters == 1 {
 		return s + " agent with " + p + " behavior - single dominant pattern"
 	}
 	return s + " agent with " + p + " behavior - " + strconv.Itoa(clusters) + " distinct behavioral modes detected"
+}
+
+// grade names v: high from hi up, mid from mid up, low below.
+func grade(v, hi, mid float64, high, middle, low string) string {
+	switch {
+	case v >= hi:
+		return high
+	case v >= mid:
+		return middle
+	}
+	return low
 }
 
 func spread(xs []float64) Spread {
