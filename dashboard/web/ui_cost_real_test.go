@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -26,12 +24,8 @@ import (
 // recorded as agent traffic.
 func TestCostAndReplayAgainstRealServer(t *testing.T) {
 	b := newBrowser(t)
-	lib := requireChdb(t)
-	base := startMock(t, mockllm.Config{Chunks: 6})
-	data := t.TempDir()
 	// No key configured anywhere: the panel asks for one.
-	inst := startPerimeter(t, base, fmt.Sprintf("storage:\n  embedded: {path: %q}\n", filepath.Join(data, "chdb")),
-		"CHDB_LIB_PATH="+lib, "OPENAI_API_KEY=", "LLM_API_KEY=")
+	inst := startWithStore(t, mockllm.Config{Chunks: 6}, "", "OPENAI_API_KEY=", "LLM_API_KEY=")
 
 	const agent = "cost-test-agent"
 	inst.conversation(t, agent, "You are the cost test's assistant.", "What will the weather be? Use the tool.")
@@ -96,18 +90,13 @@ func TestCostAndReplayAgainstRealServer(t *testing.T) {
 
 	// A replay through the API: the original's shape, with cost.
 	body := `{"request_data":{"model":"gpt-4o-mini","messages":[{"role":"user","content":"again"}]},"api_key":"sk-cost-test-key-0123456789"}`
-	resp, err := http.Post(inst.dashboard+"/api/replay", "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	raw := inst.api(t, http.MethodPost, "/api/replay", json.RawMessage(body))
 	var rp map[string]any
 	_ = json.Unmarshal(raw, &rp)
 	cost, _ := rp["cost"].(map[string]any)
-	if resp.StatusCode != 200 || rp["provider"] != "openai" || rp["raw_response"] == nil || rp["parsed"] == nil || cost == nil ||
+	if rp["provider"] != "openai" || rp["raw_response"] == nil || rp["parsed"] == nil || cost == nil ||
 		cost["total"] == nil || rp["elapsed_ms"] == nil || bytes.Contains(raw, []byte("sk-cost-test-key")) {
-		t.Fatalf("replay: %d %s", resp.StatusCode, raw)
+		t.Fatalf("replay: %s", raw)
 	}
 
 	tb := b.tab(t, inst.dashboard)

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -31,16 +30,8 @@ alerts:
   destinations: [{type: log}]
 `)
 	post := func(agent, text string) int {
-		req, _ := http.NewRequest("POST", inst.proxy+"/v1/chat/completions",
-			strings.NewReader(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"`+text+`"}]}`))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("x-cylestio-agent-id", agent)
-		resp, err := inst.client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
+		status, _ := inst.send(t, "", agent, []byte(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"`+text+`"}]}`), "")
+		return status
 	}
 	if s := post("sales-1", "tell me about Project Nightingale"); s != 403 {
 		t.Fatalf("codename: %d", s)

@@ -1,12 +1,7 @@
 package web_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,16 +18,9 @@ import (
 // deleted, the static and dynamic analysis pages and the dev connection.
 func TestWorkflowUIAgainstRealServer(t *testing.T) {
 	b := newBrowser(t)
-	lib := requireChdb(t)
-	base := startMock(t, mockllm.Config{Chunks: 4})
-	data := t.TempDir()
 	// Sessions complete one second after their last call, so the dynamic
 	// analysis has something to analyse.
-	inst := startPerimeterLT(t, base, ", session_completion_timeout: 1", fmt.Sprintf(`storage:
-  embedded: {path: %q}
-  spill: {dir: %q}
-detect: {enabled: true}
-`, filepath.Join(data, "chdb"), filepath.Join(data, "spill")), "CHDB_LIB_PATH="+lib)
+	inst := startWithStore(t, mockllm.Config{Chunks: 4}, ", session_completion_timeout: 1")
 
 	const wf, agent = "shop-web", "shop-web-agent"
 	inst.conversationAt(t, "/agent-workflow/"+wf, agent, "You are the shop's support agent.", "Where is my order?")
@@ -190,39 +178,4 @@ detect: {enabled: true}
 		assertClean(t, tb)
 		tb.shot("real-dev-connection")
 	})
-}
-
-// postJSON posts body to the dashboard and returns its JSON answer,
-// failing the test on a status other than 200.
-func (in *instance) postJSON(t *testing.T, path string, body any) map[string]any {
-	t.Helper()
-	b, _ := json.Marshal(body)
-	resp, err := in.client.Post(in.dashboard+path, "application/json", bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("POST %s: %d %s", path, resp.StatusCode, raw)
-	}
-	var out map[string]any
-	if err := json.Unmarshal(raw, &out); err != nil {
-		t.Fatalf("POST %s: %v %s", path, err, raw)
-	}
-	return out
-}
-
-func (in *instance) get(t *testing.T, path string) string {
-	t.Helper()
-	resp, err := in.client.Get(in.dashboard + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %d %s", path, resp.StatusCode, raw)
-	}
-	return string(raw)
 }
