@@ -21,7 +21,7 @@ func TestStalledBodiesStayWithinBudget(t *testing.T) {
 	const mib = 1 << 20
 	h := startProxy(t, Options{BaseURL: fixedUpstream(t, map[string][]byte{"/ok": []byte("ok")}),
 		MaxRequestBodySize: 2 * mib, MaxInflightBodyBytes: 8 * mib})
-	addr := strings.TrimPrefix(h.url, "http://")
+	addr := h.addr()
 	const clients = 12
 	type result struct {
 		status  int
@@ -96,21 +96,15 @@ func TestBufferedAnswersStayWithinBudget(t *testing.T) {
 	// (at most three: each holds its chunk framing too) can all finish.
 	const mib, tail = 1 << 20, 64 << 10
 	release := make(chan struct{})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+	up := serveUpstream(t, func(ctx *fasthttp.RequestCtx) {
 		ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 			w.Write(make([]byte, 2*mib))
 			w.Flush()
 			<-release
 			w.Write(make([]byte, tail))
 		})
-	}}
-	go s.Serve(ln)
-	t.Cleanup(func() { s.Shutdown() })
-	h := startProxy(t, Options{BaseURL: "http://" + ln.Addr().String(),
+	})
+	h := startProxy(t, Options{BaseURL: "http://" + up,
 		MaxResponseBufferSize: 4 * mib, MaxBufferedResponseBytes: 8 * mib})
 
 	const calls = 8

@@ -9,7 +9,6 @@ import (
 	"net"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/valyala/fasthttp"
 )
@@ -17,8 +16,8 @@ import (
 // pieces is a connection that delivers one piece per Read and fails the
 // test when read past what the test allows to be waited for.
 type pieces struct {
+	pieceReader
 	t     *testing.T
-	parts []string
 	reads int
 	limit int // reads allowed
 }
@@ -28,19 +27,11 @@ func (p *pieces) Read(b []byte) (int, error) {
 		p.t.Fatalf("read %d would wait on the connection with data already in hand", p.reads+1)
 	}
 	p.reads++
-	if len(p.parts) == 0 {
-		return 0, io.EOF
-	}
-	n := copy(b, p.parts[0])
-	p.parts[0] = p.parts[0][n:]
-	if p.parts[0] == "" {
-		p.parts = p.parts[1:]
-	}
-	return n, nil
+	return p.pieceReader.Read(b)
 }
 
 func chunkedOver(t *testing.T, parts ...string) (*chunkedBody, *pieces) {
-	src := &pieces{t: t, parts: parts, limit: 1}
+	src := &pieces{pieceReader: pieceReader{parts}, t: t, limit: 1}
 	c := &chunkedBody{}
 	c.reset(bufio.NewReaderSize(src, 4096))
 	return c, src
@@ -125,11 +116,6 @@ func TestChunkedRefusesMalformedFraming(t *testing.T) {
 // every event as its own chunk but whose chunks arrive together reaches the
 // client in one chunk (one write, one flush), byte for byte.
 func TestStreamedChunksArrivingTogetherAreOneWrite(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
 	var events, framed bytes.Buffer
 	for i := range 20 {
 		ev := fmt.Sprintf("data: {\"n\":%d}\n\n", i)
@@ -137,41 +123,14 @@ func TestStreamedChunksArrivingTogetherAreOneWrite(t *testing.T) {
 		fmt.Fprintf(&framed, "%x\r\n%s\r\n", len(ev), ev)
 	}
 	framed.WriteString("0\r\n\r\n")
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		br := bufio.NewReader(c)
-		for { // the request's header; its body is read below
-			line, err := br.ReadString('\n')
-			if err != nil || line == "\r\n" {
-				break
-			}
-		}
-		br.Discard(len(benchStream))
+	up := rawUpstream(t, func(c net.Conn) {
 		// One write: the chunks arrive at the proxy together.
 		c.Write(append([]byte("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"), framed.Bytes()...))
-		io.Copy(io.Discard, c) // until the proxy closes the connection
-	}()
-	h := startProxy(t, Options{BaseURL: "http://" + ln.Addr().String()})
-	conn, err := net.Dial("tcp", strings.TrimPrefix(h.url, "http://"))
-	if err != nil {
+	})
+	h := startProxy(t, Options{BaseURL: "http://" + up})
+	_, br := postRaw(t, h.addr(), benchStream)
+	if err := readHead(br); err != nil {
 		t.Fatal(err)
-	}
-	defer conn.Close()
-	fmt.Fprintf(conn, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(benchStream), benchStream)
-	conn.SetReadDeadline(time.Now().Add(waitLimit))
-	br := bufio.NewReader(conn)
-	for {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			t.Fatal(err)
-		}
-		if line == "\r\n" {
-			break
-		}
 	}
 	var body bytes.Buffer
 	chunks := 0
@@ -275,13 +234,4 @@ func FuzzChunkedMatchesFasthttp(f *testing.F) {
 			t.Fatalf("fasthttp reads %q, chunkedBody fails: %v", in, err)
 		}
 	})
-}
-
-// rest is what the connection has not delivered yet.
-func (p *pieces) rest() int {
-	n := 0
-	for _, s := range p.parts {
-		n += len(s)
-	}
-	return n
 }

@@ -3,8 +3,6 @@
 package edge
 
 import (
-	"context"
-	"net"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,35 +10,18 @@ import (
 	"github.com/cylestio/perimeter/edge/capture"
 	"github.com/cylestio/perimeter/session"
 	"github.com/cylestio/perimeter/sink"
-	"github.com/rs/zerolog"
 	"github.com/valyala/fasthttp"
 )
-
-// loopbackUpstream serves benchUpstream on 127.0.0.1.
-func loopbackUpstream(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &fasthttp.Server{Handler: benchUpstream}
-	go s.Serve(ln)
-	t.Cleanup(func() { s.Shutdown() })
-	return ln.Addr().String()
-}
 
 // callAllocs is the heap allocations of one call to addr, client and
 // upstream included, averaged over many calls on warm connections.
 func callAllocs(t *testing.T, addr string, body []byte, wantLen int, after func()) float64 {
 	c := &fasthttp.HostClient{Addr: addr}
 	req, resp := &fasthttp.Request{}, &fasthttp.Response{}
-	req.SetRequestURI("http://" + addr + "/v1/chat/completions")
-	req.Header.SetMethod("POST")
-	req.Header.SetContentType("application/json")
-	req.Header.Set("Authorization", "Bearer dummy")
-	req.SetBody(body)
+	setCall(req, "http://"+addr+"/v1/chat/completions", body)
 	call := func() {
-		if err := c.Do(req, resp); err != nil || resp.StatusCode() != 200 || len(resp.Body()) != wantLen {
-			t.Fatalf("%v: status %d, %d bytes", err, resp.StatusCode(), len(resp.Body()))
+		if err := doCall(c, req, resp, wantLen); err != nil {
+			t.Fatal(err)
 		}
 		if after != nil {
 			after()
@@ -70,18 +51,8 @@ func TestAllocsForwarding(t *testing.T) {
 	if testing.Short() {
 		t.Skip("thousands of calls over loopback")
 	}
-	up := loopbackUpstream(t)
-	srv, err := NewServer(Options{Provider: OpenAI, BaseURL: "http://" + up, APIKey: "sk-test", Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	defer ln.Close()
-	proxy := ln.Addr().String()
+	up := serveUpstream(t, benchUpstream)
+	proxy := startProxy(t, Options{BaseURL: "http://" + up, APIKey: "sk-test"}).addr()
 
 	for _, tc := range []struct {
 		name    string
@@ -90,7 +61,7 @@ func TestAllocsForwarding(t *testing.T) {
 		max     float64 // the proxy's allocations per call
 	}{
 		{"JSON", benchRequest, len(benchJSON), 1},
-		{"20-event stream", benchStream, 20*len(benchChunk) + len("data: [DONE]\n\n"), 2},
+		{"20-event stream", benchStream, benchSSELen, 2},
 	} {
 		direct := callAllocs(t, up, tc.body, tc.wantLen, nil)
 		proxied := callAllocs(t, proxy, tc.body, tc.wantLen, nil)
@@ -124,22 +95,11 @@ func TestAllocsCaptureHook(t *testing.T) {
 	if testing.Short() {
 		t.Skip("thousands of calls over loopback")
 	}
-	up := loopbackUpstream(t)
+	up := serveUpstream(t, benchUpstream)
 	pub := &finishCounter{}
 	cp := capture.New(session.New(session.DefaultConfig()), pub, "openai")
-	t.Cleanup(func() { cp.Close(context.Background()) })
 	serve := func(c *capture.Capture) string {
-		srv, err := NewServer(Options{Provider: OpenAI, BaseURL: "http://" + up, APIKey: "sk-test", Logger: zerolog.Nop(), Capture: c})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		go srv.Serve(ln)
-		t.Cleanup(func() { ln.Close() })
-		return ln.Addr().String()
+		return startProxy(t, Options{BaseURL: "http://" + up, APIKey: "sk-test", Capture: c}).addr()
 	}
 	off, on := serve(nil), serve(cp)
 	for _, tc := range []struct {
@@ -148,7 +108,7 @@ func TestAllocsCaptureHook(t *testing.T) {
 		wantLen int
 	}{
 		{"JSON", benchRequest, len(benchJSON)},
-		{"20-event stream", benchStream, 20*len(benchChunk) + len("data: [DONE]\n\n")},
+		{"20-event stream", benchStream, benchSSELen},
 	} {
 		without := callAllocs(t, off, tc.body, tc.wantLen, nil)
 		var want int64

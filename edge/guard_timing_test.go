@@ -47,54 +47,51 @@ func guardCtx(agent, body string) *fasthttp.RequestCtx {
 	return ctx
 }
 
+// guardCall returns one call of agent with body through g's admission,
+// which fails tb unless admission answers admit.
+func guardCall(tb testing.TB, g *Guard, agent, body string, admit bool) func() {
+	ctx := guardCtx(agent, body)
+	ex := &exchange{}
+	b := ctx.Request.Body()
+	return func() {
+		if g.admit(ctx, ex, provider.OpenAIChat, b) != admit {
+			tb.Fatalf("%s: admitted %v, want %v", agent, !admit, admit)
+		}
+		ex.pol.reset()
+	}
+}
+
+// unboundedBurst is a rate limit for agents "burst-*" that never refuses.
+func unboundedBurst() *policy.Limiter {
+	return policy.NewLimiter([]policy.LimitSpec{{Name: "burst", Scope: policy.ScopeAgent, Match: "burst-*", RequestsPerMinute: 1 << 60}}, nil, 0)
+}
+
+func benchGuardCall(b *testing.B, call func()) {
+	b.ReportAllocs()
+	for b.Loop() {
+		call()
+	}
+}
+
 // BenchmarkGuardNoMatch is what policies and limits cost a call none of
 // them applies to: header lookups and the comparison of the caller with
 // every match; nothing is parsed or scanned.
 func BenchmarkGuardNoMatch(b *testing.B) {
-	g := benchGuard(b)
-	ctx := guardCtx("sales-bot", string(benchRequest))
-	ex := &exchange{}
-	body := ctx.Request.Body()
-	b.ReportAllocs()
-	for b.Loop() {
-		if !g.admit(ctx, ex, provider.OpenAIChat, body) {
-			b.Fatal("refused")
-		}
-		ex.pol.reset()
-	}
+	benchGuardCall(b, guardCall(b, benchGuard(b), "sales-bot", string(benchRequest), true))
 }
 
 // BenchmarkGuardBlock is a call a block policy applies to and blocks:
 // parse, scan of the new input (built-in and custom rules), decision and
 // the error answer.
 func BenchmarkGuardBlock(b *testing.B) {
-	g := benchGuard(b)
-	ctx := guardCtx("support-1", `{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"What is project nightingale?"}]}`)
-	ex := &exchange{}
-	body := ctx.Request.Body()
-	b.ReportAllocs()
-	for b.Loop() {
-		if g.admit(ctx, ex, provider.OpenAIChat, body) {
-			b.Fatal("not blocked")
-		}
-		ex.pol.reset()
-	}
+	benchGuardCall(b, guardCall(b, benchGuard(b), "support-1", `{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"What is project nightingale?"}]}`, false))
 }
 
 // BenchmarkGuardLimitAdmit is a call one rate limit applies to, admitted.
 func BenchmarkGuardLimitAdmit(b *testing.B) {
 	g := benchGuard(b)
-	g.lim = policy.NewLimiter([]policy.LimitSpec{{Name: "burst", Scope: policy.ScopeAgent, Match: "burst-*", RequestsPerMinute: 1 << 60}}, nil, 0)
-	ctx := guardCtx("burst-1", string(benchRequest))
-	ex := &exchange{}
-	body := ctx.Request.Body()
-	b.ReportAllocs()
-	for b.Loop() {
-		if !g.admit(ctx, ex, provider.OpenAIChat, body) {
-			b.Fatal("refused")
-		}
-		ex.pol.reset()
-	}
+	g.lim = unboundedBurst()
+	benchGuardCall(b, guardCall(b, g, "burst-1", string(benchRequest), true))
 }
 
 // BenchmarkProxyJSONPoliciesNoMatch is BenchmarkProxyJSON with policies

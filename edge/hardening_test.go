@@ -15,9 +15,6 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/cylestio/perimeter/bench/mockllm"
-	"github.com/cylestio/perimeter/edge/capture"
-	"github.com/cylestio/perimeter/session"
-	"github.com/cylestio/perimeter/sink"
 )
 
 // rawExchange writes req on a fresh connection and returns everything the
@@ -118,7 +115,7 @@ func TestHTTP10ClientGetsCloseDelimitedStream(t *testing.T) {
 
 func TestUnderscoreCredentialHeadersAreStripped(t *testing.T) {
 	h := startWithMock(t, mockllm.Config{}, Options{Provider: OpenAI, APIKey: "sk-configured-0123456789"})
-	c, err := net.Dial("tcp", strings.TrimPrefix(h.url, "http://"))
+	c, err := net.Dial("tcp", h.addr())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,29 +145,18 @@ func TestUnderscoreCredentialHeadersAreStripped(t *testing.T) {
 // reflectingUpstream answers every call with an error quoting the
 // credential it received, as some gateways do.
 func reflectingUpstream(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+	return "http://" + serveUpstream(t, func(ctx *fasthttp.RequestCtx) {
 		msg, _ := json.Marshal("Incorrect API key provided: " + string(ctx.Request.Header.Peek("Authorization")))
 		ctx.SetStatusCode(401)
 		ctx.SetContentType("application/json")
 		ctx.Response.Header.Set("X-Debug-Auth", string(ctx.Request.Header.Peek("Authorization")))
 		ctx.SetBodyString(`{"error":{"message":` + string(msg) + `,"type":"invalid_request_error"}}`)
-	}}
-	go s.Serve(ln)
-	t.Cleanup(func() { s.Shutdown() })
-	return "http://" + ln.Addr().String()
+	})
 }
 
 func TestReflectedKeyIsMaskedInCapturedEvents(t *testing.T) {
 	const key = "sk-configured-0123456789abcdef"
-	rec := &sink.Recorder{}
-	o := Options{BaseURL: reflectingUpstream(t), Provider: OpenAI, APIKey: key}
-	o.Capture = capture.New(session.New(session.DefaultConfig()), rec, "openai")
-	o.Capture.RecordHTTP(1 << 20)
-	h := startProxy(t, o)
+	h, rec := startRecording(t, 1<<20, Options{BaseURL: reflectingUpstream(t), APIKey: key})
 	resp := h.post("/v1/chat/completions", `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}`)
 	readAll(t, resp.Body)
 	waitFor(t, func() bool { return len(rec.Events()) >= 3 })

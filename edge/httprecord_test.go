@@ -2,24 +2,19 @@ package edge
 
 import (
 	"bytes"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/cylestio/perimeter/bench/mockllm"
-	"github.com/cylestio/perimeter/edge/capture"
 	"github.com/cylestio/perimeter/internal/httprec"
-	"github.com/cylestio/perimeter/session"
 	"github.com/cylestio/perimeter/sink"
 	"github.com/cylestio/perimeter/sink/files"
 )
 
 func startRecording(t *testing.T, maxBody int, o Options) (*harness, *sink.Recorder) {
 	t.Helper()
-	rec := &sink.Recorder{}
-	o.Provider = OpenAI
-	o.Capture = capture.New(session.New(session.DefaultConfig()), rec, "openai")
+	rec := capturing(&o, OpenAI)
 	o.Capture.RecordHTTP(maxBody)
 	if o.BaseURL != "" {
 		return startProxy(t, o), rec
@@ -90,7 +85,7 @@ func TestRecordHTTPExchange(t *testing.T) {
 					t.Fatalf("%s reached the exchange: %s", secret, ev.Attributes)
 				}
 			}
-			host := strings.TrimPrefix(h.url, "http://")
+			host := h.addr()
 			if x.Method != "POST" || x.URL != "http://"+host+"/v1/chat/completions?key=[REDACTED]&x=1" || x.Path != "/v1/chat/completions" || x.Query != "key=[REDACTED]&x=1" {
 				t.Fatalf("request line %s %s %s %s", x.Method, x.URL, x.Path, x.Query)
 			}
@@ -136,10 +131,7 @@ func TestRecordHTTPLimit(t *testing.T) {
 
 // A call the proxy could not complete is recorded with its error.
 func TestRecordHTTPFailure(t *testing.T) {
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	dead := "http://" + ln.Addr().String()
-	ln.Close()
-	h, rec := startRecording(t, 1<<20, Options{BaseURL: dead})
+	h, rec := startRecording(t, 1<<20, Options{BaseURL: deadUpstream(t)})
 	resp := h.post("/v1/chat/completions", `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}`)
 	readAll(t, resp.Body)
 	ev, x, calls := exchangeOf(t, rec)

@@ -15,116 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-	"github.com/valyala/fasthttp"
-
 	"github.com/cylestio/perimeter/bench/mockllm"
 )
-
-// waitLimit only guards against a hung test; no assertion depends on it.
-const waitLimit = 10 * time.Second
-
-type harness struct {
-	t    *testing.T
-	srv  *Server
-	url  string // proxy base URL
-	mock *mockllm.Server
-}
-
-// startProxy runs a proxy in front of baseURL on 127.0.0.1.
-func startProxy(t *testing.T, o Options) *harness {
-	t.Helper()
-	if o.Provider == "" {
-		o.Provider = OpenAI
-	}
-	o.Logger = zerolog.Nop()
-	srv, err := NewServer(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { srv.Serve(ln); close(done) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		<-done
-		if o.Capture != nil {
-			o.Capture.Close(ctx)
-		}
-	})
-	return &harness{t: t, srv: srv, url: "http://" + ln.Addr().String()}
-}
-
-// startWithMock runs a mock provider and a proxy in front of it.
-func startWithMock(t *testing.T, cfg mockllm.Config, o Options) *harness {
-	t.Helper()
-	mock, base, err := mockllm.Start(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { mock.Close() })
-	o.BaseURL = base + o.BaseURL // o.BaseURL may carry a path prefix
-	h := startProxy(t, o)
-	h.mock = mock
-	return h
-}
-
-func (h *harness) post(path, body string, headers ...string) *http.Response {
-	h.t.Helper()
-	req, err := http.NewRequest("POST", h.url+path, strings.NewReader(body))
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	h.t.Cleanup(func() { resp.Body.Close() })
-	return resp
-}
-
-func readAll(t *testing.T, r io.Reader) []byte {
-	t.Helper()
-	b, err := io.ReadAll(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// fixedUpstream serves the given bodies by path, with headers that must pass.
-func fixedUpstream(t *testing.T, bodies map[string][]byte) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
-		b, ok := bodies[string(ctx.Path())]
-		if !ok {
-			ctx.SetStatusCode(404)
-			return
-		}
-		ctx.SetStatusCode(201)
-		ctx.Response.Header.Set("Content-Type", "application/octet-stream")
-		ctx.Response.Header.Set("X-Request-Id", "req_123")
-		ctx.Response.Header.Set("Openai-Processing-Ms", "42")
-		ctx.Response.Header.Add("Set-Cookie", "a=1")
-		ctx.Response.Header.Add("Set-Cookie", "b=2")
-		ctx.SetBody(b)
-	}}
-	go s.Serve(ln)
-	t.Cleanup(func() { s.Shutdown() })
-	return "http://" + ln.Addr().String()
-}
 
 func TestNonStreamingBodiesAreByteIdentical(t *testing.T) {
 	bodies := map[string][]byte{"/empty": {}, "/one": {'x'}, "/json": []byte(`{"a": "é\u0000", "b":[1,2]}` + "\n")}
@@ -345,9 +237,7 @@ func proxyError(t *testing.T, resp *http.Response) (typ, msg string) {
 }
 
 func TestErrorAnswers(t *testing.T) {
-	dead, _ := net.Listen("tcp", "127.0.0.1:0")
-	deadURL := "http://" + dead.Addr().String()
-	dead.Close()
+	deadURL := deadUpstream(t)
 
 	t.Run("unreachable upstream is 502", func(t *testing.T) {
 		h := startProxy(t, Options{BaseURL: deadURL})
@@ -415,45 +305,9 @@ func TestErrorAnswers(t *testing.T) {
 	})
 }
 
-// rawServer accepts connections on 127.0.0.1 until the test ends and
-// hands each, in its own goroutine, to serve, closing it when serve
-// returns. It returns the listener's host:port.
-func rawServer(t testing.TB, serve func(c net.Conn)) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				serve(c)
-			}()
-		}
-	}()
-	return ln.Addr().String()
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitLimit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not reached")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func TestClientDisconnectReleasesUpstream(t *testing.T) {
 	h := startWithMock(t, mockllm.Config{}, Options{})
-	conn, err := net.Dial("tcp", strings.TrimPrefix(h.url, "http://"))
+	conn, err := net.Dial("tcp", h.addr())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -510,7 +364,7 @@ func TestGracefulShutdownFinishesInFlightStream(t *testing.T) {
 	}()
 	// New connections are refused once shutdown started.
 	waitFor(t, func() bool {
-		c, err := net.Dial("tcp", strings.TrimPrefix(h.url, "http://"))
+		c, err := net.Dial("tcp", h.addr())
 		if err == nil {
 			c.Close()
 		}
@@ -606,7 +460,7 @@ func TestAdminEndpoints(t *testing.T) {
 func TestShutdownDoesNotWaitForSilentConnections(t *testing.T) {
 	h := startWithMock(t, mockllm.Config{}, Options{})
 	h.post("/v1/chat/completions", `{"messages":[]}`) // a keep-alive connection that served a request
-	c, err := net.Dial("tcp", strings.TrimPrefix(h.url, "http://"))
+	c, err := net.Dial("tcp", h.addr())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package edge
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -22,6 +23,9 @@ var (
 	benchChunk   = []byte(`data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1741569952,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":"Hello"},"finish_reason":null}]}` + "\n\n")
 	benchRequest = []byte(`{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"Hello!"}]}`)
 	benchStream  = []byte(`{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"Hello!"}]}`)
+
+	// benchSSELen is the length of benchUpstream's stream.
+	benchSSELen = 20*len(benchChunk) + len("data: [DONE]\n\n")
 )
 
 // benchUpstream answers like a provider: 1 KB JSON, or 20 SSE chunks.
@@ -69,23 +73,36 @@ func benchProxyOpts(b *testing.B, o Options) *fasthttp.HostClient {
 // benchProxyTCP is benchProxyOpts over 127.0.0.1: the upstream and the
 // proxy listen on loopback TCP, as they do in production.
 func benchProxyTCP(b *testing.B, o Options) *fasthttp.HostClient {
-	upLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	go fasthttp.Serve(upLn, benchUpstream)
-	o.BaseURL, o.Provider, o.APIKey, o.Logger = "http://"+upLn.Addr().String(), OpenAI, "sk-bench", zerolog.Nop()
+	o.BaseURL, o.Provider, o.APIKey, o.Logger = "http://"+serveUpstream(b, benchUpstream), OpenAI, "sk-bench", zerolog.Nop()
 	p, err := NewServer(o)
 	if err != nil {
 		b.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
+	ln := loopback(b)
 	go p.Serve(ln)
-	b.Cleanup(func() { ln.Close(); upLn.Close() })
 	return &fasthttp.HostClient{Addr: ln.Addr().String(), MaxConns: 1024}
+}
+
+// setCall makes req the chat completion call with body that benchmarks and
+// allocation tests send to uri.
+func setCall(req *fasthttp.Request, uri string, body []byte) {
+	req.SetRequestURI(uri)
+	req.Header.SetMethod("POST")
+	req.Header.SetContentType("application/json")
+	req.Header.Set("Authorization", "Bearer dummy")
+	req.SetBody(body)
+}
+
+// doCall sends req on c and checks that the answer is a 200 of wantLen
+// bytes.
+func doCall(c *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Response, wantLen int) error {
+	if err := c.Do(req, resp); err != nil {
+		return err
+	}
+	if resp.StatusCode() != 200 || len(resp.Body()) != wantLen {
+		return fmt.Errorf("status %d, %d bytes", resp.StatusCode(), len(resp.Body()))
+	}
+	return nil
 }
 
 func benchRun(b *testing.B, c *fasthttp.HostClient, body []byte, wantLen int) {
@@ -93,19 +110,11 @@ func benchRun(b *testing.B, c *fasthttp.HostClient, body []byte, wantLen int) {
 	b.RunParallel(func(pb *testing.PB) {
 		req := fasthttp.AcquireRequest()
 		resp := fasthttp.AcquireResponse()
-		req.SetRequestURI("http://proxy/v1/chat/completions")
-		req.Header.SetMethod("POST")
-		req.Header.SetContentType("application/json")
-		req.Header.Set("Authorization", "Bearer dummy")
+		setCall(req, "http://proxy/v1/chat/completions", body)
 		req.Header.Set("X-Cylestio-Session-Id", "bench-session")
-		req.SetBody(body)
 		for pb.Next() {
-			if err := c.Do(req, resp); err != nil {
+			if err := doCall(c, req, resp, wantLen); err != nil {
 				b.Error(err)
-				return
-			}
-			if resp.StatusCode() != 200 || len(resp.Body()) != wantLen {
-				b.Errorf("status %d, %d bytes", resp.StatusCode(), len(resp.Body()))
 				return
 			}
 		}
@@ -122,7 +131,7 @@ func BenchmarkProxyJSON(b *testing.B) {
 
 // BenchmarkProxySSE is one 20-event stream through the proxy.
 func BenchmarkProxySSE(b *testing.B) {
-	benchRun(b, benchProxy(b), benchStream, 20*len(benchChunk)+len("data: [DONE]\n\n"))
+	benchRun(b, benchProxy(b), benchStream, benchSSELen)
 }
 
 // BenchmarkProxyJSONLoopback is BenchmarkProxyJSON over 127.0.0.1.
@@ -132,7 +141,7 @@ func BenchmarkProxyJSONLoopback(b *testing.B) {
 
 // BenchmarkProxySSELoopback is BenchmarkProxySSE over 127.0.0.1.
 func BenchmarkProxySSELoopback(b *testing.B) {
-	benchRun(b, benchProxyTCP(b, Options{}), benchStream, 20*len(benchChunk)+len("data: [DONE]\n\n"))
+	benchRun(b, benchProxyTCP(b, Options{}), benchStream, benchSSELen)
 }
 
 func benchCapture() *capture.Capture {
@@ -146,7 +155,7 @@ func BenchmarkProxyJSONCapture(b *testing.B) {
 
 // BenchmarkProxySSECapture captures a 20-event stream through the tap.
 func BenchmarkProxySSECapture(b *testing.B) {
-	benchRun(b, benchProxyWith(b, benchCapture()), benchStream, 20*len(benchChunk)+len("data: [DONE]\n\n"))
+	benchRun(b, benchProxyWith(b, benchCapture()), benchStream, benchSSELen)
 }
 
 // BenchmarkProxyJSONGuard adds the inline guard (block mode) to the
@@ -169,5 +178,5 @@ func BenchmarkDirectJSON(b *testing.B) {
 
 // BenchmarkDirectSSE is the streaming floor.
 func BenchmarkDirectSSE(b *testing.B) {
-	benchRun(b, benchDirect(b), benchStream, 20*len(benchChunk)+len("data: [DONE]\n\n"))
+	benchRun(b, benchDirect(b), benchStream, benchSSELen)
 }

@@ -18,21 +18,6 @@ type tapLog struct{ events []string }
 
 func (l *tapLog) Event(ev []byte) { l.events = append(l.events, string(ev)) }
 
-// pieceReader returns its pieces one Read at a time.
-type pieceReader struct{ parts []string }
-
-func (r *pieceReader) Read(p []byte) (int, error) {
-	if len(r.parts) == 0 {
-		return 0, io.EOF
-	}
-	n := copy(p, r.parts[0])
-	r.parts[0] = r.parts[0][n:]
-	if r.parts[0] == "" {
-		r.parts = r.parts[1:]
-	}
-	return n, nil
-}
-
 // TestEventSplitterMatchesCopier: fed a stream in pieces, as relay feeds
 // it what each read brought, the splitter taps the same events in the same
 // order as stream.Copier and counts the same, wherever the pieces split
@@ -95,7 +80,7 @@ func TestStalledStreamIsCutAtTheIdleTimeout(t *testing.T) {
 	defer close(release)
 	up := holdUpstream(t, release)
 	h := startProxy(t, Options{BaseURL: "http://" + up, StreamIdleTimeout: 300 * time.Millisecond})
-	conn, err := net.Dial("tcp", strings.TrimPrefix(h.url, "http://"))
+	conn, err := net.Dial("tcp", h.addr())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,8 +9,6 @@ import (
 	"runtime"
 	"testing"
 	"time"
-
-	"github.com/rs/zerolog"
 )
 
 // heldStreams opens n event streams to addr over 127.0.0.1 and returns once
@@ -86,17 +84,8 @@ func TestMemoryPerOpenStream(t *testing.T) {
 
 	dHeap, dStack, dG := streamCost(t, up, n)
 
-	srv, err := NewServer(Options{Provider: OpenAI, BaseURL: "http://" + up, Logger: zerolog.Nop(), MaxConns: 2 * n})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	defer ln.Close()
-	pHeap, pStack, pG := streamCost(t, ln.Addr().String(), n)
+	h := startProxy(t, Options{BaseURL: "http://" + up, MaxConns: 2 * n})
+	pHeap, pStack, pG := streamCost(t, h.addr(), n)
 
 	heap, stack := (pHeap-dHeap)/1024, (pStack-dStack)/1024
 	kib := heap + stack

@@ -22,26 +22,8 @@ import (
 // a stream holds it no longer than server.write_idle_timeout (the deadline
 // is re-armed lazily, within [7/8, 1] of it), and the upstream is let go.
 func TestStalledClientIsCutAfterWriteIdleTimeout(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
 	upstreamDone := make(chan error, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		br := bufio.NewReader(c)
-		for {
-			line, err := br.ReadString('\n')
-			if err != nil || line == "\r\n" {
-				break
-			}
-		}
-		br.Discard(len(benchStream))
+	up := rawUpstream(t, func(c net.Conn) {
 		if _, err := io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"); err != nil {
 			upstreamDone <- err
 			return
@@ -55,10 +37,10 @@ func TestStalledClientIsCutAfterWriteIdleTimeout(t *testing.T) {
 				return
 			}
 		}
-	}()
+	})
 	const timeout = 300 * time.Millisecond
-	h := startProxy(t, Options{BaseURL: "http://" + ln.Addr().String(), WriteIdleTimeout: timeout})
-	conn, err := net.Dial("tcp", strings.TrimPrefix(h.url, "http://"))
+	h := startProxy(t, Options{BaseURL: "http://" + up, WriteIdleTimeout: timeout})
+	conn, err := net.Dial("tcp", h.addr())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,11 +103,7 @@ func TestAccessLogCountsStreamEvents(t *testing.T) {
 // event is sent at once and whose end waits for release to be closed.
 func holdUpstream(t testing.TB, release chan struct{}) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+	return serveUpstream(t, func(ctx *fasthttp.RequestCtx) {
 		ctx.SetContentType("text/event-stream")
 		ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 			w.Write(benchChunk)
@@ -133,10 +111,7 @@ func holdUpstream(t testing.TB, release chan struct{}) string {
 			<-release
 			w.WriteString("data: [DONE]\n\n")
 		})
-	}}
-	go s.Serve(ln)
-	t.Cleanup(func() { s.Shutdown() })
-	return ln.Addr().String()
+	})
 }
 
 // TestOpenStreamHoldsNoRequestBody: once a stream's answer flows, with
@@ -147,19 +122,13 @@ func TestOpenStreamHoldsNoRequestBody(t *testing.T) {
 	defer close(release)
 	up := holdUpstream(t, release)
 	h := startProxy(t, Options{BaseURL: "http://" + up})
-	body := `{"stream":true,"messages":[{"role":"user","content":"` + strings.Repeat("x", 64<<10) + `"}]}`
+	body := []byte(`{"stream":true,"messages":[{"role":"user","content":"` + strings.Repeat("x", 64<<10) + `"}]}`)
 	for i := range 3 {
-		conn, err := net.Dial("tcp", strings.TrimPrefix(h.url, "http://"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		fmt.Fprintf(conn, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
-		conn.SetReadDeadline(time.Now().Add(waitLimit))
+		_, br := postRaw(t, h.addr(), body)
 		var got []byte
 		buf := make([]byte, 4096)
 		for !bytes.Contains(got, []byte("\n\n")) {
-			n, err := conn.Read(buf)
+			n, err := br.Read(buf)
 			if err != nil {
 				t.Fatalf("stream %d: %v", i, err)
 			}
@@ -169,24 +138,6 @@ func TestOpenStreamHoldsNoRequestBody(t *testing.T) {
 			t.Fatalf("%d open streams hold %d bytes of request bodies, want 0", i+1, used)
 		}
 	}
-}
-
-// rawUpstream serves each connection once: it reads a request with a body of
-// len(benchStream) bytes and hands the connection to respond.
-func rawUpstream(t *testing.T, respond func(c net.Conn)) string {
-	t.Helper()
-	return rawServer(t, func(c net.Conn) {
-		br := bufio.NewReader(c)
-		for {
-			line, err := br.ReadString('\n')
-			if err != nil || line == "\r\n" {
-				break
-			}
-		}
-		br.Discard(len(benchStream))
-		respond(c)
-		io.Copy(io.Discard, c) // until the proxy closes the connection
-	})
 }
 
 // writeCounter counts the writes the proxy makes to its clients.
@@ -217,44 +168,8 @@ func (c *countedConn) Write(p []byte) (int, error) {
 // clients are counted.
 func proxyCountingWrites(t *testing.T, upstream string) (addr string, writes *atomic.Int64) {
 	t.Helper()
-	srv, err := NewServer(Options{Provider: OpenAI, BaseURL: "http://" + upstream, Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	wc := &writeCounter{Listener: ln}
-	go srv.Serve(wc)
-	t.Cleanup(func() { ln.Close() })
-	return ln.Addr().String(), &wc.writes
-}
-
-func postStream(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
-	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	fmt.Fprintf(conn, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(benchStream), benchStream)
-	conn.SetReadDeadline(time.Now().Add(waitLimit))
-	return conn, bufio.NewReader(conn)
-}
-
-// readThroughEnd reads until the last chunk of a chunked answer.
-func readThroughEnd(t *testing.T, br *bufio.Reader) []byte {
-	t.Helper()
-	var got []byte
-	for !bytes.HasSuffix(got, []byte("\r\n0\r\n\r\n")) {
-		b, err := br.ReadByte()
-		if err != nil {
-			t.Fatalf("%v after %q", err, got)
-		}
-		got = append(got, b)
-	}
-	return got
+	wc := &writeCounter{Listener: loopback(t)}
+	return startProxyOn(t, Options{BaseURL: "http://" + upstream}, wc).addr(), &wc.writes
 }
 
 // TestStreamHeaderLeavesWithEventsThatArrivedWithIt: an answer whose header
@@ -270,7 +185,7 @@ func TestStreamHeaderLeavesWithEventsThatArrivedWithIt(t *testing.T) {
 		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"+framed.String()+"0\r\n\r\n")
 	})
 	addr, writes := proxyCountingWrites(t, up)
-	_, br := postStream(t, addr)
+	_, br := postRaw(t, addr, benchStream)
 	got := readThroughEnd(t, br)
 	if !bytes.HasSuffix(got, []byte("\r\n0\r\n\r\n")) || !bytes.Contains(got, []byte(`data: {"n":4}`)) {
 		t.Fatalf("the client got %q", got)
@@ -296,15 +211,9 @@ func TestStreamHeaderIsNotHeldForTheFirstEvent(t *testing.T) {
 		fmt.Fprintf(c, "%x\r\n%s\r\n0\r\n\r\n", len(ev), ev)
 	})
 	addr, _ := proxyCountingWrites(t, up)
-	_, br := postStream(t, addr)
-	for {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			t.Fatalf("no header while the upstream waited for it: %v", err)
-		}
-		if line == "\r\n" {
-			break
-		}
+	_, br := postRaw(t, addr, benchStream)
+	if err := readHead(br); err != nil {
+		t.Fatalf("no header while the upstream waited for it: %v", err)
 	}
 	close(gotHeader)
 	rest := readThroughEnd(t, br)
