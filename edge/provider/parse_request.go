@@ -45,25 +45,18 @@ func (r *Request) Parse(kind Kind, body []byte) error {
 				r.params[ParamTemperature] = d.Since(start)
 			case "messages":
 				if kind == OpenAIChat || kind == AnthropicMessages {
-					r.messages()
+					r.messages(false)
 				} else {
 					d.Skip()
 				}
 			case "input":
 				if kind == OpenAIResponses {
-					r.input()
+					r.messages(true)
 				} else {
 					d.Skip()
 				}
 			case "instructions":
-				start := d.Mark()
-				if d.Peek() == '"' {
-					instr = d.Str()
-				} else {
-					instr = Str{}
-					d.Skip()
-				}
-				instrRaw = d.Since(start)
+				instr, instrRaw = strAndRaw(d)
 				r.params[ParamInstructions] = instrRaw
 			case "system":
 				start := d.Mark()
@@ -133,34 +126,18 @@ func (r *Request) includeUsage() bool {
 	return v
 }
 
-// messages reads a Chat or Anthropic messages list.
-func (r *Request) messages() {
-	d := &r.d
-	r.resetConversation()
-	start := d.Mark()
-	if d.EnterArr() {
-		for {
-			r.message()
-			if !d.MoreArr() {
-				break
-			}
-		}
-	}
-	r.MessagesRaw = d.Since(start)
-}
-
 var roleUser = []byte("user")
 
 // emptyText is a present, empty text (Str.Raw non-nil).
 var emptyText = make([]byte, 0)
 
-// input reads the Responses input: a string (one user message) or a list
-// of items.
-func (r *Request) input() {
+// messages reads a Chat or Anthropic messages list or, with input, the
+// Responses input: a list of items or a string (one user message).
+func (r *Request) messages(input bool) {
 	d := &r.d
 	r.resetConversation()
 	start := d.Mark()
-	if d.Peek() == '"' {
+	if input && d.Peek() == '"' {
 		s := d.Str()
 		r.Messages = append(r.Messages, Message{
 			Role:       Str{Raw: roleUser[:4:4]},
@@ -221,7 +198,7 @@ func (r *Request) message() {
 			case "tool_calls":
 				r.ToolCalls = chatToolCalls(&r.d, r.ToolCalls, idx)
 			case "function_call":
-				r.legacyFunctionCall(idx)
+				r.ToolCalls = functionCall(&r.d, r.ToolCalls, idx)
 			case "arguments":
 				args, hasArgs = arguments(&r.d), true
 			case "output":
@@ -264,19 +241,6 @@ func (r *Request) message() {
 		m.CallID = r.ToolCalls[firstCall].ID
 	}
 	r.Messages[idx] = m
-}
-
-// legacyFunctionCall reads the pre-tools function_call of an assistant
-// message: a call without an id.
-func (r *Request) legacyFunctionCall(idx int) {
-	d := &r.d
-	if d.Peek() != '{' {
-		d.Skip()
-		return
-	}
-	tc := ToolCall{Message: idx}
-	parseFunction(&r.d, &tc)
-	r.ToolCalls = append(r.ToolCalls, tc)
 }
 
 // system reads Anthropic's system member: a string or a list of text

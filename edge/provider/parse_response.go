@@ -52,9 +52,7 @@ func (r *Response) Parse(kind Kind, status int, body []byte) error {
 			case "content":
 				r.anthropicContent()
 			case "stop_reason":
-				start := d.Mark()
-				r.FinishReason = d.StrOrSkip()
-				r.FinishReasonRaw = d.Since(start)
+				r.FinishReason, r.FinishReasonRaw = strAndRaw(d)
 			case "stop_sequence":
 				r.StopSequence = d.StrOrSkip()
 			case "output":
@@ -95,9 +93,7 @@ func reasonOf(d *dec) (s Str, raw []byte) {
 	if d.EnterObj() {
 		for {
 			if string(d.Key()) == "reason" {
-				start := d.Mark()
-				s = d.StrOrSkip()
-				raw = d.Since(start)
+				s, raw = strAndRaw(d)
 			} else {
 				d.Skip()
 			}
@@ -226,10 +222,9 @@ func (r *Response) choices() {
 						r.Content = append(r.Content, raw)
 					}
 				case "finish_reason":
-					start := d.Mark()
-					s := d.StrOrSkip()
+					s, raw := strAndRaw(d)
 					if i == 0 {
-						r.FinishReason, r.FinishReasonRaw = s, d.Since(start)
+						r.FinishReason, r.FinishReasonRaw = s, raw
 					}
 				default:
 					d.Skip()
@@ -267,13 +262,7 @@ func (r *Response) choiceMessage(i int) bool {
 		case "tool_calls":
 			r.ToolCalls = chatToolCalls(&r.d, r.ToolCalls, i)
 		case "function_call":
-			if d.Peek() == '{' {
-				tc := ToolCall{Message: i}
-				parseFunction(&r.d, &tc)
-				r.ToolCalls = append(r.ToolCalls, tc)
-			} else {
-				d.Skip()
-			}
+			r.ToolCalls = functionCall(&r.d, r.ToolCalls, i)
 		default:
 			d.Skip()
 		}
@@ -292,18 +281,24 @@ func (r *Response) text() Str {
 		return d.Str()
 	case '[':
 		base := r.j.base()
-		if d.EnterArr() {
-			for {
-				r.textPart()
-				if !d.MoreArr() {
-					break
-				}
-			}
-		}
+		r.textParts()
 		return r.j.join(base)
 	}
 	d.Skip()
 	return Str{}
+}
+
+// textParts reads a list of text parts, pushing their text to r.j.
+func (r *Response) textParts() {
+	d := &r.d
+	if d.EnterArr() {
+		for {
+			r.textPart()
+			if !d.MoreArr() {
+				break
+			}
+		}
+	}
 }
 
 // textPart reads one part of a text list; refusal parts set Refusal.
@@ -439,14 +434,7 @@ func (r *Response) outputItem(i int) {
 			case "content":
 				// Message items: their output_text parts are pushed as
 				// parts of the whole output's text.
-				if d.EnterArr() {
-					for {
-						r.textPart()
-						if !d.MoreArr() {
-							break
-						}
-					}
-				}
+				r.textParts()
 			default:
 				if !it.member(d, k) {
 					d.Skip()
@@ -509,6 +497,19 @@ func chatToolCall(d *dec, tc *ToolCall, index *int64) bool {
 		}
 	}
 	return true
+}
+
+// functionCall appends the call of a pre-tools function_call member (in a
+// request's assistant message or an answer's choice: a call without an
+// id) to dst; msg is the index of the message or choice carrying it.
+func functionCall(d *dec, dst []ToolCall, msg int) []ToolCall {
+	if d.Peek() != '{' {
+		d.Skip()
+		return dst
+	}
+	tc := ToolCall{Message: msg}
+	parseFunction(d, &tc)
+	return append(dst, tc)
 }
 
 // parseFunction reads {"name": …, "arguments": …} (or a custom tool's

@@ -58,24 +58,19 @@ func pyRepr(d *dec, dst []byte) []byte {
 	case c == '[':
 		dst = append(dst, '[')
 		if d.EnterArr() {
-			for first := true; ; first = false {
-				if !first {
-					dst = append(dst, ", "...)
-				}
+			for {
 				dst = pyRepr(d, dst)
 				if !d.MoreArr() {
 					break
 				}
+				dst = append(dst, ", "...)
 			}
 		}
 		return append(dst, ']')
 	case c == '{':
 		dst = append(dst, '{')
 		if d.EnterObj() {
-			for first := true; ; first = false {
-				if !first {
-					dst = append(dst, ", "...)
-				}
+			for {
 				if d.Peek() != '"' {
 					d.Fail(ErrInvalidJSON)
 					break
@@ -89,6 +84,7 @@ func pyRepr(d *dec, dst []byte) []byte {
 				if !d.MoreObj() {
 					break
 				}
+				dst = append(dst, ", "...)
 			}
 		}
 		return append(dst, '}')

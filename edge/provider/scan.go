@@ -36,6 +36,15 @@ func notObject(d *dec) error {
 	return ErrNotObject
 }
 
+// strAndRaw reads a value that should be a string: it returns the string
+// (the zero Str when the value is of another type, which is skipped) and
+// the value's JSON whatever its type, for callers that keep both.
+func strAndRaw(d *dec) (Str, []byte) {
+	start := d.Mark()
+	s := d.StrOrSkip()
+	return s, d.Since(start)
+}
+
 // SyntaxError reports where a body stopped being JSON. It wraps
 // ErrInvalidJSON (or ErrTooDeep).
 type SyntaxError = jsonscan.SyntaxError

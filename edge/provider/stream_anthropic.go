@@ -18,9 +18,9 @@ func (p *StreamParser) deltaObject(d *dec) {
 		case "partial_json":
 			f.partial = d.StrOrSkip()
 		case "stop_reason":
-			start := d.Mark()
-			f.finish = d.StrOrSkip()
-			if raw := d.Since(start); !isNullRaw(raw) {
+			s, raw := strAndRaw(d)
+			f.finish = s
+			if !isNullRaw(raw) {
 				f.finishRaw = raw
 			}
 		case "stop_sequence":

@@ -32,10 +32,9 @@ func (p *StreamParser) choice(d *dec, choice int64) {
 		case "delta", "message":
 			p.chatDelta(d, choice)
 		case "finish_reason":
-			start := d.Mark()
-			s := d.StrOrSkip()
+			s, raw := strAndRaw(d)
 			if choice == 0 && s.Present() {
-				f.finish, f.finishRaw = s, d.Since(start)
+				f.finish, f.finishRaw = s, raw
 			}
 		default:
 			d.Skip()
