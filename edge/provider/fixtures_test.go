@@ -16,7 +16,7 @@ import (
 // runs only with -update; the goldens are then rewritten by the golden
 // tests of the same run.
 func TestGenerateFixtures(t *testing.T) {
-	if !*update {
+	if !updating() {
 		t.Skip("run with -update to regenerate the mock fixtures")
 	}
 	srv, base, err := mockllm.Start(mockllm.Config{})

@@ -9,12 +9,19 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cylestio/perimeter/internal/golden"
 	"github.com/cylestio/perimeter/stream"
 )
 
 // go test ./edge/provider -run Golden -update rewrites the .golden files
-// (and, with the mock, the generated fixtures: see TestGenerateFixtures).
-var update = flag.Bool("update", false, "rewrite golden files and generated fixtures")
+// (and, with the mock, the generated fixtures: see TestGenerateFixtures);
+// internal/golden owns the -update flag.
+
+// updating reports whether the tests run with -update.
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
 
 // kindOf derives a fixture's format from its file name.
 func kindOf(name string) Kind {
@@ -252,32 +259,10 @@ func compactJSON(b []byte) string {
 	return buf.String()
 }
 
-// checkGolden compares v, as indented JSON, with path (rewritten under
-// -update).
-func checkGolden(t *testing.T, path string, v any) {
-	t.Helper()
-	got, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, '\n')
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the parse result (run with -update after checking):\n--- got\n%s", path, got)
-	}
-}
-
-func fixtures(t *testing.T, dir, ext string) []string {
-	t.Helper()
+// goldenFixtures runs a subtest for every fixture testdata/dir/*ext: it
+// pins what summarize makes of the fixture's bytes, as indented JSON, in
+// the .golden file beside it (rewritten under -update).
+func goldenFixtures(t *testing.T, dir, ext string, summarize func(name string, body []byte) any) {
 	files, err := filepath.Glob(filepath.Join("testdata", dir, "*"+ext))
 	if err != nil {
 		t.Fatal(err)
@@ -285,29 +270,31 @@ func fixtures(t *testing.T, dir, ext string) []string {
 	if len(files) == 0 {
 		t.Fatalf("no fixtures in testdata/%s", dir)
 	}
-	return files
-}
-
-func goldenPath(file string) string {
-	return strings.TrimSuffix(file, filepath.Ext(file)) + ".golden"
-}
-
-func TestGoldenRequests(t *testing.T) {
-	for _, file := range fixtures(t, "requests", ".json") {
+	for _, file := range files {
 		name := filepath.Base(file)
 		t.Run(name, func(t *testing.T) {
 			body, err := os.ReadFile(file)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var r Request
-			err = r.Parse(kindOf(name), body)
-			checkGolden(t, goldenPath(file), summarizeRequest(&r, err))
-			if json.Valid(body) != (err == nil || err == ErrNotObject) {
-				t.Errorf("Parse error %v but json.Valid %v", err, json.Valid(body))
+			got, err := json.MarshalIndent(summarize(name, body), "", "  ")
+			if err != nil {
+				t.Fatal(err)
 			}
+			golden.Check(t, filepath.Join(dir, strings.TrimSuffix(name, ext)+".golden"), append(got, '\n'))
 		})
 	}
+}
+
+func TestGoldenRequests(t *testing.T) {
+	goldenFixtures(t, "requests", ".json", func(name string, body []byte) any {
+		var r Request
+		err := r.Parse(kindOf(name), body)
+		if json.Valid(body) != (err == nil || err == ErrNotObject) {
+			t.Errorf("%s: Parse error %v but json.Valid %v", name, err, json.Valid(body))
+		}
+		return summarizeRequest(&r, err)
+	})
 }
 
 // responseStatus reads the status from a fixture name: …_429.json.
@@ -329,18 +316,11 @@ func responseStatus(name string) int {
 }
 
 func TestGoldenResponses(t *testing.T) {
-	for _, file := range fixtures(t, "responses", ".json") {
-		name := filepath.Base(file)
-		t.Run(name, func(t *testing.T) {
-			body, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var r Response
-			err = r.Parse(kindOf(name), responseStatus(name), body)
-			checkGolden(t, goldenPath(file), summarizeResponse(&r, err))
-		})
-	}
+	goldenFixtures(t, "responses", ".json", func(name string, body []byte) any {
+		var r Response
+		err := r.Parse(kindOf(name), responseStatus(name), body)
+		return summarizeResponse(&r, err)
+	})
 }
 
 // splitEvents cuts an SSE body into events as the stream tap does.
@@ -369,20 +349,13 @@ func feed(p *StreamParser, body []byte) {
 }
 
 func TestGoldenStreams(t *testing.T) {
-	for _, file := range fixtures(t, "streams", ".sse") {
-		name := filepath.Base(file)
-		t.Run(name, func(t *testing.T) {
-			body, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p := AcquireStreamParser(kindOf(name))
-			defer ReleaseStreamParser(p)
-			feed(p, body)
-			s := summarizeResponse(p.Result(), nil)
-			s.Events, s.BadEvents = p.Events()
-			s.Truncated = p.Truncated()
-			checkGolden(t, goldenPath(file), s)
-		})
-	}
+	goldenFixtures(t, "streams", ".sse", func(name string, body []byte) any {
+		p := AcquireStreamParser(kindOf(name))
+		defer ReleaseStreamParser(p)
+		feed(p, body)
+		s := summarizeResponse(p.Result(), nil)
+		s.Events, s.BadEvents = p.Events()
+		s.Truncated = p.Truncated()
+		return s
+	})
 }
