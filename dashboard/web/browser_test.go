@@ -151,6 +151,16 @@ func (b *browser) tab(t *testing.T, base string) *tab {
 	return tb
 }
 
+// step runs fn as t's subtest name, with the tab failing that subtest
+// while it runs.
+func (tb *tab) step(t *testing.T, name string, fn func(t *testing.T)) {
+	t.Helper()
+	t.Run(name, func(t *testing.T) {
+		tb.t = t
+		fn(t)
+	})
+}
+
 func (tb *tab) do(actions ...chromedp.Action[chromedp.Void]) {
 	tb.t.Helper()
 	if err := chromedp.Do(tb.ctx, actions...); err != nil {

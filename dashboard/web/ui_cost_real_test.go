@@ -100,15 +100,13 @@ func TestCostAndReplayAgainstRealServer(t *testing.T) {
 	}
 
 	tb := b.tab(t, inst.dashboard)
-	t.Run("overview", func(t *testing.T) {
-		tb.t = t
+	tb.step(t, "overview", func(t *testing.T) {
 		tb.open("/")
 		tb.waitText("[data-kpi=cost] .kpi-value", "$", 10*time.Second)
 		tb.waitText("#agents", "$", 5*time.Second)
 	})
 
-	t.Run("session and replay", func(t *testing.T) {
-		tb.t = t
+	tb.step(t, "session and replay", func(t *testing.T) {
 		tb.open("/session/" + sid)
 		tb.waitText("[data-testid=session-cost]", "$", 10*time.Second)
 		if n := tb.count("[data-testid=call-cost]"); n != 2 {

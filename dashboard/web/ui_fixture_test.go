@@ -25,8 +25,7 @@ func TestUIAgainstFixture(t *testing.T) {
 	srv := fx.start(t)
 	tb := b.tab(t, srv.URL)
 
-	t.Run("overview", func(t *testing.T) {
-		tb.t = t
+	tb.step(t, "overview", func(t *testing.T) {
 		tb.open("/")
 		// 3 conversations × 2 answers + 1 error.
 		tb.waitText("[data-kpi=requests] .kpi-value", "7", 5*time.Second)
@@ -39,8 +38,7 @@ func TestUIAgainstFixture(t *testing.T) {
 		tb.shot("overview")
 	})
 
-	t.Run("live", func(t *testing.T) {
-		tb.t = t
+	tb.step(t, "live", func(t *testing.T) {
 		tb.open("/")
 		tb.waitRow("#recent-sessions", "sess-support-0002", 5*time.Second)
 		tb.eval(`window.__noReload = 42`)
@@ -54,15 +52,13 @@ func TestUIAgainstFixture(t *testing.T) {
 		}
 	})
 
-	t.Run("agents", func(t *testing.T) {
-		tb.t = t
+	tb.step(t, "agents", func(t *testing.T) {
 		tb.open("/agents")
 		tb.waitText("#agents-table", "support-bot", 5*time.Second)
 		tb.shot("agents")
 	})
 
-	t.Run("agent", func(t *testing.T) {
-		tb.t = t
+	tb.step(t, "agent", func(t *testing.T) {
 		tb.open("/agent/support-bot")
 		tb.waitText("#models", "gpt-4o-mini", 5*time.Second)
 		tb.waitText("#tools", "get_weather", time.Second)
@@ -72,8 +68,7 @@ func TestUIAgainstFixture(t *testing.T) {
 		tb.shot("agent")
 	})
 
-	t.Run("sessions", func(t *testing.T) {
-		tb.t = t
+	tb.step(t, "sessions", func(t *testing.T) {
 		tb.open("/sessions")
 		tb.waitRow("#sessions", "sess-research-0001", 5*time.Second)
 		tb.open("/sessions?agent=support-bot")
@@ -86,8 +81,7 @@ func TestUIAgainstFixture(t *testing.T) {
 		tb.shot("sessions")
 	})
 
-	t.Run("session timeline", func(t *testing.T) {
-		tb.t = t
+	tb.step(t, "session timeline", func(t *testing.T) {
 		tb.open("/session/sess-support-0001")
 		tb.waitVisible("[data-testid=timeline]")
 		tb.waitText("[data-testid=tool-call]", `"location": "Paris"`, 5*time.Second)
@@ -98,16 +92,14 @@ func TestUIAgainstFixture(t *testing.T) {
 		tb.shot("session")
 	})
 
-	t.Run("findings", func(t *testing.T) {
-		tb.t = t
+	tb.step(t, "findings", func(t *testing.T) {
 		tb.open("/findings")
 		tb.waitText("#findings", "llm01.instruction_override", 5*time.Second)
 		tb.waitText("#findings", "ignore all previous instructions", time.Second)
 		tb.shot("findings")
 	})
 
-	t.Run("sql", func(t *testing.T) {
-		tb.t = t
+	tb.step(t, "sql", func(t *testing.T) {
 		tb.open("/sql")
 		tb.waitText(".examples", "Events by name", 5*time.Second)
 		tb.click("form.sql-editor button.primary")
@@ -121,8 +113,7 @@ func TestUIAgainstFixture(t *testing.T) {
 		tb.waitText("[data-testid=sql-result]", "only SELECT statements are allowed", 5*time.Second)
 	})
 
-	t.Run("no traffic", func(t *testing.T) {
-		tb.t = t
+	tb.step(t, "no traffic", func(t *testing.T) {
 		empty := newFixture(true).start(t)
 		et := b.tab(t, empty.URL)
 		et.open("/")
@@ -132,8 +123,7 @@ func TestUIAgainstFixture(t *testing.T) {
 		et.waitText("#findings", "No findings", 5*time.Second)
 	})
 
-	t.Run("analytics off", func(t *testing.T) {
-		tb.t = t
+	tb.step(t, "analytics off", func(t *testing.T) {
 		off := newFixture(false).start(t)
 		ot := b.tab(t, off.URL)
 		ot.open("/")
@@ -144,8 +134,7 @@ func TestUIAgainstFixture(t *testing.T) {
 		ot.waitText("[data-testid=analytics-off]", "Analytics are off because", 5*time.Second)
 	})
 
-	t.Run("ephemeral store", func(t *testing.T) {
-		tb.t = t
+	tb.step(t, "ephemeral store", func(t *testing.T) {
 		fx := newFixture(true)
 		fx.storage["ephemeral"] = true
 		fx.storage["warning"] = "storage.embedded.ephemeral is true: events are kept in memory and deleted at exit"
@@ -157,8 +146,7 @@ func TestUIAgainstFixture(t *testing.T) {
 		mt.waitText("#engine", "(in memory)", time.Second)
 	})
 
-	t.Run("masked store", func(t *testing.T) {
-		tb.t = t
+	tb.step(t, "masked store", func(t *testing.T) {
 		fx := newFixture(true)
 		fx.storage["content"] = "masked"
 		mk := fx.start(t)
@@ -167,8 +155,7 @@ func TestUIAgainstFixture(t *testing.T) {
 		kt.waitText("#engine", "masked text", 5*time.Second)
 	})
 
-	t.Run("one of several proxies", func(t *testing.T) {
-		tb.t = t
+	tb.step(t, "one of several proxies", func(t *testing.T) {
 		fx := newFixture(true)
 		fx.storage["engine"], fx.storage["cluster"], fx.storage["instance"] = "clickhouse", "perimeter", "web-2:4000"
 		sc := fx.start(t)

@@ -45,8 +45,7 @@ func TestWorkflowUIAgainstRealServer(t *testing.T) {
 	inst.postJSON(t, "/api/ide/heartbeat", map[string]any{"agent_workflow_id": wf, "ide_type": "cursor", "workspace_path": "/home/ana/shop"})
 
 	tb := b.tab(t, inst.dashboard)
-	t.Run("workflows home", func(t *testing.T) {
-		tb.t = t
+	tb.step(t, "workflows home", func(t *testing.T) {
 		tb.open("/workflows")
 		tb.waitRow("#workflows", wf, 10*time.Second)
 		row := fmt.Sprintf(`#workflows tr[data-key=%q]`, wf)
@@ -58,8 +57,7 @@ func TestWorkflowUIAgainstRealServer(t *testing.T) {
 		tb.shot("real-workflows")
 	})
 
-	t.Run("scoped overview", func(t *testing.T) {
-		tb.t = t
+	tb.step(t, "scoped overview", func(t *testing.T) {
 		tb.open("/?workflow=" + wf)
 		tb.waitText("#gate", "Blocked", 10*time.Second)
 		tb.waitText("#agents", agent, 10*time.Second)
@@ -75,8 +73,7 @@ func TestWorkflowUIAgainstRealServer(t *testing.T) {
 		}
 	})
 
-	t.Run("recommendation lifecycle", func(t *testing.T) {
-		tb.t = t
+	tb.step(t, "recommendation lifecycle", func(t *testing.T) {
 		tb.open("/recommendations?workflow=" + wf)
 		tb.waitText("#gate", "Blocked", 10*time.Second)
 		tb.waitText(`#recommendations tbody tr:first-child`, "Critical", 5*time.Second)
@@ -106,8 +103,7 @@ func TestWorkflowUIAgainstRealServer(t *testing.T) {
 		tb.waitText("#gate", "Open", 10*time.Second)
 	})
 
-	t.Run("report", func(t *testing.T) {
-		tb.t = t
+	tb.step(t, "report", func(t *testing.T) {
 		tb.goRoute("/reports?workflow=" + wf)
 		tb.waitText("#reports", "No saved reports", 10*time.Second)
 		tb.click("[data-testid=generate] button[type=submit]")
@@ -132,8 +128,7 @@ func TestWorkflowUIAgainstRealServer(t *testing.T) {
 		tb.waitText("#reports", "No saved reports", 10*time.Second)
 	})
 
-	t.Run("static analysis", func(t *testing.T) {
-		tb.t = t
+	tb.step(t, "static analysis", func(t *testing.T) {
 		tb.goRoute("/static-analysis?workflow=" + wf)
 		tb.waitText("#static-checks [data-category=PROMPT]", "PASS", 10*time.Second)
 		tb.waitText("#static-checks [data-category=DATA]", "INFO", 5*time.Second)
@@ -144,8 +139,7 @@ func TestWorkflowUIAgainstRealServer(t *testing.T) {
 		tb.shot("real-static-analysis")
 	})
 
-	t.Run("dynamic analysis", func(t *testing.T) {
-		tb.t = t
+	tb.step(t, "dynamic analysis", func(t *testing.T) {
 		tb.goRoute("/dynamic-analysis?workflow=" + wf)
 		tb.waitText("[data-kpi=unanalyzed] .kpi-value", "1", 10*time.Second)
 		tb.waitText("#dyn-history", "No analyses yet", 5*time.Second)
@@ -158,8 +152,7 @@ func TestWorkflowUIAgainstRealServer(t *testing.T) {
 		tb.shot("real-dynamic-analysis")
 	})
 
-	t.Run("agent display name", func(t *testing.T) {
-		tb.t = t
+	tb.step(t, "agent display name", func(t *testing.T) {
 		tb.goRoute("/agent/" + agent)
 		tb.waitText("#agent-info", "No display name", 10*time.Second)
 		tb.submit("[data-testid=edit-agent]", "#agent-info form", map[string]string{"display_name": "Shop support", "description": "Answers order questions"})
@@ -169,8 +162,7 @@ func TestWorkflowUIAgainstRealServer(t *testing.T) {
 		assertClean(t, tb)
 	})
 
-	t.Run("dev connection", func(t *testing.T) {
-		tb.t = t
+	tb.step(t, "dev connection", func(t *testing.T) {
 		tb.goRoute("/dev-connection?workflow=" + wf)
 		tb.waitText("[data-testid=ide-state]", "Connected", 10*time.Second)
 		tb.waitText("[data-testid=ide-info]", "/home/ana/shop", 5*time.Second)

@@ -41,8 +41,7 @@ func TestWorkflowUIAgainstFixture(t *testing.T) {
 	tb := b.tab(t, srv.URL)
 	const wf = "shop-assistant"
 
-	t.Run("workflows home", func(t *testing.T) {
-		tb.t = t
+	tb.step(t, "workflows home", func(t *testing.T) {
 		tb.open("/workflows")
 		tb.waitRow("#workflows", wf, 5*time.Second)
 		row := fmt.Sprintf(`#workflows tr[data-key=%q]`, wf)
@@ -58,8 +57,7 @@ func TestWorkflowUIAgainstFixture(t *testing.T) {
 		tb.shot("workflows")
 	})
 
-	t.Run("picker scopes the pages", func(t *testing.T) {
-		tb.t = t
+	tb.step(t, "picker scopes the pages", func(t *testing.T) {
 		tb.open("/")
 		tb.waitText("#agents", "research-agent", 5*time.Second)
 		tb.waitText("#workflow-picker", wf, 5*time.Second)
@@ -106,8 +104,7 @@ func TestWorkflowUIAgainstFixture(t *testing.T) {
 		tb.shot("workflow-findings")
 	})
 
-	t.Run("recommendations and their lifecycle", func(t *testing.T) {
-		tb.t = t
+	tb.step(t, "recommendations and their lifecycle", func(t *testing.T) {
 		tb.open("/recommendations?workflow=" + wf)
 		tb.waitText("#gate", "Blocked", 5*time.Second)
 		tb.waitText("#gate", "2 blocking issues", time.Second)
@@ -162,8 +159,7 @@ func TestWorkflowUIAgainstFixture(t *testing.T) {
 		tb.waitText("#recommendations", "Dismissed", time.Second)
 	})
 
-	t.Run("reports", func(t *testing.T) {
-		tb.t = t
+	tb.step(t, "reports", func(t *testing.T) {
 		tb.open("/reports?workflow=" + wf)
 		tb.waitText("#reports", "No saved reports", 5*time.Second)
 		tb.click("[data-testid=generate] button[type=submit]")
@@ -204,8 +200,7 @@ func TestWorkflowUIAgainstFixture(t *testing.T) {
 		tb.waitText("#reports", "No saved reports", 5*time.Second)
 	})
 
-	t.Run("static analysis", func(t *testing.T) {
-		tb.t = t
+	tb.step(t, "static analysis", func(t *testing.T) {
 		tb.open("/static-analysis?workflow=" + wf)
 		tb.waitText(`#static-checks [data-category=PROMPT]`, "Prompt Security", 5*time.Second)
 		// After the fixes only the medium secret finding is open.
@@ -221,8 +216,7 @@ func TestWorkflowUIAgainstFixture(t *testing.T) {
 		tb.shot("static-analysis")
 	})
 
-	t.Run("dynamic analysis", func(t *testing.T) {
-		tb.t = t
+	tb.step(t, "dynamic analysis", func(t *testing.T) {
 		tb.open("/dynamic-analysis?workflow=" + wf)
 		tb.waitText("[data-kpi=unanalyzed] .kpi-value", "2", 5*time.Second)
 		tb.waitText("#dyn-agents", "2 new", time.Second)
@@ -242,8 +236,7 @@ func TestWorkflowUIAgainstFixture(t *testing.T) {
 		tb.shot("dynamic-analysis")
 	})
 
-	t.Run("dev connection", func(t *testing.T) {
-		tb.t = t
+	tb.step(t, "dev connection", func(t *testing.T) {
 		tb.open("/dev-connection?workflow=" + wf)
 		tb.waitText("[data-testid=ide-state]", "Connected", 5*time.Second)
 		tb.waitText("[data-testid=ide-info]", "/home/ana/shop-assistant", time.Second)
@@ -258,8 +251,7 @@ func TestWorkflowUIAgainstFixture(t *testing.T) {
 		tb.waitText("[data-testid=ide-state]", "No activity yet", 5*time.Second)
 	})
 
-	t.Run("connect", func(t *testing.T) {
-		tb.t = t
+	tb.step(t, "connect", func(t *testing.T) {
 		tb.open("/connect")
 		tb.waitText("[data-testid=base-url]", "http://127.0.0.1:4000/agent-workflow/my-agent", 5*time.Second)
 		tb.waitText("[data-testid=openai]", "OPENAI_BASE_URL=http://127.0.0.1:4000/agent-workflow/my-agent/v1", time.Second)
@@ -272,8 +264,7 @@ func TestWorkflowUIAgainstFixture(t *testing.T) {
 		tb.shot("connect")
 	})
 
-	t.Run("agent display name", func(t *testing.T) {
-		tb.t = t
+	tb.step(t, "agent display name", func(t *testing.T) {
 		tb.open("/agent/support-bot")
 		tb.waitText("#agent-info", "No display name", 5*time.Second)
 		tb.submit("[data-testid=edit-agent]", "#agent-info form", map[string]string{"display_name": "Shop support <i>bot</i>", "description": "Answers order questions"})
@@ -288,8 +279,7 @@ func TestWorkflowUIAgainstFixture(t *testing.T) {
 		assertClean(t, tb)
 	})
 
-	t.Run("store down", func(t *testing.T) {
-		tb.t = t
+	tb.step(t, "store down", func(t *testing.T) {
 		off := newFixture(false)
 		off.seedStatic(wf, []fxFinding{{Severity: "HIGH", Category: "TOOL", Type: "TOOL_PERMISSION", Title: "t", File: "a.py", Line: 1, OWASP: "LLM06"}}, now)
 		ot := b.tab(t, off.start(t).URL)
@@ -302,8 +292,7 @@ func TestWorkflowUIAgainstFixture(t *testing.T) {
 		}
 	})
 
-	t.Run("workflow pages without a workflow", func(t *testing.T) {
-		tb.t = t
+	tb.step(t, "workflow pages without a workflow", func(t *testing.T) {
 		tb.eval(`(() => { const s = document.getElementById('workflow-picker'); s.value = ''; s.dispatchEvent(new Event('change')); })()`)
 		tb.open("/recommendations")
 		tb.waitText("#choose-workflow", wf, 5*time.Second)
