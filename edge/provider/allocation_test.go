@@ -3,7 +3,6 @@
 package provider
 
 import (
-	"os"
 	"testing"
 )
 
@@ -12,23 +11,17 @@ import (
 // request and every SSE event.
 
 func TestAllocsRequest(t *testing.T) {
-	bodies := []struct {
+	type request struct {
 		kind Kind
 		body []byte
-	}{
+	}
+	bodies := []request{
 		{OpenAIChat, smallChatRequest()},
 		{OpenAIChat, largeChatRequest()},
 		{AnthropicMessages, largeAnthropicRequest()},
 	}
 	for _, file := range []string{"openai_chat_tool_loop", "openai_chat_parts", "openai_responses_items", "anthropic_tool_loop"} {
-		b, err := os.ReadFile("testdata/requests/" + file + ".json")
-		if err != nil {
-			t.Fatal(err)
-		}
-		bodies = append(bodies, struct {
-			kind Kind
-			body []byte
-		}{kindOf(file), b})
+		bodies = append(bodies, request{kindOf(file), fixture(t, "requests/"+file+".json")})
 	}
 	r := AcquireRequest()
 	defer ReleaseRequest(r)
@@ -52,10 +45,7 @@ func TestAllocsResponse(t *testing.T) {
 	r := AcquireResponse()
 	defer ReleaseResponse(r)
 	for _, file := range files {
-		body, err := os.ReadFile("testdata/responses/" + file + ".json")
-		if err != nil {
-			t.Fatal(err)
-		}
+		body := fixture(t, "responses/"+file+".json")
 		kind, status := kindOf(file), responseStatus(file+".json")
 		r.Parse(kind, status, body)
 		if n := testing.AllocsPerRun(50, func() { r.Parse(kind, status, body) }); n != 0 {
@@ -69,11 +59,7 @@ func TestAllocsStream(t *testing.T) {
 	p := AcquireStreamParser(None)
 	defer ReleaseStreamParser(p)
 	for _, file := range files {
-		body, err := os.ReadFile("testdata/streams/" + file + ".sse")
-		if err != nil {
-			t.Fatal(err)
-		}
-		evs := splitEvents(body)
+		evs := splitEvents(fixture(t, "streams/"+file+".sse"))
 		kind := kindOf(file)
 		run := func() {
 			p.Reset(kind)

@@ -23,6 +23,17 @@ func updating() bool {
 	return f != nil && f.Value.String() == "true"
 }
 
+// fixture returns the bytes of testdata/path, failing the test when it
+// cannot be read.
+func fixture(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // kindOf derives a fixture's format from its file name.
 func kindOf(name string) Kind {
 	switch {
@@ -273,10 +284,7 @@ func goldenFixtures(t *testing.T, dir, ext string, summarize func(name string, b
 	for _, file := range files {
 		name := filepath.Base(file)
 		t.Run(name, func(t *testing.T) {
-			body, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
+			body := fixture(t, filepath.Join(dir, name))
 			got, err := json.MarshalIndent(summarize(name, body), "", "  ")
 			if err != nil {
 				t.Fatal(err)

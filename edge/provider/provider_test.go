@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 )
@@ -374,10 +373,7 @@ func TestResponseErrors(t *testing.T) {
 // partial result grows monotonically, and a reused parser gives the same
 // result as a fresh one.
 func TestStreamPartialAndReuse(t *testing.T) {
-	body, err := os.ReadFile("testdata/streams/anthropic_thinking_tool.sse")
-	if err != nil {
-		t.Fatal(err)
-	}
+	body := fixture(t, "streams/anthropic_thinking_tool.sse")
 	evs := splitEvents(body)
 	p := AcquireStreamParser(AnthropicMessages)
 	defer ReleaseStreamParser(p)
@@ -403,8 +399,7 @@ func TestStreamPartialAndReuse(t *testing.T) {
 
 	// Reuse for another kind, then for this stream again.
 	p.Reset(OpenAIChat)
-	chat, _ := os.ReadFile("testdata/streams/openai_chat_parallel_tools.sse")
-	feed(p, chat)
+	feed(p, fixture(t, "streams/openai_chat_parallel_tools.sse"))
 	if got := p.Result(); len(got.ToolCalls) != 2 || got.Text.Present() {
 		t.Errorf("chat stream after reuse: %d calls, text %q", len(got.ToolCalls), got.Text.String())
 	}
@@ -444,7 +439,7 @@ func itoa(i int) string {
 // TestRequestReuse parses a large request then a small one into the same
 // Request: nothing of the first may show through.
 func TestRequestReuse(t *testing.T) {
-	big, _ := os.ReadFile("testdata/requests/anthropic_tool_loop.json")
+	big := fixture(t, "requests/anthropic_tool_loop.json")
 	small := []byte(`{"model":"m","messages":[{"role":"user","content":"hi"}]}`)
 	r := AcquireRequest()
 	defer ReleaseRequest(r)
@@ -469,7 +464,7 @@ func TestValidAndFrom(t *testing.T) {
 			t.Errorf("Valid(%q) = %v", doc, Valid([]byte(doc)))
 		}
 	}
-	body, _ := os.ReadFile("testdata/requests/openai_chat_tool_loop.json")
+	body := fixture(t, "requests/openai_chat_tool_loop.json")
 	var r Request
 	if err := r.Parse(OpenAIChat, body); err != nil {
 		t.Fatal(err)

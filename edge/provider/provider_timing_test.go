@@ -2,7 +2,6 @@ package provider
 
 import (
 	"encoding/json"
-	"os"
 	"testing"
 )
 
@@ -167,10 +166,7 @@ type stdResponse struct {
 }
 
 func BenchmarkResponseChat(b *testing.B) {
-	body, err := os.ReadFile("testdata/responses/mock_chat_text.json")
-	if err != nil {
-		b.Fatal(err)
-	}
+	body := fixture(b, "responses/mock_chat_text.json")
 	b.Run("provider", func(b *testing.B) {
 		r := AcquireResponse()
 		defer ReleaseResponse(r)
