@@ -5,23 +5,10 @@ import (
 	"unsafe"
 )
 
-// sigaction is the kernel's struct sigaction on linux/amd64 and arm64.
-type sigaction struct {
-	handler  uintptr
-	flags    uint64
-	restorer uintptr
-	mask     uint64
-}
-
 const (
-	sigDfl     = 0
-	sigIgn     = 1
 	saOnStack  = 0x08000000
 	numSignals = 65
 )
-
-// signalTable is every signal's disposition at one moment.
-type signalTable [numSignals]sigaction
 
 func rtSigaction(sig int, act, old *sigaction) syscall.Errno {
 	_, _, e := syscall.RawSyscall6(syscall.SYS_RT_SIGACTION, uintptr(sig),
@@ -35,12 +22,6 @@ func snapshotSignals() *signalTable {
 		rtSigaction(s, nil, &t[s])
 	}
 	return &t
-}
-
-// signalRepair says what guardSignals changed back.
-type signalRepair struct {
-	Restored []syscall.Signal // handlers the library replaced and that were put back
-	OnStack  []syscall.Signal // new library handlers given SA_ONSTACK
 }
 
 // guardSignals compares the dispositions now with before (taken before the
