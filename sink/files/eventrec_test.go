@@ -32,11 +32,7 @@ func TestEventRecorderJSONLGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	session := filepath.Join(dir, "session_3f2a9c1e-0000-4000-8000-00000000abcd.jsonl")
-	b, err := os.ReadFile(session)
-	if err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "event_recorder_session.jsonl", b)
+	goldenFile(t, "event_recorder_session.jsonl", session)
 	for _, name := range []string{"session_abcd.jsonl", "session_unknown.jsonl"} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -67,11 +63,7 @@ func TestEventRecorderJSON(t *testing.T) {
 	evs := conversation()[:6]
 	r.WriteBatch(context.Background(), evs[:1])
 	r.WriteBatch(context.Background(), evs[1:3])
-	b, err := os.ReadFile(filepath.Join(dir, "session_3f2a9c1e-0000-4000-8000-00000000abcd.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "event_recorder_session.json", b)
+	goldenFile(t, "event_recorder_session.json", filepath.Join(dir, "session_3f2a9c1e-0000-4000-8000-00000000abcd.json"))
 	modes(t, dir)
 
 	// Without include_metadata the original lost the event (KeyError); we
@@ -82,7 +74,7 @@ func TestEventRecorderJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	var doc map[string]json.RawMessage
-	b, _ = os.ReadFile(filepath.Join(dir, "session_3f2a9c1e-0000-4000-8000-00000000abcd.json"))
+	b, _ := os.ReadFile(filepath.Join(dir, "session_3f2a9c1e-0000-4000-8000-00000000abcd.json"))
 	if err := json.Unmarshal(b, &doc); err != nil || doc["metadata"] != nil || strings.Count(string(doc["events"]), `"schema_version"`) != 6 {
 		t.Fatalf("%v %s", err, b)
 	}

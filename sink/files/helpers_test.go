@@ -20,6 +20,16 @@ func golden(t *testing.T, name string, got []byte) {
 	goldenfile.Check(t, name, got)
 }
 
+// goldenFile compares the file at path with testdata/name.
+func goldenFile(t *testing.T, name, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, name, b)
+}
+
 // secrets appear in the test inputs and must never reach a file.
 var secrets = []string{
 	"sk-abcdefghijklmnopqrstuvwxyz0123456789",

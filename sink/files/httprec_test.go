@@ -98,8 +98,7 @@ func TestHTTPRecorderGolden(t *testing.T) {
 		if n := len(lines(t, filepath.Join(dir, name))); n != want {
 			t.Errorf("%s: %d records, want %d", name, n, want)
 		}
-		b, _ := os.ReadFile(filepath.Join(dir, name))
-		golden(t, "http_"+name, b)
+		goldenFile(t, "http_"+name, filepath.Join(dir, name))
 	}
 	noSecrets(t, dir)
 	modes(t, dir)

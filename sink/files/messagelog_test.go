@@ -24,11 +24,7 @@ func TestMessageLoggerGolden(t *testing.T) {
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "log.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "message_log.jsonl", b)
+	goldenFile(t, "message_log.jsonl", filepath.Join(dir, "log.jsonl"))
 	noSecrets(t, dir)
 	modes(t, dir)
 }
