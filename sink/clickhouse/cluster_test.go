@@ -33,29 +33,8 @@ func privateCluster(t *testing.T) *chtest.Cluster {
 // clusterStore opens a store in cluster mode on c, in a fresh database.
 func clusterStore(t *testing.T, c *chtest.Cluster, mod func(*Options)) *Store {
 	t.Helper()
-	var rnd [4]byte
-	_, _ = rand.Read(rnd[:])
-	o := Options{
-		Addresses:    c.Addrs(),
-		Database:     "perimeter_cluster_" + hex.EncodeToString(rnd[:]),
-		Cluster:      c.Name,
-		DialTimeout:  2 * time.Second,
-		QueryTimeout: 20 * time.Second,
-	}
-	if mod != nil {
-		mod(&o)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	s, err := Open(ctx, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Connect(ctx); err != nil {
-		t.Fatalf("connect to cluster %s via %v: %v", c.Name, c.Addrs(), err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
+	return openStore(t, Options{Addresses: c.Addrs(), Cluster: c.Name, DialTimeout: 2 * time.Second, QueryTimeout: 20 * time.Second},
+		"perimeter_cluster_", mod, 2*time.Minute)
 }
 
 // nodeStore is a plain store on one server of the cluster, to read its
@@ -78,13 +57,7 @@ func clusterEvent(i int) *sink.Event {
 	return e
 }
 
-func clusterEvents(from, n int) []*sink.Event {
-	out := make([]*sink.Event, n)
-	for i := range out {
-		out[i] = clusterEvent(from + i)
-	}
-	return out
-}
+func clusterEvents(from, n int) []*sink.Event { return eventsOf(clusterEvent, from, n) }
 
 // localCount is the deduplicated row count of events_local on one server.
 func localCount(t *testing.T, addr, db string) uint64 {

@@ -26,7 +26,7 @@ import (
 //
 // Each test works in its own database and drops it afterwards.
 
-const envServer = "PERIMETER_TEST_CLICKHOUSE"
+const envServer = chtest.EnvClickHouse
 
 var (
 	serverAddr string // "" when there is no server
@@ -41,27 +41,11 @@ func TestMain(m *testing.M) {
 }
 
 func findServer() (stop func()) {
-	stop = func() {}
-	if addr := os.Getenv(envServer); addr != "" {
-		serverAddr = addr
-		if err := waitPort(addr, 2*time.Second); err != nil {
-			serverWhy = fmt.Sprintf("%s=%s but nothing answers there: %v", envServer, addr, err)
-			serverAddr = ""
-		}
-		return stop
-	}
-	if waitPort("127.0.0.1:9000", 300*time.Millisecond) == nil {
-		serverAddr = "127.0.0.1:9000"
-		return stop
-	}
-	addr, stopServer, err := startPrivateServer()
-	if err != nil {
-		serverWhy = "no ClickHouse on 127.0.0.1:9000 and could not start one: " + err.Error()
+	serverAddr, stop, serverWhy = chtest.FindServer("clickhouse integration tests")
+	if serverAddr == "" && os.Getenv(envServer) == "" {
 		banner()
-		return stop
 	}
-	serverAddr = addr
-	return stopServer
+	return stop
 }
 
 func banner() {
@@ -84,41 +68,38 @@ func needServer(t testing.TB) string {
 	return ""
 }
 
-func waitPort(addr string, d time.Duration) error { return chtest.WaitPort(addr, d) }
-
-func startPrivateServer() (string, func(), error) {
-	return chtest.StartPrivate("clickhouse integration tests")
-}
-
 // testStore opens a store on the test server in a fresh database, dropped
 // when the test ends.
 func testStore(t testing.TB, mod func(*Options)) *Store {
 	t.Helper()
 	addr := needServer(t)
+	s := openStore(t, Options{Addresses: []string{addr}, DialTimeout: 5 * time.Second, QueryTimeout: 20 * time.Second},
+		"perimeter_test_", mod, 30*time.Second)
+	t.Cleanup(func() { dropDatabase(addr, s.schema.Database) })
+	return s
+}
+
+// openStore opens a store with o in a fresh database named prefix and a
+// random suffix, changed by mod when set, connects it within timeout and
+// closes it when the test ends.
+func openStore(t testing.TB, o Options, prefix string, mod func(*Options), timeout time.Duration) *Store {
+	t.Helper()
 	var rnd [4]byte
 	_, _ = rand.Read(rnd[:])
-	o := Options{
-		Addresses:    []string{addr},
-		Database:     "perimeter_test_" + hex.EncodeToString(rnd[:]),
-		DialTimeout:  5 * time.Second,
-		QueryTimeout: 20 * time.Second,
-	}
+	o.Database = prefix + hex.EncodeToString(rnd[:])
 	if mod != nil {
 		mod(&o)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	s, err := Open(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = s.Close() })
 	if err := s.Connect(ctx); err != nil {
-		t.Fatalf("connect to %s: %v", addr, err)
+		t.Fatalf("connect to %v (cluster %q): %v", o.Addresses, o.Cluster, err)
 	}
-	t.Cleanup(func() {
-		_ = s.Close()
-		dropDatabase(addr, s.schema.Database)
-	})
 	return s
 }
 

@@ -54,10 +54,14 @@ func testEvent(i int) *sink.Event {
 	return e
 }
 
-func events(from, n int) []*sink.Event {
+// events is testEvent from to from+n-1.
+func events(from, n int) []*sink.Event { return eventsOf(testEvent, from, n) }
+
+// eventsOf is mk(from) to mk(from+n-1).
+func eventsOf(mk func(int) *sink.Event, from, n int) []*sink.Event {
 	out := make([]*sink.Event, n)
 	for i := range out {
-		out[i] = testEvent(from + i)
+		out[i] = mk(from + i)
 	}
 	return out
 }

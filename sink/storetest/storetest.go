@@ -176,25 +176,10 @@ func (k *Kit) Embedded(tb testing.TB) *chdb.Store {
 // find finds or starts the ClickHouse server once per run.
 func (k *Kit) find() {
 	k.once.Do(func() {
-		if addr := os.Getenv(EnvClickHouse); addr != "" {
-			if err := chtest.WaitPort(addr, 5*time.Second); err != nil {
-				k.why = fmt.Sprintf("%s=%s but nothing answers there: %v", EnvClickHouse, addr, err)
-				return
-			}
-			k.addr = addr
-			return
-		}
-		if chtest.WaitPort("127.0.0.1:9000", 300*time.Millisecond) == nil {
-			k.addr = "127.0.0.1:9000"
-			return
-		}
-		addr, stop, err := chtest.StartPrivate(k.name + " tests")
-		if err != nil {
-			k.why = "no ClickHouse on 127.0.0.1:9000 and could not start one: " + err.Error()
+		k.addr, k.stop, k.why = chtest.FindServer(k.name + " tests")
+		if k.addr == "" && os.Getenv(EnvClickHouse) == "" {
 			Banner("SKIPPING the " + k.name + "'s ClickHouse-server tests: " + k.why + "; install clickhouse-server or set " + EnvClickHouse + "=host:port")
-			return
 		}
-		k.addr, k.stop = addr, stop
 	})
 }
 

@@ -99,6 +99,29 @@ func StartPrivate(who string) (addr string, stop func(), err error) {
 	return s.Addr, s.Stop, nil
 }
 
+// FindServer finds the server the integration tests of who use: the one
+// EnvClickHouse names (which must answer), else whatever listens on
+// 127.0.0.1:9000, else a private clickhouse-server it starts. It returns
+// the address and a stop function (a no-op unless it started a server),
+// or an empty address and why there is none.
+func FindServer(who string) (addr string, stop func(), why string) {
+	stop = func() {}
+	if addr := os.Getenv(EnvClickHouse); addr != "" {
+		if err := WaitPort(addr, 5*time.Second); err != nil {
+			return "", stop, fmt.Sprintf("%s=%s but nothing answers there: %v", EnvClickHouse, addr, err)
+		}
+		return addr, stop, ""
+	}
+	if WaitPort("127.0.0.1:9000", 300*time.Millisecond) == nil {
+		return "127.0.0.1:9000", stop, ""
+	}
+	addr, stopServer, err := StartPrivate(who)
+	if err != nil {
+		return "", stop, "no ClickHouse on 127.0.0.1:9000 and could not start one: " + err.Error()
+	}
+	return addr, stopServer, ""
+}
+
 // freePort finds a port free on 127.0.0.1, below the kernel's range of
 // ephemeral ports when it can: a server that is killed and restarted must
 // find its port free again, and while it is down an outgoing connection
