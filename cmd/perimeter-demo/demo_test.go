@@ -24,21 +24,8 @@ import (
 var binary, demoBinary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "perimeter-demo")
-	if err != nil {
-		panic(err)
-	}
-	binary, err = testenv.Build(dir, "perimeter", "../perimeter")
-	if err == nil {
-		demoBinary, err = testenv.Build(dir, "perimeter-demo", ".")
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testenv.Main(m, testenv.Binary{Path: &binary, Name: "perimeter", Pkg: "../perimeter"},
+		testenv.Binary{Path: &demoBinary, Name: "perimeter-demo", Pkg: "."})
 }
 
 // TestDemoRiskyConversationsAreDetected: every agent's risky conversation

@@ -45,18 +45,13 @@ func piiUpstream(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"id":"chatcmpl-b","object":"chat.completion","model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":"Refund to IBAN %s done."},"finish_reason":"stop"}],"usage":{"prompt_tokens":40,"completion_tokens":9,"total_tokens":49}}`, rawValues["iban"])
 		return
 	}
-	w.Header().Set("Content-Type", "text/event-stream")
-	fl := w.(http.Flusher)
-	for _, ev := range []string{
-		`{"id":"chatcmpl-s","object":"chat.completion.chunk","model":"gpt-4o","choices":[{"index":0,"delta":{"role":"assistant","content":"I will call ` + rawValues["phone"] + ` and charge ` + rawValues["card"] + `. "}}]}`,
-		`{"id":"chatcmpl-s","object":"chat.completion.chunk","model":"gpt-4o","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_m1","type":"function","function":{"name":"send_mail","arguments":"{\"to\":\"` + rawValues["email"] + `\"}"}}]}}]}`,
+	writeSSE(w,
+		`{"id":"chatcmpl-s","object":"chat.completion.chunk","model":"gpt-4o","choices":[{"index":0,"delta":{"role":"assistant","content":"I will call `+rawValues["phone"]+` and charge `+rawValues["card"]+`. "}}]}`,
+		`{"id":"chatcmpl-s","object":"chat.completion.chunk","model":"gpt-4o","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_m1","type":"function","function":{"name":"send_mail","arguments":"{\"to\":\"`+rawValues["email"]+`\"}"}}]}}]}`,
 		`{"id":"chatcmpl-s","object":"chat.completion.chunk","model":"gpt-4o","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}`,
 		`{"id":"chatcmpl-s","object":"chat.completion.chunk","model":"gpt-4o","choices":[],"usage":{"prompt_tokens":31,"completion_tokens":12,"total_tokens":43}}`,
 		`[DONE]`,
-	} {
-		fmt.Fprintf(w, "data: %s\n\n", ev)
-		fl.Flush()
-	}
+	)
 }
 
 // TestStorageContentModes sends calls full of personal data and secrets in
@@ -76,7 +71,7 @@ func TestStorageContentModes(t *testing.T) {
 			rcv := newOTLPReceiver(t)
 			up := httptest.NewServer(http.HandlerFunc(piiUpstream))
 			defer up.Close()
-			url, cmd := startOTelPerimeter(t, up.URL, fmt.Sprintf(`storage: {content: %s, embedded: {path: %q}}
+			proc := startPerimeter(t, up.URL, fmt.Sprintf(`storage: {content: %s, embedded: {path: %q}}
 interceptors:
   - {type: message_logger, enabled: true, config: {directory: %q, include_system_prompts: true, buffer_size: 1}}
   - {type: event_recorder, enabled: true, config: {output_dir: %q}}
@@ -88,7 +83,7 @@ telemetry:
 			first := `{"model":"gpt-4o","stream":true,"stream_options":{"include_usage":true},"messages":[` +
 				`{"role":"system","content":"You help ` + rawValues["email"] + `."},` +
 				`{"role":"user","content":"` + plainText + `? My card is ` + rawValues["card"] + `, SSN ` + rawValues["ssn"] + `, token ` + rawValues["github"] + `"}]}`
-			if code, body, _ := postChat(t, url, first, "x-cylestio-session-id", "content-"+mode); code != 200 {
+			if code, body, _ := postChat(t, proc.url, first, "x-cylestio-session-id", "content-"+mode); code != 200 {
 				t.Fatalf("first call: %d %s", code, body)
 			}
 			second := `{"model":"gpt-4o","messages":[` +
@@ -96,11 +91,11 @@ telemetry:
 				`{"role":"user","content":"` + plainText + `? My card is ` + rawValues["card"] + `, SSN ` + rawValues["ssn"] + `, token ` + rawValues["github"] + `"},` +
 				`{"role":"assistant","content":"ok","tool_calls":[{"id":"call_m1","type":"function","function":{"name":"send_mail","arguments":"{\"to\":\"` + rawValues["email"] + `\"}"}}]},` +
 				`{"role":"tool","tool_call_id":"call_m1","content":"sent; aws key ` + rawValues["aws"] + `, ssn ` + rawValues["ssn"] + `"}]}`
-			if code, body, _ := postChat(t, url, second, "x-cylestio-session-id", "content-"+mode); code != 200 {
+			if code, body, _ := postChat(t, proc.url, second, "x-cylestio-session-id", "content-"+mode); code != 200 {
 				t.Fatalf("second call: %d %s", code, body)
 			}
-			waitStored(t, url, 2)
-			stopOTelPerimeter(t, cmd)
+			waitStored(t, proc.url, 2)
+			proc.stop(t, time.Minute)
 
 			// Everything each writer kept, as text.
 			kept := map[string]string{"store": storedText(t, data, lib)}

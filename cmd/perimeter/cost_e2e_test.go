@@ -79,7 +79,7 @@ func TestCostReachesTheStore(t *testing.T) {
 func driveCostCalls(t *testing.T, storage string, env ...string) {
 	t.Helper()
 	_, base := mockWith(t, mockllm.Config{Chunks: 3})
-	p := startConfig(t, fmt.Sprintf("llm: {base_url: %q, type: openai, api_key: sk-test}\n", base)+storage+
+	p := startConfig(t, llmSection(base)+storage+
 		"pricing:\n  models:\n    my-llama-70b: {input: 0, output: 0}\n", nil, env...)
 	url := p.url
 	for i, c := range costCalls {

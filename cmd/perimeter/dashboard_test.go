@@ -73,16 +73,15 @@ func TestDashboardNeedsTokenBeyondLoopback(t *testing.T) {
 // serves the dashboard; traffic through the proxy shows up in its API.
 func TestRunServesTheDashboard(t *testing.T) {
 	base := startMockLLM(t)
-	port, dport := freePort(t), freePort(t)
+	dport := freePort(t)
 	env := []string{"LLM_BASE_URL=" + base, "LLM_TYPE=openai", "LLM_API_KEY=sk-dash-key-987654"}
 	lib, libErr := chdb.FindLib("")
 	if libErr == nil {
 		env = append(env, "CHDB_LIB_PATH="+lib) // the binary runs from a temporary directory
 	}
-	p := launch(t, "", env, "run", "--port", fmt.Sprint(port), "--dashboard-port", fmt.Sprint(dport))
+	p := runProxy(t, nil, env, "--dashboard-port", fmt.Sprint(dport))
 	defer p.halt()
-	proxy, dash := fmt.Sprintf("http://127.0.0.1:%d", port), fmt.Sprintf("http://127.0.0.1:%d", dport)
-	waitHTTP(t, proxy+"/health", 90*time.Second)
+	proxy, dash := p.url, fmt.Sprintf("http://127.0.0.1:%d", dport)
 	waitHTTP(t, dash+"/health", 10*time.Second)
 	for i := range 3 {
 		body := fmt.Sprintf(`{"model":"gpt-4o-mini","messages":[{"role":"system","content":"dash test"},{"role":"user","content":"question %d"}]}`, i)
@@ -132,42 +131,12 @@ func TestRunServesTheDashboard(t *testing.T) {
 }
 
 func TestRunWithoutDashboard(t *testing.T) {
-	port, dport := freePort(t), freePort(t)
-	p := launch(t, "", []string{"CHDB_LIB_PATH=/nonexistent"},
-		"run", "--port", fmt.Sprint(port), "--dashboard-port", fmt.Sprint(dport), "--no-dashboard", "--base-url", "http://127.0.0.1:1", "--type", "openai")
+	dport := freePort(t)
+	p := runProxy(t, nil, []string{"CHDB_LIB_PATH=/nonexistent"},
+		"--dashboard-port", fmt.Sprint(dport), "--no-dashboard", "--base-url", "http://127.0.0.1:1", "--type", "openai")
 	defer p.halt()
-	waitHTTP(t, fmt.Sprintf("http://127.0.0.1:%d/health", port), 30*time.Second)
 	if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", dport), time.Second); err == nil {
 		c.Close()
 		t.Fatal("--no-dashboard: the dashboard port answers")
-	}
-}
-
-func waitHTTP(t *testing.T, url string, within time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s never answered: %v", url, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func getJSON(t *testing.T, url string, v any) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 || json.Unmarshal(b, v) != nil {
-		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
 	}
 }

@@ -12,8 +12,8 @@ import (
 func TestHealthcheckCommand(t *testing.T) {
 	up := httptest.NewServer(http.NotFoundHandler())
 	defer up.Close()
-	url, _ := startOTelPerimeter(t, up.URL, "storage: {engine: none}\n")
-	if _, stderr, code := runCLI(t, nil, "healthcheck", "--url", url); code != 0 {
+	p := startPerimeter(t, up.URL, "storage: {engine: none}\n")
+	if _, stderr, code := runCLI(t, nil, "healthcheck", "--url", p.url); code != 0 {
 		t.Errorf("healthcheck of a running proxy: exit %d: %s", code, stderr)
 	}
 	closed := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))

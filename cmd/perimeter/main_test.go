@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -15,42 +14,7 @@ import (
 	"time"
 
 	"github.com/cylestio/perimeter/bench/mockllm"
-	"github.com/cylestio/perimeter/internal/testenv"
 )
-
-// binary is the perimeter executable built once for the tests in this file.
-var binary string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "perimeter-cli")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "perimeter")
-	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "building perimeter: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-func runCLI(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
-	t.Helper()
-	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), env...)
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return o.String(), e.String(), code
-}
 
 func TestGenerateThenValidate(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "perimeter.yaml")
@@ -88,18 +52,13 @@ func TestRunRequiresUpstream(t *testing.T) {
 	}
 }
 
-var freePort = testenv.FreePort
-
 // TestRunProxiesAndShutsDownGracefully drives the real binary: environment
 // for the upstream, a flag for the port, a stream in flight when SIGTERM
 // arrives, and an exit code of 0 after the stream completed.
 func TestRunProxiesAndShutsDownGracefully(t *testing.T) {
 	mock, base := mockWith(t, mockllm.Config{})
-	port := freePort(t)
-	p := launch(t, "", []string{"LLM_BASE_URL=" + base, "LLM_TYPE=openai", "LLM_API_KEY=sk-env-key-123456"},
-		"run", "--port", fmt.Sprint(port), "--log-level", "debug")
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	waitHTTP(t, url+"/health", 10*time.Second)
+	p := runProxy(t, nil, []string{"LLM_BASE_URL=" + base, "LLM_TYPE=openai", "LLM_API_KEY=sk-env-key-123456"}, "--log-level", "debug")
+	url := p.url
 
 	// The key comes from LLM_API_KEY and never shows in /config or the logs.
 	resp, err := http.Get(url + "/config")

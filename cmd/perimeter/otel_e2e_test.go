@@ -10,9 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -127,91 +124,14 @@ func (u *toolCallUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"id":"chatcmpl-2","object":"chat.completion","model":"gpt-4o-2024-08-06","choices":[{"index":0,"message":{"role":"assistant","content":"It is sunny in Paris."},"finish_reason":"stop"}],"usage":{"prompt_tokens":30,"completion_tokens":7,"total_tokens":37}}`)
 		return
 	}
-	w.Header().Set("Content-Type", "text/event-stream")
-	fl := w.(http.Flusher)
-	for _, ev := range []string{
+	writeSSE(w,
 		`{"id":"chatcmpl-1","object":"chat.completion.chunk","model":"gpt-4o-2024-08-06","choices":[{"index":0,"delta":{"role":"assistant","content":"Let me check."}}]}`,
 		`{"id":"chatcmpl-1","object":"chat.completion.chunk","model":"gpt-4o-2024-08-06","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_w1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":"}}]}}]}`,
 		`{"id":"chatcmpl-1","object":"chat.completion.chunk","model":"gpt-4o-2024-08-06","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"\"Paris\"}"}}]}}]}`,
 		`{"id":"chatcmpl-1","object":"chat.completion.chunk","model":"gpt-4o-2024-08-06","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}`,
 		`{"id":"chatcmpl-1","object":"chat.completion.chunk","model":"gpt-4o-2024-08-06","choices":[],"usage":{"prompt_tokens":21,"completion_tokens":9,"total_tokens":30}}`,
 		`[DONE]`,
-	} {
-		fmt.Fprintf(w, "data: %s\n\n", ev)
-		fl.Flush()
-	}
-}
-
-// startOTelPerimeter runs the binary with cfg (server and llm sections are
-// added) and returns its URL; it is stopped with SIGTERM at cleanup, and
-// its output shown when the test failed.
-func startOTelPerimeter(t *testing.T, upstream, cfg string, env ...string) (string, *exec.Cmd) {
-	t.Helper()
-	port := freePort(t)
-	path := filepath.Join(t.TempDir(), "perimeter.yaml")
-	full := fmt.Sprintf("server: {port: %d}\nllm: {base_url: %q, type: openai, api_key: sk-test}\n", port, upstream) + cfg
-	if err := os.WriteFile(path, []byte(full), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(binary, "run", "-c", path, "--no-dashboard")
-	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), env...)
-	logs := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("perimeter output:\n%s", logs.String())
-		}
-	})
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	for deadline := time.Now().Add(90 * time.Second); ; {
-		resp, err := http.Get(url + "/health")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("proxy never became healthy: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return url, cmd
-}
-
-// stopOTelPerimeter sends SIGTERM and waits: the pipeline drains and the
-// exporter flushes before the process exits.
-func stopOTelPerimeter(t *testing.T, cmd *exec.Cmd) {
-	t.Helper()
-	cmd.Process.Signal(os.Interrupt)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(60 * time.Second):
-		t.Fatal("perimeter did not exit within 60 s of SIGINT")
-	}
-}
-
-func postChat(t *testing.T, url, body string, headers ...string) (int, string, time.Duration) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, url+"/v1/chat/completions", strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	start := time.Now()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode, string(b), time.Since(start)
+	)
 }
 
 // TestOTelExportOfAStreamedCallWithAToolCall: a streamed call that asks for
@@ -226,7 +146,7 @@ func TestOTelExportOfAStreamedCallWithAToolCall(t *testing.T) {
 	up := &toolCallUpstream{}
 	upSrv := httptest.NewServer(up)
 	defer upSrv.Close()
-	url, cmd := startOTelPerimeter(t, upSrv.URL, "storage: {engine: none}\n"+
+	p := startPerimeter(t, upSrv.URL, "storage: {engine: none}\n"+
 		"telemetry:\n  otel:\n    enabled: true\n    endpoint: "+rcv.srv.URL+"\n    batch_timeout_ms: 50\n"+
 		"    resource_attributes: {deployment.environment: test}\n")
 
@@ -235,7 +155,7 @@ func TestOTelExportOfAStreamedCallWithAToolCall(t *testing.T) {
 	first := `{"model":"gpt-4o","stream":true,"stream_options":{"include_usage":true},"max_tokens":64,` +
 		`"messages":[{"role":"user","content":"Weather in Paris? Mail me at jane.doe@corp-mail.com"}],` +
 		`"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object"}}}]}`
-	code, body, _ := postChat(t, url, first, "traceparent", tp, "x-cylestio-session-id", "otel-s1")
+	code, body, _ := postChat(t, p.url, first, "traceparent", tp, "x-cylestio-session-id", "otel-s1")
 	if code != 200 || !strings.Contains(body, "get_weather") {
 		t.Fatalf("first call: %d %s", code, body)
 	}
@@ -243,10 +163,10 @@ func TestOTelExportOfAStreamedCallWithAToolCall(t *testing.T) {
 	second := `{"model":"gpt-4o","messages":[{"role":"user","content":"Weather in Paris? Mail me at jane.doe@corp-mail.com"},` +
 		`{"role":"assistant","content":"Let me check.","tool_calls":[{"id":"call_w1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]},` +
 		`{"role":"tool","tool_call_id":"call_w1","content":"sunny, 21 C"}]}`
-	if code, body, _ := postChat(t, url, second, "x-cylestio-session-id", "otel-s1"); code != 200 {
+	if code, body, _ := postChat(t, p.url, second, "x-cylestio-session-id", "otel-s1"); code != 200 {
 		t.Fatalf("second call: %d %s", code, body)
 	}
-	stopOTelPerimeter(t, cmd)
+	p.stop(t, time.Minute)
 
 	spans, res := rcv.snapshot()
 	byName := map[string][]*tracepb.Span{}
@@ -388,7 +308,7 @@ func TestOTelCollectorDownLeavesTheProxyAlone(t *testing.T) {
 	up := &toolCallUpstream{}
 	upSrv := httptest.NewServer(up)
 	defer upSrv.Close()
-	url, _ := startOTelPerimeter(t, upSrv.URL, "storage: {engine: none}\n"+
+	p := startPerimeter(t, upSrv.URL, "storage: {engine: none}\n"+
 		"interceptors:\n  - type: event_recorder\n    enabled: true\n    config: {output_dir: "+t.TempDir()+"}\n"+
 		"telemetry:\n  otel:\n    enabled: true\n    endpoint: http://"+ln.Addr().String()+"\n"+
 		"    queue_size: 4\n    batch_size: 2\n    batch_timeout_ms: 10\n    export_timeout_ms: 30000\n")
@@ -396,7 +316,7 @@ func TestOTelCollectorDownLeavesTheProxyAlone(t *testing.T) {
 	const calls = 60
 	var slowest time.Duration
 	for i := range calls {
-		code, _, took := postChat(t, url, `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`,
+		code, _, took := postChat(t, p.url, `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`,
 			"x-cylestio-session-id", fmt.Sprintf("down-%d", i))
 		if code != 200 {
 			t.Fatalf("call %d: HTTP %d with the collector down", i, code)
@@ -416,7 +336,7 @@ func TestOTelCollectorDownLeavesTheProxyAlone(t *testing.T) {
 		} `json:"sink"`
 	}
 	for deadline := time.Now().Add(20 * time.Second); ; {
-		getJSON(t, url+"/metrics", &m)
+		getJSON(t, p.url+"/metrics", &m)
 		if m.OTel.Dropped+m.OTel.Enqueued >= calls || time.Now().After(deadline) {
 			break
 		}

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"time"
 
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
@@ -45,15 +46,15 @@ func TestOTelExportOverGRPC(t *testing.T) {
 	defer srv.Stop()
 	upSrv := httptest.NewServer(&toolCallUpstream{})
 	defer upSrv.Close()
-	url, cmd := startOTelPerimeter(t, upSrv.URL, "storage: {engine: none}\n"+
+	p := startPerimeter(t, upSrv.URL, "storage: {engine: none}\n"+
 		"telemetry:\n  otel:\n    enabled: true\n    protocol: grpc\n    endpoint: http://"+ln.Addr().String()+"\n    batch_timeout_ms: 50\n")
 	const clientTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
-	code, body, _ := postChat(t, url, `{"model":"gpt-4o","messages":[{"role":"user","content":"Weather in Paris?"}]}`,
+	code, body, _ := postChat(t, p.url, `{"model":"gpt-4o","messages":[{"role":"user","content":"Weather in Paris?"}]}`,
 		"traceparent", "00-"+clientTrace+"-00f067aa0ba902b7-01")
 	if code != 200 {
 		t.Fatalf("call: %d %s", code, body)
 	}
-	stopOTelPerimeter(t, cmd)
+	p.stop(t, time.Minute)
 	rcv.mu.Lock()
 	defer rcv.mu.Unlock()
 	if len(rcv.spans) != 1 || rcv.spans[0].Name != "chat gpt-4o" || hex.EncodeToString(rcv.spans[0].TraceId) != clientTrace ||

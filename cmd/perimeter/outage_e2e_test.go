@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cylestio/perimeter/bench/mockllm"
 	"github.com/cylestio/perimeter/sink"
 	"github.com/cylestio/perimeter/sink/chdb"
 	"github.com/cylestio/perimeter/sink/clickhouse"
@@ -221,12 +220,6 @@ func (l *load) requireAllAnswered(t *testing.T, want int) {
 	if l.failed.Load() != 0 || l.answered.Load() != int64(want) {
 		t.Fatalf("%d of %d calls answered, %d failed; first failures: %v", l.answered.Load(), want, l.failed.Load(), l.errs)
 	}
-}
-
-func startMock(t *testing.T) string {
-	t.Helper()
-	_, base := mockWith(t, mockllm.Config{Chunks: 3, MaxRecorded: -1})
-	return base
 }
 
 // privateClickHouse starts a clickhouse-server of the test's own: these

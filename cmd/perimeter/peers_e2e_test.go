@@ -147,13 +147,12 @@ func startInstances(t *testing.T, n int, upstream string, peers bool) []*perimet
 	}
 	var procs []*perimeterProc
 	for i := 0; i < n; i++ {
-		cfg := fmt.Sprintf("llm: {base_url: %q, type: openai}\nstorage: {engine: none}\n"+
-			"interceptors: [{type: event_recorder, config: {output_dir: %q}}]\n", upstream, t.TempDir())
+		cfg := fmt.Sprintf("storage: {engine: none}\ninterceptors: [{type: event_recorder, config: {output_dir: %q}}]\n", t.TempDir())
 		if peers {
 			cfg += fmt.Sprintf("session: {peers: {listen: %q, addresses: [%s], token: \"${PEER_TOKEN}\", timeout: 200ms}}\n",
 				listen[i], `"`+strings.Join(listen, `", "`)+`"`)
 		}
-		procs = append(procs, startConfig(t, cfg, []string{"--no-dashboard"}, "PEER_TOKEN=e2e-peer-token-0123456789"))
+		procs = append(procs, startPerimeter(t, upstream, cfg, "PEER_TOKEN=e2e-peer-token-0123456789"))
 	}
 	return procs
 }

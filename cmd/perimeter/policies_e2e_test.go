@@ -204,7 +204,7 @@ func quote(s string) string { b, _ := json.Marshal(s); return string(b) }
 
 // startEdgeAnthropic runs the proxy with llm.type anthropic (the flag
 // overrides the file).
-func startEdgeAnthropic(t *testing.T, upstream, cfg string) *edgeProc {
+func startEdgeAnthropic(t *testing.T, upstream, cfg string) *perimeterProc {
 	return startEdge(t, upstream, cfg, "sh", "-c", `exec "$0" "$@" --type anthropic`)
 }
 

@@ -37,13 +37,13 @@ func TestPrometheusSeriesAfterTraffic(t *testing.T) {
 	}))
 	defer up.Close()
 	const maxAgents = 10
-	url, _ := startOTelPerimeter(t, up.URL, fmt.Sprintf("storage: {engine: none}\n"+
+	p := startPerimeter(t, up.URL, fmt.Sprintf("storage: {engine: none}\n"+
 		"interceptors:\n  - {type: message_logger, enabled: true, config: {directory: %q}}\n"+
 		"telemetry: {prometheus: {max_agents: %d}}\n", t.TempDir(), maxAgents))
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
 	call := func(agent string, fail bool) error {
-		req, _ := http.NewRequest(http.MethodPost, url+"/v1/chat/completions",
+		req, _ := http.NewRequest(http.MethodPost, p.url+"/v1/chat/completions",
 			strings.NewReader(`{"model":"gpt-4o","messages":[{"role":"user","content":"hi `+agent+`"}]}`))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-Cylestio-Agent-Id", agent)
@@ -97,7 +97,7 @@ func TestPrometheusSeriesAfterTraffic(t *testing.T) {
 
 	var fams map[string]*dto.MetricFamily
 	for deadline := time.Now().Add(60 * time.Second); ; {
-		resp, err := http.Get(url + "/metrics/prometheus")
+		resp, err := http.Get(p.url + "/metrics/prometheus")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -42,19 +44,17 @@ func TestTwoProxiesOneCluster(t *testing.T) {
 			quoted[j] = fmt.Sprintf("%q", a)
 		}
 		dport := freePort(t)
-		cfg := fmt.Sprintf(`llm: {base_url: %q, type: openai}
-storage:
+		cfg := llmSection(base) + fmt.Sprintf(`storage:
   engine: clickhouse
   clickhouse: {addresses: [%s], database: %s, cluster: %s, dial_timeout: 2s}
   batch: {max_rows: 100, max_delay_ms: 20}
   spill: {dir: %q, max_bytes: 64MiB}
-`, base, strings.Join(quoted, ", "), db, c.Name, t.TempDir())
+`, strings.Join(quoted, ", "), db, c.Name, t.TempDir())
 		p := startConfig(t, cfg, []string{"--dashboard-port", fmt.Sprint(dport)})
 		defer p.halt()
-		port := p.url[strings.LastIndexByte(p.url, ':')+1:]
+		_, port, _ := net.SplitHostPort(p.addr)
 		host, _ := os.Hostname()
-		var portN int
-		fmt.Sscan(port, &portN)
+		portN, _ := strconv.Atoi(port)
 		insts = append(insts, instance{p: p, dash: fmt.Sprintf("http://127.0.0.1:%d", dport), id: configs.DefaultInstanceID(host, portN)})
 		t.Logf("instance %d: %s, proxy %s, writes via %s", i, insts[i].id, p.url, order[0])
 	}

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -85,7 +83,7 @@ func TestSoak(t *testing.T) {
 			if w := p.metrics(t).Storage.Embedded.WorkerPID; w != 0 {
 				worker = w
 			}
-			s := sample{rssMB(pid), rssMB(worker)}
+			s := sample{float64(rssBytes(pid)) / (1 << 20), float64(rssBytes(worker)) / (1 << 20)}
 			samples = append(samples, s)
 			var m struct {
 				Sessions struct {
@@ -126,21 +124,4 @@ func TestSoak(t *testing.T) {
 		}
 	}
 	p.stop(t, 60*time.Second)
-}
-
-// rssMB is a process's resident set in MiB, 0 when it is gone.
-func rssMB(pid int) float64 {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			return kb / 1024
-		}
-	}
-	return 0
 }

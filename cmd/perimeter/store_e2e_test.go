@@ -16,7 +16,7 @@ import (
 func driveProxy(t *testing.T, cfg string, n int, env ...string) {
 	t.Helper()
 	_, base := mockWith(t, mockllm.Config{Chunks: 3})
-	p := startConfig(t, fmt.Sprintf("llm: {base_url: %q, type: openai}\n", base)+cfg, nil, env...)
+	p := startConfig(t, llmSection(base)+cfg, nil, env...)
 	url := p.url
 	for i := range n {
 		stream := ""

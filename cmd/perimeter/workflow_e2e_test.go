@@ -36,7 +36,7 @@ func TestWorkflowLoopOverMCP(t *testing.T) {
 func runWorkflowLoop(t *testing.T, storage string, env ...string) {
 	base := startMockLLM(t)
 	dport := freePort(t)
-	p := startConfig(t, fmt.Sprintf("llm: {base_url: %q, type: openai}\n", base)+storage+
+	p := startConfig(t, llmSection(base)+storage+
 		fmt.Sprintf("interceptors:\n  - type: live_trace\n    enabled: true\n    config: {server_port: %d, session_completion_timeout: 1}\n", dport), nil, env...)
 	defer p.halt()
 	proxy, dash := p.url, fmt.Sprintf("http://127.0.0.1:%d", dport)

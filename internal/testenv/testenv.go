@@ -55,6 +55,33 @@ func Build(dir, name, pkg string) (string, error) {
 	return bin, nil
 }
 
+// Binary is a command a test binary builds once: the package Pkg (an
+// import path or ./dir) compiled as Name, its path stored in *Path.
+type Binary struct {
+	Path      *string
+	Name, Pkg string
+}
+
+// Main is a TestMain that builds bins into a temporary folder, runs the
+// tests and removes the folder; a failed build ends the test binary with
+// the compiler's output.
+func Main(m *testing.M, bins ...Binary) {
+	dir, err := os.MkdirTemp("", "perimeter-e2e")
+	if err != nil {
+		panic(err)
+	}
+	for _, b := range bins {
+		if *b.Path, err = Build(dir, b.Name, b.Pkg); err != nil {
+			os.RemoveAll(dir)
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
 func FreePort(t testing.TB) int {
 	t.Helper()
