@@ -119,10 +119,6 @@ type tick struct {
 // Run executes the schedule and returns when every answer is in or the
 // grace period after the last due time has passed.
 func (o OpenLoop) Run(ctx context.Context) *Stats {
-	conns := o.Conns
-	if conns <= 0 {
-		conns = 64
-	}
 	grace := o.Grace
 	if grace <= 0 {
 		grace = 5 * time.Second
@@ -138,36 +134,29 @@ func (o OpenLoop) Run(ctx context.Context) *Stats {
 	}
 
 	ticks := make(chan tick, 4096)
-	var wg sync.WaitGroup
-	for w := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := NewConn(o.Addr)
-			defer c.Close()
-			var seq uint64
-			for t := range ticks {
-				if time.Now().After(hardStop) || ctx.Err() != nil {
-					if t.i >= warmN {
-						st.Unsent.Add(1)
-					}
-					continue
+	wait := startConns(o.Conns, o.Addr, func(w int, c *Conn) {
+		var seq uint64
+		for t := range ticks {
+			if time.Now().After(hardStop) || ctx.Err() != nil {
+				if t.i >= warmN {
+					st.Unsent.Add(1)
 				}
-				measured := t.i >= warmN
-				var gaps *Histogram
-				if measured {
-					gaps = &st.Gaps
-					st.SendLag.Record(time.Since(t.at))
-				}
-				res, err := c.RoundTrip(o.Requests.Request(w, seq), hardStop, gaps)
-				seq++
-				st.All.Add(1)
-				if measured {
-					st.record(res, err, t.at)
-				}
+				continue
 			}
-		}()
-	}
+			measured := t.i >= warmN
+			var gaps *Histogram
+			if measured {
+				gaps = &st.Gaps
+				st.SendLag.Record(time.Since(t.at))
+			}
+			res, err := c.RoundTrip(o.Requests.Request(w, seq), hardStop, gaps)
+			seq++
+			st.All.Add(1)
+			if measured {
+				st.record(res, err, t.at)
+			}
+		}
+	})
 
 	pc := newPacer()
 	defer pc.close()
@@ -203,7 +192,7 @@ pace:
 		}
 	}
 	close(ticks)
-	wg.Wait()
+	wait()
 	// The measured window is the schedule's: a server that keeps up
 	// answers Rate requests per second of it.
 	st.End = sched.At(total)
@@ -229,10 +218,6 @@ type ClosedLoop struct {
 // Run drives the connections until Warmup+Duration has passed (answers in
 // flight then are still read, for at most 5 s).
 func (o ClosedLoop) Run(ctx context.Context) *Stats {
-	conns := o.Conns
-	if conns <= 0 {
-		conns = 64
-	}
 	maxReq := o.MaxRequests
 	if maxReq <= 0 {
 		maxReq = 100_000_000
@@ -248,43 +233,56 @@ func (o ClosedLoop) Run(ctx context.Context) *Stats {
 		defer t.Stop()
 	}
 
-	var wg sync.WaitGroup
-	for w := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := NewConn(o.Addr)
-			defer c.Close()
-			for seq := uint64(0); ; seq++ {
-				sent := time.Now()
-				if !sent.Before(end) || ctx.Err() != nil || issued.Add(1) > maxReq {
+	startConns(o.Conns, o.Addr, func(w int, c *Conn) {
+		for seq := uint64(0); ; seq++ {
+			sent := time.Now()
+			if !sent.Before(end) || ctx.Err() != nil || issued.Add(1) > maxReq {
+				return
+			}
+			measured := !sent.Before(st.Start)
+			var gaps *Histogram
+			if measured {
+				gaps = &st.Gaps
+			}
+			res, err := c.RoundTrip(o.Requests.Request(w, seq), hardStop, gaps)
+			st.All.Add(1)
+			if measured {
+				st.record(res, err, sent)
+			}
+			if err != nil {
+				// Do not spin on a dead server: back off a little.
+				select {
+				case <-time.After(10 * time.Millisecond):
+				case <-ctx.Done():
 					return
 				}
-				measured := !sent.Before(st.Start)
-				var gaps *Histogram
-				if measured {
-					gaps = &st.Gaps
-				}
-				res, err := c.RoundTrip(o.Requests.Request(w, seq), hardStop, gaps)
-				st.All.Add(1)
-				if measured {
-					st.record(res, err, sent)
-				}
-				if err != nil {
-					// Do not spin on a dead server: back off a little.
-					select {
-					case <-time.After(10 * time.Millisecond):
-					case <-ctx.Done():
-						return
-					}
-				}
 			}
-		}()
-	}
-	wg.Wait()
+		}
+	})()
 	st.End = end
 	if now := time.Now(); now.Before(end) {
 		st.End = now
 	}
 	return st
+}
+
+// startConns runs work for each of n connections to addr (64 when n is
+// not set), w numbering them, each in a goroutine of its own; the
+// returned wait blocks until every work returned and its connection is
+// closed.
+func startConns(n int, addr string, work func(w int, c *Conn)) (wait func()) {
+	if n <= 0 {
+		n = 64
+	}
+	var wg sync.WaitGroup
+	for w := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := NewConn(addr)
+			defer c.Close()
+			work(w, c)
+		}()
+	}
+	return wg.Wait
 }

@@ -172,24 +172,26 @@ func (sb *streamBody) wait() error {
 		} else {
 			sb.timer.Reset(sb.delay)
 		}
-		select {
-		case <-sb.timer.C:
-		case <-sb.watch.gone:
-			return errPeerGone
-		case <-sb.s.closing:
-			return errServerClosing
+		if err := waitOn(sb, sb.timer.C); err != nil {
+			return err
 		}
 	}
 	if sb.step {
-		select {
-		case <-sb.s.step:
-		case <-sb.watch.gone:
-			return errPeerGone
-		case <-sb.s.closing:
-			return errServerClosing
-		}
+		return waitOn(sb, sb.s.step)
 	}
 	return nil
+}
+
+// waitOn waits for c, unless the client goes or the server closes first.
+func waitOn[T any](sb *streamBody, c <-chan T) error {
+	select {
+	case <-c:
+		return nil
+	case <-sb.watch.gone:
+		return errPeerGone
+	case <-sb.s.closing:
+		return errServerClosing
+	}
 }
 
 // finish does the end-of-stream accounting once and reports whether the

@@ -44,12 +44,16 @@ func parseStat(b []byte) (statFields, error) {
 	return s, nil
 }
 
-func readStat(pid int) (statFields, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+func readStat(pid int) (statFields, error) { return readProc(pid, "stat", parseStat) }
+
+// readProc parses /proc/PID/name with parse.
+func readProc[T any](pid int, name string, parse func([]byte) (T, error)) (T, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/%s", pid, name))
 	if err != nil {
-		return statFields{}, err
+		var zero T
+		return zero, err
 	}
-	return parseStat(b)
+	return parse(b)
 }
 
 // CPUTime is the user plus system CPU time pid has used (all its threads,
@@ -128,13 +132,7 @@ func parseStatus(b []byte) (Memory, error) {
 }
 
 // ReadMemory reads pid's VmRSS and VmHWM.
-func ReadMemory(pid int) (Memory, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return Memory{}, err
-	}
-	return parseStatus(b)
-}
+func ReadMemory(pid int) (Memory, error) { return readProc(pid, "status", parseStatus) }
 
 // ResetPeak sets pid's VmHWM back to its current RSS (writes 5 to
 // /proc/PID/clear_refs; needs to own the process).
