@@ -236,10 +236,9 @@ func TestStalledBodiesKeepMemoryBounded(t *testing.T) {
 	if grown > 64*mib {
 		t.Errorf("RSS grew by %d MiB, want at most 64", grown/mib)
 	}
+	// The bodies' budget comes back as the proxy sees the clients go.
 	closeAll(conns)
-	if code, err := chat(p.url); err != nil || code != 200 {
-		t.Fatalf("after the stalled clients left: %d %v", code, err)
-	}
+	answersAgain(t, p.url, 10*time.Second)
 }
 
 // Idle connections to the dashboard cannot take the descriptors the proxy

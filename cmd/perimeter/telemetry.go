@@ -1,7 +1,8 @@
 package main
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -79,7 +80,7 @@ func (a *analytics) appendPrometheus(b []byte, guard *edge.Guard, instance strin
 		e.Gauge("perimeter_sink_spill_bytes", "Bytes in the spill files now, all writers.", float64(m.SpillBytes))
 		e.Gauge("perimeter_sink_spill_budget_bytes", "storage.spill.max_bytes.", float64(m.SpillBudget))
 		e.Family("perimeter_sink_dropped_events_total", "counter", "Events dropped, by reason (all writers).")
-		for _, r := range sortedKeys(m.DropReasons) {
+		for _, r := range slices.Sorted(maps.Keys(m.DropReasons)) {
 			e.Sample("perimeter_sink_dropped_events_total", float64(m.DropReasons[r]), "reason", r)
 		}
 		type wm = sink.WriterMetrics
@@ -111,7 +112,7 @@ func (a *analytics) appendPrometheus(b []byte, guard *edge.Guard, instance strin
 	if guard != nil {
 		gs := guard.Stats()
 		e.Family("perimeter_guard_actions_total", "counter", "Requests and answers the guard acted on, by action.")
-		for _, k := range sortedKeys(gs) {
+		for _, k := range slices.Sorted(maps.Keys(gs)) {
 			if k == "policies" || k == "limits" {
 				continue
 			}
@@ -142,13 +143,4 @@ func promNum(v any) float64 {
 		return x
 	}
 	return 0
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
