@@ -14,14 +14,24 @@ import (
 // explorer statement is still running.
 func TestExplorerLaneDoesNotHoldReads(t *testing.T) {
 	s := mustOpen(t, fakeOptions(t, "fake"))
+	readBesideExplorer(t, s, "SLEEP 4s", "STATE")
+}
+
+// readBesideExplorer starts the explorer statement stmt, runs the read
+// once the worker has stmt, and requires the read to answer while stmt
+// is still running, and stmt to succeed after.
+func readBesideExplorer(t *testing.T, s *Store, stmt, read string) {
+	t.Helper()
 	ctx := context.Background()
 	explored := make(chan error, 1)
 	go func() {
-		_, err := s.QueryExplorer(ctx, "SLEEP 4s", 0)
+		_, err := s.QueryExplorer(ctx, stmt, 0)
 		explored <- err
 	}()
 	waitFor(t, 10*time.Second, "the explorer statement to reach the worker", func() bool { return exploring(s) == 1 })
-	fakeState(t, s)
+	if _, err := s.Query(ctx, read); err != nil {
+		t.Fatal(err)
+	}
 	select {
 	case err := <-explored:
 		t.Fatalf("the read waited for the explorer statement (which ended: %v)", err)
@@ -137,23 +147,7 @@ func TestRealExplorer(t *testing.T) {
 	}
 
 	// A slow explorer statement does not hold the read connection.
-	slow := make(chan error, 1)
-	go func() {
-		_, err := s.QueryExplorer(ctx, "SELECT sleepEachRow(1) FROM numbers(3) SETTINGS max_block_size = 1", 0)
-		slow <- err
-	}()
-	waitFor(t, 10*time.Second, "the explorer statement to reach the worker", func() bool { return exploring(s) == 1 })
-	if _, err := s.Query(ctx, "SELECT 1"); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-slow:
-		t.Fatalf("the read waited for the explorer statement (which ended: %v)", err)
-	default:
-	}
-	if err := <-slow; err != nil {
-		t.Fatal(err)
-	}
+	readBesideExplorer(t, s, "SELECT sleepEachRow(1) FROM numbers(3) SETTINGS max_block_size = 1", "SELECT 1")
 }
 
 // exploring is the number of explorer statements the worker has not

@@ -78,34 +78,14 @@ func TestRealEventsSchema(t *testing.T) {
 // BenchmarkRealInsertEvents is BenchmarkRealInsert with the production
 // events schema (25 columns, ReplacingMergeTree) and renderer.
 func BenchmarkRealInsertEvents(b *testing.B) {
-	for _, n := range []int{1000, 10000} {
-		b.Run("batch="+strconv.Itoa(n), func(b *testing.B) {
-			s, err := Open(context.Background(), eventsOptions(b))
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { s.Close() })
-			batch := eventsBatch(n, time.Now())
-			ctx := context.Background()
-			for b.Loop() {
-				if err := s.WriteBatch(ctx, batch); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "events/s")
-		})
-	}
+	benchInsert(b, eventsOptions, func(n int) []*sink.Event { return eventsBatch(n, time.Now()) })
 }
 
 // BenchmarkRealQueryEvents: a dashboard's per-agent totals (requests,
 // tokens, errors, p50/p99 latency, last activity) over 100,000 events read
 // through sink.EventsSource (FINAL, deduplicating).
 func BenchmarkRealQueryEvents(b *testing.B) {
-	s, err := Open(context.Background(), eventsOptions(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { s.Close() })
+	s := benchStore(b, eventsOptions(b))
 	ctx := context.Background()
 	for i := range 10 {
 		if err := s.WriteBatch(ctx, eventsBatch(10000, time.Now().Add(time.Duration(i)*time.Minute))); err != nil {

@@ -19,10 +19,16 @@ import (
 // the worker, one INSERT per operation, rendering included, for the
 // pipeline's default batch (1,000) and larger ones.
 func BenchmarkRealInsert(b *testing.B) {
+	benchInsert(b, realOptions, func(n int) []*sink.Event { return testBatch(n, 20, time.Now()) })
+}
+
+// benchInsert writes batches of 1,000 and 10,000 events made by batch
+// into a store with opts, one sub-benchmark each.
+func benchInsert(b *testing.B, opts func(testing.TB) Options, batch func(n int) []*sink.Event) {
 	for _, n := range []int{1000, 10000} {
 		b.Run("batch="+strconv.Itoa(n), func(b *testing.B) {
-			s := benchStore(b)
-			batch := testBatch(n, 20, time.Now())
+			s := benchStore(b, opts(b))
+			batch := batch(n)
 			ctx := context.Background()
 			for b.Loop() {
 				if err := s.WriteBatch(ctx, batch); err != nil {
@@ -37,7 +43,7 @@ func BenchmarkRealInsert(b *testing.B) {
 // BenchmarkRealQuery: a dashboard-style aggregate over 200,000 events,
 // round trip through the worker and the result parser.
 func BenchmarkRealQuery(b *testing.B) {
-	s := benchStore(b)
+	s := benchStore(b, realOptions(b))
 	ctx := context.Background()
 	for range 200 {
 		if err := s.WriteBatch(ctx, testBatch(1000, 20, time.Now())); err != nil {
@@ -52,8 +58,8 @@ func BenchmarkRealQuery(b *testing.B) {
 	}
 }
 
-func benchStore(b *testing.B) *Store {
-	opts := realOptions(b)
+// benchStore opens a real store with opts, closed when the benchmark ends.
+func benchStore(b *testing.B, opts Options) *Store {
 	s, err := Open(context.Background(), opts)
 	if err != nil {
 		b.Fatal(err)
