@@ -143,20 +143,11 @@ func TestGRPCCollectorDown(t *testing.T) {
 }
 
 func TestGRPCTarget(t *testing.T) {
-	for in, want := range map[string]string{
+	checkEndpoints(t, "GRPCTarget", GRPCTarget, map[string]string{
 		"http://c:4317":       "http://c:4317",
 		"https://c.example/":  "https://c.example",
 		"https://c.example:1": "https://c.example:1",
-	} {
-		if got, err := GRPCTarget(in); err != nil || got != want {
-			t.Errorf("GRPCTarget(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"", "c:4317", "grpc://c:4317", "http://c:4317/v1/traces"} {
-		if _, err := GRPCTarget(bad); err == nil {
-			t.Errorf("GRPCTarget(%q) accepted", bad)
-		}
-	}
+	}, "", "c:4317", "grpc://c:4317", "http://c:4317/v1/traces")
 	if _, err := New(Options{Protocol: "thrift", Endpoint: "http://c:4317"}); err == nil {
 		t.Error("protocol thrift accepted")
 	}

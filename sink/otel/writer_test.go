@@ -167,18 +167,25 @@ func TestFullQueueDropsAndCounts(t *testing.T) {
 }
 
 func TestTracesURL(t *testing.T) {
-	for in, want := range map[string]string{
+	checkEndpoints(t, "TracesURL", TracesURL, map[string]string{
 		"http://c:4318":                 "http://c:4318/v1/traces",
 		"https://c.example/":            "https://c.example/v1/traces",
 		"https://c.example/otlp/traces": "https://c.example/otlp/traces",
-	} {
-		if got, err := TracesURL(in); err != nil || got != want {
-			t.Errorf("TracesURL(%q) = %q, %v; want %q", in, got, err, want)
+	}, "", "c:4318", "grpc://c:4317")
+}
+
+// checkEndpoints requires the endpoint parser named name to turn each key
+// of good into its value and to refuse every one of bad.
+func checkEndpoints(t *testing.T, name string, parse func(string) (string, error), good map[string]string, bad ...string) {
+	t.Helper()
+	for in, want := range good {
+		if got, err := parse(in); err != nil || got != want {
+			t.Errorf("%s(%q) = %q, %v; want %q", name, in, got, err, want)
 		}
 	}
-	for _, bad := range []string{"", "c:4318", "grpc://c:4317"} {
-		if _, err := TracesURL(bad); err == nil {
-			t.Errorf("TracesURL(%q) accepted", bad)
+	for _, b := range bad {
+		if _, err := parse(b); err == nil {
+			t.Errorf("%s(%q) accepted", name, b)
 		}
 	}
 }
