@@ -11,61 +11,6 @@ var memberBody = []byte(`{"model":"gpt-4o","temperature":0.2,"stream":true,"max_
 	`"messages":[` + strings.Repeat(`{"role":"user","content":"hello there, how are you today?"},`, 20) +
 	`{"role":"user","content":"last"}],"user":"u-1","n":1}`)
 
-// eachMember and eachElement are Members and Elements written as
-// callbacks, kept here to measure the two forms side by side: they cost
-// the same (CPU time, median of 11 runs: 1,469 ns range-over-func, 1,489
-// ns callback, 1,300 ns the primitives' loop), so the package offers the
-// iterators, which read better.
-func (d *Decoder) eachMember(fn func(k []byte) bool) {
-	if !d.EnterObj() {
-		return
-	}
-	for {
-		k := d.Key()
-		if d.err != nil {
-			return
-		}
-		d.ws()
-		at := d.i
-		if !fn(k) {
-			if d.i == at {
-				d.Skip()
-			}
-			d.skipRest('}')
-			return
-		}
-		if d.i == at {
-			d.Skip()
-		}
-		if !d.MoreObj() {
-			return
-		}
-	}
-}
-
-func (d *Decoder) eachElement(fn func(i int) bool) {
-	if !d.EnterArr() {
-		return
-	}
-	for n := 0; ; n++ {
-		d.ws()
-		at := d.i
-		if !fn(n) {
-			if d.i == at {
-				d.Skip()
-			}
-			d.skipRest(']')
-			return
-		}
-		if d.i == at {
-			d.Skip()
-		}
-		if !d.MoreArr() {
-			return
-		}
-	}
-}
-
 type picked struct {
 	model  Str
 	stream bool
@@ -136,31 +81,6 @@ func pickRange(d *Decoder, p *picked) {
 	}
 }
 
-func pickCallback(d *Decoder, p *picked) {
-	d.eachMember(func(k []byte) bool {
-		switch string(k) {
-		case "model":
-			p.model = d.StrOrSkip()
-		case "stream":
-			p.stream, _ = d.Bool()
-		case "max_tokens":
-			p.maxTok, _ = d.Int()
-		case "messages":
-			d.eachElement(func(int) bool {
-				d.eachMember(func(k []byte) bool {
-					if string(k) == "role" {
-						d.StrOrSkip()
-						p.roles++
-					}
-					return true
-				})
-				return true
-			})
-		}
-		return true
-	})
-}
-
 func TestPickFormsAgree(t *testing.T) {
 	var want picked
 	var d Decoder
@@ -169,14 +89,12 @@ func TestPickFormsAgree(t *testing.T) {
 	if d.Failed() || want.roles != 21 || !want.model.Equal("gpt-4o") || !want.stream || want.maxTok != 512 {
 		t.Fatalf("loop read %+v, err %v", want, d.Err())
 	}
-	for name, pick := range map[string]func(*Decoder, *picked){"range": pickRange, "callback": pickCallback} {
-		var got picked
-		d.Reset(memberBody)
-		pick(&d, &got)
-		d.End()
-		if d.Failed() || got.roles != want.roles || !got.model.EqualStr(want.model) || got.stream != want.stream || got.maxTok != want.maxTok {
-			t.Errorf("%s read %+v, want %+v (err %v)", name, got, want, d.Err())
-		}
+	var got picked
+	d.Reset(memberBody)
+	pickRange(&d, &got)
+	d.End()
+	if d.Failed() || got.roles != want.roles || !got.model.EqualStr(want.model) || got.stream != want.stream || got.maxTok != want.maxTok {
+		t.Errorf("range read %+v, want %+v (err %v)", got, want, d.Err())
 	}
 }
 
@@ -195,9 +113,8 @@ func benchPick(b *testing.B, pick func(*Decoder, *picked)) {
 	}
 }
 
-// The three ways of walking members: the hand-written loop (EnterObj,
-// Key, MoreObj) the provider parsers use, the iterators Members and
-// Elements, and callbacks.
-func BenchmarkMembersLoop(b *testing.B)     { benchPick(b, pickLoop) }
-func BenchmarkMembersRange(b *testing.B)    { benchPick(b, pickRange) }
-func BenchmarkMembersCallback(b *testing.B) { benchPick(b, pickCallback) }
+// The two ways of walking members: the hand-written loop (EnterObj, Key,
+// MoreObj) the provider parsers use, and the iterators Members and
+// Elements (docs/jsonscan.md has the measurement that also held callbacks).
+func BenchmarkMembersLoop(b *testing.B)  { benchPick(b, pickLoop) }
+func BenchmarkMembersRange(b *testing.B) { benchPick(b, pickRange) }
