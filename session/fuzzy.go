@@ -156,11 +156,7 @@ func (t *Table) continueFuzzy(full uint64, last int, now int64, fz *fuzzyState, 
 		}
 		r.Match = MatchReply
 		t.advance(s, h, full, last, false, fz, now, r)
-		fz.st.hits.Add(1)
-		fz.st.fuzzyReply.Add(1)
-		if alone {
-			fz.st.fuzzyReplyAlone.Add(1)
-		}
+		fz.st.hit(&fz.st.fuzzyReply, &fz.st.fuzzyReplyAlone, alone)
 		return true
 	}
 
@@ -262,11 +258,7 @@ func (f *fuzzyState) partialBest(t *Table, h handle, pfp []uint64, last int, now
 func (t *Table) matchTail(s *slot, h handle, full uint64, last int, fz *fuzzyState, now int64, r *Result, alone bool) {
 	r.Match = MatchTail
 	t.advance(s, h, full, last, false, fz, now, r)
-	fz.st.hits.Add(1)
-	fz.st.fuzzyTail.Add(1)
-	if alone {
-		fz.st.fuzzyTailAlone.Add(1)
-	}
+	fz.st.hit(&fz.st.fuzzyTail, &fz.st.fuzzyTailAlone, alone)
 }
 
 // agreement returns the length of the longest common suffix of a session's

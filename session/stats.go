@@ -27,6 +27,16 @@ type counters struct {
 	rate            rateWindow
 }
 
+// hit counts a session continued by the rule that kind counts, and in
+// qualified too when q holds (a tie broken, a session designated alone).
+func (c *counters) hit(kind, qualified *atomic.Uint64, q bool) {
+	c.hits.Add(1)
+	kind.Add(1)
+	if q {
+		qualified.Add(1)
+	}
+}
+
 // rateWindow counts creations per second over the last rateSeconds.
 const rateSeconds = 60
 

@@ -195,11 +195,7 @@ func (t *Table) continueExact(prev, full uint64, last int, now int64, fz *fuzzyS
 		r.Match = MatchExact
 		r.TieBreak = tie
 		t.advance(s, h, full, last, atState, fz, now, r)
-		fz.st.hits.Add(1)
-		fz.st.exact.Add(1)
-		if tie {
-			fz.st.tieBreaks.Add(1)
-		}
+		fz.st.hit(&fz.st.exact, &fz.st.tieBreaks, tie)
 		return true
 	}
 	return false
