@@ -78,25 +78,7 @@ func (b ByteSize) String() string {
 
 // UnmarshalYAML accepts an integer number of bytes or a size string.
 func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: expected a size (bytes or \"10MB\"), got %s", n.Line, kindName(n))
-	}
-	var v ByteSize
-	var err error
-	switch n.ShortTag() {
-	case intTag, floatTag:
-		var f float64
-		if err = n.Decode(&f); err == nil {
-			v, err = bytesChecked(f, n.Value)
-		}
-	default:
-		v, err = ParseByteSize(n.Value)
-	}
-	if err != nil {
-		return err
-	}
-	*b = v
-	return nil
+	return decodeUnit(n, b, "a size (bytes or \"10MB\")", bytesChecked, ParseByteSize)
 }
 
 // MarshalYAML writes b as a size string ("10MB").

@@ -47,25 +47,7 @@ func secondsChecked(f float64, text string) (Duration, error) {
 
 // UnmarshalYAML accepts a number of seconds or a duration string.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: expected a duration (seconds or \"250ms\"), got %s", n.Line, kindName(n))
-	}
-	var v Duration
-	var err error
-	switch n.ShortTag() {
-	case intTag, floatTag:
-		var f float64
-		if err = n.Decode(&f); err == nil {
-			v, err = secondsChecked(f, n.Value)
-		}
-	default:
-		v, err = ParseDuration(n.Value)
-	}
-	if err != nil {
-		return err
-	}
-	*d = v
-	return nil
+	return decodeUnit(n, d, "a duration (seconds or \"250ms\")", secondsChecked, ParseDuration)
 }
 
 // MarshalYAML writes d as a Go duration string, which UnmarshalYAML reads back.

@@ -6,11 +6,11 @@ import (
 )
 
 func TestParseDuration(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    time.Duration
-		wantErr bool
-	}{
+	parse := func(s string) (time.Duration, error) {
+		d, err := ParseDuration(s)
+		return d.D(), err
+	}
+	checkUnit(t, "ParseDuration", parse, []unitCase[time.Duration]{
 		{"30", 30 * time.Second, false},
 		{"0.5", 500 * time.Millisecond, false},
 		{" 2 ", 2 * time.Second, false},
@@ -22,21 +22,18 @@ func TestParseDuration(t *testing.T) {
 		{"10 parsecs", 0, true},
 		{"NaN", 0, true},
 		{"1e300", 0, true},
-	}
-	for _, tt := range tests {
-		got, err := ParseDuration(tt.in)
-		if (err != nil) != tt.wantErr || (err == nil && got.D() != tt.want) {
-			t.Errorf("ParseDuration(%q) = %v, %v; want %v, err %v", tt.in, got, err, tt.want, tt.wantErr)
-		}
-	}
+	})
 }
 
 func TestDurationYAML(t *testing.T) {
-	tests := []struct {
-		yaml    string
-		want    time.Duration
-		wantErr bool
-	}{
+	parse := func(y string) (time.Duration, error) {
+		cfg, _, err := Parse([]byte("llm:\n  "+y+"\n"), nil)
+		if err != nil {
+			return 0, err
+		}
+		return cfg.LLM.Timeout.D(), nil
+	}
+	checkUnit(t, "llm:", parse, []unitCase[time.Duration]{
 		{"timeout: 30", 30 * time.Second, false},
 		{"timeout: 1.5", 1500 * time.Millisecond, false},
 		{"timeout: 250ms", 250 * time.Millisecond, false},
@@ -46,25 +43,11 @@ func TestDurationYAML(t *testing.T) {
 		{"timeout: soon", 0, true},
 		{"timeout: [1]", 0, true},
 		{"timeout: .inf", 0, true},
-	}
-	for _, tt := range tests {
-		cfg, _, err := Parse([]byte("llm:\n  "+tt.yaml+"\n"), nil)
-		if (err != nil) != tt.wantErr {
-			t.Errorf("%s: err = %v, want error %v", tt.yaml, err, tt.wantErr)
-			continue
-		}
-		if err == nil && cfg.LLM.Timeout.D() != tt.want {
-			t.Errorf("%s: got %v, want %v", tt.yaml, cfg.LLM.Timeout, tt.want)
-		}
-	}
+	})
 }
 
 func TestParseByteSize(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    ByteSize
-		wantErr bool
-	}{
+	checkUnit(t, "ParseByteSize", ParseByteSize, []unitCase[ByteSize]{
 		{"1048576", 1 << 20, false},
 		{"512KB", 512 << 10, false},
 		{"10MB", 10 << 20, false},
@@ -82,13 +65,7 @@ func TestParseByteSize(t *testing.T) {
 		{"-1MB", 0, true},
 		{"1.2.3MB", 0, true},
 		{"99999999TB", 0, true},
-	}
-	for _, tt := range tests {
-		got, err := ParseByteSize(tt.in)
-		if (err != nil) != tt.wantErr || (err == nil && got != tt.want) {
-			t.Errorf("ParseByteSize(%q) = %d, %v; want %d, err %v", tt.in, got, err, tt.want, tt.wantErr)
-		}
-	}
+	})
 }
 
 func TestByteSizeString(t *testing.T) {
@@ -109,25 +86,36 @@ func TestByteSizeString(t *testing.T) {
 }
 
 func TestByteSizeYAML(t *testing.T) {
-	tests := []struct {
-		yaml    string
-		want    ByteSize
-		wantErr bool
-	}{
+	parse := func(y string) (ByteSize, error) {
+		cfg, _, err := Parse([]byte("logging:\n  "+y+"\n"), nil)
+		if err != nil {
+			return 0, err
+		}
+		return cfg.Logging.MaxFileSize, nil
+	}
+	checkUnit(t, "logging:", parse, []unitCase[ByteSize]{
 		{"max_file_size: 1024", KiB, false},
 		{`max_file_size: "10MB"`, 10 * MiB, false},
 		{"max_file_size: 50MB", 50 * MiB, false},
 		{"max_file_size: -5", 0, true},
 		{"max_file_size: lots", 0, true},
-	}
-	for _, tt := range tests {
-		cfg, _, err := Parse([]byte("logging:\n  "+tt.yaml+"\n"), nil)
-		if (err != nil) != tt.wantErr {
-			t.Errorf("%s: err = %v, want error %v", tt.yaml, err, tt.wantErr)
-			continue
-		}
-		if err == nil && cfg.Logging.MaxFileSize != tt.want {
-			t.Errorf("%s: got %d, want %d", tt.yaml, cfg.Logging.MaxFileSize, tt.want)
+	})
+}
+
+// unitCase is an input of a unit parser and what it must give.
+type unitCase[T comparable] struct {
+	in      string
+	want    T
+	wantErr bool
+}
+
+// checkUnit runs parse (named name in the errors) on every case.
+func checkUnit[T comparable](t *testing.T, name string, parse func(string) (T, error), cases []unitCase[T]) {
+	t.Helper()
+	for _, tt := range cases {
+		got, err := parse(tt.in)
+		if (err != nil) != tt.wantErr || (err == nil && got != tt.want) {
+			t.Errorf("%s(%q) = %v, %v; want %v, err %v", name, tt.in, got, err, tt.want, tt.wantErr)
 		}
 	}
 }
