@@ -83,20 +83,8 @@ func TestWorkflowUIAgainstRealServer(t *testing.T) {
 			t.Fatalf("first recommendation id %q", rec)
 		}
 		tb.goRoute("/recommendation/" + rec + "?workflow=" + wf)
-		tb.waitText("#rec-actions", "Start fix", 10*time.Second)
-		tb.click("[data-step=start]")
-		tb.waitText(".page-head", "Fixing", 10*time.Second)
-		tb.submit("[data-step=complete]", "form[data-form=complete]", map[string]string{"fix_notes": "User input no longer reaches the system prompt", "files_modified": "shop/prompt.py", "fix_commit": "cafe123"})
-		tb.waitText(".page-head", "Fixed", 10*time.Second)
-		tb.waitText("#rec-detail", "cafe123", 5*time.Second)
-		tb.submit("[data-step=verify]", "form[data-form=verify]", map[string]string{"verification_result": "Injection tests pass"})
-		tb.waitText(".page-head", "Verified", 10*time.Second)
-		tb.waitText("[data-testid=no-steps]", "nothing more to do", 5*time.Second)
-		if n := tb.count("[data-testid=audit] li"); n < 3 {
-			t.Errorf("audit log shows %d entries after three steps", n)
-		}
-		assertNoInjection(t, tb)
-		assertClean(t, tb)
+		fixRecommendation(t, tb, map[string]string{"fix_notes": "User input no longer reaches the system prompt", "files_modified": "shop/prompt.py", "fix_commit": "cafe123", "by": "ana"},
+			"Injection tests pass", [3]string{"Fix started for " + rec, "Fix completed for " + rec, "Fix verified for " + rec}, 10*time.Second)
 		tb.shot("real-recommendation")
 
 		tb.goRoute("/recommendations?workflow=" + wf)
@@ -105,16 +93,8 @@ func TestWorkflowUIAgainstRealServer(t *testing.T) {
 
 	tb.step(t, "report", func(t *testing.T) {
 		tb.goRoute("/reports?workflow=" + wf)
-		tb.waitText("#reports", "No saved reports", 10*time.Second)
-		tb.click("[data-testid=generate] button[type=submit]")
-		tb.waitText("#report-preview [data-decision]", "GO", 10*time.Second)
-		tb.waitText("#report-preview tr[data-control=LLM01]", "LLM01", 5*time.Second)
-		assertClean(t, tb)
-		tb.click("[data-testid=save-report]")
-		tb.waitVisible("#saved-report")
-		tb.waitText("#saved-report", "Cleared for production deployment", 10*time.Second)
-		var link string
-		tb.evalInto(`document.querySelector('[data-testid=printable-html]').getAttribute('href')`, &link)
+		generateReport(t, tb, 10*time.Second)
+		link := saveReport(t, tb, 10*time.Second)
 		page := inst.get(t, link)
 		if !strings.Contains(page, "<!doctype html>") || !strings.Contains(page, wf) {
 			t.Errorf("the standalone printable page at %s: %.300s", link, page)
@@ -122,10 +102,7 @@ func TestWorkflowUIAgainstRealServer(t *testing.T) {
 		assertClean(t, tb)
 		tb.shot("real-report")
 		tb.goRoute("/reports?workflow=" + wf)
-		tb.waitText("#reports", "Security Assessment", 10*time.Second)
-		tb.click("[data-testid=delete-report]")
-		tb.click("[data-testid=delete-report]")
-		tb.waitText("#reports", "No saved reports", 10*time.Second)
+		deleteReport(t, tb, 10*time.Second)
 	})
 
 	tb.step(t, "static analysis", func(t *testing.T) {
@@ -142,24 +119,13 @@ func TestWorkflowUIAgainstRealServer(t *testing.T) {
 	tb.step(t, "dynamic analysis", func(t *testing.T) {
 		tb.goRoute("/dynamic-analysis?workflow=" + wf)
 		tb.waitText("[data-kpi=unanalyzed] .kpi-value", "1", 10*time.Second)
-		tb.waitText("#dyn-history", "No analyses yet", 5*time.Second)
-		tb.click("[data-testid=run-analysis]")
-		tb.waitVisible("[data-testid=run-result]")
-		tb.waitText("#dyn-checks [data-agent="+agent+"]", agent, 20*time.Second)
-		tb.waitText("#dyn-history", "dynamic_"+wf, 5*time.Second)
-		tb.waitText("[data-kpi=unanalyzed] .kpi-value", "0", 5*time.Second)
-		assertClean(t, tb)
+		runDynamicAnalysis(t, tb, wf, agent, 20*time.Second)
 		tb.shot("real-dynamic-analysis")
 	})
 
 	tb.step(t, "agent display name", func(t *testing.T) {
 		tb.goRoute("/agent/" + agent)
-		tb.waitText("#agent-info", "No display name", 10*time.Second)
-		tb.submit("[data-testid=edit-agent]", "#agent-info form", map[string]string{"display_name": "Shop support", "description": "Answers order questions"})
-		tb.waitText("#agent-info", "Shop support", 10*time.Second)
-		tb.open("/agent/" + agent)
-		tb.waitText("#agent-info", "Answers order questions", 10*time.Second)
-		assertClean(t, tb)
+		renameAgent(t, tb, agent, 10*time.Second)
 	})
 
 	tb.step(t, "dev connection", func(t *testing.T) {

@@ -120,24 +120,9 @@ func TestWorkflowUIAgainstFixture(t *testing.T) {
 
 		// Critical: start → complete (notes, files, commit) → verify.
 		tb.eval(fmt.Sprintf(`document.querySelector('#recommendations tr[data-key=%q] a').click()`, first))
-		tb.waitText("#rec-actions", "Start fix", 5*time.Second)
-		tb.waitText(".page-head h1", `<img src=x onerror="window.__xss=3">`, time.Second)
-		assertNoInjection(t, tb)
-		tb.click("[data-step=start]")
-		tb.waitText("[data-testid=step-result]", "PENDING → FIXING", 5*time.Second)
-		tb.waitText(".page-head", "Fixing", time.Second)
-		tb.submit("[data-step=complete]", "form[data-form=complete]", map[string]string{"fix_notes": "Escaped user input and moved it out of the system prompt", "files_modified": "agent/prompt.py\nagent/tests/test_prompt.py", "fix_commit": "a1b2c3d", "by": "ana"})
-		tb.waitText("[data-testid=step-result]", "FIXING → FIXED", 5*time.Second)
-		tb.waitText("#rec-detail", "agent/tests/test_prompt.py", time.Second)
-		tb.waitText("#rec-detail", "a1b2c3d", time.Second)
-		tb.submit("[data-step=verify]", "form[data-form=verify]", map[string]string{"verification_result": "Injection test suite passes"})
-		tb.waitText("[data-testid=step-result]", "FIXED → VERIFIED", 5*time.Second)
-		tb.waitText("[data-testid=no-steps]", "nothing more to do", time.Second)
+		fixRecommendation(t, tb, map[string]string{"fix_notes": "Escaped user input and moved it out of the system prompt", "files_modified": "agent/prompt.py\nagent/tests/test_prompt.py", "fix_commit": "a1b2c3d", "by": "ana"},
+			"Injection test suite passes", [3]string{"PENDING → FIXING", "FIXING → FIXED", "FIXED → VERIFIED"}, 5*time.Second)
 		tb.waitText("[data-testid=audit]", "start fix", time.Second)
-		tb.waitText("[data-testid=audit]", "FIXING → FIXED", time.Second)
-		tb.waitText("[data-testid=audit]", "by ana", time.Second)
-		tb.waitText("#rec-finding", "Fixed", time.Second)
-		assertClean(t, tb)
 		tb.shot("recommendation")
 
 		// High: dismiss with a reason; an empty reason is refused in the form.
@@ -161,25 +146,10 @@ func TestWorkflowUIAgainstFixture(t *testing.T) {
 
 	tb.step(t, "reports", func(t *testing.T) {
 		tb.open("/reports?workflow=" + wf)
-		tb.waitText("#reports", "No saved reports", 5*time.Second)
-		tb.click("[data-testid=generate] button[type=submit]")
-		tb.waitText("#report-preview [data-decision]", "GO", 5*time.Second)
-		tb.waitText("#report-preview", "OWASP Top 10 for LLM Applications", time.Second)
-		tb.waitText("#report-preview tr[data-control=LLM01]", "Prompt Injection", time.Second)
+		generateReport(t, tb, 5*time.Second)
 		tb.waitText("#report-preview [data-testid=report-risk]", "5", time.Second)
-		tb.waitText("#report-preview [data-testid=no-blocking]", "None", time.Second)
-		assertNoInjection(t, tb)
-		assertClean(t, tb)
 		tb.shot("report-preview")
-		tb.click("[data-testid=save-report]")
-		tb.waitVisible("#saved-report")
-		tb.waitText(".page-head h1", "Security Assessment - ", 5*time.Second)
-		tb.waitText("#saved-report", "Cleared for production deployment", time.Second)
-		var link string
-		tb.evalInto(`document.querySelector('[data-testid=printable-html]').getAttribute('href')`, &link)
-		if !strings.HasPrefix(link, "/api/reports/RPT-") || !strings.HasSuffix(link, "/html") {
-			t.Errorf("printable page link = %q", link)
-		}
+		saveReport(t, tb, 5*time.Second)
 		// The printout leaves the sidebar and the buttons out.
 		var hidden bool
 		tb.evalInto(`(() => { for (const r of document.styleSheets[0].cssRules) if (r.media && r.media.mediaText === 'print' && r.cssText.includes('.side')) return true; return false; })()`, &hidden)
@@ -190,14 +160,7 @@ func TestWorkflowUIAgainstFixture(t *testing.T) {
 		tb.shot("report")
 
 		tb.open("/reports?workflow=" + wf)
-		tb.waitText("#reports", "Security Assessment", 5*time.Second)
-		if n := tb.count("#reports tbody tr"); n != 1 {
-			t.Fatalf("%d saved reports listed, want 1", n)
-		}
-		tb.click("[data-testid=delete-report]")
-		tb.waitText("[data-testid=delete-report]", "Confirm delete", time.Second)
-		tb.click("[data-testid=delete-report]")
-		tb.waitText("#reports", "No saved reports", 5*time.Second)
+		deleteReport(t, tb, 5*time.Second)
 	})
 
 	tb.step(t, "static analysis", func(t *testing.T) {
@@ -220,19 +183,10 @@ func TestWorkflowUIAgainstFixture(t *testing.T) {
 		tb.open("/dynamic-analysis?workflow=" + wf)
 		tb.waitText("[data-kpi=unanalyzed] .kpi-value", "2", 5*time.Second)
 		tb.waitText("#dyn-agents", "2 new", time.Second)
-		tb.waitText("#dyn-history", "No analyses yet", time.Second)
-		tb.click("[data-testid=run-analysis]")
-		tb.waitText("[data-testid=run-result]", "Analysed 2 session(s)", 5*time.Second)
-		tb.waitText("#dyn-checks [data-agent=support-bot]", "Pinned model versions", 5*time.Second)
+		runDynamicAnalysis(t, tb, wf, "support-bot", 5*time.Second)
+		tb.waitText("[data-testid=run-result]", "Analysed 2 session(s)", time.Second)
+		tb.waitText("#dyn-checks [data-agent=support-bot]", "Pinned model versions", time.Second)
 		tb.waitText("#dyn-checks", "1 unpinned model(s)", time.Second)
-		tb.waitText("#dyn-history", "dynamic_shop-assistant_", time.Second)
-		tb.waitText("#dyn-history", "latest", time.Second)
-		var disabled bool
-		tb.evalInto(`document.querySelector('[data-testid=run-analysis]').disabled`, &disabled)
-		if !disabled {
-			t.Error("Run analysis is enabled with no new sessions")
-		}
-		assertClean(t, tb)
 		tb.shot("dynamic-analysis")
 	})
 
@@ -266,17 +220,7 @@ func TestWorkflowUIAgainstFixture(t *testing.T) {
 
 	tb.step(t, "agent display name", func(t *testing.T) {
 		tb.open("/agent/support-bot")
-		tb.waitText("#agent-info", "No display name", 5*time.Second)
-		tb.submit("[data-testid=edit-agent]", "#agent-info form", map[string]string{"display_name": "Shop support <i>bot</i>", "description": "Answers order questions"})
-		tb.waitText("#agent-info", "Shop support <i>bot</i>", 5*time.Second)
-		tb.waitText("#agent-info", "Answers order questions", time.Second)
-		if n := tb.count("#agent-info i"); n != 0 {
-			t.Error("a display name was parsed as HTML")
-		}
-		// It was stored: a fresh load shows it.
-		tb.open("/agent/support-bot")
-		tb.waitText("#agent-info", "Shop support <i>bot</i>", 5*time.Second)
-		assertClean(t, tb)
+		renameAgent(t, tb, "support-bot", 5*time.Second)
 	})
 
 	tb.step(t, "store down", func(t *testing.T) {

@@ -1,0 +1,131 @@
+package web_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// The steps of the security workflow that both walkthroughs take, against
+// the fixture (TestWorkflowUIAgainstFixture) and against the perimeter
+// binary (TestWorkflowUIAgainstRealServer): the same UI, so the same
+// checks. Each starts on the page it names; within bounds each wait.
+
+// fixRecommendation takes the recommendation on screen, a critical one
+// titled xssTitle, from PENDING through start, complete (fix: the form's
+// fix_notes, files_modified one a line, fix_commit and by) and verify to
+// VERIFIED, checking the message each step answers (results, the server's
+// words), the fix's details, the audit log and the finding's status.
+func fixRecommendation(t *testing.T, tb *tab, fix map[string]string, verification string, results [3]string, within time.Duration) {
+	t.Helper()
+	tb.waitText("#rec-actions", "Start fix", within)
+	tb.waitText(".page-head h1", `<img src=x onerror="window.__xss=3">`, within)
+	assertNoInjection(t, tb)
+	tb.click("[data-step=start]")
+	tb.waitText("[data-testid=step-result]", results[0], within)
+	tb.waitText(".page-head", "Fixing", within)
+	tb.submit("[data-step=complete]", "form[data-form=complete]", fix)
+	tb.waitText("[data-testid=step-result]", results[1], within)
+	tb.waitText(".page-head", "Fixed", within)
+	for _, file := range strings.Split(fix["files_modified"], "\n") {
+		tb.waitText("#rec-detail", file, within)
+	}
+	tb.waitText("#rec-detail", fix["fix_commit"], within)
+	tb.submit("[data-step=verify]", "form[data-form=verify]", map[string]string{"verification_result": verification})
+	tb.waitText("[data-testid=step-result]", results[2], within)
+	tb.waitText(".page-head", "Verified", within)
+	tb.waitText("[data-testid=no-steps]", "nothing more to do", within)
+	tb.waitText("[data-testid=audit]", "PENDING → FIXING", within)
+	tb.waitText("[data-testid=audit]", "FIXING → FIXED", within)
+	tb.waitText("[data-testid=audit]", "by "+fix["by"], within)
+	if n := tb.count("[data-testid=audit] li"); n < 3 {
+		t.Errorf("audit log shows %d entries after three steps", n)
+	}
+	tb.waitText("#rec-finding", "Fixed", within)
+	assertNoInjection(t, tb)
+	assertClean(t, tb)
+}
+
+// generateReport generates a report on the reports page of a workflow
+// with no report saved and no blocking issue left, and checks its
+// preview: a GO decision and the OWASP LLM Top 10 with LLM01 named.
+func generateReport(t *testing.T, tb *tab, within time.Duration) {
+	t.Helper()
+	tb.waitText("#reports", "No saved reports", within)
+	tb.click("[data-testid=generate] button[type=submit]")
+	tb.waitText("#report-preview [data-decision]", "GO", within)
+	tb.waitText("#report-preview", "OWASP Top 10 for LLM Applications", within)
+	tb.waitText("#report-preview tr[data-control=LLM01]", "Prompt Injection", within)
+	tb.waitText("#report-preview [data-testid=no-blocking]", "None", within)
+	assertNoInjection(t, tb)
+	assertClean(t, tb)
+}
+
+// saveReport saves the report previewed, checks the saved report's page
+// and returns the link to its printable page.
+func saveReport(t *testing.T, tb *tab, within time.Duration) string {
+	t.Helper()
+	tb.click("[data-testid=save-report]")
+	tb.waitVisible("#saved-report")
+	tb.waitText(".page-head h1", "Security Assessment - ", within)
+	tb.waitText("#saved-report", "Cleared for production deployment", within)
+	var link string
+	tb.evalInto(`document.querySelector('[data-testid=printable-html]').getAttribute('href')`, &link)
+	if !strings.HasPrefix(link, "/api/reports/RPT-") || !strings.HasSuffix(link, "/html") {
+		t.Errorf("printable page link = %q", link)
+	}
+	assertClean(t, tb)
+	return link
+}
+
+// deleteReport deletes the one report saved, from the reports page: the
+// button asks for a confirmation first.
+func deleteReport(t *testing.T, tb *tab, within time.Duration) {
+	t.Helper()
+	tb.waitText("#reports", "Security Assessment", within)
+	if n := tb.count("#reports tbody tr"); n != 1 {
+		t.Fatalf("%d saved reports listed, want 1", n)
+	}
+	tb.click("[data-testid=delete-report]")
+	tb.waitText("[data-testid=delete-report]", "Confirm delete", within)
+	tb.click("[data-testid=delete-report]")
+	tb.waitText("#reports", "No saved reports", within)
+}
+
+// runDynamicAnalysis runs the analysis on the dynamic analysis page of wf,
+// none run yet, and checks that agent's checks (among them its pinned
+// models) and the history show it and that nothing is left to analyse.
+func runDynamicAnalysis(t *testing.T, tb *tab, wf, agent string, within time.Duration) {
+	t.Helper()
+	tb.waitText("#dyn-history", "No analyses yet", within)
+	tb.click("[data-testid=run-analysis]")
+	tb.waitVisible("[data-testid=run-result]")
+	tb.waitText("#dyn-checks [data-agent="+agent+"]", "unpinned model(s)", within)
+	tb.waitText("#dyn-history", "dynamic_"+wf, within)
+	tb.waitText("#dyn-history", "latest", within)
+	tb.waitText("[data-kpi=unanalyzed] .kpi-value", "0", within)
+	var disabled bool
+	tb.evalInto(`document.querySelector('[data-testid=run-analysis]').disabled`, &disabled)
+	if !disabled {
+		t.Error("Run analysis is enabled with no new sessions")
+	}
+	assertClean(t, tb)
+}
+
+// renameAgent gives the agent on screen a display name with markup and a
+// description through its form, and checks that both show, the markup as
+// text, and were stored: a fresh load shows them.
+func renameAgent(t *testing.T, tb *tab, agent string, within time.Duration) {
+	t.Helper()
+	tb.waitText("#agent-info", "No display name", within)
+	tb.submit("[data-testid=edit-agent]", "#agent-info form", map[string]string{"display_name": "Shop support <i>bot</i>", "description": "Answers order questions"})
+	tb.waitText("#agent-info", "Shop support <i>bot</i>", within)
+	tb.waitText("#agent-info", "Answers order questions", within)
+	if n := tb.count("#agent-info i"); n != 0 {
+		t.Error("a display name was parsed as HTML")
+	}
+	tb.open("/agent/" + agent)
+	tb.waitText("#agent-info", "Shop support <i>bot</i>", within)
+	tb.waitText("#agent-info", "Answers order questions", within)
+	assertClean(t, tb)
+}
