@@ -177,18 +177,15 @@ telemetry:
 // waitStored waits until the pipeline has stored the calls' finish events.
 func waitStored(t *testing.T, url string, calls int) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
+	eventually(60*time.Second, 100*time.Millisecond, func() bool {
 		resp, err := http.Get(url + "/metrics")
-		if err == nil {
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if strings.Contains(string(b), `"name": "embedded"`) && !strings.Contains(string(b), `"events": 0,`) {
-				return
-			}
+		if err != nil {
+			return false
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return strings.Contains(string(b), `"name": "embedded"`) && !strings.Contains(string(b), `"events": 0,`)
+	})
 }
 
 // storedText is every value of every row of every table of the store, as

@@ -103,7 +103,7 @@ func driveCostCalls(t *testing.T, storage string, env ...string) {
 	// /config says which table prices calls and names the unpriced model
 	// once the pipeline has seen it.
 	var unpriced []string
-	for deadline := time.Now().Add(30 * time.Second); ; {
+	eventually(30*time.Second, 100*time.Millisecond, func() bool {
 		var cfg struct {
 			Analytics struct {
 				Pricing struct {
@@ -124,11 +124,8 @@ func driveCostCalls(t *testing.T, storage string, env ...string) {
 		for _, u := range p.Unpriced {
 			unpriced = append(unpriced, u.Model)
 		}
-		if len(unpriced) > 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return len(unpriced) > 0
+	})
 	if fmt.Sprint(unpriced) != "[mystery-model-x]" {
 		t.Errorf("/config unpriced models %v, want [mystery-model-x]", unpriced)
 	}
@@ -144,13 +141,13 @@ func driveCostCalls(t *testing.T, storage string, env ...string) {
 		} `json:"models"`
 	}
 	seen := map[string]bool{}
-	for deadline := time.Now().Add(30 * time.Second); !(seen["mystery-model-x"] && seen["gpt-4o-mini"]) && time.Now().Before(deadline); {
-		time.Sleep(100 * time.Millisecond)
+	eventually(30*time.Second, 100*time.Millisecond, func() bool {
 		getJSON(t, url+"/metrics", &m)
 		for _, mm := range m.Models {
 			seen[mm.Model] = true
 		}
-	}
+		return seen["mystery-model-x"] && seen["gpt-4o-mini"]
+	})
 	for _, mm := range m.Models {
 		if mm.Model == "mystery-model-x" && mm.CostUSD != nil {
 			t.Errorf("/metrics: the unpriced model has a cost: %+v", mm)

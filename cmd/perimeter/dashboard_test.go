@@ -101,20 +101,17 @@ func TestRunServesTheDashboard(t *testing.T) {
 			Reason    string `json:"reason"`
 		} `json:"storage"`
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	emptyState := func() bool {
+		return libErr != nil && !d.Storage.Available && strings.Contains(d.Storage.Reason, "libchdb")
+	}
+	if !eventually(20*time.Second, 200*time.Millisecond, func() bool {
 		getJSON(t, dash+"/api/dashboard", &d)
-		if libErr != nil && !d.Storage.Available && strings.Contains(d.Storage.Reason, "libchdb") {
-			t.Logf("no libchdb: the dashboard shows its empty state (%s)", d.Storage.Reason)
-			break
-		}
-		if d.KPIs.TotalRequests == 3 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("dashboard never showed the 3 calls: %+v", d)
-		}
-		time.Sleep(200 * time.Millisecond)
+		return emptyState() || d.KPIs.TotalRequests == 3
+	}) {
+		t.Fatalf("dashboard never showed the 3 calls: %+v", d)
+	}
+	if emptyState() {
+		t.Logf("no libchdb: the dashboard shows its empty state (%s)", d.Storage.Reason)
 	}
 	var cfg map[string]any
 	getJSON(t, dash+"/api/config", &cfg)

@@ -26,15 +26,13 @@ func TestDetectMemoInMetrics(t *testing.T) {
 		var m struct {
 			Detect *inspect.Stats `json:"detect"`
 		}
-		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if !eventually(30*time.Second, 100*time.Millisecond, func() bool {
 			getJSON(t, p.url+"/metrics", &m)
-			if m.Detect != nil && done(m.Detect.Memo) {
-				return m.Detect.Memo
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("/metrics detect %+v", m.Detect)
-			}
+			return m.Detect != nil && done(m.Detect.Memo)
+		}) {
+			t.Fatalf("/metrics detect %+v", m.Detect)
 		}
+		return m.Detect.Memo
 	}
 	if s := memo(func(s inspect.MemoStats) bool { return s.Misses >= 3 }); s.Hits != 0 || s.Misses != 3 {
 		t.Fatalf("memo %+v: want the first message and the second call's two new ones as misses", s)

@@ -70,15 +70,13 @@ func TestOutOfFileDescriptorsKeepsServing(t *testing.T) {
 	if len(idle) < 150 {
 		t.Fatalf("only %d connections opened", len(idle))
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(p.logs.String(), "cannot accept connections") {
+	if !eventually(10*time.Second, 20*time.Millisecond, func() bool {
 		if !p.alive() {
 			t.Fatal("perimeter exited when it ran out of file descriptors")
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("the descriptors were never exhausted (no accept error logged)")
-		}
-		time.Sleep(20 * time.Millisecond)
+		return strings.Contains(p.logs.String(), "cannot accept connections")
+	}) {
+		t.Fatal("the descriptors were never exhausted (no accept error logged)")
 	}
 	time.Sleep(1500 * time.Millisecond) // several backoff rounds
 	if !p.alive() {
@@ -123,14 +121,13 @@ func TestConnectionLimitAnswers503(t *testing.T) {
 // succeed, as it must once the connections that exhausted it close.
 func answersAgain(t *testing.T, url string, d time.Duration) {
 	t.Helper()
-	for deadline := time.Now().Add(d); ; time.Sleep(50 * time.Millisecond) {
-		code, err := chat(url)
-		if err == nil && code == 200 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the proxy does not answer after the connections closed: %d %v", code, err)
-		}
+	var code int
+	var err error
+	if !eventually(d, 50*time.Millisecond, func() bool {
+		code, err = chat(url)
+		return err == nil && code == 200
+	}) {
+		t.Fatalf("the proxy does not answer after the connections closed: %d %v", code, err)
 	}
 }
 

@@ -204,26 +204,45 @@ func (p *perimeterProc) halt() {
 	}
 }
 
+// eventually calls cond every interval until it returns true (eventually
+// reports true) or d has passed (false).
+func eventually(d, interval time.Duration, cond func() bool) bool {
+	for deadline := time.Now().Add(d); !cond(); time.Sleep(interval) {
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+	return true
+}
+
+// waitUntil polls cond every 50 ms for at most d.
+func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	if !eventually(d, 50*time.Millisecond, cond) {
+		t.Fatalf("timed out after %s waiting for %s", d, what)
+	}
+}
+
 // waitHTTP waits up to within for url to answer, and fails at once when
 // the process that should answer has exited (running, if given, says).
 func waitHTTP(t *testing.T, url string, within time.Duration, running ...func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		resp, err := http.Get(url)
-		if err == nil {
+	var err error
+	answers := func() bool {
+		var resp *http.Response
+		if resp, err = http.Get(url); err == nil {
 			resp.Body.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s never answered: %v", url, err)
+			return true
 		}
 		for _, r := range running {
 			if !r() {
 				t.Fatalf("%s never answered: the process exited", url)
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
+		return false
+	}
+	if !eventually(within, 20*time.Millisecond, answers) {
+		t.Fatalf("%s never answered: %v", url, err)
 	}
 }
 

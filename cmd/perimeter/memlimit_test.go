@@ -66,15 +66,12 @@ func TestMemoryGuardFollowsLiveHeap(t *testing.T) {
 		backlog[i] = byte(i) // resident, not only reserved
 	}
 	runtime.GC()
-	waitLimit := func(ok func(int64) bool) int64 {
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			l := debug.SetMemoryLimit(-1)
-			if ok(l) || time.Now().After(deadline) {
-				return l
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+	waitLimit := func(ok func(int64) bool) (l int64) {
+		eventually(5*time.Second, 5*time.Millisecond, func() bool {
+			l = debug.SetMemoryLimit(-1)
+			return ok(l)
+		})
+		return l
 	}
 	if l := waitLimit(func(l int64) bool { return l >= 144<<20 }); l < 144<<20 {
 		t.Fatalf("96 MiB live under a 32 MiB limit: limit in force %d MiB, want at least 144 (3/2 of live)", l>>20)

@@ -335,13 +335,10 @@ func TestOTelCollectorDownLeavesTheProxyAlone(t *testing.T) {
 			Dropped  uint64 `json:"dropped"`
 		} `json:"sink"`
 	}
-	for deadline := time.Now().Add(20 * time.Second); ; {
+	eventually(20*time.Second, 50*time.Millisecond, func() bool {
 		getJSON(t, p.url+"/metrics", &m)
-		if m.OTel.Dropped+m.OTel.Enqueued >= calls || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return m.OTel.Dropped+m.OTel.Enqueued >= calls
+	})
 	if m.OTel.Exported != 0 || m.OTel.Dropped == 0 || m.OTel.Dropped+m.OTel.Enqueued != calls {
 		t.Errorf("otel metrics %+v: want every one of %d spans either queued or dropped, some dropped, none exported", m.OTel, calls)
 	}

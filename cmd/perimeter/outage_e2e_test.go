@@ -79,18 +79,6 @@ func (m metricsView) store() sink.WriterMetrics {
 	return sink.WriterMetrics{}
 }
 
-// waitUntil polls cond every 50 ms for at most d.
-func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // restartAndReplay brings the server back and starts perimeter again,
 // waiting until it has replayed what the last run spilled.
 func restartAndReplay(t *testing.T, srv *chtest.Server, upstream, storage string) *perimeterProc {

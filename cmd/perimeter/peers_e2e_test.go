@@ -225,10 +225,9 @@ type instanceMetrics struct {
 // request was resolved (capture runs after the answer).
 func sessionsCreated(t *testing.T, procs []*perimeterProc, requests int) (created uint64, ms []instanceMetrics) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		created, ms = 0, nil
-		resolved := uint64(0)
+	var resolved uint64
+	eventually(10*time.Second, 20*time.Millisecond, func() bool {
+		created, resolved, ms = 0, 0, nil
 		for _, p := range procs {
 			var m instanceMetrics
 			getJSON(t, p.url+"/metrics", &m)
@@ -236,14 +235,12 @@ func sessionsCreated(t *testing.T, procs []*perimeterProc, requests int) (create
 			resolved += m.Sessions.Requests + m.Sessions.Misses
 			ms = append(ms, m)
 		}
-		if resolved >= uint64(requests) || time.Now().After(deadline) {
-			if resolved != uint64(requests) {
-				t.Fatalf("%d requests resolved, want %d", resolved, requests)
-			}
-			return created, ms
-		}
-		time.Sleep(20 * time.Millisecond)
+		return resolved >= uint64(requests)
+	})
+	if resolved != uint64(requests) {
+		t.Fatalf("%d requests resolved, want %d", resolved, requests)
 	}
+	return created, ms
 }
 
 // thinkTime is the agents' pause between an answer and their next turn

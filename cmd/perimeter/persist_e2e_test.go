@@ -52,14 +52,11 @@ func (r *exampleRun) dashboardCalls(t *testing.T, want int64) int64 {
 			TotalRequests int64 `json:"total_requests"`
 		} `json:"kpis"`
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	eventually(30*time.Second, 200*time.Millisecond, func() bool {
 		getJSON(t, r.dash+"/api/dashboard", &d)
-		if d.KPIs.TotalRequests >= want || time.Now().After(deadline) {
-			return d.KPIs.TotalRequests
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return d.KPIs.TotalRequests >= want
+	})
+	return d.KPIs.TotalRequests
 }
 
 func sendCalls(t *testing.T, proxy string, from, to int) {

@@ -96,22 +96,19 @@ func TestPrometheusSeriesAfterTraffic(t *testing.T) {
 	total := float64(sent.Load())
 
 	var fams map[string]*dto.MetricFamily
-	for deadline := time.Now().Add(60 * time.Second); ; {
+	eventually(60*time.Second, 200*time.Millisecond, func() bool {
 		resp, err := http.Get(p.url + "/metrics/prometheus")
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := expfmt.NewTextParser(model.UTF8Validation)
-		fams, err = p.TextToMetricFamilies(resp.Body)
+		parser := expfmt.NewTextParser(model.UTF8Validation)
+		fams, err = parser.TextToMetricFamilies(resp.Body)
 		resp.Body.Close()
 		if err != nil {
 			t.Fatalf("/metrics/prometheus does not parse: %v", err)
 		}
-		if sum(fams["perimeter_llm_calls_total"], nil) >= total || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return sum(fams["perimeter_llm_calls_total"], nil) >= total
+	})
 	for _, name := range []string{"perimeter_requests_total", "perimeter_upstream_response_seconds", "perimeter_llm_calls_total",
 		"perimeter_llm_tokens_total", "perimeter_llm_call_duration_seconds", "perimeter_llm_errors_total", "perimeter_llm_cost_usd_total",
 		"perimeter_sessions_active", "perimeter_sessions_created_total", "perimeter_sink_queue_events", "perimeter_sink_writer_lag_seconds",

@@ -82,17 +82,12 @@ func TestTwoProxiesOneCluster(t *testing.T) {
 	var d [2]struct {
 		KPIs kpis `json:"kpis"`
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	if !eventually(60*time.Second, 200*time.Millisecond, func() bool {
 		getJSON(t, insts[0].dash+"/api/dashboard", &d[0])
 		getJSON(t, insts[1].dash+"/api/dashboard", &d[1])
-		if d[0].KPIs.TotalRequests >= calls && d[1].KPIs.TotalRequests >= calls {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the dashboards never showed the %d calls: %+v, %+v", calls, d[0].KPIs, d[1].KPIs)
-		}
-		time.Sleep(200 * time.Millisecond)
+		return d[0].KPIs.TotalRequests >= calls && d[1].KPIs.TotalRequests >= calls
+	}) {
+		t.Fatalf("the dashboards never showed the %d calls: %+v, %+v", calls, d[0].KPIs, d[1].KPIs)
 	}
 
 	// The stored events, read through the Distributed table: each exactly

@@ -145,17 +145,14 @@ func runWorkflowLoop(t *testing.T, storage string, env ...string) {
 	}
 
 	// Dynamic analysis of the runtime sessions (complete after 1 s idle).
-	var dyn map[string]any
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(500 * time.Millisecond) {
-		st := tool("get_dynamic_analysis_status", map[string]any{"workflow_id": "wf-e2e"})
-		if st["total_unanalyzed_sessions"] == 3.0 {
-			dyn = tool("trigger_dynamic_analysis", map[string]any{"workflow_id": "wf-e2e"})
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the workflow's 3 sessions never showed as unanalysed: %v", st)
-		}
+	var st map[string]any
+	if !eventually(30*time.Second, 500*time.Millisecond, func() bool {
+		st = tool("get_dynamic_analysis_status", map[string]any{"workflow_id": "wf-e2e"})
+		return st["total_unanalyzed_sessions"] == 3.0
+	}) {
+		t.Fatalf("the workflow's 3 sessions never showed as unanalysed: %v", st)
 	}
+	dyn := tool("trigger_dynamic_analysis", map[string]any{"workflow_id": "wf-e2e"})
 	if dyn["status"] != "completed" || dyn["sessions_analyzed"] != 3.0 || dyn["agents_analyzed"] != 1.0 {
 		t.Fatalf("dynamic analysis: %v", dyn)
 	}
