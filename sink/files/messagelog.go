@@ -191,15 +191,25 @@ func (m *MessageLogger) Close() error {
 	return m.Flush()
 }
 
-// Lines are encoded from structs: encoding/json keeps field order.
+// Lines are encoded from structs: encoding/json keeps field order, and
+// puts an embedded struct's fields where it is embedded. Every line is a
+// lineHead, its direction's own fields, then a lineTail.
+type lineHead struct {
+	Timestamp string  `json:"timestamp"`
+	SessionID *string `json:"session_id"`
+	Direction string  `json:"direction"`
+}
+
+type lineTail[M any] struct {
+	Model    *string `json:"model"`
+	Provider string  `json:"provider"`
+	Metadata *M      `json:"metadata,omitempty"`
+}
+
 type requestLine struct {
-	Timestamp string          `json:"timestamp"`
-	SessionID *string         `json:"session_id"`
-	Direction string          `json:"direction"`
-	Request   json.RawMessage `json:"request"`
-	Model     *string         `json:"model"`
-	Provider  string          `json:"provider"`
-	Metadata  *requestMeta    `json:"metadata,omitempty"`
+	lineHead
+	Request json.RawMessage `json:"request"`
+	lineTail[requestMeta]
 }
 
 type requestMeta struct {
@@ -209,13 +219,9 @@ type requestMeta struct {
 }
 
 type responseLine struct {
-	Timestamp string          `json:"timestamp"`
-	SessionID *string         `json:"session_id"`
-	Direction string          `json:"direction"`
-	Response  json.RawMessage `json:"response"`
-	Model     *string         `json:"model"`
-	Provider  string          `json:"provider"`
-	Metadata  *responseMeta   `json:"metadata,omitempty"`
+	lineHead
+	Response json.RawMessage `json:"response"`
+	lineTail[responseMeta]
 }
 
 type responseMeta struct {
@@ -224,14 +230,10 @@ type responseMeta struct {
 }
 
 type errorLine struct {
-	Timestamp    string     `json:"timestamp"`
-	SessionID    *string    `json:"session_id"`
-	Direction    string     `json:"direction"`
-	ErrorType    string     `json:"error_type"`
-	ErrorMessage string     `json:"error_message"`
-	Model        *string    `json:"model"`
-	Provider     string     `json:"provider"`
-	Metadata     *errorMeta `json:"metadata,omitempty"`
+	lineHead
+	ErrorType    string `json:"error_type"`
+	ErrorMessage string `json:"error_message"`
+	lineTail[errorMeta]
 }
 
 type errorMeta struct {
@@ -257,8 +259,10 @@ func (m *MessageLogger) entry(ev *sink.Event) []byte {
 	default:
 		return nil
 	}
-	ts := isoString(ev.Time.UTC(), false)
-	sid, model := nullable(ev.SessionID), nullable(ev.Model)
+	head := func(direction string) lineHead {
+		return lineHead{Timestamp: isoString(ev.Time.UTC(), false), SessionID: nullable(ev.SessionID), Direction: direction}
+	}
+	model := nullable(ev.Model)
 	var v any
 	switch ev.Name {
 	case sink.LLMCallStart:
@@ -268,13 +272,13 @@ func (m *MessageLogger) entry(ev *sink.Event) []byte {
 		}
 		meta := requestMeta{Path: str(attrs["http.path"]), Method: str(attrs["http.method"]), IsStreaming: string(attrs["llm.request.stream"]) == "true"}
 		m.remember(ev.SessionID, reqMeta{path: meta.Path, method: meta.Method})
-		l := requestLine{Timestamp: ts, SessionID: sid, Direction: "request", Request: m.redact(body), Model: model, Provider: ev.Vendor}
+		l := requestLine{head("request"), m.redact(body), lineTail[requestMeta]{Model: model, Provider: ev.Vendor}}
 		if m.opts.IncludeMetadata {
 			l.Metadata = &meta
 		}
 		v = l
 	case sink.LLMCallFinish:
-		l := responseLine{Timestamp: ts, SessionID: sid, Direction: "response", Response: m.redact(responseBody(ev, attrs)), Model: model, Provider: ev.Vendor}
+		l := responseLine{head("response"), m.redact(responseBody(ev, attrs)), lineTail[responseMeta]{Model: model, Provider: ev.Vendor}}
 		if m.opts.IncludeMetadata {
 			l.Metadata = &responseMeta{StatusCode: ev.Status, DurationMs: ev.DurationMs}
 		}
@@ -285,7 +289,7 @@ func (m *MessageLogger) entry(ev *sink.Event) []byte {
 		if m.opts.RedactCredentials {
 			msg = RedactCredentials(msg)
 		}
-		l := errorLine{Timestamp: ts, SessionID: sid, Direction: "error", ErrorType: ev.ErrorType, ErrorMessage: msg, Model: model, Provider: ev.Vendor}
+		l := errorLine{head("error"), ev.ErrorType, msg, lineTail[errorMeta]{Model: model, Provider: ev.Vendor}}
 		if m.opts.IncludeMetadata {
 			rm := m.last[ev.SessionID]
 			l.Metadata = &errorMeta{Path: rm.path, Method: rm.method}
