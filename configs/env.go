@@ -86,20 +86,14 @@ func (c *Config) Clone() *Config {
 	return &out
 }
 
+// deepCopy copies the maps and slices a YAML document decodes into, at
+// every depth; other values are returned as they are.
 func deepCopy(v any) any {
 	switch v := v.(type) {
 	case map[string]any:
-		m := make(map[string]any, len(v))
-		for k, e := range v {
-			m[k] = deepCopy(e)
-		}
-		return m
+		return deepCopyMap(v)
 	case map[any]any:
-		m := make(map[any]any, len(v))
-		for k, e := range v {
-			m[k] = deepCopy(e)
-		}
-		return m
+		return deepCopyMap(v)
 	case []any:
 		s := make([]any, len(v))
 		for i, e := range v {
@@ -108,4 +102,12 @@ func deepCopy(v any) any {
 		return s
 	}
 	return v
+}
+
+func deepCopyMap[K comparable](v map[K]any) map[K]any {
+	m := make(map[K]any, len(v))
+	for k, e := range v {
+		m[k] = deepCopy(e)
+	}
+	return m
 }

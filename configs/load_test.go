@@ -508,3 +508,26 @@ func TestEmptyAndNullSections(t *testing.T) {
 		}
 	}
 }
+
+// TestCloneIsDeep: a clone's interceptor configuration shares no map or
+// slice with the original at any depth.
+func TestCloneIsDeep(t *testing.T) {
+	orig := &Config{Interceptors: []InterceptorConfig{{Type: "printer", Config: map[string]any{
+		"list":   []any{"a", map[string]any{"k": "v"}},
+		"nested": map[any]any{1: "one", "m": map[string]any{"x": 1}},
+	}}}}
+	c := orig.Clone()
+	cfg := c.Interceptors[0].Config
+	cfg["list"].([]any)[0] = "changed"
+	cfg["list"].([]any)[1].(map[string]any)["k"] = "changed"
+	cfg["nested"].(map[any]any)[1] = "changed"
+	cfg["nested"].(map[any]any)["m"].(map[string]any)["x"] = 2
+	cfg["added"] = true
+	want := map[string]any{
+		"list":   []any{"a", map[string]any{"k": "v"}},
+		"nested": map[any]any{1: "one", "m": map[string]any{"x": 1}},
+	}
+	if got := orig.Interceptors[0].Config; !reflect.DeepEqual(got, want) {
+		t.Errorf("changing the clone changed the original: %v", got)
+	}
+}
