@@ -41,15 +41,11 @@ func TestUIAgainstFixture(t *testing.T) {
 	tb.step(t, "live", func(t *testing.T) {
 		tb.open("/")
 		tb.waitRow("#recent-sessions", "sess-support-0002", 5*time.Second)
-		tb.eval(`window.__noReload = 42`)
-		fx.addConversation("billing-agent", "sess-billing-live", "gpt-4o-mini", "Refund order 1234", false, time.Now())
-		tb.waitRow("#recent-sessions", "sess-billing-live", 2*time.Second)
-		tb.waitText("#agents", "billing-agent", time.Second)
-		var still int
-		tb.evalInto(`window.__noReload || 0`, &still)
-		if still != 42 {
-			t.Fatal("the page reloaded to show new events")
-		}
+		withoutReload(t, tb, func() {
+			fx.addConversation("billing-agent", "sess-billing-live", "gpt-4o-mini", "Refund order 1234", false, time.Now())
+			tb.waitRow("#recent-sessions", "sess-billing-live", 2*time.Second)
+			tb.waitText("#agents", "billing-agent", time.Second)
+		})
 	})
 
 	tb.step(t, "agents", func(t *testing.T) {
@@ -83,12 +79,8 @@ func TestUIAgainstFixture(t *testing.T) {
 
 	tb.step(t, "session timeline", func(t *testing.T) {
 		tb.open("/session/sess-support-0001")
-		tb.waitVisible("[data-testid=timeline]")
-		tb.waitText("[data-testid=tool-call]", `"location": "Paris"`, 5*time.Second)
-		tb.waitText(".tl-item.flagged [data-testid=finding]", "llm01.instruction_override", time.Second)
+		checkTimeline(t, tb, `"location": "Paris"`, "llm01.instruction_override", 5*time.Second)
 		tb.waitText("[data-testid=timeline]", "It is 21 °C and clear in Paris.", time.Second)
-		tb.waitText("[data-testid=timeline]", `<img src=x onerror="window.__xss=1">`, time.Second)
-		assertNoInjection(t, tb)
 		tb.shot("session")
 	})
 

@@ -39,18 +39,14 @@ func TestUIAgainstRealServer(t *testing.T) {
 	})
 
 	tb.step(t, "live", func(t *testing.T) {
-		tb.eval(`window.__noReload = 7`)
-		inst.conversation(t, "live-agent", "You are the live test's agent.", "A question that arrives while the page is open.")
-		answered := time.Now()
-		// Events reach the store in one pipeline batch (≤ 200 ms) and the
-		// page must show them within its 2 s live window.
-		tb.waitText("#agents", "live-agent", 2*time.Second+200*time.Millisecond)
-		t.Logf("the new agent showed %v after its last call was answered", time.Since(answered).Round(time.Millisecond))
-		var still int
-		tb.evalInto(`window.__noReload || 0`, &still)
-		if still != 7 {
-			t.Fatal("the page reloaded to show new events")
-		}
+		withoutReload(t, tb, func() {
+			inst.conversation(t, "live-agent", "You are the live test's agent.", "A question that arrives while the page is open.")
+			answered := time.Now()
+			// Events reach the store in one pipeline batch (≤ 200 ms) and
+			// the page must show them within its 2 s live window.
+			tb.waitText("#agents", "live-agent", 2*time.Second+200*time.Millisecond)
+			t.Logf("the new agent showed %v after its last call was answered", time.Since(answered).Round(time.Millisecond))
+		})
 	})
 
 	tb.step(t, "agent", func(t *testing.T) {
@@ -71,12 +67,7 @@ func TestUIAgainstRealServer(t *testing.T) {
 
 	tb.step(t, "session timeline", func(t *testing.T) {
 		tb.goRoute("/session/" + sid)
-		tb.waitVisible("[data-testid=timeline]")
-		tb.waitText("[data-testid=timeline]", "Tool call: get_weather", 10*time.Second)
-		tb.waitText("[data-testid=tool-call]", "San Francisco", 5*time.Second)
-		tb.waitText(".tl-item.flagged [data-testid=finding]", "llm01", 5*time.Second)
-		tb.waitText("[data-testid=timeline]", `<img src=x onerror="window.__xss=1">`, 5*time.Second)
-		assertNoInjection(t, tb)
+		checkTimeline(t, tb, "San Francisco", "llm01", 10*time.Second)
 		tb.shot("real-session")
 	})
 

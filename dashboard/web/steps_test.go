@@ -6,10 +6,38 @@ import (
 	"time"
 )
 
-// The steps of the security workflow that both walkthroughs take, against
-// the fixture (TestWorkflowUIAgainstFixture) and against the perimeter
-// binary (TestWorkflowUIAgainstRealServer): the same UI, so the same
-// checks. Each starts on the page it names; within bounds each wait.
+// The steps that the walkthroughs against the fixture (TestUIAgainstFixture,
+// TestWorkflowUIAgainstFixture) and against the perimeter binary
+// (TestUIAgainstRealServer, TestWorkflowUIAgainstRealServer) both take:
+// the same UI, so the same checks. Each starts on the page it names;
+// within bounds each wait.
+
+// withoutReload runs show, which makes new traffic and waits until the
+// page on screen shows it, and fails when the page was reloaded for it.
+func withoutReload(t *testing.T, tb *tab, show func()) {
+	t.Helper()
+	tb.eval(`window.__noReload = 42`)
+	show()
+	var still int
+	tb.evalInto(`window.__noReload || 0`, &still)
+	if still != 42 {
+		t.Fatal("the page reloaded to show new events")
+	}
+}
+
+// checkTimeline checks the page of a session whose user sent xssMessage
+// and whose model called get_weather: the timeline shows the call with
+// args among its arguments, the turn flagged with rule, and the markup as
+// text.
+func checkTimeline(t *testing.T, tb *tab, args, rule string, within time.Duration) {
+	t.Helper()
+	tb.waitVisible("[data-testid=timeline]")
+	tb.waitText("[data-testid=timeline]", "Tool call: get_weather", within)
+	tb.waitText("[data-testid=tool-call]", args, within)
+	tb.waitText(".tl-item.flagged [data-testid=finding]", rule, within)
+	tb.waitText("[data-testid=timeline]", `<img src=x onerror="window.__xss=1">`, within)
+	assertNoInjection(t, tb)
+}
 
 // fixRecommendation takes the recommendation on screen, a critical one
 // titled xssTitle, from PENDING through start, complete (fix: the form's
