@@ -355,37 +355,60 @@ func (g *Guard) scanText(dst []detect.Finding, in *detect.Input, src detect.Sour
 	return g.set.Rules().AppendScan(dst, text, src)
 }
 
+// decider applies the policies of one direction to what a check finds in
+// each text it scans, and collects the redactions they ask for.
+type decider struct {
+	g     *Guard
+	pm    policy.Mask
+	sub   *policy.Subject
+	dir   detect.Direction
+	fs    []detect.Finding
+	edits []edit
+	// what a stop names ("request", "answer") and what it adds when the
+	// stop is a redaction that cannot be made in place
+	what, unredactable string
+}
+
+// decide scans in, the text at where[i], and applies the policies of d.pm
+// to each finding: every decision is recorded, a monitor counted, a
+// redaction of str kept in d.edits (when editable). It returns the
+// message of the block that stops the call, "" when none does.
+func (d *decider) decide(in *detect.Input, field detect.Source, src policy.Source, str provider.Str, editable bool, where string, i int) string {
+	d.fs = d.g.scanText(d.fs[:0], in, field)
+	for k := range d.fs {
+		f := &d.fs[k]
+		p := d.g.set.Decide(d.pm, f, src)
+		if p == nil {
+			continue
+		}
+		d.g.record(p, f, d.sub, d.dir, src)
+		switch p.Action {
+		case policy.Block:
+			return d.what + " " + blockMessage(p, f, where, i)
+		case policy.Redact:
+			if !editable {
+				return d.what + " " + blockMessage(p, f, where, i) + d.unredactable
+			}
+			d.edits = append(d.edits, edit{str: str, start: f.Start, end: f.End})
+		default:
+			d.g.monitored.Add(1)
+		}
+	}
+	return ""
+}
+
 // checkRequest scans the new input for the policies of pm.
 func (g *Guard) checkRequest(ctx *fasthttp.RequestCtx, ex *exchange, req *provider.Request, body []byte, pm policy.Mask) bool {
 	want := g.set.Sources(pm)
 	first := newInput(req)
-	var edits []edit
 	var text []byte
-	var fs []detect.Finding
+	d := decider{g: g, pm: pm, sub: &ex.pol.sub, dir: detect.Request,
+		what: "request", unredactable: " (it cannot be redacted in place, so the request was blocked)"}
 	decide := func(i int, where string, str provider.Str, editable bool, src policy.Source, in *detect.Input) bool {
-		fs = g.scanText(fs[:0], in, detect.SourceText)
-		for k := range fs {
-			f := &fs[k]
-			p := g.set.Decide(pm, f, src)
-			if p == nil {
-				continue
-			}
-			g.record(p, f, &ex.pol.sub, detect.Request, src)
-			switch p.Action {
-			case policy.Block:
-				g.blocked.Add(1)
-				writeGuardError(ctx, "request "+blockMessage(p, f, where, i))
-				return false
-			case policy.Redact:
-				if !editable {
-					g.blocked.Add(1)
-					writeGuardError(ctx, "request "+blockMessage(p, f, where, i)+" (it cannot be redacted in place, so the request was blocked)")
-					return false
-				}
-				edits = append(edits, edit{str: str, start: f.Start, end: f.End})
-			default:
-				g.monitored.Add(1)
-			}
+		if msg := d.decide(in, detect.SourceText, src, str, editable, where, i); msg != "" {
+			g.blocked.Add(1)
+			writeGuardError(ctx, msg)
+			return false
 		}
 		return true
 	}
@@ -430,8 +453,8 @@ func (g *Guard) checkRequest(ctx *fasthttp.RequestCtx, ex *exchange, req *provid
 			}
 		}
 	}
-	if len(edits) > 0 {
-		nb, ok := redactBody(body, edits)
+	if len(d.edits) > 0 {
+		nb, ok := redactBody(body, d.edits)
 		if !ok {
 			g.blocked.Add(1)
 			writeGuardError(ctx, "request blocked by the Perimeter guard: a redact policy matched text that cannot be redacted in place")
@@ -515,31 +538,11 @@ func (g *Guard) scanAnswer(ex *exchange, resp *provider.Response, body []byte) (
 	pm := ex.pol.resp
 	want := g.set.Sources(pm)
 	var text []byte
-	var fs []detect.Finding
+	d := decider{g: g, pm: pm, sub: &ex.pol.sub, dir: detect.Response,
+		what: "answer", unredactable: " (it cannot be redacted in place, so the answer was withheld)"}
 	decide := func(where string, i int, str provider.Str, editable bool, src policy.Source, in *detect.Input, field detect.Source) bool {
-		fs = g.scanText(fs[:0], in, field)
-		for k := range fs {
-			f := &fs[k]
-			p := g.set.Decide(pm, f, src)
-			if p == nil {
-				continue
-			}
-			g.record(p, f, &ex.pol.sub, detect.Response, src)
-			switch p.Action {
-			case policy.Block:
-				blocked = "answer " + blockMessage(p, f, where, i)
-				return false
-			case policy.Redact:
-				if !editable {
-					blocked = "answer " + blockMessage(p, f, where, i) + " (it cannot be redacted in place, so the answer was withheld)"
-					return false
-				}
-				edits = append(edits, edit{str: str, start: f.Start, end: f.End})
-			default:
-				g.monitored.Add(1)
-			}
-		}
-		return true
+		blocked = d.decide(in, field, src, str, editable, where, i)
+		return blocked == ""
 	}
 	if want&policy.SourceModel != 0 && !resp.Text.IsEmpty() {
 		text = resp.Text.Append(text[:0])
@@ -560,7 +563,7 @@ func (g *Guard) scanAnswer(ex *exchange, resp *provider.Response, body []byte) (
 			}
 		}
 	}
-	return edits, ""
+	return d.edits, ""
 }
 
 // inString reports whether s is the inside of one JSON string of body.

@@ -9,6 +9,7 @@ import (
 	"github.com/cylestio/perimeter/bench/mockllm"
 	"github.com/cylestio/perimeter/detect"
 	"github.com/cylestio/perimeter/edge/policy"
+	"github.com/valyala/fasthttp"
 )
 
 func TestGuardBlocks(t *testing.T) {
@@ -91,5 +92,68 @@ func TestCaptureSharesTheGuardsParse(t *testing.T) {
 	start := string(evs[1].Attributes)
 	if strings.Contains(start, "jane.roe@contoso.com") || !strings.Contains(start, "the forecast") {
 		t.Fatalf("llm.call.start of a redacted request: %s", start)
+	}
+}
+
+// TestGuardStopMessages: a block, and a redaction that cannot be made in
+// place, stop a request with 403 and a message naming the direction, the
+// policy, the rule and where the text was; in an answer they withhold it.
+func TestGuardStopMessages(t *testing.T) {
+	rules, err := policy.CompileRules([]policy.RuleSpec{{ID: "custom.codename", Literal: "nightingale", Severity: detect.SeverityHigh, Category: detect.CategorySecret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const (
+		chat     = `{"model":"m","messages":[{"role":"user","content":"what is project nightingale?"}]}`
+		withTool = `{"model":"m","tools":[{"type":"function","function":{"name":"f","description":"nightingale lookup"}}],"messages":[{"role":"user","content":"hi"}]}`
+		benign   = `{"model":"m","max_tokens":8,"messages":[{"role":"user","content":"hi"}]}`
+	)
+	answers := map[string][]byte{
+		"/v1/chat/completions": []byte(`{"id":"c1","object":"chat.completion","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"the nightingale sings"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":3,"total_tokens":6}}`),
+		"/v1/messages":         []byte(`{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[{"type":"tool_use","id":"tu_1","name":"lookup","input":{"q":"nightingale"}}],"stop_reason":"tool_use","usage":{"input_tokens":3,"output_tokens":3}}`),
+	}
+	up := "http://" + serveUpstream(t, func(ctx *fasthttp.RequestCtx) {
+		ctx.SetContentType("application/json")
+		ctx.SetBody(answers[string(ctx.Path())])
+	})
+	for _, tc := range []struct {
+		name     string
+		provider Provider
+		action   policy.Action
+		dir      detect.Direction
+		sources  policy.Source
+		path     string
+		body     string
+		prefix   string // of the message, after `blocked by the Perimeter policy "p": custom.codename`
+		where    string
+		suffix   string
+	}{
+		{"request block", OpenAI, policy.Block, detect.Request, policy.SourceUser, "/v1/chat/completions", chat,
+			"request ", "in messages[0]: ", "; if this is expected, change that policy's action to monitor (or detect.guard to off)"},
+		{"request redaction not in place", OpenAI, policy.Redact, detect.Request, policy.SourceToolDefinition, "/v1/chat/completions", withTool,
+			"request ", "in tools[0]: ", " (it cannot be redacted in place, so the request was blocked)"},
+		{"answer block", OpenAI, policy.Block, detect.Response, policy.SourceModel, "/v1/chat/completions", benign,
+			"answer ", "in answer text[0]: ", "; if this is expected, change that policy's action to monitor (or detect.guard to off)"},
+		{"answer redaction not in place", Anthropic, policy.Redact, detect.Response, policy.SourceToolArgs, "/v1/messages", benign,
+			"answer ", "in tool_calls[0]: ", " (it cannot be redacted in place, so the answer was withheld)"},
+	} {
+		g, err := NewPolicyGuard(GuardConfig{Rules: rules, Policies: []policy.Spec{
+			{Name: "p", Action: tc.action, Match: policy.Match{Rules: []string{"custom.*"}, Directions: []detect.Direction{tc.dir}, Sources: tc.sources}},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := startProxy(t, Options{BaseURL: up, Provider: tc.provider, APIKey: "k", Guard: g})
+		resp := h.post(tc.path, tc.body)
+		var e errorBody
+		if err := json.Unmarshal(readAll(t, resp.Body), &e); err != nil {
+			t.Fatalf("%s: %d, not an error: %v", tc.name, resp.StatusCode, err)
+		}
+		msg := e.Error.Message
+		if resp.StatusCode != 403 || e.Error.Type != "guard_blocked" ||
+			!strings.HasPrefix(msg, tc.prefix+`blocked by the Perimeter policy "p": custom.codename (high, `) ||
+			!strings.Contains(msg, tc.where) || !strings.HasSuffix(msg, tc.suffix) {
+			t.Errorf("%s: %d %s %q", tc.name, resp.StatusCode, e.Error.Type, msg)
+		}
 	}
 }

@@ -78,11 +78,6 @@ type Options struct {
 const DefaultMaxRequestHeaderSize = 8 << 10
 
 func (o *Options) setDefaults() {
-	def := func(d *time.Duration, v time.Duration) {
-		if *d <= 0 {
-			*d = v
-		}
-	}
 	def(&o.ConnectTimeout, 10*time.Second)
 	def(&o.ResponseHeaderTimeout, 30*time.Second)
 	def(&o.StreamIdleTimeout, 30*time.Second)
@@ -90,22 +85,17 @@ func (o *Options) setDefaults() {
 	def(&o.ReadTimeout, 60*time.Second)
 	def(&o.IdleTimeout, 120*time.Second)
 	def(&o.WriteIdleTimeout, 60*time.Second)
-	if o.MaxConns <= 0 {
-		o.MaxConns = 1024
-	}
-	if o.MaxResponseBufferSize <= 0 {
-		o.MaxResponseBufferSize = 64 << 20
-	}
-	if o.MaxRequestBodySize <= 0 {
-		o.MaxRequestBodySize = 32 << 20
-	}
-	if o.MaxRequestHeaderSize <= 0 {
-		o.MaxRequestHeaderSize = DefaultMaxRequestHeaderSize
-	}
-	if o.MaxInflightBodyBytes <= 0 {
-		o.MaxInflightBodyBytes = max(256<<20, int64(o.MaxRequestBodySize))
-	}
-	if o.MaxBufferedResponseBytes <= 0 {
-		o.MaxBufferedResponseBytes = max(256<<20, int64(o.MaxResponseBufferSize))
+	def(&o.MaxConns, 1024)
+	def(&o.MaxResponseBufferSize, 64<<20)
+	def(&o.MaxRequestBodySize, 32<<20)
+	def(&o.MaxRequestHeaderSize, DefaultMaxRequestHeaderSize)
+	def(&o.MaxInflightBodyBytes, max(256<<20, int64(o.MaxRequestBodySize)))
+	def(&o.MaxBufferedResponseBytes, max(256<<20, int64(o.MaxResponseBufferSize)))
+}
+
+// def sets *p to v when *p is not positive (unset).
+func def[T ~int | ~int64](p *T, v T) {
+	if *p <= 0 {
+		*p = v
 	}
 }

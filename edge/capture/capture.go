@@ -469,8 +469,8 @@ func (b *builder) requestData(dst []byte, first, nNew int, external bool) []byte
 		m.close()
 		return m.b
 	}
-	end := lastBrace(body)
-	if end < 0 {
+	end := lastNonSpace(body)
+	if end < 0 || body[end] != '}' {
 		return append(dst, "null"...)
 	}
 	start, stop := -1, -1
@@ -493,7 +493,7 @@ func (b *builder) requestData(dst []byte, first, nNew int, external bool) []byte
 		}
 	}
 	// body[:end] ends inside the object; add our member unless it is empty.
-	if hasMember(body[:end]) {
+	if i := lastNonSpace(body[:end]); i >= 0 && body[i] != '{' {
 		dst = append(dst, ',')
 	}
 	dst = meta(dst)
@@ -516,34 +516,14 @@ func SpanOf(body, sub []byte) (int, int) {
 	return off, off + len(sub)
 }
 
-func lastBrace(body []byte) int {
-	for i := len(body) - 1; i >= 0; i-- {
-		switch body[i] {
-		case ' ', '\t', '\r', '\n':
-			continue
-		case '}':
-			return i
-		default:
-			return -1
-		}
+// lastNonSpace returns the index of b's last byte that is not JSON white
+// space, or -1.
+func lastNonSpace(b []byte) int {
+	i := len(b) - 1
+	for i >= 0 && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+		i--
 	}
-	return -1
-}
-
-// hasMember reports whether an object's text up to its closing brace holds
-// any member.
-func hasMember(b []byte) bool {
-	for i := len(b) - 1; i >= 0; i-- {
-		switch b[i] {
-		case ' ', '\t', '\r', '\n':
-			continue
-		case '{':
-			return false
-		default:
-			return true
-		}
-	}
-	return false
+	return i
 }
 
 func (b *builder) responseEvents(ci *callInfo) {

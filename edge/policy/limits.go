@@ -21,22 +21,10 @@ const (
 
 var scopeNames = [...]string{ScopeAgent: "agent", ScopeWorkflow: "workflow", ScopeSession: "session", ScopeTag: "tag"}
 
-func (s Scope) String() string {
-	if s > 0 && int(s) < len(scopeNames) {
-		return scopeNames[s]
-	}
-	return "unknown"
-}
+func (s Scope) String() string { return nameOf(scopeNames[:], s, "unknown") }
 
 // ParseScope reads a scope name.
-func ParseScope(name string) (Scope, bool) {
-	for s, n := range scopeNames {
-		if n == name && s > 0 {
-			return Scope(s), true
-		}
-	}
-	return 0, false
-}
+func ParseScope(name string) (Scope, bool) { return parseName[Scope](scopeNames[:], name) }
 
 // LimitSpec is a limit as configured; zero fields are no limit.
 type LimitSpec struct {
@@ -311,14 +299,7 @@ func (l *Limiter) Admit(m LimitMask, sub *Subject, tu ToolUse) Verdict {
 		}
 	}
 	for i, lm := range l.limits {
-		if m&(1<<i) == 0 {
-			continue
-		}
-		key, ok := lm.keyOf(sub, buf[:0])
-		if !ok {
-			continue
-		}
-		c := lm.counter(key, sec, l.maxKeys)
+		key, c := l.counterOf(i, m, sub, sec, buf[:0])
 		if c == nil {
 			continue
 		}
@@ -428,68 +409,48 @@ func (l *Limiter) Charge(m LimitMask, sub *Subject, tokens int64, cost float64) 
 	sec := now.Unix()
 	var buf [256]byte
 	for i, lm := range l.limits {
-		if m&(1<<i) == 0 {
-			continue
-		}
-		key, ok := lm.keyOf(sub, buf[:0])
-		if !ok {
-			continue
-		}
-		c := lm.counter(key, sec, l.maxKeys)
+		key, c := l.counterOf(i, m, sub, sec, buf[:0])
 		if c == nil {
 			continue
 		}
-		var crossed [8]LimitEvent
-		nc := 0
 		c.mu.Lock()
-		s := &lm.Spec
-		report := func(kind string, before, after, max float64, bit uint, daily bool) {
-			for ti, t := range l.thresholds {
-				b := uint64(1) << (uint(ti)*4 + bit)
-				seen := &c.alertedHour
-				if daily {
-					seen = &c.alerted
-				}
-				if before < t*max && after >= t*max && *seen&b == 0 && nc < len(crossed) {
-					*seen |= b
-					crossed[nc] = LimitEvent{Time: now, Limit: s.Name, Scope: s.Scope.String(), Key: string(key), Kind: kind, Action: "threshold", Used: after, Max: max, Fraction: t}
-					nc++
-				}
-			}
-		}
 		if c.tokHour.at(sec/3600) == 0 && c.costHour.at(sec/3600) == 0 {
 			c.alertedHour = 0
 		}
 		if c.tokDay.at(sec/86400) == 0 && c.costDay.at(sec/86400) == 0 {
 			c.alerted = 0
 		}
-		if s.TokensPerHour > 0 {
-			before := c.tokHour.n
-			c.tokHour.n += tokens
-			report(KindTokensPerHour, float64(before), float64(c.tokHour.n), float64(s.TokensPerHour), 0, false)
-		} else {
-			c.tokHour.n += tokens
+		s := &lm.Spec
+		// The usage windows before and after this call; threshold ti of
+		// window w is bit 4*ti+w of its period's mask of those reported.
+		windows := [...]struct {
+			kind               string
+			before, after, max float64
+			reported           *uint64
+		}{
+			{KindTokensPerHour, float64(c.tokHour.n), float64(c.tokHour.n + tokens), float64(s.TokensPerHour), &c.alertedHour},
+			{KindTokensPerDay, float64(c.tokDay.n), float64(c.tokDay.n + tokens), float64(s.TokensPerDay), &c.alerted},
+			{KindCostPerHour, c.costHour.v, c.costHour.v + cost, s.CostPerHour, &c.alertedHour},
+			{KindCostPerDay, c.costDay.v, c.costDay.v + cost, s.CostPerDay, &c.alerted},
 		}
-		if s.TokensPerDay > 0 {
-			before := c.tokDay.n
-			c.tokDay.n += tokens
-			report(KindTokensPerDay, float64(before), float64(c.tokDay.n), float64(s.TokensPerDay), 1, true)
-		} else {
-			c.tokDay.n += tokens
-		}
-		if s.CostPerHour > 0 {
-			before := c.costHour.v
-			c.costHour.v += cost
-			report(KindCostPerHour, before, c.costHour.v, s.CostPerHour, 2, false)
-		} else {
-			c.costHour.v += cost
-		}
-		if s.CostPerDay > 0 {
-			before := c.costDay.v
-			c.costDay.v += cost
-			report(KindCostPerDay, before, c.costDay.v, s.CostPerDay, 3, true)
-		} else {
-			c.costDay.v += cost
+		c.tokHour.n += tokens
+		c.tokDay.n += tokens
+		c.costHour.v += cost
+		c.costDay.v += cost
+		var crossed [8]LimitEvent
+		nc := 0
+		for w, u := range windows {
+			if u.max <= 0 {
+				continue
+			}
+			for ti, t := range l.thresholds {
+				b := uint64(1) << (uint(ti)*4 + uint(w))
+				if u.before < t*u.max && u.after >= t*u.max && *u.reported&b == 0 && nc < len(crossed) {
+					*u.reported |= b
+					crossed[nc] = LimitEvent{Time: now, Limit: s.Name, Scope: s.Scope.String(), Key: string(key), Kind: u.kind, Action: "threshold", Used: u.after, Max: u.max, Fraction: t}
+					nc++
+				}
+			}
 		}
 		c.mu.Unlock()
 		for k := range nc {
@@ -500,6 +461,21 @@ func (l *Limiter) Charge(m LimitMask, sub *Subject, tokens int64, cost float64) 
 			}
 		}
 	}
+}
+
+// counterOf returns the counter of limit i for sub, and its key (in buf
+// for tags); nil when m leaves limit i out, the limit does not apply to
+// sub, or its table is full of keys in use.
+func (l *Limiter) counterOf(i int, m LimitMask, sub *Subject, sec int64, buf []byte) ([]byte, *counter) {
+	if m&(1<<i) == 0 {
+		return nil, nil
+	}
+	lm := l.limits[i]
+	key, ok := lm.keyOf(sub, buf)
+	if !ok {
+		return nil, nil
+	}
+	return key, lm.counter(key, sec, l.maxKeys)
 }
 
 // counter returns key's counter, creating it; nil when the table is full

@@ -22,22 +22,10 @@ const (
 
 var actionNames = [...]string{Monitor: "monitor", Block: "block", Redact: "redact"}
 
-func (a Action) String() string {
-	if int(a) < len(actionNames) && a > 0 {
-		return actionNames[a]
-	}
-	return "none"
-}
+func (a Action) String() string { return nameOf(actionNames[:], a, "none") }
 
 // ParseAction reads "monitor", "block" or "redact".
-func ParseAction(s string) (Action, bool) {
-	for a, n := range actionNames {
-		if n == s && a > 0 {
-			return Action(a), true
-		}
-	}
-	return 0, false
-}
+func ParseAction(s string) (Action, bool) { return parseName[Action](actionNames[:], s) }
 
 // Source is where a scanned text comes from; a set of them is a bit mask.
 type Source uint8

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -205,6 +206,33 @@ func TestLimiterTokensAndThresholds(t *testing.T) {
 	}
 }
 
+// TestLimiterThresholdsPerWindow: each usage window reports a threshold
+// once per period: an hourly one again in the next hour, a daily one not.
+func TestLimiterThresholdsPerWindow(t *testing.T) {
+	l := NewLimiter([]LimitSpec{{Name: "use", Scope: ScopeSession, Match: "*", TokensPerDay: 100, CostPerHour: 1}}, []float64{0.5}, 0)
+	c := newClock()
+	l.Now = c.now
+	var got []string
+	l.OnEvent = func(e *LimitEvent) { got = append(got, fmt.Sprintf("%s %s %g/%g", e.Action, e.Kind, e.Used, e.Max)) }
+	sub := &Subject{Session: []byte("s1")}
+	m := l.Applicable(sub)
+	for range 3 {
+		l.Charge(m, sub, 30, 0.25)
+	}
+	want := "threshold tokens_per_day 60/100, threshold cost_per_hour_usd 0.5/1"
+	if s := strings.Join(got, ", "); s != want {
+		t.Fatalf("in the first hour: %s, want %s", s, want)
+	}
+	got = nil
+	c.add(time.Hour)
+	for range 2 {
+		l.Charge(m, sub, 1, 0.25)
+	}
+	if s := strings.Join(got, ", "); s != "threshold cost_per_hour_usd 0.5/1" {
+		t.Fatalf("in the next hour: %s, want the hourly threshold again only", s)
+	}
+}
+
 func TestLimiterToolLoop(t *testing.T) {
 	l := NewLimiter([]LimitSpec{{Name: "loop", Scope: ScopeSession, Match: "*", ToolCallsPerSession: 10, IdenticalToolCalls: 3}}, nil, 0)
 	sub := &Subject{Session: []byte("s1")}
@@ -262,5 +290,32 @@ func TestLimiterBoundsKeys(t *testing.T) {
 	v := l.View()[0]
 	if v.Keys > 32+numShards || v.Untracked == 0 {
 		t.Fatalf("keys %d untracked %d", v.Keys, v.Untracked)
+	}
+}
+
+func TestNamesRoundTrip(t *testing.T) {
+	for _, a := range []Action{Monitor, Block, Redact} {
+		if got, ok := ParseAction(a.String()); !ok || got != a {
+			t.Errorf("action %d: %q reads back as %d, %v", a, a.String(), got, ok)
+		}
+	}
+	for _, s := range []Scope{ScopeAgent, ScopeWorkflow, ScopeSession, ScopeTag} {
+		if got, ok := ParseScope(s.String()); !ok || got != s {
+			t.Errorf("scope %d: %q reads back as %d, %v", s, s.String(), got, ok)
+		}
+	}
+	if Action(0).String() != "none" || Action(9).String() != "none" || Scope(0).String() != "unknown" || Scope(9).String() != "unknown" {
+		t.Errorf("unnamed values: %q %q %q %q", Action(0), Action(9), Scope(0), Scope(9))
+	}
+	for _, name := range []string{"", "none", "unknown", "Block", "agents"} {
+		if _, ok := ParseAction(name); ok {
+			t.Errorf("ParseAction(%q) accepted", name)
+		}
+		if _, ok := ParseScope(name); ok {
+			t.Errorf("ParseScope(%q) accepted", name)
+		}
+	}
+	if Block.String() != "block" || ScopeTag.String() != "tag" {
+		t.Errorf("names: %s %s", Block, ScopeTag)
 	}
 }
