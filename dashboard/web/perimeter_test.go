@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -41,11 +40,7 @@ func perimeterBinary(t *testing.T) string {
 			buildErr = err
 			return
 		}
-		binPath = filepath.Join(dir, "perimeter")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/cylestio/perimeter/cmd/perimeter").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build cmd/perimeter: %v\n%s", err, out)
-		}
+		binPath, buildErr = testenv.Build(dir, "perimeter", "github.com/cylestio/perimeter/cmd/perimeter")
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)
@@ -100,7 +95,7 @@ detect: {enabled: true}
 func startPerimeterLT(t *testing.T, base, ltExtra, extra string, env ...string) *instance {
 	t.Helper()
 	bin := perimeterBinary(t)
-	port, dport := freePort(t), freePort(t)
+	port, dport := testenv.FreePort(t), testenv.FreePort(t)
 	cfg := fmt.Sprintf(`server: {port: %d}
 llm: {base_url: %q, type: openai}
 interceptors:
@@ -114,8 +109,19 @@ interceptors:
 	cmd := exec.Command(bin, "run", "-c", path)
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(os.Environ(), env...)
-	var logs lockedBuffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	// The process writes its output to a file of its own: nothing copies
+	// it, and the test reads it back when it fails.
+	logPath := filepath.Join(t.TempDir(), "perimeter.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close() // the process has its own copy once started
+	output := func() string {
+		b, _ := os.ReadFile(logPath)
+		return string(b)
+	}
+	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +136,7 @@ interceptors:
 			<-exited
 		}
 		if t.Failed() {
-			t.Logf("perimeter output:\n%s", logs.String())
+			t.Logf("perimeter output:\n%s", output())
 		}
 	})
 	in := &instance{
@@ -151,11 +157,11 @@ interceptors:
 			}
 			select {
 			case <-exited:
-				t.Fatalf("perimeter exited:\n%s", logs.String())
+				t.Fatalf("perimeter exited:\n%s", output())
 			default:
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("%s never answered: %v\n%s", u, err, logs.String())
+				t.Fatalf("%s never answered: %v\n%s", u, err, output())
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
@@ -281,33 +287,6 @@ func (in *instance) waitStored(t *testing.T, path, want string) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // postJSON posts body to the dashboard and returns its JSON answer,
