@@ -81,19 +81,37 @@ func (in findingsArgs) workflowMode() bool {
 	return in.AgentWorkflowID != "" || in.WorkflowID != "" || in.Status != ""
 }
 
+// readOnlyTool is a read-only tool of the workflow's.
+func readOnlyTool(name, desc string, in *jsonschema.Schema) *mcp.Tool {
+	f := false
+	return &mcp.Tool{Name: name, Description: desc, InputSchema: in, Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, OpenWorldHint: &f}}
+}
+
+// changingTool is a tool that changes the workflow's state, destroying
+// nothing.
+func changingTool(name, desc string, in *jsonschema.Schema, idempotent bool) *mcp.Tool {
+	f := false
+	return &mcp.Tool{Name: name, Description: desc, InputSchema: in,
+		Annotations: &mcp.ToolAnnotations{DestructiveHint: &f, IdempotentHint: idempotent, OpenWorldHint: &f}}
+}
+
+// readTool adds a read-only tool answering op on its arguments, or
+// empty() (when not nil) while the store is down.
+func readTool[In any](srv *mcp.Server, w *workflowAPI, name, desc string, in *jsonschema.Schema, op func(In) wfOp, empty func() any) {
+	mcp.AddTool(srv, readOnlyTool(name, desc, in), func(ctx context.Context, _ *mcp.CallToolRequest, in In) (*mcp.CallToolResult, any, error) {
+		return w.call(ctx, false, op(in), empty)
+	})
+}
+
+// changeTool adds a tool that changes the workflow by op on its arguments.
+func changeTool[In any](srv *mcp.Server, w *workflowAPI, name, desc string, in *jsonschema.Schema, idempotent bool, op func(In) wfOp) {
+	mcp.AddTool(srv, changingTool(name, desc, in, idempotent), func(ctx context.Context, _ *mcp.CallToolRequest, in In) (*mcp.CallToolResult, any, error) {
+		return w.call(ctx, true, op(in), nil)
+	})
+}
+
 func (s *Server) addWorkflowTools(srv *mcp.Server) {
 	w := s.wf
-	f := false
-	readOnly := &mcp.ToolAnnotations{ReadOnlyHint: true, OpenWorldHint: &f}
-	write := func(idempotent bool) *mcp.ToolAnnotations {
-		return &mcp.ToolAnnotations{DestructiveHint: &f, IdempotentHint: idempotent, OpenWorldHint: &f}
-	}
-	read := func(name, desc string, in *jsonschema.Schema) *mcp.Tool {
-		return &mcp.Tool{Name: name, Description: desc, InputSchema: in, Annotations: readOnly}
-	}
-	change := func(name, desc string, in *jsonschema.Schema, idempotent bool) *mcp.Tool {
-		return &mcp.Tool{Name: name, Description: desc, InputSchema: in, Annotations: write(idempotent)}
-	}
 	kb := func(v any, err error) (*mcp.CallToolResult, any, error) {
 		if err != nil {
 			return nil, nil, err
@@ -102,13 +120,13 @@ func (s *Server) addWorkflowTools(srv *mcp.Server) {
 	}
 
 	// Knowledge base.
-	mcp.AddTool(srv, read("get_security_patterns",
+	mcp.AddTool(srv, readOnlyTool("get_security_patterns",
 		"OWASP Top 10 for LLM Applications (2025) controls to look for when reviewing an agent's code: what to look for, dangerous and secure code indicators, remediation steps, references, and the Perimeter runtime rules that report each. Filter by context (e.g. prompt_injection) and minimum severity.",
 		toolSchema[patternsArgs]()),
 		func(_ context.Context, _ *mcp.CallToolRequest, in patternsArgs) (*mcp.CallToolResult, any, error) {
 			return kb(workflow.SecurityPatterns(in.Context, in.MinSeverity))
 		})
-	mcp.AddTool(srv, read("get_owasp_control", "One OWASP LLM Top 10 (2025) control by id (LLM01 … LLM10), in full.",
+	mcp.AddTool(srv, readOnlyTool("get_owasp_control", "One OWASP LLM Top 10 (2025) control by id (LLM01 … LLM10), in full.",
 		toolSchema[controlArgs]("control_id")),
 		func(_ context.Context, _ *mcp.CallToolRequest, in controlArgs) (*mcp.CallToolResult, any, error) {
 			c, err := workflow.OWASPControl(in.ControlID)
@@ -117,7 +135,7 @@ func (s *Server) addWorkflowTools(srv *mcp.Server) {
 			}
 			return kb(&ControlAnswer{Control: c, ControlID: strings.ToUpper(in.ControlID)}, nil)
 		})
-	mcp.AddTool(srv, read("get_fix_template",
+	mcp.AddTool(srv, readOnlyTool("get_fix_template",
 		"How to fix a finding type: before/after code patterns, how to apply it and how to verify the fix. Accepts the knowledge base's types (PROMPT_INJECTION, DATA_EXPOSURE, …), Perimeter rule ids (secret.github-pat, llm01.…) and dynamic check ids.",
 		toolSchema[templateArgs]("finding_type")),
 		func(_ context.Context, _ *mcp.CallToolRequest, in templateArgs) (*mcp.CallToolResult, any, error) {
@@ -129,98 +147,56 @@ func (s *Server) addWorkflowTools(srv *mcp.Server) {
 		})
 
 	// Static analysis: sessions and findings.
-	mcp.AddTool(srv, change("create_analysis_session",
+	changeTool(srv, w, "create_analysis_session",
 		"Start an analysis of an agent workflow (STATIC: your review of the agent's code). Returns the session whose session_id store_finding and complete_analysis_session take.",
-		toolSchema[createSessionArgs]("agent_workflow_id"), false),
-		func(ctx context.Context, _ *mcp.CallToolRequest, in createSessionArgs) (*mcp.CallToolResult, any, error) {
-			return w.call(ctx, true, opCreateSession(in), nil)
-		})
-	mcp.AddTool(srv, change("complete_analysis_session",
+		toolSchema[createSessionArgs]("agent_workflow_id"), false, opCreateSession)
+	changeTool(srv, w, "complete_analysis_session",
 		"Finish an analysis session: its findings count and risk score (min(100, CRITICAL×25 + HIGH×15 + MEDIUM×5 + LOW×1 over its open findings)). Completing a STATIC session resolves older open findings this scan no longer reports.",
-		toolSchema[completeSessionArgs]("session_id"), true),
-		func(ctx context.Context, _ *mcp.CallToolRequest, in completeSessionArgs) (*mcp.CallToolResult, any, error) {
-			return w.call(ctx, true, opCompleteSession(in), nil)
-		})
-	mcp.AddTool(srv, change("store_finding",
+		toolSchema[completeSessionArgs]("session_id"), true, opCompleteSession)
+	changeTool(srv, w, "store_finding",
 		"Record a security finding of an analysis session (file, lines, snippet, OWASP LLM / CWE / SOC2 mapping, severity, CVSS). A recommendation REC-n to fix it is created with it unless auto_create_recommendation is false.",
-		toolSchema[storeFindingArgs]("session_id", "file_path", "finding_type", "severity", "title"), false),
-		func(ctx context.Context, _ *mcp.CallToolRequest, in storeFindingArgs) (*mcp.CallToolResult, any, error) {
-			return w.call(ctx, true, opStoreFinding(in), nil)
-		})
-	mcp.AddTool(srv, change("update_finding_status",
+		toolSchema[storeFindingArgs]("session_id", "file_path", "finding_type", "severity", "title"), false, opStoreFinding)
+	changeTool(srv, w, "update_finding_status",
 		"Set a finding's status (OPEN, FIXED, IGNORED, DISMISSED, RESOLVED, SUPERSEDED); notes are appended to its description. Audited.",
-		toolSchema[findingStatusArgs]("finding_id", "status"), true),
-		func(ctx context.Context, _ *mcp.CallToolRequest, in findingStatusArgs) (*mcp.CallToolResult, any, error) {
-			return w.call(ctx, true, opFindingStatus(in), nil)
-		})
-	mcp.AddTool(srv, change("update_finding_correlation",
+		toolSchema[findingStatusArgs]("finding_id", "status"), true, opFindingStatus)
+	changeTool(srv, w, "update_finding_correlation",
 		"Say how a static finding relates to runtime behaviour: VALIDATED (seen at runtime), UNEXERCISED (code path never run), RUNTIME_ONLY, THEORETICAL; with evidence. Never overwritten by correlate_findings.",
-		toolSchema[correlationArgs]("finding_id", "correlation_state"), true),
-		func(ctx context.Context, _ *mcp.CallToolRequest, in correlationArgs) (*mcp.CallToolResult, any, error) {
-			return w.call(ctx, true, opCorrelation(in), nil)
-		})
-	mcp.AddTool(srv, change("correlate_findings",
+		toolSchema[correlationArgs]("finding_id", "correlation_state"), true, opCorrelation)
+	changeTool(srv, w, "correlate_findings",
 		"Correlate a workflow's open findings with its runtime sessions automatically (tools called, runtime detections by OWASP control); findings you correlated by hand are kept. Returns the correlation summary.",
-		toolSchema[wfRef](), true),
-		func(ctx context.Context, _ *mcp.CallToolRequest, in wfRef) (*mcp.CallToolResult, any, error) {
-			return w.call(ctx, true, opCorrelate(in), nil)
-		})
-	mcp.AddTool(srv, read("get_correlation_summary",
+		toolSchema[wfRef](), true, opCorrelate)
+	readTool(srv, w, "get_correlation_summary",
 		"Counts of a workflow's open findings by correlation state (validated, unexercised, runtime_only, theoretical, uncorrelated) and its completed runtime sessions.",
-		toolSchema[wfRef]()),
-		func(ctx context.Context, _ *mcp.CallToolRequest, in wfRef) (*mcp.CallToolResult, any, error) {
-			return w.call(ctx, false, opCorrelationSummary(in), nil)
-		})
-	mcp.AddTool(srv, read("get_agent_workflow_state",
+		toolSchema[wfRef](), opCorrelationSummary, nil)
+	readTool(srv, w, "get_agent_workflow_state",
 		"What is known about a workflow (NO_DATA, STATIC_ONLY, DYNAMIC_ONLY, COMPLETE), its analyses and findings, and what to do next.",
-		toolSchema[wfRef]()),
-		func(ctx context.Context, _ *mcp.CallToolRequest, in wfRef) (*mcp.CallToolResult, any, error) {
-			return w.call(ctx, false, opState(in), nil)
-		})
-	mcp.AddTool(srv, read("get_tool_usage_summary",
+		toolSchema[wfRef](), opState, nil)
+	readTool(srv, w, "get_tool_usage_summary",
 		"Tools a workflow's agents are offered versus the tools they call at runtime: calls per tool, unused tools, coverage.",
-		toolSchema[wfRef]()),
-		func(ctx context.Context, _ *mcp.CallToolRequest, in wfRef) (*mcp.CallToolResult, any, error) {
-			return w.call(ctx, false, opToolUsage(in), nil)
-		})
-	mcp.AddTool(srv, read("get_agent_workflow_correlation",
+		toolSchema[wfRef](), opToolUsage, nil)
+	readTool(srv, w, "get_agent_workflow_correlation",
 		"The raw data to correlate by yourself: the workflow's open static findings and the tools its runtime sessions called.",
-		toolSchema[wfRef]()),
-		func(ctx context.Context, _ *mcp.CallToolRequest, in wfRef) (*mcp.CallToolResult, any, error) {
-			return w.call(ctx, false, opCorrelationData(in), nil)
-		})
+		toolSchema[wfRef](), opCorrelationData, nil)
 
 	// Agents and sessions of a workflow.
-	mcp.AddTool(srv, read("get_agents",
+	readTool(srv, w, "get_agents",
 		"Agents with their workflow, display name and description (and, by default, sessions, messages, tokens, tools and first/last seen). agent_workflow_id narrows to one workflow; unlinked lists agents without one.",
-		toolSchema[agentsArgs]()),
-		func(ctx context.Context, _ *mcp.CallToolRequest, in agentsArgs) (*mcp.CallToolResult, any, error) {
-			return w.call(ctx, false, opAgents(in), func() any { return &AgentsAnswer{Agents: []AgentEntry{}} })
-		})
-	mcp.AddTool(srv, change("update_agent_info",
+		toolSchema[agentsArgs](), opAgents, func() any { return &AgentsAnswer{Agents: []AgentEntry{}} })
+	changeTool(srv, w, "update_agent_info",
 		"Give an agent a display name and description, or link it to a workflow (at least one of display_name, description, agent_workflow_id).",
-		toolSchema[updateAgentArgs]("agent_id"), true),
-		func(ctx context.Context, _ *mcp.CallToolRequest, in updateAgentArgs) (*mcp.CallToolResult, any, error) {
-			return w.call(ctx, true, opUpdateAgent(in), nil)
-		})
-	mcp.AddTool(srv, read("get_workflow_agents",
+		toolSchema[updateAgentArgs]("agent_id"), true, opUpdateAgent)
+	readTool(srv, w, "get_workflow_agents",
 		"A workflow's agents (names, descriptions, last seen, sessions, latest system prompt) and its 10 latest sessions.",
-		toolSchema[workflowAgentsArgs]()),
-		func(ctx context.Context, _ *mcp.CallToolRequest, in workflowAgentsArgs) (*mcp.CallToolResult, any, error) {
-			return w.call(ctx, false, opWorkflowAgents(in), nil)
-		})
-	mcp.AddTool(srv, read("get_workflow_sessions",
+		toolSchema[workflowAgentsArgs](), opWorkflowAgents, nil)
+	readTool(srv, w, "get_workflow_sessions",
 		"A workflow's runtime sessions, newest first, paged (limit ≤ 100), by agent and status (ACTIVE, INACTIVE, COMPLETED). Read one with get_session_events.",
 		schemaFor[workflowSessionsArgs](func(p map[string]*jsonschema.Schema) {
 			p["status"].Enum = []any{"ACTIVE", "INACTIVE", "COMPLETED"}
 			limitProp(p, 100)
-		})),
-		func(ctx context.Context, _ *mcp.CallToolRequest, in workflowSessionsArgs) (*mcp.CallToolResult, any, error) {
-			return w.call(ctx, false, opWorkflowSessions(in), nil)
-		})
+		}), opWorkflowSessions, nil)
 
 	// The IDE.
-	mcp.AddTool(srv, change("register_ide_connection",
+	mcp.AddTool(srv, changingTool("register_ide_connection",
 		"Tell the dashboard an IDE assistant works on a workflow (shown on its dev-connection page). Returns a connection_id for ide_heartbeat. Perimeter tracks activity per workflow by the last heartbeat.",
 		toolSchema[registerIDEArgs]("ide_type", "agent_workflow_id", "workspace_path", "model"), true),
 		func(ctx context.Context, _ *mcp.CallToolRequest, in registerIDEArgs) (*mcp.CallToolResult, any, error) {
@@ -236,13 +212,10 @@ func (s *Server) addWorkflowTools(srv *mcp.Server) {
 					"dashboard_url": s.URL(), "hint": "Call ide_heartbeat with this connection_id (or agent_workflow_id) while you work: the dashboard shows the IDE as connected."}, nil
 			}, nil)
 		})
-	mcp.AddTool(srv, change("ide_heartbeat",
+	changeTool(srv, w, "ide_heartbeat",
 		"Record that an IDE assistant is working on a workflow (agent_workflow_id, or the connection_id of register_ide_connection), with its type, workspace, model, host and user; fields left out keep their last value.",
-		toolSchema[heartbeatArgs](), true),
-		func(ctx context.Context, _ *mcp.CallToolRequest, in heartbeatArgs) (*mcp.CallToolResult, any, error) {
-			return w.call(ctx, true, opHeartbeat(in), nil)
-		})
-	mcp.AddTool(srv, change("disconnect_ide",
+		toolSchema[heartbeatArgs](), true, opHeartbeat)
+	mcp.AddTool(srv, changingTool("disconnect_ide",
 		"End an IDE connection. Perimeter keeps IDE activity per workflow by its last heartbeat, so nothing is deleted: the dashboard shows the IDE inactive once heartbeats stop. Returns the connection as last seen.",
 		toolSchema[connectionArgs]("connection_id"), true),
 		func(ctx context.Context, _ *mcp.CallToolRequest, in connectionArgs) (*mcp.CallToolResult, any, error) {
@@ -256,47 +229,31 @@ func (s *Server) addWorkflowTools(srv *mcp.Server) {
 					"message": "Disconnected: heartbeats for workflow " + wf + " are no longer expected; the last activity stays on record."}, nil
 			}, nil)
 		})
-	mcp.AddTool(srv, read("get_ide_connection_status",
+	readTool(srv, w, "get_ide_connection_status",
 		"Whether an IDE assistant has worked on a workflow, when last, and with what (ide type, workspace, model, host, user).",
-		toolSchema[ideStatusArgs]("agent_workflow_id")),
-		func(ctx context.Context, _ *mcp.CallToolRequest, in ideStatusArgs) (*mcp.CallToolResult, any, error) {
-			return w.call(ctx, false, opIDEStatus(in), nil)
-		})
+		toolSchema[ideStatusArgs]("agent_workflow_id"), opIDEStatus, nil)
 
 	// Recommendations, the gate, the audit log.
-	mcp.AddTool(srv, read("get_recommendations",
+	readTool(srv, w, "get_recommendations",
 		"A workflow's recommendations (the fixes its findings call for), most severe first, by status, severity and category; blocking_only keeps the CRITICAL and HIGH ones still open.",
 		schemaFor[recListArgs](func(p map[string]*jsonschema.Schema) {
 			p["status"].Enum = toAny(workflow.RecStatuses)
 			p["severity"].Enum = toAny(workflow.Severities)
 			limitProp(p, 1000)
-		})),
-		func(ctx context.Context, _ *mcp.CallToolRequest, in recListArgs) (*mcp.CallToolResult, any, error) {
-			return w.call(ctx, false, opListRecs(in), nil)
-		})
-	mcp.AddTool(srv, read("get_recommendation_detail", "One recommendation with its finding and its last 20 audit entries.",
-		toolSchema[recArgs]("recommendation_id")),
-		func(ctx context.Context, _ *mcp.CallToolRequest, in recArgs) (*mcp.CallToolResult, any, error) {
-			return w.call(ctx, false, opRec(in), nil)
-		})
-	mcp.AddTool(srv, change("start_fix", "Start working on a PENDING recommendation: it becomes FIXING. Audited.",
-		toolSchema[startFixArgs]("recommendation_id"), false),
-		func(ctx context.Context, _ *mcp.CallToolRequest, in startFixArgs) (*mcp.CallToolResult, any, error) {
-			return w.call(ctx, true, opStartFix(in), nil)
-		})
-	mcp.AddTool(srv, change("complete_fix",
+		}), opListRecs, nil)
+	readTool(srv, w, "get_recommendation_detail",
+		"One recommendation with its finding and its last 20 audit entries.",
+		toolSchema[recArgs]("recommendation_id"), opRec, nil)
+	changeTool(srv, w, "start_fix",
+		"Start working on a PENDING recommendation: it becomes FIXING. Audited.",
+		toolSchema[startFixArgs]("recommendation_id"), false, opStartFix)
+	changeTool(srv, w, "complete_fix",
 		"Record a fix of a PENDING or FIXING recommendation (notes, files modified, commit, method): it and its finding become FIXED. Audited; verify it next with verify_fix.",
-		toolSchema[completeFixArgs]("recommendation_id"), false),
-		func(ctx context.Context, _ *mcp.CallToolRequest, in completeFixArgs) (*mcp.CallToolResult, any, error) {
-			return w.call(ctx, true, opCompleteFix(in), nil)
-		})
-	mcp.AddTool(srv, change("verify_fix",
+		toolSchema[completeFixArgs]("recommendation_id"), false, opCompleteFix)
+	changeTool(srv, w, "verify_fix",
 		"Record the verification of a FIXED recommendation: VERIFIED on success, back to PENDING (its finding OPEN again) on failure. Audited.",
-		toolSchema[verifyArgs]("recommendation_id", "verification_result"), false),
-		func(ctx context.Context, _ *mcp.CallToolRequest, in verifyArgs) (*mcp.CallToolResult, any, error) {
-			return w.call(ctx, true, opVerify(in), nil)
-		})
-	mcp.AddTool(srv, change("dismiss_recommendation",
+		toolSchema[verifyArgs]("recommendation_id", "verification_result"), false, opVerify)
+	mcp.AddTool(srv, changingTool("dismiss_recommendation",
 		"Close a recommendation without a fix, with a reason: DISMISSED (false positive or accepted risk) or IGNORED. Its finding follows. Audited.",
 		schemaFor[dismissArgs](func(p map[string]*jsonschema.Schema) {
 			nonEmpty(p, "recommendation_id", "reason")
@@ -308,53 +265,36 @@ func (s *Server) addWorkflowTools(srv *mcp.Server) {
 			}
 			return w.call(ctx, true, opDismiss(in), nil)
 		})
-	mcp.AddTool(srv, read("get_gate_status",
+	readTool(srv, w, "get_gate_status",
 		"The production gate of a workflow: BLOCKED while any CRITICAL or HIGH recommendation is PENDING or FIXING, OPEN otherwise; with the blocking counts and the static and dynamic analyses' state.",
-		toolSchema[wfRef]()),
-		func(ctx context.Context, _ *mcp.CallToolRequest, in wfRef) (*mcp.CallToolResult, any, error) {
-			return w.call(ctx, false, opGate(in), nil)
-		})
-	mcp.AddTool(srv, read("get_audit_log",
+		toolSchema[wfRef](), opGate, nil)
+	readTool(srv, w, "get_audit_log",
 		"Changes of findings, recommendations and reports, newest first: who, when, action, old and new value, reason.",
-		toolSchema[auditArgs]()),
-		func(ctx context.Context, _ *mcp.CallToolRequest, in auditArgs) (*mcp.CallToolResult, any, error) {
-			return w.call(ctx, false, opAudit(in), func() any { return &workflow.AuditList{Entries: []*workflow.AuditEntry{}} })
-		})
+		toolSchema[auditArgs](), opAudit, func() any { return &workflow.AuditList{Entries: []*workflow.AuditEntry{}} })
 
 	// Dynamic analysis.
-	mcp.AddTool(srv, change("trigger_dynamic_analysis",
+	changeTool(srv, w, "trigger_dynamic_analysis",
 		"Analyse a workflow's completed runtime sessions that no analysis has covered yet (force: all): the 16 dynamic security checks per agent, stored as a DYNAMIC analysis session with a finding and recommendation per failing check; fixed issues resolve.",
-		toolSchema[triggerArgs](), false),
-		func(ctx context.Context, _ *mcp.CallToolRequest, in triggerArgs) (*mcp.CallToolResult, any, error) {
-			return w.call(ctx, true, w.opTrigger(in), nil)
-		})
-	mcp.AddTool(srv, read("get_dynamic_analysis_status",
+		toolSchema[triggerArgs](), false, w.opTrigger)
+	readTool(srv, w, "get_dynamic_analysis_status",
 		"Whether a dynamic analysis of a workflow can run: new completed sessions per agent, whether one is running, the last analysis.",
-		toolSchema[wfRef]()),
-		func(ctx context.Context, _ *mcp.CallToolRequest, in wfRef) (*mcp.CallToolResult, any, error) {
-			return w.call(ctx, false, opDynamicStatus(in), nil)
-		})
-	mcp.AddTool(srv, read("get_analysis_history", "A workflow's analyses of a type (DYNAMIC by default, or STATIC), newest first.",
+		toolSchema[wfRef](), opDynamicStatus, nil)
+	readTool(srv, w, "get_analysis_history",
+		"A workflow's analyses of a type (DYNAMIC by default, or STATIC), newest first.",
 		schemaFor[historyArgs](func(p map[string]*jsonschema.Schema) {
 			p["session_type"].Enum = toAny(workflow.SessionTypes)
 			limitProp(p, 500)
-		})),
-		func(ctx context.Context, _ *mcp.CallToolRequest, in historyArgs) (*mcp.CallToolResult, any, error) {
-			return w.call(ctx, false, opHistory(in), nil)
-		})
+		}), opHistory, nil)
 
 	// Compliance reports.
-	mcp.AddTool(srv, change("generate_compliance_report",
+	mcp.AddTool(srv, changingTool("generate_compliance_report",
 		"A workflow's compliance report: GO/NO-GO decision, risk score, OWASP LLM Top 10 and SOC2 status, blocking issues, findings and recommendations. save stores it (report_id in the answer; the dashboard lists and prints it).",
 		schemaFor[reportArgs](func(p map[string]*jsonschema.Schema) { p["report_type"].Enum = toAny(workflow.ReportTypes) }), false),
 		func(ctx context.Context, _ *mcp.CallToolRequest, in reportArgs) (*mcp.CallToolResult, any, error) {
 			return w.call(ctx, in.Save, opReport(in), nil)
 		})
-	mcp.AddTool(srv, read("list_reports", "A workflow's saved compliance reports, newest first (without their data; GET /api/reports/{id} has it).",
-		toolSchema[reportListArgs]()),
-		func(ctx context.Context, _ *mcp.CallToolRequest, in reportListArgs) (*mcp.CallToolResult, any, error) {
-			return w.call(ctx, false, opReports(in), func() any { return &workflow.ReportList{Reports: []*workflow.SavedReport{}} })
-		})
+	readTool(srv, w, "list_reports", "A workflow's saved compliance reports, newest first (without their data; GET /api/reports/{id} has it).",
+		toolSchema[reportListArgs](), opReports, func() any { return &workflow.ReportList{Reports: []*workflow.SavedReport{}} })
 }
 
 func toAny(list []string) []any {

@@ -35,6 +35,25 @@ func needWorkflow(wf string) error {
 	return nil
 }
 
+// onWorkflow is an operation on the workflow in names, which is required.
+func onWorkflow(in wfRef, run func(ctx context.Context, svc *workflow.Service, q *querier, wf string) (any, error)) wfOp {
+	return func(ctx context.Context, svc *workflow.Service, q *querier) (any, error) {
+		wf := in.id()
+		if err := needWorkflow(wf); err != nil {
+			return nil, err
+		}
+		return run(ctx, svc, q, wf)
+	}
+}
+
+// workflowMethod is an operation calling the Service method m on the
+// workflow in names, which is required.
+func workflowMethod[T any](in wfRef, m func(*workflow.Service, context.Context, string) (T, error)) wfOp {
+	return onWorkflow(in, func(ctx context.Context, svc *workflow.Service, _ *querier, wf string) (any, error) {
+		return m(svc, ctx, wf)
+	})
+}
+
 // Knowledge base: no store needed.
 
 type patternsArgs struct {
@@ -340,13 +359,10 @@ type recListArgs struct {
 }
 
 func opListRecs(in recListArgs) wfOp {
-	return func(ctx context.Context, svc *workflow.Service, _ *querier) (any, error) {
-		if err := needWorkflow(in.id()); err != nil {
-			return nil, err
-		}
-		return svc.ListRecommendations(ctx, in.id(), workflow.RecFilter{Status: in.Status, Severity: in.Severity,
+	return onWorkflow(in.wfRef, func(ctx context.Context, svc *workflow.Service, _ *querier, wf string) (any, error) {
+		return svc.ListRecommendations(ctx, wf, workflow.RecFilter{Status: in.Status, Severity: in.Severity,
 			Category: in.Category, BlockingOnly: in.BlockingOnly, Limit: in.Limit})
-	}
+	})
 }
 
 type recArgs struct {
@@ -418,14 +434,7 @@ func opReadiness(wf string) wfOp {
 	}
 }
 
-func opGate(in wfRef) wfOp {
-	return func(ctx context.Context, svc *workflow.Service, _ *querier) (any, error) {
-		if err := needWorkflow(in.id()); err != nil {
-			return nil, err
-		}
-		return svc.GateStatus(ctx, in.id())
-	}
-}
+func opGate(in wfRef) wfOp { return workflowMethod(in, (*workflow.Service).GateStatus) }
 
 type auditArgs struct {
 	EntityType string `json:"entity_type,omitempty" jsonschema:"finding, recommendation or report"`
@@ -450,12 +459,9 @@ type reportArgs struct {
 }
 
 func opReport(in reportArgs) wfOp {
-	return func(ctx context.Context, svc *workflow.Service, _ *querier) (any, error) {
-		if err := needWorkflow(in.id()); err != nil {
-			return nil, err
-		}
-		return svc.ComplianceReport(ctx, in.id(), in.ReportType, in.Save, in.GeneratedBy)
-	}
+	return onWorkflow(in.wfRef, func(ctx context.Context, svc *workflow.Service, _ *querier, wf string) (any, error) {
+		return svc.ComplianceReport(ctx, wf, in.ReportType, in.Save, in.GeneratedBy)
+	})
 }
 
 type reportListArgs struct {
@@ -465,60 +471,24 @@ type reportListArgs struct {
 }
 
 func opReports(in reportListArgs) wfOp {
-	return func(ctx context.Context, svc *workflow.Service, _ *querier) (any, error) {
-		if err := needWorkflow(in.id()); err != nil {
-			return nil, err
-		}
-		return svc.ListReports(ctx, in.id(), in.ReportType, in.Limit)
-	}
+	return onWorkflow(in.wfRef, func(ctx context.Context, svc *workflow.Service, _ *querier, wf string) (any, error) {
+		return svc.ListReports(ctx, wf, in.ReportType, in.Limit)
+	})
 }
 
 // Correlation, tool usage, state.
 
 func opCorrelationSummary(in wfRef) wfOp {
-	return func(ctx context.Context, svc *workflow.Service, _ *querier) (any, error) {
-		if err := needWorkflow(in.id()); err != nil {
-			return nil, err
-		}
-		return svc.CorrelationSummary(ctx, in.id())
-	}
+	return workflowMethod(in, (*workflow.Service).CorrelationSummary)
 }
 
-func opCorrelate(in wfRef) wfOp {
-	return func(ctx context.Context, svc *workflow.Service, _ *querier) (any, error) {
-		if err := needWorkflow(in.id()); err != nil {
-			return nil, err
-		}
-		return svc.Correlate(ctx, in.id())
-	}
-}
+func opCorrelate(in wfRef) wfOp { return workflowMethod(in, (*workflow.Service).Correlate) }
 
-func opCorrelationData(in wfRef) wfOp {
-	return func(ctx context.Context, svc *workflow.Service, _ *querier) (any, error) {
-		if err := needWorkflow(in.id()); err != nil {
-			return nil, err
-		}
-		return svc.CorrelationData(ctx, in.id())
-	}
-}
+func opCorrelationData(in wfRef) wfOp { return workflowMethod(in, (*workflow.Service).CorrelationData) }
 
-func opToolUsage(in wfRef) wfOp {
-	return func(ctx context.Context, svc *workflow.Service, _ *querier) (any, error) {
-		if err := needWorkflow(in.id()); err != nil {
-			return nil, err
-		}
-		return svc.ToolUsageSummary(ctx, in.id())
-	}
-}
+func opToolUsage(in wfRef) wfOp { return workflowMethod(in, (*workflow.Service).ToolUsageSummary) }
 
-func opState(in wfRef) wfOp {
-	return func(ctx context.Context, svc *workflow.Service, _ *querier) (any, error) {
-		if err := needWorkflow(in.id()); err != nil {
-			return nil, err
-		}
-		return svc.WorkflowStateOf(ctx, in.id())
-	}
-}
+func opState(in wfRef) wfOp { return workflowMethod(in, (*workflow.Service).WorkflowStateOf) }
 
 func opStaticSummary(wf string) wfOp {
 	return func(ctx context.Context, svc *workflow.Service, _ *querier) (any, error) {
@@ -539,12 +509,7 @@ func opWorkflows() wfOp {
 // Dynamic analysis.
 
 func opDynamicStatus(in wfRef) wfOp {
-	return func(ctx context.Context, svc *workflow.Service, _ *querier) (any, error) {
-		if err := needWorkflow(in.id()); err != nil {
-			return nil, err
-		}
-		return svc.DynamicAnalysisStatus(ctx, in.id())
-	}
+	return workflowMethod(in, (*workflow.Service).DynamicAnalysisStatus)
 }
 
 type historyArgs struct {
@@ -554,12 +519,9 @@ type historyArgs struct {
 }
 
 func opHistory(in historyArgs) wfOp {
-	return func(ctx context.Context, svc *workflow.Service, _ *querier) (any, error) {
-		if err := needWorkflow(in.id()); err != nil {
-			return nil, err
-		}
-		return svc.AnalysisHistoryOf(ctx, in.id(), in.SessionType, in.Limit)
-	}
+	return onWorkflow(in.wfRef, func(ctx context.Context, svc *workflow.Service, _ *querier, wf string) (any, error) {
+		return svc.AnalysisHistoryOf(ctx, wf, in.SessionType, in.Limit)
+	})
 }
 
 type triggerArgs struct {

@@ -20,6 +20,16 @@ func (w *workflowAPI) routes(mux *http.ServeMux) {
 		w.route(mux, "POST "+path, nil, parse)
 	}
 	wfID := func(p params) (string, error) { return pathID("workflow_id", p.id) }
+	// onPath and onPathRef parse the path's workflow id for op.
+	onPath := func(op func(wf string) wfOp) func(*http.Request, params) (wfOp, error) {
+		return func(_ *http.Request, p params) (wfOp, error) {
+			wf, err := wfID(p)
+			return op(wf), err
+		}
+	}
+	onPathRef := func(op func(wfRef) wfOp) func(*http.Request, params) (wfOp, error) {
+		return onPath(func(wf string) wfOp { return op(wfRef{WorkflowID: wf}) })
+	}
 
 	// Workflows home.
 	get("/api/agent-workflows", func(*http.Request) any { return &workflow.WorkflowList{AgentWorkflows: []*workflow.WorkflowSummary{}} },
@@ -163,14 +173,8 @@ func (w *workflowAPI) routes(mux *http.ServeMux) {
 		in.RecommendationID = p.id
 		return opDismiss(in), err
 	})
-	get("/api/workflow/{id}/production-readiness", nil, func(_ *http.Request, p params) (wfOp, error) {
-		wf, err := wfID(p)
-		return opReadiness(wf), err
-	})
-	get("/api/workflow/{id}/gate", nil, func(_ *http.Request, p params) (wfOp, error) {
-		wf, err := wfID(p)
-		return opGate(wfRef{WorkflowID: wf}), err
-	})
+	get("/api/workflow/{id}/production-readiness", nil, onPath(opReadiness))
+	get("/api/workflow/{id}/gate", nil, onPathRef(opGate))
 	get("/api/audit-log", func(*http.Request) any { return &workflow.AuditList{Entries: []*workflow.AuditEntry{}} },
 		func(_ *http.Request, p params) (wfOp, error) {
 			var in auditArgs
@@ -241,38 +245,17 @@ func (w *workflowAPI) routes(mux *http.ServeMux) {
 	})
 
 	// Static and dynamic analysis, correlation, tool usage, state.
-	get("/api/workflow/{id}/static-summary", nil, func(_ *http.Request, p params) (wfOp, error) {
-		wf, err := wfID(p)
-		return opStaticSummary(wf), err
-	})
-	get("/api/workflow/{id}/dynamic-summary", nil, func(_ *http.Request, p params) (wfOp, error) {
-		wf, err := wfID(p)
-		return opDynamicSummary(wf), err
-	})
+	get("/api/workflow/{id}/static-summary", nil, onPath(opStaticSummary))
+	get("/api/workflow/{id}/dynamic-summary", nil, onPath(opDynamicSummary))
 	w.static(mux, "GET /api/security-check-definitions", func(params) (any, error) {
 		checks, cats := behavior.Definitions()
 		return &CheckDefinitions{DynamicChecks: checks, DynamicCategories: cats}, nil
 	})
-	get("/api/workflow/{id}/correlation-summary", nil, func(_ *http.Request, p params) (wfOp, error) {
-		wf, err := wfID(p)
-		return opCorrelationSummary(wfRef{WorkflowID: wf}), err
-	})
-	get("/api/workflow/{id}/correlation", nil, func(_ *http.Request, p params) (wfOp, error) {
-		wf, err := wfID(p)
-		return opCorrelationData(wfRef{WorkflowID: wf}), err
-	})
-	post("/api/workflow/{id}/correlate", func(_ *http.Request, p params) (wfOp, error) {
-		wf, err := wfID(p)
-		return opCorrelate(wfRef{WorkflowID: wf}), err
-	})
-	get("/api/workflow/{id}/tool-usage", nil, func(_ *http.Request, p params) (wfOp, error) {
-		wf, err := wfID(p)
-		return opToolUsage(wfRef{WorkflowID: wf}), err
-	})
-	get("/api/workflow/{id}/state", nil, func(_ *http.Request, p params) (wfOp, error) {
-		wf, err := wfID(p)
-		return opState(wfRef{WorkflowID: wf}), err
-	})
+	get("/api/workflow/{id}/correlation-summary", nil, onPathRef(opCorrelationSummary))
+	get("/api/workflow/{id}/correlation", nil, onPathRef(opCorrelationData))
+	post("/api/workflow/{id}/correlate", onPathRef(opCorrelate))
+	get("/api/workflow/{id}/tool-usage", nil, onPathRef(opToolUsage))
+	get("/api/workflow/{id}/state", nil, onPathRef(opState))
 	get("/api/workflow/{id}/analysis-sessions", emptySessions, func(_ *http.Request, p params) (wfOp, error) {
 		wf, err := wfID(p)
 		if err != nil {
@@ -282,10 +265,7 @@ func (w *workflowAPI) routes(mux *http.ServeMux) {
 		in.Status, in.SessionType, in.Limit, err = sessionListParams(p)
 		return opListSessions(in), err
 	})
-	get("/api/workflow/{id}/dynamic-analysis-status", nil, func(_ *http.Request, p params) (wfOp, error) {
-		wf, err := wfID(p)
-		return opDynamicStatus(wfRef{WorkflowID: wf}), err
-	})
+	get("/api/workflow/{id}/dynamic-analysis-status", nil, onPathRef(opDynamicStatus))
 	post("/api/workflow/{id}/trigger-dynamic-analysis", func(_ *http.Request, p params) (wfOp, error) {
 		wf, err := wfID(p)
 		if err != nil {

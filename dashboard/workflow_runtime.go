@@ -34,11 +34,7 @@ type DynamicAnswer struct {
 // recorded with workflow.RecordDynamicAnalysis, which marks every one of
 // those sessions analysed.
 func (w *workflowAPI) opTrigger(in triggerArgs) wfOp {
-	return func(ctx context.Context, svc *workflow.Service, q *querier) (any, error) {
-		wf := in.id()
-		if err := needWorkflow(wf); err != nil {
-			return nil, err
-		}
+	return onWorkflow(in.wfRef, func(ctx context.Context, svc *workflow.Service, q *querier, wf string) (any, error) {
 		w.trigMu.Lock()
 		defer w.trigMu.Unlock()
 		st, err := svc.DynamicAnalysisStatus(ctx, wf)
@@ -86,7 +82,7 @@ func (w *workflowAPI) opTrigger(in triggerArgs) wfOp {
 			ans.ViewResults = w.s.URL() + "/agent-workflow/" + wf + "/dynamic-analysis"
 		}
 		return ans, nil
-	}
+	})
 }
 
 // abandonAfter is when an analysis still IN_PROGRESS is taken for one
@@ -235,11 +231,7 @@ type WorkflowAgentsAnswer struct {
 }
 
 func opWorkflowAgents(in workflowAgentsArgs) wfOp {
-	return func(ctx context.Context, svc *workflow.Service, q *querier) (any, error) {
-		wf := in.id()
-		if err := needWorkflow(wf); err != nil {
-			return nil, err
-		}
+	return onWorkflow(in.wfRef, func(ctx context.Context, svc *workflow.Service, q *querier, wf string) (any, error) {
 		out := &WorkflowAgentsAnswer{WorkflowID: wf, Agents: []WorkflowAgent{}, RecentSessions: []SessionRow{}}
 		list, err := q.agentsIn(ctx, "", wf) // totals over the workflow's sessions
 		if err != nil || len(list) == 0 {
@@ -268,7 +260,7 @@ func opWorkflowAgents(in workflowAgentsArgs) wfOp {
 		}
 		setWorkflow(out.RecentSessions, wf)
 		return out, nil
-	}
+	})
 }
 
 // latestPrompts reads each agent's system prompt from its latest session
@@ -330,11 +322,7 @@ type WorkflowSessionsAnswer struct {
 }
 
 func opWorkflowSessions(in workflowSessionsArgs) wfOp {
-	return func(ctx context.Context, _ *workflow.Service, q *querier) (any, error) {
-		wf := in.id()
-		if err := needWorkflow(wf); err != nil {
-			return nil, err
-		}
+	return onWorkflow(in.wfRef, func(ctx context.Context, _ *workflow.Service, q *querier, wf string) (any, error) {
 		status := strings.ToUpper(strings.TrimSpace(in.Status))
 		if status != "" && status != "ACTIVE" && status != "INACTIVE" && status != "COMPLETED" {
 			return nil, &workflow.BadParamError{Param: "status", Value: status, Valid: []string{"ACTIVE", "INACTIVE", "COMPLETED"}}
@@ -357,7 +345,7 @@ func opWorkflowSessions(in workflowSessionsArgs) wfOp {
 		setWorkflow(l.Sessions, wf)
 		return &WorkflowSessionsAnswer{WorkflowID: wf, Sessions: l.Sessions, Count: len(l.Sessions), TotalCount: l.TotalCount,
 			Page: l.Page}, nil
-	}
+	})
 }
 
 // DynamicSummary is GET /api/workflow/{wf}/dynamic-summary: the workflow's
