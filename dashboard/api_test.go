@@ -102,16 +102,14 @@ func score(f map[detect.Severity]float64) float64 {
 // each engine. The second batch was stored twice: every count below would
 // be off if reads did not deduplicate.
 func TestAPI(t *testing.T) {
-	for _, engine := range engines {
-		t.Run(engine, func(t *testing.T) {
-			st, w := seededStore(t, engine)
-			s := testServer(t, st, nil)
-			testAPI(t, s, w)
-			if q := s.querier(context.Background(), st.Status()); q.f != typedFindings {
-				t.Fatalf("typed finding columns not used")
-			}
-		})
-	}
+	eachEngine(t, func(t *testing.T, engine string) {
+		st, w := seededStore(t, engine)
+		s := testServer(t, st, nil)
+		testAPI(t, s, w)
+		if q := s.querier(context.Background(), st.Status()); q.f != typedFindings {
+			t.Fatalf("typed finding columns not used")
+		}
+	})
 }
 
 func testAPI(t *testing.T, s *Server, w *world) {
@@ -560,25 +558,23 @@ func testAPI(t *testing.T, s *Server, w *world) {
 // schema migration 2 (no typed category, rule or severity): the queries
 // fall back to the attributes and every number stays the same.
 func TestAPILegacyFindings(t *testing.T) {
-	for _, engine := range engines {
-		t.Run(engine, func(t *testing.T) {
-			st := openStore(t, engine)
-			w := newWorld()
-			for _, b := range [][]*sink.Event{w.first, w.dup} {
-				for _, e := range b {
-					if e.Name == sink.SecurityFinding {
-						e.Category, e.Rule, e.Severity = "", "", ""
-					}
+	eachEngine(t, func(t *testing.T, engine string) {
+		st := openStore(t, engine)
+		w := newWorld()
+		for _, b := range [][]*sink.Event{w.first, w.dup} {
+			for _, e := range b {
+				if e.Name == sink.SecurityFinding {
+					e.Category, e.Rule, e.Severity = "", "", ""
 				}
 			}
-			w.write(t, st)
-			s := testServer(t, st, nil)
-			testAPI(t, s, w)
-			if q := s.querier(context.Background(), st.Status()); q.f != legacyFindings {
-				t.Fatalf("typed finding columns used over legacy findings")
-			}
-		})
-	}
+		}
+		w.write(t, st)
+		s := testServer(t, st, nil)
+		testAPI(t, s, w)
+		if q := s.querier(context.Background(), st.Status()); q.f != legacyFindings {
+			t.Fatalf("typed finding columns used over legacy findings")
+		}
+	})
 }
 
 // usdIs reports whether a cost is want (to the 10 decimals the dashboard

@@ -1,7 +1,6 @@
 package dashboard
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -72,7 +71,6 @@ func TestAgentChecks(t *testing.T) {
 				name += "/legacy findings"
 			}
 			t.Run(name, func(t *testing.T) {
-				st := openStore(t, engine)
 				evs := checksWorld()
 				if legacy {
 					for _, e := range evs {
@@ -81,11 +79,7 @@ func TestAgentChecks(t *testing.T) {
 						}
 					}
 				}
-				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-				defer cancel()
-				if err := st.WriteBatch(ctx, evs); err != nil {
-					t.Fatal(err)
-				}
+				st := storeWith(t, engine, evs)
 				s := testServer(t, st, nil)
 				start := time.Now()
 				var got ChecksResponse
@@ -211,44 +205,42 @@ func testCheckedAgent(t *testing.T, got *ChecksResponse) {
 // active), beta one; alpha's card finding has confidence 0.8 exactly,
 // which must survive the float32 round trip as high-confidence.
 func TestAgentChecksSeededWorld(t *testing.T) {
-	for _, engine := range engines {
-		t.Run(engine, func(t *testing.T) {
-			st, _ := seededStore(t, engine)
-			s := testServer(t, st, nil)
-			var got ChecksResponse
-			get(t, s, "/api/agent/"+alpha+"/checks", &got)
-			if got.EvaluationStatus != "COMPLETE" || got.SessionsAnalyzed != 2 || got.ActiveSessions != 1 {
-				t.Fatalf("alpha: %+v", got)
+	eachEngine(t, func(t *testing.T, engine string) {
+		st, _ := seededStore(t, engine)
+		s := testServer(t, st, nil)
+		var got ChecksResponse
+		get(t, s, "/api/agent/"+alpha+"/checks", &got)
+		if got.EvaluationStatus != "COMPLETE" || got.SessionsAnalyzed != 2 || got.ActiveSessions != 1 {
+			t.Fatalf("alpha: %+v", got)
+		}
+		want := map[string][2]string{
+			"ENV_001_CONSISTENT_MODEL":   {"critical", "1 unpinned model(s)"}, // gpt-4o-mini; gpt-4o only in the active session
+			"ENV_002_AVG_TOOLS_COVERAGE": {"warning", "50% coverage"},         // s-a1 offered get_weather, search
+			"ENV_003_UNUSED_TOOLS":       {"warning", "1 unused tool(s)"},
+			"PII_001_DETECTION":          {"critical", "1 findings (1 high-confidence)"},
+			"PII_002_SYSTEM_PROMPT":      {"passed", "No PII in system prompts"},
+			"PII_003_EXPOSURE_RATE":      {"passed", "50% sessions with PII"},
+			"RESOURCE_001_TOKEN_BOUNDS":  {"passed", "45 max tokens"},
+		}
+		for id, w := range want {
+			c, ok := got.SecurityReport.Check(id)
+			if !ok || c.Status != w[0] || c.Value != w[1] {
+				t.Errorf("%s = %s %q, want %v", id, c.Status, c.Value, w)
 			}
-			want := map[string][2]string{
-				"ENV_001_CONSISTENT_MODEL":   {"critical", "1 unpinned model(s)"}, // gpt-4o-mini; gpt-4o only in the active session
-				"ENV_002_AVG_TOOLS_COVERAGE": {"warning", "50% coverage"},         // s-a1 offered get_weather, search
-				"ENV_003_UNUSED_TOOLS":       {"warning", "1 unused tool(s)"},
-				"PII_001_DETECTION":          {"critical", "1 findings (1 high-confidence)"},
-				"PII_002_SYSTEM_PROMPT":      {"passed", "No PII in system prompts"},
-				"PII_003_EXPOSURE_RATE":      {"passed", "50% sessions with PII"},
-				"RESOURCE_001_TOKEN_BOUNDS":  {"passed", "45 max tokens"},
-			}
-			for id, w := range want {
-				c, ok := got.SecurityReport.Check(id)
-				if !ok || c.Status != w[0] || c.Value != w[1] {
-					t.Errorf("%s = %s %q, want %v", id, c.Status, c.Value, w)
-				}
-			}
+		}
 
-			get(t, s, "/api/agent/"+beta+"/checks", &got)
-			if got.EvaluationStatus != "PARTIAL" || got.SessionsAnalyzed != 1 || got.BehavioralAnalysis.Error == "" {
-				t.Fatalf("beta: %+v", got)
-			}
-			cat := got.SecurityReport.Categories[behavior.CategoryBehavioral]
-			if len(cat.Checks) != 1 || cat.Checks[0].CheckID != "BEHAV_003_CLUSTER_FORMATION" || cat.Checks[0].Status != "critical" {
-				t.Errorf("beta behavioral: %+v", cat)
-			}
-			if c, _ := got.SecurityReport.Check("RESOURCE_002_TOOL_CALL_BOUNDS"); c.Value != "2 max calls" {
-				t.Errorf("beta RESOURCE_002 = %q", c.Value)
-			}
-		})
-	}
+		get(t, s, "/api/agent/"+beta+"/checks", &got)
+		if got.EvaluationStatus != "PARTIAL" || got.SessionsAnalyzed != 1 || got.BehavioralAnalysis.Error == "" {
+			t.Fatalf("beta: %+v", got)
+		}
+		cat := got.SecurityReport.Categories[behavior.CategoryBehavioral]
+		if len(cat.Checks) != 1 || cat.Checks[0].CheckID != "BEHAV_003_CLUSTER_FORMATION" || cat.Checks[0].Status != "critical" {
+			t.Errorf("beta behavioral: %+v", cat)
+		}
+		if c, _ := got.SecurityReport.Check("RESOURCE_002_TOOL_CALL_BOUNDS"); c.Value != "2 max calls" {
+			t.Errorf("beta RESOURCE_002 = %q", c.Value)
+		}
+	})
 }
 
 // Only the most recent maxCheckSessions completed sessions are evaluated:
@@ -257,41 +249,33 @@ func TestAgentChecksBound(t *testing.T) {
 	if testing.Short() {
 		t.Skip("seeds 2,003 sessions")
 	}
-	for _, engine := range engines {
-		t.Run(engine, func(t *testing.T) {
-			st := openStore(t, engine)
-			s := &seed{}
-			for i := range maxCheckSessions + 3 {
-				sid := fmt.Sprintf("b%05d", i)
-				at := t0.Add(-time.Hour + time.Duration(i)*time.Second)
-				s.call(checked, sid, at, "gpt-4-0613", "hi", nil)
-				n := 1
-				if i == 0 {
-					n = 60
-				}
-				for range n {
-					s.tool(checked, sid, at, "search", `{}`)
-				}
+	eachEngine(t, func(t *testing.T, engine string) {
+		s := &seed{}
+		for i := range maxCheckSessions + 3 {
+			sid := fmt.Sprintf("b%05d", i)
+			at := t0.Add(-time.Hour + time.Duration(i)*time.Second)
+			s.call(checked, sid, at, "gpt-4-0613", "hi", nil)
+			n := 1
+			if i == 0 {
+				n = 60
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			defer cancel()
-			if err := st.WriteBatch(ctx, s.events); err != nil {
-				t.Fatal(err)
+			for range n {
+				s.tool(checked, sid, at, "search", `{}`)
 			}
-			srv := testServer(t, st, nil)
-			var got ChecksResponse
-			get(t, srv, "/api/agent/"+checked+"/checks", &got)
-			if got.CompletedSessions != maxCheckSessions+3 || got.SessionsAnalyzed != maxCheckSessions {
-				t.Fatalf("completed %d, analysed %d", got.CompletedSessions, got.SessionsAnalyzed)
-			}
-			if c, _ := got.SecurityReport.Check("RESOURCE_002_TOOL_CALL_BOUNDS"); c.Status != "passed" || c.Value != "1 max calls" {
-				t.Errorf("RESOURCE_002 = %s %q: the oldest session was evaluated", c.Status, c.Value)
-			}
-			if c, _ := got.SecurityReport.Check("ENV_001_CONSISTENT_MODEL"); c.Value != "1 pinned model(s)" {
-				t.Errorf("ENV_001 = %q", c.Value)
-			}
-		})
-	}
+		}
+		srv := testServer(t, storeWith(t, engine, s.events), nil)
+		var got ChecksResponse
+		get(t, srv, "/api/agent/"+checked+"/checks", &got)
+		if got.CompletedSessions != maxCheckSessions+3 || got.SessionsAnalyzed != maxCheckSessions {
+			t.Fatalf("completed %d, analysed %d", got.CompletedSessions, got.SessionsAnalyzed)
+		}
+		if c, _ := got.SecurityReport.Check("RESOURCE_002_TOOL_CALL_BOUNDS"); c.Status != "passed" || c.Value != "1 max calls" {
+			t.Errorf("RESOURCE_002 = %s %q: the oldest session was evaluated", c.Status, c.Value)
+		}
+		if c, _ := got.SecurityReport.Check("ENV_001_CONSISTENT_MODEL"); c.Value != "1 pinned model(s)" {
+			t.Errorf("ENV_001 = %q", c.Value)
+		}
+	})
 }
 
 // With analytics off the checks answer the empty state, and a bad id is

@@ -55,24 +55,17 @@ var zeroCost = regexp.MustCompile(`"(cost_usd|total)":0[,}]`)
 // match the hand-written costs, calls without a price stay null with
 // their status, and nothing unpriced reads as $0.
 func TestCost(t *testing.T) {
-	for _, engine := range engines {
-		t.Run(engine, func(t *testing.T) {
-			st := openStore(t, engine)
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			if err := st.WriteBatch(ctx, costWorld()); err != nil {
-				t.Fatal(err)
-			}
-			// pricing.models prices mystery-x from now on: stored calls stay
-			// unpriced, and /api/cost says the table prices it now.
-			in, o := 1.0, 2.0
-			p, err := pricing.New(pricing.Options{Models: map[string]pricing.Rates{"mystery-x": {Input: &in, Output: &o}}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			testCost(t, testServer(t, st, func(o *Options) { o.Pricer = p }))
-		})
-	}
+	eachEngine(t, func(t *testing.T, engine string) {
+		st := storeWith(t, engine, costWorld())
+		// pricing.models prices mystery-x from now on: stored calls stay
+		// unpriced, and /api/cost says the table prices it now.
+		in, o := 1.0, 2.0
+		p, err := pricing.New(pricing.Options{Models: map[string]pricing.Rates{"mystery-x": {Input: &in, Output: &o}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		testCost(t, testServer(t, st, func(o *Options) { o.Pricer = p }))
+	})
 }
 
 func testCost(t *testing.T, s *Server) {

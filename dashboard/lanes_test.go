@@ -131,53 +131,51 @@ func post(url string) answer {
 // keep answering meanwhile, and an explorer request past the lane's queue
 // is a 503 with Retry-After.
 func TestExplorerDoesNotStarvePages(t *testing.T) {
-	for _, engine := range engines {
-		t.Run(engine, func(t *testing.T) {
-			st := openStore(t, engine)
-			s := testServer(t, st, func(o *Options) { o.ExplorerLane = LaneLimits{Concurrency: 1, Queue: 1} })
-			hs := exploreServer(t, s, "SELECT sleep(3)")
-			slow := make(chan answer, 2)
-			for range 2 {
-				go func() { slow <- post(hs.URL + "/x") }()
+	eachEngine(t, func(t *testing.T, engine string) {
+		st := openStore(t, engine)
+		s := testServer(t, st, func(o *Options) { o.ExplorerLane = LaneLimits{Concurrency: 1, Queue: 1} })
+		hs := exploreServer(t, s, "SELECT sleep(3)")
+		slow := make(chan answer, 2)
+		for range 2 {
+			go func() { slow <- post(hs.URL + "/x") }()
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for len(s.explorer.slots) != 1 || s.explorer.queued.Load() != 1 {
+			if time.Now().After(deadline) {
+				t.Fatal("the explorer requests never filled the lane")
 			}
-			deadline := time.Now().Add(30 * time.Second)
-			for len(s.explorer.slots) != 1 || s.explorer.queued.Load() != 1 {
-				if time.Now().After(deadline) {
-					t.Fatal("the explorer requests never filled the lane")
-				}
-				time.Sleep(5 * time.Millisecond)
+			time.Sleep(5 * time.Millisecond)
+		}
+		full := post(hs.URL + "/x")
+		if full.code != 503 || full.retry != "5" || !strings.Contains(full.body, "too many SQL explorer requests") {
+			t.Fatalf("explorer request past a full lane: %+v", full)
+		}
+		for _, path := range []string{"/api/agents", "/api/dashboard", "/api/sessions/list"} {
+			start := time.Now()
+			resp, err := http.Get(hs.URL + path)
+			t.Logf("GET %s with the explorer full: %v", path, time.Since(start).Round(time.Millisecond))
+			if err != nil {
+				t.Fatal(err)
 			}
-			full := post(hs.URL + "/x")
-			if full.code != 503 || full.retry != "5" || !strings.Contains(full.body, "too many SQL explorer requests") {
-				t.Fatalf("explorer request past a full lane: %+v", full)
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Fatalf("GET %s while the explorer is full: %d %s", path, resp.StatusCode, b)
 			}
-			for _, path := range []string{"/api/agents", "/api/dashboard", "/api/sessions/list"} {
-				start := time.Now()
-				resp, err := http.Get(hs.URL + path)
-				t.Logf("GET %s with the explorer full: %v", path, time.Since(start).Round(time.Millisecond))
-				if err != nil {
-					t.Fatal(err)
-				}
-				b, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != 200 {
-					t.Fatalf("GET %s while the explorer is full: %d %s", path, resp.StatusCode, b)
-				}
+		}
+		// The pages answered while the first explorer query was still
+		// running (the second waits behind it).
+		select {
+		case a := <-slow:
+			t.Fatalf("an explorer query ended before the pages answered: %+v", a)
+		default:
+		}
+		for range 2 {
+			if a := <-slow; a.code != 200 || a.err != nil {
+				t.Fatalf("slow explorer query: %+v", a)
 			}
-			// The pages answered while the first explorer query was still
-			// running (the second waits behind it).
-			select {
-			case a := <-slow:
-				t.Fatalf("an explorer query ended before the pages answered: %+v", a)
-			default:
-			}
-			for range 2 {
-				if a := <-slow; a.code != 200 || a.err != nil {
-					t.Fatalf("slow explorer query: %+v", a)
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 // Non-reading clients of large explorer results cost at most the result

@@ -42,19 +42,17 @@ func init() { sort.Strings(wantTools) }
 // TestMCP connects the Go SDK's client in both protocol eras and calls
 // every tool against the seeded store.
 func TestMCP(t *testing.T) {
-	for _, engine := range engines {
-		t.Run(engine, func(t *testing.T) {
-			st, w := seededStore(t, engine)
-			s := testServer(t, st, nil)
-			for _, era := range []struct{ ask, want string }{
-				{"", "2026-07-28"},           // server/discover, per-request _meta
-				{"2025-11-25", "2025-11-25"}, // initialize handshake
-				{"2025-03-26", "2025-03-26"},
-			} {
-				t.Run("protocol "+era.want, func(t *testing.T) { testMCPClient(t, s, w, era.ask, era.want) })
-			}
-		})
-	}
+	eachEngine(t, func(t *testing.T, engine string) {
+		st, w := seededStore(t, engine)
+		s := testServer(t, st, nil)
+		for _, era := range []struct{ ask, want string }{
+			{"", "2026-07-28"},           // server/discover, per-request _meta
+			{"2025-11-25", "2025-11-25"}, // initialize handshake
+			{"2025-03-26", "2025-03-26"},
+		} {
+			t.Run("protocol "+era.want, func(t *testing.T) { testMCPClient(t, s, w, era.ask, era.want) })
+		}
+	})
 }
 
 func testMCPClient(t *testing.T, s *Server, w *world, ask, want string) {

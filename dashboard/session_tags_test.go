@@ -77,62 +77,57 @@ func insertLegacy(t *testing.T, st sink.Store, events []*sink.Event) {
 // matches it) or were stored before it (read from the attributes in Go),
 // on every engine; a store holding both kinds answers the same again.
 func TestTagFilterByColumn(t *testing.T) {
-	for _, engine := range engines {
-		t.Run(engine, func(t *testing.T) {
-			events := tagWorld()
-			column := openStore(t, engine)
-			if err := column.WriteBatch(context.Background(), events); err != nil {
-				t.Fatal(err)
-			}
-			legacy := openStore(t, engine)
-			insertLegacy(t, legacy, events)
-			mixed := openStore(t, engine)
-			if err := mixed.WriteBatch(context.Background(), events[:3]); err != nil {
-				t.Fatal(err)
-			}
-			insertLegacy(t, mixed, events[3:])
+	eachEngine(t, func(t *testing.T, engine string) {
+		events := tagWorld()
+		column := storeWith(t, engine, events)
+		legacy := openStore(t, engine)
+		insertLegacy(t, legacy, events)
+		mixed := openStore(t, engine)
+		if err := mixed.WriteBatch(context.Background(), events[:3]); err != nil {
+			t.Fatal(err)
+		}
+		insertLegacy(t, mixed, events[3:])
 
-			res, err := column.Query(context.Background(), "SELECT tags FROM "+sink.EventsSource(schemaOf(column))+" WHERE session_id = 't-1'")
-			if err != nil || len(res.Data) != 1 || res.Data[0][0] != `{"empty":"","env":"prod","q\"k":"a\"b\\c","u":"ü<&>"}` {
-				t.Fatalf("t-1's tags column: %v %v", res, err)
-			}
+		res, err := column.Query(context.Background(), "SELECT tags FROM "+sink.EventsSource(schemaOf(column))+" WHERE session_id = 't-1'")
+		if err != nil || len(res.Data) != 1 || res.Data[0][0] != `{"empty":"","env":"prod","q\"k":"a\"b\\c","u":"ü<&>"}` {
+			t.Fatalf("t-1's tags column: %v %v", res, err)
+		}
 
-			answers := map[string]string{}
-			for _, kind := range []struct {
-				name string
-				st   sink.Store
-			}{{"column", column}, {"legacy", legacy}, {"mixed", mixed}} {
-				s := testServer(t, kind.st, nil)
-				var out strings.Builder
-				for _, c := range tagQueries {
-					var r SessionListResponse
-					get(t, s, "/api/sessions/list?tags="+url.QueryEscape(c.tags), &r)
-					var ids []string
-					for _, x := range r.Sessions {
-						ids = append(ids, x.ID)
-						fmt.Fprintf(&out, "%s %s %v\n", c.tags, x.ID, sortedTags(x.Tags))
-					}
-					if got := strings.Join(ids, ","); got != c.want || r.TotalCount != int64(len(ids)) {
-						t.Errorf("%s: tags=%s gives %q (total %d), want %q", kind.name, c.tags, got, r.TotalCount, c.want)
-					}
+		answers := map[string]string{}
+		for _, kind := range []struct {
+			name string
+			st   sink.Store
+		}{{"column", column}, {"legacy", legacy}, {"mixed", mixed}} {
+			s := testServer(t, kind.st, nil)
+			var out strings.Builder
+			for _, c := range tagQueries {
+				var r SessionListResponse
+				get(t, s, "/api/sessions/list?tags="+url.QueryEscape(c.tags), &r)
+				var ids []string
+				for _, x := range r.Sessions {
+					ids = append(ids, x.ID)
+					fmt.Fprintf(&out, "%s %s %v\n", c.tags, x.ID, sortedTags(x.Tags))
 				}
-				var tags TagsResponse
-				get(t, s, "/api/sessions/tags", &tags)
-				b, _ := json.Marshal(tags.Tags)
-				out.Write(b)
-				answers[kind.name] = out.String()
+				if got := strings.Join(ids, ","); got != c.want || r.TotalCount != int64(len(ids)) {
+					t.Errorf("%s: tags=%s gives %q (total %d), want %q", kind.name, c.tags, got, r.TotalCount, c.want)
+				}
 			}
-			want := `[{"key":"empty","values":[{"value":"","count":1}]},{"key":"env","values":[{"value":"prod","count":3},{"value":"dev","count":1}]},` +
-				`{"key":"q\"k","values":[{"value":"a\"b\\c","count":1}]},{"key":"team","values":[{"value":"blue","count":1},{"value":"red","count":1}]},` +
-				`{"key":"u","values":[{"value":"ü\u003c\u0026\u003e","count":1}]}]`
-			if !strings.HasSuffix(answers["column"], want) {
-				t.Errorf("tag list:\n%s\nwant suffix\n%s", answers["column"], want)
-			}
-			if answers["column"] != answers["legacy"] || answers["column"] != answers["mixed"] {
-				t.Errorf("answers differ\ncolumn:\n%s\nlegacy:\n%s\nmixed:\n%s", answers["column"], answers["legacy"], answers["mixed"])
-			}
-		})
-	}
+			var tags TagsResponse
+			get(t, s, "/api/sessions/tags", &tags)
+			b, _ := json.Marshal(tags.Tags)
+			out.Write(b)
+			answers[kind.name] = out.String()
+		}
+		want := `[{"key":"empty","values":[{"value":"","count":1}]},{"key":"env","values":[{"value":"prod","count":3},{"value":"dev","count":1}]},` +
+			`{"key":"q\"k","values":[{"value":"a\"b\\c","count":1}]},{"key":"team","values":[{"value":"blue","count":1},{"value":"red","count":1}]},` +
+			`{"key":"u","values":[{"value":"ü\u003c\u0026\u003e","count":1}]}]`
+		if !strings.HasSuffix(answers["column"], want) {
+			t.Errorf("tag list:\n%s\nwant suffix\n%s", answers["column"], want)
+		}
+		if answers["column"] != answers["legacy"] || answers["column"] != answers["mixed"] {
+			t.Errorf("answers differ\ncolumn:\n%s\nlegacy:\n%s\nmixed:\n%s", answers["column"], answers["legacy"], answers["mixed"])
+		}
+	})
 }
 
 func sortedTags(m map[string]string) []string {

@@ -1,7 +1,6 @@
 package dashboard
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -80,17 +79,10 @@ func obj(m map[string]any, path ...string) map[string]any {
 // parameter and its valid values, 404, 409), the guard on writes, the
 // lifecycle with its gate, the printable report and a dynamic analysis.
 func TestWorkflowAPI(t *testing.T) {
-	for _, engine := range engines {
-		t.Run(engine, func(t *testing.T) {
-			st := openStore(t, engine)
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			if err := st.WriteBatch(ctx, workflowEvents()); err != nil {
-				t.Fatal(err)
-			}
-			testWorkflowAPI(t, testServer(t, st, nil))
-		})
-	}
+	eachEngine(t, func(t *testing.T, engine string) {
+		st := storeWith(t, engine, workflowEvents())
+		testWorkflowAPI(t, testServer(t, st, nil))
+	})
 }
 
 func testWorkflowAPI(t *testing.T, s *Server) {

@@ -15,17 +15,12 @@ import (
 // errors naming the argument, get_findings serving runtime detections and
 // analysis findings, and REST answering what MCP wrote.
 func TestWorkflowMCP(t *testing.T) {
-	for _, engine := range engines {
-		t.Run(engine, func(t *testing.T) {
-			st := openStore(t, engine)
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			if err := st.WriteBatch(ctx, workflowEvents()); err != nil {
-				t.Fatal(err)
-			}
-			testWorkflowMCP(t, ctx, testServer(t, st, nil))
-		})
-	}
+	eachEngine(t, func(t *testing.T, engine string) {
+		st := storeWith(t, engine, workflowEvents())
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		testWorkflowMCP(t, ctx, testServer(t, st, nil))
+	})
 }
 
 func testWorkflowMCP(t *testing.T, ctx context.Context, s *Server) {

@@ -65,31 +65,29 @@ func TestSchemaClusterShape(t *testing.T) {
 // the schema: Service.ready applies only migration 2, recorded apart
 // from the events schema's versions.
 func TestMigrateFromV1(t *testing.T) {
-	for _, engine := range engines {
-		t.Run(engine, func(t *testing.T) {
-			ctx := ctxT(t)
-			st := openStore(t, engine)
-			rows, err := st.Query(ctx, "SELECT version()")
+	eachEngine(t, func(t *testing.T, engine string) {
+		ctx := ctxT(t)
+		st := openStore(t, engine)
+		rows, err := st.Query(ctx, "SELECT version()")
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := sink.ParseServerVersion(rows.Data[0][0].(string))
+		if applied, err := sink.MigrateHistory(ctx, st, v, st.Schema(), MigrationsTable, migrations[:1]); err != nil || len(applied) != 1 {
+			t.Fatalf("v1: %v %v", applied, err)
+		}
+		svc := New(st, Options{})
+		if _, err := svc.UnanalyzedSessions(ctx, "wf", false); err != nil {
+			t.Fatalf("after upgrade: %v", err)
+		}
+		for table, want := range map[string]int64{MigrationsTable: 2, sink.MigrationsTable: int64(sink.SchemaVersion())} {
+			rows, err := st.Query(ctx, "SELECT max(version) FROM "+st.Schema().Table(table))
 			if err != nil {
 				t.Fatal(err)
 			}
-			v, _ := sink.ParseServerVersion(rows.Data[0][0].(string))
-			if applied, err := sink.MigrateHistory(ctx, st, v, st.Schema(), MigrationsTable, migrations[:1]); err != nil || len(applied) != 1 {
-				t.Fatalf("v1: %v %v", applied, err)
+			if got := (&reader{r: rows.Data[0]}).i64(); got != want {
+				t.Errorf("%s at version %d, want %d", table, got, want)
 			}
-			svc := New(st, Options{})
-			if _, err := svc.UnanalyzedSessions(ctx, "wf", false); err != nil {
-				t.Fatalf("after upgrade: %v", err)
-			}
-			for table, want := range map[string]int64{MigrationsTable: 2, sink.MigrationsTable: int64(sink.SchemaVersion())} {
-				rows, err := st.Query(ctx, "SELECT max(version) FROM "+st.Schema().Table(table))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if got := (&reader{r: rows.Data[0]}).i64(); got != want {
-					t.Errorf("%s at version %d, want %d", table, got, want)
-				}
-			}
-		})
-	}
+		}
+	})
 }

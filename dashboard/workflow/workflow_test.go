@@ -47,22 +47,32 @@ func ctxT(t *testing.T) context.Context {
 	return ctx
 }
 
+// eachEngine runs test as a subtest on every engine.
+func eachEngine(t *testing.T, test func(t *testing.T, engine string)) {
+	for _, engine := range engines {
+		t.Run(engine, func(t *testing.T) { test(t, engine) })
+	}
+}
+
+// runtimeService is a Service, whose sessions complete after a second
+// without events, over a fresh store of the engine holding runtimeEvents.
+func runtimeService(t *testing.T, ctx context.Context, engine string) *Service {
+	st := openStore(t, engine)
+	if err := st.WriteBatch(ctx, runtimeEvents(time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	return New(st, Options{SessionTimeout: time.Second})
+}
+
 // TestWorkflowLoop drives the whole security workflow on each engine:
 // analysis → findings → recommendations → gate → fixes → gate → report →
 // audit, with correlation against runtime events on the way.
 func TestWorkflowLoop(t *testing.T) {
-	for _, engine := range engines {
-		t.Run(engine, func(t *testing.T) {
-			ctx := ctxT(t)
-			st := openStore(t, engine)
-			now := time.Now()
-			if err := st.WriteBatch(ctx, runtimeEvents(now)); err != nil {
-				t.Fatal(err)
-			}
-			svc := New(st, Options{SessionTimeout: time.Second})
-			testLoop(t, ctx, svc)
-		})
-	}
+	eachEngine(t, func(t *testing.T, engine string) {
+		ctx := ctxT(t)
+		svc := runtimeService(t, ctx, engine)
+		testLoop(t, ctx, svc)
+	})
 }
 
 func testLoop(t *testing.T, ctx context.Context, svc *Service) {
