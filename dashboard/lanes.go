@@ -36,17 +36,13 @@ type LaneLimits struct {
 }
 
 func (l *LaneLimits) defaults(concurrency, queue int, wait time.Duration) {
-	if l.Concurrency <= 0 {
-		l.Concurrency = concurrency
-	}
+	defaultTo(&l.Concurrency, concurrency)
 	if l.Queue < 0 {
 		l.Queue = 0
 	} else if l.Queue == 0 {
 		l.Queue = queue
 	}
-	if l.Wait <= 0 {
-		l.Wait = wait
-	}
+	defaultTo(&l.Wait, wait)
 }
 
 func newLane(name string, lim LaneLimits, retry time.Duration) *lane {

@@ -77,9 +77,7 @@ func newReplayer(o ReplayOptions, prices *pricing.Pricer) (*replayer, error) {
 	if o.ProviderType == "" {
 		o.ProviderType = "openai"
 	}
-	if o.Timeout <= 0 {
-		o.Timeout = 120 * time.Second
-	}
+	defaultTo(&o.Timeout, 120*time.Second)
 	r.o = o
 	if o.BaseURL == "" {
 		return r, nil

@@ -121,35 +121,26 @@ func (o *Options) defaults() {
 	if o.Host == "" {
 		o.Host = "127.0.0.1"
 	}
-	if o.RefreshInterval <= 0 {
-		o.RefreshInterval = 2 * time.Second
-	}
-	if o.SessionTimeout <= 0 {
-		o.SessionTimeout = 30 * time.Second
-	}
-	if o.SQLTimeout <= 0 {
-		o.SQLTimeout = 10 * time.Second
-	}
-	if o.SQLMaxRows <= 0 {
-		o.SQLMaxRows = 10000
-	}
-	if o.SQLMaxResultBytes <= 0 {
-		o.SQLMaxResultBytes = 16 << 20
-	}
-	if o.SQLResultBudget <= 0 {
-		o.SQLResultBudget = 64 << 20
-	}
+	defaultTo(&o.RefreshInterval, 2*time.Second)
+	defaultTo(&o.SessionTimeout, 30*time.Second)
+	defaultTo(&o.SQLTimeout, 10*time.Second)
+	defaultTo(&o.SQLMaxRows, 10000)
+	defaultTo(&o.SQLMaxResultBytes, 16<<20)
+	defaultTo(&o.SQLResultBudget, 64<<20)
 	o.SQLResultBudget = max(o.SQLResultBudget, 2*o.SQLMaxResultBytes)
-	if o.SQLWriteTimeout <= 0 {
-		o.SQLWriteTimeout = 30 * time.Second
-	}
+	defaultTo(&o.SQLWriteTimeout, 30*time.Second)
 	o.PagesLane.defaults(4, 64, 30*time.Second)
 	o.ExplorerLane.defaults(2, 8, o.SQLTimeout)
-	if o.PollInterval <= 0 {
-		o.PollInterval = time.Second
-	}
+	defaultTo(&o.PollInterval, time.Second)
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+}
+
+// defaultTo sets *p to v unless *p is positive.
+func defaultTo[T int | int64 | time.Duration](p *T, v T) {
+	if *p <= 0 {
+		*p = v
 	}
 }
 
