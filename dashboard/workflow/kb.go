@@ -1,7 +1,6 @@
 package workflow
 
 import (
-	"sort"
 	"strings"
 )
 
@@ -54,14 +53,7 @@ func controlID(s string) string {
 	return ""
 }
 
-func controlIDs() []string {
-	out := make([]string, 0, len(controls))
-	for id := range controls {
-		out = append(out, id)
-	}
-	sort.Strings(out)
-	return out
-}
+func controlIDs() []string { return sortedKeys(controls) }
 
 var severityOrder = map[string]int{"LOW": 0, "MEDIUM": 1, "HIGH": 2, "CRITICAL": 3}
 
@@ -144,14 +136,7 @@ func OWASPControl(id string) (*Control, error) {
 func ControlIDs() []string { return controlIDs() }
 
 // TemplateIDs lists the fix templates' finding types.
-func TemplateIDs() []string {
-	out := make([]string, 0, len(templates))
-	for id := range templates {
-		out = append(out, id)
-	}
-	sort.Strings(out)
-	return out
-}
+func TemplateIDs() []string { return sortedKeys(templates) }
 
 // FixTemplateFor returns the fix template of a finding type: its own, or
 // its family's (a Perimeter rule id such as "secret.github-pat" or
