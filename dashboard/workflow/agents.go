@@ -139,10 +139,7 @@ func (s *Service) IDEHeartbeat(ctx context.Context, h Heartbeat) (*IDEStatus, er
 
 // IDEActivity returns the last IDE activity on a workflow.
 func (s *Service) IDEActivity(ctx context.Context, wf string) (*IDEStatus, error) {
-	if err := s.begin(ctx, "agent_workflow_id", wf); err != nil {
-		return nil, err
-	}
-	r, err := s.ide(ctx, wf)
+	r, err := lookup(ctx, s, "agent_workflow_id", wf, s.ide)
 	if err != nil {
 		return nil, err
 	}

@@ -41,21 +41,11 @@ func (s *Service) CreateAnalysisSession(ctx context.Context, p CreateSessionPara
 
 // AnalysisSession returns one analysis session.
 func (s *Service) AnalysisSession(ctx context.Context, id string) (*AnalysisSession, error) {
-	if err := s.begin(ctx, "session_id", id); err != nil {
-		return nil, err
-	}
-	return s.session(ctx, id)
+	return lookup(ctx, s, "session_id", id, s.session)
 }
 
 func (s *Service) session(ctx context.Context, id string) (*AnalysisSession, error) {
-	rows, err := s.selectRows(ctx, sessionsT, "analysis session "+id, "session_id = ?", id)
-	if err != nil {
-		return nil, err
-	}
-	if len(rows) == 0 {
-		return nil, &NotFoundError{Kind: "analysis session", ID: id}
-	}
-	return scanSession(rows[0]), nil
+	return byKey(ctx, s, sessionsT, "analysis session", id, scanSession)
 }
 
 // SessionFilter narrows ListAnalysisSessions. Empty fields match all.

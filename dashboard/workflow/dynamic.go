@@ -261,10 +261,7 @@ func (s *Service) UnanalyzedSessions(ctx context.Context, wf string, force bool)
 }
 
 func (s *Service) dynamicStatus(ctx context.Context, wf string, force bool) (*DynamicStatus, error) {
-	if err := s.begin(ctx, "workflow_id", wf); err != nil {
-		return nil, err
-	}
-	ss, err := s.runtimeSessions(ctx, wf)
+	ss, err := lookup(ctx, s, "workflow_id", wf, s.runtimeSessions)
 	if err != nil {
 		return nil, err
 	}

@@ -261,21 +261,11 @@ func (s *Service) ListFindings(ctx context.Context, f FindingFilter) (*FindingLi
 
 // Finding returns one finding.
 func (s *Service) Finding(ctx context.Context, id string) (*Finding, error) {
-	if err := s.begin(ctx, "finding_id", id); err != nil {
-		return nil, err
-	}
-	return s.finding(ctx, id)
+	return lookup(ctx, s, "finding_id", id, s.finding)
 }
 
 func (s *Service) finding(ctx context.Context, id string) (*Finding, error) {
-	fs, err := s.findings(ctx, "finding_id = ?", id)
-	if err != nil {
-		return nil, err
-	}
-	if len(fs) == 0 {
-		return nil, &NotFoundError{Kind: "finding", ID: id}
-	}
-	return fs[0], nil
+	return byKey(ctx, s, findingsT, "finding", id, scanFinding)
 }
 
 // findings reads findings by an immutable column, CRITICAL first, then

@@ -33,14 +33,7 @@ func (s *Service) nextRecID(ctx context.Context) (string, error) {
 
 // rec reads one recommendation.
 func (s *Service) rec(ctx context.Context, id string) (*Recommendation, error) {
-	rows, err := s.selectRows(ctx, recsT, "recommendation "+id, "recommendation_id = ?", id)
-	if err != nil {
-		return nil, err
-	}
-	if len(rows) == 0 {
-		return nil, &NotFoundError{Kind: "recommendation", ID: id}
-	}
-	return scanRec(rows[0]), nil
+	return byKey(ctx, s, recsT, "recommendation", id, scanRec)
 }
 
 // recs reads a workflow's recommendations: CRITICAL, HIGH, MEDIUM, others,
@@ -134,10 +127,7 @@ type RecDetail struct {
 // Recommendation returns a recommendation, its finding and its last 20
 // audit entries.
 func (s *Service) Recommendation(ctx context.Context, id string) (*RecDetail, error) {
-	if err := s.begin(ctx, "recommendation_id", id); err != nil {
-		return nil, err
-	}
-	r, err := s.rec(ctx, id)
+	r, err := lookup(ctx, s, "recommendation_id", id, s.rec)
 	if err != nil {
 		return nil, err
 	}
@@ -181,10 +171,7 @@ var allowedFrom = map[string][]string{
 // transition loads a recommendation and checks that action is allowed
 // from its status. Callers hold s.mu.
 func (s *Service) transition(ctx context.Context, id, action string) (*Recommendation, error) {
-	if err := s.begin(ctx, "recommendation_id", id); err != nil {
-		return nil, err
-	}
-	r, err := s.rec(ctx, id)
+	r, err := lookup(ctx, s, "recommendation_id", id, s.rec)
 	if err != nil {
 		return nil, err
 	}

@@ -546,21 +546,14 @@ func sortReports(rs []*SavedReport) {
 
 // SavedReportByID returns a saved report with its data.
 func (s *Service) SavedReportByID(ctx context.Context, id string) (*SavedReport, error) {
-	if err := s.begin(ctx, "report_id", id); err != nil {
-		return nil, err
-	}
-	return s.report(ctx, id)
+	return lookup(ctx, s, "report_id", id, s.report)
 }
 
 func (s *Service) report(ctx context.Context, id string) (*SavedReport, error) {
-	rows, err := s.selectRows(ctx, reportsT, "report "+id, "report_id = ?", id)
+	r, err := byKey(ctx, s, reportsT, "report", id, scanReport)
 	if err != nil {
 		return nil, err
 	}
-	if len(rows) == 0 {
-		return nil, &NotFoundError{Kind: "report", ID: id}
-	}
-	r := scanReport(rows[0])
 	if r.deleted {
 		return nil, &NotFoundError{Kind: "report", ID: id}
 	}

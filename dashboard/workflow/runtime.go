@@ -453,10 +453,7 @@ type WorkflowState struct {
 
 // WorkflowStateOf says what is known about a workflow and what to do next.
 func (s *Service) WorkflowStateOf(ctx context.Context, wf string) (*WorkflowState, error) {
-	if err := s.begin(ctx, "agent_workflow_id", wf); err != nil {
-		return nil, err
-	}
-	sessions, err := s.sessions(ctx, wf)
+	sessions, err := lookup(ctx, s, "agent_workflow_id", wf, s.sessions)
 	if err != nil {
 		return nil, err
 	}

@@ -66,10 +66,7 @@ type StaticSummary struct {
 // findings when it has none with findings), scan history and what was
 // resolved. Cards appear once a static analysis has completed.
 func (s *Service) StaticSummaryOf(ctx context.Context, wf string) (*StaticSummary, error) {
-	if err := s.begin(ctx, "workflow_id", wf); err != nil {
-		return nil, err
-	}
-	sessions, err := s.sessions(ctx, wf)
+	sessions, err := lookup(ctx, s, "workflow_id", wf, s.sessions)
 	if err != nil {
 		return nil, err
 	}

@@ -116,6 +116,15 @@ func (s *Service) begin(ctx context.Context, param, v string) error {
 	return s.ready(ctx)
 }
 
+// lookup is get(ctx, id) once begin accepts id as the argument param.
+func lookup[T any](ctx context.Context, s *Service, param, id string, get func(context.Context, string) (T, error)) (T, error) {
+	if err := s.begin(ctx, param, id); err != nil {
+		var zero T
+		return zero, err
+	}
+	return get(ctx, id)
+}
+
 // version is a strictly growing row version (Unix nanoseconds), so the
 // last write of a row is the one FINAL keeps.
 func (s *Service) version() uint64 {
@@ -217,6 +226,20 @@ func (s *Service) selectRows(ctx context.Context, t table, what, where string, a
 		return nil, err
 	}
 	return rows.Data, nil
+}
+
+// byKey reads the row of t whose key is id, decoded by scan, or a
+// *NotFoundError of kind.
+func byKey[T any](ctx context.Context, s *Service, t table, kind, id string, scan func([]any) T) (T, error) {
+	var zero T
+	rows, err := s.selectRows(ctx, t, kind+" "+id, t.key+" = ?", id)
+	if err != nil {
+		return zero, err
+	}
+	if len(rows) == 0 {
+		return zero, &NotFoundError{Kind: kind, ID: id}
+	}
+	return scan(rows[0]), nil
 }
 
 // selectSorted reads t's rows as selectRows does, decodes each with
