@@ -55,9 +55,11 @@ func TestMCP(t *testing.T) {
 	})
 }
 
-func testMCPClient(t *testing.T, s *Server, w *world, ask, want string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
+// mcpSession connects the Go SDK's client to s's /mcp, asking for the
+// protocol version ask (the SDK's default when empty), and lists its
+// tools. The session closes with the test.
+func mcpSession(t *testing.T, ctx context.Context, s *Server, ask string) (*mcp.ClientSession, []*mcp.Tool) {
+	t.Helper()
 	client := mcp.NewClient(&mcp.Implementation{Name: "dashboard-test", Version: "1"}, nil)
 	var opts *mcp.ClientSessionOptions
 	if ask != "" {
@@ -67,19 +69,26 @@ func testMCPClient(t *testing.T, s *Server, w *world, ask, want string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cs.Close()
+	t.Cleanup(func() { _ = cs.Close() })
+	lt, err := cs.ListTools(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs, lt.Tools
+}
+
+func testMCPClient(t *testing.T, s *Server, w *world, ask, want string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cs, tools := mcpSession(t, ctx, s, ask)
 	if got := cs.InitializeResult().ProtocolVersion; got != want {
 		t.Fatalf("negotiated %s, want %s", got, want)
 	}
 	if ask != "" && cs.ID() == "" {
 		t.Errorf("legacy session without Mcp-Session-Id")
 	}
-	lt, err := cs.ListTools(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var names []string
-	for _, tl := range lt.Tools {
+	for _, tl := range tools {
 		names = append(names, tl.Name)
 		if tl.InputSchema == nil || tl.Description == "" || tl.Annotations == nil || tl.Annotations.ReadOnlyHint == writeTools[tl.Name] ||
 			writeTools[tl.Name] && (tl.Annotations.DestructiveHint == nil || *tl.Annotations.DestructiveHint) {

@@ -24,18 +24,9 @@ func TestWorkflowMCP(t *testing.T) {
 }
 
 func testWorkflowMCP(t *testing.T, ctx context.Context, s *Server) {
-	client := mcp.NewClient(&mcp.Implementation{Name: "workflow-test", Version: "1"}, nil)
-	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: s.URL() + "/mcp"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cs.Close()
-	lt, err := cs.ListTools(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cs, tools := mcpSession(t, ctx, s, "")
 	schemas := map[string]map[string]any{}
-	for _, tl := range lt.Tools {
+	for _, tl := range tools {
 		b, _ := json.Marshal(tl.InputSchema)
 		var m map[string]any
 		_ = json.Unmarshal(b, &m)
