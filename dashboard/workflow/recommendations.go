@@ -202,21 +202,47 @@ func (s *Service) followFinding(ctx context.Context, r *Recommendation, status, 
 	return s.moveFinding(ctx, f, status, "", action, by, reason)
 }
 
-// StartFix moves a PENDING recommendation to FIXING.
-func (s *Service) StartFix(ctx context.Context, id, by string) (*Transition, error) {
+// step is a lifecycle step of a recommendation as the audit log records
+// it: the step (allowedFrom's key), the audit action, who and why, and
+// the status its finding follows to (none when empty) with that action.
+type step struct {
+	name, action, by, reason string
+	meta                     any
+	finding, findingAction   string
+}
+
+// move takes the recommendation id through st under s.mu: its status must
+// allow the step, change sets its new fields and says what the step
+// answers, its finding follows, then the new version is stored and
+// audited.
+func (s *Service) move(ctx context.Context, id string, st step, change func(r *Recommendation) *Transition) (*Transition, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, err := s.transition(ctx, id, "start-fix")
+	r, err := s.transition(ctx, id, st.name)
 	if err != nil {
 		return nil, err
 	}
 	old := r.Status
-	r.Status, r.FixedBy = "FIXING", opt(by)
-	if err := s.saveRec(ctx, r, old, "FIX_STARTED", by, "", nil); err != nil {
+	t := change(r)
+	t.Recommendation = r
+	if st.finding != "" {
+		if err := s.followFinding(ctx, r, st.finding, st.findingAction, st.by, st.reason); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.saveRec(ctx, r, old, st.action, st.by, st.reason, st.meta); err != nil {
 		return nil, err
 	}
-	return &Transition{Recommendation: r, Message: "Fix started for " + id,
-		NextStep: "Apply the fix, then call complete_fix with notes and the files modified"}, nil
+	return t, nil
+}
+
+// StartFix moves a PENDING recommendation to FIXING.
+func (s *Service) StartFix(ctx context.Context, id, by string) (*Transition, error) {
+	return s.move(ctx, id, step{name: "start-fix", action: "FIX_STARTED", by: by}, func(r *Recommendation) *Transition {
+		r.Status, r.FixedBy = "FIXING", opt(by)
+		return &Transition{Message: "Fix started for " + id,
+			NextStep: "Apply the fix, then call complete_fix with notes and the files modified"}
+	})
 }
 
 // FixParams are complete_fix's arguments.
@@ -231,31 +257,22 @@ type FixParams struct {
 // CompleteFix moves a PENDING or FIXING recommendation to FIXED and its
 // finding to FIXED.
 func (s *Service) CompleteFix(ctx context.Context, id string, p FixParams) (*Transition, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, err := s.transition(ctx, id, "complete-fix")
-	if err != nil {
-		return nil, err
-	}
-	old := r.Status
 	method := strings.ToUpper(strings.TrimSpace(p.Method))
 	if method == "" {
 		method = "MANUAL"
 	}
-	r.Status, r.fixedUS, r.FixMethod = "FIXED", s.nowUS(), &method
-	r.FixNotes, r.FixCommit, r.FilesModified = opt(p.Notes), opt(p.Commit), nonNil(p.FilesModified)
-	if p.By != "" {
-		r.FixedBy = &p.By
-	}
-	if err := s.followFinding(ctx, r, "FIXED", "FIX_COMPLETED", p.By, p.Notes); err != nil {
-		return nil, err
-	}
-	meta := map[string]any{"files_modified": r.FilesModified, "fix_commit": p.Commit, "fix_method": method}
-	if err := s.saveRec(ctx, r, old, "FIX_COMPLETED", p.By, p.Notes, meta); err != nil {
-		return nil, err
-	}
-	return &Transition{Recommendation: r, Message: "Fix completed for " + id,
-		NextStep: "Verify the fix (re-run the analysis or test it), then call verify_fix"}, nil
+	files := nonNil(p.FilesModified)
+	st := step{name: "complete-fix", action: "FIX_COMPLETED", by: p.By, reason: p.Notes, finding: "FIXED", findingAction: "FIX_COMPLETED",
+		meta: map[string]any{"files_modified": files, "fix_commit": p.Commit, "fix_method": method}}
+	return s.move(ctx, id, st, func(r *Recommendation) *Transition {
+		r.Status, r.fixedUS, r.FixMethod = "FIXED", s.nowUS(), &method
+		r.FixNotes, r.FixCommit, r.FilesModified = opt(p.Notes), opt(p.Commit), files
+		if p.By != "" {
+			r.FixedBy = &p.By
+		}
+		return &Transition{Message: "Fix completed for " + id,
+			NextStep: "Verify the fix (re-run the analysis or test it), then call verify_fix"}
+	})
 }
 
 // VerifyFix records a FIXED recommendation's verification: VERIFIED on
@@ -265,27 +282,19 @@ func (s *Service) VerifyFix(ctx context.Context, id, result string, success bool
 	if err := required("verification_result", result); err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, err := s.transition(ctx, id, "verify")
-	if err != nil {
-		return nil, err
+	st := step{name: "verify", action: "VERIFIED", by: by, reason: result}
+	if !success {
+		st.action, st.finding, st.findingAction = "VERIFICATION_FAILED", "OPEN", "REOPENED"
 	}
-	old := r.Status
-	r.VerificationResult, r.VerifiedBy, r.verifiedUS = &result, opt(by), s.nowUS()
-	action, msg := "VERIFIED", "Fix verified for "+id
-	if success {
-		r.Status = "VERIFIED"
-	} else {
-		r.Status, action, msg = "PENDING", "VERIFICATION_FAILED", "Verification failed for "+id+"; it is PENDING again"
-		if err := s.followFinding(ctx, r, "OPEN", "REOPENED", by, result); err != nil {
-			return nil, err
+	return s.move(ctx, id, st, func(r *Recommendation) *Transition {
+		r.VerificationResult, r.VerifiedBy, r.verifiedUS = &result, opt(by), s.nowUS()
+		if success {
+			r.Status = "VERIFIED"
+			return &Transition{Message: "Fix verified for " + id, Success: &success}
 		}
-	}
-	if err := s.saveRec(ctx, r, old, action, by, result, nil); err != nil {
-		return nil, err
-	}
-	return &Transition{Recommendation: r, Message: msg, Success: &success}, nil
+		r.Status = "PENDING"
+		return &Transition{Message: "Verification failed for " + id + "; it is PENDING again", Success: &success}
+	})
 }
 
 // Dismiss closes a recommendation without a fix: DISMISSED (a false
@@ -299,22 +308,12 @@ func (s *Service) Dismiss(ctx context.Context, id, reason, dismissType, by strin
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, err := s.transition(ctx, id, "dismiss")
-	if err != nil {
-		return nil, err
-	}
-	old := r.Status
-	r.Status, r.DismissType, r.DismissedReason, r.DismissedBy, r.dismissedUS = typ, &typ, &reason, opt(by), s.nowUS()
-	if err := s.followFinding(ctx, r, typ, typ, by, reason); err != nil {
-		return nil, err
-	}
-	if err := s.saveRec(ctx, r, old, typ, by, reason, nil); err != nil {
-		return nil, err
-	}
-	return &Transition{Recommendation: r, Message: "Recommendation " + id + " " + strings.ToLower(typ),
-		Note: "The decision and its reason are in the audit log"}, nil
+	st := step{name: "dismiss", action: typ, by: by, reason: reason, finding: typ, findingAction: typ}
+	return s.move(ctx, id, st, func(r *Recommendation) *Transition {
+		r.Status, r.DismissType, r.DismissedReason, r.DismissedBy, r.dismissedUS = typ, &typ, &reason, opt(by), s.nowUS()
+		return &Transition{Message: "Recommendation " + id + " " + strings.ToLower(typ),
+			Note: "The decision and its reason are in the audit log"}
+	})
 }
 
 // AuditFilter narrows AuditLog. Empty fields match all.
