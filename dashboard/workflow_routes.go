@@ -20,15 +20,22 @@ func (w *workflowAPI) routes(mux *http.ServeMux) {
 		w.route(mux, "POST "+path, nil, parse)
 	}
 	wfID := func(p params) (string, error) { return pathID("workflow_id", p.id) }
-	// onPath and onPathRef parse the path's workflow id for op.
-	onPath := func(op func(wf string) wfOp) func(*http.Request, params) (wfOp, error) {
+	// onPathArgs parses the path's workflow id, then the rest with parse;
+	// onPath and onPathRef give op only the id.
+	onPathArgs := func(parse func(ref wfRef, p params) (wfOp, error)) func(*http.Request, params) (wfOp, error) {
 		return func(_ *http.Request, p params) (wfOp, error) {
 			wf, err := wfID(p)
-			return op(wf), err
+			if err != nil {
+				return nil, err
+			}
+			return parse(wfRef{WorkflowID: wf}, p)
 		}
 	}
+	onPath := func(op func(wf string) wfOp) func(*http.Request, params) (wfOp, error) {
+		return onPathArgs(func(ref wfRef, _ params) (wfOp, error) { return op(ref.WorkflowID), nil })
+	}
 	onPathRef := func(op func(wfRef) wfOp) func(*http.Request, params) (wfOp, error) {
-		return onPath(func(wf string) wfOp { return op(wfRef{WorkflowID: wf}) })
+		return onPathArgs(func(ref wfRef, _ params) (wfOp, error) { return op(ref), nil })
 	}
 
 	// Workflows home.
@@ -74,17 +81,8 @@ func (w *workflowAPI) routes(mux *http.ServeMux) {
 		}
 		return opListSessions(in), nil
 	})
-	post("/api/sessions/analysis", func(r *http.Request, _ params) (wfOp, error) {
-		var in createSessionArgs
-		err := decodeBody(r, &in)
-		return opCreateSession(in), err
-	})
-	post("/api/sessions/analysis/{id}/complete", func(r *http.Request, p params) (wfOp, error) {
-		in := completeSessionArgs{}
-		err := decodeBody(r, &in)
-		in.SessionID = p.id
-		return opCompleteSession(in), err
-	})
+	post("/api/sessions/analysis", fromBody(opCreateSession, nil))
+	post("/api/sessions/analysis/{id}/complete", fromBody(opCompleteSession, func(in *completeSessionArgs, id string) { in.SessionID = id }))
 	get("/api/session/{id}/analysis", nil, func(_ *http.Request, p params) (wfOp, error) {
 		return opAnalysisSession(p.id), nil
 	})
@@ -95,43 +93,23 @@ func (w *workflowAPI) routes(mux *http.ServeMux) {
 	get("/api/analysis-session/{id}/details", nil, func(_ *http.Request, p params) (wfOp, error) {
 		return opAnalysisDetails(p.id), nil
 	})
-	get("/api/agent-workflow/{id}/findings", emptyFindingList, func(_ *http.Request, p params) (wfOp, error) {
-		wf, err := wfID(p)
-		if err != nil {
-			return nil, err
-		}
-		in := wfFindingsArgs{wfRef: wfRef{WorkflowID: wf}}
+	get("/api/agent-workflow/{id}/findings", emptyFindingList, onPathArgs(func(ref wfRef, p params) (wfOp, error) {
+		var err error
+		in := wfFindingsArgs{wfRef: ref}
 		in.Severity, in.Status, in.Limit, err = findingParams(p, 100)
 		return opListFindings(in), err
-	})
-	post("/api/findings", func(r *http.Request, _ params) (wfOp, error) {
-		var in storeFindingArgs
-		err := decodeBody(r, &in)
-		return opStoreFinding(in), err
-	})
+	}))
+	post("/api/findings", fromBody(opStoreFinding, nil))
 	get("/api/finding/{id}", nil, func(_ *http.Request, p params) (wfOp, error) { return opFinding(p.id), nil })
-	w.route(mux, "PATCH /api/finding/{id}", nil, func(r *http.Request, p params) (wfOp, error) {
-		var in findingStatusArgs
-		err := decodeBody(r, &in)
-		in.FindingID = p.id
-		return opFindingStatus(in), err
-	})
-	post("/api/finding/{id}/correlation", func(r *http.Request, p params) (wfOp, error) {
-		var in correlationArgs
-		err := decodeBody(r, &in)
-		in.FindingID = p.id
-		return opCorrelation(in), err
-	})
+	w.route(mux, "PATCH /api/finding/{id}", nil, fromBody(opFindingStatus, func(in *findingStatusArgs, id string) { in.FindingID = id }))
+	post("/api/finding/{id}/correlation", fromBody(opCorrelation, func(in *correlationArgs, id string) { in.FindingID = id }))
 
 	// Recommendations and the gate.
 	get("/api/workflow/{id}/recommendations", func(r *http.Request) any {
 		return &workflow.RecList{Recommendations: []*workflow.Recommendation{}, WorkflowID: r.PathValue("id")}
-	}, func(_ *http.Request, p params) (wfOp, error) {
-		wf, err := wfID(p)
-		if err != nil {
-			return nil, err
-		}
-		in := recListArgs{wfRef: wfRef{WorkflowID: wf}}
+	}, onPathArgs(func(ref wfRef, p params) (wfOp, error) {
+		var err error
+		in := recListArgs{wfRef: ref}
 		for _, f := range []struct {
 			dst  *string
 			name string
@@ -145,34 +123,14 @@ func (w *workflowAPI) routes(mux *http.ServeMux) {
 		}
 		in.Limit, err = p.intIn("limit", 100, 1, 1000)
 		return opListRecs(in), err
-	})
+	}))
 	get("/api/recommendations/{id}", nil, func(_ *http.Request, p params) (wfOp, error) {
 		return opRec(recArgs{RecommendationID: p.id}), nil
 	})
-	post("/api/recommendations/{id}/start-fix", func(r *http.Request, p params) (wfOp, error) {
-		var in startFixArgs
-		err := decodeBody(r, &in)
-		in.RecommendationID = p.id
-		return opStartFix(in), err
-	})
-	post("/api/recommendations/{id}/complete-fix", func(r *http.Request, p params) (wfOp, error) {
-		var in completeFixArgs
-		err := decodeBody(r, &in)
-		in.RecommendationID = p.id
-		return opCompleteFix(in), err
-	})
-	post("/api/recommendations/{id}/verify", func(r *http.Request, p params) (wfOp, error) {
-		var in verifyArgs
-		err := decodeBody(r, &in)
-		in.RecommendationID = p.id
-		return opVerify(in), err
-	})
-	post("/api/recommendations/{id}/dismiss", func(r *http.Request, p params) (wfOp, error) {
-		var in dismissArgs
-		err := decodeBody(r, &in)
-		in.RecommendationID = p.id
-		return opDismiss(in), err
-	})
+	post("/api/recommendations/{id}/start-fix", fromBody(opStartFix, func(in *startFixArgs, id string) { in.RecommendationID = id }))
+	post("/api/recommendations/{id}/complete-fix", fromBody(opCompleteFix, func(in *completeFixArgs, id string) { in.RecommendationID = id }))
+	post("/api/recommendations/{id}/verify", fromBody(opVerify, func(in *verifyArgs, id string) { in.RecommendationID = id }))
+	post("/api/recommendations/{id}/dismiss", fromBody(opDismiss, func(in *dismissArgs, id string) { in.RecommendationID = id }))
 	get("/api/workflow/{id}/production-readiness", nil, onPath(opReadiness))
 	get("/api/workflow/{id}/gate", nil, onPathRef(opGate))
 	get("/api/audit-log", func(*http.Request) any { return &workflow.AuditList{Entries: []*workflow.AuditEntry{}} },
@@ -192,24 +150,21 @@ func (w *workflowAPI) routes(mux *http.ServeMux) {
 		})
 
 	// Compliance reports. Generating one reads; saving it (POST) writes.
-	get("/api/workflow/{id}/compliance-report", nil, func(_ *http.Request, p params) (wfOp, error) {
-		wf, err := wfID(p)
+	get("/api/workflow/{id}/compliance-report", nil, onPathArgs(func(ref wfRef, p params) (wfOp, error) {
+		save, err := p.boolParam("save", false)
+		if err == nil && save {
+			err = &workflow.BadParamError{Param: "save", Msg: "GET never changes anything: POST /api/workflow/{id}/compliance-report to save a report"}
+		}
 		if err != nil {
 			return nil, err
 		}
-		if save, err := p.boolParam("save", false); err != nil || save {
-			if err == nil {
-				err = &workflow.BadParamError{Param: "save", Msg: "GET never changes anything: POST /api/workflow/{id}/compliance-report to save a report"}
-			}
-			return nil, err
-		}
-		in := reportArgs{wfRef: wfRef{WorkflowID: wf}}
+		in := reportArgs{wfRef: ref}
 		if in.ReportType, err = p.str("report_type"); err != nil {
 			return nil, err
 		}
 		html, err := htmlFormat(p)
 		return htmlOp(opReport(in), html), err
-	})
+	}))
 	post("/api/workflow/{id}/compliance-report", func(r *http.Request, p params) (wfOp, error) {
 		in := reportArgs{Save: true}
 		err := decodeBody(r, &in)
@@ -220,18 +175,15 @@ func (w *workflowAPI) routes(mux *http.ServeMux) {
 		return opReport(in), err
 	})
 	get("/api/workflow/{id}/reports", func(*http.Request) any { return &workflow.ReportList{Reports: []*workflow.SavedReport{}} },
-		func(_ *http.Request, p params) (wfOp, error) {
-			wf, err := wfID(p)
-			if err != nil {
-				return nil, err
-			}
-			in := reportListArgs{wfRef: wfRef{WorkflowID: wf}}
+		onPathArgs(func(ref wfRef, p params) (wfOp, error) {
+			var err error
+			in := reportListArgs{wfRef: ref}
 			if in.ReportType, err = p.str("report_type"); err != nil {
 				return nil, err
 			}
 			in.Limit, err = p.intIn("limit", 50, 1, 500)
 			return opReports(in), err
-		})
+		}))
 	get("/api/reports/{id}", nil, func(_ *http.Request, p params) (wfOp, error) {
 		html, err := htmlFormat(p)
 		return savedReportOp(p.id, html), err
@@ -256,50 +208,33 @@ func (w *workflowAPI) routes(mux *http.ServeMux) {
 	post("/api/workflow/{id}/correlate", onPathRef(opCorrelate))
 	get("/api/workflow/{id}/tool-usage", nil, onPathRef(opToolUsage))
 	get("/api/workflow/{id}/state", nil, onPathRef(opState))
-	get("/api/workflow/{id}/analysis-sessions", emptySessions, func(_ *http.Request, p params) (wfOp, error) {
-		wf, err := wfID(p)
-		if err != nil {
-			return nil, err
-		}
-		in := sessionsListArgs{wfRef: wfRef{WorkflowID: wf}}
+	get("/api/workflow/{id}/analysis-sessions", emptySessions, onPathArgs(func(ref wfRef, p params) (wfOp, error) {
+		var err error
+		in := sessionsListArgs{wfRef: ref}
 		in.Status, in.SessionType, in.Limit, err = sessionListParams(p)
 		return opListSessions(in), err
-	})
+	}))
 	get("/api/workflow/{id}/dynamic-analysis-status", nil, onPathRef(opDynamicStatus))
-	post("/api/workflow/{id}/trigger-dynamic-analysis", func(_ *http.Request, p params) (wfOp, error) {
-		wf, err := wfID(p)
-		if err != nil {
-			return nil, err
-		}
+	post("/api/workflow/{id}/trigger-dynamic-analysis", onPathArgs(func(ref wfRef, p params) (wfOp, error) {
 		force, err := p.boolParam("force", false)
-		return w.opTrigger(triggerArgs{wfRef: wfRef{WorkflowID: wf}, Force: force}), err
-	})
-	get("/api/workflow/{id}/analysis-history", nil, func(_ *http.Request, p params) (wfOp, error) {
-		wf, err := wfID(p)
-		if err != nil {
-			return nil, err
-		}
-		in := historyArgs{wfRef: wfRef{WorkflowID: wf}}
+		return w.opTrigger(triggerArgs{wfRef: ref, Force: force}), err
+	}))
+	get("/api/workflow/{id}/analysis-history", nil, onPathArgs(func(ref wfRef, p params) (wfOp, error) {
+		var err error
+		in := historyArgs{wfRef: ref}
 		if in.SessionType, err = p.str("session_type"); err != nil {
 			return nil, err
 		}
 		in.Limit, err = p.intIn("limit", 20, 1, 500)
 		return opHistory(in), err
-	})
-	get("/api/workflow/{id}/agents", nil, func(_ *http.Request, p params) (wfOp, error) {
-		wf, err := wfID(p)
-		if err != nil {
-			return nil, err
-		}
+	}))
+	get("/api/workflow/{id}/agents", nil, onPathArgs(func(ref wfRef, p params) (wfOp, error) {
 		prompts, err := p.boolParam("include_system_prompts", true)
-		return opWorkflowAgents(workflowAgentsArgs{wfRef: wfRef{WorkflowID: wf}, IncludeSystemPrompts: &prompts}), err
-	})
-	get("/api/workflow/{id}/sessions", nil, func(_ *http.Request, p params) (wfOp, error) {
-		wf, err := wfID(p)
-		if err != nil {
-			return nil, err
-		}
-		in := workflowSessionsArgs{wfRef: wfRef{WorkflowID: wf}}
+		return opWorkflowAgents(workflowAgentsArgs{wfRef: ref, IncludeSystemPrompts: &prompts}), err
+	}))
+	get("/api/workflow/{id}/sessions", nil, onPathArgs(func(ref wfRef, p params) (wfOp, error) {
+		var err error
+		in := workflowSessionsArgs{wfRef: ref}
 		if in.AgentID, err = p.str("agent_id"); err != nil {
 			return nil, err
 		}
@@ -310,7 +245,7 @@ func (w *workflowAPI) routes(mux *http.ServeMux) {
 			return nil, err
 		}
 		return opWorkflowSessions(in), nil
-	})
+	}))
 
 	// Dynamic security checks.
 	get("/api/agent/{id}/security-checks", nil, func(_ *http.Request, p params) (wfOp, error) {
@@ -321,14 +256,10 @@ func (w *workflowAPI) routes(mux *http.ServeMux) {
 		in, err := checkParams(p)
 		return opAgentChecks(agent, in.CategoryID, in.Status, in.Limit), err
 	})
-	get("/api/agent-workflow/{id}/security-checks", nil, func(_ *http.Request, p params) (wfOp, error) {
-		wf, err := wfID(p)
-		if err != nil {
-			return nil, err
-		}
+	get("/api/agent-workflow/{id}/security-checks", nil, onPathArgs(func(ref wfRef, p params) (wfOp, error) {
 		in, err := checkParams(p)
-		return opWorkflowChecks(wf, in.CategoryID, in.Status, in.Limit), err
-	})
+		return opWorkflowChecks(ref.WorkflowID, in.CategoryID, in.Status, in.Limit), err
+	}))
 	get("/api/security-checks", func(*http.Request) any { return &workflow.CheckList{Checks: []*workflow.SecurityCheck{}} },
 		func(_ *http.Request, p params) (wfOp, error) {
 			in, err := checkParams(p)
@@ -365,11 +296,7 @@ func (w *workflowAPI) routes(mux *http.ServeMux) {
 		wf, err := p.firstStr("agent_workflow_id", "workflow_id")
 		return opIDEStatus(ideStatusArgs{AgentWorkflowID: wf}), err
 	})
-	post("/api/ide/heartbeat", func(r *http.Request, _ params) (wfOp, error) {
-		var in heartbeatArgs
-		err := decodeBody(r, &in)
-		return opHeartbeat(in), err
-	})
+	post("/api/ide/heartbeat", fromBody(opHeartbeat, nil))
 	w.static(mux, "GET /api/dev-connection", func(p params) (any, error) {
 		wf, err := p.firstStr("agent_workflow_id", "workflow_id")
 		if err != nil {
@@ -462,5 +389,18 @@ func htmlFormat(p params) (bool, error) {
 		return true, nil
 	default:
 		return false, &workflow.BadParamError{Param: "format", Value: f, Valid: []string{"json", "html"}}
+	}
+}
+
+// fromBody is a route's parse for a write whose arguments are its JSON
+// body, with the path's {id} put in by setID (when not nil).
+func fromBody[In any](op func(In) wfOp, setID func(in *In, id string)) func(*http.Request, params) (wfOp, error) {
+	return func(r *http.Request, p params) (wfOp, error) {
+		var in In
+		err := decodeBody(r, &in)
+		if setID != nil {
+			setID(&in, p.id)
+		}
+		return op(in), err
 	}
 }
