@@ -144,16 +144,14 @@ func dropBit(k []byte) uint32 {
 	return 0
 }
 
+var comma = []byte{','}
+
 // connectionTokens appends the header names listed in a Connection header
 // value ("keep-alive, X-Foo"), which are hop-by-hop too.
 func connectionTokens(v []byte, dst [][]byte) [][]byte {
 	for len(v) > 0 {
 		var tok []byte
-		if i := bytes.IndexByte(v, ','); i >= 0 {
-			tok, v = v[:i], v[i+1:]
-		} else {
-			tok, v = v, nil
-		}
+		tok, v, _ = bytes.Cut(v, comma)
 		tok = bytes.TrimSpace(tok)
 		if len(tok) == 0 || ascii.EqualFold(tok, "close") || ascii.EqualFold(tok, "keep-alive") {
 			continue
