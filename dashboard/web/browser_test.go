@@ -195,11 +195,29 @@ func (tb *tab) waitVisible(sel string) {
 // waitText waits until the element matched by sel contains want.
 func (tb *tab) waitText(sel, want string, within time.Duration) {
 	tb.t.Helper()
-	expr := fmt.Sprintf(`(() => { const el = document.querySelector(%q); return !!el && el.textContent.includes(%q); })()`, sel, want)
+	tb.waitTexts(sel, within, want)
+}
+
+// waitTexts waits until the element matched by sel contains every one of
+// wants.
+func (tb *tab) waitTexts(sel string, within time.Duration, wants ...string) {
+	tb.t.Helper()
+	list, err := json.Marshal(wants)
+	if err != nil {
+		tb.t.Fatal(err)
+	}
+	expr := fmt.Sprintf(`(() => { const el = document.querySelector(%q); return !!el && %s.every((w) => el.textContent.includes(w)); })()`, sel, list)
 	ctx, cancel := context.WithTimeout(tb.ctx, within+5*time.Second)
 	defer cancel()
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(within))); err != nil {
-		tb.t.Fatalf("%q did not appear in %s within %v: %v (text there: %.600s)", want, sel, within, err, tb.text(sel))
+		text := tb.text(sel)
+		var missing []string
+		for _, w := range wants {
+			if !strings.Contains(text, w) {
+				missing = append(missing, w)
+			}
+		}
+		tb.t.Fatalf("%q did not appear in %s within %v: %v (text there: %.600s)", missing, sel, within, err, text)
 	}
 }
 

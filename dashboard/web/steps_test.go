@@ -63,9 +63,7 @@ func fixRecommendation(t *testing.T, tb *tab, fix map[string]string, verificatio
 	tb.waitText("[data-testid=step-result]", results[2], within)
 	tb.waitText(".page-head", "Verified", within)
 	tb.waitText("[data-testid=no-steps]", "nothing more to do", within)
-	tb.waitText("[data-testid=audit]", "PENDING → FIXING", within)
-	tb.waitText("[data-testid=audit]", "FIXING → FIXED", within)
-	tb.waitText("[data-testid=audit]", "by "+fix["by"], within)
+	tb.waitTexts("[data-testid=audit]", within, "PENDING → FIXING", "FIXING → FIXED", "by "+fix["by"])
 	if n := tb.count("[data-testid=audit] li"); n < 3 {
 		t.Errorf("audit log shows %d entries after three steps", n)
 	}
@@ -129,8 +127,7 @@ func runDynamicAnalysis(t *testing.T, tb *tab, wf, agent string, within time.Dur
 	tb.click("[data-testid=run-analysis]")
 	tb.waitVisible("[data-testid=run-result]")
 	tb.waitText("#dyn-checks [data-agent="+agent+"]", "unpinned model(s)", within)
-	tb.waitText("#dyn-history", "dynamic_"+wf, within)
-	tb.waitText("#dyn-history", "latest", within)
+	tb.waitTexts("#dyn-history", within, "dynamic_"+wf, "latest")
 	tb.waitText("[data-kpi=unanalyzed] .kpi-value", "0", within)
 	var disabled bool
 	tb.evalInto(`document.querySelector('[data-testid=run-analysis]').disabled`, &disabled)
@@ -147,13 +144,11 @@ func renameAgent(t *testing.T, tb *tab, agent string, within time.Duration) {
 	t.Helper()
 	tb.waitText("#agent-info", "No display name", within)
 	tb.submit("[data-testid=edit-agent]", "#agent-info form", map[string]string{"display_name": "Shop support <i>bot</i>", "description": "Answers order questions"})
-	tb.waitText("#agent-info", "Shop support <i>bot</i>", within)
-	tb.waitText("#agent-info", "Answers order questions", within)
+	tb.waitTexts("#agent-info", within, "Shop support <i>bot</i>", "Answers order questions")
 	if n := tb.count("#agent-info i"); n != 0 {
 		t.Error("a display name was parsed as HTML")
 	}
 	tb.open("/agent/" + agent)
-	tb.waitText("#agent-info", "Shop support <i>bot</i>", within)
-	tb.waitText("#agent-info", "Answers order questions", within)
+	tb.waitTexts("#agent-info", within, "Shop support <i>bot</i>", "Answers order questions")
 	assertClean(t, tb)
 }

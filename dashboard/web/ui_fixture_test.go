@@ -29,8 +29,7 @@ func TestUIAgainstFixture(t *testing.T) {
 		tb.open("/")
 		// 3 conversations × 2 answers + 1 error.
 		tb.waitText("[data-kpi=requests] .kpi-value", "7", 5*time.Second)
-		tb.waitText("#agents", "support-bot", 5*time.Second)
-		tb.waitText("#agents", "research-agent", time.Second)
+		tb.waitTexts("#agents", 5*time.Second, "support-bot", "research-agent")
 		tb.waitRow("#recent-sessions", "sess-support-0002", time.Second)
 		if n := tb.count(".chart-svg path, .chart-svg rect[fill]:not([fill=transparent])"); n == 0 {
 			t.Error("no chart marks drawn")
@@ -59,8 +58,7 @@ func TestUIAgainstFixture(t *testing.T) {
 		tb.waitText("#models", "gpt-4o-mini", 5*time.Second)
 		tb.waitText("#tools", "get_weather", time.Second)
 		tb.waitText("#risk", "llm01.instruction_override", time.Second)
-		tb.waitText("#checks", "1 unpinned model(s)", time.Second)
-		tb.waitText("#checks", "single dominant pattern", time.Second)
+		tb.waitTexts("#checks", time.Second, "1 unpinned model(s)", "single dominant pattern")
 		tb.shot("agent")
 	})
 
@@ -86,8 +84,7 @@ func TestUIAgainstFixture(t *testing.T) {
 
 	tb.step(t, "findings", func(t *testing.T) {
 		tb.open("/findings")
-		tb.waitText("#findings", "llm01.instruction_override", 5*time.Second)
-		tb.waitText("#findings", "ignore all previous instructions", time.Second)
+		tb.waitTexts("#findings", 5*time.Second, "llm01.instruction_override", "ignore all previous instructions")
 		tb.shot("findings")
 	})
 
@@ -109,8 +106,7 @@ func TestUIAgainstFixture(t *testing.T) {
 		empty := newFixture(true).start(t)
 		et := b.tab(t, empty.URL)
 		et.open("/")
-		et.waitText("[data-testid=no-traffic]", "No traffic yet", 5*time.Second)
-		et.waitText("[data-testid=no-traffic]", "make demo", time.Second)
+		et.waitTexts("[data-testid=no-traffic]", 5*time.Second, "No traffic yet", "make demo")
 		et.open("/findings")
 		et.waitText("#findings", "No findings", 5*time.Second)
 	})
@@ -119,8 +115,7 @@ func TestUIAgainstFixture(t *testing.T) {
 		off := newFixture(false).start(t)
 		ot := b.tab(t, off.URL)
 		ot.open("/")
-		ot.waitText("[data-testid=analytics-off]", "Analytics are off because libchdb.so was not found", 5*time.Second)
-		ot.waitText("[data-testid=analytics-off]", `make chdb`, time.Second)
+		ot.waitTexts("[data-testid=analytics-off]", 5*time.Second, "Analytics are off because libchdb.so was not found", `make chdb`)
 		ot.shot("overview-analytics-off")
 		ot.open("/sessions")
 		ot.waitText("[data-testid=analytics-off]", "Analytics are off because", 5*time.Second)
@@ -133,8 +128,7 @@ func TestUIAgainstFixture(t *testing.T) {
 		mem := fx.start(t)
 		mt := b.tab(t, mem.URL)
 		mt.open("/")
-		mt.waitText("[data-testid=analytics-ephemeral]", "lost when the proxy stops", 5*time.Second)
-		mt.waitText("[data-testid=analytics-ephemeral]", "storage.embedded.ephemeral is true", time.Second)
+		mt.waitTexts("[data-testid=analytics-ephemeral]", 5*time.Second, "lost when the proxy stops", "storage.embedded.ephemeral is true")
 		mt.waitText("#engine", "(in memory)", time.Second)
 	})
 
@@ -153,8 +147,7 @@ func TestUIAgainstFixture(t *testing.T) {
 		sc := fx.start(t)
 		st := b.tab(t, sc.URL)
 		st.open("/")
-		st.waitText("#engine", "ClickHouse server", 5*time.Second)
-		st.waitText("#engine", "cluster perimeter · via web-2:4000", time.Second)
+		st.waitTexts("#engine", 5*time.Second, "ClickHouse server", "cluster perimeter · via web-2:4000")
 	})
 }
 

@@ -42,14 +42,10 @@ alerts:
 
 	tb := b.tab(t, inst.dashboard)
 	tb.open("/policies")
-	tb.waitText("#guard-policies", "no-codenames", 10*time.Second)
-	tb.waitText("#guard-policies", "custom.codename", time.Second)
-	tb.waitText("#guard-policies", "sales-1", time.Second)
-	tb.waitText("#guard-policies", "support-monitor", time.Second)
+	tb.waitTexts("#guard-policies", 10*time.Second, "no-codenames", "custom.codename", "sales-1", "support-monitor")
 	tb.waitText("[data-kpi=blocked] .kpi-value", "1", time.Second)
 	tb.waitText("[data-kpi=limited] .kpi-value", "1", time.Second)
-	tb.waitText("#limits", "burst-1", time.Second)
-	tb.waitText("#limits", "requests per minute", time.Second)
+	tb.waitTexts("#limits", time.Second, "burst-1", "requests per minute")
 	tb.waitText("#alerts", "log", 5*time.Second)
 	// Policies are listed in the order they are tried.
 	txt := tb.text("#guard-policies")

@@ -89,8 +89,7 @@ func TestUIAgainstRealServer(t *testing.T) {
 		off := startPerimeter(t, inst.upstream, "storage: {engine: none}\n")
 		ot := b.tab(t, off.dashboard)
 		ot.open("/")
-		ot.waitText("[data-testid=analytics-off]", "Analytics are off because", 10*time.Second)
-		ot.waitText("[data-testid=analytics-off]", "storage.engine", time.Second)
+		ot.waitTexts("[data-testid=analytics-off]", 10*time.Second, "Analytics are off because", "storage.engine")
 		ot.shot("real-analytics-off")
 	})
 }

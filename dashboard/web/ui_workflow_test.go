@@ -45,8 +45,7 @@ func TestWorkflowUIAgainstFixture(t *testing.T) {
 		tb.open("/workflows")
 		tb.waitRow("#workflows", wf, 5*time.Second)
 		row := fmt.Sprintf(`#workflows tr[data-key=%q]`, wf)
-		tb.waitText(row, "support-bot", time.Second)
-		tb.waitText(row, "Blocked", time.Second)
+		tb.waitTexts(row, time.Second, "support-bot", "Blocked")
 		if got := tb.text(row + " td:nth-child(5)"); strings.TrimSpace(got) != "3" {
 			t.Errorf("open findings cell = %q, want 3", got)
 		}
@@ -93,8 +92,7 @@ func TestWorkflowUIAgainstFixture(t *testing.T) {
 			t.Error("the scoped agents page lists an agent of another workflow")
 		}
 		tb.click("a[data-nav=findings]")
-		tb.waitText("#workflow-findings", "Shell tool runs any command", 5*time.Second)
-		tb.waitText("#workflow-findings", `<img src=x onerror="window.__xss=3">`, time.Second)
+		tb.waitTexts("#workflow-findings", 5*time.Second, "Shell tool runs any command", `<img src=x onerror="window.__xss=3">`)
 		tb.waitText("#findings", "llm01.instruction_override", 5*time.Second)
 		if n := tb.count(".scope-note"); n != 0 {
 			t.Error("the scoped findings page says runtime detections are not scoped")
@@ -106,8 +104,7 @@ func TestWorkflowUIAgainstFixture(t *testing.T) {
 
 	tb.step(t, "recommendations and their lifecycle", func(t *testing.T) {
 		tb.open("/recommendations?workflow=" + wf)
-		tb.waitText("#gate", "Blocked", 5*time.Second)
-		tb.waitText("#gate", "2 blocking issues", time.Second)
+		tb.waitTexts("#gate", 5*time.Second, "Blocked", "2 blocking issues")
 		if n := tb.count("#recommendations tbody tr"); n != 3 {
 			t.Fatalf("%d open recommendations listed, want 3", n)
 		}
@@ -137,11 +134,9 @@ func TestWorkflowUIAgainstFixture(t *testing.T) {
 		tb.waitText("#rec-detail", "run_shell only runs in the sandbox image", time.Second)
 
 		tb.open("/recommendations?workflow=" + wf)
-		tb.waitText("#gate", "Open", 5*time.Second)
-		tb.waitText("#gate", "cleared for production", time.Second)
+		tb.waitTexts("#gate", 5*time.Second, "Open", "cleared for production")
 		tb.click("[data-tab=resolved]")
-		tb.waitText("#recommendations", "Verified", 5*time.Second)
-		tb.waitText("#recommendations", "Dismissed", time.Second)
+		tb.waitTexts("#recommendations", 5*time.Second, "Verified", "Dismissed")
 	})
 
 	tb.step(t, "reports", func(t *testing.T) {
