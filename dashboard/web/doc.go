@@ -25,5 +25,9 @@
 //
 // Browser tests (chromedp driving headless Chromium) live in this package's
 // _test files; they skip, loudly, when /usr/bin/chromium is missing unless
-// PERIMETER_REQUIRE_CHROMIUM=1.
+// PERIMETER_REQUIRE_CHROMIUM=1. browser_test.go drives the browser,
+// fixture_test.go and workflow_fixture_test.go serve the API from memory,
+// perimeter_test.go runs the real binary in front of the mock provider,
+// and steps_test.go holds the steps that the walkthroughs against both
+// share.
 package web
