@@ -3,6 +3,8 @@ package detect
 import (
 	"encoding/base64"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -163,8 +165,8 @@ func (g *egen) injectionSet() {
 				"Tool result: 3 files changed, 12 insertions(+), 4 deletions(-)",
 			},
 		}
-		for cls, ss := range negs {
-			for _, s := range ss {
+		for _, cls := range slices.Sorted(maps.Keys(negs)) {
+			for _, s := range negs[cls] {
 				role := "user"
 				if strings.HasPrefix(s, "Tool result") || strings.HasPrefix(s, "Email from") || strings.HasPrefix(s, "<!--") {
 					role = "tool"

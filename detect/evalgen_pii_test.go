@@ -2,6 +2,8 @@ package detect
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"strings"
 
@@ -261,7 +263,7 @@ func (g *egen) piiSet() {
 	ctxIBAN := g.split([]string{"Please wire the deposit to IBAN %s.", "IBAN: %s (Sparkasse)", "bank account %s, reference INV-2231",
 		"Overweisen Sie den Betrag auf %s bitte.", `{"iban":"%s","bic":"COBADEFFXXX"}`},
 		[]string{"Refund to my account %s please", "payee iban %s", "Rekeningnummer: %s", "Bonifico su %s entro venerdì", "Account for payouts → %s"})
-	for cc := range ibanFormats {
+	for _, cc := range slices.Sorted(maps.Keys(ibanFormats)) {
 		for k := 0; k < 2; k++ {
 			ib := g.ibanOf(cc)
 			if g.r.IntN(2) == 0 {
