@@ -108,33 +108,26 @@ type IDEStatus struct {
 // IDEHeartbeat records that an IDE assistant works on a workflow; fields
 // left empty keep their last value.
 func (s *Service) IDEHeartbeat(ctx context.Context, h Heartbeat) (*IDEStatus, error) {
-	if err := s.begin(ctx, "agent_workflow_id", h.WorkflowID); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, err := s.ide(ctx, h.WorkflowID)
-	if err != nil {
-		return nil, err
-	}
-	if r == nil {
-		r = &ideRow{workflow: h.WorkflowID}
-	}
-	for _, f := range []struct {
-		dst **string
-		v   string
-	}{{&r.IDEType, h.IDEType}, {&r.WorkspacePath, h.WorkspacePath}, {&r.Model, h.Model}, {&r.Host, h.Host}, {&r.User, h.User}} {
-		if v := strings.TrimSpace(f.v); v != "" {
-			*f.dst = &v
+	return update(ctx, s, "agent_workflow_id", h.WorkflowID, s.ide, func(r *ideRow) (*IDEStatus, error) {
+		if r == nil {
+			r = &ideRow{workflow: h.WorkflowID}
 		}
-	}
-	r.seenUS = s.nowUS()
-	if err := s.insert(ctx, ideT, "IDE activity of "+h.WorkflowID, r.row()); err != nil {
-		return nil, err
-	}
-	st := s.ideStatus(h.WorkflowID, r)
-	st.Message = "Heartbeat recorded for workflow " + h.WorkflowID
-	return st, nil
+		for _, f := range []struct {
+			dst **string
+			v   string
+		}{{&r.IDEType, h.IDEType}, {&r.WorkspacePath, h.WorkspacePath}, {&r.Model, h.Model}, {&r.Host, h.Host}, {&r.User, h.User}} {
+			if v := strings.TrimSpace(f.v); v != "" {
+				*f.dst = &v
+			}
+		}
+		r.seenUS = s.nowUS()
+		if err := s.insert(ctx, ideT, "IDE activity of "+h.WorkflowID, r.row()); err != nil {
+			return nil, err
+		}
+		st := s.ideStatus(h.WorkflowID, r)
+		st.Message = "Heartbeat recorded for workflow " + h.WorkflowID
+		return st, nil
+	})
 }
 
 // IDEActivity returns the last IDE activity on a workflow.

@@ -117,42 +117,35 @@ type CompletedSession struct {
 // whose (file_path, finding_type) this scan no longer reports, with their
 // recommendations unless already fixed, verified, dismissed or ignored.
 func (s *Service) CompleteAnalysisSession(ctx context.Context, id string, calculateRisk bool) (*CompletedSession, error) {
-	if err := s.begin(ctx, "session_id", id); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a, err := s.session(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	fs, err := s.findings(ctx, "session_id = ?", id)
-	if err != nil {
-		return nil, err
-	}
-	now := s.nowUS()
-	a.Status, a.completedUS, a.FindingsCount = "COMPLETED", now, int64(len(fs))
-	a.CompletedAt = isoUS(now)
-	if calculateRisk {
-		score := 0
-		for _, f := range fs {
-			if f.Status == "OPEN" {
-				score += riskWeight(f.Severity)
-			}
-		}
-		score = min(score, 100)
-		a.RiskScore = &score
-	}
-	resolved := 0
-	if a.SessionType == "STATIC" {
-		if resolved, err = s.resolveStale(ctx, a, fs); err != nil {
+	return update(ctx, s, "session_id", id, s.session, func(a *AnalysisSession) (*CompletedSession, error) {
+		fs, err := s.findings(ctx, "session_id = ?", id)
+		if err != nil {
 			return nil, err
 		}
-	}
-	if err := s.insert(ctx, sessionsT, "analysis session "+id, a.row()); err != nil {
-		return nil, err
-	}
-	return &CompletedSession{Session: a, RiskScore: a.RiskScore, AutoResolved: resolved}, nil
+		now := s.nowUS()
+		a.Status, a.completedUS, a.FindingsCount = "COMPLETED", now, int64(len(fs))
+		a.CompletedAt = isoUS(now)
+		if calculateRisk {
+			score := 0
+			for _, f := range fs {
+				if f.Status == "OPEN" {
+					score += riskWeight(f.Severity)
+				}
+			}
+			score = min(score, 100)
+			a.RiskScore = &score
+		}
+		resolved := 0
+		if a.SessionType == "STATIC" {
+			if resolved, err = s.resolveStale(ctx, a, fs); err != nil {
+				return nil, err
+			}
+		}
+		if err := s.insert(ctx, sessionsT, "analysis session "+id, a.row()); err != nil {
+			return nil, err
+		}
+		return &CompletedSession{Session: a, RiskScore: a.RiskScore, AutoResolved: resolved}, nil
+	})
 }
 
 // resolveStale closes OPEN findings of the workflow's other STATIC

@@ -293,19 +293,12 @@ func (s *Service) UpdateFindingStatus(ctx context.Context, id, status, notes, by
 
 // updateFinding applies change to a finding under s.mu.
 func (s *Service) updateFinding(ctx context.Context, id string, change func(*Finding) error) (*Finding, error) {
-	if err := s.ready(ctx); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, err := s.finding(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := change(f); err != nil {
-		return nil, err
-	}
-	return f, nil
+	return update(ctx, s, "finding_id", id, s.finding, func(f *Finding) (*Finding, error) {
+		if err := change(f); err != nil {
+			return nil, err
+		}
+		return f, nil
+	})
 }
 
 // moveFinding writes a finding's new status (notes appended to its

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -168,21 +169,6 @@ var allowedFrom = map[string][]string{
 	"dismiss":      {"PENDING", "FIXING", "FIXED"},
 }
 
-// transition loads a recommendation and checks that action is allowed
-// from its status. Callers hold s.mu.
-func (s *Service) transition(ctx context.Context, id, action string) (*Recommendation, error) {
-	r, err := lookup(ctx, s, "recommendation_id", id, s.rec)
-	if err != nil {
-		return nil, err
-	}
-	for _, st := range allowedFrom[action] {
-		if r.Status == st {
-			return r, nil
-		}
-	}
-	return nil, &TransitionError{ID: id, Action: action, From: r.Status, Allowed: allowedFrom[action]}
-}
-
 // followFinding moves the recommendation's finding to status (when it is
 // not already there).
 func (s *Service) followFinding(ctx context.Context, r *Recommendation, status, action, by, reason string) error {
@@ -216,24 +202,23 @@ type step struct {
 // answers, its finding follows, then the new version is stored and
 // audited.
 func (s *Service) move(ctx context.Context, id string, st step, change func(r *Recommendation) *Transition) (*Transition, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, err := s.transition(ctx, id, st.name)
-	if err != nil {
-		return nil, err
-	}
-	old := r.Status
-	t := change(r)
-	t.Recommendation = r
-	if st.finding != "" {
-		if err := s.followFinding(ctx, r, st.finding, st.findingAction, st.by, st.reason); err != nil {
+	return update(ctx, s, "recommendation_id", id, s.rec, func(r *Recommendation) (*Transition, error) {
+		if !slices.Contains(allowedFrom[st.name], r.Status) {
+			return nil, &TransitionError{ID: id, Action: st.name, From: r.Status, Allowed: allowedFrom[st.name]}
+		}
+		old := r.Status
+		t := change(r)
+		t.Recommendation = r
+		if st.finding != "" {
+			if err := s.followFinding(ctx, r, st.finding, st.findingAction, st.by, st.reason); err != nil {
+				return nil, err
+			}
+		}
+		if err := s.saveRec(ctx, r, old, st.action, st.by, st.reason, st.meta); err != nil {
 			return nil, err
 		}
-	}
-	if err := s.saveRec(ctx, r, old, st.action, st.by, st.reason, st.meta); err != nil {
-		return nil, err
-	}
-	return t, nil
+		return t, nil
+	})
 }
 
 // StartFix moves a PENDING recommendation to FIXING.

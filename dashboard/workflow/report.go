@@ -569,23 +569,16 @@ type Deleted struct {
 // DeleteReport removes a saved report (a tombstone version: the store
 // keeps no history of it beyond the audit log).
 func (s *Service) DeleteReport(ctx context.Context, id, by string) (*Deleted, error) {
-	if err := s.begin(ctx, "report_id", id); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, err := s.report(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	r.deleted, r.ReportData = true, nil
-	if err := s.insert(ctx, reportsT, "report "+id, r.row()); err != nil {
-		return nil, err
-	}
-	if err := s.audit(ctx, "report", id, "REPORT_DELETED", r.GateStatus, "", "", by, nil); err != nil {
-		return nil, err
-	}
-	return &Deleted{Success: true, ReportID: id}, nil
+	return update(ctx, s, "report_id", id, s.report, func(r *SavedReport) (*Deleted, error) {
+		r.deleted, r.ReportData = true, nil
+		if err := s.insert(ctx, reportsT, "report "+id, r.row()); err != nil {
+			return nil, err
+		}
+		if err := s.audit(ctx, "report", id, "REPORT_DELETED", r.GateStatus, "", "", by, nil); err != nil {
+			return nil, err
+		}
+		return &Deleted{Success: true, ReportID: id}, nil
+	})
 }
 
 func contains(l []string, s string) bool {

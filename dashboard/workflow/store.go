@@ -125,6 +125,22 @@ func lookup[T any](ctx context.Context, s *Service, param, id string, get func(c
 	return get(ctx, id)
 }
 
+// update is a change of one row under s.mu: once begin accepts id as the
+// argument param, the row read by get goes through change.
+func update[T, R any](ctx context.Context, s *Service, param, id string, get func(context.Context, string) (T, error), change func(T) (R, error)) (R, error) {
+	var zero R
+	if err := s.begin(ctx, param, id); err != nil {
+		return zero, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, err := get(ctx, id)
+	if err != nil {
+		return zero, err
+	}
+	return change(v)
+}
+
 // version is a strictly growing row version (Unix nanoseconds), so the
 // last write of a row is the one FINAL keeps.
 func (s *Service) version() uint64 {
