@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/cylestio/perimeter/internal/testkit"
 )
 
 // A corpus sample: a text with its context and the detector families that
@@ -61,7 +63,7 @@ func familyOf(rule string) string {
 func loadCorpus(t testing.TB) []sample { return loadSamples(t, "testdata/corpus/*.jsonl") }
 
 func loadSamples(t testing.TB, glob string) []sample {
-	return readJSONL[sample](t, glob, "go test ./detect/ -run TestGenerateCorpus -update")
+	return testkit.ReadJSONL[sample](t, glob, "go test ./detect/ -run TestGenerateCorpus -update")
 }
 
 type prCounts struct{ tp, fp, fn, pos, neg int }

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/cylestio/perimeter/internal/testkit"
 )
 
 // The evaluation sets under testdata/eval: dev_*.jsonl are the sets the
@@ -71,7 +73,7 @@ var secretFPCeiling = map[string]float64{"dev": 0.03, "holdout": 0.05}
 var evalDetectors = []string{"pii", "secret", "injection", "tool"}
 
 func loadEval(t testing.TB, glob string) []evalSample {
-	return readJSONL[evalSample](t, glob, "go test ./detect/ -run TestGenerateEvalSets -update-eval")
+	return testkit.ReadJSONL[evalSample](t, glob, "go test ./detect/ -run TestGenerateEvalSets -update-eval")
 }
 
 // evalCount is a confusion count; neg counts negative samples (for the

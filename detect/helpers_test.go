@@ -1,49 +1,14 @@
 package detect
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"math/big"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 )
-
-// readJSONL reads the samples of every file matching glob, in file name
-// order, one JSON object a line (blank lines skipped). regen is the command
-// that writes the files, named when none match.
-func readJSONL[T any](tb testing.TB, glob, regen string) []T {
-	files, err := filepath.Glob(glob)
-	if err != nil || len(files) == 0 {
-		tb.Fatalf("no files match %s (run: %s): %v", glob, regen, err)
-	}
-	sort.Strings(files)
-	var out []T
-	for _, f := range files {
-		fh, err := os.Open(f)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		sc := bufio.NewScanner(fh)
-		sc.Buffer(make([]byte, 1<<20), 1<<22)
-		for line := 1; sc.Scan(); line++ {
-			if strings.TrimSpace(sc.Text()) == "" {
-				continue
-			}
-			var s T
-			if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
-				tb.Fatalf("%s:%d: %v", f, line, err)
-			}
-			out = append(out, s)
-		}
-		fh.Close()
-	}
-	return out
-}
 
 // writeJSONL writes the samples to path, one JSON object a line.
 func writeJSONL[T any](tb testing.TB, path string, ss []T) {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cylestio/perimeter/internal/testkit"
 	"github.com/valyala/fasthttp"
 )
 
@@ -166,7 +167,7 @@ func TestBufferedAnswersStayWithinBudget(t *testing.T) {
 func TestContentLengthIsTakenOnce(t *testing.T) {
 	const mib = 1 << 20
 	release := make(chan struct{})
-	upstream := rawServer(t, func(c net.Conn) {
+	upstream := testkit.Serve(t, func(c net.Conn) {
 		var req fasthttp.Request
 		if req.Read(bufio.NewReader(c)) != nil {
 			return

@@ -16,6 +16,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/cylestio/perimeter/bench/mockllm"
+	"github.com/cylestio/perimeter/internal/testkit"
 )
 
 // waitLimit only guards against a hung test; no assertion depends on it.
@@ -31,7 +32,7 @@ type harness struct {
 // startProxy runs a proxy in front of baseURL on 127.0.0.1.
 func startProxy(t *testing.T, o Options) *harness {
 	t.Helper()
-	return startProxyOn(t, o, loopback(t))
+	return startProxyOn(t, o, testkit.Loopback(t))
 }
 
 // startProxyOn runs a proxy on ln until the test ends, then shuts it down
@@ -106,31 +107,14 @@ func readAll(t *testing.T, r io.Reader) []byte {
 
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(waitLimit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not reached")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// loopback listens on a free port of 127.0.0.1 until the test ends.
-func loopback(t testing.TB) net.Listener {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	return ln
+	testkit.WaitFor(t, waitLimit, "the condition", cond)
 }
 
 // serveUpstream serves handler on 127.0.0.1 until the test ends and
 // returns its host:port.
 func serveUpstream(t testing.TB, handler fasthttp.RequestHandler) string {
 	t.Helper()
-	ln := loopback(t)
+	ln := testkit.Loopback(t)
 	s := &fasthttp.Server{Handler: handler}
 	go s.Serve(ln)
 	t.Cleanup(func() { s.Shutdown() })
@@ -166,32 +150,11 @@ func deadUpstream(t *testing.T) string {
 	return "http://" + ln.Addr().String()
 }
 
-// rawServer accepts connections on 127.0.0.1 until the test ends and
-// hands each, in its own goroutine, to serve, closing it when serve
-// returns. It returns the listener's host:port.
-func rawServer(t testing.TB, serve func(c net.Conn)) string {
-	t.Helper()
-	ln := loopback(t)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				serve(c)
-			}()
-		}
-	}()
-	return ln.Addr().String()
-}
-
 // rawUpstream serves each connection once: it reads a request with a body of
 // len(benchStream) bytes and hands the connection to respond.
 func rawUpstream(t *testing.T, respond func(c net.Conn)) string {
 	t.Helper()
-	return rawServer(t, func(c net.Conn) {
+	return testkit.Serve(t, func(c net.Conn) {
 		br := bufio.NewReader(c)
 		readHead(br)
 		br.Discard(len(benchStream))

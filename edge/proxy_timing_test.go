@@ -14,6 +14,7 @@ import (
 
 	"github.com/cylestio/perimeter/detect"
 	"github.com/cylestio/perimeter/edge/capture"
+	"github.com/cylestio/perimeter/internal/testkit"
 	"github.com/cylestio/perimeter/session"
 	"github.com/cylestio/perimeter/sink"
 )
@@ -78,7 +79,7 @@ func benchProxyTCP(b *testing.B, o Options) *fasthttp.HostClient {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ln := loopback(b)
+	ln := testkit.Loopback(b)
 	go p.Serve(ln)
 	return &fasthttp.HostClient{Addr: ln.Addr().String(), MaxConns: 1024}
 }

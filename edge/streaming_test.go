@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/cylestio/perimeter/bench/mockllm"
+	"github.com/cylestio/perimeter/internal/testkit"
 )
 
 // TestStalledClientIsCutAfterWriteIdleTimeout: a client that stops reading
@@ -65,28 +65,10 @@ func TestStalledClientIsCutAfterWriteIdleTimeout(t *testing.T) {
 	waitFor(t, func() bool { return h.srv.InFlight() == 0 })
 }
 
-// syncBuffer is a log destination safe for the proxy's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestAccessLogCountsStreamEvents: with capture off nothing taps a stream,
 // yet the access log still reports its events, counted as they pass.
 func TestAccessLogCountsStreamEvents(t *testing.T) {
-	var logs syncBuffer
+	var logs testkit.SyncBuffer
 	h := startWithMock(t, mockllm.Config{Chunks: 3}, Options{AccessLog: true})
 	h.srv.proxy.opts.Logger = zerolog.New(&logs)
 	resp := h.post("/v1/chat/completions", `{"model":"m","stream":true,"messages":[]}`)
@@ -168,7 +150,7 @@ func (c *countedConn) Write(p []byte) (int, error) {
 // clients are counted.
 func proxyCountingWrites(t *testing.T, upstream string) (addr string, writes *atomic.Int64) {
 	t.Helper()
-	wc := &writeCounter{Listener: loopback(t)}
+	wc := &writeCounter{Listener: testkit.Loopback(t)}
 	return startProxyOn(t, Options{BaseURL: "http://" + upstream}, wc).addr(), &wc.writes
 }
 

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/cylestio/perimeter/internal/testkit"
 )
 
 // startDesyncUpstream serves raw HTTP/1.1 on 127.0.0.1: every answer echoes
@@ -29,7 +31,7 @@ func startDesyncUpstream(t *testing.T, mode string) (string, *atomic.Int64) {
 		body := `{"id":"` + id + `"}`
 		return fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
 	}
-	addr := rawServer(t, func(c net.Conn) {
+	addr := testkit.Serve(t, func(c net.Conn) {
 		accepted.Add(1)
 		br := bufio.NewReader(c)
 		for {
@@ -161,7 +163,7 @@ func TestAnomalyStopsConnectionReuse(t *testing.T) {
 // 50 ms, during which a streamed body waits for the rest.
 func closingUpstream(t *testing.T, answer string) string {
 	t.Helper()
-	return "http://" + rawServer(t, func(c net.Conn) {
+	return "http://" + testkit.Serve(t, func(c net.Conn) {
 		if _, err := http.ReadRequest(bufio.NewReader(c)); err == nil {
 			for i, part := range strings.Split(answer, "|") {
 				if i > 0 {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cylestio/perimeter/configs"
+	"github.com/cylestio/perimeter/internal/testkit"
 )
 
 // fakeWriter stores batches in memory. It fails while down is set, can be
@@ -203,13 +204,7 @@ func publishN(t *testing.T, p *Pipeline, from, n int) {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	testkit.WaitFor(t, 10*time.Second, what, cond)
 }
 
 // trickle publishes rounds batches of size events, numbered from from,

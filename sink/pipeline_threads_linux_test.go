@@ -3,7 +3,6 @@ package sink
 import (
 	"context"
 	"os"
-	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cylestio/perimeter/internal/sched"
+	"github.com/cylestio/perimeter/internal/testkit"
 	"golang.org/x/sys/unix"
 )
 
@@ -25,15 +25,10 @@ import (
 // pipeline thread would otherwise inherit the low priority and serve
 // requests with it.
 func TestPipelineThreadsAloneRunLow(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "SINK_THREADPRIO_CHILD=1")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("child: %v\n%s", err, out)
-	}
+	out := testkit.RunChild(t, "SINK_THREADPRIO_CHILD")
 	var low, normal, batchLow, shortNormal, shortLow int
-	for _, f := range strings.Fields(string(out)) {
-		if !strings.HasPrefix(f, "nice=") {
+	for _, f := range strings.Fields(out) {
+		if !strings.HasPrefix(f, "thread=") || strings.HasSuffix(f, ",error") {
 			continue
 		}
 		kv := map[string]string{}
@@ -91,12 +86,7 @@ func kernelKeepsSlices() bool {
 	return <-ok
 }
 
-func init() {
-	if os.Getenv("SINK_THREADPRIO_CHILD") != "" {
-		threadPrioChild()
-		os.Exit(0)
-	}
-}
+func init() { testkit.AsChild("SINK_THREADPRIO_CHILD", threadPrioChild) }
 
 // blockingWriter makes a blocking system call per batch, so that the
 // runtime hands its processor to other threads while it waits.
@@ -146,14 +136,7 @@ func threadPrioChild() {
 		time.Sleep(50 * time.Microsecond)
 	}
 	time.Sleep(50 * time.Millisecond)
-	ents, _ := os.ReadDir("/proc/self/task")
-	for _, e := range ents {
-		tid, _ := strconv.Atoi(e.Name())
-		if attr, err := unix.SchedGetAttr(tid, 0); err == nil {
-			os.Stdout.WriteString("nice=" + strconv.Itoa(int(int32(attr.Nice))) + ",policy=" + strconv.Itoa(int(attr.Policy)) +
-				",slice=" + strconv.FormatUint(attr.Runtime, 10) + "\n")
-		}
-	}
+	testkit.PrintThreads()
 	close(stop)
 	wg.Wait()
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cylestio/perimeter/bench/mockllm"
+	"github.com/cylestio/perimeter/internal/testkit"
 )
 
 // cannedServer answers each request on a connection with the next of
@@ -17,43 +18,28 @@ import (
 // equal to closeConn closes the connection instead.
 func cannedServer(t *testing.T, pause time.Duration, answers ...[]string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
+	return testkit.Serve(t, func(c net.Conn) {
+		r := textproto.NewReader(bufio.NewReader(c))
+		for _, pieces := range answers {
+			if _, err := r.ReadLine(); err != nil { // request line
 				return
 			}
-			go func() {
-				defer c.Close()
-				r := textproto.NewReader(bufio.NewReader(c))
-				for _, pieces := range answers {
-					if _, err := r.ReadLine(); err != nil { // request line
-						return
-					}
-					if _, err := r.ReadMIMEHeader(); err != nil {
-						return
-					}
-					for i, p := range pieces {
-						if p == closeConn {
-							return
-						}
-						if i > 0 {
-							time.Sleep(pause)
-						}
-						if _, err := c.Write([]byte(p)); err != nil {
-							return
-						}
-					}
+			if _, err := r.ReadMIMEHeader(); err != nil {
+				return
+			}
+			for i, p := range pieces {
+				if p == closeConn {
+					return
 				}
-			}()
+				if i > 0 {
+					time.Sleep(pause)
+				}
+				if _, err := c.Write([]byte(p)); err != nil {
+					return
+				}
+			}
 		}
-	}()
-	return ln.Addr().String()
+	})
 }
 
 const closeConn = "\x00close"

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cylestio/perimeter/internal/testkit"
 )
 
 // request renders a typed request (package llmreq) for a test.
@@ -274,13 +276,7 @@ func readChunk(r *bufio.Reader) ([]byte, error) {
 // waitFor polls cond until it holds; the deadline only bounds a broken run.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testkit.WaitFor(t, 10*time.Second, what, cond)
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -14,6 +14,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/cylestio/perimeter/internal/testkit"
 	"github.com/cylestio/perimeter/sink"
 	"github.com/cylestio/perimeter/sink/chdb"
 )
@@ -177,7 +178,7 @@ telemetry:
 // waitStored waits until the pipeline has stored the calls' finish events.
 func waitStored(t *testing.T, url string, calls int) {
 	t.Helper()
-	eventually(60*time.Second, 100*time.Millisecond, func() bool {
+	testkit.Eventually(60*time.Second, 100*time.Millisecond, func() bool {
 		resp, err := http.Get(url + "/metrics")
 		if err != nil {
 			return false

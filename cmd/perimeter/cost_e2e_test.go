@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cylestio/perimeter/bench/mockllm"
+	"github.com/cylestio/perimeter/internal/testkit"
 	"github.com/cylestio/perimeter/sink"
 )
 
@@ -103,7 +104,7 @@ func driveCostCalls(t *testing.T, storage string, env ...string) {
 	// /config says which table prices calls and names the unpriced model
 	// once the pipeline has seen it.
 	var unpriced []string
-	eventually(30*time.Second, 100*time.Millisecond, func() bool {
+	testkit.Eventually(30*time.Second, 100*time.Millisecond, func() bool {
 		var cfg struct {
 			Analytics struct {
 				Pricing struct {
@@ -141,7 +142,7 @@ func driveCostCalls(t *testing.T, storage string, env ...string) {
 		} `json:"models"`
 	}
 	seen := map[string]bool{}
-	eventually(30*time.Second, 100*time.Millisecond, func() bool {
+	testkit.Eventually(30*time.Second, 100*time.Millisecond, func() bool {
 		getJSON(t, url+"/metrics", &m)
 		for _, mm := range m.Models {
 			seen[mm.Model] = true

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cylestio/perimeter/configs"
+	"github.com/cylestio/perimeter/internal/testkit"
 	"github.com/cylestio/perimeter/sink/chdb"
 )
 
@@ -125,7 +126,7 @@ func TestRunServesTheDashboard(t *testing.T) {
 	emptyState := func() bool {
 		return libErr != nil && !d.Storage.Available && strings.Contains(d.Storage.Reason, "libchdb")
 	}
-	if !eventually(20*time.Second, 200*time.Millisecond, func() bool {
+	if !testkit.Eventually(20*time.Second, 200*time.Millisecond, func() bool {
 		getJSON(t, dash+"/api/dashboard", &d)
 		return emptyState() || d.KPIs.TotalRequests == 3
 	}) {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cylestio/perimeter/internal/testkit"
 	"github.com/cylestio/perimeter/sink/inspect"
 )
 
@@ -26,7 +27,7 @@ func TestDetectMemoInMetrics(t *testing.T) {
 		var m struct {
 			Detect *inspect.Stats `json:"detect"`
 		}
-		if !eventually(30*time.Second, 100*time.Millisecond, func() bool {
+		if !testkit.Eventually(30*time.Second, 100*time.Millisecond, func() bool {
 			getJSON(t, p.url+"/metrics", &m)
 			return m.Detect != nil && done(m.Detect.Memo)
 		}) {

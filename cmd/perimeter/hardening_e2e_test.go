@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cylestio/perimeter/internal/testkit"
 )
 
 // chat sends one model call on a fresh connection and returns the status.
@@ -70,7 +72,7 @@ func TestOutOfFileDescriptorsKeepsServing(t *testing.T) {
 	if len(idle) < 150 {
 		t.Fatalf("only %d connections opened", len(idle))
 	}
-	if !eventually(10*time.Second, 20*time.Millisecond, func() bool {
+	if !testkit.Eventually(10*time.Second, 20*time.Millisecond, func() bool {
 		if !p.alive() {
 			t.Fatal("perimeter exited when it ran out of file descriptors")
 		}
@@ -123,7 +125,7 @@ func answersAgain(t *testing.T, url string, d time.Duration) {
 	t.Helper()
 	var code int
 	var err error
-	if !eventually(d, 50*time.Millisecond, func() bool {
+	if !testkit.Eventually(d, 50*time.Millisecond, func() bool {
 		code, err = chat(url)
 		return err == nil && code == 200
 	}) {

@@ -12,13 +12,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/cylestio/perimeter/bench/mockllm"
 	"github.com/cylestio/perimeter/internal/testenv"
+	"github.com/cylestio/perimeter/internal/testkit"
 	"github.com/cylestio/perimeter/sink"
 	"github.com/cylestio/perimeter/sink/chdb"
 	"github.com/cylestio/perimeter/sink/clickhouse"
@@ -63,7 +63,7 @@ type perimeterProc struct {
 	url    string // http://addr, when the test started the proxy with runProxy
 	addr   string // the proxy's host:port, likewise
 	cmd    *exec.Cmd
-	logs   *syncBuffer
+	logs   *testkit.SyncBuffer
 	exited chan error
 }
 
@@ -83,7 +83,7 @@ func launchVia(t *testing.T, wrap []string, dir string, env []string, args ...st
 		dir = t.TempDir()
 	}
 	argv := append(append(wrap[:len(wrap):len(wrap)], binary), args...)
-	p := &perimeterProc{cmd: exec.Command(argv[0], argv[1:]...), logs: &syncBuffer{}, exited: make(chan error, 1)}
+	p := &perimeterProc{cmd: exec.Command(argv[0], argv[1:]...), logs: &testkit.SyncBuffer{}, exited: make(chan error, 1)}
 	p.cmd.Dir = dir
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
@@ -204,21 +204,10 @@ func (p *perimeterProc) halt() {
 	}
 }
 
-// eventually calls cond every interval until it returns true (eventually
-// reports true) or d has passed (false).
-func eventually(d, interval time.Duration, cond func() bool) bool {
-	for deadline := time.Now().Add(d); !cond(); time.Sleep(interval) {
-		if time.Now().After(deadline) {
-			return false
-		}
-	}
-	return true
-}
-
 // waitUntil polls cond every 50 ms for at most d.
 func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	if !eventually(d, 50*time.Millisecond, cond) {
+	if !testkit.Eventually(d, 50*time.Millisecond, cond) {
 		t.Fatalf("timed out after %s waiting for %s", d, what)
 	}
 }
@@ -241,7 +230,7 @@ func waitHTTP(t *testing.T, url string, within time.Duration, running ...func() 
 		}
 		return false
 	}
-	if !eventually(within, 20*time.Millisecond, answers) {
+	if !testkit.Eventually(within, 20*time.Millisecond, answers) {
 		t.Fatalf("%s never answered: %v", url, err)
 	}
 }
@@ -330,25 +319,6 @@ func startMock(t *testing.T) string {
 	t.Helper()
 	_, base := mockWith(t, mockllm.Config{Chunks: 3, MaxRecorded: -1})
 	return base
-}
-
-// syncBuffer collects a child process's output; exec copies into it from
-// its own goroutine while a test may read it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // rssBytes is the resident memory of process pid, 0 when it is gone (or

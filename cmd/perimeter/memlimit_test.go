@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/cylestio/perimeter/configs"
+	"github.com/cylestio/perimeter/internal/testkit"
 )
 
 // TestApplyMemoryLimit: server.memory_limit_mb reaches the runtime,
@@ -67,7 +68,7 @@ func TestMemoryGuardFollowsLiveHeap(t *testing.T) {
 	}
 	runtime.GC()
 	waitLimit := func(ok func(int64) bool) (l int64) {
-		eventually(5*time.Second, 5*time.Millisecond, func() bool {
+		testkit.Eventually(5*time.Second, 5*time.Millisecond, func() bool {
 			l = debug.SetMemoryLimit(-1)
 			return ok(l)
 		})

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cylestio/perimeter/internal/testkit"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
@@ -335,7 +336,7 @@ func TestOTelCollectorDownLeavesTheProxyAlone(t *testing.T) {
 			Dropped  uint64 `json:"dropped"`
 		} `json:"sink"`
 	}
-	eventually(20*time.Second, 50*time.Millisecond, func() bool {
+	testkit.Eventually(20*time.Second, 50*time.Millisecond, func() bool {
 		getJSON(t, p.url+"/metrics", &m)
 		return m.OTel.Dropped+m.OTel.Enqueued >= calls
 	})

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cylestio/perimeter/internal/testkit"
 )
 
 // Sessions across instances, through the real binary: several "perimeter
@@ -226,7 +228,7 @@ type instanceMetrics struct {
 func sessionsCreated(t *testing.T, procs []*perimeterProc, requests int) (created uint64, ms []instanceMetrics) {
 	t.Helper()
 	var resolved uint64
-	eventually(10*time.Second, 20*time.Millisecond, func() bool {
+	testkit.Eventually(10*time.Second, 20*time.Millisecond, func() bool {
 		created, resolved, ms = 0, 0, nil
 		for _, p := range procs {
 			var m instanceMetrics

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cylestio/perimeter/configs"
+	"github.com/cylestio/perimeter/internal/testkit"
 )
 
 // exampleRun is the binary running a shipped example config with the
@@ -52,7 +53,7 @@ func (r *exampleRun) dashboardCalls(t *testing.T, want int64) int64 {
 			TotalRequests int64 `json:"total_requests"`
 		} `json:"kpis"`
 	}
-	eventually(30*time.Second, 200*time.Millisecond, func() bool {
+	testkit.Eventually(30*time.Second, 200*time.Millisecond, func() bool {
 		getJSON(t, r.dash+"/api/dashboard", &d)
 		return d.KPIs.TotalRequests >= want
 	})

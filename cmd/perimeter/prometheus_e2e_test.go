@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cylestio/perimeter/internal/testkit"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -96,7 +97,7 @@ func TestPrometheusSeriesAfterTraffic(t *testing.T) {
 	total := float64(sent.Load())
 
 	var fams map[string]*dto.MetricFamily
-	eventually(60*time.Second, 200*time.Millisecond, func() bool {
+	testkit.Eventually(60*time.Second, 200*time.Millisecond, func() bool {
 		resp, err := http.Get(p.url + "/metrics/prometheus")
 		if err != nil {
 			t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cylestio/perimeter/bench/mockllm"
 	"github.com/cylestio/perimeter/configs"
+	"github.com/cylestio/perimeter/internal/testkit"
 	"github.com/cylestio/perimeter/sink"
 	"github.com/cylestio/perimeter/sink/clickhouse"
 	"github.com/cylestio/perimeter/sink/clickhouse/chtest"
@@ -82,7 +83,7 @@ func TestTwoProxiesOneCluster(t *testing.T) {
 	var d [2]struct {
 		KPIs kpis `json:"kpis"`
 	}
-	if !eventually(60*time.Second, 200*time.Millisecond, func() bool {
+	if !testkit.Eventually(60*time.Second, 200*time.Millisecond, func() bool {
 		getJSON(t, insts[0].dash+"/api/dashboard", &d[0])
 		getJSON(t, insts[1].dash+"/api/dashboard", &d[1])
 		return d[0].KPIs.TotalRequests >= calls && d[1].KPIs.TotalRequests >= calls

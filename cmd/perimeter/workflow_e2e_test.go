@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cylestio/perimeter/internal/testkit"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -146,7 +147,7 @@ func runWorkflowLoop(t *testing.T, storage string, env ...string) {
 
 	// Dynamic analysis of the runtime sessions (complete after 1 s idle).
 	var st map[string]any
-	if !eventually(30*time.Second, 500*time.Millisecond, func() bool {
+	if !testkit.Eventually(30*time.Second, 500*time.Millisecond, func() bool {
 		st = tool("get_dynamic_analysis_status", map[string]any{"workflow_id": "wf-e2e"})
 		return st["total_unanalyzed_sessions"] == 3.0
 	}) {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cylestio/perimeter/internal/testkit"
 	"github.com/rs/zerolog"
 )
 
@@ -35,18 +36,8 @@ func (f *failingListener) Accept() (net.Conn, error) {
 	return f.Listener.Accept()
 }
 
-func listen(t *testing.T) net.Listener {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	return ln
-}
-
 func TestAcceptErrorsAreWaitedOut(t *testing.T) {
-	inner := listen(t)
+	inner := testkit.Loopback(t)
 	emfile := &net.OpError{Op: "accept", Net: "tcp", Err: syscall.EMFILE}
 	enfile := &net.OpError{Op: "accept", Net: "tcp", Err: syscall.ENFILE}
 	other := &net.OpError{Op: "accept", Net: "tcp", Err: syscall.EPROTO}
@@ -111,7 +102,7 @@ func TestConnectionLimits(t *testing.T) {
 		{"per-ip", Limits{MaxConnsPerIP: 2, Reject: []byte(answer)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			l := Wrap(listen(t), tc.lim, zerolog.Nop())
+			l := Wrap(testkit.Loopback(t), tc.lim, zerolog.Nop())
 			serve(l)
 			addr := l.Addr().String()
 			dial := func() net.Conn {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cylestio/perimeter/internal/testkit"
 	"github.com/cylestio/perimeter/sink"
 )
 
@@ -28,7 +29,7 @@ func readBesideExplorer(t *testing.T, s *Store, stmt, read string) {
 		_, err := s.QueryExplorer(ctx, stmt, 0)
 		explored <- err
 	}()
-	waitFor(t, 10*time.Second, "the explorer statement to reach the worker", func() bool { return exploring(s) == 1 })
+	testkit.WaitFor(t, 10*time.Second, "the explorer statement to reach the worker", func() bool { return exploring(s) == 1 })
 	if _, err := s.Query(ctx, read); err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/cylestio/perimeter/internal/testkit"
 	"github.com/cylestio/perimeter/sink"
 )
 
@@ -193,16 +194,16 @@ func TestRealEngineSurvivesKill9(t *testing.T) {
 				return true
 			})
 
-			waitFor(t, 30*time.Second, "some rows", func() bool { return acked.Load() >= 5000 })
+			testkit.WaitFor(t, 30*time.Second, "some rows", func() bool { return acked.Load() >= 5000 })
 			pid := workerPID(s)
 			if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 				t.Fatal(err)
 			}
 			killed := time.Now()
-			waitFor(t, 60*time.Second, "a new worker", func() bool { p := workerPID(s); return p != 0 && p != pid })
+			testkit.WaitFor(t, 60*time.Second, "a new worker", func() bool { p := workerPID(s); return p != 0 && p != pid })
 			back := time.Since(killed)
 			ackedAtKill := acked.Load()
-			waitFor(t, 30*time.Second, "writes after the restart", func() bool { return acked.Load() > ackedAtKill+5000 })
+			testkit.WaitFor(t, 30*time.Second, "writes after the restart", func() bool { return acked.Load() > ackedAtKill+5000 })
 			close(stop)
 			wg.Wait()
 
@@ -309,11 +310,11 @@ func TestRealWorkerSignals(t *testing.T) {
 	}
 
 	_ = syscall.Kill(pid, syscall.SIGTERM)
-	waitFor(t, 30*time.Second, "SIGTERM exit", func() bool { return logged("SIGTERM: closing the engine") && logged("exit status 0") })
-	waitFor(t, 60*time.Second, "a new worker", func() bool { p := workerPID(s); return p != 0 && p != pid })
+	testkit.WaitFor(t, 30*time.Second, "SIGTERM exit", func() bool { return logged("SIGTERM: closing the engine") && logged("exit status 0") })
+	testkit.WaitFor(t, 60*time.Second, "a new worker", func() bool { p := workerPID(s); return p != 0 && p != pid })
 
 	_ = syscall.Kill(workerPID(s), syscall.SIGQUIT)
-	waitFor(t, 30*time.Second, "a goroutine dump", func() bool { return logged("SIGQUIT: quit") && logged("goroutine ") })
+	testkit.WaitFor(t, 30*time.Second, "a goroutine dump", func() bool { return logged("SIGQUIT: quit") && logged("goroutine ") })
 	waitAvailable(t, s)
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cylestio/perimeter/internal/testkit"
 	"github.com/cylestio/perimeter/sink"
 )
 
@@ -71,7 +72,7 @@ func TestRealEventsSchema(t *testing.T) {
 	check("stored twice")
 	pid := workerPID(s)
 	_ = syscall.Kill(pid, syscall.SIGKILL)
-	waitFor(t, 60*time.Second, "a new worker", func() bool { p := workerPID(s); return p != 0 && p != pid })
+	testkit.WaitFor(t, 60*time.Second, "a new worker", func() bool { p := workerPID(s); return p != 0 && p != pid })
 	check("after kill -9")
 }
 

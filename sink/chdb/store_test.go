@@ -18,6 +18,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/cylestio/perimeter/internal/testkit"
 	"github.com/cylestio/perimeter/sink"
 )
 
@@ -65,18 +66,6 @@ func mustOpen(t *testing.T, opts Options) *Store {
 	return s
 }
 
-// waitFor polls cond until it holds or d passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // untilClosed runs body in a goroutine of wg again and again until stop
 // is closed, or until body returns false.
 func untilClosed(wg *sync.WaitGroup, stop <-chan struct{}, body func() bool) {
@@ -120,7 +109,7 @@ func serveDuring(t *testing.T, wg *sync.WaitGroup, stop <-chan struct{}, clients
 
 func waitAvailable(t *testing.T, s *Store) {
 	t.Helper()
-	waitFor(t, 30*time.Second, "the store to be available", func() bool { return s.Status().Available })
+	testkit.WaitFor(t, 30*time.Second, "the store to be available", func() bool { return s.Status().Available })
 }
 
 func workerPID(s *Store) int {
@@ -188,7 +177,7 @@ func TestStoreFailsFastWhileDown(t *testing.T) {
 	_ = s.Exec(context.Background(), "SEGV")
 	if st := s.Status(); st.Available || !strings.Contains(st.Reason, "SIGSEGV") || !strings.Contains(st.Reason, "restarting in") {
 		// The status flips when the supervisor sees the exit; allow it a moment.
-		waitFor(t, 2*time.Second, "status down", func() bool { return !s.Status().Available })
+		testkit.WaitFor(t, 2*time.Second, "status down", func() bool { return !s.Status().Available })
 	}
 	start := time.Now()
 	for _, err := range []error{
@@ -322,7 +311,7 @@ func TestStoreStartFailures(t *testing.T) {
 			if tt.mode != "garbage" && (!errors.Is(err, sink.ErrUnavailable) || !strings.Contains(err.Error(), tt.reason)) {
 				t.Fatalf("Open: %v", err)
 			}
-			waitFor(t, 20*time.Second, "keeps failing", func() bool {
+			testkit.WaitFor(t, 20*time.Second, "keeps failing", func() bool {
 				st := s.Status()
 				return !st.Available && strings.Contains(st.Reason, "keeps failing") && strings.Contains(st.Reason, tt.reason)
 			})
@@ -459,7 +448,7 @@ func TestParentKeepsServingWhileWorkerDies(t *testing.T) {
 	} {
 		pid := workerPID(s)
 		blow()
-		waitFor(t, 30*time.Second, "a new worker", func() bool { p := workerPID(s); return p != 0 && p != pid })
+		testkit.WaitFor(t, 30*time.Second, "a new worker", func() bool { p := workerPID(s); return p != 0 && p != pid })
 	}
 	close(stop)
 	wg.Wait()

@@ -1,44 +1,28 @@
 package inspect
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cylestio/perimeter/detect"
 	"github.com/cylestio/perimeter/edge/policy"
+	"github.com/cylestio/perimeter/internal/testkit"
 	"github.com/cylestio/perimeter/sink"
 )
 
 // corpusTexts are the texts of detect's corpus: PII, secrets, injections,
 // leaks and benign look-alikes, so that most conversations carry findings.
 func corpusTexts(t testing.TB) []string {
-	files, err := filepath.Glob("../../detect/testdata/corpus/*.jsonl")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("detect corpus not found (%v): run the test from the repository", err)
-	}
 	var out []string
-	for _, f := range files {
-		fh, err := os.Open(f)
-		if err != nil {
-			t.Fatal(err)
+	for _, c := range testkit.ReadJSONL[struct{ Text string }](t, "../../detect/testdata/corpus/*.jsonl", "go test ./detect/ -run TestGenerateCorpus -update") {
+		if c.Text != "" {
+			out = append(out, c.Text)
 		}
-		sc := bufio.NewScanner(fh)
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			var c struct{ Text string }
-			if json.Unmarshal(sc.Bytes(), &c) == nil && c.Text != "" {
-				out = append(out, c.Text)
-			}
-		}
-		fh.Close()
 	}
 	return out
 }

@@ -5,66 +5,21 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net"
-	"sync"
 	"testing"
 	"time"
 
-	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/metadata"
 
 	"github.com/cylestio/perimeter/sink"
+	"github.com/cylestio/perimeter/sink/otel/oteltest"
 )
-
-// grpcReceiver is an OTLP/gRPC trace service in the test process.
-type grpcReceiver struct {
-	coltracepb.UnimplementedTraceServiceServer
-	mu       sync.Mutex
-	spans    []*tracepb.Span
-	service  string
-	auth     []string
-	requests int
-}
-
-func (r *grpcReceiver) Export(ctx context.Context, req *coltracepb.ExportTraceServiceRequest) (*coltracepb.ExportTraceServiceResponse, error) {
-	md, _ := metadata.FromIncomingContext(ctx)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.requests++
-	r.auth = md.Get("authorization")
-	for _, rs := range req.ResourceSpans {
-		for _, kv := range rs.GetResource().GetAttributes() {
-			if kv.Key == "service.name" {
-				r.service = kv.GetValue().GetStringValue()
-			}
-		}
-		for _, ss := range rs.ScopeSpans {
-			r.spans = append(r.spans, ss.Spans...)
-		}
-	}
-	return &coltracepb.ExportTraceServiceResponse{}, nil
-}
-
-func startGRPCReceiver(t *testing.T) (*grpcReceiver, string) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := grpc.NewServer()
-	r := &grpcReceiver{}
-	coltracepb.RegisterTraceServiceServer(srv, r)
-	go srv.Serve(ln)
-	t.Cleanup(srv.Stop)
-	return r, ln.Addr().String()
-}
 
 // TestGRPCExport: with protocol grpc the spans of a call and its tool call
 // reach an OTLP/gRPC collector with their ids, parent, resource and the
 // configured headers.
 func TestGRPCExport(t *testing.T) {
-	rcv, addr := startGRPCReceiver(t)
-	w, err := New(Options{Protocol: ProtocolGRPC, Endpoint: "http://" + addr, ServiceName: "perimeter-grpc",
+	col := oteltest.StartGRPC(t)
+	w, err := New(Options{Protocol: ProtocolGRPC, Endpoint: "http://" + col.Addr, ServiceName: "perimeter-grpc",
 		Headers: map[string]string{"authorization": "Bearer t0ken"}, BatchTimeout: 5 * time.Millisecond, ExportTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -83,15 +38,14 @@ func TestGRPCExport(t *testing.T) {
 	if m := w.Metrics(); m.Exported != 2 || m.FailedSpans != 0 || m.Dropped != 0 {
 		t.Errorf("metrics %+v: want 2 spans exported", m)
 	}
-	rcv.mu.Lock()
-	defer rcv.mu.Unlock()
+	rcv := col.Received()
 	byName := map[string]*tracepb.Span{}
-	for _, s := range rcv.spans {
+	for _, s := range rcv.Spans {
 		byName[s.Name] = s
 	}
 	call, tool := byName["chat claude-sonnet-4-5"], byName["execute_tool lookup"]
-	if len(rcv.spans) != 2 || call == nil || tool == nil {
-		t.Fatalf("received %d spans %v", len(rcv.spans), byName)
+	if len(rcv.Spans) != 2 || call == nil || tool == nil {
+		t.Fatalf("received %d spans %v", len(rcv.Spans), byName)
 	}
 	if hex.EncodeToString(call.TraceId) != traceHex || hex.EncodeToString(call.SpanId) != callSpan || len(call.ParentSpanId) != 0 {
 		t.Errorf("call span trace %x span %x parent %x", call.TraceId, call.SpanId, call.ParentSpanId)
@@ -111,8 +65,8 @@ func TestGRPCExport(t *testing.T) {
 	if model != "claude-sonnet-4-5-20250929" {
 		t.Errorf("gen_ai.response.model %q", model)
 	}
-	if rcv.service != "perimeter-grpc" || len(rcv.auth) != 1 || rcv.auth[0] != "Bearer t0ken" {
-		t.Errorf("service.name %q, authorization %v", rcv.service, rcv.auth)
+	if rcv.Service != "perimeter-grpc" || len(rcv.Auth) != 1 || rcv.Auth[0] != "Bearer t0ken" {
+		t.Errorf("service.name %q, authorization %v", rcv.Service, rcv.Auth)
 	}
 }
 
