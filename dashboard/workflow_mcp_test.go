@@ -16,14 +16,13 @@ import (
 // analysis findings, and REST answering what MCP wrote.
 func TestWorkflowMCP(t *testing.T) {
 	eachEngine(t, func(t *testing.T, engine string) {
-		st := storeWith(t, engine, workflowEvents())
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		testWorkflowMCP(t, ctx, testServer(t, st, nil))
+		testWorkflowMCP(t, testServer(t, storeWith(t, engine, workflowEvents()), nil))
 	})
 }
 
-func testWorkflowMCP(t *testing.T, ctx context.Context, s *Server) {
+func testWorkflowMCP(t *testing.T, s *Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
 	cs, tools := mcpSession(t, ctx, s, "")
 	schemas := map[string]map[string]any{}
 	for _, tl := range tools {
