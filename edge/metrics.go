@@ -1,10 +1,11 @@
 package edge
 
 import (
-	"math/bits"
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/cylestio/perimeter/internal/loglin"
 )
 
 // counters are the proxy's own numbers, cheap enough for every request: one
@@ -48,24 +49,10 @@ const (
 	histBuckets = 64 * histSub
 )
 
-func histIndex(us uint64) int {
-	if us < histSub {
-		return int(us)
-	}
-	e := bits.Len64(us) - 1 // >= histSubBits
-	m := (us >> (e - histSubBits)) & (histSub - 1)
-	return (e-histSubBits+1)*histSub + int(m)
-}
+func histIndex(us uint64) int { return loglin.Index(us, histSubBits) }
 
 // histUpper is the largest value that falls into bucket i.
-func histUpper(i int) uint64 {
-	if i < histSub {
-		return uint64(i)
-	}
-	e := i/histSub + histSubBits - 1
-	m := uint64(i % histSub)
-	return ((histSub+m+1)<<(e-histSubBits) - 1)
-}
+func histUpper(i int) uint64 { return loglin.Upper(i, histSubBits) }
 
 func (h *histogram) record(d time.Duration) {
 	us := uint64(d / time.Microsecond)

@@ -2,9 +2,10 @@ package loadgen
 
 import (
 	"math"
-	"math/bits"
 	"sync/atomic"
 	"time"
+
+	"github.com/cylestio/perimeter/internal/loglin"
 )
 
 // Histogram counts durations in log-linear buckets: values below 256 ns are
@@ -33,24 +34,10 @@ const (
 	MaxValue = time.Duration(1<<maxExp - 1)
 )
 
-func bucketIndex(v uint64) int {
-	if v < subCount {
-		return int(v)
-	}
-	e := bits.Len64(v) - 1 // >= subBits
-	m := (v >> (e - subBits)) & (subCount - 1)
-	return (e-subBits+1)*subCount + int(m)
-}
+func bucketIndex(v uint64) int { return loglin.Index(v, subBits) }
 
 // bucketUpper is the largest value that falls into bucket i.
-func bucketUpper(i int) uint64 {
-	if i < subCount {
-		return uint64(i)
-	}
-	e := i/subCount + subBits - 1
-	m := uint64(i % subCount)
-	return (subCount+m+1)<<(e-subBits) - 1
-}
+func bucketUpper(i int) uint64 { return loglin.Upper(i, subBits) }
 
 // Record adds one duration. Negative durations count as zero.
 func (h *Histogram) Record(d time.Duration) {
