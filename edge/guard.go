@@ -15,6 +15,7 @@ import (
 	"github.com/cylestio/perimeter/edge/capture"
 	"github.com/cylestio/perimeter/edge/policy"
 	"github.com/cylestio/perimeter/edge/provider"
+	"github.com/cylestio/perimeter/internal/jsonw"
 	"github.com/cylestio/perimeter/session"
 )
 
@@ -663,7 +664,7 @@ func redactBody(body []byte, edits []edit) ([]byte, bool) {
 			}
 		}
 		out = append(out, body[prev:s.lo]...)
-		quoted := capture.AppendJSONString(nil, text)
+		quoted := jsonw.AppendString(nil, text)
 		out = append(out, quoted[1:len(quoted)-1]...) // inside the original quotes
 		prev = s.hi
 	}

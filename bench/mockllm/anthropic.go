@@ -1,6 +1,10 @@
 package mockllm
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/cylestio/perimeter/internal/jsonw"
+)
 
 // Anthropic Messages: POST /v1/messages.
 
@@ -81,7 +85,7 @@ func (r *reply) renderMessagesStream(sb *streamBody) {
 		k := argPieces(r.chunks)
 		for i := range k {
 			sb.buf = append(sb.buf, "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\""...)
-			sb.buf = appendEscaped(sb.buf, argPiece(i, k))
+			sb.buf = jsonw.AppendEscaped(sb.buf, argPiece(i, k))
 			sb.buf = append(sb.buf, "\"}}\n\n"...)
 			sb.mark()
 		}

@@ -1,7 +1,5 @@
 package mockllm
 
-import "unicode/utf8"
-
 // tokens is the cyclic vocabulary answers are made of. Each entry is one
 // content delta and already JSON-escaped; it mixes leading spaces, newlines
 // and multi-byte UTF-8 so proxies are exercised like real model output.
@@ -69,48 +67,4 @@ func argPieces(chunks int) int {
 func argPiece(i, k int) string {
 	n := len(ToolArguments)
 	return ToolArguments[i*n/k : (i+1)*n/k]
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendEscaped appends s JSON-escaped (without quotes).
-func appendEscaped(dst []byte, s string) []byte {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			dst = append(dst, c)
-			i++
-			continue
-		}
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				dst = append(dst, `\ufffd`...)
-			} else {
-				dst = append(dst, s[i:i+size]...)
-			}
-			i += size
-			continue
-		}
-		switch c {
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		i++
-	}
-	return dst
-}
-
-func appendQuoted(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	dst = appendEscaped(dst, s)
-	return append(dst, '"')
 }

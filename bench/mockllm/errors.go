@@ -3,6 +3,7 @@ package mockllm
 import (
 	"strconv"
 
+	"github.com/cylestio/perimeter/internal/jsonw"
 	"github.com/valyala/fasthttp"
 )
 
@@ -81,9 +82,9 @@ func (s *Server) writeError(ctx *fasthttp.RequestCtx, a api, status int, message
 			e.message, e.code = message, ""
 		}
 		b = append(b, "{\n    \"error\": {\n        \"message\": "...)
-		b = appendQuoted(b, e.message)
+		b = jsonw.AppendString(b, e.message)
 		b = append(b, ",\n        \"type\": "...)
-		b = appendQuoted(b, e.typ)
+		b = jsonw.AppendString(b, e.typ)
 		b = append(b, ",\n        \"param\": null,\n        \"code\": "...)
 		b = appendNullableString(b, e.code)
 		b = append(b, "\n    }\n}\n"...)
@@ -93,9 +94,9 @@ func (s *Server) writeError(ctx *fasthttp.RequestCtx, a api, status int, message
 
 func appendAnthropicError(b []byte, e providerError) []byte {
 	b = append(b, `{"type":"error","error":{"type":`...)
-	b = appendQuoted(b, e.typ)
+	b = jsonw.AppendString(b, e.typ)
 	b = append(b, `,"message":`...)
-	b = appendQuoted(b, e.message)
+	b = jsonw.AppendString(b, e.message)
 	return append(b, "}}"...)
 }
 
@@ -103,7 +104,7 @@ func appendNullableString(b []byte, s string) []byte {
 	if s == "" {
 		return append(b, "null"...)
 	}
-	return appendQuoted(b, s)
+	return jsonw.AppendString(b, s)
 }
 
 // Mid-stream error events, as the providers send them when a generation

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cylestio/perimeter/internal/jsonscan"
+	"github.com/cylestio/perimeter/internal/jsonw"
 	"github.com/valyala/fasthttp"
 )
 
@@ -166,7 +167,7 @@ func defaultModelToken(cfgModel string, a api) []byte {
 			name = defaultClaudeModel
 		}
 	}
-	return appendQuoted(nil, name)
+	return jsonw.AppendString(nil, name)
 }
 
 var (
@@ -192,6 +193,8 @@ func (s *Server) setCommonHeaders(ctx *fasthttp.RequestCtx, a api, idx int) {
 	ctx.Response.Header.SetBytesKV(hdrRequestID, id)
 	ctx.Response.Header.SetBytesKV(hdrOpenAIVer, valOpenAIVer)
 }
+
+const hexDigits = "0123456789abcdef"
 
 // appendID appends prefix, the server tag and idx as 12 hex digits.
 func (s *Server) appendID(dst []byte, prefix string, idx int) []byte {

@@ -1,6 +1,10 @@
 package mockllm
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/cylestio/perimeter/internal/jsonw"
+)
 
 // OpenAI Chat Completions: POST /v1/chat/completions.
 
@@ -42,7 +46,7 @@ func (r *reply) appendChatCompletion(dst []byte, pieces int) []byte {
 		dst = append(dst, "\",\n            \"type\": \"function\",\n            \"function\": {\n              \"name\": "...)
 		dst = append(dst, r.toolName()...)
 		dst = append(dst, ",\n              \"arguments\": \""...)
-		dst = appendEscaped(dst, ToolArguments)
+		dst = jsonw.AppendEscaped(dst, ToolArguments)
 		dst = append(dst, "\"\n            }\n          }\n        ]"...)
 	} else {
 		dst = append(dst, '"')
@@ -121,7 +125,7 @@ func (r *reply) renderChatStream(sb *streamBody) {
 		for i := range out {
 			sb.buf = append(sb.buf, head...)
 			sb.buf = append(sb.buf, `{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"`...)
-			sb.buf = appendEscaped(sb.buf, argPiece(i, out))
+			sb.buf = jsonw.AppendEscaped(sb.buf, argPiece(i, out))
 			sb.buf = append(sb.buf, `"}}]}`...)
 			sb.buf = append(sb.buf, tail...)
 			sb.mark()

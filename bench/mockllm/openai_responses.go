@@ -1,6 +1,10 @@
 package mockllm
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/cylestio/perimeter/internal/jsonw"
+)
 
 // OpenAI Responses: POST /v1/responses.
 
@@ -47,7 +51,7 @@ func (r *reply) appendOutputItem(dst []byte, complete bool, pieces int) []byte {
 		dst = r.s.appendID(dst, "fc_", r.idx)
 		if complete {
 			dst = append(dst, `","type":"function_call","status":"completed","arguments":"`...)
-			dst = appendEscaped(dst, ToolArguments)
+			dst = jsonw.AppendEscaped(dst, ToolArguments)
 		} else {
 			dst = append(dst, `","type":"function_call","status":"in_progress","arguments":"`...)
 		}
@@ -129,14 +133,14 @@ func (r *reply) renderResponsesStream(sb *streamBody) {
 			responsesEvent(sb, "response.function_call_arguments.delta")
 			sb.buf = append(sb.buf, item...)
 			sb.buf = append(sb.buf, `,"delta":"`...)
-			sb.buf = appendEscaped(sb.buf, argPiece(i, k))
+			sb.buf = jsonw.AppendEscaped(sb.buf, argPiece(i, k))
 			sb.buf = append(sb.buf, '"')
 			endEvent(sb)
 		}
 		responsesEvent(sb, "response.function_call_arguments.done")
 		sb.buf = append(sb.buf, item...)
 		sb.buf = append(sb.buf, `,"arguments":"`...)
-		sb.buf = appendEscaped(sb.buf, ToolArguments)
+		sb.buf = jsonw.AppendEscaped(sb.buf, ToolArguments)
 		sb.buf = append(sb.buf, '"')
 		endEvent(sb)
 	} else {

@@ -8,6 +8,7 @@ import (
 	"github.com/cylestio/perimeter/edge/provider"
 	"github.com/cylestio/perimeter/internal/ascii"
 	"github.com/cylestio/perimeter/internal/httprec"
+	"github.com/cylestio/perimeter/internal/jsonw"
 	"github.com/cylestio/perimeter/sink"
 )
 
@@ -138,12 +139,12 @@ func appendHeaderPair(dst []byte, i int, k, v []byte) []byte {
 		dst = append(dst, ',')
 	}
 	dst = append(dst, '[')
-	dst = appendJSONString(dst, k)
+	dst = jsonw.AppendString(dst, k)
 	dst = append(dst, ',')
 	if sensitiveHeader(k) {
 		dst = append(dst, `"`+httprec.Redacted+`"`...)
 	} else {
-		dst = appendJSONString(dst, v)
+		dst = jsonw.AppendString(dst, v)
 	}
 	return append(dst, ']')
 }

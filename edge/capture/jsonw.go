@@ -2,9 +2,9 @@ package capture
 
 import (
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/cylestio/perimeter/edge/provider"
+	"github.com/cylestio/perimeter/internal/jsonw"
 )
 
 // obj appends JSON object members without reflection or intermediate maps.
@@ -30,12 +30,12 @@ func (o *obj) key(k string) {
 
 func (o *obj) str(k, v string) {
 	o.key(k)
-	o.b = appendJSONString(o.b, v)
+	o.b = jsonw.AppendString(o.b, v)
 }
 
 func (o *obj) bytesStr(k string, v []byte) {
 	o.key(k)
-	o.b = appendJSONString(o.b, v)
+	o.b = jsonw.AppendString(o.b, v)
 }
 
 // pstr writes a provider string: escaped bodies are valid JSON already.
@@ -74,63 +74,5 @@ func appendPStr(b []byte, s provider.Str) []byte {
 		b = append(b, s.Raw...)
 		return append(b, '"')
 	}
-	return appendJSONString(b, s.Raw)
-}
-
-// AppendJSONString appends s as a JSON string, as capture writes the
-// strings of events (the guard re-encodes the strings it redacts with it).
-func AppendJSONString(dst, s []byte) []byte { return appendJSONString(dst, s) }
-
-// appendJSONString appends s as a JSON string; invalid UTF-8 becomes
-// U+FFFD, as encoding/json does.
-func appendJSONString[T ~string | ~[]byte](b []byte, s T) []byte {
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			b = append(b, c)
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			b = appendEscape(b, c)
-			i++
-			continue
-		}
-		r, size := decodeRune(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, `\ufffd`...)
-		} else {
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(b, '"')
-}
-
-func decodeRune[T ~string | ~[]byte](s T) (rune, int) {
-	switch v := any(s).(type) {
-	case string:
-		return utf8.DecodeRuneInString(v)
-	case []byte:
-		return utf8.DecodeRune(v)
-	}
-	return utf8.DecodeRuneInString(string(s))
-}
-
-func appendEscape(b []byte, c byte) []byte {
-	switch c {
-	case '"':
-		return append(b, '\\', '"')
-	case '\\':
-		return append(b, '\\', '\\')
-	case '\n':
-		return append(b, '\\', 'n')
-	case '\r':
-		return append(b, '\\', 'r')
-	case '\t':
-		return append(b, '\\', 't')
-	}
-	const hex = "0123456789abcdef"
-	return append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+	return jsonw.AppendString(b, s.Raw)
 }
