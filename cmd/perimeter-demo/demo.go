@@ -21,6 +21,7 @@ import (
 
 	"github.com/cylestio/perimeter/bench/llmreq"
 	"github.com/cylestio/perimeter/bench/mockllm"
+	"github.com/cylestio/perimeter/internal/sched"
 )
 
 type demoCommand struct {
@@ -459,7 +460,7 @@ func (f *fleet) run(ctx context.Context) {
 			r := rand.New(rand.NewPCG(f.seed, n))
 			wg.Go(func() {
 				// Stagger the start so the first sessions do not all land at once.
-				if !sleepCtx(ctx, time.Duration(w)*1500*time.Millisecond+time.Duration(r.IntN(800))*time.Millisecond) {
+				if !sched.Sleep(ctx, time.Duration(w)*1500*time.Millisecond+time.Duration(r.IntN(800))*time.Millisecond) {
 					return
 				}
 				// Each agent's first conversation is a risky one, so that
@@ -468,7 +469,7 @@ func (f *fleet) run(ctx context.Context) {
 				for ctx.Err() == nil {
 					f.converse(ctx, a, r, risky || r.Float64() < a.riskyP)
 					risky = false
-					if !sleepCtx(ctx, time.Duration(800+r.IntN(2500))*time.Millisecond) {
+					if !sched.Sleep(ctx, time.Duration(800+r.IntN(2500))*time.Millisecond) {
 						return
 					}
 				}
@@ -477,17 +478,6 @@ func (f *fleet) run(ctx context.Context) {
 	}
 	wg.Wait()
 	f.client.CloseIdleConnections()
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
 
 // wait blocks until the rate limiter grants a call.
@@ -500,7 +490,7 @@ func (f *fleet) wait(ctx context.Context) bool {
 	at := f.next
 	f.next = f.next.Add(f.every)
 	f.mu.Unlock()
-	return sleepCtx(ctx, time.Until(at))
+	return sched.Sleep(ctx, time.Until(at))
 }
 
 // converse plays one conversation of a, with something risky in it when
@@ -523,7 +513,7 @@ func (f *fleet) converse(ctx context.Context, a *demoAgent, r *rand.Rand, risky 
 		}
 		f.stats.toolCalls.Add(int64(len(rep.Calls)))
 		// The "tool" runs for a moment, then the model gets its result.
-		if !sleepCtx(ctx, time.Duration(50+r.IntN(400))*time.Millisecond) {
+		if !sched.Sleep(ctx, time.Duration(50+r.IntN(400))*time.Millisecond) {
 			return
 		}
 		cv.ToolResults(rep.Calls, turn.result)
@@ -532,7 +522,7 @@ func (f *fleet) converse(ctx context.Context, a *demoAgent, r *rand.Rand, risky 
 			return
 		}
 		cv.assistant(rep)
-		if !sleepCtx(ctx, time.Duration(300+r.IntN(1500))*time.Millisecond) {
+		if !sched.Sleep(ctx, time.Duration(300+r.IntN(1500))*time.Millisecond) {
 			return
 		}
 	}

@@ -1,6 +1,7 @@
 // Package sched keeps background work out of the proxy's way on a shared
 // CPU: the OS-thread priorities and scheduling slices of the proxy's and
-// the pipeline's threads, and a Yielder for long loops.
+// the pipeline's threads, a Yielder for long loops, and a Sleep that ends
+// with its context.
 //
 // It promises:
 //   - LowerThread locks the calling goroutine to its thread and runs that
@@ -15,6 +16,7 @@
 //     caller.
 //   - Yielder.Tick gives the CPU to other goroutines about every
 //     YieldEvery of a loop's work, for a clock read per call.
+//   - Sleep waits a duration unless its context ends first.
 //
 // Elsewhere than Linux the priority functions do nothing. The reasons for
 // the numbers (nice 10, 100 µs) are in docs/pipeline.md.

@@ -1,6 +1,9 @@
 package sched
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // BackgroundNice is the CPU priority of background threads (the sink
 // pipeline's batcher and writers, edge's capture loop) on Linux, in the
@@ -17,3 +20,16 @@ const BackgroundNice = 10
 // threads ask for LatencySlice, background ones keep the default, so a
 // request never waits behind a background thread's slice.
 const LatencySlice = 100 * time.Microsecond
+
+// Sleep waits d, or less when ctx ends first; it reports whether the whole
+// d passed.
+func Sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

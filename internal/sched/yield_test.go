@@ -1,6 +1,7 @@
 package sched
 
 import (
+	"context"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -43,4 +44,16 @@ func TestYielderLetsOthersRun(t *testing.T) {
 		t.Fatalf("the other goroutine ran %d times during 30 ms of Tick; want it to run about every %v", others, YieldEvery)
 	}
 	t.Logf("the other goroutine ran %d times in 30 ms", others)
+}
+
+func TestSleep(t *testing.T) {
+	if !Sleep(context.Background(), time.Millisecond) {
+		t.Fatal("Sleep reported an interruption without one")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	start := time.Now()
+	if Sleep(ctx, time.Minute) || time.Since(start) > 10*time.Second {
+		t.Fatal("Sleep did not end with its context")
+	}
 }

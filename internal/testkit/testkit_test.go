@@ -30,13 +30,11 @@ func TestSyncBufferTakesConcurrentWrites(t *testing.T) {
 	var b SyncBuffer
 	var wg sync.WaitGroup
 	for i := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for range 100 {
 				fmt.Fprintf(&b, "%d\n", i)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if got := strings.Count(b.String(), "\n"); got != 800 {

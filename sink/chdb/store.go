@@ -18,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/cylestio/perimeter/configs"
+	"github.com/cylestio/perimeter/internal/sched"
 	"github.com/cylestio/perimeter/sink"
 )
 
@@ -545,7 +546,7 @@ func (s *Store) supervise(ctx context.Context) {
 			}
 			s.setDown(err.Error(), `run "make chdb" (installs npm @chdb/lib-linux-x64-gnu, ~178 MB, into third_party/chdb), or set CHDB_LIB_PATH or storage.embedded.lib_path to a libchdb.so; analytics turn on within `+s.opts.LibRecheck.String()+`, no restart needed`)
 			s.settle()
-			if !sleepCtx(ctx, s.opts.LibRecheck) {
+			if !sched.Sleep(ctx, s.opts.LibRecheck) {
 				return
 			}
 			starts--
@@ -597,7 +598,7 @@ func (s *Store) supervise(ctx context.Context) {
 		s.log.Warn().Int("failures_in_a_row", fails).Dur("retry_in", wait).Err(err).Msg("embedded ClickHouse is down")
 		s.setDown(reason, fix)
 		s.settle()
-		if !sleepCtx(ctx, wait) {
+		if !sched.Sleep(ctx, wait) {
 			return
 		}
 	}
@@ -694,15 +695,4 @@ func backoff(min, max time.Duration, n int) time.Duration {
 		d = max
 	}
 	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
