@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/cylestio/perimeter/internal/defaults"
 )
 
 // A lane bounds one kind of request: at most concurrency run at once and
@@ -36,13 +38,13 @@ type LaneLimits struct {
 }
 
 func (l *LaneLimits) defaults(concurrency, queue int, wait time.Duration) {
-	defaultTo(&l.Concurrency, concurrency)
+	defaults.Set(&l.Concurrency, concurrency)
 	if l.Queue < 0 {
 		l.Queue = 0
 	} else if l.Queue == 0 {
 		l.Queue = queue
 	}
-	defaultTo(&l.Wait, wait)
+	defaults.Set(&l.Wait, wait)
 }
 
 func newLane(name string, lim LaneLimits, retry time.Duration) *lane {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cylestio/perimeter/internal/defaults"
 	"github.com/cylestio/perimeter/sink"
 	"github.com/cylestio/perimeter/sink/pricing"
 )
@@ -77,7 +78,7 @@ func newReplayer(o ReplayOptions, prices *pricing.Pricer) (*replayer, error) {
 	if o.ProviderType == "" {
 		o.ProviderType = "openai"
 	}
-	defaultTo(&o.Timeout, 120*time.Second)
+	defaults.Set(&o.Timeout, 120*time.Second)
 	r.o = o
 	if o.BaseURL == "" {
 		return r, nil

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/cylestio/perimeter/internal/defaults"
 	"github.com/cylestio/perimeter/sink"
 	"github.com/cylestio/perimeter/sink/pricing"
 )
@@ -121,26 +122,19 @@ func (o *Options) defaults() {
 	if o.Host == "" {
 		o.Host = "127.0.0.1"
 	}
-	defaultTo(&o.RefreshInterval, 2*time.Second)
-	defaultTo(&o.SessionTimeout, 30*time.Second)
-	defaultTo(&o.SQLTimeout, 10*time.Second)
-	defaultTo(&o.SQLMaxRows, 10000)
-	defaultTo(&o.SQLMaxResultBytes, 16<<20)
-	defaultTo(&o.SQLResultBudget, 64<<20)
+	defaults.Set(&o.RefreshInterval, 2*time.Second)
+	defaults.Set(&o.SessionTimeout, 30*time.Second)
+	defaults.Set(&o.SQLTimeout, 10*time.Second)
+	defaults.Set(&o.SQLMaxRows, 10000)
+	defaults.Set(&o.SQLMaxResultBytes, 16<<20)
+	defaults.Set(&o.SQLResultBudget, 64<<20)
 	o.SQLResultBudget = max(o.SQLResultBudget, 2*o.SQLMaxResultBytes)
-	defaultTo(&o.SQLWriteTimeout, 30*time.Second)
+	defaults.Set(&o.SQLWriteTimeout, 30*time.Second)
 	o.PagesLane.defaults(4, 64, 30*time.Second)
 	o.ExplorerLane.defaults(2, 8, o.SQLTimeout)
-	defaultTo(&o.PollInterval, time.Second)
+	defaults.Set(&o.PollInterval, time.Second)
 	if o.Now == nil {
 		o.Now = time.Now
-	}
-}
-
-// defaultTo sets *p to v unless *p is positive.
-func defaultTo[T int | int64 | time.Duration](p *T, v T) {
-	if *p <= 0 {
-		*p = v
 	}
 }
 

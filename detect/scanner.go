@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 	"unsafe"
+
+	"github.com/cylestio/perimeter/internal/defaults"
 )
 
 // Options configure a Scanner. The zero value scans every category with the
@@ -67,30 +69,23 @@ func (o *Options) fill() {
 	if o.Decode.MaxDepth == 0 {
 		o.Decode.MaxDepth = 2 // -1 disables decoding
 	}
-	positiveOr(&o.MaxFindings, 256)
-	positiveOr(&o.MaxBytes, 1<<20)
-	positiveOr(&o.LeakMinWords, 20)
+	defaults.Set(&o.MaxFindings, 256)
+	defaults.Set(&o.MaxBytes, 1<<20)
+	defaults.Set(&o.LeakMinWords, 20)
 	d := &o.Decode
-	positiveOr(&d.MaxBlob, 16<<10)
-	positiveOr(&d.MaxTotal, 64<<10)
-	positiveOr(&d.MaxBlobs, 32)
+	defaults.Set(&d.MaxBlob, 16<<10)
+	defaults.Set(&d.MaxTotal, 64<<10)
+	defaults.Set(&d.MaxBlobs, 32)
 	l := &o.Limits
-	positiveOr(&l.MaxToolCallsPerWindow, 30)
-	positiveOr(&l.StormWindow, time.Minute)
-	positiveOr(&l.MaxSessionToolCalls, 50)
-	positiveOr(&l.MaxSessionTokens, 50000)
-	positiveOr(&l.MaxCallTokens, 100000)
-	positiveOr(&l.SpikeFactor, 5)
-	positiveOr(&l.SpikeMinTokens, 2000)
-	positiveOr(&l.MaxRepeatedToolCalls, 5)
-	positiveOr(&l.MaxSessionCalls, 200)
-}
-
-// positiveOr sets *v to def unless it is positive.
-func positiveOr[T int | int64 | float64 | time.Duration](v *T, def T) {
-	if *v <= 0 {
-		*v = def
-	}
+	defaults.Set(&l.MaxToolCallsPerWindow, 30)
+	defaults.Set(&l.StormWindow, time.Minute)
+	defaults.Set(&l.MaxSessionToolCalls, 50)
+	defaults.Set(&l.MaxSessionTokens, 50000)
+	defaults.Set(&l.MaxCallTokens, 100000)
+	defaults.Set(&l.SpikeFactor, 5)
+	defaults.Set(&l.SpikeMinTokens, 2000)
+	defaults.Set(&l.MaxRepeatedToolCalls, 5)
+	defaults.Set(&l.MaxSessionCalls, 200)
 }
 
 // Scanner runs the detectors with fixed options. It is immutable after

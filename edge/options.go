@@ -7,6 +7,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/cylestio/perimeter/edge/capture"
+	"github.com/cylestio/perimeter/internal/defaults"
 )
 
 // Provider names the upstream API family; it decides how the key is sent.
@@ -78,24 +79,17 @@ type Options struct {
 const DefaultMaxRequestHeaderSize = 8 << 10
 
 func (o *Options) setDefaults() {
-	def(&o.ConnectTimeout, 10*time.Second)
-	def(&o.ResponseHeaderTimeout, 30*time.Second)
-	def(&o.StreamIdleTimeout, 30*time.Second)
-	def(&o.MaxIdleConnDuration, 90*time.Second)
-	def(&o.ReadTimeout, 60*time.Second)
-	def(&o.IdleTimeout, 120*time.Second)
-	def(&o.WriteIdleTimeout, 60*time.Second)
-	def(&o.MaxConns, 1024)
-	def(&o.MaxResponseBufferSize, 64<<20)
-	def(&o.MaxRequestBodySize, 32<<20)
-	def(&o.MaxRequestHeaderSize, DefaultMaxRequestHeaderSize)
-	def(&o.MaxInflightBodyBytes, max(256<<20, int64(o.MaxRequestBodySize)))
-	def(&o.MaxBufferedResponseBytes, max(256<<20, int64(o.MaxResponseBufferSize)))
-}
-
-// def sets *p to v when *p is not positive (unset).
-func def[T ~int | ~int64](p *T, v T) {
-	if *p <= 0 {
-		*p = v
-	}
+	defaults.Set(&o.ConnectTimeout, 10*time.Second)
+	defaults.Set(&o.ResponseHeaderTimeout, 30*time.Second)
+	defaults.Set(&o.StreamIdleTimeout, 30*time.Second)
+	defaults.Set(&o.MaxIdleConnDuration, 90*time.Second)
+	defaults.Set(&o.ReadTimeout, 60*time.Second)
+	defaults.Set(&o.IdleTimeout, 120*time.Second)
+	defaults.Set(&o.WriteIdleTimeout, 60*time.Second)
+	defaults.Set(&o.MaxConns, 1024)
+	defaults.Set(&o.MaxResponseBufferSize, 64<<20)
+	defaults.Set(&o.MaxRequestBodySize, 32<<20)
+	defaults.Set(&o.MaxRequestHeaderSize, DefaultMaxRequestHeaderSize)
+	defaults.Set(&o.MaxInflightBodyBytes, max(256<<20, int64(o.MaxRequestBodySize)))
+	defaults.Set(&o.MaxBufferedResponseBytes, max(256<<20, int64(o.MaxResponseBufferSize)))
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cylestio/perimeter/configs"
+	"github.com/cylestio/perimeter/internal/defaults"
 	"github.com/cylestio/perimeter/internal/sched"
 	"github.com/cylestio/perimeter/sink/spool"
 	"github.com/rs/zerolog"
@@ -79,23 +80,15 @@ func OptionsFromConfig(c configs.StorageConfig) Options {
 }
 
 func (o *Options) setDefaults() {
-	if o.MaxRows <= 0 {
-		o.MaxRows = 1000
-	}
-	if o.MaxDelay <= 0 {
-		o.MaxDelay = 200 * time.Millisecond
-	}
+	defaults.Set(&o.MaxRows, 1000)
+	defaults.Set(&o.MaxDelay, 200*time.Millisecond)
 	if o.Durable {
-		if o.CommitInterval <= 0 {
-			o.CommitInterval = 100 * time.Millisecond
-		}
+		defaults.Set(&o.CommitInterval, 100*time.Millisecond)
 		// An event is appended at most MaxDelay plus one poll after it
 		// was queued; keep that within the commit interval.
 		o.MaxDelay = min(o.MaxDelay, max(o.CommitInterval-pollInterval(o.CommitInterval), time.Millisecond))
 	}
-	if o.QueueSize <= 0 {
-		o.QueueSize = 100000
-	}
+	defaults.Set(&o.QueueSize, 100000)
 	if o.WriterQueue <= 0 {
 		o.WriterQueue = max(2, o.QueueSize/o.MaxRows)
 		if o.Durable && o.SpillMaxBytes > 0 {
@@ -105,21 +98,13 @@ func (o *Options) setDefaults() {
 			o.WriterQueue = min(o.WriterQueue, durableWriterQueue)
 		}
 	}
-	if o.SegmentBytes <= 0 {
-		o.SegmentBytes = 16 << 20
-	}
-	if o.Attempts <= 0 {
-		o.Attempts = 3
-	}
-	if o.BackoffMin <= 0 {
-		o.BackoffMin = 100 * time.Millisecond
-	}
+	defaults.Set(&o.SegmentBytes, 16<<20)
+	defaults.Set(&o.Attempts, 3)
+	defaults.Set(&o.BackoffMin, 100*time.Millisecond)
 	if o.BackoffMax < o.BackoffMin {
 		o.BackoffMax = max(5*time.Second, o.BackoffMin)
 	}
-	if o.WriteTimeout <= 0 {
-		o.WriteTimeout = 30 * time.Second
-	}
+	defaults.Set(&o.WriteTimeout, 30*time.Second)
 	if o.MaxWriteRows < o.MaxRows {
 		o.MaxWriteRows = max(o.MaxRows, min(10*o.MaxRows, 20000))
 	}

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cylestio/perimeter/internal/defaults"
 	"github.com/rs/zerolog"
 )
 
@@ -88,18 +89,12 @@ func New(o Options) *Notifier {
 	if o.DedupWindow == 0 {
 		o.DedupWindow = 10 * time.Minute
 	}
-	if o.MaxPerMinute <= 0 {
-		o.MaxPerMinute = 30
-	}
+	defaults.Set(&o.MaxPerMinute, 30)
 	if o.Retries == 0 {
 		o.Retries = 5
 	}
-	if o.Backoff <= 0 {
-		o.Backoff = 500 * time.Millisecond
-	}
-	if o.QueueSize <= 0 {
-		o.QueueSize = 1024
-	}
+	defaults.Set(&o.Backoff, 500*time.Millisecond)
+	defaults.Set(&o.QueueSize, 1024)
 	if o.Now == nil {
 		o.Now = time.Now
 	}

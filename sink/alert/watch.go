@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cylestio/perimeter/detect"
+	"github.com/cylestio/perimeter/internal/defaults"
 	"github.com/cylestio/perimeter/sink"
 )
 
@@ -141,9 +142,7 @@ type WatchOptions struct {
 // stores going down and up. The first alert of a spike fires when the
 // window's rate reaches the threshold; the next only after it fell below.
 func (n *Notifier) Watch(ctx context.Context, o WatchOptions, sample func() Sample) {
-	if o.Every <= 0 {
-		o.Every = 5 * time.Second
-	}
+	defaults.Set(&o.Every, 5*time.Second)
 	type point struct {
 		at               time.Time
 		requests, failed uint64

@@ -18,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/cylestio/perimeter/configs"
+	"github.com/cylestio/perimeter/internal/defaults"
 	"github.com/cylestio/perimeter/internal/sched"
 	"github.com/cylestio/perimeter/sink"
 )
@@ -120,30 +121,16 @@ func (o *Options) defaults() {
 	if o.MemoryLimit == 0 {
 		o.MemoryLimit = 2 << 30
 	}
-	if o.QueryTimeout <= 0 {
-		o.QueryTimeout = 30 * time.Second
-	}
+	defaults.Set(&o.QueryTimeout, 30*time.Second)
 	if o.InsertInterval == 0 {
 		o.InsertInterval = time.Second
 	}
-	if o.WriteTimeout <= 0 {
-		o.WriteTimeout = 60 * time.Second
-	}
-	if o.StartTimeout <= 0 {
-		o.StartTimeout = 60 * time.Second
-	}
-	if o.MinBackoff <= 0 {
-		o.MinBackoff = 250 * time.Millisecond
-	}
-	if o.MaxBackoff <= 0 {
-		o.MaxBackoff = 30 * time.Second
-	}
-	if o.LibRecheck <= 0 {
-		o.LibRecheck = 10 * time.Second
-	}
-	if o.hangGrace <= 0 {
-		o.hangGrace = 5 * time.Second
-	}
+	defaults.Set(&o.WriteTimeout, 60*time.Second)
+	defaults.Set(&o.StartTimeout, 60*time.Second)
+	defaults.Set(&o.MinBackoff, 250*time.Millisecond)
+	defaults.Set(&o.MaxBackoff, 30*time.Second)
+	defaults.Set(&o.LibRecheck, 10*time.Second)
+	defaults.Set(&o.hangGrace, 5*time.Second)
 }
 
 // Store is the embedded ClickHouse behind a supervised worker process. It

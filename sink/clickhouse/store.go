@@ -14,6 +14,7 @@ import (
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/cylestio/perimeter/configs"
+	"github.com/cylestio/perimeter/internal/defaults"
 	"github.com/cylestio/perimeter/sink"
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
@@ -115,15 +116,9 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 // that connecting works before ours exists; every statement qualifies its
 // tables.
 func clientOptions(o *Options) (*ch.Options, string, error) {
-	if o.DialTimeout <= 0 {
-		o.DialTimeout = 10 * time.Second
-	}
-	if o.QueryTimeout <= 0 {
-		o.QueryTimeout = 30 * time.Second
-	}
-	if o.MaxResultRows <= 0 {
-		o.MaxResultRows = 100000
-	}
+	defaults.Set(&o.DialTimeout, 10*time.Second)
+	defaults.Set(&o.QueryTimeout, 30*time.Second)
+	defaults.Set(&o.MaxResultRows, 100000)
 	var co *ch.Options
 	db := o.Database
 	if o.DSN != "" {

@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/valyala/fasthttp"
 
+	"github.com/cylestio/perimeter/internal/defaults"
 	"github.com/cylestio/perimeter/internal/httprec"
 	"github.com/cylestio/perimeter/sink"
 )
@@ -67,12 +68,8 @@ func NewHTTPRecorder(o HTTPRecorderOptions) (*HTTPRecorder, error) {
 	if o.OutputDir == "" {
 		o.OutputDir = "./http_recordings"
 	}
-	if o.MaxEventsPerFile <= 0 {
-		o.MaxEventsPerFile = 100
-	}
-	if o.MaxBodySizeMB <= 0 {
-		o.MaxBodySizeMB = 100
-	}
+	defaults.Set(&o.MaxEventsPerFile, 100)
+	defaults.Set(&o.MaxBodySizeMB, 100)
 	if err := ensureDir(o.OutputDir); err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/cylestio/perimeter/internal/defaults"
 	"github.com/cylestio/perimeter/sink"
 )
 
@@ -71,9 +72,7 @@ func NewMessageLogger(o MessageLoggerOptions) (*MessageLogger, error) {
 	if o.Filename == "" {
 		o.Filename = "message_log.jsonl"
 	}
-	if o.BufferSize <= 0 {
-		o.BufferSize = 10
-	}
+	defaults.Set(&o.BufferSize, 10)
 	if err := ensureDir(o.Directory); err != nil {
 		return nil, err
 	}

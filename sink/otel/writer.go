@@ -17,6 +17,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/cylestio/perimeter/internal/defaults"
 	"github.com/cylestio/perimeter/sink"
 )
 
@@ -73,27 +74,15 @@ func (o *Options) setDefaults() {
 	if o.ServiceName == "" {
 		o.ServiceName = "perimeter"
 	}
-	if o.QueueSize <= 0 {
-		o.QueueSize = 4096
-	}
-	if o.BatchSize <= 0 {
-		o.BatchSize = 512
-	}
-	if o.BatchTimeout <= 0 {
-		o.BatchTimeout = time.Second
-	}
-	if o.ExportTimeout <= 0 {
-		o.ExportTimeout = 10 * time.Second
-	}
+	defaults.Set(&o.QueueSize, 4096)
+	defaults.Set(&o.BatchSize, 512)
+	defaults.Set(&o.BatchTimeout, time.Second)
+	defaults.Set(&o.ExportTimeout, 10*time.Second)
 	if o.RetryMaxElapsed == 0 {
 		o.RetryMaxElapsed = 30 * time.Second
 	}
-	if o.ToolTimeout <= 0 {
-		o.ToolTimeout = 10 * time.Minute
-	}
-	if o.MaxPending <= 0 {
-		o.MaxPending = 10000
-	}
+	defaults.Set(&o.ToolTimeout, 10*time.Minute)
+	defaults.Set(&o.MaxPending, 10000)
 }
 
 // TracesURL is the URL spans are posted to for endpoint.

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/cylestio/perimeter/internal/defaults"
 	"github.com/cylestio/perimeter/sink"
 )
 
@@ -72,9 +73,7 @@ type Traffic struct {
 
 // NewTraffic returns an empty Traffic.
 func NewTraffic(o Options) *Traffic {
-	if o.MaxModels <= 0 {
-		o.MaxModels = DefaultMaxModels
-	}
+	defaults.Set(&o.MaxModels, DefaultMaxModels)
 	if o.MaxAgents < 0 {
 		o.MaxAgents = 0
 	}
