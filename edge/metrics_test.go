@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/cylestio/perimeter/bench/mockllm"
+	"github.com/cylestio/perimeter/internal/testkit"
 )
 
 func TestHistogramBucketsCoverValues(t *testing.T) {
@@ -53,10 +54,7 @@ func TestTimeToFirstTokenIsRecordedForStreams(t *testing.T) {
 	resp = h.post("/v1/chat/completions", `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}`)
 	readAll(t, resp.Body)
 	st := &h.srv.proxy.stats
-	deadline := time.Now().Add(waitLimit)
-	for st.firstEvent.count() == 0 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	testkit.Eventually(waitLimit, 5*time.Millisecond, func() bool { return st.firstEvent.count() != 0 })
 	if n := st.firstEvent.count(); n != 1 {
 		t.Fatalf("%d first-event times recorded, want 1 (the stream only)", n)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/cylestio/perimeter/edge/provider"
+	"github.com/cylestio/perimeter/internal/testkit"
 	"github.com/cylestio/perimeter/session"
 	"github.com/cylestio/perimeter/sink"
 )
@@ -83,13 +84,9 @@ func TestCloseEndsTheLoop(t *testing.T) {
 // waitLoop waits until c's loop runs or has ended.
 func waitLoop(t *testing.T, c *Capture, running bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for loopRunning(c) != running {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<22)
-			t.Fatalf("capture loop running: %v, want %v:\n%s", !running, running, buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(time.Millisecond)
+	if !testkit.Eventually(5*time.Second, time.Millisecond, func() bool { return loopRunning(c) == running }) {
+		buf := make([]byte, 1<<22)
+		t.Fatalf("capture loop running: %v, want %v:\n%s", !running, running, buf[:runtime.Stack(buf, true)])
 	}
 }
 
@@ -110,13 +107,7 @@ func TestLoopSleepsAndWakes(t *testing.T) {
 	rec := &sink.Recorder{}
 	c := New(session.New(session.DefaultConfig()), rec, "openai")
 	t.Cleanup(func() { c.Close(context.Background()) })
-	deadline := time.Now().Add(5 * time.Second)
-	for !c.q.asleep.Load() {
-		if time.Now().After(deadline) {
-			t.Fatal("the capture loop still polls without calls")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.WaitFor(t, 5*time.Second, "the capture loop to stop polling without calls (asleep)", c.q.asleep.Load)
 	var done sync.WaitGroup
 	begin := time.Now()
 	c.Submit(testCall("s-1", &done))

@@ -125,10 +125,7 @@ func TestConnectionLimits(t *testing.T) {
 			}
 			over.Close()
 			a.Close()
-			deadline := time.Now().Add(5 * time.Second)
-			for l.Stats().Open > 1 && time.Now().Before(deadline) {
-				time.Sleep(5 * time.Millisecond)
-			}
+			testkit.Eventually(5*time.Second, 5*time.Millisecond, func() bool { return l.Stats().Open <= 1 })
 			again := dial()
 			defer again.Close()
 			if got := get(t, again); got != "200 OK ok" {

@@ -277,16 +277,10 @@ func TestStoreMemoryLimit(t *testing.T) {
 	if err != nil && (!errors.Is(err, sink.ErrUnavailable) || !strings.Contains(err.Error(), "over its limit of 120 MiB")) {
 		t.Fatalf("err = %v", err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if p := workerPID(s); p != 0 && p != pid {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("worker over its memory limit was not replaced")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testkit.WaitFor(t, 30*time.Second, "the worker over its memory limit to be replaced", func() bool {
+		p := workerPID(s)
+		return p != 0 && p != pid
+	})
 	waitAvailable(t, s)
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cylestio/perimeter/internal/testkit"
 	"github.com/cylestio/perimeter/sink"
 	"github.com/cylestio/perimeter/sink/clickhouse/chtest"
 )
@@ -72,21 +73,17 @@ func waitReplicas(t *testing.T, c *chtest.Cluster, db string) []uint64 {
 	t.Helper()
 	var out []uint64
 	for i, shard := range c.Shards {
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			counts := make([]uint64, len(shard))
+		counts := make([]uint64, len(shard))
+		agreed := testkit.Eventually(30*time.Second, 100*time.Millisecond, func() bool {
 			for j, r := range shard {
 				counts[j] = localCount(t, r.Addr, db)
 			}
-			if slices.Min(counts) == slices.Max(counts) {
-				out = append(out, counts[0])
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("shard %d: the replicas never agreed: %v rows", i+1, counts)
-			}
-			time.Sleep(100 * time.Millisecond)
+			return slices.Min(counts) == slices.Max(counts)
+		})
+		if !agreed {
+			t.Fatalf("shard %d: the replicas never agreed: %v rows", i+1, counts)
 		}
+		out = append(out, counts[0])
 	}
 	return out
 }
@@ -271,11 +268,7 @@ func TestClusterShardDownSpillsAndReplays(t *testing.T) {
 // events.
 func waitWritten(t *testing.T, p *sink.Pipeline, n uint64) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for p.Metrics().Writers[0].Events < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("the store writer wrote %+v, want %d events", p.Metrics().Writers[0], n)
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !testkit.Eventually(30*time.Second, 10*time.Millisecond, func() bool { return p.Metrics().Writers[0].Events >= n }) {
+		t.Fatalf("the store writer wrote %+v, want %d events", p.Metrics().Writers[0], n)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cylestio/perimeter/configs"
+	"github.com/cylestio/perimeter/internal/testkit"
 	"github.com/cylestio/perimeter/sink"
 )
 
@@ -525,12 +526,8 @@ func outageDrill(t *testing.T, s *Store, perPhase int, event func(int) *sink.Eve
 	publish(0)
 	down(p)
 	publish(perPhase)
-	deadline := time.Now().Add(30 * time.Second)
-	for p.Metrics().Writers[0].SpilledBytes == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("nothing spilled while the store was down: %+v", p.Metrics())
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !testkit.Eventually(30*time.Second, 10*time.Millisecond, func() bool { return p.Metrics().Writers[0].SpilledBytes != 0 }) {
+		t.Fatalf("nothing spilled while the store was down: %+v", p.Metrics())
 	}
 	up()
 	publish(2 * perPhase)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cylestio/perimeter/internal/testkit"
 	"github.com/cylestio/perimeter/sink"
 )
 
@@ -70,16 +71,10 @@ func TestMessageLoggerFlushes(t *testing.T) {
 		defer m.Close()
 		m.WriteBatch(context.Background(), evs[1:2])
 		path := filepath.Join(dir, "message_log.jsonl")
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			if b, err := os.ReadFile(path); err == nil && len(b) > 0 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("the interval never flushed the buffer")
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		testkit.WaitFor(t, 5*time.Second, "the interval to flush the buffer", func() bool {
+			b, err := os.ReadFile(path)
+			return err == nil && len(b) > 0
+		})
 		if n := len(lines(t, path)); n != 1 {
 			t.Fatalf("%d lines", n)
 		}

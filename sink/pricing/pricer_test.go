@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cylestio/perimeter/internal/testkit"
 	"github.com/cylestio/perimeter/sink"
 )
 
@@ -173,17 +174,11 @@ func TestURLSourceRefreshes(t *testing.T) {
 
 	waitFor := func(what string, ok func(Status) bool) Status {
 		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			st := p.Status()
-			if ok(st) {
-				return st
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: status %+v", what, st)
-			}
-			time.Sleep(5 * time.Millisecond)
+		var st Status
+		if !testkit.Eventually(5*time.Second, 5*time.Millisecond, func() bool { st = p.Status(); return ok(st) }) {
+			t.Fatalf("%s: status %+v", what, st)
 		}
+		return st
 	}
 	waitFor("first fetch", func(st Status) bool { return st.InUse == "url" && st.LastUpdated == "v1" && st.Error == "" })
 	if m, ok := p.Lookup("acme-1"); !ok || m.Input != 2 {

@@ -7,6 +7,7 @@ import (
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 
+	"github.com/cylestio/perimeter/internal/testkit"
 	"github.com/cylestio/perimeter/sink/clickhouse/chtest"
 )
 
@@ -50,12 +51,8 @@ func TestClusterShardsAndReplicates(t *testing.T) {
 			t.Errorf("shard %d holds %d of 1000 rows: the rows were not split between shards", i+1, n)
 		}
 		sum += n
-		deadline := time.Now().Add(30 * time.Second)
-		for count(shard[1].Addr, "t.x_local") != n {
-			if time.Now().After(deadline) {
-				t.Fatalf("shard %d replica 2 never caught up with replica 1 (%d rows)", i+1, n)
-			}
-			time.Sleep(200 * time.Millisecond)
+		if !testkit.Eventually(30*time.Second, 200*time.Millisecond, func() bool { return count(shard[1].Addr, "t.x_local") == n }) {
+			t.Fatalf("shard %d replica 2 never caught up with replica 1 (%d rows)", i+1, n)
 		}
 	}
 	if sum != 1000 {
