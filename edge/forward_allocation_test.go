@@ -7,10 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/valyala/fasthttp"
+
 	"github.com/cylestio/perimeter/edge/capture"
+	"github.com/cylestio/perimeter/internal/testkit"
 	"github.com/cylestio/perimeter/session"
 	"github.com/cylestio/perimeter/sink"
-	"github.com/valyala/fasthttp"
 )
 
 // callAllocs is the heap allocations of one call to addr, client and
@@ -114,11 +116,8 @@ func TestAllocsCaptureHook(t *testing.T) {
 		var want int64
 		wait := func() {
 			want++
-			for deadline := time.Now().Add(5 * time.Second); pub.n.Load() < want; {
-				if time.Now().After(deadline) {
-					t.Fatalf("call %d was not captured", want)
-				}
-				time.Sleep(200 * time.Microsecond)
+			if !testkit.Eventually(5*time.Second, 200*time.Microsecond, func() bool { return pub.n.Load() >= want }) {
+				t.Fatalf("call %d was not captured", want)
 			}
 		}
 		want = pub.n.Load()
