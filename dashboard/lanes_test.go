@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cylestio/perimeter/internal/testkit"
 )
 
 func TestLane(t *testing.T) {
@@ -31,9 +33,7 @@ func TestLane(t *testing.T) {
 		}
 		second <- err
 	}()
-	for l.queued.Load() != 1 {
-		time.Sleep(time.Millisecond)
-	}
+	testkit.WaitFor(t, 10*time.Second, "the second request to queue", func() bool { return l.queued.Load() == 1 })
 	// Running one and queueing one, the lane refuses a third at once.
 	_, err = l.acquire(ctx)
 	var ae *apiError
@@ -139,13 +139,9 @@ func TestExplorerDoesNotStarvePages(t *testing.T) {
 		for range 2 {
 			go func() { slow <- post(hs.URL + "/x") }()
 		}
-		deadline := time.Now().Add(30 * time.Second)
-		for len(s.explorer.slots) != 1 || s.explorer.queued.Load() != 1 {
-			if time.Now().After(deadline) {
-				t.Fatal("the explorer requests never filled the lane")
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		testkit.WaitFor(t, 30*time.Second, "the explorer requests to fill the lane", func() bool {
+			return len(s.explorer.slots) == 1 && s.explorer.queued.Load() == 1
+		})
 		full := post(hs.URL + "/x")
 		if full.code != 503 || full.retry != "5" || !strings.Contains(full.body, "too many SQL explorer requests") {
 			t.Fatalf("explorer request past a full lane: %+v", full)
@@ -256,11 +252,9 @@ func TestExplorerResultMemoryBounded(t *testing.T) {
 		t.Fatalf("reading client: %d rows, truncated %v %q", len(got.Rows), got.Truncated, got.Reason)
 	}
 	// The stalled writes time out and give their results back.
-	for s.results.inUse() != 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d bytes of results still held", s.results.inUse())
-		}
-		time.Sleep(50 * time.Millisecond)
+	var held int64
+	if !testkit.Eventually(time.Until(deadline), 50*time.Millisecond, func() bool { held = s.results.inUse(); return held == 0 }) {
+		t.Fatalf("%d bytes of results still held", held)
 	}
 	close(stop)
 	<-sampled

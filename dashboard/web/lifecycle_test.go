@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cylestio/perimeter/dashboard/web"
+	"github.com/cylestio/perimeter/internal/testkit"
 )
 
 // jsSources is every JavaScript file of the UI by path under js/.
@@ -115,18 +116,14 @@ func TestUIReleasesWhatPagesHold(t *testing.T) {
 	settled := func(route string) liveCounts {
 		t.Helper()
 		var want, got liveCounts
-		deadline := time.Now().Add(5 * time.Second)
-		for {
+		if !testkit.Eventually(5*time.Second, 50*time.Millisecond, func() bool {
 			var n int
 			tb.evalInto(charts, &n)
 			want = app
 			want.Resize = n
-			if got = tb.live(); got == want || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		if got != want {
+			got = tb.live()
+			return got == want
+		}) {
 			t.Fatalf("on %s the UI holds %+v, want %+v", route, got, want)
 		}
 		return got
@@ -154,12 +151,9 @@ func TestUIReleasesWhatPagesHold(t *testing.T) {
 	tb.goRoute("/connect")
 	tb.waitVisible("[data-testid=base-url]")
 	tb.click(".code-block button.copy")
-	deadline := time.Now().Add(2 * time.Second)
-	for tb.live().Timeout != 1 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if c := tb.live(); c.Timeout != 1 {
-		t.Fatalf("the copy button holds %d timers, want 1", c.Timeout)
+	var timers int
+	if !testkit.Eventually(2*time.Second, 20*time.Millisecond, func() bool { timers = tb.live().Timeout; return timers == 1 }) {
+		t.Fatalf("the copy button holds %d timers, want 1", timers)
 	}
 	tb.goRoute("/agents")
 	if c := tb.live(); c.Timeout != 0 {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/cylestio/perimeter/bench/mockllm"
 	"github.com/cylestio/perimeter/internal/testenv"
+	"github.com/cylestio/perimeter/internal/testkit"
 )
 
 // The perimeter binary under test, for the browser tests against a real
@@ -213,17 +214,13 @@ func (in *instance) sessionOf(t *testing.T, agent string) string {
 			ID string `json:"id"`
 		} `json:"sessions"`
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	if !testkit.Eventually(30*time.Second, 50*time.Millisecond, func() bool {
 		in.getJSON(t, "/api/sessions/list?agent_id="+agent, &list)
-		if len(list.Sessions) > 0 {
-			return list.Sessions[0].ID
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no session of %s stored", agent)
-		}
-		time.Sleep(50 * time.Millisecond)
+		return len(list.Sessions) > 0
+	}) {
+		t.Fatalf("no session of %s stored", agent)
 	}
+	return list.Sessions[0].ID
 }
 
 // chat sends a gpt-4o-mini chat through the proxy as agent (tool is the
@@ -270,23 +267,23 @@ func (in *instance) getJSON(t *testing.T, path string, v any) {
 // waitStored polls an API path until its body contains want.
 func (in *instance) waitStored(t *testing.T, path, want string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := in.client.Get(in.dashboard + path)
-		if err == nil {
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if strings.Contains(string(b), want) {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s never contained %q: %s", path, want, b)
-			}
-		} else if time.Now().After(deadline) {
-			t.Fatal(err)
+	var body []byte
+	var err error
+	if testkit.Eventually(30*time.Second, 100*time.Millisecond, func() bool {
+		var resp *http.Response
+		if resp, err = in.client.Get(in.dashboard + path); err != nil {
+			return false
 		}
-		time.Sleep(100 * time.Millisecond)
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return strings.Contains(string(body), want)
+	}) {
+		return
 	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Fatalf("%s never contained %q: %s", path, want, body)
 }
 
 // postJSON posts body to the dashboard and returns its JSON answer,
