@@ -2,7 +2,6 @@ package dashboard
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"testing"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/cylestio/perimeter/dashboard/workflow"
 	"github.com/cylestio/perimeter/sink"
+	"github.com/cylestio/perimeter/sink/storetest"
 )
 
 // BenchmarkWorkflowAPI measures the workflow's REST reads, end to end over
@@ -24,36 +24,14 @@ func BenchmarkWorkflowAPI(b *testing.B) {
 	defer cancel()
 	st := openEmbedded(b)
 	now := time.Now()
-	var batch []*sink.Event
-	for i := range 4000 {
-		wf := "wf-bench"
-		if i%2 == 1 {
-			wf = "wf-other"
-		}
-		sid, agent := fmt.Sprintf("s%05d", i), fmt.Sprintf("agent-%d", i%7)
-		at := now.Add(-time.Duration(4000-i)*time.Second - time.Hour)
-		ev := func(name, attrs string) *sink.Event {
-			at = at.Add(time.Millisecond)
-			e := &sink.Event{ID: sink.NewID(), Time: at, Name: name, Level: sink.LevelInfo, SessionID: sid, AgentID: agent, Attributes: json.RawMessage(attrs)}
-			batch = append(batch, e)
-			return e
-		}
+	storetest.Sessions(b, ctx, st, 4000, now.Add(-4000*time.Second-time.Hour), []string{"wf-bench", "wf-other"}, func(i int, wf string, ev func(name, attrs string) *sink.Event) {
 		ev(sink.SessionStart, `{"tools":[{"name":"search"},{"name":"refund"}],"prompt":"You help customers with their orders."}`)
 		ev(sink.LLMCallStart, `{"llm.model":"gpt-4o"}`)
 		f := ev(sink.LLMCallFinish, `{"llm.usage.total_tokens":150,"agent_workflow.id":"`+wf+`"}`)
 		f.Model, f.InputTokens, f.OutputTokens, f.TotalTokens, f.DurationMs = "gpt-4o", 100+int64(i%50), 50, 150+int64(i%50), 700
 		ev(sink.ToolExecution, `{"tool.name":"search","agent_workflow.id":"`+wf+`"}`).ToolName = "search"
 		ev(sink.ToolResult, `{"tool.name":"search","tool.status":"success"}`)
-		if len(batch) >= 5000 {
-			if err := st.WriteBatch(ctx, batch); err != nil {
-				b.Fatal(err)
-			}
-			batch = batch[:0]
-		}
-	}
-	if err := st.WriteBatch(ctx, batch); err != nil {
-		b.Fatal(err)
-	}
+	})
 	s, err := New(Options{Store: st, Schema: schemaOf(st), Host: "127.0.0.1", Version: "bench", Logger: zerolog.Nop()})
 	if err != nil {
 		b.Fatal(err)

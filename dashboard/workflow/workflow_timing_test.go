@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cylestio/perimeter/sink"
+	"github.com/cylestio/perimeter/sink/storetest"
 )
 
 // BenchmarkWorkflowQueries measures the workflow's reads on the embedded
@@ -23,35 +24,13 @@ func BenchmarkWorkflowQueries(b *testing.B) {
 		b.Fatal(err)
 	}
 	now := time.Now()
-	var batch []*sink.Event
-	for i := range 4000 {
-		wf := "wf-bench"
-		if i%2 == 1 {
-			wf = "wf-other"
-		}
-		sid, agent := fmt.Sprintf("s%05d", i), fmt.Sprintf("agent-%d", i%7)
-		at := now.Add(-time.Duration(4000-i) * time.Second)
-		ev := func(name, attrs string) {
-			at = at.Add(time.Millisecond)
-			batch = append(batch, &sink.Event{ID: sink.NewID(), Time: at, Name: name, Level: sink.LevelInfo, SessionID: sid,
-				AgentID: agent, Attributes: json.RawMessage(attrs)})
-		}
+	storetest.Sessions(b, ctx, st, 4000, now.Add(-4000*time.Second), []string{"wf-bench", "wf-other"}, func(_ int, wf string, ev func(name, attrs string) *sink.Event) {
 		ev(sink.SessionStart, `{"tools":[{"name":"search"},{"name":"refund"},{"name":"delete"}],"prompt":"You help customers with their orders."}`)
 		ev(sink.LLMCallStart, `{"llm.model":"gpt-4o","llm.request.data":{"messages":[{"role":"user","content":"where is my order 12345?"}]}}`)
 		ev(sink.LLMCallFinish, `{"llm.response.content":[{"type":"text","text":"Let me check that for you, it shipped yesterday."}],"agent_workflow.id":"`+wf+`"}`)
-		ev(sink.ToolExecution, `{"tool.name":"search","tool.params":{"q":"12345"},"agent_workflow.id":"`+wf+`"}`)
-		batch[len(batch)-1].ToolName = "search"
+		ev(sink.ToolExecution, `{"tool.name":"search","tool.params":{"q":"12345"},"agent_workflow.id":"`+wf+`"}`).ToolName = "search"
 		ev(sink.ToolResult, `{"tool.name":"search","tool.status":"success"}`)
-		if len(batch) >= 5000 {
-			if err := st.WriteBatch(ctx, batch); err != nil {
-				b.Fatal(err)
-			}
-			batch = batch[:0]
-		}
-	}
-	if err := st.WriteBatch(ctx, batch); err != nil {
-		b.Fatal(err)
-	}
+	})
 	a, err := svc.CreateAnalysisSession(ctx, CreateSessionParams{WorkflowID: "wf-bench"})
 	if err != nil {
 		b.Fatal(err)

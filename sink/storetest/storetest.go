@@ -1,5 +1,5 @@
 // Package storetest opens real stores for other packages' integration
-// tests, never mocks:
+// tests, never mocks, and fills them with sessions (Sessions):
 //
 //   - embedded chDB: libchdb.so must be installed (make chdb). Missing, a
 //     test skips loudly, or fails when PERIMETER_REQUIRE_CHDB is set (CI).
