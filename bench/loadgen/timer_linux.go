@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/cylestio/perimeter/internal/sched"
 	"golang.org/x/sys/unix"
 )
 
@@ -38,15 +39,15 @@ func (p *pacer) sleep(ctx context.Context, d time.Duration) bool {
 	if p.f == nil || d > 50*time.Millisecond {
 		// Long waits gain nothing from precision; a timer also lets the
 		// context interrupt them.
-		return sleepTimer(ctx, d)
+		return sched.Sleep(ctx, d)
 	}
 	spec := unix.ItimerSpec{Value: unix.NsecToTimespec(int64(d))}
 	if err := unix.TimerfdSettime(p.fd, 0, &spec, nil); err != nil {
-		return sleepTimer(ctx, d)
+		return sched.Sleep(ctx, d)
 	}
 	var buf [8]byte
 	if _, err := p.f.Read(buf[:]); err != nil {
-		return sleepTimer(ctx, d)
+		return sched.Sleep(ctx, d)
 	}
 	return ctx.Err() == nil
 }

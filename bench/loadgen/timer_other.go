@@ -5,6 +5,8 @@ package loadgen
 import (
 	"context"
 	"time"
+
+	"github.com/cylestio/perimeter/internal/sched"
 )
 
 // pacer falls back to runtime timers outside Linux (coarser: sleeps may
@@ -13,6 +15,6 @@ type pacer struct{}
 
 func newPacer() *pacer { return &pacer{} }
 
-func (p *pacer) sleep(ctx context.Context, d time.Duration) bool { return sleepTimer(ctx, d) }
+func (p *pacer) sleep(ctx context.Context, d time.Duration) bool { return sched.Sleep(ctx, d) }
 
 func (p *pacer) close() {}

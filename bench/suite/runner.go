@@ -11,6 +11,7 @@ import (
 	"github.com/cylestio/perimeter/bench/report"
 	"github.com/cylestio/perimeter/bench/sysinfo"
 	"github.com/cylestio/perimeter/bench/target"
+	"github.com/cylestio/perimeter/internal/sched"
 )
 
 // Fleet is what the runner measures: the targets, the mock upstream behind
@@ -162,7 +163,7 @@ func (rn *Runner) runLoad(ctx context.Context, s *Scenario) []report.Result {
 				rn.retries++
 				rn.progress("%-13s %-10s round %d/%d  other processes used %.2f CPU: repeating (%d/%d)",
 					s.Name, t.Spec.Name, round+1, rn.Rounds, res.ForeignCPU, rn.retries, rn.RetryBudget)
-				sleep(ctx, time.Second)
+				sched.Sleep(ctx, time.Second)
 				if !rn.alive(ctx) {
 					return rn.combine(rounds)
 				}
@@ -177,7 +178,7 @@ func (rn *Runner) runLoad(ctx context.Context, s *Scenario) []report.Result {
 			rn.progress("%-13s %-10s round %d/%d %8.0f req/s  p50 %8.0f µs  p99 %8.0f µs  errors %d  other CPU %.2f",
 				s.Name, t.Spec.Name, round+1, rn.Rounds, res.RPS, p50, p99, res.Errors+res.Unsent, res.ForeignCPU)
 			rn.quiesce(ctx, t)
-			sleep(ctx, rn.Pause)
+			sched.Sleep(ctx, rn.Pause)
 		}
 	}
 	return rn.combine(rounds)
@@ -195,7 +196,7 @@ func (rn *Runner) quiesce(ctx context.Context, t *target.Running) {
 	start := time.Now()
 	prev, err := g.Read()
 	for err == nil && time.Since(start) < quiesceMax && ctx.Err() == nil {
-		sleep(ctx, 100*time.Millisecond)
+		sched.Sleep(ctx, 100*time.Millisecond)
 		cur, rerr := g.Read()
 		if rerr != nil {
 			return
@@ -250,13 +251,6 @@ func (rn *Runner) alive(ctx context.Context) bool {
 	}
 	rn.Mock = rn.Fleet.Upstream()
 	return true
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	select {
-	case <-time.After(d):
-	case <-ctx.Done():
-	}
 }
 
 // loadOnce runs one target through one load scenario once.
@@ -350,7 +344,7 @@ func (rn *Runner) loadOnce(ctx context.Context, s *Scenario, t *target.Running) 
 func settledCounters(ctx context.Context, t *target.Running) (uint64, uint64, bool) {
 	ev, dr, ok := t.Counters(ctx)
 	for i := 0; i < 30 && ok; i++ {
-		sleep(ctx, 100*time.Millisecond)
+		sched.Sleep(ctx, 100*time.Millisecond)
 		ev2, dr2, ok2 := t.Counters(ctx)
 		if !ok2 {
 			return ev, dr, false
@@ -422,7 +416,7 @@ func (rn *Runner) runStreams(ctx context.Context, s *Scenario) []report.Result {
 		out = append(out, res)
 		// Let the proxy and the mock notice the closed streams and settle
 		// before the next measurement.
-		sleep(ctx, rn.StreamRest)
+		sched.Sleep(ctx, rn.StreamRest)
 	}
 	return out
 }
