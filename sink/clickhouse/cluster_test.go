@@ -34,21 +34,15 @@ func privateCluster(t *testing.T) *chtest.Cluster {
 // clusterStore opens a store in cluster mode on c, in a fresh database.
 func clusterStore(t *testing.T, c *chtest.Cluster, mod func(*Options)) *Store {
 	t.Helper()
-	return openStore(t, Options{Addresses: c.Addrs(), Cluster: c.Name, DialTimeout: 2 * time.Second, QueryTimeout: 20 * time.Second},
+	return openStore(t, Options{Addresses: c.Addrs(), Cluster: c.Name, DialTimeout: 2 * time.Second, QueryTimeout: chtest.QueryTimeout},
 		"perimeter_cluster_", mod, 2*time.Minute)
 }
-
-// ddlTimeout bounds the statements of the tests that run ON CLUSTER DDL
-// themselves: the statement waits until every server of the cluster has
-// run it from ZooKeeper's queue, which took over 20 s in CI while another
-// package's tests ran a cluster of their own on the same two CPUs.
-const ddlTimeout = time.Minute
 
 // nodeStore is a plain store on one server of the cluster, to read its
 // local tables (and run DDL on the cluster through it).
 func nodeStore(t *testing.T, addr, db string) *Store {
 	t.Helper()
-	s, err := Open(ctxT(t), Options{Addresses: []string{addr}, Database: db, DialTimeout: 2 * time.Second, QueryTimeout: ddlTimeout})
+	s, err := Open(ctxT(t), Options{Addresses: []string{addr}, Database: db, DialTimeout: 2 * time.Second, QueryTimeout: chtest.QueryTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +170,7 @@ func TestClusterUpgradesOldTables(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	s := clusterStore(t, c, func(o *Options) { o.Database, o.QueryTimeout = db, ddlTimeout })
+	s := clusterStore(t, c, func(o *Options) { o.Database = db })
 	for _, srv := range c.Servers() {
 		for _, table := range []string{sink.EventsLocalTable, sink.EventsTable} {
 			got := scalar(t, nodeStore(t, srv.Addr, db), "SELECT count() FROM system.columns WHERE database = ? AND table = ?", db, table)

@@ -253,7 +253,7 @@ func (k *Kit) Cluster(tb testing.TB) *clickhouse.Store {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	s, err := clickhouse.Open(ctx, clickhouse.Options{Addresses: c.Addrs(), Database: db, Cluster: c.Name,
-		DialTimeout: 5 * time.Second, QueryTimeout: 20 * time.Second, Logger: zerolog.Nop()})
+		DialTimeout: 5 * time.Second, QueryTimeout: chtest.QueryTimeout, Logger: zerolog.Nop()})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // ClusterName is the name a test cluster has in remote_servers (the
@@ -28,6 +29,13 @@ type Cluster struct {
 	Shards    [][]*Server
 	ZooKeeper *ZooKeeper
 }
+
+// QueryTimeout is the query timeout for stores on a test cluster. An ON
+// CLUSTER statement (the schema a store creates when it connects) waits
+// until every server has run it from ZooKeeper's queue, which took over
+// 20 s in CI while another package's tests ran a cluster of their own on
+// the same two CPUs.
+const QueryTimeout = time.Minute
 
 // StartCluster starts ZooKeeper and shards × replicas servers and waits
 // until every server listens. It returns ErrNotInstalled or ErrNoZooKeeper
