@@ -1,10 +1,11 @@
 // Package testkit holds the test helpers that packages of every layer
-// share and that depend on nothing of Perimeter's own: polling until a
+// share: polling until a
 // condition holds, a log buffer safe for concurrent writers, loopback
 // listeners and raw servers, JSONL fixtures, and re-running the test
-// binary as a child process. Test code only; it imports no product package,
-// so the proxy's packages can use it without linking the sinks or the
-// embedded engine (internal/testenv does that for end-to-end tests).
+// binary as a child process. Test code only; of Perimeter it imports only
+// internal/sched, so the proxy's packages can use it without linking the
+// sinks or the embedded engine (internal/testenv does that for end-to-end
+// tests).
 package testkit
 
 import (
