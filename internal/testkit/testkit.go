@@ -1,11 +1,10 @@
 // Package testkit holds the test helpers that packages of every layer
-// share: polling until a
-// condition holds, a log buffer safe for concurrent writers, loopback
-// listeners and raw servers, JSONL fixtures, and re-running the test
-// binary as a child process. Test code only; of Perimeter it imports only
-// internal/sched, so the proxy's packages can use it without linking the
-// sinks or the embedded engine (internal/testenv does that for end-to-end
-// tests).
+// share: polling until a condition holds, a log buffer safe for concurrent
+// writers, loopback listeners and raw servers, JSONL fixtures, and
+// re-running the test binary as a child process. Test code only; of
+// Perimeter it imports only internal/sched, so the proxy's packages can use
+// it without linking the sinks or the embedded engine (internal/testenv
+// does that for end-to-end tests).
 package testkit
 
 import (
