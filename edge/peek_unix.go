@@ -7,6 +7,8 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	"github.com/cylestio/perimeter/internal/rawio"
 )
 
 // pending reports whether the connection has input waiting or was closed by
@@ -55,8 +57,7 @@ func (c *idleConn) waitFunc() func(fd uintptr) bool {
 			return true
 		}
 		c.waited = true
-		_, _, err := syscall.Recvfrom(int(fd), c.peekBuf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		return err != syscall.EAGAIN
+		return rawio.Peek(fd, c.peekBuf[:]) != syscall.EAGAIN
 	}
 }
 
@@ -65,8 +66,7 @@ func (c *idleConn) peekFunc() func(fd uintptr) bool {
 	return func(fd uintptr) bool {
 		// Without error, a byte is waiting or (0 bytes) the peer closed;
 		// EAGAIN means neither.
-		_, _, err := syscall.Recvfrom(int(fd), c.peekBuf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		c.peeked = err != syscall.EAGAIN && err != syscall.EINTR
+		c.peeked = rawio.Peek(fd, c.peekBuf[:]) != syscall.EAGAIN
 		return true
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/cylestio/perimeter/internal/netlimit"
+	"github.com/cylestio/perimeter/internal/rawio"
 )
 
 // Server is the proxy's HTTP server: admin routes plus the catch-all proxy.
@@ -80,7 +81,7 @@ func (s *Server) Proxy() *Proxy { return s.proxy }
 // (internal/netlimit).
 func (s *Server) Serve(ln net.Listener) error {
 	po := &s.proxy.opts
-	l := netlimit.Wrap(ln, netlimit.Limits{
+	l := netlimit.Wrap(rawio.Listener{Listener: ln}, netlimit.Limits{
 		MaxConns: po.MaxConnsPerServer, MaxConnsPerIP: po.MaxConnsPerIP, Name: "proxy",
 		Reject: RejectAnswer(fasthttp.StatusServiceUnavailable, "connection_limit",
 			"the proxy holds as many connections as it may (server.max_conns, server.max_conns_per_ip); retry later, reuse connections, or raise the limit"),

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/cylestio/perimeter/internal/rawio"
 )
 
 // upstream is the parsed base URL and its two connection pools.
@@ -145,6 +147,7 @@ func (d *dialer) dial(addr string) (net.Conn, error) {
 	if err != nil {
 		return nil, &dialError{err: err}
 	}
+	c = rawio.Wrap(c)
 	ic := &idleConn{Conn: c, headerTimeout: d.headerTimeout, idleTimeout: d.idleTimeout}
 	if sc, ok := c.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {

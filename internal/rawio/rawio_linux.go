@@ -1,0 +1,171 @@
+//go:build linux
+
+package rawio
+
+import (
+	"io"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+	"unsafe"
+)
+
+// Conn is a TCP connection whose Read and Write enter the kernel without
+// telling Go's scheduler (syscall.RawSyscall). It behaves as the
+// connection it wraps: deadlines, Close and addresses are its own, a read
+// or write that would block parks the goroutine in the runtime's poller,
+// and errors are the *net.OpError the connection would return.
+type Conn struct {
+	net.Conn
+	rc syscall.RawConn
+
+	rmu   sync.Mutex
+	rbuf  []byte
+	rn    int
+	rerr  syscall.Errno
+	readf func(fd uintptr) bool
+
+	wmu    sync.Mutex
+	wbuf   []byte
+	wn     int
+	werr   syscall.Errno
+	writef func(fd uintptr) bool
+}
+
+// Wrap returns c with raw reads and writes, or c itself when it is not a
+// connection with a file descriptor (a pipe, a TLS connection).
+func Wrap(c net.Conn) net.Conn {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return c
+	}
+	switch c.(type) {
+	case *net.TCPConn, *net.UnixConn:
+	default:
+		return c
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return c
+	}
+	rw := &Conn{Conn: c, rc: rc}
+	rw.readf = rw.readFD
+	rw.writef = rw.writeFD
+	return rw
+}
+
+// Read reads as net.Conn's Read does.
+func (c *Conn) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	c.rmu.Lock()
+	c.rbuf, c.rn, c.rerr = p, 0, 0
+	err := c.rc.Read(c.readf)
+	n, errno := c.rn, c.rerr
+	c.rbuf = nil
+	c.rmu.Unlock()
+	switch {
+	case err != nil:
+		return n, c.opError("read", err)
+	case errno != 0:
+		return n, c.opError("read", os.NewSyscallError("read", errno))
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// readFD is the raw read: done unless the socket has nothing yet.
+func (c *Conn) readFD(fd uintptr) bool {
+	for {
+		n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(unsafe.SliceData(c.rbuf))), uintptr(len(c.rbuf)))
+		switch e {
+		case 0:
+			c.rn = int(n)
+			return true
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false
+		}
+		c.rerr = e
+		return true
+	}
+}
+
+// Write writes all of p as net.Conn's Write does.
+func (c *Conn) Write(p []byte) (int, error) {
+	c.wmu.Lock()
+	c.wbuf, c.wn, c.werr = p, 0, 0
+	err := c.rc.Write(c.writef)
+	n, errno := c.wn, c.werr
+	c.wbuf = nil
+	c.wmu.Unlock()
+	switch {
+	case err != nil:
+		return n, c.opError("write", err)
+	case errno != 0:
+		return n, c.opError("write", os.NewSyscallError("write", errno))
+	}
+	return n, nil
+}
+
+// writeFD is the raw write: done once all is written or on an error.
+func (c *Conn) writeFD(fd uintptr) bool {
+	for c.wn < len(c.wbuf) {
+		rest := c.wbuf[c.wn:]
+		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(unsafe.SliceData(rest))), uintptr(len(rest)))
+		switch e {
+		case 0:
+			c.wn += int(n)
+			continue
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false
+		}
+		c.werr = e
+		return true
+	}
+	return true
+}
+
+func (c *Conn) opError(op string, err error) error {
+	if oe, ok := err.(*net.OpError); ok {
+		err = oe.Err // the raw connection's own "raw-read"/"raw-write" wrapping
+	}
+	return &net.OpError{Op: op, Net: c.LocalAddr().Network(), Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
+}
+
+// NetConn returns the wrapped connection.
+func (c *Conn) NetConn() net.Conn { return c.Conn }
+
+// SyscallConn returns the wrapped connection's raw connection.
+func (c *Conn) SyscallConn() (syscall.RawConn, error) { return c.rc, nil }
+
+// CloseWrite shuts the sending side, as *net.TCPConn's does.
+func (c *Conn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
+// Peek looks at the socket fd without reading or waiting (recv with
+// MSG_PEEK|MSG_DONTWAIT into b): nil when input is waiting or the peer
+// closed (it then reads 0 bytes), syscall.EAGAIN when neither.
+func Peek(fd uintptr, b []byte) error {
+	for {
+		_, _, e := syscall.RawSyscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)),
+			syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
+		switch e {
+		case 0:
+			return nil
+		case syscall.EINTR:
+			continue
+		}
+		return e
+	}
+}
