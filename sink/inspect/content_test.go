@@ -6,6 +6,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/cylestio/perimeter/detect"
 	"github.com/cylestio/perimeter/internal/jsonscan"
 )
 
@@ -123,23 +124,42 @@ func FuzzContent(f *testing.F) {
 	})
 }
 
-// FuzzRequestLists: the one-pass reading of a request body finds what
-// jsonscan.Member finds for each name.
-func FuzzRequestLists(f *testing.F) {
+// FuzzRequestWalk: the one-pass walk of a request body scans the list
+// jsonscan.Member finds (messages, else input), keeps only that list's
+// findings, and returns the tools Member finds.
+func FuzzRequestWalk(f *testing.F) {
 	for _, s := range []string{`{"model":"m","messages":[{"role":"user","content":"hi"}],"tools":[{"name":"t"}]}`,
 		`{"input":[{"role":"user","content":"x"}],"messages":[],"tools":null}`, `{"tools":[1],"messages":"x","messages":[2],"tools":[3]}`,
-		`{"messages":[1],"tools":[`, `{"a":{"messages":[1]},"input":"x"}`, `[]`, ``} {
+		`{"messages":[1],"tools":[`, `{"a":{"messages":[1]},"input":"x"}`, `{"input":[1],"input":[2]}`, `[]`, ``} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		var fs []detect.Finding
+		var last, tools []byte
+		var w requestWalk
+		d := jsonscan.NewDecoder(data)
+		for k := range d.Members() { // as scanEvent walks llm.request.data
+			switch w.member(k, &fs) {
+			case walkList:
+				last = d.Raw()
+				fs = append(fs, detect.Finding{Evidence: string(last)}) // one finding per list scanned
+			case walkTools:
+				tools = d.Raw()
+			}
+		}
+		if !json.Valid(data) {
+			return // only: no panic
+		}
 		want := jsonscan.Member(data, "messages")
 		if len(want) == 0 {
 			want = jsonscan.Member(data, "input")
 		}
 		wantTools := jsonscan.Member(data, "tools")
-		list, tools := requestLists(data)
-		if !bytes.Equal(list, want) || !bytes.Equal(tools, wantTools) || (list == nil) != (want == nil) || (tools == nil) != (wantTools == nil) {
-			t.Fatalf("%q: lists %q %q, Member %q %q", data, list, tools, want, wantTools)
+		if !bytes.Equal(last, want) || (last == nil) != (want == nil) || !bytes.Equal(tools, wantTools) || (tools == nil) != (wantTools == nil) {
+			t.Fatalf("%q: scanned %q, tools %q; Member %q %q", data, last, tools, want, wantTools)
+		}
+		if wantN := min(len(want), 1); len(fs) != wantN || wantN == 1 && fs[0].Evidence != string(want) {
+			t.Fatalf("%q: findings kept %+v, want those of %q only", data, fs, want)
 		}
 	})
 }

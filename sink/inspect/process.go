@@ -206,39 +206,59 @@ func (p *Processor) scanEvent(ev *sink.Event, buf []byte) ([]detect.Finding, []b
 		p.state(ev.SessionID).system = prompt
 		p.mu.Unlock()
 	case sink.LLMCallStart:
-		list, tools := requestLists(jsonscan.Member(attrs, "llm.request.data"))
-		d := jsonscan.NewDecoder(list)
-		for range d.Elements() {
-			var roleName, content, output []byte
-			var rb [32]byte
+		// The request is read where it lies in the attributes, in one
+		// pass: each message is scanned as the walk reaches it, with no
+		// earlier pass to find where the request or its message list ends.
+		scanList := func(d *jsonscan.Decoder) {
+			for range d.Elements() {
+				var roleName, content, output []byte
+				var rb [32]byte
+				for k := range d.Members() {
+					switch string(k) {
+					case "role":
+						roleName = d.StrOrSkip().Append(rb[:0])
+					case "content":
+						content = d.Raw()
+					case "output":
+						output = d.Raw()
+					}
+				}
+				if len(output) == 0 && (string(roleName) == "system" || string(roleName) == "developer") {
+					continue // never scanned (scanMessage)
+				}
+				// The input is a function of these three: the memo is keyed
+				// by them and a hit decodes nothing.
+				var key uint64
+				if p.memo != nil {
+					key = memoKey(memoMessage, roleName, content, output)
+					var hit bool
+					if fs, hit = p.memo.get(fs, key); hit {
+						continue
+					}
+				}
+				n := len(fs)
+				buf = p.scanMessage(detect.Role(roleName), content, output, buf[:0], scan)
+				if p.memo != nil {
+					p.memo.put(key, fs[n:])
+				}
+			}
+		}
+		var tools []byte
+		d := jsonscan.NewDecoder(attrs)
+		for k := range d.Members() {
+			if string(k) != "llm.request.data" {
+				continue
+			}
+			var w requestWalk
 			for k := range d.Members() {
-				switch string(k) {
-				case "role":
-					roleName = d.StrOrSkip().Append(rb[:0])
-				case "content":
-					content = d.Raw()
-				case "output":
-					output = d.Raw()
+				switch w.member(k, &fs) {
+				case walkList:
+					scanList(&d)
+				case walkTools:
+					tools = d.Raw()
 				}
 			}
-			if len(output) == 0 && (string(roleName) == "system" || string(roleName) == "developer") {
-				continue // never scanned (scanMessage)
-			}
-			// The input is a function of these three: the memo is keyed
-			// by them and a hit decodes nothing.
-			var key uint64
-			if p.memo != nil {
-				key = memoKey(memoMessage, roleName, content, output)
-				var hit bool
-				if fs, hit = p.memo.get(fs, key); hit {
-					continue
-				}
-			}
-			n := len(fs)
-			buf = p.scanMessage(detect.Role(roleName), content, output, buf[:0], scan)
-			if p.memo != nil {
-				p.memo.put(key, fs[n:])
-			}
+			break
 		}
 		d = jsonscan.NewDecoder(tools)
 		for range d.Elements() {
@@ -310,28 +330,41 @@ func (p *Processor) scanEvent(ev *sink.Event, buf []byte) ([]detect.Finding, []b
 	return fs, buf
 }
 
-// requestLists returns the raw message list (messages, or a Responses
-// input) and tools of a request body, as jsonscan.Member would find them
-// (the first of each name), in one pass over the body instead of one per
-// member.
-func requestLists(data []byte) (list, tools []byte) {
-	var messages, input []byte
-	var seenMessages, seenInput, seenTools bool
-	d := jsonscan.NewDecoder(data)
-	for k := range d.Members() {
-		switch {
-		case !seenMessages && string(k) == "messages":
-			messages, seenMessages = d.Raw(), true
-		case !seenInput && string(k) == "input":
-			input, seenInput = d.Raw(), true
-		case !seenTools && string(k) == "tools":
-			tools, seenTools = d.Raw(), true
+// requestWalk reads a request body in one pass (scanEvent): member says
+// what to do with each member's value. The first member of each name
+// counts, and messages win over input: the findings of an input that came
+// first are dropped when messages follow.
+type requestWalk struct {
+	seenMessages, seenInput, seenTools bool
+	inputFrom                          int // 1 + where an input's findings start, while no messages came
+}
+
+// What member asks for a member's value.
+const (
+	walkSkip  = iota
+	walkList  // scan it as the message list
+	walkTools // keep it as the tools list, scanned after the walk
+)
+
+func (w *requestWalk) member(k []byte, fs *[]detect.Finding) int {
+	switch {
+	case !w.seenMessages && string(k) == "messages":
+		w.seenMessages = true
+		if w.inputFrom > 0 {
+			*fs = (*fs)[:w.inputFrom-1]
 		}
+		return walkList
+	case !w.seenInput && string(k) == "input":
+		w.seenInput = true
+		if !w.seenMessages {
+			w.inputFrom = len(*fs) + 1
+			return walkList
+		}
+	case !w.seenTools && string(k) == "tools":
+		w.seenTools = true
+		return walkTools
 	}
-	if len(messages) == 0 {
-		messages = input
-	}
-	return messages, tools
+	return walkSkip
 }
 
 // scanMessage scans the text of one request message (content, or a
