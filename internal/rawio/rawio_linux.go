@@ -66,15 +66,10 @@ func (c *Conn) Read(p []byte) (int, error) {
 	n, errno := c.rn, c.rerr
 	c.rbuf = nil
 	c.rmu.Unlock()
-	switch {
-	case err != nil:
-		return n, c.opError("read", err)
-	case errno != 0:
-		return n, c.opError("read", os.NewSyscallError("read", errno))
-	case n == 0:
+	if n == 0 && err == nil && errno == 0 {
 		return 0, io.EOF
 	}
-	return n, nil
+	return c.result("read", n, err, errno)
 }
 
 // readFD is the raw read: done unless the socket has nothing yet.
@@ -103,11 +98,18 @@ func (c *Conn) Write(p []byte) (int, error) {
 	n, errno := c.wn, c.werr
 	c.wbuf = nil
 	c.wmu.Unlock()
+	return c.result("write", n, err, errno)
+}
+
+// result is what Read or Write returns: err from the raw connection (a
+// deadline, a closed connection) or errno from the system call, as the
+// *net.OpError the connection would return.
+func (c *Conn) result(op string, n int, err error, errno syscall.Errno) (int, error) {
 	switch {
 	case err != nil:
-		return n, c.opError("write", err)
+		return n, c.opError(op, err)
 	case errno != 0:
-		return n, c.opError("write", os.NewSyscallError("write", errno))
+		return n, c.opError(op, os.NewSyscallError(op, errno))
 	}
 	return n, nil
 }
