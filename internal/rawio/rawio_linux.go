@@ -11,9 +11,9 @@ import (
 	"unsafe"
 )
 
-// Conn is a TCP connection whose Read and Write enter the kernel without
-// telling Go's scheduler (syscall.RawSyscall). It behaves as the
-// connection it wraps: deadlines, Close and addresses are its own, a read
+// Conn is a stream socket (TCP or Unix) whose Read and Write enter the
+// kernel without telling Go's scheduler (syscall.RawSyscall). It behaves
+// as the connection it wraps: deadlines, Close and addresses are its own, a read
 // or write that would block parks the goroutine in the runtime's poller,
 // and errors are the *net.OpError the connection would return.
 type Conn struct {
