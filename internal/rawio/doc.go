@@ -16,5 +16,9 @@
 // A Conn's Read must not be called concurrently with itself, nor its Write
 // (each is serialised by a mutex); Read and Write may run at once. Raw
 // I/O is built for Linux; elsewhere Wrap returns the connection as it is.
+// Under the race detector the calls go through package syscall, whose
+// annotations let the detector see the ordering a socket gives (data
+// written before a write happens before what the reader does after the
+// read); with raw calls it would report races that cannot happen.
 // Peek looks at a socket without reading or waiting, the same way.
 package rawio

@@ -75,10 +75,10 @@ func (c *Conn) Read(p []byte) (int, error) {
 // readFD is the raw read: done unless the socket has nothing yet.
 func (c *Conn) readFD(fd uintptr) bool {
 	for {
-		n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(unsafe.SliceData(c.rbuf))), uintptr(len(c.rbuf)))
+		n, e := sysRead(fd, c.rbuf)
 		switch e {
 		case 0:
-			c.rn = int(n)
+			c.rn = n
 			return true
 		case syscall.EINTR:
 			continue
@@ -118,10 +118,10 @@ func (c *Conn) result(op string, n int, err error, errno syscall.Errno) (int, er
 func (c *Conn) writeFD(fd uintptr) bool {
 	for c.wn < len(c.wbuf) {
 		rest := c.wbuf[c.wn:]
-		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(unsafe.SliceData(rest))), uintptr(len(rest)))
+		n, e := sysWrite(fd, rest)
 		switch e {
 		case 0:
-			c.wn += int(n)
+			c.wn += n
 			continue
 		case syscall.EINTR:
 			continue
