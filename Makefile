@@ -31,9 +31,10 @@ demo: build ## no API key? mock provider + proxy + dashboard + a synthetic fleet
 mock: ## run the mock OpenAI/Anthropic server on 127.0.0.1:8080
 	$(GO) run ./bench/cmd/mockllm --addr 127.0.0.1:8080
 
-test: vet ## the whole test suite (race detector on), then the allocation tests (which need it off)
+test: vet ## the whole test suite (race detector on), then the allocation tests and raw socket I/O (which need it off)
 	$(GO) test -race -count=1 $(PKGS)
 	$(GO) test -count=1 -run 'Alloc' ./edge/... ./session/ ./sink/ ./bench/mockllm/ ./detect/
+	$(GO) test -count=1 ./internal/rawio/
 
 test-short: ## quick tests without the race detector
 	$(GO) test -count=1 $(PKGS)
