@@ -78,7 +78,8 @@ func (s *Server) Proxy() *Proxy { return s.proxy }
 // Serve accepts connections on ln until Shutdown. Accept errors, such as
 // running out of file descriptors, are waited out, never fatal; connections
 // beyond MaxConnsPerServer or MaxConnsPerIP are answered 503 and closed
-// (internal/netlimit).
+// (internal/netlimit). Client connections read and write with raw system
+// calls (internal/rawio).
 func (s *Server) Serve(ln net.Listener) error {
 	po := &s.proxy.opts
 	l := netlimit.Wrap(rawio.Listener{Listener: ln}, netlimit.Limits{

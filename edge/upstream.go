@@ -128,7 +128,7 @@ func (c *idleConn) armRead() error {
 }
 
 // dialer opens upstream connections whose reads and writes carry idle
-// deadlines (see idleConn).
+// deadlines (see idleConn) and use raw system calls (internal/rawio).
 type dialer struct {
 	net           net.Dialer
 	headerTimeout time.Duration
