@@ -13,9 +13,9 @@ import (
 
 // Conn is a stream socket (TCP or Unix) whose Read and Write enter the
 // kernel without telling Go's scheduler (syscall.RawSyscall). It behaves
-// as the connection it wraps: deadlines, Close and addresses are its own, a read
-// or write that would block parks the goroutine in the runtime's poller,
-// and errors are the *net.OpError the connection would return.
+// as the connection it wraps: deadlines, Close and addresses are its own,
+// a read or write that would block parks the goroutine in the runtime's
+// poller, and errors are the *net.OpError the connection would return.
 type Conn struct {
 	net.Conn
 	rc syscall.RawConn
@@ -34,14 +34,14 @@ type Conn struct {
 }
 
 // Wrap returns c with raw reads and writes, or c itself when it is not a
-// connection with a file descriptor (a pipe, a TLS connection).
+// TCP or Unix socket (a pipe, a TLS connection).
 func Wrap(c net.Conn) net.Conn {
-	sc, ok := c.(syscall.Conn)
-	if !ok {
-		return c
-	}
-	switch c.(type) {
-	case *net.TCPConn, *net.UnixConn:
+	var sc syscall.Conn
+	switch t := c.(type) {
+	case *net.TCPConn:
+		sc = t
+	case *net.UnixConn:
+		sc = t
 	default:
 		return c
 	}
