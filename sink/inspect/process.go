@@ -209,7 +209,28 @@ func (p *Processor) scanEvent(ev *sink.Event, buf []byte) ([]detect.Finding, []b
 		// The request is read where it lies in the attributes, in one
 		// pass: each message is scanned as the walk reaches it, with no
 		// earlier pass to find where the request or its message list ends.
+		one := func(roleName, content, output []byte) {
+			// The input is a function of these three: the memo is keyed
+			// by them and a hit decodes nothing.
+			var key uint64
+			if p.memo != nil {
+				key = memoKey(memoMessage, roleName, content, output)
+				var hit bool
+				if fs, hit = p.memo.get(fs, key); hit {
+					return
+				}
+			}
+			n := len(fs)
+			buf = p.scanMessage(detect.Role(roleName), content, output, buf[:0], scan)
+			if p.memo != nil {
+				p.memo.put(key, fs[n:])
+			}
+		}
 		scanList := func(d *jsonscan.Decoder) {
+			if d.Peek() == '"' { // a Responses input given as one string: the user's message
+				one(nil, d.Raw(), nil)
+				return
+			}
 			for range d.Elements() {
 				var roleName, content, output []byte
 				var rb [32]byte
@@ -226,21 +247,7 @@ func (p *Processor) scanEvent(ev *sink.Event, buf []byte) ([]detect.Finding, []b
 				if len(output) == 0 && (string(roleName) == "system" || string(roleName) == "developer") {
 					continue // never scanned (scanMessage)
 				}
-				// The input is a function of these three: the memo is keyed
-				// by them and a hit decodes nothing.
-				var key uint64
-				if p.memo != nil {
-					key = memoKey(memoMessage, roleName, content, output)
-					var hit bool
-					if fs, hit = p.memo.get(fs, key); hit {
-						continue
-					}
-				}
-				n := len(fs)
-				buf = p.scanMessage(detect.Role(roleName), content, output, buf[:0], scan)
-				if p.memo != nil {
-					p.memo.put(key, fs[n:])
-				}
+				one(roleName, content, output)
 			}
 		}
 		var tools []byte
