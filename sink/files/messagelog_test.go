@@ -129,6 +129,20 @@ func TestRedactCredentials(t *testing.T) {
 		{"Secret 'abcdefgh'", "Secret: [REDACTED]"},
 		{"sk-proj-Abcdefghijklmnopqrstuvwxyz_0123", "[REDACTED_API_KEY]"},
 		{"sk-ant-api03-Abcdefghijklmnopqrstuvwxyz-0123", "[REDACTED_API_KEY]"},
+		// Beyond the original: tokens their prefix gives away, with no keyword.
+		{"key ghp_" + strings.Repeat("aB3", 12) + " here", "key [REDACTED_GITHUB_TOKEN] here"},
+		{"github_pat_" + strings.Repeat("Ab1_", 20), "[REDACTED_GITHUB_TOKEN]"},
+		{"ghp_tooShort", "ghp_tooShort"},
+		{"use glpat-" + strings.Repeat("x1", 10), "use [REDACTED_GITLAB_TOKEN]"},
+		{"xoxb-1234567890-abcdefghij", "[REDACTED_SLACK_TOKEN]"},
+		{"AIza" + strings.Repeat("Qw9_", 8) + "abc", "[REDACTED_GOOGLE_API_KEY]"},
+		{"sk_live_" + strings.Repeat("a1", 12), "[REDACTED_STRIPE_KEY]"},
+		{"risk_test_case", "risk_test_case"},
+		{"hf_" + strings.Repeat("Zz9", 11), "[REDACTED_HF_TOKEN]"},
+		{"npm_" + strings.Repeat("n0", 18), "[REDACTED_NPM_TOKEN]"},
+		{"jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJlLXZhbHVl!", "jwt [REDACTED_JWT]!"},
+		{"-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----\nok", "[REDACTED_PRIVATE_KEY]\nok"},
+		{"-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNz", "[REDACTED_PRIVATE_KEY]"},
 	} {
 		if got := RedactCredentials(tc.in); got != tc.want {
 			t.Errorf("%q: got %q, want %q", tc.in, got, tc.want)
@@ -152,14 +166,14 @@ func TestRedactJSON(t *testing.T) {
 
 func TestRedactEvents(t *testing.T) {
 	plain := []byte(`{"llm.model":"gpt-4o","llm.usage.input_tokens":12,"messages":[{"role":"user","content":"hello"}]}`)
-	secret := []byte(`{"messages":[{"role":"user","content":"use sk-proj-Abcdefghijklmnopqrstuvwxyz_0123456789 please"}],"api_key":"short","tool":{"args":"{\"password\":\"hunter2hunter2\"}"}}`)
+	secret := []byte(`{"messages":[{"role":"user","content":"use sk-proj-Abcdefghijklmnopqrstuvwxyz_0123456789 please, and key ghp_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8d"}],"api_key":"short","tool":{"args":"{\"password\":\"hunter2hunter2\"}"}}`)
 	batch := []*sink.Event{{Attributes: plain}, {Attributes: secret}, {}}
 	out := RedactEvents(batch)
 	if &out[0].Attributes[0] != &plain[0] {
 		t.Error("an event without credentials was copied")
 	}
 	got := string(out[1].Attributes)
-	for _, leak := range []string{"sk-proj-Abcdefghijklmnopqrstuvwxyz_0123456789", "short", "hunter2hunter2"} {
+	for _, leak := range []string{"sk-proj-Abcdefghijklmnopqrstuvwxyz_0123456789", "short", "hunter2hunter2", "ghp_u8jz"} {
 		if strings.Contains(got, leak) {
 			t.Errorf("stored attributes still hold %q: %s", leak, got)
 		}

@@ -12,9 +12,12 @@ import (
 )
 
 // credentialPatterns are the original message_logger's patterns, applied
-// in order, case-insensitively, to every string value,
-// followed by one the original lacked: today's OpenAI and Anthropic keys
-// (sk-proj-…, sk-ant-…) have dashes the first pattern does not allow.
+// in order, case-insensitively, to every string value, followed by those
+// the original lacked: today's OpenAI and Anthropic keys (sk-proj-…,
+// sk-ant-…) have dashes the first pattern does not allow, and tokens that
+// announce themselves by a prefix (GitHub, GitLab, Slack, Google, Stripe,
+// Hugging Face, npm, JWTs, PEM private keys) are masked with no keyword
+// before them.
 //
 // Each pattern has the literals one of which any match contains (lower
 // case): a pattern runs only on strings holding one, found by a
@@ -30,6 +33,17 @@ var credentialPatterns = []struct {
 	{regexp.MustCompile(`(?i)(AKIA[A-Z0-9]{16})`), "[REDACTED_AWS_KEY]", []string{"akia"}},
 	{regexp.MustCompile(`(?i)(password|secret|token|credential)["\s:=]+["']?([^\s"']{8,})["']?`), "${1}: [REDACTED]", []string{"password", "secret", "token", "credential"}},
 	{regexp.MustCompile(`(?i)(sk-[a-z0-9]+-[a-zA-Z0-9_-]{20,})`), "[REDACTED_API_KEY]", []string{"sk-"}},
+	// Beyond the original: credentials their own prefix gives away, masked
+	// wherever they stand, with no keyword before them.
+	{regexp.MustCompile(`\b(gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})`), "[REDACTED_GITHUB_TOKEN]", []string{"hp_", "ho_", "hu_", "hs_", "hr_", "b_pat_"}},
+	{regexp.MustCompile(`\bglpat-[A-Za-z0-9_-]{20,}`), "[REDACTED_GITLAB_TOKEN]", []string{"glpat-"}},
+	{regexp.MustCompile(`\bxox[abposr]-[A-Za-z0-9-]{10,}`), "[REDACTED_SLACK_TOKEN]", []string{"xox"}},
+	{regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}`), "[REDACTED_GOOGLE_API_KEY]", []string{"iza"}},
+	{regexp.MustCompile(`\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}`), "[REDACTED_STRIPE_KEY]", []string{"k_live_", "k_test_"}},
+	{regexp.MustCompile(`\bhf_[A-Za-z0-9]{30,}`), "[REDACTED_HF_TOKEN]", []string{"hf_"}},
+	{regexp.MustCompile(`\bnpm_[A-Za-z0-9]{36}`), "[REDACTED_NPM_TOKEN]", []string{"npm_"}},
+	{regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`), "[REDACTED_JWT]", []string{"eyj"}},
+	{regexp.MustCompile(`-----BEGIN[A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END[A-Z ]*PRIVATE KEY-----|$)`), "[REDACTED_PRIVATE_KEY]", []string{"private"}},
 }
 
 // RedactCredentials applies the credential patterns to s.
@@ -46,7 +60,8 @@ func RedactCredentials(s string) string {
 }
 
 // containsFold reports whether s contains the lower-case ASCII literal
-// lit, ignoring ASCII case. (?i) also folds a few non-ASCII letters onto
+// lit, ignoring ASCII case (both sides are folded with |0x20, so an '_'
+// of lit matches itself). (?i) also folds a few non-ASCII letters onto
 // ASCII ones (K, ſ), so a string with a byte ≥ 0x80 where lit's first
 // letter could start is checked the slow way.
 func containsFold(s, lit string) bool {
@@ -61,7 +76,7 @@ func containsFold(s, lit string) bool {
 		}
 		j := 1
 		for ; j < len(lit); j++ {
-			if s[i+j]|0x20 != lit[j] {
+			if s[i+j]|0x20 != lit[j]|0x20 {
 				break
 			}
 		}
@@ -224,13 +239,18 @@ func RedactEvents(batch []*sink.Event) []*sink.Event {
 }
 
 // credentialNeedles are what any credential pattern's match or secret
-// member name contains, lower case. "token" is checked apart (every call
+// member name contains, lower case; for the prefixed tokens, a part whose
+// byte pairs are rare in prose ("hp_" of ghp_…, "iza" of AIza…), since
+// every occurrence of a needle's first two pairs costs an exact look.
+// TestPatternNeedlesArePrefiltered holds the patterns' needles to this
+// list. "token" is checked apart (every call
 // carries token counts): it counts only followed by the separator its
 // pattern needs (a quote, space, ':' or '='). A secret member's name may be spelt with any separator (private-key,
 // private_key, privateKey): its needle is the name's first word.
 // TestPrefilterCoversSecretMembers holds the list to secretMembers.
 var credentialNeedles = []string{"sk-", "api", "bearer", "akia", "password", "passwd", "secret", "credential",
-	"authorization", "access", "refresh", "private"}
+	"authorization", "access", "refresh", "private",
+	"hp_", "ho_", "hu_", "hs_", "hr_", "b_pat_", "glpat-", "xox", "iza", "k_live_", "k_test_", "hf_", "npm_", "eyj"}
 
 // mayHoldCredential reports whether b holds one of credentialNeedles,
 // ignoring ASCII case, in one pass. Every needle, "token" and the Kelvin
@@ -296,7 +316,7 @@ func credentialAt(b []byte, i int) (found, done bool) {
 		return false, false
 	}
 	for _, n := range credentialNeedles {
-		if n[0] == rest[0]|0x20 && n[1] == rest[1]|0x20 && hasPrefixFold(rest, n) {
+		if n[0]|0x20 == rest[0]|0x20 && n[1]|0x20 == rest[1]|0x20 && hasPrefixFold(rest, n) {
 			return true, true
 		}
 	}

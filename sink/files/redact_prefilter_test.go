@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"unsafe"
@@ -43,7 +44,7 @@ func mayHoldCredentialRef(b []byte) bool {
 			continue
 		}
 		for _, n := range credentialNeedles {
-			if n[0] == rest[0]|0x20 && n[1] == rest[1]|0x20 && hasPrefixFold(rest, n) {
+			if n[0]|0x20 == rest[0]|0x20 && n[1]|0x20 == rest[1]|0x20 && hasPrefixFold(rest, n) {
 				return true
 			}
 		}
@@ -125,7 +126,11 @@ func realisticAttrs(tb testing.TB) []byte {
 	if err != nil || len(readme) < 30000 {
 		tb.Fatalf("README.md: %v", err)
 	}
-	re := regexp.MustCompile(`(?i)[a-z0-9_.-]*(sk-|api|bearer|akia|password|passwd|secret|credential|authorization|access|refresh|private|token|\x{17f}|\x{212a})[a-z0-9_.-]*`)
+	alts := []string{"token", `\x{17f}`, `\x{212a}`}
+	for _, n := range credentialNeedles {
+		alts = append(alts, regexp.QuoteMeta(n))
+	}
+	re := regexp.MustCompile(`(?i)[a-z0-9_.-]*(` + strings.Join(alts, "|") + `)[a-z0-9_.-]*`)
 	text := re.ReplaceAll(readme[20000:27000], []byte("word"))
 	text = bytes.ReplaceAll(text, []byte(`\`), []byte(`\\`))
 	text = bytes.ReplaceAll(text, []byte(`"`), []byte(`\"`))
@@ -156,5 +161,23 @@ func BenchmarkMayHoldCredential(b *testing.B) {
 			b.SetBytes(int64(len(attrs)))
 			cputime.Loop(b, func() { c.f(attrs) })
 		})
+	}
+}
+
+// Every pattern's needle is one the prefilter looks for ("token" is looked
+// for apart), and every needle is at least three bytes long, which
+// mayHoldCredential's probes rely on.
+func TestPatternNeedlesArePrefiltered(t *testing.T) {
+	for _, p := range credentialPatterns {
+		for _, n := range p.needles {
+			if n != "token" && !slices.Contains(credentialNeedles, n) {
+				t.Errorf("pattern %s: needle %q is not in credentialNeedles", p.re, n)
+			}
+		}
+	}
+	for _, n := range credentialNeedles {
+		if len(n) < 3 || strings.ToLower(n) != n {
+			t.Errorf("needle %q: want at least three lower-case bytes", n)
+		}
 	}
 }
