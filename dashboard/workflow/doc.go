@@ -34,7 +34,9 @@
 //     follows (FIXED, OPEN again, DISMISSED, IGNORED) and every step is
 //     in the audit log with who, when, the old and the new status.
 //   - The gate is BLOCKED while any CRITICAL or HIGH recommendation is
-//     PENDING or FIXING, OPEN otherwise.
+//     PENDING or FIXING, or any OPEN CRITICAL or HIGH finding has no
+//     recommendation; OPEN otherwise. Readiness, get_gate_status, the
+//     compliance report and the workflow list apply the same rule.
 //   - Recommendation ids are REC- and one more than the highest number
 //     ever stored or handed out, never reused.
 //

@@ -13,7 +13,8 @@ type AnalysisState struct {
 }
 
 // Gate is the production gate: BLOCKED while any CRITICAL or HIGH
-// recommendation is PENDING or FIXING.
+// recommendation is PENDING or FIXING, or any OPEN CRITICAL or HIGH
+// finding has no recommendation (Finding.blockingUntracked).
 type Gate struct {
 	IsBlocked     bool   `json:"is_blocked"`
 	BlockingCount int    `json:"blocking_count"`
@@ -29,20 +30,26 @@ type Readiness struct {
 
 	blockingCritical, blockingHigh int
 	blocking                       []*Recommendation
+	blockingFindings               []*Finding
 }
 
 // ProductionReadiness says whether a workflow may ship. The per-type
 // critical_count counts blocking CRITICAL and HIGH recommendations of
-// that source, as the original's did.
+// that source, as the original's did, and the untracked blocking findings
+// of that source.
 func (s *Service) ProductionReadiness(ctx context.Context, wf string) (*Readiness, error) {
 	if err := s.begin(ctx, "workflow_id", wf); err != nil {
+		return nil, err
+	}
+	fs, err := s.findings(ctx, "agent_workflow_id = ?", wf)
+	if err != nil {
 		return nil, err
 	}
 	recs, sessions, err := s.recsAndSessions(ctx, wf)
 	if err != nil {
 		return nil, err
 	}
-	return readiness(wf, recs, sessions), nil
+	return readiness(wf, recs, fs, sessions), nil
 }
 
 // recsAndSessions reads what a workflow's readiness is computed from: its
@@ -56,25 +63,35 @@ func (s *Service) recsAndSessions(ctx context.Context, wf string) ([]*Recommenda
 	return recs, sessions, err
 }
 
-func readiness(wf string, recs []*Recommendation, sessions []*AnalysisSession) *Readiness {
+func readiness(wf string, recs []*Recommendation, fs []*Finding, sessions []*AnalysisSession) *Readiness {
 	out := &Readiness{WorkflowID: wf, StaticAnalysis: analysisState(sessions, "STATIC"), DynamicAnalysis: analysisState(sessions, "DYNAMIC")}
-	for _, r := range recs {
-		if !r.blocking() {
-			continue
-		}
-		out.blocking = append(out.blocking, r)
-		if r.SourceType == "DYNAMIC" {
+	count := func(source, severity string) {
+		if source == "DYNAMIC" {
 			out.DynamicAnalysis.CriticalCount++
 		} else {
 			out.StaticAnalysis.CriticalCount++
 		}
-		if r.Severity == "CRITICAL" {
+		if severity == "CRITICAL" {
 			out.blockingCritical++
 		} else {
 			out.blockingHigh++
 		}
 	}
-	n := len(out.blocking)
+	recIDs := make(map[string]bool, len(recs))
+	for _, r := range recs {
+		recIDs[r.RecommendationID] = true
+		if r.blocking() {
+			out.blocking = append(out.blocking, r)
+			count(r.SourceType, r.Severity)
+		}
+	}
+	for _, f := range fs {
+		if f.blockingUntracked(recIDs) {
+			out.blockingFindings = append(out.blockingFindings, f)
+			count(f.SourceType, f.Severity)
+		}
+	}
+	n := len(out.blocking) + len(out.blockingFindings)
 	out.Gate = Gate{IsBlocked: n > 0, BlockingCount: n, State: "OPEN"}
 	if n > 0 {
 		out.Gate.State = "BLOCKED"

@@ -30,6 +30,9 @@ type Report struct {
 	RemediationSum    RemediationSummary        `json:"remediation_summary"`
 	AuditTrail        []*AuditEntry             `json:"audit_trail"`
 	BlockingItems     []*Recommendation         `json:"blocking_items"`
+	// BlockingFindings are the OPEN CRITICAL and HIGH findings no
+	// recommendation tracks, which block the gate too (not in the original).
+	BlockingFindings []*Finding `json:"blocking_findings"`
 	FindingsDetail    []*Finding                `json:"findings_detail"`
 	RecommendationsDe []*Recommendation         `json:"recommendations_detail"`
 }
@@ -221,7 +224,7 @@ func (s *Service) ComplianceReport(ctx context.Context, wf, reportType string, s
 func buildReport(wf, typ string, now time.Time, fs []*Finding, recs []*Recommendation, sessions []*AnalysisSession, checks [][]any) *Report {
 	rep := &Report{ReportType: strings.ToLower(typ), WorkflowID: wf, GeneratedAt: *isoUS(now.UnixMicro()),
 		OWASPLLMCoverage: map[string]ControlStatus{}, SOC2Compliance: map[string]SOC2Status{}, SecurityChecks: map[string]CategoryStatus{},
-		AuditTrail: []*AuditEntry{}, BlockingItems: []*Recommendation{}, FindingsDetail: head(fs, 50, 50), RecommendationsDe: head(recs, 50, 50)}
+		AuditTrail: []*AuditEntry{}, BlockingItems: []*Recommendation{}, BlockingFindings: []*Finding{}, FindingsDetail: head(fs, 50, 50), RecommendationsDe: head(recs, 50, 50)}
 	if rep.FindingsDetail == nil {
 		rep.FindingsDetail = []*Finding{}
 	}
@@ -258,10 +261,11 @@ func buildReport(wf, typ string, now time.Time, fs []*Finding, recs []*Recommend
 	es.RiskBreakdown.RawTotal, es.RiskBreakdown.FinalScore = raw, min(raw, 100)
 	es.RiskScore = min(raw, 100)
 
-	gate := readiness(wf, recs, sessions)
+	gate := readiness(wf, recs, fs, sessions)
 	es.IsBlocked, es.GateStatus = gate.Gate.IsBlocked, gate.Gate.State
 	es.BlockingCount, es.BlockingCritical, es.BlockingHigh = gate.Gate.BlockingCount, gate.blockingCritical, gate.blockingHigh
 	rep.BlockingItems = append(rep.BlockingItems, gate.blocking...)
+	rep.BlockingFindings = append(rep.BlockingFindings, gate.blockingFindings...)
 	if es.IsBlocked {
 		es.Decision = "NO-GO"
 		parts := []string{}

@@ -651,29 +651,41 @@ func (s *Service) Workflows(ctx context.Context) (*WorkflowList, error) {
 	return out, nil
 }
 
-// countOpen fills open findings and the gate of each workflow.
+// countOpen fills open findings and the gate of each workflow (the rule
+// of readiness).
 func (s *Service) countOpen(ctx context.Context, byID map[string]*WorkflowSummary) error {
-	frows, err := s.query(ctx, "open findings", "SELECT agent_workflow_id, status FROM "+s.o.Table(FindingsTable)+" FINAL")
+	rrows, err := s.query(ctx, "recommendations", "SELECT recommendation_id, workflow_id, severity, status FROM "+s.o.Table(RecsTable)+" FINAL")
+	if err != nil {
+		return err
+	}
+	block := func(w *WorkflowSummary) {
+		w.BlockingCount++
+		w.GateState = "BLOCKED"
+	}
+	recIDs := make(map[string]bool, len(rrows.Data))
+	for _, r := range rrows.Data {
+		d := reader{r: r}
+		recIDs[d.str()] = true
+		w := byID[d.str()]
+		rec := &Recommendation{Severity: d.str(), Status: d.str()}
+		if w != nil && rec.blocking() {
+			block(w)
+		}
+	}
+	frows, err := s.query(ctx, "open findings", "SELECT agent_workflow_id, status, severity, recommendation_id FROM "+s.o.Table(FindingsTable)+" FINAL")
 	if err != nil {
 		return err
 	}
 	for _, r := range frows.Data {
 		d := reader{r: r}
-		if w := byID[d.str()]; w != nil && d.str() == "OPEN" {
-			w.OpenFindings++
-		}
-	}
-	rrows, err := s.query(ctx, "recommendations", "SELECT workflow_id, severity, status FROM "+s.o.Table(RecsTable)+" FINAL")
-	if err != nil {
-		return err
-	}
-	for _, r := range rrows.Data {
-		d := reader{r: r}
 		w := byID[d.str()]
-		rec := &Recommendation{Severity: d.str(), Status: d.str()}
-		if w != nil && rec.blocking() {
-			w.BlockingCount++
-			w.GateState = "BLOCKED"
+		f := &Finding{Status: d.str(), Severity: d.str(), RecommendationID: opt(d.str())}
+		if w == nil || f.Status != "OPEN" {
+			continue
+		}
+		w.OpenFindings++
+		if f.blockingUntracked(recIDs) {
+			block(w)
 		}
 	}
 	return nil

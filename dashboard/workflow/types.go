@@ -238,6 +238,16 @@ func (r *Recommendation) blocking() bool {
 	return (r.Severity == "CRITICAL" || r.Severity == "HIGH") && !resolvedRec[r.Status]
 }
 
+// blockingUntracked reports whether f blocks the gate by itself: OPEN,
+// CRITICAL or HIGH, and tracked by none of the workflow's recommendations
+// (stored with auto_create_recommendation false, or its recommendation
+// gone). The original counted recommendations only, so such a finding
+// left the gate OPEN and the report saying GO.
+func (f *Finding) blockingUntracked(recIDs map[string]bool) bool {
+	return f.Status == "OPEN" && (f.Severity == "CRITICAL" || f.Severity == "HIGH") &&
+		(f.RecommendationID == nil || !recIDs[*f.RecommendationID])
+}
+
 // AuditEntry is one change of a finding, recommendation or report.
 type AuditEntry struct {
 	ID            uint64          `json:"id"`

@@ -474,3 +474,57 @@ func TestStoreDown(t *testing.T) {
 		t.Fatalf("unreachable store: %v", err)
 	}
 }
+
+// TestUntrackedFindingBlocksGate: an OPEN CRITICAL finding stored without
+// a recommendation blocks the gate, the report (NO-GO, listed in
+// blocking_findings) and the workflow list alike; dismissing it opens
+// them again.
+func TestUntrackedFindingBlocksGate(t *testing.T) {
+	eachEngine(t, func(t *testing.T, engine string) {
+		ctx := ctxT(t)
+		svc := New(openStore(t, engine), Options{})
+		a, err := svc.CreateAnalysisSession(ctx, CreateSessionParams{WorkflowID: "wf-norec"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := svc.StoreFinding(ctx, FindingParams{SessionID: a.SessionID, FilePath: "a.py", FindingType: "SQL_INJECTION",
+			Severity: "CRITICAL", Title: "RCE", OWASPMapping: []string{"LLM05"}, NoRecommendation: true})
+		if err != nil || out.RecommendationID != nil {
+			t.Fatalf("stored %+v %v", out, err)
+		}
+		if _, err := svc.StoreFinding(ctx, FindingParams{SessionID: a.SessionID, FilePath: "b.py", FindingType: "VERBOSE_LOG",
+			Severity: "MEDIUM", Title: "logs prompts", NoRecommendation: true}); err != nil {
+			t.Fatal(err)
+		}
+		check := func(blocked bool) {
+			t.Helper()
+			gate, err := svc.GateStatus(ctx, "wf-norec")
+			if err != nil || gate.IsBlocked != blocked || blocked && (gate.BlockingCount != 1 || gate.BlockingCritical != 1 || gate.StaticAnalysis.CriticalCount != 1) {
+				t.Fatalf("gate %+v %v", gate, err)
+			}
+			rep, err := svc.ComplianceReport(ctx, "wf-norec", "", false, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			es := rep.ExecutiveSummary
+			if wantGo := !blocked; (es.Decision == "GO") != wantGo || es.IsBlocked != blocked || (len(rep.BlockingFindings) == 1) != blocked ||
+				blocked && (rep.BlockingFindings[0].FindingID != out.Finding.FindingID || !strings.Contains(es.DecisionMessage, "1 critical")) {
+				t.Fatalf("report %+v, blocking findings %v", es, rep.BlockingFindings)
+			}
+			wfs, err := svc.Workflows(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range wfs.AgentWorkflows {
+				if w.ID != nil && *w.ID == "wf-norec" && (w.GateState == "BLOCKED") != blocked {
+					t.Fatalf("workflow list %+v", w)
+				}
+			}
+		}
+		check(true)
+		if _, err := svc.UpdateFindingStatus(ctx, out.Finding.FindingID, "DISMISSED", "accepted risk", "lead"); err != nil {
+			t.Fatal(err)
+		}
+		check(false)
+	})
+}
