@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cylestio/perimeter/internal/testkit"
+	"github.com/cylestio/perimeter/sink"
 )
 
 func TestLane(t *testing.T) {
@@ -341,5 +342,28 @@ func TestWriteRowsMatchesMarshal(t *testing.T) {
 	_ = json.Unmarshal(want, &exp)
 	if fmt.Sprint(got) != fmt.Sprint(exp) || rec.Code != 200 || rec.Header().Get("Content-Type") != "application/json; charset=utf-8" {
 		t.Fatalf("streamed %s\nwant %s", rec.Body.Bytes(), want)
+	}
+}
+
+// serialStore is a store that runs one explorer statement at a time.
+type serialStore struct{ sink.Store }
+
+func (serialStore) ExplorerConcurrency() int { return 1 }
+
+// A store that runs explorer statements one at a time narrows the
+// explorer's lane to one, so the rest wait in the lane, within its time
+// limit, instead of in the store; other stores keep the configured lane.
+func TestExplorerLaneFollowsTheStore(t *testing.T) {
+	for _, c := range []struct {
+		st   sink.Store
+		want int
+	}{{serialStore{}, 1}, {nil, 2}} {
+		s, err := New(Options{Store: c.st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cap(s.explorer.slots); got != c.want {
+			t.Errorf("store %T: explorer lane runs %d at once, want %d", c.st, got, c.want)
+		}
 	}
 }

@@ -172,9 +172,13 @@ func New(opts Options) (*Server, error) {
 	if opts.Port < 0 || opts.Port > 65535 {
 		return nil, fmt.Errorf("dashboard port %d: must be 0..65535", opts.Port)
 	}
+	explorerLane := opts.ExplorerLane
+	if c, ok := opts.Store.(sink.ExplorerConcurrency); ok && c.ExplorerConcurrency() > 0 {
+		explorerLane.Concurrency = min(explorerLane.Concurrency, c.ExplorerConcurrency())
+	}
 	s := &Server{opts: opts, log: opts.Logger, started: opts.Now(),
 		pages:    newLane("dashboard", opts.PagesLane, 2*time.Second),
-		explorer: newLane("SQL explorer", opts.ExplorerLane, explorerRetry),
+		explorer: newLane("SQL explorer", explorerLane, explorerRetry),
 		results:  &budget{max: opts.SQLResultBudget}, prices: opts.Pricer}
 	if s.prices == nil {
 		var err error

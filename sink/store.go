@@ -100,6 +100,14 @@ type ExplorerQuerier interface {
 	QueryExplorer(ctx context.Context, query string, maxBytes int64) (*Rows, error)
 }
 
+// ExplorerConcurrency is implemented by explorer stores that run only so
+// many explorer statements at once (the embedded engine: one, on its
+// explorer connection). The dashboard lets no more into its explorer lane,
+// so the rest wait there, within the lane's time limit, not in the store.
+type ExplorerConcurrency interface {
+	ExplorerConcurrency() int
+}
+
 // RowOverhead and ValueOverhead are what a row and a value cost in memory
 // beyond their text (slice and interface headers); ValueSize counts them.
 const (

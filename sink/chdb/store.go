@@ -430,6 +430,10 @@ func (s *Store) Query(ctx context.Context, query string, args ...any) (*sink.Row
 
 var _ sink.ExplorerQuerier = (*Store)(nil)
 
+// ExplorerConcurrency implements sink.ExplorerConcurrency: the worker runs
+// explorer statements one after another on their connection.
+func (s *Store) ExplorerConcurrency() int { return 1 }
+
 // QueryExplorer implements sink.ExplorerQuerier on the explorer
 // connection, a second read connection with the read connection's settings
 // (readonly=2, QueryTimeout), so that explorer queries queue behind each
