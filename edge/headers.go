@@ -58,7 +58,8 @@ func newCredential(p Provider, key string) *credential {
 // prepareRequestHeader turns a copy of the client's header into the upstream
 // header: hop-by-hop, Host, Expect and x-cylestio-* headers are dropped, the
 // configured credential replaces the client's, and Anthropic requests get an
-// anthropic-version when they lack one. scratch is reused to hold header
+// anthropic-version when they lack one. A request without Content-Type
+// goes without one (fasthttp would send application/octet-stream). scratch is reused to hold header
 // names between the scan and the deletes; the grown slice is returned.
 //
 // One pass over the header finds what is to go; only those are deleted (a
@@ -95,6 +96,7 @@ func prepareRequestHeader(h *fasthttp.RequestHeader, p Provider, cred *credentia
 		}
 	}
 	h.ResetConnectionClose()
+	h.SetNoDefaultContentType(true)
 	if cred != nil {
 		h.SetBytesV(cred.name, cred.value)
 	}

@@ -1,6 +1,8 @@
 package edge
 
 import (
+	"io"
+	"net"
 	"sort"
 	"strings"
 	"testing"
@@ -177,6 +179,32 @@ func TestParseBaseURL(t *testing.T) {
 		}
 		if err == nil && (string(up.prefix) != tt.prefix || up.addr != tt.addr) {
 			t.Errorf("%q: prefix %q addr %q", tt.in, up.prefix, up.addr)
+		}
+	}
+}
+
+// TestNoContentTypeIsAdded: a request without Content-Type reaches the
+// upstream without one (fasthttp would add application/octet-stream).
+func TestNoContentTypeIsAdded(t *testing.T) {
+	seen := make(chan string, 2)
+	up := "http://" + serveUpstream(t, func(ctx *fasthttp.RequestCtx) {
+		seen <- string(ctx.Request.Header.Peek("Content-Type"))
+	})
+	h := startProxy(t, Options{BaseURL: up})
+	for _, ct := range []string{"", "application/json"} {
+		req := "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n"
+		if ct != "" {
+			req += "Content-Type: " + ct + "\r\n"
+		}
+		conn, err := net.Dial("tcp", h.addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(conn, req+"\r\n{}")
+		io.Copy(io.Discard, conn)
+		conn.Close()
+		if got := <-seen; got != ct {
+			t.Errorf("sent Content-Type %q, upstream saw %q", ct, got)
 		}
 	}
 }
