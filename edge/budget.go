@@ -99,14 +99,14 @@ func readBudgeted(resp *fasthttp.Response, br *bufio.Reader, maxBody int, a *acc
 		}
 	}
 	if err := resp.ReadBody(br, maxBody); err != nil {
-		return err
+		return stalled(err)
 	}
 	if cl == -1 { // chunked: trailers follow the last chunk
 		if err := resp.Header.ReadTrailer(br); err != nil {
 			if err == io.EOF {
 				return errTrailerCut
 			}
-			return err
+			return stalled(err)
 		}
 	}
 	return nil
@@ -125,3 +125,17 @@ const maxInterim = 100
 var errTrailerCut = fmt.Errorf("the upstream's chunked answer ended inside its trailer: %w", io.ErrUnexpectedEOF)
 
 var errTooManyInterim = errors.New("the upstream sent more than 100 informational (1xx) answers before its answer")
+
+// answerStalled is a timeout within a buffered answer, after its header:
+// the idle timeout (llm.stream_idle_timeout) fired, not the header timeout.
+type answerStalled struct{ err error }
+
+func (e *answerStalled) Error() string { return e.err.Error() }
+func (e *answerStalled) Unwrap() error { return e.err }
+
+func stalled(err error) error {
+	if isTimeout(err) {
+		return &answerStalled{err: err}
+	}
+	return err
+}

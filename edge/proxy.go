@@ -337,7 +337,13 @@ func (p *Proxy) explain(c errClass, err error) string {
 	case errUnreachable:
 		return fmt.Sprintf("cannot connect to the upstream %s: %v; check llm.base_url and that the provider is reachable from this host", base, err)
 	case errTimeout:
-		return fmt.Sprintf("the upstream %s sent nothing for %s (llm.timeout); retry, or raise llm.timeout for slow models", base, p.opts.ResponseHeaderTimeout)
+		// Both settings default to llm.timeout; the message names the one
+		// that fired.
+		var as *answerStalled
+		if errors.As(err, &as) {
+			return fmt.Sprintf("the upstream %s stopped sending its answer for %s (llm.stream_idle_timeout, by default llm.timeout); retry, or raise it", base, p.opts.StreamIdleTimeout)
+		}
+		return fmt.Sprintf("the upstream %s sent nothing for %s (llm.response_header_timeout, by default llm.timeout); retry, or raise it for slow models", base, p.opts.ResponseHeaderTimeout)
 	case errNoConns:
 		return fmt.Sprintf("all %d upstream connections are busy (llm.max_conns); retry later or raise llm.max_conns", p.opts.MaxConns)
 	case errBudget:

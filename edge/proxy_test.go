@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cylestio/perimeter/bench/mockllm"
+	"github.com/cylestio/perimeter/internal/testkit"
 )
 
 func TestNonStreamingBodiesAreByteIdentical(t *testing.T) {
@@ -255,6 +256,25 @@ func TestErrorAnswers(t *testing.T) {
 			if resp.StatusCode != 504 || typ != "upstream_timeout" {
 				t.Fatalf("%s: %d %s", body, resp.StatusCode, typ)
 			}
+		}
+	})
+	t.Run("504 names the timeout that fired", func(t *testing.T) {
+		h := startWithMock(t, mockllm.Config{}, Options{ResponseHeaderTimeout: 200 * time.Millisecond, StreamIdleTimeout: 5 * time.Second})
+		resp := h.post("/v1/chat/completions", `{}`, "x-mock-hang", "2s")
+		if _, msg := proxyError(t, resp); !strings.Contains(msg, "200ms (llm.response_header_timeout") || strings.Contains(msg, "5s") {
+			t.Errorf("silent upstream: %s", msg)
+		}
+		// A header, then silence within the body.
+		stalled := "http://" + testkit.Serve(t, func(c net.Conn) {
+			br := bufio.NewReader(c)
+			readHead(br)
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"id\":")
+			io.Copy(io.Discard, c)
+		})
+		h = startProxy(t, Options{BaseURL: stalled, ResponseHeaderTimeout: 5 * time.Second, StreamIdleTimeout: 200 * time.Millisecond})
+		resp = h.post("/v1/chat/completions", `{}`)
+		if _, msg := proxyError(t, resp); resp.StatusCode != 504 || !strings.Contains(msg, "200ms (llm.stream_idle_timeout") || strings.Contains(msg, "5s") {
+			t.Errorf("stalled answer: %d %s", resp.StatusCode, msg)
 		}
 	})
 	t.Run("oversize body is 413 and never forwarded", func(t *testing.T) {
