@@ -157,3 +157,44 @@ func TestGuardStopMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestWithheldAnswerIsCaptured: an answer a response policy withholds was
+// still made and billed by the provider: the call is stored as a
+// guard_blocked error that names the usage the answer reported.
+func TestWithheldAnswerIsCaptured(t *testing.T) {
+	rules, err := policy.CompileRules([]policy.RuleSpec{{ID: "custom.codename", Literal: "nightingale", Severity: detect.SeverityHigh, Category: detect.CategorySecret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := NewPolicyGuard(GuardConfig{Rules: rules, Policies: []policy.Spec{
+		{Name: "p", Action: policy.Block, Match: policy.Match{Rules: []string{"custom.*"}, Directions: []detect.Direction{detect.Response}}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer := []byte(`{"id":"c1","object":"chat.completion","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"the nightingale sings"},"finish_reason":"stop"}],"usage":{"prompt_tokens":11,"completion_tokens":7,"total_tokens":18}}`)
+	up := "http://" + serveUpstream(t, func(ctx *fasthttp.RequestCtx) {
+		ctx.SetContentType("application/json")
+		ctx.SetBody(answer)
+	})
+	o := Options{BaseURL: up, Guard: g}
+	rec := capturing(&o, OpenAI)
+	h := startProxy(t, o)
+	resp := h.post("/v1/chat/completions", `{"model":"m","messages":[{"role":"user","content":"hi"}]}`)
+	readAll(t, resp.Body)
+	if resp.StatusCode != 403 {
+		t.Fatalf("status %d, want the answer withheld", resp.StatusCode)
+	}
+	evs := waitEvents(t, rec, 3)
+	if got := names(evs); got != "session.start llm.call.start llm.call.error" {
+		t.Fatalf("events: %s", got)
+	}
+	e := evs[2]
+	if e.Status != 403 || e.ErrorType != "guard_blocked" || !strings.Contains(e.ErrorMessage, "answer") ||
+		!strings.Contains(e.ErrorMessage, "11 input and 7 output tokens") {
+		t.Fatalf("error event: status %d type %q message %q", e.Status, e.ErrorType, e.ErrorMessage)
+	}
+	if n := h.srv.proxy.stats.errors[errGuardBlocked].Load(); n != 1 {
+		t.Fatalf("guard_blocked counted %d times", n)
+	}
+}

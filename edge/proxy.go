@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -204,7 +205,7 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx) {
 
 	buffered := !streamed || !ex.resp.IsBodyStream()
 	if buffered && p.opts.Guard != nil && !p.opts.Guard.afterResponse(ctx, ex) {
-		p.finish(ctx, ex) // the answer was withheld
+		p.withheld(ctx, ex)
 		return
 	}
 	ex.resp.Header.CopyTo(&ctx.Response.Header)
@@ -329,6 +330,46 @@ func (p *Proxy) refused(ctx *fasthttp.RequestCtx, ex *exchange) {
 		return
 	}
 	p.release(ex)
+}
+
+// withheld ends a call whose answer a response policy replaced with a
+// 403. The provider answered, and bills for it: with capture on, the call
+// is recorded as a failed call like a refused one, its message naming the
+// usage the answer reported (a failed call's event has no usage of its
+// own).
+func (p *Proxy) withheld(ctx *fasthttp.RequestCtx, ex *exchange) {
+	p.stats.errors[errGuardBlocked].Add(1)
+	p.done(ctx, ex)
+	if ex.kind == provider.None {
+		p.release(ex)
+		return
+	}
+	c := p.keepCall(ctx, ex)
+	c.Failed, c.ErrorType, c.Status = true, errGuardBlocked.String(), errGuardBlocked.status()
+	c.ErrorMessage = withheldMessage(ex.pol.parsed)
+	p.opts.Capture.Submit(c) // released by capture
+}
+
+// withheldMessage is the stored error of a withheld answer, with the usage
+// it reported when it could be read.
+func withheldMessage(resp *provider.Response) string {
+	const msg = "the answer was withheld by a Perimeter response policy (guard_blocked)"
+	if resp == nil || resp.Usage.Has == 0 {
+		return msg + "; the provider's usage for it is unknown"
+	}
+	u := &resp.Usage
+	b := make([]byte, 0, len(msg)+64)
+	b = append(b, msg+"; the provider reported "...)
+	b = strconv.AppendInt(b, u.InputTokens, 10)
+	b = append(b, " input and "...)
+	b = strconv.AppendInt(b, u.OutputTokens, 10)
+	b = append(b, " output tokens"...)
+	if c := u.CachedTokens + u.CacheCreationTokens; c > 0 && resp.Kind.Vendor() == "anthropic" { // not in its input count
+		b = append(b, " (and "...)
+		b = strconv.AppendInt(b, c, 10)
+		b = append(b, " cache tokens)"...)
+	}
+	return string(append(b, " for it"...))
 }
 
 func (p *Proxy) explain(c errClass, err error) string {
