@@ -51,6 +51,15 @@ func (a *account) take(n int64) bool {
 	return true
 }
 
+// hold takes n even past the limit: for memory already in hand (a decoded
+// answer), so that the calls that follow see it.
+func (a *account) hold(n int64) {
+	if a.b.limit > 0 && n > 0 {
+		a.b.used.Add(n)
+		a.held += n
+	}
+}
+
 func (a *account) release() {
 	a.b.give(a.held)
 	a.held = 0

@@ -72,6 +72,7 @@ type Guard struct {
 
 	blocked, redacted, monitored, limited atomic.Uint64
 	respBlocked, respRedacted             atomic.Uint64
+	unreadable                            atomic.Uint64 // compressed answers that could not be decoded
 }
 
 // NewGuard returns the detect.guard shorthand: one policy acting on
@@ -134,6 +135,7 @@ func (g *Guard) Stats() map[string]any {
 		"policies": g.set.Len(), "limits": g.limitCount(),
 		"blocked": g.blocked.Load(), "redacted": g.redacted.Load(), "monitored": g.monitored.Load(), "limited": g.limited.Load(),
 		"response_blocked": g.respBlocked.Load(), "response_redacted": g.respRedacted.Load(),
+		"unreadable_answers": g.unreadable.Load(),
 	}
 }
 
@@ -176,6 +178,9 @@ type guardState struct {
 	req       *provider.Request
 	parsed    *provider.Response
 	rewritten bool
+	// decoded is a compressed buffered answer decoded, which parsed
+	// points into (nil when the answer was not compressed).
+	decoded []byte
 }
 
 func (st *guardState) reset() {
@@ -190,7 +195,7 @@ func (st *guardState) reset() {
 		provider.ReleaseResponse(st.parsed)
 		st.parsed = nil
 	}
-	st.rewritten = false
+	st.rewritten, st.decoded = false, nil
 }
 
 var (
@@ -504,11 +509,10 @@ func writeLimitError(ctx *fasthttp.RequestCtx, kind provider.Kind, v *policy.Ver
 	ctx.Response.Header.Set("Retry-After", strconv.Itoa(max(1, v.RetryAfter)))
 }
 
-// checkResponse applies the response policies to a buffered answer before
-// it is written. It returns false when the answer was replaced by an
-// error.
-func (g *Guard) checkResponse(ctx *fasthttp.RequestCtx, ex *exchange, resp *provider.Response) bool {
-	body := ex.resp.Body()
+// checkResponse applies the response policies to a buffered answer, body
+// (decoded when it was compressed), before it is written. It returns false
+// when the answer was replaced by an error.
+func (g *Guard) checkResponse(ctx *fasthttp.RequestCtx, ex *exchange, resp *provider.Response, body []byte) bool {
 	edits, msg := g.scanAnswer(ex, resp, body)
 	if msg == "" && len(edits) > 0 {
 		nb, ok := redactBody(body, edits)
@@ -517,6 +521,11 @@ func (g *Guard) checkResponse(ctx *fasthttp.RequestCtx, ex *exchange, resp *prov
 		} else {
 			g.respRedacted.Add(1)
 			ex.resp.SetBody(nb) // over the bytes resp was parsed from
+			// A compressed answer goes redacted as it was decoded: without
+			// its Content-Encoding, Content-Length set from the new body
+			// when it is written. Compressing it again would cost more than
+			// the bytes it saves on this rare path.
+			ex.resp.Header.Del(fasthttp.HeaderContentEncoding)
 			ex.pol.parsed = nil
 			provider.ReleaseResponse(resp)
 			return true
@@ -573,19 +582,24 @@ func inString(body, s []byte) bool {
 	return lo > 0 && hi < len(body) && body[lo-1] == '"' && body[hi] == '"'
 }
 
-// afterResponse runs on a buffered answer before it is written: response
-// policies, then the usage charged to token and cost limits. It returns
-// false when the answer was replaced.
+// afterResponse runs on a buffered answer before it is written: the usage
+// charged to token and cost limits, then response policies. It returns
+// false when the answer was replaced. A compressed answer is read from a
+// decoded copy (decode); the client still gets the bytes the upstream
+// sent unless a policy acts.
 func (g *Guard) afterResponse(ctx *fasthttp.RequestCtx, ex *exchange) bool {
 	st := &ex.pol
 	if st.resp == 0 && !st.charge {
 		return true
 	}
+	body := ex.resp.Body()
 	if compressed(&ex.resp.Header) {
-		return true
+		if body = g.decode(ex); body == nil {
+			return true
+		}
 	}
 	resp := provider.AcquireResponse()
-	if resp.Parse(st.kind, ex.resp.StatusCode(), ex.resp.Body()) != nil {
+	if resp.Parse(st.kind, ex.resp.StatusCode(), body) != nil {
 		provider.ReleaseResponse(resp)
 		return true
 	}
@@ -596,7 +610,31 @@ func (g *Guard) afterResponse(ctx *fasthttp.RequestCtx, ex *exchange) bool {
 	if st.resp == 0 || resp.IsError {
 		return true
 	}
-	return g.checkResponse(ctx, ex, resp)
+	return g.checkResponse(ctx, ex, resp, body)
+}
+
+// decode returns a compressed buffered answer decoded, bounded like
+// capture's decoding by llm.max_response_buffer_size, or nil when it
+// cannot be decoded. An answer the guard cannot read passes as one it
+// cannot parse does: uncharged and unchecked, counted (unreadable_answers)
+// and logged. The copy stays with the exchange (capture reads the parse
+// that points into it) and is held against the buffered answers' budget.
+func (g *Guard) decode(ex *exchange) []byte {
+	b, err := ex.resp.BodyUncompressedWithLimit(ex.p.opts.MaxResponseBufferSize)
+	if err != nil {
+		g.unreadable.Add(1)
+		ex.p.unreadable(ex, err)
+		return nil
+	}
+	ex.respAcct.hold(int64(cap(b)))
+	ex.pol.decoded = b
+	return b
+}
+
+// readsStream reports whether a streamed answer must be read for st: for
+// its usage (limits) or its text (the hold-back window).
+func (g *Guard) readsStream(st *guardState) bool {
+	return st.charge || (st.resp != 0 && g.holdback > 0)
 }
 
 func (g *Guard) charge(st *guardState, resp *provider.Response) {
@@ -615,6 +653,10 @@ func (g *Guard) charge(st *guardState, resp *provider.Response) {
 // chargeStream charges a streamed answer's usage, read by its tap.
 func (g *Guard) chargeStream(ex *exchange) {
 	if ex.sp == nil {
+		if ex.sse && compressed(&ex.resp.Header) { // sent compressed though not asked to (forward)
+			g.unreadable.Add(1)
+			ex.p.unreadable(ex, errCompressedStream)
+		}
 		return
 	}
 	g.charge(&ex.pol, ex.sp.Result())

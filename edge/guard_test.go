@@ -1,8 +1,10 @@
 package edge
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -197,4 +199,107 @@ func TestWithheldAnswerIsCaptured(t *testing.T) {
 	if n := h.srv.proxy.stats.errors[errGuardBlocked].Load(); n != 1 {
 		t.Fatalf("guard_blocked counted %d times", n)
 	}
+}
+
+// TestCompressedAnswersAreRead: a compressed buffered answer is charged to
+// token limits and checked by response policies like a plain one; the
+// client gets its bytes unchanged unless a policy acts. An answer that
+// does not decode passes, uncharged. A streamed call a limit or the
+// hold-back window must read goes upstream without Accept-Encoding.
+func TestCompressedAnswersAreRead(t *testing.T) {
+	rules, err := policy.CompileRules([]policy.RuleSpec{{ID: "custom.codename", Literal: "nightingale", Severity: detect.SeverityHigh, Category: detect.CategorySecret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer := func(text string) []byte {
+		return []byte(`{"id":"c1","object":"chat.completion","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"` + text + `"},"finish_reason":"stop"}],"usage":{"prompt_tokens":11,"completion_tokens":7,"total_tokens":18}}`)
+	}
+	gz := func(b []byte) []byte { return fasthttp.AppendGzipBytes(nil, b) }
+	acceptEncoding := make(chan string, 1)
+	up := "http://" + serveUpstream(t, func(ctx *fasthttp.RequestCtx) {
+		ctx.SetContentType("application/json")
+		ctx.Response.Header.Set("Content-Encoding", "gzip")
+		switch string(ctx.Request.Header.Peek("X-Test")) {
+		case "secret":
+			ctx.SetBody(gz(answer("the nightingale sings")))
+		case "undecodable":
+			ctx.SetBody([]byte("\x1f\x8b not gzip at all"))
+		case "bomb": // 8 MiB once decoded
+			ctx.SetBody(gz(append(answer("hi"), make([]byte, 8<<20)...)))
+		case "stream":
+			acceptEncoding <- string(ctx.Request.Header.Peek("Accept-Encoding"))
+			ctx.Response.Header.Del("Content-Encoding")
+			ctx.SetBody(answer("hi"))
+		default:
+			ctx.SetBody(gz(answer("hi")))
+		}
+	})
+	const chat = `{"model":"m","messages":[{"role":"user","content":"hi"}]}`
+	start := func(t *testing.T, action policy.Action, o ...Options) *harness {
+		g, err := NewPolicyGuard(GuardConfig{Rules: rules,
+			Policies: []policy.Spec{{Name: "p", Action: action, Match: policy.Match{Rules: []string{"custom.*"}, Directions: []detect.Direction{detect.Response}}}},
+			Limits:   []policy.LimitSpec{{Name: "tokens", Scope: policy.ScopeAgent, Match: "*", TokensPerHour: 30}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(o) == 0 {
+			o = append(o, Options{})
+		}
+		o[0].BaseURL, o[0].Guard = up, g
+		return startProxy(t, o[0])
+	}
+	post := func(h *harness, test string, extra ...string) (*http.Response, []byte) {
+		resp := h.post("/v1/chat/completions", chat, append([]string{"Accept-Encoding", "gzip", "X-Cylestio-Agent-Id", "a", "X-Test", test}, extra...)...)
+		return resp, readAll(t, resp.Body)
+	}
+
+	t.Run("charged", func(t *testing.T) {
+		h := start(t, policy.Block)
+		for i := range 2 {
+			if resp, b := post(h, ""); resp.StatusCode != 200 || !bytes.Equal(b, gz(answer("hi"))) || resp.Header.Get("Content-Encoding") != "gzip" {
+				t.Fatalf("call %d: %d %s %q, want the compressed answer unchanged", i, resp.StatusCode, resp.Header.Get("Content-Encoding"), b)
+			}
+		}
+		if resp, _ := post(h, ""); resp.StatusCode != 429 {
+			t.Fatalf("36 of 30 tokens charged, then %d; want 429", resp.StatusCode)
+		}
+	})
+	t.Run("blocked", func(t *testing.T) {
+		h := start(t, policy.Block)
+		if resp, b := post(h, "secret"); resp.StatusCode != 403 || !strings.Contains(string(b), "answer blocked") {
+			t.Fatalf("%d %s", resp.StatusCode, b)
+		}
+	})
+	t.Run("redacted", func(t *testing.T) {
+		h := start(t, policy.Redact)
+		resp, b := post(h, "secret")
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "" || !bytes.Equal(b, answer("the *********** sings")) {
+			t.Fatalf("%d %q %s", resp.StatusCode, resp.Header.Get("Content-Encoding"), b)
+		}
+	})
+	t.Run("undecodable", func(t *testing.T) {
+		h := start(t, policy.Block)
+		for range 3 {
+			if resp, b := post(h, "undecodable"); resp.StatusCode != 200 || string(b) != "\x1f\x8b not gzip at all" {
+				t.Fatalf("%d %q", resp.StatusCode, b)
+			}
+		}
+		if n := h.srv.proxy.opts.Guard.Stats()["unreadable_answers"]; n != uint64(3) {
+			t.Fatalf("unreadable answers counted %v", n)
+		}
+		// Past llm.max_response_buffer_size once decoded: not decoded further.
+		h = start(t, policy.Block, Options{MaxResponseBufferSize: 1 << 20})
+		if resp, _ := post(h, "bomb"); resp.StatusCode != 200 || h.srv.proxy.opts.Guard.Stats()["unreadable_answers"] != uint64(1) {
+			t.Fatalf("bomb: %d, unreadable %v", resp.StatusCode, h.srv.proxy.opts.Guard.Stats()["unreadable_answers"])
+		}
+	})
+	t.Run("stream", func(t *testing.T) {
+		h := start(t, policy.Block)
+		resp := h.post("/v1/chat/completions", `{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}`,
+			"Accept-Encoding", "gzip", "X-Cylestio-Agent-Id", "a", "X-Test", "stream")
+		readAll(t, resp.Body)
+		if got := <-acceptEncoding; got != "" {
+			t.Fatalf("upstream saw Accept-Encoding %q on a stream a token limit reads", got)
+		}
+	})
 }

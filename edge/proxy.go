@@ -34,9 +34,10 @@ type Proxy struct {
 
 	bodies, answers budget // request bodies held, buffered answers (budget.go)
 
-	// Warnings about failed calls and cut streams, at most one a second
-	// each (with the number held back).
-	failLog, cutLog throttle
+	// Warnings about failed calls, cut streams and answers the guard
+	// could not decode, at most one a second each (with the number held
+	// back).
+	failLog, cutLog, unreadLog throttle
 }
 
 // NewProxy checks the options and builds the upstream pools. It does not
@@ -55,7 +56,7 @@ func NewProxy(o Options) (*Proxy, error) {
 	p := &Proxy{opts: o, up: up, cred: newCredential(o.Provider, o.APIKey), start: time.Now()}
 	up.buffered = up.newClient(&p.opts, false, &p.stats.framing)
 	up.streamed = up.newClient(&p.opts, true, &p.stats.framing)
-	p.failLog.interval, p.cutLog.interval = time.Second, time.Second
+	p.failLog.interval, p.cutLog.interval, p.unreadLog.interval = time.Second, time.Second, time.Second
 	p.bodies.limit, p.answers.limit = p.opts.MaxInflightBodyBytes, p.opts.MaxBufferedResponseBytes
 	p.pool.New = func() any { return &exchange{p: p} }
 	p.calls.New = func() any {
@@ -195,6 +196,12 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx) {
 	client := p.up.buffered
 	if streamed {
 		client = p.up.streamed
+		if p.opts.Guard != nil && p.opts.Guard.readsStream(&ex.pol) {
+			// A compressed event stream cannot be read as it passes: the
+			// upstream is asked for a plain one (a buffered answer is
+			// decoded instead, afterResponse).
+			ex.req.Header.Del(fasthttp.HeaderAcceptEncoding)
+		}
 	}
 	if err := client.Do(&ex.req, &ex.resp); err != nil {
 		p.fail(ctx, ex, err)
@@ -246,7 +253,7 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx) {
 		if ex.sse && !compressed(&ex.resp.Header) {
 			ex.sp = provider.AcquireStreamParser(ex.kind)
 		}
-	} else if (ex.pol.charge || (ex.pol.resp != 0 && p.opts.Guard.holdback > 0)) && ex.sse && !compressed(&ex.resp.Header) {
+	} else if p.opts.Guard != nil && p.opts.Guard.readsStream(&ex.pol) && ex.sse && !compressed(&ex.resp.Header) {
 		ex.sp = provider.AcquireStreamParser(ex.pol.kind) // usage for limits, text for the hold-back window
 	}
 	if ex.sp != nil && ex.pol.resp != 0 && p.opts.Guard.holdback > 0 {
@@ -370,6 +377,21 @@ func withheldMessage(resp *provider.Response) string {
 		b = append(b, " cache tokens)"...)
 	}
 	return string(append(b, " for it"...))
+}
+
+// errCompressedStream: an event stream a limit or the hold-back window
+// had to read came compressed, though it was asked for without
+// Accept-Encoding.
+var errCompressedStream = errors.New("the event stream came compressed though asked for without Accept-Encoding; it passed unread")
+
+// unreadable logs an answer the guard could not decode: it passed
+// uncharged by token and cost limits and unchecked by response policies.
+func (p *Proxy) unreadable(ex *exchange, err error) {
+	if ok, held := p.unreadLog.allow(time.Now()); ok {
+		p.opts.Logger.Warn().Err(err).Bytes("content_encoding", ex.resp.Header.ContentEncoding()).
+			Bytes("upstream", ex.req.URI().Path()).Uint64("similar_not_logged", held).
+			Msg("an answer could not be decoded: it was passed as sent, not charged to token or cost limits and not checked by response policies")
+	}
 }
 
 func (p *Proxy) explain(c errClass, err error) string {
