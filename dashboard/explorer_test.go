@@ -155,6 +155,8 @@ func (sb *sandbox) attacks() []string {
 		"SET readonly = 0",
 		"EXPLAIN SELECT 1",
 		"SELECT 1 SETTINGS max_execution_time = 1000",
+		"SELECT * FROM numbers(3) SETTINGS max_result_rows = 1",
+		"SELECT 1 SETTINGS readonly = 0",
 		"SELECT * FROM (SELECT 1 SETTINGS readonly = 0)",
 		"SELECT 1 FORMAT JSON",
 		"SELECT 1 INTO OUTFILE '/tmp/x'",
@@ -171,6 +173,10 @@ func TestExplorerSandbox(t *testing.T) {
 		}
 		if code != 400 || !strings.Contains(body, `"param":"query"`) {
 			t.Errorf("%q: want 400 naming the query, got %d %s", q, code, body)
+		}
+		// Refused before the engine applies them, with the explorer's reason.
+		if strings.Contains(q, " SETTINGS ") && !strings.Contains(body, "SETTINGS is not allowed") {
+			t.Errorf("%q: want the explorer's refusal of SETTINGS, got %s", q, body)
 		}
 	}
 	db := sb.srv.database()

@@ -134,6 +134,9 @@ func (g *sqlGuard) prepare(ctx context.Context, q sqlQuery, engineVersion sink.S
 	// so text after a ';' is a syntax error on the server, not a second
 	// statement. A statement that parses alone parses the same as the
 	// subquery it becomes below.
+	if err := refuseSettings(ctx, q, stmt); err != nil {
+		return "", err
+	}
 	rows, err := q(ctx, "EXPLAIN AST "+stmt)
 	if err != nil {
 		return "", err
@@ -155,6 +158,27 @@ func (g *sqlGuard) prepare(ctx context.Context, q sqlQuery, engineVersion sink.S
 		}
 	}
 	return "SELECT * FROM (\n" + stmt + "\n) LIMIT " + strconv.Itoa(limit), nil
+}
+
+// refuseSettings refuses a statement with a SETTINGS clause before the
+// EXPLAIN AST that vets it: the engine applies a statement's own top-level
+// settings to the EXPLAIN of it. Parsed as a subquery, the same clause is
+// only parsed. A statement that does not parse as a subquery (FORMAT, INTO
+// OUTFILE) is left to the EXPLAIN, which refuses it.
+func refuseSettings(ctx context.Context, q sqlQuery, stmt string) error {
+	rows, err := q(ctx, "EXPLAIN AST SELECT * FROM (\n"+stmt+"\n)")
+	if err != nil {
+		return nil
+	}
+	for _, r := range rows.Data {
+		s, _ := r[0].(string)
+		for _, part := range strings.Split(s, "\n") {
+			if n, ok := parseASTLine(part); ok && n.kind == "Set" {
+				return refuse("SETTINGS is not allowed: the explorer's limits are fixed")
+			}
+		}
+	}
+	return nil
 }
 
 func (g *sqlGuard) canCanonicalise(ctx context.Context, q sqlQuery, v sink.ServerVersion) bool {
