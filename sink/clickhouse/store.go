@@ -71,10 +71,15 @@ type Store struct {
 	insert string
 	where  string // "host:port" or "cluster c via host:port", for messages
 
-	mu      sync.Mutex // serialises connect/migrate and guards the fields below
-	ready   bool
-	version sink.ServerVersion
-	status  sink.Status
+	// connectMu serialises connect/migrate and is held across their
+	// network I/O (up to DialTimeout+QueryTimeout); mu guards the fields
+	// below and is never held across I/O, so Status and Version answer at
+	// once while a connect waits on a server that does not reply.
+	connectMu sync.Mutex
+	mu        sync.Mutex
+	ready     bool
+	version   sink.ServerVersion
+	status    sink.Status
 
 	colsMu sync.Mutex
 	cols   sink.ColumnBatch
@@ -193,35 +198,48 @@ func (s *Store) Version() sink.ServerVersion {
 // date. It is called lazily by WriteBatch and Query; callers may use it to
 // wait for the server at start.
 func (s *Store) Connect(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ready {
+	if s.isReady() {
 		return nil
 	}
-	err := s.connectLocked(ctx)
+	s.connectMu.Lock()
+	defer s.connectMu.Unlock()
+	if s.isReady() { // connected while we waited for connectMu
+		return nil
+	}
+	v, err := s.connect(ctx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if err != nil {
 		s.status = sink.Status{Engine: configs.EngineClickHouse, Reason: err.Error(), Fix: Fix}
 		return err
 	}
-	s.ready = true
-	s.status = sink.Status{Engine: configs.EngineClickHouse, Available: true, Version: s.version.String()}
+	s.ready, s.version = true, v
+	s.status = sink.Status{Engine: configs.EngineClickHouse, Available: true, Version: v.String()}
 	return nil
 }
 
-func (s *Store) connectLocked(ctx context.Context) error {
+func (s *Store) isReady() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ready
+}
+
+// connect checks the server and migrates the schema; the caller holds
+// connectMu (not mu: this waits on the network).
+func (s *Store) connect(ctx context.Context) (sink.ServerVersion, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.DialTimeout+s.opts.QueryTimeout)
 	defer cancel()
 	var raw string
 	if err := s.conn.QueryRow(ctx, "SELECT version()").Scan(&raw); err != nil {
-		return fmt.Errorf("clickhouse at %s: %w", s.where, err)
+		return sink.ServerVersion{}, fmt.Errorf("clickhouse at %s: %w", s.where, err)
 	}
 	v, err := sink.ParseServerVersion(raw)
 	if err != nil {
-		return fmt.Errorf("clickhouse at %s: %w", s.where, err)
+		return v, fmt.Errorf("clickhouse at %s: %w", s.where, err)
 	}
 	applied, err := sink.Migrate(ctx, execer{s}, v, s.schema)
 	if err != nil {
-		return fmt.Errorf("clickhouse at %s (version %s): %w", s.where, v, err)
+		return v, fmt.Errorf("clickhouse at %s (version %s): %w", s.where, v, err)
 	}
 	if len(applied) > 0 {
 		s.log.Info().Ints("versions", applied).Str("server", v.String()).Str("database", s.schema.Database).
@@ -231,8 +249,7 @@ func (s *Store) connectLocked(ctx context.Context) error {
 		s.log.Warn().Str("server", v.String()).Int("retention_days", s.schema.RetentionDays).
 			Msg("clickhouse: this server has no TTL; storage.retention_days is not applied (drop old partitions by hand)")
 	}
-	s.version = v
-	return nil
+	return v, nil
 }
 
 // execer gives sink.Migrate the store's Exec and Query.
