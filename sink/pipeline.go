@@ -60,7 +60,8 @@ type Options struct {
 	Process func([]*Event) []*Event
 
 	// Instance is this proxy's server.instance_id: the batcher stamps it
-	// on every event that has none, off the request path.
+	// on every event that has none, off the request path, including those
+	// Process adds.
 	Instance string
 
 	Logger zerolog.Logger
@@ -350,6 +351,11 @@ func (p *Pipeline) dispatch(events []*Event, created time.Time) {
 		events = p.opts.Process(events)
 		if len(events) == 0 {
 			return
+		}
+		for _, ev := range events {
+			if ev.InstanceID == "" {
+				ev.InstanceID = p.opts.Instance
+			}
 		}
 	}
 	p.batches.Add(1)

@@ -828,3 +828,31 @@ func TestPipelineStampsInstance(t *testing.T) {
 		t.Fatalf("instance ids %v", got)
 	}
 }
+
+// Events a Process hook adds (security findings) are stamped too: they
+// are made after the batcher stamped the batch.
+func TestPipelineStampsInstanceOfProcessedEvents(t *testing.T) {
+	o := testOptions(t)
+	o.Instance = "proxy-a:4000"
+	o.Process = func(b []*Event) []*Event {
+		return append(b, &Event{ID: NewID(), Name: SecurityFinding})
+	}
+	w := &fakeWriter{name: "w"}
+	p := newTestPipeline(t, o, w)
+	if !p.Publish(seqEvent(0)) {
+		t.Fatal("publish dropped")
+	}
+	mustClose(t, p)
+	var findings int
+	for _, e := range w.stored() {
+		if e.InstanceID != "proxy-a:4000" {
+			t.Fatalf("%s event with instance %q", e.Name, e.InstanceID)
+		}
+		if e.Name == SecurityFinding {
+			findings++
+		}
+	}
+	if findings != 1 {
+		t.Fatalf("%d findings stored", findings)
+	}
+}

@@ -395,7 +395,8 @@ func (p *Processor) scanMessage(role detect.Role, content, output, buf []byte, s
 }
 
 // findingEvent turns a finding into a security.finding event of the same
-// session, agent, trace and span as the event it was found in.
+// session, agent, proxy instance, trace and span as the event it was found
+// in. (Tags are not copied: the tags column belongs to session.start rows.)
 func findingEvent(src *sink.Event, f *detect.Finding) *sink.Event {
 	sev := f.Severity.String()
 	attrs, _ := json.Marshal(map[string]any{
@@ -425,6 +426,7 @@ func findingEvent(src *sink.Event, f *detect.Finding) *sink.Event {
 		SpanID:     src.SpanID,
 		SessionID:  src.SessionID,
 		AgentID:    src.AgentID,
+		InstanceID: src.InstanceID,
 		Vendor:     src.Vendor,
 		Model:      src.Model,
 		ToolName:   src.ToolName,

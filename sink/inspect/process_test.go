@@ -11,7 +11,7 @@ import (
 
 func ev(name string, attrs map[string]any) *sink.Event {
 	b, _ := json.Marshal(attrs)
-	return &sink.Event{ID: sink.NewID(), Name: name, SessionID: "s1", AgentID: "a1", Time: time.Now(), Attributes: b}
+	return &sink.Event{ID: sink.NewID(), Name: name, SessionID: "s1", AgentID: "a1", InstanceID: "proxy-a:4000", Time: time.Now(), Attributes: b}
 }
 
 func TestProcessFindsAndScores(t *testing.T) {
@@ -32,7 +32,7 @@ func TestProcessFindsAndScores(t *testing.T) {
 	}
 	rules := map[string]bool{}
 	for _, f := range out[4:] {
-		if f.Name != sink.SecurityFinding || f.SessionID != "s1" || f.AgentID != "a1" || f.Rule == "" || f.Severity == "" || f.Category == "" {
+		if f.Name != sink.SecurityFinding || f.SessionID != "s1" || f.AgentID != "a1" || f.InstanceID != "proxy-a:4000" || f.Rule == "" || f.Severity == "" || f.Category == "" {
 			t.Fatalf("bad finding event %+v", f)
 		}
 		var a map[string]any
