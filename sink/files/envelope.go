@@ -1,6 +1,8 @@
 package files
 
 import (
+	"bytes"
+	"encoding/json"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -16,6 +18,11 @@ const SchemaVersion = "1.0"
 // microseconds and +00:00), trace_id, span_id, name, level, agent_id,
 // session_id (null when there is none) and attributes (an empty object
 // when the event has none).
+//
+// The envelope is always one line, what a jsonl file needs: attributes
+// holding a line break (an upstream's pretty-printed answer copied raw)
+// are compacted, and, should they not be JSON, their line breaks become
+// spaces.
 func AppendEnvelope(dst []byte, ev *sink.Event) []byte {
 	dst = append(dst, `{"schema_version":"`+SchemaVersion+`","timestamp":"`...)
 	dst = appendISO(dst, ev.Time.UTC(), true)
@@ -39,9 +46,30 @@ func AppendEnvelope(dst []byte, ev *sink.Event) []byte {
 	if len(ev.Attributes) == 0 {
 		dst = append(dst, "{}"...)
 	} else {
-		dst = append(dst, ev.Attributes...)
+		dst = appendOneLine(dst, ev.Attributes)
 	}
 	return append(dst, '}')
+}
+
+// appendOneLine appends the JSON value v without line breaks. A line
+// break in valid JSON is whitespace between tokens (inside a string it
+// must be escaped), so compacting removes them all and changes no value.
+func appendOneLine(dst, v []byte) []byte {
+	if bytes.IndexAny(v, "\r\n") < 0 {
+		return append(dst, v...)
+	}
+	buf := bytes.NewBuffer(dst)
+	if json.Compact(buf, v) == nil { // on error Compact writes nothing
+		return buf.Bytes()
+	}
+	dst = buf.Bytes()
+	for _, c := range v {
+		if c == '\n' || c == '\r' {
+			c = ' '
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }
 
 // appendISO appends t the way Python's datetime.isoformat() prints it:

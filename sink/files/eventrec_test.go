@@ -156,3 +156,52 @@ func (s *spy) WriteBatch(_ context.Context, b []*sink.Event) error {
 	s.fn(b)
 	return nil
 }
+
+// An upstream's pretty-printed answer, copied raw into the attributes,
+// still makes one line per event in a jsonl file.
+func TestEventRecorderJSONLOneLinePerEvent(t *testing.T) {
+	dir := t.TempDir()
+	r, err := NewEventRecorder(EventRecorderOptions{OutputDir: dir, IncludeMetadata: true, Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pretty := "{\n  \"llm.response.content\": [\n    {\r\n      \"type\": \"text\",\n\t\"text\": \"two\\nlines\"\n    }\n  ],\n  \"n\": 1\n}"
+	evs := []*sink.Event{
+		{ID: id(1), Time: t0, Name: sink.LLMCallFinish, SessionID: "s", Attributes: json.RawMessage(pretty)},
+		{ID: id(2), Time: t0, Name: sink.LLMCallFinish, SessionID: "s", Attributes: json.RawMessage("{\"a\":\n")}, // not JSON
+		{ID: id(3), Time: t0, Name: sink.LLMCallStart, SessionID: "s", Attributes: json.RawMessage(`{"b":"c"}`)},
+	}
+	if err := r.WriteBatch(context.Background(), evs); err != nil {
+		t.Fatal(err)
+	}
+	ls := lines(t, r.SessionFile("s"))
+	if len(ls) != 1+len(evs) {
+		t.Fatalf("%d lines for %d events and the metadata:\n%s", len(ls), len(evs), strings.Join(ls, "\n"))
+	}
+	var env struct {
+		Attributes map[string]any `json:"attributes"`
+	}
+	if err := json.Unmarshal([]byte(ls[1]), &env); err != nil {
+		t.Fatalf("%v: %s", err, ls[1])
+	}
+	var want map[string]any
+	_ = json.Unmarshal([]byte(pretty), &want)
+	if got, _ := json.Marshal(env.Attributes); string(got) != string(mustMarshal(t, want)) {
+		t.Fatalf("attributes changed: %s", got)
+	}
+	if !strings.Contains(ls[1], `"text":"two\nlines"`) {
+		t.Fatalf("not compacted: %s", ls[1])
+	}
+	if ls[3] != string(AppendEnvelope(nil, evs[2])) {
+		t.Fatalf("a compact event was rewritten: %s", ls[3])
+	}
+}
+
+func mustMarshal(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -1,10 +1,13 @@
 package files
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/cylestio/perimeter/sink"
 )
 
 // FuzzRedactJSON: redaction keeps valid JSON valid and never lets a
@@ -74,6 +77,33 @@ func FuzzRedactCredentials(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		if got, want := RedactCredentials(s), redactAll(s); got != want {
 			t.Fatalf("%q: got %q, want %q", s, got, want)
+		}
+	})
+}
+
+// FuzzAppendEnvelope: an envelope is one line whatever the attributes, and
+// valid JSON with the same attributes when they are.
+func FuzzAppendEnvelope(f *testing.F) {
+	for _, s := range []string{`{}`, "{\n  \"a\": [1,\r\n 2]\n}", "{\"a\":\n", `{"s":"x\ny"}`, "\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, attrs []byte) {
+		out := AppendEnvelope(nil, &sink.Event{Name: "e", Attributes: attrs})
+		if bytes.ContainsAny(out, "\r\n") {
+			t.Fatalf("%q -> more than one line: %q", attrs, out)
+		}
+		if !json.Valid(attrs) || len(attrs) == 0 {
+			return
+		}
+		var env struct{ Attributes json.RawMessage }
+		if err := json.Unmarshal(out, &env); err != nil {
+			t.Fatalf("%q -> invalid %q: %v", attrs, out, err)
+		}
+		var a, b bytes.Buffer
+		_ = json.Compact(&a, attrs)
+		_ = json.Compact(&b, env.Attributes)
+		if a.String() != b.String() {
+			t.Fatalf("attributes %q became %q", attrs, env.Attributes)
 		}
 	})
 }
