@@ -21,6 +21,10 @@
 //     (sink/spool) and replays it, oldest first, once it recovers, also
 //     after a restart. Every drop is counted in Metrics with its reason
 //     and logged at most once a second, never from Publish.
+//   - Events a writer can never store (a RejectedError: a file name the
+//     file system refuses, say) are dropped and counted as "rejected",
+//     not retried, so one bad event never stalls a writer or fills its
+//     spill.
 //   - With durability (storage.durability: spill) every batch is on disk
 //     before any writer sees it: a crash of the process loses at most the
 //     last commit interval (storage.commit_interval_ms).

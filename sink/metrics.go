@@ -18,6 +18,7 @@ const (
 	DropDiskFull                          // the spill disk is full
 	DropSpillError                        // another spill I/O error
 	DropShutdown                          // Close's deadline passed with the batch neither stored nor spillable
+	DropRejected                          // the writer can never store them (RejectedError)
 	numDropReasons
 )
 
@@ -29,6 +30,7 @@ var dropReasonNames = [numDropReasons]string{
 	DropDiskFull:        "disk_full",
 	DropSpillError:      "spill_error",
 	DropShutdown:        "shutdown",
+	DropRejected:        "rejected",
 }
 
 func (r DropReason) String() string {

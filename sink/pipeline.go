@@ -405,6 +405,8 @@ func dropHint(r DropReason) string {
 		return "spill write failed"
 	case DropShutdown:
 		return "shutdown deadline passed and the batch could not be spilled"
+	case DropRejected:
+		return "the writer can never store them; see the error for what to do"
 	}
 	return ""
 }

@@ -22,6 +22,8 @@ type writerState struct {
 
 	drops    dropCounters
 	reported [numDropReasons]uint64 // owned by the batcher (reportDrops)
+	// lastRejected is the last RejectedError's text, for reportDrops.
+	lastRejected atomic.Pointer[string]
 
 	batches, events, retries atomic.Uint64
 	replayed                 atomic.Uint64
@@ -139,9 +141,9 @@ func (w *writerState) writeLive(first *batch) (memClosed bool) {
 		if w.p.ctx.Err() != nil {
 			return w.evacuate(group) || memClosed
 		}
-		err := w.write(events)
+		rejected, err := w.write(events)
 		if err == nil {
-			w.stored(len(events))
+			w.stored(len(events) - rejected)
 			w.lane.Stored(len(group))
 			return memClosed
 		}
@@ -227,11 +229,13 @@ func (w *writerState) replay() {
 		w.pendingSince.Store(group[0].created.UnixNano())
 		defer w.pendingSince.Store(0)
 		backoff := w.p.opts.BackoffMin
+		stored := len(events)
 		for attempt := 1; ; attempt++ {
 			if w.p.ctx.Err() != nil {
 				return // still on disk, uncommitted: the next run replays it
 			}
-			err := w.write(events)
+			rejected, err := w.write(events)
+			stored -= rejected
 			if err == nil {
 				break
 			}
@@ -244,7 +248,7 @@ func (w *writerState) replay() {
 			w.sleep(backoff)
 			backoff = min(2*backoff, w.p.opts.BackoffMax)
 		}
-		w.stored(len(events))
+		w.stored(stored)
 		w.replayed.Add(uint64(bytes))
 	}
 	w.lane.Commit()
@@ -256,8 +260,24 @@ func (w *writerState) replay() {
 }
 
 // write is one WriteBatch attempt with a timeout. A panicking writer is
-// an error, not a crash: analytics may stop, traffic must not.
-func (w *writerState) write(events []*Event) (err error) {
+// an error, not a crash: analytics may stop, traffic must not. Events the
+// writer rejected (RejectedError) are counted as dropped here and are not
+// part of err; rejected is how many.
+func (w *writerState) write(events []*Event) (rejected int, err error) {
+	err = w.writeBatch(events)
+	var rej []*RejectedError
+	if err, rej = splitRejected(err, nil); len(rej) > 0 {
+		for _, r := range rej {
+			rejected += r.Events
+		}
+		w.drops[DropRejected].Add(uint64(rejected))
+		s := rej[len(rej)-1].Error()
+		w.lastRejected.Store(&s)
+	}
+	return rejected, err
+}
+
+func (w *writerState) writeBatch(events []*Event) (err error) {
 	ctx, cancel := context.WithTimeout(w.p.ctx, w.p.opts.WriteTimeout)
 	defer cancel()
 	defer func() {
@@ -314,9 +334,12 @@ func (w *writerState) sleep(d time.Duration) {
 func (w *writerState) reportDrops() {
 	for r := range w.drops {
 		if n := w.drops[r].Load(); n > w.reported[r] {
-			w.p.log.Warn().Str("writer", w.name).Str("reason", DropReason(r).String()).
-				Uint64("events", n-w.reported[r]).Uint64("total", n).
-				Msg("sink: dropped events (" + dropHint(DropReason(r)) + ")")
+			l := w.p.log.Warn().Str("writer", w.name).Str("reason", DropReason(r).String()).
+				Uint64("events", n-w.reported[r]).Uint64("total", n)
+			if s := w.lastRejected.Load(); r == int(DropRejected) && s != nil {
+				l = l.Str("error", *s)
+			}
+			l.Msg("sink: dropped events (" + dropHint(DropReason(r)) + ")")
 			w.reported[r] = n
 		}
 	}

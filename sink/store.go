@@ -15,10 +15,63 @@ type Writer interface {
 	// Name identifies the writer in logs and /metrics ("clickhouse", "embedded", "jsonl").
 	Name() string
 	// WriteBatch stores the events or returns an error; the pipeline retries
-	// with backoff and spills to disk while it fails.
+	// with backoff and spills to disk while it fails. Events that can never
+	// be stored are reported with a *RejectedError instead, so that they do
+	// not stall the writer.
 	WriteBatch(ctx context.Context, batch []*Event) error
 	// Close flushes and releases the writer.
 	Close() error
+}
+
+// RejectedError is what a writer returns, alone or joined
+// (errors.Join) with other errors, for events of a batch that it has
+// dropped because no retry could ever store them: a file the writer may
+// not create or must not overwrite, say. The pipeline does not retry
+// them: it counts them as dropped (reason "rejected"), logs Err at most
+// once a second, and treats the batch as stored unless other errors came
+// with it, which it retries as usual. The writer must not reject the same
+// events again when the batch is retried for those.
+//
+// Err says what the operator can do so that later events are stored.
+type RejectedError struct {
+	Events int // events of the batch dropped
+	Err    error
+}
+
+func (e *RejectedError) Error() string {
+	return strconv.Itoa(e.Events) + " events dropped: " + e.Err.Error()
+}
+
+func (e *RejectedError) Unwrap() error { return e.Err }
+
+// splitRejected takes the RejectedErrors out of err, appending them to
+// rej, and returns what is left: nil when err was rejections only.
+func splitRejected(err error, rej []*RejectedError) (error, []*RejectedError) {
+	if err == nil {
+		return nil, rej
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs := j.Unwrap()
+		var rest []error
+		for _, e := range errs {
+			var r error
+			if r, rej = splitRejected(e, rej); r != nil {
+				rest = append(rest, r)
+			}
+		}
+		switch {
+		case len(rest) == 0:
+			return nil, rej
+		case len(rest) == len(errs):
+			return err, rej
+		}
+		return errors.Join(rest...), rej
+	}
+	var r *RejectedError
+	if errors.As(err, &r) {
+		return nil, append(rej, r)
+	}
+	return err, rej
 }
 
 // Pacer is implemented by a writer that wants fewer, larger writes than
