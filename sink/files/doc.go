@@ -14,7 +14,9 @@
 // The writers run on the sink pipeline's goroutines, never on the request
 // path; what the pipeline retries must not show up twice, so a failed
 // write is rolled back (files are truncated to their previous size) before
-// the error is returned. Directories are created with mode 0700 and files
+// the error is returned. A session file that no retry can write (a directory in
+// its place, say) costs only that session's events: they are dropped and
+// reported as a sink.RejectedError, which the pipeline counts and logs. Directories are created with mode 0700 and files
 // with mode 0600, as the original.
 //
 // The proxy publishes one raw-exchange event (internal/httprec names it

@@ -3,9 +3,11 @@ package files
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -33,7 +35,8 @@ func TestEventRecorderJSONLGolden(t *testing.T) {
 	}
 	session := filepath.Join(dir, "session_3f2a9c1e-0000-4000-8000-00000000abcd.jsonl")
 	goldenFile(t, "event_recorder_session.jsonl", session)
-	for _, name := range []string{"session_abcd.jsonl", "session_unknown.jsonl"} {
+	// An id that lost characters keeps what is left and a hash of it all.
+	for _, name := range []string{"session_abcd.b713b0c609c7fde3.jsonl", "session_unknown.jsonl"} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
@@ -204,4 +207,188 @@ func mustMarshal(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+func TestSafeSessionName(t *testing.T) {
+	long := strings.Repeat("x", 2000)
+	plain128 := strings.Repeat("a", 128)
+	for _, c := range []struct{ id, want string }{
+		{"3f2a9c1e-0000-4000-8000-00000000abcd", "3f2a9c1e-0000-4000-8000-00000000abcd"},
+		{"Session_1", "Session_1"},
+		{"", "unknown"},
+		{"unknown", "unknown"},
+		{plain128, plain128},
+		{"a/b", "ab.c14cddc033f64b9d"},
+		{"../a b/c:d", "abcd.b713b0c609c7fde3"},
+		{"日本", ".cf2abf0c5be326cb"},
+	} {
+		if got := SafeSessionName(c.id); got != c.want {
+			t.Errorf("SafeSessionName(%.40q) = %q, want %q", c.id, got, c.want)
+		}
+	}
+	// Distinct ids, distinct names, all short enough for any file system.
+	ids := []string{"ab", "a/b", "a:b", "日本", "中国", "", "x", long, long[1:] + "y", plain128 + "a", plain128 + "b", "\xff", "\xfe"}
+	seen := map[string]string{}
+	for _, id := range ids {
+		n := SafeSessionName(id)
+		if len(n) > 128+17 || strings.ContainsAny(n, "/\\\x00") {
+			t.Errorf("%.40q: name %q", id, n)
+		}
+		if other, ok := seen[n]; ok {
+			t.Errorf("%.40q and %.40q share %q", id, other, n)
+		}
+		seen[n] = id
+	}
+}
+
+// A 2,000-character session id is written like any other; it used to stop
+// the writer for good ("file name too long").
+func TestEventRecorderLongSessionID(t *testing.T) {
+	for _, format := range []string{"jsonl", "json"} {
+		dir := t.TempDir()
+		r, err := NewEventRecorder(EventRecorderOptions{OutputDir: dir, FileFormat: format, IncludeMetadata: true, Now: fixedNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		long := strings.Repeat("s", 2000)
+		evs := []*sink.Event{
+			{ID: id(1), Time: t0, Name: sink.SessionStart, SessionID: long},
+			{ID: id(2), Time: t0, Name: sink.SessionStart, SessionID: "next"},
+		}
+		if err := r.WriteBatch(context.Background(), evs); err != nil {
+			t.Fatalf("%s: %v", format, err)
+		}
+		b, err := os.ReadFile(r.SessionFile(long))
+		if err != nil || !strings.Contains(string(b), `"session_id":"`+long+`"`) {
+			t.Fatalf("%s: %v %.200s", format, err, b)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "session_next."+format)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A session whose file can never be written does not hold up the others:
+// its events are rejected (the pipeline counts and logs them), the rest
+// are written, and a retry neither writes nor rejects anything twice.
+func TestEventRecorderRejectsUnwritableSession(t *testing.T) {
+	for _, format := range []string{"jsonl", "json"} {
+		dir := t.TempDir()
+		r, err := NewEventRecorder(EventRecorderOptions{OutputDir: dir, FileFormat: format})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(r.SessionFile("blocked"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(r.SessionFile("foreign"), []byte("not json"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		evs := []*sink.Event{
+			{ID: id(1), Time: t0, Name: sink.SessionStart, SessionID: "blocked"},
+			{ID: id(2), Time: t0, Name: sink.SessionStart, SessionID: "ok"},
+			{ID: id(3), Time: t0, Name: sink.LLMCallStart, SessionID: "blocked"},
+			{ID: id(4), Time: t0, Name: sink.SessionStart, SessionID: "foreign"},
+		}
+		err = r.WriteBatch(context.Background(), evs)
+		var rej *sink.RejectedError
+		wantRejected := 3
+		if format == "jsonl" {
+			wantRejected = 2 // a jsonl file is appended to, whatever it holds
+		}
+		if !errors.As(err, &rej) || rej.Events != wantRejected || !errors.Is(err, syscall.EISDIR) {
+			t.Fatalf("%s: %v, want %d events rejected", format, err, wantRejected)
+		}
+		if !strings.Contains(err.Error(), r.SessionFile("blocked")) || !strings.Contains(err.Error(), "move it") {
+			t.Fatalf("%s: the error does not say where and what to do: %v", format, err)
+		}
+		if format == "json" && !strings.Contains(err.Error(), r.SessionFile("foreign")) {
+			t.Fatalf("json: %v", err)
+		}
+		b, err := os.ReadFile(r.SessionFile("ok"))
+		if err != nil || strings.Count(string(b), `"schema_version"`) != 1 {
+			t.Fatalf("%s: %v %s", format, err, b)
+		}
+	}
+}
+
+// With another session failing for a while, the pipeline retries the
+// batch: what was written is not written again, and what was rejected is
+// not counted again.
+func TestEventRecorderRetryAfterRejection(t *testing.T) {
+	dir := t.TempDir()
+	r, err := NewEventRecorder(EventRecorderOptions{OutputDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(r.SessionFile("blocked"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// A dangling symlink into a missing directory fails now and works once
+	// the directory exists: a failure a retry mends.
+	later := filepath.Join(dir, "later")
+	if err := os.Symlink(filepath.Join(later, "f"), r.SessionFile("transient")); err != nil {
+		t.Fatal(err)
+	}
+	evs := []*sink.Event{
+		{ID: id(1), Time: t0, Name: sink.SessionStart, SessionID: "blocked"},
+		{ID: id(2), Time: t0, Name: sink.SessionStart, SessionID: "ok"},
+		{ID: id(3), Time: t0, Name: sink.SessionStart, SessionID: "transient"},
+	}
+	err = r.WriteBatch(context.Background(), evs)
+	var rej *sink.RejectedError
+	if !errors.As(err, &rej) || rej.Events != 1 || !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("first attempt: %v", err)
+	}
+	if err := os.Mkdir(later, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WriteBatch(context.Background(), evs); err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	for _, sid := range []string{"ok", "transient"} {
+		if n := len(lines(t, r.SessionFile(sid))); n != 1 {
+			t.Fatalf("%s: %d lines, want 1", sid, n)
+		}
+	}
+}
+
+// Through the pipeline: a session whose file is blocked costs its own
+// events (counted as rejected), not the writer: it stays healthy, spills
+// nothing, and later sessions are written.
+func TestEventRecorderInPipelineSurvivesBlockedSession(t *testing.T) {
+	dir := t.TempDir()
+	r, err := NewEventRecorder(EventRecorderOptions{OutputDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(r.SessionFile("blocked"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	p, err := sink.NewPipeline(sink.Options{MaxRows: 2, MaxDelay: 5 * time.Millisecond, BackoffMin: time.Millisecond, BackoffMax: 5 * time.Millisecond,
+		SpillDir: t.TempDir(), SpillMaxBytes: 1 << 20}, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessions := []string{"blocked", strings.Repeat("L", 2000), "blocked", "after-1", "after-2"}
+	for i, sid := range sessions {
+		p.Publish(&sink.Event{ID: id(byte(i + 1)), Time: t0, Name: sink.SessionStart, SessionID: sid})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := p.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m := p.Metrics().Writers[0]
+	if !m.Healthy || m.SpilledBytes != 0 || m.Events != 3 || m.DropReasons["rejected"] != 2 {
+		t.Fatalf("writer metrics %+v", m)
+	}
+	for _, sid := range sessions[1:] {
+		if sid == "blocked" {
+			continue
+		}
+		if n := len(lines(t, r.SessionFile(sid))); n != 1 {
+			t.Fatalf("%.20s: %d lines", sid, n)
+		}
+	}
 }
