@@ -119,3 +119,63 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// flakyRejectingWriter rejects session "bad"'s events, each once (a retry
+// does not reject them again, as RejectedError asks), and fails its first
+// attempt for the rest.
+type flakyRejectingWriter struct {
+	fakeWriter
+	mu       sync.Mutex
+	attempts int
+	rejected map[*Event]bool
+}
+
+func (w *flakyRejectingWriter) WriteBatch(ctx context.Context, b []*Event) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.attempts++
+	var keep []*Event
+	n := 0
+	for _, e := range b {
+		switch {
+		case e.SessionID != "bad":
+			keep = append(keep, e)
+		case !w.rejected[e]:
+			w.rejected[e] = true
+			n++
+		}
+	}
+	var rej error
+	if n > 0 {
+		rej = &RejectedError{Events: n, Err: errors.New("bad session file")}
+	}
+	if w.attempts == 1 {
+		return errors.Join(errors.New("disk busy"), rej)
+	}
+	if err := w.fakeWriter.WriteBatch(ctx, keep); err != nil {
+		return err
+	}
+	return rej
+}
+
+// Events rejected on an attempt that also failed are not counted as
+// stored when the retry succeeds: stored and dropped add up to what was
+// published.
+func TestRejectedEventsCountOnceAcrossRetries(t *testing.T) {
+	w := &flakyRejectingWriter{fakeWriter: fakeWriter{name: "files"}, rejected: map[*Event]bool{}}
+	p := newTestPipeline(t, testOptions(t), w)
+	for i := range 8 {
+		e := seqEvent(i)
+		if i < 3 {
+			e.SessionID = "bad"
+		}
+		if !p.Publish(e) {
+			t.Fatal("publish dropped")
+		}
+	}
+	mustClose(t, p)
+	m := p.Metrics().Writers[0]
+	if len(w.stored()) != 5 || m.Events != 5 || m.DropReasons["rejected"] != 3 || m.Retries == 0 {
+		t.Fatalf("stored %d, metrics %+v", len(w.stored()), m)
+	}
+}

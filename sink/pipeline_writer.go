@@ -137,13 +137,15 @@ func (w *writerState) writeLive(first *batch) (memClosed bool) {
 	w.pendingSince.Store(first.created.UnixNano())
 	defer w.pendingSince.Store(0)
 	backoff := w.p.opts.BackoffMin
+	stored := len(events) // less what any attempt rejected
 	for attempt := 1; ; attempt++ {
 		if w.p.ctx.Err() != nil {
 			return w.evacuate(group) || memClosed
 		}
 		rejected, err := w.write(events)
+		stored -= rejected
 		if err == nil {
-			w.stored(len(events) - rejected)
+			w.stored(stored)
 			w.lane.Stored(len(group))
 			return memClosed
 		}
