@@ -13,6 +13,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/cylestio/perimeter/edge/provider"
+	"github.com/cylestio/perimeter/internal/jsonw"
 	"github.com/cylestio/perimeter/session"
 	"github.com/cylestio/perimeter/sink"
 )
@@ -344,10 +345,18 @@ func (b *builder) newStoredSpan() uint64 {
 }
 
 // common appends the host members and session.id that every event carries.
+// More members may follow: o.key writes the comma between.
 func (b *builder) common(o *obj) {
 	o.bytesStr("session.id", b.sid)
-	o.b = append(o.b, ',')
-	o.b = append(o.b, b.c.host...)
+	b.hostAttr(o)
+}
+
+// hostAttr appends the precomputed host members after at least one member.
+func (b *builder) hostAttr(o *obj) {
+	if len(b.c.host) > 0 {
+		o.b = append(o.b, ',')
+		o.b = append(o.b, b.c.host...)
+	}
 }
 
 func (b *builder) requestEvents(ci *callInfo, conv *session.Conversation) {
@@ -375,8 +384,7 @@ func (b *builder) requestEvents(ci *callInfo, conv *session.Conversation) {
 		var sys [256]byte
 		o.bytesStr("prompt", req.AppendSystemPrompt(sys[:0]))
 		b.tagsAttr(&o)
-		o.b = append(o.b, ',')
-		o.b = append(o.b, b.c.host...)
+		b.hostAttr(&o)
 		o.close()
 		b.attrEnd(ev, o)
 	}
@@ -425,8 +433,6 @@ func (b *builder) requestEvents(ci *callInfo, conv *session.Conversation) {
 	o.key("llm.request.data")
 	o.b = b.requestData(o.b, first, len(newMsgs), external)
 	b.common(&o)
-	o.b = append(o.b, ',')
-	o = obj{b: o.b, first: true}
 	o.bytesStr("http.method", ci.method)
 	o.bytesStr("http.path", ci.path)
 	o.bool("llm.request.stream", req.Stream)
@@ -444,7 +450,8 @@ func (b *builder) tagsAttr(o *obj) {
 	t := obj{b: o.b}
 	t.open()
 	for _, tag := range b.tags {
-		t.bytesStr(string(tag.Key), tag.Value)
+		t.anyKey(tag.Key)
+		t.b = jsonw.AppendString(t.b, tag.Value)
 	}
 	t.close()
 	o.b = t.b
@@ -563,8 +570,6 @@ func (b *builder) responseEvents(ci *callInfo) {
 		o.str("error.message", ev.ErrorMessage)
 		o.str("error.type", ev.ErrorType)
 		b.common(&o)
-		o.b = append(o.b, ',')
-		o = obj{b: o.b, first: true}
 		o.int("http.status_code", int64(ci.status))
 		o.float("llm.response.duration_ms", durMs)
 		workflowAttr(&o, ci)
@@ -604,8 +609,6 @@ func (b *builder) responseEvents(ci *callInfo) {
 	o.key("llm.response.content")
 	o.b = responseContent(o.b, resp)
 	b.common(&o)
-	o.b = append(o.b, ',')
-	o = obj{b: o.b, first: true}
 	if resp.ID.Present() {
 		o.pstr("llm.response.id", resp.ID)
 	}

@@ -18,6 +18,8 @@ func (o *obj) open() { o.b = append(o.b, '{'); o.first = true }
 
 func (o *obj) close() { o.b = append(o.b, '}') }
 
+// key writes a member's name as it is: one of capture's own attribute
+// names, which need no escaping.
 func (o *obj) key(k string) {
 	if !o.first {
 		o.b = append(o.b, ',')
@@ -26,6 +28,17 @@ func (o *obj) key(k string) {
 	o.b = append(o.b, '"')
 	o.b = append(o.b, k...)
 	o.b = append(o.b, '"', ':')
+}
+
+// anyKey writes a member's name that comes from the client (a tag's key),
+// escaped.
+func (o *obj) anyKey(k []byte) {
+	if !o.first {
+		o.b = append(o.b, ',')
+	}
+	o.first = false
+	o.b = jsonw.AppendString(o.b, k)
+	o.b = append(o.b, ':')
 }
 
 func (o *obj) str(k, v string) {
