@@ -8,6 +8,7 @@ import (
 	"github.com/cylestio/perimeter/edge/provider"
 	"github.com/cylestio/perimeter/internal/ascii"
 	"github.com/cylestio/perimeter/session"
+	"github.com/cylestio/perimeter/stream"
 )
 
 // Call is one model call as the proxy saw it: the bytes it already holds,
@@ -65,6 +66,7 @@ type Call struct {
 
 	conv session.Conversation // kept across calls: its slices are reused
 	ci   callInfo
+	sp   *provider.StreamParser // reads an event stream the tap did not read
 }
 
 // Reset clears the call for its next use, keeping its buffers, MaxDecoded
@@ -118,8 +120,11 @@ func (c *Capture) KeepsResponseHeader() bool { return c.rec.on }
 func (c *Capture) ContinuesTraces() bool { return c.traces }
 
 // answer fills ci's answer from the call: the stream's tap, the kept
-// bytes of a streamed answer, or the buffered body, parsed in place. It
-// returns the response to release, if it acquired one.
+// bytes of a streamed answer, or the buffered body, parsed in place (an
+// event stream event by event), decoded first with the bounded decoders
+// when it is compressed. It returns the response to release, if it
+// acquired one. An answer it cannot read leaves ci.resp nil and says why
+// in ci.unread.
 func (c *Capture) answer(call *Call, ci *callInfo) (acquired *provider.Response) {
 	switch {
 	case call.Failed:
@@ -135,12 +140,24 @@ func (c *Capture) answer(call *Call, ci *callInfo) (acquired *provider.Response)
 			}
 			return nil
 		}
-		if call.SSE || compressed(&call.Response.Header) {
-			// A compressed event stream cannot be read in place.
-			c.undecodable.Add(1)
+		// No tap: a compressed answer, or one that is not an event
+		// stream. What was kept of it is read if it is whole.
+		body := call.Tee
+		if compressed(&call.Response.Header) {
+			if len(body) == 0 || len(body) >= c.TeeLimit(call.SSE) {
+				c.undecodable.Add(1)
+				ci.unread = unreadCompressed
+				return nil
+			}
+			if body = c.decode(call, ci, body); body == nil {
+				return nil
+			}
+		}
+		if call.SSE {
+			c.readEvents(call, ci, body)
 			return nil
 		}
-		return c.parse(call, ci, call.Tee)
+		return c.parse(call, ci, body)
 	}
 	body := call.Response.Body()
 	ci.respBody = body
@@ -150,23 +167,98 @@ func (c *Capture) answer(call *Call, ci *callInfo) (acquired *provider.Response)
 		return nil
 	}
 	if compressed(&call.Response.Header) {
-		b, err := call.Response.BodyUncompressedWithLimit(call.MaxDecoded)
-		if err != nil {
-			c.undecodable.Add(1)
-			body = nil
-		} else {
-			body = b
+		if body = c.decode(call, ci, nil); body == nil {
+			return nil
 		}
 	}
+	if ci.status/100 == 2 && isEventStream(call.Response.Header.ContentType()) {
+		// An event stream the proxy buffered: the request did not ask
+		// for a stream.
+		c.readEvents(call, ci, body)
+		return nil
+	}
 	return c.parse(call, ci, body)
+}
+
+// Why an answer was not read (the llm.response.unread attribute).
+const (
+	unreadCompressed  = "compressed stream not kept whole"
+	unreadUndecodable = "compressed answer could not be decoded within llm.max_response_buffer_size"
+	unreadNotJSON     = "answer is not a JSON object of the provider's format"
+	unreadNoEvents    = "event stream without a readable event"
+	unreadNoBody      = "empty answer"
+)
+
+// decode returns the call's compressed answer decoded, bounded by
+// MaxDecoded, or nil when it cannot be decoded: kept, the bytes kept of a
+// stream, when not nil, else the buffered body.
+func (c *Capture) decode(call *Call, ci *callInfo, kept []byte) []byte {
+	r := call.Response
+	if kept != nil {
+		// Decoded through a response of their own, with the same coding.
+		tmp := fasthttp.AcquireResponse()
+		defer fasthttp.ReleaseResponse(tmp)
+		tmp.Header.SetContentEncodingBytes(r.Header.ContentEncoding())
+		tmp.SetBodyRaw(kept)
+		r = tmp
+	}
+	b, err := r.BodyUncompressedWithLimit(call.MaxDecoded)
+	if err != nil {
+		c.undecodable.Add(1)
+		ci.unread = unreadUndecodable
+		return nil
+	}
+	return b
+}
+
+// releaseParser returns the parser readEvents took, if it took one.
+func (c *Call) releaseParser() {
+	if c.sp != nil {
+		provider.ReleaseStreamParser(c.sp)
+		c.sp = nil
+	}
+}
+
+// readEvents reads an event stream held whole in data with a stream
+// parser of the call's own, as the tap would have read it.
+func (c *Capture) readEvents(call *Call, ci *callInfo, data []byte) {
+	sp := provider.AcquireStreamParser(call.Kind)
+	call.sp = sp
+	for len(data) > 0 {
+		n := stream.EventEnd(data)
+		if n < 0 {
+			n = len(data) // the last event, without its blank line
+		}
+		_ = sp.Event(data[:n])
+		data = data[n:]
+	}
+	if total, bad := sp.Events(); total == bad {
+		ci.unread = unreadNoEvents
+		return
+	}
+	ci.resp = sp.Result()
+	if !sp.Complete() {
+		ci.cut = true
+		c.streamsCut.Add(1)
+	}
 }
 
 func (c *Capture) parse(call *Call, ci *callInfo, body []byte) *provider.Response {
 	resp := provider.AcquireResponse()
 	if err := resp.Parse(call.Kind, ci.status, body); err == nil || resp.IsError {
 		ci.resp = resp
+	} else if len(body) == 0 {
+		ci.unread = unreadNoBody
+	} else {
+		ci.unread = unreadNotJSON
 	}
 	return resp
+}
+
+// isEventStream reports whether a Content-Type is text/event-stream.
+func isEventStream(ct []byte) bool {
+	const es = "text/event-stream"
+	return len(ct) >= len(es) && ascii.EqualFold(ct[:len(es)], es)
 }
 
 // compressed reports whether a response body has a content coding.

@@ -93,7 +93,8 @@ type callInfo struct {
 	failed     bool
 	errType    string // why the proxy failed the call, when failed
 	errMessage string
-	cut        bool // the stream ended before its final event
+	cut        bool   // the stream ended before its final event
+	unread     string // why the answer could not be read, when it could not
 	start      time.Time
 	end        time.Time
 	method     []byte
@@ -130,6 +131,7 @@ func (c *Capture) record(call *Call) {
 	if resp := c.answer(call, ci); resp != nil {
 		defer provider.ReleaseResponse(resp)
 	}
+	defer call.releaseParser()
 	if call.Request != nil {
 		c.shared.Add(1)
 	}
@@ -533,9 +535,18 @@ func lastNonSpace(b []byte) int {
 	return i
 }
 
+// noAnswer stands for an answer that could not be read: a finish without
+// usage or content.
+var noAnswer provider.Response
+
 func (b *builder) responseEvents(ci *callInfo) {
 	resp := ci.resp
 	durMs := float64(ci.end.Sub(ci.start)) / float64(time.Millisecond)
+	if resp == nil && ci.status >= 200 && ci.status < 300 && !ci.failed {
+		// The client got its answer; capture could not read it (see
+		// ci.unread). It is a finish, not an error.
+		resp = &noAnswer
+	}
 	if ci.failed || resp == nil || resp.IsError {
 		ev := b.event(sink.LLMCallError, ci.end, b.callSpan(ci))
 		ev.Level = sink.LevelError
@@ -635,6 +646,9 @@ func (b *builder) responseEvents(ci *callInfo) {
 	}
 	if ci.cut {
 		o.bool("llm.response.incomplete", true)
+	}
+	if resp == &noAnswer {
+		o.str("llm.response.unread", ci.unread)
 	}
 	workflowAttr(&o, ci)
 	traceAttr(&o, ci)
