@@ -9,12 +9,13 @@ import (
 
 	"github.com/cylestio/perimeter/edge/provider"
 	"github.com/cylestio/perimeter/session"
+	"github.com/cylestio/perimeter/sink"
 )
 
 // BenchmarkRecordBuffered: one buffered Chat call with two tool calls,
 // from the Call to its six published events.
 func BenchmarkRecordBuffered(b *testing.B) {
-	c := New(session.New(session.DefaultConfig()), &countingPublisher{}, "openai")
+	c := New(session.New(session.DefaultConfig()), sink.Discard{}, "openai")
 	b.Cleanup(func() { c.Close(context.Background()) })
 	call := &Call{Kind: provider.OpenAIChat, Status: 200, Method: methodPOST, Path: chatPath,
 		Response: &fasthttp.Response{}, MaxDecoded: 1 << 20}
@@ -31,7 +32,7 @@ func BenchmarkRecordBuffered(b *testing.B) {
 
 // BenchmarkRecordStreamed: one streamed Chat call read by the tap.
 func BenchmarkRecordStreamed(b *testing.B) {
-	c := New(session.New(session.DefaultConfig()), &countingPublisher{}, "openai")
+	c := New(session.New(session.DefaultConfig()), sink.Discard{}, "openai")
 	b.Cleanup(func() { c.Close(context.Background()) })
 	sp := provider.AcquireStreamParser(provider.OpenAIChat)
 	for _, ev := range []string{
