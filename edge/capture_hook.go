@@ -29,7 +29,11 @@ func (p *Proxy) keepCall(ctx *fasthttp.RequestCtx, ex *exchange) *capture.Call {
 	c.Path = append(c.Path[:0], ctx.Path()...)
 	c.Workflow = append(c.Workflow[:0], ex.workflow...)
 	c.Body = ex.body
-	if st := &ex.pol; st.req != nil && !st.rewritten {
+	if st := &ex.pol; st.rewritten {
+		// Stored as forwarded (redacted), on every path; the client's
+		// own text is for detection only.
+		c.Body, c.Original = ex.req.Body(), ex.body
+	} else if st.req != nil {
 		c.Request = st.req // the guard parsed the body already
 	}
 	return c
@@ -40,10 +44,7 @@ func (p *Proxy) keepCall(ctx *fasthttp.RequestCtx, ex *exchange) *capture.Call {
 // client got a copy), so what the guard parsed of it is still valid.
 func (p *Proxy) captureBuffered(ctx *fasthttp.RequestCtx, ex *exchange) {
 	c := p.keepCall(ctx, ex)
-	c.Body = ex.req.Body() // as forwarded: redacted when the guard redacted it
-	if ex.pol.rewritten {
-		c.Request = nil
-	}
+	c.Body = ex.req.Body() // as forwarded
 	c.Status = ex.resp.StatusCode()
 	c.Response = &ex.resp
 	c.Parsed = ex.pol.parsed

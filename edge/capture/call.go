@@ -30,6 +30,11 @@ type Call struct {
 	// already parsed (by the guard) and is used instead of parsing again.
 	Body    []byte
 	Request *provider.Request
+	// Original is the body as the client sent it when the guard rewrote
+	// Body (a redact policy), else nil. Nothing capture stores carries it:
+	// it is what detection must see, once events can carry text for
+	// detection alone (sink.Event cannot yet).
+	Original []byte
 	// Span is the call's span id when it continues the client's trace
 	// (Header's Traceparent is valid then), else 0.
 	Span uint64
@@ -76,7 +81,7 @@ func (c *Call) Reset() {
 	c.Start, c.End = time.Time{}, time.Time{}
 	c.Method, c.Path, c.Workflow = c.Method[:0], c.Path[:0], c.Workflow[:0]
 	c.Header.Reset()
-	c.Body, c.Request, c.Span = nil, nil, 0
+	c.Body, c.Request, c.Original, c.Span = nil, nil, nil, 0
 	c.Status, c.Response, c.Parsed = 0, nil, nil
 	c.ResponseHeader.Reset()
 	c.Streamed, c.SSE, c.Stream, c.Tee = false, false, nil, nil
