@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -10,7 +11,9 @@ import (
 
 // TestCaptureStoresTheRedactedRequest: a request a redact policy rewrote
 // is stored as forwarded, whether its answer is buffered or streamed (a
-// streamed one was stored as the client sent it, unredacted).
+// streamed one was stored as the client sent it, unredacted), and its
+// llm.call.start carries the client's request for detection alone
+// (ScanAttributes), so its findings are still found.
 func TestCaptureStoresTheRedactedRequest(t *testing.T) {
 	rules, err := policy.CompileRules([]policy.RuleSpec{{ID: "custom.customer_id", Regex: `CUST-[0-9]{8}`, Severity: detect.SeverityMedium, Category: detect.CategoryPII}})
 	if err != nil {
@@ -32,6 +35,14 @@ func TestCaptureStoresTheRedactedRequest(t *testing.T) {
 		start := string(evs[1].Attributes)
 		if strings.Contains(start, "CUST-12345678") || !strings.Contains(start, "today") {
 			t.Errorf("stream %s: llm.call.start of a redacted request: %s", stream, start)
+		}
+		if scan := evs[1].ScanAttributes; !json.Valid(scan) || !strings.Contains(string(scan), `"llm.request.data":`+body) {
+			t.Errorf("stream %s: what detection reads of a redacted request: %s", stream, scan)
+		}
+		for _, ev := range evs {
+			if ev.Name != evs[1].Name && ev.ScanAttributes != nil {
+				t.Errorf("stream %s: %s carries text for detection", stream, ev.Name)
+			}
 		}
 	}
 }

@@ -100,6 +100,14 @@ type Event struct {
 	Severity string // info | low | medium | high | critical
 
 	Attributes json.RawMessage // JSON object; may be nil
+
+	// ScanAttributes, when set, is what detection (Options.Process) reads
+	// in place of Attributes: an llm.call.start whose request a policy
+	// rewrote (redacted) stores the request as forwarded and is scanned
+	// as the client sent it, so that its findings are still stored. The
+	// pipeline clears it once Process has run; no writer or spill log
+	// ever sees it.
+	ScanAttributes json.RawMessage
 }
 
 // NewID returns a random event id.

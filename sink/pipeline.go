@@ -356,6 +356,7 @@ func (p *Pipeline) dispatch(events []*Event, created time.Time) {
 			if ev.InstanceID == "" {
 				ev.InstanceID = p.opts.Instance
 			}
+			ev.ScanAttributes = nil // read by Process only
 		}
 	}
 	p.batches.Add(1)

@@ -856,3 +856,31 @@ func TestPipelineStampsInstanceOfProcessedEvents(t *testing.T) {
 		t.Fatalf("%d findings stored", findings)
 	}
 }
+
+// ScanAttributes is for Process alone: it sees them, no writer does.
+func TestScanAttributesReachProcessOnly(t *testing.T) {
+	o := testOptions(t)
+	var seen []string
+	o.Process = func(b []*Event) []*Event {
+		for _, e := range b {
+			seen = append(seen, string(e.ScanAttributes))
+		}
+		return b
+	}
+	w := &fakeWriter{name: "w"}
+	p := newTestPipeline(t, o, w)
+	e := seqEvent(0)
+	e.ScanAttributes = []byte(`{"llm.request.data":{"secret":"as sent"}}`)
+	if !p.Publish(e) {
+		t.Fatal("publish dropped")
+	}
+	mustClose(t, p)
+	if len(seen) != 1 || seen[0] != `{"llm.request.data":{"secret":"as sent"}}` {
+		t.Fatalf("Process saw %q", seen)
+	}
+	for _, e := range w.stored() {
+		if e.ScanAttributes != nil {
+			t.Fatalf("a writer got ScanAttributes %s", e.ScanAttributes)
+		}
+	}
+}

@@ -32,8 +32,8 @@ type Call struct {
 	Request *provider.Request
 	// Original is the body as the client sent it when the guard rewrote
 	// Body (a redact policy), else nil. Nothing capture stores carries it:
-	// it is what detection must see, once events can carry text for
-	// detection alone (sink.Event cannot yet).
+	// it is what detection reads (the llm.call.start's ScanAttributes), so
+	// that the findings of redacted text are still stored.
 	Original []byte
 	// Span is the call's span id when it continues the client's trace
 	// (Header's Traceparent is valid then), else 0.

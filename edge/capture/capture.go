@@ -101,6 +101,7 @@ type callInfo struct {
 	path       []byte
 	headers    *fasthttp.RequestHeader
 	body       []byte
+	original   []byte // the client's body where a policy rewrote body (Call.Original)
 	streamed   bool
 	workflow   []byte // agent_workflow.id from the /agent-workflow/{id}/ route
 	span       uint64 // the call's span id chosen before forwarding, 0 when none
@@ -124,6 +125,7 @@ func (c *Capture) record(call *Call) {
 		path:       call.Path,
 		headers:    &call.Header,
 		body:       call.Body,
+		original:   call.Original,
 		workflow:   call.Workflow,
 		span:       call.Span,
 		respHeader: &call.ResponseHeader,
@@ -163,14 +165,15 @@ func (c *Capture) events(kind provider.Kind, conv *session.Conversation, ci *cal
 		return
 	}
 	b := builder{
-		c:      c,
-		kind:   kind,
-		req:    req,
-		r:      r,
-		vendor: kind.Vendor(),
-		body:   ci.body,
-		sc:     sc,
-		arena:  sc.arena[:0],
+		c:        c,
+		kind:     kind,
+		req:      req,
+		r:        r,
+		vendor:   kind.Vendor(),
+		body:     ci.body,
+		original: ci.original,
+		sc:       sc,
+		arena:    sc.arena[:0],
 	}
 	b.sid = r.ID()
 	b.sidAt = keep(&b, b.sid)
@@ -287,13 +290,14 @@ func NewSpan() uint64 {
 // builder builds the events of one call (see arena.go for where
 // they live).
 type builder struct {
-	c      *Capture
-	kind   provider.Kind
-	req    *provider.Request
-	r      *session.Result
-	vendor string
-	body   []byte
-	tags   []session.Tag
+	c        *Capture
+	kind     provider.Kind
+	req      *provider.Request
+	r        *session.Result
+	vendor   string
+	body     []byte
+	original []byte // Call.Original
+	tags     []session.Tag
 
 	// The texts every event carries, for writing attributes, and where
 	// they are in the arena, for the events' fields.
@@ -442,6 +446,13 @@ func (b *builder) requestEvents(ci *callInfo, conv *session.Conversation) {
 	b.tagsAttr(&o)
 	o.close()
 	b.attrEnd(ev, o)
+	if len(b.original) > 0 {
+		// Detection reads the request as the client sent it (redacted
+		// calls only: a copy of their own, outside the arena).
+		scan := make([]byte, 0, len(`{"llm.request.data":}`)+len(b.original))
+		scan = append(append(append(scan, `{"llm.request.data":`...), b.original...), '}')
+		ev.ScanAttributes = scan
+	}
 }
 
 func (b *builder) tagsAttr(o *obj) {

@@ -189,6 +189,9 @@ func keepFindings(fs []detect.Finding, from int) {
 
 func (p *Processor) scanEvent(ev *sink.Event, buf []byte) ([]detect.Finding, []byte) {
 	attrs := []byte(ev.Attributes)
+	if len(ev.ScanAttributes) > 0 {
+		attrs = ev.ScanAttributes // what the client sent, where a policy rewrote it
+	}
 	var fs []detect.Finding
 	scan := func(in *detect.Input) {
 		n := len(fs)
