@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"context"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -103,5 +104,21 @@ func TestStatusDoesNotWaitForConnect(t *testing.T) {
 	}
 	if st := s.Status(); st.Available || st.Reason == "" {
 		t.Fatalf("status %+v after a failed connect", st)
+	}
+}
+
+// A server that refuses the user: Status names the user settings to check,
+// not "start clickhouse-server".
+func TestStatusFixForRefusedUser(t *testing.T) {
+	addr := needServer(t)
+	s, err := Open(ctxT(t), Options{Addresses: []string{addr}, Username: "no_such_user_perimeter", Database: "perimeter_nouser",
+		DialTimeout: 2 * time.Second, QueryTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	st := s.Status()
+	if st.Available || !strings.Contains(st.Fix, "storage.clickhouse.username") {
+		t.Fatalf("status with an unknown user: %+v", st)
 	}
 }

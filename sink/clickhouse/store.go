@@ -23,6 +23,22 @@ import (
 // Fix is what Status tells the user when the server can't be reached.
 const Fix = "start clickhouse-server or set storage.clickhouse.dsn"
 
+// fixFor is what Status tells the user for err: Fix, unless the server
+// answered and refused the user.
+func fixFor(err error) string {
+	var ex *ch.Exception
+	if !errors.As(err, &ex) {
+		return Fix
+	}
+	switch ex.Code {
+	case 192, 193, 194, 516: // UNKNOWN_USER, WRONG_PASSWORD, REQUIRED_PASSWORD, AUTHENTICATION_FAILED
+		return "check storage.clickhouse.username and password (or the user in storage.clickhouse.dsn) against the server's users"
+	case 164, 497: // READONLY, ACCESS_DENIED
+		return "give the user CREATE, ALTER, INSERT and SELECT on the database, or use one that has them"
+	}
+	return Fix
+}
+
 // Options configure a Store. Zero values take the defaults noted.
 type Options struct {
 	// DSN ("clickhouse://user:pass@host:9000/db?dial_timeout=5s") wins
@@ -111,7 +127,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	s.insert = sink.InsertPrefix(s.schema)
 	s.status = sink.Status{Engine: configs.EngineClickHouse, Reason: "not connected yet", Fix: Fix}
 	if err := s.Connect(ctx); err != nil {
-		s.log.Warn().Err(err).Msg("clickhouse: not available yet; events spill to disk until it is (" + Fix + ")")
+		s.log.Warn().Err(err).Msg("clickhouse: not available yet; events spill to disk until it is (" + fixFor(err) + ")")
 	}
 	return s, nil
 }
@@ -210,7 +226,7 @@ func (s *Store) Connect(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err != nil {
-		s.status = sink.Status{Engine: configs.EngineClickHouse, Reason: err.Error(), Fix: Fix}
+		s.status = sink.Status{Engine: configs.EngineClickHouse, Reason: err.Error(), Fix: fixFor(err)}
 		return err
 	}
 	s.ready, s.version = true, v
