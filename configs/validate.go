@@ -143,8 +143,14 @@ func validateBaseURL(ps *problems, raw string) {
 			ps.errorf(path, "port must be 1..65535, got %q", p)
 		}
 	}
+	// Neither is sent upstream; the proxy refuses to start with them (edge),
+	// and a credential there would be dropped without a word. The messages
+	// leave the URL out: a query often carries a key.
+	if u.User != nil {
+		ps.errorf(path, "must not carry user:password@: Perimeter sends no Basic auth upstream, so it would be dropped; remove it and put the provider key in llm.api_key")
+	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		ps.warnf(path, "query string and fragment are not forwarded; only scheme, host and path prefix are used")
+		ps.errorf(path, "must not carry a query string or fragment (\"?…\" or \"#…\"): only scheme, host and path prefix are used; remove it and put a key in llm.api_key")
 	}
 }
 

@@ -117,7 +117,11 @@ func TestValidateBaseURL(t *testing.T) {
 		{"https://:443", "has no host", false},
 		{"http://host:0", "port must be 1..65535", false},
 		{"https://${HOST}", "unresolved ${VAR}", false},
-		{"https://user:hunter2@proxy.example", "https://user:hunter2@proxy.example", true},
+		// Run refuses these (edge), and the user and password are never
+		// sent: errors, whose text holds no part of the URL.
+		{"https://user:hunter2@proxy.example", "must not carry user:password@", false},
+		{"http://127.0.0.1:18001/v1?key=QUERYSECRET", "must not carry a query string or fragment", false},
+		{"http://127.0.0.1:18001/v1#QUERYSECRET", "must not carry a query string or fragment", false},
 	}
 	for _, tt := range tests {
 		c := Default()
@@ -131,6 +135,11 @@ func TestValidateBaseURL(t *testing.T) {
 		}
 		if !hasProblem(ps, "llm.base_url", tt.want, false) {
 			t.Errorf("%q: problems %q, want %q", tt.in, problemStrings(ps), tt.want)
+		}
+		for _, p := range ps {
+			if strings.Contains(p.Message, "QUERYSECRET") || strings.Contains(p.Message, "hunter2") {
+				t.Errorf("%q: the secret is shown: %s", tt.in, p)
+			}
 		}
 	}
 }

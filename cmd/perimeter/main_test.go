@@ -3,10 +3,12 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -41,6 +43,29 @@ func TestValidateListsEveryProblem(t *testing.T) {
 	for _, want := range []string{"server.port", "llm.base_url", "llm.type", "middlewares"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("missing %s in:\n%s", want, errOut)
+		}
+	}
+}
+
+// TestValidateRefusesWhatRunRefuses: a base_url with a query or a
+// user:password@ fails validate-config as it fails run, and neither shows
+// the secret it holds.
+func TestValidateRefusesWhatRunRefuses(t *testing.T) {
+	for _, tc := range []struct{ url, want string }{
+		{"http://127.0.0.1:18001/v1?key=QUERYSECRET", "must not carry a query string"},
+		{"http://127.0.0.1:18001/v1?x=QUERYSECRET", "must not carry a query string"},
+		{"http://user:QUERYSECRET@127.0.0.1:18001/v1", "must not carry user:password@"},
+	} {
+		path := writeConfig(t, fmt.Sprintf("llm: {base_url: %q, type: openai}\nstorage: {engine: none}\n", tc.url))
+		for _, args := range [][]string{{"validate-config", path}, {"run", "-c", path, "--port", fmt.Sprint(freePort(t))}} {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			cmd := exec.CommandContext(ctx, binary, args...) // a run that starts is stopped
+			cmd.Env = append(os.Environ(), "CHDB_LIB_PATH=/nonexistent")
+			b, _ := cmd.CombinedOutput()
+			cancel()
+			if out := string(b); cmd.ProcessState.ExitCode() != 1 || !strings.Contains(out, "llm.base_url: "+tc.want) || strings.Contains(out, "QUERYSECRET") {
+				t.Errorf("%s %v: exit %d\n%s", tc.url, args, cmd.ProcessState.ExitCode(), out)
+			}
 		}
 	}
 }
