@@ -186,7 +186,7 @@ func (c *Config) validateSessionPeers(ps *problems) {
 		switch {
 		case err != nil || perr != nil || n < 1 || n > 65535:
 			ps.errorf("session.peers.listen", "must be host:port (e.g. 0.0.0.0:4101), got %q", p.Listen)
-		case n == c.Server.Port && (host == "" || host == c.Server.Host || host == "0.0.0.0" || c.Server.Host == "0.0.0.0"):
+		case ListenersClash(host, n, c.Server.Host, c.Server.Port):
 			ps.errorf("session.peers.listen", "must not be the proxy's port %d: agents must not reach session lookups", n)
 		}
 	} else {
@@ -260,10 +260,14 @@ func (c *Config) validateInterceptors(ps *problems) {
 		case TypeHTTPRecorder:
 			decodeTyped(ic.Config, defaultHTTPRecorder(), cfgPath, sub, c.lines)
 		case TypeLiveTrace:
-			decodeTyped(ic.Config, defaultLiveTrace(), cfgPath, sub, c.lines)
+			lt := decodeTyped(ic.Config, defaultLiveTrace(), cfgPath, sub, c.lines)
 			if ic.Enabled {
-				if liveTraces++; liveTraces > 1 {
+				liveTraces++
+				switch {
+				case liveTraces > 1:
 					ps.warnf(path, "a second enabled live_trace interceptor is ignored: only the first one runs the dashboard")
+				case !HasErrors(sub.list) && ListenersClash(lt.ServerHost, lt.ServerPort, c.Server.Host, c.Server.Port):
+					sub.errorf(keyPath(cfgPath, "server_port"), "must not be the proxy's port %d (server.port): the dashboard would take it and the proxy could not listen", lt.ServerPort)
 				}
 			}
 		case "cylestio_trace":
@@ -279,6 +283,36 @@ func (c *Config) validateInterceptors(ps *problems) {
 			ps.list = append(ps.list, p)
 		}
 	}
+}
+
+// ListenersClash reports whether listeners on host1:port1 and host2:port2
+// would want the same socket: the same port on hosts that overlap (the
+// same, either one empty or a wildcard, or localhost and a loopback
+// address). It resolves no names.
+func ListenersClash(host1 string, port1 int, host2 string, port2 int) bool {
+	if port1 != port2 {
+		return false
+	}
+	h1, h2 := normaliseListenHost(host1), normaliseListenHost(host2)
+	switch {
+	case h1 == "" || h2 == "" || h1 == h2:
+		return true
+	case h1 == "localhost":
+		return isLoopback(h2)
+	case h2 == "localhost":
+		return isLoopback(h1)
+	}
+	return false
+}
+
+// normaliseListenHost is host without brackets, lower-cased, with every
+// wildcard address as "".
+func normaliseListenHost(host string) string {
+	h := strings.ToLower(strings.Trim(strings.TrimSpace(host), "[]"))
+	if ip := net.ParseIP(h); ip != nil && ip.IsUnspecified() {
+		return ""
+	}
+	return h
 }
 
 var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)

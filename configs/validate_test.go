@@ -350,6 +350,33 @@ func TestValidateSessionPeers(t *testing.T) {
 	}
 }
 
+// TestValidateDashboardPort: the dashboard (the first enabled live_trace)
+// on the proxy's port is an error, as run could not listen.
+func TestValidateDashboardPort(t *testing.T) {
+	base := "llm: {base_url: https://api.openai.com, type: openai}\nserver: {host: %s, port: 18080}\ninterceptors:\n%s"
+	const clash = "interceptors[0].config.server_port: must not be the proxy's port 18080"
+	for _, tc := range []struct {
+		host, interceptors, want string // want: the error's prefix, "" for none
+	}{
+		{"127.0.0.1", `  - {type: live_trace, enabled: true, config: {server_port: 18080}}`, clash},
+		{"0.0.0.0", `  - {type: live_trace, enabled: true, config: {server_port: 18080}}`, clash},
+		{"localhost", `  - {type: live_trace, enabled: true, config: {server_port: 18080}}`, clash},
+		{"127.0.0.1", `  - {type: live_trace, enabled: true, config: {server_port: 18080, server_host: "::", token: t}}`, clash},
+		{"127.0.0.1", `  - {type: live_trace, enabled: true, config: {server_port: 18081}}`, ""},
+		{"127.0.0.2", `  - {type: live_trace, enabled: true, config: {server_port: 18080}}`, ""},
+		{"127.0.0.1", `  - {type: live_trace, enabled: false, config: {server_port: 18080}}`, ""},
+	} {
+		cfg, _, err := Parse([]byte(fmt.Sprintf(base, tc.host, tc.interceptors)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		errs := problemStrings(Errors(cfg.Validate()))
+		if tc.want == "" && len(errs) != 0 || tc.want != "" && (len(errs) != 1 || !strings.HasPrefix(errs[0], tc.want)) {
+			t.Errorf("host %s, %s: errors %q, want %q", tc.host, tc.interceptors, errs, tc.want)
+		}
+	}
+}
+
 func TestInstanceID(t *testing.T) {
 	for _, tc := range []struct {
 		host string

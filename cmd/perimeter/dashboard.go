@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -37,7 +38,9 @@ const dashboardMaxConns = 256
 //     override the address.
 //
 // It never stops the proxy: a taken port or a dashboard that fails is
-// logged and the proxy runs on.
+// logged and the proxy runs on. The proxy's own port is never taken: a
+// live_trace server_port on it is a config error, and the default or
+// --dashboard-port on it leaves the dashboard off with a warning.
 
 // dashboardFlags are run's dashboard flags; the zero value changes nothing.
 type dashboardFlags struct {
@@ -97,6 +100,14 @@ func startDashboard(cfg *configs.Config, f dashboardFlags, an *analytics, config
 	}
 	if !on {
 		log.Info().Msg("dashboard off (--no-dashboard or live_trace enabled: false)")
+		return nil, nil
+	}
+	// Validate refuses a live_trace on the proxy's port; this is the
+	// default dashboard or --dashboard-port on it, which would take the
+	// port before the proxy listens.
+	if configs.ListenersClash(lt.ServerHost, lt.ServerPort, cfg.Server.Host, cfg.Server.Port) {
+		log.Warn().Str("dashboard", net.JoinHostPort(lt.ServerHost, strconv.Itoa(lt.ServerPort))).
+			Msg("dashboard not started: it would listen on the proxy's port; choose another with --dashboard-port or the live_trace server_port")
 		return nil, nil
 	}
 	o := dashboard.Options{

@@ -159,3 +159,32 @@ func TestRunWithoutDashboard(t *testing.T) {
 		t.Fatal("--no-dashboard: the dashboard port answers")
 	}
 }
+
+// TestDashboardNeverTakesTheProxysPort: validate-config refuses a
+// live_trace on server.port as run does, and a --dashboard-port on the
+// proxy's port leaves the dashboard off instead of the proxy.
+func TestDashboardNeverTakesTheProxysPort(t *testing.T) {
+	port := freePort(t)
+	path := writeConfig(t, fmt.Sprintf(`server: {host: 127.0.0.1, port: %d}
+llm: {base_url: "http://127.0.0.1:1", type: openai}
+storage: {engine: none}
+interceptors:
+  - type: live_trace
+    enabled: true
+    config: {server_port: %d, auto_open_browser: false}
+`, port, port))
+	for _, args := range [][]string{{"validate-config", path}, {"run", "-c", path}} {
+		_, errOut, code := runCLI(t, nil, args...)
+		if code != 1 || !strings.Contains(errOut, fmt.Sprintf("interceptors[0].config.server_port: must not be the proxy's port %d", port)) {
+			t.Errorf("%v: exit %d\n%s", args, code, errOut)
+		}
+	}
+
+	p := launch(t, "", []string{"CHDB_LIB_PATH=/nonexistent"}, "run", "--base-url", "http://127.0.0.1:1", "--type", "openai",
+		"--port", fmt.Sprint(port), "--dashboard-port", fmt.Sprint(port), "--log-level", "warning")
+	defer p.halt()
+	waitHTTP(t, fmt.Sprintf("http://127.0.0.1:%d/health", port), 30*time.Second, p.alive)
+	if !strings.Contains(p.logs.String(), "dashboard not started: it would listen on the proxy's port") {
+		t.Fatalf("no warning in the log:\n%s", p.logs.String())
+	}
+}
