@@ -37,7 +37,7 @@ func newReplayCommand(app *kingpin.Application) *replayCommand {
 	cmd.Arg("path", "A recording_NNN.jsonl file, or the http_recorder output_dir (its recording_*.jsonl files are read in order).").
 		Required().StringVar(&c.path)
 	cmd.Flag("config", "YAML config file: upstream (llm), interceptors and storage for the replayed calls; the http_recorder is left out. "+
-		"Without it the upstream comes from LLM_BASE_URL / LLM_TYPE and events go to the printer.").Short('c').StringVar(&c.configPath)
+		"Without it the upstream comes from LLM_BASE_URL / LLM_TYPE and events go to the printer only: nothing is stored or written to disk.").Short('c').StringVar(&c.configPath)
 	cmd.Flag("delay", "Seconds to wait between requests.").Default("0").PlaceHolder("S").Float64Var(&c.delay)
 	return c
 }
@@ -125,7 +125,8 @@ func (c *replayCommand) run(stdout, stderr io.Writer) int {
 
 // replayInterceptors leaves the http_recorder out (a replay must not
 // record itself) and, without a config file, prints events as the
-// original's replay did.
+// original's replay did and stores none: no store is opened and nothing
+// is written to the current directory.
 func replayInterceptors(cfg *configs.Config, noConfig bool) {
 	kept := cfg.Interceptors[:0:0]
 	for _, ic := range cfg.Interceptors {
@@ -133,8 +134,12 @@ func replayInterceptors(cfg *configs.Config, noConfig bool) {
 			kept = append(kept, ic)
 		}
 	}
-	if noConfig && len(kept) == 0 {
-		kept = append(kept, configs.InterceptorConfig{Type: "printer", Enabled: true})
+	if noConfig {
+		if len(kept) == 0 {
+			kept = append(kept, configs.InterceptorConfig{Type: "printer", Enabled: true})
+		}
+		// Nor a spill log: printed events need no crash safety.
+		cfg.Storage.Engine, cfg.Storage.Durability, cfg.Storage.Spill.MaxBytes = configs.EngineNone, configs.DurabilityNone, 0
 	}
 	cfg.Interceptors = kept
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -197,5 +198,34 @@ func TestReplayErrors(t *testing.T) {
 	os.WriteFile(bad, []byte(`{"type":"request","method":"POST","path":"/v1/chat/completions","body":{"size":0,"content":null}}`+"\n"), 0o600)
 	if _, errOut, code := runCLI(t, []string{"LLM_BASE_URL=", "LLM_TYPE="}, "replay", bad); code != 1 || !strings.Contains(errOut, "replay needs an upstream") {
 		t.Errorf("no upstream: %d %s", code, errOut)
+	}
+}
+
+// TestReplayWithoutConfigPrintsOnly: without --config, as its help says,
+// the replayed calls' events go to the printer only: no store is opened
+// and nothing is written to the current directory, whether libchdb is
+// there or not.
+func TestReplayWithoutConfigPrintsOnly(t *testing.T) {
+	mock, base := mockWith(t, mockllm.Config{})
+	rec := filepath.Join(t.TempDir(), "recording_001.jsonl")
+	os.WriteFile(rec, []byte(`{"type":"request","method":"POST","path":"/v1/chat/completions","provider":"openai",`+
+		`"headers":{"Content-Type":"application/json"},"body":{"size":60,"type":"json","content":{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}}}`+"\n"), 0o600)
+	for _, lib := range []string{"/nonexistent", os.Getenv("CHDB_LIB_PATH")} {
+		cwd := t.TempDir()
+		cmd := exec.Command(binary, "replay", rec)
+		cmd.Dir = cwd
+		cmd.Env = append(os.Environ(), "LLM_BASE_URL="+base, "LLM_TYPE=openai", "CHDB_LIB_PATH="+lib)
+		var out, errOut bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		err := cmd.Run()
+		if err != nil || !strings.Contains(out.String(), "Replay summary: sent 1, succeeded 1, failed 0") {
+			t.Fatalf("CHDB_LIB_PATH=%s: %v\n%s\n%s", lib, err, out.String(), errOut.String())
+		}
+		if ents, _ := os.ReadDir(cwd); len(ents) != 0 {
+			t.Errorf("CHDB_LIB_PATH=%s: the replay wrote %v to the current directory", lib, ents)
+		}
+	}
+	if n := mock.RequestCount(); n != 2 {
+		t.Errorf("the mock saw %d calls, want 2", n)
 	}
 }
