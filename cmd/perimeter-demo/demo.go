@@ -57,6 +57,24 @@ func (c *demoCommand) run() int {
 		fmt.Fprintln(os.Stderr, "Error: --duration must be positive")
 		return 1
 	}
+	// SIGINT and SIGTERM stop the demo in every phase: the first one ends
+	// ctx (the fleet, the workflow, the wait for the proxy) and terminates
+	// the proxy gracefully, a second one or proxyStopGrace kills it. The
+	// proxy is in its own process group, so the terminal's Ctrl-C reaches
+	// the demo only.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-sigs:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+
 	tmp, err := os.MkdirTemp("", "perimeter-demo-")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "Error: %v\n", err)
@@ -90,14 +108,17 @@ func (c *demoCommand) run() int {
 		ProxyURL:     fmt.Sprintf("http://127.0.0.1:%d", c.port),
 		DashboardURL: fmt.Sprintf("http://127.0.0.1:%d/", c.dashPort),
 	}
-	if err := proxy.waitReady(info, 2*time.Minute); err != nil {
+	if err := proxy.waitReady(ctx, info, 2*time.Minute); err != nil {
+		if err == errInterrupted {
+			fmt.Fprintln(os.Stderr, "stopping")
+			proxy.stop(proxyStopGrace, sigs)
+			return 0
+		}
 		fmt.Fprintf(os.Stderr, "Error: %v\n", err)
-		proxy.stop(10 * time.Second)
+		proxy.stop(proxyStopGrace, sigs)
 		return 1
 	}
 
-	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer cancel()
 	out := os.Stdout
 	fmt.Fprintf(out, "\nPerimeter demo\n")
 	fmt.Fprintf(out, "  dashboard   %s   <- open this\n", info.DashboardURL)
@@ -135,13 +156,19 @@ func (c *demoCommand) run() int {
 			say("security workflow not seeded: %v", err)
 		}
 	}(fleetDone)
+	// shutdown terminates the proxy once; then a second signal or
+	// proxyStopGrace kills it.
+	var hurry <-chan os.Signal
+	var killAfter <-chan time.Time
 	stopped := false
 	shutdown := func() {
 		if !stopped {
 			stopped = true
 			proxy.terminate()
+			hurry, killAfter = sigs, time.After(proxyStopGrace)
 		}
 	}
+	interrupted := ctx.Done()
 	fleetOver := false
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
@@ -149,14 +176,25 @@ func (c *demoCommand) run() int {
 		select {
 		case <-tick.C:
 			fmt.Fprintf(out, "[%s] %s\n", clock(time.Since(start)), fl.stats.String())
+		case <-interrupted:
+			// Whatever the phase: the fleet and the workflow stop with
+			// ctx, and nothing else would wake this loop once they have.
+			interrupted = nil
+			fmt.Fprintf(out, "[%s] stopping: %s\n", clock(time.Since(start)), fl.stats.String())
+			shutdown()
+		case <-hurry:
+			hurry = nil
+			proxy.kill()
+		case <-killAfter:
+			killAfter = nil
+			fmt.Fprintf(out, "the proxy did not stop within %s; killing it\n", proxyStopGrace)
+			proxy.kill()
 		case <-fleetDone:
 			fleetDone = nil
 			tick.Stop()
 			fleetOver = true
 			if ctx.Err() != nil {
-				fmt.Fprintf(out, "[%s] stopping: %s\n", clock(time.Since(start)), fl.stats.String())
-				shutdown()
-				break
+				break // interrupted: stopping already
 			}
 			fmt.Fprintf(out, "[%s] fleet done: %s\n", clock(time.Since(start)), fl.stats.String())
 			if c.exit {
@@ -179,6 +217,11 @@ func (c *demoCommand) run() int {
 		}
 	}
 }
+
+// proxyStopGrace is how long the proxy may take to stop after SIGTERM
+// before it is killed: its shutdown_timeout (5 s) for in-flight calls,
+// then as long again to drain its events into the store.
+const proxyStopGrace = 15 * time.Second
 
 // demoSessionTimeout is the demo's live_trace session_completion_timeout.
 const demoSessionTimeout = 10 * time.Second

@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/cylestio/perimeter/dashboard/workflow"
 	"github.com/cylestio/perimeter/detect"
 	"github.com/cylestio/perimeter/internal/testenv"
+	"github.com/cylestio/perimeter/internal/testkit"
 	"github.com/cylestio/perimeter/sink/chdb"
 )
 
@@ -356,4 +359,123 @@ func TestDemoConfigIsValidAndIgnoresTheUsersProvider(t *testing.T) {
 			t.Errorf("data %q: storage_mode %s", dataDir, got)
 		}
 	}
+}
+
+// TestDemoStopsOnSignal: SIGINT sent to the demo's process group (a
+// terminal's Ctrl-C, which the proxy in its own group does not get) or
+// SIGTERM to the demo stops it promptly in every phase — while the proxy
+// starts, while the fleet runs, and after the fleet is done — and with it
+// the proxy and the proxy's engine worker.
+func TestDemoStopsOnSignal(t *testing.T) {
+	lib, libErr := chdb.FindLib("")
+	for _, tc := range []struct {
+		phase    string
+		duration string
+		ready    func(out string, children []int) bool
+		sig      syscall.Signal
+		group    bool
+	}{
+		{"starting", "5m", func(_ string, children []int) bool { return len(children) > 0 }, syscall.SIGTERM, false},
+		{"fleet running", "5m", func(out string, _ []int) bool { return strings.Contains(out, "Perimeter demo") }, syscall.SIGINT, true},
+		{"fleet done, workflow seeding", "1s", func(out string, _ []int) bool { return strings.Contains(out, "press Ctrl-C to stop") }, syscall.SIGTERM, false},
+		// Nothing left but the proxy and the dashboard: the demo waits
+		// for Ctrl-C only.
+		{"all done", "8s", func(out string, _ []int) bool { return strings.Contains(out, "security workflow ready") }, syscall.SIGINT, true},
+	} {
+		t.Run(tc.phase, func(t *testing.T) {
+			cmd := exec.Command(demoBinary, "--perimeter", binary, "--duration", tc.duration, "--rate", "10", "--seed", "7",
+				"--port", fmt.Sprint(testenv.FreePort(t)), "--dashboard-port", fmt.Sprint(testenv.FreePort(t)))
+			cmd.Dir = t.TempDir()
+			cmd.Env = os.Environ()
+			if libErr == nil {
+				cmd.Env = append(cmd.Env, "CHDB_LIB_PATH="+lib)
+			}
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its own group, as in a terminal
+			out := &testkit.SyncBuffer{}
+			cmd.Stdout, cmd.Stderr = out, out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			exited := make(chan error, 1)
+			go func() { exited <- cmd.Wait() }()
+			defer func() {
+				if t.Failed() {
+					t.Logf("output:\n%s", out.String())
+				}
+			}()
+			var family []int
+			defer func() {
+				syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+				for _, pid := range family { // the proxy has a group of its own
+					if alive(pid) {
+						syscall.Kill(pid, syscall.SIGKILL)
+					}
+				}
+			}()
+			if !testkit.Eventually(2*time.Minute, 20*time.Millisecond, func() bool {
+				family = descendants(cmd.Process.Pid)
+				return tc.ready(out.String(), family)
+			}) {
+				t.Fatal("the demo never reached the phase")
+			}
+			if libErr == nil && tc.phase != "starting" {
+				// The proxy's engine worker is up once the dashboard answered.
+				if len(family) < 2 {
+					t.Fatalf("proxy and engine worker not found: %v", family)
+				}
+			}
+			target := cmd.Process.Pid
+			if tc.group {
+				target = -target
+			}
+			sent := time.Now()
+			if err := syscall.Kill(target, tc.sig); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case err := <-exited:
+				t.Logf("%s stopped the demo in %s (%v)", tc.sig, time.Since(sent).Round(time.Millisecond), err)
+			case <-time.After(30 * time.Second):
+				t.Fatalf("%s: the demo still runs after 30s", tc.sig)
+			}
+			if !strings.Contains(out.String(), "stopping") {
+				t.Error("the demo did not say it was stopping")
+			}
+			testkit.WaitFor(t, 5*time.Second, "the proxy and its engine worker to exit", func() bool {
+				for _, pid := range family {
+					if alive(pid) {
+						return false
+					}
+				}
+				return true
+			})
+		})
+	}
+}
+
+// descendants lists the processes below pid (Linux /proc).
+func descendants(pid int) []int {
+	var out []int
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	for _, f := range tasks {
+		b, _ := os.ReadFile(f)
+		for _, field := range strings.Fields(string(b)) {
+			if child, err := strconv.Atoi(field); err == nil {
+				out = append(out, child)
+				out = append(out, descendants(child)...)
+			}
+		}
+	}
+	return out
+}
+
+// alive reports whether pid runs (a zombie does not).
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
 }

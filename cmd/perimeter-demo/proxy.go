@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -47,7 +48,8 @@ type proxyProcess struct {
 }
 
 // startProxy runs "perimeter run --config cfgPath" in its own process
-// group (a Ctrl-C reaches the demo only, which then stops the proxy once),
+// group (a Ctrl-C reaches the demo only, which then stops the proxy once:
+// the demo must handle SIGINT and SIGTERM from before it calls this),
 // with its output on the demo's stderr and without the LLM_* and LOG_LEVEL
 // variables the config file overrides anyway.
 func startProxy(bin, cfgPath string) (*proxyProcess, error) {
@@ -79,9 +81,12 @@ func startProxy(bin, cfgPath string) (*proxyProcess, error) {
 	return p, nil
 }
 
+// errInterrupted is waitReady's error when ctx ended first.
+var errInterrupted = errors.New("interrupted")
+
 // waitReady polls the proxy's /health and the dashboard until both answer
-// 200, the proxy exits or timeout passes.
-func (p *proxyProcess) waitReady(info readyInfo, timeout time.Duration) error {
+// 200, the proxy exits, ctx ends (errInterrupted) or timeout passes.
+func (p *proxyProcess) waitReady(ctx context.Context, info readyInfo, timeout time.Duration) error {
 	client := &http.Client{Timeout: 2 * time.Second}
 	up := func(url string) bool {
 		resp, err := client.Get(url)
@@ -99,6 +104,8 @@ func (p *proxyProcess) waitReady(info readyInfo, timeout time.Duration) error {
 		select {
 		case code := <-p.done:
 			return fmt.Errorf("the proxy exited with code %d before it was ready (see above); choose other ports with --port and --dashboard-port", code)
+		case <-ctx.Done():
+			return errInterrupted
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
@@ -110,13 +117,21 @@ func (p *proxyProcess) waitReady(info readyInfo, timeout time.Duration) error {
 // terminate asks the proxy to shut down gracefully; done reports its exit.
 func (p *proxyProcess) terminate() { _ = p.cmd.Process.Signal(syscall.SIGTERM) }
 
-// stop terminates the proxy and waits up to grace for it, then kills it.
-func (p *proxyProcess) stop(grace time.Duration) {
+// kill ends the proxy at once; its engine worker dies with it
+// (sink/chdb starts it with a parent-death signal).
+func (p *proxyProcess) kill() { _ = p.cmd.Process.Kill() }
+
+// stop terminates the proxy and waits up to grace for it, or until hurry
+// delivers (a second Ctrl-C), then kills it.
+func (p *proxyProcess) stop(grace time.Duration, hurry <-chan os.Signal) {
 	p.terminate()
 	select {
 	case <-p.done:
 	case <-time.After(grace):
-		_ = p.cmd.Process.Kill()
+		p.kill()
+		<-p.done
+	case <-hurry:
+		p.kill()
 		<-p.done
 	}
 }
