@@ -118,8 +118,13 @@ type LLMConfig struct {
 	APIKey string `yaml:"api_key"`
 	// Timeout is the upstream idle read timeout: no byte for this long
 	// answers 504. It is also the default for the two timeouts below.
-	Timeout    Duration `yaml:"timeout"`
-	MaxRetries int      `yaml:"max_retries"`
+	Timeout Duration `yaml:"timeout"`
+	// MaxRetries is accepted for compatibility with the original and
+	// ignored: the proxy does not retry failed calls (a retried call could
+	// be billed twice; only a request sent on a pooled connection the
+	// upstream had closed is sent again); Validate warns when a file sets
+	// it.
+	MaxRetries int `yaml:"max_retries"`
 	// ConnectTimeout bounds dialing (and the TLS handshake).
 	ConnectTimeout Duration `yaml:"connect_timeout"`
 	// ResponseHeaderTimeout bounds the time from request sent to the first
@@ -132,7 +137,8 @@ type LLMConfig struct {
 	MaxConns            int      `yaml:"max_conns"`
 	MaxIdleConnDuration Duration `yaml:"max_idle_conn_duration"`
 	// MaxResponseBufferSize: non-SSE responses up to this size are buffered
-	// whole (so they can be analysed); larger ones stream through.
+	// whole (so they can be analysed); a larger one is answered 502
+	// upstream_response_too_large.
 	MaxResponseBufferSize ByteSize `yaml:"max_response_buffer_size"`
 	// MaxBufferedResponseBytes bounds the bytes of buffered answers held at
 	// once by all requests; beyond it answers are refused with 503.

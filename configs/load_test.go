@@ -149,6 +149,7 @@ func TestOriginalShippedConfigLoads(t *testing.T) {
 	}
 	wantWarnings := []struct{ path, text string }{
 		{"middlewares", "unknown key"},
+		{"llm.max_retries", "accepted for compatibility with the original and ignored"},
 		{"interceptors[2].type", `"rate_limit"`},
 		{"interceptors[3].type", `"auth"`},
 		{"interceptors[4].type", `"custom_logging"`},

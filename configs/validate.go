@@ -88,6 +88,9 @@ func (c *Config) validateLLM(ps *problems) {
 		ps.errorf("llm.api_key", "contains control characters (a stray newline?); it would break the request headers")
 	}
 	positive(ps, "llm.timeout", l.Timeout)
+	if _, written := c.lines["llm.max_retries"]; written && l.MaxRetries >= 0 {
+		ps.warnf("llm.max_retries", "is accepted for compatibility with the original and ignored: Perimeter does not retry failed calls, which could bill a completion twice (remove it)")
+	}
 	atLeast(ps, "llm.max_retries", l.MaxRetries, 0)
 	nonNegative(ps, "llm.connect_timeout", l.ConnectTimeout)
 	nonNegative(ps, "llm.response_header_timeout", l.ResponseHeaderTimeout)
