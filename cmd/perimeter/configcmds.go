@@ -67,7 +67,7 @@ type generateCommand struct {
 func newGenerateCommand(app *kingpin.Application) *generateCommand {
 	c := &generateCommand{}
 	cmd := app.Command("generate-config", "Write a commented example config file.")
-	cmd.Arg("file", "Where to write it.").Required().StringVar(&c.path)
+	cmd.Arg("file", "Where to write it; - for standard output.").Required().StringVar(&c.path)
 	cmd.Flag("example", "Which example: "+strings.Join(configs.ExampleNames(), ", ")+" (default: the general one).").StringVar(&c.example)
 	cmd.Flag("force", "Overwrite the file if it exists.").BoolVar(&c.force)
 	return c
@@ -76,8 +76,17 @@ func newGenerateCommand(app *kingpin.Application) *generateCommand {
 func (c *generateCommand) run(stdout, stderr io.Writer) int {
 	data, err := configs.Example(c.example)
 	if err != nil {
-		fmt.Fprintf(stderr, "Error: %v (choose one of: %s)\n", err, strings.Join(configs.ExampleNames(), ", "))
+		fmt.Fprintf(stderr, "Error: %v\n", err) // it lists the examples
 		return 1
+	}
+	// kingpin hands "-" over as "" (a lone "-" is an empty short flag to
+	// its parser), so both mean standard output; "" is no file name anyway.
+	if c.path == "-" || c.path == "" {
+		if _, err := stdout.Write(data); err != nil {
+			fmt.Fprintf(stderr, "Error: writing to standard output: %v\n", err)
+			return 1
+		}
+		return 0
 	}
 	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
 	if c.force {

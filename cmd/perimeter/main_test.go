@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cylestio/perimeter/bench/mockllm"
+	"github.com/cylestio/perimeter/configs"
 )
 
 func TestGenerateThenValidate(t *testing.T) {
@@ -30,6 +31,22 @@ func TestGenerateThenValidate(t *testing.T) {
 	out, errOut, code := runCLI(t, nil, "validate-config", path)
 	if code != 0 || !strings.Contains(out, "Configuration is valid") {
 		t.Fatalf("validate-config: %d %s %s", code, out, errOut)
+	}
+}
+
+// TestGenerateConfigToStdout: "-" is standard output, as the help says,
+// and an unknown example lists the choices once.
+func TestGenerateConfigToStdout(t *testing.T) {
+	want, _ := configs.Example("openai")
+	for _, args := range [][]string{{"generate-config", "-", "--example", "openai"}, {"generate-config", "--example", "openai", "--", "-"}} {
+		out, errOut, code := runCLI(t, nil, args...)
+		if code != 0 || out != string(want) || errOut != "" {
+			t.Errorf("%v: exit %d, stderr %q, stdout %d bytes (want the example, %d)", args, code, errOut, len(out), len(want))
+		}
+	}
+	_, errOut, code := runCLI(t, nil, "generate-config", "--example", "foo", filepath.Join(t.TempDir(), "x.yaml"))
+	if code != 1 || strings.Count(errOut, "anthropic, clickhouse, default, openai, production") != 1 {
+		t.Errorf("unknown example: exit %d\n%s", code, errOut)
 	}
 }
 
