@@ -496,3 +496,14 @@ func TestShutdownDoesNotWaitForSilentConnections(t *testing.T) {
 		t.Fatalf("shutdown took %v with nothing in flight", d)
 	}
 }
+
+// An upstream URL refused for its query or fragment is named without them
+// (or its password): either may carry a key.
+func TestUpstreamURLErrorHidesSecrets(t *testing.T) {
+	for _, raw := range []string{"http://user:pw@127.0.0.1:1/v1?key=QUERYSECRET", "http://127.0.0.1:1/v1#QUERYSECRET"} {
+		_, err := parseBaseURL(raw)
+		if err == nil || strings.Contains(err.Error(), "QUERYSECRET") || strings.Contains(err.Error(), ":pw@") || !strings.Contains(err.Error(), "query or fragment") {
+			t.Errorf("%s: %v", raw, err)
+		}
+	}
+}

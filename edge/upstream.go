@@ -34,8 +34,14 @@ func parseBaseURL(raw string) (*upstream, error) {
 		// url's error quotes the URL, password included.
 		return nil, errors.New("llm.base_url: not a valid URL")
 	}
-	// Messages show the URL without its password.
-	raw = u.Redacted()
+	// Messages show the URL without its password, query or fragment
+	// (either may carry a key).
+	shown := *u
+	shown.RawQuery, shown.Fragment = "", ""
+	raw = shown.Redacted()
+	if u.RawQuery != "" || u.Fragment != "" {
+		raw += "?…"
+	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, fmt.Errorf("llm.base_url %q: must start with http:// or https://", raw)
 	}
