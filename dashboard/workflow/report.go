@@ -16,25 +16,25 @@ var reportNames = map[string]string{"SECURITY_ASSESSMENT": "Security Assessment"
 
 // Report is a compliance report (§ "compliance report" of API.md).
 type Report struct {
-	ReportID          string                    `json:"report_id,omitempty"`
-	ReportType        string                    `json:"report_type"`
-	WorkflowID        string                    `json:"workflow_id"`
-	GeneratedAt       string                    `json:"generated_at"`
-	ExecutiveSummary  ExecutiveSummary          `json:"executive_summary"`
-	BusinessImpact    BusinessImpact            `json:"business_impact"`
-	OWASPLLMCoverage  map[string]ControlStatus  `json:"owasp_llm_coverage"`
-	SOC2Compliance    map[string]SOC2Status     `json:"soc2_compliance"`
-	SecurityChecks    map[string]CategoryStatus `json:"security_checks"`
-	StaticAnalysis    StaticPart                `json:"static_analysis"`
-	DynamicAnalysis   DynamicPart               `json:"dynamic_analysis"`
-	RemediationSum    RemediationSummary        `json:"remediation_summary"`
-	AuditTrail        []*AuditEntry             `json:"audit_trail"`
-	BlockingItems     []*Recommendation         `json:"blocking_items"`
+	ReportID         string                    `json:"report_id,omitempty"`
+	ReportType       string                    `json:"report_type"`
+	WorkflowID       string                    `json:"workflow_id"`
+	GeneratedAt      string                    `json:"generated_at"`
+	ExecutiveSummary ExecutiveSummary          `json:"executive_summary"`
+	BusinessImpact   BusinessImpact            `json:"business_impact"`
+	OWASPLLMCoverage map[string]ControlStatus  `json:"owasp_llm_coverage"`
+	SOC2Compliance   map[string]SOC2Status     `json:"soc2_compliance"`
+	SecurityChecks   map[string]CategoryStatus `json:"security_checks"`
+	StaticAnalysis   StaticPart                `json:"static_analysis"`
+	DynamicAnalysis  DynamicPart               `json:"dynamic_analysis"`
+	RemediationSum   RemediationSummary        `json:"remediation_summary"`
+	AuditTrail       []*AuditEntry             `json:"audit_trail"`
+	BlockingItems    []*Recommendation         `json:"blocking_items"`
 	// BlockingFindings are the OPEN CRITICAL and HIGH findings no
 	// recommendation tracks, which block the gate too (not in the original).
-	BlockingFindings []*Finding `json:"blocking_findings"`
-	FindingsDetail    []*Finding                `json:"findings_detail"`
-	RecommendationsDe []*Recommendation         `json:"recommendations_detail"`
+	BlockingFindings  []*Finding        `json:"blocking_findings"`
+	FindingsDetail    []*Finding        `json:"findings_detail"`
+	RecommendationsDe []*Recommendation `json:"recommendations_detail"`
 }
 
 // ExecutiveSummary is the report's decision.
