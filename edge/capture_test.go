@@ -406,3 +406,41 @@ func TestStreamedTurnAfterBufferedKeepsOrder(t *testing.T) {
 		}
 	}
 }
+
+// A trimmed history (the oldest turns dropped, as agents do) stays in its
+// session, and its request data says where the new messages start:
+// from_index + new_messages = total_messages.
+func TestCaptureTrimmedHistoryMetadata(t *testing.T) {
+	h, rec := startCapturing(t, OpenAI, Options{APIKey: "k"})
+	msg := func(role, text string) string { return `{"role":"` + role + `","content":"` + text + `"}` }
+	sys := msg("system", "You are a travel agent who answers in one sentence.")
+	turns := [][]string{
+		{sys, msg("user", "Find me a flight to Lisbon next Friday morning please")},
+		{sys, msg("user", "Find me a flight to Lisbon next Friday morning please"), msg("assistant", "TAP 1234 leaves at 08:05."),
+			msg("user", "And a hotel near the old town for two nights")},
+		{sys, msg("assistant", "TAP 1234 leaves at 08:05."), msg("user", "And a hotel near the old town for two nights"),
+			msg("assistant", "Hotel Alfama has a room."), msg("user", "Book both and send the confirmation to my inbox")},
+	}
+	var sid string
+	for i, turn := range turns {
+		readAll(t, h.post("/v1/chat/completions", `{"model":"gpt-4o-mini","messages":[`+strings.Join(turn, ",")+`]}`).Body)
+		evs := waitEvents(t, rec, 2+boolInt(i == 0))
+		start := evs[len(evs)-2]
+		if i == 0 {
+			sid = start.SessionID
+		} else if start.SessionID != sid {
+			t.Fatalf("turn %d in session %s, want %s", i+1, start.SessionID, sid)
+		}
+		meta := attrsOf(t, start)["llm.request.data"].(map[string]any)["_cylestio_metadata"].(map[string]any)
+		if meta["total_messages"] != float64(len(turn)) || meta["from_index"].(float64)+meta["new_messages"].(float64) != float64(len(turn)) {
+			t.Fatalf("turn %d metadata %v", i+1, meta)
+		}
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

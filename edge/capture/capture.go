@@ -484,7 +484,7 @@ func (b *builder) requestData(dst []byte, first, nNew int, external bool) []byte
 		m.open()
 		m.int("total_messages", int64(len(req.Messages)))
 		m.int("new_messages", int64(nNew))
-		m.int("from_index", int64(b.r.Processed))
+		m.int("from_index", int64(first)) // where the new messages start (the original: its processed index, the same for an exact match)
 		m.bool("external_session", external)
 		m.close()
 		return m.b
