@@ -2,6 +2,7 @@ package session
 
 import (
 	"bytes"
+	"strconv"
 	"testing"
 )
 
@@ -265,4 +266,48 @@ func TestPeersConcurrent(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestPeerExternalAlternates: a conversation with an external session id
+// that alternates between two instances gets, on every turn, the messages
+// no instance has processed yet as new: an instance that saw the id turns
+// ago asks its peers again instead of trusting its own stale index.
+func TestPeerExternalAlternates(t *testing.T) {
+	forEachMode(t, func(t *testing.T, fuzzy bool) {
+		ta, tb := twoTables(fuzzy)
+		var msgs []Message
+		prev := 0
+		for turn := range 6 {
+			if turn > 0 {
+				msgs = append(msgs, a("answer "+strconv.Itoa(turn)))
+			}
+			msgs = append(msgs, u("question "+strconv.Itoa(turn+1)))
+			c := conv(msgs...)
+			c.ExternalSessionID = []byte("ext-alternating")
+			tab := ta
+			if turn%2 == 1 {
+				tab = tb
+			}
+			r := tab.Resolve(c)
+			if r.FirstNew != prev || string(r.ID()) != "ext-alternating" {
+				t.Fatalf("turn %d: FirstNew %d, want %d (the previous turn's messages were processed)", turn+1, r.FirstNew, prev)
+			}
+			prev = len(msgs)
+		}
+		// A conversation that stays on one instance asks no peer.
+		before := ta.Stats().PeerLookups
+		msgs = msgs[:0]
+		for turn := range 4 {
+			if turn > 0 {
+				msgs = append(msgs, a("reply "+strconv.Itoa(turn)))
+			}
+			msgs = append(msgs, u("ask "+strconv.Itoa(turn+1)))
+			c := conv(msgs...)
+			c.ExternalSessionID = []byte("ext-sticky")
+			ta.Resolve(c)
+		}
+		if got := ta.Stats().PeerLookups - before; got > 1 {
+			t.Errorf("a conversation on one instance made %d peer lookups, want at most the first continuation's", got)
+		}
+	})
 }

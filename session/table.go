@@ -379,8 +379,26 @@ func (t *Table) resolveExternal(c *Conversation, now int64, r *Result) {
 	if h, ok := t.one(kindExternal, fp); ok {
 		if s := t.lock(h, now); s != nil {
 			if bytes.Equal(s.idBytes(), id) {
-				s.access.Store(now)
 				p := s.processed.Load()
+				if behind(t.cfg.Peers != nil && s.long == nil, n, p) {
+					// More than one turn came since this instance last
+					// saw the id: a peer may have served it meanwhile.
+					// It is asked without the slot's lock (a peer asking
+					// this instance about the id takes it).
+					s.mu.Unlock()
+					var peer PeerAnswer
+					asked := t.askExternal(fp, n, &peer)
+					if s = t.lock(h, now); s == nil || !bytes.Equal(s.idBytes(), id) {
+						if s != nil {
+							s.mu.Unlock()
+						}
+						goto create
+					}
+					if p = s.processed.Load(); asked && int64(peer.processed) > p {
+						p = int64(peer.processed)
+					}
+				}
+				s.access.Store(now)
 				r.h = h
 				r.Processed = int(p)
 				r.FirstNew = min(int(p), n)
@@ -396,6 +414,7 @@ func (t *Table) resolveExternal(c *Conversation, now int64, r *Result) {
 			s.mu.Unlock()
 		}
 	}
+create:
 	// A continuation this instance has not seen may have started on a
 	// peer: its processed index is there.
 	var peer PeerAnswer
@@ -422,6 +441,15 @@ func (t *Table) resolveExternal(c *Conversation, now int64, r *Result) {
 	r.New = true
 	t.stats.created.Add(1)
 	t.stats.rate.add(now)
+}
+
+// behind reports whether an external session this instance holds at
+// processed index p may have been served by a peer since: peers are
+// configured (ask) and the request brings more than one turn (two
+// messages) past p. A conversation that stays on one instance brings one
+// turn at a time and costs no lookup.
+func behind(ask bool, n int, p int64) bool {
+	return ask && int64(n) > p+2
 }
 
 // resolveResponse continues the session that produced previous_response_id,
