@@ -88,7 +88,7 @@ func TestSplitRejected(t *testing.T) {
 		{"failures only", errors.Join(down, down), errors.Join(down, down), 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			rest, rs := splitRejected(c.err, nil)
+			rs, rest := splitRejected(nil, c.err)
 			n := 0
 			for _, r := range rs {
 				n += r.Events

@@ -268,7 +268,7 @@ func (w *writerState) replay() {
 func (w *writerState) write(events []*Event) (rejected int, err error) {
 	err = w.writeBatch(events)
 	var rej []*RejectedError
-	if err, rej = splitRejected(err, nil); len(rej) > 0 {
+	if rej, err = splitRejected(nil, err); len(rej) > 0 {
 		for _, r := range rej {
 			rejected += r.Events
 		}

@@ -45,33 +45,34 @@ func (e *RejectedError) Error() string {
 func (e *RejectedError) Unwrap() error { return e.Err }
 
 // splitRejected takes the RejectedErrors out of err, appending them to
-// rej, and returns what is left: nil when err was rejections only.
-func splitRejected(err error, rej []*RejectedError) (error, []*RejectedError) {
+// rej, and returns them with what is left of err: nil when err was
+// rejections only.
+func splitRejected(rej []*RejectedError, err error) ([]*RejectedError, error) {
 	if err == nil {
-		return nil, rej
+		return rej, nil
 	}
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		errs := j.Unwrap()
 		var rest []error
 		for _, e := range errs {
 			var r error
-			if r, rej = splitRejected(e, rej); r != nil {
+			if rej, r = splitRejected(rej, e); r != nil {
 				rest = append(rest, r)
 			}
 		}
 		switch {
 		case len(rest) == 0:
-			return nil, rej
+			return rej, nil
 		case len(rest) == len(errs):
-			return err, rej
+			return rej, err
 		}
-		return errors.Join(rest...), rej
+		return rej, errors.Join(rest...)
 	}
 	var r *RejectedError
 	if errors.As(err, &r) {
-		return nil, append(rej, r)
+		return append(rej, r), nil
 	}
-	return err, rej
+	return rej, err
 }
 
 // Pacer is implemented by a writer that wants fewer, larger writes than

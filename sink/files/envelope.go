@@ -55,7 +55,7 @@ func AppendEnvelope(dst []byte, ev *sink.Event) []byte {
 // break in valid JSON is whitespace between tokens (inside a string it
 // must be escaped), so compacting removes them all and changes no value.
 func appendOneLine(dst, v []byte) []byte {
-	if bytes.IndexAny(v, "\r\n") < 0 {
+	if !bytes.ContainsAny(v, "\r\n") {
 		return append(dst, v...)
 	}
 	buf := bytes.NewBuffer(dst)
