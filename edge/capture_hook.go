@@ -63,7 +63,7 @@ func (p *Proxy) captureStreamed(ex *exchange) {
 	c.Status = ex.resp.StatusCode()
 	c.Response = &ex.resp
 	c.Streamed, c.SSE = true, ex.sse
-	c.Stream, c.Tee = ex.sp, ex.tee
+	c.Stream, c.Tee, c.Oversized = ex.sp, ex.tee, ex.result.Oversized
 	if p.opts.Capture.KeepsResponseHeader() {
 		ctx.Response.Header.CopyTo(&c.ResponseHeader)
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"github.com/cylestio/perimeter/edge/capture"
 	"github.com/cylestio/perimeter/session"
 	"github.com/cylestio/perimeter/sink"
+	"github.com/cylestio/perimeter/stream"
 )
 
 // capturing sets o up to capture its calls as provider typ into the
@@ -443,4 +445,48 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// A stream that sends a whole tool call of megabytes in one event (as some
+// OpenAI-compatible servers do) is read like a buffered answer: the tool
+// call is captured, its arguments cut to the parser's bound. An event past
+// the tap's bound is forwarded, and the answer says how many it could not
+// read.
+func TestCaptureHugeStreamEvent(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		size   int
+		unread bool
+	}{{"1.5 MB tool call", 3 << 19, false}, {"past the tap's bound", stream.DefaultMaxEventSize + 1024, true}} {
+		t.Run(c.name, func(t *testing.T) {
+			args, _ := json.Marshal(map[string]string{"path": "/etc/passwd", "content": strings.Repeat("A", c.size)})
+			call, _ := json.Marshal(map[string]any{"id": "c1", "object": "chat.completion.chunk", "model": "gpt-4o-mini",
+				"choices": []any{map[string]any{"index": 0, "delta": map[string]any{"role": "assistant", "tool_calls": []any{
+					map[string]any{"index": 0, "id": "call_1", "type": "function", "function": map[string]any{"name": "write_file", "arguments": string(args)}}}}}}})
+			body := "data: " + string(call) + "\n\n" +
+				`data: {"id":"c1","object":"chat.completion.chunk","model":"gpt-4o-mini","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}` + "\n\ndata: [DONE]\n\n"
+			up := rawUpstream(t, func(conn net.Conn) {
+				fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+			})
+			o := Options{BaseURL: "http://" + up}
+			rec := capturing(&o, OpenAI)
+			h := startProxy(t, o)
+			got := readAll(t, h.post("/v1/chat/completions", string(benchStream)).Body)
+			if len(got) != len(body) {
+				t.Fatalf("client got %d bytes, want %d", len(got), len(body))
+			}
+			evs := waitEvents(t, rec, 3+boolInt(!c.unread))
+			fin := evs[2]
+			unread, _ := attrsOf(t, fin)["llm.response.events_unread"].(float64)
+			if c.unread {
+				if unread != 1 || names(evs) != "session.start llm.call.start llm.call.finish" {
+					t.Fatalf("events %s, unread %v", names(evs), unread)
+				}
+				return
+			}
+			if unread != 0 || evs[3].Name != sink.ToolExecution || evs[3].ToolName != "write_file" {
+				t.Fatalf("events %s, unread %v", names(evs), unread)
+			}
+		})
+	}
 }

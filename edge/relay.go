@@ -44,7 +44,10 @@ type eventSplitter struct {
 	skipping bool     // inside an event larger than stream.DefaultMaxEventSize
 }
 
-type partBuf struct{ b []byte }
+type partBuf struct {
+	b      []byte
+	resume int // where the search for the event's end resumes (stream.ResumeAt)
+}
 
 var partBufs = sync.Pool{New: func() any { return &partBuf{b: make([]byte, 0, 1024)} }}
 
@@ -52,39 +55,44 @@ var partBufs = sync.Pool{New: func() any { return &partBuf{b: make([]byte, 0, 10
 const maxPooledPart = 64 << 10
 
 func (s *eventSplitter) feed(b []byte, tap stream.Tap, res *stream.Result) {
-	data := b
+	data, from := b, 0
 	if s.part != nil {
 		s.part.b = append(s.part.b, b...)
-		data = s.part.b
+		data, from = s.part.b, s.part.resume
 	}
-	tail := data[s.scan(data, tap, res):]
+	tail := data[s.scan(data, from, tap, res):]
 	switch {
 	case len(tail) == 0 || s.skipping:
 		s.release()
+		return
 	case len(tail) > stream.DefaultMaxEventSize:
 		// Too big to tap: forwarded, and skipped up to its end.
 		res.Oversized++
 		s.skipping = true
 		s.release()
+		return
 	case s.part != nil:
 		s.part.b = s.part.b[:copy(s.part.b, tail)]
 	default:
 		s.part = partBufs.Get().(*partBuf)
 		s.part.b = append(s.part.b[:0], tail...)
 	}
+	s.part.resume = stream.ResumeAt(s.part.b)
 }
 
 // scan taps every complete event in b and returns the offset of the first
-// byte not part of one.
-func (s *eventSplitter) scan(b []byte, tap stream.Tap, res *stream.Result) int {
+// byte not part of one. The search for the first event's end resumes at
+// from (stream.ResumeAt).
+func (s *eventSplitter) scan(b []byte, from int, tap stream.Tap, res *stream.Result) int {
 	start := 0
 	for start < len(b) {
-		n := stream.EventEnd(b[start:])
+		from = max(from, start)
+		n := stream.EventEnd(b[from:])
 		if n < 0 {
 			break
 		}
-		ev := b[start : start+n]
-		start += n
+		ev := b[start : from+n]
+		start = from + n
 		if s.skipping {
 			// The tail of an oversized event: its start is gone.
 			s.skipping = false

@@ -71,6 +71,35 @@ func TestEventSplitterMatchesCopier(t *testing.T) {
 	}
 }
 
+// FuzzEventSplitter: whatever the stream and however reads cut it, the
+// splitter taps and counts what stream.Copier does.
+func FuzzEventSplitter(f *testing.F) {
+	f.Add([]byte("data: a\n\ndata: b\r\n\r\n"), uint8(3))
+	f.Add([]byte("event: x\rdata: y\r\r:c\n\n"), uint8(1))
+	f.Add([]byte("data: a\r"+"\n\ndata: long line without end"), uint8(7))
+	f.Fuzz(func(t *testing.T, in []byte, step uint8) {
+		n := int(step%64) + 1
+		var parts []string
+		for i := 0; i < len(in); i += n {
+			parts = append(parts, string(in[i:min(i+n, len(in))]))
+		}
+		c := stream.AcquireCopier()
+		var want tapLog
+		wantRes := c.Copy(io.Discard, &pieceReader{parts: append([]string(nil), parts...)}, &want)
+		stream.ReleaseCopier(c)
+		var got tapLog
+		var res stream.Result
+		var sp eventSplitter
+		for _, p := range parts {
+			sp.feed([]byte(p), &got, &res)
+		}
+		sp.release()
+		if strings.Join(got.events, "|") != strings.Join(want.events, "|") || res.Events != wantRes.Events {
+			t.Fatalf("%q in pieces of %d: tapped %q (%d), the copier %q (%d)", in, n, got.events, res.Events, want.events, wantRes.Events)
+		}
+	})
+}
+
 // TestStalledStreamIsCutAtTheIdleTimeout: an upstream that goes silent
 // mid-stream is given up after llm.stream_idle_timeout even while the
 // stream waits holding no read buffer; the client's answer is cut (no

@@ -11,8 +11,10 @@ import (
 const DefaultBufferSize = 4 << 10
 
 // DefaultMaxEventSize bounds how far the buffer grows to hold one event for
-// the tap. Larger events still reach the client untouched.
-const DefaultMaxEventSize = 1 << 20
+// the tap: an event may be megabytes (a whole tool call in one chunk, as
+// some OpenAI-compatible servers send them). Larger events still reach the
+// client untouched, counted in Result.Oversized.
+const DefaultMaxEventSize = 16 << 20
 
 // A Tap sees each complete event, including the blank line that ends it. The
 // slice is valid only until the Tap returns.
@@ -104,19 +106,18 @@ func (c *Copier) Copy(dst io.Writer, src io.Reader, tap Tap) Result {
 	}
 	buf := c.buf
 	start, end := 0, 0 // buf[start:end] holds the pending partial event
+	resume := 0        // where the search for its end resumes (ResumeAt)
 	skipping := false  // inside an event that outgrew maxEvent
 	for {
-		if start > 0 && len(buf)-end < len(buf)/4 {
+		if start > 0 && (len(buf)-end < len(buf)/4 || end == len(buf)) {
 			// Little room left after a partial event: move it to the
 			// front, so that the next read is not a small one.
 			end = copy(buf, buf[start:end])
+			resume -= start
 			start = 0
 		}
 		if end == len(buf) {
 			switch {
-			case start > 0:
-				end = copy(buf, buf[start:end])
-				start = 0
 			case len(buf) < maxEvent:
 				grown := make([]byte, min(2*len(buf), maxEvent))
 				end = copy(grown, buf[:end])
@@ -126,7 +127,7 @@ func (c *Copier) Copy(dst io.Writer, src io.Reader, tap Tap) Result {
 				// The event is too big to tap: forward it, look for its end.
 				res.Oversized++
 				skipping = true
-				start, end = 0, 0
+				start, end, resume = 0, 0, 0
 			}
 		}
 		n, rerr := src.Read(buf[end:])
@@ -135,10 +136,11 @@ func (c *Copier) Copy(dst io.Writer, src io.Reader, tap Tap) Result {
 				return res
 			}
 			end += n
-			start = c.scan(buf, start, end, tap, &res, &skipping)
+			start = c.scan(buf, start, resume, end, tap, &res, &skipping)
 			if start == end {
 				start, end = 0, 0
 			}
+			resume = start + ResumeAt(buf[start:end])
 		}
 		if rerr != nil {
 			if rerr != io.EOF {
@@ -171,15 +173,17 @@ func (c *Copier) move(dst io.Writer, src io.Reader) Result {
 }
 
 // scan taps every complete event in buf[start:end] and returns the offset of
-// the first byte not yet part of a complete event.
-func (c *Copier) scan(buf []byte, start, end int, tap Tap, res *Result, skipping *bool) int {
+// the first byte not yet part of a complete event. The search for the
+// first event's end resumes at from (ResumeAt).
+func (c *Copier) scan(buf []byte, start, from, end int, tap Tap, res *Result, skipping *bool) int {
 	for start < end {
-		n := EventEnd(buf[start:end])
+		from = max(from, start)
+		n := EventEnd(buf[from:end])
 		if n < 0 {
 			break
 		}
-		ev := buf[start : start+n]
-		start += n
+		ev := buf[start : from+n]
+		start = from + n
 		if *skipping {
 			// The tail of an oversized event: its start is gone, drop it.
 			*skipping = false

@@ -178,7 +178,37 @@ func FuzzCopy(f *testing.F) {
 			}
 			rest = rest[i+len(ev):]
 		}
+		// Without an event past the bound, the events are those a search
+		// from each event's start at every read finds (ResumeAt changes
+		// where the search starts, never what it finds).
+		var all tapLog
+		big := &Copier{buf: make([]byte, 16), MaxEventSize: 1 << 20}
+		big.Copy(io.Discard, &chunkReader{chunks: parts}, &all)
+		if want := refEvents(parts); strings.Join(all.events, "|") != strings.Join(want, "|") {
+			t.Fatalf("reads %q: tapped %q, want %q", parts, all.events, want)
+		}
 	})
+}
+
+// refEvents splits reads into events as the copier did before ResumeAt:
+// the pending event searched from its start at every read.
+func refEvents(parts [][]byte) []string {
+	var pending []byte
+	var out []string
+	for _, p := range parts {
+		pending = append(pending, p...)
+		for {
+			n := EventEnd(pending)
+			if n < 0 {
+				break
+			}
+			if !isBlank(pending[:n]) {
+				out = append(out, string(pending[:n]))
+			}
+			pending = pending[n:]
+		}
+	}
+	return out
 }
 
 // shortWriter accepts one byte less than it is given, without an error.

@@ -8,8 +8,10 @@
 // SSE events (a blank line ends an event; lines end with CRLF, LF or CR as in
 // the WHATWG spec) and hands each complete event to a Tap. The slice a Tap
 // receives aliases the copy buffer: it is valid only during the call and must
-// not be retained. Partial events stay in the buffer until their end arrives;
-// an event larger than MaxEventSize is still forwarded but not tapped, and is
+// not be retained. Partial events stay in the buffer until their end arrives
+// (the search for it resumes where the last read ended, ResumeAt, so an event
+// of megabytes costs time linear in its size); an event larger than
+// MaxEventSize (16 MiB by default) is still forwarded but not tapped, and is
 // counted. Without a tap (and without CountEvents) Copy does not look at the
 // bytes at all: it moves them, as a plain reverse proxy does.
 //

@@ -26,6 +26,28 @@ func EventEnd(b []byte) int {
 	return -1
 }
 
+// ResumeAt returns where EventEnd may resume on b, an event not yet
+// complete (EventEnd(b) < 0), once more bytes are appended to it, so that
+// the search for an event's end stays linear in its size however many
+// reads it takes to arrive (a tool call of megabytes on one line). Every
+// line before the resume point is complete and not empty; the point itself
+// is a line start (after an LF) or a byte of a non-empty line, which
+// EventEnd reads as such. A CR at the very end may be the first half of a
+// CRLF: the byte before it is read again.
+func ResumeAt(b []byte) int {
+	n := len(b)
+	switch {
+	case n == 0:
+		return 0
+	case b[n-1] == '\n':
+		return n
+	case b[n-1] == '\r':
+		// Not at a line start: there it would have ended the event.
+		return max(n-2, 0)
+	}
+	return n - 1
+}
+
 // Field is one line of an event: "name: value". Comment lines (starting with
 // ':') are reported with an empty Name.
 type Field struct {

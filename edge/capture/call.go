@@ -56,6 +56,9 @@ type Call struct {
 	Streamed, SSE bool
 	Stream        *provider.StreamParser
 	Tee           []byte
+	// Oversized counts the stream's events too large for the tap to read
+	// (stream.DefaultMaxEventSize): forwarded, not read.
+	Oversized int
 
 	// A call the proxy answered itself (upstream failure, guard refusal):
 	// ErrorType and ErrorMessage name why.
@@ -84,7 +87,7 @@ func (c *Call) Reset() {
 	c.Body, c.Request, c.Original, c.Span = nil, nil, nil, 0
 	c.Status, c.Response, c.Parsed = 0, nil, nil
 	c.ResponseHeader.Reset()
-	c.Streamed, c.SSE, c.Stream, c.Tee = false, false, nil, nil
+	c.Streamed, c.SSE, c.Stream, c.Tee, c.Oversized = false, false, nil, nil, 0
 	c.Failed, c.ErrorType, c.ErrorMessage = false, "", ""
 	c.ci = callInfo{}
 }
@@ -136,7 +139,10 @@ func (c *Capture) answer(call *Call, ci *callInfo) (acquired *provider.Response)
 		ci.failed, ci.errType, ci.errMessage = true, call.ErrorType, call.ErrorMessage
 		return nil
 	case call.Streamed:
-		ci.streamed, ci.respBody = true, call.Tee
+		ci.streamed, ci.respBody, ci.oversized = true, call.Tee, call.Oversized
+		if call.Oversized > 0 {
+			c.oversized.Add(uint64(call.Oversized))
+		}
 		if call.Stream != nil {
 			ci.resp = call.Stream.Result()
 			if !call.Stream.Complete() {

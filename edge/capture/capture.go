@@ -40,6 +40,7 @@ type Capture struct {
 	noSession   atomic.Uint64
 	streamsCut  atomic.Uint64
 	undecodable atomic.Uint64
+	oversized   atomic.Uint64 // stream events too large to read
 	shared      atomic.Uint64 // requests and answers the guard had parsed already
 
 	rec httpRec // raw exchanges for the http_recorder (httprecord.go)
@@ -80,6 +81,7 @@ func (c *Capture) Stats() map[string]any {
 		"requests_no_session":   c.noSession.Load(),
 		"streams_cut":           c.streamsCut.Load(),
 		"responses_undecodable": c.undecodable.Load(),
+		"stream_events_unread":  c.oversized.Load(),
 		"parses_shared":         c.shared.Load(),
 		"sessions_enabled":      c.sessions != nil && c.sessions.Config().Enabled,
 	}
@@ -94,6 +96,7 @@ type callInfo struct {
 	errType    string // why the proxy failed the call, when failed
 	errMessage string
 	cut        bool   // the stream ended before its final event
+	oversized  int    // stream events too large to read (Call.Oversized)
 	unread     string // why the answer could not be read, when it could not
 	start      time.Time
 	end        time.Time
@@ -657,6 +660,10 @@ func (b *builder) responseEvents(ci *callInfo) {
 	}
 	if ci.cut {
 		o.bool("llm.response.incomplete", true)
+	}
+	if ci.oversized > 0 {
+		// What they carried (text, tool calls) is missing from the answer.
+		o.int("llm.response.events_unread", int64(ci.oversized))
 	}
 	if resp == &noAnswer {
 		o.str("llm.response.unread", ci.unread)
