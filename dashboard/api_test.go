@@ -589,3 +589,40 @@ func usd(f *float64) any {
 	}
 	return *f
 }
+
+// TestSessionOfSeveralAgentIDs: a session whose events carry several agent
+// ids (the id hashes the system prompt, and a summarising agent's prompt
+// grows) is listed once, whole, and counted once.
+func TestSessionOfSeveralAgentIDs(t *testing.T) {
+	eachEngine(t, func(t *testing.T, engine string) {
+		st := openStore(t, engine)
+		var sd seed
+		t0 := time.Now().Add(-time.Hour)
+		for i, agent := range []string{"prompt-aaaa", "prompt-bbbb", "prompt-cccc"} {
+			at := t0.Add(time.Duration(i) * time.Minute)
+			if i == 0 {
+				sd.ev(sink.SessionStart, agent, "s-multi", at, nil)
+			}
+			sd.ev(sink.LLMCallStart, agent, "s-multi", at.Add(time.Second), nil)
+			fin := sd.ev(sink.LLMCallFinish, agent, "s-multi", at.Add(2*time.Second), nil)
+			fin.InputTokens, fin.OutputTokens, fin.TotalTokens = 10, 5, 15
+		}
+		if err := st.WriteBatch(context.Background(), sd.events); err != nil {
+			t.Fatal(err)
+		}
+		s := testServer(t, st, nil)
+		var list SessionListResponse
+		get(t, s, "/api/sessions/list", &list)
+		if len(list.Sessions) != 1 || list.TotalCount != 1 {
+			t.Fatalf("sessions %+v", list)
+		}
+		if r := list.Sessions[0]; r.MessageCount != 3 || r.TotalTokens != 45 || r.AgentID != "prompt-aaaa" {
+			t.Errorf("the session over its three agent ids: messages %d tokens %d agent %s", r.MessageCount, r.TotalTokens, r.AgentID)
+		}
+		var stats StatsResponse
+		get(t, s, "/api/stats", &stats)
+		if stats.TotalSessions != 1 || stats.TotalAgents != 3 {
+			t.Errorf("stats: %d sessions, %d agents; want 1 and 3", stats.TotalSessions, stats.TotalAgents)
+		}
+	})
+}

@@ -213,10 +213,11 @@ func (q *querier) stats(ctx context.Context, uptime time.Duration) (*StatsRespon
 		return nil, err
 	}
 	out.TotalEvents = t.events
-	res, err := q.run(ctx, `SELECT count() AS agents, sum(s) AS sessions, sum(a) AS active
-FROM (SELECT agent, countIf(sid != '') AS s, countIf(sid != '' AND s_last >= ?) AS a
-  FROM (SELECT agent_id AS agent, session_id AS sid, max(ts_us) AS s_last FROM `+q.src+` GROUP BY agent_id, session_id)
-  GROUP BY agent)`, q.active)
+	// Sessions are counted once each, however many agent ids their events
+	// carry.
+	res, err := q.run(ctx, `SELECT (SELECT uniqExact(agent_id) FROM `+q.src+`) AS agents,
+  countIf(sid != '') AS sessions, countIf(sid != '' AND s_last >= ?) AS active
+FROM (SELECT session_id AS sid, max(ts_us) AS s_last FROM `+q.src+` GROUP BY session_id)`, q.active)
 	if err != nil {
 		return nil, err
 	}

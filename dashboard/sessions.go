@@ -77,7 +77,10 @@ func (q *querier) sessionQuery(f sessionFilter) (string, []any) {
 	if !f.to.IsZero() {
 		h.add("last_us < ?", f.to.UnixMicro())
 	}
-	sql := "SELECT session_id AS sid, any(agent_id) AS agent, max(ts_us) AS last_us\nFROM " + q.src + "\n" + strings.TrimPrefix(w.where(), " ") +
+	// A session's events may carry several agent ids (the original's id
+	// is the system prompt's hash, and a summarising agent's prompt
+	// grows): the page's sessions are aggregated over all of them.
+	sql := "SELECT session_id AS sid, arrayStringConcat(arrayMap(x -> hex(x), groupUniqArray(agent_id)), ',') AS agents, max(ts_us) AS last_us\nFROM " + q.src + "\n" + strings.TrimPrefix(w.where(), " ") +
 		"\nGROUP BY session_id"
 	if len(h.list) > 0 {
 		sql += "\nHAVING " + h.and()
@@ -105,9 +108,11 @@ func (q *querier) sessions(ctx context.Context, f sessionFilter, limit, offset i
 		r := res.row(i)
 		at[r.str("sid")] = i
 		ids = append(ids, r.str("sid"))
-		if a := r.str("agent"); !seen[a] {
-			seen[a] = true
-			agents = append(agents, a)
+		for _, a := range hexList(r.str("agents")) {
+			if !seen[a] {
+				seen[a] = true
+				agents = append(agents, a)
+			}
 		}
 	}
 	res, err = q.run(ctx, "SELECT "+sessionAgg+"\nFROM "+q.src+"\nWHERE agent_id IN ? AND session_id IN ?\nGROUP BY session_id", agents, ids)
