@@ -142,12 +142,32 @@ func (s *Server) runSQL(ctx context.Context, st sink.Status, query string, limit
 	return out, nil
 }
 
-// jsonValue makes a result value JSON-safe.
+// maxExactJSON is the largest integer every JSON reader keeps exact (a
+// JavaScript number's 2^53).
+const maxExactJSON = 1 << 53
+
+// jsonValue makes a result value JSON-safe and exact: an integer beyond
+// ±2^53, which JSON.parse would round, and a float that is not a number
+// (nan, inf, -inf, as ClickHouse writes them) come as strings; only SQL
+// NULL is null.
 func jsonValue(v any) any {
 	switch x := v.(type) {
+	case int64:
+		if x > maxExactJSON || x < -maxExactJSON {
+			return strconv.FormatInt(x, 10)
+		}
+	case uint64:
+		if x > maxExactJSON {
+			return strconv.FormatUint(x, 10)
+		}
 	case float64:
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return nil
+		switch {
+		case math.IsNaN(x):
+			return "nan"
+		case math.IsInf(x, 1):
+			return "inf"
+		case math.IsInf(x, -1):
+			return "-inf"
 		}
 	case time.Time:
 		return isoTime(x)

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -297,5 +298,23 @@ func TestStorageContentIsReported(t *testing.T) {
 	}
 	if code != 200 || json.Unmarshal(b, &m) != nil || m.Storage.Content != "masked" {
 		t.Fatalf("/api/dashboard: %d %s", code, b)
+	}
+}
+
+// Integers beyond ±2^53 and floats that are not numbers reach the client
+// exact, as strings; SQL NULL alone is null.
+func TestExplorerValuesStayExact(t *testing.T) {
+	sb := sandboxServer(t)
+	code, body := sb.explore(t, "SELECT toUInt64(18446744073709551615) AS big, toInt64(-9007199254740993) AS neg, 9007199254740992 AS edge, 0/0 AS n, 1/0 AS i, -1/0 AS ni, NULL AS z")
+	if code != 200 {
+		t.Fatalf("%d %s", code, body)
+	}
+	var r SQLResponse
+	if err := json.Unmarshal([]byte(body), &r); err != nil || len(r.Rows) != 1 {
+		t.Fatalf("%v %s", err, body)
+	}
+	want := []any{"18446744073709551615", "-9007199254740993", 9007199254740992.0, "nan", "inf", "-inf", nil}
+	if !reflect.DeepEqual(r.Rows[0], want) {
+		t.Fatalf("row %#v, want %#v", r.Rows[0], want)
 	}
 }
