@@ -626,3 +626,24 @@ func TestSessionOfSeveralAgentIDs(t *testing.T) {
 		}
 	})
 }
+
+// An agent or session id as long as a request header allows (the proxy
+// takes x-cylestio-agent-id and -session-id of any length it accepts) can
+// be opened.
+func TestLongIDsOpen(t *testing.T) {
+	st := openStore(t, engineEmbedded)
+	var sd seed
+	agent, session := "agent-"+strings.Repeat("A", 600), "session-"+strings.Repeat("S", 600)
+	at := time.Now().Add(-time.Minute)
+	sd.ev(sink.SessionStart, agent, session, at, nil)
+	sd.ev(sink.LLMCallStart, agent, session, at.Add(time.Second), nil)
+	if err := st.WriteBatch(context.Background(), sd.events); err != nil {
+		t.Fatal(err)
+	}
+	s := testServer(t, st, nil)
+	for _, path := range []string{"/api/agent/" + agent, "/api/session/" + session, "/api/sessions/list?agent_id=" + agent} {
+		if code, body := call(t, s, "GET", path, nil, nil); code != 200 {
+			t.Errorf("%.40s…: %d %.200s", path, code, body)
+		}
+	}
+}

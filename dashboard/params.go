@@ -47,10 +47,12 @@ func notFound(what, id string) error {
 	return &apiError{status: 404, msg: what + " not found", id: id}
 }
 
-// Limits on what a request may ask for.
+// Limits on what a request may ask for. An id may be as long as the
+// proxy's request header allows (server.max_request_header_size, 8 KiB by
+// default), since x-cylestio-session-id and -agent-id carry them.
 const (
 	maxOffset  = 1_000_000
-	maxIDLen   = 512
+	maxIDLen   = 8 << 10
 	maxWindow  = 366 * 24 * time.Hour
 	maxBuckets = 1440
 )
