@@ -288,7 +288,7 @@ func TestAgentChecksEmptyState(t *testing.T) {
 		got.SecurityReport != nil || got.BehavioralAnalysis != nil || got.MaxSessions != maxCheckSessions {
 		t.Errorf("empty state: %+v", got)
 	}
-	if code, b := call(t, s, "GET", "/api/agent/"+strings.Repeat("x", 600)+"/checks", nil, nil); code != 400 {
+	if code, b := call(t, s, "GET", "/api/agent/"+strings.Repeat("x", maxIDLen+1)+"/checks", nil, nil); code != 400 {
 		t.Errorf("long id: %d %s", code, b)
 	}
 }
