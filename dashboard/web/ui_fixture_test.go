@@ -1,8 +1,11 @@
 package web_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 )
 
 // xssMessage is a user message an attacker could send through the proxy.
@@ -100,6 +103,22 @@ func TestUIAgainstFixture(t *testing.T) {
 		tb.eval(`document.querySelector('textarea[name=query]').value = 'DROP TABLE perimeter.events'`)
 		tb.click("form.sql-editor button.primary")
 		tb.waitText("[data-testid=sql-result]", "only SELECT statements are allowed", 5*time.Second)
+	})
+
+	tb.step(t, "malformed escape in the URL", func(t *testing.T) {
+		// Decoding the id throws URIError: the page is "not found", with
+		// no section of the sidebar lit, whether the page is loaded with
+		// that URL (a new document: the query) or reached from another page.
+		tb.do(chromedp.Navigate(tb.base + "/?load=1#/agent/100%"))
+		tb.waitText("#main", "Page not found", 5*time.Second)
+		for _, route := range []string{"/session/%E0%A4%A", "/agent/100%"} {
+			tb.goRoute("/agents")
+			tb.eval(fmt.Sprintf("location.hash = %q", route))
+			tb.waitText("#main", "Page not found", 5*time.Second)
+			if n := tb.count("[data-nav].active"); n != 0 {
+				t.Errorf("#%s lights %d sections of the sidebar", route, n)
+			}
+		}
 	})
 
 	tb.step(t, "no traffic", func(t *testing.T) {

@@ -78,7 +78,15 @@ async function navigate() {
     const m = r.re.exec(path);
     if (m) {
       match = r;
-      (r.params || []).forEach((name, i) => { params[name] = decodeURIComponent(m[i + 1]); });
+      // A malformed escape (#/agent/100%) names no page: decoding it
+      // throws, and the page is "not found" rather than blank.
+      try {
+        (r.params || []).forEach((name, i) => { params[name] = decodeURIComponent(m[i + 1]); });
+      } catch (e) {
+        if (!(e instanceof URIError)) throw e;
+        match = null;
+        params = {};
+      }
       break;
     }
   }
