@@ -13,6 +13,8 @@ import (
 
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/cylestio/perimeter/internal/testkit"
 )
 
 // The browser tests drive Debian's Chromium headless through the DevTools
@@ -230,6 +232,24 @@ func (tb *tab) waitRow(sel, key string, within time.Duration) {
 	defer cancel()
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(within))); err != nil {
 		tb.t.Fatalf("no row %q in %s within %v: %v (text there: %.600s)", key, sel, within, err, tb.text(sel))
+	}
+}
+
+// waitLoaded waits until expr is true on a page that may still be
+// replacing the one before it (a full page load, or one restored from the
+// back/forward cache): an evaluation that fails meanwhile is tried again.
+func (tb *tab) waitLoaded(expr string, within time.Duration) {
+	tb.t.Helper()
+	var err error
+	ok := testkit.Eventually(within, 100*time.Millisecond, func() bool {
+		ctx, cancel := context.WithTimeout(tb.ctx, 2*time.Second)
+		defer cancel()
+		var v bool
+		v, err = chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+		return err == nil && v
+	})
+	if !ok {
+		tb.t.Fatalf("%s was not true within %v (last error: %v; page text: %.600s)", expr, within, err, tb.pageText())
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,7 +29,8 @@ type fixture struct {
 	now      func() time.Time
 	sqlCalls int
 	wf       *fxWorkflows
-	scope    string // the request's agent_workflow_id: sessions() keeps that workflow's
+	scope    string       // the request's agent_workflow_id: sessions() keeps that workflow's
+	streams  atomic.Int32 // live streams open now
 }
 
 type fxEvent struct {
@@ -192,6 +194,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func (fx *fixture) stream(w http.ResponseWriter, r *http.Request) {
+	fx.streams.Add(1)
+	defer fx.streams.Add(-1)
 	w.Header().Set("Content-Type", "text/event-stream")
 	fl := w.(http.Flusher)
 	fmt.Fprintf(w, "event: hello\ndata: {\"refresh_interval\":2}\n\n")

@@ -161,3 +161,45 @@ func TestUIReleasesWhatPagesHold(t *testing.T) {
 	}
 	settled("/agents after a copy")
 }
+
+// TestUIStreamLeavesWithThePage loads the UI again and again, each load
+// leaving the page before it in Chromium's back/forward cache, and checks
+// that a cached page holds no live stream: Chromium opens at most six
+// connections to a host, and six cached pages holding theirs stalled the
+// seventh load for most of a minute. A page the cache shows again opens
+// its stream again and shows new events without a reload.
+func TestUIStreamLeavesWithThePage(t *testing.T) {
+	b := newBrowser(t)
+	fx := newFixture(true)
+	fx.addConversation("support-bot", "sess-support-0001", "gpt-4o-mini", "What's the weather in Paris, use the tool", false, time.Now().Add(-5*time.Minute))
+	srv := fx.start(t)
+	tb := b.tab(t, srv.URL)
+
+	streams := func(when string) {
+		t.Helper()
+		if !testkit.Eventually(5*time.Second, 50*time.Millisecond, func() bool { return fx.streams.Load() == 1 }) {
+			t.Fatalf("%s the server has %d live streams open, want the one of the page on screen", when, fx.streams.Load())
+		}
+	}
+	const restored = `addEventListener('pageshow', (e) => { window.__fromCache = e.persisted; })`
+	for load := range 8 {
+		tb.eval(fmt.Sprintf(`location.href = %q`, fmt.Sprintf("%s/?load=%d#/agents", srv.URL, load)))
+		tb.waitLoaded(fmt.Sprintf(`location.search === '?load=%d' && (document.querySelector('#agents-table') || {}).textContent.includes('support-bot')`, load), 15*time.Second)
+		tb.eval(restored)
+		streams(fmt.Sprintf("after load %d", load))
+	}
+
+	tb.eval(`history.back()`)
+	tb.waitLoaded(`location.search === '?load=6'`, 15*time.Second)
+	var fromCache bool
+	tb.evalInto(`window.__fromCache === true`, &fromCache)
+	if !fromCache {
+		t.Fatal("Chromium did not restore the page from its back/forward cache: this test checks nothing")
+	}
+	streams("back on a cached page")
+	withoutReload(t, tb, func() {
+		fx.addConversation("billing-agent", "sess-billing-0001", "gpt-4o-mini", "Refund order 1234", false, time.Now())
+		// chromedp's polling loses the page the cache restores: evaluate.
+		tb.waitLoaded(`document.querySelector('#agents-table').textContent.includes('billing-agent')`, 3*time.Second)
+	})
+}

@@ -70,12 +70,30 @@ export function listen(target, type, fn, signal = pageSignal()) {
 }
 
 // stream opens an EventSource with handlers by event type ('error' for
-// its failures).
+// its failures). It is closed when the page is hidden (pagehide) and
+// opened again when the back/forward cache shows the page again (pageshow,
+// persisted): a cached page that kept its stream would hold one of the
+// browser's six connections to the server, and after six such pages the
+// next page load would wait for a free one.
 export function stream(url, handlers, signal = appSignal) {
-  const es = new EventSource(url);
-  for (const [type, fn] of Object.entries(handlers)) es.addEventListener(type, fn);
-  hold('stream', signal, () => es.close());
-  return es;
+  let es = null;
+  const open = () => {
+    es = new EventSource(url);
+    for (const [type, fn] of Object.entries(handlers)) es.addEventListener(type, fn);
+  };
+  const close = () => {
+    if (es) es.close();
+    es = null;
+  };
+  const show = (e) => { if (e.persisted && !es) open(); };
+  open();
+  window.addEventListener('pagehide', close);
+  window.addEventListener('pageshow', show);
+  hold('stream', signal, () => {
+    close();
+    window.removeEventListener('pagehide', close);
+    window.removeEventListener('pageshow', show);
+  });
 }
 
 // Resize observers, with the order they were made in, so that sweep can

@@ -28,8 +28,16 @@ export function startLive(onTick) {
 
 function connect(tick) {
   if (typeof EventSource === 'undefined') return;
+  let connected = false;
   stream(streamURL(), {
-    hello: () => { streamUp = true; paint(); },
+    // A stream that opens again (after a failure, or when the back/forward
+    // cache shows the page again) may have missed changes: refetch.
+    hello: () => {
+      streamUp = true;
+      paint();
+      if (connected && !document.hidden) tick();
+      connected = true;
+    },
     change: () => { streamUp = true; if (!document.hidden) tick(); },
     storage: () => { if (!document.hidden) tick(); },
     // EventSource reconnects by itself; polling covers the gap.
