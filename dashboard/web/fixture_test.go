@@ -168,12 +168,23 @@ func (fx *fixture) serveAPI(w http.ResponseWriter, r *http.Request) {
 		fx.sqlCalls++
 		var body struct{ Query string }
 		_ = json.NewDecoder(r.Body).Decode(&body)
-		if strings.Contains(body.Query, "DROP") {
+		switch {
+		case strings.Contains(body.Query, "DROP"):
 			writeJSON(w, 400, map[string]any{"error": "only SELECT statements are allowed", "param": "query"})
 			return
+		case body.Query == sqlWide:
+			out = sqlWideAnswer()
+		case body.Query == sqlHuge:
+			rows := make([][]any, 16)
+			for i := range rows {
+				rows[i] = []any{strings.Repeat("x", 64)}
+			}
+			out = map[string]any{"columns": []string{"body"}, "types": []string{"String"}, "rows": rows, "row_count": len(rows), "truncated": true,
+				"truncated_reason": sqlHugeReason, "elapsed_ms": 41.0}
+		default:
+			out = map[string]any{"columns": []string{"name", "events"}, "types": []string{"String", "UInt64"},
+				"rows": [][]any{{"llm.call.finish", len(fx.events)}, {"<b>not bold</b>", nil}}, "row_count": 2, "elapsed_ms": 3.2}
 		}
-		out = map[string]any{"columns": []string{"name", "events"}, "types": []string{"String", "UInt64"},
-			"rows": [][]any{{"llm.call.finish", len(fx.events)}, {"<b>not bold</b>", nil}}, "row_count": 2, "elapsed_ms": 3.2}
 	default:
 		writeJSON(w, 404, map[string]any{"error": "not found"})
 		return
@@ -530,4 +541,23 @@ func (fx *fixture) timeseries(q map[string][]string) map[string]any {
 		}
 	}
 	return map[string]any{"from": start, "to": end, "bucket_seconds": 60, "points": points}
+}
+
+// The SQL explorer's answers to two queries the tests send.
+const (
+	// sqlWide's values are the ones JSON numbers cannot carry exactly, which
+	// the API sends as strings.
+	sqlWide = "SELECT wide values"
+	// sqlHuge's answer is cut by size.
+	sqlHuge       = "SELECT huge rows"
+	sqlHugeReason = "result larger than 16 MiB: showing the rows that fit (select fewer or narrower columns, or add a LIMIT)"
+)
+
+func sqlWideAnswer() map[string]any {
+	return map[string]any{"columns": []string{"big", "small", "ratio", "maybe"}, "types": []string{"Int64", "UInt64", "Float64", "Nullable(Float64)"},
+		"rows": [][]any{
+			{"9007199254740993", 1234567, "NaN", nil},
+			{"-9223372036854775808", 0, "-Infinity", "Infinity"},
+			{"18446744073709551615", 42, 0.5, 1.5},
+		}, "row_count": 3, "elapsed_ms": 2.0}
 }

@@ -103,6 +103,29 @@ func TestUIAgainstFixture(t *testing.T) {
 		tb.eval(`document.querySelector('textarea[name=query]').value = 'DROP TABLE perimeter.events'`)
 		tb.click("form.sql-editor button.primary")
 		tb.waitText("[data-testid=sql-result]", "only SELECT statements are allowed", 5*time.Second)
+
+		// A result cut by size says why.
+		runSQL(tb, sqlHuge)
+		tb.waitText("[data-testid=sql-truncated]", sqlHugeReason, 5*time.Second)
+		tb.waitText(".sql-status", "16 rows (truncated)", time.Second)
+		tb.shot("sql-truncated")
+
+		// Integers past 2^53 and NaN or ±Infinity come as strings: shown as
+		// sent; only a JSON null is NULL.
+		runSQL(tb, sqlWide)
+		tb.waitText("[data-testid=sql-result]", "9007199254740993", 5*time.Second)
+		var cells string
+		tb.evalInto(`JSON.stringify([...document.querySelectorAll('[data-testid=sql-result] tbody tr')].map((tr) => [...tr.cells].map((td) => td.textContent)))`, &cells)
+		if want := `[["9007199254740993","1234567","NaN","NULL"],["-9223372036854775808","0","-Infinity","Infinity"],["18446744073709551615","42","0.5","1.5"]]`; cells != want {
+			t.Errorf("result cells %s, want %s", cells, want)
+		}
+		if n := tb.count("[data-testid=sql-result] td.null"); n != 1 {
+			t.Errorf("%d cells shown as NULL, want the one JSON null", n)
+		}
+		if n := tb.count("[data-testid=sql-truncated]"); n != 0 {
+			t.Error("a whole result is marked truncated")
+		}
+		tb.shot("sql-wide")
 	})
 
 	tb.step(t, "malformed escape in the URL", func(t *testing.T) {
@@ -168,6 +191,13 @@ func TestUIAgainstFixture(t *testing.T) {
 		st.open("/")
 		st.waitTexts("#engine", 5*time.Second, "ClickHouse server", "cluster perimeter · via web-2:4000")
 	})
+}
+
+// runSQL runs query in the SQL explorer on screen.
+func runSQL(tb *tab, query string) {
+	tb.t.Helper()
+	tb.eval(fmt.Sprintf(`document.querySelector('textarea[name=query]').value = %q`, query))
+	tb.click("form.sql-editor button.primary")
 }
 
 // assertNoInjection checks that captured markup stayed text: no element

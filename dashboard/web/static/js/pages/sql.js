@@ -30,10 +30,15 @@ export function mount(root) {
     status.textContent = 'Running…';
     try {
       const res = await post('/api/sql', { query: editor.value, limit: Number(limitSel.value) });
-      status.textContent = `${f.plural(res.row_count, 'row')}${res.truncated ? ' (truncated at the limit)' : ''} in ${f.ms(res.elapsed_ms)}`;
+      // A result cut by size says why and what to do (truncated_reason);
+      // one cut by the row limit needs no more than the status line.
+      const reason = res.truncated ? String(res.truncated_reason || '').trim() : '';
+      status.textContent = `${f.plural(res.row_count, 'row')}${res.truncated ? (reason ? ' (truncated)' : ' (truncated at the limit)') : ''} in ${f.ms(res.elapsed_ms)}`;
       const banner = storageBanner(res.storage);
       bannerSlot.replaceChildren(...(banner ? [banner] : []));
-      result.replaceChildren(resultTable(res));
+      result.replaceChildren(...[
+        reason ? h('div', { class: 'banner sql-truncated', role: 'status', dataset: { testid: 'sql-truncated' } }, h('div', {}, h('strong', {}, 'Truncated'), h('p', {}, reason))) : null,
+        resultTable(res)].filter(Boolean));
     } catch (e) {
       status.textContent = 'Failed';
       result.replaceChildren(h('div', { class: 'banner error', role: 'alert' }, h('div', {}, h('strong', {}, 'The query failed'), h('pre', { class: 'sql-error' }, e.message))));
@@ -93,6 +98,9 @@ function numeric(res, i) {
   return /^(Nullable\()?(U?Int|Float|Decimal)/.test((res.types || [])[i] || '');
 }
 
+// cell shows a value as the API sent it. Only a JSON null is NULL: integers
+// past ±2^53 and NaN or ±Infinity come as strings ("9007199254740993",
+// "NaN") to stay exact, and are shown as their text, never reformatted.
 function cell(v, num) {
   if (v === null || v === undefined) return h('td', { class: ['null', num && 'num'] }, 'NULL');
   const text = typeof v === 'object' ? JSON.stringify(v) : String(v);
