@@ -152,6 +152,8 @@ func (fx *fixture) serveAPI(w http.ResponseWriter, r *http.Request) {
 		out = fx.sessionsList(q)
 	case strings.HasPrefix(p, "/api/agent/"):
 		out = fx.agent(strings.TrimPrefix(p, "/api/agent/"))
+	case strings.HasPrefix(p, "/api/session/") && fx.off():
+		out = emptySession()
 	case strings.HasPrefix(p, "/api/session/"):
 		out = fx.session(strings.TrimPrefix(p, "/api/session/"))
 	case p == "/api/timeseries":
@@ -196,6 +198,22 @@ func (fx *fixture) serveAPI(w http.ResponseWriter, r *http.Request) {
 	out["storage"] = fx.storage
 	out["last_updated"] = fx.now().UTC().Format(time.RFC3339Nano)
 	writeJSON(w, 200, out)
+}
+
+// off reports whether the fixture stands for a server whose store is off
+// or down: its reads answer 200 with their shape, empty, as the real
+// server's do.
+func (fx *fixture) off() bool {
+	return fx.storage["available"] == false
+}
+
+// emptySession is /api/session/{id} with the store off (dashboard's
+// emptySession): zero values, whatever the id.
+func emptySession() map[string]any {
+	return map[string]any{"session": map[string]any{"id": "", "agent_id": "", "is_active": false, "is_completed": false, "status": "",
+		"message_count": 0, "tool_uses": 0, "total_tokens": 0, "risk_score": 0, "risk_level": "none", "tags": map[string]any{},
+		"models": []any{}, "tool_usage_details": map[string]any{}, "available_tools": []any{}, "findings_by_severity": map[string]any{}},
+		"events": []any{}, "timeline": []any{}, "findings": []any{}, "events_total": 0, "limit": 500, "offset": 0, "has_more": false}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

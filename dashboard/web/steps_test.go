@@ -152,3 +152,27 @@ func renameAgent(t *testing.T, tb *tab, agent string, within time.Duration) {
 	tb.waitTexts("#agent-info", within, "Shop support <i>bot</i>", "Answers order questions")
 	assertClean(t, tb)
 }
+
+// checkStoreOffPages opens one report's, one recommendation's and one
+// session's page on a dashboard whose store is off, where the API answers
+// 200 with empty data: each shows the analytics-off banner and nothing
+// made of that emptiness (no "undefined", no empty crumb, no status badge,
+// no button to print or delete what does not exist).
+func checkStoreOffPages(t *testing.T, tb *tab, within time.Duration) {
+	t.Helper()
+	for _, c := range []struct{ route, crumbs string }{
+		{"/report/RPT-1", "Workflows / Reports"},
+		{"/recommendation/REC-1", "Workflows / Recommendations"},
+		{"/session/abc", "Sessions"},
+	} {
+		tb.open(c.route)
+		tb.waitText("[data-testid=analytics-off]", "Analytics are off because", within)
+		if got := strings.TrimSpace(tb.text(".page-head .crumbs")); got != c.crumbs {
+			t.Errorf("%s: crumbs %q, want %q", c.route, got, c.crumbs)
+		}
+		if n := tb.count("#main .badge, #main button, #main .panel"); n != 0 {
+			t.Errorf("%s shows %d badges, buttons or panels while the store is off: %.300s", c.route, n, tb.text("#main"))
+		}
+		assertClean(t, tb)
+	}
+}

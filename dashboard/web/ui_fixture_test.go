@@ -161,6 +161,7 @@ func TestUIAgainstFixture(t *testing.T) {
 		ot.shot("overview-analytics-off")
 		ot.open("/sessions")
 		ot.waitText("[data-testid=analytics-off]", "Analytics are off because", 5*time.Second)
+		checkStoreOffPages(t, ot, 5*time.Second)
 	})
 
 	tb.step(t, "ephemeral store", func(t *testing.T) {

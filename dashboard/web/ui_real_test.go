@@ -91,5 +91,6 @@ func TestUIAgainstRealServer(t *testing.T) {
 		ot.open("/")
 		ot.waitTexts("[data-testid=analytics-off]", 10*time.Second, "Analytics are off because", "storage.engine")
 		ot.shot("real-analytics-off")
+		checkStoreOffPages(t, ot, 10*time.Second)
 	})
 }

@@ -276,6 +276,9 @@ func (fx *fixture) serveWorkflow(rw http.ResponseWriter, r *http.Request) bool {
 		default:
 			return false
 		}
+	case len(seg) == 2 && (seg[0] == "recommendations" || seg[0] == "reports") && r.Method == http.MethodGet && fx.off():
+		// The real server's answer with the store off: the envelope alone.
+		out = map[string]any{}
 	case len(seg) == 2 && seg[0] == "recommendations":
 		rec := w.rec(seg[1])
 		if rec == nil {

@@ -30,8 +30,9 @@ export function renderReport(rep, name) {
   const go = ex.decision === 'GO';
   return h('article', { class: 'report', dataset: { testid: 'report' } },
     h('header', { class: 'report-head' },
-      h('h1', {}, name || `Compliance report: ${rep.workflow_id}`),
-      h('p', { class: 'muted' }, `Workflow ${rep.workflow_id} · ${reportTypeName(rep.report_type)} · generated ${f.dateTime(rep.generated_at)}`, rep.report_id ? ` · ${rep.report_id}` : '')),
+      h('h1', {}, name || (rep.workflow_id ? `Compliance report: ${rep.workflow_id}` : 'Compliance report')),
+      h('p', { class: 'muted' }, [rep.workflow_id ? `Workflow ${rep.workflow_id}` : '', reportTypeName(rep.report_type), `generated ${f.dateTime(rep.generated_at)}`, rep.report_id || '']
+        .filter(Boolean).join(' · '))),
     h('section', { class: ['decision', go ? 'go' : 'no-go'], dataset: { decision: ex.decision || '' } },
       h('div', { class: 'decision-word' }, ex.decision || '—'),
       h('div', {},

@@ -118,6 +118,13 @@ export function storageBanner(status) {
         : 'The proxy keeps forwarding traffic and keeps its events on disk; they appear here once the store works.')));
 }
 
+// analyticsOff reports whether an answer's storage status says the store
+// is off or down: the answer's data is then empty, and a page shows the
+// banner alone rather than an empty object's blanks and defaults.
+export function analyticsOff(status) {
+  return !!status && status.available === false;
+}
+
 // storageReason is the API's reason as the end of "Analytics are off
 // because …": without a repeated "analytics are off" and without a
 // trailing period.

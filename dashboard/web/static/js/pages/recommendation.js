@@ -6,7 +6,7 @@
 import { h } from '../dom.js';
 import { get, post } from '../api.js';
 import * as f from '../format.js';
-import { pageHead, panel, storageBanner, severityBadge, empty } from '../ui.js';
+import { pageHead, panel, storageBanner, analyticsOff, severityBadge, empty } from '../ui.js';
 import { statusBadge, wfLink } from '../workflow.js';
 import { where } from '../components/recommendations.js';
 
@@ -53,14 +53,18 @@ export function mount(root, { params, query }) {
 function render(id, d, back, message, form, act) {
   const r = d.recommendation || { recommendation_id: id };
   const wf = r.workflow_id || back;
+  const crumbs = [{ text: 'Workflows', href: '#/workflows' }, wf ? { text: wf, href: wfLink('', wf) } : null, { text: 'Recommendations', href: wfLink('recommendations', wf) }].filter(Boolean);
+  const banner = storageBanner(d.storage);
+  // With the store off the answer is the envelope alone: no severity or
+  // status to show.
+  if (analyticsOff(d.storage)) return [pageHead({ title: id, crumbs }), banner];
   const out = [pageHead({
     title: r.title || id,
     sub: h('span', {}, h('span', { class: 'mono' }, r.recommendation_id), ' · ', severityBadge(r.severity), ' ', statusBadge(r.status),
       r.source_type ? h('span', { class: 'muted' }, ` · ${r.source_type.toLowerCase()} analysis`) : null),
-    crumbs: [{ text: 'Workflows', href: '#/workflows' }, { text: wf, href: wfLink('', wf) }, { text: 'Recommendations', href: wfLink('recommendations', wf) }],
+    crumbs,
   })];
-  const banner = storageBanner(d.storage);
-  if (banner) return [...out, banner];
+  if (banner) out.push(banner);
   if (message) {
     out.push(h('div', { class: ['banner', message.ok ? 'ok' : 'error'], role: 'status', dataset: { testid: 'step-result' } }, h('div', {}, message.text)));
   }

@@ -4,7 +4,7 @@
 
 import { h } from '../dom.js';
 import { get, del, withToken } from '../api.js';
-import { pageHead, storageBanner } from '../ui.js';
+import { pageHead, storageBanner, analyticsOff } from '../ui.js';
 import { wfLink } from '../workflow.js';
 import { renderReport } from '../report_view.js';
 import { deleteButton } from '../components/reports.js';
@@ -16,13 +16,19 @@ export function mount(root, { params, query }) {
     async refresh() {
       const saved = await get('/api/reports/' + encodeURIComponent(id));
       const wf = saved.agent_workflow_id || query.get('workflow') || '';
+      const crumbs = [{ text: 'Workflows', href: '#/workflows' }, wf ? { text: wf, href: wfLink('', wf) } : null, { text: 'Reports', href: wfLink('reports', wf) }].filter(Boolean);
+      const banner = storageBanner(saved.storage);
+      if (analyticsOff(saved.storage)) {
+        // The answer is the envelope alone: no report to show, print or delete.
+        root.replaceChildren(pageHead({ title: id, crumbs }), banner);
+        return;
+      }
       const data = saved.report_data && typeof saved.report_data === 'object' ? saved.report_data : {};
       data.report_id = data.report_id || saved.report_id;
-      const banner = storageBanner(saved.storage);
       const err = h('div', {});
       const head = pageHead({
           title: saved.report_name || id,
-          crumbs: [{ text: 'Workflows', href: '#/workflows' }, { text: wf, href: wfLink('', wf) }, { text: 'Reports', href: wfLink('reports', wf) }],
+          crumbs,
           actions: h('div', { class: 'report-actions no-print' },
             h('button', { type: 'button', class: 'primary', dataset: { testid: 'print' }, onclick: () => window.print() }, 'Print'),
             h('a', { class: 'button', href: withToken('/api/reports/' + encodeURIComponent(id) + '/html'), target: '_blank', rel: 'noopener', dataset: { testid: 'printable-html' } }, 'Standalone page'),

@@ -7,7 +7,7 @@
 import { h, route } from '../dom.js';
 import { get } from '../api.js';
 import * as f from '../format.js';
-import { pageHead, panel, storageBanner, empty, changed, riskScore, severityBadge, severityClass, badge, cost, levelClass } from '../ui.js';
+import { pageHead, panel, storageBanner, analyticsOff, empty, changed, riskScore, severityBadge, severityClass, badge, cost, levelClass } from '../ui.js';
 import { statusBadge } from '../components/sessions.js';
 import { replayPanel } from '../components/replay.js';
 
@@ -38,6 +38,11 @@ export function mount(root, { params, query }) {
       const ids = (data.events || []).map(eventKey);
       const fresh = seen ? new Set(ids.filter((x) => !seen.has(x))) : new Set();
       seen = new Set(ids);
+      if (analyticsOff(data.storage)) {
+        // The answer is an empty session: no status, agent or counts to show.
+        root.replaceChildren(pageHead({ title: f.short(id, 48), crumbs: [{ text: 'Sessions', href: '#/sessions' }] }), storageBanner(data.storage));
+        return;
+      }
       root.replaceChildren(...render(data, { open, fresh, focus, replay, onPage: (p) => { page = p; state.key = null; view.refresh(); } }));
       if (focus && !focused) {
         const el = root.querySelector(`[data-event-id="${CSS.escape(focus)}"]`);
