@@ -434,6 +434,13 @@ func (fx *fixture) agent(id string) map[string]any {
 		a["available_tools"] = []string{"get_weather", "search_kb"}
 		a["used_tools"] = []string{"get_weather"}
 		a["tools_utilization_percent"] = 50.0
+		var calls int
+		for _, s := range fx.sessions() {
+			if s.Agent == id {
+				calls += s.Messages
+			}
+		}
+		a["avg_messages_per_session"] = float64(calls) / float64(a["total_sessions"].(int))
 		return map[string]any{"agent": a,
 			"analytics": map[string]any{
 				"models": []any{map[string]any{"model": "gpt-4o-mini", "vendor": "openai", "requests": a["total_requests"], "errors": a["total_errors"],

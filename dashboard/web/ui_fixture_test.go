@@ -34,6 +34,8 @@ func TestUIAgainstFixture(t *testing.T) {
 		tb.waitText("[data-kpi=requests] .kpi-value", "7", 5*time.Second)
 		tb.waitTexts("#agents", 5*time.Second, "support-bot", "research-agent")
 		tb.waitRow("#recent-sessions", "sess-support-0002", time.Second)
+		tb.waitText("[data-kpi=findings] .kpi-note", "1 risky session", time.Second)
+		assertPlurals(t, tb)
 		if n := tb.count(".chart-svg path, .chart-svg rect[fill]:not([fill=transparent])"); n == 0 {
 			t.Error("no chart marks drawn")
 		}
@@ -53,6 +55,7 @@ func TestUIAgainstFixture(t *testing.T) {
 	tb.step(t, "agents", func(t *testing.T) {
 		tb.open("/agents")
 		tb.waitText("#agents-table", "support-bot", 5*time.Second)
+		assertPlurals(t, tb)
 		tb.shot("agents")
 	})
 
@@ -62,6 +65,8 @@ func TestUIAgainstFixture(t *testing.T) {
 		tb.waitText("#tools", "get_weather", time.Second)
 		tb.waitText("#risk", "llm01.instruction_override", time.Second)
 		tb.waitTexts("#checks", time.Second, "1 unpinned model(s)", "single dominant pattern")
+		tb.waitTexts("#main .kpis", time.Second, "1 call per session", "1 risky session")
+		assertPlurals(t, tb)
 		tb.shot("agent")
 	})
 
@@ -199,6 +204,17 @@ func runSQL(tb *tab, query string) {
 	tb.t.Helper()
 	tb.eval(fmt.Sprintf(`document.querySelector('textarea[name=query]').value = %q`, query))
 	tb.click("form.sql-editor button.primary")
+}
+
+// assertPlurals fails when the page counts one of something in the plural
+// ("1 risky sessions").
+func assertPlurals(t *testing.T, tb *tab) {
+	t.Helper()
+	var bad string
+	tb.evalInto(`(() => { const m = document.getElementById('main').innerText.match(/(^|[^\d.,])1 (calls|sessions|risky sessions|tools|kinds|warnings|findings|recommendations|rows|events)\b/); return m ? m[0].trim() : ''; })()`, &bad)
+	if bad != "" {
+		t.Errorf("the page shows %q", bad)
+	}
 }
 
 // assertNoInjection checks that captured markup stayed text: no element

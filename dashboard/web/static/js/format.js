@@ -111,8 +111,11 @@ export function truncate(str, n) {
   return v.length > n ? v.slice(0, n - 1) + '…' : v;
 }
 
+// plural is n with the noun that fits the number shown: an average of
+// 1.2 calls is shown as "1 call".
 export function plural(n, one, many) {
-  return int(n) + ' ' + (Number(n) === 1 ? one : (many || one + 's'));
+  const shown = int(n);
+  return shown + ' ' + (shown === '1' ? one : (many || one + 's'));
 }
 
 // pretty renders a JSON value for a <pre>: strings that hold JSON are

@@ -63,13 +63,13 @@ function render(id, data, ts, sessions, range, toolDefs) {
 
   out.push(h('div', { class: 'kpis' },
     kpi({ label: 'Sessions', value: f.int(a.total_sessions), note: `${f.int(a.active_sessions)} active · ${f.minutes(a.avg_duration_minutes)} avg` }),
-    kpi({ label: 'Requests', value: f.int(a.total_requests), note: `${f.int(a.avg_messages_per_session)} calls per session`, spark: col('requests') }),
+    kpi({ label: 'Requests', value: f.int(a.total_requests), note: `${f.plural(a.avg_messages_per_session, 'call')} per session`, spark: col('requests') }),
     kpi({ label: 'Tokens', value: f.compact(a.total_tokens), note: `${f.compact(a.input_tokens)} in · ${f.compact(a.output_tokens)} out`, spark: col('tokens'), color: palette.teal }),
     kpi({ label: 'Avg latency', value: f.ms(a.avg_response_time_ms), spark: col('p50_ms'), color: palette.violet }),
     kpi({ label: 'Errors', value: f.int(a.total_errors), note: `${f.pct(a.error_rate)} of requests`, alert: Number(a.error_rate) >= 5 }),
-    kpi({ label: 'Tool calls', value: f.int(a.total_tools), note: `${f.int(a.unique_tools)} tools · ${f.pct(a.tools_utilization_percent)} of declared` }),
+    kpi({ label: 'Tool calls', value: f.int(a.total_tools), note: `${f.plural(a.unique_tools, 'tool')} · ${f.pct(a.tools_utilization_percent)} of declared` }),
     kpi({ label: 'Risk score', value: riskScore(risk.risk_score ?? a.risk_score),
-      note: `${f.plural(risk.findings_count ?? a.findings_count, 'finding')} · ${f.int(risk.risky_sessions ?? a.risky_sessions)} risky sessions`,
+      note: `${f.plural(risk.findings_count ?? a.findings_count, 'finding')} · ${f.plural(risk.risky_sessions ?? a.risky_sessions, 'risky session')}`,
       alert: Number(risk.summary?.critical_issues) > 0 }),
     costKPI(an.token_summary || a, col('cost_usd')),
   ));
@@ -214,7 +214,7 @@ function checksPanel(risk) {
   }
   return panel('Security checks', body, {
     id: 'checks',
-    hint: `${f.int(rep.critical_issues)} critical · ${f.int(rep.warnings)} warnings · ${f.int(rep.passed_checks)} passed, over ${f.plural(rep.sessions_analyzed, 'completed session')}`,
+    hint: `${f.int(rep.critical_issues)} critical · ${f.plural(rep.warnings, 'warning')} · ${f.int(rep.passed_checks)} passed, over ${f.plural(rep.sessions_analyzed, 'completed session')}`,
   });
 }
 

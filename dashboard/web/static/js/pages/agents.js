@@ -40,7 +40,7 @@ function render(data, wf) {
     { label: 'Requests', num: true, value: (a) => f.int(a.total_requests) },
     { label: 'Tokens', num: true, value: (a) => h('span', {}, f.compact(a.total_tokens), ' ', bar(Number(a.total_tokens) || 0, maxTok, palette.teal)) },
     { label: 'Avg latency', num: true, value: (a) => f.ms(a.avg_response_time_ms) },
-    { label: 'Tools', num: true, value: (a) => h('span', {}, f.int(a.total_tools), h('span', { class: 'muted' }, ` · ${f.int(a.unique_tools)} kinds`)) },
+    { label: 'Tools', num: true, value: (a) => h('span', {}, f.int(a.total_tools), h('span', { class: 'muted' }, ` · ${f.plural(a.unique_tools, 'kind')}`)) },
     { label: 'Errors', num: true, value: (a) => errorsCell(a.total_errors, a.error_rate) },
     { label: 'Findings', num: true, value: (a) => f.int(a.findings_count) },
     { label: 'Risk', value: (a) => riskCell(a) },

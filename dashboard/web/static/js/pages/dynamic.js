@@ -93,7 +93,7 @@ function agentChecks(a) {
   const checks = (a.checks || []).slice().sort((x, y) => rank(x.status) - rank(y.status));
   return h('div', { class: 'agent-check', dataset: { agent: a.agent_id } },
     h('div', { class: 'card-head' }, h('h3', { class: 'mono' }, a.agent_id),
-      h('span', { class: 'muted small' }, `${f.int(s.passed)} passed · ${f.int(s.warnings)} warnings · ${f.int(s.critical)} critical · ${f.relative(a.latest_check_at)}`)),
+      h('span', { class: 'muted small' }, `${f.int(s.passed)} passed · ${f.plural(s.warnings, 'warning')} · ${f.int(s.critical)} critical · ${f.relative(a.latest_check_at)}`)),
     table([
       { label: 'Check', cls: 'wrap', value: (c) => h('div', {}, h('div', {}, c.title), c.description ? h('div', { class: 'muted small' }, c.description) : null) },
       { label: 'Category', value: (c) => h('span', { class: 'muted' }, String(c.category_id || '').toLowerCase().replace(/_/g, ' ')) },

@@ -85,7 +85,7 @@ function renderScoped(wf, dash, ready, config, ts) {
   out.push(panel('Agents', agentsTable(agents), { hint: `${agents.length} by last activity`, id: 'agents' }));
   const sessions = dash.recent_sessions || [];
   out.push(panel('Recent sessions', sessions.length ? sessionsTable(sessions) : empty('No sessions yet'), {
-    hint: h('a', { href: wfLink('sessions', wf) }, `All ${f.int(dash.sessions_count)} sessions →`), id: 'recent-sessions',
+    hint: h('a', { href: wfLink('sessions', wf) }, `All ${f.plural(dash.sessions_count, 'session')} →`), id: 'recent-sessions',
   }));
   return out;
 }
@@ -140,7 +140,7 @@ function render(dash, ts, range, config, costs) {
     kpi({ label: 'Errors', value: big(k.total_errors), note: `${f.pct(k.error_rate)} of requests`, spark: col('errors'), color: palette.red, alert: Number(k.error_rate) >= 5, testid: 'errors' }),
     sessionsKPI(k, dash),
     kpi({ label: 'Tool calls', value: big(k.total_tool_calls), note: Number(k.total_sessions) ? `${(Number(k.total_tool_calls) / Number(k.total_sessions)).toFixed(1)} per session` : 'none yet', spark: col('tool_calls'), color: palette.violet, testid: 'tools' }),
-    kpi({ label: 'Findings', value: f.int(k.total_findings), note: `${f.int(k.high_findings)} high or critical · ${f.int(k.risky_sessions)} risky sessions`, spark: col('findings'), color: palette.red, alert: Number(k.high_findings) > 0, testid: 'findings' }),
+    kpi({ label: 'Findings', value: f.int(k.total_findings), note: `${f.int(k.high_findings)} high or critical · ${f.plural(k.risky_sessions, 'risky session')}`, spark: col('findings'), color: palette.red, alert: Number(k.high_findings) > 0, testid: 'findings' }),
   ));
 
   const noTraffic = !Number(k.total_events) && dash.storage && dash.storage.available !== false;
@@ -183,7 +183,7 @@ function render(dash, ts, range, config, costs) {
 
   const sessions = dash.recent_sessions || [];
   out.push(panel('Recent sessions', sessions.length ? sessionsTable(sessions) : empty('No sessions yet'), {
-    hint: h('a', { href: '#/sessions' }, `All ${f.int(dash.sessions_count)} sessions →`), id: 'recent-sessions',
+    hint: h('a', { href: '#/sessions' }, `All ${f.plural(dash.sessions_count, 'session')} →`), id: 'recent-sessions',
   }));
   return out;
 }

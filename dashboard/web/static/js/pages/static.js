@@ -61,7 +61,7 @@ function render(wf, sum, corr, note, correlate) {
     kpi({ label: 'Open findings', value: f.int(['critical', 'high', 'medium', 'low'].reduce((n, k) => n + (Number(sev[k]) || 0), 0)),
       note: `${f.int(sev.critical)} critical · ${f.int(sev.high)} high · ${f.int(sev.medium)} medium`, alert: Number(sev.critical) + Number(sev.high) > 0, testid: 'open-findings' }),
     h('div', { class: 'kpi', dataset: { kpi: 'gate' } }, h('div', { class: 'kpi-label' }, 'Gate'), h('div', { class: 'kpi-value' }, gateBadge(s.gate_status)),
-      h('div', { class: 'kpi-note' }, h('a', { href: wfLink('recommendations', wf) }, `${f.int(sum.recommendations_count)} recommendations →`)))));
+      h('div', { class: 'kpi-note' }, h('a', { href: wfLink('recommendations', wf) }, `${f.plural(sum.recommendations_count, 'recommendation')} →`)))));
 
   const checks = sum.checks || [];
   if (!checks.length) {
