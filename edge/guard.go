@@ -73,6 +73,7 @@ type Guard struct {
 	blocked, redacted, monitored, limited atomic.Uint64
 	respBlocked, respRedacted             atomic.Uint64
 	unreadable                            atomic.Uint64 // compressed answers that could not be decoded
+	estimated                             atomic.Uint64 // answers without usage charged by estimate
 }
 
 // NewGuard returns the detect.guard shorthand: one policy acting on
@@ -135,7 +136,7 @@ func (g *Guard) Stats() map[string]any {
 		"policies": g.set.Len(), "limits": g.limitCount(),
 		"blocked": g.blocked.Load(), "redacted": g.redacted.Load(), "monitored": g.monitored.Load(), "limited": g.limited.Load(),
 		"response_blocked": g.respBlocked.Load(), "response_redacted": g.respRedacted.Load(),
-		"unreadable_answers": g.unreadable.Load(),
+		"unreadable_answers": g.unreadable.Load(), "usage_estimated": g.estimated.Load(),
 	}
 }
 
@@ -605,7 +606,7 @@ func (g *Guard) afterResponse(ctx *fasthttp.RequestCtx, ex *exchange) bool {
 	}
 	st.parsed = resp // for capture; released with the exchange
 	if st.charge {
-		g.charge(st, resp)
+		g.charge(st, resp, len(ex.req.Body()))
 	}
 	if st.resp == 0 || resp.IsError {
 		return true
@@ -637,17 +638,42 @@ func (g *Guard) readsStream(st *guardState) bool {
 	return st.charge || (st.resp != 0 && g.holdback > 0)
 }
 
-func (g *Guard) charge(st *guardState, resp *provider.Response) {
-	u := &resp.Usage
+// charge charges an answer's usage to the call's token and cost limits;
+// reqBytes is the size of the request as forwarded, for an answer that
+// reported no usage (estimateUsage).
+func (g *Guard) charge(st *guardState, resp *provider.Response, reqBytes int) {
+	u := resp.Usage // a copy: an estimate is the limits' alone, never stored
+	if estimateUsage(&u, resp, reqBytes) {
+		g.estimated.Add(1)
+	}
 	tokens := u.InputTokens + u.OutputTokens
 	if st.kind.Vendor() == "anthropic" { // its input count leaves out cache reads and writes
 		tokens += u.CachedTokens + u.CacheCreationTokens
 	}
 	var cost float64
 	if g.cost != nil {
-		cost = g.cost(resp.Model.Raw, &resp.Usage, st.kind)
+		cost = g.cost(resp.Model.Raw, &u, st.kind)
 	}
 	g.lim.Charge(st.limits, &st.sub, tokens, cost)
+}
+
+// estimateUsage fills u, the usage of a successful answer that reported
+// none (an OpenAI stream without stream_options.include_usage, which the
+// SDKs do not ask for by default), with an estimate: a token per 4 bytes
+// of the request and of the answer's text and tool calls. Token and cost
+// limits then count the call instead of letting it pass free. It reports
+// whether it estimated.
+func estimateUsage(u *provider.Usage, resp *provider.Response, reqBytes int) bool {
+	if u.Has&(provider.HasInput|provider.HasOutput) != 0 || resp.IsError {
+		return false
+	}
+	out := len(resp.Text.Raw)
+	for i := range resp.ToolCalls {
+		out += len(resp.ToolCalls[i].Name.Raw) + len(resp.ToolCalls[i].Arguments.Raw)
+	}
+	u.InputTokens, u.OutputTokens = int64(reqBytes+3)/4, int64(out+3)/4
+	u.Has |= provider.HasInput | provider.HasOutput
+	return true
 }
 
 // chargeStream charges a streamed answer's usage, read by its tap.
@@ -659,7 +685,7 @@ func (g *Guard) chargeStream(ex *exchange) {
 		}
 		return
 	}
-	g.charge(&ex.pol, ex.sp.Result())
+	g.charge(&ex.pol, ex.sp.Result(), len(ex.req.Body()))
 }
 
 // bstr views b as a string for reading; it must not outlive b.

@@ -303,3 +303,27 @@ func TestCompressedAnswersAreRead(t *testing.T) {
 		}
 	})
 }
+
+// TestStreamWithoutUsageIsCharged: an OpenAI stream that reports no usage
+// (no stream_options.include_usage, the SDKs' default) is charged to token
+// limits by estimate, not let through free.
+func TestStreamWithoutUsageIsCharged(t *testing.T) {
+	g, err := NewPolicyGuard(GuardConfig{
+		Limits: []policy.LimitSpec{{Name: "tokens", Scope: policy.ScopeAgent, Match: "*", TokensPerHour: 50}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := startWithMock(t, mockllm.Config{Chunks: 4}, Options{Guard: g})
+	body := `{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"Tell me about the weather in Lisbon today, briefly."}]}`
+	refused := 0
+	for range 5 {
+		resp := h.post("/v1/chat/completions", body, "X-Cylestio-Agent-Id", "streamer")
+		readAll(t, resp.Body)
+		if resp.StatusCode == 429 {
+			refused++
+		}
+	}
+	if refused == 0 || g.Stats()["usage_estimated"].(uint64) == 0 {
+		t.Fatalf("%d of 5 streams refused, %v estimated; want the limit to count streams without usage", refused, g.Stats()["usage_estimated"])
+	}
+}
