@@ -47,19 +47,7 @@ func TestEventSplitterMatchesCopier(t *testing.T) {
 				parts = append(parts, rest[:n])
 				rest = rest[n:]
 			}
-			c := stream.AcquireCopier()
-			var want tapLog
-			// The copier is given the same pieces as reads.
-			wantRes := c.Copy(io.Discard, &pieceReader{parts: append([]string(nil), parts...)}, &want)
-			stream.ReleaseCopier(c)
-
-			var got tapLog
-			var res stream.Result
-			var sp eventSplitter
-			for _, p := range parts {
-				sp.feed([]byte(p), &got, &res)
-			}
-			sp.release()
+			got, want, res, wantRes := splitBoth(parts)
 			if strings.Join(got.events, "|") != strings.Join(want.events, "|") {
 				t.Fatalf("%.40q in %d pieces: tapped %d events, the copier %d", in, len(parts), len(got.events), len(want.events))
 			}
@@ -69,6 +57,21 @@ func TestEventSplitterMatchesCopier(t *testing.T) {
 			}
 		}
 	}
+}
+
+// splitBoth feeds parts to an eventSplitter, as relay feeds it what each
+// read brought, and to stream.Copier as its reads: what each tapped and
+// counted.
+func splitBoth(parts []string) (got, want tapLog, res, wantRes stream.Result) {
+	c := stream.AcquireCopier()
+	wantRes = c.Copy(io.Discard, &pieceReader{parts: append([]string(nil), parts...)}, &want)
+	stream.ReleaseCopier(c)
+	var sp eventSplitter
+	for _, p := range parts {
+		sp.feed([]byte(p), &got, &res)
+	}
+	sp.release()
+	return got, want, res, wantRes
 }
 
 // FuzzEventSplitter: whatever the stream and however reads cut it, the
@@ -83,17 +86,7 @@ func FuzzEventSplitter(f *testing.F) {
 		for i := 0; i < len(in); i += n {
 			parts = append(parts, string(in[i:min(i+n, len(in))]))
 		}
-		c := stream.AcquireCopier()
-		var want tapLog
-		wantRes := c.Copy(io.Discard, &pieceReader{parts: append([]string(nil), parts...)}, &want)
-		stream.ReleaseCopier(c)
-		var got tapLog
-		var res stream.Result
-		var sp eventSplitter
-		for _, p := range parts {
-			sp.feed([]byte(p), &got, &res)
-		}
-		sp.release()
+		got, want, res, wantRes := splitBoth(parts)
 		if strings.Join(got.events, "|") != strings.Join(want.events, "|") || res.Events != wantRes.Events {
 			t.Fatalf("%q in pieces of %d: tapped %q (%d), the copier %q (%d)", in, n, got.events, res.Events, want.events, wantRes.Events)
 		}

@@ -275,36 +275,37 @@ func TestPeersConcurrent(t *testing.T) {
 func TestPeerExternalAlternates(t *testing.T) {
 	forEachMode(t, func(t *testing.T, fuzzy bool) {
 		ta, tb := twoTables(fuzzy)
-		var msgs []Message
-		prev := 0
-		for turn := range 6 {
-			if turn > 0 {
-				msgs = append(msgs, a("answer "+strconv.Itoa(turn)))
+		// turn is the request of turn k (from 0) of a conversation with
+		// the external id sid: k answers and k+1 questions.
+		turn := func(sid string, k int) *Conversation {
+			var msgs []Message
+			for i := range k + 1 {
+				if i > 0 {
+					msgs = append(msgs, a("answer "+strconv.Itoa(i)))
+				}
+				msgs = append(msgs, u("question "+strconv.Itoa(i+1)))
 			}
-			msgs = append(msgs, u("question "+strconv.Itoa(turn+1)))
 			c := conv(msgs...)
-			c.ExternalSessionID = []byte("ext-alternating")
+			c.ExternalSessionID = []byte(sid)
+			return c
+		}
+		prev := 0
+		for k := range 6 {
 			tab := ta
-			if turn%2 == 1 {
+			if k%2 == 1 {
 				tab = tb
 			}
+			c := turn("ext-alternating", k)
 			r := tab.Resolve(c)
 			if r.FirstNew != prev || string(r.ID()) != "ext-alternating" {
-				t.Fatalf("turn %d: FirstNew %d, want %d (the previous turn's messages were processed)", turn+1, r.FirstNew, prev)
+				t.Fatalf("turn %d: FirstNew %d, want %d (the previous turn's messages were processed)", k+1, r.FirstNew, prev)
 			}
-			prev = len(msgs)
+			prev = len(c.Messages)
 		}
 		// A conversation that stays on one instance asks no peer.
 		before := ta.Stats().PeerLookups
-		msgs = msgs[:0]
-		for turn := range 4 {
-			if turn > 0 {
-				msgs = append(msgs, a("reply "+strconv.Itoa(turn)))
-			}
-			msgs = append(msgs, u("ask "+strconv.Itoa(turn+1)))
-			c := conv(msgs...)
-			c.ExternalSessionID = []byte("ext-sticky")
-			ta.Resolve(c)
+		for k := range 4 {
+			ta.Resolve(turn("ext-sticky", k))
 		}
 		if got := ta.Stats().PeerLookups - before; got > 1 {
 			t.Errorf("a conversation on one instance made %d peer lookups, want at most the first continuation's", got)

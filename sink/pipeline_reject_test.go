@@ -1,7 +1,6 @@
 package sink
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/cylestio/perimeter/internal/testkit"
 	"github.com/rs/zerolog"
 )
 
@@ -38,7 +38,7 @@ func (w *rejectingWriter) WriteBatch(ctx context.Context, b []*Event) error {
 // Events a writer can never store are dropped and counted, with a log
 // line that says why; they neither stall the writer nor fill the spill.
 func TestPipelineCountsRejectedEvents(t *testing.T) {
-	var logBuf syncBuffer
+	var logBuf testkit.SyncBuffer
 	o := withSpill(t, testOptions(t), 1<<20)
 	o.Logger = zerolog.New(&logBuf)
 	w := &rejectingWriter{fakeWriter{name: "files"}}
@@ -101,23 +101,6 @@ func TestSplitRejected(t *testing.T) {
 			}
 		})
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // flakyRejectingWriter rejects session "bad"'s events, each once (a retry

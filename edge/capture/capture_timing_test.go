@@ -20,6 +20,11 @@ func BenchmarkRecordBuffered(b *testing.B) {
 	call := &Call{Kind: provider.OpenAIChat, Status: 200, Method: methodPOST, Path: chatPath,
 		Response: &fasthttp.Response{}, MaxDecoded: 1 << 20}
 	call.Response.SetBody(toolAnswer)
+	benchRecord(b, c, call)
+}
+
+// benchRecord records call over and over, as one more call each time.
+func benchRecord(b *testing.B, c *Capture, call *Call) {
 	body := conversationBody(0)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -46,12 +51,5 @@ func BenchmarkRecordStreamed(b *testing.B) {
 	}
 	call := &Call{Kind: provider.OpenAIChat, Status: 200, Method: methodPOST, Path: chatPath,
 		Response: &fasthttp.Response{}, Streamed: true, SSE: true, Stream: sp}
-	body := conversationBody(0)
-	b.ReportAllocs()
-	for b.Loop() {
-		call.Start = time.Now()
-		call.End = call.Start
-		call.Body = body
-		c.record(call)
-	}
+	benchRecord(b, c, call)
 }

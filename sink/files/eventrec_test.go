@@ -268,19 +268,27 @@ func TestEventRecorderLongSessionID(t *testing.T) {
 	}
 }
 
+// blockedRecorder returns an event recorder in a new directory where a
+// directory stands in the way of session "blocked"'s file.
+func blockedRecorder(t *testing.T, format string) (*EventRecorder, string) {
+	t.Helper()
+	dir := t.TempDir()
+	r, err := NewEventRecorder(EventRecorderOptions{OutputDir: dir, FileFormat: format})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(r.SessionFile("blocked"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return r, dir
+}
+
 // A session whose file can never be written does not hold up the others:
 // its events are rejected (the pipeline counts and logs them), the rest
 // are written, and a retry neither writes nor rejects anything twice.
 func TestEventRecorderRejectsUnwritableSession(t *testing.T) {
 	for _, format := range []string{"jsonl", "json"} {
-		dir := t.TempDir()
-		r, err := NewEventRecorder(EventRecorderOptions{OutputDir: dir, FileFormat: format})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Mkdir(r.SessionFile("blocked"), 0o700); err != nil {
-			t.Fatal(err)
-		}
+		r, _ := blockedRecorder(t, format)
 		if err := os.WriteFile(r.SessionFile("foreign"), []byte("not json"), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -290,7 +298,7 @@ func TestEventRecorderRejectsUnwritableSession(t *testing.T) {
 			{ID: id(3), Time: t0, Name: sink.LLMCallStart, SessionID: "blocked"},
 			{ID: id(4), Time: t0, Name: sink.SessionStart, SessionID: "foreign"},
 		}
-		err = r.WriteBatch(context.Background(), evs)
+		err := r.WriteBatch(context.Background(), evs)
 		var rej *sink.RejectedError
 		wantRejected := 3
 		if format == "jsonl" {
@@ -316,14 +324,7 @@ func TestEventRecorderRejectsUnwritableSession(t *testing.T) {
 // batch: what was written is not written again, and what was rejected is
 // not counted again.
 func TestEventRecorderRetryAfterRejection(t *testing.T) {
-	dir := t.TempDir()
-	r, err := NewEventRecorder(EventRecorderOptions{OutputDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(r.SessionFile("blocked"), 0o700); err != nil {
-		t.Fatal(err)
-	}
+	r, dir := blockedRecorder(t, "")
 	// A dangling symlink into a missing directory fails now and works once
 	// the directory exists: a failure a retry mends.
 	later := filepath.Join(dir, "later")
@@ -335,7 +336,7 @@ func TestEventRecorderRetryAfterRejection(t *testing.T) {
 		{ID: id(2), Time: t0, Name: sink.SessionStart, SessionID: "ok"},
 		{ID: id(3), Time: t0, Name: sink.SessionStart, SessionID: "transient"},
 	}
-	err = r.WriteBatch(context.Background(), evs)
+	err := r.WriteBatch(context.Background(), evs)
 	var rej *sink.RejectedError
 	if !errors.As(err, &rej) || rej.Events != 1 || !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("first attempt: %v", err)
@@ -357,14 +358,7 @@ func TestEventRecorderRetryAfterRejection(t *testing.T) {
 // events (counted as rejected), not the writer: it stays healthy, spills
 // nothing, and later sessions are written.
 func TestEventRecorderInPipelineSurvivesBlockedSession(t *testing.T) {
-	dir := t.TempDir()
-	r, err := NewEventRecorder(EventRecorderOptions{OutputDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(r.SessionFile("blocked"), 0o700); err != nil {
-		t.Fatal(err)
-	}
+	r, _ := blockedRecorder(t, "")
 	p, err := sink.NewPipeline(sink.Options{MaxRows: 2, MaxDelay: 5 * time.Millisecond, BackoffMin: time.Millisecond, BackoffMax: 5 * time.Millisecond,
 		SpillDir: t.TempDir(), SpillMaxBytes: 1 << 20}, r)
 	if err != nil {
