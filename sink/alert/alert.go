@@ -149,14 +149,27 @@ func (n *Notifier) dispatch() {
 		if a.Time.IsZero() {
 			a.Time = now
 		}
+		// An alert is recorded for deduplication only once it is accepted
+		// for delivery: one dropped by the rate limit must not hold back the
+		// next of its key for a whole window.
+		k := a.key()
+		e := seen[k]
+		if n.o.DedupWindow > 0 && e != nil && now.Sub(e.at) < n.o.DedupWindow {
+			e.suppressed++
+			n.deduplicated.Add(1)
+			continue
+		}
+		if m := now.Unix() / 60; m != minute {
+			minute, inMinute = m, 0
+		}
+		if inMinute >= n.o.MaxPerMinute {
+			n.rateLimited.Add(1)
+			continue
+		}
+		inMinute++
 		var suppressed uint64
 		if n.o.DedupWindow > 0 {
-			k := a.key()
-			if e := seen[k]; e != nil && now.Sub(e.at) < n.o.DedupWindow {
-				e.suppressed++
-				n.deduplicated.Add(1)
-				continue
-			} else if e != nil {
+			if e != nil {
 				suppressed = e.suppressed
 			}
 			if len(seen) > 10000 {
@@ -168,14 +181,6 @@ func (n *Notifier) dispatch() {
 			}
 			seen[k] = &dedupEntry{at: now}
 		}
-		if m := now.Unix() / 60; m != minute {
-			minute, inMinute = m, 0
-		}
-		if inMinute >= n.o.MaxPerMinute {
-			n.rateLimited.Add(1)
-			continue
-		}
-		inMinute++
 		a.Suppressed = suppressed
 		if a.ID == "" {
 			a.ID = newID()

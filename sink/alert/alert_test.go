@@ -219,3 +219,46 @@ func TestWatchErrorRateAndStores(t *testing.T) {
 		t.Fatalf("alerts %s", got)
 	}
 }
+
+// clock is an Options.Now the test moves.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// An alert the rate limit drops is not recorded for deduplication: the next
+// one of its key, in a later minute, is delivered.
+func TestRateLimitedAlertDoesNotDeduplicateTheNext(t *testing.T) {
+	c := &collect{}
+	clk := &clock{t: time.Unix(1_700_000_040, 0)}                                    // the start of a minute
+	n := New(Options{Destinations: []Destination{c}, MaxPerMinute: 1, Now: clk.now}) // default DedupWindow 10m
+	defer n.Close(context.Background())
+	alertFor := func(agent string) *Alert {
+		return &Alert{Kind: KindLimit, Severity: "medium", Rule: "burst", Agent: agent, Title: "limited"}
+	}
+	n.Notify(alertFor("X"))
+	n.Notify(alertFor("Y"))
+	waitFor(t, "X delivered and Y rate-limited", func() bool {
+		return len(c.kinds()) == 1 && n.rateLimited.Load() == 1
+	})
+	clk.add(time.Minute)
+	n.Notify(alertFor("Y"))
+	waitFor(t, "Y's second alert handled", func() bool {
+		return len(c.kinds()) == 2 || n.deduplicated.Load() > 0
+	})
+	if d := n.deduplicated.Load(); d != 0 {
+		t.Fatalf("Y's alert after the rate limit was deduplicated (%d) instead of delivered", d)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.got[0].Agent != "X" || c.got[1].Agent != "Y" || c.got[1].Suppressed != 0 {
+		t.Fatalf("delivered %+v", c.got)
+	}
+}
