@@ -1,8 +1,10 @@
 package alert
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/cylestio/perimeter/internal/testkit"
 	"github.com/cylestio/perimeter/sink/alert/alerttest"
+	"github.com/rs/zerolog"
 
 	"github.com/cylestio/perimeter/sink"
 )
@@ -260,5 +263,77 @@ func TestRateLimitedAlertDoesNotDeduplicateTheNext(t *testing.T) {
 	defer c.mu.Unlock()
 	if c.got[0].Agent != "X" || c.got[1].Agent != "Y" || c.got[1].Suppressed != 0 {
 		t.Fatalf("delivered %+v", c.got)
+	}
+}
+
+// syncBuffer is a log writer the test reads while workers write.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// A destination URL's path and query are its credential: no failed
+// delivery may quote them in Stats (/metrics and /config read it) or in
+// the log.
+func TestDeliveryErrorsHideURLPathAndQuery(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + l.Addr().String()
+	l.Close() // nothing listens: connection refused
+	hang := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-hang }))
+	defer slow.Close()
+	defer close(hang)
+
+	const path, query = "/hook/tokenpath", "?x=secretq"
+	client := &http.Client{Timeout: 50 * time.Millisecond}
+	var logs syncBuffer
+	n := New(Options{
+		Destinations: []Destination{
+			&Webhook{URL: closed + path + query, Client: client},
+			&Slack{URL: closed + path + query, Client: client},
+			&Webhook{URL: slow.URL + path + query, Client: client},
+			&Slack{URL: slow.URL + path + query, Client: client},
+			&Webhook{URL: "http://127.0.0.1:bad" + path + query}, // unparseable: the parse error quotes the URL too
+		},
+		Retries: -1, Logger: zerolog.New(&logs),
+	})
+	n.Notify(&Alert{Kind: KindErrorRate, Severity: "high", Title: "x"})
+	waitFor(t, "every delivery to fail", func() bool { _, f := n.Delivered(); return f == 5 })
+	n.Close(context.Background())
+
+	stats, err := json.Marshal(n.Stats())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for where, text := range map[string]string{"Stats": string(stats), "log": logs.String()} {
+		for _, secret := range []string{"tokenpath", "secretq"} {
+			if strings.Contains(text, secret) {
+				t.Errorf("%s quotes the URL's %q:\n%s", where, secret, text)
+			}
+		}
+	}
+	want := []string{"connection refused", "connection refused", "Client.Timeout exceeded", "Client.Timeout exceeded", "invalid port"}
+	for i, d := range n.Stats()["destinations"].([]map[string]any) {
+		if e, _ := d["last_error"].(string); !strings.Contains(e, want[i]) {
+			t.Errorf("destination %d: last_error %q, want it to say %q", i, e, want[i])
+		}
+	}
+	if c := strings.Count(logs.String(), "alert not delivered"); c != 5 {
+		t.Errorf("%d warnings logged, want 5:\n%s", c, logs.String())
 	}
 }

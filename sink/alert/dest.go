@@ -71,7 +71,7 @@ func (w *Webhook) Name() string { return "webhook " + hostOf(w.URL) }
 func (w *Webhook) Send(ctx context.Context, a *Alert, body []byte) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("%w: %v", errPermanent, err)
+		return fmt.Errorf("%w: %v", errPermanent, redactURL(err))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "perimeter-alerts")
@@ -110,7 +110,7 @@ func (s *Slack) Send(ctx context.Context, a *Alert, _ []byte) error {
 	body, _ := json.Marshal(map[string]string{"text": SlackText(a)})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL, bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("%w: %v", errPermanent, err)
+		return fmt.Errorf("%w: %v", errPermanent, redactURL(err))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	c := s.Client
@@ -142,7 +142,7 @@ func SlackText(a *Alert) string {
 func post(c *http.Client, req *http.Request) error {
 	resp, err := c.Do(req)
 	if err != nil {
-		return err
+		return redactURL(err)
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
@@ -154,6 +154,18 @@ func post(c *http.Client, req *http.Request) error {
 	default:
 		return fmt.Errorf("%w: receiver answered %s (check the URL and the receiver's configuration)", errPermanent, resp.Status)
 	}
+}
+
+// redactURL cuts the URL an *url.Error quotes (as in `Post "…": dial tcp
+// …`) down to its scheme and host: the path and query of a webhook or
+// Slack URL are its credential, and this error ends up in Stats (/metrics,
+// /config) and the log. Other errors are returned as they are.
+func redactURL(err error) error {
+	ue, ok := err.(*url.Error)
+	if !ok {
+		return err
+	}
+	return &url.Error{Op: ue.Op, URL: hostOf(ue.URL), Err: ue.Err}
 }
 
 func hostOf(raw string) string {
