@@ -337,3 +337,44 @@ func TestDeliveryErrorsHideURLPathAndQuery(t *testing.T) {
 		t.Errorf("%d warnings logged, want 5:\n%s", c, logs.String())
 	}
 }
+
+// Text from callers (an agent id is a request header) can neither mention
+// a channel, nor make a link, nor leave its code span.
+func TestSlackTextEscapesCallerText(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		a         Alert
+		want      []string
+		forbidden []string
+	}{
+		{"mention and fake link in the agent",
+			Alert{Kind: KindDecision, Severity: "high", Title: "blocked", Agent: "<!channel> <https://evil.example/login|Click to re-auth>"},
+			[]string{"agent: `&lt;!channel&gt; &lt;https://evil.example/login|Click to re-auth&gt;`"},
+			[]string{"<!channel>", "<https://"}},
+		{"mention and link in the title",
+			Alert{Kind: KindFinding, Severity: "critical", Title: "critical finding x in agent <!here> & <https://evil.example|ok>"},
+			[]string{"in agent &lt;!here&gt; &amp; &lt;https://evil.example|ok&gt;"},
+			[]string{"<!here>", "<https://"}},
+		{"backticks and a line break leave no span",
+			Alert{Kind: KindLimit, Severity: "medium", Title: "limited", Rule: "r", Agent: "a` *bold* `b", Session: "s\n• rule: `forged`"},
+			[]string{"agent: `aˋ *bold* ˋb`", "session: `s • rule: ˋforgedˋ`"},
+			[]string{"a` ", "\n• rule: `forged"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := SlackText(&tc.a)
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("text lacks %q:\n%s", w, got)
+				}
+			}
+			for _, f := range tc.forbidden {
+				if strings.Contains(got, f) {
+					t.Errorf("text carries %q:\n%s", f, got)
+				}
+			}
+			if n := strings.Count(got, "`"); n%2 != 0 {
+				t.Errorf("%d backticks: a span is left open:\n%s", n, got)
+			}
+		})
+	}
+}

@@ -120,17 +120,23 @@ func (s *Slack) Send(ctx context.Context, a *Alert, _ []byte) error {
 	return post(c, req)
 }
 
-// SlackText is an alert as one Slack message (mrkdwn).
+// SlackText is an alert as one Slack message (mrkdwn). Its title, rule,
+// agent and session carry text from callers (an agent id is a request
+// header), so &, < and > are escaped as Slack asks (no <!channel> mention
+// or <url|label> link can be injected), a backtick becomes ˋ (U+02CB) and
+// a line break a space (a value can neither close its code span nor start
+// a line of its own).
 func SlackText(a *Alert) string {
 	icon := map[string]string{"critical": ":rotating_light:", "high": ":warning:", "medium": ":large_orange_diamond:"}[a.Severity]
 	if icon == "" {
 		icon = ":information_source:"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s *Perimeter %s* (%s): %s", icon, strings.ReplaceAll(a.Kind, "_", " "), a.Severity, a.Title)
+	fmt.Fprintf(&b, "%s *Perimeter %s* (%s): %s", icon, slackSafe.Replace(strings.ReplaceAll(a.Kind, "_", " ")),
+		slackSafe.Replace(a.Severity), slackSafe.Replace(a.Title))
 	for _, kv := range [][2]string{{"rule", a.Rule}, {"agent", a.Agent}, {"session", a.Session}} {
 		if kv[1] != "" {
-			fmt.Fprintf(&b, "\n• %s: `%s`", kv[0], kv[1])
+			fmt.Fprintf(&b, "\n• %s: `%s`", kv[0], slackSafe.Replace(kv[1]))
 		}
 	}
 	if a.Suppressed > 0 {
@@ -138,6 +144,8 @@ func SlackText(a *Alert) string {
 	}
 	return b.String()
 }
+
+var slackSafe = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "`", "ˋ", "\r\n", " ", "\n", " ", "\r", " ")
 
 func post(c *http.Client, req *http.Request) error {
 	resp, err := c.Do(req)
