@@ -13,7 +13,8 @@
 // destination, each with its own bounded queue. A worker retries a failed
 // delivery with exponential backoff (Retries times from Backoff, doubling,
 // capped at a minute); a delivery that still fails is counted with its
-// last error in Stats. Close drains the queues or gives up at its
+// last error in Stats, which, like the log, names a destination URL by its
+// scheme and host only (its path and query may be its credential). Close drains the queues or gives up at its
 // context's deadline.
 //
 // # Webhook signature
