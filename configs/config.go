@@ -53,8 +53,9 @@ type ServerConfig struct {
 	IdleTimeout Duration `yaml:"idle_timeout"`
 	// WriteIdleTimeout bounds a single write to a slow client.
 	WriteIdleTimeout Duration `yaml:"write_idle_timeout"`
-	// ShutdownTimeout is how long in-flight requests and streams may run
-	// after SIGINT/SIGTERM.
+	// ShutdownTimeout is the one deadline of a shutdown after
+	// SIGINT/SIGTERM: in-flight requests and streams, then the event
+	// pipeline's drain, the OpenTelemetry export and the alerts share it.
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
 	// MaxConns limits open client connections; beyond it a connection is
 	// answered 503 and closed. 0 means half the process's open-file limit.

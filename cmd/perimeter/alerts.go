@@ -135,13 +135,12 @@ func watchHealth(ctx context.Context, n *alert.Notifier, ac configs.AlertsConfig
 	})
 }
 
-// closeAlerts delivers what is queued, within server.shutdown_timeout.
-func closeAlerts(n *alert.Notifier, cfg *configs.Config, log zerolog.Logger) {
+// closeAlerts delivers what is queued until ctx, the shutdown's deadline,
+// ends.
+func closeAlerts(ctx context.Context, n *alert.Notifier, log zerolog.Logger) {
 	if n == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout.D())
-	defer cancel()
 	if err := n.Close(ctx); err != nil {
 		log.Warn().Err(err).Msg("alerts still queued at shutdown were not delivered")
 	}

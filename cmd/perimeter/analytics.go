@@ -51,6 +51,9 @@ type analytics struct {
 	// writer; otel is the OpenTelemetry exporter (nil when off).
 	content *content.Reducer
 	otel    *otel.Writer
+	// closing is close's deadline, set before the pipeline closes its
+	// writers (otelWriter).
+	closing context.Context
 	// detect is the pipeline's detection (nil when detect.enabled is
 	// false); /metrics shows its memo counters.
 	detect *inspect.Processor
@@ -166,7 +169,7 @@ func newAnalytics(cfg *configs.Config, log zerolog.Logger) (*analytics, error) {
 			return nil, err
 		}
 		a.otel = w
-		writers = append(writers, w)
+		writers = append(writers, otelWriter{Writer: w, a: a})
 	}
 	for _, w := range writers {
 		a.writers = append(a.writers, w.Name())
@@ -353,9 +356,17 @@ func (a *analytics) storageStatus() sink.Status {
 	return a.store.Status()
 }
 
+// lastCaptures is how long close waits for the calls already answered to
+// be captured when less than that is left of its deadline: their events
+// then reach the pipeline, which spills what its writers cannot take.
+const lastCaptures = time.Second
+
 // close captures the calls still queued, then drains the pipeline: every
 // event reaches its writers (or their spill files) before the process
-// exits. Call it once the proxy has stopped.
+// exits. Call it once the proxy has stopped. Past ctx's deadline it takes
+// at most lastCaptures and the pipeline's grace for a stuck writer
+// (sink.Pipeline.Close) more; the OpenTelemetry exporter gives up on
+// the collector at the deadline.
 func (a *analytics) close(ctx context.Context) error {
 	if a.stopPricer != nil {
 		a.stopPricer()
@@ -365,9 +376,15 @@ func (a *analytics) close(ctx context.Context) error {
 	}
 	var errCapture error
 	if a.capture != nil {
-		errCapture = a.capture.Close(ctx) // its last captures may still ask the peers
+		cctx, cancel := ctx, context.CancelFunc(func() {})
+		if d, ok := ctx.Deadline(); ok && time.Until(d) < lastCaptures {
+			cctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), lastCaptures)
+		}
+		errCapture = a.capture.Close(cctx) // its last captures may still ask the peers
+		cancel()
 	}
 	a.peers.Close()
+	a.closing = ctx
 	if a.pipeline != nil {
 		// The pipeline owns its writers, the store included, and closes
 		// them once drained.
@@ -377,4 +394,34 @@ func (a *analytics) close(ctx context.Context) error {
 		return errors.Join(errCapture, a.store.Close())
 	}
 	return errCapture
+}
+
+// otelWriter is the exporter as a writer of the pipeline, whose Close keeps
+// to the shutdown's deadline: the exporter's own waits for the collector up
+// to telemetry.otel.export_timeout_ms, whatever is left of it.
+type otelWriter struct {
+	*otel.Writer
+	a *analytics
+}
+
+// Close exports what is queued until the deadline of analytics.close; spans
+// not exported by then are lost with the process.
+func (w otelWriter) Close() error {
+	ctx := w.a.closing
+	if ctx == nil {
+		return w.Writer.Close()
+	}
+	done := make(chan error, 1)
+	go func() { done <- w.Writer.Close() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		m := w.Metrics()
+		var lost uint64
+		if done := m.Exported + m.FailedSpans; m.Enqueued > done {
+			lost = m.Enqueued - done
+		}
+		return fmt.Errorf("otel: the collector had not taken %d spans by the shutdown deadline (server.shutdown_timeout); they are lost", lost)
+	}
 }

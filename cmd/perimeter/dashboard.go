@@ -188,12 +188,13 @@ func storageMode(cfg *configs.Config, an *analytics) (mode, path string) {
 	return configs.EngineClickHouse, ""
 }
 
-// stopDashboard ends live streams and in-flight API calls.
-func stopDashboard(d *dashboard.Server, log zerolog.Logger) {
+// stopDashboard ends live streams and waits for in-flight API calls until
+// ctx, the shutdown's deadline, ends (5 s at most).
+func stopDashboard(ctx context.Context, d *dashboard.Server, log zerolog.Logger) {
 	if d == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := d.Shutdown(ctx); err != nil {
 		log.Debug().Err(err).Msg("dashboard shutdown")

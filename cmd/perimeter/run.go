@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -133,8 +134,10 @@ func serve(cfg *configs.Config, problems []configs.Problem, hooks serveHooks) in
 	ensureProcs()
 	shortenSlices(log)
 
+	clock := &stopClock{timeout: cfg.Server.ShutdownTimeout.D()}
+	defer clock.end()
 	alerts := newAlerts(cfg.Alerts, log)
-	defer closeAlerts(alerts, cfg, log) // after the pipeline drained
+	defer func() { closeAlerts(clock.ctx(), alerts, log) }() // after the pipeline drained
 	an, err := newAnalytics(cfg, log)
 	if err != nil {
 		log.Error().Err(err).Msg("cannot start")
@@ -144,9 +147,7 @@ func serve(cfg *configs.Config, problems []configs.Problem, hooks serveHooks) in
 	_, stopMemoryGuard := applyMemoryLimit(cfg.Server, an.sessionMemoryMB(), an.pipeline != nil, log)
 	defer stopMemoryGuard()
 	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.Server.ShutdownTimeout))
-		defer cancel()
-		if err := an.close(ctx); err != nil {
+		if err := an.close(clock.ctx()); err != nil {
 			log.Warn().Err(err).Msg("event pipeline did not drain before the deadline")
 		}
 	}()
@@ -199,7 +200,7 @@ func serve(cfg *configs.Config, problems []configs.Problem, hooks serveHooks) in
 		log.Error().Err(err).Msg("cannot start")
 		return 1
 	}
-	defer stopDashboard(dash, log)
+	defer func() { stopDashboard(clock.ctx(), dash, log) }()
 	addr := net.JoinHostPort(cfg.Server.Host, strconv.Itoa(cfg.Server.Port))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -225,24 +226,50 @@ func serve(cfg *configs.Config, problems []configs.Problem, hooks serveHooks) in
 		}
 		return 0
 	case s := <-sig:
-		return shutdown(srv, cfg, log, sig, s.String())
+		return shutdown(srv, clock, log, sig, s.String())
 	}
 }
 
+// stopClock is the one deadline of a shutdown, server.shutdown_timeout from
+// the signal (or from the first stage that stops, when serve ends
+// otherwise). The proxy's requests and streams, the dashboard, the event
+// pipeline with its writers and the alerts share what is left of it, in
+// that order; alerts are delivered all along. Past it the pipeline still
+// spills what its writers hold (sink.Pipeline.Close, bounded by
+// lastCaptures and the pipeline's own grace for a stuck writer).
+type stopClock struct {
+	timeout time.Duration
+	once    sync.Once
+	c       context.Context
+	cancel  context.CancelFunc
+}
+
+// ctx starts the clock on its first call.
+func (s *stopClock) ctx() context.Context {
+	s.once.Do(func() { s.c, s.cancel = context.WithTimeout(context.Background(), s.timeout) })
+	return s.c
+}
+
+// end ends the deadline now: a second signal, or serve returning.
+func (s *stopClock) end() {
+	s.ctx()
+	s.cancel()
+}
+
 // shutdown stops accepting connections and waits for in-flight requests
-// and streams until server.shutdown_timeout; a further signal on sig skips
-// the wait.
-func shutdown(srv *edge.Server, cfg *configs.Config, log zerolog.Logger, sig <-chan os.Signal, why string) int {
-	timeout := time.Duration(cfg.Server.ShutdownTimeout)
-	log.Info().Str("signal", why).Int64("in_flight", srv.InFlight()).Dur("deadline", timeout).
+// and streams until the clock's deadline; a further signal on sig ends the
+// deadline of every stage at once.
+func shutdown(srv *edge.Server, clock *stopClock, log zerolog.Logger, sig <-chan os.Signal, why string) int {
+	log.Info().Str("signal", why).Int64("in_flight", srv.InFlight()).Dur("deadline", clock.timeout).
 		Msg("shutting down: no new connections, waiting for in-flight requests and streams")
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
+	ctx := clock.ctx()
 	go func() {
-		// A second signal skips the wait.
-		<-sig
-		log.Warn().Msg("second signal: exiting now")
-		cancel()
+		select {
+		case <-sig:
+			log.Warn().Msg("second signal: exiting now")
+			clock.end()
+		case <-ctx.Done():
+		}
 	}()
 	if err := srv.Shutdown(ctx); err != nil {
 		log.Warn().Err(err).Msg("shutdown deadline reached; remaining connections closed")
