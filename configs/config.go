@@ -210,11 +210,23 @@ type LoggingConfig struct {
 	// case on input, WARN means WARNING. Validate upper-cases it.
 	Level string `yaml:"level"`
 	// Format is "text" or "json"; "console" means text.
-	Format      string   `yaml:"format"`
-	File        string   `yaml:"file"`
+	Format string `yaml:"format"`
+	File   string `yaml:"file"`
+	// MaxFileSize is where logging.file rotates, in whole MiB (see
+	// RotateMiB).
 	MaxFileSize ByteSize `yaml:"max_file_size"`
 	BackupCount int      `yaml:"backup_count"`
 	AccessLog   bool     `yaml:"access_log"`
+}
+
+// RotateMiB is MaxFileSize in the whole MiB the rotation counts, rounded
+// up: 20KB is 1, 1.5MB is 2.
+func (l LoggingConfig) RotateMiB() int {
+	n := l.MaxFileSize / MiB
+	if l.MaxFileSize%MiB != 0 || n == 0 {
+		n++
+	}
+	return int(n)
 }
 
 // ZerologLevel maps Level to zerolog's level names ("warn", "fatal" for

@@ -237,6 +237,8 @@ func (c *Config) validateLogging(ps *problems) {
 	oneOf(ps, "logging.format", l.Format, "text", "json")
 	if l.MaxFileSize <= 0 {
 		ps.errorf("logging.max_file_size", "must be more than 0")
+	} else if l.MaxFileSize%MiB != 0 {
+		ps.warnf("logging.max_file_size", "%s is rounded up to %d MiB: log files rotate at whole MiB", l.MaxFileSize, l.RotateMiB())
 	}
 	atLeast(ps, "logging.backup_count", l.BackupCount, 0)
 }

@@ -441,3 +441,32 @@ func TestValidateMemoryBudgets(t *testing.T) {
 		t.Errorf("derived limits %v, want 64 + session table (+ 96 with capture)", got)
 	}
 }
+
+// TestLogRotationSize: logging.file rotates at whole MiB, so a
+// max_file_size that is not one is rounded up, with a warning naming the
+// size used.
+func TestLogRotationSize(t *testing.T) {
+	for _, tc := range []struct {
+		size string
+		mib  int
+		warn string // "" for none
+	}{
+		{"20KB", 1, "logging.max_file_size: 20KB is rounded up to 1 MiB: log files rotate at whole MiB (line 3)"},
+		{"1.5MB", 2, "logging.max_file_size: 1536KB is rounded up to 2 MiB: log files rotate at whole MiB (line 3)"},
+		{"1048577", 2, "logging.max_file_size: 1048577B is rounded up to 2 MiB: log files rotate at whole MiB (line 3)"},
+		{"1MB", 1, ""},
+		{"10MiB", 10, ""},
+		{"1GB", 1024, ""},
+	} {
+		cfg, _, err := Parse([]byte("llm: {base_url: https://api.openai.com, type: openai}\nlogging:\n  max_file_size: "+tc.size+"\n  file: perimeter.log\n"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ps := problemStrings(cfg.Validate()); strings.Join(ps, "\n") != tc.warn {
+			t.Errorf("%s: problems %q, want %q", tc.size, ps, tc.warn)
+		}
+		if got := cfg.Logging.RotateMiB(); got != tc.mib {
+			t.Errorf("%s: RotateMiB %d, want %d", tc.size, got, tc.mib)
+		}
+	}
+}

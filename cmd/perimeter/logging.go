@@ -32,7 +32,7 @@ func newLogger(lc configs.LoggingConfig) (zerolog.Logger, func(), error) {
 		}
 		lj := &lumberjack.Logger{
 			Filename:   lc.File,
-			MaxSize:    max(1, int(int64(lc.MaxFileSize)>>20)),
+			MaxSize:    lc.RotateMiB(), // lumberjack counts whole megabytes
 			MaxBackups: lc.BackupCount,
 		}
 		out = zerolog.MultiLevelWriter(out, lj)
