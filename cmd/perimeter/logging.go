@@ -23,7 +23,7 @@ func newLogger(lc configs.LoggingConfig) (zerolog.Logger, func(), error) {
 	}
 	var out io.Writer = os.Stdout
 	if !strings.EqualFold(lc.Format, "json") {
-		out = zerolog.ConsoleWriter{Out: os.Stdout, TimeFormat: time.DateTime}
+		out = consoleWriter(os.Stdout)
 	}
 	closeFn := func() {}
 	if lc.File != "" {
@@ -41,4 +41,12 @@ func newLogger(lc configs.LoggingConfig) (zerolog.Logger, func(), error) {
 	zerolog.DurationFieldUnit = time.Millisecond
 	log := zerolog.New(out).Level(level).With().Timestamp().Logger()
 	return log, closeFn, nil
+}
+
+// consoleWriter is the text format on f, coloured only when f is a
+// terminal: a file or a pipe gets no ANSI escapes.
+func consoleWriter(f *os.File) zerolog.ConsoleWriter {
+	fi, err := f.Stat()
+	tty := err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return zerolog.ConsoleWriter{Out: f, TimeFormat: time.DateTime, NoColor: !tty}
 }
