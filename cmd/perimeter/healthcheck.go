@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -26,15 +27,22 @@ func newHealthcheckCommand(app *kingpin.Application) *healthcheckCommand {
 
 func (c *healthcheckCommand) run(stderr io.Writer) int {
 	client := &http.Client{Timeout: c.timeout}
-	resp, err := client.Get(c.url + "/health")
+	url := healthURL(c.url)
+	resp, err := client.Get(url)
 	if err != nil {
 		fmt.Fprintf(stderr, "perimeter healthcheck: %v (is the proxy listening at %s? set --url)\n", err, c.url)
 		return 1
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		fmt.Fprintf(stderr, "perimeter healthcheck: %s/health answered %s\n", c.url, resp.Status)
+		fmt.Fprintf(stderr, "perimeter healthcheck: %s answered %s\n", url, resp.Status)
 		return 1
 	}
 	return 0
+}
+
+// healthURL is base's /health: a trailing slash on base does not make it
+// //health, which the proxy forwards to the provider.
+func healthURL(base string) string {
+	return strings.TrimRight(base, "/") + "/health"
 }
