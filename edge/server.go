@@ -255,25 +255,25 @@ func (p *Proxy) appendPrometheus(b []byte) []byte {
 	line := func(name, labels string, v any) {
 		b = fmt.Appendf(b, "%s%s %v\n", name, labels, v)
 	}
-	b = append(b, "# TYPE perimeter_requests_total counter\n"...)
+	b = append(b, "# HELP perimeter_requests_total Requests the proxy received.\n# TYPE perimeter_requests_total counter\n"...)
 	line("perimeter_requests_total", "", st.requests.Load())
-	b = append(b, "# TYPE perimeter_requests_in_flight gauge\n"...)
+	b = append(b, "# HELP perimeter_requests_in_flight Requests being served now.\n# TYPE perimeter_requests_in_flight gauge\n"...)
 	line("perimeter_requests_in_flight", "", st.inFlight.Load())
-	b = append(b, "# TYPE perimeter_streams_total counter\n"...)
+	b = append(b, "# HELP perimeter_streams_total Streamed (event-stream) answers.\n# TYPE perimeter_streams_total counter\n"...)
 	line("perimeter_streams_total", "", st.streams.Load())
-	b = append(b, "# TYPE perimeter_streams_active gauge\n"...)
+	b = append(b, "# HELP perimeter_streams_active Streamed answers open now.\n# TYPE perimeter_streams_active gauge\n"...)
 	line("perimeter_streams_active", "", st.streamsActive.Load())
-	b = append(b, "# TYPE perimeter_upstream_responses_total counter\n"...)
+	b = append(b, "# HELP perimeter_upstream_responses_total Upstream answers by status class.\n# TYPE perimeter_upstream_responses_total counter\n"...)
 	for i, cl := range []string{"other", "1xx", "2xx", "3xx", "4xx", "5xx"} {
 		line("perimeter_upstream_responses_total", `{class="`+cl+`"}`, st.status[i].Load())
 	}
-	b = append(b, "# TYPE perimeter_errors_total counter\n"...)
+	b = append(b, "# HELP perimeter_errors_total Requests the proxy failed or refused itself, by error type.\n# TYPE perimeter_errors_total counter\n"...)
 	for c := errClass(0); c < numErrClasses; c++ {
 		line("perimeter_errors_total", `{type="`+c.String()+`"}`, st.errors[c].Load())
 	}
-	b = append(b, "# TYPE perimeter_upstream_framing_errors_total counter\n"...)
+	b = append(b, "# HELP perimeter_upstream_framing_errors_total Upstream answers with broken HTTP framing.\n# TYPE perimeter_upstream_framing_errors_total counter\n"...)
 	line("perimeter_upstream_framing_errors_total", "", st.framing.Load())
-	b = append(b, "# TYPE perimeter_upstream_latency_seconds summary\n"...)
+	b = append(b, "# HELP perimeter_upstream_latency_seconds Time from a request's arrival to the upstream's answer (its headers for a stream, its whole body otherwise), in seconds.\n# TYPE perimeter_upstream_latency_seconds summary\n"...)
 	qs := []float64{0.5, 0.9, 0.99, 0.999}
 	for i, v := range st.latency.quantiles(qs...) {
 		line("perimeter_upstream_latency_seconds", fmt.Sprintf(`{quantile="%g"}`, qs[i]), float64(v)/1e6)

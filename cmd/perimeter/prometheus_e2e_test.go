@@ -188,16 +188,6 @@ next:
 	return s
 }
 
-// edgeFamiliesWithoutHelp are the proxy's own families that edge renders
-// with a TYPE but no HELP line (edge/server.go, appendPrometheus);
-// TestPrometheusHelpAndType lets them through until edge writes one.
-var edgeFamiliesWithoutHelp = map[string]bool{
-	"perimeter_requests_total": true, "perimeter_requests_in_flight": true,
-	"perimeter_streams_total": true, "perimeter_streams_active": true,
-	"perimeter_upstream_responses_total": true, "perimeter_errors_total": true,
-	"perimeter_upstream_framing_errors_total": true, "perimeter_upstream_latency_seconds": true,
-}
-
 // TestPrometheusHelpAndType: every family of a scrape with the pipeline,
 // its writers, the exporter and the guard on has exactly one HELP and
 // one TYPE line, and the scrape parses with Prometheus' own parser.
@@ -252,7 +242,7 @@ policies:
 		names[name] = true
 	}
 	for name := range names {
-		if typ[name] != 1 || help[name] != 1 && !(help[name] == 0 && edgeFamiliesWithoutHelp[name]) {
+		if typ[name] != 1 || help[name] != 1 {
 			t.Errorf("%s: %d HELP and %d TYPE lines, want one of each", name, help[name], typ[name])
 		}
 	}

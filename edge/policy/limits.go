@@ -572,8 +572,8 @@ func (l *Limiter) View() []LimitView {
 // Message words a refusal for the client.
 func (v *Verdict) Message() string {
 	s := &v.Limit.Spec
-	used := strconv.FormatFloat(v.Used, 'f', -1, 64)
-	max := strconv.FormatFloat(v.Max, 'f', -1, 64)
+	used := strconv.FormatFloat(v.Used, 'g', 6, 64) // 0.000378, not 0.00037799999999999997
+	max := strconv.FormatFloat(v.Max, 'g', 6, 64)
 	msg := "request refused by the Perimeter limit " + strconv.Quote(s.Name) + " (" + s.Scope.String() + " " + v.Kind + ": " + used + " of " + max + ")"
 	switch v.Kind {
 	case KindToolCallsPerSession, KindIdenticalToolCalls:
