@@ -323,7 +323,8 @@ func TestNamesRoundTrip(t *testing.T) {
 // A refusal's message writes amounts to 6 significant digits, not the
 // float's shortest exact form (0.00037799999999999997).
 func TestVerdictMessageAmounts(t *testing.T) {
-	v := &Verdict{Limit: &Limit{Spec: LimitSpec{Name: "cost", Scope: ScopeAgent}}, Kind: "cost_per_day", Used: 0.0001 + 0.000278, Max: 0.0003}
+	a, b := 0.0001, 0.000278 // summed at run time: 0.00037799999999999997
+	v := &Verdict{Limit: &Limit{Spec: LimitSpec{Name: "cost", Scope: ScopeAgent}}, Kind: "cost_per_day", Used: a + b, Max: 0.0003}
 	if msg := v.Message(); !strings.Contains(msg, "0.000378 of 0.0003)") {
 		t.Fatalf("%s", msg)
 	}
