@@ -1,7 +1,6 @@
 package alert
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net"
@@ -266,24 +265,6 @@ func TestRateLimitedAlertDoesNotDeduplicateTheNext(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log writer the test reads while workers write.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // A destination URL's path and query are its credential: no failed
 // delivery may quote them in Stats (/metrics and /config read it) or in
 // the log.
@@ -301,7 +282,7 @@ func TestDeliveryErrorsHideURLPathAndQuery(t *testing.T) {
 
 	const path, query = "/hook/tokenpath", "?x=secretq"
 	client := &http.Client{Timeout: 50 * time.Millisecond}
-	var logs syncBuffer
+	var logs testkit.SyncBuffer
 	n := New(Options{
 		Destinations: []Destination{
 			&Webhook{URL: closed + path + query, Client: client},
