@@ -14,7 +14,6 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/cylestio/perimeter/edge/provider"
-	"github.com/cylestio/perimeter/internal/ascii"
 	"github.com/cylestio/perimeter/internal/netlimit"
 	"github.com/cylestio/perimeter/stream"
 )
@@ -238,7 +237,7 @@ func (p *Proxy) forward(ctx *fasthttp.RequestCtx) {
 	if ex.kind == provider.None && p.opts.Guard == nil {
 		p.dropBody(ex) // sent, and nothing reads it again while the answer streams
 	}
-	ex.sse = isEventStream(ex.resp.Header.ContentType())
+	ex.sse = stream.IsEventStream(ex.resp.Header.ContentType())
 	ex.conn = ctx.Conn()
 	size := ex.resp.Header.ContentLength()
 	if size < 0 {
@@ -505,10 +504,6 @@ func skipSpace(b []byte) []byte {
 		b = b[1:]
 	}
 	return b
-}
-
-func isEventStream(ct []byte) bool {
-	return len(ct) >= len(eventStream) && ascii.EqualFold(ct[:len(eventStream)], string(eventStream))
 }
 
 // Read makes exchange an io.Reader for fasthttp's body stream contract; the

@@ -1,5 +1,7 @@
 package stream
 
+import "github.com/cylestio/perimeter/internal/ascii"
+
 // EventEnd returns the length of the first complete event in b, including the
 // blank line that ends it, or -1 when b holds no complete event yet.
 //
@@ -24,6 +26,13 @@ func EventEnd(b []byte) int {
 		i = next - 1
 	}
 	return -1
+}
+
+// IsEventStream reports whether a Content-Type names an event stream
+// (text/event-stream, any case, parameters allowed).
+func IsEventStream(contentType []byte) bool {
+	const es = "text/event-stream"
+	return len(contentType) >= len(es) && ascii.EqualFold(contentType[:len(es)], es)
 }
 
 // ResumeAt returns where EventEnd may resume on b, an event not yet

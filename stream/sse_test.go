@@ -115,3 +115,12 @@ func FuzzEventEnd(f *testing.F) {
 		_ = Data(nil, b)
 	})
 }
+
+func TestIsEventStream(t *testing.T) {
+	for ct, want := range map[string]bool{"text/event-stream": true, "Text/Event-Stream; charset=utf-8": true,
+		"text/event": false, "application/json": false, "": false} {
+		if got := IsEventStream([]byte(ct)); got != want {
+			t.Errorf("%q: %v", ct, got)
+		}
+	}
+}

@@ -182,7 +182,7 @@ func (c *Capture) answer(call *Call, ci *callInfo) (acquired *provider.Response)
 			return nil
 		}
 	}
-	if ci.status/100 == 2 && isEventStream(call.Response.Header.ContentType()) {
+	if ci.status/100 == 2 && stream.IsEventStream(call.Response.Header.ContentType()) {
 		// An event stream the proxy buffered: the request did not ask
 		// for a stream.
 		c.readEvents(call, ci, body)
@@ -264,12 +264,6 @@ func (c *Capture) parse(call *Call, ci *callInfo, body []byte) *provider.Respons
 		ci.unread = unreadNotJSON
 	}
 	return resp
-}
-
-// isEventStream reports whether a Content-Type is text/event-stream.
-func isEventStream(ct []byte) bool {
-	const es = "text/event-stream"
-	return len(ct) >= len(es) && ascii.EqualFold(ct[:len(es)], es)
 }
 
 // compressed reports whether a response body has a content coding.
