@@ -70,10 +70,11 @@ func (p *Proxy) captureStreamed(ex *exchange) {
 	p.opts.Capture.Submit(c)
 }
 
-// captureFailed submits a call the proxy answered itself with c.
-func (p *Proxy) captureFailed(ctx *fasthttp.RequestCtx, ex *exchange, e errClass) {
+// captureFailed submits a call the proxy answered itself with e, its
+// stored error message msg.
+func (p *Proxy) captureFailed(ctx *fasthttp.RequestCtx, ex *exchange, e errClass, msg string) {
 	c := p.keepCall(ctx, ex)
-	c.Failed, c.ErrorType, c.ErrorMessage, c.Status = true, e.String(), e.captureMessage(), e.status()
+	c.Failed, c.ErrorType, c.ErrorMessage, c.Status = true, e.String(), msg, e.status()
 	p.opts.Capture.Submit(c)
 }
 

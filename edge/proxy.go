@@ -315,7 +315,7 @@ func (p *Proxy) fail(ctx *fasthttp.RequestCtx, ex *exchange, err error) {
 	}
 	p.stats.inFlight.Add(-1)
 	if ex.kind != provider.None {
-		p.captureFailed(ctx, ex, c) // released by capture
+		p.captureFailed(ctx, ex, c, c.captureMessage()) // released by capture
 		return
 	}
 	p.release(ex)
@@ -332,7 +332,7 @@ func (p *Proxy) refused(ctx *fasthttp.RequestCtx, ex *exchange) {
 	p.stats.errors[c].Add(1)
 	p.stats.inFlight.Add(-1)
 	if p.opts.Capture != nil {
-		p.captureFailed(ctx, ex, c) // released by capture
+		p.captureFailed(ctx, ex, c, c.captureMessage()) // released by capture
 		return
 	}
 	p.release(ex)
@@ -350,10 +350,7 @@ func (p *Proxy) withheld(ctx *fasthttp.RequestCtx, ex *exchange) {
 		p.release(ex)
 		return
 	}
-	c := p.keepCall(ctx, ex)
-	c.Failed, c.ErrorType, c.Status = true, errGuardBlocked.String(), errGuardBlocked.status()
-	c.ErrorMessage = withheldMessage(ex.pol.parsed)
-	p.opts.Capture.Submit(c) // released by capture
+	p.captureFailed(ctx, ex, errGuardBlocked, withheldMessage(ex.pol.parsed)) // released by capture
 }
 
 // withheldMessage is the stored error of a withheld answer, with the usage
