@@ -466,7 +466,7 @@ func (p *Pipeline) Close(ctx context.Context) error {
 		var errs []error
 		var left int64
 		for _, w := range p.writers {
-			if err := w.w.Close(); err != nil {
+			if err := closeWriter(ctx, w.w); err != nil {
 				errs = append(errs, fmt.Errorf("sink: close %s: %w", w.name, err))
 			}
 			left += w.lane.BacklogBytes()

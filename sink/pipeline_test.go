@@ -884,3 +884,37 @@ func TestScanAttributesReachProcessOnly(t *testing.T) {
 		}
 	}
 }
+
+// ctxCloser records the context its CloseContext got.
+type ctxCloser struct {
+	fakeWriter
+	deadline time.Time
+	plain    bool // Close was called instead
+}
+
+func (w *ctxCloser) CloseContext(ctx context.Context) error {
+	w.deadline, _ = ctx.Deadline()
+	return nil
+}
+
+func (w *ctxCloser) Close() error {
+	w.plain = true
+	return nil
+}
+
+// A writer whose Close may wait (sink.ContextCloser) is closed with the
+// pipeline's context, through a wrapper too, so the wait ends with the
+// shutdown's deadline.
+func TestContextCloserGetsTheDeadline(t *testing.T) {
+	w := &ctxCloser{fakeWriter: fakeWriter{name: "exporter"}}
+	p := newTestPipeline(t, testOptions(t), wrapped{w})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	want, _ := ctx.Deadline()
+	if err := p.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if w.plain || !w.deadline.Equal(want) {
+		t.Fatalf("closed with Close %v, deadline %v; want CloseContext with %v", w.plain, w.deadline, want)
+	}
+}

@@ -107,6 +107,32 @@ func writeInterval(w Writer) time.Duration {
 	return 0
 }
 
+// ContextCloser is implemented by a writer whose Close may wait on
+// something outside the process (an exporter's last export): the
+// pipeline's Close calls CloseContext with its own context instead, so
+// that wait ends with the shutdown's deadline. A wrapper passes it on by
+// Unwrap, as for Pacer.
+type ContextCloser interface {
+	CloseContext(ctx context.Context) error
+}
+
+// closeWriter closes w, with ctx where w (or a writer it wraps) is a
+// ContextCloser.
+func closeWriter(ctx context.Context, w Writer) error {
+	u := w
+	for range 8 {
+		if c, ok := u.(ContextCloser); ok {
+			return c.CloseContext(ctx)
+		}
+		n, ok := u.(interface{ Unwrap() Writer })
+		if !ok {
+			break
+		}
+		u = n.Unwrap()
+	}
+	return w.Close()
+}
+
 // Volatile is implemented by a writer whose batches are not worth a spill
 // log: it keeps counters or exports best-effort, never fails a write, and
 // would gain nothing from a replay (the Prometheus counters, the

@@ -51,9 +51,6 @@ type analytics struct {
 	// writer; otel is the OpenTelemetry exporter (nil when off).
 	content *content.Reducer
 	otel    *otel.Writer
-	// closing is close's deadline, set before the pipeline closes its
-	// writers (otelWriter).
-	closing context.Context
 	// detect is the pipeline's detection (nil when detect.enabled is
 	// false); /metrics shows its memo counters.
 	detect *inspect.Processor
@@ -169,7 +166,7 @@ func newAnalytics(cfg *configs.Config, log zerolog.Logger) (*analytics, error) {
 			return nil, err
 		}
 		a.otel = w
-		writers = append(writers, otelWriter{Writer: w, a: a})
+		writers = append(writers, w) // its Close keeps to the pipeline's deadline (sink.ContextCloser)
 	}
 	for _, w := range writers {
 		a.writers = append(a.writers, w.Name())
@@ -384,7 +381,6 @@ func (a *analytics) close(ctx context.Context) error {
 		cancel()
 	}
 	a.peers.Close()
-	a.closing = ctx
 	if a.pipeline != nil {
 		// The pipeline owns its writers, the store included, and closes
 		// them once drained.
@@ -394,34 +390,4 @@ func (a *analytics) close(ctx context.Context) error {
 		return errors.Join(errCapture, a.store.Close())
 	}
 	return errCapture
-}
-
-// otelWriter is the exporter as a writer of the pipeline, whose Close keeps
-// to the shutdown's deadline: the exporter's own waits for the collector up
-// to telemetry.otel.export_timeout_ms, whatever is left of it.
-type otelWriter struct {
-	*otel.Writer
-	a *analytics
-}
-
-// Close exports what is queued until the deadline of analytics.close; spans
-// not exported by then are lost with the process.
-func (w otelWriter) Close() error {
-	ctx := w.a.closing
-	if ctx == nil {
-		return w.Writer.Close()
-	}
-	done := make(chan error, 1)
-	go func() { done <- w.Writer.Close() }()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		m := w.Metrics()
-		var lost uint64
-		if done := m.Exported + m.FailedSpans; m.Enqueued > done {
-			lost = m.Enqueued - done
-		}
-		return fmt.Errorf("otel: the collector had not taken %d spans by the shutdown deadline (server.shutdown_timeout); they are lost", lost)
-	}
 }

@@ -231,14 +231,27 @@ func (w *Writer) WriteBatch(_ context.Context, batch []*sink.Event) error {
 
 // Close ends the open tool spans, exports what is queued (waiting at most
 // the export timeout) and stops the exporter.
-func (w *Writer) Close() error {
+func (w *Writer) Close() error { return w.CloseContext(context.Background()) }
+
+// CloseContext is Close that also gives up when ctx ends (the pipeline's
+// shutdown deadline, sink.ContextCloser): the spans the collector has not
+// taken by then are lost, and the error says how many.
+func (w *Writer) CloseContext(ctx context.Context) error {
 	w.endAllTools()
-	ctx, cancel := context.WithTimeout(context.Background(), w.opts.ExportTimeout)
+	sctx, cancel := context.WithTimeout(ctx, w.opts.ExportTimeout)
 	defer cancel()
-	err := w.tp.Shutdown(ctx)
-	if m := w.Metrics(); m.Dropped > 0 || m.FailedSpans > 0 {
+	err := w.tp.Shutdown(sctx)
+	m := w.Metrics()
+	if m.Dropped > 0 || m.FailedSpans > 0 {
 		w.opts.Logger.Warn().Uint64("dropped", m.Dropped).Uint64("failed", m.FailedSpans).Str("last_error", m.LastError).
 			Msg("OpenTelemetry export lost spans (queue full or collector unreachable); see telemetry.otel.queue_size and the collector")
+	}
+	if ctx.Err() != nil {
+		var lost uint64
+		if done := m.Exported + m.FailedSpans; m.Enqueued > done {
+			lost = m.Enqueued - done
+		}
+		return fmt.Errorf("otel: the collector had not taken %d spans by the shutdown deadline; they are lost", lost)
 	}
 	if err != nil && strings.Contains(err.Error(), "context deadline exceeded") {
 		return nil // counted above; the stores have the events
