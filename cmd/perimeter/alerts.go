@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"math"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -67,11 +65,11 @@ func alertHooks(n *alert.Notifier, ac configs.AlertsConfig) guardHooks {
 				sev = "high"
 			}
 			n.Notify(&alert.Alert{Kind: alert.KindBudget, Time: e.Time, Severity: sev, Rule: e.Limit + "/" + e.Kind + "/" + fmt.Sprint(e.Fraction), Agent: e.Key,
-				Title:   fmt.Sprintf("%s %s reached %.0f%% of %s (%s of %s)", e.Scope, e.Key, 100*e.Fraction, e.Kind, amount(e.Used), amount(e.Max)),
+				Title:   fmt.Sprintf("%s %s reached %.0f%% of %s (%s of %s)", e.Scope, e.Key, 100*e.Fraction, e.Kind, policy.Amount(e.Used), policy.Amount(e.Max)),
 				Details: map[string]any{"limit": e.Limit, "scope": e.Scope, "key": e.Key, "kind": e.Kind, "used": e.Used, "max": e.Max, "fraction": e.Fraction}})
 		case ac.Decisions:
 			n.Notify(&alert.Alert{Kind: alert.KindLimit, Time: e.Time, Severity: "medium", Rule: e.Limit + "/" + e.Kind, Agent: e.Key,
-				Title:   fmt.Sprintf("%s %s %s by limit %s (%s: %s of %s)", e.Scope, e.Key, e.Action, e.Limit, e.Kind, amount(e.Used), amount(e.Max)),
+				Title:   fmt.Sprintf("%s %s %s by limit %s (%s: %s of %s)", e.Scope, e.Key, e.Action, e.Limit, e.Kind, policy.Amount(e.Used), policy.Amount(e.Max)),
 				Details: map[string]any{"limit": e.Limit, "scope": e.Scope, "key": e.Key, "kind": e.Kind, "action": e.Action, "used": e.Used, "max": e.Max}})
 		}
 	}}
@@ -86,17 +84,6 @@ func alertHooks(n *alert.Notifier, ac configs.AlertsConfig) guardHooks {
 		}
 	}
 	return h
-}
-
-// amount writes a limit's count or cost for people: whole numbers as they
-// are, others to 6 significant digits without an exponent, so a summed
-// cost of 0.00037799999999999997 USD reads 0.000378.
-func amount(v float64) string {
-	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
-		return strconv.FormatFloat(v, 'f', 0, 64)
-	}
-	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 6, 64), 64)
-	return strconv.FormatFloat(r, 'f', -1, 64)
 }
 
 // findingWatch is the pipeline step that alerts on findings and session

@@ -569,11 +569,21 @@ func (l *Limiter) View() []LimitView {
 	return out
 }
 
+// Amount writes a limit's count or cost for people: whole numbers as they
+// are, others to 6 significant digits without an exponent, so a summed
+// cost of 0.00037799999999999997 USD reads 0.000378.
+func Amount(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 6, 64), 64)
+	return strconv.FormatFloat(r, 'f', -1, 64)
+}
+
 // Message words a refusal for the client.
 func (v *Verdict) Message() string {
 	s := &v.Limit.Spec
-	used := strconv.FormatFloat(v.Used, 'g', 6, 64) // 0.000378, not 0.00037799999999999997
-	max := strconv.FormatFloat(v.Max, 'g', 6, 64)
+	used, max := Amount(v.Used), Amount(v.Max)
 	msg := "request refused by the Perimeter limit " + strconv.Quote(s.Name) + " (" + s.Scope.String() + " " + v.Kind + ": " + used + " of " + max + ")"
 	switch v.Kind {
 	case KindToolCallsPerSession, KindIdenticalToolCalls:

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -327,5 +328,33 @@ func TestVerdictMessageAmounts(t *testing.T) {
 	v := &Verdict{Limit: &Limit{Spec: LimitSpec{Name: "cost", Scope: ScopeAgent}}, Kind: "cost_per_day", Used: a + b, Max: 0.0003}
 	if msg := v.Message(); !strings.Contains(msg, "0.000378 of 0.0003)") {
 		t.Fatalf("%s", msg)
+	}
+	v.Used, v.Max = 1200345, 1000000 // whole counts, never 1e+06
+	if msg := v.Message(); !strings.Contains(msg, "1200345 of 1000000)") {
+		t.Fatalf("%s", msg)
+	}
+}
+
+// TestAmount: a limit's used and max values in alert titles read as
+// people write them, whatever the float sums left behind.
+func TestAmount(t *testing.T) {
+	for _, tc := range []struct {
+		v    float64
+		want string
+	}{
+		{0.00037799999999999997, "0.000378"},
+		{0.1 + 0.2, "0.3"},
+		{12.3456789, "12.3457"},
+		{0.5, "0.5"},
+		{100, "100"},
+		{123456789, "123456789"},
+		{0, "0"},
+		{-2.5, "-2.5"},
+		{1e20, "100000000000000000000"},
+		{math.Inf(1), "+Inf"},
+	} {
+		if got := Amount(tc.v); got != tc.want {
+			t.Errorf("Amount(%v) = %q, want %q", tc.v, got, tc.want)
+		}
 	}
 }
